@@ -1,0 +1,256 @@
+// Package store is the control plane's persistence: one interface, two
+// back ends (embedded SQLite, PostgreSQL), one conformance suite.
+//
+// Tenant-owned data is reachable only through a TenantStore, which is bound
+// to one tenant id when it is made and puts that id into every statement it
+// runs; there is no method that reads or writes tenant data without it. The
+// few cross-tenant operations (tenant management, looking a token up by its
+// hash to find out whose it is, the operator audit log) live on Store itself.
+//
+// The records are the wire types of sirsi.v1: the store keeps what the API
+// returns, so there is one model and no mapping layer to drift. The store
+// sets ids it is given empty, create/update times and versions; callers
+// validate input before they call.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+)
+
+// Errors the back ends return (wrapped); the control plane maps them to gRPC
+// codes with errors.Is.
+var (
+	// ErrNotFound: no such object in this tenant (or at all).
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: a unique name or id is taken.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrVersionMismatch: an update or delete carried a non-zero version that
+	// is not the stored one.
+	ErrVersionMismatch = errors.New("version mismatch")
+	// ErrFailedPrecondition: the object is in a state that forbids the
+	// operation (a tenant that still owns objects, a reference to a missing
+	// cloud account, an exhausted or expired enrollment token).
+	ErrFailedPrecondition = errors.New("failed precondition")
+	// ErrSchemaTooNew: the database was migrated by a newer binary.
+	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+	// ErrInvalidPageToken: a page token that this store did not issue or
+	// that belongs to another list; callers map it to InvalidArgument.
+	ErrInvalidPageToken = errors.New("invalid page token")
+)
+
+// Page asks for one page of a list. Size 0 means DefaultPageSize; sizes
+// above MaxPageSize are clamped by the caller's validation, not here.
+type Page struct {
+	Size  int
+	Token string
+}
+
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// Store is a back end. Implementations are safe for concurrent use.
+type Store interface {
+	// Tenant returns the view of one tenant's data. It does not check that
+	// the tenant exists; operations on a missing tenant find nothing and
+	// creating objects under it fails with ErrFailedPrecondition.
+	Tenant(tenantID string) TenantStore
+
+	CreateTenant(ctx context.Context, t *sirsiv1.Tenant) (*sirsiv1.Tenant, error)
+	GetTenant(ctx context.Context, id string) (*sirsiv1.Tenant, error)
+	GetTenantByName(ctx context.Context, name string) (*sirsiv1.Tenant, error)
+	// UpdateTenant replaces display name, tier and labels.
+	UpdateTenant(ctx context.Context, t *sirsiv1.Tenant) (*sirsiv1.Tenant, error)
+	// DeleteTenant refuses a tenant that owns cloud accounts or policies
+	// unless force; with force it removes every row the tenant owns in the
+	// same transaction. Audit events are kept.
+	DeleteTenant(ctx context.Context, id string, version int64, force bool) error
+	ListTenants(ctx context.Context, p Page) ([]*sirsiv1.Tenant, string, error)
+
+	// LookupAPIToken finds a token by the hash of its secret, whoever owns it.
+	LookupAPIToken(ctx context.Context, secretHash []byte) (*sirsiv1.ApiToken, error)
+	// TouchAPIToken records a use; callers may rate-limit how often.
+	TouchAPIToken(ctx context.Context, tenantID, id string, at time.Time) error
+	// ConsumeEnrollmentToken atomically counts one use of the token with
+	// this hash and returns it; ErrNotFound when unknown,
+	// ErrFailedPrecondition when expired or used up.
+	ConsumeEnrollmentToken(ctx context.Context, secretHash []byte, at time.Time) (*sirsiv1.EnrollmentToken, error)
+
+	// AppendAudit appends to the log; TenantID may be empty (operator-level
+	// events and failures whose tenant is unknown). Sequence and the hash
+	// chain are assigned by the store.
+	AppendAudit(ctx context.Context, e *sirsiv1.AuditEvent) (*sirsiv1.AuditEvent, error)
+	// ListOperatorAuditEvents lists events with an empty tenant id.
+	ListOperatorAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*sirsiv1.AuditEvent, string, error)
+	// VerifyAudit walks the whole chain and returns the first event whose
+	// hash does not match, or nil when the chain is intact.
+	VerifyAudit(ctx context.Context) (*AuditBreak, error)
+
+	// TryLeader runs fn while holding the named cluster-wide lock, if the
+	// lock can be had now; ok reports whether fn ran. On PostgreSQL this is
+	// an advisory lock, so one replica at a time runs a background job.
+	TryLeader(ctx context.Context, name string, fn func(ctx context.Context) error) (ok bool, err error)
+
+	// GetSetting reads an operator-level setting; ErrNotFound when absent.
+	GetSetting(ctx context.Context, key string) ([]byte, error)
+	// PutSettingIfAbsent stores value unless the key is set and returns
+	// what is stored after the call, so replicas racing to initialise a
+	// setting all end up using the same value.
+	PutSettingIfAbsent(ctx context.Context, key string, value []byte) (stored []byte, err error)
+	// PutSetting stores value, replacing any previous one.
+	PutSetting(ctx context.Context, key string, value []byte) error
+
+	// SchemaVersion is the migration the database is at.
+	SchemaVersion(ctx context.Context) (int, error)
+	Close() error
+}
+
+// TenantStore is everything that belongs to one tenant.
+type TenantStore interface {
+	TenantID() string
+
+	CreateCloudAccount(ctx context.Context, a *sirsiv1.CloudAccount) (*sirsiv1.CloudAccount, error)
+	GetCloudAccount(ctx context.Context, id string) (*sirsiv1.CloudAccount, error)
+	// UpdateCloudAccount replaces regions, role ARN, external id and display
+	// name; cloud and account id are immutable.
+	UpdateCloudAccount(ctx context.Context, a *sirsiv1.CloudAccount) (*sirsiv1.CloudAccount, error)
+	DeleteCloudAccount(ctx context.Context, id string, version int64) error
+	ListCloudAccounts(ctx context.Context, p Page) ([]*sirsiv1.CloudAccount, string, error)
+
+	CreatePolicy(ctx context.Context, p *sirsiv1.OptimizationPolicy) (*sirsiv1.OptimizationPolicy, error)
+	GetPolicy(ctx context.Context, id string) (*sirsiv1.OptimizationPolicy, error)
+	// UpdatePolicy replaces every field but id, tenant and create time.
+	UpdatePolicy(ctx context.Context, p *sirsiv1.OptimizationPolicy) (*sirsiv1.OptimizationPolicy, error)
+	DeletePolicy(ctx context.Context, id string, version int64) error
+	ListPolicies(ctx context.Context, p Page) ([]*sirsiv1.OptimizationPolicy, string, error)
+
+	// CreateEnrollmentToken stores the token's hash, never its secret; the
+	// token's Token field is ignored.
+	CreateEnrollmentToken(ctx context.Context, t *sirsiv1.EnrollmentToken, secretHash []byte) (*sirsiv1.EnrollmentToken, error)
+	GetEnrollmentToken(ctx context.Context, id string) (*sirsiv1.EnrollmentToken, error)
+	DeleteEnrollmentToken(ctx context.Context, id string) error
+	ListEnrollmentTokens(ctx context.Context, p Page) ([]*sirsiv1.EnrollmentToken, string, error)
+
+	CreateAPIToken(ctx context.Context, t *sirsiv1.ApiToken, secretHash []byte) (*sirsiv1.ApiToken, error)
+	GetAPIToken(ctx context.Context, id string) (*sirsiv1.ApiToken, error)
+	UpdateAPIToken(ctx context.Context, id, description string, version int64) (*sirsiv1.ApiToken, error)
+	// DeleteAPIToken revokes: the row goes, so the hash no longer resolves.
+	DeleteAPIToken(ctx context.Context, id string) error
+	ListAPITokens(ctx context.Context, p Page) ([]*sirsiv1.ApiToken, string, error)
+
+	CreateAgent(ctx context.Context, a *sirsiv1.Agent) (*sirsiv1.Agent, error)
+	GetAgent(ctx context.Context, id string) (*sirsiv1.Agent, error)
+	// RecordHeartbeat updates the agent and its cloud account's last-seen
+	// time and agent version in one transaction.
+	RecordHeartbeat(ctx context.Context, agentID string, hb Heartbeat) (*sirsiv1.Agent, error)
+	UpdateAgentCertificate(ctx context.Context, agentID string, serial string, expires time.Time) error
+	RevokeAgent(ctx context.Context, id string) (*sirsiv1.Agent, error)
+	ListAgents(ctx context.Context, cloudAccountID string, p Page) ([]*sirsiv1.Agent, string, error)
+
+	// Apply* write one agent batch in one transaction, at most once per
+	// (tenant, batch id): a batch id seen before returns duplicate=true and
+	// changes nothing.
+	ApplyInventory(ctx context.Context, cloudAccountID, batchID string, b InventoryBatch) (duplicate bool, err error)
+	ApplyUtilization(ctx context.Context, cloudAccountID, batchID string, s []*sirsiv1.UtilizationSummary) (duplicate bool, err error)
+	ApplyCosts(ctx context.Context, cloudAccountID, batchID string, records []*sirsiv1.CostRecord, anomalies []*sirsiv1.CostAnomaly) (duplicate bool, err error)
+	// ApplyRecommendations replaces the open set of (account, policy): open
+	// recommendations for the same resource and action keep their id and
+	// status; open ones not reported become superseded. Returns the ids in
+	// input order.
+	ApplyRecommendations(ctx context.Context, cloudAccountID, batchID, policyID string, recs []*sirsiv1.Recommendation) (ids []string, duplicate bool, err error)
+	ApplyActions(ctx context.Context, cloudAccountID, batchID string, actions []*sirsiv1.Action) (duplicate bool, err error)
+
+	ListResources(ctx context.Context, f ResourceFilter, p Page) ([]*sirsiv1.Resource, string, error)
+	ListUtilization(ctx context.Context, f UtilizationFilter, p Page) ([]*sirsiv1.UtilizationSummary, string, error)
+	// SumCosts aggregates stored cost records.
+	SumCosts(ctx context.Context, q CostQuery) ([]CostRow, error)
+	ListCostAnomalies(ctx context.Context, p Page) ([]*sirsiv1.CostAnomaly, string, error)
+	GetRecommendation(ctx context.Context, id string) (*sirsiv1.Recommendation, error)
+	SetRecommendationStatus(ctx context.Context, id string, status sirsiv1.RecommendationStatus) (*sirsiv1.Recommendation, error)
+	// ListRecommendations also returns the total saving over every page.
+	ListRecommendations(ctx context.Context, f RecommendationFilter, p Page) ([]*sirsiv1.Recommendation, string, float64, error)
+	ListActions(ctx context.Context, f ActionFilter, p Page) ([]*sirsiv1.Action, string, error)
+	SavingsSummary(ctx context.Context, start, end time.Time) (*sirsiv1.GetSavingsSummaryResponse, error)
+
+	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*sirsiv1.AuditEvent, string, error)
+}
+
+// Heartbeat is what an agent tells about itself.
+type Heartbeat struct {
+	At             time.Time
+	Version        string
+	Hostname       string
+	Uptime         time.Duration
+	LastSweepTimes map[string]time.Time
+	LastError      string
+}
+
+// InventoryBatch is one ReportInventory call.
+type InventoryBatch struct {
+	Upserts    []*sirsiv1.Resource
+	Deletions  []*sirsiv1.ResourceRef
+	ObservedAt time.Time
+}
+
+type ResourceFilter struct {
+	CloudAccountID string
+	Type           string
+	Region         string
+	Tags           map[string]string
+}
+
+type UtilizationFilter struct {
+	ResourceID string
+	Metric     string
+}
+
+// CostQuery selects [Start, End) days. GroupBy is "", "service", "account",
+// "region" or "tag:<key>" (records without the tag group under "").
+type CostQuery struct {
+	Start, End     time.Time
+	Monthly        bool
+	GroupBy        string
+	CloudAccountID string
+}
+
+// CostRow is the sum of one group in one period (a day, or a calendar month
+// when Monthly).
+type CostRow struct {
+	PeriodStart time.Time
+	Key         string
+	Amount      float64
+	Currency    string
+}
+
+type RecommendationFilter struct {
+	PolicyID          string
+	ResourceType      string
+	MinMonthlySavings float64
+	// Unspecified means open.
+	Status sirsiv1.RecommendationStatus
+}
+
+type ActionFilter struct {
+	PolicyID   string
+	ResourceID string
+	Status     sirsiv1.ActionStatus
+}
+
+type AuditFilter struct {
+	Actor      string
+	Action     string
+	Outcome    string
+	Start, End time.Time
+}
+
+// AuditBreak names the first audit event whose chain hash is wrong.
+type AuditBreak struct {
+	Sequence int64
+	ID       string
+	Reason   string
+}
