@@ -40,6 +40,9 @@ var (
 	// ErrInvalidPageToken: a page token that this store did not issue or
 	// that belongs to another list; callers map it to InvalidArgument.
 	ErrInvalidPageToken = errors.New("invalid page token")
+	// ErrInvalidArgument: a record the store cannot keep (a batch row
+	// without its key fields); the whole write is refused.
+	ErrInvalidArgument = errors.New("invalid argument")
 )
 
 // Page asks for one page of a list. Size 0 means DefaultPageSize; sizes

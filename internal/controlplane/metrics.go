@@ -1,0 +1,43 @@
+package controlplane
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	storeOps *prometheus.HistogramVec
+	jobRuns  *prometheus.CounterVec
+}
+
+func newMetrics(r prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sirsi_grpc_requests_total",
+			Help: "gRPC requests handled, by full method and status code.",
+		}, []string{"method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sirsi_grpc_request_duration_seconds",
+			Help:    "Time to handle a gRPC request, interceptors included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method"}),
+		storeOps: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sirsi_store_operation_duration_seconds",
+			Help:    "Time spent in one store operation.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"op"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sirsi_background_job_runs_total",
+			Help: "Background job attempts: ran, skipped (another replica holds the lock) or failed.",
+		}, []string{"job", "outcome"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.storeOps, m.jobRuns} {
+		if err := r.Register(c); err != nil {
+			return nil, fmt.Errorf("register control plane metrics: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,89 @@
+package controlplane
+
+import (
+	"context"
+	"time"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+func (s *Server) ListResources(ctx context.Context, req *sirsiv1.ListResourcesRequest) (*sirsiv1.ListResourcesResponse, error) {
+	if err := validateListResources(req); err != nil {
+		return nil, err
+	}
+	f := store.ResourceFilter{CloudAccountID: req.CloudAccountId, Type: req.Type, Region: req.Region, Tags: req.Tags}
+	list, next, err := s.st.Tenant(req.TenantId).ListResources(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
+	if err != nil {
+		return nil, s.storeError(ctx, "list resources", err)
+	}
+	return &sirsiv1.ListResourcesResponse{Resources: list, NextPageToken: next}, nil
+}
+
+func (s *Server) ListUtilization(ctx context.Context, req *sirsiv1.ListUtilizationRequest) (*sirsiv1.ListUtilizationResponse, error) {
+	if err := validateListUtilization(req); err != nil {
+		return nil, err
+	}
+	f := store.UtilizationFilter{ResourceID: req.ResourceId, Metric: req.Metric}
+	list, next, err := s.st.Tenant(req.TenantId).ListUtilization(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
+	if err != nil {
+		return nil, s.storeError(ctx, "list utilization", err)
+	}
+	return &sirsiv1.ListUtilizationResponse{Summaries: list, NextPageToken: next}, nil
+}
+
+func (s *Server) ListCostAnomalies(ctx context.Context, req *sirsiv1.ListCostAnomaliesRequest) (*sirsiv1.ListCostAnomaliesResponse, error) {
+	if err := validList(req.TenantId, req.PageSize); err != nil {
+		return nil, err
+	}
+	list, next, err := s.st.Tenant(req.TenantId).ListCostAnomalies(ctx, store.Page{Size: int(req.PageSize), Token: req.PageToken})
+	if err != nil {
+		return nil, s.storeError(ctx, "list cost anomalies", err)
+	}
+	return &sirsiv1.ListCostAnomaliesResponse{Anomalies: list, NextPageToken: next}, nil
+}
+
+func (s *Server) ListRecommendations(ctx context.Context, req *sirsiv1.ListRecommendationsRequest) (*sirsiv1.ListRecommendationsResponse, error) {
+	if err := validateListRecommendations(req); err != nil {
+		return nil, err
+	}
+	f := store.RecommendationFilter{PolicyID: req.PolicyId, ResourceType: req.ResourceType, MinMonthlySavings: req.MinMonthlySavings, Status: req.Status}
+	list, next, total, err := s.st.Tenant(req.TenantId).ListRecommendations(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
+	if err != nil {
+		return nil, s.storeError(ctx, "list recommendations", err)
+	}
+	return &sirsiv1.ListRecommendationsResponse{Recommendations: list, NextPageToken: next, TotalMonthlySavings: total}, nil
+}
+
+func (s *Server) ListActions(ctx context.Context, req *sirsiv1.ListActionsRequest) (*sirsiv1.ListActionsResponse, error) {
+	if err := validateListActions(req); err != nil {
+		return nil, err
+	}
+	f := store.ActionFilter{PolicyID: req.PolicyId, ResourceID: req.ResourceId, Status: req.Status}
+	list, next, err := s.st.Tenant(req.TenantId).ListActions(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
+	if err != nil {
+		return nil, s.storeError(ctx, "list actions", err)
+	}
+	return &sirsiv1.ListActionsResponse{Actions: list, NextPageToken: next}, nil
+}
+
+// beginning stands for an open start: before any action could have run.
+var beginning = time.Unix(0, 0).UTC()
+
+func (s *Server) GetSavingsSummary(ctx context.Context, req *sirsiv1.GetSavingsSummaryRequest) (*sirsiv1.GetSavingsSummaryResponse, error) {
+	rng, err := validateGetSavingsSummary(req)
+	if err != nil {
+		return nil, err
+	}
+	if rng.start.IsZero() {
+		rng.start = beginning
+	}
+	if rng.end.IsZero() {
+		rng.end = s.now().UTC()
+	}
+	sum, err := s.st.Tenant(req.TenantId).SavingsSummary(ctx, rng.start, rng.end)
+	if err != nil {
+		return nil, s.storeError(ctx, "summarise savings", err)
+	}
+	return sum, nil
+}

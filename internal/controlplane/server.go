@@ -1,0 +1,178 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+// Options configure a Server. Store is required; everything else has a
+// default.
+type Options struct {
+	Store store.Store
+	// Logger defaults to a null logger.
+	Logger hclog.Logger
+	// Registerer receives the server's metrics; nil means a private
+	// registry nobody scrapes.
+	Registerer prometheus.Registerer
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+	// AgentStaleAfter is how long an agent may stay silent before it and
+	// its cloud account are reported stale. Default 10m.
+	AgentStaleAfter time.Duration
+	// OperatorToken, when set (flag or environment), becomes the operator
+	// token, replacing any stored one. Empty: keep the stored one, or make
+	// one on first start (see InitialOperatorToken).
+	OperatorToken string
+	// JobInterval is how often the background jobs run. Default 1h.
+	JobInterval time.Duration
+	// EnrollmentTokenRetention is how long expired or used-up enrollment
+	// tokens stay listable before the prune job deletes them. Default 7d.
+	EnrollmentTokenRetention time.Duration
+}
+
+// Server implements sirsiv1.ManagementServiceServer.
+type Server struct {
+	sirsiv1.UnimplementedManagementServiceServer
+
+	st         store.Store
+	log        hclog.Logger
+	now        func() time.Time
+	staleAfter time.Duration
+	metrics    *metrics
+	initialTok string
+	jobs       []job
+	jobEvery   time.Duration
+	retention  time.Duration
+	// touched: token id -> when this process last wrote its last-used time.
+	touched sync.Map
+}
+
+var _ sirsiv1.ManagementServiceServer = (*Server)(nil)
+
+const startTimeout = 30 * time.Second
+
+// operatorHashKey is the store setting holding the operator token's hash.
+const operatorHashKey = "operator_token_sha256"
+
+// New builds a server and makes sure an operator token exists (one store
+// round trip, bounded by startTimeout).
+func New(o Options) (*Server, error) {
+	if o.Store == nil {
+		return nil, errors.New("controlplane: Options.Store is required")
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.AgentStaleAfter <= 0 {
+		o.AgentStaleAfter = 10 * time.Minute
+	}
+	if o.JobInterval <= 0 {
+		o.JobInterval = time.Hour
+	}
+	if o.EnrollmentTokenRetention <= 0 {
+		o.EnrollmentTokenRetention = 7 * 24 * time.Hour
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		st:         timedStore{s: o.Store, m: m},
+		log:        o.Logger,
+		now:        o.Clock,
+		staleAfter: o.AgentStaleAfter,
+		metrics:    m,
+		jobEvery:   o.JobInterval,
+		retention:  o.EnrollmentTokenRetention,
+	}
+	s.jobs = []job{{name: "prune-enrollment-tokens", run: s.pruneEnrollmentTokens}}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := s.initOperatorToken(ctx, o.OperatorToken); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// MinOperatorTokenLen keeps supplied operator tokens out of guessing range
+// while still allowing a memorable dev token.
+const MinOperatorTokenLen = 8
+
+func (s *Server) initOperatorToken(ctx context.Context, supplied string) error {
+	if supplied != "" {
+		if err := checkSuppliedOperatorToken(supplied); err != nil {
+			return err
+		}
+		if err := s.st.PutSetting(ctx, operatorHashKey, auth.Hash(supplied)); err != nil {
+			return fmt.Errorf("store the operator token hash: %w", err)
+		}
+		return nil
+	}
+	tok, err := auth.Generate(auth.KindOperator)
+	if err != nil {
+		return err
+	}
+	h := auth.Hash(tok)
+	stored, err := s.st.PutSettingIfAbsent(ctx, operatorHashKey, h)
+	if err != nil {
+		return fmt.Errorf("initialise the operator token: %w", err)
+	}
+	// Another start (or replica) got there first: its token stands and
+	// ours was never valid.
+	if auth.HashEqual(stored, h) {
+		s.initialTok = tok
+	}
+	return nil
+}
+
+func checkSuppliedOperatorToken(t string) error {
+	if len(t) < MinOperatorTokenLen || len(t) > 256 {
+		return fmt.Errorf("operator token: must be %d..256 characters long, is %d", MinOperatorTokenLen, len(t))
+	}
+	for _, r := range t {
+		if r < 0x21 || r > 0x7e {
+			return errors.New("operator token: may contain only printable ASCII without spaces")
+		}
+	}
+	// The server routes API- and enrollment-token shapes to their own
+	// lookups, so such a string could never authenticate as the operator.
+	if k, err := auth.Parse(t); err == nil && k != auth.KindOperator {
+		return fmt.Errorf("operator token: has the shape of an %s; use an sxo_ token or any other string", k)
+	}
+	return nil
+}
+
+// InitialOperatorToken is the operator token made by this start, or "" if
+// one was supplied or already existed. The daemon writes it once to the
+// data dir; it is not kept anywhere else.
+func (s *Server) InitialOperatorToken() string { return s.initialTok }
+
+// ServerOptions are the interceptor chains to pass to grpc.NewServer.
+func (s *Server) ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.UnaryInterceptors()...),
+		grpc.ChainStreamInterceptor(s.StreamInterceptors()...),
+	}
+}
+
+// Register adds ManagementService to g. AgentService is not served here.
+func (s *Server) Register(g *grpc.Server) {
+	sirsiv1.RegisterManagementServiceServer(g, s)
+}

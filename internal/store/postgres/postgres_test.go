@@ -1,0 +1,173 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/pgtest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func openAt(t testing.TB, url string) store.Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, Options{MaxConns: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func rawDB(t testing.TB, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openAt(t, pgtest.Database(t)) })
+}
+
+func TestReopen(t *testing.T) {
+	storetest.RunReopen(t, storetest.Backend{
+		Fresh: func(t *testing.T) string { return pgtest.Database(t) },
+		Open: func(ctx context.Context, url string) (store.Store, error) {
+			return Open(ctx, url, Options{MaxConns: 4})
+		},
+		Exec: func(t *testing.T, url, stmt string) {
+			if _, err := rawDB(t, url).Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
+}
+
+// TestTwoReplicas runs two stores on one database, as two agentd server
+// replicas would: one leader at a time, one audit chain.
+func TestTwoReplicas(t *testing.T) {
+	url := pgtest.Database(t)
+	r1, r2 := openAt(t, url), openAt(t, url)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	var inside atomic.Int32
+	var ran [2]atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i, r := range []store.Store{r1, r2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				ok, err := r.TryLeader(ctx, "sweep", func(context.Context) error {
+					if n := inside.Add(1); n != 1 {
+						errs <- fmt.Errorf("%d replicas lead at once", n)
+					}
+					time.Sleep(time.Millisecond)
+					inside.Add(-1)
+					return nil
+				})
+				if err != nil {
+					errs <- err
+				}
+				if ok {
+					ran[i].Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ran[0].Load()+ran[1].Load() == 0 {
+		t.Fatal("no replica ever led")
+	}
+
+	// While replica 1 leads, replica 2 cannot; afterwards it can.
+	held, err := r1.TryLeader(ctx, "exclusive", func(ctx context.Context) error {
+		ok, err := r2.TryLeader(ctx, "exclusive", func(context.Context) error { return nil })
+		if err != nil {
+			return err
+		}
+		if ok {
+			return fmt.Errorf("replica 2 took a lock replica 1 holds")
+		}
+		return nil
+	})
+	if err != nil || !held {
+		t.Fatalf("held %v, %v", held, err)
+	}
+	if ok, err := r2.TryLeader(ctx, "exclusive", func(context.Context) error { return nil }); err != nil || !ok {
+		t.Fatalf("replica 2 after release: %v, %v", ok, err)
+	}
+
+	for i, r := range []store.Store{r1, r2} {
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range 10 {
+					if _, err := r.AppendAudit(ctx, &sirsiv1.AuditEvent{Actor: fmt.Sprintf("replica%d/%d", i, g), Action: "append", Target: fmt.Sprint(j), Outcome: "ok"}); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, r := range []store.Store{r1, r2} {
+		br, err := r.VerifyAudit(ctx)
+		if err != nil || br != nil {
+			t.Fatalf("chain after concurrent appends from two replicas: %+v, %v", br, err)
+		}
+	}
+	var n int
+	tok := ""
+	for {
+		ev, next, err := r2.ListOperatorAuditEvents(ctx, store.AuditFilter{Action: "append"}, store.Page{Size: 1000, Token: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ev {
+			if e.Sequence != int64(n+1) {
+				t.Fatalf("event %d has sequence %d: the chain has gaps or forks", n+1, e.Sequence)
+			}
+			n++
+		}
+		if tok = next; tok == "" {
+			break
+		}
+	}
+	if n != 80 {
+		t.Fatalf("%d audit events, want 80", n)
+	}
+}
+
+func BenchmarkApplyInventory(b *testing.B) {
+	url := pgtest.Database(b)
+	storetest.BenchApplyInventory(b, openAt(b, url), rawDB(b, url), Dialect)
+}
+
+func BenchmarkListResources(b *testing.B) {
+	url := pgtest.Database(b)
+	storetest.BenchListResources(b, openAt(b, url), func(b *testing.B) {
+		if _, err := rawDB(b, url).Exec(`ANALYZE resources`); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

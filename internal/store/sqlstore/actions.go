@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+const actionCols = `id, tenant_id, cloud_account_id, policy_id, recommendation_id, resource_id, resource_type, region, action, from_size, to_size,
+status, dry_run, realized_monthly_savings, error, steps, start_time, end_time`
+
+func scanAction(row interface{ Scan(...any) error }) (*sirsiv1.Action, error) {
+	var a sirsiv1.Action
+	var status, dry, st, et int64
+	var steps string
+	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.PolicyId, &a.RecommendationId, &a.ResourceId, &a.ResourceType, &a.Region, &a.Action,
+		&a.FromSize, &a.ToSize, &status, &dry, &a.RealizedMonthlySavings, &a.Error, &steps, &st, &et); err != nil {
+		return nil, err
+	}
+	a.Status, a.DryRun, a.StartTime, a.EndTime = sirsiv1.ActionStatus(status), dry != 0, ts(st), ts(et)
+	var raw []json.RawMessage
+	if err := decodeJSON(steps, &raw); err != nil {
+		return nil, err
+	}
+	for _, m := range raw {
+		s := &sirsiv1.ActionStep{}
+		if err := decodeProto(string(m), s); err != nil {
+			return nil, err
+		}
+		a.Steps = append(a.Steps, s)
+	}
+	return &a, nil
+}
+
+func stepsJSON(steps []*sirsiv1.ActionStep) (string, error) {
+	raw := make([]json.RawMessage, 0, len(steps))
+	for _, s := range steps {
+		j, err := encodeProto(s)
+		if err != nil {
+			return "", err
+		}
+		raw = append(raw, json.RawMessage(j))
+	}
+	return encodeJSON(raw)
+}
+
+func (t *tenantStore) ApplyActions(ctx context.Context, cloudAccountID, batchID string, actions []*sirsiv1.Action) (bool, error) {
+	for i, a := range actions {
+		if a == nil || a.Id == "" || a.ResourceId == "" || a.Action == "" {
+			return false, invalid("apply action batch %q: actions[%d]: id, resource_id and action are required", batchID, i)
+		}
+	}
+	dup, _, err := t.applyBatch(ctx, "actions", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
+		for _, a := range actions {
+			steps, err := stepsJSON(a.Steps)
+			if err != nil {
+				return "", err
+			}
+			// The id is the agent's; the tenant in the key keeps an id
+			// chosen by one tenant's agent from touching another's row.
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO actions (`+actionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, realized_monthly_savings = excluded.realized_monthly_savings,
+error = excluded.error, steps = excluded.steps, start_time = excluded.start_time, end_time = excluded.end_time, to_size = excluded.to_size`),
+				a.Id, t.id, cloudAccountID, a.PolicyId, a.RecommendationId, a.ResourceId, a.ResourceType, a.Region, a.Action, a.FromSize, a.ToSize,
+				int64(a.Status), boolInt(a.DryRun), a.RealizedMonthlySavings, a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime)); err != nil {
+				return "", fmt.Errorf("upsert action %q: %w", a.Id, err)
+			}
+			if a.RecommendationId != "" && a.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED && !a.DryRun {
+				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ? WHERE tenant_id = ? AND id = ?`),
+					int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED), time.Now().UnixNano(), t.id, a.RecommendationId); err != nil {
+					return "", fmt.Errorf("mark recommendation %q executed: %w", a.RecommendationId, err)
+				}
+			}
+		}
+		return "", nil
+	})
+	return dup, err
+}
+
+func (t *tenantStore) ListActions(ctx context.Context, f store.ActionFilter, p store.Page) ([]*sirsiv1.Action, string, error) {
+	key, err := stringKey("actions", f, p.Token, 1)
+	if err != nil {
+		return nil, "", err
+	}
+	where, args := ` WHERE tenant_id = ?`, []any{t.id}
+	if f.PolicyID != "" {
+		where += ` AND policy_id = ?`
+		args = append(args, f.PolicyID)
+	}
+	if f.ResourceID != "" {
+		where += ` AND resource_id = ?`
+		args = append(args, f.ResourceID)
+	}
+	if f.Status != sirsiv1.ActionStatus_ACTION_STATUS_UNSPECIFIED {
+		where += ` AND status = ?`
+		args = append(args, int64(f.Status))
+	}
+	cond, args := after("id", key, args)
+	n := pageSize(p)
+	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+actionCols+` FROM actions`+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list actions: %w", err)
+	}
+	out, err := collect(rows, scanAction)
+	if err != nil {
+		return nil, "", fmt.Errorf("list actions: %w", err)
+	}
+	out, next := trim(out, n, func(a *sirsiv1.Action) string { return encodePageToken("actions", f, []string{a.Id}) })
+	return out, next, nil
+}
+
+// SavingsSummary counts the actions that started in [start, end) (zero
+// bounds are open) and sums what the succeeded ones realised.
+func (t *tenantStore) SavingsSummary(ctx context.Context, start, end time.Time) (*sirsiv1.GetSavingsSummaryResponse, error) {
+	where, args := ` WHERE tenant_id = ? AND dry_run = 0 AND status <> ?`, []any{t.id, int64(sirsiv1.ActionStatus_ACTION_STATUS_PLANNED)}
+	if !start.IsZero() {
+		where += ` AND start_time >= ?`
+		args = append(args, start.UnixNano())
+	}
+	if !end.IsZero() {
+		where += ` AND start_time < ?`
+		args = append(args, end.UnixNano())
+	}
+	succeeded := int64(sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED)
+	out := &sirsiv1.GetSavingsSummaryResponse{Currency: "USD"}
+	var realized sql.NullFloat64
+	err := t.s.r.QueryRowContext(ctx, t.q(`SELECT COUNT(*),
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
+SUM(CASE WHEN status = ? THEN realized_monthly_savings ELSE 0 END)
+FROM actions`+where),
+		append([]any{succeeded, int64(sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK), int64(sirsiv1.ActionStatus_ACTION_STATUS_FAILED), succeeded}, args...)...).
+		Scan(&out.ActionsTaken, &out.ActionsSucceeded, &out.ActionsRolledBack, &out.ActionsFailed, &realized)
+	if err != nil {
+		return nil, fmt.Errorf("savings summary: %w", err)
+	}
+	out.RealizedMonthlySavings = realized.Float64
+	return out, nil
+}

@@ -1,0 +1,164 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+const agentCols = `id, tenant_id, cloud_account_id, version, hostname, status, enroll_time, last_seen_time, cert_expire_time, uptime, last_sweep_times, last_error`
+
+func scanAgent(row interface{ Scan(...any) error }) (*sirsiv1.Agent, error) {
+	var a sirsiv1.Agent
+	var status, et, ls, ce, up int64
+	var sweeps string
+	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.Version, &a.Hostname, &status, &et, &ls, &ce, &up, &sweeps, &a.LastError); err != nil {
+		return nil, err
+	}
+	a.Status = sirsiv1.AgentStatus(status)
+	a.EnrollTime, a.LastSeenTime, a.CertExpireTime, a.Uptime = ts(et), ts(ls), ts(ce), dur(up)
+	var m map[string]int64
+	if err := decodeJSON(sweeps, &m); err != nil {
+		return nil, err
+	}
+	if len(m) > 0 {
+		a.LastSweepTimes = make(map[string]*timestamppb.Timestamp, len(m))
+		for k, v := range m {
+			a.LastSweepTimes[k] = ts(v)
+		}
+	}
+	return &a, nil
+}
+
+func sweepJSON(m map[string]time.Time) (string, error) {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = nanos(v)
+	}
+	return encodeJSON(out)
+}
+
+func (t *tenantStore) CreateAgent(ctx context.Context, in *sirsiv1.Agent) (*sirsiv1.Agent, error) {
+	now := time.Now().UnixNano()
+	a := &sirsiv1.Agent{
+		Id: in.Id, TenantId: t.id, CloudAccountId: in.CloudAccountId, Version: in.Version, Hostname: in.Hostname,
+		Status: sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED, EnrollTime: ts(now), LastSeenTime: ts(now), CertExpireTime: in.CertExpireTime,
+	}
+	if a.Id == "" {
+		a.Id = newID()
+	}
+	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := t.requireAccount(ctx, tx, a.CloudAccountId); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO agents (`+agentCols+`, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', '', '')`),
+			a.Id, t.id, a.CloudAccountId, a.Version, a.Hostname, int64(a.Status), now, now, tsNanos(a.CertExpireTime))
+		if t.s.d.IsUniqueViolation(err) {
+			return fmt.Errorf("create agent %q: %w", a.Id, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("create agent: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (t *tenantStore) GetAgent(ctx context.Context, id string) (*sirsiv1.Agent, error) {
+	a, err := scanAgent(t.s.r.QueryRowContext(ctx, t.q(`SELECT `+agentCols+` FROM agents WHERE tenant_id = ? AND id = ?`), t.id, id))
+	return a, notFound(err, "get agent %q", id)
+}
+
+func (t *tenantStore) getAgentTx(ctx context.Context, tx *sql.Tx, id string) (*sirsiv1.Agent, error) {
+	a, err := scanAgent(tx.QueryRowContext(ctx, t.q(`SELECT `+agentCols+` FROM agents WHERE tenant_id = ? AND id = ?`), t.id, id))
+	return a, notFound(err, "agent %q", id)
+}
+
+func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb store.Heartbeat) (*sirsiv1.Agent, error) {
+	sweeps, err := sweepJSON(hb.LastSweepTimes)
+	if err != nil {
+		return nil, err
+	}
+	var out *sirsiv1.Agent
+	err = t.s.inTx(ctx, func(tx *sql.Tx) error {
+		a, err := t.getAgentTx(ctx, tx, agentID)
+		if err != nil {
+			return fmt.Errorf("record heartbeat: %w", err)
+		}
+		if a.Status == sirsiv1.AgentStatus_AGENT_STATUS_REVOKED {
+			return fmt.Errorf("record heartbeat: agent %q is revoked: %w", agentID, store.ErrFailedPrecondition)
+		}
+		at := nanos(hb.At)
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET version = ?, hostname = ?, status = ?, last_seen_time = ?, uptime = ?, last_sweep_times = ?, last_error = ? WHERE tenant_id = ? AND id = ?`),
+			hb.Version, hb.Hostname, int64(sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED), at, int64(hb.Uptime), sweeps, hb.LastError, t.id, agentID); err != nil {
+			return fmt.Errorf("record heartbeat of agent %q: %w", agentID, err)
+		}
+		// Not a configuration change: the account's version stays, so a
+		// heartbeat never turns a user's pending update stale.
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE cloud_accounts SET status = ?, last_seen_time = ?, agent_version = ? WHERE tenant_id = ? AND id = ?`),
+			int64(sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED), at, hb.Version, t.id, a.CloudAccountId); err != nil {
+			return fmt.Errorf("record heartbeat on cloud account %q: %w", a.CloudAccountId, err)
+		}
+		out, err = t.getAgentTx(ctx, tx, agentID)
+		return err
+	})
+	return out, err
+}
+
+func (t *tenantStore) UpdateAgentCertificate(ctx context.Context, agentID string, serial string, expires time.Time) error {
+	res, err := t.s.w.ExecContext(ctx, t.q(`UPDATE agents SET cert_serial = ?, cert_expire_time = ? WHERE tenant_id = ? AND id = ?`), serial, nanos(expires), t.id, agentID)
+	if err != nil {
+		return fmt.Errorf("update certificate of agent %q: %w", agentID, err)
+	}
+	return affectedOne(res, "update certificate of agent %q", agentID)
+}
+
+func (t *tenantStore) RevokeAgent(ctx context.Context, id string) (*sirsiv1.Agent, error) {
+	var out *sirsiv1.Agent
+	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET status = ? WHERE tenant_id = ? AND id = ?`), int64(sirsiv1.AgentStatus_AGENT_STATUS_REVOKED), t.id, id)
+		if err != nil {
+			return fmt.Errorf("revoke agent %q: %w", id, err)
+		}
+		if err := affectedOne(res, "revoke agent %q", id); err != nil {
+			return err
+		}
+		out, err = t.getAgentTx(ctx, tx, id)
+		return err
+	})
+	return out, err
+}
+
+func (t *tenantStore) ListAgents(ctx context.Context, cloudAccountID string, p store.Page) ([]*sirsiv1.Agent, string, error) {
+	filter := []string{t.id, cloudAccountID}
+	key, err := stringKey("agents", filter, p.Token, 1)
+	if err != nil {
+		return nil, "", err
+	}
+	where, args := ` WHERE tenant_id = ?`, []any{t.id}
+	if cloudAccountID != "" {
+		where += ` AND cloud_account_id = ?`
+		args = append(args, cloudAccountID)
+	}
+	cond, args := after("id", key, args)
+	n := pageSize(p)
+	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+agentCols+` FROM agents`+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list agents: %w", err)
+	}
+	out, err := collect(rows, scanAgent)
+	if err != nil {
+		return nil, "", fmt.Errorf("list agents: %w", err)
+	}
+	out, next := trim(out, n, func(a *sirsiv1.Agent) string { return encodePageToken("agents", filter, []string{a.Id}) })
+	return out, next, nil
+}

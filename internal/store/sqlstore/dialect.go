@@ -1,0 +1,57 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"strconv"
+	"strings"
+)
+
+// Dialect is what differs between the SQL back ends. Queries are written
+// once with '?' placeholders; Rebind turns them into the dialect's form.
+type Dialect struct {
+	Name string
+	// Dollar placeholders ($1, $2...) instead of '?'.
+	Dollar bool
+	// IsUniqueViolation reports a unique or primary key constraint failure.
+	IsUniqueViolation func(error) bool
+	// JSONField returns an expression reading the top-level string member
+	// key of a JSON object column (NULL when absent), with its single
+	// placeholder's argument.
+	JSONField func(column, key string) (expr string, arg any)
+	// LockAudit serialises audit appends across connections and processes
+	// for the rest of tx; nil when the back end has one writer anyway.
+	LockAudit func(ctx context.Context, tx *sql.Tx) error
+	// Lock and Unlock take a session-level cluster-wide lock on conn for
+	// migrations and leader election; TryLock does not wait. Nil means
+	// the store is the only process using the database.
+	Lock    func(ctx context.Context, conn *sql.Conn, key int64) error
+	TryLock func(ctx context.Context, conn *sql.Conn, key int64) (bool, error)
+	Unlock  func(ctx context.Context, conn *sql.Conn, key int64) error
+}
+
+// Rebind rewrites '?' placeholders for the dialect. Queries in this package
+// never contain '?' inside literals.
+func (d *Dialect) Rebind(q string) string {
+	if !d.Dollar {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// errBadConn makes database/sql discard a connection, ending its session
+// (and any advisory lock it still holds).
+var errBadConn = driver.ErrBadConn

@@ -1,0 +1,205 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+const recCols = `id, tenant_id, policy_id, cloud_account_id, resource_id, resource_type, region, action, current_size, proposed_size,
+current_monthly_cost, proposed_monthly_cost, estimated_monthly_savings, confidence, reason, status, evidence, create_time, update_time`
+
+func scanRec(row interface{ Scan(...any) error }) (*sirsiv1.Recommendation, error) {
+	var r sirsiv1.Recommendation
+	var status, ct, ut int64
+	var evidence string
+	if err := row.Scan(&r.Id, &r.TenantId, &r.PolicyId, &r.CloudAccountId, &r.ResourceId, &r.ResourceType, &r.Region, &r.Action, &r.CurrentSize, &r.ProposedSize,
+		&r.CurrentMonthlyCost, &r.ProposedMonthlyCost, &r.EstimatedMonthlySavings, &r.Confidence, &r.Reason, &status, &evidence, &ct, &ut); err != nil {
+		return nil, err
+	}
+	r.Status, r.CreateTime, r.UpdateTime = sirsiv1.RecommendationStatus(status), ts(ct), ts(ut)
+	var raw []json.RawMessage
+	if err := decodeJSON(evidence, &raw); err != nil {
+		return nil, err
+	}
+	for _, m := range raw {
+		e := &sirsiv1.Evidence{}
+		if err := decodeProto(string(m), e); err != nil {
+			return nil, err
+		}
+		r.Evidence = append(r.Evidence, e)
+	}
+	return &r, nil
+}
+
+func evidenceJSON(ev []*sirsiv1.Evidence) (string, error) {
+	raw := make([]json.RawMessage, 0, len(ev))
+	for _, e := range ev {
+		s, err := encodeProto(e)
+		if err != nil {
+			return "", err
+		}
+		raw = append(raw, json.RawMessage(s))
+	}
+	return encodeJSON(raw)
+}
+
+var (
+	statusOpen     = int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN)
+	statusApproved = int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED)
+)
+
+func (t *tenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID, batchID, policyID string, recs []*sirsiv1.Recommendation) ([]string, bool, error) {
+	for i, r := range recs {
+		if r == nil || r.ResourceId == "" || r.Action == "" {
+			return nil, false, invalid("apply recommendation batch %q: recommendations[%d]: resource_id and action are required", batchID, i)
+		}
+	}
+	dup, result, err := t.applyBatch(ctx, "recommendations", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
+		var one int
+		if err := tx.QueryRowContext(ctx, t.q(`SELECT 1 FROM policies WHERE tenant_id = ? AND id = ?`), t.id, policyID).Scan(&one); err != nil {
+			if err == sql.ErrNoRows {
+				return "", fmt.Errorf("policy %q does not exist: %w", policyID, store.ErrFailedPrecondition)
+			}
+			return "", fmt.Errorf("check policy %q: %w", policyID, err)
+		}
+		// The live set: open or approved recommendations of this account
+		// and policy, by what they are about.
+		type live struct {
+			id   string
+			seen bool
+		}
+		rows, err := tx.QueryContext(ctx, t.q(`SELECT id, resource_id, action FROM recommendations
+WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status IN (?, ?)`), t.id, cloudAccountID, policyID, statusOpen, statusApproved)
+		if err != nil {
+			return "", fmt.Errorf("read open recommendations: %w", err)
+		}
+		current := map[[2]string]*live{}
+		for rows.Next() {
+			var id, res, action string
+			if err := rows.Scan(&id, &res, &action); err != nil {
+				rows.Close()
+				return "", fmt.Errorf("read open recommendations: %w", err)
+			}
+			current[[2]string{res, action}] = &live{id: id}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", fmt.Errorf("read open recommendations: %w", err)
+		}
+		now := time.Now().UnixNano()
+		ids := make([]string, 0, len(recs))
+		for _, r := range recs {
+			evidence, err := evidenceJSON(r.Evidence)
+			if err != nil {
+				return "", err
+			}
+			k := [2]string{r.ResourceId, r.Action}
+			if l := current[k]; l != nil {
+				l.seen = true
+				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET resource_type = ?, region = ?, current_size = ?, proposed_size = ?,
+current_monthly_cost = ?, proposed_monthly_cost = ?, estimated_monthly_savings = ?, confidence = ?, reason = ?, evidence = ?, update_time = ?
+WHERE tenant_id = ? AND id = ?`),
+					r.ResourceType, r.Region, r.CurrentSize, r.ProposedSize, r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings,
+					r.Confidence, r.Reason, evidence, now, t.id, l.id); err != nil {
+					return "", fmt.Errorf("update recommendation %q: %w", l.id, err)
+				}
+				ids = append(ids, l.id)
+				continue
+			}
+			id := newID()
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				id, t.id, policyID, cloudAccountID, r.ResourceId, r.ResourceType, r.Region, r.Action, r.CurrentSize, r.ProposedSize,
+				r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings, r.Confidence, r.Reason, statusOpen, evidence, now, now); err != nil {
+				return "", fmt.Errorf("insert recommendation for %s: %w", r.ResourceId, err)
+			}
+			current[k] = &live{id: id, seen: true}
+			ids = append(ids, id)
+		}
+		for _, l := range current {
+			if l.seen {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ? WHERE tenant_id = ? AND id = ?`),
+				int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED), now, t.id, l.id); err != nil {
+				return "", fmt.Errorf("supersede recommendation %q: %w", l.id, err)
+			}
+		}
+		return encodeJSON(ids)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	var ids []string
+	if err := decodeJSON(result, &ids); err != nil {
+		return nil, dup, err
+	}
+	return ids, dup, nil
+}
+
+func (t *tenantStore) GetRecommendation(ctx context.Context, id string) (*sirsiv1.Recommendation, error) {
+	r, err := scanRec(t.s.r.QueryRowContext(ctx, t.q(`SELECT `+recCols+` FROM recommendations WHERE tenant_id = ? AND id = ?`), t.id, id))
+	return r, notFound(err, "get recommendation %q", id)
+}
+
+func (t *tenantStore) SetRecommendationStatus(ctx context.Context, id string, status sirsiv1.RecommendationStatus) (*sirsiv1.Recommendation, error) {
+	var out *sirsiv1.Recommendation
+	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ? WHERE tenant_id = ? AND id = ?`),
+			int64(status), time.Now().UnixNano(), t.id, id)
+		if err != nil {
+			return fmt.Errorf("set status of recommendation %q: %w", id, err)
+		}
+		if err := affectedOne(res, "set status of recommendation %q", id); err != nil {
+			return err
+		}
+		out, err = scanRec(tx.QueryRowContext(ctx, t.q(`SELECT `+recCols+` FROM recommendations WHERE tenant_id = ? AND id = ?`), t.id, id))
+		return notFound(err, "read recommendation %q", id)
+	})
+	return out, err
+}
+
+func (t *tenantStore) ListRecommendations(ctx context.Context, f store.RecommendationFilter, p store.Page) ([]*sirsiv1.Recommendation, string, float64, error) {
+	key, err := stringKey("recommendations", f, p.Token, 1)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	status := f.Status
+	if status == sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_UNSPECIFIED {
+		status = sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN
+	}
+	where, args := ` WHERE tenant_id = ? AND status = ?`, []any{t.id, int64(status)}
+	if f.PolicyID != "" {
+		where += ` AND policy_id = ?`
+		args = append(args, f.PolicyID)
+	}
+	if f.ResourceType != "" {
+		where += ` AND resource_type = ?`
+		args = append(args, f.ResourceType)
+	}
+	if f.MinMonthlySavings > 0 {
+		where += ` AND estimated_monthly_savings >= ?`
+		args = append(args, f.MinMonthlySavings)
+	}
+	var total sql.NullFloat64
+	if err := t.s.r.QueryRowContext(ctx, t.q(`SELECT SUM(estimated_monthly_savings) FROM recommendations`+where), args...).Scan(&total); err != nil {
+		return nil, "", 0, fmt.Errorf("list recommendations: total: %w", err)
+	}
+	cond, args := after("id", key, args)
+	n := pageSize(p)
+	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+recCols+` FROM recommendations`+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("list recommendations: %w", err)
+	}
+	out, err := collect(rows, scanRec)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("list recommendations: %w", err)
+	}
+	out, next := trim(out, n, func(r *sirsiv1.Recommendation) string { return encodePageToken("recommendations", f, []string{r.Id}) })
+	return out, next, total.Float64, nil
+}

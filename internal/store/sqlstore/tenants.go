@@ -1,0 +1,181 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version`
+
+func scanTenant(row interface{ Scan(...any) error }) (*sirsiv1.Tenant, error) {
+	var t sirsiv1.Tenant
+	var tier, ct, ut int64
+	var labels string
+	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version); err != nil {
+		return nil, err
+	}
+	t.Tier = sirsiv1.Tier(tier)
+	t.CreateTime, t.UpdateTime = ts(ct), ts(ut)
+	var err error
+	t.Labels, err = readStringMap(labels)
+	return &t, err
+}
+
+func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.Tenant, error) {
+	t := proto.Clone(in).(*sirsiv1.Tenant)
+	if t.Id == "" {
+		t.Id = newID()
+	}
+	now := time.Now()
+	t.CreateTime, t.UpdateTime, t.Version = ts(now.UnixNano()), ts(now.UnixNano()), 1
+	labels, err := stringMap(t.Labels)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version)
+	if s.d.IsUniqueViolation(err) {
+		return nil, fmt.Errorf("create tenant %q: %w", t.Name, store.ErrAlreadyExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create tenant %q: %w", t.Name, err)
+	}
+	return t, nil
+}
+
+func (s *Store) GetTenant(ctx context.Context, id string) (*sirsiv1.Tenant, error) {
+	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), id))
+	return t, notFound(err, "get tenant %q", id)
+}
+
+func (s *Store) GetTenantByName(ctx context.Context, name string) (*sirsiv1.Tenant, error) {
+	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE name = ?`), name))
+	return t, notFound(err, "get tenant named %q", name)
+}
+
+// notFound turns sql.ErrNoRows into store.ErrNotFound and adds context.
+func notFound(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf(format, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.Tenant, error) {
+	labels, err := stringMap(in.Labels)
+	if err != nil {
+		return nil, err
+	}
+	var out *sirsiv1.Tenant
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), in.Id))
+		if err != nil {
+			return notFound(err, "update tenant %q", in.Id)
+		}
+		if in.Version != 0 && in.Version != cur.Version {
+			return fmt.Errorf("update tenant %q: stored version %d, request version %d: %w", in.Id, cur.Version, in.Version, store.ErrVersionMismatch)
+		}
+		now := time.Now().UnixNano()
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?, update_time = ?, version = version + 1 WHERE id = ?`),
+			in.DisplayName, int64(in.Tier), labels, now, in.Id); err != nil {
+			return fmt.Errorf("update tenant %q: %w", in.Id, err)
+		}
+		out, err = scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), in.Id))
+		return notFound(err, "read updated tenant %q", in.Id)
+	})
+	return out, err
+}
+
+// tenantTables lists every tenant-owned table, children before parents, for
+// a forced tenant delete. Audit events are deliberately absent.
+var tenantTables = []string{
+	"applied_batches", "actions", "recommendations", "cost_anomalies", "cost_records",
+	"utilization", "resources", "agents", "api_tokens", "enrollment_tokens", "policies", "cloud_accounts",
+}
+
+func (s *Store) DeleteTenant(ctx context.Context, id string, version int64, force bool) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var cur int64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT version FROM tenants WHERE id = ?`), id).Scan(&cur)
+		if err != nil {
+			return notFound(err, "delete tenant %q", id)
+		}
+		if version != 0 && version != cur {
+			return fmt.Errorf("delete tenant %q: stored version %d, request version %d: %w", id, cur, version, store.ErrVersionMismatch)
+		}
+		if !force {
+			var n int64
+			err := tx.QueryRowContext(ctx, s.q(`SELECT (SELECT COUNT(*) FROM cloud_accounts WHERE tenant_id = ?) + (SELECT COUNT(*) FROM policies WHERE tenant_id = ?)`), id, id).Scan(&n)
+			if err != nil {
+				return fmt.Errorf("delete tenant %q: count owned objects: %w", id, err)
+			}
+			if n > 0 {
+				return fmt.Errorf("delete tenant %q: it still owns %d cloud accounts and policies: %w", id, n, store.ErrFailedPrecondition)
+			}
+		}
+		for _, table := range tenantTables {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE tenant_id = ?`), id); err != nil {
+				return fmt.Errorf("delete tenant %q: delete from %s: %w", id, table, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM tenants WHERE id = ?`), id); err != nil {
+			return fmt.Errorf("delete tenant %q: %w", id, err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) ListTenants(ctx context.Context, p store.Page) ([]*sirsiv1.Tenant, string, error) {
+	key, err := stringKey("tenants", nil, p.Token, 1)
+	if err != nil {
+		return nil, "", err
+	}
+	cond, args := after("name", key, nil)
+	n := pageSize(p)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE 1 = 1`+cond+` ORDER BY name LIMIT `+fmt.Sprint(n+1)), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list tenants: %w", err)
+	}
+	out, err := collect(rows, scanTenant)
+	if err != nil {
+		return nil, "", fmt.Errorf("list tenants: %w", err)
+	}
+	out, next := trim(out, n, func(t *sirsiv1.Tenant) string { return encodePageToken("tenants", nil, []string{t.Name}) })
+	return out, next, nil
+}
+
+// collect scans every row.
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// trim cuts the extra row fetched to learn whether another page follows
+// and makes the token from the last row kept.
+func trim[T any](items []T, n int, token func(T) string) ([]T, string) {
+	if len(items) <= n {
+		return items, ""
+	}
+	items = items[:n]
+	return items, token(items[n-1])
+}

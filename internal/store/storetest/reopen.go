@@ -1,0 +1,128 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlstore"
+)
+
+// Backend opens stores by location, so tests can close a store and open
+// the same database again.
+type Backend struct {
+	// Fresh returns the location of a new, empty database.
+	Fresh func(t *testing.T) string
+	Open  func(ctx context.Context, location string) (store.Store, error)
+	// Exec runs one statement on the database outside the store.
+	Exec func(t *testing.T, location, stmt string)
+}
+
+// RunReopen runs the tests that need to reopen a database or touch it
+// behind the store's back: restart with data intact, idempotent and
+// concurrent migration, a tampered audit log detected, newer schema
+// refused.
+func RunReopen(t *testing.T, b Backend) {
+	open := func(t *testing.T, loc string) store.Store {
+		t.Helper()
+		s, err := b.Open(ctx(t), loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	t.Run("Restart", func(t *testing.T) {
+		loc := b.Fresh(t)
+		s := open(t, loc)
+		f := Sample(t, s, "restart")
+		ok(t, s.Close())
+		s = open(t, loc)
+		defer s.Close()
+		CheckSample(t, s, f)
+	})
+	t.Run("MigrationsIdempotent", func(t *testing.T) {
+		defer guard(t)
+		loc := b.Fresh(t)
+		for range 3 {
+			s := open(t, loc)
+			if v := must(s.SchemaVersion(ctx(t))); v != sqlstore.LatestSchemaVersion() {
+				t.Fatalf("schema version %d, want %d", v, sqlstore.LatestSchemaVersion())
+			}
+			ok(t, s.Close())
+		}
+	})
+	t.Run("ConcurrentOpen", func(t *testing.T) {
+		loc := b.Fresh(t)
+		var wg sync.WaitGroup
+		stores := make([]store.Store, 4)
+		errs := make([]error, 4)
+		for i := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				stores[i], errs[i] = b.Open(context.Background(), loc)
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("opener %d: %v", i, err)
+				continue
+			}
+			stores[i].Close()
+		}
+	})
+	t.Run("AuditTamperDetected", func(t *testing.T) {
+		defer guard(t)
+		loc := b.Fresh(t)
+		s := open(t, loc)
+		Sample(t, s, "tamper")
+		ok(t, s.Close())
+		b.Exec(t, loc, `UPDATE audit_events SET outcome = 'ok', detail = 'edited' WHERE sequence = 3`)
+		s = open(t, loc)
+		defer s.Close()
+		br := must(s.VerifyAudit(ctx(t)))
+		if br == nil || br.Sequence != 3 || br.ID == "" {
+			t.Fatalf("edited event 3 not reported: %+v", br)
+		}
+	})
+	t.Run("SchemaTooNew", func(t *testing.T) {
+		loc := b.Fresh(t)
+		ok(t, open(t, loc).Close())
+		b.Exec(t, loc, `INSERT INTO schema_migrations (version, name, apply_time) VALUES (9999, '9999_future.sql', 0)`)
+		s, err := b.Open(ctx(t), loc)
+		if err == nil {
+			s.Close()
+		}
+		wantErr(t, err, store.ErrSchemaTooNew, "open a database from a newer binary")
+	})
+}
+
+// Sample writes one of everything into a new tenant called name, plus an
+// audit trail, and returns what it wrote.
+func Sample(t *testing.T, s store.Store, name string) Fixture {
+	t.Helper()
+	defer guard(t)
+	ts := newTenant(t, s, name)
+	for range 5 {
+		must(s.AppendAudit(ctx(t), &sirsiv1.AuditEvent{Actor: "operator", Action: "sample", Outcome: "ok"}))
+	}
+	return fillTenant(t, s, ts, 10)
+}
+
+// CheckSample asserts that what Sample wrote is intact and the audit chain
+// verifies.
+func CheckSample(t *testing.T, s store.Store, f Fixture) {
+	t.Helper()
+	defer guard(t)
+	must(s.GetTenant(ctx(t), f.Tenant))
+	assertFilled(t, s, s.Tenant(f.Tenant), f)
+	if br := must(s.VerifyAudit(ctx(t))); br != nil {
+		t.Fatalf("audit chain broken: %+v", br)
+	}
+	if ev, _, err := s.ListOperatorAuditEvents(ctx(t), store.AuditFilter{Action: "sample"}, store.Page{}); err != nil || len(ev) != 5 {
+		t.Fatalf("operator audit events: %d, %v; want 5", len(ev), err)
+	}
+}
