@@ -25,18 +25,18 @@ const (
 	tenantSelf
 )
 
-// rule is who may call one RPC.
+// rule is who may call one RPC. The operator token may call every RPC: it
+// is the root credential (like Vault's root token), kept for bootstrap and
+// break-glass use; pipelines use tenant API tokens.
 type rule struct {
-	// operator: the operator token may call it.
-	operator bool
-	// role: the least tenant role that may call it; unspecified means no
-	// tenant token may.
+	// role: the least tenant role that may call it; unspecified means only
+	// the operator may.
 	role sirsiv1.Role
 	// mutation: every call is audited, not just failures.
 	mutation bool
 	tenant   tenantFrom
 	// operatorNoTenant: the operator may leave tenant_id empty (listing
-	// operator-level audit events).
+	// operator-level audit events); elsewhere it must name the tenant.
 	operatorNoTenant bool
 }
 
@@ -53,13 +53,13 @@ func write(r sirsiv1.Role, t tenantFrom) rule { return rule{role: r, tenant: t, 
 // missing here is refused; a test checks every method of the service
 // descriptor has an entry.
 var rules = map[string]rule{
-	sirsiv1.ManagementService_GetIdentity_FullMethodName: {operator: true, role: viewer},
+	sirsiv1.ManagementService_GetIdentity_FullMethodName: {role: viewer},
 
-	sirsiv1.ManagementService_CreateTenant_FullMethodName: {operator: true, mutation: true},
-	sirsiv1.ManagementService_GetTenant_FullMethodName:    {operator: true, role: viewer, tenant: tenantSelf},
-	sirsiv1.ManagementService_UpdateTenant_FullMethodName: {operator: true, mutation: true},
-	sirsiv1.ManagementService_DeleteTenant_FullMethodName: {operator: true, mutation: true},
-	sirsiv1.ManagementService_ListTenants_FullMethodName:  {operator: true},
+	sirsiv1.ManagementService_CreateTenant_FullMethodName: {mutation: true},
+	sirsiv1.ManagementService_GetTenant_FullMethodName:    {role: viewer, tenant: tenantSelf},
+	sirsiv1.ManagementService_UpdateTenant_FullMethodName: {mutation: true},
+	sirsiv1.ManagementService_DeleteTenant_FullMethodName: {mutation: true},
+	sirsiv1.ManagementService_ListTenants_FullMethodName:  {},
 
 	sirsiv1.ManagementService_CreateCloudAccount_FullMethodName: write(editor, tenantNested),
 	sirsiv1.ManagementService_GetCloudAccount_FullMethodName:    read(viewer, tenantField),
@@ -78,13 +78,12 @@ var rules = map[string]rule{
 	sirsiv1.ManagementService_DeleteEnrollmentToken_FullMethodName: write(editor, tenantField),
 	sirsiv1.ManagementService_ListEnrollmentTokens_FullMethodName:  read(viewer, tenantField),
 
-	// The operator bootstraps a tenant's first admin token and can revoke
-	// any; inside the tenant only admins see or touch tokens.
-	sirsiv1.ManagementService_CreateApiToken_FullMethodName: {operator: true, role: admin, tenant: tenantField, mutation: true},
-	sirsiv1.ManagementService_GetApiToken_FullMethodName:    {operator: true, role: admin, tenant: tenantField},
-	sirsiv1.ManagementService_UpdateApiToken_FullMethodName: {operator: true, role: admin, tenant: tenantField, mutation: true},
-	sirsiv1.ManagementService_DeleteApiToken_FullMethodName: {operator: true, role: admin, tenant: tenantField, mutation: true},
-	sirsiv1.ManagementService_ListApiTokens_FullMethodName:  {operator: true, role: admin, tenant: tenantField},
+	// Inside a tenant only admins see or touch tokens.
+	sirsiv1.ManagementService_CreateApiToken_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
+	sirsiv1.ManagementService_GetApiToken_FullMethodName:    {role: admin, tenant: tenantField},
+	sirsiv1.ManagementService_UpdateApiToken_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
+	sirsiv1.ManagementService_DeleteApiToken_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
+	sirsiv1.ManagementService_ListApiTokens_FullMethodName:  {role: admin, tenant: tenantField},
 
 	sirsiv1.ManagementService_ListAgents_FullMethodName:  read(viewer, tenantField),
 	sirsiv1.ManagementService_GetAgent_FullMethodName:    read(viewer, tenantField),
@@ -97,8 +96,8 @@ var rules = map[string]rule{
 	sirsiv1.ManagementService_ListRecommendations_FullMethodName: read(viewer, tenantField),
 	sirsiv1.ManagementService_ListActions_FullMethodName:         read(viewer, tenantField),
 	sirsiv1.ManagementService_GetSavingsSummary_FullMethodName:   read(viewer, tenantField),
-	// The operator reads any tenant's log, or with no tenant_id its own.
-	sirsiv1.ManagementService_ListAuditEvents_FullMethodName: {operator: true, role: viewer, tenant: tenantField, operatorNoTenant: true},
+	// With no tenant_id the operator reads the operator-level log.
+	sirsiv1.ManagementService_ListAuditEvents_FullMethodName: {role: viewer, tenant: tenantField, operatorNoTenant: true},
 }
 
 // roleRank orders roles by power; the enum's numbers do not.
@@ -125,11 +124,8 @@ func authorize(method string, p *Principal, req any) (string, error) {
 	}
 	msg, _ := req.(proto.Message)
 	if p.Operator {
-		if !r.operator {
-			return "", status.Error(codes.PermissionDenied, "the operator token manages tenants; use a tenant API token for data inside a tenant")
-		}
 		tenant := requestTenant(r.tenant, msg)
-		if tenant == "" && r.tenant == tenantField && !r.operatorNoTenant {
+		if tenant == "" && (r.tenant == tenantField || r.tenant == tenantNested) && !r.operatorNoTenant {
 			return "", invalidField("tenant_id", "is required when calling with the operator token")
 		}
 		return tenant, nil

@@ -6,8 +6,8 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 )
 
-// Every RPC of the service descriptor has exactly one rule, and the table
-// names nothing the service does not have.
+// Every RPC of the service descriptor has a rule, and the table names
+// nothing the service does not have.
 func TestEveryMethodHasARule(t *testing.T) {
 	sd := sirsiv1.File_sirsi_v1_management_proto.Services().ByName("ManagementService")
 	methods := sd.Methods()
@@ -15,13 +15,8 @@ func TestEveryMethodHasARule(t *testing.T) {
 	for i := 0; i < methods.Len(); i++ {
 		full := "/" + string(sd.FullName()) + "/" + string(methods.Get(i).Name())
 		seen[full] = true
-		r, ok := rules[full]
-		if !ok {
+		if _, ok := rules[full]; !ok {
 			t.Errorf("%s has no authorisation rule", full)
-			continue
-		}
-		if !r.operator && r.role == sirsiv1.Role_ROLE_UNSPECIFIED {
-			t.Errorf("%s: nobody may call it", full)
 		}
 	}
 	for m := range rules {

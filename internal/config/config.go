@@ -1,0 +1,252 @@
+// Package config loads the daemon's server configuration from four layers,
+// each overriding the one before: built-in defaults, an HCL file, SIRSI_*
+// environment variables, and command-line flags.
+//
+// Every setting is described once, in the fields table, with its HCL name,
+// environment variable and flag, so the three sources cannot drift apart, and
+// every error names the setting and where its value came from (file:line,
+// environment variable or flag), because "invalid address" alone does not
+// tell an operator which of four places to fix.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Server is the configuration of `agentd server`; `agentd dev` uses it with
+// different defaults.
+type Server struct {
+	// DataDir holds the SQLite database, the CA, generated certificates and
+	// the first-start operator token file.
+	DataDir string
+	// DatabaseURL selects PostgreSQL (postgres://...); empty means SQLite in
+	// DataDir.
+	DatabaseURL string
+	// GRPCListen is the ManagementService/AgentService address.
+	GRPCListen string
+	// HTTPListen serves /healthz, /readyz and, unless MetricsListen is set,
+	// /metrics.
+	HTTPListen string
+	// MetricsListen, when set, moves /metrics to its own listener so it can
+	// be exposed to a scraper without the health endpoints, or the reverse.
+	MetricsListen string
+	// PprofListen enables net/http/pprof on its own listener; empty is off,
+	// because profiles reveal memory contents.
+	PprofListen string
+	TLS         TLS
+	// Insecure serves gRPC in plaintext. It must be asked for explicitly.
+	Insecure bool
+	// ServerNames are extra DNS names or IP addresses for the certificate
+	// the daemon issues itself when TLS.CertFile is not set.
+	ServerNames []string
+	LogLevel    string
+	LogFormat   string
+	// OperatorToken is the bootstrap credential; empty means the control
+	// plane generates one on first start.
+	OperatorToken string
+	// OperatorTokenFile is read into OperatorToken by Load.
+	OperatorTokenFile string
+	AgentStaleAfter   time.Duration
+	// ShutdownTimeout bounds the drain of in-flight RPCs after SIGTERM.
+	ShutdownTimeout time.Duration
+	// TrustDomain is the SPIFFE trust domain of agent certificates.
+	TrustDomain string
+
+	sources map[string]Source
+}
+
+// TLS names the server's certificate files.
+type TLS struct {
+	CertFile string
+	KeyFile  string
+	// ClientCAFile, when set, makes the server ask for and verify client
+	// certificates signed by these authorities.
+	ClientCAFile string
+}
+
+// Defaults returns the server defaults. DataDir has no default: a server
+// must be told where its state lives.
+func Defaults() Server {
+	return Server{
+		GRPCListen:      "127.0.0.1:7443",
+		HTTPListen:      "127.0.0.1:7480",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		AgentStaleAfter: 10 * time.Minute,
+		ShutdownTimeout: 30 * time.Second,
+		TrustDomain:     "sirsi.local",
+	}
+}
+
+// SourceOf says where the value of a setting (by its HCL name, e.g.
+// "log_level" or "tls.cert_file") came from.
+func (c *Server) SourceOf(name string) Source {
+	if s, ok := c.sources[name]; ok {
+		return s
+	}
+	return Source{Kind: FromDefault}
+}
+
+// SourceKind is one of the four layers.
+type SourceKind int
+
+const (
+	FromDefault SourceKind = iota
+	FromFile
+	FromEnv
+	FromFlag
+)
+
+// Source is where one value came from.
+type Source struct {
+	Kind SourceKind
+	// Name is "file.hcl:12", "SIRSI_LOG_LEVEL" or "-log-level".
+	Name string
+}
+
+func (s Source) String() string {
+	switch s.Kind {
+	case FromFile:
+		return "file " + s.Name
+	case FromEnv:
+		return "environment variable " + s.Name
+	case FromFlag:
+		return "flag " + s.Name
+	default:
+		return "default"
+	}
+}
+
+// Loader merges the layers. The zero value loads the defaults only.
+type Loader struct {
+	Defaults Server
+	// File is an HCL configuration file; empty means none.
+	File string
+	// Env looks environment variables up; nil means none (os.LookupEnv in
+	// the daemon).
+	Env func(string) (string, bool)
+	// Flags are the command-line flags that were bound and parsed.
+	Flags *Flags
+}
+
+// Load merges defaults < file < environment < flags, validates the result
+// and reads OperatorTokenFile. All problems are reported together.
+func (l Loader) Load() (*Server, error) {
+	c := l.Defaults
+	c.ServerNames = append([]string(nil), l.Defaults.ServerNames...)
+	c.sources = map[string]Source{}
+	var errs []error
+	if l.File != "" {
+		errs = append(errs, applyFile(&c, l.File)...)
+	}
+	if l.Env != nil {
+		for _, f := range fields {
+			v, ok := l.Env(f.env)
+			// An empty variable counts as unset, so templated environments
+			// can leave a setting blank without overriding the file.
+			if !ok || v == "" {
+				continue
+			}
+			errs = append(errs, apply(&c, f, v, Source{Kind: FromEnv, Name: f.env}))
+		}
+	}
+	if l.Flags != nil {
+		for _, b := range l.Flags.set() {
+			errs = append(errs, apply(&c, b.field, b.value.raw, Source{Kind: FromFlag, Name: "-" + b.name}))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.readTokenFile(); err != nil {
+		return nil, err
+	}
+	if c.DataDir != "" {
+		abs, err := filepath.Abs(c.DataDir)
+		if err != nil {
+			return nil, c.fieldErr("data_dir", fmt.Errorf("making the path absolute: %w", err))
+		}
+		c.DataDir = abs
+	}
+	return &c, nil
+}
+
+func apply(c *Server, f *field, raw string, src Source) error {
+	if err := f.set(c, raw); err != nil {
+		return fmt.Errorf("%s: %w (from %s)", f.name, err, src)
+	}
+	c.sources[f.name] = src
+	return nil
+}
+
+func (c *Server) fieldErr(name string, err error) error {
+	return fmt.Errorf("%s: %w (from %s)", name, err, c.SourceOf(name))
+}
+
+func (c *Server) validate() error {
+	var errs []error
+	for _, f := range fields {
+		if f.check == nil {
+			continue
+		}
+		if err := f.check(c); err != nil {
+			errs = append(errs, c.fieldErr(f.name, err))
+		}
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		missing, given := "tls.key_file", "tls.cert_file"
+		if c.TLS.CertFile == "" {
+			missing, given = given, missing
+		}
+		errs = append(errs, c.fieldErr(given, fmt.Errorf("needs %s as well", missing)))
+	}
+	if c.Insecure && c.TLS.CertFile != "" {
+		errs = append(errs, c.fieldErr("insecure", errors.New("cannot be combined with tls.cert_file: choose plaintext or TLS")))
+	}
+	if c.Insecure && c.TLS.ClientCAFile != "" {
+		errs = append(errs, c.fieldErr("insecure", errors.New("cannot be combined with tls.client_ca_file: client certificates need TLS")))
+	}
+	if c.OperatorToken != "" && c.OperatorTokenFile != "" {
+		errs = append(errs, c.fieldErr("operator_token_file", errors.New("cannot be combined with operator_token: give the token one way")))
+	}
+	return errors.Join(errs...)
+}
+
+// MinTokenLength keeps operator tokens out of guessing range.
+const MinTokenLength = 16
+
+func (c *Server) readTokenFile() error {
+	if c.OperatorTokenFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.OperatorTokenFile)
+	if err != nil {
+		return c.fieldErr("operator_token_file", fmt.Errorf("reading the token: %w", err))
+	}
+	tok := strings.TrimSpace(string(b))
+	if err := checkToken(tok); err != nil {
+		return c.fieldErr("operator_token_file", fmt.Errorf("file content: %w", err))
+	}
+	c.OperatorToken = tok
+	return nil
+}
+
+func checkToken(tok string) error {
+	if len(tok) < MinTokenLength {
+		return fmt.Errorf("must be at least %d characters", MinTokenLength)
+	}
+	for _, r := range tok {
+		if r <= ' ' || r > '~' {
+			return errors.New("must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,463 @@
+package daemon
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/telemetry"
+)
+
+// Files inside the data dir.
+const (
+	sqliteFile        = "agentd.db"
+	pkiDir            = "tls"
+	operatorTokenFile = "operator-token"
+)
+
+// instance is one running control plane: store, gRPC API, HTTP endpoints.
+// agentd server and agentd dev build it the same way.
+type instance struct {
+	cfg   *config.Server
+	log   hclog.Logger
+	reg   *prometheus.Registry
+	ready *telemetry.Readiness
+
+	st     store.Store
+	cp     *controlplane.Server
+	grpc   *grpc.Server
+	health *health.Server
+	grpcLn net.Listener
+	grpcUp *telemetry.Flag
+	https  []*httpListener
+
+	// keyPair is set when serving operator-provided certificate files, so
+	// SIGHUP can reload them.
+	keyPair *pki.KeyPairFile
+	// caCertPath is set when the daemon's own CA issued the server
+	// certificate; clients need it to trust the listener.
+	caCertPath string
+	// tempDataDir is a data dir dev mode created and must remove, even on
+	// a forced exit.
+	tempDataDir string
+}
+
+type httpListener struct {
+	name string
+	ln   net.Listener
+	srv  *http.Server
+}
+
+type instanceOptions struct {
+	cfg *config.Server
+	log hclog.Logger
+	// rpcLatency delays every RPC (agentd dev -dev-rpc-latency), to try
+	// client timeouts and the graceful drain by hand.
+	rpcLatency time.Duration
+}
+
+// startTimeout bounds opening and migrating the store at start.
+const startTimeout = time.Minute
+
+// newInstance opens everything and binds the listeners, so a port in use
+// or a bad certificate fails the start, not the first request. On error
+// whatever was opened is closed again.
+func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error) {
+	in := &instance{
+		cfg:    o.cfg,
+		log:    o.log,
+		reg:    telemetry.NewRegistry(),
+		ready:  telemetry.NewReadiness(),
+		grpcUp: telemetry.NewFlag("gRPC listener"),
+	}
+	defer func() {
+		if err != nil {
+			in.close()
+		}
+	}()
+	if err := os.MkdirAll(in.cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data dir: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	if err := in.openStore(ctx); err != nil {
+		return nil, err
+	}
+	in.cp, err = controlplane.New(controlplane.Options{
+		Store:           in.st,
+		Logger:          in.log.Named("controlplane"),
+		Registerer:      in.reg,
+		AgentStaleAfter: in.cfg.AgentStaleAfter,
+		OperatorToken:   in.cfg.OperatorToken,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the control plane: %w", err)
+	}
+	if err := in.saveInitialOperatorToken(); err != nil {
+		return nil, err
+	}
+	creds, err := in.transportCredentials()
+	if err != nil {
+		return nil, err
+	}
+	inflight := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sirsi_grpc_requests_in_flight",
+		Help: "gRPC requests being handled; a graceful shutdown waits for them.",
+	})
+	if err := in.reg.Register(inflight); err != nil {
+		return nil, fmt.Errorf("registering daemon metrics: %w", err)
+	}
+	opts := []grpc.ServerOption{grpc.Creds(creds), grpc.ChainUnaryInterceptor(countInFlight(inflight), accessLog(in.log.Named("grpc")))}
+	opts = append(opts, in.cp.ServerOptions()...)
+	if o.rpcLatency > 0 {
+		opts = append(opts, grpc.ChainUnaryInterceptor(addLatency(o.rpcLatency)))
+	}
+	in.grpc = grpc.NewServer(opts...)
+	in.cp.Register(in.grpc)
+	in.health = health.NewServer()
+	healthpb.RegisterHealthServer(in.grpc, in.health)
+
+	in.grpcLn, err = net.Listen("tcp", in.cfg.GRPCListen)
+	if err != nil {
+		return nil, fmt.Errorf("grpc_listen: %w", err)
+	}
+	if err := in.listenHTTP(); err != nil {
+		return nil, err
+	}
+	in.ready.Add("store", func(ctx context.Context) error {
+		if _, err := in.st.SchemaVersion(ctx); err != nil {
+			return fmt.Errorf("store unreachable: %w", err)
+		}
+		return nil
+	})
+	in.ready.Add("grpc", in.grpcUp.Check)
+	return in, nil
+}
+
+func (in *instance) openStore(ctx context.Context) error {
+	var err error
+	if in.cfg.DatabaseURL != "" {
+		in.st, err = postgres.Open(ctx, in.cfg.DatabaseURL, postgres.Options{Logger: in.log})
+		if err != nil {
+			return fmt.Errorf("database_url: %w", err)
+		}
+		in.log.Info("store opened", "backend", "postgresql")
+		return nil
+	}
+	path := filepath.Join(in.cfg.DataDir, sqliteFile)
+	in.st, err = sqlite.Open(ctx, path, in.log)
+	if err != nil {
+		return fmt.Errorf("data_dir: %w", err)
+	}
+	in.log.Info("store opened", "backend", "sqlite", "path", path)
+	return nil
+}
+
+// saveInitialOperatorToken writes a token the control plane generated on
+// first start to <data-dir>/operator-token, once: an existing file is never
+// replaced, and the token itself is never logged.
+func (in *instance) saveInitialOperatorToken() error {
+	tok := in.cp.InitialOperatorToken()
+	if tok == "" {
+		return nil
+	}
+	path := filepath.Join(in.cfg.DataDir, operatorTokenFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("the database had no operator token, so a new one was generated, but %s already exists and is never overwritten: "+
+			"move it away and supply a token with -operator-token-file (or restore the database that file belongs to)", path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the operator token: %w", err)
+	}
+	_, werr := f.WriteString(tok + "\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("writing the operator token to %s: %w", path, err)
+	}
+	in.log.Info("generated the operator token on first start; it is in a file readable only by this user", "path", path)
+	return nil
+}
+
+func (in *instance) transportCredentials() (credentials.TransportCredentials, error) {
+	if in.cfg.Insecure {
+		in.log.Warn("serving gRPC WITHOUT TLS: tokens cross the network in clear text", "source", in.cfg.SourceOf("insecure").String())
+		return insecure.NewCredentials(), nil
+	}
+	var clientCAs *x509.CertPool
+	if in.cfg.TLS.ClientCAFile != "" {
+		var err error
+		if clientCAs, err = pki.LoadCertPool(in.cfg.TLS.ClientCAFile); err != nil {
+			return nil, fmt.Errorf("tls.client_ca_file: %w", err)
+		}
+	}
+	if in.cfg.TLS.CertFile != "" {
+		kp, err := pki.LoadKeyPairFile(in.cfg.TLS.CertFile, in.cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.cert_file: %w", err)
+		}
+		in.keyPair = kp
+		return credentials.NewTLS(pki.ServerTLSConfig(kp.GetCertificate, clientCAs)), nil
+	}
+	dir := filepath.Join(in.cfg.DataDir, pkiDir)
+	ca, created, err := pki.LoadOrCreateCA(pki.Options{Dir: dir, Name: in.cfg.TrustDomain})
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		in.log.Info("created the certificate authority", "cert", ca.CertPath)
+	}
+	names := append([]string(nil), in.cfg.ServerNames...)
+	if host, _, err := net.SplitHostPort(in.cfg.GRPCListen); err == nil && host != "" && !net.ParseIP(host).IsUnspecified() {
+		names = append(names, host)
+	}
+	sc, err := pki.NewServerCert(ca, dir, names)
+	if err != nil {
+		return nil, err
+	}
+	log := in.log.Named("pki")
+	sc.OnRenew(func(c *x509.Certificate) {
+		log.Info("renewed the server certificate", "not_after", c.NotAfter)
+	})
+	in.caCertPath = ca.CertPath
+	in.log.Info("serving TLS with a certificate from the data dir CA", "ca_cert", ca.CertPath, "not_after", sc.Leaf().NotAfter)
+	return credentials.NewTLS(pki.ServerTLSConfig(sc.GetCertificate, clientCAs)), nil
+}
+
+func (in *instance) listenHTTP() error {
+	add := func(name, addr string, h http.Handler) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		srv := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          in.log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+		}
+		if name == "pprof_listen" {
+			// CPU profiles and traces stream for as long as they were asked to.
+			srv.WriteTimeout = 0
+		}
+		in.https = append(in.https, &httpListener{name: name, ln: ln, srv: srv})
+		return nil
+	}
+	main := telemetry.HTTPOptions{Health: true, Ready: in.ready}
+	if in.cfg.MetricsListen == "" {
+		main.Gatherer = in.reg
+	}
+	if err := add("http_listen", in.cfg.HTTPListen, telemetry.NewHTTPHandler(main)); err != nil {
+		return err
+	}
+	if in.cfg.MetricsListen != "" {
+		if err := add("metrics_listen", in.cfg.MetricsListen, telemetry.NewHTTPHandler(telemetry.HTTPOptions{Gatherer: in.reg})); err != nil {
+			return err
+		}
+	}
+	if in.cfg.PprofListen != "" {
+		if err := add("pprof_listen", in.cfg.PprofListen, telemetry.NewPprofHandler()); err != nil {
+			return err
+		}
+		in.log.Warn("pprof is enabled; keep its listener private", "addr", in.cfg.PprofListen)
+	}
+	return nil
+}
+
+// grpcAddr is the bound gRPC address (the real port when listening on :0).
+func (in *instance) grpcAddr() string { return in.grpcLn.Addr().String() }
+
+// endpoint is the URL clients use: https when serving TLS, http otherwise,
+// with a loopback host when the listener is on every interface.
+func (in *instance) endpoint() string {
+	host, port, _ := net.SplitHostPort(in.grpcAddr())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	scheme := "https"
+	if in.cfg.Insecure {
+		scheme = "http"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// addActors puts the listeners and background jobs into g.
+func (in *instance) addActors(g *run.Group) {
+	glog := in.log.Named("grpc")
+	g.Add(func() error {
+		in.grpcUp.Set(true)
+		in.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		glog.Info("gRPC API listening", "addr", in.grpcAddr(), "endpoint", in.endpoint())
+		if err := in.grpc.Serve(in.grpcLn); err != nil {
+			return fmt.Errorf("serving gRPC: %w", err)
+		}
+		return nil
+	}, func(error) {
+		in.grpcUp.Set(false)
+		in.health.Shutdown()
+		in.drain(glog)
+	})
+	for _, h := range in.https {
+		h := h
+		hlog := in.log.Named("http")
+		g.Add(func() error {
+			hlog.Info("HTTP listening", "listener", h.name, "addr", h.ln.Addr().String())
+			if err := h.srv.Serve(h.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serving %s: %w", h.name, err)
+			}
+			return nil
+		}, func(error) {
+			ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownTimeout)
+			defer cancel()
+			if err := h.srv.Shutdown(ctx); err != nil {
+				hlog.Warn("HTTP shutdown cut short", "listener", h.name, "error", err)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.Add(func() error {
+		if err := in.cp.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("control plane background jobs: %w", err)
+		}
+		return nil
+	}, func(error) { cancel() })
+}
+
+// drain lets in-flight RPCs finish for up to ShutdownTimeout, then cuts
+// whatever is left.
+func (in *instance) drain(log hclog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		in.grpc.GracefulStop()
+		close(done)
+	}()
+	timer := time.NewTimer(in.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+		log.Info("gRPC drained")
+	case <-timer.C:
+		log.Warn("in-flight RPCs outlived the shutdown timeout; cutting them", "shutdown_timeout", in.cfg.ShutdownTimeout)
+		in.grpc.Stop()
+		<-done
+	}
+}
+
+// forceStop cuts every connection at once (the second signal).
+func (in *instance) forceStop() {
+	in.grpc.Stop()
+	for _, h := range in.https {
+		_ = h.srv.Close()
+	}
+	in.removeTempDataDir()
+}
+
+func (in *instance) removeTempDataDir() {
+	if in.tempDataDir == "" {
+		return
+	}
+	if err := os.RemoveAll(in.tempDataDir); err != nil {
+		in.log.Warn("removing the temporary data dir", "dir", in.tempDataDir, "error", err)
+	}
+}
+
+// close releases what newInstance opened; safe on a partial instance.
+func (in *instance) close() {
+	if in.grpcLn != nil {
+		_ = in.grpcLn.Close()
+	}
+	for _, h := range in.https {
+		_ = h.ln.Close()
+	}
+	if in.st != nil {
+		if err := in.st.Close(); err != nil {
+			in.log.Error("closing the store", "error", err)
+		}
+	}
+}
+
+// reload applies what SIGHUP may change: the log level and operator-provided
+// certificate files.
+func (in *instance) reload(load func() (*config.Server, error)) {
+	cfg, err := load()
+	if err != nil {
+		in.log.Error("SIGHUP: configuration not reloaded; keeping the running one", "error", err)
+		return
+	}
+	lvl, err := telemetry.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		in.log.Error("SIGHUP: log level not reloaded", "error", err)
+		return
+	}
+	old := in.log.GetLevel()
+	in.log.SetLevel(lvl)
+	in.log.Info("SIGHUP: reloaded", "log_level", cfg.LogLevel, "previous", old.String(), "source", cfg.SourceOf("log_level").String())
+	if in.keyPair != nil {
+		if err := in.keyPair.Reload(); err != nil {
+			in.log.Error("SIGHUP: TLS certificate not reloaded; keeping the old one", "error", err)
+		} else {
+			in.log.Info("SIGHUP: reloaded the TLS certificate")
+		}
+	}
+}
+
+func countInFlight(g prometheus.Gauge) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		g.Inc()
+		defer g.Dec()
+		return handler(ctx, req)
+	}
+}
+
+// accessLog logs every RPC at debug level: method, outcome and duration,
+// never the request, which can carry secrets.
+func accessLog(log hclog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if !log.IsDebug() {
+			return handler(ctx, req)
+		}
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		log.Debug("rpc", "method", info.FullMethod, "code", status.Code(err).String(), "duration", time.Since(start))
+		return resp, err
+	}
+}
+
+func addLatency(d time.Duration) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		return handler(ctx, req)
+	}
+}
