@@ -32,6 +32,7 @@ var Dialect = &sqlstore.Dialect{
 	JSONField: func(column, key string) (string, any) {
 		return `(` + column + `::jsonb ->> ?::text)`, key
 	},
+	TagsContain: func(column string) string { return column + ` @> ?::jsonb` },
 	LockAudit: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLockKey)
 		return err

@@ -52,6 +52,11 @@ func TestReopen(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
+		UndoResourceRecord: []string{
+			`DROP INDEX resources_tags`,
+			`ALTER TABLE resources ALTER COLUMN tags TYPE TEXT USING tags::text`,
+			`ALTER TABLE resources DROP COLUMN record`,
+		},
 	})
 }
 

@@ -45,6 +45,7 @@ func TestReopen(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
+		UndoResourceRecord: []string{`ALTER TABLE resources DROP COLUMN record`},
 	})
 }
 

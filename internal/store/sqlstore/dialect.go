@@ -20,6 +20,11 @@ type Dialect struct {
 	// key of a JSON object column (NULL when absent), with its single
 	// placeholder's argument.
 	JSONField func(column, key string) (expr string, arg any)
+	// TagsContain, when set, returns a condition true when the resources
+	// table's JSON tags column contains every member of the JSON object
+	// bound to its single placeholder: one indexable test instead of a
+	// JSONField comparison per filter key.
+	TagsContain func(column string) string
 	// LockAudit serialises audit appends across connections and processes
 	// for the rest of tx; nil when the back end has one writer anyway.
 	LockAudit func(ctx context.Context, tx *sql.Tx) error

@@ -9,15 +9,17 @@ import (
 	"sort"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const resourceCols = `tenant_id, cloud_account_id, region, type, resource_id, account_id, arn, name, size, state, tags, monthly_cost, attributes, launch_time, first_seen_time, last_seen_time`
+const resourceCols = `tenant_id, cloud_account_id, region, type, resource_id, account_id, arn, name, size, state, tags, monthly_cost, attributes, launch_time, first_seen_time, last_seen_time, record`
 
 // upsertChunk is how many resources one INSERT carries: one statement per
 // chunk instead of per row saves the round trips that dominate on
-// PostgreSQL, and 100 rows x 16 columns stays far below both databases'
+// PostgreSQL, and 100 rows x 17 columns stays far below both databases'
 // bind-parameter limits.
 const upsertChunk = 100
 
@@ -30,16 +32,59 @@ func resourceUpsertSQL(n int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT (tenant_id, cloud_account_id, region, type, resource_id) DO UPDATE SET
 account_id = excluded.account_id, arn = excluded.arn, name = excluded.name, size = excluded.size, state = excluded.state,
 tags = excluded.tags, monthly_cost = excluded.monthly_cost, attributes = excluded.attributes,
-launch_time = excluded.launch_time, last_seen_time = excluded.last_seen_time`)
+launch_time = excluded.launch_time, last_seen_time = excluded.last_seen_time, record = excluded.record`)
 	return b.String()
 }
 
-func scanResource(row interface{ Scan(...any) error }) (*sirsiv1.Resource, error) {
+// recordOptions make equal resources encode to equal bytes.
+var recordOptions = proto.MarshalOptions{Deterministic: true}
+
+// resourceRecord is the stored form of a resource: the row's values exactly
+// as the columns hold them (timestamps at nanosecond precision, absent
+// when zero), without first_seen_time, which an upsert must not overwrite
+// and which therefore lives only in its column.
+func resourceRecord(tenantID, cloudAccountID string, r *sirsiv1.Resource, last int64) ([]byte, error) {
+	rec := &sirsiv1.Resource{
+		ResourceId: r.ResourceId, TenantId: tenantID, CloudAccountId: cloudAccountID, AccountId: r.AccountId,
+		Region: r.Region, Type: r.Type, Arn: r.Arn, Name: r.Name, Size: r.Size, State: r.State,
+		Tags: r.Tags, MonthlyCost: r.MonthlyCost, Attributes: r.Attributes,
+		LaunchTime: ts(tsNanos(r.LaunchTime)), LastSeenTime: ts(last),
+	}
+	b, err := recordOptions.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode resource %s/%s/%s: %w", r.Region, r.Type, r.ResourceId, err)
+	}
+	return b, nil
+}
+
+// scanResourceRecord reads the (record, first_seen_time) pair ListResources
+// selects.
+func scanResourceRecord(row interface{ Scan(...any) error }) (*sirsiv1.Resource, error) {
+	// RawBytes: the decoder copies the record once itself.
+	var rec sql.RawBytes
+	var fs int64
+	if err := row.Scan(&rec, &fs); err != nil {
+		return nil, err
+	}
+	if len(rec) == 0 {
+		return nil, fmt.Errorf("resource row has no record")
+	}
+	r, err := decodeResourceRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	r.FirstSeenTime = ts(fs)
+	return r, nil
+}
+
+// scanResourceColumns reads a resource from its individual columns, as
+// rows written before the record column existed hold it.
+func scanResourceColumns(row interface{ Scan(...any) error }) (*sirsiv1.Resource, error) {
 	var r sirsiv1.Resource
 	var tags, attrs string
 	var lt, fs, ls int64
@@ -58,6 +103,40 @@ func scanResource(row interface{ Scan(...any) error }) (*sirsiv1.Resource, error
 	return &r, nil
 }
 
+// backfillResourceRecords writes the record of every resource stored
+// before migration 2 added the column.
+func backfillResourceRecords(ctx context.Context, tx *sql.Tx, s *Store) error {
+	rows, err := tx.QueryContext(ctx, `SELECT tenant_id, cloud_account_id, region, type, resource_id, account_id, arn, name, size, state,
+tags, monthly_cost, attributes, launch_time, first_seen_time, last_seen_time FROM resources WHERE record IS NULL`)
+	if err != nil {
+		return fmt.Errorf("read resources: %w", err)
+	}
+	// Read everything before writing: one transaction cannot interleave a
+	// result set and updates on every driver.
+	list, err := collect(rows, scanResourceColumns)
+	if err != nil {
+		return fmt.Errorf("read resources: %w", err)
+	}
+	for _, r := range list {
+		key := []any{r.TenantId, r.CloudAccountId, r.Region, r.Type, r.ResourceId}
+		// SQLite kept whatever bytes it was given, but a record, like a gRPC
+		// response, must be UTF-8: one odd legacy row must not stop the
+		// server from starting.
+		for _, f := range []*string{&r.TenantId, &r.CloudAccountId, &r.Region, &r.Type, &r.ResourceId, &r.AccountId, &r.Arn, &r.Name, &r.Size, &r.State} {
+			*f = strings.ToValidUTF8(*f, "\uFFFD")
+		}
+		rec, err := resourceRecord(r.TenantId, r.CloudAccountId, r, tsNanos(r.LastSeenTime))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE resources SET record = ? WHERE tenant_id = ? AND cloud_account_id = ? AND region = ? AND type = ? AND resource_id = ?`),
+			append([]any{rec}, key...)...); err != nil {
+			return fmt.Errorf("write record of resource %s/%s/%s: %w", r.Region, r.Type, r.ResourceId, err)
+		}
+	}
+	return nil
+}
+
 func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchID string, b store.InventoryBatch) (bool, error) {
 	for i, r := range b.Upserts {
 		if r == nil || r.ResourceId == "" || r.Type == "" || r.Region == "" {
@@ -72,7 +151,7 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 	ups := dedupeResources(b.Upserts)
 	observed := nanos(b.ObservedAt)
 	dup, _, err := t.applyBatch(ctx, "inventory", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
-		args := make([]any, 0, 16*upsertChunk)
+		args := make([]any, 0, 17*upsertChunk)
 		for start := 0; start < len(ups); start += upsertChunk {
 			chunk := ups[start:min(start+upsertChunk, len(ups))]
 			args = args[:0]
@@ -92,8 +171,12 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 				if last == 0 {
 					last = observed
 				}
+				rec, err := resourceRecord(t.id, cloudAccountID, r, last)
+				if err != nil {
+					return "", invalid("apply inventory batch %q: %v", batchID, err)
+				}
 				args = append(args, t.id, cloudAccountID, r.Region, r.Type, r.ResourceId, r.AccountId, r.Arn, r.Name, r.Size, r.State,
-					tags, r.MonthlyCost, attrs, tsNanos(r.LaunchTime), first, last)
+					tags, r.MonthlyCost, attrs, tsNanos(r.LaunchTime), first, last, rec)
 			}
 			if _, err := tx.ExecContext(ctx, t.q(resourceUpsertSQL(len(chunk))), args...); err != nil {
 				return "", fmt.Errorf("upsert resources %d..%d: %w", start, start+len(chunk)-1, err)
@@ -151,15 +234,13 @@ func (t *tenantStore) ListResources(ctx context.Context, f store.ResourceFilter,
 		where += ` AND region = ?`
 		args = append(args, f.Region)
 	}
-	tagKeys := make([]string, 0, len(f.Tags))
-	for k := range f.Tags {
-		tagKeys = append(tagKeys, k)
-	}
-	sort.Strings(tagKeys)
-	for _, k := range tagKeys {
-		expr, arg := t.s.d.JSONField("tags", k)
-		where += ` AND ` + expr + ` = ?`
-		args = append(args, arg, f.Tags[k])
+	if len(f.Tags) > 0 {
+		expr, targs, err := t.s.tagsMatch(f.Tags)
+		if err != nil {
+			return nil, "", fmt.Errorf("list resources: %w", err)
+		}
+		where += ` AND ` + expr
+		args = append(args, targs...)
 	}
 	// Columns fixed by an equality filter leave the keyset comparison, so
 	// the comparison lines up with the filter's index and is one range
@@ -179,12 +260,13 @@ func (t *tenantStore) ListResources(ctx context.Context, f store.ResourceFilter,
 	}
 	cond, args := after(strings.Join(cols, ", "), keyArgs, args)
 	n := pageSize(p)
-	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+resourceCols+` FROM resources`+where+cond+
-		` ORDER BY cloud_account_id, region, type, resource_id LIMIT `+fmt.Sprint(n+1)), args...)
+	args = append(args, n+1)
+	rows, err := t.s.queryReader(ctx, t.q(`SELECT record, first_seen_time FROM resources`+where+cond+
+		` ORDER BY cloud_account_id, region, type, resource_id LIMIT ?`), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list resources: %w", err)
 	}
-	out, err := collect(rows, scanResource)
+	out, err := collect(rows, scanResourceRecord)
 	if err != nil {
 		return nil, "", fmt.Errorf("list resources: %w", err)
 	}

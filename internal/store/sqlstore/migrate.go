@@ -24,48 +24,86 @@ type migration struct {
 	sql     string
 }
 
-// migrations lists the embedded files NNNN_name.sql in order.
-func migrations() ([]migration, error) {
+// migrationFile is one embedded file: NNNN_name.sql applies to every
+// dialect, NNNN_name.<dialect>.sql only to that one (for schema features
+// only one database has, such as PostgreSQL's JSONB and GIN indexes).
+type migrationFile struct {
+	migration
+	dialect string
+}
+
+func migrationFilesAll() ([]migrationFile, error) {
 	entries, err := fs.ReadDir(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
-	var ms []migration
+	var out []migrationFile
 	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
+		num, rest, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("embedded migration %q: name must start with a positive number and '_'", e.Name())
+		if !ok || err != nil || v <= 0 || !strings.HasSuffix(rest, ".sql") {
+			return nil, fmt.Errorf("embedded migration %q: name must be NNNN_name.sql or NNNN_name.<dialect>.sql", e.Name())
 		}
+		_, dialect, _ := strings.Cut(strings.TrimSuffix(rest, ".sql"), ".")
 		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("read embedded migration %q: %w", e.Name(), err)
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+		out = append(out, migrationFile{migration{version: v, name: e.Name(), sql: string(b)}, dialect})
+	}
+	return out, nil
+}
+
+// migrations lists, in order, the embedded migrations that apply to the
+// dialect. Every dialect must have every version, so that a schema
+// version means the same thing whichever database holds it.
+func migrations(dialect string) ([]migration, error) {
+	files, err := migrationFilesAll()
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, f := range files {
+		if f.dialect == "" || f.dialect == dialect {
+			ms = append(ms, f.migration)
+		}
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
 		if m.version != i+1 {
-			return nil, fmt.Errorf("embedded migrations: expected version %d, found %q", i+1, m.name)
+			return nil, fmt.Errorf("embedded migrations for %s: expected version %d, found %q", dialect, i+1, m.name)
 		}
+	}
+	if latest := LatestSchemaVersion(); len(ms) != latest {
+		return nil, fmt.Errorf("embedded migrations for %s stop at version %d, the newest is %d", dialect, len(ms), latest)
 	}
 	return ms, nil
 }
 
 // LatestSchemaVersion is the newest migration embedded in this binary.
 func LatestSchemaVersion() int {
-	ms, err := migrations()
+	files, err := migrationFilesAll()
 	if err != nil {
 		return 0
 	}
-	return len(ms)
+	latest := 0
+	for _, f := range files {
+		latest = max(latest, f.version)
+	}
+	return latest
+}
+
+// backfills complete a migration with what SQL alone cannot compute; each
+// runs in its migration's transaction, after its SQL.
+var backfills = map[int]func(ctx context.Context, tx *sql.Tx, s *Store) error{
+	2: backfillResourceRecords,
 }
 
 // migrate applies the missing migrations, each in its own transaction with
 // its schema_migrations row, under the cluster-wide migration lock so that
 // replicas starting together do not race.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations(s.d.Name)
 	if err != nil {
 		return err
 	}
@@ -124,6 +162,11 @@ func (s *Store) migrateStep(ctx context.Context, conn *sql.Conn, ms []migration)
 	m := ms[current]
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if fill := backfills[m.version]; fill != nil {
+		if err := fill(ctx, tx, s); err != nil {
+			return false, fmt.Errorf("migration %s: backfill: %w", m.name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, apply_time) VALUES (?, ?, ?)`),
 		m.version, m.name, time.Now().UnixNano()); err != nil {

@@ -55,12 +55,14 @@ func TestRebind(t *testing.T) {
 }
 
 func TestMigrationsEmbedded(t *testing.T) {
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ms) == 0 || LatestSchemaVersion() != len(ms) {
-		t.Fatalf("%d migrations, latest version %d", len(ms), LatestSchemaVersion())
+	for _, d := range []string{"sqlite", "postgres"} {
+		ms, err := migrations(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) == 0 || LatestSchemaVersion() != len(ms) {
+			t.Fatalf("%s: %d migrations, latest version %d", d, len(ms), LatestSchemaVersion())
+		}
 	}
 }
 

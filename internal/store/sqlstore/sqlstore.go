@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -39,7 +41,15 @@ type Store struct {
 	// owns the database alone, so an in-process lock is the whole story.
 	localMu      sync.Mutex
 	localLeaders map[string]bool
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
+
+// maxPreparedStatements bounds the reader statement cache; queries are
+// built from a handful of filter shapes, so the bound is never reached in
+// practice and only guards against an unforeseen variety.
+const maxPreparedStatements = 128
 
 var _ store.Store = (*Store)(nil)
 
@@ -49,7 +59,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	s := &Store{d: cfg.Dialect, w: cfg.Writer, r: cfg.Reader, log: cfg.Logger, localLeaders: map[string]bool{}}
+	s := &Store{d: cfg.Dialect, w: cfg.Writer, r: cfg.Reader, log: cfg.Logger, localLeaders: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -61,7 +71,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 func (s *Store) Close() error {
 	var err error
 	s.closer.Do(func() {
-		err = s.w.Close()
+		s.stmtMu.Lock()
+		for _, st := range s.stmts {
+			err = errors.Join(err, st.Close())
+		}
+		s.stmts = nil
+		s.stmtMu.Unlock()
+		err = errors.Join(err, s.w.Close())
 		if s.r != s.w {
 			err = errors.Join(err, s.r.Close())
 		}
@@ -70,6 +86,81 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) q(query string) string { return s.d.Rebind(query) }
+
+// readStmt returns the reader statement for a hot query, prepared once per
+// reader connection: parsing and planning the query again for every page
+// was a sixth of a list call on SQLite. It returns nil once the cache is
+// full; the caller then runs the query unprepared.
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[query]
+	full := len(s.stmts) >= maxPreparedStatements
+	s.stmtMu.Unlock()
+	if ok || full {
+		return st, nil
+	}
+	prepared, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if existing, raced := s.stmts[query]; raced {
+		return existing, prepared.Close()
+	}
+	if s.stmts == nil {
+		return nil, errors.Join(errors.New("store is closed"), prepared.Close())
+	}
+	s.stmts[query] = prepared
+	return prepared, nil
+}
+
+// queryReader runs a hot read through readStmt.
+func (s *Store) queryReader(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return s.r.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRowReader is queryReader for a single row.
+func (s *Store) queryRowReader(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := s.readStmt(ctx, query)
+	if err != nil || st == nil {
+		// A failed prepare reports itself again, through the row.
+		return s.r.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// tagsMatch is the condition that a resource carries every tag in tags,
+// with its arguments.
+func (s *Store) tagsMatch(tags map[string]string) (string, []any, error) {
+	if s.d.TagsContain != nil {
+		obj, err := stringMap(tags)
+		if err != nil {
+			return "", nil, err
+		}
+		return s.d.TagsContain("tags"), []any{obj}, nil
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var conds []string
+	var args []any
+	for _, k := range keys {
+		expr, arg := s.d.JSONField("tags", k)
+		conds = append(conds, expr+` = ?`)
+		args = append(args, arg, tags[k])
+	}
+	return strings.Join(conds, ` AND `), args, nil
+}
 
 // inTx runs fn in a writer transaction, committing when fn returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {

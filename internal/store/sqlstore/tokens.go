@@ -202,7 +202,8 @@ func (t *tenantStore) ListAPITokens(ctx context.Context, p store.Page) ([]*sirsi
 }
 
 func (s *Store) LookupAPIToken(ctx context.Context, secretHash []byte) (*sirsiv1.ApiToken, error) {
-	a, err := scanAPIToken(s.r.QueryRowContext(ctx, s.q(`SELECT `+apiTokenCols+` FROM api_tokens WHERE secret_hash = ?`), hexHash(secretHash)))
+	// Every authenticated call runs this.
+	a, err := scanAPIToken(s.queryRowReader(ctx, s.q(`SELECT `+apiTokenCols+` FROM api_tokens WHERE secret_hash = ?`), hexHash(secretHash)))
 	return a, notFound(err, "look up API token")
 }
 

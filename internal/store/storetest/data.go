@@ -188,6 +188,15 @@ func testBadBatch(t *testing.T, s store.Store) {
 	if n := len(listAllResources(t, ts, store.ResourceFilter{}, 100)); n != 2 {
 		t.Fatalf("corrected batch wrote %d resources", n)
 	}
+	// A string that is not UTF-8 could be stored but never sent back over
+	// gRPC: refused, and nothing of its batch written.
+	notUTF8 := resource(5, "aws_ec2_instance", "us-east-1", nil)
+	notUTF8.Name = "web-\xff"
+	_, err = ts.ApplyInventory(c, a.Id, "b2", store.InventoryBatch{Upserts: []*sirsiv1.Resource{resource(4, "aws_ec2_instance", "us-east-1", nil), notUTF8}})
+	wantErr(t, err, store.ErrInvalidArgument, "batch with a name that is not UTF-8")
+	if n := len(listAllResources(t, ts, store.ResourceFilter{}, 100)); n != 2 {
+		t.Fatalf("batch with a bad string left %d resources, want 2", n)
+	}
 
 	// A failure from the database half-way (a row that breaks a constraint
 	// only the database checks) rolls back the rows before it too.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
@@ -18,6 +21,11 @@ type Backend struct {
 	Open  func(ctx context.Context, location string) (store.Store, error)
 	// Exec runs one statement on the database outside the store.
 	Exec func(t *testing.T, location, stmt string)
+	// UndoResourceRecord are the statements that take the resources table
+	// back to its shape before migration 2 (no record column, and
+	// whatever else the dialect's migration 2 changed), for the test that
+	// the migration fills in the records of existing rows.
+	UndoResourceRecord []string
 }
 
 // RunReopen runs the tests that need to reopen a database or touch it
@@ -86,6 +94,39 @@ func RunReopen(t *testing.T, b Backend) {
 		br := must(s.VerifyAudit(ctx(t)))
 		if br == nil || br.Sequence != 3 || br.ID == "" {
 			t.Fatalf("edited event 3 not reported: %+v", br)
+		}
+	})
+	t.Run("ResourceRecordBackfill", func(t *testing.T) {
+		defer guard(t)
+		loc := b.Fresh(t)
+		s := open(t, loc)
+		ts := newTenant(t, s, "backfill")
+		acct := must(ts.CreateCloudAccount(ctx(t), &sirsiv1.CloudAccount{Cloud: sirsiv1.Cloud_CLOUD_AWS, AccountId: "000000000042"}))
+		ups := []*sirsiv1.Resource{
+			resource(1, "aws_ec2_instance", "us-east-1", map[string]string{"env": "prod", "quote\"key": "new\nline"}),
+			resource(2, "aws_ebs_volume", "eu-west-1", nil),
+		}
+		must(ts.ApplyInventory(ctx(t), acct.Id, "b1", store.InventoryBatch{Upserts: ups, ObservedAt: time.Unix(1700000000, 5)}))
+		before := listAllResources(t, ts, store.ResourceFilter{}, 100)
+		ok(t, s.Close())
+		for _, stmt := range b.UndoResourceRecord {
+			b.Exec(t, loc, stmt)
+		}
+		b.Exec(t, loc, `DELETE FROM schema_migrations WHERE version = 2`)
+		s = open(t, loc)
+		defer s.Close()
+		after := listAllResources(t, s.Tenant(ts.TenantID()), store.ResourceFilter{}, 100)
+		if len(after) != len(before) {
+			t.Fatalf("%d resources after the migration, want %d", len(after), len(before))
+		}
+		for i := range before {
+			if !proto.Equal(after[i], before[i]) {
+				t.Fatalf("resource %d after the migration:\n%v\nwant\n%v", i, after[i], before[i])
+			}
+		}
+		// The tag filter works on the migrated rows too.
+		if l := listAllResources(t, s.Tenant(ts.TenantID()), store.ResourceFilter{Tags: map[string]string{"env": "prod"}}, 100); len(l) != 1 || l[0].ResourceId != "i-00000001" {
+			t.Fatalf("tag filter after the migration: %v", l)
 		}
 	})
 	t.Run("SchemaTooNew", func(t *testing.T) {

@@ -1,0 +1,389 @@
+package awssim
+
+import (
+	"hash/fnv"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// metricRetention is how far back CloudWatch keeps data: 15 months (455
+// days, at one-hour resolution past 63 days; the simulator keeps the raw
+// points throughout, which only ever gives more precise answers).
+const metricRetention = 455 * 24 * time.Hour
+
+// metricKey identifies a metric: namespace, name and its exact dimension
+// set, as CloudWatch matches them (no partial dimension matches).
+type metricKey struct {
+	namespace, name, dims string
+}
+
+func newMetricKey(namespace, name string, dims []cwDimension) metricKey {
+	sorted := slices.Clone(dims)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	var b strings.Builder
+	for _, d := range sorted {
+		b.WriteString(d.Name)
+		b.WriteByte(0)
+		b.WriteString(d.Value)
+		b.WriteByte(0)
+	}
+	return metricKey{namespace: namespace, name: name, dims: b.String()}
+}
+
+// customSeries is a metric stored by PutMetricData.
+type customSeries struct {
+	unit    string
+	samples []sample // sorted by t
+}
+
+// cwState is one account-region's custom metrics. Guarded by Sim.mu.
+type cwState struct {
+	series map[metricKey]*customSeries
+}
+
+func newCWState() *cwState { return &cwState{series: map[metricKey]*customSeries{}} }
+
+func (st *cwState) put(k metricKey, unit string, smp []sample, now time.Time) {
+	cs, ok := st.series[k]
+	if !ok {
+		cs = &customSeries{unit: unit}
+		st.series[k] = cs
+	}
+	if unit != "" && unit != "None" {
+		cs.unit = unit
+	}
+	cs.samples = append(cs.samples, smp...)
+	slices.SortStableFunc(cs.samples, func(a, b sample) int { return compareInt64(a.t, b.t) })
+	cutoff := now.Add(-metricRetention).Unix()
+	i := sort.Search(len(cs.samples), func(i int) bool { return cs.samples[i].t >= cutoff })
+	cs.samples = slices.Delete(cs.samples, 0, i)
+}
+
+func compareInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// builtinMetric describes a metric AWS publishes for a resource.
+type builtinMetric struct {
+	unit string
+	// resolution is the spacing of raw points: 5 minutes for EC2 basic
+	// monitoring, 1 minute for RDS and Lambda.
+	resolution int64
+	// value is the raw point for the slot starting at t.
+	value func(r *builtinResource, t int64) float64
+}
+
+// builtinNamespace is a service whose resources publish metrics by one
+// dimension.
+type builtinNamespace struct {
+	service, resourceType, dimension string
+	metrics                          map[string]builtinMetric
+}
+
+var builtinNamespaces = map[string]builtinNamespace{
+	"AWS/EC2": {service: "ec2", resourceType: "instance", dimension: "InstanceId", metrics: map[string]builtinMetric{
+		"CPUUtilization": {unit: "Percent", resolution: 300, value: func(r *builtinResource, t int64) float64 {
+			var sum float64
+			for m := range int64(5) {
+				sum += r.profile.CPUAt(r.seed, time.Unix(t+60*m, 0))
+			}
+			return sum / 5
+		}},
+		"NetworkIn": {unit: "Bytes", resolution: 300, value: func(r *builtinResource, t int64) float64 {
+			var sum float64
+			for m := range int64(5) {
+				in, _ := r.profile.NetworkAt(r.seed, time.Unix(t+60*m, 0))
+				sum += in
+			}
+			return math.Round(sum)
+		}},
+		"NetworkOut": {unit: "Bytes", resolution: 300, value: func(r *builtinResource, t int64) float64 {
+			var sum float64
+			for m := range int64(5) {
+				_, out := r.profile.NetworkAt(r.seed, time.Unix(t+60*m, 0))
+				sum += out
+			}
+			return math.Round(sum)
+		}},
+	}},
+	"AWS/RDS": {service: "rds", resourceType: "db-instance", dimension: "DBInstanceIdentifier", metrics: map[string]builtinMetric{
+		"CPUUtilization": {unit: "Percent", resolution: 60, value: func(r *builtinResource, t int64) float64 {
+			return r.profile.CPUAt(r.seed, time.Unix(t, 0))
+		}},
+		// Connections follow load: about one per 2 % CPU.
+		"DatabaseConnections": {unit: "Count", resolution: 60, value: func(r *builtinResource, t int64) float64 {
+			return math.Round(r.profile.CPUAt(r.seed, time.Unix(t, 0)) / 2)
+		}},
+		// The buffer pool takes a quarter of memory; the rest is used in
+		// proportion to load.
+		"FreeableMemory": {unit: "Bytes", resolution: 60, value: func(r *builtinResource, t int64) float64 {
+			cpu := r.profile.CPUAt(r.seed, time.Unix(t, 0))
+			return math.Round(r.memoryBytes * 0.75 * (1 - 0.6*cpu/100))
+		}},
+	}},
+	"AWS/Lambda": {service: "lambda", resourceType: "function", dimension: "FunctionName", metrics: map[string]builtinMetric{
+		// The profile's load drives invocations: ~2 per minute per % of load.
+		"Invocations": {unit: "Count", resolution: 60, value: func(r *builtinResource, t int64) float64 {
+			return math.Round(2 * r.profile.CPUAt(r.seed, time.Unix(t, 0)))
+		}},
+		// Busy functions run longer (contention downstream).
+		"Duration": {unit: "Milliseconds", resolution: 60, value: func(r *builtinResource, t int64) float64 {
+			return math.Round(100*(20+3*r.profile.CPUAt(r.seed, time.Unix(t, 0)))) / 100
+		}},
+	}},
+}
+
+// builtinResource is what metric generation needs to know about one
+// resource: its utilisation profile and when it was running.
+type builtinResource struct {
+	profile     Profile
+	seed        int64
+	memoryBytes float64
+	// running holds [start, end) Unix-second intervals, ascending; end is
+	// math.MaxInt64 while the resource still runs.
+	running [][2]int64
+}
+
+// runningState says whether a resource in this state produces metrics.
+func runningState(service, state string) bool {
+	switch service {
+	case "ec2":
+		return state == "running"
+	case "rds":
+		switch state {
+		case "creating", "starting", "stopping", "stopped", "deleting", "deleted", "failed":
+			return false
+		}
+		return true
+	}
+	// A Lambda function can be invoked from creation until deletion.
+	return true
+}
+
+// builtinResources reads the account's history for the resources of
+// namespace ns named in ids (dimension values) and returns their running
+// intervals. Caller holds s.mu.
+func (s *Sim) builtinResources(account, region string, ns builtinNamespace, ids map[string]bool) map[string]*builtinResource {
+	out := map[string]*builtinResource{}
+	a, ok := s.accounts[account]
+	if !ok || len(ids) == 0 {
+		return out
+	}
+	byID := map[string][]Event{}
+	for _, e := range a.History {
+		if e.Region != region || e.Service != ns.service || e.ResourceType != ns.resourceType {
+			continue
+		}
+		id := e.ResourceID
+		if ns.service == "lambda" {
+			// Functions are recorded by name or ARN; CloudWatch knows them by name.
+			if i := strings.LastIndex(id, ":function:"); i >= 0 {
+				id = id[i+len(":function:"):]
+			}
+		}
+		if ids[id] {
+			byID[id] = append(byID[id], e)
+		}
+	}
+	cat, catErr := s.prices()
+	for id, evs := range byID {
+		slices.SortStableFunc(evs, func(x, y Event) int { return x.Time.Compare(y.Time) })
+		r := &builtinResource{seed: resourceSeed(s.opts.Seed, evs[0].ResourceID)}
+		open := int64(-1)
+		for _, e := range evs {
+			r.profile = e.Profile
+			if ns.service == "rds" && catErr == nil {
+				if spec, ok := cat.InstanceType(e.Type); ok {
+					r.memoryBytes = spec.MemoryGiB * (1 << 30)
+				}
+			}
+			run := e.Kind != EventDeleted && runningState(ns.service, e.State)
+			at := e.Time.Unix()
+			switch {
+			case run && open < 0:
+				open = at
+			case !run && open >= 0:
+				if at > open {
+					r.running = append(r.running, [2]int64{open, at})
+				}
+				open = -1
+			}
+		}
+		if open >= 0 {
+			r.running = append(r.running, [2]int64{open, math.MaxInt64})
+		}
+		out[id] = r
+	}
+	return out
+}
+
+// blockSeconds is the span of a cached block of builtin points: one UTC
+// day, the period agents ask for most and a divisor of every longer one
+// that starts at midnight.
+const blockSeconds = 86400
+
+// dayBlock is one UTC day of a builtin metric's raw points, in time order
+// and sorted, with their sum: what aggregation needs without regenerating
+// 288 (or 1,440) points per query.
+type dayBlock struct {
+	id     blockID
+	day    int64
+	byTime []float64
+	sorted []float64
+	// sum, min and max sit beside the slices so a block that only feeds
+	// standard statistics is read without touching its values.
+	sum, min, max float64
+}
+
+// blockID is everything a block's values depend on; blocks are pure
+// functions of it, so one cache serves every Sim.
+type blockID struct {
+	metric      string
+	profile     Profile
+	seed        int64
+	memoryBytes float64
+}
+
+// blockKey is the cache key: a hash of the blockID (cheap to compare; the
+// block keeps its full id so a hash collision is detected) and the day.
+type blockKey struct {
+	hash uint64
+	day  int64
+}
+
+func (id blockID) hash() uint64 {
+	h := fnv.New64a()
+	for _, part := range []string{id.metric, string(id.profile), strconv.FormatInt(id.seed, 10), strconv.FormatFloat(id.memoryBytes, 'g', -1, 64)} {
+		_, _ = h.Write([]byte(part))
+		_, _ = h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// blockCacheValues bounds the cache (in points; 8 bytes each). When it is
+// full the cache starts over, which only costs regeneration.
+const blockCacheValues = 8 << 20
+
+var blockCache = struct {
+	sync.RWMutex
+	m      map[blockKey]*dayBlock
+	values int
+}{m: map[blockKey]*dayBlock{}}
+
+// block returns the day starting at t (a multiple of blockSeconds).
+func (sr *series) block(t int64) *dayBlock {
+	if sr.id == nil {
+		sr.id = &blockID{metric: sr.name, profile: sr.builtin.profile, seed: sr.builtin.seed, memoryBytes: sr.builtin.memoryBytes}
+		sr.idHash = sr.id.hash()
+	}
+	k := blockKey{hash: sr.idHash, day: t}
+	blockCache.RLock()
+	b, ok := blockCache.m[k]
+	blockCache.RUnlock()
+	if ok && b.id == *sr.id {
+		return b
+	}
+	res := sr.metric.resolution
+	b = &dayBlock{id: *sr.id, day: t, byTime: make([]float64, 0, blockSeconds/res)}
+	for x := t; x < t+blockSeconds; x += res {
+		v := sr.metric.value(sr.builtin, x)
+		b.byTime = append(b.byTime, v)
+		b.sum += v
+	}
+	b.sorted = slices.Clone(b.byTime)
+	slices.Sort(b.sorted)
+	b.min, b.max = b.sorted[0], b.sorted[len(b.sorted)-1]
+	blockCache.Lock()
+	if blockCache.values+2*len(b.sorted) > blockCacheValues {
+		blockCache.m, blockCache.values = map[blockKey]*dayBlock{}, 0
+	}
+	blockCache.m[k] = b
+	blockCache.values += 2 * len(b.sorted)
+	blockCache.Unlock()
+	return b
+}
+
+// series is the data source of one query: a builtin resource metric or a
+// custom series.
+type series struct {
+	builtin *builtinResource
+	metric  builtinMetric
+	// name is the builtin metric's namespace/name, part of its block ids.
+	name   string
+	id     *blockID
+	idHash uint64
+	custom []sample
+	unit   string
+}
+
+// aggregate computes st over [start, end) in buckets of period seconds,
+// only from points complete by now, calling emit for each bucket with data
+// in ascending time.
+func (sr *series) aggregate(start, end, period, now int64, st statistic, agg *aggregator, emit func(t int64, v float64)) {
+	keepRaw := st.kind == statPercentile
+	cur := int64(-1)
+	// enter moves to the bucket holding t, emitting the finished one.
+	enter := func(t int64) {
+		if b := (t - start) / period; b != cur {
+			if cur >= 0 {
+				if v, ok := agg.value(st); ok {
+					emit(start+cur*period, v)
+				}
+			}
+			agg.reset()
+			cur = b
+		}
+	}
+	if sr.builtin != nil {
+		res := sr.metric.resolution
+		for _, iv := range sr.builtin.running {
+			from := max(iv[0], start)
+			from = (from + res - 1) / res * res
+			to := min(iv[1], end)
+			var blk *dayBlock
+			for t := from; t < to && t+res <= now; {
+				day := t - t%blockSeconds
+				if blk == nil || blk.day != day {
+					blk = sr.block(day)
+				}
+				enter(t)
+				// A whole day inside the running interval, the bucket and
+				// the past is added as one precomputed block.
+				if t == day && t+blockSeconds <= to && t+blockSeconds <= now &&
+					(t-start)/period == (t+blockSeconds-1-start)/period {
+					agg.addBlock(blk, keepRaw)
+					t += blockSeconds
+					continue
+				}
+				// Otherwise take the points up to the first of: end of the
+				// interval, the day, the bucket, or the last complete slot.
+				runEnd := min(to, day+blockSeconds, start+(cur+1)*period, now-res+1)
+				i0, i1 := (t-day)/res, (runEnd-day+res-1)/res
+				agg.addRun(blk.byTime[i0:i1], keepRaw)
+				t = day + i1*res
+			}
+		}
+	} else {
+		i := sort.Search(len(sr.custom), func(i int) bool { return sr.custom[i].t >= start })
+		for ; i < len(sr.custom) && sr.custom[i].t < end; i++ {
+			enter(sr.custom[i].t)
+			agg.add(sr.custom[i], keepRaw)
+		}
+	}
+	if cur >= 0 {
+		if v, ok := agg.value(st); ok {
+			emit(start+cur*period, v)
+		}
+	}
+}

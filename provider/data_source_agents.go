@@ -1,0 +1,128 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
+)
+
+var _ datasource.DataSourceWithConfigure = (*agentsDataSource)(nil)
+
+type agentsDataSource struct {
+	client *client.Client
+}
+
+type agentsModel struct {
+	TenantID       types.String `tfsdk:"tenant_id"`
+	CloudAccountID types.String `tfsdk:"cloud_account_id"`
+	Agents         []agentModel `tfsdk:"agents"`
+}
+
+type agentModel struct {
+	ID             types.String `tfsdk:"id"`
+	CloudAccountID types.String `tfsdk:"cloud_account_id"`
+	Version        types.String `tfsdk:"version"`
+	Hostname       types.String `tfsdk:"hostname"`
+	Status         types.String `tfsdk:"status"`
+	LastSeenAt     types.String `tfsdk:"last_seen_at"`
+}
+
+// NewAgentsDataSource is the sirsi_agents data source.
+func NewAgentsDataSource() datasource.DataSource { return &agentsDataSource{} }
+
+func (d *agentsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_agents"
+}
+
+func (d *agentsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists the agents enrolled in a tenant, optionally only those of one cloud account.",
+		Attributes: map[string]schema.Attribute{
+			"tenant_id": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Tenant to list. Defaults to the provider's `tenant_id` (or the tenant of its API token).",
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
+			},
+			"cloud_account_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Only agents of this cloud account.",
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
+			},
+			"agents": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The agents, in the control plane's order.",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"id":               schema.StringAttribute{Computed: true, MarkdownDescription: "Identifier of the agent."},
+						"cloud_account_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Cloud account the agent runs in."},
+						"version":          schema.StringAttribute{Computed: true, MarkdownDescription: "Agent version."},
+						"hostname":         schema.StringAttribute{Computed: true, MarkdownDescription: "Host name the agent reported."},
+						"status":           schema.StringAttribute{Computed: true, MarkdownDescription: "`connected`, `stale` or `revoked`."},
+						"last_seen_at":     schema.StringAttribute{Computed: true, MarkdownDescription: "Last heartbeat (RFC 3339); null before the first one."},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (d *agentsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *agentsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if !requireClient(d.client, &resp.Diagnostics) {
+		return
+	}
+	var cfg agentsModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tenant, err := d.client.TenantID(cfg.TenantID.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("tenant_id"), "Missing tenant", err.Error())
+		return
+	}
+	items, err := listAll(ctx, "agents", func(ctx context.Context, pageToken string) ([]*sirsiv1.Agent, string, error) {
+		out, err := d.client.Management.ListAgents(ctx, &sirsiv1.ListAgentsRequest{
+			TenantId:       tenant,
+			CloudAccountId: cfg.CloudAccountID.ValueString(),
+			PageSize:       listPageSize,
+			PageToken:      pageToken,
+		})
+		return out.GetAgents(), out.GetNextPageToken(), err
+	})
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Listing agents of tenant "+tenant, err))
+		return
+	}
+	agents := make([]agentModel, 0, len(items))
+	for _, a := range items {
+		agents = append(agents, agentFromAPI(a))
+	}
+	cfg.TenantID = types.StringValue(tenant)
+	cfg.Agents = agents
+	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
+}
+
+func agentFromAPI(a *sirsiv1.Agent) agentModel {
+	return agentModel{
+		ID:             types.StringValue(a.GetId()),
+		CloudAccountID: types.StringValue(a.GetCloudAccountId()),
+		Version:        types.StringValue(a.GetVersion()),
+		Hostname:       types.StringValue(a.GetHostname()),
+		Status:         types.StringValue(validation.EnumName(a.GetStatus())),
+		LastSeenAt:     timeValue(a.GetLastSeenTime()),
+	}
+}

@@ -1,0 +1,121 @@
+package provider
+
+import (
+	"context"
+	"testing"
+
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+)
+
+func TestRecommendationsDataSourceSchema(t *testing.T) {
+	checkDataSourceDocs(t, NewRecommendationsDataSource())
+}
+
+func TestRecommendationItemFromProto(t *testing.T) {
+	for name, st := range recommendationStatuses {
+		it := recommendationItemFromProto(&sirsiv1.Recommendation{
+			Id: "rec-1", PolicyId: "pol-1", ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1",
+			Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: 210.24,
+			Confidence: 0.9, Reason: "p95 CPU 12%", Status: st,
+		})
+		if it.Status.ValueString() != name {
+			t.Errorf("status %v mapped to %q, want %q", st, it.Status.ValueString(), name)
+		}
+		if it.ProposedSize.ValueString() != "m5.large" || it.EstimatedMonthlySavings.ValueFloat64() != 210.24 ||
+			it.Confidence.ValueFloat64() != 0.9 || it.PolicyID.ValueString() != "pol-1" {
+			t.Fatalf("mapping lost a field: %+v", it)
+		}
+	}
+}
+
+func TestAccRecommendationsDataSource_populated(t *testing.T) {
+	env := testAccStart(t)
+	account := env.createCloudAccount(t, "111111111111")
+	policy := env.createPolicyForData(t, "acc-recs")
+	ids, _, err := env.tenantStore().ApplyRecommendations(context.Background(), account, "recs-1", policy, []*sirsiv1.Recommendation{
+		{ResourceId: "i-0aaa", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize",
+			CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", CurrentMonthlyCost: 280.32, ProposedMonthlyCost: 70.08,
+			EstimatedMonthlySavings: 210.24, Confidence: 0.92, Reason: "p95 CPU 11% over 14 days"},
+		{ResourceId: "vol-0ccc", ResourceType: "aws_ebs_volume", Region: "us-east-1", Action: "migrate_gp3",
+			CurrentSize: "gp2 100GiB", ProposedSize: "gp3 100GiB", EstimatedMonthlySavings: 2, Confidence: 1, Reason: "gp3 is cheaper"},
+	})
+	if err != nil {
+		t.Fatalf("seeding recommendations: %v", err)
+	}
+	if _, err := env.tenantStore().SetRecommendationStatus(context.Background(), ids[1], sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_DISMISSED); err != nil {
+		t.Fatalf("dismissing a recommendation: %v", err)
+	}
+	addr := "data.sirsi_recommendations.test"
+	config := func(filters string) string {
+		return env.tenantProvider() + "\ndata \"sirsi_recommendations\" \"test\" {\n" + filters + "\n}\n"
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{
+				Config:      config(`  status = "pending"`),
+				ExpectError: expectErr(`status.*value must be one of`),
+			},
+			{
+				// Open by default: the dismissed one is left out.
+				Config: config(`  policy_id = "` + policy + `"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("status"), knownvalue.StringExact("open")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_monthly_savings"), knownvalue.Float64Exact(210.24)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"id":                        knownvalue.StringExact(ids[0]),
+							"policy_id":                 knownvalue.StringExact(policy),
+							"cloud_account_id":          knownvalue.StringExact(account),
+							"resource_id":               knownvalue.StringExact("i-0aaa"),
+							"resource_type":             knownvalue.StringExact("aws_ec2_instance"),
+							"region":                    knownvalue.StringExact("us-east-1"),
+							"action":                    knownvalue.StringExact("resize"),
+							"current_size":              knownvalue.StringExact("m5.2xlarge"),
+							"proposed_size":             knownvalue.StringExact("m5.large"),
+							"estimated_monthly_savings": knownvalue.Float64Exact(210.24),
+							"confidence":                knownvalue.Float64Exact(0.92),
+							"reason":                    knownvalue.StringExact("p95 CPU 11% over 14 days"),
+							"status":                    knownvalue.StringExact("open"),
+						}),
+					})),
+				},
+			},
+			{
+				Config: config(`  status = "dismissed"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("resource_id"), knownvalue.StringExact("vol-0ccc")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_monthly_savings"), knownvalue.Float64Exact(2)),
+				},
+			},
+			{
+				Config: config(`  min_monthly_savings = 500`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items"), knownvalue.ListSizeExact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_monthly_savings"), knownvalue.Float64Exact(0)),
+				},
+			},
+		},
+	})
+}
+
+func TestAccRecommendationsDataSource_empty(t *testing.T) {
+	env := testAccStart(t)
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{{
+			Config: env.tenantProvider() + "\ndata \"sirsi_recommendations\" \"test\" {}\n",
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.sirsi_recommendations.test", tfjsonpath.New("items"), knownvalue.ListSizeExact(0)),
+				statecheck.ExpectKnownValue("data.sirsi_recommendations.test", tfjsonpath.New("total_monthly_savings"), knownvalue.Float64Exact(0)),
+			},
+		}},
+	})
+}

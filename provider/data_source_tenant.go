@@ -1,0 +1,118 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
+)
+
+var (
+	_ datasource.DataSourceWithConfigure        = (*tenantDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*tenantDataSource)(nil)
+)
+
+type tenantDataSource struct {
+	client *client.Client
+}
+
+// NewTenantDataSource is the sirsi_tenant data source.
+func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{} }
+
+func (d *tenantDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tenant"
+}
+
+func (d *tenantDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Looks up a tenant by `id` or by `name` (exactly one).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Identifier of the tenant. Set this or `name`.",
+			},
+			"name": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Slug of the tenant. Set this or `id`.",
+				Validators:          []validator.String{slugValidator()},
+			},
+			"display_name": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Human-readable name.",
+			},
+			"tier": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Service tier: `free`, `standard` or `enterprise`.",
+			},
+			"labels": schema.MapAttribute{
+				ElementType:         types.StringType,
+				Computed:            true,
+				MarkdownDescription: "Key/value labels.",
+			},
+			"created_at": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "When the tenant was created (RFC 3339).",
+			},
+		},
+	}
+}
+
+func (d *tenantDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
+	}
+}
+
+func (d *tenantDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if !requireClient(d.client, &resp.Diagnostics) {
+		return
+	}
+	var cfg tenantModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := d.client.Management.GetTenant(ctx, &sirsiv1.GetTenantRequest{
+		Id:   cfg.ID.ValueString(),
+		Name: cfg.Name.ValueString(),
+	})
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading tenant "+cfg.ID.ValueString()+cfg.Name.ValueString(), err))
+		return
+	}
+	t := out.GetTenant()
+	// A data source always reports the labels as a map, even an empty one,
+	// so expressions like length(data.sirsi_tenant.x.labels) work.
+	labels, diags := types.MapValueFrom(ctx, types.StringType, nonNilMap(t.GetLabels()))
+	resp.Diagnostics.Append(diags...)
+	state := tenantModel{
+		ID:          types.StringValue(t.GetId()),
+		Name:        types.StringValue(t.GetName()),
+		DisplayName: types.StringValue(t.GetDisplayName()),
+		Tier:        types.StringValue(validation.EnumName(t.GetTier())),
+		Labels:      labels,
+		CreatedAt:   timeValue(t.GetCreateTime()),
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -1,0 +1,298 @@
+// Package provider is the Terraform provider "sirsi": its configuration,
+// resources and data sources. It only maps between Terraform models and the
+// ManagementService API; connecting, authenticating and retrying live in
+// internal/client.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+)
+
+// Environment variables read when the provider block leaves an attribute
+// out, so a configuration runs unchanged in Terraform Cloud.
+const (
+	envEndpoint   = "SIRSI_ENDPOINT"
+	envToken      = "SIRSI_TOKEN"
+	envCACertPEM  = "SIRSI_CA_CERT_PEM"
+	envCACertFile = "SIRSI_CA_CERT_FILE"
+	envInsecure   = "SIRSI_INSECURE"
+	envTenantID   = "SIRSI_TENANT_ID"
+)
+
+// defaultIdentityTimeout bounds the connection check in Configure: an
+// unreachable endpoint is retried (it is Unavailable) until then, and then
+// reported once.
+const defaultIdentityTimeout = 30 * time.Second
+
+var _ provider.Provider = (*sirsiProvider)(nil)
+
+type sirsiProvider struct {
+	version string
+	// identityTimeout is a field so tests of an unreachable endpoint need
+	// not wait for the default.
+	identityTimeout time.Duration
+	// now is the clock resources compare expiry times with; tests move it.
+	now func() time.Time
+}
+
+type providerModel struct {
+	Endpoint   types.String `tfsdk:"endpoint"`
+	Token      types.String `tfsdk:"token"`
+	CACertPEM  types.String `tfsdk:"ca_cert_pem"`
+	CACertFile types.String `tfsdk:"ca_cert_file"`
+	Insecure   types.Bool   `tfsdk:"insecure"`
+	TenantID   types.String `tfsdk:"tenant_id"`
+}
+
+// New returns the provider factory providerserver.Serve expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &sirsiProvider{version: version, identityTimeout: defaultIdentityTimeout, now: time.Now}
+	}
+}
+
+func (p *sirsiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "sirsi"
+	resp.Version = p.version
+}
+
+func (p *sirsiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The `sirsi` provider manages SirsiNexus tenants, cloud accounts, optimization policies and tokens, and reads cost, inventory, recommendations and savings from the SirsiNexus control plane. Every attribute falls back to an environment variable, so a configuration runs unchanged in Terraform Cloud.",
+		Attributes: map[string]schema.Attribute{
+			"endpoint": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Address of the control plane: `https://host:port` (TLS), `http://host:port` (plaintext, for local development) or `host:port` (TLS). Falls back to `SIRSI_ENDPOINT`.",
+			},
+			"token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Operator token or tenant API token, sent as a bearer token on every call. Falls back to `SIRSI_TOKEN`.",
+			},
+			"ca_cert_pem": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "PEM-encoded certificate authority trusted in addition to the system pool, for a control plane with a private CA. Falls back to `SIRSI_CA_CERT_PEM`.",
+			},
+			"ca_cert_file": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Path of a PEM file with certificate authorities trusted in addition to the system pool (what `agentd dev` prints). Falls back to `SIRSI_CA_CERT_FILE`.",
+			},
+			"insecure": schema.BoolAttribute{
+				Optional:            true,
+				MarkdownDescription: "Skip verification of the control plane's TLS certificate. Only for development. Falls back to `SIRSI_INSECURE` (`true`/`false`).",
+			},
+			"tenant_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Default tenant for tenant-scoped resources and data sources that leave `tenant_id` out. Falls back to `SIRSI_TENANT_ID`; with a tenant API token and neither set, the token's own tenant is used.",
+			},
+		},
+	}
+}
+
+// stringSetting is the configured value, else the environment variable.
+func stringSetting(v types.String, env string) string {
+	if !v.IsNull() {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+func (p *sirsiProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// A value that comes from another resource is unknown until apply;
+	// Terraform configures the provider again once it is known.
+	if cfg.Endpoint.IsUnknown() || cfg.Token.IsUnknown() || cfg.CACertPEM.IsUnknown() ||
+		cfg.CACertFile.IsUnknown() || cfg.Insecure.IsUnknown() || cfg.TenantID.IsUnknown() {
+		tflog.Debug(ctx, "provider configuration has unknown values; not configuring yet")
+		return
+	}
+
+	ccfg := client.Config{
+		Endpoint:   stringSetting(cfg.Endpoint, envEndpoint),
+		Token:      stringSetting(cfg.Token, envToken),
+		CACertPEM:  stringSetting(cfg.CACertPEM, envCACertPEM),
+		CACertFile: stringSetting(cfg.CACertFile, envCACertFile),
+		TenantID:   stringSetting(cfg.TenantID, envTenantID),
+		UserAgent:  fmt.Sprintf("terraform-provider-sirsi/%s terraform/%s", p.version, req.TerraformVersion),
+	}
+	if !cfg.Insecure.IsNull() {
+		ccfg.Insecure = cfg.Insecure.ValueBool()
+	} else if s := os.Getenv(envInsecure); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("insecure"), "Invalid SIRSI_INSECURE",
+				fmt.Sprintf("The environment variable %s must be true or false, not %q.", envInsecure, s))
+			return
+		}
+		ccfg.Insecure = b
+	}
+
+	var missing []string
+	if ccfg.Endpoint == "" {
+		missing = append(missing, fmt.Sprintf("endpoint (or the %s environment variable)", envEndpoint))
+	}
+	if ccfg.Token == "" {
+		missing = append(missing, fmt.Sprintf("token (or the %s environment variable)", envToken))
+	}
+	if len(missing) > 0 {
+		resp.Diagnostics.AddError("Missing provider configuration",
+			"The sirsi provider needs "+strings.Join(missing, " and ")+" to reach the SirsiNexus control plane. "+
+				"Set them in the provider block or in the environment.")
+		return
+	}
+
+	c, err := client.New(ctx, ccfg)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid provider configuration", err.Error())
+		return
+	}
+	identity, err := p.checkIdentity(ctx, c)
+	if err != nil {
+		_ = c.Close()
+		if client.IsUnauthenticated(err) {
+			resp.Diagnostics.AddAttributeError(path.Root("token"), "Authentication failed",
+				fmt.Sprintf("The control plane at %s refused the token: the token was rejected: %s", ccfg.Endpoint, client.ErrorDetail(err)))
+			return
+		}
+		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Cannot reach the SirsiNexus control plane",
+			fmt.Sprintf("Checking the connection to %s failed: %s", ccfg.Endpoint, client.ErrorDetail(err)))
+		return
+	}
+	if c.DefaultTenantID == "" {
+		c.DefaultTenantID = identity.GetTenantId()
+	}
+	tflog.Debug(ctx, "configured sirsi provider", map[string]any{"endpoint": ccfg.Endpoint, "actor": identity.GetActor(), "tenant_id": c.DefaultTenantID})
+	resp.ResourceData = c
+	resp.DataSourceData = c
+}
+
+func (p *sirsiProvider) checkIdentity(ctx context.Context, c *client.Client) (*sirsiv1.GetIdentityResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.identityTimeout)
+	defer cancel()
+	return c.Management.GetIdentity(ctx, &sirsiv1.GetIdentityRequest{})
+}
+
+func (p *sirsiProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewTenantResource,
+		NewCloudAccountResource,
+		p.newEnrollmentTokenResource,
+		NewApiTokenResource,
+		NewOptimizationPolicyResource,
+	}
+}
+
+func (p *sirsiProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewTenantDataSource,
+		NewAgentsDataSource,
+		NewCostSummaryDataSource,
+		NewResourcesDataSource,
+		NewRecommendationsDataSource,
+		NewSavingsDataSource,
+	}
+}
+
+// clientFromProviderData is what every resource and data source Configure
+// calls: nil provider data (the provider is not configured yet) leaves the
+// client nil without an error.
+func clientFromProviderData(data any, diags *diag.Diagnostics) *client.Client {
+	if data == nil {
+		return nil
+	}
+	c, ok := data.(*client.Client)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider; please report it.", data))
+		return nil
+	}
+	return c
+}
+
+// requireClient reports the one diagnostic an operation gets when it runs
+// before the provider was configured.
+func requireClient(c *client.Client, diags *diag.Diagnostics) bool {
+	if c == nil {
+		diags.AddError("Provider not configured",
+			"The sirsi provider has not been configured, usually because its endpoint or token depends on a value that is not known yet.")
+		return false
+	}
+	return true
+}
+
+// timeValue renders an API timestamp as RFC 3339, null when unset.
+func timeValue(ts *timestamppb.Timestamp) types.String {
+	if ts == nil || (ts.GetSeconds() == 0 && ts.GetNanos() == 0) {
+		return types.StringNull()
+	}
+	return types.StringValue(ts.AsTime().UTC().Format(time.RFC3339))
+}
+
+// optionalString maps the API's empty string to null, so an attribute left
+// out of the configuration stays null.
+func optionalString(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// formatDuration prints d the way people write it: "24h", "1h30m", "90s",
+// rather than time.Duration's "24h0m0s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// stringMapValue converts an API map. An empty map stays null when the
+// attribute was null (left out), and empty when it was set to {}.
+func stringMapValue(ctx context.Context, m map[string]string, prior types.Map, diags *diag.Diagnostics) types.Map {
+	if len(m) == 0 {
+		if prior.IsNull() || prior.IsUnknown() {
+			return types.MapNull(types.StringType)
+		}
+		return types.MapValueMust(types.StringType, map[string]attr.Value{})
+	}
+	v, d := types.MapValueFrom(ctx, types.StringType, m)
+	diags.Append(d...)
+	return v
+}
+
+// stringMap converts a configured map for the API.
+func stringMap(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[string]string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	m := make(map[string]string, len(v.Elements()))
+	diags.Append(v.ElementsAs(ctx, &m, false)...)
+	return m
+}

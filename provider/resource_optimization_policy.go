@@ -1,0 +1,863 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*optimizationPolicyResource)(nil)
+	_ resource.ResourceWithImportState    = (*optimizationPolicyResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*optimizationPolicyResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*optimizationPolicyResource)(nil)
+)
+
+// Defaults mirror the control plane's server-side defaults, so a policy that
+// leaves them out reads back exactly as planned.
+const (
+	defaultPolicyMode           = "recommend"
+	defaultPolicyTimezone       = "UTC"
+	defaultMaxActionsPerRun     = 5
+	defaultRightsizingStatistic = "p95"
+	defaultRightsizingLookback  = 14
+	defaultRightsizingHeadroom  = 20
+	defaultIdleLookback         = 7
+	defaultIdleAction           = "recommend"
+	// 5 MiB a day: below it an instance serves no real traffic.
+	defaultIdleNetworkBytes = 5 << 20
+	defaultVerifyWait       = 10
+)
+
+var policyResourceTypes = []string{
+	"aws_ec2_instance",
+	"aws_ebs_volume",
+	"aws_eip",
+	"aws_rds_instance",
+	"aws_lambda_function",
+}
+
+var (
+	policyModes = map[string]sirsiv1.PolicyMode{
+		"recommend": sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND,
+		"approve":   sirsiv1.PolicyMode_POLICY_MODE_APPROVE,
+		"auto":      sirsiv1.PolicyMode_POLICY_MODE_AUTO,
+	}
+	statistics = map[string]sirsiv1.Statistic{
+		"p95": sirsiv1.Statistic_STATISTIC_P95,
+		"p99": sirsiv1.Statistic_STATISTIC_P99,
+		"max": sirsiv1.Statistic_STATISTIC_MAX,
+	}
+	idleActions = map[string]sirsiv1.IdleAction{
+		"stop":      sirsiv1.IdleAction_IDLE_ACTION_STOP,
+		"recommend": sirsiv1.IdleAction_IDLE_ACTION_RECOMMEND,
+	}
+)
+
+// NewOptimizationPolicyResource is registered in the provider's resource list.
+func NewOptimizationPolicyResource() resource.Resource {
+	return &optimizationPolicyResource{}
+}
+
+type optimizationPolicyResource struct {
+	client *client.Client
+}
+
+type optimizationPolicyModel struct {
+	ID               types.String `tfsdk:"id"`
+	TenantID         types.String `tfsdk:"tenant_id"`
+	Name             types.String `tfsdk:"name"`
+	Description      types.String `tfsdk:"description"`
+	Mode             types.String `tfsdk:"mode"`
+	ResourceTypes    types.Set    `tfsdk:"resource_types"`
+	Selector         types.Object `tfsdk:"selector"`
+	Rightsizing      types.Object `tfsdk:"rightsizing"`
+	Idle             types.Object `tfsdk:"idle"`
+	Offhours         types.Object `tfsdk:"offhours"`
+	Schedule         types.String `tfsdk:"schedule"`
+	Timezone         types.String `tfsdk:"timezone"`
+	MaxActionsPerRun types.Int64  `tfsdk:"max_actions_per_run"`
+	Verify           types.Object `tfsdk:"verify"`
+	Version          types.Int64  `tfsdk:"version"`
+}
+
+type policySelectorModel struct {
+	AccountIDs  types.Set `tfsdk:"account_ids"`
+	Regions     types.Set `tfsdk:"regions"`
+	Tags        types.Map `tfsdk:"tags"`
+	ExcludeTags types.Map `tfsdk:"exclude_tags"`
+}
+
+type rightsizingModel struct {
+	Statistic         types.String  `tfsdk:"statistic"`
+	LookbackDays      types.Int64   `tfsdk:"lookback_days"`
+	HeadroomPercent   types.Int64   `tfsdk:"headroom_percent"`
+	AllowedFamilies   types.Set     `tfsdk:"allowed_families"`
+	DownsizeOnly      types.Bool    `tfsdk:"downsize_only"`
+	MinMonthlySavings types.Float64 `tfsdk:"min_monthly_savings"`
+}
+
+type idleModel struct {
+	CPUBelowPercent         types.Float64 `tfsdk:"cpu_below_percent"`
+	NetworkBelowBytesPerDay types.Int64   `tfsdk:"network_below_bytes_per_day"`
+	LookbackDays            types.Int64   `tfsdk:"lookback_days"`
+	Action                  types.String  `tfsdk:"action"`
+}
+
+type offhoursModel struct {
+	StopCron  types.String `tfsdk:"stop_cron"`
+	StartCron types.String `tfsdk:"start_cron"`
+	Timezone  types.String `tfsdk:"timezone"`
+	SkipDates types.Set    `tfsdk:"skip_dates"`
+}
+
+type verifyModel struct {
+	WaitMinutes       types.Int64 `tfsdk:"wait_minutes"`
+	RollbackOnFailure types.Bool  `tfsdk:"rollback_on_failure"`
+}
+
+var (
+	selectorAttrTypes = map[string]attr.Type{
+		"account_ids":  types.SetType{ElemType: types.StringType},
+		"regions":      types.SetType{ElemType: types.StringType},
+		"tags":         types.MapType{ElemType: types.StringType},
+		"exclude_tags": types.MapType{ElemType: types.StringType},
+	}
+	rightsizingAttrTypes = map[string]attr.Type{
+		"statistic":           types.StringType,
+		"lookback_days":       types.Int64Type,
+		"headroom_percent":    types.Int64Type,
+		"allowed_families":    types.SetType{ElemType: types.StringType},
+		"downsize_only":       types.BoolType,
+		"min_monthly_savings": types.Float64Type,
+	}
+	idleAttrTypes = map[string]attr.Type{
+		"cpu_below_percent":           types.Float64Type,
+		"network_below_bytes_per_day": types.Int64Type,
+		"lookback_days":               types.Int64Type,
+		"action":                      types.StringType,
+	}
+	offhoursAttrTypes = map[string]attr.Type{
+		"stop_cron":  types.StringType,
+		"start_cron": types.StringType,
+		"timezone":   types.StringType,
+		"skip_dates": types.SetType{ElemType: types.StringType},
+	}
+	verifyAttrTypes = map[string]attr.Type{
+		"wait_minutes":        types.Int64Type,
+		"rollback_on_failure": types.BoolType,
+	}
+)
+
+func defaultRightsizingObject() types.Object {
+	return types.ObjectValueMust(rightsizingAttrTypes, map[string]attr.Value{
+		"statistic":           types.StringValue(defaultRightsizingStatistic),
+		"lookback_days":       types.Int64Value(defaultRightsizingLookback),
+		"headroom_percent":    types.Int64Value(defaultRightsizingHeadroom),
+		"allowed_families":    types.SetNull(types.StringType),
+		"downsize_only":       types.BoolValue(true),
+		"min_monthly_savings": types.Float64Value(0),
+	})
+}
+
+func defaultVerifyObject() types.Object {
+	return types.ObjectValueMust(verifyAttrTypes, map[string]attr.Value{
+		"wait_minutes":        types.Int64Value(defaultVerifyWait),
+		"rollback_on_failure": types.BoolValue(true),
+	})
+}
+
+func (r *optimizationPolicyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_optimization_policy"
+}
+
+func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An optimization policy tells the agents of a tenant *what* they may optimize " +
+			"(resource types and a selector), *how* (right-sizing, idle and off-hours rules) and *when* " +
+			"(a cron `schedule` in a `timezone`), and how careful to be (`mode`, `max_actions_per_run`, `verify`).\n\n" +
+			"Nested settings are nested attributes (`rightsizing = { ... }`). Leaving `rightsizing` or `verify` out " +
+			"applies their documented defaults; leaving `selector`, `idle` or `offhours` out disables them.\n\n" +
+			"A change made outside Terraform since the last refresh is not overwritten: updates carry the `version` " +
+			"Terraform last read, and the control plane refuses a stale one.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Identifier of the policy, assigned by the control plane.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"tenant_id": tenantIDAttribute("optimization policy"),
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the policy, unique in the tenant: lowercase letters, digits and `-`, 2 to 63 characters, starting with a letter. Renaming is an in-place update.",
+				Required:            true,
+				Validators:          []validator.String{slugValidator()},
+			},
+			"description": schema.StringAttribute{
+				MarkdownDescription: "Free text shown next to the policy's recommendations and actions.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1), descriptionValidator()},
+			},
+			"mode": schema.StringAttribute{
+				MarkdownDescription: "`recommend` only produces recommendations; `approve` acts on recommendations once approved; `auto` acts inside the `schedule` without approval. Defaults to `recommend`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultPolicyMode),
+				Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(policyModes)...)},
+			},
+			"resource_types": schema.SetAttribute{
+				MarkdownDescription: "Resource types the policy covers: " + markdownList(policyResourceTypes) + ".",
+				ElementType:         types.StringType,
+				Required:            true,
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(stringvalidator.OneOf(policyResourceTypes...)),
+				},
+			},
+			"selector": schema.SingleNestedAttribute{
+				MarkdownDescription: "Which resources the policy applies to. Every given criterion must match; leaving the selector out selects every resource of the covered types.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"account_ids": schema.SetAttribute{
+						MarkdownDescription: "12-digit AWS account ids.",
+						ElementType:         types.StringType,
+						Optional:            true,
+						Validators: []validator.Set{
+							setvalidator.SizeAtLeast(1),
+							setvalidator.ValueStringsAre(accountIDValidator()),
+						},
+					},
+					"regions": schema.SetAttribute{
+						MarkdownDescription: "AWS regions, such as `eu-west-1`.",
+						ElementType:         types.StringType,
+						Optional:            true,
+						Validators: []validator.Set{
+							setvalidator.SizeAtLeast(1),
+							setvalidator.ValueStringsAre(regionValidator()),
+						},
+					},
+					"tags": schema.MapAttribute{
+						MarkdownDescription: "Tags a resource must carry, every one of them.",
+						ElementType:         types.StringType,
+						Optional:            true,
+						Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), tagMapValidator()},
+					},
+					"exclude_tags": schema.MapAttribute{
+						MarkdownDescription: "A resource carrying any of these tags is never touched. The value `*` matches any value of the key.",
+						ElementType:         types.StringType,
+						Optional:            true,
+						Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), excludeTagMapValidator()},
+					},
+				},
+			},
+			"rightsizing": schema.SingleNestedAttribute{
+				MarkdownDescription: "Right-sizing settings. Left out, every setting takes its default.",
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultRightsizingObject()),
+				Attributes: map[string]schema.Attribute{
+					"statistic": schema.StringAttribute{
+						MarkdownDescription: "Utilisation statistic a size must cover: `p95`, `p99` or `max`. Defaults to `p95`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultRightsizingStatistic),
+						Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(statistics)...)},
+					},
+					"lookback_days": schema.Int64Attribute{
+						MarkdownDescription: "Days of utilisation history to look at, 1 to 93 (CloudWatch keeps 5-minute data for 63 days and hourly data for 455). Defaults to 14.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(defaultRightsizingLookback),
+						Validators:          []validator.Int64{int64validator.Between(1, 93)},
+					},
+					"headroom_percent": schema.Int64Attribute{
+						MarkdownDescription: "Capacity kept free above the statistic, 0 to 100 percent. Defaults to 20.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(defaultRightsizingHeadroom),
+						Validators:          []validator.Int64{int64validator.Between(0, 100)},
+					},
+					"allowed_families": schema.SetAttribute{
+						MarkdownDescription: "Instance families a new size may come from (`m6i`, `t3`, `db.r6g`). Left out, any family of the same architecture.",
+						ElementType:         types.StringType,
+						Optional:            true,
+						Validators: []validator.Set{
+							setvalidator.SizeAtLeast(1),
+							setvalidator.ValueStringsAre(instanceFamilyValidator()),
+						},
+					},
+					"downsize_only": schema.BoolAttribute{
+						MarkdownDescription: "Only ever propose smaller sizes. Defaults to `true`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             booldefault.StaticBool(true),
+					},
+					"min_monthly_savings": schema.Float64Attribute{
+						MarkdownDescription: "Smallest monthly saving, in the account's currency, worth a recommendation. Defaults to 0.",
+						Optional:            true,
+						Computed:            true,
+						Default:             float64default.StaticFloat64(0),
+						Validators:          []validator.Float64{float64validator.AtLeast(0)},
+					},
+				},
+			},
+			"idle": schema.SingleNestedAttribute{
+				MarkdownDescription: "Idle detection: a resource below both thresholds for the whole lookback is idle. Left out, idle detection is off.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"cpu_below_percent": schema.Float64Attribute{
+						MarkdownDescription: "Average CPU utilisation, 0 to 100 percent, under which a resource counts as idle.",
+						Required:            true,
+						Validators:          []validator.Float64{float64validator.Between(0, 100)},
+					},
+					"network_below_bytes_per_day": schema.Int64Attribute{
+						MarkdownDescription: "Network traffic (in plus out) per day under which a resource counts as idle. Defaults to 5 MiB (5242880).",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(defaultIdleNetworkBytes),
+						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+					},
+					"lookback_days": schema.Int64Attribute{
+						MarkdownDescription: "Days a resource must stay idle, 1 to 93. Defaults to 7.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(defaultIdleLookback),
+						Validators:          []validator.Int64{int64validator.Between(1, 93)},
+					},
+					"action": schema.StringAttribute{
+						MarkdownDescription: "`stop` stops idle resources (within `mode` and `schedule`); `recommend` only recommends it. Defaults to `recommend`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultIdleAction),
+						Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(idleActions)...)},
+					},
+				},
+			},
+			"offhours": schema.SingleNestedAttribute{
+				MarkdownDescription: "Stops resources outside working hours and starts them again. Left out, off-hours scheduling is off.",
+				Optional:            true,
+				Attributes: map[string]schema.Attribute{
+					"stop_cron": schema.StringAttribute{
+						MarkdownDescription: "Five-field cron expression for when resources are stopped, such as `0 19 * * 1-5`.",
+						Required:            true,
+						Validators:          []validator.String{cronValidator()},
+					},
+					"start_cron": schema.StringAttribute{
+						MarkdownDescription: "Five-field cron expression for when resources are started again, such as `0 7 * * 1-5`.",
+						Required:            true,
+						Validators:          []validator.String{cronValidator()},
+					},
+					"timezone": schema.StringAttribute{
+						MarkdownDescription: "IANA time zone of the two cron expressions and of `skip_dates`. Defaults to the policy's `timezone`.",
+						Optional:            true,
+						Computed:            true,
+						Validators:          []validator.String{timezoneValidator()},
+					},
+					"skip_dates": schema.SetAttribute{
+						MarkdownDescription: "Dates (`YYYY-MM-DD`, in `timezone`) on which neither cron fires, such as public holidays.",
+						ElementType:         types.StringType,
+						Optional:            true,
+						Validators: []validator.Set{
+							setvalidator.SizeAtLeast(1),
+							setvalidator.ValueStringsAre(dateValidator()),
+						},
+					},
+				},
+			},
+			"schedule": schema.StringAttribute{
+				MarkdownDescription: "Five-field cron expression (or a descriptor such as `@weekly`) for when actions may start, such as `0 2 * * 6`. Required when `mode` is `approve` or `auto`: actions only run inside the schedule's windows.",
+				Optional:            true,
+				Validators:          []validator.String{cronValidator()},
+			},
+			"timezone": schema.StringAttribute{
+				MarkdownDescription: "IANA time zone of `schedule`, such as `Europe/Berlin`. Defaults to `UTC`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultPolicyTimezone),
+				Validators:          []validator.String{timezoneValidator()},
+			},
+			"max_actions_per_run": schema.Int64Attribute{
+				MarkdownDescription: "Most actions one scheduled run may take, 0 to 1000; 0 means recommend only. Defaults to 5.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultMaxActionsPerRun),
+				Validators:          []validator.Int64{int64validator.Between(0, 1000)},
+			},
+			"verify": schema.SingleNestedAttribute{
+				MarkdownDescription: "Health verification after each action. Left out, every setting takes its default.",
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultVerifyObject()),
+				Attributes: map[string]schema.Attribute{
+					"wait_minutes": schema.Int64Attribute{
+						MarkdownDescription: "Minutes to watch a changed resource's health before the action counts as succeeded, 0 to 1440. Defaults to 10.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(defaultVerifyWait),
+						Validators:          []validator.Int64{int64validator.Between(0, 1440)},
+					},
+					"rollback_on_failure": schema.BoolAttribute{
+						MarkdownDescription: "Restore the previous size or state when verification fails. Defaults to `true`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             booldefault.StaticBool(true),
+					},
+				},
+			},
+			"version": schema.Int64Attribute{
+				MarkdownDescription: "Version of the policy, incremented on every change. Updates carry it, so a change made by someone else since the last refresh is refused instead of overwritten.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+func (r *optimizationPolicyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *optimizationPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var mode, schedule types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("mode"), &mode)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("schedule"), &schedule)...)
+	if resp.Diagnostics.HasError() || mode.IsUnknown() || schedule.IsUnknown() {
+		return
+	}
+	if m := mode.ValueString(); (m == "approve" || m == "auto") && schedule.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("schedule"), "Missing schedule",
+			fmt.Sprintf("schedule is required when mode is %q: actions run only inside the schedule's windows.", m))
+	}
+}
+
+// ModifyPlan shows the provider's default tenant in the plan of a new
+// policy that leaves tenant_id out.
+func (r *optimizationPolicyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	planTenantID(ctx, r.client, req, resp)
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	planOffhoursTimezone(ctx, req, resp)
+}
+
+// planOffhoursTimezone plans the policy's timezone for an off-hours timezone
+// left out of the configuration, which is what the control plane stores.
+func planOffhoursTimezone(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	tzPath := path.Root("offhours").AtName("timezone")
+	var offhours types.Object
+	var planned, configured, policyTZ types.String
+	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("offhours"), &offhours)...)
+	if resp.Diagnostics.HasError() || offhours.IsNull() || offhours.IsUnknown() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, tzPath, &planned)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, tzPath, &configured)...)
+	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("timezone"), &policyTZ)...)
+	if resp.Diagnostics.HasError() || !planned.IsUnknown() || !configured.IsNull() || policyTZ.IsUnknown() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, tzPath, policyTZ)...)
+}
+
+func (r *optimizationPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	var plan optimizationPolicyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tenantID, err := r.client.TenantID(plan.TenantID.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("tenant_id"), "No tenant for the optimization policy", err.Error())
+		return
+	}
+	policy, diags := policyToProto(ctx, plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	policy.TenantId = tenantID
+	out, err := r.client.Management.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: policy})
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Creating optimization policy "+plan.Name.ValueString(), err))
+		return
+	}
+	state, diags := policyFromProto(ctx, out.GetOptimizationPolicy())
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *optimizationPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	// Only the two ids are needed: reading the whole state into the model
+	// would cost every refresh a reflection walk of the nested objects.
+	var id, tenantID types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("tenant_id"), &tenantID)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := r.client.Management.GetOptimizationPolicy(ctx, &sirsiv1.GetOptimizationPolicyRequest{
+		TenantId: tenantID.ValueString(),
+		Id:       id.ValueString(),
+	})
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading optimization policy "+id.ValueString(), err))
+		return
+	}
+	newState, diags := policyFromProto(ctx, out.GetOptimizationPolicy())
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+}
+
+func (r *optimizationPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	var plan, state optimizationPolicyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	policy, diags := policyToProto(ctx, plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	policy.Id = state.ID.ValueString()
+	policy.TenantId = state.TenantID.ValueString()
+	policy.Version = state.Version.ValueInt64()
+	out, err := r.client.Management.UpdateOptimizationPolicy(ctx, &sirsiv1.UpdateOptimizationPolicyRequest{OptimizationPolicy: policy})
+	if err != nil {
+		resp.Diagnostics.Append(policyWriteError("Updating", state.ID.ValueString(), err))
+		return
+	}
+	newState, diags := policyFromProto(ctx, out.GetOptimizationPolicy())
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+}
+
+func (r *optimizationPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	var state optimizationPolicyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, err := r.client.Management.DeleteOptimizationPolicy(ctx, &sirsiv1.DeleteOptimizationPolicyRequest{
+		TenantId: state.TenantID.ValueString(),
+		Id:       state.ID.ValueString(),
+		Version:  state.Version.ValueInt64(),
+	})
+	if err != nil && !client.IsNotFound(err) {
+		resp.Diagnostics.Append(policyWriteError("Deleting", state.ID.ValueString(), err))
+	}
+}
+
+// ImportState accepts "tenant_id/id", or a bare id when the provider has a
+// default tenant.
+func (r *optimizationPolicyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	tenantID, id, err := tenantScopedImportID(req.ID, r.client)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id for sirsi_optimization_policy", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenantID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+// tenantScopedImportID parses "tenant_id/id"; a bare id takes the provider's default
+// tenant.
+func tenantScopedImportID(raw string, c *client.Client) (tenantID, id string, err error) {
+	parts := strings.Split(raw, "/")
+	switch {
+	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
+		return parts[0], parts[1], nil
+	case len(parts) == 1 && parts[0] != "":
+		if c == nil {
+			return "", "", fmt.Errorf("import id %q has no tenant and the provider is not configured; use tenant_id/id", raw)
+		}
+		t, err := c.TenantID("")
+		if err != nil {
+			return "", "", fmt.Errorf("import id %q has no tenant: use tenant_id/id (%w)", raw, err)
+		}
+		return t, parts[0], nil
+	default:
+		return "", "", fmt.Errorf("import id %q must be tenant_id/id, or id when the provider has a tenant_id", raw)
+	}
+}
+
+// policyWriteError explains an optimistic-concurrency refusal: the generic
+// API error would only say "aborted".
+func policyWriteError(op, id string, err error) diag.Diagnostic {
+	if client.IsAborted(err) {
+		return diag.NewErrorDiagnostic("Optimization policy changed outside Terraform",
+			fmt.Sprintf("%s optimization policy %s failed: the control plane refused the change because the policy was modified "+
+				"since Terraform last read it (%s). Run terraform apply again: the refresh picks up the other change and the plan shows what will be overwritten.",
+				op, id, client.ErrorDetail(err)))
+	}
+	return client.ErrorDiagnostic(op+" optimization policy "+id, err)
+}
+
+func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.OptimizationPolicy, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	p := &sirsiv1.OptimizationPolicy{
+		Id:          m.ID.ValueString(),
+		TenantId:    m.TenantID.ValueString(),
+		Name:        m.Name.ValueString(),
+		Description: m.Description.ValueString(),
+		Mode:        policyModes[m.Mode.ValueString()],
+		Schedule:    m.Schedule.ValueString(),
+		Timezone:    m.Timezone.ValueString(),
+		Version:     m.Version.ValueInt64(),
+	}
+	diags.Append(m.ResourceTypes.ElementsAs(ctx, &p.ResourceTypes, false)...)
+	sort.Strings(p.ResourceTypes)
+	if !m.MaxActionsPerRun.IsNull() && !m.MaxActionsPerRun.IsUnknown() {
+		n := int32(m.MaxActionsPerRun.ValueInt64())
+		p.MaxActionsPerRun = &n
+	}
+
+	if !m.Selector.IsNull() && !m.Selector.IsUnknown() {
+		var s policySelectorModel
+		diags.Append(m.Selector.As(ctx, &s, basetypes.ObjectAsOptions{})...)
+		p.Selector = &sirsiv1.PolicySelector{}
+		diags.Append(s.AccountIDs.ElementsAs(ctx, &p.Selector.AccountIds, false)...)
+		diags.Append(s.Regions.ElementsAs(ctx, &p.Selector.Regions, false)...)
+		diags.Append(s.Tags.ElementsAs(ctx, &p.Selector.Tags, false)...)
+		diags.Append(s.ExcludeTags.ElementsAs(ctx, &p.Selector.ExcludeTags, false)...)
+		sort.Strings(p.Selector.AccountIds)
+		sort.Strings(p.Selector.Regions)
+	}
+	if !m.Rightsizing.IsNull() && !m.Rightsizing.IsUnknown() {
+		var rs rightsizingModel
+		diags.Append(m.Rightsizing.As(ctx, &rs, basetypes.ObjectAsOptions{})...)
+		p.Rightsizing = &sirsiv1.RightsizingSettings{
+			Statistic:         statistics[rs.Statistic.ValueString()],
+			LookbackDays:      int32(rs.LookbackDays.ValueInt64()),
+			HeadroomPercent:   int32(rs.HeadroomPercent.ValueInt64()),
+			DownsizeOnly:      rs.DownsizeOnly.ValueBool(),
+			MinMonthlySavings: rs.MinMonthlySavings.ValueFloat64(),
+		}
+		diags.Append(rs.AllowedFamilies.ElementsAs(ctx, &p.Rightsizing.AllowedFamilies, false)...)
+		sort.Strings(p.Rightsizing.AllowedFamilies)
+	}
+	if !m.Idle.IsNull() && !m.Idle.IsUnknown() {
+		var im idleModel
+		diags.Append(m.Idle.As(ctx, &im, basetypes.ObjectAsOptions{})...)
+		p.Idle = &sirsiv1.IdleSettings{
+			CpuBelowPercent:         im.CPUBelowPercent.ValueFloat64(),
+			NetworkBelowBytesPerDay: im.NetworkBelowBytesPerDay.ValueInt64(),
+			LookbackDays:            int32(im.LookbackDays.ValueInt64()),
+			Action:                  idleActions[im.Action.ValueString()],
+		}
+	}
+	if !m.Offhours.IsNull() && !m.Offhours.IsUnknown() {
+		var oh offhoursModel
+		diags.Append(m.Offhours.As(ctx, &oh, basetypes.ObjectAsOptions{})...)
+		p.Offhours = &sirsiv1.OffHoursSettings{
+			StopCron:  oh.StopCron.ValueString(),
+			StartCron: oh.StartCron.ValueString(),
+			Timezone:  oh.Timezone.ValueString(),
+		}
+		diags.Append(oh.SkipDates.ElementsAs(ctx, &p.Offhours.SkipDates, false)...)
+		sort.Strings(p.Offhours.SkipDates)
+	}
+	if !m.Verify.IsNull() && !m.Verify.IsUnknown() {
+		var v verifyModel
+		diags.Append(m.Verify.As(ctx, &v, basetypes.ObjectAsOptions{})...)
+		p.Verify = &sirsiv1.VerifySettings{WaitMinutes: int32(v.WaitMinutes.ValueInt64())}
+		if !v.RollbackOnFailure.IsNull() && !v.RollbackOnFailure.IsUnknown() {
+			rb := v.RollbackOnFailure.ValueBool()
+			p.Verify.RollbackOnFailure = &rb
+		}
+	}
+	return p, diags
+}
+
+// policyFromProto maps what the control plane returns. Empty repeated fields
+// and maps become null, matching configurations that leave them out (the
+// schema refuses empty sets and maps, so the two never differ).
+func policyFromProto(ctx context.Context, p *sirsiv1.OptimizationPolicy) (optimizationPolicyModel, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	m := optimizationPolicyModel{
+		ID:               types.StringValue(p.GetId()),
+		TenantID:         types.StringValue(p.GetTenantId()),
+		Name:             types.StringValue(p.GetName()),
+		Description:      optionalString(p.GetDescription()),
+		Mode:             types.StringValue(enumName(policyModes, p.GetMode(), defaultPolicyMode)),
+		ResourceTypes:    stringSetOrNull(p.GetResourceTypes()),
+		Schedule:         optionalString(p.GetSchedule()),
+		Timezone:         types.StringValue(orDefault(p.GetTimezone(), defaultPolicyTimezone)),
+		MaxActionsPerRun: types.Int64Value(defaultMaxActionsPerRun),
+		Version:          types.Int64Value(p.GetVersion()),
+	}
+	if p.MaxActionsPerRun != nil {
+		m.MaxActionsPerRun = types.Int64Value(int64(p.GetMaxActionsPerRun()))
+	}
+
+	m.Selector = types.ObjectNull(selectorAttrTypes)
+	if s := p.GetSelector(); s != nil && (len(s.GetAccountIds())+len(s.GetRegions())+len(s.GetTags())+len(s.GetExcludeTags())) > 0 {
+		var d diag.Diagnostics
+		m.Selector, d = types.ObjectValueFrom(ctx, selectorAttrTypes, policySelectorModel{
+			AccountIDs:  stringSetOrNull(s.GetAccountIds()),
+			Regions:     stringSetOrNull(s.GetRegions()),
+			Tags:        stringMapOrNull(s.GetTags()),
+			ExcludeTags: stringMapOrNull(s.GetExcludeTags()),
+		})
+		diags.Append(d...)
+	}
+
+	m.Rightsizing = types.ObjectNull(rightsizingAttrTypes)
+	if rs := p.GetRightsizing(); rs != nil {
+		var d diag.Diagnostics
+		m.Rightsizing, d = types.ObjectValueFrom(ctx, rightsizingAttrTypes, rightsizingModel{
+			Statistic:         types.StringValue(enumName(statistics, rs.GetStatistic(), defaultRightsizingStatistic)),
+			LookbackDays:      types.Int64Value(int64(rs.GetLookbackDays())),
+			HeadroomPercent:   types.Int64Value(int64(rs.GetHeadroomPercent())),
+			AllowedFamilies:   stringSetOrNull(rs.GetAllowedFamilies()),
+			DownsizeOnly:      types.BoolValue(rs.GetDownsizeOnly()),
+			MinMonthlySavings: types.Float64Value(rs.GetMinMonthlySavings()),
+		})
+		diags.Append(d...)
+	}
+
+	m.Idle = types.ObjectNull(idleAttrTypes)
+	if im := p.GetIdle(); im != nil {
+		var d diag.Diagnostics
+		m.Idle, d = types.ObjectValueFrom(ctx, idleAttrTypes, idleModel{
+			CPUBelowPercent:         types.Float64Value(im.GetCpuBelowPercent()),
+			NetworkBelowBytesPerDay: types.Int64Value(im.GetNetworkBelowBytesPerDay()),
+			LookbackDays:            types.Int64Value(int64(im.GetLookbackDays())),
+			Action:                  types.StringValue(enumName(idleActions, im.GetAction(), defaultIdleAction)),
+		})
+		diags.Append(d...)
+	}
+
+	m.Offhours = types.ObjectNull(offhoursAttrTypes)
+	if oh := p.GetOffhours(); oh != nil && (oh.GetStopCron() != "" || oh.GetStartCron() != "") {
+		var d diag.Diagnostics
+		m.Offhours, d = types.ObjectValueFrom(ctx, offhoursAttrTypes, offhoursModel{
+			StopCron:  optionalString(oh.GetStopCron()),
+			StartCron: optionalString(oh.GetStartCron()),
+			Timezone:  types.StringValue(orDefault(oh.GetTimezone(), m.Timezone.ValueString())),
+			SkipDates: stringSetOrNull(oh.GetSkipDates()),
+		})
+		diags.Append(d...)
+	}
+
+	m.Verify = defaultVerifyObject()
+	if v := p.GetVerify(); v != nil {
+		rollback := true
+		if v.RollbackOnFailure != nil {
+			rollback = v.GetRollbackOnFailure()
+		}
+		var d diag.Diagnostics
+		m.Verify, d = types.ObjectValueFrom(ctx, verifyAttrTypes, verifyModel{
+			WaitMinutes:       types.Int64Value(int64(v.GetWaitMinutes())),
+			RollbackOnFailure: types.BoolValue(rollback),
+		})
+		diags.Append(d...)
+	}
+	return m, diags
+}
+
+// enumName maps a proto enum back to its Terraform string; the unspecified
+// value means the server applied its default.
+func enumName[E comparable](names map[string]E, v E, unspecified string) string {
+	for name, e := range names {
+		if e == v {
+			return name
+		}
+	}
+	return unspecified
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func stringSetOrNull(values []string) types.Set {
+	if len(values) == 0 {
+		return types.SetNull(types.StringType)
+	}
+	elems := make([]attr.Value, len(values))
+	for i, v := range values {
+		elems[i] = types.StringValue(v)
+	}
+	return types.SetValueMust(types.StringType, elems)
+}
+
+func stringMapOrNull(values map[string]string) types.Map {
+	if len(values) == 0 {
+		return types.MapNull(types.StringType)
+	}
+	elems := make(map[string]attr.Value, len(values))
+	for k, v := range values {
+		elems[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, elems)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func markdownList(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "`" + v + "`"
+	}
+	return strings.Join(quoted, ", ")
+}

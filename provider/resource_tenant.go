@@ -1,0 +1,281 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*tenantResource)(nil)
+	_ resource.ResourceWithImportState = (*tenantResource)(nil)
+)
+
+// privateVersionKey is where resources keep the object's version in private
+// state: it is sent back on update and delete for optimistic concurrency,
+// and users never need to see it.
+const privateVersionKey = "version"
+
+type tenantResource struct {
+	client *client.Client
+}
+
+type tenantModel struct {
+	ID          types.String `tfsdk:"id"`
+	Name        types.String `tfsdk:"name"`
+	DisplayName types.String `tfsdk:"display_name"`
+	Tier        types.String `tfsdk:"tier"`
+	Labels      types.Map    `tfsdk:"labels"`
+	CreatedAt   types.String `tfsdk:"created_at"`
+}
+
+// NewTenantResource is the sirsi_tenant resource.
+func NewTenantResource() resource.Resource { return &tenantResource{} }
+
+func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tenant"
+}
+
+func tierNames() []string { return validation.EnumStrings(sirsiv1.Tier(0).Descriptor()) }
+
+func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A SirsiNexus tenant: the unit that owns cloud accounts, optimization policies, agents and tokens. Creating, changing and deleting tenants needs the operator token.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Identifier of the tenant, assigned by the control plane.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Unique, immutable slug: 2..63 lowercase letters, digits or `-`, starting with a letter and not ending with `-`. Changing it replaces the tenant.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{slugValidator()},
+			},
+			"display_name": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Human-readable name, one line of at most 256 characters.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1), displayNameValidator()},
+			},
+			"tier": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString("standard"),
+				MarkdownDescription: "Service tier: `free`, `standard` or `enterprise`. Defaults to `standard`.",
+				Validators:          []validator.String{stringvalidator.OneOf(tierNames()...)},
+			},
+			"labels": schema.MapAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Free-form key/value labels (at most 50; AWS tag rules for keys and values).",
+				Validators:          []validator.Map{tagMapValidator(), mapvalidator.SizeAtMost(validation.MaxTags)},
+			},
+			"created_at": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "When the tenant was created (RFC 3339).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+		},
+	}
+}
+
+func (r *tenantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+// toAPI builds the API object from a plan; unknown values become zero so
+// the control plane fills them in.
+func (m *tenantModel) toAPI(ctx context.Context, diags *diag.Diagnostics) *sirsiv1.Tenant {
+	t := &sirsiv1.Tenant{
+		Id:          m.ID.ValueString(),
+		Name:        m.Name.ValueString(),
+		DisplayName: m.DisplayName.ValueString(),
+		Labels:      stringMap(ctx, m.Labels, diags),
+	}
+	if !m.Tier.IsNull() && !m.Tier.IsUnknown() {
+		n, err := validation.ParseEnum(sirsiv1.Tier(0).Descriptor(), m.Tier.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("tier"), "Invalid tier", err.Error())
+			return nil
+		}
+		t.Tier = sirsiv1.Tier(n)
+	}
+	return t
+}
+
+// fromAPI overwrites the model with what the control plane holds.
+func (m *tenantModel) fromAPI(ctx context.Context, t *sirsiv1.Tenant, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(t.GetId())
+	m.Name = types.StringValue(t.GetName())
+	m.DisplayName = optionalString(t.GetDisplayName())
+	m.Tier = optionalString(validation.EnumName(t.GetTier()))
+	m.Labels = stringMapValue(ctx, t.GetLabels(), m.Labels, diags)
+	m.CreatedAt = timeValue(t.GetCreateTime())
+}
+
+// privateSetter and privateGetter are the parts of the framework's private
+// state every response type offers.
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+func setVersion(ctx context.Context, p privateSetter, version int64, diags *diag.Diagnostics) {
+	diags.Append(p.SetKey(ctx, privateVersionKey, []byte(strconv.FormatInt(version, 10)))...)
+}
+
+// getVersion returns the stored version, 0 (meaning "don't check") when
+// there is none, as after an upgrade from state written without one.
+func getVersion(ctx context.Context, p privateGetter, diags *diag.Diagnostics) int64 {
+	b, d := p.GetKey(ctx, privateVersionKey)
+	diags.Append(d...)
+	if len(b) == 0 {
+		return 0
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// concurrentChange is the diagnostic for an update refused because the
+// object changed since it was read.
+func concurrentChange(kind string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic(fmt.Sprintf("The %s was changed by someone else", kind),
+		fmt.Sprintf("The control plane refused the update because the %s changed since Terraform last read it (%s). Run terraform apply again: the plan will be made against the current %s.", kind, client.ErrorDetail(err), kind))
+}
+
+func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	var plan tenantModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t := plan.toAPI(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := r.client.Management.CreateTenant(ctx, &sirsiv1.CreateTenantRequest{Tenant: t})
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Creating tenant "+plan.Name.ValueString(), err))
+		return
+	}
+	plan.fromAPI(ctx, out.GetTenant(), &resp.Diagnostics)
+	setVersion(ctx, resp.Private, out.GetTenant().GetVersion(), &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	var state tenantModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := r.client.Management.GetTenant(ctx, &sirsiv1.GetTenantRequest{Id: state.ID.ValueString()})
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading tenant "+state.ID.ValueString(), err))
+		return
+	}
+	state.fromAPI(ctx, out.GetTenant(), &resp.Diagnostics)
+	setVersion(ctx, resp.Private, out.GetTenant().GetVersion(), &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	var plan, state tenantModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+	t := plan.toAPI(ctx, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	t.Version = getVersion(ctx, req.Private, &resp.Diagnostics)
+	out, err := r.client.Management.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: t})
+	if client.IsAborted(err) {
+		resp.Diagnostics.Append(concurrentChange("tenant", err))
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Updating tenant "+state.ID.ValueString(), err))
+		return
+	}
+	plan.fromAPI(ctx, out.GetTenant(), &resp.Diagnostics)
+	setVersion(ctx, resp.Private, out.GetTenant().GetVersion(), &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	var state tenantModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, err := r.client.Management.DeleteTenant(ctx, &sirsiv1.DeleteTenantRequest{
+		Id:      state.ID.ValueString(),
+		Version: getVersion(ctx, req.Private, &resp.Diagnostics),
+	})
+	if client.IsAborted(err) {
+		resp.Diagnostics.Append(concurrentChange("tenant", err))
+		return
+	}
+	if err != nil && !client.IsNotFound(err) {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Deleting tenant "+state.ID.ValueString(), err))
+	}
+}
+
+// ImportState accepts the tenant's id or its name.
+func (r *tenantResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !requireClient(r.client, &resp.Diagnostics) {
+		return
+	}
+	out, err := r.client.Management.GetTenant(ctx, &sirsiv1.GetTenantRequest{Id: req.ID})
+	if client.IsNotFound(err) && validation.Slug(req.ID) == nil {
+		out, err = r.client.Management.GetTenant(ctx, &sirsiv1.GetTenantRequest{Name: req.ID})
+	}
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic(fmt.Sprintf("Importing tenant %q (by id or name)", req.ID), err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), out.GetTenant().GetId())...)
+}

@@ -1,0 +1,258 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+)
+
+func TestTenantResourceSchema(t *testing.T) {
+	checkResourceSchema(t, NewTenantResource())
+}
+
+func TestTenantModelRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	var diags diag.Diagnostics
+	created := time.Date(2026, 11, 24, 1, 2, 3, 0, time.UTC)
+	in := tenantModel{
+		ID:          types.StringValue("ten-1"),
+		Name:        types.StringValue("acme"),
+		DisplayName: types.StringValue("Acme"),
+		Tier:        types.StringValue("enterprise"),
+		Labels:      types.MapValueMust(types.StringType, map[string]attr.Value{"team": types.StringValue("data")}),
+	}
+	api := in.toAPI(ctx, &diags)
+	if diags.HasError() {
+		t.Fatalf("toAPI: %v", diags)
+	}
+	if api.GetTier() != sirsiv1.Tier_TIER_ENTERPRISE || api.GetLabels()["team"] != "data" || api.GetName() != "acme" {
+		t.Fatalf("toAPI = %v", api)
+	}
+	api.CreateTime = timestamppb.New(created)
+	var out tenantModel
+	out.Labels = in.Labels
+	out.fromAPI(ctx, api, &diags)
+	if diags.HasError() {
+		t.Fatalf("fromAPI: %v", diags)
+	}
+	in.CreatedAt = types.StringValue("2026-11-24T01:02:03Z")
+	if !out.ID.Equal(in.ID) || !out.Name.Equal(in.Name) || !out.DisplayName.Equal(in.DisplayName) ||
+		!out.Tier.Equal(in.Tier) || !out.Labels.Equal(in.Labels) || !out.CreatedAt.Equal(in.CreatedAt) {
+		t.Errorf("round trip: got %+v, want %+v", out, in)
+	}
+}
+
+func TestTenantLabelsNullVersusEmpty(t *testing.T) {
+	ctx := context.Background()
+	var diags diag.Diagnostics
+	api := &sirsiv1.Tenant{Id: "ten-1", Name: "acme", Tier: sirsiv1.Tier_TIER_FREE}
+
+	leftOut := tenantModel{Labels: types.MapNull(types.StringType)}
+	leftOut.fromAPI(ctx, api, &diags)
+	if !leftOut.Labels.IsNull() {
+		t.Errorf("labels left out became %v, want null", leftOut.Labels)
+	}
+	setEmpty := tenantModel{Labels: types.MapValueMust(types.StringType, map[string]attr.Value{})}
+	setEmpty.fromAPI(ctx, api, &diags)
+	if setEmpty.Labels.IsNull() || len(setEmpty.Labels.Elements()) != 0 {
+		t.Errorf("labels = {} became %v, want an empty map", setEmpty.Labels)
+	}
+	if !leftOut.DisplayName.IsNull() || leftOut.Tier.ValueString() != "free" || !leftOut.CreatedAt.IsNull() {
+		t.Errorf("fromAPI of a sparse tenant = %+v", leftOut)
+	}
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+}
+
+func TestTenantToAPIRefusesUnknownTier(t *testing.T) {
+	var diags diag.Diagnostics
+	m := tenantModel{Name: types.StringValue("acme"), Tier: types.StringValue("platinum"), Labels: types.MapNull(types.StringType)}
+	if api := m.toAPI(context.Background(), &diags); api != nil || !diags.HasError() {
+		t.Errorf("toAPI with tier platinum = %v, %v; want an error", api, diags)
+	}
+}
+
+func TestAccTenant_lifecycle(t *testing.T) {
+	env := testAccStart(t)
+	cfg := func(name, tier, labels string) string {
+		return env.operatorProvider() + fmt.Sprintf(`
+resource "sirsi_tenant" "t" {
+  name         = %q
+  display_name = "Acme Corp"
+  tier         = %q
+  labels       = %s
+}
+`, name, tier, labels)
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             env.checkTenantsDestroyed,
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg("acme", "standard", `{ team = "data" }`),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("name"), knownvalue.StringExact("acme")),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("tier"), knownvalue.StringExact("standard")),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("labels"), knownvalue.MapExact(map[string]knownvalue.Check{"team": knownvalue.StringExact("data")})),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("id"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("created_at"), rfc3339Check{}),
+				},
+			},
+			{
+				ResourceName:      "sirsi_tenant.t",
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+			{
+				// Import by name as well as by id.
+				ResourceName:      "sirsi_tenant.t",
+				ImportState:       true,
+				ImportStateId:     "acme",
+				ImportStateVerify: true,
+			},
+			{
+				// An import {} block by name plans an import and no change.
+				ResourceName:    "sirsi_tenant.t",
+				ImportState:     true,
+				ImportStateKind: tfresource.ImportBlockWithID,
+				ImportStateId:   "acme",
+			},
+			{
+				Config: cfg("acme", "enterprise", `{ team = "platform", env = "prod" }`),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("tier"), knownvalue.StringExact("enterprise")),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("labels"), knownvalue.MapSizeExact(2)),
+				},
+				Check: env.checkTenantTier("sirsi_tenant.t", sirsiv1.Tier_TIER_ENTERPRISE),
+			},
+			{
+				Config: cfg("acme-two", "enterprise", `{}`),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("name"), knownvalue.StringExact("acme-two")),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("labels"), knownvalue.MapSizeExact(0)),
+				},
+			},
+		},
+	})
+}
+
+func TestAccTenant_outOfBandDelete(t *testing.T) {
+	env := testAccStart(t)
+	config := env.operatorProvider() + `
+resource "sirsi_tenant" "t" {
+  name = "drifty"
+}
+`
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             env.checkTenantsDestroyed,
+		Steps: []tfresource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					id := env.tenantIDByName(t, "drifty")
+					if _, err := env.operator.DeleteTenant(context.Background(), &sirsiv1.DeleteTenantRequest{Id: id}); err != nil {
+						t.Fatalf("deleting the tenant out of band: %v", err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionCreate),
+				}},
+			},
+		},
+	})
+}
+
+func TestAccTenant_outOfBandChange(t *testing.T) {
+	env := testAccStart(t)
+	config := env.operatorProvider() + `
+resource "sirsi_tenant" "t" {
+  name         = "changed"
+  display_name = "Before"
+}
+`
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             env.checkTenantsDestroyed,
+		Steps: []tfresource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					ctx := context.Background()
+					id := env.tenantIDByName(t, "changed")
+					if _, err := env.operator.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: &sirsiv1.Tenant{Id: id, Name: "changed", DisplayName: "Edited in the console", Tier: sirsiv1.Tier_TIER_FREE}}); err != nil {
+						t.Fatalf("changing the tenant out of band: %v", err)
+					}
+				},
+				// The refresh sees the change; the plan puts the
+				// configuration back, in place.
+				Config: config,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("display_name"), knownvalue.StringExact("Before")),
+					plancheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("tier"), knownvalue.StringExact("standard")),
+				}},
+				Check: env.checkTenantTier("sirsi_tenant.t", sirsiv1.Tier_TIER_STANDARD),
+			},
+		},
+	})
+}
+
+func TestAccTenant_invalid(t *testing.T) {
+	env := testAccStart(t)
+	bad := func(attrs string) string {
+		return env.operatorProvider() + "resource \"sirsi_tenant\" \"t\" {\n" + attrs + "\n}\n"
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{Config: bad(`name = "Not_A_Slug"`), ExpectError: regexp.MustCompile(`(?s)Invalid name.*name`), PlanOnly: true},
+			{Config: bad(`name = "ok-name"` + "\n" + `tier = "gold"`), ExpectError: regexp.MustCompile(`(?s)tier.*value must be one of`), PlanOnly: true},
+			{Config: bad(`name = "ok-name"` + "\n" + `labels = { "aws:reserved" = "x" }`), ExpectError: regexp.MustCompile(`(?s)labels.*reserved prefix`), PlanOnly: true},
+		},
+	})
+}
+
+func TestConcurrentChangeDiagnostic(t *testing.T) {
+	d := concurrentChange("tenant", status.Error(codes.Aborted, "version 3 does not match 4"))
+	if d.Summary() != "The tenant was changed by someone else" {
+		t.Errorf("summary = %q", d.Summary())
+	}
+	for _, want := range []string{"version 3 does not match 4", "apply again"} {
+		if !strings.Contains(d.Detail(), want) {
+			t.Errorf("detail %q does not contain %q", d.Detail(), want)
+		}
+	}
+}

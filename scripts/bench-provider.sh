@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bench-provider.sh: `terraform plan -refresh=true` of N (default 500)
+# sirsi_optimization_policy resources against the same plan of N
+# terraform_data resources: same Terraform CLI (bin/terraform), same machine,
+# RUNS (default 5) timed runs each, alternating. Prints every run, the median
+# of each and the ratio of the medians (goal: <= 1.5).
+#
+# The policies are created first with `terraform apply` against `agentd dev`,
+# in a tenant of their own, so the plan refreshes N real objects over gRPC.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/bin"
+tf="$bin/terraform"
+n=${N:-500}
+runs=${RUNS:-5}
+# shellcheck source=scripts/lib/agentd-dev.sh
+source "$root/scripts/lib/agentd-dev.sh"
+
+if [[ ! -x "$tf" ]]; then
+  echo "bench-provider: $tf not found; run 'make bench-provider', which builds Terraform first" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sirsi-bench.XXXXXX")
+cleanup() {
+  local rc=$?
+  sirsi_stop_agentd
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "building provider and agentd" >&2
+sirsi_build "$bin" "$root"
+sirsi_start_agentd_dev "$bin" "$work"
+sirsi_cli_config "$bin" "$work/terraformrc"
+
+for d in setup policies terraform_data; do
+  mkdir "$work/$d"
+  cp "$root/scripts/bench/$d/main.tf" "$work/$d/"
+done
+
+echo "creating a tenant and its admin token" >&2
+(cd "$work/setup" && "$tf" apply -auto-approve -no-color >"$work/setup.log")
+SIRSI_TOKEN=$(cd "$work/setup" && "$tf" output -raw token)
+SIRSI_TENANT_ID=$(cd "$work/setup" && "$tf" output -raw tenant_id)
+export SIRSI_TOKEN SIRSI_TENANT_ID
+
+echo "applying $n optimization policies and $n terraform_data" >&2
+(cd "$work/policies" && "$tf" apply -auto-approve -no-color -var "n=$n" >"$work/policies-apply.log")
+(cd "$work/terraform_data" && "$tf" apply -auto-approve -no-color -var "n=$n" >"$work/data-apply.log")
+
+# time_plan DIR: seconds of one refreshing plan, which must find no changes.
+time_plan() {
+  local dir=$1 start end rc
+  start=$(date +%s.%N)
+  set +e
+  (cd "$dir" && "$tf" plan -refresh=true -detailed-exitcode -no-color -var "n=$n" >"$work/plan.log" 2>&1)
+  rc=$?
+  set -e
+  end=$(date +%s.%N)
+  if [[ $rc -ne 0 ]]; then
+    cat "$work/plan.log" >&2
+    echo "bench-provider: plan in $dir was not clean (exit $rc)" >&2
+    return 1
+  fi
+  python3 -c "print(f'{$end - $start:.3f}')"
+}
+
+sirsi_times=()
+data_times=()
+for i in $(seq 1 "$runs"); do
+  s=$(time_plan "$work/policies")
+  d=$(time_plan "$work/terraform_data")
+  sirsi_times+=("$s")
+  data_times+=("$d")
+  echo "run $i: sirsi_optimization_policy ${s}s, terraform_data ${d}s"
+done
+
+python3 - "$n" "${sirsi_times[*]}" "${data_times[*]}" <<'PY'
+import statistics, sys
+n = sys.argv[1]
+sirsi = [float(x) for x in sys.argv[2].split()]
+data = [float(x) for x in sys.argv[3].split()]
+ms, md = statistics.median(sirsi), statistics.median(data)
+print(f"median plan -refresh=true of {n} sirsi_optimization_policy: {ms:.3f}s")
+print(f"median plan -refresh=true of {n} terraform_data:            {md:.3f}s")
+ratios = [s / d for s, d in zip(sirsi, data)]
+print(f"ratio of the medians: {ms / md:.2f}x; median of the per-run ratios: {statistics.median(ratios):.2f}x (goal <= 1.5x)")
+PY
+
+echo "destroying" >&2
+(cd "$work/policies" && "$tf" destroy -auto-approve -no-color -var "n=$n" >/dev/null)

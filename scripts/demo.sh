@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# demo.sh: the quickstart end to end, non-interactively. Builds the provider
+# and agentd into ./bin, starts `agentd dev`, applies examples/quickstart with
+# a dev_overrides CLI configuration pointing at the fresh provider build,
+# checks that a second plan is empty, prints the outputs, destroys, and stops
+# agentd. Exits 0 only if every step worked.
+#
+# Uses bin/terraform (Terraform 1.5.7, built by `make demo` before this runs).
+# SIRSI_DEMO_KEEP=1 keeps the work directory for inspection.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/bin"
+tf="$bin/terraform"
+# shellcheck source=scripts/lib/agentd-dev.sh
+source "$root/scripts/lib/agentd-dev.sh"
+
+if [[ ! -x "$tf" ]]; then
+  echo "demo: $tf not found; run 'make demo', which builds Terraform first" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sirsi-demo.XXXXXX")
+
+cleanup() {
+  local rc=$?
+  sirsi_stop_agentd
+  if [[ $rc -ne 0 && -f "$work/agentd.log" ]]; then
+    echo "demo: failed (exit $rc); last lines of the agentd log:" >&2
+    tail -n 30 "$work/agentd.log" >&2 || true
+  fi
+  if [[ "${SIRSI_DEMO_KEEP:-}" == "1" ]]; then
+    echo "demo: work directory kept: $work" >&2
+  else
+    rm -rf "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Building terraform-provider-sirsi and agentd into $bin"
+sirsi_build "$bin" "$root"
+
+step "Starting agentd dev"
+sirsi_start_agentd_dev "$bin" "$work"
+echo "endpoint $SIRSI_ENDPOINT, dev tenant $SIRSI_TENANT_ID"
+
+sirsi_cli_config "$bin" "$work/terraformrc"
+mkdir "$work/quickstart"
+cp "$root"/examples/quickstart/*.tf "$work/quickstart/"
+cd "$work/quickstart"
+
+step "terraform apply"
+"$tf" apply -auto-approve -no-color
+
+step "terraform plan (must be empty after apply)"
+set +e
+"$tf" plan -detailed-exitcode -no-color >"$work/replan.txt" 2>&1
+replan=$?
+set -e
+if [[ $replan -ne 0 ]]; then
+  cat "$work/replan.txt"
+  echo "demo: the plan after apply is not empty (exit $replan)" >&2
+  exit 1
+fi
+echo "No changes."
+
+step "terraform output"
+"$tf" output -no-color
+
+step "terraform destroy"
+"$tf" destroy -auto-approve -no-color
+
+step "Demo finished: apply, re-plan, outputs and destroy all succeeded"
