@@ -221,7 +221,7 @@ func (s *Sim) ec2RunInstances(rc *Request, rs *RegionState) (any, *APIError) {
 		}
 	}
 	if !s.takeResourceTokens(rc, maxCount) {
-		return nil, throttleError(ProtoEC2)
+		return nil, throttleError("ec2", ProtoEC2)
 	}
 	resp := runInstancesResponse{XMLNS: ec2XMLNS, RequestID: rc.RequestID, ReservationID: s.newID("r"), OwnerID: rc.Account}
 	created := rc.Now.Add(-s.opts.Backfill)
@@ -430,7 +430,7 @@ func (s *Sim) changeInstances(rc *Request, rs *RegionState, action string, apply
 		targets[i] = t
 	}
 	if !s.takeResourceTokens(rc, len(ins)) {
-		return nil, throttleError(ProtoEC2)
+		return nil, throttleError("ec2", ProtoEC2)
 	}
 	resp := instanceStateChangeResponse{XMLName: xml.Name{Local: action + "Response"}, XMLNS: ec2XMLNS, RequestID: rc.RequestID}
 	for i, in := range ins {

@@ -344,3 +344,22 @@ func FuzzLambdaRequest(f *testing.F) {
 		}
 	})
 }
+
+// Throttled Lambda calls answer 429 TooManyRequestsException, the error
+// Lambda's model declares, not the generic ThrottlingException.
+func TestLambdaThrottleError(t *testing.T) {
+	h := newHarness(t, 0)
+	c := lambda.NewFromConfig(h.cfg, func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
+	if err := h.sim.SetFaults(FaultConfig{ThrottleRatio: 1, Services: []string{"lambda"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.ListFunctions(context.Background(), &lambda.ListFunctionsInput{})
+	wantAPIError(t, err, "TooManyRequestsException", http.StatusTooManyRequests)
+	if code := h.checkLast(t, "lambda", "ListFunctions"); code != "TooManyRequestsException" {
+		t.Fatalf("model check of the error envelope gave code %q", code)
+	}
+	var tooMany *lambdatypes.TooManyRequestsException
+	if !errors.As(err, &tooMany) {
+		t.Fatalf("error %v does not decode as the modeled TooManyRequestsException", err)
+	}
+}

@@ -49,10 +49,14 @@ func errMalformedQuery(err error) *APIError {
 	return Errorf("MalformedQueryString", "parsing the form-encoded request body: %v", err)
 }
 
-// throttleError is each protocol's own throttling answer: EC2 answers 503
-// RequestLimitExceeded; awsquery services 400 Throttling; JSON, REST-JSON and
-// CBOR services 400 ThrottlingException; S3 503 SlowDown.
-func throttleError(p Protocol) *APIError {
+// throttleError is each service's own throttling answer: EC2 answers 503
+// RequestLimitExceeded; awsquery services 400 Throttling; Lambda 429
+// TooManyRequestsException (the code in its model); other JSON and CBOR
+// services 400 ThrottlingException; S3 503 SlowDown.
+func throttleError(service string, p Protocol) *APIError {
+	if service == "lambda" {
+		return &APIError{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException", Message: "Rate exceeded"}
+	}
 	switch p {
 	case ProtoEC2:
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "RequestLimitExceeded", Message: "Request limit exceeded."}

@@ -240,7 +240,7 @@ func (s *Sim) admit(rc *Request, action string) bool {
 		}
 	}
 	if s.faults.throttleNow(rc.Service, action) || !s.throttle.allow(rc, s.bucketFor(rc, action), 1) {
-		rc.WriteError(throttleError(rc.Protocol))
+		rc.WriteError(throttleError(rc.Service, rc.Protocol))
 		return false
 	}
 	if s.faults.serverErrorNow(rc.Service, action) {
