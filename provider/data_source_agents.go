@@ -18,7 +18,7 @@ import (
 var _ datasource.DataSourceWithConfigure = (*agentsDataSource)(nil)
 
 type agentsDataSource struct {
-	client *client.Client
+	configuredDataSource
 }
 
 type agentsModel struct {
@@ -74,10 +74,6 @@ func (d *agentsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			},
 		},
 	}
-}
-
-func (d *agentsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *agentsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -33,7 +34,7 @@ func NewCostSummaryDataSource() datasource.DataSource {
 }
 
 type costSummaryDataSource struct {
-	client *client.Client
+	configuredDataSource
 }
 
 type costSummaryModel struct {
@@ -151,18 +152,8 @@ func (d *costSummaryDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 	}
 }
 
-func (d *costSummaryDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *costSummaryDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	var start, end types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("start"), &start)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("end"), &end)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(validateDateRange(start, end, validation.MaxCostRangeDays)...)
+	validateConfigDateRange(ctx, req.Config, validation.MaxCostRangeDays, &resp.Diagnostics)
 }
 
 func (d *costSummaryDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -211,6 +202,18 @@ func (d *costSummaryDataSource) Read(ctx context.Context, req datasource.ReadReq
 		})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// validateConfigDateRange checks the start and end attributes of a
+// configuration with validateDateRange.
+func validateConfigDateRange(ctx context.Context, config tfsdk.Config, maxDays int, diags *diag.Diagnostics) {
+	var start, end types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("start"), &start)...)
+	diags.Append(config.GetAttribute(ctx, path.Root("end"), &end)...)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(validateDateRange(start, end, maxDays)...)
 }
 
 // validateDateRange checks that end is after start and at most maxDays

@@ -32,7 +32,7 @@ func NewRecommendationsDataSource() datasource.DataSource {
 }
 
 type recommendationsDataSource struct {
-	client *client.Client
+	configuredDataSource
 }
 
 type recommendationsModel struct {
@@ -123,10 +123,6 @@ func (d *recommendationsDataSource) Schema(_ context.Context, _ datasource.Schem
 			},
 		},
 	}
-}
-
-func (d *recommendationsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *recommendationsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

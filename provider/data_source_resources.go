@@ -54,7 +54,7 @@ func NewResourcesDataSource() datasource.DataSource {
 }
 
 type resourcesDataSource struct {
-	client *client.Client
+	configuredDataSource
 }
 
 type resourcesModel struct {
@@ -136,10 +136,6 @@ func (d *resourcesDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			},
 		},
 	}
-}
-
-func (d *resourcesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *resourcesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -27,7 +27,7 @@ func NewSavingsDataSource() datasource.DataSource {
 }
 
 type savingsDataSource struct {
-	client *client.Client
+	configuredDataSource
 }
 
 type savingsModel struct {
@@ -94,19 +94,9 @@ func (d *savingsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	}
 }
 
-func (d *savingsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *savingsDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	var start, end types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("start"), &start)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("end"), &end)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	// Savings may cover any length of time; only the order matters.
-	resp.Diagnostics.Append(validateDateRange(start, end, math.MaxInt32)...)
+	validateConfigDateRange(ctx, req.Config, math.MaxInt32, &resp.Diagnostics)
 }
 
 func (d *savingsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

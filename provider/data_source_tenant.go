@@ -21,7 +21,7 @@ var (
 )
 
 type tenantDataSource struct {
-	client *client.Client
+	configuredDataSource
 }
 
 // NewTenantDataSource is the sirsi_tenant data source.
@@ -71,10 +71,6 @@ func (d *tenantDataSource) ConfigValidators(context.Context) []datasource.Config
 	return []datasource.ConfigValidator{
 		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
 	}
-}
-
-func (d *tenantDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -216,6 +216,24 @@ func (p *sirsiProvider) DataSources(context.Context) []func() datasource.DataSou
 	}
 }
 
+// configuredResource is embedded by every resource and configuredDataSource
+// by every data source: they all take the same client from the provider.
+type configuredResource struct {
+	client *client.Client
+}
+
+func (r *configuredResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+type configuredDataSource struct {
+	client *client.Client
+}
+
+func (d *configuredDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
 // clientFromProviderData is what every resource and data source Configure
 // calls: nil provider data (the provider is not configured yet) leaves the
 // client nil without an error.

@@ -25,7 +25,7 @@ var (
 )
 
 type apiTokenResource struct {
-	client *client.Client
+	configuredResource
 }
 
 type apiTokenModel struct {
@@ -89,13 +89,11 @@ func (r *apiTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 	}
 }
 
-func (r *apiTokenResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *apiTokenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	planTenantID(ctx, r.client, req, resp)
 }
+
+func (m *apiTokenModel) objectID() string { return m.ID.ValueString() }
 
 // fromAPI keeps the secret from the model: only Create returns it.
 func (m *apiTokenModel) fromAPI(t *sirsiv1.ApiToken) {
@@ -160,29 +158,18 @@ func (r *apiTokenResource) Create(ctx context.Context, req resource.CreateReques
 }
 
 func (r *apiTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state apiTokenModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	out, err := r.client.Management.GetApiToken(ctx, &sirsiv1.GetApiTokenRequest{
-		TenantId: state.TenantID.ValueString(),
-		Id:       state.ID.ValueString(),
+	readInto(ctx, r.client, "API token", req, resp, func(ctx context.Context, state *apiTokenModel) error {
+		out, err := r.client.Management.GetApiToken(ctx, &sirsiv1.GetApiTokenRequest{
+			TenantId: state.TenantID.ValueString(),
+			Id:       state.ID.ValueString(),
+		})
+		if err != nil {
+			return err
+		}
+		state.fromAPI(out.GetApiToken())
+		setVersion(ctx, resp.Private, out.GetApiToken().GetVersion(), &resp.Diagnostics)
+		return nil
 	})
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading API token "+state.ID.ValueString(), err))
-		return
-	}
-	state.fromAPI(out.GetApiToken())
-	setVersion(ctx, resp.Private, out.GetApiToken().GetVersion(), &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 func (r *apiTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -201,12 +188,8 @@ func (r *apiTokenResource) Update(ctx context.Context, req resource.UpdateReques
 		Description: plan.Description.ValueString(),
 		Version:     getVersion(ctx, req.Private, &resp.Diagnostics),
 	})
-	if client.IsAborted(err) {
-		resp.Diagnostics.Append(concurrentChange("API token", err))
-		return
-	}
 	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Updating API token "+state.ID.ValueString(), err))
+		resp.Diagnostics.Append(writeFailure("Updating", "API token", state.ID.ValueString(), err))
 		return
 	}
 	plan.Token = state.Token
@@ -216,21 +199,13 @@ func (r *apiTokenResource) Update(ctx context.Context, req resource.UpdateReques
 }
 
 func (r *apiTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state apiTokenModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	_, err := r.client.Management.DeleteApiToken(ctx, &sirsiv1.DeleteApiTokenRequest{
-		TenantId: state.TenantID.ValueString(),
-		Id:       state.ID.ValueString(),
+	deleteIgnoringNotFound(ctx, r.client, "API token", req, resp, func(ctx context.Context, state *apiTokenModel) error {
+		_, err := r.client.Management.DeleteApiToken(ctx, &sirsiv1.DeleteApiTokenRequest{
+			TenantId: state.TenantID.ValueString(),
+			Id:       state.ID.ValueString(),
+		})
+		return err
 	})
-	if err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Deleting API token "+state.ID.ValueString(), err))
-	}
 }
 
 // ImportState accepts "tenant_id/id" or a plain id; the secret cannot be

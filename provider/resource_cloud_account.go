@@ -30,7 +30,7 @@ var (
 )
 
 type cloudAccountResource struct {
-	client *client.Client
+	configuredResource
 }
 
 type cloudAccountModel struct {
@@ -159,10 +159,6 @@ func (r *cloudAccountResource) Schema(_ context.Context, _ resource.SchemaReques
 	}
 }
 
-func (r *cloudAccountResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
 // ValidateConfig checks that role_arn belongs to account_id: an agent could
 // only assume a role in another account through a trust it should not need.
 func (r *cloudAccountResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -211,6 +207,8 @@ func (m *cloudAccountModel) toAPI(ctx context.Context, diags *diag.Diagnostics) 
 	return a
 }
 
+func (m *cloudAccountModel) objectID() string { return m.ID.ValueString() }
+
 func (m *cloudAccountModel) fromAPI(ctx context.Context, a *sirsiv1.CloudAccount, diags *diag.Diagnostics) {
 	m.ID = types.StringValue(a.GetId())
 	m.TenantID = types.StringValue(a.GetTenantId())
@@ -257,29 +255,18 @@ func (r *cloudAccountResource) Create(ctx context.Context, req resource.CreateRe
 }
 
 func (r *cloudAccountResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state cloudAccountModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	out, err := r.client.Management.GetCloudAccount(ctx, &sirsiv1.GetCloudAccountRequest{
-		TenantId: state.TenantID.ValueString(),
-		Id:       state.ID.ValueString(),
+	readInto(ctx, r.client, "cloud account", req, resp, func(ctx context.Context, state *cloudAccountModel) error {
+		out, err := r.client.Management.GetCloudAccount(ctx, &sirsiv1.GetCloudAccountRequest{
+			TenantId: state.TenantID.ValueString(),
+			Id:       state.ID.ValueString(),
+		})
+		if err != nil {
+			return err
+		}
+		state.fromAPI(ctx, out.GetCloudAccount(), &resp.Diagnostics)
+		setVersion(ctx, resp.Private, out.GetCloudAccount().GetVersion(), &resp.Diagnostics)
+		return nil
 	})
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading cloud account "+state.ID.ValueString(), err))
-		return
-	}
-	state.fromAPI(ctx, out.GetCloudAccount(), &resp.Diagnostics)
-	setVersion(ctx, resp.Private, out.GetCloudAccount().GetVersion(), &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 func (r *cloudAccountResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -300,12 +287,8 @@ func (r *cloudAccountResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	a.Version = getVersion(ctx, req.Private, &resp.Diagnostics)
 	out, err := r.client.Management.UpdateCloudAccount(ctx, &sirsiv1.UpdateCloudAccountRequest{CloudAccount: a})
-	if client.IsAborted(err) {
-		resp.Diagnostics.Append(concurrentChange("cloud account", err))
-		return
-	}
 	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Updating cloud account "+state.ID.ValueString(), err))
+		resp.Diagnostics.Append(writeFailure("Updating", "cloud account", state.ID.ValueString(), err))
 		return
 	}
 	plan.fromAPI(ctx, out.GetCloudAccount(), &resp.Diagnostics)
@@ -314,26 +297,14 @@ func (r *cloudAccountResource) Update(ctx context.Context, req resource.UpdateRe
 }
 
 func (r *cloudAccountResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state cloudAccountModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	_, err := r.client.Management.DeleteCloudAccount(ctx, &sirsiv1.DeleteCloudAccountRequest{
-		TenantId: state.TenantID.ValueString(),
-		Id:       state.ID.ValueString(),
-		Version:  getVersion(ctx, req.Private, &resp.Diagnostics),
+	deleteIgnoringNotFound(ctx, r.client, "cloud account", req, resp, func(ctx context.Context, state *cloudAccountModel) error {
+		_, err := r.client.Management.DeleteCloudAccount(ctx, &sirsiv1.DeleteCloudAccountRequest{
+			TenantId: state.TenantID.ValueString(),
+			Id:       state.ID.ValueString(),
+			Version:  getVersion(ctx, req.Private, &resp.Diagnostics),
+		})
+		return err
 	})
-	if client.IsAborted(err) {
-		resp.Diagnostics.Append(concurrentChange("cloud account", err))
-		return
-	}
-	if err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Deleting cloud account "+state.ID.ValueString(), err))
-	}
 }
 
 // ImportState accepts "tenant_id/id", or a plain id for the provider's

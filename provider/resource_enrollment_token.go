@@ -31,7 +31,7 @@ var (
 )
 
 type enrollmentTokenResource struct {
-	client *client.Client
+	configuredResource
 	// now is the provider's clock, so tests can move past expiry without
 	// waiting.
 	now func() time.Time
@@ -111,10 +111,6 @@ func (r *enrollmentTokenResource) Schema(_ context.Context, _ resource.SchemaReq
 	}
 }
 
-func (r *enrollmentTokenResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
 // ModifyPlan replaces an expired token. This is done here rather than by
 // dropping it from state in Read so the plan says why ("expires_at forces
 // replacement") and the old token is deleted instead of being forgotten.
@@ -147,6 +143,8 @@ func expired(expires types.String, now time.Time) bool {
 	}
 	return !now.Before(t)
 }
+
+func (m *enrollmentTokenModel) objectID() string { return m.ID.ValueString() }
 
 // fromAPI keeps the token from the model: the control plane returns the
 // secret only from Create.
@@ -231,28 +229,17 @@ func (r *enrollmentTokenResource) Create(ctx context.Context, req resource.Creat
 }
 
 func (r *enrollmentTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state enrollmentTokenModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	out, err := r.client.Management.GetEnrollmentToken(ctx, &sirsiv1.GetEnrollmentTokenRequest{
-		TenantId: state.TenantID.ValueString(),
-		Id:       state.ID.ValueString(),
+	readInto(ctx, r.client, "enrollment token", req, resp, func(ctx context.Context, state *enrollmentTokenModel) error {
+		out, err := r.client.Management.GetEnrollmentToken(ctx, &sirsiv1.GetEnrollmentTokenRequest{
+			TenantId: state.TenantID.ValueString(),
+			Id:       state.ID.ValueString(),
+		})
+		if err != nil {
+			return err
+		}
+		state.fromAPI(out.GetEnrollmentToken())
+		return nil
 	})
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading enrollment token "+state.ID.ValueString(), err))
-		return
-	}
-	state.fromAPI(out.GetEnrollmentToken())
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 // Update is never reached with a change (every argument replaces the token)
@@ -268,21 +255,13 @@ func (r *enrollmentTokenResource) Update(ctx context.Context, req resource.Updat
 }
 
 func (r *enrollmentTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state enrollmentTokenModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	_, err := r.client.Management.DeleteEnrollmentToken(ctx, &sirsiv1.DeleteEnrollmentTokenRequest{
-		TenantId: state.TenantID.ValueString(),
-		Id:       state.ID.ValueString(),
+	deleteIgnoringNotFound(ctx, r.client, "enrollment token", req, resp, func(ctx context.Context, state *enrollmentTokenModel) error {
+		_, err := r.client.Management.DeleteEnrollmentToken(ctx, &sirsiv1.DeleteEnrollmentTokenRequest{
+			TenantId: state.TenantID.ValueString(),
+			Id:       state.ID.ValueString(),
+		})
+		return err
 	})
-	if err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Deleting enrollment token "+state.ID.ValueString(), err))
-	}
 }
 
 // ImportState accepts "tenant_id/id" or a plain id; the secret cannot be

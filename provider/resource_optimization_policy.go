@@ -85,7 +85,7 @@ func NewOptimizationPolicyResource() resource.Resource {
 }
 
 type optimizationPolicyResource struct {
-	client *client.Client
+	configuredResource
 }
 
 type optimizationPolicyModel struct {
@@ -434,10 +434,6 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 			},
 		},
 	}
-}
-
-func (r *optimizationPolicyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *optimizationPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

@@ -33,7 +33,7 @@ var (
 const privateVersionKey = "version"
 
 type tenantResource struct {
-	client *client.Client
+	configuredResource
 }
 
 type tenantModel struct {
@@ -96,10 +96,6 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	}
 }
 
-func (r *tenantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
 // toAPI builds the API object from a plan; unknown values become zero so
 // the control plane fills them in.
 func (m *tenantModel) toAPI(ctx context.Context, diags *diag.Diagnostics) *sirsiv1.Tenant {
@@ -119,6 +115,8 @@ func (m *tenantModel) toAPI(ctx context.Context, diags *diag.Diagnostics) *sirsi
 	}
 	return t
 }
+
+func (m *tenantModel) objectID() string { return m.ID.ValueString() }
 
 // fromAPI overwrites the model with what the control plane holds.
 func (m *tenantModel) fromAPI(ctx context.Context, t *sirsiv1.Tenant, diags *diag.Diagnostics) {
@@ -166,6 +164,62 @@ func concurrentChange(kind string, err error) diag.Diagnostic {
 		fmt.Sprintf("The control plane refused the update because the %s changed since Terraform last read it (%s). Run terraform apply again: the plan will be made against the current %s.", kind, client.ErrorDetail(err), kind))
 }
 
+// writeFailure is the diagnostic for a failed update or delete: a version
+// conflict gets the advice of concurrentChange.
+func writeFailure(op, kind, id string, err error) diag.Diagnostic {
+	if client.IsAborted(err) {
+		return concurrentChange(kind, err)
+	}
+	return client.ErrorDiagnostic(op+" "+kind+" "+id, err)
+}
+
+// stateModel is a pointer to a resource's model, which names its object in
+// error messages.
+type stateModel[M any] interface {
+	*M
+	objectID() string
+}
+
+// readInto is the Read the resources share: fetch refreshes the state from
+// the control plane, and an object the control plane no longer has is
+// dropped from state so the next plan creates it again.
+func readInto[M any, P stateModel[M]](ctx context.Context, c *client.Client, kind string, req resource.ReadRequest, resp *resource.ReadResponse, fetch func(ctx context.Context, state P) error) {
+	if !requireClient(c, &resp.Diagnostics) {
+		return
+	}
+	var state M
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := fetch(ctx, P(&state))
+	if client.IsNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading "+kind+" "+P(&state).objectID(), err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// deleteIgnoringNotFound is the Delete the resources share: an object that
+// is already gone is what Delete wants, so NotFound is success.
+func deleteIgnoringNotFound[M any, P stateModel[M]](ctx context.Context, c *client.Client, kind string, req resource.DeleteRequest, resp *resource.DeleteResponse, del func(ctx context.Context, state P) error) {
+	if !requireClient(c, &resp.Diagnostics) {
+		return
+	}
+	var state M
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := del(ctx, P(&state)); err != nil && !client.IsNotFound(err) {
+		resp.Diagnostics.Append(writeFailure("Deleting", kind, P(&state).objectID(), err))
+	}
+}
+
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	if !requireClient(r.client, &resp.Diagnostics) {
 		return
@@ -190,26 +244,15 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 }
 
 func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state tenantModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	out, err := r.client.Management.GetTenant(ctx, &sirsiv1.GetTenantRequest{Id: state.ID.ValueString()})
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading tenant "+state.ID.ValueString(), err))
-		return
-	}
-	state.fromAPI(ctx, out.GetTenant(), &resp.Diagnostics)
-	setVersion(ctx, resp.Private, out.GetTenant().GetVersion(), &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	readInto(ctx, r.client, "tenant", req, resp, func(ctx context.Context, state *tenantModel) error {
+		out, err := r.client.Management.GetTenant(ctx, &sirsiv1.GetTenantRequest{Id: state.ID.ValueString()})
+		if err != nil {
+			return err
+		}
+		state.fromAPI(ctx, out.GetTenant(), &resp.Diagnostics)
+		setVersion(ctx, resp.Private, out.GetTenant().GetVersion(), &resp.Diagnostics)
+		return nil
+	})
 }
 
 func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -229,12 +272,8 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	t.Version = getVersion(ctx, req.Private, &resp.Diagnostics)
 	out, err := r.client.Management.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: t})
-	if client.IsAborted(err) {
-		resp.Diagnostics.Append(concurrentChange("tenant", err))
-		return
-	}
 	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Updating tenant "+state.ID.ValueString(), err))
+		resp.Diagnostics.Append(writeFailure("Updating", "tenant", state.ID.ValueString(), err))
 		return
 	}
 	plan.fromAPI(ctx, out.GetTenant(), &resp.Diagnostics)
@@ -243,25 +282,13 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 }
 
 func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if !requireClient(r.client, &resp.Diagnostics) {
-		return
-	}
-	var state tenantModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	_, err := r.client.Management.DeleteTenant(ctx, &sirsiv1.DeleteTenantRequest{
-		Id:      state.ID.ValueString(),
-		Version: getVersion(ctx, req.Private, &resp.Diagnostics),
+	deleteIgnoringNotFound(ctx, r.client, "tenant", req, resp, func(ctx context.Context, state *tenantModel) error {
+		_, err := r.client.Management.DeleteTenant(ctx, &sirsiv1.DeleteTenantRequest{
+			Id:      state.ID.ValueString(),
+			Version: getVersion(ctx, req.Private, &resp.Diagnostics),
+		})
+		return err
 	})
-	if client.IsAborted(err) {
-		resp.Diagnostics.Append(concurrentChange("tenant", err))
-		return
-	}
-	if err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Deleting tenant "+state.ID.ValueString(), err))
-	}
 }
 
 // ImportState accepts the tenant's id or its name.

@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"encoding/binary"
 	"hash/fnv"
 	"math"
 	"slices"
@@ -23,16 +24,20 @@ type metricKey struct {
 }
 
 func newMetricKey(namespace, name string, dims []cwDimension) metricKey {
-	sorted := slices.Clone(dims)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	var b strings.Builder
-	for _, d := range sorted {
-		b.WriteString(d.Name)
-		b.WriteByte(0)
-		b.WriteString(d.Value)
-		b.WriteByte(0)
+	return metricKey{namespace: namespace, name: name, dims: string(appendDimsKey(nil, dims))}
+}
+
+// appendDimsKey appends the dimensions sorted by name, each as
+// name NUL value NUL.
+func appendDimsKey(b []byte, dims []cwDimension) []byte {
+	if len(dims) > 1 {
+		dims = slices.Clone(dims)
+		sort.Slice(dims, func(i, j int) bool { return dims[i].Name < dims[j].Name })
 	}
-	return metricKey{namespace: namespace, name: name, dims: b.String()}
+	for _, d := range dims {
+		b = append(append(append(append(b, d.Name...), 0), d.Value...), 0)
+	}
+	return b
 }
 
 // customSeries is a metric stored by PutMetricData.
@@ -175,25 +180,15 @@ func runningState(service, state string) bool {
 // namespace ns named in ids (dimension values) and returns their running
 // intervals. Caller holds s.mu.
 func (s *Sim) builtinResources(account, region string, ns builtinNamespace, ids map[string]bool) map[string]*builtinResource {
-	out := map[string]*builtinResource{}
+	out := make(map[string]*builtinResource, len(ids))
 	a, ok := s.accounts[account]
 	if !ok || len(ids) == 0 {
 		return out
 	}
-	byID := map[string][]Event{}
-	for _, e := range a.History {
-		if e.Region != region || e.Service != ns.service || e.ResourceType != ns.resourceType {
-			continue
-		}
-		id := e.ResourceID
-		if ns.service == "lambda" {
-			// Functions are recorded by name or ARN; CloudWatch knows them by name.
-			if i := strings.LastIndex(id, ":function:"); i >= 0 {
-				id = id[i+len(":function:"):]
-			}
-		}
-		if ids[id] {
-			byID[id] = append(byID[id], e)
+	byID := make(map[string][]Event, len(ids))
+	for id := range ids {
+		for _, i := range a.historyOf(resourceRef{region: region, service: ns.service, resourceType: ns.resourceType, id: id}) {
+			byID[id] = append(byID[id], a.History[i])
 		}
 	}
 	cat, catErr := s.prices()
@@ -226,6 +221,44 @@ func (s *Sim) builtinResources(account, region string, ns builtinNamespace, ids 
 		out[id] = r
 	}
 	return out
+}
+
+// resourceRef names one resource's events in an account's history, as
+// CloudWatch knows the resource.
+type resourceRef struct {
+	region, service, resourceType, id string
+}
+
+// historyIndex maps resources to the positions of their events in
+// Account.History, in recording order. It covers History[:indexed] and is
+// extended on read, so events appended by any means are seen; a history
+// shorter than indexed (replaced wholesale) is indexed afresh.
+type historyIndex struct {
+	indexed int
+	m       map[resourceRef][]int
+}
+
+// historyOf returns the positions of r's events in a.History, in recording
+// order: GetMetricData reads a few hundred resources' events per call from
+// histories of many thousands. Caller holds s.mu.
+func (a *Account) historyOf(r resourceRef) []int {
+	x := &a.byResource
+	if x.m == nil || x.indexed > len(a.History) {
+		x.m, x.indexed = map[resourceRef][]int{}, 0
+	}
+	for ; x.indexed < len(a.History); x.indexed++ {
+		e := &a.History[x.indexed]
+		id := e.ResourceID
+		if e.Service == "lambda" {
+			// Functions are recorded by name or ARN; CloudWatch knows them by name.
+			if i := strings.LastIndex(id, ":function:"); i >= 0 {
+				id = id[i+len(":function:"):]
+			}
+		}
+		k := resourceRef{region: e.Region, service: e.Service, resourceType: e.ResourceType, id: id}
+		x.m[k] = append(x.m[k], x.indexed)
+	}
+	return x.m[r]
 }
 
 // blockSeconds is the span of a cached block of builtin points: one UTC
@@ -325,6 +358,85 @@ type series struct {
 	idHash uint64
 	custom []sample
 	unit   string
+}
+
+// answerKey is everything a builtin series' answer depends on once its
+// window lies wholly in the past: the block id (metric, profile, seed,
+// memory), the running intervals from the history, the window, the period
+// and the statistic. A new state event changes the intervals and so the key;
+// custom series are never memoised (PutMetricData adds to them).
+type answerKey struct {
+	id                 blockID
+	running            string
+	start, end, period int64
+	st                 statistic
+}
+
+type answer struct {
+	ts   []int64
+	vals []float64
+}
+
+// answerCacheBytes bounds the memo of answers: 16 bytes a datapoint and
+// answerOverhead for the key and map slot of each answer. When it is full it
+// starts over, which only costs recomputation.
+const (
+	answerCacheBytes = 64 << 20
+	answerOverhead   = 256
+)
+
+var answerCache = struct {
+	sync.RWMutex
+	m     map[answerKey]answer
+	bytes int
+}{m: map[answerKey]answer{}}
+
+// answer returns the datapoints of st over [start, end) in buckets of
+// period seconds, in ascending time. An agent asks for the same closed
+// windows (the last 14 whole days) of the same fleet over and over, so a
+// builtin series' answer over a window that ended at least one resolution
+// step before now is memoised: aggregate's result no longer depends on now
+// then. The slices may be shared: callers must not modify them.
+func (sr *series) answer(start, end, period, now int64, st statistic, agg *aggregator) ([]int64, []float64) {
+	compute := func() ([]int64, []float64) {
+		// Room for every bucket, up to a day of minutes; longer answers
+		// grow as needed.
+		n := min((end-start+period-1)/period, 1440)
+		ts, vals := make([]int64, 0, n), make([]float64, 0, n)
+		sr.aggregate(start, end, period, now, st, agg, func(t int64, v float64) {
+			ts = append(ts, t)
+			vals = append(vals, v)
+		})
+		return ts, vals
+	}
+	if sr.builtin == nil || now < end+sr.metric.resolution {
+		return compute()
+	}
+	running := make([]byte, 0, 16*len(sr.builtin.running))
+	for _, iv := range sr.builtin.running {
+		running = binary.LittleEndian.AppendUint64(running, uint64(iv[0]))
+		running = binary.LittleEndian.AppendUint64(running, uint64(iv[1]))
+	}
+	k := answerKey{
+		id:      blockID{metric: sr.name, profile: sr.builtin.profile, seed: sr.builtin.seed, memoryBytes: sr.builtin.memoryBytes},
+		running: string(running), start: start, end: end, period: period, st: st,
+	}
+	answerCache.RLock()
+	a, ok := answerCache.m[k]
+	answerCache.RUnlock()
+	if ok {
+		return a.ts, a.vals
+	}
+	ts, vals := compute()
+	answerCache.Lock()
+	size := 16*len(ts) + answerOverhead + len(k.running)
+	if answerCache.bytes+size > answerCacheBytes {
+		answerCache.m, answerCache.bytes = map[answerKey]answer{}, 0
+	}
+	answerCache.m[k] = answer{ts: ts, vals: vals}
+	answerCache.bytes += size
+	answerCache.Unlock()
+	return ts, vals
 }
 
 // aggregate computes st over [start, end) in buckets of period seconds,

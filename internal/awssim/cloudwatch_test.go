@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -639,4 +640,141 @@ func FuzzCloudWatchQuery(f *testing.F) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		fuzzCloudWatch(t, sim, req, &model)
 	})
+}
+
+// cborEpochs writes by hand what the generic encoder writes for a list of
+// tag-1 float64 timestamps, for every length form of the array head.
+func TestCBOREpochsMatchGenericEncoder(t *testing.T) {
+	for _, n := range []int{0, 1, 23, 24, 255, 256, 65535, 65536} {
+		ts := make([]int64, n)
+		tags := make([]cbor.Tag, n)
+		for i := range ts {
+			ts[i] = 1772582400 + int64(i)*86400
+			tags[i] = cbor.Tag{Number: 1, Content: float64(ts[i])}
+		}
+		want, err := cbor.Marshal(tags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cbor.Marshal(map[string]any{"Timestamps": cborEpochs(ts)})
+		if err != nil {
+			t.Fatalf("%d timestamps: %v", n, err)
+		}
+		wantDoc, _ := cbor.Marshal(map[string]any{"Timestamps": cbor.RawMessage(want)})
+		if !bytes.Equal(got, wantDoc) {
+			t.Fatalf("%d timestamps: got % x..., want % x...", n, got[:min(len(got), 24)], wantDoc[:min(len(wantDoc), 24)])
+		}
+	}
+}
+
+// Answers over windows wholly in the past are memoised; they must follow
+// the history (a stop recorded inside the window) and survive being
+// returned in descending order. Expected values are computed here from the
+// profile: the nearest-rank p95 of each day's 5-minute means.
+func TestCloudWatchMemoisedAnswersFollowHistory(t *testing.T) {
+	h := newHarness(t, 0)
+	const id = "i-00000000000memo01"
+	end := harnessEpoch.Truncate(24 * time.Hour)
+	begin := end.Add(-5 * 24 * time.Hour)
+	addInstanceHistory(h.sim, id, ProfileSpiky, begin.Add(-2*time.Hour), time.Time{})
+	seed := resourceSeed(7, id)
+	dailyP95 := func(day, stop time.Time) float64 {
+		var vals []float64
+		for ts := day; ts.Before(day.Add(24*time.Hour)) && ts.Before(stop); ts = ts.Add(5 * time.Minute) {
+			var sum float64
+			for m := range 5 {
+				sum += ProfileSpiky.CPUAt(seed, ts.Add(time.Duration(m)*time.Minute))
+			}
+			vals = append(vals, sum/5)
+		}
+		slices.Sort(vals)
+		return vals[int(math.Ceil(0.95*float64(len(vals))))-1]
+	}
+	ask := func(scan cwtypes.ScanBy) cwtypes.MetricDataResult {
+		t.Helper()
+		out, err := cwClient(h).GetMetricData(context.Background(), &cloudwatch.GetMetricDataInput{
+			StartTime: aws.Time(begin), EndTime: aws.Time(end), ScanBy: scan,
+			MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("p95"),
+				MetricStat: metricStat("AWS/EC2", "CPUUtilization", "p95", 86400, "InstanceId", id)}},
+		})
+		if err != nil {
+			t.Fatalf("GetMetricData: %v", err)
+		}
+		return out.MetricDataResults[0]
+	}
+	check := func(what string, r cwtypes.MetricDataResult, stop time.Time, days int) {
+		t.Helper()
+		if len(r.Values) != days {
+			t.Fatalf("%s: %d daily points, want %d", what, len(r.Values), days)
+		}
+		for i, v := range r.Values {
+			day := begin.Add(time.Duration(i) * 24 * time.Hour)
+			if want := dailyP95(day, stop); !r.Timestamps[i].Equal(day) || v != want {
+				t.Errorf("%s: point %d = %v at %v, want %v at %v", what, i, v, r.Timestamps[i], want, day)
+			}
+		}
+	}
+	forever := end.Add(24 * time.Hour)
+	check("running", ask(cwtypes.ScanByTimestampAscending), forever, 5)
+	check("running, asked again", ask(cwtypes.ScanByTimestampAscending), forever, 5)
+	desc := ask(cwtypes.ScanByTimestampDescending)
+	slices.Reverse(desc.Values)
+	slices.Reverse(desc.Timestamps)
+	check("descending", desc, forever, 5)
+	check("after descending", ask(cwtypes.ScanByTimestampAscending), forever, 5)
+
+	stop := end.Add(-2*24*time.Hour + 3*time.Hour)
+	h.sim.mu.Lock()
+	h.sim.recordEvent(Event{Account: h.sim.AccountID(), Region: "us-east-1", Service: "ec2", ResourceType: "instance",
+		ResourceID: id, Type: "m5.large", Profile: ProfileSpiky, Time: stop, Kind: EventState, State: "stopped"})
+	h.sim.mu.Unlock()
+	check("stopped inside the window", ask(cwtypes.ScanByTimestampAscending), stop, 4)
+}
+
+// validCWID accepts exactly what the documented id pattern accepts.
+func TestValidCWIDMatchesPattern(t *testing.T) {
+	pattern := regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
+	for _, id := range []string{"", "a", "q0", "q_1", "qA9_", "Q1", "0q", "_q", "q-1", "q 1", "q\n", "é", "qé", "a\x00", "zZ"} {
+		if got, want := validCWID(id), pattern.MatchString(id); got != want {
+			t.Errorf("validCWID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
+// The hand-written GetMetricData CBOR answer is byte for byte the generic
+// encoder's, across the length forms of every head, with and without a
+// NextToken; non-finite values are left to the generic encoder.
+func TestGetMetricDataCBORMatchesGenericEncoder(t *testing.T) {
+	var many []cwResult
+	for i, n := range []int{0, 1, 23, 24, 255, 256, 300} {
+		r := cwResult{ID: fmt.Sprintf("q%d", i), Label: strings.Repeat("é", n), Complete: i%2 == 0}
+		for j := range n {
+			r.Timestamps = append(r.Timestamps, 1772582400+int64(j)*60)
+			r.Values = append(r.Values, float64(j)*1.37-50)
+		}
+		many = append(many, r)
+	}
+	for j := range 300 {
+		many = append(many, cwResult{ID: fmt.Sprintf("r%d", j), Label: "CPUUtilization", Complete: true})
+	}
+	for _, res := range []*cwResults{
+		{},
+		{results: []cwResult{{ID: "a", Label: "x", Timestamps: []int64{1}, Values: []float64{0.5}, Complete: true}}},
+		{results: many, nextToken: strings.Repeat("t", 300)},
+		{results: many[:3], nextToken: "abc"},
+	} {
+		want, err := cbor.Marshal(getMetricDataDoc(ProtoCBOR, res))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := appendGetMetricDataCBOR(nil, res)
+		if !ok || !bytes.Equal(got, want) {
+			t.Fatalf("%d results: hand-written CBOR differs (ok %v, %d vs %d bytes)", len(res.results), ok, len(got), len(want))
+		}
+	}
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, ok := appendGetMetricDataCBOR(nil, &cwResults{results: []cwResult{{ID: "a", Timestamps: []int64{1}, Values: []float64{v}}}}); ok {
+			t.Errorf("value %v encoded by hand", v)
+		}
+	}
 }

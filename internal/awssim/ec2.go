@@ -181,9 +181,10 @@ func ec2Tags(tags map[string]string) []ec2Tag {
 		return nil
 	}
 	out := make([]ec2Tag, 0, len(tags))
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		out = append(out, ec2Tag{Key: k, Value: tags[k]})
+	for k, v := range tags {
+		out = append(out, ec2Tag{Key: k, Value: v})
 	}
+	slices.SortFunc(out, func(a, b ec2Tag) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }
 

@@ -17,28 +17,33 @@ type appendXMLer interface {
 	appendXML(b *bytes.Buffer)
 }
 
+// xmlWriter appends each element to the buffer's spare capacity and
+// writes it once (bytes.Buffer's AvailableBuffer idiom): a page has some
+// 60,000 elements, and six buffer calls per element cost more than the
+// bytes themselves.
 type xmlWriter struct{ b *bytes.Buffer }
 
 func (w xmlWriter) open(name string) {
-	w.b.WriteByte('<')
-	w.b.WriteString(name)
-	w.b.WriteByte('>')
+	_, _ = w.b.Write(append(append(append(w.b.AvailableBuffer(), '<'), name...), '>'))
 }
 
 func (w xmlWriter) close(name string) {
-	w.b.WriteString("</")
-	w.b.WriteString(name)
-	w.b.WriteByte('>')
+	_, _ = w.b.Write(appendClose(w.b.AvailableBuffer(), name))
+}
+
+func appendClose(b []byte, name string) []byte {
+	return append(append(append(b, '<', '/'), name...), '>')
 }
 
 func (w xmlWriter) str(name, v string) {
-	w.open(name)
-	if plainASCII(v) {
-		w.b.WriteString(v)
-	} else {
+	if !plainASCII(v) {
+		w.open(name)
 		_ = xml.EscapeText(w.b, []byte(v))
+		w.close(name)
+		return
 	}
-	w.close(name)
+	b := append(append(append(w.b.AvailableBuffer(), '<'), name...), '>')
+	_, _ = w.b.Write(appendClose(append(b, v...), name))
 }
 
 // plainASCII is true when xml.EscapeText would copy v unchanged.
@@ -59,15 +64,13 @@ func (w xmlWriter) strOmitEmpty(name, v string) {
 }
 
 func (w xmlWriter) int(name string, v int) {
-	w.open(name)
-	w.b.WriteString(strconv.Itoa(v))
-	w.close(name)
+	b := append(append(append(w.b.AvailableBuffer(), '<'), name...), '>')
+	_, _ = w.b.Write(appendClose(strconv.AppendInt(b, int64(v), 10), name))
 }
 
 func (w xmlWriter) bool(name string, v bool) {
-	w.open(name)
-	w.b.WriteString(strconv.FormatBool(v))
-	w.close(name)
+	b := append(append(append(w.b.AvailableBuffer(), '<'), name...), '>')
+	_, _ = w.b.Write(appendClose(strconv.AppendBool(b, v), name))
 }
 
 // instanceXMLBytes is about what one instance item takes, so a page's

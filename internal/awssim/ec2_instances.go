@@ -120,10 +120,11 @@ const (
 )
 
 func (s *Sim) instanceXML(rs *RegionState, in *Instance, launchIndex int) ec2InstanceXML {
+	launched := ec2Timestamp(in.LaunchTime)
 	x := ec2InstanceXML{
 		InstanceID: in.ID, ImageID: in.ImageID, State: stateOf(in.State),
 		Reason: in.StateTransitionReason, KeyName: in.KeyName, AmiLaunchIndex: launchIndex,
-		InstanceType: in.Type, LaunchTime: ec2Timestamp(in.LaunchTime),
+		InstanceType: in.Type, LaunchTime: launched,
 		Placement:             ec2Placement{AvailabilityZone: in.AZ, Tenancy: "default"},
 		Monitoring:            ec2Monitoring{State: "disabled"},
 		Architecture:          in.Arch,
@@ -137,7 +138,7 @@ func (s *Sim) instanceXML(rs *RegionState, in *Instance, launchIndex int) ec2Ins
 		EnaSupport:            true,
 		PlatformDetails:       "Linux/UNIX",
 		UsageOperation:        "RunInstances",
-		UsageOperationUpdated: ec2Timestamp(in.LaunchTime),
+		UsageOperationUpdated: launched,
 	}
 	if in.State != "terminated" {
 		x.SubnetID, x.VpcID, x.PrivateIPAddress = in.SubnetID, in.VpcID, in.PrivateIP

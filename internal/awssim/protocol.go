@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -144,11 +145,18 @@ func (rc *Request) WriteError(e *APIError) {
 }
 
 // WriteXML answers with v marshalled as an XML document.
+// xmlBuffers recycles the megabyte buffers of DescribeInstances pages:
+// allocating and zeroing a fresh one per page cost more than writing it.
+// rc.write is done with the bytes when it returns.
+var xmlBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (rc *Request) WriteXML(status int, v any) {
 	if fast, ok := v.(appendXMLer); ok {
-		var b bytes.Buffer
+		b := xmlBuffers.Get().(*bytes.Buffer)
+		defer xmlBuffers.Put(b)
+		b.Reset()
 		b.WriteString(xml.Header)
-		fast.appendXML(&b)
+		fast.appendXML(b)
 		rc.write(status, "text/xml;charset=UTF-8", b.Bytes())
 		return
 	}
@@ -177,6 +185,11 @@ func (rc *Request) WriteCBOR(status int, v any) {
 		rc.writeMarshalFailure(err)
 		return
 	}
+	rc.WriteCBORBody(status, body)
+}
+
+// WriteCBORBody answers with a document already encoded as CBOR.
+func (rc *Request) WriteCBORBody(status int, body []byte) {
 	rc.W.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 	rc.write(status, "application/cbor", body)
 }

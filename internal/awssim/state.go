@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -16,6 +17,8 @@ type Account struct {
 	// applied lazily (see the package doc) may carry a Time earlier than an
 	// event recorded before them, so readers sort or filter by Time.
 	History []Event
+	// byResource indexes History for CloudWatch (see historyOf).
+	byResource historyIndex
 }
 
 // RegionState is one account's resources in one region. Guarded by Sim.mu.
@@ -270,7 +273,7 @@ type Address struct {
 // seed produces the same series.
 func resourceSeed(simSeed int64, id string) int64 {
 	h := fnv.New64a()
-	_, _ = fmt.Fprintf(h, "%d/%s", simSeed, id)
+	_, _ = h.Write(append(append(strconv.AppendInt(nil, simSeed, 10), '/'), id...))
 	return int64(h.Sum64())
 }
 
