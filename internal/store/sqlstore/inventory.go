@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -260,9 +261,12 @@ func (t *tenantStore) ListResources(ctx context.Context, f store.ResourceFilter,
 	}
 	cond, args := after(strings.Join(cols, ", "), keyArgs, args)
 	n := pageSize(p)
-	args = append(args, n+1)
+	// The limit stays a literal: as a parameter, PostgreSQL's generic plan
+	// for the prepared statement cannot know it is small and picks a
+	// bitmap scan and a sort of every row after the page's start (10x
+	// slower at 20k resources) over walking the primary key in order.
 	rows, err := t.s.queryReader(ctx, t.q(`SELECT record, first_seen_time FROM resources`+where+cond+
-		` ORDER BY cloud_account_id, region, type, resource_id LIMIT ?`), args...)
+		` ORDER BY cloud_account_id, region, type, resource_id LIMIT `+strconv.Itoa(n+1)), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list resources: %w", err)
 	}

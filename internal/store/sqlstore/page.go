@@ -79,6 +79,16 @@ func pageSize(p store.Page) int {
 }
 
 // after builds the keyset condition "(cols) > (key)" for the next page.
+//
+// A key of several columns is written "(cols) >= (key) AND (cols) <>
+// (key)", which means the same for the NOT NULL key columns it is used
+// with: PostgreSQL estimates a row comparison from its first column alone,
+// and with one cloud account "cloud_account_id > $1" matches nothing, so
+// the planner expected a handful of rows and chose a bitmap scan and a sort
+// of every row after the page's start over walking the primary key in
+// order (tens of milliseconds a page at 20k resources instead of well
+// under one). ">=" on the first column estimates every row of the account,
+// and the range is still one index condition.
 func after(cols string, key []any, args []any) (string, []any) {
 	if key == nil {
 		return "", args
@@ -88,5 +98,9 @@ func after(cols string, key []any, args []any) (string, []any) {
 		ph += ", ?"
 	}
 	args = append(args, key...)
-	return " AND (" + cols + ") > (" + ph + ")", args
+	if len(key) == 1 {
+		return " AND (" + cols + ") > (" + ph + ")", args
+	}
+	args = append(args, key...)
+	return " AND (" + cols + ") >= (" + ph + ") AND (" + cols + ") <> (" + ph + ")", args
 }
