@@ -14,21 +14,22 @@ var instanceStateCode = map[string]int{
 // settleRegion applies every timed transition that is due at now and drops
 // terminated instances past their retention. Caller holds s.mu.
 func (s *Sim) settleRegion(account string, rs *RegionState, now time.Time) {
-	// RDS and Lambda keep their own due times; settling them here too keeps
-	// the history Events, CloudWatch and Cost Explorer read complete even
-	// when no RDS or Lambda call has come in since a transition fell due.
-	if st, ok := rs.Ext["rds"].(*rdsState); ok {
-		st.settle(s, account, rs, now)
-	}
-	if st, ok := rs.Ext["lambda"].(*lambdaState); ok {
-		st.settle(s, account, now)
-	}
 	if !rs.nextDue.IsZero() && now.Before(rs.nextDue) {
 		return
 	}
 	// Recompute the next due instant while scanning; transitions scheduled
 	// during the scan lower it through rs.due.
 	rs.nextDue = farFuture
+	// RDS and Lambda settle here too, so the history Events, CloudWatch and
+	// Cost Explorer read is complete even when no RDS or Lambda call has
+	// come in since a transition fell due; their settle registers what is
+	// still pending through rs.due.
+	if st, ok := rs.Ext["rds"].(*rdsState); ok {
+		st.settle(s, account, rs, now)
+	}
+	if st, ok := rs.Ext["lambda"].(*lambdaState); ok {
+		st.settle(s, account, rs, now)
+	}
 	dropped := false
 	for _, id := range rs.InstanceOrder {
 		in := rs.Instances[id]

@@ -80,8 +80,10 @@ func (st *lambdaState) sorted() []*Function {
 }
 
 // settle applies due transitions (Pending -> Active, InProgress ->
-// Successful) at the instant they were due. Caller holds s.mu.
-func (st *lambdaState) settle(s *Sim, account string, now time.Time) {
+// Successful) at the instant they were due, and registers the ones still
+// pending with rs.due so the region's settling wakes for them. Caller holds
+// s.mu.
+func (st *lambdaState) settle(s *Sim, account string, rs *RegionState, now time.Time) {
 	for _, f := range st.sorted() {
 		if f.State == "Pending" && !now.Before(f.activeAt) {
 			f.State = "Active"
@@ -90,6 +92,12 @@ func (st *lambdaState) settle(s *Sim, account string, now time.Time) {
 		if f.Updating && !now.Before(f.updateDoneAt) {
 			f.Updating = false
 			s.recordEvent(functionEvent(account, f, EventModified, f.updateDoneAt))
+		}
+		if f.State == "Pending" {
+			rs.due(f.activeAt)
+		}
+		if f.Updating {
+			rs.due(f.updateDoneAt)
 		}
 	}
 }
@@ -109,8 +117,9 @@ func functionEvent(account string, f *Function, kind EventKind, at time.Time) Ev
 func (s *Sim) Functions(account, region string) []Function {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := regionExt(s.region(account, region), "lambda", newLambdaState)
-	st.settle(s, account, s.Now())
+	rs := s.region(account, region)
+	st := regionExt(rs, "lambda", newLambdaState)
+	st.settle(s, account, rs, s.Now())
 	out := make([]Function, 0, len(st.fns))
 	for _, f := range st.sorted() {
 		c := *f
@@ -167,8 +176,9 @@ func (s *Sim) serveLambda(rc *Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := regionExt(s.region(rc.Account, rc.Region), "lambda", newLambdaState)
-	st.settle(s, rc.Account, rc.Now)
+	rs := s.region(rc.Account, rc.Region)
+	st := regionExt(rs, "lambda", newLambdaState)
+	st.settle(s, rc.Account, rs, rc.Now)
 	var status int
 	var out any
 	var aerr *APIError
@@ -424,7 +434,7 @@ func (s *Sim) lambdaCreate(rc *Request, st *lambdaState) (any, *APIError) {
 	f.Profile = tagProfile(lambdaTagList(f.Tags))
 	st.fns[name] = f
 	s.recordEvent(functionEvent(rc.Account, f, EventCreated, rc.Now))
-	st.settle(s, rc.Account, rc.Now)
+	st.settle(s, rc.Account, s.region(rc.Account, rc.Region), rc.Now)
 	return functionJSON(f), nil
 }
 
@@ -649,7 +659,7 @@ func (s *Sim) lambdaUpdate(rc *Request, st *lambdaState, ref string) (any, *APIE
 	}
 	f.RevisionID, f.LastModified = s.newRevisionID(), rc.Now
 	f.Updating, f.updateDoneAt = true, rc.Now.Add(s.opts.StateDelay)
-	st.settle(s, rc.Account, rc.Now)
+	st.settle(s, rc.Account, s.region(rc.Account, rc.Region), rc.Now)
 	return functionJSON(f), nil
 }
 

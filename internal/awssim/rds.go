@@ -94,10 +94,17 @@ func (st *rdsState) sorted() []*DBInstance {
 }
 
 // settle applies every RDS transition that is due at now, each at the
-// instant it was due. Caller holds s.mu.
+// instant it was due, and registers the ones still pending with rs.due so
+// the region's settling wakes for them. Caller holds s.mu.
 func (st *rdsState) settle(s *Sim, account string, rs *RegionState, now time.Time) {
 	for _, db := range st.sorted() {
 		for s.settleDBStep(account, rs.Name, db, now) {
+		}
+		if db.next != "" {
+			rs.due(db.nextAt)
+		}
+		if db.PendingClass != "" && !db.pendingAt.IsZero() {
+			rs.due(db.pendingAt)
 		}
 	}
 }

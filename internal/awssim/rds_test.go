@@ -494,3 +494,26 @@ func (o ownBodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return o.base.RoundTrip(req)
 }
+
+// A DB instance's due transitions reach the account history through the
+// region's settling, without another RDS call: Cost Explorer and CloudWatch
+// read that history.
+func TestRDSTransitionsSettleWithoutRDSCalls(t *testing.T) {
+	h := newHarness(t, time.Minute)
+	createDB(t, h, rds.NewFromConfig(h.cfg), "ledger", "db.t3.medium", "mysql")
+	available := func() bool {
+		for _, e := range h.sim.Events("123456789012") {
+			if e.ResourceID == "ledger" && e.State == "available" {
+				return true
+			}
+		}
+		return false
+	}
+	if available() {
+		t.Fatal("available before the state delay passed")
+	}
+	h.clock.Advance(2 * time.Minute)
+	if !available() {
+		t.Fatal("no available event after the state delay, with no RDS call in between")
+	}
+}
