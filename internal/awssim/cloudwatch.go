@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsquota"
 )
 
 // CloudWatch wire constants. The pinned aws-sdk-go-v2 client speaks Smithy
@@ -51,17 +53,8 @@ func init() {
 	})
 }
 
-// cloudWatchBucket uses CloudWatch's published per account-region TPS
-// quotas: GetMetricData 50, PutMetricData 500 (bucket = one second).
-func cloudWatchBucket(_ *Request, action string) BucketSpec {
-	switch action {
-	case "GetMetricData":
-		return BucketSpec{Name: "GetMetricData", Bucket: 50, Refill: 50}
-	case "PutMetricData":
-		return BucketSpec{Name: "PutMetricData", Bucket: 500, Refill: 500}
-	}
-	return defaultBucket
-}
+// cloudWatchBucket is CloudWatch's published per account-region quota.
+func cloudWatchBucket(_ *Request, action string) BucketSpec { return awsquota.CloudWatch(action) }
 
 // cwError is a CloudWatch error: the query code (awsquery Code and the
 // X-Amzn-Query-Error header) and the shape name (JSON/CBOR __type).

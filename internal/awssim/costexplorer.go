@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsquota"
 )
 
 // Cost Explorer speaks awsJson1_1 with target prefix
@@ -20,7 +22,7 @@ const ceTargetPrefix = "AWSInsightsIndexService."
 // ceBucket throttles Cost Explorer per account. CE answers an exceeded rate
 // with LimitExceededException (not ThrottlingException), so the handler
 // checks this bucket itself before the generic admission.
-var ceBucket = BucketSpec{Name: "CostExplorer", Bucket: 5, Refill: 5}
+var ceBucket = awsquota.CostExplorer
 
 // ceMaxGroupsPerPage bounds the groups of one GetCostAndUsage page; the
 // rest follows through NextPageToken.

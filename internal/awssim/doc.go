@@ -22,12 +22,11 @@
 // credential scope (service and region) but not verified: the simulator must
 // accept whatever credentials a test or the AWS CLI happens to hold.
 //
-// Keep the SDK's standard retryer when talking to the simulator: a loopback
-// server answers so fast that smithy-go's early close of the request body can
-// race net/http's write loop and drop the connection mid-response ("use of
-// closed network connection", aws-sdk-go-v2 #2737), which that retryer
-// retries. Tests that must see every AWS error retry only connection errors
-// (see sim_test.go).
+// Give SDK clients awsclient.HTTPClient (or wrap theirs with
+// awsclient.OwnBody): a loopback server answers so fast that smithy-go's
+// early close of the request body can race net/http's write loop and drop
+// the connection mid-response ("use of closed network connection",
+// aws-sdk-go-v2 #2737), several attempts in a row.
 //
 // # Routing
 //

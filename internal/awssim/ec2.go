@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsquota"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -78,46 +79,11 @@ func (s *Sim) serveEC2(rc *Request) {
 	rc.WriteXML(http.StatusOK, resp)
 }
 
-// EC2 request throttling, from "Request throttling for the Amazon EC2 API"
-// (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html):
-// request-rate token buckets per account and region by API category, plus
-// resource-rate buckets for the instance lifecycle actions (counted per
-// instance, see ec2ResourceBucket).
-var (
-	ec2NonMutating           = BucketSpec{Name: "non-mutating", Bucket: 100, Refill: 20}
-	ec2UnfilteredNonMutating = BucketSpec{Name: "unfiltered-unpaginated-non-mutating", Bucket: 50, Refill: 10}
-	ec2Mutating              = BucketSpec{Name: "mutating", Bucket: 200, Refill: 5}
-	ec2Uncategorized         = BucketSpec{Name: "uncategorized", Bucket: 50, Refill: 10}
-
-	ec2ResourceBuckets = map[string]BucketSpec{
-		"RunInstances":       {Name: "resource:RunInstances", Bucket: 1000, Refill: 2},
-		"StartInstances":     {Name: "resource:StartInstances", Bucket: 1000, Refill: 2},
-		"StopInstances":      {Name: "resource:StopInstances", Bucket: 1000, Refill: 20},
-		"TerminateInstances": {Name: "resource:TerminateInstances", Bucket: 1000, Refill: 20},
-	}
-)
-
-// unfilterable lists the inventory Describe actions the EC2 throttling guide
-// puts in the stricter "unfiltered and unpaginated" class when called with
-// neither filters, ids nor pagination.
-var unfilterable = map[string]bool{
-	"DescribeInstances": true, "DescribeInstanceStatus": true, "DescribeVolumes": true, "DescribeSnapshots": true,
-}
-
-// ec2RequestBucket classifies a call the way the EC2 throttling guide does.
+// ec2RequestBucket classifies a call the way the EC2 throttling guide does
+// ("unfiltered" means neither filters, ids nor pagination).
 func ec2RequestBucket(rc *Request, action string) BucketSpec {
-	switch {
-	case strings.HasPrefix(action, "Describe"):
-		if unfilterable[action] && !hasAnyPrefix(rc.Form, "Filter.", "MaxResults", "NextToken", "InstanceId.", "VolumeId.", "SnapshotId.", "Owner.") {
-			return ec2UnfilteredNonMutating
-		}
-		return ec2NonMutating
-	case strings.HasPrefix(action, "Create"), strings.HasPrefix(action, "Delete"), strings.HasPrefix(action, "Modify"),
-		strings.HasPrefix(action, "Attach"), strings.HasPrefix(action, "Associate"), strings.HasPrefix(action, "Allocate"),
-		strings.HasPrefix(action, "Release"), strings.HasSuffix(action, "Instances"):
-		return ec2Mutating
-	}
-	return ec2Uncategorized
+	unfiltered := !hasAnyPrefix(rc.Form, "Filter.", "MaxResults", "NextToken", "InstanceId.", "VolumeId.", "SnapshotId.", "Owner.")
+	return awsquota.EC2(action, unfiltered)
 }
 
 func hasAnyPrefix(form map[string][]string, prefixes ...string) bool {
@@ -134,7 +100,7 @@ func hasAnyPrefix(form map[string][]string, prefixes ...string) bool {
 // takeResourceTokens charges n instances against the action's resource
 // bucket; false means the call must answer RequestLimitExceeded.
 func (s *Sim) takeResourceTokens(rc *Request, n int) bool {
-	spec, ok := ec2ResourceBuckets[rc.Action]
+	spec, ok := awsquota.EC2Resource(rc.Action)
 	return !ok || s.throttle.allow(rc, spec, n)
 }
 

@@ -17,21 +17,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsquota"
 )
 
 func init() {
 	registerService(serviceDef{name: "lambda", protocol: ProtoRESTJSON, handle: (*Sim).serveLambda, throttle: lambdaBucket})
 }
 
-// lambdaBucket follows Lambda's published control-plane quotas: 15 requests
-// per second per API, except GetFunction at 100 ("Lambda quotas", API
-// requests).
-func lambdaBucket(_ *Request, action string) BucketSpec {
-	if action == "GetFunction" {
-		return BucketSpec{Name: "lambda-GetFunction", Bucket: 100, Refill: 100}
-	}
-	return BucketSpec{Name: "lambda-" + action, Bucket: 15, Refill: 15}
-}
+// lambdaBucket is Lambda's published control-plane quota.
+func lambdaBucket(_ *Request, action string) BucketSpec { return awsquota.Lambda(action) }
 
 // Function is a Lambda function (only $LATEST; the simulator never runs it).
 // Guarded by Sim.mu.

@@ -1,12 +1,10 @@
 package awssim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim/awstest"
 )
 
@@ -459,7 +458,7 @@ func BenchmarkDescribeDBInstances(b *testing.B) {
 	// The recorder would hold every page; measure the simulator, not it.
 	tr := &http.Transport{MaxIdleConnsPerHost: 4}
 	defer tr.CloseIdleConnections()
-	bc := rds.NewFromConfig(sdkConfig(h.url, "us-east-1", nil), func(o *rds.Options) { o.HTTPClient = &http.Client{Transport: ownBodyTransport{tr}} })
+	bc := rds.NewFromConfig(sdkConfig(h.url, "us-east-1", nil), func(o *rds.Options) { o.HTTPClient = awsclient.OwnBody(&http.Client{Transport: tr}) })
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
@@ -472,27 +471,6 @@ func BenchmarkDescribeDBInstances(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pages/s")
-}
-
-// ownBodyTransport hands the transport its own copy of the request body.
-// Without it, the pinned SDK on Go 1.26 intermittently fails to read large
-// responses ("use of closed network connection"): the transport's writer
-// keeps reading the SDK's request stream after the response has arrived,
-// and whatever the SDK then does to that stream makes the writer fail and
-// close the connection under the response reader.
-type ownBodyTransport struct{ base http.RoundTripper }
-
-func (o ownBodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		body, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("copying the request body: %w", err)
-		}
-		req = req.Clone(req.Context())
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	return o.base.RoundTrip(req)
 }
 
 // A DB instance's due transitions reach the account history through the

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsquota"
 )
 
 // maxBodyBytes bounds request bodies; AWS's own limits are smaller for every
@@ -26,7 +28,7 @@ type serviceDef struct {
 	// handle serves one request; it must write exactly one response.
 	handle func(s *Sim, rc *Request)
 	// throttle maps a call to its request token bucket; nil uses
-	// defaultBucket. It may look at the request's parameters, not only the
+	// awsquota.Default. It may look at the request's parameters, not only the
 	// action (EC2's unfiltered and unpaginated Describe class does).
 	throttle func(rc *Request, action string) BucketSpec
 }
@@ -255,5 +257,5 @@ func (s *Sim) bucketFor(rc *Request, action string) BucketSpec {
 	if def, ok := services[rc.Service]; ok && def.throttle != nil {
 		return def.throttle(rc, action)
 	}
-	return defaultBucket
+	return awsquota.Default
 }

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsquota"
 )
 
 const s3XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -26,15 +28,8 @@ func init() {
 	registerService(serviceDef{name: "s3", protocol: ProtoRESTXML, handle: (*Sim).serveS3, throttle: s3Bucket})
 }
 
-// s3Bucket follows S3's published request rates (3,500 PUT/COPY/POST/DELETE
-// and 5,500 GET/HEAD requests per second per prefix; "Best practices design
-// patterns: optimizing Amazon S3 performance").
-func s3Bucket(_ *Request, action string) BucketSpec {
-	if strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List") {
-		return BucketSpec{Name: "s3-read", Bucket: 5500, Refill: 5500}
-	}
-	return BucketSpec{Name: "s3-write", Bucket: 3500, Refill: 3500}
-}
+// s3Bucket is S3's published per-prefix request rate.
+func s3Bucket(_ *Request, action string) BucketSpec { return awsquota.S3(action) }
 
 // Bucket is an S3 bucket. Bucket names are global across the simulator, as
 // they are across an AWS partition. Guarded by Sim.mu.

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 )
 
 // testStart is a fixed instant so tests never depend on the wall clock.
@@ -49,18 +51,14 @@ func startSim(t testing.TB, opts Options) *testSim {
 
 // awsConfig points the SDK at the simulator with fixed credentials. It
 // retries only connection errors, so every AWS answer (throttling included)
-// reaches the test unaltered: smithy-go closes a request body as soon as the
-// response headers arrive, and when a loopback server answers before
-// net/http's write loop has made its final read of that body, the read
-// returns io.EOF from safeWriteToReadCloser.WriteTo, the transport closes the
-// connection and the response body read fails with "use of closed network
-// connection" (aws-sdk-go-v2 #2737). The SDK's standard retryer retries that
-// error, as this one does.
+// reaches the test unaltered; its HTTP client is the agent's (see
+// awsclient.OwnBody for the SDK bug it avoids).
 func (ts *testSim) awsConfig(region, accessKey string) aws.Config {
 	return aws.Config{
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "secret", ""),
 		BaseEndpoint: aws.String(ts.URL),
+		HTTPClient:   awsclient.HTTPClient(),
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 5

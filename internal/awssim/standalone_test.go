@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 )
 
 func TestRunStandalone(t *testing.T) {
@@ -35,7 +37,7 @@ func TestRunStandalone(t *testing.T) {
 		t.Fatalf("exports = %v", env)
 	}
 	cfg := aws.Config{Region: env["AWS_REGION"], BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL"]),
-		Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")}
+		Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], ""), HTTPClient: awsclient.HTTPClient()}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(id.Account) != DefaultAccountID {
 		t.Fatalf("GetCallerIdentity against the printed endpoint: %v", err)

@@ -6,18 +6,13 @@ import (
 	"sync"
 
 	"golang.org/x/time/rate"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsquota"
 )
 
-// BucketSpec is one token bucket: Bucket tokens at most, Refill tokens per
-// second. Name groups the actions sharing a bucket (AWS's "API category").
-type BucketSpec struct {
-	Name   string
-	Bucket float64
-	Refill float64
-}
-
-// defaultBucket serves services that declare no throttle of their own.
-var defaultBucket = BucketSpec{Name: "default", Bucket: 100, Refill: 20}
+// BucketSpec is one token bucket from AWS's published quotas, the same
+// table the agent's client-side limiter uses.
+type BucketSpec = awsquota.Bucket
 
 // ThrottleOptions configures the token buckets.
 type ThrottleOptions struct {
@@ -60,7 +55,7 @@ func (t *throttler) allow(rc *Request, spec BucketSpec, n int) bool {
 	k := bucketKey{rc.Account, rc.Region, rc.Service, spec.Name}
 	l, ok := t.buckets[k]
 	if !ok {
-		burst := max(1, int(math.Round(spec.Bucket*t.scale)))
+		burst := max(1, int(math.Round(spec.Capacity*t.scale)))
 		l = rate.NewLimiter(rate.Limit(spec.Refill*t.scale), burst)
 		t.buckets[k] = l
 	}
