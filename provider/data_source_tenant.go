@@ -24,6 +24,19 @@ type tenantDataSource struct {
 	configuredDataSource
 }
 
+// tenantDataModel is the resource's model without the input-only webhook
+// secret, plus whether one is set.
+type tenantDataModel struct {
+	ID               types.String `tfsdk:"id"`
+	Name             types.String `tfsdk:"name"`
+	DisplayName      types.String `tfsdk:"display_name"`
+	Tier             types.String `tfsdk:"tier"`
+	Labels           types.Map    `tfsdk:"labels"`
+	CreatedAt        types.String `tfsdk:"created_at"`
+	WebhookURL       types.String `tfsdk:"webhook_url"`
+	WebhookSecretSet types.Bool   `tfsdk:"webhook_secret_set"`
+}
+
 // NewTenantDataSource is the sirsi_tenant data source.
 func NewTenantDataSource() datasource.DataSource { return &tenantDataSource{} }
 
@@ -63,6 +76,14 @@ func (d *tenantDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Computed:            true,
 				MarkdownDescription: "When the tenant was created (RFC 3339).",
 			},
+			"webhook_url": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Where the tenant's cost anomalies are POSTed; empty when the tenant has no webhook. See the `sirsi_tenant` resource for the format and how to verify signatures.",
+			},
+			"webhook_secret_set": schema.BoolAttribute{
+				Computed:            true,
+				MarkdownDescription: "Whether a webhook secret is stored. The secret itself is never returned.",
+			},
 		},
 	}
 }
@@ -77,7 +98,7 @@ func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if !requireClient(d.client, &resp.Diagnostics) {
 		return
 	}
-	var cfg tenantModel
+	var cfg tenantDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -95,13 +116,15 @@ func (d *tenantDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	// so expressions like length(data.sirsi_tenant.x.labels) work.
 	labels, diags := types.MapValueFrom(ctx, types.StringType, nonNilMap(t.GetLabels()))
 	resp.Diagnostics.Append(diags...)
-	state := tenantModel{
-		ID:          types.StringValue(t.GetId()),
-		Name:        types.StringValue(t.GetName()),
-		DisplayName: types.StringValue(t.GetDisplayName()),
-		Tier:        types.StringValue(validation.EnumName(t.GetTier())),
-		Labels:      labels,
-		CreatedAt:   timeValue(t.GetCreateTime()),
+	state := tenantDataModel{
+		ID:               types.StringValue(t.GetId()),
+		Name:             types.StringValue(t.GetName()),
+		DisplayName:      types.StringValue(t.GetDisplayName()),
+		Tier:             types.StringValue(validation.EnumName(t.GetTier())),
+		Labels:           labels,
+		CreatedAt:        timeValue(t.GetCreateTime()),
+		WebhookURL:       types.StringValue(t.GetWebhookUrl()),
+		WebhookSecretSet: types.BoolValue(t.GetWebhookSecretSet()),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 )
 
 func TestTenantDataSourceSchema(t *testing.T) {
@@ -26,6 +29,11 @@ func TestNonNilMap(t *testing.T) {
 
 func TestAccTenantDataSource(t *testing.T) {
 	env := testAccStart(t)
+	if _, err := env.operator.CreateTenant(context.Background(), &sirsiv1.CreateTenantRequest{Tenant: &sirsiv1.Tenant{
+		Name: "hooked", WebhookUrl: "https://hooks.example.com/sirsi", WebhookSecret: "whsec-0123456789abcdef",
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	tfresource.Test(t, tfresource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -54,6 +62,10 @@ data "sirsi_tenant" "by_name" {
 data "sirsi_tenant" "by_id" {
   id = data.sirsi_tenant.by_name.id
 }
+
+data "sirsi_tenant" "hooked" {
+  name = "hooked"
+}
 `, env.tenantName),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.sirsi_tenant.by_name", tfjsonpath.New("id"), knownvalue.StringExact(env.tenantID)),
@@ -62,6 +74,10 @@ data "sirsi_tenant" "by_id" {
 					statecheck.ExpectKnownValue("data.sirsi_tenant.by_id", tfjsonpath.New("created_at"), rfc3339Check{}),
 					// Empty labels are an empty map, not null.
 					statecheck.ExpectKnownValue("data.sirsi_tenant.by_id", tfjsonpath.New("labels"), knownvalue.MapSizeExact(0)),
+					statecheck.ExpectKnownValue("data.sirsi_tenant.by_id", tfjsonpath.New("webhook_url"), knownvalue.StringExact("")),
+					statecheck.ExpectKnownValue("data.sirsi_tenant.by_id", tfjsonpath.New("webhook_secret_set"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("data.sirsi_tenant.hooked", tfjsonpath.New("webhook_url"), knownvalue.StringExact("https://hooks.example.com/sirsi")),
+					statecheck.ExpectKnownValue("data.sirsi_tenant.hooked", tfjsonpath.New("webhook_secret_set"), knownvalue.Bool(true)),
 				},
 			},
 		},

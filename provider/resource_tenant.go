@@ -43,6 +43,10 @@ type tenantModel struct {
 	Tier        types.String `tfsdk:"tier"`
 	Labels      types.Map    `tfsdk:"labels"`
 	CreatedAt   types.String `tfsdk:"created_at"`
+	WebhookURL  types.String `tfsdk:"webhook_url"`
+	// WebhookSecret is whatever the configuration last set: the control
+	// plane never returns it.
+	WebhookSecret types.String `tfsdk:"webhook_secret"`
 }
 
 // NewTenantResource is the sirsi_tenant resource.
@@ -54,9 +58,31 @@ func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataReques
 
 func tierNames() []string { return validation.EnumStrings(sirsiv1.Tier(0).Descriptor()) }
 
+func webhookURLValidator() validator.String {
+	return stringCheck{"webhook URL (https, or http to a loopback host; at most 2048 characters)", validation.WebhookURL}
+}
+
+func webhookSecretValidator() validator.String {
+	return stringCheck{"webhook secret (16..256 printable ASCII characters without spaces)", validation.WebhookSecret}
+}
+
+// tenantWebhookDoc documents the webhook for whoever writes a receiver:
+// the wire format and how to verify the signature.
+const tenantWebhookDoc = "\n\n## Cost-anomaly webhook\n\n" +
+	"With `webhook_url` and `webhook_secret` set, the control plane POSTs the tenant's cost anomalies, as agents report them, to the URL: " +
+	"a JSON body `{\"type\":\"cost_anomaly\",\"tenant_id\":\"...\",\"anomalies\":[...],\"sent_at\":\"<RFC 3339>\"}` " +
+	"(each anomaly in protobuf's JSON mapping of `sirsi.v1.CostAnomaly`) with the headers `Content-Type: application/json`, `X-Sirsi-Event: cost_anomaly`, " +
+	"`X-Sirsi-Delivery` (a UUID, the same on every retry), `X-Sirsi-Timestamp` (Unix seconds) and `X-Sirsi-Signature`.\n\n" +
+	"To verify a delivery, compute HMAC-SHA256 keyed with the webhook secret over the `X-Sirsi-Timestamp` value, a `.`, and the raw request body: " +
+	"`X-Sirsi-Signature` must equal `sha256=` followed by that MAC in lower-case hex (compare in constant time). " +
+	"Also refuse a timestamp more than a few minutes from your clock, so a recorded delivery cannot be replayed.\n\n" +
+	"A 2xx answer ends a delivery. 5xx answers and network errors are retried with exponential backoff, five attempts in all; " +
+	"any other answer (4xx, or 3xx: redirects are not followed) fails it at once. Each attempt times out after 10 seconds. " +
+	"Every delivery's outcome is recorded in the tenant's audit log as `webhook.deliver`."
+
 func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A SirsiNexus tenant: the unit that owns cloud accounts, optimization policies, agents and tokens. Creating, changing and deleting tenants needs the operator token.",
+		MarkdownDescription: "A SirsiNexus tenant: the unit that owns cloud accounts, optimization policies, agents and tokens. Creating, changing and deleting tenants needs the operator token." + tenantWebhookDoc,
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -92,6 +118,23 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				MarkdownDescription: "When the tenant was created (RFC 3339).",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
+			"webhook_url": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Where the control plane POSTs the tenant's cost anomalies (see above). An `https` URL of at most 2048 characters without user info or fragment; plain `http` only for a loopback host. Needs `webhook_secret`; removing both removes the webhook.",
+				Validators: []validator.String{
+					stringvalidator.LengthAtLeast(1), webhookURLValidator(),
+					stringvalidator.AlsoRequires(path.MatchRoot("webhook_secret")),
+				},
+			},
+			"webhook_secret": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "The key that signs webhook deliveries (HMAC-SHA256): 16..256 printable ASCII characters without spaces. Needs `webhook_url`. The control plane never returns it: Terraform keeps the configured value in state, so a secret changed outside Terraform goes unnoticed (one removed outside Terraform is set again). Changing it here rotates the key.",
+				Validators: []validator.String{
+					webhookSecretValidator(),
+					stringvalidator.AlsoRequires(path.MatchRoot("webhook_url")),
+				},
+			},
 		},
 	}
 }
@@ -104,6 +147,10 @@ func (m *tenantModel) toAPI(ctx context.Context, diags *diag.Diagnostics) *sirsi
 		Name:        m.Name.ValueString(),
 		DisplayName: m.DisplayName.ValueString(),
 		Labels:      stringMap(ctx, m.Labels, diags),
+		// Sent on every update, so an unchanged configuration keeps the
+		// stored secret and a changed one rotates it.
+		WebhookUrl:    m.WebhookURL.ValueString(),
+		WebhookSecret: m.WebhookSecret.ValueString(),
 	}
 	if !m.Tier.IsNull() && !m.Tier.IsUnknown() {
 		n, err := validation.ParseEnum(sirsiv1.Tier(0).Descriptor(), m.Tier.ValueString())
@@ -126,6 +173,13 @@ func (m *tenantModel) fromAPI(ctx context.Context, t *sirsiv1.Tenant, diags *dia
 	m.Tier = optionalString(validation.EnumName(t.GetTier()))
 	m.Labels = stringMapValue(ctx, t.GetLabels(), m.Labels, diags)
 	m.CreatedAt = timeValue(t.GetCreateTime())
+	m.WebhookURL = optionalString(t.GetWebhookUrl())
+	// The secret is never returned; the configured one stays in state.
+	// When the control plane holds none (removed outside Terraform) the
+	// state forgets it too, so the next plan sets it again.
+	if !t.GetWebhookSecretSet() {
+		m.WebhookSecret = types.StringNull()
+	}
 }
 
 // privateSetter and privateGetter are the parts of the framework's private

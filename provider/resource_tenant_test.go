@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -80,6 +81,150 @@ func TestTenantLabelsNullVersusEmpty(t *testing.T) {
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
+}
+
+func TestTenantWebhookSecretStaysInState(t *testing.T) {
+	ctx := context.Background()
+	var diags diag.Diagnostics
+	const secret = "whsec-0123456789abcdef"
+	m := tenantModel{
+		Name: types.StringValue("acme"), Labels: types.MapNull(types.StringType),
+		WebhookURL: types.StringValue("https://hooks.example.com/x"), WebhookSecret: types.StringValue(secret),
+	}
+	api := m.toAPI(ctx, &diags)
+	if api.GetWebhookUrl() != "https://hooks.example.com/x" || api.GetWebhookSecret() != secret {
+		t.Fatalf("toAPI = %v, want the webhook sent", api)
+	}
+	// What the control plane answers: no secret, only whether one is set.
+	m.fromAPI(ctx, &sirsiv1.Tenant{Id: "ten-1", Name: "acme", WebhookUrl: "https://hooks.example.com/y", WebhookSecretSet: true}, &diags)
+	if m.WebhookSecret.ValueString() != secret || m.WebhookURL.ValueString() != "https://hooks.example.com/y" {
+		t.Fatalf("after a read the model is %+v: want the URL read and the configured secret kept", m)
+	}
+	m.fromAPI(ctx, &sirsiv1.Tenant{Id: "ten-1", Name: "acme"}, &diags)
+	if !m.WebhookSecret.IsNull() || !m.WebhookURL.IsNull() {
+		t.Fatalf("after the webhook was removed elsewhere the model is %+v: want both null", m)
+	}
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+}
+
+func TestAccTenant_webhook(t *testing.T) {
+	env := testAccStart(t)
+	const (
+		secret1 = "whsec-0123456789abcdef-first"
+		secret2 = "whsec-0123456789abcdef-rotated"
+	)
+	cfg := func(webhook string) string {
+		return env.operatorProvider() + fmt.Sprintf(`
+resource "sirsi_tenant" "t" {
+  name = "hooked"
+%s
+}
+`, webhook)
+	}
+	hook := func(url, secret string) string {
+		return fmt.Sprintf("  webhook_url    = %q\n  webhook_secret = %q\n", url, secret)
+	}
+	// stored checks what the control plane keeps, secret included.
+	stored := func(url, secret string) tfresource.TestCheckFunc {
+		return func(*terraform.State) error {
+			tn, err := env.cp.Store.GetTenantByName(context.Background(), "hooked")
+			if err != nil {
+				return err
+			}
+			if tn.WebhookUrl != url || tn.WebhookSecret != secret {
+				return fmt.Errorf("stored webhook %q with secret %q, want %q with %q", tn.WebhookUrl, tn.WebhookSecret, url, secret)
+			}
+			return nil
+		}
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             env.checkTenantsDestroyed,
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg(hook("https://hooks.example.com/sirsi", secret1)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("webhook_url"), knownvalue.StringExact("https://hooks.example.com/sirsi")),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("webhook_secret"), knownvalue.StringExact(secret1)),
+					statecheck.ExpectSensitiveValue("sirsi_tenant.t", tfjsonpath.New("webhook_secret")),
+				},
+				Check: stored("https://hooks.example.com/sirsi", secret1),
+			},
+			{
+				// A new URL; the unchanged secret is kept.
+				Config: cfg(hook("https://hooks.example.com/v2", secret1)),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionUpdate),
+				}},
+				Check: stored("https://hooks.example.com/v2", secret1),
+			},
+			{
+				// Rotation.
+				Config: cfg(hook("https://hooks.example.com/v2", secret2)),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("webhook_secret"), knownvalue.StringExact(secret2)),
+				},
+				Check: stored("https://hooks.example.com/v2", secret2),
+			},
+			{
+				// The secret is never returned, so an import cannot know it.
+				ResourceName:            "sirsi_tenant.t",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"webhook_secret"},
+			},
+			{
+				// Removed outside Terraform: the plan puts it back.
+				PreConfig: func() {
+					tn, err := env.operator.GetTenant(context.Background(), &sirsiv1.GetTenantRequest{Name: "hooked"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					tn.Tenant.WebhookUrl, tn.Tenant.Version = "", 0
+					if _, err := env.operator.UpdateTenant(context.Background(), &sirsiv1.UpdateTenantRequest{Tenant: tn.Tenant}); err != nil {
+						t.Fatalf("removing the webhook out of band: %v", err)
+					}
+				},
+				Config: cfg(hook("https://hooks.example.com/v2", secret2)),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionUpdate),
+				}},
+				Check: stored("https://hooks.example.com/v2", secret2),
+			},
+			{
+				// Loopback receivers may use plain http.
+				Config: cfg(hook("http://127.0.0.1:8080/hook", secret2)),
+				Check:  stored("http://127.0.0.1:8080/hook", secret2),
+			},
+			{
+				// Removing both attributes removes the webhook.
+				Config: cfg(""),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("webhook_url"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("webhook_secret"), knownvalue.Null()),
+				},
+				Check: stored("", ""),
+			},
+			{Config: cfg(hook("http://hooks.example.com/x", secret1)), ExpectError: regexp.MustCompile(`(?s)Invalid webhook URL.*must use https`), PlanOnly: true},
+			{Config: cfg(hook("ftp://hooks.example.com/x", secret1)), ExpectError: regexp.MustCompile(`(?s)Invalid webhook URL.*must start with https://`), PlanOnly: true},
+			{Config: cfg(hook("https://hooks.example.com/x", "too-short")), ExpectError: regexp.MustCompile(`(?s)Invalid webhook secret.*must be 16..256`), PlanOnly: true},
+			{Config: cfg(`  webhook_url = "https://hooks.example.com/x"`), ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Combination.*webhook_secret`), PlanOnly: true},
+			{Config: cfg(`  webhook_secret = "` + secret1 + `"`), ExpectError: regexp.MustCompile(`(?s)Invalid Attribute Combination.*webhook_url`), PlanOnly: true},
+			{
+				// Last, so the post-test destroy has a valid configuration.
+				Config: cfg(""),
+			},
+		},
+	})
 }
 
 func TestTenantToAPIRefusesUnknownTier(t *testing.T) {

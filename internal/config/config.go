@@ -12,6 +12,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,14 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// TrustDomain is the SPIFFE trust domain of agent certificates.
 	TrustDomain string
+	// AgentListen is AgentService's mutual-TLS address; empty turns it
+	// off. Left at its default while GRPCListen asks for port 0, it asks
+	// for port 0 too.
+	AgentListen string
+	// AgentCertTTL is the lifetime of the client certificates agents get.
+	AgentCertTTL time.Duration
+	// AgentHeartbeatInterval is how often agents are told to call in.
+	AgentHeartbeatInterval time.Duration
 
 	sources map[string]Source
 }
@@ -80,17 +89,16 @@ func Defaults() Server {
 		AgentStaleAfter: 10 * time.Minute,
 		ShutdownTimeout: 30 * time.Second,
 		TrustDomain:     "sirsi.local",
+
+		AgentListen:            "127.0.0.1:7444",
+		AgentCertTTL:           24 * time.Hour,
+		AgentHeartbeatInterval: 30 * time.Second,
 	}
 }
 
 // SourceOf says where the value of a setting (by its HCL name, e.g.
 // "log_level" or "tls.cert_file") came from.
-func (c *Server) SourceOf(name string) Source {
-	if s, ok := c.sources[name]; ok {
-		return s
-	}
-	return Source{Kind: FromDefault}
-}
+func (c *Server) SourceOf(name string) Source { return sourceOf(c.sources, name) }
 
 // SourceKind is one of the four layers.
 type SourceKind int
@@ -131,7 +139,7 @@ type Loader struct {
 	// the daemon).
 	Env func(string) (string, bool)
 	// Flags are the command-line flags that were bound and parsed.
-	Flags *Flags
+	Flags *Flags[*Server]
 }
 
 // Load merges defaults < file < environment < flags, validates the result
@@ -140,29 +148,10 @@ func (l Loader) Load() (*Server, error) {
 	c := l.Defaults
 	c.ServerNames = append([]string(nil), l.Defaults.ServerNames...)
 	c.sources = map[string]Source{}
-	var errs []error
-	if l.File != "" {
-		errs = append(errs, applyFile(&c, l.File)...)
-	}
-	if l.Env != nil {
-		for _, f := range fields {
-			v, ok := l.Env(f.env)
-			// An empty variable counts as unset, so templated environments
-			// can leave a setting blank without overriding the file.
-			if !ok || v == "" {
-				continue
-			}
-			errs = append(errs, apply(&c, f, v, Source{Kind: FromEnv, Name: f.env}))
-		}
-	}
-	if l.Flags != nil {
-		for _, b := range l.Flags.set() {
-			errs = append(errs, apply(&c, b.field, b.value.raw, Source{Kind: FromFlag, Name: "-" + b.name}))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := merge(&c, fields, l.File, l.Env, l.Flags); err != nil {
 		return nil, err
 	}
+	c.followEphemeralPort()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -179,12 +168,81 @@ func (l Loader) Load() (*Server, error) {
 	return &c, nil
 }
 
-func apply(c *Server, f *field, raw string, src Source) error {
+// followEphemeralPort moves a default agent_listen to port 0 when
+// grpc_listen is on port 0, so instances started on ephemeral ports (tests,
+// several dev servers side by side) do not fight over the fixed agent
+// port.
+func (c *Server) followEphemeralPort() {
+	if c.SourceOf("agent_listen").Kind != FromDefault || c.AgentListen == "" {
+		return
+	}
+	_, port, err := net.SplitHostPort(c.GRPCListen)
+	if err != nil || port != "0" {
+		return
+	}
+	if host, _, err := net.SplitHostPort(c.AgentListen); err == nil {
+		c.AgentListen = net.JoinHostPort(host, "0")
+	}
+}
+
+// sourced is a configuration that remembers where each value came from.
+type sourced interface {
+	sourceMap() map[string]Source
+}
+
+func (c *Server) sourceMap() map[string]Source { return c.sources }
+
+// merge applies file < environment < flags onto c, which holds the
+// defaults, reporting every problem at once.
+func merge[T sourced](c T, table []*field[T], file string, env func(string) (string, bool), flags *Flags[T]) error {
+	var errs []error
+	if file != "" {
+		errs = append(errs, applyFile(c, table, file)...)
+	}
+	if env != nil {
+		for _, f := range table {
+			v, ok := env(f.env)
+			// An empty variable counts as unset, so templated environments
+			// can leave a setting blank without overriding the file.
+			if !ok || v == "" {
+				continue
+			}
+			errs = append(errs, apply(c, f, v, Source{Kind: FromEnv, Name: f.env}))
+		}
+	}
+	for _, b := range flags.set() {
+		errs = append(errs, apply(c, b.field, b.value.raw, Source{Kind: FromFlag, Name: "-" + b.name}))
+	}
+	return errors.Join(errs...)
+}
+
+func apply[T sourced](c T, f *field[T], raw string, src Source) error {
 	if err := f.set(c, raw); err != nil {
 		return fmt.Errorf("%s: %w (from %s)", f.name, err, src)
 	}
-	c.sources[f.name] = src
+	c.sourceMap()[f.name] = src
 	return nil
+}
+
+// checkAll runs every setting's check, naming the setting and its source.
+func checkAll[T sourced](c T, table []*field[T]) []error {
+	var errs []error
+	for _, f := range table {
+		if f.check == nil {
+			continue
+		}
+		if err := f.check(c); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w (from %s)", f.name, err, sourceOf(c.sourceMap(), f.name)))
+		}
+	}
+	return errs
+}
+
+func sourceOf(m map[string]Source, name string) Source {
+	if s, ok := m[name]; ok {
+		return s
+	}
+	return Source{Kind: FromDefault}
 }
 
 func (c *Server) fieldErr(name string, err error) error {
@@ -192,15 +250,7 @@ func (c *Server) fieldErr(name string, err error) error {
 }
 
 func (c *Server) validate() error {
-	var errs []error
-	for _, f := range fields {
-		if f.check == nil {
-			continue
-		}
-		if err := f.check(c); err != nil {
-			errs = append(errs, c.fieldErr(f.name, err))
-		}
-	}
+	errs := checkAll(c, fields)
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		missing, given := "tls.key_file", "tls.cert_file"
 		if c.TLS.CertFile == "" {

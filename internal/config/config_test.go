@@ -22,10 +22,10 @@ func envMap(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-func parsedFlags(t *testing.T, args ...string) *Flags {
+func parsedFlags(t *testing.T, args ...string) *Flags[*Server] {
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fl := &Flags{}
+	fl := ServerFlags()
 	fl.BindAll(fs)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
@@ -329,7 +329,7 @@ func TestDataDirMadeAbsolute(t *testing.T) {
 
 func TestCustomFlagName(t *testing.T) {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fl := &Flags{}
+	fl := ServerFlags()
 	fl.Bind(fs, "operator_token", "dev-token", "known dev token")
 	if err := fs.Parse([]string{"-dev-token", "dev-token-0123456789"}); err != nil {
 		t.Fatal(err)

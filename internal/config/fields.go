@@ -14,17 +14,18 @@ import (
 
 // field is one setting in all its spellings. set parses a raw value (the
 // same text whatever the source); check validates the merged result.
-type field struct {
+type field[T any] struct {
 	name    string // HCL attribute; "block.attr" inside a block
 	env     string
 	flag    string
 	boolean bool
 	usage   string
-	set     func(c *Server, v string) error
-	check   func(c *Server) error
+	set     func(c T, v string) error
+	check   func(c T) error
 }
 
-var fields = []*field{
+// fields are the settings of agentd server and agentd dev.
+var fields = []*field[*Server]{
 	{
 		name: "data_dir", env: "SIRSI_DATA_DIR", flag: "data-dir",
 		usage: "`directory` for the SQLite database, CA and generated files",
@@ -94,12 +95,7 @@ var fields = []*field{
 		name: "server_names", env: "SIRSI_SERVER_NAMES", flag: "server-names",
 		usage: "comma-separated extra DNS `names`/IPs for the generated server certificate",
 		set: func(c *Server, v string) error {
-			c.ServerNames = nil
-			for _, n := range strings.Split(v, ",") {
-				if n = strings.TrimSpace(n); n != "" {
-					c.ServerNames = append(c.ServerNames, n)
-				}
-			}
+			c.ServerNames = splitList(v)
 			return nil
 		},
 		check: func(c *Server) error {
@@ -162,6 +158,38 @@ var fields = []*field{
 			return nil
 		},
 	},
+	{
+		name: "agent_listen", env: "SIRSI_AGENT_LISTEN", flag: "agent-listen",
+		usage: "`host:port` of AgentService for agents; always mutual TLS with the data dir CA, even with -insecure; empty turns it off",
+		set:   func(c *Server, v string) error { c.AgentListen = v; return nil },
+		check: func(c *Server) error { return checkListen(c.AgentListen, false) },
+	},
+	{
+		name: "agent_cert_ttl", env: "SIRSI_AGENT_CERT_TTL", flag: "agent-cert-ttl",
+		usage: "`duration` agent certificates are valid (10m..720h); agents renew before it ends",
+		set:   func(c *Server, v string) error { return setDuration(&c.AgentCertTTL, v) },
+		check: func(c *Server) error { return between(c.AgentCertTTL, MinAgentCertTTL, MaxAgentCertTTL) },
+	},
+	{
+		name: "agent_heartbeat_interval", env: "SIRSI_AGENT_HEARTBEAT_INTERVAL", flag: "agent-heartbeat-interval",
+		usage: "`duration` between agent heartbeats, as told to agents",
+		set:   func(c *Server, v string) error { return setDuration(&c.AgentHeartbeatInterval, v) },
+		check: func(c *Server) error { return positive(c.AgentHeartbeatInterval) },
+	},
+}
+
+// Bounds of agent_cert_ttl: short enough that a stolen certificate dies
+// soon, long enough that an agent can ride out a control plane outage.
+const (
+	MinAgentCertTTL = 10 * time.Minute
+	MaxAgentCertTTL = 30 * 24 * time.Hour
+)
+
+func between(d, lo, hi time.Duration) error {
+	if d < lo || d > hi {
+		return fmt.Errorf("must be between %s and %s, not %s", lo, hi, d)
+	}
+	return nil
 }
 
 // LogLevels are the accepted log_level values, most verbose first.
@@ -169,8 +197,8 @@ var LogLevels = []string{"trace", "debug", "info", "warn", "error"}
 
 var dnsName = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
-func fieldByName(name string) *field {
-	for _, f := range fields {
+func fieldByName[T any](table []*field[T], name string) *field[T] {
+	for _, f := range table {
 		if f.name == name {
 			return f
 		}

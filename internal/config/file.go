@@ -23,13 +23,13 @@ import (
 //
 // The schema comes from the fields table, so HCL itself reports an unknown
 // attribute or block with its file and line.
-func applyFile(c *Server, path string) []error {
+func applyFile[T sourced](c T, table []*field[T], path string) []error {
 	parser := hclparse.NewParser()
 	file, diags := parser.ParseHCLFile(path)
 	if diags.HasErrors() {
 		return []error{fmt.Errorf("reading config file: %w", diags)}
 	}
-	return applyBody(c, file.Body)
+	return applyBody(c, table, file.Body)
 }
 
 // ParseFile parses HCL source as if read from filename and returns the
@@ -43,7 +43,7 @@ func ParseFile(filename string, src []byte) (*Server, error) {
 	}
 	c := Defaults()
 	c.sources = map[string]Source{}
-	if err := errors.Join(applyBody(&c, file.Body)...); err != nil {
+	if err := errors.Join(applyBody(&c, fields, file.Body)...); err != nil {
 		return nil, err
 	}
 	if err := c.validate(); err != nil {
@@ -52,14 +52,14 @@ func ParseFile(filename string, src []byte) (*Server, error) {
 	return &c, nil
 }
 
-func applyBody(c *Server, body hcl.Body) []error {
-	top, blocks := schemas()
+func applyBody[T sourced](c T, table []*field[T], body hcl.Body) []error {
+	top, blocks := schemas(table)
 	content, diags := body.Content(top)
 	if diags.HasErrors() {
 		return []error{fmt.Errorf("reading config file: %w", diags)}
 	}
 	var errs []error
-	errs = append(errs, applyAttrs(c, "", content.Attributes)...)
+	errs = append(errs, applyAttrs(c, table, "", content.Attributes)...)
 	seen := map[string]hcl.Range{}
 	for _, b := range content.Blocks {
 		if first, dup := seen[b.Type]; dup {
@@ -72,12 +72,12 @@ func applyBody(c *Server, body hcl.Body) []error {
 			errs = append(errs, fmt.Errorf("reading config file: %w", diags))
 			continue
 		}
-		errs = append(errs, applyAttrs(c, b.Type+".", inner.Attributes)...)
+		errs = append(errs, applyAttrs(c, table, b.Type+".", inner.Attributes)...)
 	}
 	return errs
 }
 
-func applyAttrs(c *Server, prefix string, attrs hcl.Attributes) []error {
+func applyAttrs[T sourced](c T, table []*field[T], prefix string, attrs hcl.Attributes) []error {
 	ordered := make([]*hcl.Attribute, 0, len(attrs))
 	for _, a := range attrs {
 		ordered = append(ordered, a)
@@ -85,7 +85,7 @@ func applyAttrs(c *Server, prefix string, attrs hcl.Attributes) []error {
 	sort.Slice(ordered, func(i, j int) bool { return ordered[i].NameRange.Start.Byte < ordered[j].NameRange.Start.Byte })
 	var errs []error
 	for _, attr := range ordered {
-		f := fieldByName(prefix + attr.Name)
+		f := fieldByName(table, prefix+attr.Name)
 		src := Source{Kind: FromFile, Name: rangeName(attr.NameRange)}
 		raw, err := attrText(attr)
 		if err != nil {
@@ -146,10 +146,10 @@ func rangeName(r hcl.Range) string {
 
 // schemas derives the HCL schema from the fields table: "x" is a top-level
 // attribute, "b.x" an attribute of block b.
-func schemas() (*hcl.BodySchema, map[string]*hcl.BodySchema) {
+func schemas[T any](table []*field[T]) (*hcl.BodySchema, map[string]*hcl.BodySchema) {
 	top := &hcl.BodySchema{}
 	blocks := map[string]*hcl.BodySchema{}
-	for _, f := range fields {
+	for _, f := range table {
 		block, attr, nested := strings.Cut(f.name, ".")
 		if !nested {
 			top.Attributes = append(top.Attributes, hcl.AttributeSchema{Name: f.name})

@@ -8,12 +8,19 @@ import (
 
 // Flags binds settings to a flag.FlagSet and remembers which flags were
 // given, so an unset flag never overrides the file or the environment.
-type Flags struct {
-	bound []*binding
+type Flags[T any] struct {
+	table []*field[T]
+	bound []*binding[T]
 }
 
-type binding struct {
-	field *field
+// ServerFlags binds settings of agentd server and agentd dev.
+func ServerFlags() *Flags[*Server] { return &Flags[*Server]{table: fields} }
+
+// AgentFlags binds settings of agentd agent.
+func AgentFlags() *Flags[*Agent] { return &Flags[*Agent]{table: agentFields} }
+
+type binding[T any] struct {
+	field *field[T]
 	name  string
 	value *flagValue
 }
@@ -37,8 +44,8 @@ func (v *flagValue) IsBoolFlag() bool { return v.boolean }
 // Bind registers the flag of setting name on fs; flagName overrides the
 // table's flag name (dev mode calls operator_token "-dev-token"), "" keeps
 // it. It panics on an unknown setting: that is a programming error.
-func (fl *Flags) Bind(fs *flag.FlagSet, name, flagName string, usage string) {
-	f := fieldByName(name)
+func (fl *Flags[T]) Bind(fs *flag.FlagSet, name, flagName string, usage string) {
+	f := fieldByName(fl.table, name)
 	if f == nil {
 		panic(fmt.Sprintf("config: no setting %q", name))
 	}
@@ -50,19 +57,22 @@ func (fl *Flags) Bind(fs *flag.FlagSet, name, flagName string, usage string) {
 	}
 	v := &flagValue{boolean: f.boolean}
 	fs.Var(v, flagName, usage)
-	fl.bound = append(fl.bound, &binding{field: f, name: flagName, value: v})
+	fl.bound = append(fl.bound, &binding[T]{field: f, name: flagName, value: v})
 }
 
 // BindAll registers every setting under its table flag name, naming its
 // environment variable and HCL attribute in the usage text.
-func (fl *Flags) BindAll(fs *flag.FlagSet) {
-	for _, f := range fields {
+func (fl *Flags[T]) BindAll(fs *flag.FlagSet) {
+	for _, f := range fl.table {
 		fl.Bind(fs, f.name, "", fmt.Sprintf("%s (env %s, file %s)", f.usage, f.env, f.name))
 	}
 }
 
-func (fl *Flags) set() []*binding {
-	var out []*binding
+func (fl *Flags[T]) set() []*binding[T] {
+	if fl == nil {
+		return nil
+	}
+	var out []*binding[T]
 	for _, b := range fl.bound {
 		if b.value.given {
 			out = append(out, b)

@@ -51,10 +51,15 @@ func (s *Server) audit(ctx context.Context, e auditEntry) {
 		Outcome:       outcome,
 		Detail:        detail,
 	}
+	s.appendAudit(ctx, ev)
+}
+
+// appendAudit writes ev as it is, bounded by auditTimeout.
+func (s *Server) appendAudit(ctx context.Context, ev *sirsiv1.AuditEvent) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	if _, err := s.st.AppendAudit(actx, ev); err != nil {
-		s.log.Error("append audit event", "request_id", ev.RequestId, "action", ev.Action, "outcome", outcome, "error", err)
+		s.log.Error("append audit event", "request_id", ev.RequestId, "action", ev.Action, "outcome", ev.Outcome, "error", err)
 	}
 }
 

@@ -24,6 +24,10 @@ type Principal struct {
 	Role       sirsiv1.Role
 	TokenID    string
 	ExpireTime *timestamppb.Timestamp
+	// AgentID and CloudAccountID are set for agents, from their verified
+	// client certificate (TenantID too).
+	AgentID        string
+	CloudAccountID string
 }
 
 // Actor is the principal as the audit log names it.
@@ -33,6 +37,8 @@ func (p *Principal) Actor() string {
 		return "anonymous"
 	case p.Operator:
 		return "operator"
+	case p.AgentID != "":
+		return "agent:" + p.AgentID
 	default:
 		return "token:" + p.TokenID
 	}
@@ -44,8 +50,8 @@ func withPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-// PrincipalFrom returns the authenticated caller; nil outside
-// ManagementService calls.
+// PrincipalFrom returns the authenticated caller: a token for
+// ManagementService, an agent for AgentService (but Enroll); nil otherwise.
 func PrincipalFrom(ctx context.Context) *Principal {
 	p, _ := ctx.Value(principalKey{}).(*Principal)
 	return p

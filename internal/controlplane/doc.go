@@ -22,8 +22,9 @@
 // ServerOptions chains the interceptors (UnaryInterceptors and
 // StreamInterceptors return them for callers that build their own chain).
 // Request ids, panic recovery and metrics apply to every service on the
-// server; authentication, authorisation and audit apply to
-// ManagementService only, so the AgentService (mTLS) can share the server.
+// server; bearer-token authentication and authorisation apply to
+// ManagementService only, AgentService calls are authenticated by client
+// certificate instead (see AgentServer; RegisterAgentService serves it).
 //
 // Authentication: "authorization: Bearer <token>" metadata. The operator
 // token (one per deployment) is kept as a SHA-256 hash in the store's

@@ -21,8 +21,9 @@ const RequestIDHeader = "x-request-id"
 const managementPrefix = "/sirsi.v1.ManagementService/"
 
 // UnaryInterceptors are, outermost first: request id, metrics, panic
-// recovery, for ManagementService authentication, authorisation and audit,
-// and recovery again so a handler's panic is audited as Internal.
+// recovery, for ManagementService authentication, authorisation and audit
+// (for AgentService client-certificate authentication, agent_auth.go), and
+// recovery again so a handler's panic is audited as Internal.
 func (s *Server) UnaryInterceptors() []grpc.UnaryServerInterceptor {
 	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryRecover, s.unaryGuard, s.unaryRecover}
 }
@@ -139,6 +140,9 @@ func (s *Server) streamRecover(srv any, ss grpc.ServerStream, info *grpc.StreamS
 // writes the audit log: every auth failure, and every mutation whatever
 // its outcome.
 func (s *Server) unaryGuard(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if strings.HasPrefix(info.FullMethod, agentPrefix) {
+		return s.agentGuard(ctx, req, info, h)
+	}
 	if !strings.HasPrefix(info.FullMethod, managementPrefix) {
 		return h(ctx, req)
 	}

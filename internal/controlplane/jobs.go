@@ -17,8 +17,11 @@ type job struct {
 
 // Run runs the background jobs until ctx ends: once at start, then every
 // JobInterval, each under the store's leader lock so replicas sharing a
-// database take turns. It returns nil when ctx is cancelled.
+// database take turns. Tenant webhook deliveries run alongside on every
+// replica (each delivers what its own agents reported). It returns nil
+// when ctx is cancelled, after the deliveries in flight have stopped.
 func (s *Server) Run(ctx context.Context) error {
+	defer s.startWebhookDelivery(ctx)()
 	t := time.NewTicker(s.jobEvery)
 	defer t.Stop()
 	for {

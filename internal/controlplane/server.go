@@ -13,6 +13,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -39,6 +40,19 @@ type Options struct {
 	// EnrollmentTokenRetention is how long expired or used-up enrollment
 	// tokens stay listable before the prune job deletes them. Default 7d.
 	EnrollmentTokenRetention time.Duration
+	// AgentCA signs agent certificates and is the only CA whose client
+	// certificates AgentService accepts; nil means AgentService is not
+	// served (RegisterAgentService does nothing).
+	AgentCA *pki.CA
+	// TrustDomain is the SPIFFE trust domain of agent certificates.
+	// Default sirsi.local.
+	TrustDomain string
+	// AgentCertTTL is the lifetime of agent certificates. Default 24h, at
+	// most pki.MaxClientTTL.
+	AgentCertTTL time.Duration
+	// HeartbeatInterval is how often agents are told to call Heartbeat.
+	// Default 30s.
+	HeartbeatInterval time.Duration
 }
 
 // Server implements sirsiv1.ManagementServiceServer.
@@ -56,6 +70,10 @@ type Server struct {
 	retention  time.Duration
 	// touched: token id -> when this process last wrote its last-used time.
 	touched sync.Map
+	// hooks delivers cost anomalies to tenant webhooks (webhook.go).
+	hooks *webhooks
+	// agent is AgentService's configuration (agent.go).
+	agent agentConfig
 }
 
 var _ sirsiv1.ManagementServiceServer = (*Server)(nil)
@@ -101,6 +119,12 @@ func New(o Options) (*Server, error) {
 		metrics:    m,
 		jobEvery:   o.JobInterval,
 		retention:  o.EnrollmentTokenRetention,
+	}
+	if s.hooks, err = newWebhooks(o.Registerer); err != nil {
+		return nil, err
+	}
+	if s.agent, err = newAgentConfig(o); err != nil {
+		return nil, err
 	}
 	s.jobs = []job{{name: "prune-enrollment-tokens", run: s.pruneEnrollmentTokens}}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -172,7 +196,8 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 	}
 }
 
-// Register adds ManagementService to g. AgentService is not served here.
+// Register adds ManagementService to g; RegisterAgentService adds
+// AgentService, usually to a server of its own (the agent listener).
 func (s *Server) Register(g *grpc.Server) {
 	sirsiv1.RegisterManagementServiceServer(g, s)
 }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -38,7 +39,7 @@ func (s *Server) CreateTenant(ctx context.Context, req *sirsiv1.CreateTenantRequ
 	if err != nil {
 		return nil, s.storeError(ctx, "create tenant", err)
 	}
-	return &sirsiv1.CreateTenantResponse{Tenant: t}, nil
+	return &sirsiv1.CreateTenantResponse{Tenant: publicTenant(t)}, nil
 }
 
 func (s *Server) GetTenant(ctx context.Context, req *sirsiv1.GetTenantRequest) (*sirsiv1.GetTenantResponse, error) {
@@ -51,13 +52,13 @@ func (s *Server) GetTenant(ctx context.Context, req *sirsiv1.GetTenantRequest) (
 		if err != nil {
 			return nil, err
 		}
-		return &sirsiv1.GetTenantResponse{Tenant: t}, nil
+		return &sirsiv1.GetTenantResponse{Tenant: publicTenant(t)}, nil
 	}
 	t, err := s.st.GetTenant(ctx, req.Id)
 	if err != nil {
 		return nil, s.storeError(ctx, "get tenant", err)
 	}
-	return &sirsiv1.GetTenantResponse{Tenant: t}, nil
+	return &sirsiv1.GetTenantResponse{Tenant: publicTenant(t)}, nil
 }
 
 // tenantByName resolves a name. A tenant token only ever gets its own
@@ -100,10 +101,13 @@ func (s *Server) UpdateTenant(ctx context.Context, req *sirsiv1.UpdateTenantRequ
 		in.Tier = defaultTier
 	}
 	t, err := s.st.UpdateTenant(ctx, in)
+	if errors.Is(err, store.ErrInvalidArgument) && in.WebhookUrl != "" && in.WebhookSecret == "" {
+		return nil, invalidField("tenant.webhook_secret", "is required when webhook_url is set and the tenant has no stored secret to keep")
+	}
 	if err != nil {
 		return nil, s.storeError(ctx, "update tenant", err)
 	}
-	return &sirsiv1.UpdateTenantResponse{Tenant: t}, nil
+	return &sirsiv1.UpdateTenantResponse{Tenant: publicTenant(t)}, nil
 }
 
 func (s *Server) DeleteTenant(ctx context.Context, req *sirsiv1.DeleteTenantRequest) (*sirsiv1.DeleteTenantResponse, error) {
@@ -129,5 +133,17 @@ func (s *Server) ListTenants(ctx context.Context, req *sirsiv1.ListTenantsReques
 	if err != nil {
 		return nil, s.storeError(ctx, "list tenants", err)
 	}
+	for _, t := range ts {
+		publicTenant(t)
+	}
 	return &sirsiv1.ListTenantsResponse{Tenants: ts, NextPageToken: next}, nil
+}
+
+// publicTenant makes a stored tenant fit for a response: the webhook secret
+// is input only and never leaves the control plane, webhook_secret_set
+// says whether one is stored. It changes t in place and returns it.
+func publicTenant(t *sirsiv1.Tenant) *sirsiv1.Tenant {
+	t.WebhookSecretSet = t.WebhookSecret != ""
+	t.WebhookSecret = ""
+	return t
 }

@@ -76,6 +76,11 @@ func (d timedStore) ConsumeEnrollmentToken(ctx context.Context, secretHash []byt
 	return d.s.ConsumeEnrollmentToken(ctx, secretHash, at)
 }
 
+func (d timedStore) LookupEnrollmentToken(ctx context.Context, secretHash []byte) (*sirsiv1.EnrollmentToken, error) {
+	defer d.m.observe("LookupEnrollmentToken", time.Now())
+	return d.s.LookupEnrollmentToken(ctx, secretHash)
+}
+
 func (d timedStore) AppendAudit(ctx context.Context, e *sirsiv1.AuditEvent) (*sirsiv1.AuditEvent, error) {
 	defer d.m.observe("AppendAudit", time.Now())
 	return d.s.AppendAudit(ctx, e)
@@ -236,6 +241,11 @@ func (d timedTenantStore) RecordHeartbeat(ctx context.Context, agentID string, h
 func (d timedTenantStore) UpdateAgentCertificate(ctx context.Context, agentID string, serial string, expires time.Time) error {
 	defer d.m.observe("UpdateAgentCertificate", time.Now())
 	return d.s.UpdateAgentCertificate(ctx, agentID, serial, expires)
+}
+
+func (d timedTenantStore) GetAgentAuth(ctx context.Context, agentID string) (*store.AgentAuth, error) {
+	defer d.m.observe("GetAgentAuth", time.Now())
+	return d.s.GetAgentAuth(ctx, agentID)
 }
 
 func (d timedTenantStore) RevokeAgent(ctx context.Context, id string) (*sirsiv1.Agent, error) {

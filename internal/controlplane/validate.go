@@ -38,6 +38,25 @@ func validTenant(e *validation.Errors, path string, t *sirsiv1.Tenant, update bo
 	e.Check(path+".display_name", validation.DisplayName(t.DisplayName))
 	e.Check(path+".tier", validation.Enum(t.Tier, false))
 	e.Check(path+".labels", validation.Tags(t.Labels))
+	validTenantWebhook(e, path, t, update)
+}
+
+// validTenantWebhook: on update an empty secret keeps the stored one, so
+// only create insists on a secret next to a URL. webhook_secret_set is
+// output only and ignored, so a tenant read back can be sent unchanged.
+func validTenantWebhook(e *validation.Errors, path string, t *sirsiv1.Tenant, update bool) {
+	if t.WebhookUrl != "" {
+		e.Check(path+".webhook_url", validation.WebhookURL(t.WebhookUrl))
+	}
+	switch {
+	case t.WebhookSecret != "":
+		e.Check(path+".webhook_secret", validation.WebhookSecret(t.WebhookSecret))
+		if t.WebhookUrl == "" {
+			e.Add(path+".webhook_secret", "is set without a webhook_url: set both, or neither to have no webhook")
+		}
+	case t.WebhookUrl != "" && !update:
+		e.Add(path+".webhook_secret", "is required when webhook_url is set: it signs every delivery")
+	}
 }
 
 func validCloudAccount(e *validation.Errors, path string, a *sirsiv1.CloudAccount, update bool) {

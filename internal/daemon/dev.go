@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/oklog/run"
 	"io"
 	"os"
 	"regexp"
@@ -34,7 +35,7 @@ const DevTenant = "dev"
 func runDev(env *environment, args []string) int {
 	fs := flag.NewFlagSet("agentd dev", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	fl := &config.Flags{}
+	fl := config.ServerFlags()
 	fl.Bind(fs, "grpc_listen", "", "`host:port` of the gRPC API (default 127.0.0.1:7443)")
 	fl.Bind(fs, "http_listen", "", "`host:port` of /healthz, /readyz and /metrics (default 127.0.0.1:7480)")
 	fl.Bind(fs, "pprof_listen", "", "")
@@ -44,6 +45,8 @@ func runDev(env *environment, args []string) int {
 	fl.Bind(fs, "log_level", "", "")
 	fl.Bind(fs, "log_format", "", "")
 	latency := fs.Duration("dev-rpc-latency", 0, "delay every RPC by this `duration`, to try client timeouts and the graceful drain")
+	fleetSize := fs.Int("dev-fleet-size", 300, "`resources` in the simulated account the dev agent watches; 0 runs no simulator and no agent")
+	fleetSeed := fs.Int64("dev-fleet-seed", 1, "`seed` of the simulated fleet (names, sizes, utilisation profiles)")
 	fs.Usage = func() {
 		fmt.Fprint(env.stderr, "Usage: agentd dev [flags] > sirsi.env &   # then: . ./sirsi.env\n\nRuns a control plane with SQLite, TLS from a generated CA, a known operator token and a tenant named dev,\nand prints the SIRSI_* export lines a client needs on stdout (logs go to stderr).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -60,6 +63,10 @@ func runDev(env *environment, args []string) int {
 	}
 	if *latency < 0 {
 		fmt.Fprintln(env.stderr, "agentd dev: -dev-rpc-latency must not be negative")
+		return exitUsage
+	}
+	if *fleetSize < 0 || *fleetSize > 50_000 {
+		fmt.Fprintln(env.stderr, "agentd dev: -dev-fleet-size must be between 0 and 50000")
 		return exitUsage
 	}
 	defaults := config.Defaults()
@@ -114,12 +121,22 @@ func runDev(env *environment, args []string) int {
 	if in.caCertPath != "" {
 		exports = append(exports, [2]string{"SIRSI_CA_CERT_FILE", in.caCertPath})
 	}
+	var extra []func(*run.Group)
+	if *fleetSize > 0 {
+		add, err := devAgent(ctx, in, tenant, *fleetSize, *fleetSeed, log)
+		if err != nil {
+			in.close()
+			log.Error("could not start the simulated account and its agent", "error", err)
+			return exitFailure
+		}
+		extra = append(extra, add)
+	}
 	if err := printExports(env.stdout, exports); err != nil {
 		in.close()
 		log.Error("printing the export lines", "error", err)
 		return exitFailure
 	}
-	return serve(env, sigs, in, loader.Load)
+	return serve(env, sigs, in, loader.Load, extra...)
 }
 
 // ensureDevTenant returns the dev tenant, creating it on the first start of

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -239,5 +241,47 @@ func TestSecondSignalForcesExit(t *testing.T) {
 	}
 	if _, err := os.Stat(ex["SIRSI_CA_CERT_FILE"]); !os.IsNotExist(err) {
 		t.Errorf("a forced exit left the temporary data dir behind: %v", err)
+	}
+}
+
+// agentd dev's agent enrolls into tenant dev and reports the simulated
+// fleet, with utilisation and costs, within a minute.
+func TestDevAgentReportsSimulatedFleet(t *testing.T) {
+	const size = 24
+	p := startAgentd(t, append(slices.Clone(devArgs), "-dev-fleet-size", strconv.Itoa(size))...)
+	ex := p.exports(4)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := client.New(ctx, client.Config{Endpoint: ex["SIRSI_ENDPOINT"], Token: ex["SIRSI_TOKEN"], CACertFile: ex["SIRSI_CA_CERT_FILE"],
+		TenantID: ex["SIRSI_TENANT_ID"], RetryTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tenant := ex["SIRSI_TENANT_ID"]
+	for {
+		res, err := c.Management.ListResources(ctx, &sirsiv1.ListResourcesRequest{TenantId: tenant, PageSize: 1000})
+		if err != nil {
+			t.Fatalf("ListResources: %v", err)
+		}
+		sums, err := c.Management.ListUtilization(ctx, &sirsiv1.ListUtilizationRequest{TenantId: tenant, PageSize: 10})
+		if err != nil {
+			t.Fatalf("ListUtilization: %v", err)
+		}
+		agents, err := c.Management.ListAgents(ctx, &sirsiv1.ListAgentsRequest{TenantId: tenant})
+		if err != nil {
+			t.Fatalf("ListAgents: %v", err)
+		}
+		if len(res.GetResources()) >= size && len(sums.GetSummaries()) > 0 && len(agents.GetAgents()) == 1 {
+			if got := agents.GetAgents()[0].GetStatus(); got != sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED {
+				t.Errorf("dev agent status %s, want connected", got)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("after a minute: %d resources (want >= %d), %d summaries, %d agents", len(res.GetResources()), size, len(sums.GetSummaries()), len(agents.GetAgents()))
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -53,6 +54,16 @@ type instance struct {
 	grpcUp *telemetry.Flag
 	https  []*httpListener
 
+	// ca is the data dir CA: it signs agent certificates always, and the
+	// listeners' certificates unless operator files serve the management
+	// API. serverCert is its certificate for the listeners, made once.
+	ca         *pki.CA
+	serverCert *pki.ServerCert
+	// agentGRPC serves AgentService alone, with mutual TLS, on agentLn;
+	// both nil when agent_listen is empty.
+	agentGRPC *grpc.Server
+	agentLn   net.Listener
+
 	// keyPair is set when serving operator-provided certificate files, so
 	// SIGHUP can reload them.
 	keyPair *pki.KeyPairFile
@@ -68,6 +79,40 @@ type httpListener struct {
 	name string
 	ln   net.Listener
 	srv  *http.Server
+}
+
+func newHTTPServer(h http.Handler, log hclog.Logger, pprof bool) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	if pprof {
+		// CPU profiles and traces stream for as long as they were asked to.
+		srv.WriteTimeout = 0
+	}
+	return srv
+}
+
+// addHTTPActor serves h until interrupted, then shuts it down within
+// timeout.
+func addHTTPActor(g *run.Group, log hclog.Logger, h *httpListener, timeout time.Duration) {
+	g.Add(func() error {
+		log.Info("HTTP listening", "listener", h.name, "addr", h.ln.Addr().String())
+		if err := h.srv.Serve(h.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serving %s: %w", h.name, err)
+		}
+		return nil
+	}, func(error) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := h.srv.Shutdown(ctx); err != nil {
+			log.Warn("HTTP shutdown cut short", "listener", h.name, "error", err)
+		}
+	})
 }
 
 type instanceOptions struct {
@@ -105,12 +150,23 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	if err := in.openStore(ctx); err != nil {
 		return nil, err
 	}
+	if err := in.loadCA(); err != nil {
+		return nil, err
+	}
+	var agentCA *pki.CA
+	if in.cfg.AgentListen != "" {
+		agentCA = in.ca
+	}
 	in.cp, err = controlplane.New(controlplane.Options{
-		Store:           in.st,
-		Logger:          in.log.Named("controlplane"),
-		Registerer:      in.reg,
-		AgentStaleAfter: in.cfg.AgentStaleAfter,
-		OperatorToken:   in.cfg.OperatorToken,
+		Store:             in.st,
+		Logger:            in.log.Named("controlplane"),
+		Registerer:        in.reg,
+		AgentStaleAfter:   in.cfg.AgentStaleAfter,
+		OperatorToken:     in.cfg.OperatorToken,
+		AgentCA:           agentCA,
+		TrustDomain:       in.cfg.TrustDomain,
+		AgentCertTTL:      in.cfg.AgentCertTTL,
+		HeartbeatInterval: in.cfg.AgentHeartbeatInterval,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the control plane: %w", err)
@@ -129,12 +185,12 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	if err := in.reg.Register(inflight); err != nil {
 		return nil, fmt.Errorf("registering daemon metrics: %w", err)
 	}
-	opts := []grpc.ServerOption{grpc.Creds(creds), grpc.ChainUnaryInterceptor(countInFlight(inflight), accessLog(in.log.Named("grpc")))}
-	opts = append(opts, in.cp.ServerOptions()...)
+	common := []grpc.ServerOption{grpc.ChainUnaryInterceptor(countInFlight(inflight), accessLog(in.log.Named("grpc")))}
+	common = append(common, in.cp.ServerOptions()...)
 	if o.rpcLatency > 0 {
-		opts = append(opts, grpc.ChainUnaryInterceptor(addLatency(o.rpcLatency)))
+		common = append(common, grpc.ChainUnaryInterceptor(addLatency(o.rpcLatency)))
 	}
-	in.grpc = grpc.NewServer(opts...)
+	in.grpc = grpc.NewServer(append([]grpc.ServerOption{grpc.Creds(creds)}, common...)...)
 	in.cp.Register(in.grpc)
 	in.health = health.NewServer()
 	healthpb.RegisterHealthServer(in.grpc, in.health)
@@ -142,6 +198,9 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	in.grpcLn, err = net.Listen("tcp", in.cfg.GRPCListen)
 	if err != nil {
 		return nil, fmt.Errorf("grpc_listen: %w", err)
+	}
+	if err := in.listenAgents(common); err != nil {
+		return nil, err
 	}
 	if err := in.listenHTTP(); err != nil {
 		return nil, err
@@ -223,19 +282,48 @@ func (in *instance) transportCredentials() (credentials.TransportCredentials, er
 		in.keyPair = kp
 		return credentials.NewTLS(pki.ServerTLSConfig(kp.GetCertificate, clientCAs)), nil
 	}
-	dir := filepath.Join(in.cfg.DataDir, pkiDir)
-	ca, created, err := pki.LoadOrCreateCA(pki.Options{Dir: dir, Name: in.cfg.TrustDomain})
+	sc, err := in.listenerCert(true)
 	if err != nil {
 		return nil, err
+	}
+	in.caCertPath = in.ca.CertPath
+	in.log.Info("serving TLS with a certificate from the data dir CA", "ca_cert", in.ca.CertPath, "not_after", sc.Leaf().NotAfter)
+	return credentials.NewTLS(pki.ServerTLSConfig(sc.GetCertificate, clientCAs)), nil
+}
+
+// loadCA loads or creates the data dir CA. It is needed whatever serves
+// the management API, because it signs agent certificates.
+func (in *instance) loadCA() error {
+	ca, created, err := pki.LoadOrCreateCA(pki.Options{Dir: filepath.Join(in.cfg.DataDir, pkiDir), Name: in.cfg.TrustDomain})
+	if err != nil {
+		return err
 	}
 	if created {
 		in.log.Info("created the certificate authority", "cert", ca.CertPath)
 	}
-	names := append([]string(nil), in.cfg.ServerNames...)
-	if host, _, err := net.SplitHostPort(in.cfg.GRPCListen); err == nil && host != "" && !net.ParseIP(host).IsUnspecified() {
-		names = append(names, host)
+	in.ca = ca
+	return nil
+}
+
+// listenerCert is the CA-issued certificate of the listeners that use
+// one: a single certificate for the management API (when management is
+// true) and the agent listener, since both live in the same files of the
+// data dir.
+func (in *instance) listenerCert(management bool) (*pki.ServerCert, error) {
+	if in.serverCert != nil {
+		return in.serverCert, nil
 	}
-	sc, err := pki.NewServerCert(ca, dir, names)
+	names := append([]string(nil), in.cfg.ServerNames...)
+	addrs := []string{in.cfg.AgentListen}
+	if management {
+		addrs = append(addrs, in.cfg.GRPCListen)
+	}
+	for _, addr := range addrs {
+		if host, _, err := net.SplitHostPort(addr); err == nil && host != "" && !net.ParseIP(host).IsUnspecified() {
+			names = append(names, host)
+		}
+	}
+	sc, err := pki.NewServerCert(in.ca, filepath.Join(in.cfg.DataDir, pkiDir), names)
 	if err != nil {
 		return nil, err
 	}
@@ -243,9 +331,33 @@ func (in *instance) transportCredentials() (credentials.TransportCredentials, er
 	sc.OnRenew(func(c *x509.Certificate) {
 		log.Info("renewed the server certificate", "not_after", c.NotAfter)
 	})
-	in.caCertPath = ca.CertPath
-	in.log.Info("serving TLS with a certificate from the data dir CA", "ca_cert", ca.CertPath, "not_after", sc.Leaf().NotAfter)
-	return credentials.NewTLS(pki.ServerTLSConfig(sc.GetCertificate, clientCAs)), nil
+	in.serverCert = sc
+	return sc, nil
+}
+
+// listenAgents binds the agent listener: AgentService and health only,
+// always mutual TLS with the data dir CA (client certificates are optional
+// at the handshake because Enroll has none, and verified when given).
+func (in *instance) listenAgents(common []grpc.ServerOption) error {
+	if in.cfg.AgentListen == "" {
+		in.log.Info("agent listener off (agent_listen is empty)")
+		return nil
+	}
+	sc, err := in.listenerCert(in.keyPair == nil && !in.cfg.Insecure)
+	if err != nil {
+		return err
+	}
+	cfg := pki.ServerTLSConfig(sc.GetCertificate, nil)
+	cfg.ClientAuth, cfg.ClientCAs = tls.VerifyClientCertIfGiven, in.ca.Pool()
+	opts := append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(cfg)), grpc.MaxRecvMsgSize(controlplane.MaxAgentMessageBytes)}, common...)
+	in.agentGRPC = grpc.NewServer(opts...)
+	in.cp.RegisterAgentService(in.agentGRPC)
+	healthpb.RegisterHealthServer(in.agentGRPC, in.health)
+	in.agentLn, err = net.Listen("tcp", in.cfg.AgentListen)
+	if err != nil {
+		return fmt.Errorf("agent_listen: %w", err)
+	}
+	return nil
 }
 
 func (in *instance) listenHTTP() error {
@@ -254,19 +366,7 @@ func (in *instance) listenHTTP() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		srv := &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          in.log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
-		}
-		if name == "pprof_listen" {
-			// CPU profiles and traces stream for as long as they were asked to.
-			srv.WriteTimeout = 0
-		}
-		in.https = append(in.https, &httpListener{name: name, ln: ln, srv: srv})
+		in.https = append(in.https, &httpListener{name: name, ln: ln, srv: newHTTPServer(h, in.log, name == "pprof_listen")})
 		return nil
 	}
 	main := telemetry.HTTPOptions{Health: true, Ready: in.ready}
@@ -307,6 +407,22 @@ func (in *instance) endpoint() string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
+// agentEndpoint is the agent listener's URL (always https), with a
+// loopback host when it listens on every interface; "" when it is off.
+func (in *instance) agentEndpoint() string {
+	if in.agentLn == nil {
+		return ""
+	}
+	host, port, _ := net.SplitHostPort(in.agentLn.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "https://" + net.JoinHostPort(host, port)
+}
+
+// agentCACertPath is the CA file agents trust for the agent listener.
+func (in *instance) agentCACertPath() string { return in.ca.CertPath }
+
 // addActors puts the listeners and background jobs into g.
 func (in *instance) addActors(g *run.Group) {
 	glog := in.log.Named("grpc")
@@ -321,24 +437,22 @@ func (in *instance) addActors(g *run.Group) {
 	}, func(error) {
 		in.grpcUp.Set(false)
 		in.health.Shutdown()
-		in.drain(glog)
+		in.drain(glog, in.grpc)
 	})
-	for _, h := range in.https {
-		h := h
-		hlog := in.log.Named("http")
+	if in.agentGRPC != nil {
+		alog := in.log.Named("agents")
 		g.Add(func() error {
-			hlog.Info("HTTP listening", "listener", h.name, "addr", h.ln.Addr().String())
-			if err := h.srv.Serve(h.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("serving %s: %w", h.name, err)
+			alog.Info("agent listener ready", "addr", in.agentLn.Addr().String(), "endpoint", in.agentEndpoint(), "ca_cert", in.agentCACertPath())
+			if err := in.agentGRPC.Serve(in.agentLn); err != nil {
+				return fmt.Errorf("serving the agent listener: %w", err)
 			}
 			return nil
 		}, func(error) {
-			ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownTimeout)
-			defer cancel()
-			if err := h.srv.Shutdown(ctx); err != nil {
-				hlog.Warn("HTTP shutdown cut short", "listener", h.name, "error", err)
-			}
+			in.drain(alog, in.agentGRPC)
 		})
+	}
+	for _, h := range in.https {
+		addHTTPActor(g, in.log.Named("http"), h, in.cfg.ShutdownTimeout)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g.Add(func() error {
@@ -351,10 +465,10 @@ func (in *instance) addActors(g *run.Group) {
 
 // drain lets in-flight RPCs finish for up to ShutdownTimeout, then cuts
 // whatever is left.
-func (in *instance) drain(log hclog.Logger) {
+func (in *instance) drain(log hclog.Logger, srv *grpc.Server) {
 	done := make(chan struct{})
 	go func() {
-		in.grpc.GracefulStop()
+		srv.GracefulStop()
 		close(done)
 	}()
 	timer := time.NewTimer(in.cfg.ShutdownTimeout)
@@ -364,7 +478,7 @@ func (in *instance) drain(log hclog.Logger) {
 		log.Info("gRPC drained")
 	case <-timer.C:
 		log.Warn("in-flight RPCs outlived the shutdown timeout; cutting them", "shutdown_timeout", in.cfg.ShutdownTimeout)
-		in.grpc.Stop()
+		srv.Stop()
 		<-done
 	}
 }
@@ -372,6 +486,9 @@ func (in *instance) drain(log hclog.Logger) {
 // forceStop cuts every connection at once (the second signal).
 func (in *instance) forceStop() {
 	in.grpc.Stop()
+	if in.agentGRPC != nil {
+		in.agentGRPC.Stop()
+	}
 	for _, h := range in.https {
 		_ = h.srv.Close()
 	}
@@ -392,6 +509,9 @@ func (in *instance) close() {
 	if in.grpcLn != nil {
 		_ = in.grpcLn.Close()
 	}
+	if in.agentLn != nil {
+		_ = in.agentLn.Close()
+	}
 	for _, h := range in.https {
 		_ = h.ln.Close()
 	}
@@ -410,14 +530,9 @@ func (in *instance) reload(load func() (*config.Server, error)) {
 		in.log.Error("SIGHUP: configuration not reloaded; keeping the running one", "error", err)
 		return
 	}
-	lvl, err := telemetry.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		in.log.Error("SIGHUP: log level not reloaded", "error", err)
+	if !reloadLevel(in.log, cfg.LogLevel, "source", cfg.SourceOf("log_level").String()) {
 		return
 	}
-	old := in.log.GetLevel()
-	in.log.SetLevel(lvl)
-	in.log.Info("SIGHUP: reloaded", "log_level", cfg.LogLevel, "previous", old.String(), "source", cfg.SourceOf("log_level").String())
 	if in.keyPair != nil {
 		if err := in.keyPair.Reload(); err != nil {
 			in.log.Error("SIGHUP: TLS certificate not reloaded; keeping the old one", "error", err)

@@ -28,6 +28,7 @@ type command struct {
 
 var commands = []command{
 	{"server", "run the control plane (gRPC API, health and metrics)", runServer},
+	{"agent", "run the agent inside an AWS account (discovery, monitoring, reporting)", runAgent},
 	{"dev", "run a zero-setup control plane for trying SirsiNexus locally", runDev},
 	{"sim", "serve the simulated AWS account on loopback", runSim},
 	{"version", "print the version", func(env *environment, _ []string) int {

@@ -16,7 +16,7 @@ func runServer(env *environment, args []string) int {
 	fs := flag.NewFlagSet("agentd server", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	configFile := fs.String("config", "", "HCL configuration `file`")
-	fl := &config.Flags{}
+	fl := config.ServerFlags()
 	fl.BindAll(fs)
 	fs.Usage = func() {
 		fmt.Fprint(env.stderr, "Usage: agentd server [flags]\n\nRuns the control plane. Settings come from defaults < -config file < SIRSI_* environment < flags.\n\nFlags:\n")

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -21,7 +22,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
@@ -317,8 +321,10 @@ func TestServerOperatorCertificatesAndClientAuth(t *testing.T) {
 
 	dir := t.TempDir()
 	p, endpoint := startServer(t, "-data-dir", dir, "-tls-cert-file", servedCert, "-tls-key-file", servedKey, "-tls-client-ca-file", ca.CertPath, "-metrics-listen", "127.0.0.1:0")
-	if _, err := os.Stat(filepath.Join(dir, pkiDir)); err == nil {
-		t.Error("a data dir CA was created although certificate files were given")
+	// The operator's files serve the management API; the data dir CA is
+	// made all the same, because it signs agent certificates.
+	if _, err := os.Stat(filepath.Join(dir, pkiDir, pki.CACertFile)); err != nil {
+		t.Errorf("no data dir CA for agent certificates: %v", err)
 	}
 	tok, _ := readToken(t, dir)
 	host := strings.TrimPrefix(endpoint, "https://")
@@ -405,5 +411,106 @@ func TestServerNeverOverwritesTokenFile(t *testing.T) {
 	b, err := os.ReadFile(path)
 	if err != nil || string(b) != "token-of-another-database\n" {
 		t.Fatalf("token file now %q (%v)", b, err)
+	}
+}
+
+// TestServerAgentListener: agents enroll and call in over the agent
+// listener with mutual TLS, also when the management API is plaintext;
+// the management listener does not serve AgentService; SIGTERM drains both.
+func TestServerAgentListener(t *testing.T) {
+	dir := t.TempDir()
+	p, endpoint := startServer(t, "-data-dir", dir, "-insecure", "-log-format", "json", "-agent-heartbeat-interval", "45s")
+	ready := p.waitLog("agent listener ready")
+	agentURL, caFile := fmt.Sprint(ready["endpoint"]), fmt.Sprint(ready["ca_cert"])
+	if !strings.HasPrefix(agentURL, "https://127.0.0.1:") || strings.HasSuffix(agentURL, ":7444") || caFile != filepath.Join(dir, pkiDir, pki.CACertFile) {
+		t.Fatalf("agent listener %s with CA %s", agentURL, caFile)
+	}
+	tok, _ := readToken(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
+	ctx = withToken(ctx, tok)
+	mc := dial(t, endpoint, "")
+	tn, err := mc.CreateTenant(ctx, &sirsiv1.CreateTenantRequest{Tenant: &sirsiv1.Tenant{Name: "acme", Tier: sirsiv1.Tier_TIER_FREE}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := mc.CreateCloudAccount(ctx, &sirsiv1.CreateCloudAccountRequest{CloudAccount: &sirsiv1.CloudAccount{
+		TenantId: tn.Tenant.Id, Cloud: sirsiv1.Cloud_CLOUD_AWS, AccountId: "123456789012", Regions: []string{"us-east-1"}, RoleArn: "arn:aws:iam::123456789012:role/sirsi",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	et, err := mc.CreateEnrollmentToken(ctx, &sirsiv1.CreateEnrollmentTokenRequest{TenantId: tn.Tenant.Id, CloudAccountId: acct.CloudAccount.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := sirsiv1.NewAgentServiceClient(dialConn(t, endpoint, "")).Enroll(ctx, &sirsiv1.EnrollRequest{}); status.Code(err) != codes.Unimplemented {
+		t.Errorf("AgentService on the management listener: %v, want Unimplemented", err)
+	}
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrolled, err := sirsiv1.NewAgentServiceClient(dialConn(t, agentURL, caFile)).Enroll(ctx, &sirsiv1.EnrollRequest{
+		EnrollmentToken: et.EnrollmentToken.Token, CsrPem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(enrolled.CertificatePem))
+	if block == nil {
+		t.Fatal("no certificate in the enroll response")
+	}
+	pool, err := pki.LoadCertPool(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(strings.TrimPrefix(agentURL, "https://"), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		RootCAs: pool, Certificates: []tls.Certificate{{Certificate: [][]byte{block.Bytes}, PrivateKey: key}}, MinVersion: tls.VersionTLS12,
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hb, err := sirsiv1.NewAgentServiceClient(conn).Heartbeat(ctx, &sirsiv1.HeartbeatRequest{Version: "9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hb.Interval.AsDuration() != 45*time.Second {
+		t.Errorf("heartbeat interval = %s, want the configured 45s", hb.Interval.AsDuration())
+	}
+	if _, err := grpc_health_v1.NewHealthClient(conn).Check(ctx, &grpc_health_v1.HealthCheckRequest{}); err != nil {
+		t.Errorf("health on the agent listener: %v", err)
+	}
+	// Without a certificate only Enroll is open.
+	if _, err := sirsiv1.NewAgentServiceClient(dialConn(t, agentURL, caFile)).Heartbeat(ctx, &sirsiv1.HeartbeatRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("heartbeat without a certificate: %v", err)
+	}
+	stopServer(t, p)
+	p.mu.Lock()
+	drained := 0
+	for _, l := range p.logs {
+		if l["@message"] == "gRPC drained" {
+			drained++
+		}
+	}
+	p.mu.Unlock()
+	if drained != 2 {
+		t.Errorf("%d listeners logged their drain, want 2 (management and agents)", drained)
+	}
+}
+
+func TestServerAgentListenerOff(t *testing.T) {
+	p, _ := startServer(t, "-data-dir", t.TempDir(), "-agent-listen", "", "-log-format", "json")
+	p.waitLog("agent listener off (agent_listen is empty)")
+	stopServer(t, p)
+	if findLog(p.logs, "agent listener ready") != nil {
+		t.Error("an agent listener started although agent_listen is empty")
 	}
 }

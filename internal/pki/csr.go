@@ -39,11 +39,8 @@ func ParseCSRPEM(b []byte) (*x509.CertificateRequest, error) {
 // are ignored, since the caller decided the identity from an enrollment or a
 // previous certificate. Returns the certificate and its PEM.
 func (ca *CA) SignCSR(csr *x509.CertificateRequest, id *url.URL, ttl time.Duration) (*x509.Certificate, []byte, error) {
-	if err := csr.CheckSignature(); err != nil {
-		return nil, nil, fmt.Errorf("csr: signature does not verify: %w", err)
-	}
-	if err := checkClientKey(csr.PublicKey); err != nil {
-		return nil, nil, fmt.Errorf("csr: %w", err)
+	if err := CheckCSR(csr); err != nil {
+		return nil, nil, err
 	}
 	if id == nil || id.Scheme != "spiffe" || id.Host == "" {
 		return nil, nil, errors.New("identity: must be a spiffe:// URI with a trust domain")
@@ -136,3 +133,21 @@ func ParseAgentIdentity(cert *x509.Certificate, trustDomain string) (AgentIdenti
 	}
 	return id, nil
 }
+
+// CheckCSR verifies a request's signature and that its key is one SignCSR
+// accepts, so a caller can refuse a bad request before it spends anything
+// on it (an enrollment token's use).
+func CheckCSR(csr *x509.CertificateRequest) error {
+	if err := csr.CheckSignature(); err != nil {
+		return fmt.Errorf("csr: signature does not verify: %w", err)
+	}
+	if err := checkClientKey(csr.PublicKey); err != nil {
+		return fmt.Errorf("csr: %w", err)
+	}
+	return nil
+}
+
+// SerialHex is how a certificate's serial number is written down (lower-case
+// hex, no separators), so that the control plane's store and its checks of
+// presented certificates spell it the same way.
+func SerialHex(c *x509.Certificate) string { return c.SerialNumber.Text(16) }

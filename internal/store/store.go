@@ -67,7 +67,10 @@ type Store interface {
 	CreateTenant(ctx context.Context, t *sirsiv1.Tenant) (*sirsiv1.Tenant, error)
 	GetTenant(ctx context.Context, id string) (*sirsiv1.Tenant, error)
 	GetTenantByName(ctx context.Context, name string) (*sirsiv1.Tenant, error)
-	// UpdateTenant replaces display name, tier and labels.
+	// UpdateTenant replaces display name, tier, labels and webhook URL; an
+	// empty webhook secret keeps the stored one while the URL is set.
+	// Tenant reads return the webhook secret: the control plane signs
+	// deliveries with it and clears it from every API response.
 	UpdateTenant(ctx context.Context, t *sirsiv1.Tenant) (*sirsiv1.Tenant, error)
 	// DeleteTenant refuses a tenant that owns cloud accounts or policies
 	// unless force; with force it removes every row the tenant owns in the
@@ -83,6 +86,10 @@ type Store interface {
 	// this hash and returns it; ErrNotFound when unknown,
 	// ErrFailedPrecondition when expired or used up.
 	ConsumeEnrollmentToken(ctx context.Context, secretHash []byte, at time.Time) (*sirsiv1.EnrollmentToken, error)
+	// LookupEnrollmentToken finds the token with this hash without using
+	// it, so a refused enrollment can say whether the token expired or was
+	// used up; ErrNotFound when unknown.
+	LookupEnrollmentToken(ctx context.Context, secretHash []byte) (*sirsiv1.EnrollmentToken, error)
 
 	// AppendAudit appends to the log; TenantID may be empty (operator-level
 	// events and failures whose tenant is unknown). Sequence and the hash
@@ -151,7 +158,12 @@ type TenantStore interface {
 	// RecordHeartbeat updates the agent and its cloud account's last-seen
 	// time and agent version in one transaction.
 	RecordHeartbeat(ctx context.Context, agentID string, hb Heartbeat) (*sirsiv1.Agent, error)
+	// UpdateAgentCertificate records a newly issued certificate; the one it
+	// replaces becomes the previous certificate (see AgentAuth).
 	UpdateAgentCertificate(ctx context.Context, agentID string, serial string, expires time.Time) error
+	// GetAgentAuth is what an agent's client certificate is checked
+	// against on every call, in one read.
+	GetAgentAuth(ctx context.Context, agentID string) (*AgentAuth, error)
 	RevokeAgent(ctx context.Context, id string) (*sirsiv1.Agent, error)
 	ListAgents(ctx context.Context, cloudAccountID string, p Page) ([]*sirsiv1.Agent, string, error)
 
@@ -191,6 +203,20 @@ type Heartbeat struct {
 	Uptime         time.Duration
 	LastSweepTimes map[string]time.Time
 	LastError      string
+}
+
+// AgentAuth is an agent with its certificate serials: the current one
+// (expiring at Agent.CertExpireTime) and the one it replaced, which stays
+// acceptable until PrevCertExpire so that a renewal whose answer was lost
+// does not lock the agent out. Serials are empty until issued.
+type AgentAuth struct {
+	Agent          *sirsiv1.Agent
+	CertSerial     string
+	PrevCertSerial string
+	PrevCertExpire time.Time
+	// AccountID is the cloud account's provider account id (the 12-digit
+	// AWS account).
+	AccountID string
 }
 
 // InventoryBatch is one ReportInventory call.

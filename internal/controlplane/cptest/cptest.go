@@ -26,6 +26,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
 )
@@ -40,12 +41,19 @@ type Env struct {
 	Clock         *Clock
 	// Client is authenticated with the operator token.
 	Client sirsiv1.ManagementServiceClient
-	// TLS only: the CA that signed the server's certificate (for
-	// 127.0.0.1 and localhost), as PEM and as a file.
+	// TLS or WithAgentService only: the CA that signed the server's
+	// certificate (for 127.0.0.1 and localhost), as PEM and as a file.
+	// With WithAgentService it is the agent CA, which also signs the
+	// management listener's certificate under WithTLS.
 	CACertPEM  []byte
 	CACertFile string
+	// WithAgentService only: AgentService's mTLS listener ("127.0.0.1:port")
+	// and the CA that issues agent certificates.
+	AgentEndpoint string
+	AgentCA       *pki.CA
 
 	clientCreds credentials.TransportCredentials
+	secure      bool
 }
 
 type config struct {
@@ -54,6 +62,7 @@ type config struct {
 	operator string
 	logger   hclog.Logger
 	edit     []func(*controlplane.Options)
+	agent    bool
 }
 
 // Option changes how Start builds the environment.
@@ -99,6 +108,11 @@ func Start(t testing.TB, opts ...Option) *Env {
 	o := controlplane.Options{
 		Store: st, Logger: cfg.logger, Registerer: env.Registry, Clock: env.Clock.Now, OperatorToken: cfg.operator,
 	}
+	var agentCA *agentPKI
+	if cfg.agent {
+		agentCA = newAgentPKI(t, env.Clock)
+		o.AgentCA = agentCA.signer
+	}
 	for _, f := range cfg.edit {
 		f(&o)
 	}
@@ -117,7 +131,15 @@ func Start(t testing.TB, opts ...Option) *Env {
 
 	serverOpts := srv.ServerOptions()
 	env.clientCreds = insecure.NewCredentials()
-	if cfg.tls {
+	env.secure = cfg.tls
+	if agentCA != nil {
+		env.AgentCA, env.CACertPEM, env.CACertFile = agentCA.signer, agentCA.signer.CertPEM, agentCA.signer.CertPath
+		env.AgentEndpoint = startAgentListener(t, srv, agentCA, env.Clock)
+	}
+	if cfg.tls && agentCA != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(&tls.Config{GetCertificate: agentCA.server.GetCertificate, MinVersion: tls.VersionTLS12})))
+		env.clientCreds = credentials.NewTLS(&tls.Config{RootCAs: agentCA.signer.Pool(), MinVersion: tls.VersionTLS12})
+	} else if cfg.tls {
 		serverTLS, caPEM := selfSigned(t)
 		env.CACertPEM = caPEM
 		env.CACertFile = filepath.Join(t.TempDir(), "ca.pem")
@@ -162,7 +184,7 @@ func (e *Env) DialConn(t testing.TB, token string) *grpc.ClientConn {
 	t.Helper()
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(e.clientCreds)}
 	if token != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: token, secure: e.CACertFile != ""}))
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: token, secure: e.secure}))
 	}
 	conn, err := grpc.NewClient(e.Endpoint, opts...)
 	if err != nil {

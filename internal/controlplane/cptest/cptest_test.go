@@ -42,3 +42,20 @@ func TestStartServesAndTenantTokensWork(t *testing.T) {
 		t.Fatal("a client without a token was accepted")
 	}
 }
+
+func TestWithAgentServiceEnrolls(t *testing.T) {
+	env := Start(t, WithAgentService(), WithTLS())
+	tn := env.NewTenant(t, "agents")
+	acct := env.NewCloudAccount(t, tn.ID, "123456789012")
+	ag := env.EnrollAgent(t, tn.ID, acct.Id)
+	if _, err := ag.Client.Heartbeat(context.Background(), &sirsiv1.HeartbeatRequest{}); err != nil {
+		t.Fatalf("enrolled agent: %v", err)
+	}
+	if ag.Enroll.CaBundlePem != string(env.CACertPEM) || env.AgentEndpoint == "" {
+		t.Fatalf("CA bundle or endpoint missing: %q", env.AgentEndpoint)
+	}
+	// The management API under WithTLS trusts the same CA.
+	if _, err := tn.Viewer.ListAgents(context.Background(), &sirsiv1.ListAgentsRequest{TenantId: tn.ID}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -23,7 +23,18 @@
 //	c := env.Dial(t, secret)        // a client for any token ("" sends none)
 //	conn := env.DialConn(t, secret) // the same as a *grpc.ClientConn
 //
-// Options: WithTLS, WithStore (e.g. a PostgreSQL store from
+// AgentService (mutual TLS on a second listener, as agentd server runs it):
+//
+//	env := cptest.Start(t, cptest.WithAgentService())
+//	env.AgentEndpoint   "127.0.0.1:port" of AgentService
+//	env.CACertPEM       the agent CA agents trust (also env.CACertFile)
+//	env.AgentCA         the *pki.CA, to sign test certificates
+//	acct := env.NewCloudAccount(t, tn.ID, "123456789012")
+//	secret := env.NewEnrollmentToken(t, tn.ID, acct.Id)  // single use, 1h
+//	ag := env.EnrollAgent(t, tn.ID, acct.Id)  // ag.ID, ag.Cert, ag.Client
+//	c := env.DialAgent(t, &ag.Cert)           // nil: no client certificate
+//
+// Options: WithTLS, WithAgentService, WithStore (e.g. a PostgreSQL store from
 // internal/store/pgtest; Start closes it), WithOperatorToken, WithLogger,
 // WithServerOptions (edit controlplane.Options before New).
 package cptest

@@ -114,8 +114,12 @@ func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb st
 	return out, err
 }
 
+// UpdateAgentCertificate shifts the current certificate to previous in the
+// same statement (the right-hand sides read the old row), so concurrent
+// renewals cannot both keep the same previous serial.
 func (t *tenantStore) UpdateAgentCertificate(ctx context.Context, agentID string, serial string, expires time.Time) error {
-	res, err := t.s.w.ExecContext(ctx, t.q(`UPDATE agents SET cert_serial = ?, cert_expire_time = ? WHERE tenant_id = ? AND id = ?`), serial, nanos(expires), t.id, agentID)
+	res, err := t.s.w.ExecContext(ctx, t.q(`UPDATE agents SET prev_cert_serial = cert_serial, prev_cert_expire_time = cert_expire_time, cert_serial = ?, cert_expire_time = ? WHERE tenant_id = ? AND id = ?`),
+		serial, nanos(expires), t.id, agentID)
 	if err != nil {
 		return fmt.Errorf("update certificate of agent %q: %w", agentID, err)
 	}
@@ -161,4 +165,36 @@ func (t *tenantStore) ListAgents(ctx context.Context, cloudAccountID string, p s
 	}
 	out, next := trim(out, n, func(a *sirsiv1.Agent) string { return encodePageToken("agents", filter, []string{a.Id}) })
 	return out, next, nil
+}
+
+func (t *tenantStore) GetAgentAuth(ctx context.Context, agentID string) (*store.AgentAuth, error) {
+	row := t.s.r.QueryRowContext(ctx, t.q(`SELECT `+agentCols+`, cert_serial, prev_cert_serial, prev_cert_expire_time,
+(SELECT c.account_id FROM cloud_accounts c WHERE c.tenant_id = agents.tenant_id AND c.id = agents.cloud_account_id)
+FROM agents WHERE tenant_id = ? AND id = ?`), t.id, agentID)
+	var au store.AgentAuth
+	var prevExp int64
+	var account sql.NullString
+	a, err := scanAgent(scanFunc(func(dest ...any) error {
+		return row.Scan(append(dest, &au.CertSerial, &au.PrevCertSerial, &prevExp, &account)...)
+	}))
+	if err != nil {
+		return nil, notFound(err, "get agent %q", agentID)
+	}
+	au.Agent, au.AccountID = a, account.String
+	if prevExp != 0 {
+		au.PrevCertExpire = time.Unix(0, prevExp).UTC()
+	}
+	return &au, nil
+}
+
+// scanFunc lets scanAgent read a row that carries extra columns.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// LookupEnrollmentToken is a read, unlike ConsumeEnrollmentToken: it never
+// counts a use.
+func (s *Store) LookupEnrollmentToken(ctx context.Context, secretHash []byte) (*sirsiv1.EnrollmentToken, error) {
+	e, err := scanEnrollment(s.r.QueryRowContext(ctx, s.q(`SELECT `+enrollCols+` FROM enrollment_tokens WHERE secret_hash = ?`), hexHash(secretHash)))
+	return e, notFound(err, "look up enrollment token")
 }

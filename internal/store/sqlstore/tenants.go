@@ -13,35 +13,46 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version`
+const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version, webhook_url, webhook_secret`
 
+// scanTenant reads a tenant row, webhook secret included: the control
+// plane needs it to sign deliveries and clears it from every response. The
+// secret column holds the value exactly as the tenant gave it (it is not
+// sealed at rest yet).
 func scanTenant(row interface{ Scan(...any) error }) (*sirsiv1.Tenant, error) {
 	var t sirsiv1.Tenant
 	var tier, ct, ut int64
 	var labels string
-	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version); err != nil {
+	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version, &t.WebhookUrl, &t.WebhookSecret); err != nil {
 		return nil, err
 	}
 	t.Tier = sirsiv1.Tier(tier)
+	t.WebhookSecretSet = t.WebhookSecret != ""
 	t.CreateTime, t.UpdateTime = ts(ct), ts(ut)
 	var err error
 	t.Labels, err = readStringMap(labels)
 	return &t, err
 }
 
+// CreateTenant stores the webhook secret exactly as given, like the rest of
+// the row (it is not sealed at rest yet).
 func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.Tenant, error) {
 	t := proto.Clone(in).(*sirsiv1.Tenant)
 	if t.Id == "" {
 		t.Id = newID()
 	}
+	if err := checkWebhook(t.WebhookUrl, t.WebhookSecret); err != nil {
+		return nil, fmt.Errorf("create tenant %q: %w", t.Name, err)
+	}
+	t.WebhookSecretSet = t.WebhookSecret != ""
 	now := time.Now()
 	t.CreateTime, t.UpdateTime, t.Version = ts(now.UnixNano()), ts(now.UnixNano()), 1
 	labels, err := stringMap(t.Labels)
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version)
+	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version, t.WebhookUrl, t.WebhookSecret)
 	if s.d.IsUniqueViolation(err) {
 		return nil, fmt.Errorf("create tenant %q: %w", t.Name, store.ErrAlreadyExists)
 	}
@@ -73,6 +84,21 @@ func notFound(err error, format string, args ...any) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// checkWebhook refuses a half-configured webhook: a URL nobody can verify
+// deliveries from, or a secret that signs nothing.
+func checkWebhook(url, secret string) error {
+	if url != "" && secret == "" {
+		return fmt.Errorf("webhook_url needs a webhook_secret: %w", store.ErrInvalidArgument)
+	}
+	if url == "" && secret != "" {
+		return fmt.Errorf("webhook_secret needs a webhook_url: %w", store.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// UpdateTenant writes the webhook secret exactly as given (it is not sealed
+// at rest yet). An empty secret keeps the stored one while the URL stays
+// set; an empty URL removes the webhook, secret included.
 func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.Tenant, error) {
 	labels, err := stringMap(in.Labels)
 	if err != nil {
@@ -87,9 +113,16 @@ func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 		if in.Version != 0 && in.Version != cur.Version {
 			return fmt.Errorf("update tenant %q: stored version %d, request version %d: %w", in.Id, cur.Version, in.Version, store.ErrVersionMismatch)
 		}
+		secret := in.WebhookSecret
+		if in.WebhookUrl != "" && secret == "" {
+			secret = cur.WebhookSecret
+		}
+		if err := checkWebhook(in.WebhookUrl, secret); err != nil {
+			return fmt.Errorf("update tenant %q: %w", in.Id, err)
+		}
 		now := time.Now().UnixNano()
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?, update_time = ?, version = version + 1 WHERE id = ?`),
-			in.DisplayName, int64(in.Tier), labels, now, in.Id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?, webhook_url = ?, webhook_secret = ?, update_time = ?, version = version + 1 WHERE id = ?`),
+			in.DisplayName, int64(in.Tier), labels, in.WebhookUrl, secret, now, in.Id); err != nil {
 			return fmt.Errorf("update tenant %q: %w", in.Id, err)
 		}
 		out, err = scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), in.Id))

@@ -27,11 +27,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"Tenants", testTenants},
+		{"TenantWebhook", testTenantWebhook},
 		{"CloudAccounts", testCloudAccounts},
 		{"Policies", testPolicies},
 		{"EnrollmentTokens", testEnrollmentTokens},
 		{"APITokens", testAPITokens},
 		{"Agents", testAgents},
+		{"AgentCertificates", testAgentCertificates},
+		{"LookupEnrollmentToken", testLookupEnrollmentToken},
 		{"Inventory", testInventory},
 		{"InventoryPagination", testInventoryPagination},
 		{"BadBatchWritesNothing", testBadBatch},

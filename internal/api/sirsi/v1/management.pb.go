@@ -373,7 +373,9 @@ func (x *GetTenantResponse) GetTenant() *Tenant {
 
 type UpdateTenantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Replaces every mutable field. A non-zero version must match the stored one.
+	// Replaces every mutable field, except that an empty webhook_secret keeps
+	// the stored one while webhook_url is set. A non-zero version must match
+	// the stored one.
 	Tenant        *Tenant `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -567,9 +567,24 @@ type Tenant struct {
 	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Incremented on every write. An update carrying a non-zero version that
 	// differs from the stored one is refused with ABORTED.
-	Version       int64 `protobuf:"varint,8,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version int64 `protobuf:"varint,8,opt,name=version,proto3" json:"version,omitempty"`
+	// Where the control plane POSTs the tenant's cost anomalies as JSON. An
+	// https URL of at most 2048 characters without user info or fragment;
+	// plain http only for a loopback host (127.0.0.0/8, ::1, localhost).
+	// Empty: no webhook. Each delivery is signed with webhook_secret: the
+	// X-Sirsi-Signature header is "sha256=" followed by the lower-case hex
+	// HMAC-SHA256, keyed with the secret, of the X-Sirsi-Timestamp header
+	// value, a ".", and the raw request body.
+	WebhookUrl string `protobuf:"bytes,9,opt,name=webhook_url,json=webhookUrl,proto3" json:"webhook_url,omitempty"`
+	// Input only: the HMAC key for webhook deliveries, 16..256 characters.
+	// Required when a tenant is created with a webhook_url. On update an
+	// empty value keeps the stored secret, and clearing webhook_url clears
+	// it. Responses never carry it: see webhook_secret_set.
+	WebhookSecret string `protobuf:"bytes,10,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
+	// Output only: whether a webhook secret is stored.
+	WebhookSecretSet bool `protobuf:"varint,11,opt,name=webhook_secret_set,json=webhookSecretSet,proto3" json:"webhook_secret_set,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Tenant) Reset() {
@@ -656,6 +671,27 @@ func (x *Tenant) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *Tenant) GetWebhookUrl() string {
+	if x != nil {
+		return x.WebhookUrl
+	}
+	return ""
+}
+
+func (x *Tenant) GetWebhookSecret() string {
+	if x != nil {
+		return x.WebhookSecret
+	}
+	return ""
+}
+
+func (x *Tenant) GetWebhookSecretSet() bool {
+	if x != nil {
+		return x.WebhookSecretSet
+	}
+	return false
 }
 
 type CloudAccount struct {
@@ -2830,7 +2866,7 @@ var File_sirsi_v1_resources_proto protoreflect.FileDescriptor
 
 const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x18sirsi/v1/resources.proto\x12\bsirsi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x02\n" +
+	"\x18sirsi/v1/resources.proto\x12\bsirsi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x03\n" +
 	"\x06Tenant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -2841,7 +2877,12 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x18\n" +
-	"\aversion\x18\b \x01(\x03R\aversion\x1a9\n" +
+	"\aversion\x18\b \x01(\x03R\aversion\x12\x1f\n" +
+	"\vwebhook_url\x18\t \x01(\tR\n" +
+	"webhookUrl\x12%\n" +
+	"\x0ewebhook_secret\x18\n" +
+	" \x01(\tR\rwebhookSecret\x12,\n" +
+	"\x12webhook_secret_set\x18\v \x01(\bR\x10webhookSecretSet\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xab\x04\n" +

@@ -1,0 +1,229 @@
+package agent
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+)
+
+// Files of the agent's identity in its data dir. The key never leaves the
+// host; the certificate, CA bundle and identity are what enrollment
+// returned, so a restart needs no token.
+const (
+	keyFile      = "agent.key"
+	certFile     = "agent.crt"
+	caFile       = "ca.pem"
+	identityFile = "identity.json"
+)
+
+// Identity is who the control plane says this agent is.
+type Identity struct {
+	AgentID        string `json:"agent_id"`
+	TenantID       string `json:"tenant_id"`
+	CloudAccountID string `json:"cloud_account_id"`
+}
+
+// credentials holds the current key pair and trust anchors; renewal swaps
+// them while connections keep reading through the accessors.
+type credentials struct {
+	dir string
+
+	mu   sync.RWMutex
+	id   Identity
+	cert *tls.Certificate
+	leaf *x509.Certificate
+	pool *x509.CertPool
+}
+
+// ErrNotEnrolled means the data dir holds no usable identity and no
+// enrollment token was given.
+var ErrNotEnrolled = errors.New("this agent is not enrolled: start it once with an enrollment token (-enroll-token, -enroll-token-file or SIRSI_ENROLL_TOKEN)")
+
+// loadCredentials reads the identity from dir. It returns (nil, nil) when
+// the dir holds none yet, and an error when it holds a broken one: a
+// half-enrolled data dir must be looked at, not silently re-enrolled.
+func loadCredentials(dir string) (*credentials, error) {
+	idPath := filepath.Join(dir, identityFile)
+	b, err := os.ReadFile(idPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the agent identity: %w", err)
+	}
+	var id Identity
+	if err := json.Unmarshal(b, &id); err != nil {
+		return nil, fmt.Errorf("%s: %w", idPath, err)
+	}
+	if id.AgentID == "" || id.TenantID == "" || id.CloudAccountID == "" {
+		return nil, fmt.Errorf("%s: agent_id, tenant_id and cloud_account_id are all required", idPath)
+	}
+	key, err := pki.ReadKeyFile(filepath.Join(dir, keyFile))
+	if err != nil {
+		return nil, err
+	}
+	certPEM, err := os.ReadFile(filepath.Join(dir, certFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading the agent certificate: %w", err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(dir, caFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading the CA bundle: %w", err)
+	}
+	c := &credentials{dir: dir, id: id}
+	if err := c.set(key, certPEM, caPEM); err != nil {
+		return nil, fmt.Errorf("the identity in %s: %w", dir, err)
+	}
+	return c, nil
+}
+
+func (c *credentials) set(key crypto.Signer, certPEM, caPEM []byte) error {
+	certs, err := pki.ParseCertificatesPEM(certPEM)
+	if err != nil {
+		return fmt.Errorf("agent certificate: %w", err)
+	}
+	cas, err := pki.ParseCertificatesPEM(caPEM)
+	if err != nil {
+		return fmt.Errorf("CA bundle: %w", err)
+	}
+	pool := x509.NewCertPool()
+	for _, ca := range cas {
+		pool.AddCert(ca)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("agent key: %w", err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	if err != nil {
+		return fmt.Errorf("the agent certificate does not match its key: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cert, c.leaf, c.pool = &pair, certs[0], pool
+	return nil
+}
+
+// save writes key, certificate and CA bundle, then the identity last: a
+// crash in between leaves no identity.json, and the next start enrolls or
+// renews from a consistent set.
+func (c *credentials) save(key crypto.Signer, certPEM, caPEM []byte) error {
+	if err := pki.WriteKeyFile(filepath.Join(c.dir, keyFile), key); err != nil {
+		return err
+	}
+	if err := pki.WriteFileAtomic(filepath.Join(c.dir, certFile), certPEM, 0o644); err != nil {
+		return err
+	}
+	if err := pki.WriteFileAtomic(filepath.Join(c.dir, caFile), caPEM, 0o644); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(c.identity(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the identity: %w", err)
+	}
+	return pki.WriteFileAtomic(filepath.Join(c.dir, identityFile), append(b, '\n'), 0o600)
+}
+
+func (c *credentials) identity() Identity {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.id
+}
+
+func (c *credentials) leafCert() *x509.Certificate {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.leaf
+}
+
+// tlsConfig presents the current certificate on every new connection and
+// trusts only the control plane's CA bundle.
+func (c *credentials) tlsConfig(serverName string) *tls.Config {
+	c.mu.RLock()
+	pool := c.pool
+	c.mu.RUnlock()
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		RootCAs:    pool,
+		ServerName: serverName,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			c.mu.RLock()
+			defer c.mu.RUnlock()
+			return c.cert, nil
+		},
+	}
+}
+
+// renewAt is two thirds into the certificate's lifetime.
+func renewAt(leaf *x509.Certificate) time.Time {
+	life := leaf.NotAfter.Sub(leaf.NotBefore)
+	return leaf.NotBefore.Add(life * 2 / 3)
+}
+
+// enroll trades the single-use token and a CSR for the first certificate.
+func enroll(ctx context.Context, dir string, client sirsiv1.AgentServiceClient, token, hostname, version string) (*credentials, error) {
+	key, err := pki.NewClientKey()
+	if err != nil {
+		return nil, err
+	}
+	csr, err := pki.CreateCSRPEM(key, hostname)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Enroll(ctx, &sirsiv1.EnrollRequest{EnrollmentToken: token, CsrPem: string(csr), Hostname: hostname, Version: version})
+	if err != nil {
+		return nil, fmt.Errorf("enrolling with the control plane: %w", err)
+	}
+	c := &credentials{dir: dir, id: Identity{AgentID: resp.GetAgentId(), TenantID: resp.GetTenantId(), CloudAccountID: resp.GetCloudAccountId()}}
+	if c.id.AgentID == "" || c.id.TenantID == "" || c.id.CloudAccountID == "" {
+		return nil, errors.New("enrolling with the control plane: the answer lacks the agent, tenant or cloud account id")
+	}
+	if err := c.set(key, []byte(resp.GetCertificatePem()), []byte(resp.GetCaBundlePem())); err != nil {
+		return nil, fmt.Errorf("enrolling with the control plane: %w", err)
+	}
+	if err := c.save(key, []byte(resp.GetCertificatePem()), []byte(resp.GetCaBundlePem())); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// renew asks for a certificate for a fresh key, authenticated by the
+// current one, and stores it before using it.
+func (c *credentials) renew(ctx context.Context, client sirsiv1.AgentServiceClient, hostname string) (*x509.Certificate, error) {
+	key, err := pki.NewClientKey()
+	if err != nil {
+		return nil, err
+	}
+	csr, err := pki.CreateCSRPEM(key, hostname)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.RenewCertificate(ctx, &sirsiv1.RenewCertificateRequest{CsrPem: string(csr)})
+	if err != nil {
+		return nil, fmt.Errorf("renewing the agent certificate: %w", err)
+	}
+	certPEM, caPEM := []byte(resp.GetCertificatePem()), []byte(resp.GetCaBundlePem())
+	probe := &credentials{dir: c.dir, id: c.identity()}
+	if err := probe.set(key, certPEM, caPEM); err != nil {
+		return nil, fmt.Errorf("renewing the agent certificate: %w", err)
+	}
+	if err := probe.save(key, certPEM, caPEM); err != nil {
+		return nil, err
+	}
+	if err := c.set(key, certPEM, caPEM); err != nil {
+		return nil, err
+	}
+	return c.leafCert(), nil
+}

@@ -1,0 +1,387 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/robfig/cron/v3"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/discovery"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+)
+
+const snapshotFile = "inventory.snapshot"
+
+// Sweep names, as heartbeats and metrics carry them.
+const (
+	sweepDiscovery   = "discovery"
+	sweepUtilization = "utilization"
+	sweepCosts       = "costs"
+)
+
+// sweeps owns the AWS side: the per-account components (rebuilt when the
+// assignment names another account or other regions) and the schedules.
+type sweeps struct {
+	a          *Agent
+	limiter    *awsclient.Limiter
+	awsMetrics *awsclient.Metrics
+	estimator  *monitor.Estimator
+
+	// Each sweep runs alone (a scheduled run finding the previous one
+	// still busy is skipped); build serialises rebuilding the components.
+	running map[string]*sync.Mutex
+	buildMu sync.Mutex
+	built   string
+	comp    atomic.Pointer[components]
+	// children holds the metrics of the current components.
+	children atomic.Pointer[prometheus.Registry]
+
+	prevMu sync.Mutex
+	prev   *discovery.Snapshot
+	// pricesRefreshed is when the estimator last refreshed from AWS.
+	pricesRefreshed time.Time
+}
+
+type components struct {
+	accountID string
+	regions   []string
+	configs   map[string]aws.Config
+	global    aws.Config
+	disc      *discovery.Discoverer
+	util      *monitor.Utilization
+	costs     *monitor.Costs
+}
+
+func newSweeps(a *Agent) (*sweeps, error) {
+	m, err := awsclient.NewMetrics(a.cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	lim, err := awsclient.NewLimiter(a.cfg.LimiterScale, m)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := pricing.Embedded()
+	if err != nil {
+		return nil, fmt.Errorf("loading the price catalogue: %w", err)
+	}
+	s := &sweeps{a: a, limiter: lim, awsMetrics: m, estimator: monitor.NewEstimator(cat),
+		running: map[string]*sync.Mutex{sweepDiscovery: {}, sweepUtilization: {}, sweepCosts: {}}}
+	s.children.Store(prometheus.NewRegistry())
+	if err := s.loadSnapshot(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sweeps) gatherer() prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		root, ok := s.a.cfg.Registerer.(prometheus.Gatherer)
+		if !ok {
+			return s.children.Load().Gather()
+		}
+		return prometheus.Gatherers{root, s.children.Load()}.Gather()
+	})
+}
+
+func (s *sweeps) loadSnapshot() error {
+	b, err := os.ReadFile(filepath.Join(s.a.cfg.DataDir, snapshotFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the inventory snapshot: %w", err)
+	}
+	snap, err := discovery.UnmarshalSnapshot(b)
+	if err != nil {
+		// Without it the next sweep reports every resource as new, which
+		// the server applies as idempotent upserts: nothing is lost.
+		s.a.log.Warn("ignoring the saved inventory snapshot", "error", err)
+		return nil
+	}
+	s.prev = snap
+	return nil
+}
+
+// run waits for the first assignment, runs each sweep once in order
+// (utilisation needs the inventory), then on its schedule. On ctx's end it
+// waits for running sweeps to finish their spool writes.
+func (s *sweeps) run(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-s.a.assigned:
+	}
+	for _, name := range []string{sweepDiscovery, sweepUtilization, sweepCosts} {
+		s.runSweep(ctx, name)
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	c := cron.New(cron.WithParser(cronParser), cron.WithLocation(time.UTC))
+	for name, spec := range map[string]string{sweepDiscovery: s.a.cfg.DiscoverySchedule, sweepUtilization: s.a.cfg.UtilizationSchedule, sweepCosts: s.a.cfg.CostSchedule} {
+		if _, err := c.AddFunc(spec, func() { s.scheduled(ctx, name) }); err != nil {
+			return fmt.Errorf("%s schedule %q: %w", name, spec, err)
+		}
+	}
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+	return nil
+}
+
+func (s *sweeps) scheduled(ctx context.Context, name string) {
+	if j := s.a.cfg.Jitter; j > 0 && !sleep(ctx, rand.N(j)) {
+		return
+	}
+	s.runSweep(ctx, name)
+}
+
+// runSweep runs one sweep unless it is already running.
+func (s *sweeps) runSweep(ctx context.Context, name string) {
+	mu := s.running[name]
+	if !mu.TryLock() {
+		s.a.log.Warn("sweep still running; skipping this run", "sweep", name)
+		return
+	}
+	defer mu.Unlock()
+	start := s.a.now()
+	log := s.a.log.Named(name)
+	err := s.sweep(ctx, name)
+	s.a.metrics.sweepSeconds.WithLabelValues(name).Observe(s.a.now().Sub(start).Seconds())
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		s.a.metrics.sweepErrors.WithLabelValues(name).Inc()
+		log.Error("sweep failed", "error", err)
+		s.a.recordSweep(name, start, err)
+		return
+	}
+	s.a.metrics.sweepLastOK.WithLabelValues(name).SetToCurrentTime()
+	s.a.recordSweep(name, start, nil)
+	log.Info("sweep done", "duration", s.a.now().Sub(start).Round(time.Millisecond))
+}
+
+func (s *sweeps) sweep(ctx context.Context, name string) error {
+	comp, err := s.components(ctx)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case sweepDiscovery:
+		return s.discover(ctx, comp)
+	case sweepUtilization:
+		return s.utilization(ctx, comp)
+	case sweepCosts:
+		return s.costs(ctx, comp)
+	}
+	return fmt.Errorf("unknown sweep %q", name)
+}
+
+// components builds (or reuses) the AWS clients for the assigned account
+// and regions.
+func (s *sweeps) components(ctx context.Context) (*components, error) {
+	asg := s.a.assignment.Load()
+	acct := asg.GetCloudAccount()
+	regions := slices.Sorted(slices.Values(acct.GetRegions()))
+	key := acct.GetAccountId() + "/" + strings.Join(regions, ",")
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	if c := s.comp.Load(); c != nil && s.built == key {
+		return c, nil
+	}
+	reg := prometheus.NewRegistry()
+	c := &components{accountID: acct.GetAccountId(), regions: regions, configs: map[string]aws.Config{}}
+	load := func(region string) (aws.Config, error) {
+		o := s.a.cfg.AWS
+		o.Region, o.Limiter, o.Metrics = region, s.limiter, s.awsMetrics
+		return awsclient.Load(ctx, o)
+	}
+	var err error
+	for _, r := range regions {
+		if c.configs[r], err = load(r); err != nil {
+			return nil, err
+		}
+	}
+	// Cost Explorer and the Pricing API answer in us-east-1 only.
+	if c.global, err = load("us-east-1"); err != nil {
+		return nil, err
+	}
+	home := c.configs[regions[0]]
+	if s.a.cfg.AWS.Region != "" {
+		if home, err = load(s.a.cfg.AWS.Region); err != nil {
+			return nil, err
+		}
+	}
+	logger := s.a.log
+	if c.disc, err = discovery.New(discovery.Options{Config: home, AccountID: c.accountID, Regions: regions,
+		Logger: logger.Named(sweepDiscovery), Registerer: reg, Clock: s.a.now}); err != nil {
+		return nil, fmt.Errorf("setting up discovery: %w", err)
+	}
+	cfgFor := c.configFor
+	if c.util, err = monitor.NewUtilization(monitor.UtilizationOptions{Configs: cfgFor, Logger: logger.Named(sweepUtilization),
+		Registerer: reg, Clock: s.a.now}); err != nil {
+		return nil, fmt.Errorf("setting up utilization monitoring: %w", err)
+	}
+	if c.costs, err = monitor.NewCosts(monitor.CostOptions{Config: c.global, CacheDir: filepath.Join(s.a.cfg.DataDir, "costs"),
+		MinInterval: s.a.cfg.CostMinInterval, TagKeys: s.a.cfg.CostTagKeys, Logger: logger.Named(sweepCosts), Registerer: reg, Clock: s.a.now}); err != nil {
+		return nil, fmt.Errorf("setting up cost monitoring: %w", err)
+	}
+	s.comp.Store(c)
+	s.children.Store(reg)
+	s.built = key
+	return c, nil
+}
+
+func (c *components) configFor(region string) aws.Config {
+	if cfg, ok := c.configs[region]; ok {
+		return cfg
+	}
+	cfg := c.global.Copy()
+	cfg.Region = region
+	return cfg
+}
+
+// discover sweeps the inventory and spools what changed since the last
+// sweep. The snapshot is saved after the batches are spooled: a crash in
+// between makes the next sweep report the same changes again, which the
+// server applies as idempotent upserts.
+func (s *sweeps) discover(ctx context.Context, c *components) error {
+	snap, err := c.disc.Sweep(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ue := range snap.Incomplete {
+		s.a.log.Warn("discovery could not list a resource type in a region; its resources are kept as they were",
+			"type", ue.Type, "region", ue.Region, "error", ue.Err)
+	}
+	s.prevMu.Lock()
+	prev := s.prev
+	s.prevMu.Unlock()
+	delta := discovery.Diff(prev, snap)
+	for _, r := range delta.Upserts {
+		if usd, ok := s.estimator.MonthlyCost(r); ok {
+			r.MonthlyCost = usd
+		}
+	}
+	if !delta.Empty() {
+		observed := timestamppb.New(snap.Taken)
+		n := s.a.cfg.ReportBatchSize
+		for i := 0; i == 0 || i < len(delta.Upserts); i += n {
+			req := &sirsiv1.ReportInventoryRequest{Upserts: delta.Upserts[i:min(i+n, len(delta.Upserts))], ObserveTime: observed}
+			if i == 0 {
+				req.Deletions, req.Changes = delta.Deletions, delta.Changes
+			}
+			if err := s.a.enqueue(spool.KindInventory, req); err != nil {
+				return err
+			}
+		}
+	}
+	b, err := snap.Marshal()
+	if err != nil {
+		return fmt.Errorf("encoding the inventory snapshot: %w", err)
+	}
+	if err := pki.WriteFileAtomic(filepath.Join(s.a.cfg.DataDir, snapshotFile), b, 0o600); err != nil {
+		return fmt.Errorf("saving the inventory snapshot: %w", err)
+	}
+	s.prevMu.Lock()
+	s.prev = snap
+	s.prevMu.Unlock()
+	s.a.log.Info("inventory", "resources", len(snap.Resources), "upserts", len(delta.Upserts), "deletions", len(delta.Deletions), "changes", len(delta.Changes))
+	return nil
+}
+
+// utilization measures every discovered resource over the longest lookback
+// any policy asks for and spools the summaries.
+func (s *sweeps) utilization(ctx context.Context, c *components) error {
+	s.prevMu.Lock()
+	snap := s.prev
+	s.prevMu.Unlock()
+	if snap == nil {
+		return errors.New("no inventory yet: the discovery sweep has not completed")
+	}
+	series := plan(snap.Resources)
+	if len(series) == 0 {
+		return nil
+	}
+	sums, err := c.util.Sweep(ctx, series, lookback(s.a.assignment.Load().GetPolicies()), s.a.now())
+	if err != nil {
+		return err
+	}
+	const perBatch = 5000
+	for i := 0; i < len(sums); i += perBatch {
+		if err := s.a.enqueue(spool.KindUtilization, &sirsiv1.ReportUtilizationRequest{Summaries: sums[i:min(i+perBatch, len(sums))]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// costs pulls daily costs when the cache is stale, looks for spikes, and
+// spools both. Prices are refreshed from AWS at most daily.
+func (s *sweeps) costs(ctx context.Context, c *components) error {
+	recs, fresh, err := c.costs.Pull(ctx, s.a.cfg.CostDays)
+	if err != nil {
+		return err
+	}
+	if fresh {
+		anomalies := monitor.DetectAnomalies(recs, monitor.AnomalyOptions{}, s.a.now())
+		n := s.a.cfg.ReportBatchSize
+		for i := 0; i == 0 || i < len(recs); i += n {
+			req := &sirsiv1.ReportCostsRequest{Records: recs[i:min(i+n, len(recs))]}
+			if i == 0 {
+				req.Anomalies = anomalies
+			}
+			if err := s.a.enqueue(spool.KindCosts, req); err != nil {
+				return err
+			}
+		}
+	}
+	if s.a.now().Sub(s.pricesRefreshed) >= 24*time.Hour {
+		s.prevMu.Lock()
+		snap := s.prev
+		s.prevMu.Unlock()
+		if err := s.estimator.Refresh(ctx, c.global, c.configFor, c.regions, instanceTypes(snap)); err != nil {
+			s.a.log.Warn("prices stay at the embedded catalogue", "error", err)
+		}
+		s.pricesRefreshed = s.a.now()
+	}
+	return nil
+}
+
+func instanceTypes(snap *discovery.Snapshot) []string {
+	if snap == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, r := range snap.Resources {
+		if r.GetType() == "aws_ec2_instance" && r.GetSize() != "" {
+			seen[r.GetSize()] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for t := range seen {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}

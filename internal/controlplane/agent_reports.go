@@ -1,0 +1,164 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
+)
+
+// The Report* handlers validate, overwrite every tenant and account id in
+// the payload with the caller's, and apply the batch through the caller's
+// tenant store with the caller's cloud account.
+
+func (a *AgentServer) ReportInventory(ctx context.Context, req *sirsiv1.ReportInventoryRequest) (*sirsiv1.ReportInventoryResponse, error) {
+	s := a.s
+	if err := validateReportInventory(req); err != nil {
+		return nil, err
+	}
+	c := callerFrom(ctx)
+	for _, r := range req.Upserts {
+		r.TenantId, r.CloudAccountId, r.AccountId = c.id.TenantID, c.id.CloudAccountID, c.accountID
+	}
+	observed := s.now()
+	if req.ObserveTime != nil {
+		observed = req.ObserveTime.AsTime()
+	}
+	dup, err := s.st.Tenant(c.id.TenantID).ApplyInventory(ctx, c.id.CloudAccountID, req.BatchId, store.InventoryBatch{
+		Upserts: req.Upserts, Deletions: req.Deletions, ObservedAt: observed,
+	})
+	if err != nil {
+		return nil, s.storeError(ctx, "apply inventory batch", err)
+	}
+	return &sirsiv1.ReportInventoryResponse{Duplicate: dup}, nil
+}
+
+func (a *AgentServer) ReportUtilization(ctx context.Context, req *sirsiv1.ReportUtilizationRequest) (*sirsiv1.ReportUtilizationResponse, error) {
+	s := a.s
+	if err := validateReportUtilization(req); err != nil {
+		return nil, err
+	}
+	c := callerFrom(ctx)
+	for _, u := range req.Summaries {
+		u.TenantId, u.CloudAccountId = c.id.TenantID, c.id.CloudAccountID
+	}
+	dup, err := s.st.Tenant(c.id.TenantID).ApplyUtilization(ctx, c.id.CloudAccountID, req.BatchId, req.Summaries)
+	if err != nil {
+		return nil, s.storeError(ctx, "apply utilization batch", err)
+	}
+	return &sirsiv1.ReportUtilizationResponse{Duplicate: dup}, nil
+}
+
+// ReportCosts also hands new anomalies to the tenant's webhook; a
+// duplicate batch delivers nothing again.
+func (a *AgentServer) ReportCosts(ctx context.Context, req *sirsiv1.ReportCostsRequest) (*sirsiv1.ReportCostsResponse, error) {
+	s := a.s
+	if err := validateReportCosts(req); err != nil {
+		return nil, err
+	}
+	c := callerFrom(ctx)
+	for _, r := range req.Records {
+		r.AccountId = c.accountID
+	}
+	for _, an := range req.Anomalies {
+		// The store names anomalies itself: an id chosen by one account's
+		// agent must not collide with another's row.
+		an.Id, an.TenantId, an.CloudAccountId = "", c.id.TenantID, c.id.CloudAccountID
+	}
+	dup, err := s.st.Tenant(c.id.TenantID).ApplyCosts(ctx, c.id.CloudAccountID, req.BatchId, req.Records, req.Anomalies)
+	if err != nil {
+		return nil, s.storeError(ctx, "apply cost batch", err)
+	}
+	if !dup && len(req.Anomalies) > 0 {
+		s.deliverAnomalies(ctx, c.id.TenantID, req.Anomalies)
+	}
+	return &sirsiv1.ReportCostsResponse{Duplicate: dup}, nil
+}
+
+// ReportRecommendations needs the policy to exist in the caller's tenant
+// (NotFound otherwise). Ids and statuses are the server's: reported ones
+// are ignored.
+func (a *AgentServer) ReportRecommendations(ctx context.Context, req *sirsiv1.ReportRecommendationsRequest) (*sirsiv1.ReportRecommendationsResponse, error) {
+	s := a.s
+	if err := validateReportRecommendations(req); err != nil {
+		return nil, err
+	}
+	c := callerFrom(ctx)
+	ts := s.st.Tenant(c.id.TenantID)
+	if _, err := ts.GetPolicy(ctx, req.PolicyId); err != nil {
+		if isNotFound(err) {
+			return nil, status.Errorf(codes.NotFound, "optimization policy %q does not exist in this tenant", req.PolicyId)
+		}
+		return nil, s.storeError(ctx, "get optimization policy", err)
+	}
+	for _, r := range req.Recommendations {
+		r.Id, r.TenantId, r.CloudAccountId, r.PolicyId = "", c.id.TenantID, c.id.CloudAccountID, req.PolicyId
+		r.Status, r.CreateTime, r.UpdateTime = sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_UNSPECIFIED, nil, nil
+	}
+	ids, dup, err := ts.ApplyRecommendations(ctx, c.id.CloudAccountID, req.BatchId, req.PolicyId, req.Recommendations)
+	if err != nil {
+		return nil, s.storeError(ctx, "apply recommendation batch", err)
+	}
+	return &sirsiv1.ReportRecommendationsResponse{Duplicate: dup, RecommendationIds: ids}, nil
+}
+
+// ReportActions audits every action of a new batch. An action naming a
+// recommendation must name one of the caller's cloud account, since a
+// succeeded action marks it executed.
+func (a *AgentServer) ReportActions(ctx context.Context, req *sirsiv1.ReportActionsRequest) (*sirsiv1.ReportActionsResponse, error) {
+	s := a.s
+	if err := validateReportActions(req); err != nil {
+		return nil, err
+	}
+	c := callerFrom(ctx)
+	ts := s.st.Tenant(c.id.TenantID)
+	if err := s.checkActionRecommendations(ctx, ts, c, req.Actions); err != nil {
+		return nil, err
+	}
+	for _, act := range req.Actions {
+		act.TenantId, act.CloudAccountId = c.id.TenantID, c.id.CloudAccountID
+	}
+	dup, err := ts.ApplyActions(ctx, c.id.CloudAccountID, req.BatchId, req.Actions)
+	if err != nil {
+		return nil, s.storeError(ctx, "apply action batch", err)
+	}
+	if !dup {
+		for _, act := range req.Actions {
+			s.appendAudit(ctx, &sirsiv1.AuditEvent{
+				TenantId: c.id.TenantID, Time: timestamppb.New(s.now()), RequestId: requestID(ctx), Actor: c.principal.Actor(),
+				SourceAddress: sourceAddress(ctx), Action: auditAction, Target: act.ResourceId,
+				Outcome: validation.EnumName(act.Status),
+				Detail:  fmt.Sprintf("action %s: %s %s (%s -> %s), dry_run=%t", act.Id, act.Action, act.ResourceType, act.FromSize, act.ToSize, act.DryRun),
+			})
+		}
+	}
+	return &sirsiv1.ReportActionsResponse{Duplicate: dup}, nil
+}
+
+func (s *Server) checkActionRecommendations(ctx context.Context, ts store.TenantStore, c *agentCaller, actions []*sirsiv1.Action) error {
+	var e validation.Errors
+	ok := map[string]bool{}
+	for i, act := range actions {
+		id := act.RecommendationId
+		if id == "" {
+			continue
+		}
+		if _, seen := ok[id]; !seen {
+			r, err := ts.GetRecommendation(ctx, id)
+			if err != nil && !isNotFound(err) {
+				return s.storeError(ctx, "get recommendation", err)
+			}
+			ok[id] = err == nil && r.CloudAccountId == c.id.CloudAccountID
+		}
+		if !ok[id] {
+			e.Add(fmt.Sprintf("actions[%d].recommendation_id", i), fmt.Sprintf("%q is not a recommendation of this agent's cloud account", id))
+		}
+	}
+	return errOrInvalid(&e)
+}

@@ -1,0 +1,465 @@
+package controlplane
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
+)
+
+// Bounds of one AgentService report; a larger batch is InvalidArgument
+// and the agent splits it. Each bound keeps a batch inside one store
+// transaction of reasonable length and inside MaxAgentMessageBytes.
+const (
+	MaxReportUpserts         = 5000
+	MaxReportDeletions       = 5000
+	MaxReportChanges         = 5000
+	MaxReportSummaries       = 20000
+	MaxReportCostRecords     = 20000
+	MaxReportAnomalies       = 1000
+	MaxReportRecommendations = 5000
+	MaxReportActions         = 1000
+	MaxBatchIDLen            = 64
+)
+
+// Field bounds of reported records.
+const (
+	maxCSRBytes       = 16 << 10
+	maxHostnameLen    = 253
+	maxVersionLen     = 64
+	maxErrorLen       = 4096
+	maxARNLen         = 2048
+	maxNameLen        = 256
+	maxSizeLen        = 128
+	maxStateLen       = 64
+	maxServiceLen     = 256
+	maxReasonLen      = 1024
+	maxAttributes     = 64
+	maxAttributeLen   = 1024
+	maxChangedFields  = 64
+	maxSweeps         = 16
+	maxEvidence       = 32
+	maxSteps          = 100
+	maxStepDetailLen  = 1024
+	maxEvidenceWindow = 366
+)
+
+var (
+	// Region shape rather than the list of known regions: an agent must
+	// not be refused a whole batch because AWS opened a region after this
+	// release.
+	regionShape = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+	// snake_case names: actions (resize, stop, start, migrate_gp3...),
+	// sweeps, changed fields, step names and statuses.
+	nameShape = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	// CloudWatch statistics: Average, Maximum, p95, tm99, PR(10:)...
+	statisticShape = regexp.MustCompile(`^[A-Za-z0-9.:()%_-]{1,32}$`)
+	currencyShape  = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// costRegions are Cost Explorer's names for costs outside any region.
+var costRegions = map[string]bool{"global": true, "NoRegion": true}
+
+func batchID(s string) error {
+	if s == "" {
+		return errors.New("is required")
+	}
+	if len(s) > MaxBatchIDLen {
+		return fmt.Errorf("is %d characters long, at most %d are allowed", len(s), MaxBatchIDLen)
+	}
+	for _, r := range s {
+		if r < 0x21 || r > 0x7e {
+			return errors.New("may contain only printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+func region(s string) error {
+	if s == "" {
+		return errors.New("is required")
+	}
+	if !regionShape.MatchString(s) {
+		return fmt.Errorf("%q is not an AWS region name such as us-east-1", s)
+	}
+	return nil
+}
+
+func shaped(re *regexp.Regexp, s, what string) error {
+	if s == "" {
+		return errors.New("is required")
+	}
+	if !re.MatchString(s) {
+		return fmt.Errorf("%q is not %s", s, what)
+	}
+	return nil
+}
+
+func actionName(s string) error {
+	return shaped(nameShape, s, "an action name (lower-case snake_case, at most 64 characters)")
+}
+
+func statistic(s string) error {
+	return shaped(statisticShape, s, "a statistic such as Average, Maximum or p95")
+}
+
+// boundedText is free text: valid UTF-8, at most max characters,
+// printable, newlines and tabs only when multiline.
+func boundedText(s string, max int, multiline bool) error {
+	if !utf8.ValidString(s) {
+		return errors.New("is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Errorf("is %d characters long, at most %d are allowed", n, max)
+	}
+	for _, r := range s {
+		if multiline && (r == '\n' || r == '\t') {
+			continue
+		}
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("contains the non-printable character %U", r)
+		}
+	}
+	return nil
+}
+
+func hostname(s string) error { return boundedText(s, maxHostnameLen, false) }
+
+func finite(v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return errors.New("must be a finite number")
+	}
+	return nil
+}
+
+func finiteNonNegative(v float64) error {
+	if err := finite(v); err != nil {
+		return err
+	}
+	return validation.NonNegative(v)
+}
+
+func fraction(v float64) error {
+	if math.IsNaN(v) || v < 0 || v > 1 {
+		return errors.New("must be between 0 and 1")
+	}
+	return nil
+}
+
+func timestamp(e *validation.Errors, field string, t *timestamppb.Timestamp) {
+	if t != nil && t.CheckValid() != nil {
+		e.Add(field, "is not a valid timestamp")
+	}
+}
+
+// stringMap checks a reported tag or attribute map. Unlike the tags users
+// write (validation.Tags), cloud resources carry whatever their owners
+// set, aws: prefixes included, so only the sizes are bounded.
+func stringMap(m map[string]string, maxEntries, maxValue int) error {
+	if len(m) > maxEntries {
+		return fmt.Errorf("has %d entries, at most %d are allowed", len(m), maxEntries)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		entry := fmt.Sprintf("[%q]", k)
+		if k == "" || !utf8.ValidString(k) || utf8.RuneCountInString(k) > validation.MaxTagKeyLen {
+			return validation.FieldError{Field: entry, Reason: fmt.Sprintf("key must be 1..%d characters of UTF-8", validation.MaxTagKeyLen)}
+		}
+		if v := m[k]; !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxValue {
+			return validation.FieldError{Field: entry, Reason: fmt.Sprintf("value must be at most %d characters of UTF-8", maxValue)}
+		}
+	}
+	return nil
+}
+
+func reportTags(m map[string]string) error {
+	return stringMap(m, validation.MaxTags, validation.MaxTagValueLen)
+}
+
+func tooMany(e *validation.Errors, field string, n, max int) {
+	if n > max {
+		e.Add(field, fmt.Sprintf("has %d entries, at most %d are allowed in one batch; split it", n, max))
+	}
+}
+
+func checkCSR(e *validation.Errors, field, s string) *x509.CertificateRequest {
+	if s == "" {
+		e.Add(field, "is required")
+		return nil
+	}
+	if len(s) > maxCSRBytes {
+		e.Add(field, fmt.Sprintf("is %d bytes long, at most %d are allowed", len(s), maxCSRBytes))
+		return nil
+	}
+	csr, err := pki.ParseCSRPEM([]byte(s))
+	if err != nil {
+		e.Add(field, err.Error())
+		return nil
+	}
+	if err := pki.CheckCSR(csr); err != nil {
+		e.Add(field, err.Error())
+		return nil
+	}
+	return csr
+}
+
+func validateHeartbeat(r *sirsiv1.HeartbeatRequest) (store.Heartbeat, error) {
+	var e validation.Errors
+	hb := store.Heartbeat{Version: r.Version, Hostname: r.Hostname, LastError: r.LastError}
+	e.Check("version", boundedText(r.Version, maxVersionLen, false))
+	e.Check("hostname", hostname(r.Hostname))
+	e.Check("last_error", boundedText(r.LastError, maxErrorLen, true))
+	if d, ok := duration(&e, "uptime", r.Uptime); ok {
+		if d < 0 {
+			e.Add("uptime", "must not be negative")
+		}
+		hb.Uptime = d
+	}
+	tooMany(&e, "last_sweep_times", len(r.LastSweepTimes), maxSweeps)
+	if len(r.LastSweepTimes) > 0 {
+		hb.LastSweepTimes = make(map[string]time.Time, len(r.LastSweepTimes))
+	}
+	for k, t := range r.LastSweepTimes {
+		field := fmt.Sprintf("last_sweep_times[%q]", k)
+		if !nameShape.MatchString(k) {
+			e.Add(field, "key must be a sweep name in lower-case snake_case (discovery, utilization, costs, optimize)")
+			continue
+		}
+		if t == nil || t.CheckValid() != nil {
+			e.Add(field, "is not a valid timestamp")
+			continue
+		}
+		hb.LastSweepTimes[k] = t.AsTime()
+	}
+	return hb, errOrInvalid(&e)
+}
+
+func validateReportInventory(r *sirsiv1.ReportInventoryRequest) error {
+	var e validation.Errors
+	e.Check("batch_id", batchID(r.BatchId))
+	tooMany(&e, "upserts", len(r.Upserts), MaxReportUpserts)
+	tooMany(&e, "deletions", len(r.Deletions), MaxReportDeletions)
+	tooMany(&e, "changes", len(r.Changes), MaxReportChanges)
+	timestamp(&e, "observe_time", r.ObserveTime)
+	if e.Err() != nil {
+		return invalid(&e)
+	}
+	for i, u := range r.Upserts {
+		p := fmt.Sprintf("upserts[%d]", i)
+		if u == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".resource_id", validation.ID(u.ResourceId))
+		e.Check(p+".type", validation.ResourceType(u.Type))
+		e.Check(p+".region", region(u.Region))
+		e.Check(p+".arn", boundedText(u.Arn, maxARNLen, false))
+		e.Check(p+".name", boundedText(u.Name, maxNameLen, false))
+		e.Check(p+".size", boundedText(u.Size, maxSizeLen, false))
+		e.Check(p+".state", boundedText(u.State, maxStateLen, false))
+		e.Check(p+".tags", reportTags(u.Tags))
+		e.Check(p+".attributes", stringMap(u.Attributes, maxAttributes, maxAttributeLen))
+		e.Check(p+".monthly_cost", finiteNonNegative(u.MonthlyCost))
+		timestamp(&e, p+".launch_time", u.LaunchTime)
+		timestamp(&e, p+".first_seen_time", u.FirstSeenTime)
+		timestamp(&e, p+".last_seen_time", u.LastSeenTime)
+	}
+	for i, d := range r.Deletions {
+		p := fmt.Sprintf("deletions[%d]", i)
+		if d == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".resource_id", validation.ID(d.ResourceId))
+		e.Check(p+".type", validation.ResourceType(d.Type))
+		e.Check(p+".region", region(d.Region))
+	}
+	for i, c := range r.Changes {
+		p := fmt.Sprintf("changes[%d]", i)
+		if c == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".resource_id", validation.ID(c.ResourceId))
+		e.Check(p+".type", validation.ResourceType(c.Type))
+		e.Check(p+".region", region(c.Region))
+		tooMany(&e, p+".changed_fields", len(c.ChangedFields), maxChangedFields)
+		for j, f := range c.ChangedFields {
+			e.Check(fmt.Sprintf("%s.changed_fields[%d]", p, j), shaped(nameShape, f, "a field name in lower-case snake_case"))
+		}
+	}
+	return errOrInvalid(&e)
+}
+
+func validateReportUtilization(r *sirsiv1.ReportUtilizationRequest) error {
+	var e validation.Errors
+	e.Check("batch_id", batchID(r.BatchId))
+	tooMany(&e, "summaries", len(r.Summaries), MaxReportSummaries)
+	if e.Err() != nil {
+		return invalid(&e)
+	}
+	for i, u := range r.Summaries {
+		p := fmt.Sprintf("summaries[%d]", i)
+		if u == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".resource_id", validation.ID(u.ResourceId))
+		e.Check(p+".region", region(u.Region))
+		e.Check(p+".metric", validation.Metric(u.Metric))
+		e.Check(p+".statistic", statistic(u.Statistic))
+		e.Check(p+".value", finite(u.Value))
+		e.Check(p+".coverage", fraction(u.Coverage))
+		timestamp(&e, p+".window_start", u.WindowStart)
+		timestamp(&e, p+".window_end", u.WindowEnd)
+		if u.WindowStart.IsValid() && u.WindowEnd.IsValid() && u.WindowEnd.AsTime().Before(u.WindowStart.AsTime()) {
+			e.Add(p+".window_end", "must not be before window_start")
+		}
+	}
+	return errOrInvalid(&e)
+}
+
+func validateReportCosts(r *sirsiv1.ReportCostsRequest) error {
+	var e validation.Errors
+	e.Check("batch_id", batchID(r.BatchId))
+	tooMany(&e, "records", len(r.Records), MaxReportCostRecords)
+	tooMany(&e, "anomalies", len(r.Anomalies), MaxReportAnomalies)
+	if e.Err() != nil {
+		return invalid(&e)
+	}
+	for i, c := range r.Records {
+		p := fmt.Sprintf("records[%d]", i)
+		if c == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		_, err := validation.Date(c.Day)
+		e.Check(p+".day", err)
+		e.Check(p+".service", boundedText(c.Service, maxServiceLen, false))
+		if c.Region != "" && !costRegions[c.Region] {
+			e.Check(p+".region", region(c.Region))
+		}
+		e.Check(p+".tags", reportTags(c.Tags))
+		// Credits and refunds are negative.
+		e.Check(p+".amount", finite(c.Amount))
+		if c.Currency != "" && !currencyShape.MatchString(c.Currency) {
+			e.Add(p+".currency", fmt.Sprintf("%q is not an ISO 4217 code such as USD", c.Currency))
+		}
+	}
+	for i, a := range r.Anomalies {
+		p := fmt.Sprintf("anomalies[%d]", i)
+		if a == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		_, err := validation.Date(a.Day)
+		e.Check(p+".day", err)
+		e.Check(p+".service", boundedText(a.Service, maxServiceLen, false))
+		e.Check(p+".expected_amount", finite(a.ExpectedAmount))
+		e.Check(p+".actual_amount", finite(a.ActualAmount))
+		e.Check(p+".score", finite(a.Score))
+		timestamp(&e, p+".detect_time", a.DetectTime)
+	}
+	return errOrInvalid(&e)
+}
+
+func validateReportRecommendations(r *sirsiv1.ReportRecommendationsRequest) error {
+	var e validation.Errors
+	e.Check("batch_id", batchID(r.BatchId))
+	e.Check("policy_id", validation.ID(r.PolicyId))
+	tooMany(&e, "recommendations", len(r.Recommendations), MaxReportRecommendations)
+	if e.Err() != nil {
+		return invalid(&e)
+	}
+	for i, c := range r.Recommendations {
+		p := fmt.Sprintf("recommendations[%d]", i)
+		if c == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".resource_id", validation.ID(c.ResourceId))
+		e.Check(p+".resource_type", validation.ResourceType(c.ResourceType))
+		e.Check(p+".region", region(c.Region))
+		e.Check(p+".action", actionName(c.Action))
+		e.Check(p+".current_size", boundedText(c.CurrentSize, maxSizeLen, false))
+		e.Check(p+".proposed_size", boundedText(c.ProposedSize, maxSizeLen, false))
+		e.Check(p+".current_monthly_cost", finiteNonNegative(c.CurrentMonthlyCost))
+		e.Check(p+".proposed_monthly_cost", finiteNonNegative(c.ProposedMonthlyCost))
+		e.Check(p+".estimated_monthly_savings", finite(c.EstimatedMonthlySavings))
+		e.Check(p+".confidence", fraction(c.Confidence))
+		e.Check(p+".reason", boundedText(c.Reason, maxReasonLen, true))
+		tooMany(&e, p+".evidence", len(c.Evidence), maxEvidence)
+		for j, ev := range c.Evidence {
+			ep := fmt.Sprintf("%s.evidence[%d]", p, j)
+			if ev == nil {
+				e.Add(ep, "is required")
+				continue
+			}
+			e.Check(ep+".metric", validation.Metric(ev.Metric))
+			e.Check(ep+".statistic", statistic(ev.Statistic))
+			e.Check(ep+".value", finite(ev.Value))
+			e.Check(ep+".window_days", validation.IntRange(int64(ev.WindowDays), 0, maxEvidenceWindow))
+			e.Check(ep+".coverage", fraction(ev.Coverage))
+		}
+	}
+	return errOrInvalid(&e)
+}
+
+func validateReportActions(r *sirsiv1.ReportActionsRequest) error {
+	var e validation.Errors
+	e.Check("batch_id", batchID(r.BatchId))
+	tooMany(&e, "actions", len(r.Actions), MaxReportActions)
+	if e.Err() != nil {
+		return invalid(&e)
+	}
+	for i, a := range r.Actions {
+		p := fmt.Sprintf("actions[%d]", i)
+		if a == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".id", validation.ID(a.Id))
+		e.Check(p+".policy_id", validation.OptionalID(a.PolicyId))
+		e.Check(p+".recommendation_id", validation.OptionalID(a.RecommendationId))
+		e.Check(p+".resource_id", validation.ID(a.ResourceId))
+		e.Check(p+".resource_type", validation.ResourceType(a.ResourceType))
+		e.Check(p+".region", region(a.Region))
+		e.Check(p+".action", actionName(a.Action))
+		e.Check(p+".from_size", boundedText(a.FromSize, maxSizeLen, false))
+		e.Check(p+".to_size", boundedText(a.ToSize, maxSizeLen, false))
+		e.Check(p+".status", validation.Enum(a.Status, true))
+		e.Check(p+".realized_monthly_savings", finite(a.RealizedMonthlySavings))
+		e.Check(p+".error", boundedText(a.Error, maxErrorLen, true))
+		timestamp(&e, p+".start_time", a.StartTime)
+		timestamp(&e, p+".end_time", a.EndTime)
+		tooMany(&e, p+".steps", len(a.Steps), maxSteps)
+		for j, st := range a.Steps {
+			sp := fmt.Sprintf("%s.steps[%d]", p, j)
+			if st == nil {
+				e.Add(sp, "is required")
+				continue
+			}
+			e.Check(sp+".name", shaped(nameShape, st.Name, "a step name in lower-case snake_case"))
+			e.Check(sp+".status", shaped(nameShape, st.Status, "a step status in lower-case snake_case"))
+			e.Check(sp+".detail", boundedText(st.Detail, maxStepDetailLen, true))
+			timestamp(&e, sp+".time", st.Time)
+		}
+	}
+	return errOrInvalid(&e)
+}

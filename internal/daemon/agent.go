@@ -1,0 +1,244 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/hashicorp/go-hclog"
+	"github.com/oklog/run"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/telemetry"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/version"
+)
+
+// runAgent is `agentd agent`: configuration from defaults < -config file <
+// SIRSI_* environment < flags.
+func runAgent(env *environment, args []string) int {
+	fs := flag.NewFlagSet("agentd agent", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	configFile := fs.String("config", "", "HCL configuration `file`")
+	fl := config.AgentFlags()
+	fl.BindAll(fs)
+	fs.Usage = func() {
+		fmt.Fprint(env.stderr, "Usage: agentd agent [flags]\n\nRuns the agent inside an AWS account: enrolls once with a token, then discovers, measures and reports over mTLS.\nSettings come from defaults < -config file < SIRSI_* environment < flags.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "agentd agent: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	}
+	loader := config.AgentLoader{Defaults: config.AgentDefaults(), File: *configFile, Env: env.lookupEnv, Flags: fl}
+	cfg, err := loader.Load()
+	if err == nil && cfg.DataDir == "" {
+		err = errors.New("data_dir: required; set -data-dir, SIRSI_DATA_DIR or data_dir in the -config file")
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "agentd agent: configuration:\n%s\n", err)
+		return exitUsage
+	}
+	log, err := telemetry.NewLogger(env.stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "agentd agent: %s\n", err)
+		return exitUsage
+	}
+	sigs, stop := notifySignals()
+	defer stop()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var g run.Group
+	acfg, err := agentConfig(ctx, cfg, log, &g)
+	if err != nil {
+		log.Error("could not start", "error", err)
+		return exitFailure
+	}
+	rt, err := startAgentRuntime(acfg, cfg.HTTPListen, cfg.MetricsListen, cfg.PprofListen, log)
+	if err != nil {
+		log.Error("could not start", "error", err)
+		return exitFailure
+	}
+	rt.addActors(&g)
+	return runUntilSignal(env, log, &g, sigs, cfg.ShutdownTimeout, func() {
+		c, err := loader.Load()
+		if err != nil {
+			log.Error("SIGHUP: configuration not reloaded; keeping the running one", "error", err)
+			return
+		}
+		reloadLevel(log, c.LogLevel, "source", c.SourceOf("log_level").String())
+	})
+}
+
+// agentConfig turns the file/env/flag settings into the runtime's
+// configuration; a Vault credential source adds its renewal loop to g.
+func agentConfig(ctx context.Context, cfg *config.Agent, log hclog.Logger, g *run.Group) (agent.Config, error) {
+	ac := agent.Config{
+		DataDir: cfg.DataDir, Server: cfg.Server, ServerName: cfg.ServerName, EnrollToken: cfg.EnrollToken,
+		Version: version.Version,
+		AWS: awsclient.Options{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint, AssumeRoleARN: cfg.AWS.AssumeRoleARN,
+			ExternalID: cfg.AWS.ExternalID, RetryMode: cfg.AWS.RetryMode},
+		LimiterScale:      cfg.AWS.LimiterScale,
+		DiscoverySchedule: cfg.Schedule.Discovery, UtilizationSchedule: cfg.Schedule.Utilization, CostSchedule: cfg.Schedule.Costs,
+		Jitter: cfg.Schedule.Jitter, CostDays: cfg.CostDays, CostMinInterval: cfg.CostMinInterval, CostTagKeys: cfg.CostTagKeys,
+		SpoolMaxBytes: cfg.SpoolMaxBytes, Logger: log.Named("agent"), Registerer: telemetry.NewRegistry(),
+	}
+	if cfg.CACertFile != "" {
+		b, err := os.ReadFile(cfg.CACertFile)
+		if err != nil {
+			return ac, fmt.Errorf("ca_cert_file: %w", err)
+		}
+		ac.CACertPEM = b
+	}
+	if cfg.Vault.Address != "" {
+		vc := secrets.VaultConfig{Address: cfg.Vault.Address, Namespace: cfg.Vault.Namespace, CACertFile: cfg.Vault.CACertFile,
+			Token: cfg.Vault.Token, AppRoleID: cfg.Vault.AppRoleID, AppRoleSecretID: cfg.Vault.AppRoleSecretID, AppRoleMount: cfg.Vault.AppRoleMount}
+		v, err := secrets.NewVaultClient(ctx, vc, log.Named("vault"))
+		if err != nil {
+			return ac, fmt.Errorf("vault: %w", err)
+		}
+		vctx, cancel := context.WithCancel(ctx)
+		g.Add(func() error { return v.Run(vctx) }, func(error) { cancel() })
+		ac.AWS.Credentials = aws.NewCredentialsCache(v.AWSCredentials(cfg.Vault.AWSMount, cfg.Vault.AWSRole))
+		log.Info("AWS credentials come from Vault", "mount", cfg.Vault.AWSMount, "role", cfg.Vault.AWSRole)
+	}
+	return ac, nil
+}
+
+// agentRuntime is an agent and its HTTP endpoints.
+type agentRuntime struct {
+	a      *agent.Agent
+	log    hclog.Logger
+	https  []*httpListener
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func startAgentRuntime(ac agent.Config, httpListen, metricsListen, pprofListen string, log hclog.Logger) (*agentRuntime, error) {
+	a, err := agent.New(ac)
+	if err != nil {
+		return nil, err
+	}
+	rt := &agentRuntime{a: a, log: log}
+	rt.ctx, rt.cancel = context.WithCancel(context.Background())
+	ready := telemetry.NewReadiness()
+	ready.Add("agent", a.Ready)
+	main := telemetry.HTTPOptions{Health: true, Ready: ready}
+	if metricsListen == "" {
+		main.Gatherer = a.Gatherer()
+	}
+	listeners := []struct {
+		name, addr string
+		h          http.Handler
+	}{{"http_listen", httpListen, telemetry.NewHTTPHandler(main)}}
+	if metricsListen != "" {
+		listeners = append(listeners, struct {
+			name, addr string
+			h          http.Handler
+		}{"metrics_listen", metricsListen, telemetry.NewHTTPHandler(telemetry.HTTPOptions{Gatherer: a.Gatherer()})})
+	}
+	if pprofListen != "" {
+		listeners = append(listeners, struct {
+			name, addr string
+			h          http.Handler
+		}{"pprof_listen", pprofListen, telemetry.NewPprofHandler()})
+		log.Warn("pprof is enabled; keep its listener private", "addr", pprofListen)
+	}
+	for _, l := range listeners {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			rt.closeListeners()
+			return nil, fmt.Errorf("%s: %w", l.name, err)
+		}
+		rt.https = append(rt.https, &httpListener{name: l.name, ln: ln, srv: newHTTPServer(l.h, log, l.name == "pprof_listen")})
+	}
+	return rt, nil
+}
+
+func (rt *agentRuntime) closeListeners() {
+	for _, h := range rt.https {
+		_ = h.ln.Close()
+	}
+}
+
+// addActors runs the agent and its HTTP listeners. On interrupt the agent
+// finishes the batch it is sending and closes its spool.
+func (rt *agentRuntime) addActors(g *run.Group) {
+	g.Add(func() error { return rt.a.Run(rt.ctx) }, func(error) { rt.cancel() })
+	for _, h := range rt.https {
+		addHTTPActor(g, rt.log.Named("http"), h, 10*time.Second)
+	}
+}
+
+// runUntilSignal runs g until a signal or a failure. SIGHUP calls reload;
+// a second SIGINT/SIGTERM exits at once with exitForced; the drain is
+// bounded by shutdown.
+func runUntilSignal(env *environment, log hclog.Logger, g *run.Group, sigs chan os.Signal, shutdown time.Duration, reload func()) int {
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	defer close(finished)
+	g.Add(func() error {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					reload()
+					continue
+				}
+				log.Info("shutting down: finishing the batch in flight (send the signal again to force)", "signal", s.String())
+				go func() {
+					select {
+					case <-sigs:
+						log.Warn("second signal: forcing exit")
+						env.exit(exitForced)
+					case <-time.After(shutdown):
+						log.Warn("drain took longer than shutdown_timeout: forcing exit", "shutdown_timeout", shutdown)
+						env.exit(exitForced)
+					case <-finished:
+					}
+				}()
+				return errShutdown
+			case <-stop:
+				return nil
+			}
+		}
+	}, func(error) { close(stop) })
+	if err := g.Run(); err != nil && !errors.Is(err, errShutdown) {
+		log.Error("stopped on an error", "error", err)
+		return exitFailure
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// reloadLevel applies a reloaded log level; false means it was not valid.
+func reloadLevel(log hclog.Logger, level string, kv ...any) bool {
+	lvl, err := telemetry.ParseLevel(level)
+	if err != nil {
+		log.Error("SIGHUP: log level not reloaded", "error", err)
+		return false
+	}
+	old := log.GetLevel()
+	log.SetLevel(lvl)
+	log.Info("SIGHUP: reloaded", append([]any{"log_level", level, "previous", old.String()}, kv...)...)
+	return true
+}

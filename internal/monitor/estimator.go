@@ -1,0 +1,310 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	awspricing "github.com/aws/aws-sdk-go-v2/service/pricing"
+	pricingtypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
+	"github.com/hashicorp/go-hclog"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
+)
+
+// Estimator prices discovered resources per month from a price catalogue
+// that Refresh can overlay with live prices. Safe for concurrent use.
+type Estimator struct {
+	// Logger receives Refresh's reasons for keeping the old catalogue;
+	// nil discards them. Set it before the first Refresh.
+	Logger hclog.Logger
+
+	cat atomic.Pointer[pricing.Catalogue]
+}
+
+// NewEstimator starts from cat (normally pricing.Embedded()).
+func NewEstimator(cat *pricing.Catalogue) *Estimator {
+	e := &Estimator{}
+	e.cat.Store(cat)
+	return e
+}
+
+// Catalogue is the catalogue estimates currently come from.
+func (e *Estimator) Catalogue() *pricing.Catalogue { return e.cat.Load() }
+
+// MonthlyCost estimates what r costs in a 730-hour month at on-demand
+// prices, and whether it could:
+//   - EC2 instance: instance-hours by type (attribute instance_type, else
+//     Size) and region; a stopped or terminated instance costs 0 (its
+//     volumes are resources of their own).
+//   - EBS volume: GiB-months by volume_type and size_gib, plus iops and
+//     throughput above what the type includes.
+//   - EBS snapshot: size_gib at the standard snapshot rate; snapshots are
+//     incremental, so the source volume's size is an upper bound.
+//   - Elastic IP: the idle-address rate when associated with nothing
+//     (attributes association_id, attached_to, instance_id all empty).
+//   - RDS instance: instance-hours by class (instance_class, else Size),
+//     engine and region, twice for multi_az; storage is not priced; stopped
+//     costs 0.
+//   - Lambda function: 0, it is priced by use, which Cost Explorer reports.
+//
+// Anything else (S3 buckets, types or regions the catalogue lacks, missing
+// attributes) is not estimated: ok is false.
+func (e *Estimator) MonthlyCost(r *sirsiv1.Resource) (usd float64, ok bool) {
+	cat := e.cat.Load()
+	attrs := r.GetAttributes()
+	region := r.GetRegion()
+	switch r.GetType() {
+	case validation.ResourceEC2Instance:
+		typ := firstNonEmpty(attrs["instance_type"], r.GetSize())
+		p, err := cat.EC2Hourly(region, typ)
+		if err != nil {
+			return 0, false
+		}
+		if !billedInstanceState(r.GetState()) {
+			return 0, true
+		}
+		return pricing.MonthlyFromHourly(p), true
+	case validation.ResourceEBSVolume:
+		size, okSize := intAttr(attrs, "size_gib")
+		iops, okIOPS := intAttr(attrs, "iops")
+		tput, okTput := intAttr(attrs, "throughput")
+		if !okSize || !okIOPS || !okTput {
+			return 0, false
+		}
+		m, err := cat.EBSMonthly(region, attrs["volume_type"], size, iops, tput)
+		if err != nil {
+			return 0, false
+		}
+		return m, true
+	case validation.ResourceEBSSnapshot:
+		size, okSize := intAttr(attrs, "size_gib")
+		p, err := pricing.EBSSnapshotGBMonth(region)
+		if !okSize || err != nil || attrs["size_gib"] == "" {
+			return 0, false
+		}
+		return float64(size) * p, true
+	case validation.ResourceEIP:
+		p, err := cat.EIPHourly(region)
+		if err != nil {
+			return 0, false
+		}
+		if attrs["association_id"] != "" || attrs["attached_to"] != "" || attrs["instance_id"] != "" {
+			return 0, true
+		}
+		return pricing.MonthlyFromHourly(p), true
+	case validation.ResourceRDSInstance:
+		class := firstNonEmpty(attrs["instance_class"], r.GetSize())
+		p, err := cat.RDSHourly(region, class, attrs["engine"])
+		if err != nil {
+			return 0, false
+		}
+		switch r.GetState() {
+		case "stopped", "stopping", "deleting", "deleted":
+			return 0, true
+		}
+		if multi, _ := strconv.ParseBool(attrs["multi_az"]); multi {
+			p *= 2
+		}
+		return pricing.MonthlyFromHourly(p), true
+	case validation.ResourceLambdaFunction:
+		return 0, true
+	}
+	return 0, false
+}
+
+func billedInstanceState(state string) bool {
+	switch state {
+	case "stopped", "stopping", "shutting-down", "terminated":
+		return false
+	}
+	return true
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// intAttr reads a non-negative integer attribute; absent counts as 0.
+func intAttr(attrs map[string]string, name string) (int, bool) {
+	v := attrs[name]
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil && n >= 0
+}
+
+// Refresh overlays the on-demand Linux prices of instanceTypes in regions
+// from the Pricing API (pricingCfg; its region is forced to us-east-1,
+// where the API is served) and their vCPU, memory, architecture and network
+// from EC2 DescribeInstanceTypes (in the first region). Either both answer
+// and the new catalogue replaces the old one, or the old one stays and the
+// reason is logged and returned.
+func (e *Estimator) Refresh(ctx context.Context, pricingCfg aws.Config, ec2Cfg func(region string) aws.Config, regions []string, instanceTypes []string) error {
+	log := e.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	err := e.refresh(ctx, pricingCfg, ec2Cfg, regions, instanceTypes)
+	if err != nil {
+		log.Warn("keeping the current price catalogue", "error", err)
+	}
+	return err
+}
+
+func (e *Estimator) refresh(ctx context.Context, pricingCfg aws.Config, ec2Cfg func(region string) aws.Config, regions []string, instanceTypes []string) error {
+	if len(regions) == 0 || len(instanceTypes) == 0 {
+		return errors.New("refreshing prices: regions and instance types: at least one of each is required")
+	}
+	for i, r := range regions {
+		if !regionRE.MatchString(r) {
+			return fmt.Errorf("refreshing prices: regions[%d] %q: not an AWS region name", i, r)
+		}
+	}
+	types := slices.Clone(instanceTypes)
+	slices.Sort(types)
+	types = slices.Compact(types)
+	specs, err := describeTypes(ctx, ec2Cfg(regions[0]), regions[0], types, e.cat.Load())
+	if err != nil {
+		return err
+	}
+	pc := awspricing.NewFromConfig(pricingCfg, func(o *awspricing.Options) { o.Region = "us-east-1" })
+	var items []pricing.PriceListItem
+	for _, region := range regions {
+		got, err := getProducts(ctx, pc, region, types)
+		if err != nil {
+			return err
+		}
+		items = append(items, got...)
+	}
+	over, _, err := pricing.OverridesFromPriceList(items)
+	if err != nil {
+		return fmt.Errorf("refreshing prices: %w", err)
+	}
+	over.InstanceTypes = specs
+	known := map[string]bool{}
+	for _, s := range specs {
+		known[s.Name] = true
+	}
+	// Prices only for types whose specs are known: the catalogue keeps
+	// no price without a spec.
+	over.EC2 = slices.DeleteFunc(over.EC2, func(p pricing.EC2Price) bool {
+		_, inCat := e.cat.Load().InstanceType(p.InstanceType)
+		return !known[p.InstanceType] && !inCat
+	})
+	next, err := e.cat.Load().Merge(over)
+	if err != nil {
+		return fmt.Errorf("refreshing prices: %w", err)
+	}
+	e.cat.Store(next)
+	return nil
+}
+
+func getProducts(ctx context.Context, pc *awspricing.Client, region string, types []string) ([]pricing.PriceListItem, error) {
+	term := func(field, value string) pricingtypes.Filter {
+		return pricingtypes.Filter{Type: pricingtypes.FilterTypeTermMatch, Field: aws.String(field), Value: aws.String(value)}
+	}
+	in := &awspricing.GetProductsInput{ServiceCode: aws.String("AmazonEC2"), FormatVersion: aws.String("aws_v1"), Filters: []pricingtypes.Filter{
+		term("regionCode", region), term("operatingSystem", "Linux"), term("tenancy", "Shared"),
+		term("preInstalledSw", "NA"), term("capacitystatus", "Used"),
+		{Type: pricingtypes.FilterTypeAnyOf, Field: aws.String("instanceType"), Value: aws.String(strings.Join(types, ","))},
+	}}
+	var items []pricing.PriceListItem
+	p := awspricing.NewGetProductsPaginator(pc, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("refreshing prices: GetProducts AmazonEC2 in %s: %w", region, err)
+		}
+		for _, doc := range page.PriceList {
+			it, err := pricing.ParsePriceListItem([]byte(doc))
+			if err != nil {
+				return nil, fmt.Errorf("refreshing prices: GetProducts AmazonEC2 in %s: %w", region, err)
+			}
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+// describeTypes reads the specs of types; generation comes from the
+// catalogue when it knows the type, else from the family name's digits.
+func describeTypes(ctx context.Context, cfg aws.Config, region string, types []string, cat *pricing.Catalogue) ([]pricing.InstanceSpec, error) {
+	c := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
+	var specs []pricing.InstanceSpec
+	// DescribeInstanceTypes takes at most 100 types per request.
+	for lo := 0; lo < len(types); lo += 100 {
+		names := make([]ec2types.InstanceType, 0, 100)
+		for _, t := range types[lo:min(lo+100, len(types))] {
+			names = append(names, ec2types.InstanceType(t))
+		}
+		p := ec2.NewDescribeInstanceTypesPaginator(c, &ec2.DescribeInstanceTypesInput{InstanceTypes: names})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("refreshing prices: DescribeInstanceTypes in %s: %w", region, err)
+			}
+			for _, it := range page.InstanceTypes {
+				s, err := specOf(it, cat)
+				if err != nil {
+					return nil, fmt.Errorf("refreshing prices: DescribeInstanceTypes in %s: %w", region, err)
+				}
+				specs = append(specs, s)
+			}
+		}
+	}
+	return specs, nil
+}
+
+func specOf(it ec2types.InstanceTypeInfo, cat *pricing.Catalogue) (pricing.InstanceSpec, error) {
+	name := string(it.InstanceType)
+	family, _, _ := strings.Cut(name, ".")
+	s := pricing.InstanceSpec{Name: name, Family: family, Burstable: aws.ToBool(it.BurstablePerformanceSupported)}
+	if old, ok := cat.InstanceType(name); ok {
+		s.Generation = old.Generation
+	} else {
+		s.Generation = familyGeneration(family)
+	}
+	if it.VCpuInfo == nil || it.MemoryInfo == nil || it.ProcessorInfo == nil || it.NetworkInfo == nil {
+		return s, fmt.Errorf("instance type %s: answer lacks vCPU, memory, processor or network information", name)
+	}
+	s.VCPU = int(aws.ToInt32(it.VCpuInfo.DefaultVCpus))
+	s.MemoryGiB = math.Round(float64(aws.ToInt64(it.MemoryInfo.SizeInMiB))/1024*1000) / 1000
+	for _, a := range it.ProcessorInfo.SupportedArchitectures {
+		if a == ec2types.ArchitectureTypeX8664 || a == ec2types.ArchitectureTypeArm64 {
+			s.Architecture = string(a)
+			break
+		}
+	}
+	s.NetworkPerformance = aws.ToString(it.NetworkInfo.NetworkPerformance)
+	return s, nil
+}
+
+// familyGeneration reads the generation from a family name: "m5" -> 5,
+// "c7gn" -> 7, "u-6tb1" -> 6.
+func familyGeneration(family string) int {
+	i := strings.IndexAny(family, "0123456789")
+	if i < 0 {
+		return 0
+	}
+	j := i
+	for j < len(family) && family[j] >= '0' && family[j] <= '9' {
+		j++
+	}
+	n, _ := strconv.Atoi(family[i:j])
+	return n
+}
