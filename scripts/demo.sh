@@ -75,4 +75,20 @@ step "terraform output"
 step "terraform destroy"
 "$tf" destroy -auto-approve -no-color
 
-step "Demo finished: apply, re-plan, outputs and destroy all succeeded"
+step "What the dev agent found in the simulated AWS account (tenant dev)"
+mkdir "$work/dev-inventory"
+cp "$root"/examples/dev-inventory/*.tf "$work/dev-inventory/"
+cd "$work/dev-inventory"
+# The agent reports its first inventory seconds after start; wait up to a minute.
+for _ in $(seq 1 30); do
+  "$tf" apply -auto-approve -no-color >"$work/inventory.txt" 2>&1 || { cat "$work/inventory.txt"; exit 1; }
+  [[ "$("$tf" output -raw resource_count)" -gt 0 ]] && break
+  sleep 2
+done
+if [[ "$("$tf" output -raw resource_count)" -eq 0 ]]; then
+  echo "demo: the dev agent reported no inventory within a minute" >&2
+  exit 1
+fi
+"$tf" output -no-color
+
+step "Demo finished: apply, re-plan, outputs and destroy all succeeded; the agent's inventory and costs are in"

@@ -50,7 +50,7 @@ func TestBearerParsing(t *testing.T) {
 		"empty bearer":     {"Bearer "},
 		"two headers":      {"Bearer " + env.OperatorToken, "Bearer " + env.OperatorToken},
 		"enrollment token": {"Bearer " + et.EnrollmentToken.Token},
-		"operator typo":    {"Bearer " + env.OperatorToken[:len(env.OperatorToken)-1] + "0"},
+		"operator typo":    {"Bearer " + typo(env.OperatorToken)},
 	} {
 		md := metadata.MD{"authorization": hdr}
 		_, err := noAuth.GetIdentity(metadata.NewOutgoingContext(ctx, md), &sirsiv1.GetIdentityRequest{})
@@ -160,4 +160,14 @@ func TestOperatorTokenSuppliedAndReplaced(t *testing.T) {
 	if _, err := controlplane.New(controlplane.Options{}); err == nil {
 		t.Error("New without a store succeeded")
 	}
+}
+
+// typo changes the last character of tok, whatever it is.
+func typo(tok string) string {
+	last := tok[len(tok)-1]
+	repl := byte('0')
+	if last == repl {
+		repl = '1'
+	}
+	return tok[:len(tok)-1] + string(repl)
 }

@@ -73,3 +73,55 @@ func TestThrottlingStorm(t *testing.T) {
 		t.Logf("%v throttled attempts retried", n)
 	}
 }
+
+// TestCollectorRetriesThrottles: with the SDK's retries off every throttle
+// reaches the collectors, which must retry the page themselves; a 5xx
+// there is not a throttle and must make its unit incomplete instead.
+func TestCollectorRetriesThrottles(t *testing.T) {
+	regions := []string{"us-east-1", "eu-west-1"}
+	sim, url := startSim(t, awssim.Options{Seed: 4, Regions: regions})
+	ctx := context.Background()
+	if _, err := awssim.GenerateFleet(ctx, awsConfig(t, url, awsclient.Options{}), awssim.FleetSpec{N: 10, Regions: regions, Seed: 17,
+		PollInterval: 10 * time.Millisecond, Mix: awssim.FleetMix{Instances: 2, Volumes: 2, Addresses: 2, DBInstances: 1, Buckets: 2, Functions: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := awsConfig(t, url, awsclient.Options{MaxAttempts: 1})
+	calm, err := newDiscoverer(t, Options{Config: cfg, Regions: regions}).Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetFaults(awssim.FaultConfig{ThrottleRatio: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	metrics, err := awsclient.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	throttledCfg := awsConfig(t, url, awsclient.Options{MaxAttempts: 1, Metrics: metrics})
+	stormy, err := newDiscoverer(t, Options{Config: throttledCfg, Regions: regions}).Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stormy.Incomplete) > 0 || !Diff(calm, stormy).Empty() || len(stormy.Resources) != len(calm.Resources) {
+		t.Fatalf("with throttles left to the collectors: incomplete %v, delta %+v", stormy.Incomplete, Diff(calm, stormy))
+	}
+	if sumCounter(t, reg, "sirsi_agent_aws_throttles_total") == 0 {
+		t.Fatal("nothing was throttled: the collectors' retry was not exercised")
+	}
+
+	if err := sim.SetFaults(awssim.FaultConfig{ServerErrorRatio: 1, Services: []string{"rds"}}); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := newDiscoverer(t, Options{Config: cfg, Regions: regions}).Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units []string
+	for _, u := range failed.Incomplete {
+		units = append(units, u.Type+"/"+u.Region)
+	}
+	if want := []string{"aws_rds_instance/eu-west-1", "aws_rds_instance/us-east-1"}; !slices.Equal(units, want) {
+		t.Fatalf("incomplete units %v, want %v", units, want)
+	}
+}
