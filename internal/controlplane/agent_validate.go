@@ -64,6 +64,9 @@ var (
 	// snake_case names: actions (resize, stop, start, migrate_gp3...),
 	// sweeps, changed fields, step names and statuses.
 	nameShape = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	// A changed field: a Resource field, or attributes.<key> for one of
+	// its attributes (attributes.attached_to).
+	fieldPathShape = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?$`)
 	// CloudWatch statistics: Average, Maximum, p95, tm99, PR(10:)...
 	statisticShape = regexp.MustCompile(`^[A-Za-z0-9.:()%_-]{1,32}$`)
 	currencyShape  = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -301,7 +304,7 @@ func validateReportInventory(r *sirsiv1.ReportInventoryRequest) error {
 		e.Check(p+".region", region(c.Region))
 		tooMany(&e, p+".changed_fields", len(c.ChangedFields), maxChangedFields)
 		for j, f := range c.ChangedFields {
-			e.Check(fmt.Sprintf("%s.changed_fields[%d]", p, j), shaped(nameShape, f, "a field name in lower-case snake_case"))
+			e.Check(fmt.Sprintf("%s.changed_fields[%d]", p, j), shaped(fieldPathShape, f, "a field name in lower-case snake_case, or attributes.<key>"))
 		}
 	}
 	return errOrInvalid(&e)

@@ -240,7 +240,7 @@ func (d *Discoverer) Sweep(ctx context.Context) (*Snapshot, error) {
 	if len(units) > 0 && len(snap.Incomplete) == len(units) {
 		slices.SortFunc(snap.Incomplete, compareUnitErrors)
 		first := snap.Incomplete[0]
-		return nil, fmt.Errorf("discovery sweep: every resource type failed in every region, first %s: %w", first, first.Err)
+		return nil, fmt.Errorf("discovery sweep: every resource type failed in every region, first %s in %s: %w", first.Type, first.Region, first.Err)
 	}
 	for _, c := range d.collectors {
 		d.metrics.found.WithLabelValues(c.typ).Set(float64(byType[c.typ]))
