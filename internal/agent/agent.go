@@ -236,7 +236,7 @@ func (a *Agent) renewLoop(ctx context.Context) error {
 	bo := backoff{min: 5 * time.Second, max: 5 * time.Minute}
 	for {
 		leaf := a.creds.leafCert()
-		wait := renewAt(leaf).Sub(a.now())
+		wait := pki.RenewalTime(leaf).Sub(a.now())
 		if !sleep(ctx, wait) {
 			return nil
 		}

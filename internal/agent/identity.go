@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
@@ -164,12 +163,6 @@ func (c *credentials) tlsConfig(serverName string) *tls.Config {
 			return c.cert, nil
 		},
 	}
-}
-
-// renewAt is two thirds into the certificate's lifetime.
-func renewAt(leaf *x509.Certificate) time.Time {
-	life := leaf.NotAfter.Sub(leaf.NotBefore)
-	return leaf.NotBefore.Add(life * 2 / 3)
 }
 
 // enroll trades the single-use token and a CSR for the first certificate.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 type metrics struct {
@@ -61,5 +60,3 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	}
 	return m, nil
 }
-
-func protoString(s string) protoreflect.Value { return protoreflect.ValueOfString(s) }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -159,6 +160,6 @@ func unmarshal(rec spool.Record, m interface {
 		return status.Errorf(codes.InvalidArgument, "spool record %d (%s) does not decode: %v", rec.Seq, rec.Kind, err)
 	}
 	f := m.ProtoReflect().Descriptor().Fields().ByName("batch_id")
-	m.ProtoReflect().Set(f, protoString(rec.BatchID))
+	m.ProtoReflect().Set(f, protoreflect.ValueOfString(rec.BatchID))
 	return nil
 }

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,19 +67,23 @@ func runAgent(env *environment, args []string) int {
 		log.Error("could not start", "error", err)
 		return exitFailure
 	}
-	rt, err := startAgentRuntime(acfg, cfg.HTTPListen, cfg.MetricsListen, cfg.PprofListen, log)
+	rt, err := startAgentRuntime(acfg, httpAddrs{main: cfg.HTTPListen, metrics: cfg.MetricsListen, pprof: cfg.PprofListen}, log)
 	if err != nil {
 		log.Error("could not start", "error", err)
 		return exitFailure
 	}
 	rt.addActors(&g)
-	return runUntilSignal(env, log, &g, sigs, cfg.ShutdownTimeout, func() {
-		c, err := loader.Load()
-		if err != nil {
-			log.Error("SIGHUP: configuration not reloaded; keeping the running one", "error", err)
-			return
-		}
-		reloadLevel(log, c.LogLevel, "source", c.SourceOf("log_level").String())
+	return runUntilSignal(env, log, &g, sigs, shutdown{
+		message:  "shutting down: finishing the batch in flight (send the signal again to force)",
+		deadline: cfg.ShutdownTimeout,
+		reload: func() {
+			c, err := loader.Load()
+			if err != nil {
+				log.Error("SIGHUP: configuration not reloaded; keeping the running one", "error", err)
+				return
+			}
+			reloadLevel(log, c.LogLevel, "source", c.SourceOf("log_level").String())
+		},
 	})
 }
 
@@ -130,7 +131,7 @@ type agentRuntime struct {
 	cancel context.CancelFunc
 }
 
-func startAgentRuntime(ac agent.Config, httpListen, metricsListen, pprofListen string, log hclog.Logger) (*agentRuntime, error) {
+func startAgentRuntime(ac agent.Config, addrs httpAddrs, log hclog.Logger) (*agentRuntime, error) {
 	a, err := agent.New(ac)
 	if err != nil {
 		return nil, err
@@ -139,45 +140,10 @@ func startAgentRuntime(ac agent.Config, httpListen, metricsListen, pprofListen s
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	ready := telemetry.NewReadiness()
 	ready.Add("agent", a.Ready)
-	main := telemetry.HTTPOptions{Health: true, Ready: ready}
-	if metricsListen == "" {
-		main.Gatherer = a.Gatherer()
-	}
-	listeners := []struct {
-		name, addr string
-		h          http.Handler
-	}{{"http_listen", httpListen, telemetry.NewHTTPHandler(main)}}
-	if metricsListen != "" {
-		listeners = append(listeners, struct {
-			name, addr string
-			h          http.Handler
-		}{"metrics_listen", metricsListen, telemetry.NewHTTPHandler(telemetry.HTTPOptions{Gatherer: a.Gatherer()})})
-	}
-	if pprofListen != "" {
-		listeners = append(listeners, struct {
-			name, addr string
-			h          http.Handler
-		}{"pprof_listen", pprofListen, telemetry.NewPprofHandler()})
-		log.Warn("pprof is enabled; keep its listener private", "addr", pprofListen)
-	}
-	for _, l := range listeners {
-		if l.addr == "" {
-			continue
-		}
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
-			rt.closeListeners()
-			return nil, fmt.Errorf("%s: %w", l.name, err)
-		}
-		rt.https = append(rt.https, &httpListener{name: l.name, ln: ln, srv: newHTTPServer(l.h, log, l.name == "pprof_listen")})
+	if rt.https, err = openHTTPListeners(log, addrs, ready, a.Gatherer()); err != nil {
+		return nil, err
 	}
 	return rt, nil
-}
-
-func (rt *agentRuntime) closeListeners() {
-	for _, h := range rt.https {
-		_ = h.ln.Close()
-	}
 }
 
 // addActors runs the agent and its HTTP listeners. On interrupt the agent
@@ -187,47 +153,6 @@ func (rt *agentRuntime) addActors(g *run.Group) {
 	for _, h := range rt.https {
 		addHTTPActor(g, rt.log.Named("http"), h, 10*time.Second)
 	}
-}
-
-// runUntilSignal runs g until a signal or a failure. SIGHUP calls reload;
-// a second SIGINT/SIGTERM exits at once with exitForced; the drain is
-// bounded by shutdown.
-func runUntilSignal(env *environment, log hclog.Logger, g *run.Group, sigs chan os.Signal, shutdown time.Duration, reload func()) int {
-	stop := make(chan struct{})
-	finished := make(chan struct{})
-	defer close(finished)
-	g.Add(func() error {
-		for {
-			select {
-			case s := <-sigs:
-				if s == syscall.SIGHUP {
-					reload()
-					continue
-				}
-				log.Info("shutting down: finishing the batch in flight (send the signal again to force)", "signal", s.String())
-				go func() {
-					select {
-					case <-sigs:
-						log.Warn("second signal: forcing exit")
-						env.exit(exitForced)
-					case <-time.After(shutdown):
-						log.Warn("drain took longer than shutdown_timeout: forcing exit", "shutdown_timeout", shutdown)
-						env.exit(exitForced)
-					case <-finished:
-					}
-				}()
-				return errShutdown
-			case <-stop:
-				return nil
-			}
-		}
-	}, func(error) { close(stop) })
-	if err := g.Run(); err != nil && !errors.Is(err, errShutdown) {
-		log.Error("stopped on an error", "error", err)
-		return exitFailure
-	}
-	log.Info("stopped")
-	return exitOK
 }
 
 // reloadLevel applies a reloaded log level; false means it was not valid.

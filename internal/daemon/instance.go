@@ -361,33 +361,49 @@ func (in *instance) listenAgents(common []grpc.ServerOption) error {
 }
 
 func (in *instance) listenHTTP() error {
+	var err error
+	in.https, err = openHTTPListeners(in.log, httpAddrs{main: in.cfg.HTTPListen, metrics: in.cfg.MetricsListen, pprof: in.cfg.PprofListen}, in.ready, in.reg)
+	return err
+}
+
+// httpAddrs are a daemon's HTTP listeners: health, readiness and (unless
+// metrics has its own) /metrics on main; pprof only when asked for.
+type httpAddrs struct{ main, metrics, pprof string }
+
+// openHTTPListeners binds the listeners, so a port in use fails the start;
+// on error the ones already bound are closed.
+func openHTTPListeners(log hclog.Logger, a httpAddrs, ready *telemetry.Readiness, g prometheus.Gatherer) ([]*httpListener, error) {
+	var out []*httpListener
 	add := func(name, addr string, h http.Handler) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
+			for _, l := range out {
+				_ = l.ln.Close()
+			}
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		in.https = append(in.https, &httpListener{name: name, ln: ln, srv: newHTTPServer(h, in.log, name == "pprof_listen")})
+		out = append(out, &httpListener{name: name, ln: ln, srv: newHTTPServer(h, log, name == "pprof_listen")})
 		return nil
 	}
-	main := telemetry.HTTPOptions{Health: true, Ready: in.ready}
-	if in.cfg.MetricsListen == "" {
-		main.Gatherer = in.reg
+	main := telemetry.HTTPOptions{Health: true, Ready: ready}
+	if a.metrics == "" {
+		main.Gatherer = g
 	}
-	if err := add("http_listen", in.cfg.HTTPListen, telemetry.NewHTTPHandler(main)); err != nil {
-		return err
+	if err := add("http_listen", a.main, telemetry.NewHTTPHandler(main)); err != nil {
+		return nil, err
 	}
-	if in.cfg.MetricsListen != "" {
-		if err := add("metrics_listen", in.cfg.MetricsListen, telemetry.NewHTTPHandler(telemetry.HTTPOptions{Gatherer: in.reg})); err != nil {
-			return err
+	if a.metrics != "" {
+		if err := add("metrics_listen", a.metrics, telemetry.NewHTTPHandler(telemetry.HTTPOptions{Gatherer: g})); err != nil {
+			return nil, err
 		}
 	}
-	if in.cfg.PprofListen != "" {
-		if err := add("pprof_listen", in.cfg.PprofListen, telemetry.NewPprofHandler()); err != nil {
-			return err
+	if a.pprof != "" {
+		if err := add("pprof_listen", a.pprof, telemetry.NewPprofHandler()); err != nil {
+			return nil, err
 		}
-		in.log.Warn("pprof is enabled; keep its listener private", "addr", in.cfg.PprofListen)
+		log.Warn("pprof is enabled; keep its listener private", "addr", a.pprof)
 	}
-	return nil
+	return out, nil
 }
 
 // grpcAddr is the bound gRPC address (the real port when listening on :0).

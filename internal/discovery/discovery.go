@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -311,32 +310,16 @@ func sortResources(rs []*sirsiv1.Resource) {
 	})
 }
 
-// Backoff for pages that are still throttled after the SDK's own retries:
-// the SDK has already waited tens of seconds, so start at a second and
-// grow to half a minute.
-const (
-	throttleBackoffBase = time.Second
-	throttleBackoffMax  = 30 * time.Second
-)
-
 // retryThrottled calls fn until it succeeds, fails with something other
 // than throttling, or ctx ends: throttling only slows a sweep down.
 func retryThrottled[T any](ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	delay := throttleBackoffBase
-	for {
-		out, err := fn(ctx)
-		if err == nil || !awsclient.IsThrottle(err) {
-			return out, err
-		}
-		// Full jitter: collectors throttled together must not retry together.
-		wait := time.Duration(rand.Int64N(int64(delay))) + delay/2
-		select {
-		case <-ctx.Done():
-			return out, fmt.Errorf("%w (still throttled: %w)", ctx.Err(), err)
-		case <-time.After(wait):
-		}
-		delay = min(2*delay, throttleBackoffMax)
-	}
+	var out T
+	err := awsclient.RetryThrottles(ctx, awsclient.DefaultBackoff, func(ctx context.Context) error {
+		var err error
+		out, err = fn(ctx)
+		return err
+	}, nil)
+	return out, err
 }
 
 // partition is the ARN partition of a region.

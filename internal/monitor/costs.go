@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 )
 
 // CostOptions configure a Costs.
@@ -51,7 +52,7 @@ type Costs struct {
 	tagKeys     []string
 	log         hclog.Logger
 	clock       func() time.Time
-	backoff     backoff
+	backoff     awsclient.Backoff
 
 	mu sync.Mutex
 
@@ -100,7 +101,7 @@ func NewCosts(o CostOptions) (*Costs, error) {
 	c := &Costs{
 		ce:   costexplorer.NewFromConfig(o.Config, func(co *costexplorer.Options) { co.Region = "us-east-1" }),
 		path: filepath.Join(o.CacheDir, cacheFile), minInterval: o.MinInterval, tagKeys: slices.Clone(o.TagKeys),
-		log: o.Logger.Named("costs"), clock: o.Clock, backoff: defaultBackoff,
+		log: o.Logger.Named("costs"), clock: o.Clock, backoff: awsclient.DefaultBackoff,
 		requests: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sirsi_monitor_cost_explorer_requests_total",
 			Help: "GetCostAndUsage requests made (each one is billed by AWS).",

@@ -239,7 +239,7 @@ func TestCostsLimitExceededIsRetried(t *testing.T) {
 	}
 	cfg, _ := loadConfig(t, url, awsclient.Options{Metrics: m, RetryMode: "standard", MaxBackoff: time.Second})
 	c := newCosts(t, CostOptions{Config: cfg, CacheDir: t.TempDir(), TagKeys: []string{"team"}, Clock: sim.Now})
-	c.backoff = backoff{base: 100 * time.Millisecond, max: time.Second}
+	c.backoff = awsclient.Backoff{Base: 100 * time.Millisecond, Max: time.Second}
 	recs, _, err := c.Pull(context.Background(), 5)
 	if err != nil {
 		t.Fatal(err)

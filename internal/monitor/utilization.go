@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -53,7 +54,7 @@ type Utilization struct {
 	log         hclog.Logger
 	clock       func() time.Time
 	concurrency int
-	backoff     backoff
+	backoff     awsclient.Backoff
 
 	mu      sync.Mutex
 	clients map[string]*cloudwatch.Client
@@ -84,7 +85,7 @@ func NewUtilization(o UtilizationOptions) (*Utilization, error) {
 	}
 	u := &Utilization{
 		configs: o.Configs, log: o.Logger.Named("utilization"), clock: o.Clock, concurrency: o.Concurrency,
-		backoff: defaultBackoff, clients: map[string]*cloudwatch.Client{},
+		backoff: awsclient.DefaultBackoff, clients: map[string]*cloudwatch.Client{},
 		calls: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sirsi_monitor_getmetricdata_calls_total",
 			Help: "GetMetricData calls made by utilisation sweeps (pages included, SDK retries not).",

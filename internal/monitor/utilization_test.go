@@ -337,7 +337,7 @@ func TestSweepThrottleStormIsExact(t *testing.T) {
 	stormCfg, _ := loadConfig(t, url, awsclient.Options{MaxAttempts: 1, RetryMode: "standard"})
 	reg := prometheus.NewRegistry()
 	u := newUtil(t, stormCfg, reg)
-	u.backoff = backoff{base: time.Millisecond, max: 5 * time.Millisecond}
+	u.backoff = awsclient.Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond}
 	stormy := sweep(u)
 	if retries := counterValue(t, reg, "sirsi_monitor_getmetricdata_throttle_retries_total"); retries == 0 {
 		t.Fatal("no throttled call was retried: the storm did not reach the sweep")

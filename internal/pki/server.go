@@ -130,7 +130,7 @@ func (s *ServerCert) reusable() (*tls.Certificate, bool) {
 			return nil, false
 		}
 	}
-	if !s.ca.now().Before(renewalTime(leaf)) {
+	if !s.ca.now().Before(RenewalTime(leaf)) {
 		return nil, false
 	}
 	return &tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}, true
@@ -179,11 +179,12 @@ func (s *ServerCert) issue() error {
 
 func (s *ServerCert) set(c *tls.Certificate) {
 	s.cert = c
-	s.renewAt = renewalTime(c.Leaf)
+	s.renewAt = RenewalTime(c.Leaf)
 }
 
-// renewalTime is when two thirds of the lifetime have passed.
-func renewalTime(c *x509.Certificate) time.Time {
+// RenewalTime is when two thirds of the lifetime have passed: server and
+// agent certificates are renewed then.
+func RenewalTime(c *x509.Certificate) time.Time {
 	life := c.NotAfter.Sub(c.NotBefore)
 	return c.NotBefore.Add(life * 2 / 3)
 }
