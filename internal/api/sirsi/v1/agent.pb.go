@@ -1078,6 +1078,219 @@ func (x *ReportActionsResponse) GetDuplicate() bool {
 	return false
 }
 
+type ReportActionPlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BatchId       string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	Plan          *ActionPlan            `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportActionPlanRequest) Reset() {
+	*x = ReportActionPlanRequest{}
+	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportActionPlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportActionPlanRequest) ProtoMessage() {}
+
+func (x *ReportActionPlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportActionPlanRequest.ProtoReflect.Descriptor instead.
+func (*ReportActionPlanRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReportActionPlanRequest) GetBatchId() string {
+	if x != nil {
+		return x.BatchId
+	}
+	return ""
+}
+
+func (x *ReportActionPlanRequest) GetPlan() *ActionPlan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+type ReportActionPlanResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Duplicate     bool                   `protobuf:"varint,1,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportActionPlanResponse) Reset() {
+	*x = ReportActionPlanResponse{}
+	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportActionPlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportActionPlanResponse) ProtoMessage() {}
+
+func (x *ReportActionPlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportActionPlanResponse.ProtoReflect.Descriptor instead.
+func (*ReportActionPlanResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReportActionPlanResponse) GetDuplicate() bool {
+	if x != nil {
+		return x.Duplicate
+	}
+	return false
+}
+
+type ReserveActionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Client-generated (a UUID), 1..64 characters: asking again with the
+	// same id returns the same grant.
+	ReservationId string `protobuf:"bytes,1,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
+	PolicyId      string `protobuf:"bytes,2,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	// 1..1000.
+	Count         int32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReserveActionsRequest) Reset() {
+	*x = ReserveActionsRequest{}
+	mi := &file_sirsi_v1_agent_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReserveActionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReserveActionsRequest) ProtoMessage() {}
+
+func (x *ReserveActionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_agent_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReserveActionsRequest.ProtoReflect.Descriptor instead.
+func (*ReserveActionsRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReserveActionsRequest) GetReservationId() string {
+	if x != nil {
+		return x.ReservationId
+	}
+	return ""
+}
+
+func (x *ReserveActionsRequest) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *ReserveActionsRequest) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type ReserveActionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0..count: how many actions the agent may start now.
+	Granted int32 `protobuf:"varint,1,opt,name=granted,proto3" json:"granted,omitempty"`
+	// When granted < count: when the trailing-hour window has room again.
+	RetryTime     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=retry_time,json=retryTime,proto3" json:"retry_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReserveActionsResponse) Reset() {
+	*x = ReserveActionsResponse{}
+	mi := &file_sirsi_v1_agent_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReserveActionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReserveActionsResponse) ProtoMessage() {}
+
+func (x *ReserveActionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_agent_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReserveActionsResponse.ProtoReflect.Descriptor instead.
+func (*ReserveActionsResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ReserveActionsResponse) GetGranted() int32 {
+	if x != nil {
+		return x.Granted
+	}
+	return 0
+}
+
+func (x *ReserveActionsResponse) GetRetryTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetryTime
+	}
+	return nil
+}
+
 type GetAssignmentRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1086,7 +1299,7 @@ type GetAssignmentRequest struct {
 
 func (x *GetAssignmentRequest) Reset() {
 	*x = GetAssignmentRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1311,7 @@ func (x *GetAssignmentRequest) String() string {
 func (*GetAssignmentRequest) ProtoMessage() {}
 
 func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1324,7 @@ func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentRequest.ProtoReflect.Descriptor instead.
 func (*GetAssignmentRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 type GetAssignmentResponse struct {
@@ -1119,13 +1332,15 @@ type GetAssignmentResponse struct {
 	CloudAccount            *CloudAccount          `protobuf:"bytes,1,opt,name=cloud_account,json=cloudAccount,proto3" json:"cloud_account,omitempty"`
 	Policies                []*OptimizationPolicy  `protobuf:"bytes,2,rep,name=policies,proto3" json:"policies,omitempty"`
 	ApprovedRecommendations []*Recommendation      `protobuf:"bytes,3,rep,name=approved_recommendations,json=approvedRecommendations,proto3" json:"approved_recommendations,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Approved plans not yet executed.
+	ApprovedPlans []*ActionPlan `protobuf:"bytes,4,rep,name=approved_plans,json=approvedPlans,proto3" json:"approved_plans,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetAssignmentResponse) Reset() {
 	*x = GetAssignmentResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1352,7 @@ func (x *GetAssignmentResponse) String() string {
 func (*GetAssignmentResponse) ProtoMessage() {}
 
 func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1365,7 @@ func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentResponse.ProtoReflect.Descriptor instead.
 func (*GetAssignmentResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetAssignmentResponse) GetCloudAccount() *CloudAccount {
@@ -1170,6 +1385,13 @@ func (x *GetAssignmentResponse) GetPolicies() []*OptimizationPolicy {
 func (x *GetAssignmentResponse) GetApprovedRecommendations() []*Recommendation {
 	if x != nil {
 		return x.ApprovedRecommendations
+	}
+	return nil
+}
+
+func (x *GetAssignmentResponse) GetApprovedPlans() []*ActionPlan {
+	if x != nil {
+		return x.ApprovedPlans
 	}
 	return nil
 }
@@ -1254,12 +1476,26 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12*\n" +
 	"\aactions\x18\x02 \x03(\v2\x10.sirsi.v1.ActionR\aactions\"5\n" +
 	"\x15ReportActionsResponse\x12\x1c\n" +
-	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"\x16\n" +
-	"\x14GetAssignmentRequest\"\xe3\x01\n" +
+	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"^\n" +
+	"\x17ReportActionPlanRequest\x12\x19\n" +
+	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12(\n" +
+	"\x04plan\x18\x02 \x01(\v2\x14.sirsi.v1.ActionPlanR\x04plan\"8\n" +
+	"\x18ReportActionPlanResponse\x12\x1c\n" +
+	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"q\n" +
+	"\x15ReserveActionsRequest\x12%\n" +
+	"\x0ereservation_id\x18\x01 \x01(\tR\rreservationId\x12\x1b\n" +
+	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\"m\n" +
+	"\x16ReserveActionsResponse\x12\x18\n" +
+	"\agranted\x18\x01 \x01(\x05R\agranted\x129\n" +
+	"\n" +
+	"retry_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tretryTime\"\x16\n" +
+	"\x14GetAssignmentRequest\"\xa0\x02\n" +
 	"\x15GetAssignmentResponse\x12;\n" +
 	"\rcloud_account\x18\x01 \x01(\v2\x16.sirsi.v1.CloudAccountR\fcloudAccount\x128\n" +
 	"\bpolicies\x18\x02 \x03(\v2\x1c.sirsi.v1.OptimizationPolicyR\bpolicies\x12S\n" +
-	"\x18approved_recommendations\x18\x03 \x03(\v2\x18.sirsi.v1.RecommendationR\x17approvedRecommendations2\xfc\x05\n" +
+	"\x18approved_recommendations\x18\x03 \x03(\v2\x18.sirsi.v1.RecommendationR\x17approvedRecommendations\x12;\n" +
+	"\x0eapproved_plans\x18\x04 \x03(\v2\x14.sirsi.v1.ActionPlanR\rapprovedPlans2\xac\a\n" +
 	"\fAgentService\x12;\n" +
 	"\x06Enroll\x12\x17.sirsi.v1.EnrollRequest\x1a\x18.sirsi.v1.EnrollResponse\x12Y\n" +
 	"\x10RenewCertificate\x12!.sirsi.v1.RenewCertificateRequest\x1a\".sirsi.v1.RenewCertificateResponse\x12D\n" +
@@ -1268,7 +1504,9 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\x11ReportUtilization\x12\".sirsi.v1.ReportUtilizationRequest\x1a#.sirsi.v1.ReportUtilizationResponse\x12J\n" +
 	"\vReportCosts\x12\x1c.sirsi.v1.ReportCostsRequest\x1a\x1d.sirsi.v1.ReportCostsResponse\x12h\n" +
 	"\x15ReportRecommendations\x12&.sirsi.v1.ReportRecommendationsRequest\x1a'.sirsi.v1.ReportRecommendationsResponse\x12P\n" +
-	"\rReportActions\x12\x1e.sirsi.v1.ReportActionsRequest\x1a\x1f.sirsi.v1.ReportActionsResponse\x12P\n" +
+	"\rReportActions\x12\x1e.sirsi.v1.ReportActionsRequest\x1a\x1f.sirsi.v1.ReportActionsResponse\x12Y\n" +
+	"\x10ReportActionPlan\x12!.sirsi.v1.ReportActionPlanRequest\x1a\".sirsi.v1.ReportActionPlanResponse\x12S\n" +
+	"\x0eReserveActions\x12\x1f.sirsi.v1.ReserveActionsRequest\x1a .sirsi.v1.ReserveActionsResponse\x12P\n" +
 	"\rGetAssignment\x12\x1e.sirsi.v1.GetAssignmentRequest\x1a\x1f.sirsi.v1.GetAssignmentResponseBNZLgithub.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1;sirsiv1b\x06proto3"
 
 var (
@@ -1283,7 +1521,7 @@ func file_sirsi_v1_agent_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_agent_proto_rawDescData
 }
 
-var file_sirsi_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_sirsi_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_sirsi_v1_agent_proto_goTypes = []any{
 	(*EnrollRequest)(nil),                 // 0: sirsi.v1.EnrollRequest
 	(*EnrollResponse)(nil),                // 1: sirsi.v1.EnrollResponse
@@ -1303,63 +1541,75 @@ var file_sirsi_v1_agent_proto_goTypes = []any{
 	(*ReportRecommendationsResponse)(nil), // 15: sirsi.v1.ReportRecommendationsResponse
 	(*ReportActionsRequest)(nil),          // 16: sirsi.v1.ReportActionsRequest
 	(*ReportActionsResponse)(nil),         // 17: sirsi.v1.ReportActionsResponse
-	(*GetAssignmentRequest)(nil),          // 18: sirsi.v1.GetAssignmentRequest
-	(*GetAssignmentResponse)(nil),         // 19: sirsi.v1.GetAssignmentResponse
-	nil,                                   // 20: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
-	(*timestamppb.Timestamp)(nil),         // 21: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 22: google.protobuf.Duration
-	(*Resource)(nil),                      // 23: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),            // 24: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),                    // 25: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),                   // 26: sirsi.v1.CostAnomaly
-	(*Recommendation)(nil),                // 27: sirsi.v1.Recommendation
-	(*Action)(nil),                        // 28: sirsi.v1.Action
-	(*CloudAccount)(nil),                  // 29: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),            // 30: sirsi.v1.OptimizationPolicy
+	(*ReportActionPlanRequest)(nil),       // 18: sirsi.v1.ReportActionPlanRequest
+	(*ReportActionPlanResponse)(nil),      // 19: sirsi.v1.ReportActionPlanResponse
+	(*ReserveActionsRequest)(nil),         // 20: sirsi.v1.ReserveActionsRequest
+	(*ReserveActionsResponse)(nil),        // 21: sirsi.v1.ReserveActionsResponse
+	(*GetAssignmentRequest)(nil),          // 22: sirsi.v1.GetAssignmentRequest
+	(*GetAssignmentResponse)(nil),         // 23: sirsi.v1.GetAssignmentResponse
+	nil,                                   // 24: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
+	(*timestamppb.Timestamp)(nil),         // 25: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 26: google.protobuf.Duration
+	(*Resource)(nil),                      // 27: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),            // 28: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),                    // 29: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),                   // 30: sirsi.v1.CostAnomaly
+	(*Recommendation)(nil),                // 31: sirsi.v1.Recommendation
+	(*Action)(nil),                        // 32: sirsi.v1.Action
+	(*ActionPlan)(nil),                    // 33: sirsi.v1.ActionPlan
+	(*CloudAccount)(nil),                  // 34: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),            // 35: sirsi.v1.OptimizationPolicy
 }
 var file_sirsi_v1_agent_proto_depIdxs = []int32{
-	21, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
-	21, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
-	22, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
-	20, // 3: sirsi.v1.HeartbeatRequest.last_sweep_times:type_name -> sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
-	21, // 4: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
-	22, // 5: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
-	23, // 6: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
+	25, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
+	25, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
+	26, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
+	24, // 3: sirsi.v1.HeartbeatRequest.last_sweep_times:type_name -> sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
+	25, // 4: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
+	26, // 5: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
+	27, // 6: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
 	6,  // 7: sirsi.v1.ReportInventoryRequest.deletions:type_name -> sirsi.v1.ResourceRef
 	7,  // 8: sirsi.v1.ReportInventoryRequest.changes:type_name -> sirsi.v1.ResourceChange
-	21, // 9: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
-	24, // 10: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
-	25, // 11: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
-	26, // 12: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
-	27, // 13: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
-	28, // 14: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
-	29, // 15: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	30, // 16: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
-	27, // 17: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
-	21, // 18: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	0,  // 19: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
-	2,  // 20: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
-	4,  // 21: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
-	8,  // 22: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
-	10, // 23: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
-	12, // 24: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
-	14, // 25: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
-	16, // 26: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
-	18, // 27: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
-	1,  // 28: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
-	3,  // 29: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
-	5,  // 30: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
-	9,  // 31: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
-	11, // 32: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
-	13, // 33: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
-	15, // 34: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
-	17, // 35: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
-	19, // 36: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
-	28, // [28:37] is the sub-list for method output_type
-	19, // [19:28] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	25, // 9: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
+	28, // 10: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
+	29, // 11: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
+	30, // 12: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
+	31, // 13: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
+	32, // 14: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
+	33, // 15: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
+	25, // 16: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
+	34, // 17: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	35, // 18: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
+	31, // 19: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
+	33, // 20: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
+	25, // 21: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	0,  // 22: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
+	2,  // 23: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
+	4,  // 24: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
+	8,  // 25: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
+	10, // 26: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
+	12, // 27: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
+	14, // 28: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
+	16, // 29: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
+	18, // 30: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
+	20, // 31: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
+	22, // 32: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
+	1,  // 33: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
+	3,  // 34: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
+	5,  // 35: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
+	9,  // 36: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
+	11, // 37: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
+	13, // 38: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
+	15, // 39: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
+	17, // 40: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
+	19, // 41: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
+	21, // 42: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
+	23, // 43: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
+	33, // [33:44] is the sub-list for method output_type
+	22, // [22:33] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_agent_proto_init() }
@@ -1374,7 +1624,7 @@ func file_sirsi_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_agent_proto_rawDesc), len(file_sirsi_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,8 @@ const (
 	AgentService_ReportCosts_FullMethodName           = "/sirsi.v1.AgentService/ReportCosts"
 	AgentService_ReportRecommendations_FullMethodName = "/sirsi.v1.AgentService/ReportRecommendations"
 	AgentService_ReportActions_FullMethodName         = "/sirsi.v1.AgentService/ReportActions"
+	AgentService_ReportActionPlan_FullMethodName      = "/sirsi.v1.AgentService/ReportActionPlan"
+	AgentService_ReserveActions_FullMethodName        = "/sirsi.v1.AgentService/ReserveActions"
 	AgentService_GetAssignment_FullMethodName         = "/sirsi.v1.AgentService/GetAssignment"
 )
 
@@ -49,6 +51,12 @@ type AgentServiceClient interface {
 	ReportCosts(ctx context.Context, in *ReportCostsRequest, opts ...grpc.CallOption) (*ReportCostsResponse, error)
 	ReportRecommendations(ctx context.Context, in *ReportRecommendationsRequest, opts ...grpc.CallOption) (*ReportRecommendationsResponse, error)
 	ReportActions(ctx context.Context, in *ReportActionsRequest, opts ...grpc.CallOption) (*ReportActionsResponse, error)
+	// Saves a dry-run plan; earlier pending plans of the same policy and
+	// account become superseded.
+	ReportActionPlan(ctx context.Context, in *ReportActionPlanRequest, opts ...grpc.CallOption) (*ReportActionPlanResponse, error)
+	// Asks for permission to start up to count actions under the tenant-wide
+	// cap (Tenant.max_actions_per_hour). Idempotent per reservation_id.
+	ReserveActions(ctx context.Context, in *ReserveActionsRequest, opts ...grpc.CallOption) (*ReserveActionsResponse, error)
 	// The policies that apply to the agent's cloud account and the
 	// recommendations users approved for it.
 	GetAssignment(ctx context.Context, in *GetAssignmentRequest, opts ...grpc.CallOption) (*GetAssignmentResponse, error)
@@ -142,6 +150,26 @@ func (c *agentServiceClient) ReportActions(ctx context.Context, in *ReportAction
 	return out, nil
 }
 
+func (c *agentServiceClient) ReportActionPlan(ctx context.Context, in *ReportActionPlanRequest, opts ...grpc.CallOption) (*ReportActionPlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportActionPlanResponse)
+	err := c.cc.Invoke(ctx, AgentService_ReportActionPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) ReserveActions(ctx context.Context, in *ReserveActionsRequest, opts ...grpc.CallOption) (*ReserveActionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReserveActionsResponse)
+	err := c.cc.Invoke(ctx, AgentService_ReserveActions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *agentServiceClient) GetAssignment(ctx context.Context, in *GetAssignmentRequest, opts ...grpc.CallOption) (*GetAssignmentResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetAssignmentResponse)
@@ -171,6 +199,12 @@ type AgentServiceServer interface {
 	ReportCosts(context.Context, *ReportCostsRequest) (*ReportCostsResponse, error)
 	ReportRecommendations(context.Context, *ReportRecommendationsRequest) (*ReportRecommendationsResponse, error)
 	ReportActions(context.Context, *ReportActionsRequest) (*ReportActionsResponse, error)
+	// Saves a dry-run plan; earlier pending plans of the same policy and
+	// account become superseded.
+	ReportActionPlan(context.Context, *ReportActionPlanRequest) (*ReportActionPlanResponse, error)
+	// Asks for permission to start up to count actions under the tenant-wide
+	// cap (Tenant.max_actions_per_hour). Idempotent per reservation_id.
+	ReserveActions(context.Context, *ReserveActionsRequest) (*ReserveActionsResponse, error)
 	// The policies that apply to the agent's cloud account and the
 	// recommendations users approved for it.
 	GetAssignment(context.Context, *GetAssignmentRequest) (*GetAssignmentResponse, error)
@@ -207,6 +241,12 @@ func (UnimplementedAgentServiceServer) ReportRecommendations(context.Context, *R
 }
 func (UnimplementedAgentServiceServer) ReportActions(context.Context, *ReportActionsRequest) (*ReportActionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReportActions not implemented")
+}
+func (UnimplementedAgentServiceServer) ReportActionPlan(context.Context, *ReportActionPlanRequest) (*ReportActionPlanResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReportActionPlan not implemented")
+}
+func (UnimplementedAgentServiceServer) ReserveActions(context.Context, *ReserveActionsRequest) (*ReserveActionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReserveActions not implemented")
 }
 func (UnimplementedAgentServiceServer) GetAssignment(context.Context, *GetAssignmentRequest) (*GetAssignmentResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetAssignment not implemented")
@@ -376,6 +416,42 @@ func _AgentService_ReportActions_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AgentService_ReportActionPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportActionPlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).ReportActionPlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_ReportActionPlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).ReportActionPlan(ctx, req.(*ReportActionPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_ReserveActions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReserveActionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).ReserveActions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_ReserveActions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).ReserveActions(ctx, req.(*ReserveActionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AgentService_GetAssignment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetAssignmentRequest)
 	if err := dec(in); err != nil {
@@ -432,6 +508,14 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportActions",
 			Handler:    _AgentService_ReportActions_Handler,
+		},
+		{
+			MethodName: "ReportActionPlan",
+			Handler:    _AgentService_ReportActionPlan_Handler,
+		},
+		{
+			MethodName: "ReserveActions",
+			Handler:    _AgentService_ReserveActions_Handler,
 		},
 		{
 			MethodName: "GetAssignment",

@@ -4153,6 +4153,711 @@ func (x *ListAuditEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GetRecommendationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecommendationRequest) Reset() {
+	*x = GetRecommendationRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecommendationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecommendationRequest) ProtoMessage() {}
+
+func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecommendationRequest.ProtoReflect.Descriptor instead.
+func (*GetRecommendationRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *GetRecommendationRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetRecommendationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetRecommendationResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Recommendation *Recommendation        `protobuf:"bytes,1,opt,name=recommendation,proto3" json:"recommendation,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetRecommendationResponse) Reset() {
+	*x = GetRecommendationResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecommendationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecommendationResponse) ProtoMessage() {}
+
+func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecommendationResponse.ProtoReflect.Descriptor instead.
+func (*GetRecommendationResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *GetRecommendationResponse) GetRecommendation() *Recommendation {
+	if x != nil {
+		return x.Recommendation
+	}
+	return nil
+}
+
+type ApproveRecommendationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveRecommendationRequest) Reset() {
+	*x = ApproveRecommendationRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveRecommendationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveRecommendationRequest) ProtoMessage() {}
+
+func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveRecommendationRequest.ProtoReflect.Descriptor instead.
+func (*ApproveRecommendationRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *ApproveRecommendationRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ApproveRecommendationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type ApproveRecommendationResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Recommendation *Recommendation        `protobuf:"bytes,1,opt,name=recommendation,proto3" json:"recommendation,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ApproveRecommendationResponse) Reset() {
+	*x = ApproveRecommendationResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveRecommendationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveRecommendationResponse) ProtoMessage() {}
+
+func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveRecommendationResponse.ProtoReflect.Descriptor instead.
+func (*ApproveRecommendationResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *ApproveRecommendationResponse) GetRecommendation() *Recommendation {
+	if x != nil {
+		return x.Recommendation
+	}
+	return nil
+}
+
+type RevokeRecommendationApprovalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeRecommendationApprovalRequest) Reset() {
+	*x = RevokeRecommendationApprovalRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeRecommendationApprovalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeRecommendationApprovalRequest) ProtoMessage() {}
+
+func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeRecommendationApprovalRequest.ProtoReflect.Descriptor instead.
+func (*RevokeRecommendationApprovalRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *RevokeRecommendationApprovalRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *RevokeRecommendationApprovalRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RevokeRecommendationApprovalResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Recommendation *Recommendation        `protobuf:"bytes,1,opt,name=recommendation,proto3" json:"recommendation,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RevokeRecommendationApprovalResponse) Reset() {
+	*x = RevokeRecommendationApprovalResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeRecommendationApprovalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeRecommendationApprovalResponse) ProtoMessage() {}
+
+func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeRecommendationApprovalResponse.ProtoReflect.Descriptor instead.
+func (*RevokeRecommendationApprovalResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *RevokeRecommendationApprovalResponse) GetRecommendation() *Recommendation {
+	if x != nil {
+		return x.Recommendation
+	}
+	return nil
+}
+
+type DismissRecommendationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DismissRecommendationRequest) Reset() {
+	*x = DismissRecommendationRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DismissRecommendationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DismissRecommendationRequest) ProtoMessage() {}
+
+func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DismissRecommendationRequest.ProtoReflect.Descriptor instead.
+func (*DismissRecommendationRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *DismissRecommendationRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *DismissRecommendationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type DismissRecommendationResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Recommendation *Recommendation        `protobuf:"bytes,1,opt,name=recommendation,proto3" json:"recommendation,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DismissRecommendationResponse) Reset() {
+	*x = DismissRecommendationResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DismissRecommendationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DismissRecommendationResponse) ProtoMessage() {}
+
+func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DismissRecommendationResponse.ProtoReflect.Descriptor instead.
+func (*DismissRecommendationResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
+}
+
+func (x *DismissRecommendationResponse) GetRecommendation() *Recommendation {
+	if x != nil {
+		return x.Recommendation
+	}
+	return nil
+}
+
+type ListActionPlansRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// Optional filters.
+	PolicyId      string           `protobuf:"bytes,2,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	Status        ActionPlanStatus `protobuf:"varint,3,opt,name=status,proto3,enum=sirsi.v1.ActionPlanStatus" json:"status,omitempty"`
+	PageSize      int32            `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string           `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListActionPlansRequest) Reset() {
+	*x = ListActionPlansRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListActionPlansRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListActionPlansRequest) ProtoMessage() {}
+
+func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListActionPlansRequest.ProtoReflect.Descriptor instead.
+func (*ListActionPlansRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *ListActionPlansRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ListActionPlansRequest) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *ListActionPlansRequest) GetStatus() ActionPlanStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ActionPlanStatus_ACTION_PLAN_STATUS_UNSPECIFIED
+}
+
+func (x *ListActionPlansRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListActionPlansRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListActionPlansResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plans         []*ActionPlan          `protobuf:"bytes,1,rep,name=plans,proto3" json:"plans,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListActionPlansResponse) Reset() {
+	*x = ListActionPlansResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListActionPlansResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListActionPlansResponse) ProtoMessage() {}
+
+func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListActionPlansResponse.ProtoReflect.Descriptor instead.
+func (*ListActionPlansResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *ListActionPlansResponse) GetPlans() []*ActionPlan {
+	if x != nil {
+		return x.Plans
+	}
+	return nil
+}
+
+func (x *ListActionPlansResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type GetActionPlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetActionPlanRequest) Reset() {
+	*x = GetActionPlanRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetActionPlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetActionPlanRequest) ProtoMessage() {}
+
+func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetActionPlanRequest.ProtoReflect.Descriptor instead.
+func (*GetActionPlanRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *GetActionPlanRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetActionPlanRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetActionPlanResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *ActionPlan            `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetActionPlanResponse) Reset() {
+	*x = GetActionPlanResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetActionPlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetActionPlanResponse) ProtoMessage() {}
+
+func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetActionPlanResponse.ProtoReflect.Descriptor instead.
+func (*GetActionPlanResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *GetActionPlanResponse) GetPlan() *ActionPlan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+type ApproveActionPlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveActionPlanRequest) Reset() {
+	*x = ApproveActionPlanRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveActionPlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveActionPlanRequest) ProtoMessage() {}
+
+func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveActionPlanRequest.ProtoReflect.Descriptor instead.
+func (*ApproveActionPlanRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *ApproveActionPlanRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ApproveActionPlanRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type ApproveActionPlanResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plan          *ActionPlan            `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveActionPlanResponse) Reset() {
+	*x = ApproveActionPlanResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveActionPlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveActionPlanResponse) ProtoMessage() {}
+
+func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveActionPlanResponse.ProtoReflect.Descriptor instead.
+func (*ApproveActionPlanResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *ApproveActionPlanResponse) GetPlan() *ActionPlan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
 var File_sirsi_v1_management_proto protoreflect.FileDescriptor
 
 const file_sirsi_v1_management_proto_rawDesc = "" +
@@ -4423,11 +5128,51 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tR\tpageToken\"o\n" +
 	"\x17ListAuditEventsResponse\x12,\n" +
 	"\x06events\x18\x01 \x03(\v2\x14.sirsi.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*Z\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n" +
+	"\x18GetRecommendationRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"]\n" +
+	"\x19GetRecommendationResponse\x12@\n" +
+	"\x0erecommendation\x18\x01 \x01(\v2\x18.sirsi.v1.RecommendationR\x0erecommendation\"K\n" +
+	"\x1cApproveRecommendationRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"a\n" +
+	"\x1dApproveRecommendationResponse\x12@\n" +
+	"\x0erecommendation\x18\x01 \x01(\v2\x18.sirsi.v1.RecommendationR\x0erecommendation\"R\n" +
+	"#RevokeRecommendationApprovalRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"h\n" +
+	"$RevokeRecommendationApprovalResponse\x12@\n" +
+	"\x0erecommendation\x18\x01 \x01(\v2\x18.sirsi.v1.RecommendationR\x0erecommendation\"K\n" +
+	"\x1cDismissRecommendationRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"a\n" +
+	"\x1dDismissRecommendationResponse\x12@\n" +
+	"\x0erecommendation\x18\x01 \x01(\v2\x18.sirsi.v1.RecommendationR\x0erecommendation\"\xc2\x01\n" +
+	"\x16ListActionPlansRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
+	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x122\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x1a.sirsi.v1.ActionPlanStatusR\x06status\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"m\n" +
+	"\x17ListActionPlansResponse\x12*\n" +
+	"\x05plans\x18\x01 \x03(\v2\x14.sirsi.v1.ActionPlanR\x05plans\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +
+	"\x14GetActionPlanRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"A\n" +
+	"\x15GetActionPlanResponse\x12(\n" +
+	"\x04plan\x18\x01 \x01(\v2\x14.sirsi.v1.ActionPlanR\x04plan\"G\n" +
+	"\x18ApproveActionPlanRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"E\n" +
+	"\x19ApproveActionPlanResponse\x12(\n" +
+	"\x04plan\x18\x01 \x01(\v2\x14.sirsi.v1.ActionPlanR\x04plan*Z\n" +
 	"\vGranularity\x12\x1b\n" +
 	"\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11GRANULARITY_DAILY\x10\x01\x12\x17\n" +
-	"\x13GRANULARITY_MONTHLY\x10\x022\xc1\x19\n" +
+	"\x13GRANULARITY_MONTHLY\x10\x022\xfa\x1e\n" +
 	"\x11ManagementService\x12J\n" +
 	"\vGetIdentity\x12\x1c.sirsi.v1.GetIdentityRequest\x1a\x1d.sirsi.v1.GetIdentityResponse\x12M\n" +
 	"\fCreateTenant\x12\x1d.sirsi.v1.CreateTenantRequest\x1a\x1e.sirsi.v1.CreateTenantResponse\x12D\n" +
@@ -4462,7 +5207,14 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x0fListUtilization\x12 .sirsi.v1.ListUtilizationRequest\x1a!.sirsi.v1.ListUtilizationResponse\x12S\n" +
 	"\x0eGetCostSummary\x12\x1f.sirsi.v1.GetCostSummaryRequest\x1a .sirsi.v1.GetCostSummaryResponse\x12\\\n" +
 	"\x11ListCostAnomalies\x12\".sirsi.v1.ListCostAnomaliesRequest\x1a#.sirsi.v1.ListCostAnomaliesResponse\x12b\n" +
-	"\x13ListRecommendations\x12$.sirsi.v1.ListRecommendationsRequest\x1a%.sirsi.v1.ListRecommendationsResponse\x12J\n" +
+	"\x13ListRecommendations\x12$.sirsi.v1.ListRecommendationsRequest\x1a%.sirsi.v1.ListRecommendationsResponse\x12\\\n" +
+	"\x11GetRecommendation\x12\".sirsi.v1.GetRecommendationRequest\x1a#.sirsi.v1.GetRecommendationResponse\x12h\n" +
+	"\x15ApproveRecommendation\x12&.sirsi.v1.ApproveRecommendationRequest\x1a'.sirsi.v1.ApproveRecommendationResponse\x12}\n" +
+	"\x1cRevokeRecommendationApproval\x12-.sirsi.v1.RevokeRecommendationApprovalRequest\x1a..sirsi.v1.RevokeRecommendationApprovalResponse\x12h\n" +
+	"\x15DismissRecommendation\x12&.sirsi.v1.DismissRecommendationRequest\x1a'.sirsi.v1.DismissRecommendationResponse\x12V\n" +
+	"\x0fListActionPlans\x12 .sirsi.v1.ListActionPlansRequest\x1a!.sirsi.v1.ListActionPlansResponse\x12P\n" +
+	"\rGetActionPlan\x12\x1e.sirsi.v1.GetActionPlanRequest\x1a\x1f.sirsi.v1.GetActionPlanResponse\x12\\\n" +
+	"\x11ApproveActionPlan\x12\".sirsi.v1.ApproveActionPlanRequest\x1a#.sirsi.v1.ApproveActionPlanResponse\x12J\n" +
 	"\vListActions\x12\x1c.sirsi.v1.ListActionsRequest\x1a\x1d.sirsi.v1.ListActionsResponse\x12\\\n" +
 	"\x11GetSavingsSummary\x12\".sirsi.v1.GetSavingsSummaryRequest\x1a#.sirsi.v1.GetSavingsSummaryResponse\x12V\n" +
 	"\x0fListAuditEvents\x12 .sirsi.v1.ListAuditEventsRequest\x1a!.sirsi.v1.ListAuditEventsResponseBNZLgithub.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1;sirsiv1b\x06proto3"
@@ -4480,228 +5232,266 @@ func file_sirsi_v1_management_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_management_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 89)
 var file_sirsi_v1_management_proto_goTypes = []any{
-	(Granularity)(0),                         // 0: sirsi.v1.Granularity
-	(*GetIdentityRequest)(nil),               // 1: sirsi.v1.GetIdentityRequest
-	(*GetIdentityResponse)(nil),              // 2: sirsi.v1.GetIdentityResponse
-	(*CreateTenantRequest)(nil),              // 3: sirsi.v1.CreateTenantRequest
-	(*CreateTenantResponse)(nil),             // 4: sirsi.v1.CreateTenantResponse
-	(*GetTenantRequest)(nil),                 // 5: sirsi.v1.GetTenantRequest
-	(*GetTenantResponse)(nil),                // 6: sirsi.v1.GetTenantResponse
-	(*UpdateTenantRequest)(nil),              // 7: sirsi.v1.UpdateTenantRequest
-	(*UpdateTenantResponse)(nil),             // 8: sirsi.v1.UpdateTenantResponse
-	(*DeleteTenantRequest)(nil),              // 9: sirsi.v1.DeleteTenantRequest
-	(*DeleteTenantResponse)(nil),             // 10: sirsi.v1.DeleteTenantResponse
-	(*ListTenantsRequest)(nil),               // 11: sirsi.v1.ListTenantsRequest
-	(*ListTenantsResponse)(nil),              // 12: sirsi.v1.ListTenantsResponse
-	(*CreateCloudAccountRequest)(nil),        // 13: sirsi.v1.CreateCloudAccountRequest
-	(*CreateCloudAccountResponse)(nil),       // 14: sirsi.v1.CreateCloudAccountResponse
-	(*GetCloudAccountRequest)(nil),           // 15: sirsi.v1.GetCloudAccountRequest
-	(*GetCloudAccountResponse)(nil),          // 16: sirsi.v1.GetCloudAccountResponse
-	(*UpdateCloudAccountRequest)(nil),        // 17: sirsi.v1.UpdateCloudAccountRequest
-	(*UpdateCloudAccountResponse)(nil),       // 18: sirsi.v1.UpdateCloudAccountResponse
-	(*DeleteCloudAccountRequest)(nil),        // 19: sirsi.v1.DeleteCloudAccountRequest
-	(*DeleteCloudAccountResponse)(nil),       // 20: sirsi.v1.DeleteCloudAccountResponse
-	(*ListCloudAccountsRequest)(nil),         // 21: sirsi.v1.ListCloudAccountsRequest
-	(*ListCloudAccountsResponse)(nil),        // 22: sirsi.v1.ListCloudAccountsResponse
-	(*CreateOptimizationPolicyRequest)(nil),  // 23: sirsi.v1.CreateOptimizationPolicyRequest
-	(*CreateOptimizationPolicyResponse)(nil), // 24: sirsi.v1.CreateOptimizationPolicyResponse
-	(*GetOptimizationPolicyRequest)(nil),     // 25: sirsi.v1.GetOptimizationPolicyRequest
-	(*GetOptimizationPolicyResponse)(nil),    // 26: sirsi.v1.GetOptimizationPolicyResponse
-	(*UpdateOptimizationPolicyRequest)(nil),  // 27: sirsi.v1.UpdateOptimizationPolicyRequest
-	(*UpdateOptimizationPolicyResponse)(nil), // 28: sirsi.v1.UpdateOptimizationPolicyResponse
-	(*DeleteOptimizationPolicyRequest)(nil),  // 29: sirsi.v1.DeleteOptimizationPolicyRequest
-	(*DeleteOptimizationPolicyResponse)(nil), // 30: sirsi.v1.DeleteOptimizationPolicyResponse
-	(*ListOptimizationPoliciesRequest)(nil),  // 31: sirsi.v1.ListOptimizationPoliciesRequest
-	(*ListOptimizationPoliciesResponse)(nil), // 32: sirsi.v1.ListOptimizationPoliciesResponse
-	(*CreateEnrollmentTokenRequest)(nil),     // 33: sirsi.v1.CreateEnrollmentTokenRequest
-	(*CreateEnrollmentTokenResponse)(nil),    // 34: sirsi.v1.CreateEnrollmentTokenResponse
-	(*GetEnrollmentTokenRequest)(nil),        // 35: sirsi.v1.GetEnrollmentTokenRequest
-	(*GetEnrollmentTokenResponse)(nil),       // 36: sirsi.v1.GetEnrollmentTokenResponse
-	(*DeleteEnrollmentTokenRequest)(nil),     // 37: sirsi.v1.DeleteEnrollmentTokenRequest
-	(*DeleteEnrollmentTokenResponse)(nil),    // 38: sirsi.v1.DeleteEnrollmentTokenResponse
-	(*ListEnrollmentTokensRequest)(nil),      // 39: sirsi.v1.ListEnrollmentTokensRequest
-	(*ListEnrollmentTokensResponse)(nil),     // 40: sirsi.v1.ListEnrollmentTokensResponse
-	(*CreateApiTokenRequest)(nil),            // 41: sirsi.v1.CreateApiTokenRequest
-	(*CreateApiTokenResponse)(nil),           // 42: sirsi.v1.CreateApiTokenResponse
-	(*GetApiTokenRequest)(nil),               // 43: sirsi.v1.GetApiTokenRequest
-	(*GetApiTokenResponse)(nil),              // 44: sirsi.v1.GetApiTokenResponse
-	(*UpdateApiTokenRequest)(nil),            // 45: sirsi.v1.UpdateApiTokenRequest
-	(*UpdateApiTokenResponse)(nil),           // 46: sirsi.v1.UpdateApiTokenResponse
-	(*DeleteApiTokenRequest)(nil),            // 47: sirsi.v1.DeleteApiTokenRequest
-	(*DeleteApiTokenResponse)(nil),           // 48: sirsi.v1.DeleteApiTokenResponse
-	(*ListApiTokensRequest)(nil),             // 49: sirsi.v1.ListApiTokensRequest
-	(*ListApiTokensResponse)(nil),            // 50: sirsi.v1.ListApiTokensResponse
-	(*ListAgentsRequest)(nil),                // 51: sirsi.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),               // 52: sirsi.v1.ListAgentsResponse
-	(*GetAgentRequest)(nil),                  // 53: sirsi.v1.GetAgentRequest
-	(*GetAgentResponse)(nil),                 // 54: sirsi.v1.GetAgentResponse
-	(*RevokeAgentRequest)(nil),               // 55: sirsi.v1.RevokeAgentRequest
-	(*RevokeAgentResponse)(nil),              // 56: sirsi.v1.RevokeAgentResponse
-	(*ListResourcesRequest)(nil),             // 57: sirsi.v1.ListResourcesRequest
-	(*ListResourcesResponse)(nil),            // 58: sirsi.v1.ListResourcesResponse
-	(*ListUtilizationRequest)(nil),           // 59: sirsi.v1.ListUtilizationRequest
-	(*ListUtilizationResponse)(nil),          // 60: sirsi.v1.ListUtilizationResponse
-	(*GetCostSummaryRequest)(nil),            // 61: sirsi.v1.GetCostSummaryRequest
-	(*CostItem)(nil),                         // 62: sirsi.v1.CostItem
-	(*CostPeriod)(nil),                       // 63: sirsi.v1.CostPeriod
-	(*GetCostSummaryResponse)(nil),           // 64: sirsi.v1.GetCostSummaryResponse
-	(*ListCostAnomaliesRequest)(nil),         // 65: sirsi.v1.ListCostAnomaliesRequest
-	(*ListCostAnomaliesResponse)(nil),        // 66: sirsi.v1.ListCostAnomaliesResponse
-	(*ListRecommendationsRequest)(nil),       // 67: sirsi.v1.ListRecommendationsRequest
-	(*ListRecommendationsResponse)(nil),      // 68: sirsi.v1.ListRecommendationsResponse
-	(*ListActionsRequest)(nil),               // 69: sirsi.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),              // 70: sirsi.v1.ListActionsResponse
-	(*GetSavingsSummaryRequest)(nil),         // 71: sirsi.v1.GetSavingsSummaryRequest
-	(*GetSavingsSummaryResponse)(nil),        // 72: sirsi.v1.GetSavingsSummaryResponse
-	(*ListAuditEventsRequest)(nil),           // 73: sirsi.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),          // 74: sirsi.v1.ListAuditEventsResponse
-	nil,                                      // 75: sirsi.v1.ListResourcesRequest.TagsEntry
-	(Role)(0),                                // 76: sirsi.v1.Role
-	(*timestamppb.Timestamp)(nil),            // 77: google.protobuf.Timestamp
-	(*Tenant)(nil),                           // 78: sirsi.v1.Tenant
-	(*CloudAccount)(nil),                     // 79: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),               // 80: sirsi.v1.OptimizationPolicy
-	(*durationpb.Duration)(nil),              // 81: google.protobuf.Duration
-	(*EnrollmentToken)(nil),                  // 82: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),                         // 83: sirsi.v1.ApiToken
-	(*Agent)(nil),                            // 84: sirsi.v1.Agent
-	(*Resource)(nil),                         // 85: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),               // 86: sirsi.v1.UtilizationSummary
-	(*CostAnomaly)(nil),                      // 87: sirsi.v1.CostAnomaly
-	(RecommendationStatus)(0),                // 88: sirsi.v1.RecommendationStatus
-	(*Recommendation)(nil),                   // 89: sirsi.v1.Recommendation
-	(ActionStatus)(0),                        // 90: sirsi.v1.ActionStatus
-	(*Action)(nil),                           // 91: sirsi.v1.Action
-	(*AuditEvent)(nil),                       // 92: sirsi.v1.AuditEvent
+	(Granularity)(0),                             // 0: sirsi.v1.Granularity
+	(*GetIdentityRequest)(nil),                   // 1: sirsi.v1.GetIdentityRequest
+	(*GetIdentityResponse)(nil),                  // 2: sirsi.v1.GetIdentityResponse
+	(*CreateTenantRequest)(nil),                  // 3: sirsi.v1.CreateTenantRequest
+	(*CreateTenantResponse)(nil),                 // 4: sirsi.v1.CreateTenantResponse
+	(*GetTenantRequest)(nil),                     // 5: sirsi.v1.GetTenantRequest
+	(*GetTenantResponse)(nil),                    // 6: sirsi.v1.GetTenantResponse
+	(*UpdateTenantRequest)(nil),                  // 7: sirsi.v1.UpdateTenantRequest
+	(*UpdateTenantResponse)(nil),                 // 8: sirsi.v1.UpdateTenantResponse
+	(*DeleteTenantRequest)(nil),                  // 9: sirsi.v1.DeleteTenantRequest
+	(*DeleteTenantResponse)(nil),                 // 10: sirsi.v1.DeleteTenantResponse
+	(*ListTenantsRequest)(nil),                   // 11: sirsi.v1.ListTenantsRequest
+	(*ListTenantsResponse)(nil),                  // 12: sirsi.v1.ListTenantsResponse
+	(*CreateCloudAccountRequest)(nil),            // 13: sirsi.v1.CreateCloudAccountRequest
+	(*CreateCloudAccountResponse)(nil),           // 14: sirsi.v1.CreateCloudAccountResponse
+	(*GetCloudAccountRequest)(nil),               // 15: sirsi.v1.GetCloudAccountRequest
+	(*GetCloudAccountResponse)(nil),              // 16: sirsi.v1.GetCloudAccountResponse
+	(*UpdateCloudAccountRequest)(nil),            // 17: sirsi.v1.UpdateCloudAccountRequest
+	(*UpdateCloudAccountResponse)(nil),           // 18: sirsi.v1.UpdateCloudAccountResponse
+	(*DeleteCloudAccountRequest)(nil),            // 19: sirsi.v1.DeleteCloudAccountRequest
+	(*DeleteCloudAccountResponse)(nil),           // 20: sirsi.v1.DeleteCloudAccountResponse
+	(*ListCloudAccountsRequest)(nil),             // 21: sirsi.v1.ListCloudAccountsRequest
+	(*ListCloudAccountsResponse)(nil),            // 22: sirsi.v1.ListCloudAccountsResponse
+	(*CreateOptimizationPolicyRequest)(nil),      // 23: sirsi.v1.CreateOptimizationPolicyRequest
+	(*CreateOptimizationPolicyResponse)(nil),     // 24: sirsi.v1.CreateOptimizationPolicyResponse
+	(*GetOptimizationPolicyRequest)(nil),         // 25: sirsi.v1.GetOptimizationPolicyRequest
+	(*GetOptimizationPolicyResponse)(nil),        // 26: sirsi.v1.GetOptimizationPolicyResponse
+	(*UpdateOptimizationPolicyRequest)(nil),      // 27: sirsi.v1.UpdateOptimizationPolicyRequest
+	(*UpdateOptimizationPolicyResponse)(nil),     // 28: sirsi.v1.UpdateOptimizationPolicyResponse
+	(*DeleteOptimizationPolicyRequest)(nil),      // 29: sirsi.v1.DeleteOptimizationPolicyRequest
+	(*DeleteOptimizationPolicyResponse)(nil),     // 30: sirsi.v1.DeleteOptimizationPolicyResponse
+	(*ListOptimizationPoliciesRequest)(nil),      // 31: sirsi.v1.ListOptimizationPoliciesRequest
+	(*ListOptimizationPoliciesResponse)(nil),     // 32: sirsi.v1.ListOptimizationPoliciesResponse
+	(*CreateEnrollmentTokenRequest)(nil),         // 33: sirsi.v1.CreateEnrollmentTokenRequest
+	(*CreateEnrollmentTokenResponse)(nil),        // 34: sirsi.v1.CreateEnrollmentTokenResponse
+	(*GetEnrollmentTokenRequest)(nil),            // 35: sirsi.v1.GetEnrollmentTokenRequest
+	(*GetEnrollmentTokenResponse)(nil),           // 36: sirsi.v1.GetEnrollmentTokenResponse
+	(*DeleteEnrollmentTokenRequest)(nil),         // 37: sirsi.v1.DeleteEnrollmentTokenRequest
+	(*DeleteEnrollmentTokenResponse)(nil),        // 38: sirsi.v1.DeleteEnrollmentTokenResponse
+	(*ListEnrollmentTokensRequest)(nil),          // 39: sirsi.v1.ListEnrollmentTokensRequest
+	(*ListEnrollmentTokensResponse)(nil),         // 40: sirsi.v1.ListEnrollmentTokensResponse
+	(*CreateApiTokenRequest)(nil),                // 41: sirsi.v1.CreateApiTokenRequest
+	(*CreateApiTokenResponse)(nil),               // 42: sirsi.v1.CreateApiTokenResponse
+	(*GetApiTokenRequest)(nil),                   // 43: sirsi.v1.GetApiTokenRequest
+	(*GetApiTokenResponse)(nil),                  // 44: sirsi.v1.GetApiTokenResponse
+	(*UpdateApiTokenRequest)(nil),                // 45: sirsi.v1.UpdateApiTokenRequest
+	(*UpdateApiTokenResponse)(nil),               // 46: sirsi.v1.UpdateApiTokenResponse
+	(*DeleteApiTokenRequest)(nil),                // 47: sirsi.v1.DeleteApiTokenRequest
+	(*DeleteApiTokenResponse)(nil),               // 48: sirsi.v1.DeleteApiTokenResponse
+	(*ListApiTokensRequest)(nil),                 // 49: sirsi.v1.ListApiTokensRequest
+	(*ListApiTokensResponse)(nil),                // 50: sirsi.v1.ListApiTokensResponse
+	(*ListAgentsRequest)(nil),                    // 51: sirsi.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),                   // 52: sirsi.v1.ListAgentsResponse
+	(*GetAgentRequest)(nil),                      // 53: sirsi.v1.GetAgentRequest
+	(*GetAgentResponse)(nil),                     // 54: sirsi.v1.GetAgentResponse
+	(*RevokeAgentRequest)(nil),                   // 55: sirsi.v1.RevokeAgentRequest
+	(*RevokeAgentResponse)(nil),                  // 56: sirsi.v1.RevokeAgentResponse
+	(*ListResourcesRequest)(nil),                 // 57: sirsi.v1.ListResourcesRequest
+	(*ListResourcesResponse)(nil),                // 58: sirsi.v1.ListResourcesResponse
+	(*ListUtilizationRequest)(nil),               // 59: sirsi.v1.ListUtilizationRequest
+	(*ListUtilizationResponse)(nil),              // 60: sirsi.v1.ListUtilizationResponse
+	(*GetCostSummaryRequest)(nil),                // 61: sirsi.v1.GetCostSummaryRequest
+	(*CostItem)(nil),                             // 62: sirsi.v1.CostItem
+	(*CostPeriod)(nil),                           // 63: sirsi.v1.CostPeriod
+	(*GetCostSummaryResponse)(nil),               // 64: sirsi.v1.GetCostSummaryResponse
+	(*ListCostAnomaliesRequest)(nil),             // 65: sirsi.v1.ListCostAnomaliesRequest
+	(*ListCostAnomaliesResponse)(nil),            // 66: sirsi.v1.ListCostAnomaliesResponse
+	(*ListRecommendationsRequest)(nil),           // 67: sirsi.v1.ListRecommendationsRequest
+	(*ListRecommendationsResponse)(nil),          // 68: sirsi.v1.ListRecommendationsResponse
+	(*ListActionsRequest)(nil),                   // 69: sirsi.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),                  // 70: sirsi.v1.ListActionsResponse
+	(*GetSavingsSummaryRequest)(nil),             // 71: sirsi.v1.GetSavingsSummaryRequest
+	(*GetSavingsSummaryResponse)(nil),            // 72: sirsi.v1.GetSavingsSummaryResponse
+	(*ListAuditEventsRequest)(nil),               // 73: sirsi.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 74: sirsi.v1.ListAuditEventsResponse
+	(*GetRecommendationRequest)(nil),             // 75: sirsi.v1.GetRecommendationRequest
+	(*GetRecommendationResponse)(nil),            // 76: sirsi.v1.GetRecommendationResponse
+	(*ApproveRecommendationRequest)(nil),         // 77: sirsi.v1.ApproveRecommendationRequest
+	(*ApproveRecommendationResponse)(nil),        // 78: sirsi.v1.ApproveRecommendationResponse
+	(*RevokeRecommendationApprovalRequest)(nil),  // 79: sirsi.v1.RevokeRecommendationApprovalRequest
+	(*RevokeRecommendationApprovalResponse)(nil), // 80: sirsi.v1.RevokeRecommendationApprovalResponse
+	(*DismissRecommendationRequest)(nil),         // 81: sirsi.v1.DismissRecommendationRequest
+	(*DismissRecommendationResponse)(nil),        // 82: sirsi.v1.DismissRecommendationResponse
+	(*ListActionPlansRequest)(nil),               // 83: sirsi.v1.ListActionPlansRequest
+	(*ListActionPlansResponse)(nil),              // 84: sirsi.v1.ListActionPlansResponse
+	(*GetActionPlanRequest)(nil),                 // 85: sirsi.v1.GetActionPlanRequest
+	(*GetActionPlanResponse)(nil),                // 86: sirsi.v1.GetActionPlanResponse
+	(*ApproveActionPlanRequest)(nil),             // 87: sirsi.v1.ApproveActionPlanRequest
+	(*ApproveActionPlanResponse)(nil),            // 88: sirsi.v1.ApproveActionPlanResponse
+	nil,                                          // 89: sirsi.v1.ListResourcesRequest.TagsEntry
+	(Role)(0),                                    // 90: sirsi.v1.Role
+	(*timestamppb.Timestamp)(nil),                // 91: google.protobuf.Timestamp
+	(*Tenant)(nil),                               // 92: sirsi.v1.Tenant
+	(*CloudAccount)(nil),                         // 93: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),                   // 94: sirsi.v1.OptimizationPolicy
+	(*durationpb.Duration)(nil),                  // 95: google.protobuf.Duration
+	(*EnrollmentToken)(nil),                      // 96: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),                             // 97: sirsi.v1.ApiToken
+	(*Agent)(nil),                                // 98: sirsi.v1.Agent
+	(*Resource)(nil),                             // 99: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),                   // 100: sirsi.v1.UtilizationSummary
+	(*CostAnomaly)(nil),                          // 101: sirsi.v1.CostAnomaly
+	(RecommendationStatus)(0),                    // 102: sirsi.v1.RecommendationStatus
+	(*Recommendation)(nil),                       // 103: sirsi.v1.Recommendation
+	(ActionStatus)(0),                            // 104: sirsi.v1.ActionStatus
+	(*Action)(nil),                               // 105: sirsi.v1.Action
+	(*AuditEvent)(nil),                           // 106: sirsi.v1.AuditEvent
+	(ActionPlanStatus)(0),                        // 107: sirsi.v1.ActionPlanStatus
+	(*ActionPlan)(nil),                           // 108: sirsi.v1.ActionPlan
 }
 var file_sirsi_v1_management_proto_depIdxs = []int32{
-	76, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
-	77, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
-	78, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	78, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	78, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	78, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	78, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	78, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
-	79, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	79, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	79, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	79, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	79, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	79, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
-	80, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	80, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	80, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	80, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	80, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	80, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
-	81, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
-	82, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	82, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	82, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
-	76, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
-	81, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
-	83, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	83, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	83, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	83, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
-	84, // 30: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
-	84, // 31: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
-	84, // 32: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
-	75, // 33: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
-	85, // 34: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
-	86, // 35: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
-	0,  // 36: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
-	62, // 37: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
-	62, // 38: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
-	63, // 39: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
-	87, // 40: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
-	88, // 41: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
-	89, // 42: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
-	90, // 43: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
-	91, // 44: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
-	77, // 45: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	77, // 46: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	92, // 47: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
-	1,  // 48: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
-	3,  // 49: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
-	5,  // 50: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
-	7,  // 51: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
-	9,  // 52: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
-	11, // 53: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
-	13, // 54: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
-	15, // 55: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
-	17, // 56: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
-	19, // 57: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
-	21, // 58: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
-	23, // 59: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
-	25, // 60: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
-	27, // 61: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
-	29, // 62: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
-	31, // 63: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
-	33, // 64: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
-	35, // 65: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
-	37, // 66: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
-	39, // 67: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
-	41, // 68: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
-	43, // 69: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
-	45, // 70: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
-	47, // 71: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
-	49, // 72: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
-	51, // 73: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
-	53, // 74: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
-	55, // 75: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
-	57, // 76: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
-	59, // 77: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
-	61, // 78: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
-	65, // 79: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
-	67, // 80: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
-	69, // 81: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
-	71, // 82: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
-	73, // 83: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
-	2,  // 84: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
-	4,  // 85: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
-	6,  // 86: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
-	8,  // 87: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
-	10, // 88: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
-	12, // 89: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
-	14, // 90: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
-	16, // 91: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
-	18, // 92: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
-	20, // 93: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
-	22, // 94: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
-	24, // 95: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
-	26, // 96: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
-	28, // 97: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
-	30, // 98: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
-	32, // 99: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
-	34, // 100: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
-	36, // 101: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
-	38, // 102: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
-	40, // 103: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
-	42, // 104: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
-	44, // 105: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
-	46, // 106: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
-	48, // 107: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
-	50, // 108: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
-	52, // 109: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
-	54, // 110: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
-	56, // 111: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
-	58, // 112: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
-	60, // 113: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
-	64, // 114: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
-	66, // 115: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
-	68, // 116: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
-	70, // 117: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
-	72, // 118: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
-	74, // 119: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
-	84, // [84:120] is the sub-list for method output_type
-	48, // [48:84] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	90,  // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
+	91,  // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
+	92,  // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	92,  // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	92,  // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	92,  // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	92,  // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	92,  // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
+	93,  // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	93,  // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	93,  // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	93,  // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	93,  // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	93,  // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
+	94,  // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	94,  // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	94,  // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	94,  // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	94,  // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	94,  // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
+	95,  // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
+	96,  // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	96,  // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	96,  // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
+	90,  // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
+	95,  // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
+	97,  // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	97,  // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	97,  // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	97,  // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
+	98,  // 30: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
+	98,  // 31: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
+	98,  // 32: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
+	89,  // 33: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
+	99,  // 34: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
+	100, // 35: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
+	0,   // 36: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
+	62,  // 37: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
+	62,  // 38: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
+	63,  // 39: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
+	101, // 40: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
+	102, // 41: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
+	103, // 42: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
+	104, // 43: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
+	105, // 44: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
+	91,  // 45: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	91,  // 46: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	106, // 47: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
+	103, // 48: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	103, // 49: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	103, // 50: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	103, // 51: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	107, // 52: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
+	108, // 53: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
+	108, // 54: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	108, // 55: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	1,   // 56: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
+	3,   // 57: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
+	5,   // 58: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
+	7,   // 59: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
+	9,   // 60: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
+	11,  // 61: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
+	13,  // 62: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
+	15,  // 63: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
+	17,  // 64: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
+	19,  // 65: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
+	21,  // 66: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
+	23,  // 67: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
+	25,  // 68: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
+	27,  // 69: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
+	29,  // 70: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
+	31,  // 71: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
+	33,  // 72: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
+	35,  // 73: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
+	37,  // 74: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
+	39,  // 75: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
+	41,  // 76: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
+	43,  // 77: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
+	45,  // 78: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
+	47,  // 79: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
+	49,  // 80: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
+	51,  // 81: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
+	53,  // 82: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
+	55,  // 83: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
+	57,  // 84: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
+	59,  // 85: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
+	61,  // 86: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
+	65,  // 87: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
+	67,  // 88: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
+	75,  // 89: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
+	77,  // 90: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
+	79,  // 91: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
+	81,  // 92: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
+	83,  // 93: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
+	85,  // 94: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
+	87,  // 95: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
+	69,  // 96: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
+	71,  // 97: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
+	73,  // 98: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
+	2,   // 99: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
+	4,   // 100: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
+	6,   // 101: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
+	8,   // 102: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
+	10,  // 103: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
+	12,  // 104: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
+	14,  // 105: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
+	16,  // 106: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
+	18,  // 107: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
+	20,  // 108: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
+	22,  // 109: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
+	24,  // 110: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
+	26,  // 111: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
+	28,  // 112: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
+	30,  // 113: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
+	32,  // 114: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
+	34,  // 115: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
+	36,  // 116: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
+	38,  // 117: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
+	40,  // 118: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
+	42,  // 119: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
+	44,  // 120: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
+	46,  // 121: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
+	48,  // 122: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
+	50,  // 123: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
+	52,  // 124: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
+	54,  // 125: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
+	56,  // 126: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
+	58,  // 127: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
+	60,  // 128: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
+	64,  // 129: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
+	66,  // 130: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
+	68,  // 131: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
+	76,  // 132: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
+	78,  // 133: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
+	80,  // 134: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
+	82,  // 135: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
+	84,  // 136: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
+	86,  // 137: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
+	88,  // 138: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
+	70,  // 139: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
+	72,  // 140: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
+	74,  // 141: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
+	99,  // [99:142] is the sub-list for method output_type
+	56,  // [56:99] is the sub-list for method input_type
+	56,  // [56:56] is the sub-list for extension type_name
+	56,  // [56:56] is the sub-list for extension extendee
+	0,   // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_management_proto_init() }
@@ -4716,7 +5506,7 @@ func file_sirsi_v1_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_management_proto_rawDesc), len(file_sirsi_v1_management_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   75,
+			NumMessages:   89,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

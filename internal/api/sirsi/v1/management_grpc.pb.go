@@ -19,42 +19,49 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ManagementService_GetIdentity_FullMethodName              = "/sirsi.v1.ManagementService/GetIdentity"
-	ManagementService_CreateTenant_FullMethodName             = "/sirsi.v1.ManagementService/CreateTenant"
-	ManagementService_GetTenant_FullMethodName                = "/sirsi.v1.ManagementService/GetTenant"
-	ManagementService_UpdateTenant_FullMethodName             = "/sirsi.v1.ManagementService/UpdateTenant"
-	ManagementService_DeleteTenant_FullMethodName             = "/sirsi.v1.ManagementService/DeleteTenant"
-	ManagementService_ListTenants_FullMethodName              = "/sirsi.v1.ManagementService/ListTenants"
-	ManagementService_CreateCloudAccount_FullMethodName       = "/sirsi.v1.ManagementService/CreateCloudAccount"
-	ManagementService_GetCloudAccount_FullMethodName          = "/sirsi.v1.ManagementService/GetCloudAccount"
-	ManagementService_UpdateCloudAccount_FullMethodName       = "/sirsi.v1.ManagementService/UpdateCloudAccount"
-	ManagementService_DeleteCloudAccount_FullMethodName       = "/sirsi.v1.ManagementService/DeleteCloudAccount"
-	ManagementService_ListCloudAccounts_FullMethodName        = "/sirsi.v1.ManagementService/ListCloudAccounts"
-	ManagementService_CreateOptimizationPolicy_FullMethodName = "/sirsi.v1.ManagementService/CreateOptimizationPolicy"
-	ManagementService_GetOptimizationPolicy_FullMethodName    = "/sirsi.v1.ManagementService/GetOptimizationPolicy"
-	ManagementService_UpdateOptimizationPolicy_FullMethodName = "/sirsi.v1.ManagementService/UpdateOptimizationPolicy"
-	ManagementService_DeleteOptimizationPolicy_FullMethodName = "/sirsi.v1.ManagementService/DeleteOptimizationPolicy"
-	ManagementService_ListOptimizationPolicies_FullMethodName = "/sirsi.v1.ManagementService/ListOptimizationPolicies"
-	ManagementService_CreateEnrollmentToken_FullMethodName    = "/sirsi.v1.ManagementService/CreateEnrollmentToken"
-	ManagementService_GetEnrollmentToken_FullMethodName       = "/sirsi.v1.ManagementService/GetEnrollmentToken"
-	ManagementService_DeleteEnrollmentToken_FullMethodName    = "/sirsi.v1.ManagementService/DeleteEnrollmentToken"
-	ManagementService_ListEnrollmentTokens_FullMethodName     = "/sirsi.v1.ManagementService/ListEnrollmentTokens"
-	ManagementService_CreateApiToken_FullMethodName           = "/sirsi.v1.ManagementService/CreateApiToken"
-	ManagementService_GetApiToken_FullMethodName              = "/sirsi.v1.ManagementService/GetApiToken"
-	ManagementService_UpdateApiToken_FullMethodName           = "/sirsi.v1.ManagementService/UpdateApiToken"
-	ManagementService_DeleteApiToken_FullMethodName           = "/sirsi.v1.ManagementService/DeleteApiToken"
-	ManagementService_ListApiTokens_FullMethodName            = "/sirsi.v1.ManagementService/ListApiTokens"
-	ManagementService_ListAgents_FullMethodName               = "/sirsi.v1.ManagementService/ListAgents"
-	ManagementService_GetAgent_FullMethodName                 = "/sirsi.v1.ManagementService/GetAgent"
-	ManagementService_RevokeAgent_FullMethodName              = "/sirsi.v1.ManagementService/RevokeAgent"
-	ManagementService_ListResources_FullMethodName            = "/sirsi.v1.ManagementService/ListResources"
-	ManagementService_ListUtilization_FullMethodName          = "/sirsi.v1.ManagementService/ListUtilization"
-	ManagementService_GetCostSummary_FullMethodName           = "/sirsi.v1.ManagementService/GetCostSummary"
-	ManagementService_ListCostAnomalies_FullMethodName        = "/sirsi.v1.ManagementService/ListCostAnomalies"
-	ManagementService_ListRecommendations_FullMethodName      = "/sirsi.v1.ManagementService/ListRecommendations"
-	ManagementService_ListActions_FullMethodName              = "/sirsi.v1.ManagementService/ListActions"
-	ManagementService_GetSavingsSummary_FullMethodName        = "/sirsi.v1.ManagementService/GetSavingsSummary"
-	ManagementService_ListAuditEvents_FullMethodName          = "/sirsi.v1.ManagementService/ListAuditEvents"
+	ManagementService_GetIdentity_FullMethodName                  = "/sirsi.v1.ManagementService/GetIdentity"
+	ManagementService_CreateTenant_FullMethodName                 = "/sirsi.v1.ManagementService/CreateTenant"
+	ManagementService_GetTenant_FullMethodName                    = "/sirsi.v1.ManagementService/GetTenant"
+	ManagementService_UpdateTenant_FullMethodName                 = "/sirsi.v1.ManagementService/UpdateTenant"
+	ManagementService_DeleteTenant_FullMethodName                 = "/sirsi.v1.ManagementService/DeleteTenant"
+	ManagementService_ListTenants_FullMethodName                  = "/sirsi.v1.ManagementService/ListTenants"
+	ManagementService_CreateCloudAccount_FullMethodName           = "/sirsi.v1.ManagementService/CreateCloudAccount"
+	ManagementService_GetCloudAccount_FullMethodName              = "/sirsi.v1.ManagementService/GetCloudAccount"
+	ManagementService_UpdateCloudAccount_FullMethodName           = "/sirsi.v1.ManagementService/UpdateCloudAccount"
+	ManagementService_DeleteCloudAccount_FullMethodName           = "/sirsi.v1.ManagementService/DeleteCloudAccount"
+	ManagementService_ListCloudAccounts_FullMethodName            = "/sirsi.v1.ManagementService/ListCloudAccounts"
+	ManagementService_CreateOptimizationPolicy_FullMethodName     = "/sirsi.v1.ManagementService/CreateOptimizationPolicy"
+	ManagementService_GetOptimizationPolicy_FullMethodName        = "/sirsi.v1.ManagementService/GetOptimizationPolicy"
+	ManagementService_UpdateOptimizationPolicy_FullMethodName     = "/sirsi.v1.ManagementService/UpdateOptimizationPolicy"
+	ManagementService_DeleteOptimizationPolicy_FullMethodName     = "/sirsi.v1.ManagementService/DeleteOptimizationPolicy"
+	ManagementService_ListOptimizationPolicies_FullMethodName     = "/sirsi.v1.ManagementService/ListOptimizationPolicies"
+	ManagementService_CreateEnrollmentToken_FullMethodName        = "/sirsi.v1.ManagementService/CreateEnrollmentToken"
+	ManagementService_GetEnrollmentToken_FullMethodName           = "/sirsi.v1.ManagementService/GetEnrollmentToken"
+	ManagementService_DeleteEnrollmentToken_FullMethodName        = "/sirsi.v1.ManagementService/DeleteEnrollmentToken"
+	ManagementService_ListEnrollmentTokens_FullMethodName         = "/sirsi.v1.ManagementService/ListEnrollmentTokens"
+	ManagementService_CreateApiToken_FullMethodName               = "/sirsi.v1.ManagementService/CreateApiToken"
+	ManagementService_GetApiToken_FullMethodName                  = "/sirsi.v1.ManagementService/GetApiToken"
+	ManagementService_UpdateApiToken_FullMethodName               = "/sirsi.v1.ManagementService/UpdateApiToken"
+	ManagementService_DeleteApiToken_FullMethodName               = "/sirsi.v1.ManagementService/DeleteApiToken"
+	ManagementService_ListApiTokens_FullMethodName                = "/sirsi.v1.ManagementService/ListApiTokens"
+	ManagementService_ListAgents_FullMethodName                   = "/sirsi.v1.ManagementService/ListAgents"
+	ManagementService_GetAgent_FullMethodName                     = "/sirsi.v1.ManagementService/GetAgent"
+	ManagementService_RevokeAgent_FullMethodName                  = "/sirsi.v1.ManagementService/RevokeAgent"
+	ManagementService_ListResources_FullMethodName                = "/sirsi.v1.ManagementService/ListResources"
+	ManagementService_ListUtilization_FullMethodName              = "/sirsi.v1.ManagementService/ListUtilization"
+	ManagementService_GetCostSummary_FullMethodName               = "/sirsi.v1.ManagementService/GetCostSummary"
+	ManagementService_ListCostAnomalies_FullMethodName            = "/sirsi.v1.ManagementService/ListCostAnomalies"
+	ManagementService_ListRecommendations_FullMethodName          = "/sirsi.v1.ManagementService/ListRecommendations"
+	ManagementService_GetRecommendation_FullMethodName            = "/sirsi.v1.ManagementService/GetRecommendation"
+	ManagementService_ApproveRecommendation_FullMethodName        = "/sirsi.v1.ManagementService/ApproveRecommendation"
+	ManagementService_RevokeRecommendationApproval_FullMethodName = "/sirsi.v1.ManagementService/RevokeRecommendationApproval"
+	ManagementService_DismissRecommendation_FullMethodName        = "/sirsi.v1.ManagementService/DismissRecommendation"
+	ManagementService_ListActionPlans_FullMethodName              = "/sirsi.v1.ManagementService/ListActionPlans"
+	ManagementService_GetActionPlan_FullMethodName                = "/sirsi.v1.ManagementService/GetActionPlan"
+	ManagementService_ApproveActionPlan_FullMethodName            = "/sirsi.v1.ManagementService/ApproveActionPlan"
+	ManagementService_ListActions_FullMethodName                  = "/sirsi.v1.ManagementService/ListActions"
+	ManagementService_GetSavingsSummary_FullMethodName            = "/sirsi.v1.ManagementService/GetSavingsSummary"
+	ManagementService_ListAuditEvents_FullMethodName              = "/sirsi.v1.ManagementService/ListAuditEvents"
 )
 
 // ManagementServiceClient is the client API for ManagementService service.
@@ -102,6 +109,20 @@ type ManagementServiceClient interface {
 	GetCostSummary(ctx context.Context, in *GetCostSummaryRequest, opts ...grpc.CallOption) (*GetCostSummaryResponse, error)
 	ListCostAnomalies(ctx context.Context, in *ListCostAnomaliesRequest, opts ...grpc.CallOption) (*ListCostAnomaliesResponse, error)
 	ListRecommendations(ctx context.Context, in *ListRecommendationsRequest, opts ...grpc.CallOption) (*ListRecommendationsResponse, error)
+	GetRecommendation(ctx context.Context, in *GetRecommendationRequest, opts ...grpc.CallOption) (*GetRecommendationResponse, error)
+	// Approves an open recommendation: in approve mode the agent carries out
+	// exactly the proposed change in the next window, and only while the
+	// resource still has the size the recommendation was made for.
+	ApproveRecommendation(ctx context.Context, in *ApproveRecommendationRequest, opts ...grpc.CallOption) (*ApproveRecommendationResponse, error)
+	// Takes an approval back (the recommendation is open again); refused once
+	// executed.
+	RevokeRecommendationApproval(ctx context.Context, in *RevokeRecommendationApprovalRequest, opts ...grpc.CallOption) (*RevokeRecommendationApprovalResponse, error)
+	DismissRecommendation(ctx context.Context, in *DismissRecommendationRequest, opts ...grpc.CallOption) (*DismissRecommendationResponse, error)
+	ListActionPlans(ctx context.Context, in *ListActionPlansRequest, opts ...grpc.CallOption) (*ListActionPlansResponse, error)
+	GetActionPlan(ctx context.Context, in *GetActionPlanRequest, opts ...grpc.CallOption) (*GetActionPlanResponse, error)
+	// Approves a pending plan as a whole: the agent executes its actions and
+	// nothing else.
+	ApproveActionPlan(ctx context.Context, in *ApproveActionPlanRequest, opts ...grpc.CallOption) (*ApproveActionPlanResponse, error)
 	ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error)
 	GetSavingsSummary(ctx context.Context, in *GetSavingsSummaryRequest, opts ...grpc.CallOption) (*GetSavingsSummaryResponse, error)
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
@@ -445,6 +466,76 @@ func (c *managementServiceClient) ListRecommendations(ctx context.Context, in *L
 	return out, nil
 }
 
+func (c *managementServiceClient) GetRecommendation(ctx context.Context, in *GetRecommendationRequest, opts ...grpc.CallOption) (*GetRecommendationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRecommendationResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetRecommendation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) ApproveRecommendation(ctx context.Context, in *ApproveRecommendationRequest, opts ...grpc.CallOption) (*ApproveRecommendationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveRecommendationResponse)
+	err := c.cc.Invoke(ctx, ManagementService_ApproveRecommendation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) RevokeRecommendationApproval(ctx context.Context, in *RevokeRecommendationApprovalRequest, opts ...grpc.CallOption) (*RevokeRecommendationApprovalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeRecommendationApprovalResponse)
+	err := c.cc.Invoke(ctx, ManagementService_RevokeRecommendationApproval_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) DismissRecommendation(ctx context.Context, in *DismissRecommendationRequest, opts ...grpc.CallOption) (*DismissRecommendationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DismissRecommendationResponse)
+	err := c.cc.Invoke(ctx, ManagementService_DismissRecommendation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) ListActionPlans(ctx context.Context, in *ListActionPlansRequest, opts ...grpc.CallOption) (*ListActionPlansResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListActionPlansResponse)
+	err := c.cc.Invoke(ctx, ManagementService_ListActionPlans_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) GetActionPlan(ctx context.Context, in *GetActionPlanRequest, opts ...grpc.CallOption) (*GetActionPlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetActionPlanResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetActionPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) ApproveActionPlan(ctx context.Context, in *ApproveActionPlanRequest, opts ...grpc.CallOption) (*ApproveActionPlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveActionPlanResponse)
+	err := c.cc.Invoke(ctx, ManagementService_ApproveActionPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *managementServiceClient) ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListActionsResponse)
@@ -520,6 +611,20 @@ type ManagementServiceServer interface {
 	GetCostSummary(context.Context, *GetCostSummaryRequest) (*GetCostSummaryResponse, error)
 	ListCostAnomalies(context.Context, *ListCostAnomaliesRequest) (*ListCostAnomaliesResponse, error)
 	ListRecommendations(context.Context, *ListRecommendationsRequest) (*ListRecommendationsResponse, error)
+	GetRecommendation(context.Context, *GetRecommendationRequest) (*GetRecommendationResponse, error)
+	// Approves an open recommendation: in approve mode the agent carries out
+	// exactly the proposed change in the next window, and only while the
+	// resource still has the size the recommendation was made for.
+	ApproveRecommendation(context.Context, *ApproveRecommendationRequest) (*ApproveRecommendationResponse, error)
+	// Takes an approval back (the recommendation is open again); refused once
+	// executed.
+	RevokeRecommendationApproval(context.Context, *RevokeRecommendationApprovalRequest) (*RevokeRecommendationApprovalResponse, error)
+	DismissRecommendation(context.Context, *DismissRecommendationRequest) (*DismissRecommendationResponse, error)
+	ListActionPlans(context.Context, *ListActionPlansRequest) (*ListActionPlansResponse, error)
+	GetActionPlan(context.Context, *GetActionPlanRequest) (*GetActionPlanResponse, error)
+	// Approves a pending plan as a whole: the agent executes its actions and
+	// nothing else.
+	ApproveActionPlan(context.Context, *ApproveActionPlanRequest) (*ApproveActionPlanResponse, error)
 	ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error)
 	GetSavingsSummary(context.Context, *GetSavingsSummaryRequest) (*GetSavingsSummaryResponse, error)
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
@@ -631,6 +736,27 @@ func (UnimplementedManagementServiceServer) ListCostAnomalies(context.Context, *
 }
 func (UnimplementedManagementServiceServer) ListRecommendations(context.Context, *ListRecommendationsRequest) (*ListRecommendationsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListRecommendations not implemented")
+}
+func (UnimplementedManagementServiceServer) GetRecommendation(context.Context, *GetRecommendationRequest) (*GetRecommendationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetRecommendation not implemented")
+}
+func (UnimplementedManagementServiceServer) ApproveRecommendation(context.Context, *ApproveRecommendationRequest) (*ApproveRecommendationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ApproveRecommendation not implemented")
+}
+func (UnimplementedManagementServiceServer) RevokeRecommendationApproval(context.Context, *RevokeRecommendationApprovalRequest) (*RevokeRecommendationApprovalResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeRecommendationApproval not implemented")
+}
+func (UnimplementedManagementServiceServer) DismissRecommendation(context.Context, *DismissRecommendationRequest) (*DismissRecommendationResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DismissRecommendation not implemented")
+}
+func (UnimplementedManagementServiceServer) ListActionPlans(context.Context, *ListActionPlansRequest) (*ListActionPlansResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListActionPlans not implemented")
+}
+func (UnimplementedManagementServiceServer) GetActionPlan(context.Context, *GetActionPlanRequest) (*GetActionPlanResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetActionPlan not implemented")
+}
+func (UnimplementedManagementServiceServer) ApproveActionPlan(context.Context, *ApproveActionPlanRequest) (*ApproveActionPlanResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ApproveActionPlan not implemented")
 }
 func (UnimplementedManagementServiceServer) ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListActions not implemented")
@@ -1256,6 +1382,132 @@ func _ManagementService_ListRecommendations_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ManagementService_GetRecommendation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRecommendationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetRecommendation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetRecommendation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetRecommendation(ctx, req.(*GetRecommendationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_ApproveRecommendation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveRecommendationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).ApproveRecommendation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_ApproveRecommendation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).ApproveRecommendation(ctx, req.(*ApproveRecommendationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_RevokeRecommendationApproval_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeRecommendationApprovalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).RevokeRecommendationApproval(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_RevokeRecommendationApproval_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).RevokeRecommendationApproval(ctx, req.(*RevokeRecommendationApprovalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_DismissRecommendation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DismissRecommendationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).DismissRecommendation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_DismissRecommendation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).DismissRecommendation(ctx, req.(*DismissRecommendationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_ListActionPlans_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListActionPlansRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).ListActionPlans(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_ListActionPlans_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).ListActionPlans(ctx, req.(*ListActionPlansRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_GetActionPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetActionPlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetActionPlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetActionPlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetActionPlan(ctx, req.(*GetActionPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_ApproveActionPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveActionPlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).ApproveActionPlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_ApproveActionPlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).ApproveActionPlan(ctx, req.(*ApproveActionPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ManagementService_ListActions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListActionsRequest)
 	if err := dec(in); err != nil {
@@ -1448,6 +1700,34 @@ var ManagementService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRecommendations",
 			Handler:    _ManagementService_ListRecommendations_Handler,
+		},
+		{
+			MethodName: "GetRecommendation",
+			Handler:    _ManagementService_GetRecommendation_Handler,
+		},
+		{
+			MethodName: "ApproveRecommendation",
+			Handler:    _ManagementService_ApproveRecommendation_Handler,
+		},
+		{
+			MethodName: "RevokeRecommendationApproval",
+			Handler:    _ManagementService_RevokeRecommendationApproval_Handler,
+		},
+		{
+			MethodName: "DismissRecommendation",
+			Handler:    _ManagementService_DismissRecommendation_Handler,
+		},
+		{
+			MethodName: "ListActionPlans",
+			Handler:    _ManagementService_ListActionPlans_Handler,
+		},
+		{
+			MethodName: "GetActionPlan",
+			Handler:    _ManagementService_GetActionPlan_Handler,
+		},
+		{
+			MethodName: "ApproveActionPlan",
+			Handler:    _ManagementService_ApproveActionPlan_Handler,
 		},
 		{
 			MethodName: "ListActions",

@@ -554,6 +554,66 @@ func (ActionStatus) EnumDescriptor() ([]byte, []int) {
 	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
+type ActionPlanStatus int32
+
+const (
+	ActionPlanStatus_ACTION_PLAN_STATUS_UNSPECIFIED ActionPlanStatus = 0
+	// Saved, waiting for approval.
+	ActionPlanStatus_ACTION_PLAN_STATUS_PENDING ActionPlanStatus = 1
+	// Approved: the agent executes exactly its actions, nothing else.
+	ActionPlanStatus_ACTION_PLAN_STATUS_APPROVED ActionPlanStatus = 2
+	// A newer plan for the same policy and account replaced it before it
+	// was approved.
+	ActionPlanStatus_ACTION_PLAN_STATUS_SUPERSEDED ActionPlanStatus = 3
+	// The agent has run it; the outcome of each action is in ListActions.
+	ActionPlanStatus_ACTION_PLAN_STATUS_EXECUTED ActionPlanStatus = 4
+)
+
+// Enum value maps for ActionPlanStatus.
+var (
+	ActionPlanStatus_name = map[int32]string{
+		0: "ACTION_PLAN_STATUS_UNSPECIFIED",
+		1: "ACTION_PLAN_STATUS_PENDING",
+		2: "ACTION_PLAN_STATUS_APPROVED",
+		3: "ACTION_PLAN_STATUS_SUPERSEDED",
+		4: "ACTION_PLAN_STATUS_EXECUTED",
+	}
+	ActionPlanStatus_value = map[string]int32{
+		"ACTION_PLAN_STATUS_UNSPECIFIED": 0,
+		"ACTION_PLAN_STATUS_PENDING":     1,
+		"ACTION_PLAN_STATUS_APPROVED":    2,
+		"ACTION_PLAN_STATUS_SUPERSEDED":  3,
+		"ACTION_PLAN_STATUS_EXECUTED":    4,
+	}
+)
+
+func (x ActionPlanStatus) Enum() *ActionPlanStatus {
+	p := new(ActionPlanStatus)
+	*p = x
+	return p
+}
+
+func (x ActionPlanStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ActionPlanStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_resources_proto_enumTypes[10].Descriptor()
+}
+
+func (ActionPlanStatus) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_resources_proto_enumTypes[10]
+}
+
+func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ActionPlanStatus.Descriptor instead.
+func (ActionPlanStatus) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
+}
+
 type Tenant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -583,8 +643,16 @@ type Tenant struct {
 	WebhookSecret string `protobuf:"bytes,10,opt,name=webhook_secret,json=webhookSecret,proto3" json:"webhook_secret,omitempty"`
 	// Output only: whether a webhook secret is stored.
 	WebhookSecretSet bool `protobuf:"varint,11,opt,name=webhook_secret_set,json=webhookSecretSet,proto3" json:"webhook_secret_set,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Management calls each of the tenant's API tokens may make per minute.
+	// Unset means the server's default (100); 1..100000.
+	RateLimitPerMinute *int32 `protobuf:"varint,12,opt,name=rate_limit_per_minute,json=rateLimitPerMinute,proto3,oneof" json:"rate_limit_per_minute,omitempty"`
+	// Actions (resizes, stops, starts, volume migrations) all of the
+	// tenant's agents together may start in any trailing hour, on top of
+	// each policy's max_actions_per_run. Unset means 20; 0 stops every
+	// action; at most 10000.
+	MaxActionsPerHour *int32 `protobuf:"varint,13,opt,name=max_actions_per_hour,json=maxActionsPerHour,proto3,oneof" json:"max_actions_per_hour,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Tenant) Reset() {
@@ -692,6 +760,20 @@ func (x *Tenant) GetWebhookSecretSet() bool {
 		return x.WebhookSecretSet
 	}
 	return false
+}
+
+func (x *Tenant) GetRateLimitPerMinute() int32 {
+	if x != nil && x.RateLimitPerMinute != nil {
+		return *x.RateLimitPerMinute
+	}
+	return 0
+}
+
+func (x *Tenant) GetMaxActionsPerHour() int32 {
+	if x != nil && x.MaxActionsPerHour != nil {
+		return *x.MaxActionsPerHour
+	}
+	return 0
 }
 
 type CloudAccount struct {
@@ -1213,8 +1295,17 @@ type OptimizationPolicy struct {
 	CreateTime       *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime       *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	Version          int64                  `protobuf:"varint,17,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// In auto mode: plan the run and save the plan (ActionPlan) without
+	// acting. Approve mode always saves its plan.
+	DryRun bool `protobuf:"varint,18,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// How long after a schedule firing actions may still start. Unset means
+	// 60; 1..1440.
+	WindowMinutes *int32 `protobuf:"varint,19,opt,name=window_minutes,json=windowMinutes,proto3,oneof" json:"window_minutes,omitempty"`
+	// No second action on one resource within this many hours of the
+	// previous one. Unset means 24; 0..8760.
+	CooldownHours *int32 `protobuf:"varint,20,opt,name=cooldown_hours,json=cooldownHours,proto3,oneof" json:"cooldown_hours,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OptimizationPolicy) Reset() {
@@ -1362,6 +1453,27 @@ func (x *OptimizationPolicy) GetUpdateTime() *timestamppb.Timestamp {
 func (x *OptimizationPolicy) GetVersion() int64 {
 	if x != nil {
 		return x.Version
+	}
+	return 0
+}
+
+func (x *OptimizationPolicy) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *OptimizationPolicy) GetWindowMinutes() int32 {
+	if x != nil && x.WindowMinutes != nil {
+		return *x.WindowMinutes
+	}
+	return 0
+}
+
+func (x *OptimizationPolicy) GetCooldownHours() int32 {
+	if x != nil && x.CooldownHours != nil {
+		return *x.CooldownHours
 	}
 	return 0
 }
@@ -2310,12 +2422,16 @@ type Recommendation struct {
 	ProposedMonthlyCost     float64 `protobuf:"fixed64,12,opt,name=proposed_monthly_cost,json=proposedMonthlyCost,proto3" json:"proposed_monthly_cost,omitempty"`
 	EstimatedMonthlySavings float64 `protobuf:"fixed64,13,opt,name=estimated_monthly_savings,json=estimatedMonthlySavings,proto3" json:"estimated_monthly_savings,omitempty"`
 	// 0..1.
-	Confidence    float64                `protobuf:"fixed64,14,opt,name=confidence,proto3" json:"confidence,omitempty"`
-	Reason        string                 `protobuf:"bytes,15,opt,name=reason,proto3" json:"reason,omitempty"`
-	Status        RecommendationStatus   `protobuf:"varint,16,opt,name=status,proto3,enum=sirsi.v1.RecommendationStatus" json:"status,omitempty"`
-	Evidence      []*Evidence            `protobuf:"bytes,17,rep,name=evidence,proto3" json:"evidence,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Confidence float64                `protobuf:"fixed64,14,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	Reason     string                 `protobuf:"bytes,15,opt,name=reason,proto3" json:"reason,omitempty"`
+	Status     RecommendationStatus   `protobuf:"varint,16,opt,name=status,proto3,enum=sirsi.v1.RecommendationStatus" json:"status,omitempty"`
+	Evidence   []*Evidence            `protobuf:"bytes,17,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only: who approved it (token:<id>) and when; empty unless
+	// approved.
+	ApprovedBy    string                 `protobuf:"bytes,20,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	ApproveTime   *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2483,6 +2599,20 @@ func (x *Recommendation) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Recommendation) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
+	}
+	return ""
+}
+
+func (x *Recommendation) GetApproveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ApproveTime
+	}
+	return nil
+}
+
 type ActionStep struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -2572,8 +2702,11 @@ type Action struct {
 	Steps                  []*ActionStep          `protobuf:"bytes,16,rep,name=steps,proto3" json:"steps,omitempty"`
 	StartTime              *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	EndTime                *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The saved plan this action was planned in (dry runs) or executed from
+	// (an approved plan); empty otherwise.
+	PlanId        string `protobuf:"bytes,19,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Action) Reset() {
@@ -2732,6 +2865,135 @@ func (x *Action) GetEndTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Action) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
+	}
+	return ""
+}
+
+// ActionPlan is a saved dry run: the exact actions one policy run would
+// execute in one cloud account.
+type ActionPlan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the agent (a UUID), so that reporting it is idempotent.
+	Id             string           `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TenantId       string           `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	CloudAccountId string           `protobuf:"bytes,3,opt,name=cloud_account_id,json=cloudAccountId,proto3" json:"cloud_account_id,omitempty"`
+	PolicyId       string           `protobuf:"bytes,4,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	Status         ActionPlanStatus `protobuf:"varint,5,opt,name=status,proto3,enum=sirsi.v1.ActionPlanStatus" json:"status,omitempty"`
+	// Each with status PLANNED, dry_run set and recommendation_id naming the
+	// recommendation it carries out.
+	Actions                 []*Action              `protobuf:"bytes,6,rep,name=actions,proto3" json:"actions,omitempty"`
+	EstimatedMonthlySavings float64                `protobuf:"fixed64,7,opt,name=estimated_monthly_savings,json=estimatedMonthlySavings,proto3" json:"estimated_monthly_savings,omitempty"`
+	CreateTime              *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only.
+	ApprovedBy    string                 `protobuf:"bytes,9,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	ApproveTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActionPlan) Reset() {
+	*x = ActionPlan{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActionPlan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActionPlan) ProtoMessage() {}
+
+func (x *ActionPlan) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
+func (*ActionPlan) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ActionPlan) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ActionPlan) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ActionPlan) GetCloudAccountId() string {
+	if x != nil {
+		return x.CloudAccountId
+	}
+	return ""
+}
+
+func (x *ActionPlan) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *ActionPlan) GetStatus() ActionPlanStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ActionPlanStatus_ACTION_PLAN_STATUS_UNSPECIFIED
+}
+
+func (x *ActionPlan) GetActions() []*Action {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *ActionPlan) GetEstimatedMonthlySavings() float64 {
+	if x != nil {
+		return x.EstimatedMonthlySavings
+	}
+	return 0
+}
+
+func (x *ActionPlan) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ActionPlan) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
+	}
+	return ""
+}
+
+func (x *ActionPlan) GetApproveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ApproveTime
+	}
+	return nil
+}
+
 type AuditEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2757,7 +3019,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +3031,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +3044,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -2866,7 +3128,7 @@ var File_sirsi_v1_resources_proto protoreflect.FileDescriptor
 
 const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x18sirsi/v1/resources.proto\x12\bsirsi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x03\n" +
+	"\x18sirsi/v1/resources.proto\x12\bsirsi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x05\n" +
 	"\x06Tenant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -2882,10 +3144,14 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"webhookUrl\x12%\n" +
 	"\x0ewebhook_secret\x18\n" +
 	" \x01(\tR\rwebhookSecret\x12,\n" +
-	"\x12webhook_secret_set\x18\v \x01(\bR\x10webhookSecretSet\x1a9\n" +
+	"\x12webhook_secret_set\x18\v \x01(\bR\x10webhookSecretSet\x126\n" +
+	"\x15rate_limit_per_minute\x18\f \x01(\x05H\x00R\x12rateLimitPerMinute\x88\x01\x01\x124\n" +
+	"\x14max_actions_per_hour\x18\r \x01(\x05H\x01R\x11maxActionsPerHour\x88\x01\x01\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xab\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x18\n" +
+	"\x16_rate_limit_per_minuteB\x17\n" +
+	"\x15_max_actions_per_hour\"\xab\x04\n" +
 	"\fCloudAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12%\n" +
@@ -2940,7 +3206,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x0eVerifySettings\x12!\n" +
 	"\fwait_minutes\x18\x01 \x01(\x05R\vwaitMinutes\x123\n" +
 	"\x13rollback_on_failure\x18\x02 \x01(\bH\x00R\x11rollbackOnFailure\x88\x01\x01B\x16\n" +
-	"\x14_rollback_on_failure\"\xed\x05\n" +
+	"\x14_rollback_on_failure\"\x84\a\n" +
 	"\x12OptimizationPolicy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
@@ -2961,8 +3227,13 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x18\n" +
-	"\aversion\x18\x11 \x01(\x03R\aversionB\x16\n" +
-	"\x14_max_actions_per_run\"\xd4\x02\n" +
+	"\aversion\x18\x11 \x01(\x03R\aversion\x12\x17\n" +
+	"\adry_run\x18\x12 \x01(\bR\x06dryRun\x12*\n" +
+	"\x0ewindow_minutes\x18\x13 \x01(\x05H\x01R\rwindowMinutes\x88\x01\x01\x12*\n" +
+	"\x0ecooldown_hours\x18\x14 \x01(\x05H\x02R\rcooldownHours\x88\x01\x01B\x16\n" +
+	"\x14_max_actions_per_runB\x11\n" +
+	"\x0f_window_minutesB\x11\n" +
+	"\x0f_cooldown_hours\"\xd4\x02\n" +
 	"\x0fEnrollmentToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -3081,7 +3352,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x1f\n" +
 	"\vwindow_days\x18\x04 \x01(\x05R\n" +
 	"windowDays\x12\x1a\n" +
-	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\xfe\x05\n" +
+	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\xde\x06\n" +
 	"\x0eRecommendation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x1b\n" +
@@ -3107,13 +3378,16 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\vcreate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x80\x01\n" +
+	"updateTime\x12\x1f\n" +
+	"\vapproved_by\x18\x14 \x01(\tR\n" +
+	"approvedBy\x12=\n" +
+	"\fapprove_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\x80\x01\n" +
 	"\n" +
 	"ActionStep\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
-	"\x06detail\x18\x04 \x01(\tR\x06detail\"\x8c\x05\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xa5\x05\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -3135,7 +3409,23 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x05steps\x18\x10 \x03(\v2\x14.sirsi.v1.ActionStepR\x05steps\x129\n" +
 	"\n" +
 	"start_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xc3\x02\n" +
+	"\bend_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x17\n" +
+	"\aplan_id\x18\x13 \x01(\tR\x06planId\"\xb9\x03\n" +
+	"\n" +
+	"ActionPlan\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
+	"\x10cloud_account_id\x18\x03 \x01(\tR\x0ecloudAccountId\x12\x1b\n" +
+	"\tpolicy_id\x18\x04 \x01(\tR\bpolicyId\x122\n" +
+	"\x06status\x18\x05 \x01(\x0e2\x1a.sirsi.v1.ActionPlanStatusR\x06status\x12*\n" +
+	"\aactions\x18\x06 \x03(\v2\x10.sirsi.v1.ActionR\aactions\x12:\n" +
+	"\x19estimated_monthly_savings\x18\a \x01(\x01R\x17estimatedMonthlySavings\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x1f\n" +
+	"\vapproved_by\x18\t \x01(\tR\n" +
+	"approvedBy\x12=\n" +
+	"\fapprove_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\xc3\x02\n" +
 	"\n" +
 	"AuditEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -3204,7 +3494,13 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x15ACTION_STATUS_RUNNING\x10\x02\x12\x1b\n" +
 	"\x17ACTION_STATUS_SUCCEEDED\x10\x03\x12\x18\n" +
 	"\x14ACTION_STATUS_FAILED\x10\x04\x12\x1d\n" +
-	"\x19ACTION_STATUS_ROLLED_BACK\x10\x05BNZLgithub.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1;sirsiv1b\x06proto3"
+	"\x19ACTION_STATUS_ROLLED_BACK\x10\x05*\xbb\x01\n" +
+	"\x10ActionPlanStatus\x12\"\n" +
+	"\x1eACTION_PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aACTION_PLAN_STATUS_PENDING\x10\x01\x12\x1f\n" +
+	"\x1bACTION_PLAN_STATUS_APPROVED\x10\x02\x12!\n" +
+	"\x1dACTION_PLAN_STATUS_SUPERSEDED\x10\x03\x12\x1f\n" +
+	"\x1bACTION_PLAN_STATUS_EXECUTED\x10\x04BNZLgithub.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1;sirsiv1b\x06proto3"
 
 var (
 	file_sirsi_v1_resources_proto_rawDescOnce sync.Once
@@ -3218,8 +3514,8 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_resources_proto_rawDescData
 }
 
-var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -3231,97 +3527,104 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(AgentStatus)(0),              // 7: sirsi.v1.AgentStatus
 	(RecommendationStatus)(0),     // 8: sirsi.v1.RecommendationStatus
 	(ActionStatus)(0),             // 9: sirsi.v1.ActionStatus
-	(*Tenant)(nil),                // 10: sirsi.v1.Tenant
-	(*CloudAccount)(nil),          // 11: sirsi.v1.CloudAccount
-	(*PolicySelector)(nil),        // 12: sirsi.v1.PolicySelector
-	(*RightsizingSettings)(nil),   // 13: sirsi.v1.RightsizingSettings
-	(*IdleSettings)(nil),          // 14: sirsi.v1.IdleSettings
-	(*OffHoursSettings)(nil),      // 15: sirsi.v1.OffHoursSettings
-	(*VerifySettings)(nil),        // 16: sirsi.v1.VerifySettings
-	(*OptimizationPolicy)(nil),    // 17: sirsi.v1.OptimizationPolicy
-	(*EnrollmentToken)(nil),       // 18: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),              // 19: sirsi.v1.ApiToken
-	(*Agent)(nil),                 // 20: sirsi.v1.Agent
-	(*Resource)(nil),              // 21: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 22: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 23: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),           // 24: sirsi.v1.CostAnomaly
-	(*Evidence)(nil),              // 25: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 26: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 27: sirsi.v1.ActionStep
-	(*Action)(nil),                // 28: sirsi.v1.Action
-	(*AuditEvent)(nil),            // 29: sirsi.v1.AuditEvent
-	nil,                           // 30: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 31: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 32: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 33: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 34: sirsi.v1.Resource.TagsEntry
-	nil,                           // 35: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 36: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 38: google.protobuf.Duration
+	(ActionPlanStatus)(0),         // 10: sirsi.v1.ActionPlanStatus
+	(*Tenant)(nil),                // 11: sirsi.v1.Tenant
+	(*CloudAccount)(nil),          // 12: sirsi.v1.CloudAccount
+	(*PolicySelector)(nil),        // 13: sirsi.v1.PolicySelector
+	(*RightsizingSettings)(nil),   // 14: sirsi.v1.RightsizingSettings
+	(*IdleSettings)(nil),          // 15: sirsi.v1.IdleSettings
+	(*OffHoursSettings)(nil),      // 16: sirsi.v1.OffHoursSettings
+	(*VerifySettings)(nil),        // 17: sirsi.v1.VerifySettings
+	(*OptimizationPolicy)(nil),    // 18: sirsi.v1.OptimizationPolicy
+	(*EnrollmentToken)(nil),       // 19: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),              // 20: sirsi.v1.ApiToken
+	(*Agent)(nil),                 // 21: sirsi.v1.Agent
+	(*Resource)(nil),              // 22: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 23: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 24: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),           // 25: sirsi.v1.CostAnomaly
+	(*Evidence)(nil),              // 26: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 27: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 28: sirsi.v1.ActionStep
+	(*Action)(nil),                // 29: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 30: sirsi.v1.ActionPlan
+	(*AuditEvent)(nil),            // 31: sirsi.v1.AuditEvent
+	nil,                           // 32: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 33: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 34: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 35: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 36: sirsi.v1.Resource.TagsEntry
+	nil,                           // 37: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 38: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	30, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	37, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	37, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	32, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	39, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	39, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	37, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	37, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	37, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	31, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	32, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	39, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	39, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	39, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	33, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	34, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
 	6,  // 12: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
 	4,  // 13: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
-	12, // 14: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
-	13, // 15: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
-	14, // 16: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
-	15, // 17: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
-	16, // 18: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	37, // 19: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	37, // 20: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
-	38, // 21: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	37, // 22: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	37, // 23: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	13, // 14: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
+	14, // 15: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
+	15, // 16: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
+	16, // 17: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
+	17, // 18: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
+	39, // 19: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	39, // 20: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	40, // 21: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	39, // 22: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	39, // 23: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 24: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	38, // 25: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	37, // 26: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	37, // 27: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	37, // 28: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	40, // 25: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	39, // 26: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	39, // 27: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	39, // 28: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
 	7,  // 29: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	37, // 30: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	37, // 31: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	37, // 32: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	38, // 33: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	33, // 34: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	34, // 35: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	35, // 36: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	37, // 37: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	37, // 38: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	37, // 39: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	37, // 40: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	37, // 41: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	36, // 42: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	37, // 43: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	39, // 30: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	39, // 31: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	39, // 32: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	40, // 33: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	35, // 34: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	36, // 35: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	37, // 36: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	39, // 37: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	39, // 38: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	39, // 39: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	39, // 40: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	39, // 41: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	38, // 42: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	39, // 43: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
 	8,  // 44: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	25, // 45: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	37, // 46: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	37, // 47: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	37, // 48: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	9,  // 49: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	27, // 50: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	37, // 51: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	37, // 52: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	37, // 53: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	37, // 54: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	55, // [55:55] is the sub-list for method output_type
-	55, // [55:55] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	26, // 45: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	39, // 46: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	39, // 47: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	39, // 48: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	39, // 49: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	9,  // 50: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	28, // 51: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	39, // 52: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	39, // 53: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	10, // 54: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	29, // 55: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	39, // 56: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	39, // 57: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	39, // 58: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	39, // 59: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	60, // [60:60] is the sub-list for method output_type
+	60, // [60:60] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -3329,6 +3632,7 @@ func file_sirsi_v1_resources_proto_init() {
 	if File_sirsi_v1_resources_proto != nil {
 		return
 	}
+	file_sirsi_v1_resources_proto_msgTypes[0].OneofWrappers = []any{}
 	file_sirsi_v1_resources_proto_msgTypes[6].OneofWrappers = []any{}
 	file_sirsi_v1_resources_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
@@ -3336,8 +3640,8 @@ func file_sirsi_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   27,
+			NumEnums:      11,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
