@@ -59,6 +59,8 @@ type recommendationItemModel struct {
 	Confidence              types.Float64 `tfsdk:"confidence"`
 	Reason                  types.String  `tfsdk:"reason"`
 	Status                  types.String  `tfsdk:"status"`
+	ApprovedBy              types.String  `tfsdk:"approved_by"`
+	ApproveTime             types.String  `tfsdk:"approve_time"`
 }
 
 func (d *recommendationsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -115,6 +117,8 @@ func (d *recommendationsDataSource) Schema(_ context.Context, _ datasource.Schem
 					"confidence":                schema.Float64Attribute{Computed: true, MarkdownDescription: "Confidence in the recommendation, 0 to 1, from how much utilisation data backs it."},
 					"reason":                    schema.StringAttribute{Computed: true, MarkdownDescription: "Why, in a sentence."},
 					"status":                    schema.StringAttribute{Computed: true, MarkdownDescription: "`open`, `approved`, `dismissed`, `executed` or `superseded`."},
+					"approved_by":               schema.StringAttribute{Computed: true, MarkdownDescription: "Who approved the recommendation (`token:<id>`, or `operator`); null unless approved."},
+					"approve_time":              schema.StringAttribute{Computed: true, MarkdownDescription: "When the recommendation was approved (RFC 3339); null unless approved."},
 				}},
 			},
 			"total_monthly_savings": schema.Float64Attribute{
@@ -185,5 +189,7 @@ func recommendationItemFromProto(r *sirsiv1.Recommendation) recommendationItemMo
 		Confidence:              types.Float64Value(r.GetConfidence()),
 		Reason:                  types.StringValue(r.GetReason()),
 		Status:                  types.StringValue(enumName(recommendationStatuses, r.GetStatus(), "open")),
+		ApprovedBy:              optionalString(r.GetApprovedBy()),
+		ApproveTime:             timeValue(r.GetApproveTime()),
 	}
 }

@@ -2,12 +2,15 @@ package provider
 
 import (
 	"context"
+	"regexp"
 	"testing"
+	"time"
 
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 )
@@ -23,13 +26,24 @@ func TestRecommendationItemFromProto(t *testing.T) {
 			Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: 210.24,
 			Confidence: 0.9, Reason: "p95 CPU 12%", Status: st,
 		})
-		if it.Status.ValueString() != name {
+		if it.Status.ValueString() != name || !it.ApprovedBy.IsNull() || !it.ApproveTime.IsNull() {
 			t.Errorf("status %v mapped to %q, want %q", st, it.Status.ValueString(), name)
 		}
 		if it.ProposedSize.ValueString() != "m5.large" || it.EstimatedMonthlySavings.ValueFloat64() != 210.24 ||
 			it.Confidence.ValueFloat64() != 0.9 || it.PolicyID.ValueString() != "pol-1" {
 			t.Fatalf("mapping lost a field: %+v", it)
 		}
+	}
+}
+
+func TestRecommendationItemApproval(t *testing.T) {
+	at := time.Date(2026, 11, 24, 3, 4, 5, 0, time.UTC)
+	it := recommendationItemFromProto(&sirsiv1.Recommendation{
+		Id: "rec-1", Status: sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED,
+		ApprovedBy: "token:tok-1", ApproveTime: timestamppb.New(at),
+	})
+	if it.ApprovedBy.ValueString() != "token:tok-1" || it.ApproveTime.ValueString() != "2026-11-24T03:04:05Z" {
+		t.Errorf("approval mapped to %v at %v", it.ApprovedBy, it.ApproveTime)
 	}
 }
 
@@ -83,6 +97,8 @@ func TestAccRecommendationsDataSource_populated(t *testing.T) {
 							"confidence":                knownvalue.Float64Exact(0.92),
 							"reason":                    knownvalue.StringExact("p95 CPU 11% over 14 days"),
 							"status":                    knownvalue.StringExact("open"),
+							"approved_by":               knownvalue.Null(),
+							"approve_time":              knownvalue.Null(),
 						}),
 					})),
 				},
@@ -92,6 +108,21 @@ func TestAccRecommendationsDataSource_populated(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("resource_id"), knownvalue.StringExact("vol-0ccc")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("total_monthly_savings"), knownvalue.Float64Exact(2)),
+				},
+			},
+			{
+				// Approved through the API: who and when come with it.
+				PreConfig: func() {
+					if _, err := env.admin.ApproveRecommendation(context.Background(), &sirsiv1.ApproveRecommendationRequest{TenantId: env.tenantID, Id: ids[0]}); err != nil {
+						t.Fatalf("approving: %v", err)
+					}
+				},
+				Config: config(`  status = "approved"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("id"), knownvalue.StringExact(ids[0])),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("status"), knownvalue.StringExact("approved")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("approved_by"), knownvalue.StringRegexp(regexp.MustCompile(`^token:.+`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("approve_time"), rfc3339Check{}),
 				},
 			},
 			{

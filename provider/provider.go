@@ -202,6 +202,8 @@ func (p *sirsiProvider) Resources(context.Context) []func() resource.Resource {
 		p.newEnrollmentTokenResource,
 		NewApiTokenResource,
 		NewOptimizationPolicyResource,
+		NewRecommendationApprovalResource,
+		NewActionPlanApprovalResource,
 	}
 }
 
@@ -213,6 +215,8 @@ func (p *sirsiProvider) DataSources(context.Context) []func() datasource.DataSou
 		NewResourcesDataSource,
 		NewRecommendationsDataSource,
 		NewSavingsDataSource,
+		NewPriceDataSource,
+		NewActionPlansDataSource,
 	}
 }
 

@@ -52,6 +52,8 @@ const (
 	// 5 MiB a day: below it an instance serves no real traffic.
 	defaultIdleNetworkBytes = 5 << 20
 	defaultVerifyWait       = 10
+	defaultWindowMinutes    = 60
+	defaultCooldownHours    = 24
 )
 
 var policyResourceTypes = []string{
@@ -104,6 +106,9 @@ type optimizationPolicyModel struct {
 	MaxActionsPerRun types.Int64  `tfsdk:"max_actions_per_run"`
 	Verify           types.Object `tfsdk:"verify"`
 	Version          types.Int64  `tfsdk:"version"`
+	DryRun           types.Bool   `tfsdk:"dry_run"`
+	WindowMinutes    types.Int64  `tfsdk:"window_minutes"`
+	CooldownHours    types.Int64  `tfsdk:"cooldown_hours"`
 }
 
 type policySelectorModel struct {
@@ -428,6 +433,26 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 					},
 				},
 			},
+			"dry_run": schema.BoolAttribute{
+				MarkdownDescription: "In `auto` mode, plan each run and save the plan instead of acting: the saved plan lists exactly the actions the run would take, and `sirsi_action_plan_approval` approves it, after which the agent executes those actions and nothing else. `approve` mode always saves its plan. Defaults to `false`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+			},
+			"window_minutes": schema.Int64Attribute{
+				MarkdownDescription: "How long after each `schedule` firing actions may still start, 1 to 1440 minutes. Defaults to 60.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultWindowMinutes),
+				Validators:          []validator.Int64{int64validator.Between(1, 1440)},
+			},
+			"cooldown_hours": schema.Int64Attribute{
+				MarkdownDescription: "No second action on one resource within this many hours of the previous one, 0 to 8760. Defaults to 24.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultCooldownHours),
+				Validators:          []validator.Int64{int64validator.Between(0, 8760)},
+			},
 			"version": schema.Int64Attribute{
 				MarkdownDescription: "Version of the policy, incremented on every change. Updates carry it, so a change made by someone else since the last refresh is refused instead of overwritten.",
 				Computed:            true,
@@ -649,6 +674,15 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 		Schedule:    m.Schedule.ValueString(),
 		Timezone:    m.Timezone.ValueString(),
 		Version:     m.Version.ValueInt64(),
+		DryRun:      m.DryRun.ValueBool(),
+	}
+	if !m.WindowMinutes.IsNull() && !m.WindowMinutes.IsUnknown() {
+		n := int32(m.WindowMinutes.ValueInt64())
+		p.WindowMinutes = &n
+	}
+	if !m.CooldownHours.IsNull() && !m.CooldownHours.IsUnknown() {
+		n := int32(m.CooldownHours.ValueInt64())
+		p.CooldownHours = &n
 	}
 	diags.Append(m.ResourceTypes.ElementsAs(ctx, &p.ResourceTypes, false)...)
 	sort.Strings(p.ResourceTypes)
@@ -730,9 +764,18 @@ func policyFromProto(ctx context.Context, p *sirsiv1.OptimizationPolicy) (optimi
 		Timezone:         types.StringValue(orDefault(p.GetTimezone(), defaultPolicyTimezone)),
 		MaxActionsPerRun: types.Int64Value(defaultMaxActionsPerRun),
 		Version:          types.Int64Value(p.GetVersion()),
+		DryRun:           types.BoolValue(p.GetDryRun()),
+		WindowMinutes:    types.Int64Value(defaultWindowMinutes),
+		CooldownHours:    types.Int64Value(defaultCooldownHours),
 	}
 	if p.MaxActionsPerRun != nil {
 		m.MaxActionsPerRun = types.Int64Value(int64(p.GetMaxActionsPerRun()))
+	}
+	if p.WindowMinutes != nil {
+		m.WindowMinutes = types.Int64Value(int64(p.GetWindowMinutes()))
+	}
+	if p.CooldownHours != nil {
+		m.CooldownHours = types.Int64Value(int64(p.GetCooldownHours()))
 	}
 
 	m.Selector = types.ObjectNull(selectorAttrTypes)

@@ -39,6 +39,7 @@ func TestOptimizationPolicySchema(t *testing.T) {
 func fullPolicy() *sirsiv1.OptimizationPolicy {
 	maxActions := int32(0)
 	rollback := false
+	window, cooldown := int32(30), int32(0)
 	return &sirsiv1.OptimizationPolicy{
 		Id:            "pol-1",
 		TenantId:      "ten-1",
@@ -77,6 +78,9 @@ func fullPolicy() *sirsiv1.OptimizationPolicy {
 		MaxActionsPerRun: &maxActions,
 		Verify:           &sirsiv1.VerifySettings{WaitMinutes: 30, RollbackOnFailure: &rollback},
 		Version:          7,
+		DryRun:           true,
+		WindowMinutes:    &window,
+		CooldownHours:    &cooldown,
 	}
 }
 
@@ -100,6 +104,12 @@ func TestPolicyMappingRoundTrip(t *testing.T) {
 	if got := m.MaxActionsPerRun.ValueInt64(); got != 0 {
 		t.Errorf("max_actions_per_run = %d, want 0 (recommend only) to survive the mapping", got)
 	}
+	if got := m.CooldownHours.ValueInt64(); got != 0 || m.CooldownHours.IsNull() {
+		t.Errorf("cooldown_hours = %v, want 0 (no cool-down) to survive the mapping", m.CooldownHours)
+	}
+	if !m.DryRun.ValueBool() || m.WindowMinutes.ValueInt64() != 30 {
+		t.Errorf("dry_run %v window_minutes %v, want true and 30", m.DryRun, m.WindowMinutes)
+	}
 }
 
 // A policy as the schema defaults plan it must map to the API and back
@@ -122,6 +132,9 @@ func TestPolicyDefaultsRoundTrip(t *testing.T) {
 		MaxActionsPerRun: types.Int64Value(defaultMaxActionsPerRun),
 		Verify:           defaultVerifyObject(),
 		Version:          types.Int64Value(1),
+		DryRun:           types.BoolValue(false),
+		WindowMinutes:    types.Int64Value(defaultWindowMinutes),
+		CooldownHours:    types.Int64Value(defaultCooldownHours),
 	}
 	p, diags := policyToProto(ctx, planned)
 	if diags.HasError() {
@@ -132,6 +145,9 @@ func TestPolicyDefaultsRoundTrip(t *testing.T) {
 	}
 	if p.MaxActionsPerRun == nil || p.GetMaxActionsPerRun() != defaultMaxActionsPerRun {
 		t.Errorf("max_actions_per_run not sent explicitly: %v", p.MaxActionsPerRun)
+	}
+	if p.WindowMinutes == nil || p.GetWindowMinutes() != defaultWindowMinutes || p.CooldownHours == nil || p.GetCooldownHours() != defaultCooldownHours {
+		t.Errorf("window_minutes and cooldown_hours not sent explicitly: %v %v", p.WindowMinutes, p.CooldownHours)
 	}
 	if p.GetVerify().RollbackOnFailure == nil || !p.GetVerify().GetRollbackOnFailure() {
 		t.Errorf("rollback_on_failure not sent explicitly: %v", p.GetVerify())
@@ -159,6 +175,9 @@ func TestPolicyFromProtoServerDefaults(t *testing.T) {
 	if diags.HasError() {
 		t.Fatalf("from proto: %v", diags)
 	}
+	if m.WindowMinutes.ValueInt64() != defaultWindowMinutes || m.CooldownHours.ValueInt64() != defaultCooldownHours || m.DryRun.ValueBool() {
+		t.Errorf("server defaults not mapped: window %v cooldown %v dry_run %v", m.WindowMinutes, m.CooldownHours, m.DryRun)
+	}
 	if m.Mode.ValueString() != defaultPolicyMode || m.Timezone.ValueString() != defaultPolicyTimezone ||
 		m.MaxActionsPerRun.ValueInt64() != defaultMaxActionsPerRun {
 		t.Errorf("server defaults not mapped: mode %s timezone %s max_actions %d", m.Mode, m.Timezone, m.MaxActionsPerRun)
@@ -178,6 +197,7 @@ func modelsEqual(a, b optimizationPolicyModel) bool {
 		{a.Rightsizing, b.Rightsizing}, {a.Idle, b.Idle}, {a.Offhours, b.Offhours},
 		{a.Schedule, b.Schedule}, {a.Timezone, b.Timezone}, {a.MaxActionsPerRun, b.MaxActionsPerRun},
 		{a.Verify, b.Verify}, {a.Version, b.Version},
+		{a.DryRun, b.DryRun}, {a.WindowMinutes, b.WindowMinutes}, {a.CooldownHours, b.CooldownHours},
 	}
 	for _, p := range pairs {
 		if !p[0].Equal(p[1]) {
@@ -312,6 +332,9 @@ const policyFull = `
   schedule            = "0 2 * * 6"
   timezone            = "Europe/Berlin"
   max_actions_per_run = 0
+  dry_run             = true
+  window_minutes      = 90
+  cooldown_hours      = 0
   verify = {
     rollback_on_failure = false
   }
@@ -351,6 +374,9 @@ func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, attr("mode"), knownvalue.StringExact("recommend")),
 					statecheck.ExpectKnownValue(addr, attr("timezone"), knownvalue.StringExact("UTC")),
 					statecheck.ExpectKnownValue(addr, attr("max_actions_per_run"), knownvalue.Int64Exact(5)),
+					statecheck.ExpectKnownValue(addr, attr("dry_run"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(addr, attr("window_minutes"), knownvalue.Int64Exact(60)),
+					statecheck.ExpectKnownValue(addr, attr("cooldown_hours"), knownvalue.Int64Exact(24)),
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "statistic"), knownvalue.StringExact("p95")),
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "lookback_days"), knownvalue.Int64Exact(14)),
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "headroom_percent"), knownvalue.Int64Exact(20)),
@@ -381,6 +407,9 @@ func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, attr("name"), knownvalue.StringExact("acc-policy-renamed")),
 					statecheck.ExpectKnownValue(addr, attr("mode"), knownvalue.StringExact("auto")),
 					statecheck.ExpectKnownValue(addr, attr("max_actions_per_run"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(addr, attr("dry_run"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(addr, attr("window_minutes"), knownvalue.Int64Exact(90)),
+					statecheck.ExpectKnownValue(addr, attr("cooldown_hours"), knownvalue.Int64Exact(0)),
 					statecheck.ExpectKnownValue(addr, attr("selector", "regions"), knownvalue.SetExact([]knownvalue.Check{
 						knownvalue.StringExact("eu-west-1"), knownvalue.StringExact("us-east-1"),
 					})),
@@ -431,6 +460,9 @@ func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "lookback_days"), knownvalue.Int64Exact(14)),
 					statecheck.ExpectKnownValue(addr, attr("verify", "rollback_on_failure"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(addr, attr("max_actions_per_run"), knownvalue.Int64Exact(5)),
+					statecheck.ExpectKnownValue(addr, attr("dry_run"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(addr, attr("window_minutes"), knownvalue.Int64Exact(60)),
+					statecheck.ExpectKnownValue(addr, attr("cooldown_hours"), knownvalue.Int64Exact(24)),
 				},
 			},
 			{
@@ -525,6 +557,15 @@ func TestAccOptimizationPolicy_invalid(t *testing.T) {
 			step(`name = "acc"
   resource_types = ["aws_eip"]
   idle = { cpu_below_percent = 150 }`, `(?s)cpu_below_percent.*between 0\.0+ and 100\.0+`),
+			step(`name = "acc"
+  resource_types = ["aws_eip"]
+  window_minutes = 0`, `(?s)window_minutes.*between 1 and 1440`),
+			step(`name = "acc"
+  resource_types = ["aws_eip"]
+  window_minutes = 1441`, `(?s)window_minutes.*between 1 and 1440`),
+			step(`name = "acc"
+  resource_types = ["aws_eip"]
+  cooldown_hours = 8761`, `(?s)cooldown_hours.*between 0 and 8760`),
 		},
 	})
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -46,8 +48,17 @@ type tenantModel struct {
 	WebhookURL  types.String `tfsdk:"webhook_url"`
 	// WebhookSecret is whatever the configuration last set: the control
 	// plane never returns it.
-	WebhookSecret types.String `tfsdk:"webhook_secret"`
+	WebhookSecret      types.String `tfsdk:"webhook_secret"`
+	RateLimitPerMinute types.Int64  `tfsdk:"rate_limit_per_minute"`
+	MaxActionsPerHour  types.Int64  `tfsdk:"max_actions_per_hour"`
 }
+
+// The control plane's defaults for a tenant that leaves the limits unset;
+// the schema plans the same values, so such a tenant reads back as planned.
+const (
+	defaultRateLimitPerMinute = 100
+	defaultMaxActionsPerHour  = 20
+)
 
 // NewTenantResource is the sirsi_tenant resource.
 func NewTenantResource() resource.Resource { return &tenantResource{} }
@@ -135,6 +146,20 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 					stringvalidator.AlsoRequires(path.MatchRoot("webhook_url")),
 				},
 			},
+			"rate_limit_per_minute": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultRateLimitPerMinute),
+				MarkdownDescription: "Management API calls each of the tenant's API tokens may make per minute, 1 to 100000; calls above it are refused with `RESOURCE_EXHAUSTED` (the provider retries those with backoff). Defaults to 100.",
+				Validators:          []validator.Int64{int64validator.Between(1, 100000)},
+			},
+			"max_actions_per_hour": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultMaxActionsPerHour),
+				MarkdownDescription: "Actions (resizes, stops, starts, volume migrations) all of the tenant's agents together may start in any trailing hour, 0 to 10000, on top of each policy's `max_actions_per_run`. 0 stops every action: a kill switch for the whole tenant. Defaults to 20.",
+				Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+			},
 		},
 	}
 }
@@ -151,6 +176,16 @@ func (m *tenantModel) toAPI(ctx context.Context, diags *diag.Diagnostics) *sirsi
 		// stored secret and a changed one rotates it.
 		WebhookUrl:    m.WebhookURL.ValueString(),
 		WebhookSecret: m.WebhookSecret.ValueString(),
+	}
+	// Sent explicitly, defaults included, so the stored limits are always
+	// the planned ones.
+	if !m.RateLimitPerMinute.IsNull() && !m.RateLimitPerMinute.IsUnknown() {
+		n := int32(m.RateLimitPerMinute.ValueInt64())
+		t.RateLimitPerMinute = &n
+	}
+	if !m.MaxActionsPerHour.IsNull() && !m.MaxActionsPerHour.IsUnknown() {
+		n := int32(m.MaxActionsPerHour.ValueInt64())
+		t.MaxActionsPerHour = &n
 	}
 	if !m.Tier.IsNull() && !m.Tier.IsUnknown() {
 		n, err := validation.ParseEnum(sirsiv1.Tier(0).Descriptor(), m.Tier.ValueString())
@@ -174,6 +209,14 @@ func (m *tenantModel) fromAPI(ctx context.Context, t *sirsiv1.Tenant, diags *dia
 	m.Labels = stringMapValue(ctx, t.GetLabels(), m.Labels, diags)
 	m.CreatedAt = timeValue(t.GetCreateTime())
 	m.WebhookURL = optionalString(t.GetWebhookUrl())
+	m.RateLimitPerMinute = types.Int64Value(defaultRateLimitPerMinute)
+	if t.RateLimitPerMinute != nil {
+		m.RateLimitPerMinute = types.Int64Value(int64(t.GetRateLimitPerMinute()))
+	}
+	m.MaxActionsPerHour = types.Int64Value(defaultMaxActionsPerHour)
+	if t.MaxActionsPerHour != nil {
+		m.MaxActionsPerHour = types.Int64Value(int64(t.GetMaxActionsPerHour()))
+	}
 	// The secret is never returned; the configured one stays in state.
 	// When the control plane holds none (removed outside Terraform) the
 	// state forgets it too, so the next plan sets it again.

@@ -412,3 +412,116 @@ func TestConcurrentChangeDiagnostic(t *testing.T) {
 		}
 	}
 }
+
+func TestTenantLimitsMapping(t *testing.T) {
+	ctx := context.Background()
+	var diags diag.Diagnostics
+	m := tenantModel{
+		Name: types.StringValue("acme"), Labels: types.MapNull(types.StringType),
+		RateLimitPerMinute: types.Int64Value(500), MaxActionsPerHour: types.Int64Value(0),
+	}
+	api := m.toAPI(ctx, &diags)
+	if api.RateLimitPerMinute == nil || api.GetRateLimitPerMinute() != 500 {
+		t.Errorf("rate_limit_per_minute sent as %v, want 500", api.RateLimitPerMinute)
+	}
+	// 0 is the kill switch: it must be sent, not taken for unset.
+	if api.MaxActionsPerHour == nil || api.GetMaxActionsPerHour() != 0 {
+		t.Errorf("max_actions_per_hour sent as %v, want an explicit 0", api.MaxActionsPerHour)
+	}
+	var back tenantModel
+	back.fromAPI(ctx, api, &diags)
+	if back.RateLimitPerMinute.ValueInt64() != 500 || back.MaxActionsPerHour.IsNull() || back.MaxActionsPerHour.ValueInt64() != 0 {
+		t.Errorf("read back rate %v max %v, want 500 and 0", back.RateLimitPerMinute, back.MaxActionsPerHour)
+	}
+	// A tenant stored without limits has the server's defaults, which is
+	// what the schema plans.
+	var unset tenantModel
+	unset.fromAPI(ctx, &sirsiv1.Tenant{Id: "ten-1", Name: "acme"}, &diags)
+	if unset.RateLimitPerMinute.ValueInt64() != defaultRateLimitPerMinute || unset.MaxActionsPerHour.ValueInt64() != defaultMaxActionsPerHour {
+		t.Errorf("unset limits read as %v and %v, want %d and %d", unset.RateLimitPerMinute, unset.MaxActionsPerHour, defaultRateLimitPerMinute, defaultMaxActionsPerHour)
+	}
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+}
+
+// checkTenantLimits asks the control plane which limits the tenant has.
+func (e *accEnv) checkTenantLimits(name string, rate, actions int32) tfresource.TestCheckFunc {
+	return func(*terraform.State) error {
+		out, err := e.operator.GetTenant(context.Background(), &sirsiv1.GetTenantRequest{Name: name})
+		if err != nil {
+			return fmt.Errorf("reading tenant %s: %w", name, err)
+		}
+		tn := out.GetTenant()
+		if tn.RateLimitPerMinute == nil || tn.GetRateLimitPerMinute() != rate || tn.MaxActionsPerHour == nil || tn.GetMaxActionsPerHour() != actions {
+			return fmt.Errorf("tenant %s has rate_limit_per_minute %v and max_actions_per_hour %v in the control plane, want %d and %d",
+				name, tn.RateLimitPerMinute, tn.MaxActionsPerHour, rate, actions)
+		}
+		return nil
+	}
+}
+
+func TestAccTenant_limits(t *testing.T) {
+	env := testAccStart(t)
+	cfg := func(limits string) string {
+		return env.operatorProvider() + "resource \"sirsi_tenant\" \"t\" {\n  name = \"limited\"\n" + limits + "\n}\n"
+	}
+	addr := "sirsi_tenant.t"
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             env.checkTenantsDestroyed,
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg(""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("rate_limit_per_minute"), knownvalue.Int64Exact(100)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("max_actions_per_hour"), knownvalue.Int64Exact(20)),
+				},
+				Check: env.checkTenantLimits("limited", 100, 20),
+			},
+			{
+				// The kill switch, in place.
+				Config: cfg("  rate_limit_per_minute = 600\n  max_actions_per_hour = 0"),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("rate_limit_per_minute"), knownvalue.Int64Exact(600)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("max_actions_per_hour"), knownvalue.Int64Exact(0)),
+				},
+				Check: env.checkTenantLimits("limited", 600, 0),
+			},
+			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			{
+				// Changed outside Terraform: the plan puts the configuration back.
+				PreConfig: func() {
+					out, err := env.operator.GetTenant(context.Background(), &sirsiv1.GetTenantRequest{Name: "limited"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					n := int32(5)
+					out.Tenant.MaxActionsPerHour, out.Tenant.Version = &n, 0
+					if _, err := env.operator.UpdateTenant(context.Background(), &sirsiv1.UpdateTenantRequest{Tenant: out.Tenant}); err != nil {
+						t.Fatalf("changing the limit out of band: %v", err)
+					}
+				},
+				Config: cfg("  rate_limit_per_minute = 600\n  max_actions_per_hour = 0"),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("max_actions_per_hour"), knownvalue.Int64Exact(0)),
+				}},
+				Check: env.checkTenantLimits("limited", 600, 0),
+			},
+			{
+				// Removing the attributes returns to the defaults.
+				Config: cfg(""),
+				Check:  env.checkTenantLimits("limited", 100, 20),
+			},
+			{Config: cfg("  rate_limit_per_minute = 0"), ExpectError: expectErr(`rate_limit_per_minute.*between 1 and 100000`), PlanOnly: true},
+			{Config: cfg("  max_actions_per_hour = 10001"), ExpectError: expectErr(`max_actions_per_hour.*between 0 and 10000`), PlanOnly: true},
+			{Config: cfg("  max_actions_per_hour = -1"), ExpectError: expectErr(`max_actions_per_hour.*between 0 and 10000`), PlanOnly: true},
+			{Config: cfg("")},
+		},
+	})
+}

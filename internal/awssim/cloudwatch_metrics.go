@@ -147,6 +147,17 @@ var builtinNamespaces = map[string]builtinNamespace{
 			return math.Round(100*(20+3*r.profile.CPUAt(r.seed, time.Unix(t, 0)))) / 100
 		}},
 	}},
+	// Lambda Insights publishes per-function memory use under its own
+	// namespace and lower-case names. In AWS only functions with the
+	// Insights extension layer publish it; the simulator publishes it for
+	// every function so memory right-sizing can be exercised.
+	"LambdaInsights": {service: "lambda", resourceType: "function", dimension: "function_name", metrics: map[string]builtinMetric{
+		// A fifth of the configured memory is the runtime's floor; the
+		// rest follows load.
+		"memory_utilization": {unit: "Percent", resolution: 60, value: func(r *builtinResource, t int64) float64 {
+			return math.Round(100*(20+0.5*r.profile.CPUAt(r.seed, time.Unix(t, 0)))) / 100
+		}},
+	}},
 }
 
 // builtinResource is what metric generation needs to know about one

@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -32,21 +34,31 @@ func newBackoff() backoff.BackOff {
 	return b
 }
 
-// retryInterceptor retries Unavailable and ResourceExhausted until timeout
-// has passed since the first attempt or ctx ends. A RetryInfo delay from the
-// server takes precedence over the computed backoff.
+// MaxAttempts bounds the calls one request makes, retries included.
+const MaxAttempts = 5
+
+// retryInterceptor retries until MaxAttempts calls were made, timeout has
+// passed since the first attempt, or ctx ends. A RetryInfo delay from the
+// server takes precedence over the computed backoff, stretched by up to a
+// fifth so that clients refused together do not come back together; a
+// delay reaching past timeout ends the retries at once.
+//
+// ResourceExhausted is retried for every method: the server refuses
+// rate-limited and locked-out calls before their handler runs, so nothing
+// was done. Unavailable is retried only for reads (Get*, List*), because
+// a connection lost mid-call may have carried out a create or update.
 func retryInterceptor(timeout time.Duration, newBackOff func() backoff.BackOff) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		deadline := time.Now().Add(timeout)
 		b := newBackOff()
-		for {
+		for attempt := 1; ; attempt++ {
 			err := invoker(ctx, method, req, reply, cc, opts...)
-			if err == nil || !retryable(err) {
+			if err == nil || !retryable(method, err) || attempt >= MaxAttempts {
 				return err
 			}
 			wait := b.NextBackOff()
 			if d, ok := retryDelay(err); ok {
-				wait = d
+				wait = d + rand.N(d/5+1)
 			}
 			if wait == backoff.Stop || time.Now().Add(wait).After(deadline) {
 				return err
@@ -62,10 +74,13 @@ func retryInterceptor(timeout time.Duration, newBackOff func() backoff.BackOff) 
 	}
 }
 
-func retryable(err error) bool {
+func retryable(method string, err error) bool {
 	switch status.Code(err) {
-	case codes.Unavailable, codes.ResourceExhausted:
+	case codes.ResourceExhausted:
 		return true
+	case codes.Unavailable:
+		name := method[strings.LastIndex(method, "/")+1:]
+		return strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List")
 	}
 	return false
 }

@@ -65,9 +65,36 @@ type Server struct {
 	AgentCertTTL time.Duration
 	// AgentHeartbeatInterval is how often agents are told to call in.
 	AgentHeartbeatInterval time.Duration
+	// RateLimit are the per-minute call budgets; 0 is no limit.
+	RateLimit RateLimit
+	// Lockout is the brute-force protection for tokens.
+	Lockout Lockout
+	// Seal is how secrets are sealed at rest (the seal block).
+	Seal Seal
+	// Vault is the connection of the vault block, the same settings as
+	// the agent's; the server only needs it for seal.backend = "vault",
+	// so the AWS secrets engine settings do not apply.
+	Vault AgentVault
 
 	sources map[string]Source
 }
+
+// Seal is the seal block: which sealer keeps the CA key, tenant webhook
+// secrets and cloud-account external ids sealed at rest.
+type Seal struct {
+	// Backend is "local" (AES-256-GCM with a key file) or "vault" (Vault
+	// transit, connected through the vault block).
+	Backend string
+	// KeyFile is the local backend's key file; empty means
+	// <data_dir>/seal.key.
+	KeyFile string
+	// TransitMount and TransitKey name the Vault transit key.
+	TransitMount string
+	TransitKey   string
+}
+
+// SealBackends are the accepted seal.backend values.
+var SealBackends = []string{"local", "vault"}
 
 // TLS names the server's certificate files.
 type TLS struct {
@@ -93,7 +120,35 @@ func Defaults() Server {
 		AgentListen:            "127.0.0.1:7444",
 		AgentCertTTL:           24 * time.Hour,
 		AgentHeartbeatInterval: 30 * time.Second,
+
+		Seal:  Seal{Backend: "local", TransitMount: "transit", TransitKey: "sirsi"},
+		Vault: AgentVault{AppRoleMount: "approle"},
+
+		RateLimit: RateLimit{ManagementPerMinute: 100, OperatorPerMinute: 600, AgentPerMinute: 600, UnauthenticatedPerMinute: 60},
+		Lockout:   Lockout{FailuresBeforeDelay: 10, FailuresBeforeBlock: 20, Window: 5 * time.Minute, BlockFor: 15 * time.Minute},
 	}
+}
+
+// RateLimit is the rate_limit block: calls per minute per API token (a
+// tenant's rate_limit_per_minute overrides it), for the operator token,
+// per agent, and per source address without valid credentials. Budgets
+// are per server process.
+type RateLimit struct {
+	ManagementPerMinute      int
+	OperatorPerMinute        int
+	AgentPerMinute           int
+	UnauthenticatedPerMinute int
+}
+
+// Lockout is the lockout block: after FailuresBeforeDelay refused tokens
+// from one address within Window each call from it is slowed by a
+// second, after FailuresBeforeBlock it is refused for BlockFor.
+// FailuresBeforeBlock 0 turns the protection off.
+type Lockout struct {
+	FailuresBeforeDelay int
+	FailuresBeforeBlock int
+	Window              time.Duration
+	BlockFor            time.Duration
 }
 
 // SourceOf says where the value of a setting (by its HCL name, e.g.
@@ -267,7 +322,44 @@ func (c *Server) validate() error {
 	if c.OperatorToken != "" && c.OperatorTokenFile != "" {
 		errs = append(errs, c.fieldErr("operator_token_file", errors.New("cannot be combined with operator_token: give the token one way")))
 	}
+	errs = append(errs, c.validateSeal()...)
 	return errors.Join(errs...)
+}
+
+// validateSeal checks the seal and vault blocks together: each backend's
+// settings only with that backend, and a Vault connection with exactly one
+// way to log in.
+func (c *Server) validateSeal() []error {
+	var errs []error
+	v := c.Vault
+	switch c.Seal.Backend {
+	case "vault":
+		if v.Address == "" {
+			errs = append(errs, c.fieldErr("seal.backend", errors.New(`"vault" needs vault.address (and vault.token or vault.approle_role_id/approle_secret_id)`)))
+		}
+		if c.Seal.KeyFile != "" {
+			errs = append(errs, c.fieldErr("seal.key_file", errors.New(`only applies to seal.backend = "local"`)))
+		}
+	case "local":
+		for _, name := range []string{"seal.transit_mount", "seal.transit_key"} {
+			if c.SourceOf(name).Kind != FromDefault {
+				errs = append(errs, c.fieldErr(name, errors.New(`only applies to seal.backend = "vault"`)))
+			}
+		}
+	}
+	appRole := v.AppRoleID != "" || v.AppRoleSecretID != ""
+	switch {
+	case v.Address == "" && (v.Token != "" || appRole || v.Namespace != "" || v.CACertFile != ""):
+		errs = append(errs, c.fieldErr("vault.address", errors.New("required when any other vault setting is given")))
+	case v.Address == "":
+	case v.Token != "" && appRole:
+		errs = append(errs, c.fieldErr("vault.token", errors.New("cannot be combined with vault.approle_role_id/approle_secret_id: choose one way to log in")))
+	case v.Token == "" && !appRole:
+		errs = append(errs, c.fieldErr("vault.address", errors.New("needs vault.token, or vault.approle_role_id and vault.approle_secret_id")))
+	case appRole && (v.AppRoleID == "" || v.AppRoleSecretID == ""):
+		errs = append(errs, c.fieldErr("vault.approle_role_id", errors.New("vault.approle_role_id and vault.approle_secret_id go together")))
+	}
+	return errs
 }
 
 // MinTokenLength keeps operator tokens out of guessing range.

@@ -176,6 +176,134 @@ var fields = []*field[*Server]{
 		set:   func(c *Server, v string) error { return setDuration(&c.AgentHeartbeatInterval, v) },
 		check: func(c *Server) error { return positive(c.AgentHeartbeatInterval) },
 	},
+	{
+		name: "seal.backend", env: "SIRSI_SEAL_BACKEND", flag: "seal-backend",
+		usage: "`backend` sealing secrets at rest: local (key file) or vault (transit, via the vault settings)",
+		set:   func(c *Server, v string) error { c.Seal.Backend = strings.ToLower(v); return nil },
+		check: func(c *Server) error { return oneOf(c.Seal.Backend, SealBackends) },
+	},
+	{
+		name: "seal.key_file", env: "SIRSI_SEAL_KEY_FILE", flag: "seal-key-file",
+		usage: "seal key `file` of the local backend, created 0600 on first start (default <data-dir>/seal.key)",
+		set:   func(c *Server, v string) error { c.Seal.KeyFile = v; return nil },
+	},
+	{
+		name: "seal.transit_mount", env: "SIRSI_SEAL_TRANSIT_MOUNT", flag: "seal-transit-mount",
+		usage: "Vault transit engine `mount` of the vault backend",
+		set:   func(c *Server, v string) error { c.Seal.TransitMount = v; return nil },
+		check: func(c *Server) error { return checkVaultName(c.Seal.TransitMount, true) },
+	},
+	{
+		name: "seal.transit_key", env: "SIRSI_SEAL_TRANSIT_KEY", flag: "seal-transit-key",
+		usage: "Vault transit key `name` of the vault backend",
+		set:   func(c *Server, v string) error { c.Seal.TransitKey = v; return nil },
+		check: func(c *Server) error { return checkVaultName(c.Seal.TransitKey, false) },
+	},
+	{
+		name: "vault.address", env: "SIRSI_VAULT_ADDR", flag: "vault-address",
+		usage: "Vault `URL`, for seal.backend = vault",
+		set:   serverVault(func(v *AgentVault) *string { return &v.Address }),
+		check: func(c *Server) error { return checkVaultAddress(c.Vault.Address) },
+	},
+	{
+		name: "vault.namespace", env: "SIRSI_VAULT_NAMESPACE", flag: "vault-namespace", usage: "Vault `namespace`",
+		set: serverVault(func(v *AgentVault) *string { return &v.Namespace }),
+	},
+	{
+		name: "vault.ca_cert_file", env: "SIRSI_VAULT_CACERT", flag: "vault-ca-cert-file", usage: "CA certificate `file` for Vault's TLS",
+		set:   serverVault(func(v *AgentVault) *string { return &v.CACertFile }),
+		check: func(c *Server) error { return checkReadable(c.Vault.CACertFile) },
+	},
+	{
+		name: "vault.token", env: "SIRSI_VAULT_TOKEN", flag: "vault-token", usage: "Vault `token` (or use AppRole)",
+		set: serverVault(func(v *AgentVault) *string { return &v.Token }),
+	},
+	{
+		name: "vault.approle_role_id", env: "SIRSI_VAULT_ROLE_ID", flag: "vault-approle-role-id", usage: "AppRole role `id`",
+		set: serverVault(func(v *AgentVault) *string { return &v.AppRoleID }),
+	},
+	{
+		name: "vault.approle_secret_id", env: "SIRSI_VAULT_SECRET_ID", flag: "vault-approle-secret-id", usage: "AppRole secret `id`",
+		set: serverVault(func(v *AgentVault) *string { return &v.AppRoleSecretID }),
+	},
+	{
+		name: "vault.approle_mount", env: "SIRSI_VAULT_APPROLE_MOUNT", flag: "vault-approle-mount", usage: "AppRole auth `mount`",
+		set:   serverVault(func(v *AgentVault) *string { return &v.AppRoleMount }),
+		check: func(c *Server) error { return checkVaultName(c.Vault.AppRoleMount, true) },
+	},
+	{
+		name: "rate_limit.management_per_minute", env: "SIRSI_RATE_LIMIT_MANAGEMENT_PER_MINUTE", flag: "rate-limit-management-per-minute",
+		usage: "ManagementService calls per minute per API token (`n`, 0 is no limit); a tenant's rate_limit_per_minute overrides it",
+		set:   func(c *Server, v string) error { return setRate(&c.RateLimit.ManagementPerMinute, v) },
+	},
+	{
+		name: "rate_limit.operator_per_minute", env: "SIRSI_RATE_LIMIT_OPERATOR_PER_MINUTE", flag: "rate-limit-operator-per-minute",
+		usage: "calls per minute for the operator token (`n`, 0 is no limit)",
+		set:   func(c *Server, v string) error { return setRate(&c.RateLimit.OperatorPerMinute, v) },
+	},
+	{
+		name: "rate_limit.agent_per_minute", env: "SIRSI_RATE_LIMIT_AGENT_PER_MINUTE", flag: "rate-limit-agent-per-minute",
+		usage: "AgentService calls per minute per agent (`n`, 0 is no limit)",
+		set:   func(c *Server, v string) error { return setRate(&c.RateLimit.AgentPerMinute, v) },
+	},
+	{
+		name: "rate_limit.unauthenticated_per_minute", env: "SIRSI_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE", flag: "rate-limit-unauthenticated-per-minute",
+		usage: "failed authentications and enrollments per minute per source address (`n`, 0 is no limit)",
+		set:   func(c *Server, v string) error { return setRate(&c.RateLimit.UnauthenticatedPerMinute, v) },
+	},
+	{
+		name: "lockout.failures_before_delay", env: "SIRSI_LOCKOUT_FAILURES_BEFORE_DELAY", flag: "lockout-failures-before-delay",
+		usage: "refused tokens from one address within the window after which each of its calls waits a second (`n`)",
+		set:   func(c *Server, v string) error { return setCount(&c.Lockout.FailuresBeforeDelay, v) },
+		check: func(c *Server) error {
+			if c.Lockout.FailuresBeforeBlock > 0 && c.Lockout.FailuresBeforeDelay < 1 {
+				return errors.New("must be at least 1 while the lockout is on")
+			}
+			if c.Lockout.FailuresBeforeBlock > 0 && c.Lockout.FailuresBeforeDelay > c.Lockout.FailuresBeforeBlock {
+				return fmt.Errorf("must not exceed lockout.failures_before_block (%d), is %d", c.Lockout.FailuresBeforeBlock, c.Lockout.FailuresBeforeDelay)
+			}
+			return nil
+		},
+	},
+	{
+		name: "lockout.failures_before_block", env: "SIRSI_LOCKOUT_FAILURES_BEFORE_BLOCK", flag: "lockout-failures-before-block",
+		usage: "refused tokens from one address within the window after which it is blocked (`n`, 0 turns the lockout off)",
+		set:   func(c *Server, v string) error { return setCount(&c.Lockout.FailuresBeforeBlock, v) },
+	},
+	{
+		name: "lockout.window", env: "SIRSI_LOCKOUT_WINDOW", flag: "lockout-window",
+		usage: "`duration` over which refused tokens are counted",
+		set:   func(c *Server, v string) error { return setDuration(&c.Lockout.Window, v) },
+		check: func(c *Server) error { return positive(c.Lockout.Window) },
+	},
+	{
+		name: "lockout.block_for", env: "SIRSI_LOCKOUT_BLOCK_FOR", flag: "lockout-block-for",
+		usage: "`duration` a blocked address stays blocked",
+		set:   func(c *Server, v string) error { return setDuration(&c.Lockout.BlockFor, v) },
+		check: func(c *Server) error { return positive(c.Lockout.BlockFor) },
+	},
+}
+
+// MaxRatePerMinute bounds the rate_limit settings, as the API bounds a
+// tenant's rate_limit_per_minute.
+const MaxRatePerMinute = 100000
+
+func setRate(dst *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > MaxRatePerMinute {
+		return fmt.Errorf("%q is not a whole number of calls per minute from 0 to %d", v, MaxRatePerMinute)
+	}
+	*dst = n
+	return nil
+}
+
+func setCount(dst *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 10000 {
+		return fmt.Errorf("%q is not a whole number from 0 to 10000", v)
+	}
+	*dst = n
+	return nil
 }
 
 // Bounds of agent_cert_ttl: short enough that a stolen certificate dies
@@ -279,4 +407,41 @@ func checkReadable(path string) error {
 		return fmt.Errorf("cannot be read: %w", err)
 	}
 	return f.Close()
+}
+
+func serverVault(f func(*AgentVault) *string) func(*Server, string) error {
+	return func(c *Server, v string) error { *f(&c.Vault) = v; return nil }
+}
+
+// checkVaultAddress never echoes more than the scheme: a URL may carry
+// credentials.
+func checkVaultAddress(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("is not a URL (https://vault.example.com:8200)")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an http:// or https:// URL with a host, not scheme %q", u.Scheme)
+	}
+	return nil
+}
+
+// vaultName is a mount path (segments separated by /) or a key name.
+var vaultName = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+
+func checkVaultName(v string, path bool) error {
+	if v == "" {
+		return errors.New("must not be empty")
+	}
+	if !vaultName.MatchString(v) || (!path && strings.Contains(v, "/")) {
+		what := "letters, digits, '.', '_' and '-'"
+		if path {
+			what += ", in segments separated by '/'"
+		}
+		return fmt.Errorf("%q must be %s", v, what)
+	}
+	return nil
 }

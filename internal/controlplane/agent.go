@@ -55,8 +55,11 @@ import (
 //
 // Audit: agent.enroll and agent.renew_certificate (target agent/<id>,
 // failures included), agent.action for every reported action (target the
-// resource id, outcome the action's status), and every failed
-// authentication under the RPC's full method name.
+// resource id, outcome the action's status), agent.action_plan for every
+// reported plan (target action_plan/<id>) and agent.reserve_actions for
+// every reservation (target reservation/<id>, the grant in the detail),
+// failures included, and every failed authentication under the RPC's full
+// method name.
 type AgentServer struct {
 	sirsiv1.UnimplementedAgentServiceServer
 	s *Server
@@ -289,7 +292,8 @@ func (a *AgentServer) Heartbeat(ctx context.Context, req *sirsiv1.HeartbeatReque
 // GetAssignment lists the agent's cloud account (external id included:
 // the agent needs it to assume the role), the tenant's policies whose
 // selector names the account's provider account id or no account at all,
-// and the recommendations approved for the cloud account.
+// the recommendations approved for the cloud account and its approved
+// action plans not yet executed.
 func (a *AgentServer) GetAssignment(ctx context.Context, _ *sirsiv1.GetAssignmentRequest) (*sirsiv1.GetAssignmentResponse, error) {
 	s := a.s
 	c := callerFrom(ctx)
@@ -325,6 +329,16 @@ func (a *AgentServer) GetAssignment(ctx context.Context, _ *sirsiv1.GetAssignmen
 	})
 	if err != nil {
 		return nil, s.storeError(ctx, "list approved recommendations", err)
+	}
+	err = eachPage(func(p store.Page) (string, error) {
+		list, next, err := ts.ListActionPlans(ctx, store.ActionPlanFilter{
+			CloudAccountID: c.id.CloudAccountID, Status: sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_APPROVED,
+		}, p)
+		resp.ApprovedPlans = append(resp.ApprovedPlans, list...)
+		return next, err
+	})
+	if err != nil {
+		return nil, s.storeError(ctx, "list approved action plans", err)
 	}
 	return resp, nil
 }

@@ -109,8 +109,10 @@ func (a *AgentServer) ReportRecommendations(ctx context.Context, req *sirsiv1.Re
 }
 
 // ReportActions audits every action of a new batch. An action naming a
-// recommendation must name one of the caller's cloud account, since a
-// succeeded action marks it executed.
+// recommendation or a plan must name one of the caller's cloud account,
+// since a finished action marks its recommendation executed (whatever the
+// outcome: the approval is used up and the action record carries the
+// outcome) and completes its approved plan.
 func (a *AgentServer) ReportActions(ctx context.Context, req *sirsiv1.ReportActionsRequest) (*sirsiv1.ReportActionsResponse, error) {
 	s := a.s
 	if err := validateReportActions(req); err != nil {
@@ -118,7 +120,10 @@ func (a *AgentServer) ReportActions(ctx context.Context, req *sirsiv1.ReportActi
 	}
 	c := callerFrom(ctx)
 	ts := s.st.Tenant(c.id.TenantID)
-	if err := s.checkActionRecommendations(ctx, ts, c, req.Actions); err != nil {
+	if err := s.checkActionRecommendations(ctx, ts, c, req.Actions, "actions"); err != nil {
+		return nil, err
+	}
+	if err := s.checkActionPlans(ctx, ts, c, req.Actions); err != nil {
 		return nil, err
 	}
 	for _, act := range req.Actions {
@@ -141,7 +146,7 @@ func (a *AgentServer) ReportActions(ctx context.Context, req *sirsiv1.ReportActi
 	return &sirsiv1.ReportActionsResponse{Duplicate: dup}, nil
 }
 
-func (s *Server) checkActionRecommendations(ctx context.Context, ts store.TenantStore, c *agentCaller, actions []*sirsiv1.Action) error {
+func (s *Server) checkActionRecommendations(ctx context.Context, ts store.TenantStore, c *agentCaller, actions []*sirsiv1.Action, path string) error {
 	var e validation.Errors
 	ok := map[string]bool{}
 	for i, act := range actions {
@@ -157,7 +162,7 @@ func (s *Server) checkActionRecommendations(ctx context.Context, ts store.Tenant
 			ok[id] = err == nil && r.CloudAccountId == c.id.CloudAccountID
 		}
 		if !ok[id] {
-			e.Add(fmt.Sprintf("actions[%d].recommendation_id", i), fmt.Sprintf("%q is not a recommendation of this agent's cloud account", id))
+			e.Add(fmt.Sprintf("%s[%d].recommendation_id", path, i), fmt.Sprintf("%q is not a recommendation of this agent's cloud account", id))
 		}
 	}
 	return errOrInvalid(&e)

@@ -438,7 +438,13 @@ func resource(id, region string) *sirsiv1.Resource {
 }
 
 func TestForeignTenantPayloadsLandInTheCallersTenant(t *testing.T) {
-	e := startAgentEnv(t)
+	foreignTenantPayloads(t)
+}
+
+// foreignTenantPayloads is the AgentService cross-tenant matrix; opts pick
+// the store (crosstenant_pg_test.go runs it on PostgreSQL).
+func foreignTenantPayloads(t *testing.T, opts ...cptest.Option) {
+	e := startAgentEnv(t, opts...)
 	ctx := context.Background()
 	tnB := e.NewTenant(t, "bravo")
 	acctB := e.NewCloudAccount(t, tnB.ID, "222222222222")
@@ -506,6 +512,53 @@ func TestForeignTenantPayloadsLandInTheCallersTenant(t *testing.T) {
 	}
 	if asg.CloudAccount.Id != e.acct.Id || len(asg.Policies) != 1 || asg.Policies[0].Id != polA.OptimizationPolicy.Id {
 		t.Fatalf("A's assignment = %v", asg)
+	}
+
+	// Plans: A's agent cannot save one under B's policy or carrying out
+	// B's recommendation, and does not see B's approved plan.
+	planB := &sirsiv1.ActionPlan{Id: "plan-b", PolicyId: polB.OptimizationPolicy.Id, Actions: plannedActions("pb", recsB.RecommendationIds[0])}
+	if _, err := agB.Client.ReportActionPlan(ctx, &sirsiv1.ReportActionPlanRequest{BatchId: "pb", Plan: planB}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tnB.Editor.ApproveActionPlan(ctx, &sirsiv1.ApproveActionPlanRequest{Id: "plan-b"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = agA.Client.ReportActionPlan(ctx, &sirsiv1.ReportActionPlanRequest{BatchId: "pa1", Plan: &sirsiv1.ActionPlan{Id: "plan-a1", PolicyId: polB.OptimizationPolicy.Id}})
+	wantAgentCode(t, err, codes.NotFound, "plan under B's policy")
+	_, err = agA.Client.ReportActionPlan(ctx, &sirsiv1.ReportActionPlanRequest{BatchId: "pa2", Plan: &sirsiv1.ActionPlan{
+		Id: "plan-a2", PolicyId: polA.OptimizationPolicy.Id, Actions: plannedActions("pa", recsB.RecommendationIds[0]),
+	}})
+	wantAgentCode(t, err, codes.InvalidArgument, "plan carrying out B's recommendation")
+	// The same plan id in A is A's own plan, not B's.
+	if _, err := agA.Client.ReportActionPlan(ctx, &sirsiv1.ReportActionPlanRequest{BatchId: "pa3", Plan: &sirsiv1.ActionPlan{Id: "plan-b", PolicyId: polA.OptimizationPolicy.Id}}); err != nil {
+		t.Fatal(err)
+	}
+	gotB, err := tnB.Viewer.GetActionPlan(ctx, &sirsiv1.GetActionPlanRequest{Id: "plan-b"})
+	if err != nil || gotB.Plan.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_APPROVED || len(gotB.Plan.Actions) != 1 || gotB.Plan.PolicyId != polB.OptimizationPolicy.Id {
+		t.Fatalf("B's plan after A's agent used its id: %v, %v", gotB, err)
+	}
+	_, err = agA.Client.ReportActions(ctx, &sirsiv1.ReportActionsRequest{BatchId: "a2", Actions: []*sirsiv1.Action{{
+		Id: "act-2", PlanId: "nope", ResourceId: "i-0bbb", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED,
+	}}})
+	wantAgentCode(t, err, codes.InvalidArgument, "action from an unknown plan")
+	asg, err = agA.Client.GetAssignment(ctx, &sirsiv1.GetAssignmentRequest{})
+	if err != nil || len(asg.ApprovedPlans) != 0 || len(asg.ApprovedRecommendations) != 0 {
+		t.Fatalf("A's assignment shows B's approvals: %v, %v", asg, err)
+	}
+	if asg, err := agB.Client.GetAssignment(ctx, &sirsiv1.GetAssignmentRequest{}); err != nil || len(asg.ApprovedPlans) != 1 || asg.ApprovedPlans[0].TenantId != tnB.ID {
+		t.Fatalf("B's assignment: %v, %v", asg, err)
+	}
+
+	// Reservations: not against B's policy, and A's grants leave B's cap
+	// alone.
+	_, err = agA.Client.ReserveActions(ctx, &sirsiv1.ReserveActionsRequest{ReservationId: "r-1", PolicyId: polB.OptimizationPolicy.Id, Count: 1})
+	wantAgentCode(t, err, codes.NotFound, "reserve under B's policy")
+	if r, err := agA.Client.ReserveActions(ctx, &sirsiv1.ReserveActionsRequest{ReservationId: "r-1", PolicyId: polA.OptimizationPolicy.Id, Count: controlplane.DefaultMaxActionsPerHour}); err != nil || r.Granted != controlplane.DefaultMaxActionsPerHour {
+		t.Fatalf("A's reservation: %v, %v", r, err)
+	}
+	// B's reservation with A's id is B's own, and B's window is empty.
+	if r, err := agB.Client.ReserveActions(ctx, &sirsiv1.ReserveActionsRequest{ReservationId: "r-1", PolicyId: polB.OptimizationPolicy.Id, Count: 3}); err != nil || r.Granted != 3 {
+		t.Fatalf("B's reservation after A used up its cap: %v, %v", r, err)
 	}
 }
 
@@ -619,6 +672,22 @@ func TestReportValidationNamesFields(t *testing.T) {
 			}})
 			return err
 		}, "actions[0].status"},
+		{"action plan id", func() error {
+			_, err := c.ReportActions(ctx, &sirsiv1.ReportActionsRequest{BatchId: "b", Actions: []*sirsiv1.Action{
+				{Id: "a", PlanId: "has space", ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED},
+			}})
+			return err
+		}, "actions[0].plan_id"},
+		{"plan action status", func() error {
+			_, err := c.ReportActionPlan(ctx, &sirsiv1.ReportActionPlanRequest{BatchId: "b", Plan: &sirsiv1.ActionPlan{Id: "p", PolicyId: "p", Actions: []*sirsiv1.Action{
+				{Id: "a", RecommendationId: "r", ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop", DryRun: true},
+			}}})
+			return err
+		}, "plan.actions[0].status"},
+		{"reservation count", func() error {
+			_, err := c.ReserveActions(ctx, &sirsiv1.ReserveActionsRequest{ReservationId: "r", PolicyId: "p", Count: -1})
+			return err
+		}, "count"},
 		{"sweep name", func() error {
 			_, err := c.Heartbeat(ctx, &sirsiv1.HeartbeatRequest{LastSweepTimes: map[string]*timestamppb.Timestamp{"Bad Name": timestamppb.Now()}})
 			return err

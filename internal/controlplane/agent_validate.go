@@ -440,6 +440,7 @@ func validateReportActions(r *sirsiv1.ReportActionsRequest) error {
 		e.Check(p+".id", validation.ID(a.Id))
 		e.Check(p+".policy_id", validation.OptionalID(a.PolicyId))
 		e.Check(p+".recommendation_id", validation.OptionalID(a.RecommendationId))
+		e.Check(p+".plan_id", validation.OptionalID(a.PlanId))
 		e.Check(p+".resource_id", validation.ID(a.ResourceId))
 		e.Check(p+".resource_type", validation.ResourceType(a.ResourceType))
 		e.Check(p+".region", region(a.Region))
@@ -464,5 +465,84 @@ func validateReportActions(r *sirsiv1.ReportActionsRequest) error {
 			timestamp(&e, sp+".time", st.Time)
 		}
 	}
+	return errOrInvalid(&e)
+}
+
+// Bounds of ReportActionPlan and ReserveActions.
+const (
+	MaxPlanActions      = 1000
+	MaxReservationCount = 1000
+)
+
+// validateReportActionPlan: a plan is what a run would do, so every action
+// in it is planned, a dry run, and carries out a named recommendation (an
+// approval of the plan must say exactly which changes it covers).
+func validateReportActionPlan(r *sirsiv1.ReportActionPlanRequest) error {
+	var e validation.Errors
+	e.Check("batch_id", batchID(r.BatchId))
+	pl := r.Plan
+	if pl == nil {
+		e.Add("plan", "is required")
+		return invalid(&e)
+	}
+	e.Check("plan.id", validation.ID(pl.Id))
+	e.Check("plan.policy_id", validation.ID(pl.PolicyId))
+	if pl.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_UNSPECIFIED && pl.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING {
+		e.Add("plan.status", "is set by the server: a reported plan is pending until a user approves it; leave it unset")
+	}
+	e.Check("plan.estimated_monthly_savings", finite(pl.EstimatedMonthlySavings))
+	tooMany(&e, "plan.actions", len(pl.Actions), MaxPlanActions)
+	if e.Err() != nil {
+		return invalid(&e)
+	}
+	ids := map[string]bool{}
+	recs := map[string]bool{}
+	for i, a := range pl.Actions {
+		p := fmt.Sprintf("plan.actions[%d]", i)
+		if a == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".id", validation.ID(a.Id))
+		if ids[a.Id] {
+			e.Add(p+".id", fmt.Sprintf("%q appears twice in the plan", a.Id))
+		}
+		ids[a.Id] = true
+		e.Check(p+".recommendation_id", validation.ID(a.RecommendationId))
+		if a.RecommendationId != "" && recs[a.RecommendationId] {
+			e.Add(p+".recommendation_id", fmt.Sprintf("%q is carried out twice in the plan", a.RecommendationId))
+		}
+		recs[a.RecommendationId] = true
+		if a.PolicyId != "" && a.PolicyId != pl.PolicyId {
+			e.Add(p+".policy_id", "differs from plan.policy_id")
+		}
+		if a.PlanId != "" && a.PlanId != pl.Id {
+			e.Add(p+".plan_id", "differs from plan.id")
+		}
+		e.Check(p+".resource_id", validation.ID(a.ResourceId))
+		e.Check(p+".resource_type", validation.ResourceType(a.ResourceType))
+		e.Check(p+".region", region(a.Region))
+		e.Check(p+".action", actionName(a.Action))
+		e.Check(p+".from_size", boundedText(a.FromSize, maxSizeLen, false))
+		e.Check(p+".to_size", boundedText(a.ToSize, maxSizeLen, false))
+		if a.Status != sirsiv1.ActionStatus_ACTION_STATUS_PLANNED {
+			e.Add(p+".status", "must be ACTION_STATUS_PLANNED: a plan holds actions not yet taken")
+		}
+		if !a.DryRun {
+			e.Add(p+".dry_run", "must be true: a plan holds actions not yet taken")
+		}
+		e.Check(p+".realized_monthly_savings", finite(a.RealizedMonthlySavings))
+		e.Check(p+".error", boundedText(a.Error, maxErrorLen, true))
+		tooMany(&e, p+".steps", len(a.Steps), maxSteps)
+	}
+	return errOrInvalid(&e)
+}
+
+func validateReserveActions(r *sirsiv1.ReserveActionsRequest) error {
+	var e validation.Errors
+	// Same shape as a batch id: the agent makes both the same way.
+	e.Check("reservation_id", batchID(r.ReservationId))
+	e.Check("policy_id", validation.ID(r.PolicyId))
+	e.Check("count", validation.IntRange(int64(r.Count), 1, MaxReservationCount))
 	return errOrInvalid(&e)
 }

@@ -98,6 +98,16 @@ var rules = map[string]rule{
 	sirsiv1.ManagementService_GetSavingsSummary_FullMethodName:   read(viewer, tenantField),
 	// With no tenant_id the operator reads the operator-level log.
 	sirsiv1.ManagementService_ListAuditEvents_FullMethodName: {role: viewer, tenant: tenantField, operatorNoTenant: true},
+
+	// Approving lets an agent change production resources, so it is an
+	// editor's call, audited like every mutation.
+	sirsiv1.ManagementService_GetRecommendation_FullMethodName:            read(viewer, tenantField),
+	sirsiv1.ManagementService_ApproveRecommendation_FullMethodName:        write(editor, tenantField),
+	sirsiv1.ManagementService_RevokeRecommendationApproval_FullMethodName: write(editor, tenantField),
+	sirsiv1.ManagementService_DismissRecommendation_FullMethodName:        write(editor, tenantField),
+	sirsiv1.ManagementService_ListActionPlans_FullMethodName:              read(viewer, tenantField),
+	sirsiv1.ManagementService_GetActionPlan_FullMethodName:                read(viewer, tenantField),
+	sirsiv1.ManagementService_ApproveActionPlan_FullMethodName:            write(editor, tenantField),
 }
 
 // roleRank orders roles by power; the enum's numbers do not.

@@ -48,6 +48,8 @@ type tfx struct {
 	enroll  *sirsiv1.EnrollmentToken
 	token   *sirsiv1.ApiToken
 	agent   *sirsiv1.Agent
+	rec     string
+	plan    string
 }
 
 type matrix struct {
@@ -132,7 +134,34 @@ func (m *matrix) fixture(name string) *tfx {
 	f.enroll = m.freshEnroll(f.id, f.account.Id)
 	f.token = m.freshToken(f.id)
 	f.agent = m.freshAgent(f.id, f.account.Id)
+	f.rec = m.freshRecommendation(f)
+	f.plan = m.freshPlan(f)
 	return f
+}
+
+// freshRecommendation is an open recommendation of its own policy, so that
+// making it does not supersede another cell's.
+func (m *matrix) freshRecommendation(f *tfx) string {
+	n := m.next()
+	pol := m.freshPolicy(f.id)
+	ids, _, err := m.env.Store.Tenant(f.id).ApplyRecommendations(m.ctx, f.account.Id, fmt.Sprintf("rec-%d", n), pol.Id, []*sirsiv1.Recommendation{{
+		ResourceId: fmt.Sprintf("i-%d", n), ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.large", ProposedSize: "m5.medium",
+	}})
+	if err != nil {
+		m.t.Fatalf("seed recommendation: %v", err)
+	}
+	return ids[0]
+}
+
+// freshPlan is a pending plan of its own policy.
+func (m *matrix) freshPlan(f *tfx) string {
+	n := m.next()
+	pol := m.freshPolicy(f.id)
+	id := fmt.Sprintf("plan-%d", n)
+	if _, err := m.env.Store.Tenant(f.id).SaveActionPlan(m.ctx, f.account.Id, fmt.Sprintf("plan-batch-%d", n), &sirsiv1.ActionPlan{Id: id, PolicyId: pol.Id}); err != nil {
+		m.t.Fatalf("seed action plan: %v", err)
+	}
+	return id
 }
 
 // call is how one RPC is exercised: a valid request against tenant f. When
@@ -155,6 +184,12 @@ func calls() map[string]call {
 			return m.freshPolicy(f.id)
 		}
 		return f.policy
+	}
+	rec := func(m *matrix, f *tfx, fresh bool) string {
+		if fresh {
+			return m.freshRecommendation(f)
+		}
+		return f.rec
 	}
 	tok := func(m *matrix, f *tfx, fresh bool) *sirsiv1.ApiToken {
 		if fresh {
@@ -278,6 +313,31 @@ func calls() map[string]call {
 			return &sirsiv1.ListRecommendationsRequest{TenantId: f.id}
 		}},
 		"ListActions": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message { return &sirsiv1.ListActionsRequest{TenantId: f.id} }},
+		"GetRecommendation": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.GetRecommendationRequest{TenantId: f.id, Id: f.rec}
+		}},
+		"ApproveRecommendation": {editorOnly, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			return &sirsiv1.ApproveRecommendationRequest{TenantId: f.id, Id: rec(m, f, fresh)}
+		}},
+		"RevokeRecommendationApproval": {editorOnly, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			return &sirsiv1.RevokeRecommendationApprovalRequest{TenantId: f.id, Id: rec(m, f, fresh)}
+		}},
+		"DismissRecommendation": {editorOnly, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			return &sirsiv1.DismissRecommendationRequest{TenantId: f.id, Id: rec(m, f, fresh)}
+		}},
+		"ListActionPlans": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.ListActionPlansRequest{TenantId: f.id}
+		}},
+		"GetActionPlan": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.GetActionPlanRequest{TenantId: f.id, Id: f.plan}
+		}},
+		"ApproveActionPlan": {editorOnly, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			id := f.plan
+			if fresh {
+				id = m.freshPlan(f)
+			}
+			return &sirsiv1.ApproveActionPlanRequest{TenantId: f.id, Id: id}
+		}},
 		"GetSavingsSummary": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
 			return &sirsiv1.GetSavingsSummaryRequest{TenantId: f.id}
 		}},
@@ -414,7 +474,7 @@ func invoke(ctx context.Context, conn *grpc.ClientConn, md protoreflect.MethodDe
 }
 
 func idsOf(f *tfx) []string {
-	return []string{f.id, f.account.Id, f.policy.Id, f.enroll.Id, f.token.Id, f.agent.Id, f.account.ExternalId}
+	return []string{f.id, f.account.Id, f.policy.Id, f.enroll.Id, f.token.Id, f.agent.Id, f.account.ExternalId, f.rec, f.plan}
 }
 
 func containsAny(s string, subs []string) bool {
@@ -440,7 +500,9 @@ func snapshot(t *testing.T, st store.Store, f *tfx) *sirsiv1.ListAuditEventsResp
 	enrolls, _, err3 := ts.ListEnrollmentTokens(ctx, store.Page{Size: 1000})
 	tokens, _, err4 := ts.ListAPITokens(ctx, store.Page{Size: 1000})
 	agents, _, err5 := ts.ListAgents(ctx, "", store.Page{Size: 1000})
-	for _, err := range []error{err1, err2, err3, err4, err5} {
+	rec, err6 := ts.GetRecommendation(ctx, f.rec)
+	plan, err7 := ts.GetActionPlan(ctx, f.plan)
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,5 +529,7 @@ func snapshot(t *testing.T, st store.Store, f *tfx) *sirsiv1.ListAuditEventsResp
 	for _, x := range agents {
 		add(x)
 	}
+	add(rec)
+	add(plan)
 	return out
 }

@@ -21,11 +21,13 @@ const RequestIDHeader = "x-request-id"
 const managementPrefix = "/sirsi.v1.ManagementService/"
 
 // UnaryInterceptors are, outermost first: request id, metrics, panic
-// recovery, for ManagementService authentication, authorisation and audit
-// (for AgentService client-certificate authentication, agent_auth.go), and
-// recovery again so a handler's panic is audited as Internal.
+// recovery, deadlines and source lockouts (ratelimit.go), for
+// ManagementService authentication, rate limit, authorisation and audit
+// (for AgentService client-certificate authentication, agent_auth.go),
+// the agent's rate limit, and recovery again so a handler's panic is
+// audited as Internal.
 func (s *Server) UnaryInterceptors() []grpc.UnaryServerInterceptor {
-	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryRecover, s.unaryGuard, s.unaryRecover}
+	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryRecover, s.unaryAbuse, s.unaryGuard, s.unaryAgentLimit, s.unaryRecover}
 }
 
 // StreamInterceptors mirror UnaryInterceptors. ManagementService has no
@@ -148,6 +150,7 @@ func (s *Server) unaryGuard(ctx context.Context, req any, info *grpc.UnaryServer
 	}
 	p, err := s.authenticate(ctx)
 	if err != nil {
+		err = s.authFailed(ctx, p, err)
 		tenant := ""
 		if p != nil {
 			tenant = p.TenantID
@@ -161,6 +164,11 @@ func (s *Server) unaryGuard(ctx context.Context, req any, info *grpc.UnaryServer
 		// naming only the kind of object: ids aimed at another tenant
 		// stay out of this one's log.
 		s.audit(ctx, auditEntry{principal: p, tenant: p.TenantID, method: info.FullMethod, err: err})
+		return nil, err
+	}
+	// Limited after authorisation and before the audit, so a refused call
+	// costs no store write.
+	if err := s.limitPrincipal(ctx, p); err != nil {
 		return nil, err
 	}
 	ctx = withPrincipal(ctx, p)

@@ -11,6 +11,10 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	storeOps *prometheus.HistogramVec
 	jobRuns  *prometheus.CounterVec
+
+	ratelimited  *prometheus.CounterVec
+	authFailures *prometheus.CounterVec
+	lockouts     prometheus.Counter
 }
 
 func newMetrics(r prometheus.Registerer) (*metrics, error) {
@@ -33,6 +37,23 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 			Name: "sirsi_background_job_runs_total",
 			Help: "Background job attempts: ran, skipped (another replica holds the lock) or failed.",
 		}, []string{"job", "outcome"}),
+	}
+	m.ratelimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sirsi_ratelimited_total",
+		Help: "Calls refused with ResourceExhausted before their handler, by budget: token, operator, agent, unauthenticated (per source) or lockout.",
+	}, []string{"kind"})
+	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sirsi_auth_failures_total",
+		Help: "Refused bearer and enrollment tokens, by reason: missing, malformed, invalid, expired, enroll_invalid, enroll_expired, enroll_used.",
+	}, []string{"reason"})
+	m.lockouts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sirsi_auth_lockouts_total",
+		Help: "Source addresses blocked after repeated failed authentications.",
+	})
+	for _, c := range []prometheus.Collector{m.ratelimited, m.authFailures, m.lockouts} {
+		if err := r.Register(c); err != nil {
+			return nil, fmt.Errorf("register abuse-resistance metrics: %w", err)
+		}
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.storeOps, m.jobRuns} {
 		if err := r.Register(c); err != nil {

@@ -53,6 +53,15 @@ type Options struct {
 	// HeartbeatInterval is how often agents are told to call Heartbeat.
 	// Default 30s.
 	HeartbeatInterval time.Duration
+	// RateLimits are the per-minute call budgets (ratelimit.go).
+	RateLimits RateLimits
+	// Lockout is the brute-force protection for tokens (lockout.go).
+	Lockout LockoutPolicy
+	// CallTimeout and AgentCallTimeout cap how long a ManagementService
+	// or AgentService call may run, whatever deadline the client sent.
+	// Defaults DefaultCallTimeout and DefaultAgentCallTimeout.
+	CallTimeout      time.Duration
+	AgentCallTimeout time.Duration
 }
 
 // Server implements sirsiv1.ManagementServiceServer.
@@ -74,6 +83,8 @@ type Server struct {
 	hooks *webhooks
 	// agent is AgentService's configuration (agent.go).
 	agent agentConfig
+	// abuse holds rate limits, lockouts and deadlines (ratelimit.go).
+	abuse *abuseGuard
 }
 
 var _ sirsiv1.ManagementServiceServer = (*Server)(nil)
@@ -124,6 +135,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if s.agent, err = newAgentConfig(o); err != nil {
+		return nil, err
+	}
+	if s.abuse, err = newAbuseGuard(o); err != nil {
 		return nil, err
 	}
 	s.jobs = []job{{name: "prune-enrollment-tokens", run: s.pruneEnrollmentTokens}}

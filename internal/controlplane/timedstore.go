@@ -332,3 +332,43 @@ func (d timedTenantStore) ListAuditEvents(ctx context.Context, f store.AuditFilt
 	defer d.m.observe("ListAuditEvents", time.Now())
 	return d.s.ListAuditEvents(ctx, f, p)
 }
+
+func (d timedTenantStore) ApproveRecommendation(ctx context.Context, id, approver string, at time.Time) (*sirsiv1.Recommendation, error) {
+	defer d.m.observe("ApproveRecommendation", time.Now())
+	return d.s.ApproveRecommendation(ctx, id, approver, at)
+}
+
+func (d timedTenantStore) RevokeRecommendationApproval(ctx context.Context, id string) (*sirsiv1.Recommendation, error) {
+	defer d.m.observe("RevokeRecommendationApproval", time.Now())
+	return d.s.RevokeRecommendationApproval(ctx, id)
+}
+
+func (d timedTenantStore) DismissRecommendation(ctx context.Context, id string) (*sirsiv1.Recommendation, error) {
+	defer d.m.observe("DismissRecommendation", time.Now())
+	return d.s.DismissRecommendation(ctx, id)
+}
+
+func (d timedTenantStore) SaveActionPlan(ctx context.Context, cloudAccountID, batchID string, p *sirsiv1.ActionPlan) (bool, error) {
+	defer d.m.observe("SaveActionPlan", time.Now())
+	return d.s.SaveActionPlan(ctx, cloudAccountID, batchID, p)
+}
+
+func (d timedTenantStore) GetActionPlan(ctx context.Context, id string) (*sirsiv1.ActionPlan, error) {
+	defer d.m.observe("GetActionPlan", time.Now())
+	return d.s.GetActionPlan(ctx, id)
+}
+
+func (d timedTenantStore) ListActionPlans(ctx context.Context, f store.ActionPlanFilter, p store.Page) ([]*sirsiv1.ActionPlan, string, error) {
+	defer d.m.observe("ListActionPlans", time.Now())
+	return d.s.ListActionPlans(ctx, f, p)
+}
+
+func (d timedTenantStore) ApproveActionPlan(ctx context.Context, id, approver string, at time.Time) (*sirsiv1.ActionPlan, error) {
+	defer d.m.observe("ApproveActionPlan", time.Now())
+	return d.s.ApproveActionPlan(ctx, id, approver, at)
+}
+
+func (d timedTenantStore) ReserveActions(ctx context.Context, r store.Reservation) (store.Grant, error) {
+	defer d.m.observe("ReserveActions", time.Now())
+	return d.s.ReserveActions(ctx, r)
+}

@@ -39,6 +39,27 @@ func validTenant(e *validation.Errors, path string, t *sirsiv1.Tenant, update bo
 	e.Check(path+".tier", validation.Enum(t.Tier, false))
 	e.Check(path+".labels", validation.Tags(t.Labels))
 	validTenantWebhook(e, path, t, update)
+	validTenantLimits(e, path, t)
+}
+
+// Bounds of the tenant limits and the policy's action timing.
+const (
+	MaxRateLimitPerMinute = 100000
+	MaxActionsPerHour     = 10000
+	MaxWindowMinutes      = 1440
+	MaxCooldownHours      = 8760
+)
+
+// validTenantLimits: unset means the server's default; 0 actions per hour
+// is allowed and stops every action, 0 calls per minute is not (the
+// tenant could not even raise it again).
+func validTenantLimits(e *validation.Errors, path string, t *sirsiv1.Tenant) {
+	if t.RateLimitPerMinute != nil {
+		e.Check(path+".rate_limit_per_minute", validation.IntRange(int64(*t.RateLimitPerMinute), 1, MaxRateLimitPerMinute))
+	}
+	if t.MaxActionsPerHour != nil {
+		e.Check(path+".max_actions_per_hour", validation.IntRange(int64(*t.MaxActionsPerHour), 0, MaxActionsPerHour))
+	}
 }
 
 // validTenantWebhook: on update an empty secret keeps the stored one, so
@@ -163,6 +184,21 @@ func validPolicy(e *validation.Errors, path string, p *sirsiv1.OptimizationPolic
 	}
 	if v := p.Verify; v != nil {
 		e.Check(path+".verify.wait_minutes", validation.VerifyWaitMinutes(v.WaitMinutes))
+	}
+	validPolicyTiming(e, path, p)
+}
+
+// validPolicyTiming checks the fields that say when and how a policy acts.
+// A dry run is only meaningful where the policy would act on its own.
+func validPolicyTiming(e *validation.Errors, path string, p *sirsiv1.OptimizationPolicy) {
+	if p.DryRun && p.Mode != sirsiv1.PolicyMode_POLICY_MODE_AUTO && p.Mode != sirsiv1.PolicyMode_POLICY_MODE_APPROVE {
+		e.Add(path+".dry_run", "needs mode auto or approve: a recommend policy never acts, so there is no run to rehearse")
+	}
+	if p.WindowMinutes != nil {
+		e.Check(path+".window_minutes", validation.IntRange(int64(*p.WindowMinutes), 1, MaxWindowMinutes))
+	}
+	if p.CooldownHours != nil {
+		e.Check(path+".cooldown_hours", validation.IntRange(int64(*p.CooldownHours), 0, MaxCooldownHours))
 	}
 }
 
@@ -297,6 +333,15 @@ func validateListRecommendations(r *sirsiv1.ListRecommendationsRequest) error {
 		e.Check("resource_type", validation.ResourceType(r.ResourceType))
 	}
 	e.Check("min_monthly_savings", validation.NonNegative(r.MinMonthlySavings))
+	e.Check("status", validation.Enum(r.Status, false))
+	validPage(&e, r.PageSize)
+	return errOrInvalid(&e)
+}
+
+func validateListActionPlans(r *sirsiv1.ListActionPlansRequest) error {
+	var e validation.Errors
+	validTenantScoped(&e, r.TenantId)
+	e.Check("policy_id", validation.OptionalID(r.PolicyId))
 	e.Check("status", validation.Enum(r.Status, false))
 	validPage(&e, r.PageSize)
 	return errOrInvalid(&e)

@@ -89,6 +89,16 @@ func TestValidationFieldPaths(t *testing.T) {
 		{"tenant label key", tenant(func(x *sirsiv1.Tenant) { x.Labels = map[string]string{"aws:x": "y"} }), `tenant.labels["aws:x"]`},
 		{"tenant label value", tenant(func(x *sirsiv1.Tenant) { x.Labels = map[string]string{"k": "a|b"} }), `tenant.labels["k"]`},
 		{"tenant missing", func() error { _, err := env.Client.CreateTenant(ctx, &sirsiv1.CreateTenantRequest{}); return err }, "tenant"},
+		{"tenant rate limit zero", tenant(func(x *sirsiv1.Tenant) { x.RateLimitPerMinute = proto.Int32(0) }), "tenant.rate_limit_per_minute"},
+		{"tenant rate limit too high", tenant(func(x *sirsiv1.Tenant) { x.RateLimitPerMinute = proto.Int32(100001) }), "tenant.rate_limit_per_minute"},
+		{"tenant max actions negative", tenant(func(x *sirsiv1.Tenant) { x.MaxActionsPerHour = proto.Int32(-1) }), "tenant.max_actions_per_hour"},
+		{"tenant max actions too high", tenant(func(x *sirsiv1.Tenant) { x.MaxActionsPerHour = proto.Int32(10001) }), "tenant.max_actions_per_hour"},
+		{"tenant update limits", func() error {
+			x := proto.Clone(tn.Tenant).(*sirsiv1.Tenant)
+			x.Version, x.MaxActionsPerHour = 0, proto.Int32(20000)
+			_, err := env.Client.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: x})
+			return err
+		}, "tenant.max_actions_per_hour"},
 
 		{"account id", account(func(a *sirsiv1.CloudAccount) { a.AccountId = "12345" }), "cloud_account.account_id"},
 		{"account region", account(func(a *sirsiv1.CloudAccount) { a.Regions = []string{"us-east-1", "moon-1"} }), "cloud_account.regions[1]"},
@@ -120,6 +130,13 @@ func TestValidationFieldPaths(t *testing.T) {
 		{"policy timezone", pol(func(p *sirsiv1.OptimizationPolicy) { p.Timezone = "Mars/Base" }), "optimization_policy.timezone"},
 		{"policy max actions", pol(func(p *sirsiv1.OptimizationPolicy) { p.MaxActionsPerRun = proto.Int32(-1) }), "optimization_policy.max_actions_per_run"},
 		{"policy verify wait", pol(func(p *sirsiv1.OptimizationPolicy) { p.Verify.WaitMinutes = 5000 }), "optimization_policy.verify.wait_minutes"},
+		{"policy window zero", pol(func(p *sirsiv1.OptimizationPolicy) { p.WindowMinutes = proto.Int32(0) }), "optimization_policy.window_minutes"},
+		{"policy window too long", pol(func(p *sirsiv1.OptimizationPolicy) { p.WindowMinutes = proto.Int32(1441) }), "optimization_policy.window_minutes"},
+		{"policy cooldown negative", pol(func(p *sirsiv1.OptimizationPolicy) { p.CooldownHours = proto.Int32(-1) }), "optimization_policy.cooldown_hours"},
+		{"policy cooldown too long", pol(func(p *sirsiv1.OptimizationPolicy) { p.CooldownHours = proto.Int32(8761) }), "optimization_policy.cooldown_hours"},
+		{"policy dry run in recommend mode", pol(func(p *sirsiv1.OptimizationPolicy) {
+			p.Mode, p.Schedule, p.DryRun = sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND, "", true
+		}), "optimization_policy.dry_run"},
 
 		{"enroll ttl", func() error {
 			_, err := tn.Editor.CreateEnrollmentToken(ctx, &sirsiv1.CreateEnrollmentTokenRequest{CloudAccountId: acct.CloudAccount.Id, Ttl: durationpb.New(time.Second)})
@@ -176,6 +193,46 @@ func TestValidationFieldPaths(t *testing.T) {
 			_, err := tn.Viewer.ListActions(ctx, &sirsiv1.ListActionsRequest{Status: 77})
 			return err
 		}, "status"},
+		{"action plan status", func() error {
+			_, err := tn.Viewer.ListActionPlans(ctx, &sirsiv1.ListActionPlansRequest{Status: 9})
+			return err
+		}, "status"},
+		{"action plan policy", func() error {
+			_, err := tn.Viewer.ListActionPlans(ctx, &sirsiv1.ListActionPlansRequest{PolicyId: "has space"})
+			return err
+		}, "policy_id"},
+		{"action plan page size", func() error {
+			_, err := tn.Viewer.ListActionPlans(ctx, &sirsiv1.ListActionPlansRequest{PageSize: 5000})
+			return err
+		}, "page_size"},
+		{"get action plan id", func() error {
+			_, err := tn.Viewer.GetActionPlan(ctx, &sirsiv1.GetActionPlanRequest{})
+			return err
+		}, "id"},
+		{"approve action plan id", func() error {
+			_, err := tn.Editor.ApproveActionPlan(ctx, &sirsiv1.ApproveActionPlanRequest{})
+			return err
+		}, "id"},
+		{"get recommendation id", func() error {
+			_, err := tn.Viewer.GetRecommendation(ctx, &sirsiv1.GetRecommendationRequest{Id: "has space"})
+			return err
+		}, "id"},
+		{"approve recommendation id", func() error {
+			_, err := tn.Editor.ApproveRecommendation(ctx, &sirsiv1.ApproveRecommendationRequest{})
+			return err
+		}, "id"},
+		{"revoke recommendation id", func() error {
+			_, err := tn.Editor.RevokeRecommendationApproval(ctx, &sirsiv1.RevokeRecommendationApprovalRequest{})
+			return err
+		}, "id"},
+		{"dismiss recommendation id", func() error {
+			_, err := tn.Editor.DismissRecommendation(ctx, &sirsiv1.DismissRecommendationRequest{})
+			return err
+		}, "id"},
+		{"approve operator without tenant", func() error {
+			_, err := env.Client.ApproveRecommendation(ctx, &sirsiv1.ApproveRecommendationRequest{Id: "r"})
+			return err
+		}, "tenant_id"},
 		{"savings date", func() error {
 			_, err := tn.Viewer.GetSavingsSummary(ctx, &sirsiv1.GetSavingsSummaryRequest{Start: "yesterday"})
 			return err

@@ -25,6 +25,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
@@ -73,6 +74,12 @@ type instance struct {
 	// tempDataDir is a data dir dev mode created and must remove, even on
 	// a forced exit.
 	tempDataDir string
+
+	// sealer seals the store's secrets and the CA key at rest; vault is
+	// its Vault client when the seal backend is vault, kept logged in by
+	// an actor.
+	sealer secrets.Sealer
+	vault  *secrets.Vault
 }
 
 type httpListener struct {
@@ -150,6 +157,9 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	if err := in.openStore(ctx); err != nil {
 		return nil, err
 	}
+	if err := in.openSeal(ctx); err != nil {
+		return nil, err
+	}
 	if err := in.loadCA(); err != nil {
 		return nil, err
 	}
@@ -167,6 +177,16 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 		TrustDomain:       in.cfg.TrustDomain,
 		AgentCertTTL:      in.cfg.AgentCertTTL,
 		HeartbeatInterval: in.cfg.AgentHeartbeatInterval,
+		RateLimits: controlplane.RateLimits{
+			ManagementPerMinute:      in.cfg.RateLimit.ManagementPerMinute,
+			OperatorPerMinute:        in.cfg.RateLimit.OperatorPerMinute,
+			AgentPerMinute:           in.cfg.RateLimit.AgentPerMinute,
+			UnauthenticatedPerMinute: in.cfg.RateLimit.UnauthenticatedPerMinute,
+		},
+		Lockout: controlplane.LockoutPolicy{
+			Window: in.cfg.Lockout.Window, DelayAfter: in.cfg.Lockout.FailuresBeforeDelay,
+			BlockAfter: in.cfg.Lockout.FailuresBeforeBlock, BlockFor: in.cfg.Lockout.BlockFor,
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the control plane: %w", err)
@@ -190,7 +210,7 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	if o.rpcLatency > 0 {
 		common = append(common, grpc.ChainUnaryInterceptor(addLatency(o.rpcLatency)))
 	}
-	in.grpc = grpc.NewServer(append([]grpc.ServerOption{grpc.Creds(creds)}, common...)...)
+	in.grpc = grpc.NewServer(append([]grpc.ServerOption{grpc.Creds(creds), grpc.MaxRecvMsgSize(controlplane.MaxManagementMessageBytes)}, common...)...)
 	in.cp.Register(in.grpc)
 	in.health = health.NewServer()
 	healthpb.RegisterHealthServer(in.grpc, in.health)
@@ -294,12 +314,15 @@ func (in *instance) transportCredentials() (credentials.TransportCredentials, er
 // loadCA loads or creates the data dir CA. It is needed whatever serves
 // the management API, because it signs agent certificates.
 func (in *instance) loadCA() error {
-	ca, created, err := pki.LoadOrCreateCA(pki.Options{Dir: filepath.Join(in.cfg.DataDir, pkiDir), Name: in.cfg.TrustDomain})
+	ca, created, err := pki.LoadOrCreateCA(pki.Options{Dir: filepath.Join(in.cfg.DataDir, pkiDir), Name: in.cfg.TrustDomain, Sealer: in.sealer})
 	if err != nil {
 		return err
 	}
 	if created {
 		in.log.Info("created the certificate authority", "cert", ca.CertPath)
+	}
+	if ca.SealedOnLoad {
+		in.log.Info("sealed the CA private key, which was stored in clear", "backend", in.cfg.Seal.Backend)
 	}
 	in.ca = ca
 	return nil
@@ -470,6 +493,7 @@ func (in *instance) addActors(g *run.Group) {
 	for _, h := range in.https {
 		addHTTPActor(g, in.log.Named("http"), h, in.cfg.ShutdownTimeout)
 	}
+	in.addSealActor(g)
 	ctx, cancel := context.WithCancel(context.Background())
 	g.Add(func() error {
 		if err := in.cp.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -57,6 +57,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	if len(args) > 1 && args[0] == "server" && args[1] == "audit" {
+		return runServerAudit(env, args[2:])
+	}
+	if len(args) > 1 && args[0] == "server" && args[1] == "rotate-seal" {
+		return runServerRotateSeal(env, args[2:])
+	}
 	for _, c := range commands {
 		if c.name == args[0] {
 			return c.run(env, args[1:])

@@ -29,7 +29,7 @@ type Series struct {
 	ResourceType, ResourceID, Region string
 	// Metric is a validation.Metrics name: cpu_utilization,
 	// network_in_bytes, network_out_bytes, database_connections,
-	// freeable_memory_bytes, duration_ms, invocations.
+	// freeable_memory_bytes, duration_ms, invocations, memory_utilization.
 	Metric string
 	// Statistic is "Average", "Maximum", "Minimum", "Sum", "SampleCount",
 	// or a percentile "pNN" / "pNN.N" (0 < NN < 100).
@@ -125,6 +125,9 @@ type namespaceSpec struct {
 	primary              string            // CloudWatch metric that coverage counts
 	// resolution is the spacing of basic-monitoring datapoints, seconds.
 	resolution int64
+	// elsewhere gives the namespace and dimension of CloudWatch metrics
+	// published outside the type's own namespace (Lambda Insights).
+	elsewhere map[string][2]string
 }
 
 var namespaces = map[string]namespaceSpec{
@@ -138,7 +141,10 @@ var namespaces = map[string]namespaceSpec{
 	},
 	validation.ResourceLambdaFunction: {
 		namespace: "AWS/Lambda", dimension: "FunctionName", primary: "Invocations", resolution: 60,
-		metrics: map[string]string{"duration_ms": "Duration", "invocations": "Invocations"},
+		metrics: map[string]string{"duration_ms": "Duration", "invocations": "Invocations", "memory_utilization": "memory_utilization"},
+		// Percent of configured memory, published by the Lambda Insights
+		// extension as one point per invocation.
+		elsewhere: map[string][2]string{"memory_utilization": {"LambdaInsights", "function_name"}},
 	},
 }
 
@@ -363,11 +369,15 @@ func (u *Utilization) fetch(ctx context.Context, region string, qs []query, star
 	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end), MetricDataQueries: make([]cwtypes.MetricDataQuery, len(qs))}
 	for i, q := range qs {
 		ns := namespaces[q.resource.typ]
+		namespace, dimension := ns.namespace, ns.dimension
+		if e, ok := ns.elsewhere[q.metric]; ok {
+			namespace, dimension = e[0], e[1]
+		}
 		in.MetricDataQueries[i] = cwtypes.MetricDataQuery{
 			Id: aws.String("q" + strconv.Itoa(i)),
 			MetricStat: &cwtypes.MetricStat{
-				Metric: &cwtypes.Metric{Namespace: aws.String(ns.namespace), MetricName: aws.String(q.metric),
-					Dimensions: []cwtypes.Dimension{{Name: aws.String(ns.dimension), Value: aws.String(q.resource.id)}}},
+				Metric: &cwtypes.Metric{Namespace: aws.String(namespace), MetricName: aws.String(q.metric),
+					Dimensions: []cwtypes.Dimension{{Name: aws.String(dimension), Value: aws.String(q.resource.id)}}},
 				Period: aws.Int32(period), Stat: aws.String(q.stat),
 			},
 			ReturnData: aws.Bool(true),

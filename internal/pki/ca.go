@@ -3,13 +3,14 @@
 // the server certificate for the gRPC listener (renewing it before it
 // expires), and signs agents' CSRs with a SPIFFE URI.
 //
-// The CA private key is read and written only by readKey and writeKey
-// (keyfile.go), so sealing it at rest (Vault transit, a local key file) is a
-// change in one place.
+// The CA private key is read and written only in keyfile.go: in clear by
+// readKey and writeKey, or sealed at rest (Vault transit, a local key file)
+// by readSealedKey and writeSealedKey when Options.Sealer is set.
 package pki
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -51,8 +52,15 @@ type CA struct {
 	// CertPath is the CA certificate's file, for SIRSI_CA_CERT_FILE.
 	CertPath string
 
+	// SealedOnLoad is set when the key file held a key in clear that
+	// loading sealed, because Options.Sealer was set.
+	SealedOnLoad bool
+
 	key crypto.Signer
 	now func() time.Time
+	// trusted are the staged or previous CA certificates of a rotation
+	// (rotate.go), trusted beside Cert but never signing.
+	trusted []*x509.Certificate
 }
 
 // Options configures LoadOrCreateCA.
@@ -63,6 +71,9 @@ type Options struct {
 	Name string
 	// Now defaults to time.Now; tests move it to exercise renewal.
 	Now func() time.Time
+	// Sealer, when set, keeps the CA key sealed at rest: a new key is
+	// written sealed and a key found in clear is sealed on load.
+	Sealer KeySealer
 }
 
 // LoadOrCreateCA loads the CA from o.Dir, or creates one if neither file
@@ -88,16 +99,19 @@ func LoadOrCreateCA(o Options) (ca *CA, created bool, err error) {
 	}
 	switch {
 	case certExists && keyExists:
-		ca, err := loadCA(certPath, keyPath)
+		ca, err := loadCA(certPath, keyPath, o.Sealer)
 		if err != nil {
 			return nil, false, err
 		}
 		ca.now = now
+		if err := ca.loadTrusted(o.Dir); err != nil {
+			return nil, false, err
+		}
 		return ca, false, nil
 	case certExists != keyExists:
 		return nil, false, fmt.Errorf("loading the CA: %s and %s must both exist or both be absent; restore the missing one or remove both to create a new CA", certPath, keyPath)
 	}
-	ca, err = createCA(certPath, keyPath, o.Name, now)
+	ca, err = createCA(certPath, keyPath, o.Name, now, o.Sealer)
 	if err != nil {
 		return nil, false, err
 	}
@@ -115,7 +129,7 @@ func exists(path string) (bool, error) {
 	return false, fmt.Errorf("checking %s: %w", path, err)
 }
 
-func createCA(certPath, keyPath, name string, now func() time.Time) (*CA, error) {
+func createCA(certPath, keyPath, name string, now func() time.Time, sealer KeySealer) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating the CA key: %w", err)
@@ -151,7 +165,12 @@ func createCA(certPath, keyPath, name string, now func() time.Time) (*CA, error)
 	// The key goes first: a crash between the two writes leaves a key
 	// without a certificate, which LoadOrCreateCA reports instead of
 	// handing out certificates nobody can verify.
-	if err := writeKey(keyPath, key); err != nil {
+	if sealer != nil {
+		err = writeSealedKey(context.Background(), keyPath, key, sealer)
+	} else {
+		err = writeKey(keyPath, key)
+	}
+	if err != nil {
 		return nil, err
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
@@ -161,7 +180,7 @@ func createCA(certPath, keyPath, name string, now func() time.Time) (*CA, error)
 	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, key: key, now: now}, nil
 }
 
-func loadCA(certPath, keyPath string) (*CA, error) {
+func loadCA(certPath, keyPath string, sealer KeySealer) (*CA, error) {
 	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
 		return nil, fmt.Errorf("reading the CA certificate: %w", err)
@@ -173,18 +192,36 @@ func loadCA(certPath, keyPath string) (*CA, error) {
 	if !cert.IsCA {
 		return nil, fmt.Errorf("CA certificate %s: not a CA certificate", certPath)
 	}
-	key, err := readKey(keyPath)
+	var (
+		key      crypto.Signer
+		migrated bool
+	)
+	if sealer != nil {
+		key, migrated, err = readSealedKey(context.Background(), keyPath, sealer)
+	} else {
+		key, err = readKey(keyPath)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !publicKeysEqual(cert.PublicKey, key.Public()) {
 		return nil, fmt.Errorf("CA key %s does not belong to the certificate %s", keyPath, certPath)
 	}
-	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, key: key}, nil
+	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, SealedOnLoad: migrated, key: key}, nil
 }
 
-// Pool returns a pool holding only this CA.
+// Pool returns a pool holding this CA and, during a rotation, the CA
+// trusted beside it (rotate.go).
 func (ca *CA) Pool() *x509.CertPool {
+	p := ca.signerPool()
+	for _, c := range ca.trusted {
+		p.AddCert(c)
+	}
+	return p
+}
+
+// signerPool holds only the CA that signs.
+func (ca *CA) signerPool() *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(ca.Cert)
 	return p

@@ -122,7 +122,9 @@ func (s *ServerCert) reusable() (*tls.Certificate, bool) {
 	if err != nil || !publicKeysEqual(leaf.PublicKey, key.Public()) {
 		return nil, false
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: s.ca.Pool(), CurrentTime: s.ca.now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+	// Only the signing CA: after a rotation's promotion a certificate of
+	// the previous CA is reissued, so it is gone before that CA is.
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: s.ca.signerPool(), CurrentTime: s.ca.now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
 		return nil, false
 	}
 	for _, n := range s.names {

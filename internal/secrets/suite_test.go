@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets/vaulttest"
 )
 
@@ -174,6 +176,12 @@ func TestSuiteAgainstDouble(t *testing.T) {
 //     set SIRSI_TEST_VAULT_APPROLE_ROLE_ID and
 //     SIRSI_TEST_VAULT_APPROLE_SECRET_ID (and SIRSI_TEST_VAULT_APPROLE_MOUNT
 //     if not mounted at approle).
+//   - transit and KV v2: the test enables a fresh transit engine and a
+//     fresh KV v2 engine (sys/mounts, so a root-like token), runs the
+//     sealing and KV checks on them and disables them again; with a token
+//     that may not mount engines, point SIRSI_TEST_VAULT_TRANSIT_MOUNT and
+//     SIRSI_TEST_VAULT_KV_MOUNT at existing mounts where it may create and
+//     rotate transit keys and write KV secrets under sirsi-test/.
 func TestRealVault(t *testing.T) {
 	addr, token := os.Getenv("VAULT_ADDR"), os.Getenv("VAULT_TOKEN")
 	if addr == "" || token == "" {
@@ -199,4 +207,42 @@ func TestRealVault(t *testing.T) {
 		env.appRole = &cfg
 	}
 	runSuite(t, env)
+
+	v, err := NewVaultClient(context.Background(), env.token, nil)
+	if err != nil {
+		t.Fatalf("logging in with the token: %v", err)
+	}
+	t.Run("transit sealing", func(t *testing.T) {
+		mount := realMount(t, v, "SIRSI_TEST_VAULT_TRANSIT_MOUNT", &api.MountInput{Type: "transit"})
+		// A fresh key per run, since the suite rotates it.
+		key := "sirsi-test-" + randomSuffix()
+		if _, err := v.client.Logical().WriteWithContext(context.Background(), mount+"/keys/"+key, nil); err != nil {
+			t.Fatalf("creating the transit key %s/keys/%s: %v", mount, key, apiError(err))
+		}
+		runSealSuite(t, NewTransitSealer(v, mount, key), "vault")
+	})
+	t.Run("kv v2", func(t *testing.T) {
+		mount := realMount(t, v, "SIRSI_TEST_VAULT_KV_MOUNT", &api.MountInput{Type: "kv", Options: map[string]string{"version": "2"}})
+		runKVSuite(t, v, mount, "sirsi-test/"+randomSuffix())
+	})
+}
+
+// realMount is the mount named by the environment variable env, or else a
+// fresh mount of the given engine that the test enables and disables
+// again; it skips, saying why, when the token may not mount engines.
+func realMount(t *testing.T, v *Vault, env string, in *api.MountInput) string {
+	if m := os.Getenv(env); m != "" {
+		return m
+	}
+	ctx := context.Background()
+	mount := "sirsi-test-" + in.Type + "-" + randomSuffix()
+	if err := v.client.Sys().MountWithContext(ctx, mount, in); err != nil {
+		t.Skipf("cannot enable a %s engine at %s (%v): set %s to an existing mount", in.Type, mount, apiError(err), env)
+	}
+	t.Cleanup(func() {
+		if err := v.client.Sys().UnmountWithContext(context.Background(), mount); err != nil {
+			t.Errorf("disabling the test mount %s: %v", mount, err)
+		}
+	})
+	return mount
 }

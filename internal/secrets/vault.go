@@ -1,6 +1,8 @@
 // Package secrets holds SirsiNexus's Vault client: login (token or AppRole),
-// keeping the token alive, and leased AWS credentials from Vault's AWS
-// secrets engine as an aws.CredentialsProvider.
+// keeping the token alive, leased AWS credentials from Vault's AWS secrets
+// engine as an aws.CredentialsProvider, and KV v2 reads and writes. It also
+// holds Sealer, which seals secrets at rest, with two implementations: a
+// local AES-256-GCM key file and Vault's transit engine.
 //
 // It is tested against vaulttest, an HTTP double of the Vault endpoints it
 // calls; TestRealVault runs the same checks against a real Vault when one is

@@ -67,8 +67,8 @@ type Store interface {
 	CreateTenant(ctx context.Context, t *sirsiv1.Tenant) (*sirsiv1.Tenant, error)
 	GetTenant(ctx context.Context, id string) (*sirsiv1.Tenant, error)
 	GetTenantByName(ctx context.Context, name string) (*sirsiv1.Tenant, error)
-	// UpdateTenant replaces display name, tier, labels and webhook URL; an
-	// empty webhook secret keeps the stored one while the URL is set.
+	// UpdateTenant replaces display name, tier, labels, webhook URL and
+	// the two limits (unset stores unset); an empty webhook secret keeps the stored one while the URL is set.
 	// Tenant reads return the webhook secret: the control plane signs
 	// deliveries with it and clears it from every API response.
 	UpdateTenant(ctx context.Context, t *sirsiv1.Tenant) (*sirsiv1.Tenant, error)
@@ -175,9 +175,15 @@ type TenantStore interface {
 	ApplyCosts(ctx context.Context, cloudAccountID, batchID string, records []*sirsiv1.CostRecord, anomalies []*sirsiv1.CostAnomaly) (duplicate bool, err error)
 	// ApplyRecommendations replaces the open set of (account, policy): open
 	// recommendations for the same resource and action keep their id and
-	// status; open ones not reported become superseded. Returns the ids in
-	// input order.
+	// status; approved ones too, unless the new report proposes other
+	// sizes (an approval covers exactly the change approved: the approved
+	// one is superseded and the new proposal is open); open and approved
+	// ones not reported become superseded. Returns the ids in input order.
 	ApplyRecommendations(ctx context.Context, cloudAccountID, batchID, policyID string, recs []*sirsiv1.Recommendation) (ids []string, duplicate bool, err error)
+	// ApplyActions upserts actions by id. A finished (succeeded, failed or
+	// rolled back) action that is not a dry run marks its recommendation
+	// executed and, once every action of its approved plan has such an
+	// action (matched by recommendation id), the plan executed.
 	ApplyActions(ctx context.Context, cloudAccountID, batchID string, actions []*sirsiv1.Action) (duplicate bool, err error)
 
 	ListResources(ctx context.Context, f ResourceFilter, p Page) ([]*sirsiv1.Resource, string, error)
@@ -186,10 +192,50 @@ type TenantStore interface {
 	SumCosts(ctx context.Context, q CostQuery) ([]CostRow, error)
 	ListCostAnomalies(ctx context.Context, p Page) ([]*sirsiv1.CostAnomaly, string, error)
 	GetRecommendation(ctx context.Context, id string) (*sirsiv1.Recommendation, error)
+	// SetRecommendationStatus sets the status without the approval state
+	// machine (tests and tools); the approver stays only on approved.
 	SetRecommendationStatus(ctx context.Context, id string, status sirsiv1.RecommendationStatus) (*sirsiv1.Recommendation, error)
 	// ListRecommendations also returns the total saving over every page.
 	ListRecommendations(ctx context.Context, f RecommendationFilter, p Page) ([]*sirsiv1.Recommendation, string, float64, error)
 	ListActions(ctx context.Context, f ActionFilter, p Page) ([]*sirsiv1.Action, string, error)
+
+	// ApproveRecommendation moves an open recommendation to approved and
+	// records approver and time; any other status is ErrFailedPrecondition
+	// naming it.
+	ApproveRecommendation(ctx context.Context, id, approver string, at time.Time) (*sirsiv1.Recommendation, error)
+	// RevokeRecommendationApproval moves an approved recommendation back
+	// to open and clears its approver; an open one is returned unchanged;
+	// any other status is ErrFailedPrecondition.
+	RevokeRecommendationApproval(ctx context.Context, id string) (*sirsiv1.Recommendation, error)
+	// DismissRecommendation moves an open or approved recommendation to
+	// dismissed; a dismissed one is returned unchanged; any other status
+	// is ErrFailedPrecondition.
+	DismissRecommendation(ctx context.Context, id string) (*sirsiv1.Recommendation, error)
+
+	// SaveActionPlan stores a dry-run plan of the cloud account once per
+	// (tenant, batch id), as pending, and supersedes the earlier pending
+	// plans of the same account and policy. The plan id is the agent's: an
+	// id stored for another cloud account is ErrAlreadyExists, one stored
+	// for this account already is a duplicate that changes nothing (a saved
+	// plan never changes, so an approval covers exactly what was saved).
+	// The policy must exist (ErrFailedPrecondition).
+	SaveActionPlan(ctx context.Context, cloudAccountID, batchID string, p *sirsiv1.ActionPlan) (duplicate bool, err error)
+	GetActionPlan(ctx context.Context, id string) (*sirsiv1.ActionPlan, error)
+	ListActionPlans(ctx context.Context, f ActionPlanFilter, p Page) ([]*sirsiv1.ActionPlan, string, error)
+	// ApproveActionPlan moves a pending plan to approved and records
+	// approver and time; any other status is ErrFailedPrecondition naming
+	// it.
+	ApproveActionPlan(ctx context.Context, id, approver string, at time.Time) (*sirsiv1.ActionPlan, error)
+
+	// ReserveActions grants up to r.Count actions under the tenant-wide
+	// cap (the tenant's max_actions_per_hour, r.DefaultLimit when unset):
+	// the grants of the reservations made in the trailing ReservationWindow
+	// before r.At are counted, in a transaction that serialises
+	// reservations of one tenant. A reservation id seen before returns the
+	// grant stored for it and counts nothing again. The policy must exist
+	// (ErrNotFound).
+	ReserveActions(ctx context.Context, r Reservation) (Grant, error)
+
 	SavingsSummary(ctx context.Context, start, end time.Time) (*sirsiv1.GetSavingsSummaryResponse, error)
 
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*sirsiv1.AuditEvent, string, error)
@@ -268,6 +314,35 @@ type ActionFilter struct {
 	PolicyID   string
 	ResourceID string
 	Status     sirsiv1.ActionStatus
+}
+
+type ActionPlanFilter struct {
+	PolicyID       string
+	CloudAccountID string
+	// Unspecified means every status.
+	Status sirsiv1.ActionPlanStatus
+}
+
+// ReservationWindow is the trailing period the tenant-wide action cap
+// counts grants over.
+const ReservationWindow = time.Hour
+
+// Reservation asks for permission to start Count actions at At.
+type Reservation struct {
+	ID             string
+	CloudAccountID string
+	PolicyID       string
+	Count          int
+	At             time.Time
+	DefaultLimit   int
+}
+
+// Grant answers a Reservation. RetryAt is set when Granted < Count: when
+// the oldest grant counted leaves the window, or a whole window after the
+// reservation when nothing was counted (a cap of zero).
+type Grant struct {
+	Granted int
+	RetryAt time.Time
 }
 
 type AuditFilter struct {

@@ -80,8 +80,10 @@ type authBlock struct {
 
 var errPermissionDenied = []string{"permission denied"}
 
+// routes lists the endpoints; the secrets engines' come first, so that a
+// KV path ending in /creds/<name> is not taken for an AWS role.
 func (s *Server) routes() []route {
-	return []route{
+	return append(s.engineRoutes(), []route{
 		{
 			pattern: regexp.MustCompile(`^auth/token/lookup-self$`),
 			methods: []string{http.MethodGet},
@@ -115,7 +117,7 @@ func (s *Server) routes() []route {
 			body:    func() any { return &leaseRenewBody{} },
 			handle:  s.leaseRenew,
 		},
-	}
+	}...)
 }
 
 // ServeHTTP is the one place that checks the request's headers, token and
@@ -151,11 +153,11 @@ func (s *Server) serve(r *http.Request, raw []byte) reply {
 		return fail(q[0].status, faultMessage(q[0].status))
 	}
 
-	rt, vars := s.match(path)
-	if rt == nil {
+	rt, vars, matched := s.match(path, r.Method)
+	if !matched {
 		return fail(http.StatusNotFound, fmt.Sprintf("no handler for route %q. route entry not found.", path))
 	}
-	if !slices.Contains(rt.methods, r.Method) {
+	if rt == nil {
 		return fail(http.StatusMethodNotAllowed, "unsupported operation")
 	}
 	c := &call{vars: vars, query: r.URL.Query()}
@@ -183,21 +185,29 @@ func (s *Server) serve(r *http.Request, raw []byte) reply {
 	return rt.handle(c)
 }
 
-func (s *Server) match(path string) (*route, map[string]string) {
-	for _, rt := range s.routes() {
-		m := rt.pattern.FindStringSubmatch(path)
+// match finds the route for path and method. Several routes may share a
+// path pattern with different methods (KV v2 data: GET reads, POST
+// writes); matched reports whether any pattern matched, so that a known
+// path with the wrong method is a 405 rather than a 404.
+func (s *Server) match(path, method string) (rt *route, vars map[string]string, matched bool) {
+	for _, r := range s.routes() {
+		m := r.pattern.FindStringSubmatch(path)
 		if m == nil {
 			continue
 		}
-		vars := map[string]string{}
-		for i, name := range rt.pattern.SubexpNames() {
+		matched = true
+		if !slices.Contains(r.methods, method) {
+			continue
+		}
+		vars = map[string]string{}
+		for i, name := range r.pattern.SubexpNames() {
 			if name != "" {
 				vars[name] = m[i]
 			}
 		}
-		return &rt, vars
+		return &r, vars, true
 	}
-	return nil, nil
+	return nil, nil, matched
 }
 
 // decodeStrict decodes one JSON object into v, refusing fields v does not

@@ -3,7 +3,9 @@
 // server cannot be run on the build machines, so the client in
 // internal/secrets is tested against this double, written from Vault's API
 // documentation (auth/token lookup-self and renew-self, auth/approle login,
-// the AWS secrets engine's creds endpoint, sys/leases/renew).
+// the AWS secrets engine's creds endpoint, sys/leases/renew, the transit
+// engine's encrypt, decrypt, rewrap, key read and key rotate, and KV
+// version 2 data read and write and metadata read).
 //
 // The double is strict where Vault is lenient, so that a client bug shows up
 // as a failed test rather than as silently ignored input:
@@ -22,9 +24,14 @@
 // Advance; an expired or unknown token gets 403 {"errors":["permission
 // denied"]}.
 //
-// Follow-ups add endpoints (transit, KV v2) as routes in routes(): the router
-// in router.go is the one place that checks headers and tokens and writes
-// errors.
+// Secrets engines exist only where a test mounts them (EnableTransit,
+// EnableKV); elsewhere their paths get Vault's 404 "no handler for route".
+// Transit keys are aes256-gcm96 with real AES-GCM per version, so a
+// ciphertext tampered with, or sent to the wrong key, fails as in Vault;
+// encrypting with an unknown key creates it (Vault's upsert, allowed to a
+// root token). KV v2 checks options.cas like Vault. New endpoints are routes
+// in routes(): the router in router.go is the one place that checks
+// headers and tokens and writes errors.
 package vaulttest
 
 import (
@@ -61,6 +68,10 @@ type Server struct {
 	issued      map[string]int // by role name
 	renewals    int
 	tokenRenews int
+	// transit and kv hold the secrets engines' state by mount path.
+	transit    map[string]map[string]*transitKey
+	kv         map[string]map[string]*kvSecret
+	transitOps int
 }
 
 type timer struct {
@@ -98,6 +109,8 @@ func New(t testing.TB) *Server {
 		leases:      map[string]*lease{},
 		faults:      map[string][]fault{},
 		issued:      map[string]int{},
+		transit:     map[string]map[string]*transitKey{},
+		kv:          map[string]map[string]*kvSecret{},
 	}
 	root := s.newToken("auth/token/root", []string{"root"}, 0, false)
 	root.orphan = true
@@ -150,6 +163,59 @@ func (s *Server) AddAWSRole(mount, role string, leaseTTL, maxTTL time.Duration) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.awsRoles[strings.Trim(mount, "/")+"/"+role] = &awsRole{ttl: leaseTTL, maxTTL: maxTTL}
+}
+
+// EnableTransit mounts a transit secrets engine at mount, like vault
+// secrets enable -path=<mount> transit.
+func (s *Server) EnableTransit(mount string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.transit[strings.Trim(mount, "/")] == nil {
+		s.transit[strings.Trim(mount, "/")] = map[string]*transitKey{}
+	}
+}
+
+// CreateTransitKey creates an aes256-gcm96 key named key, at version 1, on
+// the transit engine at mount (which EnableTransit must have mounted).
+func (s *Server) CreateTransitKey(mount, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.transit[strings.Trim(mount, "/")]
+	if m == nil {
+		panic(fmt.Sprintf("vaulttest: no transit engine at %q; call EnableTransit first", mount))
+	}
+	if m[key] == nil {
+		m[key] = s.newTransitKey()
+	}
+}
+
+// TransitKeyVersion is the latest version of a transit key, 0 when the key
+// does not exist.
+func (s *Server) TransitKeyVersion(mount, key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := s.transit[strings.Trim(mount, "/")][key]; k != nil {
+		return k.latest
+	}
+	return 0
+}
+
+// TransitOps is the number of successful transit encrypt, decrypt and
+// rewrap calls.
+func (s *Server) TransitOps() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transitOps
+}
+
+// EnableKV mounts a KV version 2 secrets engine at mount, like vault
+// secrets enable -path=<mount> kv-v2.
+func (s *Server) EnableKV(mount string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kv[strings.Trim(mount, "/")] == nil {
+		s.kv[strings.Trim(mount, "/")] = map[string]*kvSecret{}
+	}
 }
 
 // FailNext makes the next request to path (such as "sys/leases/renew" or

@@ -12,14 +12,14 @@ import (
 )
 
 const actionCols = `id, tenant_id, cloud_account_id, policy_id, recommendation_id, resource_id, resource_type, region, action, from_size, to_size,
-status, dry_run, realized_monthly_savings, error, steps, start_time, end_time`
+status, dry_run, realized_monthly_savings, error, steps, start_time, end_time, plan_id`
 
 func scanAction(row interface{ Scan(...any) error }) (*sirsiv1.Action, error) {
 	var a sirsiv1.Action
 	var status, dry, st, et int64
 	var steps string
 	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.PolicyId, &a.RecommendationId, &a.ResourceId, &a.ResourceType, &a.Region, &a.Action,
-		&a.FromSize, &a.ToSize, &status, &dry, &a.RealizedMonthlySavings, &a.Error, &steps, &st, &et); err != nil {
+		&a.FromSize, &a.ToSize, &status, &dry, &a.RealizedMonthlySavings, &a.Error, &steps, &st, &et, &a.PlanId); err != nil {
 		return nil, err
 	}
 	a.Status, a.DryRun, a.StartTime, a.EndTime = sirsiv1.ActionStatus(status), dry != 0, ts(st), ts(et)
@@ -56,6 +56,7 @@ func (t *tenantStore) ApplyActions(ctx context.Context, cloudAccountID, batchID 
 		}
 	}
 	dup, _, err := t.applyBatch(ctx, "actions", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
+		var plans []string
 		for _, a := range actions {
 			steps, err := stepsJSON(a.Steps)
 			if err != nil {
@@ -63,23 +64,47 @@ func (t *tenantStore) ApplyActions(ctx context.Context, cloudAccountID, batchID 
 			}
 			// The id is the agent's; the tenant in the key keeps an id
 			// chosen by one tenant's agent from touching another's row.
-			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO actions (`+actionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO actions (`+actionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, realized_monthly_savings = excluded.realized_monthly_savings,
 error = excluded.error, steps = excluded.steps, start_time = excluded.start_time, end_time = excluded.end_time, to_size = excluded.to_size`),
 				a.Id, t.id, cloudAccountID, a.PolicyId, a.RecommendationId, a.ResourceId, a.ResourceType, a.Region, a.Action, a.FromSize, a.ToSize,
-				int64(a.Status), boolInt(a.DryRun), a.RealizedMonthlySavings, a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime)); err != nil {
+				int64(a.Status), boolInt(a.DryRun), a.RealizedMonthlySavings, a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime), a.PlanId); err != nil {
 				return "", fmt.Errorf("upsert action %q: %w", a.Id, err)
 			}
-			if a.RecommendationId != "" && a.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED && !a.DryRun {
+			if a.DryRun || !terminal(a.Status) {
+				continue
+			}
+			if a.PlanId != "" {
+				plans = append(plans, a.PlanId)
+			}
+			// Any outcome uses the approval up: a failed or rolled-back
+			// change is not tried again on the strength of it, and the
+			// action record carries the outcome. The next optimizer run
+			// proposes it afresh if it still makes sense.
+			if a.RecommendationId != "" {
 				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ? WHERE tenant_id = ? AND id = ?`),
 					int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED), time.Now().UnixNano(), t.id, a.RecommendationId); err != nil {
 					return "", fmt.Errorf("mark recommendation %q executed: %w", a.RecommendationId, err)
 				}
 			}
 		}
+		for _, id := range plans {
+			if err := t.completePlan(ctx, tx, id); err != nil {
+				return "", err
+			}
+		}
 		return "", nil
 	})
 	return dup, err
+}
+
+// terminal: the action has finished, one way or another.
+func terminal(s sirsiv1.ActionStatus) bool {
+	switch s {
+	case sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, sirsiv1.ActionStatus_ACTION_STATUS_FAILED, sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK:
+		return true
+	}
+	return false
 }
 
 func (t *tenantStore) ListActions(ctx context.Context, f store.ActionFilter, p store.Page) ([]*sirsiv1.Action, string, error) {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -169,11 +170,11 @@ func (s *Store) VerifyAudit(ctx context.Context) (*store.AuditBreak, error) {
 		e.Time = ts(tm)
 		switch {
 		case e.Sequence != want:
-			return &store.AuditBreak{Sequence: e.Sequence, ID: e.Id, Reason: fmt.Sprintf("sequence %d follows %d", e.Sequence, want-1)}, nil
+			return &store.AuditBreak{Sequence: e.Sequence, ID: e.Id, Reason: fmt.Sprintf("missing sequence: sequence %d follows %d", e.Sequence, want-1)}, nil
 		case storedPrev != prev:
-			return &store.AuditBreak{Sequence: e.Sequence, ID: e.Id, Reason: "previous hash does not match the preceding event"}, nil
+			return &store.AuditBreak{Sequence: e.Sequence, ID: e.Id, Reason: "prev-hash mismatch: the stored previous hash is not the preceding event's hash"}, nil
 		case chainHash(prev, &e) != hash:
-			return &store.AuditBreak{Sequence: e.Sequence, ID: e.Id, Reason: "hash does not match the event's contents"}, nil
+			return &store.AuditBreak{Sequence: e.Sequence, ID: e.Id, Reason: "hash mismatch: the stored hash does not match the event's contents"}, nil
 		}
 		prev, want = hash, want+1
 	}
@@ -181,4 +182,27 @@ func (s *Store) VerifyAudit(ctx context.Context) (*store.AuditBreak, error) {
 		return nil, fmt.Errorf("verify audit log: %w", err)
 	}
 	return nil, nil
+}
+
+// AuditEvent reads the event with this sequence number as stored, so a
+// report of a broken chain can say when the bad entry was written and what
+// it recorded; store.ErrNotFound when there is none.
+func (s *Store) AuditEvent(ctx context.Context, sequence int64) (*sirsiv1.AuditEvent, error) {
+	e, err := scanAudit(s.r.QueryRowContext(ctx, s.q(`SELECT `+auditCols+` FROM audit_events WHERE sequence = ?`), sequence))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read audit event %d: %w", sequence, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read audit event %d: %w", sequence, err)
+	}
+	return e, nil
+}
+
+// AuditLength counts the events in the log.
+func (s *Store) AuditLength(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count audit events: %w", err)
+	}
+	return n, nil
 }

@@ -108,6 +108,10 @@ func (t *tenantStore) DeletePolicy(ctx context.Context, id string, version int64
 		if _, err := tx.ExecContext(ctx, t.q(`DELETE FROM recommendations WHERE tenant_id = ? AND policy_id = ?`), t.id, id); err != nil {
 			return fmt.Errorf("delete policy %q: delete its recommendations: %w", id, err)
 		}
+		// A saved plan is only ever carried out under its policy.
+		if _, err := tx.ExecContext(ctx, t.q(`DELETE FROM action_plans WHERE tenant_id = ? AND policy_id = ?`), t.id, id); err != nil {
+			return fmt.Errorf("delete policy %q: delete its action plans: %w", id, err)
+		}
 		if _, err := tx.ExecContext(ctx, t.q(`DELETE FROM policies WHERE tenant_id = ? AND id = ?`), t.id, id); err != nil {
 			return fmt.Errorf("delete policy %q: %w", id, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -12,17 +13,19 @@ import (
 )
 
 const recCols = `id, tenant_id, policy_id, cloud_account_id, resource_id, resource_type, region, action, current_size, proposed_size,
-current_monthly_cost, proposed_monthly_cost, estimated_monthly_savings, confidence, reason, status, evidence, create_time, update_time`
+current_monthly_cost, proposed_monthly_cost, estimated_monthly_savings, confidence, reason, status, evidence, create_time, update_time,
+approved_by, approve_time`
 
 func scanRec(row interface{ Scan(...any) error }) (*sirsiv1.Recommendation, error) {
 	var r sirsiv1.Recommendation
-	var status, ct, ut int64
+	var status, ct, ut, at int64
 	var evidence string
 	if err := row.Scan(&r.Id, &r.TenantId, &r.PolicyId, &r.CloudAccountId, &r.ResourceId, &r.ResourceType, &r.Region, &r.Action, &r.CurrentSize, &r.ProposedSize,
-		&r.CurrentMonthlyCost, &r.ProposedMonthlyCost, &r.EstimatedMonthlySavings, &r.Confidence, &r.Reason, &status, &evidence, &ct, &ut); err != nil {
+		&r.CurrentMonthlyCost, &r.ProposedMonthlyCost, &r.EstimatedMonthlySavings, &r.Confidence, &r.Reason, &status, &evidence, &ct, &ut,
+		&r.ApprovedBy, &at); err != nil {
 		return nil, err
 	}
-	r.Status, r.CreateTime, r.UpdateTime = sirsiv1.RecommendationStatus(status), ts(ct), ts(ut)
+	r.Status, r.CreateTime, r.UpdateTime, r.ApproveTime = sirsiv1.RecommendationStatus(status), ts(ct), ts(ut), ts(at)
 	var raw []json.RawMessage
 	if err := decodeJSON(evidence, &raw); err != nil {
 		return nil, err
@@ -71,22 +74,25 @@ func (t *tenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID, 
 		// The live set: open or approved recommendations of this account
 		// and policy, by what they are about.
 		type live struct {
-			id   string
-			seen bool
+			id                string
+			approved          bool
+			curSize, propSize string
+			seen              bool
 		}
-		rows, err := tx.QueryContext(ctx, t.q(`SELECT id, resource_id, action FROM recommendations
+		rows, err := tx.QueryContext(ctx, t.q(`SELECT id, resource_id, action, status, current_size, proposed_size FROM recommendations
 WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status IN (?, ?)`), t.id, cloudAccountID, policyID, statusOpen, statusApproved)
 		if err != nil {
 			return "", fmt.Errorf("read open recommendations: %w", err)
 		}
 		current := map[[2]string]*live{}
 		for rows.Next() {
-			var id, res, action string
-			if err := rows.Scan(&id, &res, &action); err != nil {
+			var id, res, action, cur, prop string
+			var status int64
+			if err := rows.Scan(&id, &res, &action, &status, &cur, &prop); err != nil {
 				rows.Close()
 				return "", fmt.Errorf("read open recommendations: %w", err)
 			}
-			current[[2]string{res, action}] = &live{id: id}
+			current[[2]string{res, action}] = &live{id: id, approved: status == statusApproved, curSize: cur, propSize: prop}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -94,13 +100,17 @@ WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status IN (?,
 		}
 		now := time.Now().UnixNano()
 		ids := make([]string, 0, len(recs))
+		var superseded []string
 		for _, r := range recs {
 			evidence, err := evidenceJSON(r.Evidence)
 			if err != nil {
 				return "", err
 			}
 			k := [2]string{r.ResourceId, r.Action}
-			if l := current[k]; l != nil {
+			// An approval covers exactly the change it was given for: a
+			// new proposal for the same resource replaces the approved one
+			// (left unseen, so superseded below) instead of inheriting it.
+			if l := current[k]; l != nil && !(l.approved && (l.curSize != r.CurrentSize || l.propSize != r.ProposedSize)) {
 				l.seen = true
 				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET resource_type = ?, region = ?, current_size = ?, proposed_size = ?,
 current_monthly_cost = ?, proposed_monthly_cost = ?, estimated_monthly_savings = ?, confidence = ?, reason = ?, evidence = ?, update_time = ?
@@ -113,21 +123,26 @@ WHERE tenant_id = ? AND id = ?`),
 				continue
 			}
 			id := newID()
-			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0)`),
 				id, t.id, policyID, cloudAccountID, r.ResourceId, r.ResourceType, r.Region, r.Action, r.CurrentSize, r.ProposedSize,
 				r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings, r.Confidence, r.Reason, statusOpen, evidence, now, now); err != nil {
 				return "", fmt.Errorf("insert recommendation for %s: %w", r.ResourceId, err)
+			}
+			if l := current[k]; l != nil {
+				superseded = append(superseded, l.id)
 			}
 			current[k] = &live{id: id, seen: true}
 			ids = append(ids, id)
 		}
 		for _, l := range current {
-			if l.seen {
-				continue
+			if !l.seen {
+				superseded = append(superseded, l.id)
 			}
+		}
+		for _, id := range superseded {
 			if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ? WHERE tenant_id = ? AND id = ?`),
-				int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED), now, t.id, l.id); err != nil {
-				return "", fmt.Errorf("supersede recommendation %q: %w", l.id, err)
+				int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED), now, t.id, id); err != nil {
+				return "", fmt.Errorf("supersede recommendation %q: %w", id, err)
 			}
 		}
 		return encodeJSON(ids)
@@ -148,10 +163,12 @@ func (t *tenantStore) GetRecommendation(ctx context.Context, id string) (*sirsiv
 }
 
 func (t *tenantStore) SetRecommendationStatus(ctx context.Context, id string, status sirsiv1.RecommendationStatus) (*sirsiv1.Recommendation, error) {
+	approvedStatus := status == sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED
 	var out *sirsiv1.Recommendation
 	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ? WHERE tenant_id = ? AND id = ?`),
-			int64(status), time.Now().UnixNano(), t.id, id)
+		res, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ?,
+approved_by = CASE WHEN ? THEN approved_by ELSE '' END, approve_time = CASE WHEN ? THEN approve_time ELSE 0 END WHERE tenant_id = ? AND id = ?`),
+			int64(status), time.Now().UnixNano(), approvedStatus, approvedStatus, t.id, id)
 		if err != nil {
 			return fmt.Errorf("set status of recommendation %q: %w", id, err)
 		}
@@ -202,4 +219,73 @@ func (t *tenantStore) ListRecommendations(ctx context.Context, f store.Recommend
 	}
 	out, next := trim(out, n, func(r *sirsiv1.Recommendation) string { return encodePageToken("recommendations", f, []string{r.Id}) })
 	return out, next, total.Float64, nil
+}
+
+// transitionRec moves a recommendation to status to when it is in one of
+// the statuses from, in one transaction; a recommendation already at to
+// is returned unchanged when idempotent is set, any other status is
+// ErrFailedPrecondition naming it. Leaving approved clears the approver.
+func (t *tenantStore) transitionRec(ctx context.Context, doing, id string, from []sirsiv1.RecommendationStatus, to sirsiv1.RecommendationStatus,
+	idempotent bool, approver string, at time.Time) (*sirsiv1.Recommendation, error) {
+	var out *sirsiv1.Recommendation
+	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := scanRec(tx.QueryRowContext(ctx, t.q(`SELECT `+recCols+` FROM recommendations WHERE tenant_id = ? AND id = ?`), t.id, id))
+		if err != nil {
+			return notFound(err, "%s recommendation %q", doing, id)
+		}
+		if idempotent && cur.Status == to {
+			out = cur
+			return nil
+		}
+		allowed := false
+		for _, f := range from {
+			allowed = allowed || cur.Status == f
+		}
+		if !allowed {
+			return fmt.Errorf("%s recommendation %q: it is %s: %w", doing, id, recStatusName(cur.Status), store.ErrFailedPrecondition)
+		}
+		now := time.Now().UnixNano()
+		approvedAt := int64(0)
+		if to == sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED {
+			approvedAt = nanos(at)
+		} else {
+			approver = ""
+		}
+		// The status condition makes the change conditional on what was
+		// read, whatever the isolation level.
+		res, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, approved_by = ?, approve_time = ?, update_time = ?
+WHERE tenant_id = ? AND id = ? AND status = ?`), int64(to), approver, approvedAt, now, t.id, id, int64(cur.Status))
+		if err != nil {
+			return fmt.Errorf("%s recommendation %q: %w", doing, id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("%s recommendation %q: %w", doing, id, err)
+		} else if n != 1 {
+			return fmt.Errorf("%s recommendation %q: its status changed meanwhile: %w", doing, id, store.ErrFailedPrecondition)
+		}
+		cur.Status, cur.ApprovedBy, cur.ApproveTime, cur.UpdateTime = to, approver, ts(approvedAt), ts(now)
+		out = cur
+		return nil
+	})
+	return out, err
+}
+
+func recStatusName(s sirsiv1.RecommendationStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "RECOMMENDATION_STATUS_"))
+}
+
+func (t *tenantStore) ApproveRecommendation(ctx context.Context, id, approver string, at time.Time) (*sirsiv1.Recommendation, error) {
+	return t.transitionRec(ctx, "approve", id, []sirsiv1.RecommendationStatus{sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN},
+		sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED, false, approver, at)
+}
+
+func (t *tenantStore) RevokeRecommendationApproval(ctx context.Context, id string) (*sirsiv1.Recommendation, error) {
+	return t.transitionRec(ctx, "revoke approval of", id, []sirsiv1.RecommendationStatus{sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED},
+		sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN, true, "", time.Time{})
+}
+
+func (t *tenantStore) DismissRecommendation(ctx context.Context, id string) (*sirsiv1.Recommendation, error) {
+	return t.transitionRec(ctx, "dismiss", id, []sirsiv1.RecommendationStatus{
+		sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN, sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED,
+	}, sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_DISMISSED, true, "", time.Time{})
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version, webhook_url, webhook_secret`
+const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version, webhook_url, webhook_secret,
+rate_limit_per_minute, max_actions_per_hour`
 
 // scanTenant reads a tenant row, webhook secret included: the control
 // plane needs it to sign deliveries and clears it from every response. The
@@ -23,9 +24,11 @@ func scanTenant(row interface{ Scan(...any) error }) (*sirsiv1.Tenant, error) {
 	var t sirsiv1.Tenant
 	var tier, ct, ut int64
 	var labels string
-	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version, &t.WebhookUrl, &t.WebhookSecret); err != nil {
+	var rate, maxActions sql.NullInt64
+	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version, &t.WebhookUrl, &t.WebhookSecret, &rate, &maxActions); err != nil {
 		return nil, err
 	}
+	t.RateLimitPerMinute, t.MaxActionsPerHour = optionalInt32(rate), optionalInt32(maxActions)
 	t.Tier = sirsiv1.Tier(tier)
 	t.WebhookSecretSet = t.WebhookSecret != ""
 	t.CreateTime, t.UpdateTime = ts(ct), ts(ut)
@@ -51,8 +54,9 @@ func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version, t.WebhookUrl, t.WebhookSecret)
+	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version, t.WebhookUrl, t.WebhookSecret,
+		nullInt32(t.RateLimitPerMinute), nullInt32(t.MaxActionsPerHour))
 	if s.d.IsUniqueViolation(err) {
 		return nil, fmt.Errorf("create tenant %q: %w", t.Name, store.ErrAlreadyExists)
 	}
@@ -121,8 +125,9 @@ func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 			return fmt.Errorf("update tenant %q: %w", in.Id, err)
 		}
 		now := time.Now().UnixNano()
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?, webhook_url = ?, webhook_secret = ?, update_time = ?, version = version + 1 WHERE id = ?`),
-			in.DisplayName, int64(in.Tier), labels, in.WebhookUrl, secret, now, in.Id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?, webhook_url = ?, webhook_secret = ?,
+rate_limit_per_minute = ?, max_actions_per_hour = ?, update_time = ?, version = version + 1 WHERE id = ?`),
+			in.DisplayName, int64(in.Tier), labels, in.WebhookUrl, secret, nullInt32(in.RateLimitPerMinute), nullInt32(in.MaxActionsPerHour), now, in.Id); err != nil {
 			return fmt.Errorf("update tenant %q: %w", in.Id, err)
 		}
 		out, err = scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), in.Id))
@@ -134,7 +139,7 @@ func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 // tenantTables lists every tenant-owned table, children before parents, for
 // a forced tenant delete. Audit events are deliberately absent.
 var tenantTables = []string{
-	"applied_batches", "actions", "recommendations", "cost_anomalies", "cost_records",
+	"applied_batches", "action_reservations", "action_plans", "actions", "recommendations", "cost_anomalies", "cost_records",
 	"utilization", "resources", "agents", "api_tokens", "enrollment_tokens", "policies", "cloud_accounts",
 }
 
@@ -187,6 +192,22 @@ func (s *Store) ListTenants(ctx context.Context, p store.Page) ([]*sirsiv1.Tenan
 	}
 	out, next := trim(out, n, func(t *sirsiv1.Tenant) string { return encodePageToken("tenants", nil, []string{t.Name}) })
 	return out, next, nil
+}
+
+// nullInt32 stores an optional field: NULL when unset.
+func nullInt32(v *int32) sql.NullInt64 {
+	if v == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: int64(*v), Valid: true}
+}
+
+func optionalInt32(v sql.NullInt64) *int32 {
+	if !v.Valid {
+		return nil
+	}
+	n := int32(v.Int64)
+	return &n
 }
 
 // collect scans every row.

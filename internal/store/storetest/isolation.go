@@ -10,8 +10,8 @@ import (
 
 // Fixture names one of everything a tenant can own.
 type Fixture struct {
-	Tenant, Account, Policy, Enroll, APIToken, Agent, Rec, Action string
-	Savings                                                       float64
+	Tenant, Account, Policy, Enroll, APIToken, Agent, Rec, Action, Plan string
+	Savings                                                             float64
 }
 
 // fillTenant gives ts one of everything; savings tell tenants apart in
@@ -45,6 +45,11 @@ func fillTenant(t *testing.T, s store.Store, ts store.TenantStore, savings float
 	f.Action = "action-1"
 	must(ts.ApplyActions(c, f.Account, "act-1", []*sirsiv1.Action{{Id: f.Action, PolicyId: f.Policy, ResourceId: "i-00000001", Action: "resize",
 		Status: sirsiv1.ActionStatus_ACTION_STATUS_FAILED, RealizedMonthlySavings: savings, StartTime: timestampAt(time.Now())}}))
+	f.Plan = "plan-" + ts.TenantID()
+	if dup := must(ts.SaveActionPlan(c, f.Account, "plan-1", planOf(f.Plan, f.Policy, f.Rec))); dup {
+		t.Fatal("a batch id used by another tenant counted as a duplicate")
+	}
+	must(ts.ReserveActions(c, store.Reservation{ID: "res-1", CloudAccountID: f.Account, PolicyID: f.Policy, Count: 2, At: time.Now(), DefaultLimit: 2}))
 	must(s.AppendAudit(c, &sirsiv1.AuditEvent{TenantId: ts.TenantID(), Actor: "token:" + f.APIToken, Action: "fill", Outcome: "ok"}))
 	return f
 }
@@ -70,6 +75,9 @@ func assertFilled(t *testing.T, s store.Store, ts store.TenantStore, f Fixture) 
 	}
 	if r := must(ts.GetRecommendation(c, f.Rec)); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN || r.EstimatedMonthlySavings != f.Savings {
 		t.Fatalf("recommendation changed: %v", r)
+	}
+	if p := must(ts.GetActionPlan(c, f.Plan)); p.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING || len(p.Actions) != 1 || p.Actions[0].RecommendationId != f.Rec {
+		t.Fatalf("action plan changed: %v", p)
 	}
 	acts, _, err := ts.ListActions(c, store.ActionFilter{}, store.Page{})
 	ok(t, err)
@@ -134,6 +142,24 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	nf(err, "GetRecommendation")
 	_, err = b.SetRecommendationStatus(c, fa.Rec, sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_DISMISSED)
 	nf(err, "SetRecommendationStatus")
+	_, err = b.ApproveRecommendation(c, fa.Rec, "token:x", time.Now())
+	nf(err, "ApproveRecommendation")
+	_, err = b.RevokeRecommendationApproval(c, fa.Rec)
+	nf(err, "RevokeRecommendationApproval")
+	_, err = b.DismissRecommendation(c, fa.Rec)
+	nf(err, "DismissRecommendation")
+	_, err = b.GetActionPlan(c, fa.Plan)
+	nf(err, "GetActionPlan")
+	_, err = b.ApproveActionPlan(c, fa.Plan, "token:x", time.Now())
+	nf(err, "ApproveActionPlan")
+	_, err = b.ReserveActions(c, store.Reservation{ID: "x-res", CloudAccountID: fb.Account, PolicyID: fa.Policy, Count: 1, At: time.Now(), DefaultLimit: 5})
+	nf(err, "ReserveActions under A's policy")
+	_, err = b.SaveActionPlan(c, fa.Account, "x-plan", planOf("x-plan", fb.Policy))
+	fp(err, "SaveActionPlan into A's account")
+	_, err = b.SaveActionPlan(c, fb.Account, "x-plan2", planOf("x-plan2", fa.Policy))
+	fp(err, "SaveActionPlan with A's policy")
+	// A's plan id under B's own account is B's own plan.
+	must(b.SaveActionPlan(c, fb.Account, "x-plan3", planOf(fa.Plan, fb.Policy)))
 
 	// Batches into A's account are refused; a batch under B's account
 	// naming A's policy too.
@@ -204,6 +230,13 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	mine("recommendations", recs[0].TenantId)
 	for _, x := range must3(b.ListActions(c, store.ActionFilter{}, store.Page{})) {
 		mine("actions", x.TenantId)
+	}
+	for _, x := range must3(b.ListActionPlans(c, store.ActionPlanFilter{}, store.Page{})) {
+		mine("action plans", x.TenantId)
+	}
+	// A's reservation of its whole cap leaves B's window with B's own.
+	if g := must(b.ReserveActions(c, store.Reservation{ID: "res-2", CloudAccountID: fb.Account, PolicyID: fb.Policy, Count: 5, At: time.Now(), DefaultLimit: 5})); g.Granted != 3 {
+		t.Fatalf("B's second reservation granted %d, want 3 (5 less B's own 2)", g.Granted)
 	}
 	if sum := must(b.SavingsSummary(c, time.Time{}, time.Time{})); sum.ActionsFailed != 0 || sum.ActionsTaken != 1 {
 		t.Fatalf("B's savings summary counts A's actions: %v", sum)

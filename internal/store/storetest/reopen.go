@@ -177,6 +177,14 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // the same statements work on both dialects. A new migration adds its undo
 // here.
 var undoAfterResourceRecord = []string{
+	`DROP TABLE action_reservations`,
+	`DROP TABLE action_plans`,
+	`DROP INDEX actions_plan`,
+	`ALTER TABLE actions DROP COLUMN plan_id`,
+	`ALTER TABLE recommendations DROP COLUMN approve_time`,
+	`ALTER TABLE recommendations DROP COLUMN approved_by`,
+	`ALTER TABLE tenants DROP COLUMN max_actions_per_hour`,
+	`ALTER TABLE tenants DROP COLUMN rate_limit_per_minute`,
 	`ALTER TABLE tenants DROP COLUMN webhook_secret`,
 	`ALTER TABLE tenants DROP COLUMN webhook_url`,
 	`ALTER TABLE agents DROP COLUMN prev_cert_expire_time`,

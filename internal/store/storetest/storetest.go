@@ -48,6 +48,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ForceDeleteTenant", testForceDelete},
+		{"TenantLimits", testTenantLimits},
+		{"PolicyTiming", testPolicyTiming},
+		{"RecommendationApprovals", testRecommendationApprovals},
+		{"ActionPlans", testActionPlans},
+		{"Reservations", testReservations},
+		{"ConcurrentReservations", testConcurrentReservations},
+		{"RealisedSavings", testRealisedSavings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,484 @@
+// Package actuator is the agent's executor: it carries out one action at a
+// time on one AWS resource (resize, stop or start an EC2 instance, migrate
+// an EBS volume to gp3) safely, and returns the Action record the agent
+// reports.
+//
+// What to do, and whether it is allowed now (mode, approvals, windows,
+// per-run and tenant caps), is the caller's decision. The actuator owns how:
+// it re-checks the live resource before touching it (state, size, exclude
+// tags, cool-down), runs the flow step by step with every step journaled
+// and fsynced to DataDir/actions.db (bbolt) before the next one starts,
+// verifies the result, rolls back what fails, and tags the resource.
+//
+// Every step is idempotent: it reads the live state and does only what is
+// still missing. So a flow interrupted by a crash, a SIGKILL or a cancelled
+// context is finished by Resume (or by Execute with the same id) from the
+// step it was in, and an id that already reached a terminal state is never
+// executed again.
+//
+// A resize never leaves an instance stopped that was running before: a
+// failed resize is rolled back to the original type and state, and when
+// the rollback itself fails the actuator keeps trying, within a bound, to
+// start the instance at whatever type it has.
+package actuator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+)
+
+// EC2API is the subset of *ec2.Client the actuator calls.
+type EC2API interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeInstanceStatus(ctx context.Context, in *ec2.DescribeInstanceStatusInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceStatusOutput, error)
+	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, opts ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
+	StartInstances(ctx context.Context, in *ec2.StartInstancesInput, opts ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
+	ModifyInstanceAttribute(ctx context.Context, in *ec2.ModifyInstanceAttributeInput, opts ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, opts ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+	ModifyVolume(ctx context.Context, in *ec2.ModifyVolumeInput, opts ...func(*ec2.Options)) (*ec2.ModifyVolumeOutput, error)
+	DescribeVolumesModifications(ctx context.Context, in *ec2.DescribeVolumesModificationsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVolumesModificationsOutput, error)
+}
+
+// CloudWatchAPI is the subset of *cloudwatch.Client used to verify CPU.
+type CloudWatchAPI interface {
+	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+}
+
+// Config configures an Actuator.
+type Config struct {
+	// DataDir holds the journal, DataDir/actions.db. Required.
+	DataDir string
+	// EC2 and CloudWatch return the clients for a region. Required.
+	EC2        func(region string) EC2API
+	CloudWatch func(region string) CloudWatchAPI
+	Log        hclog.Logger          // nil = null logger
+	Registerer prometheus.Registerer // nil = no metrics
+	Now        func() time.Time      // default time.Now
+	// Sleep waits d or until ctx ends; tests pass one that advances a
+	// manual clock.
+	Sleep        func(ctx context.Context, d time.Duration) error
+	PollInterval time.Duration // default 5s
+	StepTimeout  time.Duration // default 15m per wait step
+}
+
+// Request is one action the caller has decided to take.
+type Request struct {
+	// ID (a UUID) is the journal key: Execute twice with one ID never acts
+	// twice.
+	ID                         string
+	PolicyID, RecommendationID string
+	PlanID                     string
+	ResourceID, ResourceType   string
+	Region                     string
+	Action                     string // resize | stop | start | migrate_gp3
+	FromSize, ToSize           string // resize: instance types; migrate_gp3: "gp2:100" -> "gp3:100"
+	EstimatedMonthlySavings    float64
+	// VerifyWait is policy verify.wait_minutes; 0 skips the CPU check.
+	VerifyWait time.Duration
+	// RollbackOnFailure is policy verify.rollback_on_failure, resolved by
+	// the caller (unset means true).
+	RollbackOnFailure bool
+	// Cooldown refuses a resource acted on (by tag or journal) less than
+	// this long ago; off-hours stop/start pass 0.
+	Cooldown time.Duration
+	// ExcludeTags refuse a resource carrying any of them ("*" matches any
+	// value); sirsi:optimize=false always refuses.
+	ExcludeTags map[string]string
+}
+
+// Action names.
+const (
+	ActionResize     = "resize"
+	ActionStop       = "stop"
+	ActionStart      = "start"
+	ActionMigrateGP3 = "migrate_gp3"
+)
+
+// Resource types.
+const (
+	ResourceEC2Instance = "aws_ec2_instance"
+	ResourceEBSVolume   = "aws_ebs_volume"
+)
+
+// Tags the actuator reads and writes.
+const (
+	// TagLastAction is "<action> <details...> <RFC3339 time>"; the time is
+	// always the last field, so cool-down parsing ignores the details.
+	TagLastAction = "sirsi:last-action"
+	TagError      = "sirsi:error"
+	// TagOptimize = "false" excludes a resource from every action.
+	TagOptimize = "sirsi:optimize"
+	// maxTagValue is AWS's limit on tag values, in characters.
+	maxTagValue = 256
+)
+
+// PinnedCPUPercent is the verification threshold: an instance whose
+// average CPUUtilization over the verify window (at least one datapoint)
+// is at or above it is saturated at its new size, so the resize is rolled
+// back. 90% leaves room for the ordinary peaks of a right-sized machine
+// while catching one that has no headroom left.
+const PinnedCPUPercent = 90.0
+
+const (
+	defaultPollInterval = 5 * time.Second
+	defaultStepTimeout  = 15 * time.Minute
+	// rescueAttempts bounds how often a failed rollback retries starting an
+	// instance that was running before.
+	rescueAttempts = 5
+	// cpuPeriod is EC2 basic monitoring's resolution.
+	cpuPeriod = 5 * time.Minute
+)
+
+// Actuator executes requests. It is safe for concurrent use; two flows on
+// one resource never run at once.
+type Actuator struct {
+	cfg Config
+	log hclog.Logger
+	j   *journal
+	m   *metrics
+
+	mu       sync.Mutex
+	running  map[string]bool   // action ids in progress
+	resource map[string]string // resource id -> action id in progress
+}
+
+// New opens (or creates) the journal, quarantining corrupt records and
+// pruning terminal flows older than 30 days.
+func New(cfg Config) (*Actuator, error) {
+	switch {
+	case cfg.DataDir == "":
+		return nil, errors.New("actuator: Config.DataDir: required")
+	case cfg.EC2 == nil:
+		return nil, errors.New("actuator: Config.EC2: required")
+	case cfg.CloudWatch == nil:
+		return nil, errors.New("actuator: Config.CloudWatch: required")
+	case cfg.PollInterval < 0:
+		return nil, fmt.Errorf("actuator: Config.PollInterval %v: must not be negative", cfg.PollInterval)
+	case cfg.StepTimeout < 0:
+		return nil, fmt.Errorf("actuator: Config.StepTimeout %v: must not be negative", cfg.StepTimeout)
+	}
+	if cfg.Log == nil {
+		cfg.Log = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = realSleep
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = defaultPollInterval
+	}
+	if cfg.StepTimeout == 0 {
+		cfg.StepTimeout = defaultStepTimeout
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("actuator: %w", err)
+	}
+	log := cfg.Log.Named("actuator")
+	j, err := openJournal(cfg.DataDir, log, cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("actuator: %w", err)
+	}
+	return &Actuator{cfg: cfg, log: log, j: j, m: m, running: map[string]bool{}, resource: map[string]string{}}, nil
+}
+
+func realSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Close closes the journal.
+func (a *Actuator) Close() error { return a.j.close() }
+
+// Execute runs req to a terminal state (SUCCEEDED, FAILED, ROLLED_BACK) and
+// returns the Action with every step. A refused request (excluded tag on
+// the live resource, cool-down, resource no longer in FromSize or the
+// expected state, invalid request) is FAILED without any AWS mutation. If
+// ctx ends mid-flow the Action is returned RUNNING and the journal keeps
+// the flow for Resume.
+func (a *Actuator) Execute(ctx context.Context, req Request) *sirsiv1.Action {
+	if err := validate(req); err != nil {
+		return a.rejected(req, err, false)
+	}
+	if err := a.claim(req); err != nil {
+		return a.rejected(req, err, false)
+	}
+	defer a.release(req)
+	rec, err := a.j.get(req.ID)
+	if err != nil {
+		return a.rejected(req, err, false)
+	}
+	switch {
+	case rec == nil:
+		rec = &record{Req: req, Phase: phaseCheck, Start: a.cfg.Now().UTC()}
+		if err := a.j.put(rec); err != nil {
+			return a.rejected(req, err, false)
+		}
+	case rec.Req.ResourceID != req.ResourceID || rec.Req.Action != req.Action:
+		return a.rejected(req, fmt.Errorf("request.id %s: already used for %s of %s", req.ID, rec.Req.Action, rec.Req.ResourceID), false)
+	case rec.terminal():
+		return toAction(rec)
+	}
+	a.run(ctx, rec)
+	return toAction(rec)
+}
+
+// Resume finishes or rolls back every journaled flow that did not reach a
+// terminal state, returning their Actions.
+func (a *Actuator) Resume(ctx context.Context) []*sirsiv1.Action {
+	recs, err := a.j.all()
+	if err != nil {
+		a.log.Error("cannot resume journaled actions", "error", err)
+		return nil
+	}
+	var out []*sirsiv1.Action
+	for _, rec := range recs {
+		if rec.terminal() {
+			continue
+		}
+		if err := a.claim(rec.Req); err != nil {
+			continue // Execute is running it right now
+		}
+		a.log.Info("resuming an interrupted action", "id", rec.Req.ID, "action", rec.Req.Action, "resource", rec.Req.ResourceID, "phase", rec.Phase)
+		a.run(ctx, rec)
+		a.release(rec.Req)
+		out = append(out, toAction(rec))
+	}
+	return out
+}
+
+// LastAction returns when the journal last acted on a resource; refused
+// requests do not count.
+func (a *Actuator) LastAction(resourceID string) (time.Time, bool) {
+	t, ok, err := a.lastAction(resourceID, "")
+	if err != nil {
+		a.log.Error("reading the action journal", "error", err)
+	}
+	return t, ok
+}
+
+func (a *Actuator) lastAction(resourceID, exceptID string) (time.Time, bool, error) {
+	recs, err := a.j.all()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	var last time.Time
+	for _, r := range recs {
+		if r.Req.ResourceID == resourceID && r.Req.ID != exceptID && r.Acted && r.lastActed().After(last) {
+			last = r.lastActed()
+		}
+	}
+	return last, !last.IsZero(), nil
+}
+
+// DryRun returns the Action Execute would run (status PLANNED, dry_run set,
+// steps listed as planned) after the same live checks, without mutating
+// anything or journaling.
+func (a *Actuator) DryRun(ctx context.Context, req Request) *sirsiv1.Action {
+	if err := validate(req); err != nil {
+		return a.rejected(req, err, true)
+	}
+	rec := &record{Req: req, Phase: phaseCheck, Start: a.cfg.Now().UTC()}
+	f := a.newFlow(rec)
+	t0 := a.cfg.Now()
+	next, detail, err := f.check(ctx)
+	a.m.step(phaseCheck, a.cfg.Now().Sub(t0))
+	if err != nil {
+		return a.rejected(req, err, true)
+	}
+	rec.addStep(phaseCheck, statusSucceeded, a.cfg.Now(), detail)
+	for _, p := range plannedSteps(rec, next) {
+		rec.addStep(p, statusPlanned, a.cfg.Now(), "")
+	}
+	act := toAction(rec)
+	act.Status = sirsiv1.ActionStatus_ACTION_STATUS_PLANNED
+	act.DryRun = true
+	return act
+}
+
+// plannedSteps lists the forward steps from next, skipping the start and
+// verification of an instance that was stopped and stays stopped.
+func plannedSteps(rec *record, next string) []string {
+	seq := forward[rec.Req.Action]
+	i := slices.Index(seq, next)
+	if i < 0 {
+		return nil
+	}
+	var out []string
+	for _, p := range seq[i:] {
+		if rec.Req.Action == ActionResize && rec.OrigState == "stopped" &&
+			(p == phaseStart || p == phaseWaitRunning || p == phaseVerifyStatus || p == phaseVerifyCPU) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// rejected is the Action of a request refused before any flow started.
+func (a *Actuator) rejected(req Request, err error, dryRun bool) *sirsiv1.Action {
+	now := a.cfg.Now().UTC()
+	a.log.Warn("action refused", "id", req.ID, "action", req.Action, "resource", req.ResourceID, "error", err)
+	if !dryRun {
+		a.m.outcome(req.Action, "refused")
+	}
+	rec := &record{Req: req, Start: now, End: now, Outcome: outcomeFailed, Error: err.Error()}
+	rec.addStep(phaseCheck, statusFailed, now, err.Error())
+	act := toAction(rec)
+	act.DryRun = dryRun
+	return act
+}
+
+func (a *Actuator) claim(req Request) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.running[req.ID] {
+		return fmt.Errorf("request.id %s: this action is already running", req.ID)
+	}
+	if other, busy := a.resource[req.ResourceID]; busy {
+		return fmt.Errorf("request.resource_id %s: action %s is already running on it", req.ResourceID, other)
+	}
+	a.running[req.ID] = true
+	a.resource[req.ResourceID] = req.ID
+	return nil
+}
+
+func (a *Actuator) release(req Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.running, req.ID)
+	if a.resource[req.ResourceID] == req.ID {
+		delete(a.resource, req.ResourceID)
+	}
+}
+
+func validate(req Request) error {
+	if _, err := uuid.Parse(req.ID); err != nil {
+		return fmt.Errorf("request.id %q: must be a UUID", req.ID)
+	}
+	if req.ResourceID == "" {
+		return errors.New("request.resource_id: required")
+	}
+	if req.Region == "" {
+		return errors.New("request.region: required")
+	}
+	if req.VerifyWait < 0 {
+		return fmt.Errorf("request.verify_wait %v: must not be negative", req.VerifyWait)
+	}
+	if req.Cooldown < 0 {
+		return fmt.Errorf("request.cooldown %v: must not be negative", req.Cooldown)
+	}
+	wantType := ResourceEC2Instance
+	switch req.Action {
+	case ActionResize:
+		if req.FromSize == "" || req.ToSize == "" {
+			return errors.New("request.from_size, request.to_size: both required for resize")
+		}
+		if req.FromSize == req.ToSize {
+			return fmt.Errorf("request.to_size %q: same as from_size", req.ToSize)
+		}
+	case ActionStop, ActionStart:
+	case ActionMigrateGP3:
+		wantType = ResourceEBSVolume
+		from, fromSize, err := parseVolumeSize(req.FromSize)
+		if err != nil || from != "gp2" {
+			return fmt.Errorf("request.from_size %q: must be gp2:<GiB>", req.FromSize)
+		}
+		to, toSize, err := parseVolumeSize(req.ToSize)
+		if err != nil || to != "gp3" || toSize != fromSize {
+			return fmt.Errorf("request.to_size %q: must be gp3:%d (a migration keeps the size)", req.ToSize, fromSize)
+		}
+	default:
+		return fmt.Errorf("request.action %q: must be resize, stop, start or migrate_gp3", req.Action)
+	}
+	if req.ResourceType != wantType {
+		return fmt.Errorf("request.resource_type %q: %s applies to %s", req.ResourceType, req.Action, wantType)
+	}
+	return nil
+}
+
+// parseVolumeSize splits "gp2:100".
+func parseVolumeSize(s string) (string, int, error) {
+	typ, size, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", 0, fmt.Errorf("%q: want <type>:<GiB>", s)
+	}
+	n, err := strconv.Atoi(size)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("%q: size must be a positive number of GiB", s)
+	}
+	return typ, n, nil
+}
+
+// Step statuses as reported in ActionStep.status.
+const (
+	statusSucceeded = "succeeded"
+	statusFailed    = "failed"
+	statusSkipped   = "skipped"
+	statusPlanned   = "planned"
+)
+
+func (r *record) addStep(name, status string, at time.Time, detail string) {
+	r.Steps = append(r.Steps, step{Name: name, Status: status, Time: at.UTC(), Detail: detail})
+}
+
+func toAction(r *record) *sirsiv1.Action {
+	act := &sirsiv1.Action{
+		Id: r.Req.ID, PolicyId: r.Req.PolicyID, RecommendationId: r.Req.RecommendationID, PlanId: r.Req.PlanID,
+		ResourceId: r.Req.ResourceID, ResourceType: r.Req.ResourceType, Region: r.Req.Region,
+		Action: r.Req.Action, FromSize: r.Req.FromSize, ToSize: r.Req.ToSize,
+		Error: r.Error, StartTime: timestamppb.New(r.Start),
+	}
+	switch r.Outcome {
+	case outcomeSucceeded:
+		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED
+		act.RealizedMonthlySavings = r.Req.EstimatedMonthlySavings
+	case outcomeFailed:
+		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_FAILED
+	case outcomeRolledBack:
+		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK
+	default:
+		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_RUNNING
+	}
+	if !r.End.IsZero() {
+		act.EndTime = timestamppb.New(r.End)
+	}
+	for _, s := range r.Steps {
+		act.Steps = append(act.Steps, &sirsiv1.ActionStep{Name: s.Name, Status: s.Status, Time: timestamppb.New(s.Time), Detail: s.Detail})
+	}
+	return act
+}
+
+// truncateTag keeps a tag value within AWS's limit without splitting a
+// character.
+func truncateTag(s string) string {
+	r := []rune(s)
+	if len(r) <= maxTagValue {
+		return s
+	}
+	return string(r[:maxTagValue-1]) + "…"
+}

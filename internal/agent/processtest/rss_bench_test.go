@@ -1,0 +1,45 @@
+package processtest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+)
+
+// BenchmarkAgentRSS50k runs `agentd agent` as its own process against a
+// simulated account of 50,000 resources and reads the kernel's figures for
+// it once its discovery and utilisation sweeps are done: peak resident set
+// (VmHWM) and resident set then (VmRSS). The simulator and control plane
+// live in the benchmark process, not in the agent's.
+func BenchmarkAgentRSS50k(b *testing.B) {
+	w := newWorld(b, awssim.FleetSpec{N: 50_000, Seed: 3, Mix: awssim.FleetMix{Instances: 50, Volumes: 20, Addresses: 10}})
+	for range b.N {
+		dir := b.TempDir()
+		p := start(b, w.agentArgs(dir, w.env.NewEnrollmentToken(b, w.tenant.ID, w.account.Id))...)
+		waitUntil(b, "the discovery sweep", 10*time.Minute, p, func() bool { return p.logged("sweep done", "discovery") })
+		waitUntil(b, "the utilisation sweep", 10*time.Minute, p, func() bool { return p.logged("sweep done", "utilization") })
+		pid := p.cmd.Process.Pid
+		hwm, err := procStatusKB(pid, "VmHWM")
+		if err != nil {
+			b.Fatal(err)
+		}
+		rss, err := procStatusKB(pid, "VmRSS")
+		if err != nil {
+			b.Fatal(err)
+		}
+		anon, err := procStatusKB(pid, "RssAnon")
+		if err != nil {
+			b.Fatal(err)
+		}
+		file, err := procStatusKB(pid, "RssFile")
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.kill()
+		b.ReportMetric(float64(anon)/1024, "anon_MB")
+		b.ReportMetric(float64(file)/1024, "file_MB")
+		b.ReportMetric(float64(hwm)/1024, "peak_RSS_MB")
+		b.ReportMetric(float64(rss)/1024, "RSS_MB")
+	}
+}

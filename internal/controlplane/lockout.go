@@ -1,0 +1,236 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+)
+
+// LockoutPolicy is the brute-force protection for bearer and enrollment
+// tokens, per source address: after DelayAfter failed tokens within
+// Window every further call from the source waits Delay before it is
+// handled, and after BlockAfter failures every ManagementService call and
+// Enroll from it is refused with ResourceExhausted (with RetryInfo) for
+// BlockFor, valid token or not, without a store read. Agents calling with
+// their certificates are not affected: a certificate cannot be guessed.
+// BlockAfter 0 turns the protection off, so embedding the server takes
+// no lockout by surprise (agentd always sets it); any other zero field
+// takes its default.
+type LockoutPolicy struct {
+	// Window is how far back failures count. Default 5m.
+	Window time.Duration
+	// DelayAfter failures start the slow-down. Default 10.
+	DelayAfter int
+	// Delay is the slow-down of each call. Default 1s.
+	Delay time.Duration
+	// BlockAfter failures start the block; 0 is off. agentd's default
+	// is DefaultLockoutBlockAfter.
+	BlockAfter int
+	// BlockFor is how long a block lasts. Default 15m.
+	BlockFor time.Duration
+}
+
+// Defaults of LockoutPolicy (DefaultLockoutBlockAfter is agentd's).
+const (
+	DefaultLockoutWindow     = 5 * time.Minute
+	DefaultLockoutDelayAfter = 10
+	DefaultLockoutDelay      = time.Second
+	DefaultLockoutBlockAfter = 20
+	DefaultLockoutBlockFor   = 15 * time.Minute
+)
+
+// AuditLockout is the audit action of a source being blocked; the event
+// is in the operator-level log, actor anonymous, target source/<address>.
+const AuditLockout = "auth.lockout"
+
+func (p *LockoutPolicy) setDefaults() error {
+	if p.Window < 0 || p.Delay < 0 || p.BlockFor < 0 || p.DelayAfter < 0 || p.BlockAfter < 0 {
+		return fmt.Errorf("controlplane: Options.Lockout: no field may be negative (%+v)", *p)
+	}
+	if p.Window == 0 {
+		p.Window = DefaultLockoutWindow
+	}
+	if p.DelayAfter == 0 {
+		p.DelayAfter = DefaultLockoutDelayAfter
+	}
+	if p.Delay == 0 {
+		p.Delay = DefaultLockoutDelay
+	}
+	if p.BlockFor == 0 {
+		p.BlockFor = DefaultLockoutBlockFor
+	}
+	if p.BlockAfter > 0 && p.DelayAfter > p.BlockAfter {
+		return fmt.Errorf("controlplane: Options.Lockout.DelayAfter (%d) must not exceed BlockAfter (%d)", p.DelayAfter, p.BlockAfter)
+	}
+	return nil
+}
+
+// lockout is the failure table by source address. Entries with no
+// failure inside the window and no running block are dropped once a
+// window, so memory follows the sources that failed recently.
+type lockout struct {
+	p       LockoutPolicy
+	mu      sync.Mutex
+	m       map[string]*failures
+	sweptAt time.Time
+}
+
+type failures struct {
+	// times are the failures inside the window, oldest first.
+	times        []time.Time
+	blockedUntil time.Time
+}
+
+func newLockout(p LockoutPolicy) (*lockout, error) {
+	if err := p.setDefaults(); err != nil {
+		return nil, err
+	}
+	return &lockout{p: p, m: map[string]*failures{}}, nil
+}
+
+func (f *failures) prune(since time.Time) {
+	i := 0
+	for i < len(f.times) && !f.times[i].After(since) {
+		i++
+	}
+	f.times = f.times[i:]
+}
+
+// state says how long src is still blocked, or else how long its call is
+// to be delayed.
+func (l *lockout) state(src string, now time.Time) (blocked, delay time.Duration) {
+	if l.p.BlockAfter == 0 {
+		return 0, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.m[src]
+	if !ok {
+		return 0, 0
+	}
+	if now.Before(f.blockedUntil) {
+		return f.blockedUntil.Sub(now), 0
+	}
+	f.prune(now.Add(-l.p.Window))
+	if len(f.times) >= l.p.DelayAfter {
+		return 0, l.p.Delay
+	}
+	return 0, 0
+}
+
+// fail records a failure of src and reports whether it started a block,
+// and how many failures led to it.
+func (l *lockout) fail(src string, now time.Time) (bool, int) {
+	if l.p.BlockAfter == 0 {
+		return false, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.sweptAt) >= l.p.Window {
+		for k, f := range l.m {
+			f.prune(now.Add(-l.p.Window))
+			if len(f.times) == 0 && !now.Before(f.blockedUntil) {
+				delete(l.m, k)
+			}
+		}
+		l.sweptAt = now
+	}
+	f, ok := l.m[src]
+	if !ok {
+		f = &failures{}
+		l.m[src] = f
+	}
+	if now.Before(f.blockedUntil) {
+		return false, 0
+	}
+	f.prune(now.Add(-l.p.Window))
+	f.times = append(f.times, now)
+	if n := len(f.times); n >= l.p.BlockAfter {
+		f.blockedUntil = now.Add(l.p.BlockFor)
+		f.times = nil
+		return true, n
+	}
+	return false, 0
+}
+
+// checkLockout refuses a blocked source and delays one close to a block.
+func (s *Server) checkLockout(ctx context.Context, src string) error {
+	blocked, delay := s.abuse.lock.state(src, s.now())
+	if blocked > 0 {
+		s.metrics.ratelimited.WithLabelValues(limitLockout).Inc()
+		return exhausted(blocked, fmt.Sprintf("too many failed authentications from %s: blocked for another %s", src, blocked.Round(time.Second)))
+	}
+	if delay <= 0 {
+		return nil
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// authFailed accounts for a failed ManagementService authentication: the
+// metric by reason, the lockout (for a token that was presented and
+// refused), and the source's unauthenticated budget, which once spent
+// turns the refusal into ResourceExhausted. p is the token's principal
+// when it was recognised (expired).
+func (s *Server) authFailed(ctx context.Context, p *Principal, err error) error {
+	if status.Code(err) != codes.Unauthenticated {
+		return err
+	}
+	src := sourceHost(ctx)
+	md, _ := metadata.FromIncomingContext(ctx)
+	switch {
+	case len(md.Get("authorization")) == 0:
+		s.metrics.authFailures.WithLabelValues("missing").Inc()
+	case p != nil:
+		s.tokenFailed(ctx, src, "expired")
+	default:
+		if _, berr := bearer(ctx); berr != nil {
+			s.metrics.authFailures.WithLabelValues("malformed").Inc()
+		} else {
+			s.tokenFailed(ctx, src, "invalid")
+		}
+	}
+	if lerr := s.limitSource(src); lerr != nil {
+		return lerr
+	}
+	return err
+}
+
+// tokenFailed counts a refused token from src and, when that starts a
+// block, logs it once (no token text: it may be a real token mistyped)
+// and audits it.
+func (s *Server) tokenFailed(ctx context.Context, src, reason string) {
+	s.metrics.authFailures.WithLabelValues(reason).Inc()
+	now := s.now()
+	started, n := s.abuse.lock.fail(src, now)
+	if !started {
+		return
+	}
+	pol := s.abuse.lock.p
+	s.metrics.lockouts.Inc()
+	s.log.Warn("blocking a source after repeated failed authentications", "source", src, "failures", n, "window", pol.Window, "blocked_for", pol.BlockFor, "request_id", requestID(ctx))
+	s.appendAudit(ctx, &sirsiv1.AuditEvent{
+		Time:          timestamppb.New(now),
+		RequestId:     requestID(ctx),
+		Actor:         (*Principal)(nil).Actor(),
+		SourceAddress: src,
+		Action:        AuditLockout,
+		Target:        "source/" + src,
+		Outcome:       codes.ResourceExhausted.String(),
+		Detail:        fmt.Sprintf("%d failed authentications within %s; blocked for %s", n, pol.Window, pol.BlockFor),
+	})
+}

@@ -1,0 +1,369 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+)
+
+// RateLimits are per-minute call budgets. Each is a token bucket holding a
+// minute's worth of calls and refilling evenly, so a client may burst its
+// whole budget and then gets one call every 60/N seconds. Budgets live in
+// this process only: with several replicas behind a load balancer a client
+// gets up to one budget per replica.
+//
+// A zero field means no limit, so embedding the server (tests, tools)
+// takes no budget by surprise; agentd always passes its configured
+// values, whose defaults are the Default*PerMinute constants.
+type RateLimits struct {
+	// ManagementPerMinute is each tenant API token's budget for
+	// ManagementService; Tenant.rate_limit_per_minute overrides it for
+	// the tenant's tokens.
+	ManagementPerMinute int
+	// OperatorPerMinute is the operator token's budget.
+	OperatorPerMinute int
+	// AgentPerMinute is each agent's AgentService budget, keyed by the
+	// agent id of its certificate.
+	AgentPerMinute int
+	// UnauthenticatedPerMinute is each source address's budget of calls
+	// that carry no valid credential: failed ManagementService
+	// authentications and every Enroll.
+	UnauthenticatedPerMinute int
+}
+
+// Defaults of agentd's rate limits and of the server-side call deadlines.
+const (
+	DefaultManagementPerMinute      = 100
+	DefaultOperatorPerMinute        = 600
+	DefaultAgentPerMinute           = 600
+	DefaultUnauthenticatedPerMinute = 60
+
+	DefaultCallTimeout      = 30 * time.Second
+	DefaultAgentCallTimeout = 60 * time.Second
+)
+
+// MaxManagementMessageBytes is the largest request the management listener
+// accepts (grpc.MaxRecvMsgSize). It is gRPC's own default, stated so that a
+// library upgrade cannot silently raise it.
+const MaxManagementMessageBytes = 4 << 20
+
+// tenantLimitTTL is how long a tenant's rate_limit_per_minute is cached:
+// a change applies within it, and a busy token costs no store read per
+// call.
+const tenantLimitTTL = 30 * time.Second
+
+// Kinds of sirsi_ratelimited_total.
+const (
+	limitToken           = "token"
+	limitOperator        = "operator"
+	limitAgent           = "agent"
+	limitUnauthenticated = "unauthenticated"
+	limitLockout         = "lockout"
+)
+
+func (r RateLimits) check() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"ManagementPerMinute", r.ManagementPerMinute},
+		{"OperatorPerMinute", r.OperatorPerMinute},
+		{"AgentPerMinute", r.AgentPerMinute},
+		{"UnauthenticatedPerMinute", r.UnauthenticatedPerMinute},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("controlplane: Options.RateLimits.%s: must not be negative (0 is no limit), is %d", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// abuseGuard holds the rate limit buckets, the lockout table and the call
+// deadlines.
+type abuseGuard struct {
+	limits       RateLimits
+	callTimeout  time.Duration
+	agentTimeout time.Duration
+	buckets      buckets
+	lock         *lockout
+
+	mu      sync.Mutex
+	tenants map[string]tenantLimit
+	// tenantsSwept is when expired tenants entries were last dropped.
+	tenantsSwept time.Time
+}
+
+type tenantLimit struct {
+	perMinute int
+	at        time.Time
+}
+
+func newAbuseGuard(o Options) (*abuseGuard, error) {
+	if err := o.RateLimits.check(); err != nil {
+		return nil, err
+	}
+	lock, err := newLockout(o.Lockout)
+	if err != nil {
+		return nil, err
+	}
+	g := &abuseGuard{
+		limits: o.RateLimits, callTimeout: o.CallTimeout, agentTimeout: o.AgentCallTimeout,
+		buckets: buckets{m: map[string]*bucket{}}, lock: lock, tenants: map[string]tenantLimit{},
+	}
+	if g.callTimeout < 0 || g.agentTimeout < 0 {
+		return nil, fmt.Errorf("controlplane: Options.CallTimeout and AgentCallTimeout must not be negative, are %s and %s", g.callTimeout, g.agentTimeout)
+	}
+	if g.callTimeout == 0 {
+		g.callTimeout = DefaultCallTimeout
+	}
+	if g.agentTimeout == 0 {
+		g.agentTimeout = DefaultAgentCallTimeout
+	}
+	return g, nil
+}
+
+// buckets are token buckets by key. A bucket idle for a minute is full
+// whatever its budget, so dropping it then loses nothing; sweeping once a
+// minute bounds the map by the keys seen in the last two minutes.
+type buckets struct {
+	mu      sync.Mutex
+	m       map[string]*bucket
+	sweptAt time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// take spends one call of key's budget of perMinute (0: no limit). When
+// none is left it says how long until one is.
+func (b *buckets) take(key string, perMinute int, now time.Time) (time.Duration, bool) {
+	if perMinute <= 0 {
+		return 0, true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Sub(b.sweptAt) >= time.Minute {
+		for k, v := range b.m {
+			if now.Sub(v.at) >= time.Minute {
+				delete(b.m, k)
+			}
+		}
+		b.sweptAt = now
+	}
+	capacity := float64(perMinute)
+	perSecond := capacity / 60
+	k, ok := b.m[key]
+	if !ok {
+		k = &bucket{tokens: capacity, at: now}
+		b.m[key] = k
+	}
+	// A clock stepping back refills nothing rather than going negative.
+	if elapsed := now.Sub(k.at); elapsed > 0 {
+		k.tokens += elapsed.Seconds() * perSecond
+		k.at = now
+	}
+	// A lowered budget (a tenant override) applies at once.
+	k.tokens = min(k.tokens, capacity)
+	if k.tokens >= 1 {
+		k.tokens--
+		return 0, true
+	}
+	wait := time.Duration((1 - k.tokens) / perSecond * float64(time.Second))
+	return wait.Round(time.Millisecond) + time.Millisecond, false
+}
+
+// exhausted is ResourceExhausted with a RetryInfo detail, which the
+// provider's client honours.
+func exhausted(wait time.Duration, msg string) error {
+	st := status.New(codes.ResourceExhausted, msg)
+	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(wait)}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+func (s *Server) refuseRate(kind string, perMinute int, wait time.Duration) error {
+	s.metrics.ratelimited.WithLabelValues(kind).Inc()
+	return exhausted(wait, fmt.Sprintf("rate limit exceeded: at most %d calls per minute for this %s; retry in %s", perMinute, limitSubject(kind), wait))
+}
+
+func limitSubject(kind string) string {
+	switch kind {
+	case limitToken:
+		return "API token"
+	case limitOperator:
+		return "operator token"
+	case limitAgent:
+		return "agent"
+	default:
+		return "source address without valid credentials"
+	}
+}
+
+// limitPrincipal spends one call of an authenticated caller's budget.
+// It runs before the handler, so a refused call has done nothing and may
+// be retried whatever it is.
+func (s *Server) limitPrincipal(ctx context.Context, p *Principal) error {
+	g := s.abuse
+	var kind, key string
+	var per int
+	switch {
+	case p.Operator:
+		kind, key, per = limitOperator, "", g.limits.OperatorPerMinute
+	case p.AgentID != "":
+		kind, key, per = limitAgent, p.AgentID, g.limits.AgentPerMinute
+	default:
+		kind, key, per = limitToken, p.TokenID, s.tenantRateLimit(ctx, p.TenantID)
+	}
+	if wait, ok := g.buckets.take(kind+"/"+key, per, s.now()); !ok {
+		return s.refuseRate(kind, per, wait)
+	}
+	return nil
+}
+
+// limitSource spends one call of a source address's unauthenticated
+// budget.
+func (s *Server) limitSource(src string) error {
+	per := s.abuse.limits.UnauthenticatedPerMinute
+	if wait, ok := s.abuse.buckets.take(limitUnauthenticated+"/"+src, per, s.now()); !ok {
+		return s.refuseRate(limitUnauthenticated, per, wait)
+	}
+	return nil
+}
+
+// tenantRateLimit is the tenant's rate_limit_per_minute, or the default
+// when unset, cached for tenantLimitTTL. A failed read keeps the last
+// known value (or the default) instead of failing the call: the guard
+// already read the store successfully for this caller.
+func (s *Server) tenantRateLimit(ctx context.Context, tenantID string) int {
+	g := s.abuse
+	now := s.now()
+	g.mu.Lock()
+	c, cached := g.tenants[tenantID]
+	g.mu.Unlock()
+	if cached && now.Sub(c.at) < tenantLimitTTL {
+		return c.perMinute
+	}
+	t, err := s.st.GetTenant(ctx, tenantID)
+	if err != nil {
+		s.log.Warn("read the tenant's rate limit", "tenant_id", tenantID, "request_id", requestID(ctx), "error", err)
+		if cached {
+			return c.perMinute
+		}
+		return g.limits.ManagementPerMinute
+	}
+	per := g.limits.ManagementPerMinute
+	if v := t.GetRateLimitPerMinute(); t.RateLimitPerMinute != nil && v > 0 {
+		per = int(v)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now.Sub(g.tenantsSwept) >= tenantLimitTTL {
+		for id, e := range g.tenants {
+			if now.Sub(e.at) >= tenantLimitTTL {
+				delete(g.tenants, id)
+			}
+		}
+		g.tenantsSwept = now
+	}
+	g.tenants[tenantID] = tenantLimit{perMinute: per, at: now}
+	return per
+}
+
+// sourceHost is the caller's address without the port, which changes
+// with every connection; "unknown" for transports without addresses.
+func sourceHost(ctx context.Context) string {
+	addr := sourceAddress(ctx)
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	if addr == "" {
+		return "unknown"
+	}
+	return addr
+}
+
+// boundDeadline gives a call the server's maximum duration when the
+// client sent no deadline or a longer one, so no call holds a handler
+// (and its store transaction) open for ever.
+func boundDeadline(ctx context.Context, max time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= max {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, max)
+}
+
+// unaryAbuse runs before the guard: it bounds the call's deadline, refuses
+// sources locked out for guessing tokens (before any store read), slows
+// sources close to a lockout, and for Enroll spends the source's
+// unauthenticated budget and counts failed enrollment tokens.
+func (s *Server) unaryAbuse(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	agent := strings.HasPrefix(info.FullMethod, agentPrefix)
+	if !agent && !strings.HasPrefix(info.FullMethod, managementPrefix) {
+		return h(ctx, req)
+	}
+	max := s.abuse.callTimeout
+	if agent {
+		max = s.abuse.agentTimeout
+	}
+	ctx, cancel := boundDeadline(ctx, max)
+	defer cancel()
+	enroll := info.FullMethod == sirsiv1.AgentService_Enroll_FullMethodName
+	if agent && !enroll {
+		return h(ctx, req)
+	}
+	src := sourceHost(ctx)
+	if err := s.checkLockout(ctx, src); err != nil {
+		return nil, err
+	}
+	if !enroll {
+		return h(ctx, req)
+	}
+	if err := s.limitSource(src); err != nil {
+		return nil, err
+	}
+	resp, err := h(ctx, req)
+	if reason := enrollFailure(err); reason != "" {
+		s.tokenFailed(ctx, src, reason)
+	}
+	return resp, err
+}
+
+// enrollFailure names a refusal of the enrollment token itself (see
+// AgentServer: unknown, expired, used up); a bad CSR or a server error is
+// not a guess.
+func enrollFailure(err error) string {
+	switch status.Code(err) {
+	case codes.Unauthenticated:
+		return "enroll_invalid"
+	case codes.FailedPrecondition:
+		return "enroll_expired"
+	case codes.PermissionDenied:
+		return "enroll_used"
+	}
+	return ""
+}
+
+// unaryAgentLimit runs after the guard, which has authenticated the agent
+// by its certificate, and spends one call of that agent's budget.
+func (s *Server) unaryAgentLimit(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if p := PrincipalFrom(ctx); p != nil && p.AgentID != "" && strings.HasPrefix(info.FullMethod, agentPrefix) {
+		if err := s.limitPrincipal(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	return h(ctx, req)
+}

@@ -1,0 +1,466 @@
+package optimizer
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+)
+
+var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+func newOptimizer(t testing.TB) *Optimizer {
+	t.Helper()
+	cat, err := pricing.Embedded()
+	if err != nil {
+		t.Fatalf("loading catalogue: %v", err)
+	}
+	return New(cat)
+}
+
+// policy is a right-sizing policy: p95, 14 days, 20 % headroom.
+func policy(mod ...func(*sirsiv1.OptimizationPolicy)) *sirsiv1.OptimizationPolicy {
+	p := &sirsiv1.OptimizationPolicy{
+		Id: "pol-1",
+		Rightsizing: &sirsiv1.RightsizingSettings{
+			Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14, HeadroomPercent: 20,
+		},
+	}
+	for _, m := range mod {
+		m(p)
+	}
+	return p
+}
+
+func ec2(id, size string) *sirsiv1.Resource {
+	return &sirsiv1.Resource{
+		ResourceId: id, Region: "us-east-1", AccountId: "111122223333", Type: "aws_ec2_instance", Size: size, State: "running",
+		Attributes: map[string]string{"architecture": "x86_64", "platform": "Linux/UNIX", "lifecycle": "on-demand", "tenancy": "default"},
+		LaunchTime: timestamppb.New(now.Add(-60 * day)),
+	}
+}
+
+// obs is a full-coverage 14-day observation.
+func obs(v float64) Observation { return Observation{Value: v, Coverage: 1, Window: 14 * day} }
+
+func cpu(stat string, v float64) map[Metric]Observation {
+	return map[Metric]Observation{{"cpu_utilization", stat}: obs(v)}
+}
+
+func TestDecideEC2(t *testing.T) {
+	o := newOptimizer(t)
+	type want struct {
+		action, to        string
+		current, proposed float64
+		saving            float64
+		confidence        float64
+		skipped           string
+	}
+	cases := []struct {
+		name string
+		p    *sirsiv1.OptimizationPolicy
+		in   Input
+		want want
+	}{
+		{
+			// m5.xlarge $0.192/h = $140.16/month, 4 vCPU 16 GiB. p95 20 %:
+			// load 0.8 vCPU × 1.2 = 0.96 → 1 vCPU; memory ≥ 16 × 0.2 × 1.2
+			// = 3.84 GiB. m5.large and m6i.large both $0.096/h ($70.08);
+			// the tie goes to the current family. Load with headroom uses
+			// 0.96/2 = 48 % of m5.large, so confidence = coverage = 1.
+			name: "over-provisioned m5.xlarge to m5.large",
+			p:    policy(),
+			in:   Input{ec2("i-1", "m5.xlarge"), cpu("p95", 20)},
+			want: want{action: "resize", to: "m5.large", current: 140.16, proposed: 70.08, saving: 70.08, confidence: 1},
+		},
+		{
+			// As above with coverage 0.95 and p95 30 %: 1.2 × 1.2 = 1.44 →
+			// 2 vCPU, memory 5.76 GiB → m5.large; 72 % of its 2 vCPU used,
+			// slack 0.28: 0.95 × (0.5 + 0.5 × 0.56) = 0.741 → 0.74.
+			name: "confidence from coverage and fit",
+			p:    policy(),
+			in:   Input{ec2("i-1", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: {Value: 30, Coverage: 0.95, Window: 14 * day}}},
+			want: want{action: "resize", to: "m5.large", current: 140.16, proposed: 70.08, saving: 70.08, confidence: 0.74},
+		},
+		{
+			// Graviton stays arm64: m6g.xlarge $0.154/h = $112.42 → m6g.large
+			// $0.077/h = $56.21 (m7g.large is $0.0816/h).
+			name: "Graviton m6g stays arm64",
+			p:    policy(),
+			in: Input{func() *sirsiv1.Resource {
+				r := ec2("i-g", "m6g.xlarge")
+				r.Attributes["architecture"] = "arm64"
+				return r
+			}(), cpu("p95", 20)},
+			want: want{action: "resize", to: "m6g.large", current: 112.42, proposed: 56.21, saving: 56.21, confidence: 1},
+		},
+		{
+			// t3.xlarge $0.1664/h = $121.47, 4 vCPU 16 GiB. p95 10 %: load
+			// 0.4 × 1.2 = 0.48 vCPU, memory ≥ 1.92 GiB. t3(a).small and
+			// .medium sustain 2 × 20 % = 0.4 vCPU < 0.48: refused. t3a.large
+			// sustains 2 × 30 % = 0.6: $0.0752/h = $54.90. 0.48/0.6 = 80 %
+			// used, slack 0.2: 0.5 + 0.5 × 0.4 = 0.7.
+			name: "burstable t3 respects the baseline",
+			p:    policy(),
+			in:   Input{ec2("i-t", "t3.xlarge"), cpu("p95", 10)},
+			want: want{action: "resize", to: "t3a.large", current: 121.47, proposed: 54.9, saving: 66.57, confidence: 0.7},
+		},
+		{
+			// Spiky: p95 10 % but Maximum 90 %; sizing on MAX needs 3.6 ×
+			// 1.2 = 4.32 → 5 vCPU, m5.2xlarge, which costs more.
+			name: "spiky with MAX statistic",
+			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+				p.Rightsizing.Statistic = sirsiv1.Statistic_STATISTIC_MAX
+			}),
+			in:   Input{ec2("i-s", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: obs(10), {"cpu_utilization", "Maximum"}: obs(90)}},
+			want: want{skipped: "would not save money"},
+		},
+		{
+			// m5.large at p95 40 %: 0.8 × 1.2 = 0.96 → 1 vCPU, 3.84 GiB:
+			// m5.large itself is the cheapest fitting type.
+			name: "no cheaper type",
+			p:    policy(),
+			in:   Input{ec2("i-n", "m5.large"), cpu("p95", 40)},
+			want: want{skipped: "already the cheapest"},
+		},
+		{
+			// m5.large at p95 90 %: 1.8 × 1.2 = 2.16 → 3 vCPU: only larger,
+			// costlier types fit, which downsize_only refuses.
+			name: "downsize only refuses a bigger type",
+			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+				p.Rightsizing.DownsizeOnly = true
+			}),
+			in:   Input{ec2("i-d", "m5.large"), cpu("p95", 90)},
+			want: want{skipped: "downsize_only"},
+		},
+		{
+			// The $70.08 saving of the first case is below $100.
+			name: "saving below minimum",
+			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+				p.Rightsizing.MinMonthlySavings = 100
+			}),
+			in:   Input{ec2("i-1", "m5.xlarge"), cpu("p95", 20)},
+			want: want{skipped: "below the policy's minimum of $100.00"},
+		},
+		{
+			name: "no data",
+			p:    policy(),
+			in:   Input{ec2("i-1", "m5.xlarge"), nil},
+			want: want{skipped: "no cpu_utilization p95 data"},
+		},
+		{
+			name: "partial coverage",
+			p:    policy(),
+			in:   Input{ec2("i-1", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: {Value: 20, Coverage: 0.85, Window: 14 * day}}},
+			want: want{skipped: "85% of the window, below the 90%"},
+		},
+		{
+			name: "window shorter than lookback",
+			p:    policy(),
+			in:   Input{ec2("i-1", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: {Value: 20, Coverage: 1, Window: 7 * day}}},
+			want: want{skipped: "7.0-day window, shorter than the 14-day lookback"},
+		},
+		{
+			// Idle: Maximum 2 % < 5 % and (1e6 + 1e6) / 14 = 142,857
+			// bytes/day < 1e6: stop, saving all of m5.xlarge's $140.16.
+			name: "idle instance is stopped, before right-sizing",
+			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+				p.Idle = &sirsiv1.IdleSettings{CpuBelowPercent: 5, NetworkBelowBytesPerDay: 1e6, LookbackDays: 7}
+			}),
+			in: Input{ec2("i-idle", "m5.xlarge"), map[Metric]Observation{
+				{"cpu_utilization", "p95"}: obs(1), {"cpu_utilization", "Maximum"}: obs(2),
+				{"network_in_bytes", "Sum"}: obs(1e6), {"network_out_bytes", "Sum"}: obs(1e6),
+			}},
+			want: want{action: "stop", current: 140.16, proposed: 0, saving: 140.16, confidence: 1},
+		},
+		{
+			// Same, but 20 MB a day of traffic: not idle, right-sized.
+			name: "busy network is not idle",
+			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+				p.Idle = &sirsiv1.IdleSettings{CpuBelowPercent: 5, NetworkBelowBytesPerDay: 1e6, LookbackDays: 7}
+			}),
+			in: Input{ec2("i-net", "m5.xlarge"), map[Metric]Observation{
+				{"cpu_utilization", "p95"}: obs(1), {"cpu_utilization", "Maximum"}: obs(2),
+				{"network_in_bytes", "Sum"}: obs(140e6), {"network_out_bytes", "Sum"}: obs(140e6),
+			}},
+			want: want{action: "resize", to: "m5.large", current: 140.16, proposed: 70.08, saving: 70.08, confidence: 1},
+		},
+		{
+			name: "stopped instance",
+			p:    policy(),
+			in: Input{func() *sirsiv1.Resource {
+				r := ec2("i-x", "m5.xlarge")
+				r.State = "stopped"
+				return r
+			}(), cpu("p95", 20)},
+			want: want{skipped: "not running"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec, skipped := o.Explain(c.p, c.in, now)
+			if c.want.skipped != "" {
+				if rec != nil {
+					t.Fatalf("got %s to %q (%s), want skipped with %q", rec.Action, rec.ProposedSize, rec.Reason, c.want.skipped)
+				}
+				if !strings.Contains(skipped, c.want.skipped) {
+					t.Fatalf("skipped %q, want it to say %q", skipped, c.want.skipped)
+				}
+				return
+			}
+			if rec == nil {
+				t.Fatalf("skipped: %s", skipped)
+			}
+			checkRec(t, rec, c.want.action, c.want.to, c.want.current, c.want.proposed, c.want.saving, c.want.confidence)
+		})
+	}
+}
+
+func checkRec(t *testing.T, rec *sirsiv1.Recommendation, action, to string, current, proposed, saving, confidence float64) {
+	t.Helper()
+	if rec.Action != action || rec.ProposedSize != to {
+		t.Errorf("got %s to %q, want %s to %q", rec.Action, rec.ProposedSize, action, to)
+	}
+	if rec.CurrentMonthlyCost != current || rec.ProposedMonthlyCost != proposed || rec.EstimatedMonthlySavings != saving {
+		t.Errorf("costs %.2f → %.2f saving %.2f, want %.2f → %.2f saving %.2f",
+			rec.CurrentMonthlyCost, rec.ProposedMonthlyCost, rec.EstimatedMonthlySavings, current, proposed, saving)
+	}
+	if rec.Confidence != confidence {
+		t.Errorf("confidence %.2f, want %.2f (%s)", rec.Confidence, confidence, rec.Reason)
+	}
+	if rec.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN || rec.PolicyId != "pol-1" || rec.CloudAccountId != "" || rec.Reason == "" {
+		t.Errorf("status %v policy %q account %q reason %q", rec.Status, rec.PolicyId, rec.CloudAccountId, rec.Reason)
+	}
+}
+
+func TestDecideOtherTypes(t *testing.T) {
+	o := newOptimizer(t)
+	vol := func(id, size, state string, age time.Duration) *sirsiv1.Resource {
+		return &sirsiv1.Resource{ResourceId: id, Region: "us-east-1", Type: "aws_ebs_volume", Size: size, State: state,
+			LaunchTime: timestamppb.New(now.Add(-age)), Attributes: map[string]string{}}
+	}
+	cases := []struct {
+		name                                  string
+		in                                    Input
+		action, to                            string
+		current, proposed, saving, confidence float64
+		skipped                               string
+	}{
+		{
+			// gp2 100 GiB × $0.10 = $10.00; snapshot ≤ 100 × $0.05 = $5.00.
+			name: "unattached old volume", in: Input{Resource: vol("vol-1", "gp2:100", "available", 30*day)},
+			action: "snapshot_and_delete", current: 10, proposed: 5, saving: 5, confidence: 0.9,
+		},
+		{
+			// Unattached for 3 days only (idle lookback 7): gp3 instead,
+			// 100 × $0.08 = $8.00 with the included 3000 IOPS/125 MiB/s.
+			name: "young unattached gp2 volume", in: Input{Resource: vol("vol-2", "gp2:100", "available", 3*day)},
+			action: "migrate_gp3", to: "gp3:100", current: 10, proposed: 8, saving: 2, confidence: 0.95,
+		},
+		{
+			// gp2 2000 GiB: $200.00 with a 6000 IOPS baseline. gp3 keeps
+			// 6000 IOPS: 2000 × $0.08 + (6000 − 3000) × $0.005 = $175.00.
+			name: "large gp2 keeps its IOPS on gp3", in: Input{Resource: vol("vol-3", "gp2:2000", "in-use", 300*day)},
+			action: "migrate_gp3", to: "gp3:2000", current: 200, proposed: 175, saving: 25, confidence: 0.95,
+		},
+		{
+			name: "attached gp3 volume", in: Input{Resource: vol("vol-4", "gp3:100", "in-use", 300*day)},
+			skipped: "not gp2",
+		},
+		{
+			// $0.005/h × 730 = $3.65.
+			name:   "unassociated EIP",
+			in:     Input{Resource: &sirsiv1.Resource{ResourceId: "eipalloc-1", Region: "us-east-1", Type: "aws_eip", State: "unassociated"}},
+			action: "release", current: 3.65, proposed: 0, saving: 3.65, confidence: 0.9,
+		},
+		{
+			name:    "associated EIP",
+			in:      Input{Resource: &sirsiv1.Resource{ResourceId: "eipalloc-2", Region: "us-east-1", Type: "aws_eip", State: "associated"}},
+			skipped: "address is associated",
+		},
+		{
+			// db.m5.xlarge PostgreSQL $0.356/h, Multi-AZ × 2: $519.76. CPU
+			// p95 15 %: 0.6 × 1.2 = 0.72 → 1 vCPU. Memory floors: CPU rule
+			// 16 × 0.15 × 1.2 = 2.88 GiB; 40 connections × 1.2 × 9531392 B
+			// = 0.43 GiB; used 16 − 10 = 6 GiB × 1.2 = 7.2 GiB. db.m5.large
+			// (8 GiB, $0.178/h, ties db.m6i.large): × 2 × 730 = $259.88.
+			// 0.72 of 2 vCPU used: slack 0.64, confidence 1.
+			name: "RDS Multi-AZ class right-size",
+			in: Input{&sirsiv1.Resource{ResourceId: "db-1", Region: "us-east-1", Type: "aws_rds_instance", Size: "db.m5.xlarge", State: "available",
+				Attributes: map[string]string{"engine": "postgres", "multi_az": "true"}},
+				map[Metric]Observation{{"cpu_utilization", "p95"}: obs(15), {"database_connections", "Maximum"}: obs(40), {"freeable_memory_bytes", "Minimum"}: obs(10 << 30)}},
+			action: "resize", to: "db.m5.large", current: 519.76, proposed: 259.88, saving: 259.88, confidence: 1,
+		},
+		{
+			// As above but 4 GiB free at the lowest: 12 GiB used × 1.2 =
+			// 14.4 GiB does not fit any smaller class.
+			name: "RDS memory in use keeps the class",
+			in: Input{&sirsiv1.Resource{ResourceId: "db-2", Region: "us-east-1", Type: "aws_rds_instance", Size: "db.m5.xlarge", State: "available",
+				Attributes: map[string]string{"engine": "postgres", "multi_az": "false"}},
+				map[Metric]Observation{{"cpu_utilization", "p95"}: obs(15), {"database_connections", "Maximum"}: obs(40), {"freeable_memory_bytes", "Minimum"}: obs(4 << 30)}},
+			skipped: "already the cheapest",
+		},
+		{
+			// 1024 MB, peak 25 % = 256 MB × 1.2 = 307.2 → 384 MB. 1e6
+			// invocations of 200 ms in 14 days (336 h), scaled by 730/336:
+			// now (200,000 GB-s × $0.0000166667 + 1e6 × $0.0000002) × 730/336
+			// = $7.68; at 384 MB (75,000 GB-s) $3.15. Confidence 1 × 0.6.
+			name: "Lambda memory",
+			in: Input{&sirsiv1.Resource{ResourceId: "fn", Region: "us-east-1", Type: "aws_lambda_function", Size: "1024", Attributes: map[string]string{"architecture": "x86_64"}},
+				map[Metric]Observation{{"memory_utilization", "Maximum"}: obs(25), {"duration_ms", "Average"}: obs(200), {"invocations", "Sum"}: obs(1e6)}},
+			action: "set_memory", to: "384", current: 7.68, proposed: 3.15, saving: 4.53, confidence: 0.6,
+		},
+		{
+			name: "Lambda without Insights data",
+			in: Input{&sirsiv1.Resource{ResourceId: "fn2", Region: "us-east-1", Type: "aws_lambda_function", Size: "1024"},
+				map[Metric]Observation{{"duration_ms", "Average"}: obs(200), {"invocations", "Sum"}: obs(1e6)}},
+			skipped: "no memory_utilization Maximum data",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec, skipped := o.Explain(policy(), c.in, now)
+			if c.skipped != "" {
+				if rec != nil || !strings.Contains(skipped, c.skipped) {
+					t.Fatalf("got %v, skipped %q; want skipped with %q", rec, skipped, c.skipped)
+				}
+				return
+			}
+			if rec == nil {
+				t.Fatalf("skipped: %s", skipped)
+			}
+			checkRec(t, rec, c.action, c.to, c.current, c.proposed, c.saving, c.confidence)
+		})
+	}
+}
+
+func TestSelects(t *testing.T) {
+	cases := []struct {
+		name              string
+		p                 *sirsiv1.OptimizationPolicy
+		tags              map[string]string
+		applies, excluded bool
+	}{
+		{"every type", &sirsiv1.OptimizationPolicy{}, nil, true, false},
+		{"other type", &sirsiv1.OptimizationPolicy{ResourceTypes: []string{"aws_ebs_volume"}}, nil, false, false},
+		{"region", &sirsiv1.OptimizationPolicy{Selector: &sirsiv1.PolicySelector{Regions: []string{"eu-west-1"}}}, nil, false, false},
+		{"account", &sirsiv1.OptimizationPolicy{Selector: &sirsiv1.PolicySelector{AccountIds: []string{"111122223333"}}}, nil, true, false},
+		{"tag match", &sirsiv1.OptimizationPolicy{Selector: &sirsiv1.PolicySelector{Tags: map[string]string{"env": "prod"}}}, nil, true, false},
+		{"tag mismatch", &sirsiv1.OptimizationPolicy{Selector: &sirsiv1.PolicySelector{Tags: map[string]string{"env": "dev"}}}, nil, false, false},
+		{"exclude any value", &sirsiv1.OptimizationPolicy{Selector: &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "*"}}}, nil, true, true},
+		{"exclude exact", &sirsiv1.OptimizationPolicy{Selector: &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "web"}}}, nil, true, true},
+		{"exclude other value", &sirsiv1.OptimizationPolicy{Selector: &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "db"}}}, nil, true, false},
+		{"sirsi:optimize=false", &sirsiv1.OptimizationPolicy{}, map[string]string{"sirsi:optimize": "false"}, true, true},
+		{"sirsi:optimize=true", &sirsiv1.OptimizationPolicy{}, map[string]string{"sirsi:optimize": "true"}, true, false},
+	}
+	o := newOptimizer(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			x := ec2("i-1", "m5.xlarge")
+			x.Tags = map[string]string{"env": "prod", "team": "web"}
+			for k, v := range c.tags {
+				x.Tags[k] = v
+			}
+			applies, excluded := Selects(c.p, x)
+			if applies != c.applies || excluded != c.excluded {
+				t.Fatalf("Selects = %v, %v; want %v, %v", applies, excluded, c.applies, c.excluded)
+			}
+			p := policy()
+			p.ResourceTypes, p.Selector = c.p.ResourceTypes, c.p.Selector
+			recs := o.Decide(p, []Input{{x, cpu("p95", 20)}}, now)
+			if want := c.applies && !c.excluded; (len(recs) > 0) != want {
+				t.Fatalf("Decide returned %d recommendations, want any: %v", len(recs), want)
+			}
+		})
+	}
+}
+
+func TestInputs(t *testing.T) {
+	a, b := ec2("i-a", "m5.large"), ec2("i-b", "m5.large")
+	b.Region = "eu-west-1"
+	sum := func(id, region, stat string, v float64, end time.Time) *sirsiv1.UtilizationSummary {
+		return &sirsiv1.UtilizationSummary{ResourceId: id, Region: region, Metric: "cpu_utilization", Statistic: stat, Value: v,
+			WindowStart: timestamppb.New(end.Add(-14 * day)), WindowEnd: timestamppb.New(end), Coverage: 0.97}
+	}
+	in := Inputs([]*sirsiv1.Resource{a, b}, []*sirsiv1.UtilizationSummary{
+		sum("i-a", "us-east-1", "p95", 30, now),
+		sum("i-a", "us-east-1", "p95", 10, now.Add(-day)), // older: ignored
+		sum("i-b", "us-east-1", "p95", 99, now),           // other region
+		sum("i-b", "eu-west-1", "Maximum", 50, now),
+	})
+	if len(in) != 2 || in[0].Resource != a || in[1].Resource != b {
+		t.Fatalf("inputs not in resource order: %+v", in)
+	}
+	if got := in[0].Metrics[Metric{"cpu_utilization", "p95"}]; got != (Observation{Value: 30, Coverage: 0.97, Window: 14 * day}) {
+		t.Errorf("i-a p95 = %+v", got)
+	}
+	if len(in[1].Metrics) != 1 || in[1].Metrics[Metric{"cpu_utilization", "Maximum"}].Value != 50 {
+		t.Errorf("i-b metrics = %+v", in[1].Metrics)
+	}
+}
+
+func TestDecideOrderAndCommitment(t *testing.T) {
+	o := newOptimizer(t)
+	p := policy()
+	// Two m5.xlarge right-sized to m5.large and one m5.large that stays:
+	// the baseline after the resizes is 3 × $0.096/h = $0.288/h, steady
+	// for 14 days. A 27 % discount saves 0.288 × 0.27 × 730 = $56.76 a
+	// month on a $0.21024/h commitment.
+	in := []Input{
+		{ec2("i-c", "m5.xlarge"), cpu("p95", 20)},
+		{ec2("i-a", "m5.xlarge"), cpu("p95", 20)},
+		{ec2("i-b", "m5.large"), cpu("p95", 40)},
+	}
+	recs := o.Decide(p, in, now)
+	var ids []string
+	for _, r := range recs {
+		ids = append(ids, r.ResourceId)
+	}
+	if got, want := strings.Join(ids, ","), "compute-savings-plan:us-east-1,i-a,i-c"; got != want {
+		t.Fatalf("recommendations for %s, want %s", got, want)
+	}
+	sp := recs[0]
+	if sp.Action != "commit_savings_plan" || sp.EstimatedMonthlySavings != 56.76 || sp.ProposedSize != "0.21024/h" || sp.ResourceType != "aws_ec2_instance" {
+		t.Fatalf("savings plan %s %q saving %.2f type %s", sp.Action, sp.ProposedSize, sp.EstimatedMonthlySavings, sp.ResourceType)
+	}
+	// Below $100 the resizes go, and the savings plan on the unchanged
+	// $0.48/h saves 0.48 × 0.27 × 730 = $94.61: gone too.
+	p.Rightsizing.MinMonthlySavings = 100
+	for _, r := range o.Decide(p, in, now) {
+		t.Errorf("min saving $100: unexpected %s for %s saving %.2f", r.Action, r.ResourceId, r.EstimatedMonthlySavings)
+	}
+}
+
+func TestSuggestCommitment(t *testing.T) {
+	cases := []struct {
+		name     string
+		hourly   []float64
+		discount float64
+		want     Commitment
+	}{
+		// Steady $1/h: commit 0.73/h, saves 0.27 × 730 = $197.10.
+		{"steady", []float64{1, 1, 1, 1}, 0.27, Commitment{Hourly: 0.73, OnDemandCovered: 1, Coverage: 1, Utilization: 1, MonthlySaving: 197.10}},
+		// One spike to $3: covering it would cost 4 × 3 × 0.73 = 8.76 for
+		// 6 of spend; covering $1/h saves 4 − 2.92 = 1.08 per 4 h.
+		{"spike not covered", []float64{1, 3, 1, 1}, 0.27, Commitment{Hourly: 0.73, OnDemandCovered: 1, Coverage: 4.0 / 6, Utilization: 1, MonthlySaving: 197.10}},
+		// On half the hours: e = 2 saves 4 − 4 × 2 × 0.73 = −1.84; nothing.
+		{"intermittent", []float64{0, 2, 0, 2}, 0.27, Commitment{}},
+		// Half the hours at $2, half at $1 with a 60 % discount: e = 2
+		// saves 6 − 4 × 2 × 0.4 = 2.8 per 4 h (e = 1: 4 − 1.6 = 2.4).
+		{"deep discount covers more", []float64{1, 2, 1, 2}, 0.6, Commitment{Hourly: 0.8, OnDemandCovered: 2, Coverage: 1, Utilization: 0.75, MonthlySaving: 511}},
+		{"empty", nil, 0.27, Commitment{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := SuggestCommitment(c.hourly, c.discount); got != c.want {
+				t.Fatalf("SuggestCommitment = %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,222 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+const planCols = `id, tenant_id, cloud_account_id, policy_id, status, actions, estimated_monthly_savings, create_time, approved_by, approve_time`
+
+var (
+	planPending  = int64(sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING)
+	planApproved = int64(sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_APPROVED)
+)
+
+func scanPlan(row interface{ Scan(...any) error }) (*sirsiv1.ActionPlan, error) {
+	var p sirsiv1.ActionPlan
+	var status, ct, at int64
+	var actions string
+	if err := row.Scan(&p.Id, &p.TenantId, &p.CloudAccountId, &p.PolicyId, &status, &actions, &p.EstimatedMonthlySavings, &ct, &p.ApprovedBy, &at); err != nil {
+		return nil, err
+	}
+	p.Status, p.CreateTime, p.ApproveTime = sirsiv1.ActionPlanStatus(status), ts(ct), ts(at)
+	var raw []json.RawMessage
+	if err := decodeJSON(actions, &raw); err != nil {
+		return nil, err
+	}
+	for _, m := range raw {
+		a := &sirsiv1.Action{}
+		if err := decodeProto(string(m), a); err != nil {
+			return nil, err
+		}
+		p.Actions = append(p.Actions, a)
+	}
+	return &p, nil
+}
+
+func planActionsJSON(actions []*sirsiv1.Action) (string, error) {
+	raw := make([]json.RawMessage, 0, len(actions))
+	for _, a := range actions {
+		s, err := encodeProto(a)
+		if err != nil {
+			return "", err
+		}
+		raw = append(raw, json.RawMessage(s))
+	}
+	return encodeJSON(raw)
+}
+
+func planStatusName(s sirsiv1.ActionPlanStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "ACTION_PLAN_STATUS_"))
+}
+
+// SaveActionPlan keeps the plan's actions as given, with the tenant,
+// account and plan ids of the plan they belong to.
+func (t *tenantStore) SaveActionPlan(ctx context.Context, cloudAccountID, batchID string, in *sirsiv1.ActionPlan) (bool, error) {
+	if in == nil || in.Id == "" || in.PolicyId == "" {
+		return false, invalid("save action plan batch %q: plan id and policy_id are required", batchID)
+	}
+	p := proto.Clone(in).(*sirsiv1.ActionPlan)
+	for i, a := range p.Actions {
+		if a == nil {
+			return false, invalid("save action plan %q: actions[%d] is empty", p.Id, i)
+		}
+		a.TenantId, a.CloudAccountId, a.PlanId = t.id, cloudAccountID, p.Id
+	}
+	actions, err := planActionsJSON(p.Actions)
+	if err != nil {
+		return false, err
+	}
+	dup, result, err := t.applyBatch(ctx, "action_plan", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
+		var one int
+		if err := tx.QueryRowContext(ctx, t.q(`SELECT 1 FROM policies WHERE tenant_id = ? AND id = ?`), t.id, p.PolicyId).Scan(&one); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return "", fmt.Errorf("policy %q does not exist: %w", p.PolicyId, store.ErrFailedPrecondition)
+			}
+			return "", fmt.Errorf("check policy %q: %w", p.PolicyId, err)
+		}
+		var owner string
+		err := tx.QueryRowContext(ctx, t.q(`SELECT cloud_account_id FROM action_plans WHERE tenant_id = ? AND id = ?`), t.id, p.Id).Scan(&owner)
+		switch {
+		case err == nil && owner != cloudAccountID:
+			return "", fmt.Errorf("plan id %q is taken by another cloud account: %w", p.Id, store.ErrAlreadyExists)
+		case err == nil:
+			return planKept, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return "", fmt.Errorf("look up plan %q: %w", p.Id, err)
+		}
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE action_plans SET status = ? WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status = ?`),
+			int64(sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_SUPERSEDED), t.id, cloudAccountID, p.PolicyId, planPending); err != nil {
+			return "", fmt.Errorf("supersede pending plans: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO action_plans (`+planCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0)`),
+			p.Id, t.id, cloudAccountID, p.PolicyId, planPending, actions, p.EstimatedMonthlySavings, time.Now().UnixNano()); err != nil {
+			return "", fmt.Errorf("insert plan %q: %w", p.Id, err)
+		}
+		return "", nil
+	})
+	return dup || result == planKept, err
+}
+
+// planKept is the batch result of a plan that was saved before.
+const planKept = "kept"
+
+func (t *tenantStore) GetActionPlan(ctx context.Context, id string) (*sirsiv1.ActionPlan, error) {
+	p, err := scanPlan(t.s.r.QueryRowContext(ctx, t.q(`SELECT `+planCols+` FROM action_plans WHERE tenant_id = ? AND id = ?`), t.id, id))
+	return p, notFound(err, "get action plan %q", id)
+}
+
+func (t *tenantStore) ListActionPlans(ctx context.Context, f store.ActionPlanFilter, p store.Page) ([]*sirsiv1.ActionPlan, string, error) {
+	key, err := stringKey("action_plans", f, p.Token, 1)
+	if err != nil {
+		return nil, "", err
+	}
+	where, args := ` WHERE tenant_id = ?`, []any{t.id}
+	if f.PolicyID != "" {
+		where += ` AND policy_id = ?`
+		args = append(args, f.PolicyID)
+	}
+	if f.CloudAccountID != "" {
+		where += ` AND cloud_account_id = ?`
+		args = append(args, f.CloudAccountID)
+	}
+	if f.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_UNSPECIFIED {
+		where += ` AND status = ?`
+		args = append(args, int64(f.Status))
+	}
+	cond, args := after("id", key, args)
+	n := pageSize(p)
+	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+planCols+` FROM action_plans`+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list action plans: %w", err)
+	}
+	out, err := collect(rows, scanPlan)
+	if err != nil {
+		return nil, "", fmt.Errorf("list action plans: %w", err)
+	}
+	out, next := trim(out, n, func(p *sirsiv1.ActionPlan) string { return encodePageToken("action_plans", f, []string{p.Id}) })
+	return out, next, nil
+}
+
+func (t *tenantStore) ApproveActionPlan(ctx context.Context, id, approver string, at time.Time) (*sirsiv1.ActionPlan, error) {
+	var out *sirsiv1.ActionPlan
+	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := scanPlan(tx.QueryRowContext(ctx, t.q(`SELECT `+planCols+` FROM action_plans WHERE tenant_id = ? AND id = ?`), t.id, id))
+		if err != nil {
+			return notFound(err, "approve action plan %q", id)
+		}
+		if cur.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING {
+			return fmt.Errorf("approve action plan %q: it is %s: %w", id, planStatusName(cur.Status), store.ErrFailedPrecondition)
+		}
+		res, err := tx.ExecContext(ctx, t.q(`UPDATE action_plans SET status = ?, approved_by = ?, approve_time = ? WHERE tenant_id = ? AND id = ? AND status = ?`),
+			planApproved, approver, nanos(at), t.id, id, planPending)
+		if err != nil {
+			return fmt.Errorf("approve action plan %q: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("approve action plan %q: %w", id, err)
+		} else if n != 1 {
+			return fmt.Errorf("approve action plan %q: its status changed meanwhile: %w", id, store.ErrFailedPrecondition)
+		}
+		cur.Status, cur.ApprovedBy, cur.ApproveTime = sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_APPROVED, approver, ts(nanos(at))
+		out = cur
+		return nil
+	})
+	return out, err
+}
+
+// completePlan marks an approved plan executed once every one of its
+// actions has a finished, non-dry-run action reported from the plan. An
+// executed action is matched to the planned one by recommendation id: the
+// agent gives the actions it carries out ids of their own.
+func (t *tenantStore) completePlan(ctx context.Context, tx *sql.Tx, id string) error {
+	p, err := scanPlan(tx.QueryRowContext(ctx, t.q(`SELECT `+planCols+` FROM action_plans WHERE tenant_id = ? AND id = ?`), t.id, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read plan %q: %w", id, err)
+	}
+	if p.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_APPROVED {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, t.q(`SELECT DISTINCT recommendation_id FROM actions
+WHERE tenant_id = ? AND plan_id = ? AND dry_run = 0 AND status IN (?, ?, ?)`), t.id, id,
+		int64(sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED), int64(sirsiv1.ActionStatus_ACTION_STATUS_FAILED), int64(sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK))
+	if err != nil {
+		return fmt.Errorf("read actions of plan %q: %w", id, err)
+	}
+	done := map[string]bool{}
+	for rows.Next() {
+		var rec string
+		if err := rows.Scan(&rec); err != nil {
+			rows.Close()
+			return fmt.Errorf("read actions of plan %q: %w", id, err)
+		}
+		done[rec] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read actions of plan %q: %w", id, err)
+	}
+	for _, a := range p.Actions {
+		if !done[a.RecommendationId] {
+			return nil
+		}
+	}
+	if _, err := tx.ExecContext(ctx, t.q(`UPDATE action_plans SET status = ? WHERE tenant_id = ? AND id = ?`),
+		int64(sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_EXECUTED), t.id, id); err != nil {
+		return fmt.Errorf("mark plan %q executed: %w", id, err)
+	}
+	return nil
+}
