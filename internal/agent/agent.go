@@ -119,6 +119,9 @@ func (a *Agent) Gatherer() prometheus.Gatherer { return a.sweeps.gatherer() }
 // batch it is sending, the spool is closed, and Run returns nil.
 func (a *Agent) Run(ctx context.Context) error {
 	defer func() {
+		if err := a.sweeps.optimizing.close(); err != nil {
+			a.log.Error("closing the action journal", "error", err)
+		}
 		if err := a.spool.Close(); err != nil {
 			a.log.Error("closing the spool", "error", err)
 		}
@@ -298,9 +301,7 @@ func (a *Agent) heartbeat(ctx context.Context) {
 func (a *Agent) assignmentLoop(ctx context.Context) error {
 	bo := backoff{min: time.Second, max: time.Minute}
 	for {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		resp, err := a.client().GetAssignment(cctx, &sirsiv1.GetAssignmentRequest{})
-		cancel()
+		err := a.fetchAssignment(ctx)
 		wait := 5 * time.Minute
 		if err != nil {
 			if ctx.Err() != nil {
@@ -310,14 +311,26 @@ func (a *Agent) assignmentLoop(ctx context.Context) error {
 			wait = bo.next()
 		} else {
 			bo.reset()
-			if err := a.setAssignment(resp, true); err != nil {
-				a.log.Error("the control plane sent an unusable assignment", "error", err)
-			}
 		}
 		if !sleep(ctx, wait) {
 			return nil
 		}
 	}
+}
+
+// fetchAssignment asks the control plane for the assignment and keeps it;
+// an unusable one is logged and the previous one kept.
+func (a *Agent) fetchAssignment(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	resp, err := a.client().GetAssignment(cctx, &sirsiv1.GetAssignmentRequest{})
+	cancel()
+	if err != nil {
+		return err
+	}
+	if err := a.setAssignment(resp, true); err != nil {
+		a.log.Error("the control plane sent an unusable assignment", "error", err)
+	}
+	return nil
 }
 
 func (a *Agent) loadAssignment() error {

@@ -44,6 +44,12 @@ type Config struct {
 	DiscoverySchedule   string
 	UtilizationSchedule string
 	CostSchedule        string
+	// OptimizeSchedule is how often policies are run: off-hours firings
+	// and action windows are checked at this resolution.
+	OptimizeSchedule string
+	// ActionPollInterval is how often an action's waits poll AWS; default
+	// the actuator's.
+	ActionPollInterval time.Duration
 	// Jitter delays each scheduled sweep by a random time up to this, so a
 	// fleet of agents does not hit AWS at the same second.
 	Jitter time.Duration
@@ -81,6 +87,9 @@ func (c *Config) defaults() {
 	if c.CostSchedule == "" {
 		c.CostSchedule = "@every 6h"
 	}
+	if c.OptimizeSchedule == "" {
+		c.OptimizeSchedule = "@every 1m"
+	}
 	if c.CostDays == 0 {
 		c.CostDays = 45
 	}
@@ -111,7 +120,7 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Server); err != nil {
 		return fmt.Errorf("server %q: must be host:port of the control plane's agent listener: %w", c.Server, err)
 	}
-	for name, spec := range map[string]string{"discovery_schedule": c.DiscoverySchedule, "utilization_schedule": c.UtilizationSchedule, "cost_schedule": c.CostSchedule} {
+	for name, spec := range map[string]string{"discovery_schedule": c.DiscoverySchedule, "utilization_schedule": c.UtilizationSchedule, "cost_schedule": c.CostSchedule, "optimize_schedule": c.OptimizeSchedule} {
 		if _, err := cronParser.Parse(spec); err != nil {
 			return fmt.Errorf("%s %q: %w", name, spec, err)
 		}

@@ -23,19 +23,17 @@ var measured = map[string][]struct{ metric, stat string }{
 	},
 	"aws_lambda_function": {
 		{"duration_ms", "Average"}, {"duration_ms", "p95"}, {"duration_ms", "Maximum"}, {"invocations", "Sum"},
+		{"memory_utilization", "Maximum"},
 	},
 }
 
-// plan is the series of one utilisation sweep. Stopped instances are
-// measured too: their history is what an idle rule looks at.
-func plan(resources []*sirsiv1.Resource) []monitor.Series {
-	var out []monitor.Series
-	for _, r := range resources {
-		for _, m := range measured[r.GetType()] {
-			out = append(out, monitor.Series{ResourceType: r.GetType(), ResourceID: r.GetResourceId(), Region: r.GetRegion(), Metric: m.metric, Statistic: m.stat})
-		}
+// appendPlan appends the series a utilisation sweep measures of r. Stopped
+// instances are measured too: their history is what an idle rule looks at.
+func appendPlan(dst []monitor.Series, r *sirsiv1.Resource) []monitor.Series {
+	for _, m := range measured[r.GetType()] {
+		dst = append(dst, monitor.Series{ResourceType: r.GetType(), ResourceID: r.GetResourceId(), Region: r.GetRegion(), Metric: m.metric, Statistic: m.stat})
 	}
-	return out
+	return dst
 }
 
 // defaultLookback applies when no policy names one: two weeks, AWS

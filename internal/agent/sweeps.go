@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -24,7 +25,6 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/discovery"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -37,6 +37,10 @@ const (
 	sweepCosts       = "costs"
 )
 
+// sweepOrder is the order of the first run: utilisation needs the
+// inventory, and acting needs the decisions utilisation makes.
+var sweepOrder = []string{sweepDiscovery, sweepUtilization, sweepCosts, sweepOptimize}
+
 // sweeps owns the AWS side: the per-account components (rebuilt when the
 // assignment names another account or other regions) and the schedules.
 type sweeps struct {
@@ -44,6 +48,7 @@ type sweeps struct {
 	limiter    *awsclient.Limiter
 	awsMetrics *awsclient.Metrics
 	estimator  *monitor.Estimator
+	optimizing *optimizing
 
 	// Each sweep runs alone (a scheduled run finding the previous one
 	// still busy is skipped); build serialises rebuilding the components.
@@ -84,9 +89,12 @@ func newSweeps(a *Agent) (*sweeps, error) {
 		return nil, fmt.Errorf("loading the price catalogue: %w", err)
 	}
 	s := &sweeps{a: a, limiter: lim, awsMetrics: m, estimator: monitor.NewEstimator(cat),
-		running: map[string]*sync.Mutex{sweepDiscovery: {}, sweepUtilization: {}, sweepCosts: {}}}
+		running: map[string]*sync.Mutex{sweepDiscovery: {}, sweepUtilization: {}, sweepCosts: {}, sweepOptimize: {}}}
 	s.children.Store(prometheus.NewRegistry())
 	if err := s.loadSnapshot(); err != nil {
+		return nil, err
+	}
+	if s.optimizing, err = newOptimizing(a, cat, s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -117,6 +125,10 @@ func (s *sweeps) loadSnapshot() error {
 		s.a.log.Warn("ignoring the saved inventory snapshot", "error", err)
 		return nil
 	}
+	if err := snap.Compact(); err != nil {
+		s.a.log.Warn("ignoring the saved inventory snapshot", "error", err)
+		return nil
+	}
 	s.prev = snap
 	return nil
 }
@@ -130,14 +142,14 @@ func (s *sweeps) run(ctx context.Context) error {
 		return nil
 	case <-s.a.assigned:
 	}
-	for _, name := range []string{sweepDiscovery, sweepUtilization, sweepCosts} {
+	for _, name := range sweepOrder {
 		s.runSweep(ctx, name)
 		if ctx.Err() != nil {
 			return nil
 		}
 	}
 	c := cron.New(cron.WithParser(cronParser), cron.WithLocation(time.UTC))
-	for name, spec := range map[string]string{sweepDiscovery: s.a.cfg.DiscoverySchedule, sweepUtilization: s.a.cfg.UtilizationSchedule, sweepCosts: s.a.cfg.CostSchedule} {
+	for name, spec := range map[string]string{sweepDiscovery: s.a.cfg.DiscoverySchedule, sweepUtilization: s.a.cfg.UtilizationSchedule, sweepCosts: s.a.cfg.CostSchedule, sweepOptimize: s.a.cfg.OptimizeSchedule} {
 		if _, err := c.AddFunc(spec, func() { s.scheduled(ctx, name) }); err != nil {
 			return fmt.Errorf("%s schedule %q: %w", name, spec, err)
 		}
@@ -193,6 +205,8 @@ func (s *sweeps) sweep(ctx context.Context, name string) error {
 		return s.utilization(ctx, comp)
 	case sweepCosts:
 		return s.costs(ctx, comp)
+	case sweepOptimize:
+		return s.optimize(ctx)
 	}
 	return fmt.Errorf("unknown sweep %q", name)
 }
@@ -296,17 +310,19 @@ func (s *sweeps) discover(ctx context.Context, c *components) error {
 			}
 		}
 	}
-	b, err := snap.Marshal()
-	if err != nil {
-		return fmt.Errorf("encoding the inventory snapshot: %w", err)
-	}
-	if err := pki.WriteFileAtomic(filepath.Join(s.a.cfg.DataDir, snapshotFile), b, 0o600); err != nil {
+	if err := snap.WriteFile(filepath.Join(s.a.cfg.DataDir, snapshotFile), 0o600); err != nil {
 		return fmt.Errorf("saving the inventory snapshot: %w", err)
+	}
+	s.a.log.Info("inventory", "resources", len(snap.Resources), "upserts", len(delta.Upserts), "deletions", len(delta.Deletions), "changes", len(delta.Changes))
+	// Kept until the next sweep, the snapshot is read record by record:
+	// compacted it takes a fraction of the sweep's messages.
+	if err := snap.Compact(); err != nil {
+		return fmt.Errorf("keeping the inventory snapshot: %w", err)
 	}
 	s.prevMu.Lock()
 	s.prev = snap
 	s.prevMu.Unlock()
-	s.a.log.Info("inventory", "resources", len(snap.Resources), "upserts", len(delta.Upserts), "deletions", len(delta.Deletions), "changes", len(delta.Changes))
+	releaseMemory()
 	return nil
 }
 
@@ -319,22 +335,67 @@ func (s *sweeps) utilization(ctx context.Context, c *components) error {
 	if snap == nil {
 		return errors.New("no inventory yet: the discovery sweep has not completed")
 	}
-	series := plan(snap.Resources)
-	if len(series) == 0 {
-		return nil
-	}
-	sums, err := c.util.Sweep(ctx, series, lookback(s.a.assignment.Load().GetPolicies()), s.a.now())
-	if err != nil {
-		return err
-	}
-	const perBatch = 5000
-	for i := 0; i < len(sums); i += perBatch {
-		if err := s.a.enqueue(spool.KindUtilization, &sirsiv1.ReportUtilizationRequest{Summaries: sums[i:min(i+perBatch, len(sums))]}); err != nil {
+	policies := s.a.assignment.Load().GetPolicies()
+	window, end := lookback(policies), s.a.now()
+	// The optimizer decides over the whole fleet at once, so the chunks'
+	// summaries are kept for it only when there are policies to decide.
+	var decideSums []*sirsiv1.UtilizationSummary
+	// A chunk takes every chunks-th resource, so each holds every type and
+	// region in the fleet's proportions and keeps every region's quota
+	// busy; without policies only one chunk's series and summaries are in
+	// memory at a time.
+	n := snap.Len()
+	chunks := (n + utilizationChunk - 1) / utilizationChunk
+	var series []monitor.Series
+	measuredAny := false
+	for c0 := range chunks {
+		series = series[:0]
+		for i := c0; i < n; i += chunks {
+			series = appendPlan(series, snap.Resource(i))
+		}
+		if len(series) == 0 {
+			continue
+		}
+		measuredAny = true
+		sums, err := c.util.Sweep(ctx, series, window, end)
+		if err != nil {
 			return err
 		}
+		if len(policies) > 0 {
+			decideSums = append(decideSums, sums...)
+		}
+		const perBatch = 5000
+		for i := 0; i < len(sums); i += perBatch {
+			if err := s.a.enqueue(spool.KindUtilization, &sirsiv1.ReportUtilizationRequest{Summaries: sums[i:min(i+perBatch, len(sums))]}); err != nil {
+				return err
+			}
+		}
 	}
+	if !measuredAny {
+		return nil
+	}
+	var resources []*sirsiv1.Resource
+	if len(policies) > 0 {
+		resources = make([]*sirsiv1.Resource, 0, n)
+		for r := range snap.Each {
+			resources = append(resources, r)
+		}
+	}
+	s.decide(ctx, resources, decideSums)
+	releaseMemory()
 	return nil
 }
+
+// releaseMemory returns the heap a sweep left behind to the OS. A sweep is
+// a burst (a fleet's messages, a chunk's summaries) followed by minutes of
+// idling; the runtime's background scavenger would hand the pages back over
+// minutes, and until then they count as the agent's resident memory.
+func releaseMemory() { debug.FreeOSMemory() }
+
+// utilizationChunk is how many resources one utilisation chunk measures:
+// some 60,000 series for a fleet of instances, over a hundred
+// GetMetricData calls, so the calls left over when a chunk ends are few.
+const utilizationChunk = 10_000
 
 // costs pulls daily costs when the cache is stale, looks for spikes, and
 // spools both. Prices are refreshed from AWS at most daily.
@@ -373,7 +434,7 @@ func instanceTypes(snap *discovery.Snapshot) []string {
 		return nil
 	}
 	seen := map[string]bool{}
-	for _, r := range snap.Resources {
+	for r := range snap.Each {
 		if r.GetType() == "aws_ec2_instance" && r.GetSize() != "" {
 			seen[r.GetSize()] = true
 		}

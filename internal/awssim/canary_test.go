@@ -115,6 +115,10 @@ func TestProtocolCanaries(t *testing.T) {
 			_, err := e.ModifyVolume(ctx, &ec2.ModifyVolumeInput{VolumeId: vol, VolumeType: types.VolumeTypeGp3, Size: aws.Int32(20)})
 			return err
 		}, []string{"VolumeId", "VolumeType", "Size"}},
+		{"DescribeVolumesModifications", ec2Version, func() error {
+			_, err := e.DescribeVolumesModifications(ctx, &ec2.DescribeVolumesModificationsInput{VolumeIds: []string{aws.ToString(vol)}})
+			return err
+		}, []string{"VolumeId.1"}},
 		{"CreateSnapshot", ec2Version, func() error {
 			_, err := e.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vol, Description: aws.String("d")})
 			return err

@@ -169,10 +169,14 @@ func (a *aggregator) value(st statistic) (float64, bool) {
 	}
 	if len(a.raw) > 0 {
 		// Weighted values (custom metrics with Counts) never meet blocks.
+		// A copy: value is asked once per statistic of the same period, and
+		// folding flat into raw in place would count it again each time.
+		all := make([]weighted, 0, len(a.raw)+len(a.flat))
+		all = append(all, a.raw...)
 		for _, v := range a.flat {
-			a.raw = append(a.raw, weighted{v, 1})
+			all = append(all, weighted{v, 1})
 		}
-		return nearestRank(a.raw, st.pct)
+		return nearestRank(all, st.pct)
 	}
 	// Rank among raw points only: statistic sets carry no values.
 	n := len(a.flat)

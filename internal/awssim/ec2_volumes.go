@@ -409,6 +409,39 @@ func (s *Sim) ec2ModifyVolume(rc *Request, rs *RegionState) (any, *APIError) {
 	return modifyVolumeResponse{XMLNS: ec2XMLNS, RequestID: rc.RequestID, Modification: modificationXML(v.ID, m)}, nil
 }
 
+type describeVolumesModificationsResponse struct {
+	XMLName       xml.Name                `xml:"DescribeVolumesModificationsResponse"`
+	XMLNS         string                  `xml:"xmlns,attr"`
+	RequestID     string                  `xml:"requestId"`
+	Modifications []ec2VolumeModification `xml:"volumeModificationSet>item"`
+}
+
+// ec2DescribeVolumesModifications answers for the volumes named (every
+// volume when none is) with the latest modification of each that has
+// one, as EC2 keeps it. Filters and paging are not served: the callers
+// we simulate name their volumes.
+func (s *Sim) ec2DescribeVolumesModifications(rc *Request, rs *RegionState) (any, *APIError) {
+	ids, aerr := idList(rc, "VolumeId", volumeIDPattern, "InvalidVolumeID.Malformed")
+	if aerr != nil {
+		return nil, aerr
+	}
+	if len(ids) == 0 {
+		ids = rs.VolumeOrder
+	}
+	resp := describeVolumesModificationsResponse{XMLNS: ec2XMLNS, RequestID: rc.RequestID}
+	for _, id := range ids {
+		v, aerr := s.volumeByID(rs, id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		s.settleVolume(rc.Account, rs, v, rc.Now)
+		if v.Mod != nil {
+			resp.Modifications = append(resp.Modifications, modificationXML(v.ID, v.Mod))
+		}
+	}
+	return resp, nil
+}
+
 func modificationXML(id string, m *VolumeModification) ec2VolumeModification {
 	x := ec2VolumeModification{VolumeID: id, ModificationState: m.State,
 		TargetSize: m.TargetSize, TargetIops: m.TargetIops, TargetVolumeType: m.TargetType, TargetThroughput: m.TargetThru,

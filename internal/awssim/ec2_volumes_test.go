@@ -65,6 +65,18 @@ func TestVolumesAndSnapshots(t *testing.T) {
 		t.Fatalf("second modify: %s", code)
 	}
 	ts.Clock.Advance(2 * time.Second)
+	mods, err := c.DescribeVolumesModifications(ctx, &ec2.DescribeVolumesModificationsInput{VolumeIds: []string{vid}})
+	if err != nil {
+		t.Fatalf("DescribeVolumesModifications: %v", err)
+	}
+	if len(mods.VolumesModifications) != 1 || mods.VolumesModifications[0].TargetVolumeType != types.VolumeTypeGp3 ||
+		mods.VolumesModifications[0].ModificationState == types.VolumeModificationStateModifying {
+		t.Fatalf("modification after the state delay = %+v", mods.VolumesModifications)
+	}
+	_, err = c.DescribeVolumesModifications(ctx, &ec2.DescribeVolumesModificationsInput{VolumeIds: []string{"vol-0123456789abcdef0"}})
+	if code := apiCode(t, err); code != "InvalidVolume.NotFound" {
+		t.Fatalf("modifications of an unknown volume: %s", code)
+	}
 	_, err = c.ModifyVolume(ctx, &ec2.ModifyVolumeInput{VolumeId: &vid, Size: aws.Int32(50)})
 	if code := apiCode(t, err); code != "InvalidParameterValue" {
 		t.Fatalf("shrinking a volume: %s, want InvalidParameterValue", code)

@@ -74,6 +74,8 @@ func TestEC2AndSTSResponsesMatchModels(t *testing.T) {
 	must("DescribeVolumes", err)
 	_, err = e.ModifyVolume(ctx, &ec2.ModifyVolumeInput{VolumeId: vol.VolumeId, VolumeType: types.VolumeTypeGp3})
 	must("ModifyVolume", err)
+	_, err = e.DescribeVolumesModifications(ctx, &ec2.DescribeVolumesModificationsInput{VolumeIds: []string{aws.ToString(vol.VolumeId)}})
+	must("DescribeVolumesModifications", err)
 	_, err = e.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId, Description: aws.String("d")})
 	must("CreateSnapshot", err)
 	_, err = e.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})

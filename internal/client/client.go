@@ -21,7 +21,7 @@ import (
 
 // DefaultRetryTimeout bounds how long one call keeps retrying transient
 // failures when Config.RetryTimeout is zero.
-const DefaultRetryTimeout = 2 * time.Minute
+const DefaultRetryTimeout = time.Minute
 
 // Config is everything needed to reach the control plane.
 type Config struct {

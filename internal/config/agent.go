@@ -42,6 +42,9 @@ type Agent struct {
 	CostMinInterval time.Duration
 	CostTagKeys     []string
 	SpoolMaxBytes   int64
+	// MemoryLimit is the Go runtime's soft memory limit in bytes; 0 leaves
+	// the runtime's default (none). GOMEMLIMIT in the environment wins.
+	MemoryLimit int64
 
 	sources map[string]Source
 }
@@ -75,6 +78,7 @@ type AgentSchedule struct {
 	Discovery   string
 	Utilization string
 	Costs       string
+	Optimize    string
 	Jitter      time.Duration
 }
 
@@ -87,10 +91,11 @@ func AgentDefaults() Agent {
 		ShutdownTimeout: 30 * time.Second,
 		AWS:             AgentAWS{Region: "us-east-1", RetryMode: "adaptive", LimiterScale: 1},
 		Vault:           AgentVault{AppRoleMount: "approle", AWSMount: "aws"},
-		Schedule:        AgentSchedule{Discovery: "@every 15m", Utilization: "@every 1h", Costs: "@every 6h", Jitter: 30 * time.Second},
+		Schedule:        AgentSchedule{Discovery: "@every 15m", Utilization: "@every 1h", Costs: "@every 6h", Optimize: "@every 1m", Jitter: 30 * time.Second},
 		CostDays:        45,
 		CostMinInterval: 6 * time.Hour,
 		SpoolMaxBytes:   256 << 20,
+		MemoryLimit:     100 << 20,
 	}
 }
 
@@ -234,6 +239,8 @@ var agentFields = []*field[*Agent]{
 		set: func(c *Agent, v string) error { c.Schedule.Utilization = v; return nil }, check: func(c *Agent) error { return checkCron(c.Schedule.Utilization) }},
 	{name: "schedule.costs", env: "SIRSI_SCHEDULE_COSTS", flag: "schedule-costs", usage: "cost sweep `cron`",
 		set: func(c *Agent, v string) error { c.Schedule.Costs = v; return nil }, check: func(c *Agent) error { return checkCron(c.Schedule.Costs) }},
+	{name: "schedule.optimize", env: "SIRSI_SCHEDULE_OPTIMIZE", flag: "schedule-optimize", usage: "`cron` of policy runs: off-hours firings and action windows are checked this often",
+		set: func(c *Agent, v string) error { c.Schedule.Optimize = v; return nil }, check: func(c *Agent) error { return checkCron(c.Schedule.Optimize) }},
 	{name: "schedule.jitter", env: "SIRSI_SCHEDULE_JITTER", flag: "schedule-jitter", usage: "random delay up to this `duration` before each scheduled sweep",
 		set: func(c *Agent, v string) error { return setDuration(&c.Schedule.Jitter, v) },
 		check: func(c *Agent) error {
@@ -270,6 +277,46 @@ var agentFields = []*field[*Agent]{
 			c.SpoolMaxBytes = n
 			return nil
 		}},
+	{name: "memory_limit", env: "SIRSI_MEMORY_LIMIT", flag: "memory-limit", usage: "Go soft memory `limit`, GOMEMLIMIT's syntax (120MiB, 1GiB) or off; GOMEMLIMIT in the environment wins",
+		set: func(c *Agent, v string) error {
+			n, err := parseMemoryLimit(v)
+			if err != nil {
+				return err
+			}
+			c.MemoryLimit = n
+			return nil
+		}},
+}
+
+// minMemoryLimit keeps a typo ("100KiB") from making the collector run
+// back to back: below it the agent's working set alone exceeds the limit.
+const minMemoryLimit = 32 << 20
+
+// parseMemoryLimit reads GOMEMLIMIT's syntax (a byte count with an optional
+// B, KiB, MiB, GiB or TiB suffix) or "off".
+func parseMemoryLimit(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	if v == "off" {
+		return 0, nil
+	}
+	num, shift := v, 0
+	for _, u := range []struct {
+		suffix string
+		shift  int
+	}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"B", 0}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, shift = n, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("%q is not a byte count such as 120MiB or 1GiB, or off", v)
+	}
+	if n<<shift < minMemoryLimit {
+		return 0, fmt.Errorf("%q is below the minimum of 32MiB (use off for no limit)", v)
+	}
+	return n << shift, nil
 }
 
 func setVault(f func(*AgentVault) *string) func(*Agent, string) error {

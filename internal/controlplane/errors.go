@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -19,7 +20,10 @@ func invalid(errs *validation.Errors) error {
 	fields := errs.Fields()
 	br := &errdetails.BadRequest{}
 	for _, f := range fields {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: f.Field, Description: f.Reason})
+		// Reasons quote the input; protobuf strings must be UTF-8, and one
+		// invalid byte would lose every field violation.
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+			Field: strings.ToValidUTF8(f.Field, "\uFFFD"), Description: strings.ToValidUTF8(f.Reason, "\uFFFD")})
 	}
 	st := status.New(codes.InvalidArgument, errs.Error())
 	if withDetails, err := st.WithDetails(br); err == nil {

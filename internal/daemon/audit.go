@@ -43,10 +43,14 @@ type auditLog interface {
 // runServerAudit is `agentd server audit <subcommand>`.
 func runServerAudit(env *environment, args []string) int {
 	if len(args) == 0 || args[0] != "verify" {
-		if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		help := len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")
+		if len(args) > 0 && !help {
 			fmt.Fprintf(env.stderr, "agentd server audit: unknown subcommand %q\n\n", args[0])
 		}
 		fmt.Fprint(env.stderr, auditUsage)
+		if help {
+			return exitOK
+		}
 		return exitUsage
 	}
 	return runAuditVerify(env, args[1:])

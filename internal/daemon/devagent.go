@@ -61,7 +61,7 @@ func devAgent(ctx context.Context, in *instance, tenant *sirsiv1.Tenant, size in
 	a, err := agent.New(agent.Config{
 		DataDir: dir, Server: in.agentLn.Addr().String(), CACertPEM: caPEM, EnrollToken: token, Hostname: "agentd-dev", Version: version.Version,
 		AWS:               awsclient.Options{Region: "us-east-1", Endpoint: srv.URL, Credentials: creds},
-		DiscoverySchedule: "@every 1m", UtilizationSchedule: "@every 5m", CostSchedule: "@every 30m", CostMinInterval: 10 * time.Minute,
+		DiscoverySchedule: "@every 1m", UtilizationSchedule: "@every 5m", CostSchedule: "@every 30m", OptimizeSchedule: "@every 15s", ActionPollInterval: 500 * time.Millisecond, CostMinInterval: 10 * time.Minute,
 		Logger: log.Named("agent"), Registerer: in.reg,
 	})
 	if err != nil {

@@ -280,9 +280,12 @@ func TestSecretLeakEndToEnd(t *testing.T) {
 	found = append(found, secrets.leaks("ListAuditEvents", audit.String())...)
 	found = append(found, secrets.leaks("audit_events table", dump.String())...)
 
-	// Bearer tokens are stored hashed only, so no piece of them may be
-	// anywhere in the database files.
-	bearer := secretSet{"operator token": secretBody(opTok), "API token": secretBody(apiTok), "enrollment token": secretBody(enrollTok)}
+	// Bearer tokens are stored hashed only and the webhook secret and
+	// external id sealed, so no piece of any may be in the database files.
+	atRest := secretSet{
+		"operator token": secretBody(opTok), "API token": secretBody(apiTok), "enrollment token": secretBody(enrollTok),
+		"webhook secret": webhookSecret, "cloud account external id": externalID,
+	}
 	files, err := filepath.Glob(filepath.Join(dir, sqliteFile+"*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("database files: %v, %v", files, err)
@@ -292,7 +295,7 @@ func TestSecretLeakEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		found = append(found, bearer.leaks(filepath.Base(f), string(b))...)
+		found = append(found, atRest.leaks(filepath.Base(f), string(b))...)
 	}
 	if len(found) > 0 {
 		t.Fatalf("secrets leaked:\n%s", strings.Join(found, "\n"))

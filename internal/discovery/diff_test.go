@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -157,6 +158,49 @@ func TestDiffDrift(t *testing.T) {
 		}
 	})
 
+	t.Run("a compacted snapshot holds and diffs the same", func(t *testing.T) {
+		want, err := before.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		packed, err := UnmarshalSnapshot(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := packed.Compact(); err != nil {
+			t.Fatal(err)
+		}
+		if packed.Resources != nil || packed.Len() != len(before.Resources) {
+			t.Fatalf("compacted: Resources %d, Len %d; want nil and %d", len(packed.Resources), packed.Len(), len(before.Resources))
+		}
+		i := 0
+		for r := range packed.Each {
+			if !proto.Equal(r, before.Resources[i]) {
+				t.Fatalf("resource %d changed through Compact: %v != %v", i, r, before.Resources[i])
+			}
+			i++
+		}
+		if i != len(before.Resources) {
+			t.Fatalf("Each yielded %d resources, want %d", i, len(before.Resources))
+		}
+		packed.Resource(0).Name = "changed by the caller"
+		if packed.Resource(0).Name == "changed by the caller" {
+			t.Fatal("a resource read from a compacted snapshot is shared with it")
+		}
+		if got, err := packed.Marshal(); err != nil || string(got) != string(want) {
+			t.Fatalf("Marshal of the compacted snapshot differs (err %v)", err)
+		}
+		got := Diff(packed, after)
+		if !slices.Equal(changeLines(got), wantChanges) || !slices.Equal(refLines(got.Deletions), refLines(delta.Deletions)) ||
+			!slices.Equal(upsertIDs(got), upsertIDs(delta)) {
+			t.Errorf("Diff(compacted, after): changes %q deletions %v upserts %v; want %q %v %v", changeLines(got), refLines(got.Deletions),
+				upsertIDs(got), wantChanges, refLines(delta.Deletions), upsertIDs(delta))
+		}
+		if !Diff(packed, before).Empty() {
+			t.Error("a sweep differs from its compacted self")
+		}
+	})
+
 	t.Run("a restarted agent still reports deltas", func(t *testing.T) {
 		b, err := before.Marshal()
 		if err != nil {
@@ -193,6 +237,80 @@ func TestDiffAttributes(t *testing.T) {
 	want := []string{validation.ResourceEBSVolume + " vol-1 attributes.attached_to,attributes.device,attributes.throughput"}
 	if got := changeLines(d); !slices.Equal(got, want) {
 		t.Errorf("changes %q, want %q (cost and seen times are not compared)", got, want)
+	}
+}
+
+// TestDiffMergesInKeyOrder covers what the merge pass must pair: resources
+// only in prev on either side of shared ones, and a next whose Resources
+// were reordered after the sweep.
+func TestDiffMergesInKeyOrder(t *testing.T) {
+	res := func(id, size string) *sirsiv1.Resource {
+		return &sirsiv1.Resource{ResourceId: id, Type: validation.ResourceEC2Instance, Region: "us-east-1", Size: size}
+	}
+	prev := &Snapshot{Resources: []*sirsiv1.Resource{res("i-1", "t3.small"), res("i-2", "t3.small"), res("i-4", "t3.small"), res("i-6", "t3.small")}}
+	if err := prev.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	next := &Snapshot{Resources: []*sirsiv1.Resource{res("i-5", "t3.small"), res("i-4", "t3.large"), res("i-2", "t3.small"), res("i-3", "t3.small")}}
+	d := Diff(prev, next)
+	if got, want := upsertIDs(d), []string{"i-3", "i-4", "i-5"}; !slices.Equal(got, want) {
+		t.Errorf("upserts %v, want %v", got, want)
+	}
+	if got, want := changeLines(d), []string{validation.ResourceEC2Instance + " i-4 size"}; !slices.Equal(got, want) {
+		t.Errorf("changes %q, want %q", got, want)
+	}
+	if got, want := refLines(d.Deletions), []string{validation.ResourceEC2Instance + " us-east-1 i-1", validation.ResourceEC2Instance + " us-east-1 i-6"}; !slices.Equal(got, want) {
+		t.Errorf("deletions %v, want %v", got, want)
+	}
+	if next.Resources[0].ResourceId != "i-5" {
+		t.Error("Diff reordered the caller's Resources")
+	}
+}
+
+// TestCompactSpansBlocks reads a compacted snapshot of several blocks in
+// order, out of order and from several goroutines at once.
+func TestCompactSpansBlocks(t *testing.T) {
+	const n = 3*blockRecords + 7
+	var want []*sirsiv1.Resource
+	for i := range n {
+		want = append(want, &sirsiv1.Resource{ResourceId: fmt.Sprintf("vol-%05d", i), Type: validation.ResourceEBSVolume, Region: "eu-west-1",
+			Size: "gp3:20", Tags: map[string]string{"team": fmt.Sprint("t", i%7), "Name": fmt.Sprint("volume ", i)},
+			Attributes: map[string]string{"iops": fmt.Sprint(3000 + i)}})
+	}
+	snap := &Snapshot{Resources: slices.Clone(want)}
+	if err := snap.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if snap.Len() != n {
+		t.Fatalf("Len %d, want %d", snap.Len(), n)
+	}
+	check := func(i int) error {
+		if got := snap.Resource(i); !proto.Equal(got, want[i]) {
+			return fmt.Errorf("resource %d: %v, want %v", i, got, want[i])
+		}
+		return nil
+	}
+	for _, i := range []int{n - 1, 0, blockRecords, blockRecords - 1, 2*blockRecords + 3} {
+		if err := check(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := g; i < n; i += 4 {
+				if err := check(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
 

@@ -131,12 +131,16 @@ func New(o Options) (*Discoverer, error) {
 // Snapshot is one sweep's inventory.
 type Snapshot struct {
 	Taken time.Time
-	// Resources are sorted by (type, region, resource_id).
+	// Resources are sorted by (type, region, resource_id); nil once
+	// Compact has run (read Len, Resource and Each then).
 	Resources []*sirsiv1.Resource
 	// Incomplete lists the (type, region) units that failed for a reason
 	// other than throttling (access denied, region disabled, ...), with the
 	// error; their resources are absent.
 	Incomplete []UnitError
+
+	// packed holds the resources once Compact has run.
+	packed *packed
 }
 
 // UnitError is one (type, region) unit that could not be collected.

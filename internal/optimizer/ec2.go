@@ -130,7 +130,7 @@ func (o *Optimizer) rightsize(p *sirsiv1.OptimizationPolicy, in Input, cur prici
 	n := need{
 		load:         float64(cur.VCPU) * frac,
 		headroom:     h,
-		memGiB:       cur.MemoryGiB * frac * h,
+		memGiB:       max(cur.MemoryGiB*frac*h, cur.MemoryGiB*minMemoryFraction),
 		downsizeOnly: p.GetRightsizing().GetDownsizeOnly(),
 		curVCPU:      cur.VCPU,
 		curHourly:    curHourly,

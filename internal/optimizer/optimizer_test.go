@@ -112,6 +112,18 @@ func TestDecideEC2(t *testing.T) {
 			want: want{action: "resize", to: "t3a.large", current: 121.47, proposed: 54.9, saving: 66.57, confidence: 0.7},
 		},
 		{
+			// t3.medium $0.0416/h = $30.37, 2 vCPU 4 GiB, p95 2 %: load
+			// 0.04 × 1.2 = 0.048 vCPU, so CPU alone would allow t3a.nano
+			// (0.5 GiB); memory keeps at least half of 4 GiB, so the
+			// cheapest fit is t3a.small (2 GiB, baseline 2 × 20 % = 0.4
+			// vCPU): $0.0188/h = $13.72, saving 30.37 − 13.72 = $16.65. 0.048/0.4 = 12 %
+			// used: confidence 1.
+			name: "memory steps down at most by half",
+			p:    policy(),
+			in:   Input{ec2("i-m", "t3.medium"), cpu("p95", 2)},
+			want: want{action: "resize", to: "t3a.small", current: 30.37, proposed: 13.72, saving: 16.65, confidence: 1},
+		},
+		{
 			// Spiky: p95 10 % but Maximum 90 %; sizing on MAX needs 3.6 ×
 			// 1.2 = 4.32 → 5 vCPU, m5.2xlarge, which costs more.
 			name: "spiky with MAX statistic",

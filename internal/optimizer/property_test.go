@@ -124,7 +124,7 @@ func TestDecideProperties(t *testing.T) {
 			t.Fatalf("%s: %s (%d vCPU, sustains %.2f) for %.1f%% of %s with %.0f%% headroom = %.2f vCPU",
 				r.ResourceId, rec.ProposedSize, prop.VCPU, capacity(prop), observed, r.Size, h*100-100, load)
 		}
-		if prop.MemoryGiB < cur.MemoryGiB*observed/100*h-1e-9 {
+		if prop.MemoryGiB < max(cur.MemoryGiB*observed/100*h, cur.MemoryGiB*minMemoryFraction)-1e-9 {
 			t.Fatalf("%s: %s has %.1f GiB, below the floor for %s at %.1f%%", r.ResourceId, rec.ProposedSize, prop.MemoryGiB, r.Size, observed)
 		}
 		if prop.Architecture != cur.Architecture {

@@ -17,10 +17,13 @@ import (
 // Memory: EC2 publishes no memory metric without the CloudWatch agent, so
 // nothing says how much of it is used. The rule is the conservative
 // reading of "it scales with the work": never less than current memory ×
-// observed CPU fraction × (1 + headroom). Applications whose memory does
-// not follow CPU (caches, JVM heaps) should carry an exclude tag or an
-// allowed_families list of memory-heavy families. RDS adds its own floors
-// (rds.go).
+// observed CPU fraction × (1 + headroom), and never less than half the
+// current memory (minMemoryFraction): one action takes at most one
+// memory step down, and the cool-down and a later decision can take the
+// next one once this one has run without trouble. Applications whose
+// memory does not follow CPU (caches, JVM heaps) should carry an exclude
+// tag or an allowed_families list of memory-heavy families. RDS adds its
+// own floors (rds.go).
 //
 // Candidates: the allowed families (empty: every family of the current
 // family's class letter, m → m5, m6i, m7i...), the current architecture
@@ -31,6 +34,10 @@ import (
 // the current type. A burstable candidate must also carry the load with
 // headroom within its baseline (burstable.go), else it would spend CPU
 // credits all day.
+
+// minMemoryFraction is the least share of its memory a right-sized
+// instance keeps (see above).
+const minMemoryFraction = 0.5
 
 // candidate is one priceable type of a candidate list.
 type candidate struct {

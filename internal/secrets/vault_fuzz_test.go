@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -39,25 +40,35 @@ func FuzzVaultResponses(f *testing.F) {
 		f.Add(uint8(0), []byte(s))
 		f.Add(uint8(3), []byte(s))
 	}
-	f.Fuzz(func(t *testing.T, status uint8, body []byte) {
-		code := fuzzStatuses[int(status)%len(fuzzStatuses)]
-		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			if r.URL.Path == "/v1/auth/token/lookup-self" {
-				_, _ = w.Write([]byte(`{"data":{"ttl":3600,"creation_ttl":3600,"renewable":true,"policies":["default"]}}`))
-				return
-			}
-			w.WriteHeader(code)
-			_, _ = w.Write(body)
-		}))
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	// One server per fuzzing process; each input swaps its answer in.
+	type answer struct {
+		code int
+		body []byte
+	}
+	var current atomic.Pointer[answer]
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/auth/token/lookup-self" {
+			_, _ = w.Write([]byte(`{"data":{"ttl":3600,"creation_ttl":3600,"renewable":true,"policies":["default"]}}`))
+			return
 		}
-		srv.Listener = ln
-		srv.Start()
-		defer srv.Close()
+		a := current.Load()
+		w.WriteHeader(a.code)
+		_, _ = w.Write(a.body)
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv.Listener = ln
+	srv.Start()
+	f.Cleanup(srv.Close)
 
+	f.Fuzz(func(t *testing.T, status uint8, body []byte) {
+		current.Store(&answer{code: fuzzStatuses[int(status)%len(fuzzStatuses)], body: body})
+		// Each input's clients pool their own connections: close them, or
+		// a long run runs out of file descriptors.
+		defer srv.CloseClientConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		v, err := NewVaultClient(ctx, VaultConfig{Address: srv.URL, Token: "hvs.fuzz"}, nil)

@@ -23,8 +23,14 @@ func Cron(s string) error {
 	if strings.HasPrefix(s, "CRON_TZ=") || strings.HasPrefix(s, "TZ=") {
 		return fmt.Errorf("%q: set the time zone in its own field, not in the expression", s)
 	}
-	if _, err := cronParser.Parse(s); err != nil {
+	sched, err := cronParser.Parse(s)
+	if err != nil {
 		return fmt.Errorf("%q is not a five-field cron expression: %w", s, err)
+	}
+	// robfig/cron gives up after five years without a match: a schedule
+	// like "0 0 30 2 *" (30 February) parses but never fires.
+	if sched.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+		return fmt.Errorf("%q never fires (no date matches it)", s)
 	}
 	return nil
 }

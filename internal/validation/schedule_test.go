@@ -6,7 +6,7 @@ import (
 )
 
 func TestCron(t *testing.T) {
-	for _, ok := range []string{"0 2 * * *", "*/15 9-17 * * MON-FRI", "0 0 1 1 *", "30 22 * * 0,6", "@daily", "@hourly", "@weekly", "@monthly", "@yearly", "@midnight"} {
+	for _, ok := range []string{"0 2 * * *", "*/15 9-17 * * MON-FRI", "0 0 1 1 *", "30 22 * * 0,6", "@daily", "@hourly", "@weekly", "@monthly", "@yearly", "@midnight", "0 0 29 2 *"} {
 		check(t, "Cron", ok, Cron(ok), true, "")
 	}
 	for _, tc := range []struct{ in, want string }{
@@ -21,6 +21,8 @@ func TestCron(t *testing.T) {
 		{"@sometimes", "five-field"},
 		{"CRON_TZ=UTC 0 2 * * *", "own field"},
 		{"TZ=UTC 0 2 * * *", "own field"},
+		{"0 0 30 2 *", "never fires"},
+		{"0 0 31 4 *", "never fires"},
 	} {
 		check(t, "Cron", tc.in, Cron(tc.in), false, tc.want)
 	}

@@ -18,8 +18,8 @@ rate_limit_per_minute, max_actions_per_hour`
 
 // scanTenant reads a tenant row, webhook secret included: the control
 // plane needs it to sign deliveries and clears it from every response. The
-// secret column holds the value exactly as the tenant gave it (it is not
-// sealed at rest yet).
+// secret column holds what the store was handed: agentd wraps the store in
+// internal/store/sealed, which hands it a sealed envelope.
 func scanTenant(row interface{ Scan(...any) error }) (*sirsiv1.Tenant, error) {
 	var t sirsiv1.Tenant
 	var tier, ct, ut int64
@@ -37,8 +37,8 @@ func scanTenant(row interface{ Scan(...any) error }) (*sirsiv1.Tenant, error) {
 	return &t, err
 }
 
-// CreateTenant stores the webhook secret exactly as given, like the rest of
-// the row (it is not sealed at rest yet).
+// CreateTenant stores the webhook secret as given; sealing it is the job
+// of the internal/store/sealed wrapper.
 func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.Tenant, error) {
 	t := proto.Clone(in).(*sirsiv1.Tenant)
 	if t.Id == "" {
@@ -100,8 +100,7 @@ func checkWebhook(url, secret string) error {
 	return nil
 }
 
-// UpdateTenant writes the webhook secret exactly as given (it is not sealed
-// at rest yet). An empty secret keeps the stored one while the URL stays
+// UpdateTenant writes the webhook secret as given (sealed by the wrapper). An empty secret keeps the stored one while the URL stays
 // set; an empty URL removes the webhook, secret included.
 func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.Tenant, error) {
 	labels, err := stringMap(in.Labels)
