@@ -367,13 +367,14 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"stop_cron": schema.StringAttribute{
-						MarkdownDescription: "Five-field cron expression for when resources are stopped, such as `0 19 * * 1-5`.",
-						Required:            true,
-						Validators:          []validator.String{cronValidator()},
+						MarkdownDescription: "Five-field cron expression for when resources are stopped, such as `0 19 * * 1-5`. Left out, the schedule only starts resources.",
+						Optional:            true,
+						Validators: []validator.String{cronValidator(),
+							stringvalidator.AtLeastOneOf(path.MatchRelative().AtParent().AtName("start_cron"))},
 					},
 					"start_cron": schema.StringAttribute{
-						MarkdownDescription: "Five-field cron expression for when resources are started again, such as `0 7 * * 1-5`.",
-						Required:            true,
+						MarkdownDescription: "Five-field cron expression for when resources are started again, such as `0 7 * * 1-5`. Left out, the schedule only stops resources.",
+						Optional:            true,
 						Validators:          []validator.String{cronValidator()},
 					},
 					"timezone": schema.StringAttribute{

@@ -544,7 +544,7 @@ func TestAccOptimizationPolicy_invalid(t *testing.T) {
   timezone = "Mars/Olympus_Mons"`, `Invalid IANA time zone`),
 			step(`name = "acc"
   resource_types = ["aws_eip"]
-  offhours = { stop_cron = "0 19 * * *" }`, `(?s)start_cron.*required`),
+  offhours = { timezone = "UTC" }`, `(?s)At least one attribute.*start_cron`),
 			step(`name = "acc"
   resource_types = ["aws_eip"]
   offhours = { stop_cron = "0 19 * * *", start_cron = "0 7 * * *", skip_dates = ["24.12.2026"] }`, `Invalid date`),

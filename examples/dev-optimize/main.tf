@@ -45,13 +45,13 @@ resource "sirsi_optimization_policy" "demo" {
 }
 
 data "sirsi_recommendations" "open" {
-  status     = "open"
-  depends_on = [sirsi_optimization_policy.demo]
+  policy_id = sirsi_optimization_policy.demo.id
+  status    = "open"
 }
 
 data "sirsi_recommendations" "executed" {
-  status     = "executed"
-  depends_on = [sirsi_optimization_policy.demo]
+  policy_id = sirsi_optimization_policy.demo.id
+  status    = "executed"
 }
 
 data "sirsi_savings" "all" {

@@ -166,20 +166,50 @@ func policiesKey(ps []*sirsiv1.OptimizationPolicy) string {
 	return b.String()
 }
 
-// decide turns the inventory and a utilisation sweep's summaries into each
-// policy's recommendations and reports them. They are reported at once
-// rather than through the spool because acting needs the server's ids;
-// when the control plane is unreachable they go to the spool and nothing
-// is acted on until a later sweep reports them.
-func (s *sweeps) decide(ctx context.Context, resources []*sirsiv1.Resource, sums []*sirsiv1.UtilizationSummary) {
-	o := s.optimizing
-	policies := s.a.assignment.Load().GetPolicies()
-	in := optimizer.Inputs(resources, sums)
-	now := s.a.now()
-	log := s.a.log.Named(sweepOptimize)
-	decided := make(map[string][]*sirsiv1.Recommendation, len(policies))
+// decisions are the policies' decisions over one utilisation sweep, fed
+// chunk by chunk.
+type decisions struct {
+	policies []*sirsiv1.OptimizationPolicy
+	parts    []*optimizer.Decision
+}
+
+// startDecisions returns nil when no policy is assigned.
+func (s *sweeps) startDecisions(policies []*sirsiv1.OptimizationPolicy, now time.Time) *decisions {
+	if len(policies) == 0 {
+		return nil
+	}
+	d := &decisions{policies: policies}
 	for _, p := range policies {
-		recs := o.opt.Decide(p, in, now)
+		d.parts = append(d.parts, s.optimizing.opt.Start(p, now))
+	}
+	return d
+}
+
+func (d *decisions) add(resources []*sirsiv1.Resource, sums []*sirsiv1.UtilizationSummary) {
+	if d == nil || len(resources) == 0 {
+		return
+	}
+	in := optimizer.Inputs(resources, sums)
+	for _, part := range d.parts {
+		part.Add(in)
+	}
+}
+
+// finishDecisions reports each policy's recommendations. They are reported
+// at once rather than through the spool because acting needs the server's
+// ids; when the control plane is unreachable they go to the spool and
+// nothing is acted on until a later sweep reports them. A nil d (no
+// policies) still records that the decisions are current.
+func (s *sweeps) finishDecisions(ctx context.Context, d *decisions) {
+	o := s.optimizing
+	log := s.a.log.Named(sweepOptimize)
+	decided := map[string][]*sirsiv1.Recommendation{}
+	var policies []*sirsiv1.OptimizationPolicy
+	if d != nil {
+		policies = d.policies
+	}
+	for i, p := range policies {
+		recs := d.parts[i].Finish()
 		if len(recs) > maxReportedRecommendations {
 			slices.SortStableFunc(recs, func(x, y *sirsiv1.Recommendation) int {
 				return cmp.Compare(y.GetEstimatedMonthlySavings(), x.GetEstimatedMonthlySavings())
@@ -460,7 +490,7 @@ func (s *sweeps) offHours(ctx context.Context, p *sirsiv1.OptimizationPolicy, no
 	if snap == nil {
 		return errors.New("no inventory yet for the off-hours firing")
 	}
-	for _, r := range snap.Resources {
+	for r := range snap.Each {
 		if r.GetType() != "aws_ec2_instance" || r.GetState() != want {
 			continue
 		}

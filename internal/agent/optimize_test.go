@@ -222,3 +222,99 @@ func TestApprovePolicyActsOnlyOnApprovedPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestOffHoursStopsAtFirings: an auto policy's off-hours stop cron stops
+// the selected running instances at its firing, never an excluded one.
+// The agent's clock runs 30 times faster than the wall so that a firing
+// of a per-minute cron comes within seconds.
+func TestOffHoursStopsAtFirings(t *testing.T) {
+	simURL, man := seededSim(t, 40)
+	env := cptest.Start(t, cptest.WithAgentService())
+	tn := env.NewTenant(t, "offhours")
+	acct := env.NewCloudAccount(t, tn.ID, awssim.DefaultAccountID)
+	ctx := context.Background()
+	hundred := int32(100)
+	const excludedTeam = "payments"
+	if _, err := tn.Editor.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
+		TenantId: tn.ID, Name: "nights", Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO,
+		ResourceTypes: []string{"aws_ec2_instance"},
+		Selector:      &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": excludedTeam}},
+		Offhours:      &sirsiv1.OffHoursSettings{StopCron: "* * * * *", Timezone: "Europe/Berlin"},
+		Schedule:      "0 3 1 1 *", Timezone: "UTC", MaxActionsPerRun: &hundred,
+	}}); err != nil {
+		t.Fatalf("CreateOptimizationPolicy: %v", err)
+	}
+	cfg := agentConfig(env, t.TempDir(), env.AgentEndpoint, env.NewEnrollmentToken(t, tn.ID, acct.Id), simURL)
+	cfg.OptimizeSchedule, cfg.ActionPollInterval = "@every 1s", 20*time.Millisecond
+	base := time.Now()
+	cfg.Clock = func() time.Time { return base.Add(30 * time.Since(base)) }
+	startAgent(t, cfg)
+
+	var stop, keep []string
+	for _, r := range man.Resources {
+		if r.Kind != "instance" {
+			continue
+		}
+		if r.Tags["team"] == excludedTeam {
+			keep = append(keep, r.ID)
+		} else {
+			stop = append(stop, r.ID)
+		}
+	}
+	if len(stop) == 0 || len(keep) == 0 {
+		t.Fatalf("the seeded fleet has %d instances to stop and %d excluded: pick another seed", len(stop), len(keep))
+	}
+	awsCfg, err := awsclient.Load(ctx, awsclient.Options{Region: "us-east-1", Endpoint: simURL, Credentials: staticCreds()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := func() map[string]string {
+		out := map[string]string{}
+		for _, region := range fleetRegions {
+			resp, err := ec2.NewFromConfig(awsCfg, func(o *ec2.Options) { o.Region = region }).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, res := range resp.Reservations {
+				for _, in := range res.Instances {
+					out[aws.ToString(in.InstanceId)] = string(in.State.Name)
+				}
+			}
+		}
+		return out
+	}
+	waitFor(t, "the off-hours stop", 60*time.Second, func() bool {
+		st := states()
+		for _, id := range stop {
+			if st[id] != "stopped" {
+				return false
+			}
+		}
+		return true
+	})
+	st := states()
+	for _, id := range keep {
+		if st[id] != "running" {
+			t.Errorf("excluded instance %s is %s", id, st[id])
+		}
+	}
+	acts, err := tn.Viewer.ListActions(ctx, &sirsiv1.ListActionsRequest{TenantId: tn.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stop actions reported", 30*time.Second, func() bool {
+		acts, err = tn.Viewer.ListActions(ctx, &sirsiv1.ListActionsRequest{TenantId: tn.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(acts.GetActions()) >= len(stop)
+	})
+	for _, a := range acts.GetActions() {
+		if a.GetAction() != "stop" || a.GetStatus() != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || a.GetRealizedMonthlySavings() <= 0 {
+			t.Errorf("action %s on %s: %s, saving %.2f (%s)", a.GetAction(), a.GetResourceId(), a.GetStatus(), a.GetRealizedMonthlySavings(), a.GetError())
+		}
+	}
+	if len(acts.GetActions()) != len(stop) {
+		t.Errorf("%d actions, want one stop per selected instance (%d)", len(acts.GetActions()), len(stop))
+	}
+}

@@ -337,33 +337,34 @@ func (s *sweeps) utilization(ctx context.Context, c *components) error {
 	}
 	policies := s.a.assignment.Load().GetPolicies()
 	window, end := lookback(policies), s.a.now()
-	// The optimizer decides over the whole fleet at once, so the chunks'
-	// summaries are kept for it only when there are policies to decide.
-	var decideSums []*sirsiv1.UtilizationSummary
+	dec := s.startDecisions(policies, end)
 	// A chunk takes every chunks-th resource, so each holds every type and
 	// region in the fleet's proportions and keeps every region's quota
-	// busy; without policies only one chunk's series and summaries are in
-	// memory at a time.
+	// busy; only one chunk's series and summaries are in memory at a time,
+	// and the decisions take each chunk as it comes.
 	n := snap.Len()
 	chunks := (n + utilizationChunk - 1) / utilizationChunk
 	var series []monitor.Series
+	var resources []*sirsiv1.Resource
 	measuredAny := false
 	for c0 := range chunks {
-		series = series[:0]
+		series, resources = series[:0], resources[:0]
 		for i := c0; i < n; i += chunks {
-			series = appendPlan(series, snap.Resource(i))
+			r := snap.Resource(i)
+			series = appendPlan(series, r)
+			if dec != nil {
+				resources = append(resources, r)
+			}
 		}
-		if len(series) == 0 {
-			continue
+		var sums []*sirsiv1.UtilizationSummary
+		if len(series) > 0 {
+			measuredAny = true
+			var err error
+			if sums, err = c.util.Sweep(ctx, series, window, end); err != nil {
+				return err
+			}
 		}
-		measuredAny = true
-		sums, err := c.util.Sweep(ctx, series, window, end)
-		if err != nil {
-			return err
-		}
-		if len(policies) > 0 {
-			decideSums = append(decideSums, sums...)
-		}
+		dec.add(resources, sums)
 		const perBatch = 5000
 		for i := 0; i < len(sums); i += perBatch {
 			if err := s.a.enqueue(spool.KindUtilization, &sirsiv1.ReportUtilizationRequest{Summaries: sums[i:min(i+perBatch, len(sums))]}); err != nil {
@@ -371,17 +372,9 @@ func (s *sweeps) utilization(ctx context.Context, c *components) error {
 			}
 		}
 	}
-	if !measuredAny {
-		return nil
+	if measuredAny || dec != nil {
+		s.finishDecisions(ctx, dec)
 	}
-	var resources []*sirsiv1.Resource
-	if len(policies) > 0 {
-		resources = make([]*sirsiv1.Resource, 0, n)
-		for r := range snap.Each {
-			resources = append(resources, r)
-		}
-	}
-	s.decide(ctx, resources, decideSums)
 	releaseMemory()
 	return nil
 }

@@ -161,8 +161,17 @@ func validPolicy(e *validation.Errors, path string, p *sirsiv1.OptimizationPolic
 	}
 	if o := p.Offhours; o != nil {
 		op := path + ".offhours"
-		e.Check(op+".stop_cron", validation.Cron(o.StopCron))
-		e.Check(op+".start_cron", validation.Cron(o.StartCron))
+		// Stop-only and start-only schedules are allowed; one of the two
+		// must be there.
+		switch {
+		case o.StopCron == "" && o.StartCron == "":
+			e.Add(op+".stop_cron", "is required unless start_cron is set: an off-hours schedule needs at least one of them")
+		case o.StopCron != "":
+			e.Check(op+".stop_cron", validation.Cron(o.StopCron))
+		}
+		if o.StartCron != "" {
+			e.Check(op+".start_cron", validation.Cron(o.StartCron))
+		}
 		if o.Timezone != "" {
 			e.Check(op+".timezone", validation.TimeZone(o.Timezone))
 		}

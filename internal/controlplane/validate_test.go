@@ -123,6 +123,8 @@ func TestValidationFieldPaths(t *testing.T) {
 		{"policy idle action", pol(func(p *sirsiv1.OptimizationPolicy) { p.Idle.Action = 9 }), "optimization_policy.idle.action"},
 		{"policy idle lookback", pol(func(p *sirsiv1.OptimizationPolicy) { p.Idle.LookbackDays = -1 }), "optimization_policy.idle.lookback_days"},
 		{"policy offhours cron", pol(func(p *sirsiv1.OptimizationPolicy) { p.Offhours.StopCron = "0 25 * * *" }), "optimization_policy.offhours.stop_cron"},
+		{"policy offhours start cron", pol(func(p *sirsiv1.OptimizationPolicy) { p.Offhours.StartCron = "0 7 * *" }), "optimization_policy.offhours.start_cron"},
+		{"policy offhours neither cron", pol(func(p *sirsiv1.OptimizationPolicy) { p.Offhours.StopCron, p.Offhours.StartCron = "", "" }), "optimization_policy.offhours.stop_cron"},
 		{"policy offhours tz", pol(func(p *sirsiv1.OptimizationPolicy) { p.Offhours.Timezone = "Local" }), "optimization_policy.offhours.timezone"},
 		{"policy skip date", pol(func(p *sirsiv1.OptimizationPolicy) { p.Offhours.SkipDates = []string{"2026-13-01"} }), "optimization_policy.offhours.skip_dates[0]"},
 		{"policy schedule", pol(func(p *sirsiv1.OptimizationPolicy) { p.Schedule = "@every 1h" }), "optimization_policy.schedule"},

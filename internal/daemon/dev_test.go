@@ -245,7 +245,8 @@ func TestSecondSignalForcesExit(t *testing.T) {
 }
 
 // agentd dev's agent enrolls into tenant dev and reports the simulated
-// fleet, with utilisation and costs, within a minute.
+// fleet, with utilisation and the dev policy's recommendations, within a
+// minute.
 func TestDevAgentReportsSimulatedFleet(t *testing.T) {
 	const size = 24
 	p := startAgentd(t, append(slices.Clone(devArgs), "-dev-fleet-size", strconv.Itoa(size))...)
@@ -272,7 +273,14 @@ func TestDevAgentReportsSimulatedFleet(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ListAgents: %v", err)
 		}
-		if len(res.GetResources()) >= size && len(sums.GetSummaries()) > 0 && len(agents.GetAgents()) == 1 {
+		recs, err := c.Management.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{TenantId: tenant})
+		if err != nil {
+			t.Fatalf("ListRecommendations: %v", err)
+		}
+		if len(res.GetResources()) >= size && len(sums.GetSummaries()) > 0 && len(agents.GetAgents()) == 1 && len(recs.GetRecommendations()) > 0 {
+			if recs.GetTotalMonthlySavings() <= 0 {
+				t.Errorf("%d recommendations saving %.2f a month", len(recs.GetRecommendations()), recs.GetTotalMonthlySavings())
+			}
 			if got := agents.GetAgents()[0].GetStatus(); got != sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED {
 				t.Errorf("dev agent status %s, want connected", got)
 			}
@@ -280,7 +288,8 @@ func TestDevAgentReportsSimulatedFleet(t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("after a minute: %d resources (want >= %d), %d summaries, %d agents", len(res.GetResources()), size, len(sums.GetSummaries()), len(agents.GetAgents()))
+			t.Fatalf("after a minute: %d resources (want >= %d), %d summaries, %d agents, %d recommendations", len(res.GetResources()), size,
+				len(sums.GetSummaries()), len(agents.GetAgents()), len(recs.GetRecommendations()))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

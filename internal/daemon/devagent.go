@@ -46,6 +46,10 @@ func devAgent(ctx context.Context, in *instance, tenant *sirsiv1.Tenant, size in
 		_ = srv.Close()
 		return nil, err
 	}
+	if err := ensureDevPolicy(ctx, in.st.Tenant(tenant.GetId())); err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
 	dir := filepath.Join(in.cfg.DataDir, "agent")
 	token, err := devEnrollmentToken(ctx, in.st.Tenant(tenant.GetId()), acct.GetId(), dir)
 	if err != nil {
@@ -107,6 +111,37 @@ func ensureDevAccount(ctx context.Context, ts store.TenantStore) (*sirsiv1.Cloud
 		return nil, fmt.Errorf("creating the simulated cloud account: %w", err)
 	}
 	return a, nil
+}
+
+// devPolicyName is the recommend-only policy a fresh dev tenant gets, so
+// that recommendations show within a minute of start without any
+// configuration; it acts on nothing.
+const devPolicyName = "dev-recommendations"
+
+func ensureDevPolicy(ctx context.Context, ts store.TenantStore) error {
+	pols, _, err := ts.ListPolicies(ctx, store.Page{Size: store.MaxPageSize})
+	if err != nil {
+		return fmt.Errorf("listing the dev tenant's policies: %w", err)
+	}
+	for _, p := range pols {
+		if p.GetName() == devPolicyName {
+			return nil
+		}
+	}
+	_, err = ts.CreatePolicy(ctx, &sirsiv1.OptimizationPolicy{
+		Name: devPolicyName, Description: "What the simulated account could save (agentd dev; recommends only)",
+		Mode:          sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND,
+		ResourceTypes: []string{"aws_ec2_instance", "aws_ebs_volume", "aws_eip", "aws_rds_instance", "aws_lambda_function"},
+		Selector:      &sirsiv1.PolicySelector{},
+		Rightsizing:   &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: 1},
+		Idle:          &sirsiv1.IdleSettings{CpuBelowPercent: 2, NetworkBelowBytesPerDay: 5 << 20, LookbackDays: 7, Action: sirsiv1.IdleAction_IDLE_ACTION_RECOMMEND},
+		Schedule:      "0 2 * * *", Timezone: "UTC",
+		Verify: &sirsiv1.VerifySettings{WaitMinutes: 10},
+	})
+	if err != nil {
+		return fmt.Errorf("creating the dev tenant's recommend-only policy: %w", err)
+	}
+	return nil
 }
 
 // devEnrollmentToken makes a token unless the agent's data dir already

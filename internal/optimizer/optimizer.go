@@ -166,19 +166,46 @@ func New(cat *pricing.Catalogue) *Optimizer {
 // EC2 instances, one commit_savings_plan suggestion per region whose
 // saving reaches min_monthly_savings is added (see SuggestCommitment).
 func (o *Optimizer) Decide(p *sirsiv1.OptimizationPolicy, in []Input, now time.Time) []*sirsiv1.Recommendation {
-	var out []*sirsiv1.Recommendation
-	baseline := map[string]*spendBaseline{}
-	coversEC2 := len(p.GetResourceTypes()) == 0 || slices.Contains(p.GetResourceTypes(), validation.ResourceEC2Instance)
+	d := o.Start(p, now)
+	d.Add(in)
+	return d.Finish()
+}
+
+// Decision is one policy's decisions over a fleet given in parts, so that
+// a large fleet's utilisation never has to be in memory at once; the
+// Savings Plans suggestion, which spans resources, comes from Finish.
+type Decision struct {
+	o         *Optimizer
+	p         *sirsiv1.OptimizationPolicy
+	now       time.Time
+	coversEC2 bool
+	out       []*sirsiv1.Recommendation
+	baseline  map[string]*spendBaseline
+}
+
+// Start begins a Decision for p at now.
+func (o *Optimizer) Start(p *sirsiv1.OptimizationPolicy, now time.Time) *Decision {
+	return &Decision{o: o, p: p, now: now, baseline: map[string]*spendBaseline{},
+		coversEC2: len(p.GetResourceTypes()) == 0 || slices.Contains(p.GetResourceTypes(), validation.ResourceEC2Instance)}
+}
+
+// Add decides for these resources; each resource must be given once.
+func (d *Decision) Add(in []Input) {
 	for _, x := range in {
-		rec, _, ok := o.explain(p, x, now)
+		rec, _, ok := d.o.explain(d.p, x, d.now)
 		if rec != nil {
-			out = append(out, rec)
+			d.out = append(d.out, rec)
 		}
-		if ok && coversEC2 && x.Resource.GetType() == validation.ResourceEC2Instance {
-			o.addBaseline(baseline, x.Resource, rec)
+		if ok && d.coversEC2 && x.Resource.GetType() == validation.ResourceEC2Instance {
+			d.o.addBaseline(d.baseline, x.Resource, rec)
 		}
 	}
-	out = append(out, o.commitments(p, baseline, now)...)
+}
+
+// Finish adds the Savings Plans suggestions and returns every
+// recommendation, ordered by resource id and region.
+func (d *Decision) Finish() []*sirsiv1.Recommendation {
+	out := append(d.out, d.o.commitments(d.p, d.baseline, d.now)...)
 	slices.SortStableFunc(out, func(a, b *sirsiv1.Recommendation) int {
 		if c := strings.Compare(a.GetResourceId(), b.GetResourceId()); c != 0 {
 			return c

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -169,4 +170,32 @@ func BenchmarkDecide100k(b *testing.B) {
 		b.ReportMetric((cpu1-cpu0).Seconds()/float64(b.N), "cpu-s/100k")
 	}
 	b.ReportMetric(float64(recs), "recommendations")
+}
+
+// TestDecisionInParts: deciding a fleet in parts (as the agent does,
+// chunk by chunk) gives exactly what one Decide over the whole fleet gives,
+// Savings Plans suggestions included.
+func TestDecisionInParts(t *testing.T) {
+	o := newOptimizer(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20 {
+		fleet := randomFleet(o, rng, 500)
+		p := randomPolicy(rng)
+		want := o.Decide(p, fleet, now)
+		d := o.Start(p, now)
+		for lo := 0; lo < len(fleet); {
+			hi := min(len(fleet), lo+1+rng.IntN(120))
+			d.Add(fleet[lo:hi])
+			lo = hi
+		}
+		got := d.Finish()
+		if len(got) != len(want) {
+			t.Fatalf("in parts: %d recommendations, whole: %d", len(got), len(want))
+		}
+		for i := range want {
+			if !proto.Equal(got[i], want[i]) {
+				t.Fatalf("recommendation %d differs:\nparts %v\nwhole %v", i, got[i], want[i])
+			}
+		}
+	}
 }
