@@ -419,8 +419,8 @@ func (s *Sim) lambdaCreate(rc *Request, st *lambdaState) (any, *APIError) {
 		Runtime: *in.Runtime, Role: *in.Role, Handler: *in.Handler, Description: lambdaDeref(in.Description),
 		MemoryMiB: mem, TimeoutSec: timeout, Architecture: arch, EphemeralMiB: eph,
 		CodeSize: int64(len(in.Code.ZipFile)), CodeSha256: base64.StdEncoding.EncodeToString(sum[:]),
-		RevisionID: s.newRevisionID(), LastModified: rc.Now, Tags: maps.Clone(in.Tags),
-		State: "Pending", activeAt: rc.Now.Add(s.opts.StateDelay),
+		RevisionID: s.newRevisionID(), LastModified: rc.Now.Add(-s.opts.Backfill), Tags: maps.Clone(in.Tags),
+		State: "Pending", activeAt: rc.Now.Add(-s.opts.Backfill).Add(s.opts.StateDelay),
 		Seed: resourceSeed(s.opts.Seed, name),
 	}
 	if in.Environment != nil {
@@ -428,7 +428,9 @@ func (s *Sim) lambdaCreate(rc *Request, st *lambdaState) (any, *APIError) {
 	}
 	f.Profile = tagProfile(lambdaTagList(f.Tags))
 	st.fns[name] = f
-	s.recordEvent(functionEvent(rc.Account, f, EventCreated, rc.Now))
+	// Backfilled like EC2 and RDS: the function has existed since
+	// Options.Backfill ago.
+	s.recordEvent(functionEvent(rc.Account, f, EventCreated, f.LastModified))
 	st.settle(s, rc.Account, s.region(rc.Account, rc.Region), rc.Now)
 	return functionJSON(f), nil
 }

@@ -389,7 +389,7 @@ func (s *Sim) rdsCreate(rc *Request, rs *RegionState, st *rdsState) (any, *APIEr
 		MultiAZ:           multiAZ,
 		AZ:                az,
 		Port:              port,
-		CreateTime:        rc.Now,
+		CreateTime:        rc.Now.Add(-s.opts.Backfill),
 		BackupRetention:   retention,
 		BackupWindow:      "03:00-03:30",
 		MaintenanceWindow: mw,
@@ -398,7 +398,9 @@ func (s *Sim) rdsCreate(rc *Request, rs *RegionState, st *rdsState) (any, *APIEr
 	}
 	db.Profile = tagProfile(db.Tags)
 	st.dbs[id] = db
-	s.setDBStatus(rc.Account, rs.Name, db, "creating", rc.Now)
+	// A backfilled instance has existed (and been available) since
+	// Options.Backfill ago, so CloudWatch and Cost Explorer have its past.
+	s.setDBStatus(rc.Account, rs.Name, db, "creating", db.CreateTime)
 	st.settle(s, rc.Account, rs, rc.Now)
 	return struct {
 		XMLName  xml.Name `xml:"CreateDBInstanceResult"`
