@@ -32,8 +32,10 @@ type Limiter struct {
 
 type limitKey struct{ service, region, bucket string }
 
-// headroom is the share of a published bucket the limiter uses.
-const headroom = 0.9
+// Headroom is the share of a published bucket the limiter uses: the rest
+// absorbs calls granted back to back that reach AWS in another order, and
+// the adaptive retry absorbs what still gets throttled.
+const Headroom = 0.95
 
 // NewLimiter builds a limiter. scale multiplies every bucket's capacity and
 // refill (1 = AWS's figures; a simulator that enforces scaled quotas needs
@@ -54,8 +56,8 @@ func (l *Limiter) bucket(service, region string, spec awsquota.Bucket) *rate.Lim
 		// A little under AWS's figures: calls granted back to back can reach
 		// AWS in another order and with other gaps than they left, and
 		// AWS's bucket must still hold a token for each.
-		burst := max(1, int(math.Floor(spec.Capacity*l.scale*headroom)))
-		b = rate.NewLimiter(rate.Limit(spec.Refill*l.scale*headroom), burst)
+		burst := max(1, int(math.Floor(spec.Capacity*l.scale*Headroom)))
+		b = rate.NewLimiter(rate.Limit(spec.Refill*l.scale*Headroom), burst)
 		l.buckets[k] = b
 	}
 	return b

@@ -51,9 +51,9 @@ func quotaBound(count map[string]map[string]int, home string) (bound, limiterBou
 			calls += use.calls
 			over := float64(use.calls) - use.b.Capacity
 			bound = max(bound, time.Duration(max(0, over)/use.b.Refill*float64(time.Second)))
-			limCap := float64(int(use.b.Capacity * 0.9))
+			limCap := float64(int(use.b.Capacity * awsclient.Headroom))
 			limOver := float64(use.calls) - limCap
-			limiterBound = max(limiterBound, time.Duration(max(0, limOver)/(use.b.Refill*0.9)*float64(time.Second)))
+			limiterBound = max(limiterBound, time.Duration(max(0, limOver)/(use.b.Refill*awsclient.Headroom)*float64(time.Second)))
 		}
 	}
 	return bound, limiterBound, calls
