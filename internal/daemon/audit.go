@@ -57,34 +57,9 @@ func runServerAudit(env *environment, args []string) int {
 }
 
 func runAuditVerify(env *environment, args []string) int {
-	fs := flag.NewFlagSet("agentd server audit verify", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	configFile := fs.String("config", "", "HCL configuration `file` of the server")
-	fl := config.ServerFlags()
-	fl.Bind(fs, "data_dir", "", "")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, auditUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "agentd server audit verify: unexpected arguments %q\n", fs.Args())
-		return exitUsage
-	}
-	cfg, err := config.Loader{Defaults: config.Defaults(), File: *configFile, Env: env.lookupEnv, Flags: fl}.Load()
-	if err != nil {
-		fmt.Fprintf(env.stderr, "agentd server audit verify: configuration:\n%s\n", err)
-		return exitUsage
-	}
-	sqlitePath, err := auditSQLitePath(cfg)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "agentd server audit verify: configuration:\n%s\n", err)
-		return exitUsage
+	cfg, sqlitePath, code, ok := parseOfflineCommand(env, "agentd server audit verify", auditUsage, args)
+	if !ok {
+		return code
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -103,6 +78,42 @@ func runAuditVerify(env *environment, args []string) int {
 // opening SQLite creates a missing file, and verifying a fresh empty log
 // would wrongly report a mistyped data dir as intact. It returns "" for
 // PostgreSQL.
+// parseOfflineCommand reads the flags and configuration of a server
+// subcommand that works on a server's data (-config FILE or -data-dir DIR).
+// A mistyped data dir must not get a fresh database and key file, so the
+// SQLite database must already be there. When ok is false, code is the
+// exit code, the reason already printed.
+func parseOfflineCommand(env *environment, name, usage string, args []string) (cfg *config.Server, sqlitePath string, code int, ok bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	configFile := fs.String("config", "", "HCL configuration `file` of the server")
+	fl := config.ServerFlags()
+	fl.Bind(fs, "data_dir", "", "")
+	fs.Usage = func() {
+		fmt.Fprint(env.stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, "", exitOK, false
+		}
+		return nil, "", exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "%s: unexpected arguments %q\n", name, fs.Args())
+		return nil, "", exitUsage, false
+	}
+	cfg, err := config.Loader{Defaults: config.Defaults(), File: *configFile, Env: env.lookupEnv, Flags: fl}.Load()
+	if err == nil {
+		sqlitePath, err = auditSQLitePath(cfg)
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: configuration:\n%s\n", name, err)
+		return nil, "", exitUsage, false
+	}
+	return cfg, sqlitePath, 0, true
+}
+
 func auditSQLitePath(cfg *config.Server) (string, error) {
 	if cfg.DatabaseURL != "" {
 		return "", nil

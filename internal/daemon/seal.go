@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -106,36 +105,9 @@ Flags:
 
 // runServerRotateSeal is `agentd server rotate-seal`.
 func runServerRotateSeal(env *environment, args []string) int {
-	fs := flag.NewFlagSet("agentd server rotate-seal", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	configFile := fs.String("config", "", "HCL configuration `file` of the server")
-	fl := config.ServerFlags()
-	fl.Bind(fs, "data_dir", "", "")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, rotateSealUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "agentd server rotate-seal: unexpected arguments %q\n", fs.Args())
-		return exitUsage
-	}
-	cfg, err := config.Loader{Defaults: config.Defaults(), File: *configFile, Env: env.lookupEnv, Flags: fl}.Load()
-	if err != nil {
-		fmt.Fprintf(env.stderr, "agentd server rotate-seal: configuration:\n%s\n", err)
-		return exitUsage
-	}
-	// The same check as audit verify: a mistyped data dir must not get a
-	// fresh database and key file.
-	sqlitePath, err := auditSQLitePath(cfg)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "agentd server rotate-seal: configuration:\n%s\n", err)
-		return exitUsage
+	cfg, sqlitePath, code, ok := parseOfflineCommand(env, "agentd server rotate-seal", rotateSealUsage, args)
+	if !ok {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

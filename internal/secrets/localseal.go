@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 )
 
 const localBackend = "local"
@@ -132,7 +134,7 @@ func (s *LocalSealer) addVersion() error {
 	if err != nil {
 		return fmt.Errorf("encoding the seal key file: %w", err)
 	}
-	if err := writeFileAtomic(s.path, append(out, '\n'), 0o600); err != nil {
+	if err := pki.WriteFileAtomic(s.path, append(out, '\n'), 0o600); err != nil {
 		return err
 	}
 	if s.keys == nil {

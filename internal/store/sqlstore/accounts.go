@@ -174,13 +174,31 @@ func (t *tenantStore) ListCloudAccounts(ctx context.Context, p store.Page) ([]*s
 
 // listByID pages through a tenant table in id order.
 func listByID[T any](ctx context.Context, t *tenantStore, table, cols string, p store.Page, scan func(interface{ Scan(...any) error }) (T, error), id func(T) string) ([]T, string, error) {
-	key, err := stringKey(table, t.id, p.Token, 1)
+	return listWhere(ctx, t, table, cols, t.id, nil, p, scan, id)
+}
+
+// match is one condition of a filtered list: column = value.
+type match struct {
+	col string
+	val any
+}
+
+// listWhere pages through the tenant's rows of table that satisfy every
+// match, in id order; page tokens are bound to filter.
+func listWhere[T any](ctx context.Context, t *tenantStore, table, cols string, filter any, matches []match, p store.Page,
+	scan func(interface{ Scan(...any) error }) (T, error), id func(T) string) ([]T, string, error) {
+	key, err := stringKey(table, filter, p.Token, 1)
 	if err != nil {
 		return nil, "", err
 	}
-	cond, args := after("id", key, []any{t.id})
+	where, args := ` WHERE tenant_id = ?`, []any{t.id}
+	for _, m := range matches {
+		where += ` AND ` + m.col + ` = ?`
+		args = append(args, m.val)
+	}
+	cond, args := after("id", key, args)
 	n := pageSize(p)
-	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+cols+` FROM `+table+` WHERE tenant_id = ?`+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
+	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+cols+` FROM `+table+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list %s: %w", table, err)
 	}
@@ -188,6 +206,6 @@ func listByID[T any](ctx context.Context, t *tenantStore, table, cols string, p 
 	if err != nil {
 		return nil, "", fmt.Errorf("list %s: %w", table, err)
 	}
-	out, next := trim(out, n, func(v T) string { return encodePageToken(table, t.id, []string{id(v)}) })
+	out, next := trim(out, n, func(v T) string { return encodePageToken(table, filter, []string{id(v)}) })
 	return out, next, nil
 }

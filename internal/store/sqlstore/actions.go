@@ -108,35 +108,17 @@ func terminal(s sirsiv1.ActionStatus) bool {
 }
 
 func (t *tenantStore) ListActions(ctx context.Context, f store.ActionFilter, p store.Page) ([]*sirsiv1.Action, string, error) {
-	key, err := stringKey("actions", f, p.Token, 1)
-	if err != nil {
-		return nil, "", err
-	}
-	where, args := ` WHERE tenant_id = ?`, []any{t.id}
+	var ms []match
 	if f.PolicyID != "" {
-		where += ` AND policy_id = ?`
-		args = append(args, f.PolicyID)
+		ms = append(ms, match{"policy_id", f.PolicyID})
 	}
 	if f.ResourceID != "" {
-		where += ` AND resource_id = ?`
-		args = append(args, f.ResourceID)
+		ms = append(ms, match{"resource_id", f.ResourceID})
 	}
 	if f.Status != sirsiv1.ActionStatus_ACTION_STATUS_UNSPECIFIED {
-		where += ` AND status = ?`
-		args = append(args, int64(f.Status))
+		ms = append(ms, match{"status", int64(f.Status)})
 	}
-	cond, args := after("id", key, args)
-	n := pageSize(p)
-	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+actionCols+` FROM actions`+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list actions: %w", err)
-	}
-	out, err := collect(rows, scanAction)
-	if err != nil {
-		return nil, "", fmt.Errorf("list actions: %w", err)
-	}
-	out, next := trim(out, n, func(a *sirsiv1.Action) string { return encodePageToken("actions", f, []string{a.Id}) })
-	return out, next, nil
+	return listWhere(ctx, t, "actions", actionCols, f, ms, p, scanAction, func(a *sirsiv1.Action) string { return a.Id })
 }
 
 // SavingsSummary counts the actions that started in [start, end) (zero

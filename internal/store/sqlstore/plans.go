@@ -117,35 +117,17 @@ func (t *tenantStore) GetActionPlan(ctx context.Context, id string) (*sirsiv1.Ac
 }
 
 func (t *tenantStore) ListActionPlans(ctx context.Context, f store.ActionPlanFilter, p store.Page) ([]*sirsiv1.ActionPlan, string, error) {
-	key, err := stringKey("action_plans", f, p.Token, 1)
-	if err != nil {
-		return nil, "", err
-	}
-	where, args := ` WHERE tenant_id = ?`, []any{t.id}
+	var ms []match
 	if f.PolicyID != "" {
-		where += ` AND policy_id = ?`
-		args = append(args, f.PolicyID)
+		ms = append(ms, match{"policy_id", f.PolicyID})
 	}
 	if f.CloudAccountID != "" {
-		where += ` AND cloud_account_id = ?`
-		args = append(args, f.CloudAccountID)
+		ms = append(ms, match{"cloud_account_id", f.CloudAccountID})
 	}
 	if f.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_UNSPECIFIED {
-		where += ` AND status = ?`
-		args = append(args, int64(f.Status))
+		ms = append(ms, match{"status", int64(f.Status)})
 	}
-	cond, args := after("id", key, args)
-	n := pageSize(p)
-	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+planCols+` FROM action_plans`+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list action plans: %w", err)
-	}
-	out, err := collect(rows, scanPlan)
-	if err != nil {
-		return nil, "", fmt.Errorf("list action plans: %w", err)
-	}
-	out, next := trim(out, n, func(p *sirsiv1.ActionPlan) string { return encodePageToken("action_plans", f, []string{p.Id}) })
-	return out, next, nil
+	return listWhere(ctx, t, "action_plans", planCols, f, ms, p, scanPlan, func(p *sirsiv1.ActionPlan) string { return p.Id })
 }
 
 func (t *tenantStore) ApproveActionPlan(ctx context.Context, id, approver string, at time.Time) (*sirsiv1.ActionPlan, error) {
