@@ -27,6 +27,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 )
 
@@ -365,7 +366,7 @@ func (a *Agent) setAssignment(resp *sirsiv1.GetAssignmentResponse, save bool) er
 		if err != nil {
 			return fmt.Errorf("encoding the assignment: %w", err)
 		}
-		if err := pki.WriteFileAtomic(filepath.Join(a.cfg.DataDir, assignmentFile), b, 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(a.cfg.DataDir, assignmentFile), b, 0o600); err != nil {
 			a.log.Warn("could not save the assignment; a restart while the control plane is down will wait for it", "error", err)
 		}
 	}

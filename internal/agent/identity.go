@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 )
 
@@ -122,17 +123,17 @@ func (c *credentials) save(key crypto.Signer, certPEM, caPEM []byte) error {
 	if err := pki.WriteKeyFile(filepath.Join(c.dir, keyFile), key); err != nil {
 		return err
 	}
-	if err := pki.WriteFileAtomic(filepath.Join(c.dir, certFile), certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(c.dir, certFile), certPEM, 0o644); err != nil {
 		return err
 	}
-	if err := pki.WriteFileAtomic(filepath.Join(c.dir, caFile), caPEM, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(c.dir, caFile), caPEM, 0o644); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(c.identity(), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the identity: %w", err)
 	}
-	return pki.WriteFileAtomic(filepath.Join(c.dir, identityFile), append(b, '\n'), 0o600)
+	return atomicfile.Write(filepath.Join(c.dir, identityFile), append(b, '\n'), 0o600)
 }
 
 func (c *credentials) identity() Identity {

@@ -20,8 +20,8 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -149,7 +149,7 @@ func (o *optimizing) save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("encoding the optimizer state: %w", err)
 	}
-	if err := pki.WriteFileAtomic(filepath.Join(dir, optimizeStateFile), b, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, optimizeStateFile), b, 0o600); err != nil {
 		return fmt.Errorf("saving the optimizer state: %w", err)
 	}
 	return nil

@@ -25,6 +25,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 )
 
 // File names inside the PKI directory.
@@ -174,7 +176,7 @@ func createCA(certPath, keyPath, name string, now func() time.Time, sealer KeySe
 		return nil, err
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := writeFileAtomic(certPath, certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(certPath, certPEM, 0o644); err != nil {
 		return nil, err
 	}
 	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, key: key, now: now}, nil

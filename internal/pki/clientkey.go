@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"os"
 )
 
 // NewClientKey generates an agent's private key on the host: it never
@@ -39,12 +38,6 @@ func WriteKeyFile(path string, key crypto.Signer) error { return writeKey(path, 
 // ReadKeyFile loads a key WriteKeyFile stored, refusing a file group or
 // others can read.
 func ReadKeyFile(path string) (crypto.Signer, error) { return readKey(path) }
-
-// WriteFileAtomic replaces path with data (mode), so a crash leaves the old
-// content or the new, never half of either.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	return writeFileAtomic(path, data, mode)
-}
 
 // ParseCertificatesPEM decodes every CERTIFICATE block of b; none is an
 // error.

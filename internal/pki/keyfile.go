@@ -6,11 +6,12 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 )
 
 // writeKey and readKey are the only code that touches private keys at rest
@@ -22,7 +23,7 @@ func writeKey(path string, key crypto.Signer) error {
 	if err != nil {
 		return fmt.Errorf("encoding the private key for %s: %w", path, err)
 	}
-	return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	return atomicfile.Write(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
 }
 
 func readKey(path string) (crypto.Signer, error) {
@@ -79,48 +80,6 @@ func parseKeyPEM(path string, b []byte) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// writeFileAtomic writes to a temporary file in the same directory, syncs
-// it and renames it over path, so a crash leaves the old file or the new
-// one, never half of either.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmpName := tmp.Name()
-	cleanup := func(err error) error {
-		_ = tmp.Close()
-		_ = os.Remove(tmpName)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return cleanup(err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return cleanup(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return cleanup(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return cleanup(err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		_ = os.Remove(tmpName)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
-}
-
 // KeySealer seals the CA private key at rest (secrets.Sealer is one); it
 // is declared here so pki does not depend on the secrets package.
 type KeySealer interface {
@@ -145,7 +104,7 @@ func writeSealedKey(ctx context.Context, path string, key crypto.Signer, s KeySe
 	if err != nil {
 		return fmt.Errorf("sealing the private key for %s: %w", path, err)
 	}
-	return writeFileAtomic(path, []byte(sealed+"\n"), 0o600)
+	return atomicfile.Write(path, []byte(sealed+"\n"), 0o600)
 }
 
 // readSealedKey reads a sealed key, or a PEM key written before sealing was
@@ -195,5 +154,5 @@ func ResealCAKey(dir string, reseal func(sealed string, aad []byte) (string, err
 	if next == content {
 		return false, nil
 	}
-	return true, writeFileAtomic(path, []byte(next+"\n"), 0o600)
+	return true, atomicfile.Write(path, []byte(next+"\n"), 0o600)
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 )
 
 // CA rotation, in three steps with restarts between them, so that no
@@ -74,7 +76,7 @@ func (ca *CA) loadTrusted(dir string) error {
 		}
 		return nil
 	}
-	if err := writeFileAtomic(bundlePath, bundle, 0o644); err != nil {
+	if err := atomicfile.Write(bundlePath, bundle, 0o644); err != nil {
 		return err
 	}
 	ca.CertPEM, ca.CertPath = bundle, bundlePath
@@ -136,7 +138,7 @@ func PromoteNextCA(dir string) error {
 		if next, err := os.ReadFile(nextCert); err == nil && bytes.Equal(bytes.TrimSpace(next), bytes.TrimSpace(old)) {
 			return fmt.Errorf("promoting the next CA: %s is the active CA %s", nextCert, cur.Subject)
 		}
-		if err := writeFileAtomic(filepath.Join(dir, PreviousCACertFile), old, 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, PreviousCACertFile), old, 0o644); err != nil {
 			return err
 		}
 		if err := os.Rename(nextKey, keyPath); err != nil {

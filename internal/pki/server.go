@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 )
 
 // DefaultServerNames are always in the generated server certificate, so
@@ -172,7 +174,7 @@ func (s *ServerCert) issue() error {
 	if err := writeKey(s.keyPath, key); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.certPath, certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(s.certPath, certPEM, 0o644); err != nil {
 		return err
 	}
 	s.set(&tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf})

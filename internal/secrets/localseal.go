@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 )
 
 const localBackend = "local"
@@ -134,7 +134,7 @@ func (s *LocalSealer) addVersion() error {
 	if err != nil {
 		return fmt.Errorf("encoding the seal key file: %w", err)
 	}
-	if err := pki.WriteFileAtomic(s.path, append(out, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(s.path, append(out, '\n'), 0o600); err != nil {
 		return err
 	}
 	if s.keys == nil {
