@@ -296,7 +296,7 @@ func (s *sweeps) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 	if same {
 		return
 	}
-	plan := &sirsiv1.ActionPlan{Id: planID, PolicyId: p.GetId(), Actions: actions, EstimatedMonthlySavings: round2(savings)}
+	plan := &sirsiv1.ActionPlan{Id: planID, PolicyId: p.GetId(), Actions: actions, EstimatedMonthlySavings: optimizer.Cents(savings)}
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	_, err := s.a.client().ReportActionPlan(rctx, &sirsiv1.ReportActionPlanRequest{BatchId: uuid.NewString(), Plan: plan})
 	cancel()
@@ -310,8 +310,6 @@ func (s *sweeps) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 	o.mu.Unlock()
 	log.Info("saved a dry-run plan", "policy_id", p.GetId(), "plan_id", planID, "actions", len(actions), "monthly_savings", fmt.Sprintf("%.2f", savings))
 }
-
-func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 
 func maxActionsPerRun(p *sirsiv1.OptimizationPolicy) int {
 	if p.MaxActionsPerRun == nil {
@@ -500,7 +498,7 @@ func (s *sweeps) offHours(ctx context.Context, p *sirsiv1.OptimizationPolicy, no
 		hourly, perr := s.estimator.Catalogue().EC2Hourly(r.GetRegion(), r.GetSize())
 		saving := 0.0
 		if perr == nil && last.Stop {
-			saving = round2(pricing.MonthlyFromHourly(hourly) * offFraction(sched, now))
+			saving = optimizer.Cents(pricing.MonthlyFromHourly(hourly) * offFraction(sched, now))
 		}
 		reqs = append(reqs, actuator.Request{
 			ID:       uuid.NewSHA1(idNamespace, []byte(fmt.Sprintf("offhours/%s/%s/%d", p.GetId(), r.GetResourceId(), last.At.Unix()))).String(),

@@ -441,31 +441,37 @@ func validateReportActions(r *sirsiv1.ReportActionsRequest) error {
 		e.Check(p+".policy_id", validation.OptionalID(a.PolicyId))
 		e.Check(p+".recommendation_id", validation.OptionalID(a.RecommendationId))
 		e.Check(p+".plan_id", validation.OptionalID(a.PlanId))
-		e.Check(p+".resource_id", validation.ID(a.ResourceId))
-		e.Check(p+".resource_type", validation.ResourceType(a.ResourceType))
-		e.Check(p+".region", region(a.Region))
-		e.Check(p+".action", actionName(a.Action))
-		e.Check(p+".from_size", boundedText(a.FromSize, maxSizeLen, false))
-		e.Check(p+".to_size", boundedText(a.ToSize, maxSizeLen, false))
 		e.Check(p+".status", validation.Enum(a.Status, true))
-		e.Check(p+".realized_monthly_savings", finite(a.RealizedMonthlySavings))
-		e.Check(p+".error", boundedText(a.Error, maxErrorLen, true))
-		timestamp(&e, p+".start_time", a.StartTime)
-		timestamp(&e, p+".end_time", a.EndTime)
-		tooMany(&e, p+".steps", len(a.Steps), maxSteps)
-		for j, st := range a.Steps {
-			sp := fmt.Sprintf("%s.steps[%d]", p, j)
-			if st == nil {
-				e.Add(sp, "is required")
-				continue
-			}
-			e.Check(sp+".name", shaped(nameShape, st.Name, "a step name in lower-case snake_case"))
-			e.Check(sp+".status", shaped(nameShape, st.Status, "a step status in lower-case snake_case"))
-			e.Check(sp+".detail", boundedText(st.Detail, maxStepDetailLen, true))
-			timestamp(&e, sp+".time", st.Time)
-		}
+		checkActionRecord(&e, p, a)
 	}
 	return errOrInvalid(&e)
+}
+
+// checkActionRecord checks what a taken and a planned action have alike:
+// the resource, the change, the outcome fields and the steps.
+func checkActionRecord(e *validation.Errors, p string, a *sirsiv1.Action) {
+	e.Check(p+".resource_id", validation.ID(a.ResourceId))
+	e.Check(p+".resource_type", validation.ResourceType(a.ResourceType))
+	e.Check(p+".region", region(a.Region))
+	e.Check(p+".action", actionName(a.Action))
+	e.Check(p+".from_size", boundedText(a.FromSize, maxSizeLen, false))
+	e.Check(p+".to_size", boundedText(a.ToSize, maxSizeLen, false))
+	e.Check(p+".realized_monthly_savings", finite(a.RealizedMonthlySavings))
+	e.Check(p+".error", boundedText(a.Error, maxErrorLen, true))
+	timestamp(e, p+".start_time", a.StartTime)
+	timestamp(e, p+".end_time", a.EndTime)
+	tooMany(e, p+".steps", len(a.Steps), maxSteps)
+	for j, st := range a.Steps {
+		sp := fmt.Sprintf("%s.steps[%d]", p, j)
+		if st == nil {
+			e.Add(sp, "is required")
+			continue
+		}
+		e.Check(sp+".name", shaped(nameShape, st.Name, "a step name in lower-case snake_case"))
+		e.Check(sp+".status", shaped(nameShape, st.Status, "a step status in lower-case snake_case"))
+		e.Check(sp+".detail", boundedText(st.Detail, maxStepDetailLen, true))
+		timestamp(e, sp+".time", st.Time)
+	}
 }
 
 // Bounds of ReportActionPlan and ReserveActions.
@@ -519,21 +525,13 @@ func validateReportActionPlan(r *sirsiv1.ReportActionPlanRequest) error {
 		if a.PlanId != "" && a.PlanId != pl.Id {
 			e.Add(p+".plan_id", "differs from plan.id")
 		}
-		e.Check(p+".resource_id", validation.ID(a.ResourceId))
-		e.Check(p+".resource_type", validation.ResourceType(a.ResourceType))
-		e.Check(p+".region", region(a.Region))
-		e.Check(p+".action", actionName(a.Action))
-		e.Check(p+".from_size", boundedText(a.FromSize, maxSizeLen, false))
-		e.Check(p+".to_size", boundedText(a.ToSize, maxSizeLen, false))
 		if a.Status != sirsiv1.ActionStatus_ACTION_STATUS_PLANNED {
 			e.Add(p+".status", "must be ACTION_STATUS_PLANNED: a plan holds actions not yet taken")
 		}
 		if !a.DryRun {
 			e.Add(p+".dry_run", "must be true: a plan holds actions not yet taken")
 		}
-		e.Check(p+".realized_monthly_savings", finite(a.RealizedMonthlySavings))
-		e.Check(p+".error", boundedText(a.Error, maxErrorLen, true))
-		tooMany(&e, p+".steps", len(a.Steps), maxSteps)
+		checkActionRecord(&e, p, a)
 	}
 	return errOrInvalid(&e)
 }

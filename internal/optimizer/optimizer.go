@@ -271,7 +271,7 @@ func (o *Optimizer) explain(p *sirsiv1.OptimizationPolicy, in Input, now time.Ti
 // to cents and the saving is the difference of the rounded costs, so the
 // three figures always add up.
 func newRec(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource, action, from, to string, current, proposed, confidence float64, reason string, ev ...*sirsiv1.Evidence) *sirsiv1.Recommendation {
-	current, proposed = cents(current), cents(proposed)
+	current, proposed = Cents(current), Cents(proposed)
 	return &sirsiv1.Recommendation{
 		PolicyId:                p.GetId(),
 		ResourceId:              r.GetResourceId(),
@@ -282,7 +282,7 @@ func newRec(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource, action, from, to
 		ProposedSize:            to,
 		CurrentMonthlyCost:      current,
 		ProposedMonthlyCost:     proposed,
-		EstimatedMonthlySavings: cents(current - proposed),
+		EstimatedMonthlySavings: Cents(current - proposed),
 		Confidence:              math.Round(clamp01(confidence)*100) / 100,
 		Reason:                  reason,
 		Status:                  sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN,
@@ -294,8 +294,9 @@ func evidence(m Metric, o Observation) *sirsiv1.Evidence {
 	return &sirsiv1.Evidence{Metric: m.Name, Statistic: m.Statistic, Value: o.Value, WindowDays: int32(math.Round(o.Window.Hours() / 24)), Coverage: o.Coverage}
 }
 
-// cents rounds a dollar figure to cents.
-func cents(usd float64) float64 { return math.Round(usd*100) / 100 }
+// Cents rounds a dollar figure to cents, as every figure the optimizer
+// reports is.
+func Cents(usd float64) float64 { return math.Round(usd*100) / 100 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 

@@ -57,7 +57,7 @@ func (o *Optimizer) decideEBS(p *sirsiv1.OptimizationPolicy, in Input, now time.
 		// upper bound, so the saving is a lower bound.
 		snap := snapGB * float64(gib)
 		reason := fmt.Sprintf("Unattached (available) and created %.0f days ago, at least the %d-day idle lookback. Snapshot then delete: the volume's $%.2f a month becomes at most $%.2f of snapshot storage (%d GiB at $%.3f/GB-month; snapshots keep only written blocks, so usually less). Confidence 0.9: nothing has used the volume, but only its owner knows whether it is still wanted.",
-			age.Hours()/24, days, cents(current), cents(snap), gib, snapGB)
+			age.Hours()/24, days, Cents(current), Cents(snap), gib, snapGB)
 		// No evidence: the control plane takes only utilisation metrics
 		// there, and the age is in the reason.
 		return newRec(p, r, ActionSnapshotAndDelete, r.GetSize(), "", current, snap, 0.9, reason), skip{}
@@ -75,7 +75,7 @@ func (o *Optimizer) decideEBS(p *sirsiv1.OptimizationPolicy, in Input, now time.
 		iopsNote = fmt.Sprintf("gp2's baseline of %d IOPS is kept by provisioning it on gp3, and priced", gp3IOPS)
 	}
 	reason := fmt.Sprintf("gp2 to gp3 at the same %d GiB: $%.2f to $%.2f a month; %s, throughput %d MiB/s. The change is online (Elastic Volumes). Confidence 0.95: the price difference is certain, gp3 matches gp2's baseline performance.",
-		gib, cents(current), cents(proposed), iopsNote, gp3BaselineThroughput)
+		gib, Cents(current), Cents(proposed), iopsNote, gp3BaselineThroughput)
 	return newRec(p, r, ActionMigrateGP3, r.GetSize(), "gp3:"+sizeText, current, proposed, 0.95, reason), skip{}
 }
 
@@ -92,6 +92,6 @@ func (o *Optimizer) decideEIP(p *sirsiv1.OptimizationPolicy, in Input) (*sirsiv1
 	}
 	monthly := pricing.MonthlyFromHourly(hourly)
 	reason := fmt.Sprintf("Not associated with any instance or network interface: an idle public IPv4 address at $%.3f/h, $%.2f a month. Confidence 0.9: a released address cannot be got back, so check nothing (DNS, allow lists) refers to it.",
-		hourly, cents(monthly))
+		hourly, Cents(monthly))
 	return newRec(p, r, ActionRelease, r.GetSize(), "", monthly, 0, 0.9, reason), skip{}
 }
