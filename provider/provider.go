@@ -77,7 +77,9 @@ func (p *sirsiProvider) Metadata(_ context.Context, _ provider.MetadataRequest, 
 
 func (p *sirsiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The `sirsi` provider manages SirsiNexus tenants, cloud accounts, optimization policies and tokens, and reads cost, inventory, recommendations and savings from the SirsiNexus control plane. Every attribute falls back to an environment variable, so a configuration runs unchanged in Terraform Cloud.",
+		MarkdownDescription: "The `sirsi` provider manages SirsiNexus tenants, cloud accounts, optimization policies and tokens, and reads cost, inventory, recommendations and savings from the SirsiNexus control plane. Every attribute falls back to an environment variable, so a configuration runs unchanged in Terraform Cloud.\n\n" +
+			"The provider writes logs only at the level Terraform shows them (`TF_LOG_PROVIDER`, else `TF_LOG`), and none when neither is set; " +
+			"`TF_LOG_SDK`, `TF_LOG_SDK_PROTO`, `TF_LOG_SDK_FRAMEWORK` and `TF_LOG_PROVIDER_SIRSI` still set their own levels.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				Optional:            true,

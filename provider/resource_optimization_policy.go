@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -26,6 +27,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
@@ -463,9 +465,13 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 }
 
 func (r *optimizationPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var mode, schedule types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("mode"), &mode)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("schedule"), &schedule)...)
+	if req.Config.Raw.IsNull() || !req.Config.Raw.IsKnown() {
+		return
+	}
+	mode, diags := rawStringAttribute(ctx, req.Config.Raw, "mode")
+	resp.Diagnostics.Append(diags...)
+	schedule, diags := rawStringAttribute(ctx, req.Config.Raw, "schedule")
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() || mode.IsUnknown() || schedule.IsUnknown() {
 		return
 	}
@@ -488,13 +494,13 @@ func (r *optimizationPolicyResource) ModifyPlan(ctx context.Context, req resourc
 // planOffhoursTimezone plans the policy's timezone for an off-hours timezone
 // left out of the configuration, which is what the control plane stores.
 func planOffhoursTimezone(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	tzPath := path.Root("offhours").AtName("timezone")
-	var offhours types.Object
-	var planned, configured, policyTZ types.String
-	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("offhours"), &offhours)...)
-	if resp.Diagnostics.HasError() || offhours.IsNull() || offhours.IsUnknown() {
+	// Most policies have no off-hours: decide that from the raw plan
+	// (rawvalue.go says why).
+	if offhours, err := rawAttribute(resp.Plan.Raw, "offhours"); err != nil || offhours.IsNull() || !offhours.IsKnown() {
 		return
 	}
+	tzPath := path.Root("offhours").AtName("timezone")
+	var planned, configured, policyTZ types.String
 	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, tzPath, &planned)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, tzPath, &configured)...)
 	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("timezone"), &policyTZ)...)
@@ -529,23 +535,19 @@ func (r *optimizationPolicyResource) Create(ctx context.Context, req resource.Cr
 		resp.Diagnostics.Append(client.ErrorDiagnostic("Creating optimization policy "+plan.Name.ValueString(), err))
 		return
 	}
-	state, diags := policyFromProto(ctx, out.GetOptimizationPolicy())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.State.Raw = policyFromProto(out.GetOptimizationPolicy())
 }
 
 func (r *optimizationPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	if !requireClient(r.client, &resp.Diagnostics) {
 		return
 	}
-	// Only the two ids are needed: reading the whole state into the model
-	// would cost every refresh a reflection walk of the nested objects.
-	var id, tenantID types.String
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("tenant_id"), &tenantID)...)
+	// Only the two ids are needed, read straight from the state's value
+	// (rawvalue.go says why).
+	id, diags := rawStringAttribute(ctx, req.State.Raw, "id")
+	resp.Diagnostics.Append(diags...)
+	tenantID, diags := rawStringAttribute(ctx, req.State.Raw, "tenant_id")
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -561,12 +563,7 @@ func (r *optimizationPolicyResource) Read(ctx context.Context, req resource.Read
 		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading optimization policy "+id.ValueString(), err))
 		return
 	}
-	newState, diags := policyFromProto(ctx, out.GetOptimizationPolicy())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+	resp.State.Raw = policyFromProto(out.GetOptimizationPolicy())
 }
 
 func (r *optimizationPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -592,12 +589,7 @@ func (r *optimizationPolicyResource) Update(ctx context.Context, req resource.Up
 		resp.Diagnostics.Append(policyWriteError("Updating", state.ID.ValueString(), err))
 		return
 	}
-	newState, diags := policyFromProto(ctx, out.GetOptimizationPolicy())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &newState)...)
+	resp.State.Raw = policyFromProto(out.GetOptimizationPolicy())
 }
 
 func (r *optimizationPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -749,100 +741,106 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 	return p, diags
 }
 
-// policyFromProto maps what the control plane returns. Empty repeated fields
-// and maps become null, matching configurations that leave them out (the
-// schema refuses empty sets and maps, so the two never differ).
-func policyFromProto(ctx context.Context, p *sirsiv1.OptimizationPolicy) (optimizationPolicyModel, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	m := optimizationPolicyModel{
-		ID:               types.StringValue(p.GetId()),
-		TenantID:         types.StringValue(p.GetTenantId()),
-		Name:             types.StringValue(p.GetName()),
-		Description:      optionalString(p.GetDescription()),
-		Mode:             types.StringValue(enumName(policyModes, p.GetMode(), defaultPolicyMode)),
-		ResourceTypes:    stringSetOrNull(p.GetResourceTypes()),
-		Schedule:         optionalString(p.GetSchedule()),
-		Timezone:         types.StringValue(orDefault(p.GetTimezone(), defaultPolicyTimezone)),
-		MaxActionsPerRun: types.Int64Value(defaultMaxActionsPerRun),
-		Version:          types.Int64Value(p.GetVersion()),
-		DryRun:           types.BoolValue(p.GetDryRun()),
-		WindowMinutes:    types.Int64Value(defaultWindowMinutes),
-		CooldownHours:    types.Int64Value(defaultCooldownHours),
-	}
-	if p.MaxActionsPerRun != nil {
-		m.MaxActionsPerRun = types.Int64Value(int64(p.GetMaxActionsPerRun()))
-	}
-	if p.WindowMinutes != nil {
-		m.WindowMinutes = types.Int64Value(int64(p.GetWindowMinutes()))
-	}
-	if p.CooldownHours != nil {
-		m.CooldownHours = types.Int64Value(int64(p.GetCooldownHours()))
-	}
+// policyStateType is the Terraform type of the policy's state, from its
+// schema.
+var policyStateType = sync.OnceValue(func() tftypes.Object {
+	var resp resource.SchemaResponse
+	(&optimizationPolicyResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
+	return resp.Schema.Type().TerraformType(context.Background()).(tftypes.Object)
+})
 
-	m.Selector = types.ObjectNull(selectorAttrTypes)
-	if s := p.GetSelector(); s != nil && (len(s.GetAccountIds())+len(s.GetRegions())+len(s.GetTags())+len(s.GetExcludeTags())) > 0 {
-		var d diag.Diagnostics
-		m.Selector, d = types.ObjectValueFrom(ctx, selectorAttrTypes, policySelectorModel{
-			AccountIDs:  stringSetOrNull(s.GetAccountIds()),
-			Regions:     stringSetOrNull(s.GetRegions()),
-			Tags:        stringMapOrNull(s.GetTags()),
-			ExcludeTags: stringMapOrNull(s.GetExcludeTags()),
-		})
-		diags.Append(d...)
-	}
-
-	m.Rightsizing = types.ObjectNull(rightsizingAttrTypes)
-	if rs := p.GetRightsizing(); rs != nil {
-		var d diag.Diagnostics
-		m.Rightsizing, d = types.ObjectValueFrom(ctx, rightsizingAttrTypes, rightsizingModel{
-			Statistic:         types.StringValue(enumName(statistics, rs.GetStatistic(), defaultRightsizingStatistic)),
-			LookbackDays:      types.Int64Value(int64(rs.GetLookbackDays())),
-			HeadroomPercent:   types.Int64Value(int64(rs.GetHeadroomPercent())),
-			AllowedFamilies:   stringSetOrNull(rs.GetAllowedFamilies()),
-			DownsizeOnly:      types.BoolValue(rs.GetDownsizeOnly()),
-			MinMonthlySavings: types.Float64Value(rs.GetMinMonthlySavings()),
-		})
-		diags.Append(d...)
-	}
-
-	m.Idle = types.ObjectNull(idleAttrTypes)
-	if im := p.GetIdle(); im != nil {
-		var d diag.Diagnostics
-		m.Idle, d = types.ObjectValueFrom(ctx, idleAttrTypes, idleModel{
-			CPUBelowPercent:         types.Float64Value(im.GetCpuBelowPercent()),
-			NetworkBelowBytesPerDay: types.Int64Value(im.GetNetworkBelowBytesPerDay()),
-			LookbackDays:            types.Int64Value(int64(im.GetLookbackDays())),
-			Action:                  types.StringValue(enumName(idleActions, im.GetAction(), defaultIdleAction)),
-		})
-		diags.Append(d...)
-	}
-
-	m.Offhours = types.ObjectNull(offhoursAttrTypes)
-	if oh := p.GetOffhours(); oh != nil && (oh.GetStopCron() != "" || oh.GetStartCron() != "") {
-		var d diag.Diagnostics
-		m.Offhours, d = types.ObjectValueFrom(ctx, offhoursAttrTypes, offhoursModel{
-			StopCron:  optionalString(oh.GetStopCron()),
-			StartCron: optionalString(oh.GetStartCron()),
-			Timezone:  types.StringValue(orDefault(oh.GetTimezone(), m.Timezone.ValueString())),
-			SkipDates: stringSetOrNull(oh.GetSkipDates()),
-		})
-		diags.Append(d...)
-	}
-
-	m.Verify = defaultVerifyObject()
-	if v := p.GetVerify(); v != nil {
-		rollback := true
-		if v.RollbackOnFailure != nil {
-			rollback = v.GetRollbackOnFailure()
+// policyFromProto maps what the control plane returns to the policy's
+// state. Empty repeated fields and maps become null, matching
+// configurations that leave them out (the schema refuses empty sets and
+// maps, so the two never differ). The value is built directly rather than
+// through a model and State.Set: every refresh runs this, and the
+// framework's reflection cost more than the rest of Read (rawvalue.go).
+func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
+	typ := policyStateType()
+	object := func(name string, attrs map[string]tftypes.Value) tftypes.Value {
+		if attrs == nil {
+			return tftypes.NewValue(typ.AttributeTypes[name], nil)
 		}
-		var d diag.Diagnostics
-		m.Verify, d = types.ObjectValueFrom(ctx, verifyAttrTypes, verifyModel{
-			WaitMinutes:       types.Int64Value(int64(v.GetWaitMinutes())),
-			RollbackOnFailure: types.BoolValue(rollback),
-		})
-		diags.Append(d...)
+		return tftypes.NewValue(typ.AttributeTypes[name], attrs)
 	}
-	return m, diags
+	// Unset optional counts mean the server applied the schema's default.
+	count := func(v *int32, def int64) tftypes.Value {
+		if v == nil {
+			return tfInt(def)
+		}
+		return tfInt(int64(*v))
+	}
+	timezone := orDefault(p.GetTimezone(), defaultPolicyTimezone)
+
+	var selector map[string]tftypes.Value
+	if s := p.GetSelector(); s != nil && (len(s.GetAccountIds())+len(s.GetRegions())+len(s.GetTags())+len(s.GetExcludeTags())) > 0 {
+		selector = map[string]tftypes.Value{
+			"account_ids":  tfStringSet(s.GetAccountIds()),
+			"regions":      tfStringSet(s.GetRegions()),
+			"tags":         tfStringMap(s.GetTags()),
+			"exclude_tags": tfStringMap(s.GetExcludeTags()),
+		}
+	}
+	var rightsizing map[string]tftypes.Value
+	if rs := p.GetRightsizing(); rs != nil {
+		rightsizing = map[string]tftypes.Value{
+			"statistic":           tfString(enumName(statistics, rs.GetStatistic(), defaultRightsizingStatistic)),
+			"lookback_days":       tfInt(int64(rs.GetLookbackDays())),
+			"headroom_percent":    tfInt(int64(rs.GetHeadroomPercent())),
+			"allowed_families":    tfStringSet(rs.GetAllowedFamilies()),
+			"downsize_only":       tfBool(rs.GetDownsizeOnly()),
+			"min_monthly_savings": tfFloat(rs.GetMinMonthlySavings()),
+		}
+	}
+	var idle map[string]tftypes.Value
+	if im := p.GetIdle(); im != nil {
+		idle = map[string]tftypes.Value{
+			"cpu_below_percent":           tfFloat(im.GetCpuBelowPercent()),
+			"network_below_bytes_per_day": tfInt(im.GetNetworkBelowBytesPerDay()),
+			"lookback_days":               tfInt(int64(im.GetLookbackDays())),
+			"action":                      tfString(enumName(idleActions, im.GetAction(), defaultIdleAction)),
+		}
+	}
+	var offhours map[string]tftypes.Value
+	if oh := p.GetOffhours(); oh != nil && (oh.GetStopCron() != "" || oh.GetStartCron() != "") {
+		offhours = map[string]tftypes.Value{
+			"stop_cron":  tfOptionalString(oh.GetStopCron()),
+			"start_cron": tfOptionalString(oh.GetStartCron()),
+			"timezone":   tfString(orDefault(oh.GetTimezone(), timezone)),
+			"skip_dates": tfStringSet(oh.GetSkipDates()),
+		}
+	}
+	verify := map[string]tftypes.Value{
+		"wait_minutes":        tfInt(defaultVerifyWait),
+		"rollback_on_failure": tfBool(true),
+	}
+	if v := p.GetVerify(); v != nil {
+		verify["wait_minutes"] = tfInt(int64(v.GetWaitMinutes()))
+		if v.RollbackOnFailure != nil {
+			verify["rollback_on_failure"] = tfBool(v.GetRollbackOnFailure())
+		}
+	}
+
+	return tftypes.NewValue(typ, map[string]tftypes.Value{
+		"id":                  tfString(p.GetId()),
+		"tenant_id":           tfString(p.GetTenantId()),
+		"name":                tfString(p.GetName()),
+		"description":         tfOptionalString(p.GetDescription()),
+		"mode":                tfString(enumName(policyModes, p.GetMode(), defaultPolicyMode)),
+		"resource_types":      tfStringSet(p.GetResourceTypes()),
+		"selector":            object("selector", selector),
+		"rightsizing":         object("rightsizing", rightsizing),
+		"idle":                object("idle", idle),
+		"offhours":            object("offhours", offhours),
+		"schedule":            tfOptionalString(p.GetSchedule()),
+		"timezone":            tfString(timezone),
+		"max_actions_per_run": count(p.MaxActionsPerRun, defaultMaxActionsPerRun),
+		"verify":              object("verify", verify),
+		"version":             tfInt(p.GetVersion()),
+		"dry_run":             tfBool(p.GetDryRun()),
+		"window_minutes":      count(p.WindowMinutes, defaultWindowMinutes),
+		"cooldown_hours":      count(p.CooldownHours, defaultCooldownHours),
+	})
 }
 
 // enumName maps a proto enum back to its Terraform string; the unspecified

@@ -87,10 +87,7 @@ func fullPolicy() *sirsiv1.OptimizationPolicy {
 func TestPolicyMappingRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	in := fullPolicy()
-	m, diags := policyFromProto(ctx, in)
-	if diags.HasError() {
-		t.Fatalf("from proto: %v", diags)
-	}
+	m := policyModel(t, policyFromProto(in))
 	out, diags := policyToProto(ctx, m)
 	if diags.HasError() {
 		t.Fatalf("to proto: %v", diags)
@@ -152,10 +149,7 @@ func TestPolicyDefaultsRoundTrip(t *testing.T) {
 	if p.GetVerify().RollbackOnFailure == nil || !p.GetVerify().GetRollbackOnFailure() {
 		t.Errorf("rollback_on_failure not sent explicitly: %v", p.GetVerify())
 	}
-	back, diags := policyFromProto(ctx, p)
-	if diags.HasError() {
-		t.Fatalf("from proto: %v", diags)
-	}
+	back := policyModel(t, policyFromProto(p))
 	if !modelsEqual(planned, back) {
 		t.Fatalf("defaults did not survive the round trip:\nplanned: %+v\n   back: %+v", planned, back)
 	}
@@ -164,17 +158,13 @@ func TestPolicyDefaultsRoundTrip(t *testing.T) {
 // The server applies its own defaults to fields it was sent unset; the
 // provider must read them as the schema's defaults.
 func TestPolicyFromProtoServerDefaults(t *testing.T) {
-	ctx := context.Background()
-	m, diags := policyFromProto(ctx, &sirsiv1.OptimizationPolicy{
+	m := policyModel(t, policyFromProto(&sirsiv1.OptimizationPolicy{
 		Id: "pol-3", TenantId: "ten-1", Name: "bare",
 		ResourceTypes: []string{"aws_eip"},
 		Selector:      &sirsiv1.PolicySelector{},
 		Offhours:      &sirsiv1.OffHoursSettings{},
 		Verify:        &sirsiv1.VerifySettings{WaitMinutes: 10},
-	})
-	if diags.HasError() {
-		t.Fatalf("from proto: %v", diags)
-	}
+	}))
 	if m.WindowMinutes.ValueInt64() != defaultWindowMinutes || m.CooldownHours.ValueInt64() != defaultCooldownHours || m.DryRun.ValueBool() {
 		t.Errorf("server defaults not mapped: window %v cooldown %v dry_run %v", m.WindowMinutes, m.CooldownHours, m.DryRun)
 	}
@@ -188,6 +178,19 @@ func TestPolicyFromProtoServerDefaults(t *testing.T) {
 	if !m.Verify.Equal(defaultVerifyObject()) {
 		t.Errorf("verify with unset rollback_on_failure = %v, want the default (rollback true)", m.Verify)
 	}
+}
+
+// policyModel reads a state value built by policyFromProto through the
+// framework, which refuses a value whose type differs from the schema's.
+func policyModel(t testing.TB, v tftypes.Value) optimizationPolicyModel {
+	t.Helper()
+	var resp resource.SchemaResponse
+	NewOptimizationPolicyResource().Schema(context.Background(), resource.SchemaRequest{}, &resp)
+	var m optimizationPolicyModel
+	if diags := (tfsdk.State{Schema: resp.Schema, Raw: v}).Get(context.Background(), &m); diags.HasError() {
+		t.Fatalf("reading the state value into the model: %v", diags)
+	}
+	return m
 }
 
 func modelsEqual(a, b optimizationPolicyModel) bool {
@@ -614,10 +617,7 @@ func BenchmarkOptimizationPolicyRefreshPlan(b *testing.B) {
 	typ := schemaResp.ResourceSchemas["sirsi_optimization_policy"].ValueType()
 	var sresp resource.SchemaResponse
 	NewOptimizationPolicyResource().Schema(ctx, resource.SchemaRequest{}, &sresp)
-	model, diags := policyFromProto(ctx, created.GetOptimizationPolicy())
-	if diags.HasError() {
-		b.Fatal(diags)
-	}
+	model := policyModel(b, policyFromProto(created.GetOptimizationPolicy()))
 	dynamic := func(m optimizationPolicyModel) *tfprotov6.DynamicValue {
 		st := tfsdk.State{Schema: sresp.Schema, Raw: tftypes.NewValue(typ, nil)}
 		if d := st.Set(ctx, &m); d.HasError() {

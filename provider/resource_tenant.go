@@ -150,7 +150,7 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(defaultRateLimitPerMinute),
-				MarkdownDescription: "Management API calls each of the tenant's API tokens may make per minute, 1 to 100000; calls above it are refused with `RESOURCE_EXHAUSTED` (the provider retries those with backoff). Defaults to 100.",
+				MarkdownDescription: "Management API calls each of the tenant's API tokens may make per minute, 1 to 100000; calls above it are refused with `RESOURCE_EXHAUSTED` (the provider retries those with backoff, for a minute at most). Defaults to 100. A plan reads every object it refreshes once, so a configuration managing more than about 100 objects with one token needs a larger budget: 500 policies refreshed in a few seconds need 500 calls.",
 				Validators:          []validator.Int64{int64validator.Between(1, 100000)},
 			},
 			"max_actions_per_hour": schema.Int64Attribute{

@@ -35,7 +35,9 @@ trap 'exit 143' TERM
 
 echo "building provider and agentd" >&2
 sirsi_build "$bin" "$root"
-sirsi_start_agentd_dev "$bin" "$work"
+# No simulated account and no agent: their sweeps would share the two cores
+# with the plans being timed.
+sirsi_start_agentd_dev "$bin" "$work" -dev-fleet-size 0
 sirsi_cli_config "$bin" "$work/terraformrc"
 
 for d in setup policies terraform_data; do

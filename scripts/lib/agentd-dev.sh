@@ -10,11 +10,13 @@ sirsi_build() {
   (cd "$root" && go build -o "$bin/agentd" ./agentd)
 }
 
-# sirsi_start_agentd_dev BIN_DIR WORK_DIR: starts agentd dev on free
-# loopback ports with its data in WORK_DIR/agentd, waits (60s at most) for its
-# export lines and evals them. Sets SIRSI_AGENTD_PID.
+# sirsi_start_agentd_dev BIN_DIR WORK_DIR [FLAG...]: starts agentd dev on
+# free loopback ports with its data in WORK_DIR/agentd and any further flags,
+# waits (60s at most) for its export lines and evals them. Sets
+# SIRSI_AGENTD_PID.
 sirsi_start_agentd_dev() {
   local bin=$1 work=$2 ports
+  shift 2
   # Free ports (gRPC, HTTP), so this does not collide with another agentd dev.
   read -r -a ports < <(python3 -c '
 import socket
@@ -25,7 +27,7 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks:
     s.close()
 ')
-  "$bin/agentd" dev -data-dir "$work/agentd" -listen "127.0.0.1:${ports[0]}" -http-listen "127.0.0.1:${ports[1]}" \
+  "$bin/agentd" dev -data-dir "$work/agentd" -listen "127.0.0.1:${ports[0]}" -http-listen "127.0.0.1:${ports[1]}" "$@" \
     >"$work/agentd.out" 2>"$work/agentd.log" &
   SIRSI_AGENTD_PID=$!
   local _
