@@ -1,0 +1,54 @@
+package policyrun
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+)
+
+// savePlan saves the dry run of the policy's next run: the actions it
+// would take, after the same live checks (exclude tags, cool-down, current
+// size) the run makes, up to the run's action limit.
+func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, recs []*sirsiv1.Recommendation) {
+	planID := uuid.NewString()
+	limit := maxActionsPerRun(p)
+	var actions []*sirsiv1.Action
+	var savings float64
+	var key strings.Builder
+	for _, rec := range candidates(recs) {
+		if len(actions) >= limit {
+			break
+		}
+		req := requestFor(p, rec)
+		req.ID, req.PlanID = uuid.NewString(), planID
+		act := r.cfg.Executor.DryRun(ctx, req)
+		if act.GetStatus() != sirsiv1.ActionStatus_ACTION_STATUS_PLANNED {
+			r.log.Debug("left out of the plan", "resource_id", rec.GetResourceId(), "reason", act.GetError())
+			continue
+		}
+		actions = append(actions, act)
+		savings += rec.GetEstimatedMonthlySavings()
+		fmt.Fprintf(&key, "%s:%s>%s;", rec.GetId(), rec.GetCurrentSize(), rec.GetProposedSize())
+	}
+	r.mu.Lock()
+	same := r.planned[p.GetId()] == key.String()
+	r.mu.Unlock()
+	if same {
+		return
+	}
+	plan := &sirsiv1.ActionPlan{Id: planID, PolicyId: p.GetId(), Actions: actions, EstimatedMonthlySavings: optimizer.Cents(savings)}
+	if err := r.cfg.Reporter.SavePlan(ctx, plan); err != nil {
+		// The next decision makes the plan again.
+		r.log.Warn("saving the dry-run plan failed", "policy_id", p.GetId(), "error", err)
+		return
+	}
+	r.mu.Lock()
+	r.planned[p.GetId()] = key.String()
+	r.mu.Unlock()
+	r.log.Info("saved a dry-run plan", "policy_id", p.GetId(), "plan_id", planID, "actions", len(actions), "monthly_savings", fmt.Sprintf("%.2f", savings))
+}

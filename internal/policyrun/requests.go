@@ -1,0 +1,121 @@
+package policyrun
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+)
+
+const (
+	// defaultMaxActionsPerRun applies when a policy leaves
+	// max_actions_per_run unset (the proto's documented default).
+	defaultMaxActionsPerRun = 5
+	defaultCooldown         = 24 * time.Hour
+)
+
+// idNamespace derives action ids from what they carry out, so that the
+// same decision taken again after a restart has the same id and the
+// actuator's journal refuses to act twice.
+var idNamespace = uuid.MustParse("6f1c2f4e-8a59-4bd5-9d35-2f0b8f3e51a7")
+
+// actionable are the recommendations the actuator carries out, by
+// resource type and action; every other recommendation (snapshot and
+// delete, release, RDS and Lambda sizes, Savings Plans) is advice only:
+// those changes are not reversible by a rollback, or need a person.
+var actionable = map[[2]string]bool{
+	{actuator.ResourceEC2Instance, optimizer.ActionResize}:   true,
+	{actuator.ResourceEC2Instance, optimizer.ActionStop}:     true,
+	{actuator.ResourceEBSVolume, optimizer.ActionMigrateGP3}: true,
+}
+
+func isActionable(resourceType, action string) bool {
+	return actionable[[2]string{resourceType, action}]
+}
+
+// candidates are the actionable recommendations a run would carry out,
+// largest saving first.
+func candidates(recs []*sirsiv1.Recommendation) []*sirsiv1.Recommendation {
+	var out []*sirsiv1.Recommendation
+	for _, r := range recs {
+		if r.GetId() != "" && isActionable(r.GetResourceType(), r.GetAction()) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y *sirsiv1.Recommendation) int {
+		return cmp.Compare(y.GetEstimatedMonthlySavings(), x.GetEstimatedMonthlySavings())
+	})
+	return out
+}
+
+func maxActionsPerRun(p *sirsiv1.OptimizationPolicy) int {
+	if p.MaxActionsPerRun == nil {
+		return defaultMaxActionsPerRun
+	}
+	return int(p.GetMaxActionsPerRun())
+}
+
+// requestFor is the actuator request carrying out r under p; the id is
+// derived from the recommendation and its proposal.
+func requestFor(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Recommendation) actuator.Request {
+	cooldown := defaultCooldown
+	if p.CooldownHours != nil {
+		cooldown = time.Duration(p.GetCooldownHours()) * time.Hour
+	}
+	// Unset means roll back (the proto's documented default).
+	v := p.GetVerify()
+	rollback := v == nil || v.RollbackOnFailure == nil || v.GetRollbackOnFailure()
+	return actuator.Request{
+		ID:                      uuid.NewSHA1(idNamespace, []byte("rec/"+r.GetId()+"/"+r.GetCurrentSize()+"/"+r.GetProposedSize())).String(),
+		PolicyID:                p.GetId(),
+		RecommendationID:        r.GetId(),
+		ResourceID:              r.GetResourceId(),
+		ResourceType:            r.GetResourceType(),
+		Region:                  r.GetRegion(),
+		Action:                  r.GetAction(),
+		FromSize:                r.GetCurrentSize(),
+		ToSize:                  r.GetProposedSize(),
+		EstimatedMonthlySavings: r.GetEstimatedMonthlySavings(),
+		VerifyWait:              time.Duration(p.GetVerify().GetWaitMinutes()) * time.Minute,
+		RollbackOnFailure:       rollback,
+		Cooldown:                cooldown,
+		ExcludeTags:             p.GetSelector().GetExcludeTags(),
+	}
+}
+
+// approvedRequests are the policy's approved plans, action by action
+// exactly as saved, then its approved recommendations not in those plans.
+func approvedRequests(p *sirsiv1.OptimizationPolicy, asg *sirsiv1.GetAssignmentResponse) []actuator.Request {
+	var reqs []actuator.Request
+	inPlan := map[string]bool{}
+	for _, pl := range asg.GetApprovedPlans() {
+		if pl.GetPolicyId() != p.GetId() {
+			continue
+		}
+		for _, a := range pl.GetActions() {
+			if !isActionable(a.GetResourceType(), a.GetAction()) {
+				continue
+			}
+			r := requestFor(p, &sirsiv1.Recommendation{Id: a.GetRecommendationId(), ResourceId: a.GetResourceId(), ResourceType: a.GetResourceType(),
+				Region: a.GetRegion(), Action: a.GetAction(), CurrentSize: a.GetFromSize(), ProposedSize: a.GetToSize()})
+			r.ID, r.PlanID = a.GetId(), pl.GetId()
+			reqs = append(reqs, r)
+			inPlan[a.GetRecommendationId()] = true
+		}
+	}
+	var recs []*sirsiv1.Recommendation
+	for _, r := range asg.GetApprovedRecommendations() {
+		if r.GetPolicyId() == p.GetId() && !inPlan[r.GetId()] {
+			recs = append(recs, r)
+		}
+	}
+	for _, r := range candidates(recs) {
+		reqs = append(reqs, requestFor(p, r))
+	}
+	return reqs
+}

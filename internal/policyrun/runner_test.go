@@ -1,0 +1,337 @@
+package policyrun
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+)
+
+// fakeExecutor succeeds at everything it is asked and remembers it.
+type fakeExecutor struct {
+	mu       sync.Mutex
+	executed []actuator.Request
+	last     map[string]time.Time
+	resumed  []*sirsiv1.Action
+	refuse   map[string]string // resource id -> reason a dry run refuses it
+}
+
+func (f *fakeExecutor) Execute(_ context.Context, req actuator.Request) *sirsiv1.Action {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.executed = append(f.executed, req)
+	return &sirsiv1.Action{Id: req.ID, ResourceId: req.ResourceID, Action: req.Action, PlanId: req.PlanID, RecommendationId: req.RecommendationID,
+		Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: req.EstimatedMonthlySavings}
+}
+
+func (f *fakeExecutor) DryRun(_ context.Context, req actuator.Request) *sirsiv1.Action {
+	if reason, ok := f.refuse[req.ResourceID]; ok {
+		return &sirsiv1.Action{Id: req.ID, ResourceId: req.ResourceID, Status: sirsiv1.ActionStatus_ACTION_STATUS_FAILED, Error: reason, DryRun: true}
+	}
+	return &sirsiv1.Action{Id: req.ID, ResourceId: req.ResourceID, ResourceType: req.ResourceType, Region: req.Region, Action: req.Action,
+		PlanId: req.PlanID, RecommendationId: req.RecommendationID, FromSize: req.FromSize, ToSize: req.ToSize,
+		Status: sirsiv1.ActionStatus_ACTION_STATUS_PLANNED, DryRun: true}
+}
+
+func (f *fakeExecutor) LastAction(id string) (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.last[id]
+	return t, ok
+}
+
+func (f *fakeExecutor) Resume(context.Context) []*sirsiv1.Action { return f.resumed }
+
+func (f *fakeExecutor) resources() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, r := range f.executed {
+		out = append(out, r.ResourceID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+type fakeReporter struct {
+	mu      sync.Mutex
+	actions []*sirsiv1.Action
+	plans   []*sirsiv1.ActionPlan
+}
+
+func (f *fakeReporter) ReportAction(act *sirsiv1.Action) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, act)
+	return nil
+}
+
+func (f *fakeReporter) SavePlan(_ context.Context, plan *sirsiv1.ActionPlan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.plans = append(f.plans, plan)
+	return nil
+}
+
+// fakeReserver grants up to cap actions in all, like a tenant-wide cap
+// per hour that never rolls over during a test.
+type fakeReserver struct {
+	cap, granted int
+	err          error
+}
+
+func (f *fakeReserver) Reserve(_ context.Context, _ string, n int) (int, time.Time, error) {
+	if f.err != nil {
+		return 0, time.Time{}, f.err
+	}
+	g := min(n, f.cap-f.granted)
+	f.granted += g
+	return g, time.Time{}, nil
+}
+
+type flatPrices float64
+
+func (p flatPrices) EC2Hourly(string, string) (float64, error) { return float64(p), nil }
+
+type world struct {
+	dir  string
+	now  time.Time
+	exec *fakeExecutor
+	rep  *fakeReporter
+	res  *fakeReserver
+	inv  []*sirsiv1.Resource
+}
+
+func newWorld(t *testing.T, now time.Time) *world {
+	return &world{dir: t.TempDir(), now: now, exec: &fakeExecutor{last: map[string]time.Time{}}, rep: &fakeReporter{}, res: &fakeReserver{cap: 1000}}
+}
+
+func (w *world) runner(t *testing.T) *Runner {
+	t.Helper()
+	r, err := New(Config{DataDir: w.dir, Executor: w.exec, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
+		Prices: flatPrices(0.1), Inventory: func() iter.Seq[*sirsiv1.Resource] {
+			if w.inv == nil {
+				return nil
+			}
+			return slices.Values(w.inv)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func rec(id, resource string, savings float64) *sirsiv1.Recommendation {
+	return &sirsiv1.Recommendation{Id: id, ResourceId: resource, ResourceType: actuator.ResourceEC2Instance, Region: "us-east-1",
+		Action: actuator.ActionResize, CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: savings}
+}
+
+func autoPolicy(maxPerRun int32) *sirsiv1.OptimizationPolicy {
+	return &sirsiv1.OptimizationPolicy{Id: "p1", Name: "auto", Version: 1, Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO,
+		Schedule: "0 2 * * *", Timezone: "UTC", MaxActionsPerRun: &maxPerRun}
+}
+
+// at02 is a day's schedule firing of autoPolicy.
+var at02 = time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC)
+
+// TestAutoRunsLargestSavingsWithinTheRunLimit: in the window, the largest
+// savings go first, at most max_actions_per_run per window, counted across
+// a restart; outside the window nothing happens.
+func TestAutoRunsLargestSavingsWithinTheRunLimit(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, at02.Add(-time.Minute))
+	p := autoPolicy(2)
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r := w.runner(t)
+	if !r.Stale(asg.Policies) {
+		t.Fatal("a new runner has decisions")
+	}
+	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {
+		rec("r1", "i-1", 10), rec("r2", "i-2", 30), rec("r3", "i-3", 20), {Id: "r4", ResourceId: "vol-1", ResourceType: "aws_ebs_volume", Action: "snapshot_and_delete", EstimatedMonthlySavings: 99},
+	}})
+	if r.Stale(asg.Policies) {
+		t.Fatal("stale right after the decisions")
+	}
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.exec.executed); n != 0 {
+		t.Fatalf("%d actions before the window opened", n)
+	}
+	w.now = at02.Add(10 * time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := w.exec.resources(), []string{"i-2", "i-3"}; !slices.Equal(got, want) {
+		t.Fatalf("executed %v, want the two largest savings %v", got, want)
+	}
+	if len(w.rep.actions) != 2 {
+		t.Errorf("%d actions reported, want 2", len(w.rep.actions))
+	}
+	// A restart in the same window: the window's count survives it.
+	r = w.runner(t)
+	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {rec("r1", "i-1", 10)}})
+	w.now = at02.Add(20 * time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.exec.executed); n != 2 {
+		t.Fatalf("%d actions after a restart in the same window, want still 2", n)
+	}
+	// The next day's window has room again.
+	w.now = at02.Add(24*time.Hour + time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.exec.resources(); !slices.Equal(got, []string{"i-1", "i-2", "i-3"}) {
+		t.Fatalf("executed %v after the next firing", got)
+	}
+}
+
+// TestTenantCapAndCooldownHoldBack: the tenant-wide grant cuts a run, a
+// failed reservation acts on nothing, and a resource inside its cool-down
+// is left out.
+func TestTenantCapAndCooldownHoldBack(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, at02.Add(time.Minute))
+	w.res.cap = 1
+	w.exec.last["i-2"] = at02.Add(-time.Hour) // inside the default 24h cool-down
+	p := autoPolicy(5)
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r := w.runner(t)
+	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {rec("r1", "i-1", 10), rec("r2", "i-2", 30), rec("r3", "i-3", 20)}})
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.exec.resources(); !slices.Equal(got, []string{"i-3"}) {
+		t.Fatalf("executed %v, want only i-3 (i-2 cools down, the cap grants one)", got)
+	}
+	w.res.err = errors.New("control plane down")
+	w.now = at02.Add(24*time.Hour + time.Minute)
+	if err := r.Run(ctx, asg); err == nil {
+		t.Fatal("a failed reservation is not an error")
+	}
+	if n := len(w.exec.executed); n != 1 {
+		t.Fatalf("%d actions without a reservation", n)
+	}
+}
+
+// TestApproveActsOnApprovedPlansOnly: an approve policy saves a plan (the
+// dry run, without what live checks refuse, the same plan only once) and
+// acts on approved plans and recommendations only, with the plan's ids.
+func TestApproveActsOnApprovedPlansOnly(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, at02.Add(time.Minute))
+	w.exec.refuse = map[string]string{"i-3": "carries the exclude tag team=payments"}
+	p := autoPolicy(5)
+	p.Mode = sirsiv1.PolicyMode_POLICY_MODE_APPROVE
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r := w.runner(t)
+	recs := map[string][]*sirsiv1.Recommendation{"p1": {rec("r1", "i-1", 10), rec("r2", "i-2", 30), rec("r3", "i-3", 20)}}
+	r.Decided(ctx, asg.Policies, recs)
+	r.Decided(ctx, asg.Policies, recs)
+	if len(w.rep.plans) != 1 {
+		t.Fatalf("%d plans saved for the same decisions, want 1", len(w.rep.plans))
+	}
+	plan := w.rep.plans[0]
+	var planned []string
+	for _, a := range plan.GetActions() {
+		planned = append(planned, a.GetResourceId())
+	}
+	if !slices.Equal(planned, []string{"i-2", "i-1"}) || plan.GetEstimatedMonthlySavings() != 40 {
+		t.Fatalf("plan %v saving %.2f, want i-2, i-1 saving 40", planned, plan.GetEstimatedMonthlySavings())
+	}
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.exec.executed); n != 0 {
+		t.Fatalf("%d actions without an approval", n)
+	}
+	asg.ApprovedPlans = []*sirsiv1.ActionPlan{plan}
+	asg.ApprovedRecommendations = []*sirsiv1.Recommendation{{Id: "r9", PolicyId: "p1", ResourceId: "i-9", ResourceType: actuator.ResourceEC2Instance,
+		Action: actuator.ActionStop, Region: "us-east-1"}}
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.exec.resources(); !slices.Equal(got, []string{"i-1", "i-2", "i-9"}) {
+		t.Fatalf("executed %v, want the plan's i-1, i-2 and the approved i-9", got)
+	}
+	for _, req := range w.exec.executed {
+		if req.ResourceID != "i-9" && (req.PlanID != plan.GetId() || !slices.ContainsFunc(plan.GetActions(), func(a *sirsiv1.Action) bool { return a.GetId() == req.ID })) {
+			t.Errorf("request %s on %s carries plan %q, not the saved action's id and plan %s", req.ID, req.ResourceID, req.PlanID, plan.GetId())
+		}
+	}
+}
+
+// TestDryRunAutoPlansAndNeverActs: auto with dry_run saves plans and
+// never executes, off-hours included.
+func TestDryRunAutoPlansAndNeverActs(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, at02.Add(time.Minute))
+	p := autoPolicy(5)
+	p.DryRun = true
+	p.Offhours = &sirsiv1.OffHoursSettings{StopCron: "* * * * *"}
+	w.inv = []*sirsiv1.Resource{{ResourceId: "i-1", Type: actuator.ResourceEC2Instance, State: "running", Region: "us-east-1"}}
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r := w.runner(t)
+	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {rec("r1", "i-1", 10)}})
+	for range 3 {
+		if err := r.Run(ctx, asg); err != nil {
+			t.Fatal(err)
+		}
+		w.now = w.now.Add(time.Minute)
+	}
+	if len(w.exec.executed) != 0 || len(w.rep.plans) != 1 {
+		t.Fatalf("dry run executed %d and saved %d plans, want 0 and 1", len(w.exec.executed), len(w.rep.plans))
+	}
+}
+
+// TestOffHoursStopsAtTheFiringOnly: firings before the policy was first
+// seen are history; at a stop firing the selected running instances are
+// stopped, never excluded or stopped ones; a restart does not replay it.
+func TestOffHoursStopsAtTheFiringOnly(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, time.Date(2026, 6, 1, 18, 30, 0, 0, time.UTC))
+	hundred := int32(100)
+	p := &sirsiv1.OptimizationPolicy{Id: "p1", Name: "nights", Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, Schedule: "0 3 1 1 *", MaxActionsPerRun: &hundred,
+		ResourceTypes: []string{actuator.ResourceEC2Instance},
+		Selector:      &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "payments"}},
+		Offhours:      &sirsiv1.OffHoursSettings{StopCron: "0 19 * * *", StartCron: "0 7 * * *"}}
+	w.inv = []*sirsiv1.Resource{
+		{ResourceId: "i-1", Type: actuator.ResourceEC2Instance, State: "running", Region: "us-east-1", Size: "m5.large"},
+		{ResourceId: "i-2", Type: actuator.ResourceEC2Instance, State: "stopped", Region: "us-east-1", Size: "m5.large"},
+		{ResourceId: "i-3", Type: actuator.ResourceEC2Instance, State: "running", Region: "us-east-1", Size: "m5.large", Tags: map[string]string{"team": "payments"}},
+		{ResourceId: "vol-1", Type: actuator.ResourceEBSVolume, State: "in-use", Region: "us-east-1"},
+	}
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r := w.runner(t)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	w.now = w.now.Add(time.Hour) // past 19:00
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.exec.resources(); !slices.Equal(got, []string{"i-1"}) {
+		t.Fatalf("stopped %v at the firing, want i-1", got)
+	}
+	stop := w.exec.executed[0]
+	// 12 of every 24 hours stopped: half a month's price of 0.1 an hour.
+	if stop.Action != actuator.ActionStop || stop.Cooldown != 0 || stop.EstimatedMonthlySavings != 36.5 {
+		t.Errorf("stop request %+v, want a stop without cool-down saving 36.50", stop)
+	}
+	r = w.runner(t)
+	w.now = w.now.Add(time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.exec.executed); n != 1 {
+		t.Fatalf("%d actions after a restart, want the firing handled once", n)
+	}
+}
