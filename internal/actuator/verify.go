@@ -10,6 +10,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
 // verifyCPU waits until VerifyWait after the instance came up at its new
@@ -113,13 +115,6 @@ func (f *flow) checkVolume(ctx context.Context) (string, string, error) {
 	return phaseModifyVolume, "volume " + req.ResourceID + ": " + cur, nil
 }
 
-// gp3Performance keeps the volume at least as fast as it was: gp3's
-// 3000 IOPS baseline, or gp2's burstless baseline of 3 IOPS per GiB where
-// that is higher (capped at gp2's 16000); gp3's baseline throughput.
-func gp3Performance(sizeGiB int) (iops, throughput int32) {
-	return int32(max(3000, min(16000, 3*sizeGiB))), 125
-}
-
 func (f *flow) modifyVolume(ctx context.Context) (result, error) {
 	id := f.rec.Req.ResourceID
 	v, err := f.describeVolume(ctx)
@@ -129,9 +124,10 @@ func (f *flow) modifyVolume(ctx context.Context) (result, error) {
 	if v.VolumeType == ec2types.VolumeTypeGp3 {
 		return result{skipped: true, detail: "already gp3"}, nil
 	}
-	iops, thru := gp3Performance(int(aws.ToInt32(v.Size)))
+	// The performance the recommendation priced: never slower than gp2.
+	iops, thru := pricing.GP3ForGP2(int(aws.ToInt32(v.Size)))
 	out, err := f.ec2.ModifyVolume(ctx, &ec2.ModifyVolumeInput{
-		VolumeId: aws.String(id), VolumeType: ec2types.VolumeTypeGp3, Iops: aws.Int32(iops), Throughput: aws.Int32(thru),
+		VolumeId: aws.String(id), VolumeType: ec2types.VolumeTypeGp3, Iops: aws.Int32(int32(iops)), Throughput: aws.Int32(int32(thru)),
 	})
 	if err != nil {
 		return result{}, fmt.Errorf("modifying volume %s to gp3: %w", id, err)

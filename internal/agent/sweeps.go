@@ -288,15 +288,11 @@ func (s *sweeps) discover(ctx context.Context, c *components) error {
 		s.a.log.Warn("discovery could not list a resource type in a region; its resources are kept as they were",
 			"type", ue.Type, "region", ue.Region, "error", ue.Err)
 	}
+	s.estimate(snap)
 	s.prevMu.Lock()
 	prev := s.prev
 	s.prevMu.Unlock()
 	delta := discovery.Diff(prev, snap)
-	for _, r := range delta.Upserts {
-		if usd, ok := s.estimator.MonthlyCost(r); ok {
-			r.MonthlyCost = usd
-		}
-	}
 	if !delta.Empty() {
 		observed := timestamppb.New(snap.Taken)
 		n := s.a.cfg.ReportBatchSize
@@ -324,6 +320,34 @@ func (s *sweeps) discover(ctx context.Context, c *components) error {
 	s.prevMu.Unlock()
 	releaseMemory()
 	return nil
+}
+
+// maxUnknownCostLogs bounds the per-resource log lines one sweep writes
+// about costs it cannot estimate; the rest are counted.
+const maxUnknownCostLogs = 20
+
+// estimate prices every resource of a sweep, before it is compared with
+// the last one, so that a changed estimate (a refreshed price, a Lambda
+// function's use) is reported like any other change. A cost that cannot
+// be estimated stays unknown (0 on the wire until money fields say
+// "absent") and is logged with its reason.
+func (s *sweeps) estimate(snap *discovery.Snapshot) {
+	log := s.a.log.Named(sweepDiscovery)
+	unknown := 0
+	for r := range snap.Each {
+		usd, err := s.estimator.MonthlyCost(r)
+		if err != nil {
+			if unknown < maxUnknownCostLogs {
+				log.Warn("monthly cost unknown", "resource_id", r.GetResourceId(), "error", err)
+			}
+			unknown++
+			continue
+		}
+		r.MonthlyCost = usd
+	}
+	if unknown > 0 {
+		log.Info("resources whose monthly cost is unknown", "count", unknown, "logged", min(unknown, maxUnknownCostLogs))
+	}
 }
 
 // utilization measures every discovered resource over the longest lookback
@@ -364,6 +388,7 @@ func (s *sweeps) utilization(ctx context.Context, c *components) error {
 				return err
 			}
 		}
+		s.estimator.ObserveUsage(sums)
 		dec.add(resources, sums)
 		const perBatch = 5000
 		for i := 0; i < len(sums); i += perBatch {

@@ -22,6 +22,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -295,7 +296,7 @@ func checkRecords(t *testing.T, snap *Snapshot) {
 				t.Errorf("instance %s: root volume %q is not a volume attached to it", r.ResourceId, r.Attributes["root_volume_id"])
 			}
 		case validation.ResourceEBSVolume:
-			if _, _, err := VolumeSize(r.Size); err != nil || r.LaunchTime == nil {
+			if _, _, err := resourceattr.VolumeSize(r.Size); err != nil || r.LaunchTime == nil {
 				t.Errorf("volume %s: %v, create time %v", r.ResourceId, err, r.LaunchTime)
 			}
 			if want := map[bool]string{true: "in-use", false: "available"}[r.Attributes["attached_to"] != ""]; r.State != want || (r.State == "in-use") != (r.Attributes["device"] != "") {

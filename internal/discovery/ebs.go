@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -37,39 +37,27 @@ var ebsVolumes = &collector{
 	},
 }
 
-// VolumeSize splits an aws_ebs_volume's size ("gp3:100") into the volume
-// type and GiB.
-func VolumeSize(size string) (volumeType string, gib int, err error) {
-	i := strings.LastIndexByte(size, ':')
-	if i > 0 {
-		if gib, err = strconv.Atoi(size[i+1:]); err == nil && gib >= 0 {
-			return size[:i], gib, nil
-		}
-	}
-	return "", 0, fmt.Errorf("volume size %q: want <volume type>:<GiB>", size)
-}
-
 func (d *Discoverer) volumeResource(region string, v ec2types.Volume) *sirsiv1.Resource {
 	id := aws.ToString(v.VolumeId)
 	tags := ec2TagMap(v.Tags)
 	attrs := map[string]string{}
 	putAttr(attrs, "availability_zone", aws.ToString(v.AvailabilityZone))
 	if v.Iops != nil {
-		attrs["iops"] = strconv.Itoa(int(*v.Iops))
+		attrs[resourceattr.IOPS] = strconv.Itoa(int(*v.Iops))
 	}
 	if v.Throughput != nil {
-		attrs["throughput"] = strconv.Itoa(int(*v.Throughput))
+		attrs[resourceattr.Throughput] = strconv.Itoa(int(*v.Throughput))
 	}
 	attrs["encrypted"] = strconv.FormatBool(aws.ToBool(v.Encrypted))
 	if len(v.Attachments) > 0 {
-		putAttr(attrs, "attached_to", aws.ToString(v.Attachments[0].InstanceId))
+		putAttr(attrs, resourceattr.AttachedTo, aws.ToString(v.Attachments[0].InstanceId))
 		putAttr(attrs, "device", aws.ToString(v.Attachments[0].Device))
 	}
 	return &sirsiv1.Resource{
 		ResourceId: id,
 		Arn:        d.ec2ARN(region, "volume", id),
 		Name:       nameOf(tags, id),
-		Size:       fmt.Sprintf("%s:%d", v.VolumeType, aws.ToInt32(v.Size)),
+		Size:       resourceattr.FormatVolumeSize(string(v.VolumeType), int(aws.ToInt32(v.Size))),
 		State:      string(v.State),
 		Tags:       tags,
 		Attributes: attrs,
@@ -105,7 +93,7 @@ func (d *Discoverer) snapshotResource(region string, s ec2types.Snapshot) *sirsi
 	id := aws.ToString(s.SnapshotId)
 	tags := ec2TagMap(s.Tags)
 	gib := strconv.Itoa(int(aws.ToInt32(s.VolumeSize)))
-	attrs := map[string]string{"size_gib": gib}
+	attrs := map[string]string{resourceattr.SizeGiB: gib}
 	putAttr(attrs, "volume_id", aws.ToString(s.VolumeId))
 	putAttr(attrs, "storage_tier", string(s.StorageTier))
 	return &sirsiv1.Resource{

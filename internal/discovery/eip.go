@@ -9,6 +9,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -47,13 +48,13 @@ func (d *Discoverer) addressResource(region string, a ec2types.Address) *sirsiv1
 	attrs := map[string]string{}
 	putAttr(attrs, "public_ip", aws.ToString(a.PublicIp))
 	putAttr(attrs, "domain", string(a.Domain))
-	putAttr(attrs, "association_id", aws.ToString(a.AssociationId))
+	putAttr(attrs, resourceattr.AssociationID, aws.ToString(a.AssociationId))
 	putAttr(attrs, "network_interface_id", aws.ToString(a.NetworkInterfaceId))
 	attached := aws.ToString(a.InstanceId)
 	if attached == "" {
 		attached = aws.ToString(a.NetworkInterfaceId)
 	}
-	putAttr(attrs, "attached_to", attached)
+	putAttr(attrs, resourceattr.AttachedTo, attached)
 	state := "unassociated"
 	if aws.ToString(a.AssociationId) != "" || attached != "" {
 		state = "associated"

@@ -10,6 +10,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -79,7 +80,7 @@ func functionResource(f lambdatypes.FunctionConfiguration, tags map[string]strin
 	if len(f.Architectures) > 0 {
 		arch = string(f.Architectures[0])
 	}
-	attrs["architecture"] = arch
+	attrs[resourceattr.Architecture] = arch
 	putAttr(attrs, "last_modified", aws.ToString(f.LastModified))
 	putAttr(attrs, "package_type", string(f.PackageType))
 	return &sirsiv1.Resource{

@@ -10,6 +10,7 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -45,12 +46,12 @@ func (d *Discoverer) dbResource(region string, db rdstypes.DBInstance) *sirsiv1.
 		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	attrs := map[string]string{}
-	putAttr(attrs, "engine", aws.ToString(db.Engine))
+	putAttr(attrs, resourceattr.Engine, aws.ToString(db.Engine))
 	putAttr(attrs, "engine_version", aws.ToString(db.EngineVersion))
-	attrs["multi_az"] = strconv.FormatBool(aws.ToBool(db.MultiAZ))
-	putAttr(attrs, "storage_type", aws.ToString(db.StorageType))
+	attrs[resourceattr.MultiAZ] = strconv.FormatBool(aws.ToBool(db.MultiAZ))
+	putAttr(attrs, resourceattr.StorageType, aws.ToString(db.StorageType))
 	if db.AllocatedStorage != nil {
-		attrs["storage_gib"] = strconv.Itoa(int(*db.AllocatedStorage))
+		attrs[resourceattr.StorageGiB] = strconv.Itoa(int(*db.AllocatedStorage))
 	}
 	putAttr(attrs, "availability_zone", aws.ToString(db.AvailabilityZone))
 	arn := aws.ToString(db.DBInstanceArn)

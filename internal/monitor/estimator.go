@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -19,22 +21,41 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // Estimator prices discovered resources per month from a price catalogue
-// that Refresh can overlay with live prices. Safe for concurrent use.
+// that Refresh can overlay with live prices, and Lambda functions from the
+// use the last utilisation sweep observed. Safe for concurrent use.
 type Estimator struct {
 	// Logger receives Refresh's reasons for keeping the old catalogue;
 	// nil discards them. Set it before the first Refresh.
 	Logger hclog.Logger
 
 	cat atomic.Pointer[pricing.Catalogue]
+
+	mu    sync.Mutex
+	usage map[usageKey]lambdaUsage
 }
+
+type usageKey struct{ region, id string }
+
+// lambdaUsage is what a function did over window: invocations and their
+// average duration.
+type lambdaUsage struct {
+	invocations, durationMs float64
+	window                  time.Duration
+	haveInv, haveDur        bool
+}
+
+// ErrUnknownCost wraps every reason MonthlyCost gives for not knowing a
+// resource's cost; the cost is then unknown, never 0.
+var ErrUnknownCost = errors.New("cost unknown")
 
 // NewEstimator starts from cat (normally pricing.Embedded()).
 func NewEstimator(cat *pricing.Catalogue) *Estimator {
-	e := &Estimator{}
+	e := &Estimator{usage: map[usageKey]lambdaUsage{}}
 	e.cat.Store(cat)
 	return e
 }
@@ -42,85 +63,171 @@ func NewEstimator(cat *pricing.Catalogue) *Estimator {
 // Catalogue is the catalogue estimates currently come from.
 func (e *Estimator) Catalogue() *pricing.Catalogue { return e.cat.Load() }
 
+// ObserveUsage keeps the Lambda invocation counts and average durations
+// among sums (a utilisation sweep's summaries) for the next estimates.
+func (e *Estimator) ObserveUsage(sums []*sirsiv1.UtilizationSummary) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range sums {
+		k := usageKey{s.GetRegion(), s.GetResourceId()}
+		u := e.usage[k]
+		switch {
+		case s.GetMetric() == "invocations" && s.GetStatistic() == "Sum":
+			u.invocations, u.haveInv = s.GetValue(), true
+			u.window = s.GetWindowEnd().AsTime().Sub(s.GetWindowStart().AsTime())
+		case s.GetMetric() == "duration_ms" && s.GetStatistic() == "Average":
+			u.durationMs, u.haveDur = s.GetValue(), true
+		default:
+			continue
+		}
+		e.usage[k] = u
+	}
+}
+
 // MonthlyCost estimates what r costs in a 730-hour month at on-demand
-// prices, and whether it could:
+// prices:
 //   - EC2 instance: instance-hours by type (attribute instance_type, else
 //     Size) and region; a stopped or terminated instance costs 0 (its
 //     volumes are resources of their own).
-//   - EBS volume: GiB-months by volume_type and size_gib, plus iops and
-//     throughput above what the type includes.
+//   - EBS volume: GiB-months by the type and size in Size ("gp3:100"),
+//     plus provisioned iops and throughput above what the type includes.
 //   - EBS snapshot: size_gib at the standard snapshot rate; snapshots are
 //     incremental, so the source volume's size is an upper bound.
-//   - Elastic IP: the idle-address rate when associated with nothing
-//     (attributes association_id, attached_to, instance_id all empty).
+//   - Elastic IP: the public IPv4 rate, charged since 2024-02-01 for every
+//     address, in use or idle.
 //   - RDS instance: instance-hours by class (instance_class, else Size),
-//     engine and region, twice for multi_az; storage is not priced; stopped
-//     costs 0.
-//   - Lambda function: 0, it is priced by use, which Cost Explorer reports.
+//     engine and region plus storage_gib at the storage_type's rate, both
+//     twice for multi_az; stopped, only the storage.
+//   - Lambda function: requests and GB-seconds (memory in Size) at the use
+//     the last utilisation sweep observed, scaled to a month.
 //
-// Anything else (S3 buckets, types or regions the catalogue lacks, missing
-// attributes) is not estimated: ok is false.
-func (e *Estimator) MonthlyCost(r *sirsiv1.Resource) (usd float64, ok bool) {
+// Anything else (S3 buckets, prices the catalogue lacks, missing or bad
+// attributes, a Lambda function not yet measured) is unknown: the error
+// wraps ErrUnknownCost and names the field or price missing.
+func (e *Estimator) MonthlyCost(r *sirsiv1.Resource) (float64, error) {
+	usd, err := e.monthlyCost(r)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s %s in %s: %w", ErrUnknownCost, r.GetType(), r.GetResourceId(), r.GetRegion(), err)
+	}
+	if math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 {
+		return 0, fmt.Errorf("%w: %s %s in %s: estimate %v is not a price", ErrUnknownCost, r.GetType(), r.GetResourceId(), r.GetRegion(), usd)
+	}
+	return usd, nil
+}
+
+func (e *Estimator) monthlyCost(r *sirsiv1.Resource) (float64, error) {
 	cat := e.cat.Load()
 	attrs := r.GetAttributes()
 	region := r.GetRegion()
 	switch r.GetType() {
 	case validation.ResourceEC2Instance:
-		typ := firstNonEmpty(attrs["instance_type"], r.GetSize())
-		p, err := cat.EC2Hourly(region, typ)
+		p, err := cat.EC2Hourly(region, firstNonEmpty(attrs[resourceattr.InstanceType], r.GetSize()))
 		if err != nil {
-			return 0, false
+			return 0, fmt.Errorf("size: %w", err)
 		}
 		if !billedInstanceState(r.GetState()) {
-			return 0, true
+			return 0, nil
 		}
-		return pricing.MonthlyFromHourly(p), true
+		return pricing.MonthlyFromHourly(p), nil
 	case validation.ResourceEBSVolume:
-		size, okSize := intAttr(attrs, "size_gib")
-		iops, okIOPS := intAttr(attrs, "iops")
-		tput, okTput := intAttr(attrs, "throughput")
-		if !okSize || !okIOPS || !okTput {
-			return 0, false
-		}
-		m, err := cat.EBSMonthly(region, attrs["volume_type"], size, iops, tput)
+		vt, gib, err := resourceattr.VolumeSize(r.GetSize())
 		if err != nil {
-			return 0, false
+			return 0, fmt.Errorf("size: %w", err)
 		}
-		return m, true
+		iops, err := intAttr(attrs, resourceattr.IOPS)
+		if err != nil {
+			return 0, err
+		}
+		tput, err := intAttr(attrs, resourceattr.Throughput)
+		if err != nil {
+			return 0, err
+		}
+		return cat.EBSMonthly(region, vt, gib, iops, tput)
 	case validation.ResourceEBSSnapshot:
-		size, okSize := intAttr(attrs, "size_gib")
-		p, err := pricing.EBSSnapshotGBMonth(region)
-		if !okSize || err != nil || attrs["size_gib"] == "" {
-			return 0, false
+		if attrs[resourceattr.SizeGiB] == "" {
+			return 0, fmt.Errorf("attributes.%s: missing", resourceattr.SizeGiB)
 		}
-		return float64(size) * p, true
+		gib, err := intAttr(attrs, resourceattr.SizeGiB)
+		if err != nil {
+			return 0, err
+		}
+		p, err := pricing.EBSSnapshotGBMonth(region)
+		if err != nil {
+			return 0, err
+		}
+		return float64(gib) * p, nil
 	case validation.ResourceEIP:
 		p, err := cat.EIPHourly(region)
 		if err != nil {
-			return 0, false
+			return 0, err
 		}
-		if attrs["association_id"] != "" || attrs["attached_to"] != "" || attrs["instance_id"] != "" {
-			return 0, true
-		}
-		return pricing.MonthlyFromHourly(p), true
+		return pricing.MonthlyFromHourly(p), nil
 	case validation.ResourceRDSInstance:
-		class := firstNonEmpty(attrs["instance_class"], r.GetSize())
-		p, err := cat.RDSHourly(region, class, attrs["engine"])
-		if err != nil {
-			return 0, false
-		}
-		switch r.GetState() {
-		case "stopped", "stopping", "deleting", "deleted":
-			return 0, true
-		}
-		if multi, _ := strconv.ParseBool(attrs["multi_az"]); multi {
-			p *= 2
-		}
-		return pricing.MonthlyFromHourly(p), true
+		return e.rdsMonthly(cat, r)
 	case validation.ResourceLambdaFunction:
-		return 0, true
+		return e.lambdaMonthly(cat, r)
 	}
-	return 0, false
+	return 0, fmt.Errorf("type: no price for resource type %q", r.GetType())
+}
+
+func (e *Estimator) rdsMonthly(cat *pricing.Catalogue, r *sirsiv1.Resource) (float64, error) {
+	attrs := r.GetAttributes()
+	region := r.GetRegion()
+	hourly, err := cat.RDSHourly(region, firstNonEmpty(attrs[resourceattr.InstanceClass], r.GetSize()), attrs[resourceattr.Engine])
+	if err != nil {
+		return 0, fmt.Errorf("size: %w", err)
+	}
+	gib, err := intAttr(attrs, resourceattr.StorageGiB)
+	if err != nil {
+		return 0, err
+	}
+	storage := 0.0
+	if gib > 0 {
+		gbMonth, err := cat.RDSStorageGBMonth(region, attrs[resourceattr.StorageType])
+		if err != nil {
+			return 0, fmt.Errorf("attributes.%s: %w", resourceattr.StorageType, err)
+		}
+		storage = float64(gib) * gbMonth
+	}
+	instance := pricing.MonthlyFromHourly(hourly)
+	switch r.GetState() {
+	case "stopped", "stopping":
+		// A stopped DB instance still pays for its storage.
+		instance = 0
+	case "deleting", "deleted":
+		return 0, nil
+	}
+	total := instance + storage
+	if multi, _ := strconv.ParseBool(attrs[resourceattr.MultiAZ]); multi {
+		total *= 2
+	}
+	return total, nil
+}
+
+func (e *Estimator) lambdaMonthly(cat *pricing.Catalogue, r *sirsiv1.Resource) (float64, error) {
+	memMB, err := strconv.Atoi(r.GetSize())
+	if err != nil || memMB <= 0 {
+		return 0, fmt.Errorf("size %q: not a memory size in MB", r.GetSize())
+	}
+	arch := firstNonEmpty(r.GetAttributes()[resourceattr.Architecture], pricing.ArchX86)
+	price, err := cat.LambdaPrice(r.GetRegion(), arch)
+	if err != nil {
+		return 0, fmt.Errorf("attributes.%s: %w", resourceattr.Architecture, err)
+	}
+	e.mu.Lock()
+	u, ok := e.usage[usageKey{r.GetRegion(), r.GetResourceId()}]
+	e.mu.Unlock()
+	switch {
+	case !ok || !u.haveInv || u.window <= 0:
+		return 0, errors.New("invocations: not measured yet")
+	case u.invocations == 0:
+		return 0, nil
+	case !u.haveDur:
+		return 0, errors.New("duration_ms: not measured")
+	}
+	gbSeconds := u.invocations * u.durationMs / 1000 * float64(memMB) / 1024
+	perWindow := gbSeconds*price.USDPerGBSecond + u.invocations*price.USDPerRequest
+	return perWindow * pricing.HoursPerMonth / u.window.Hours(), nil
 }
 
 func billedInstanceState(state string) bool {
@@ -139,13 +246,16 @@ func firstNonEmpty(a, b string) string {
 }
 
 // intAttr reads a non-negative integer attribute; absent counts as 0.
-func intAttr(attrs map[string]string, name string) (int, bool) {
+func intAttr(attrs map[string]string, name string) (int, error) {
 	v := attrs[name]
 	if v == "" {
-		return 0, true
+		return 0, nil
 	}
 	n, err := strconv.Atoi(v)
-	return n, err == nil && n >= 0
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("attributes.%s %q: not a non-negative integer", name, v)
+	}
+	return n, nil
 }
 
 // Refresh overlays the on-demand Linux prices of instanceTypes in regions

@@ -2,11 +2,14 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
@@ -31,41 +34,73 @@ func TestMonthlyCost(t *testing.T) {
 	res := func(typ, region, size, state string, attrs map[string]string) *sirsiv1.Resource {
 		return &sirsiv1.Resource{Type: typ, Region: region, Size: size, State: state, Attributes: attrs}
 	}
+	fn := res(validation.ResourceLambdaFunction, "us-east-1", "1024", "Active", map[string]string{"architecture": "arm64"})
+	fn.ResourceId = "fn"
+	quiet := res(validation.ResourceLambdaFunction, "us-east-1", "512", "Active", nil)
+	quiet.ResourceId = "quiet"
+	unmeasured := res(validation.ResourceLambdaFunction, "us-east-1", "512", "Active", nil)
+	unmeasured.ResourceId = "unmeasured"
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sum := func(id, metric, stat string, v float64) *sirsiv1.UtilizationSummary {
+		return &sirsiv1.UtilizationSummary{ResourceId: id, Region: "us-east-1", Metric: metric, Statistic: stat, Value: v,
+			WindowStart: timestamppb.New(start), WindowEnd: timestamppb.New(start.Add(14 * 24 * time.Hour))}
+	}
+	e.ObserveUsage([]*sirsiv1.UtilizationSummary{
+		sum("fn", "invocations", "Sum", 1e6), sum("fn", "duration_ms", "Average", 200),
+		sum("quiet", "invocations", "Sum", 0),
+	})
 	for _, c := range []struct {
 		name string
 		r    *sirsiv1.Resource
 		usd  float64
-		ok   bool
+		// unknown is a fragment of the reason when the cost is unknown.
+		unknown string
 	}{
-		{"m5.large running: 0.096 × 730", res(validation.ResourceEC2Instance, "us-east-1", "m5.large", "running", nil), 70.08, true},
-		{"instance type from attributes", res(validation.ResourceEC2Instance, "us-east-1", "", "pending", map[string]string{"instance_type": "c5.xlarge"}), 0.17 * 730, true},
-		{"stopped instance", res(validation.ResourceEC2Instance, "us-east-1", "m5.large", "stopped", nil), 0, true},
-		{"unknown instance type", res(validation.ResourceEC2Instance, "us-east-1", "z9.huge", "running", nil), 0, false},
-		{"unknown region", res(validation.ResourceEC2Instance, "mars-1", "m5.large", "running", nil), 0, false},
-		{"gp3 100 GiB at baseline: 100 × 0.08", res(validation.ResourceEBSVolume, "us-east-1", "", "in-use",
-			map[string]string{"volume_type": "gp3", "size_gib": "100", "iops": "3000", "throughput": "125"}), 8, true},
-		{"gp3 above baseline: 8 + 1000 × 0.005 + 125 × 0.04", res(validation.ResourceEBSVolume, "us-east-1", "", "in-use",
-			map[string]string{"volume_type": "gp3", "size_gib": "100", "iops": "4000", "throughput": "250"}), 18, true},
-		{"gp2 50 GiB: 50 × 0.10", res(validation.ResourceEBSVolume, "us-east-1", "", "available",
-			map[string]string{"volume_type": "gp2", "size_gib": "50"}), 5, true},
-		{"volume with a bad size", res(validation.ResourceEBSVolume, "us-east-1", "", "available",
-			map[string]string{"volume_type": "gp2", "size_gib": "-5"}), 0, false},
-		{"snapshot 100 GiB: 100 × 0.05", res(validation.ResourceEBSSnapshot, "us-east-1", "", "completed", map[string]string{"size_gib": "100"}), 5, true},
-		{"snapshot in Frankfurt: 100 × 0.054", res(validation.ResourceEBSSnapshot, "eu-central-1", "", "completed", map[string]string{"size_gib": "100"}), 5.4, true},
-		{"snapshot without size", res(validation.ResourceEBSSnapshot, "us-east-1", "", "completed", nil), 0, false},
-		{"idle Elastic IP: 0.005 × 730", res(validation.ResourceEIP, "us-east-1", "", "", nil), 3.65, true},
-		{"associated Elastic IP", res(validation.ResourceEIP, "us-east-1", "", "", map[string]string{"association_id": "eipassoc-1"}), 0, true},
-		{"db.m5.large MySQL: 0.171 × 730", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available", map[string]string{"engine": "mysql"}), 124.83, true},
-		{"db.m5.large PostgreSQL Multi-AZ: 2 × 0.178 × 730", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available",
-			map[string]string{"engine": "postgres", "multi_az": "true"}), 259.88, true},
-		{"stopped DB", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "stopped", map[string]string{"engine": "mysql"}), 0, true},
-		{"DB engine not priced", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available", map[string]string{"engine": "oracle-ee"}), 0, false},
-		{"Lambda is usage-priced", res(validation.ResourceLambdaFunction, "us-east-1", "1024", "Active", nil), 0, true},
-		{"S3 is not estimated", res(validation.ResourceS3Bucket, "us-east-1", "", "", nil), 0, false},
+		{"m5.large running: 0.096 × 730", res(validation.ResourceEC2Instance, "us-east-1", "m5.large", "running", nil), 70.08, ""},
+		{"instance type from attributes", res(validation.ResourceEC2Instance, "us-east-1", "", "pending", map[string]string{"instance_type": "c5.xlarge"}), 0.17 * 730, ""},
+		{"stopped instance", res(validation.ResourceEC2Instance, "us-east-1", "m5.large", "stopped", nil), 0, ""},
+		{"unknown instance type", res(validation.ResourceEC2Instance, "us-east-1", "z9.huge", "running", nil), 0, "z9.huge"},
+		{"unknown region", res(validation.ResourceEC2Instance, "mars-1", "m5.large", "running", nil), 0, "mars-1"},
+		// Volumes as discovery writes them: type and size in Size.
+		{"gp3 100 GiB at baseline: 100 × 0.08", res(validation.ResourceEBSVolume, "us-east-1", "gp3:100", "in-use",
+			map[string]string{"iops": "3000", "throughput": "125"}), 8, ""},
+		{"gp3 above baseline: 8 + 1000 × 0.005 + 125 × 0.04", res(validation.ResourceEBSVolume, "us-east-1", "gp3:100", "in-use",
+			map[string]string{"iops": "4000", "throughput": "250"}), 18, ""},
+		{"gp2 50 GiB: 50 × 0.10", res(validation.ResourceEBSVolume, "us-east-1", "gp2:50", "available", map[string]string{"iops": "150"}), 5, ""},
+		{"io1 100 GiB, 1000 IOPS: 12.5 + 1000 × 0.065", res(validation.ResourceEBSVolume, "us-east-1", "io1:100", "in-use", map[string]string{"iops": "1000"}), 77.5, ""},
+		{"volume with a bad size", res(validation.ResourceEBSVolume, "us-east-1", "gp2", "available", nil), 0, "size"},
+		{"volume with bad iops", res(validation.ResourceEBSVolume, "us-east-1", "gp3:10", "available", map[string]string{"iops": "-5"}), 0, "attributes.iops"},
+		{"volume type not priced", res(validation.ResourceEBSVolume, "us-east-1", "standard:10", "available", nil), 0, "standard"},
+		{"snapshot 100 GiB: 100 × 0.05", res(validation.ResourceEBSSnapshot, "us-east-1", "", "completed", map[string]string{"size_gib": "100"}), 5, ""},
+		{"snapshot in Frankfurt: 100 × 0.054", res(validation.ResourceEBSSnapshot, "eu-central-1", "", "completed", map[string]string{"size_gib": "100"}), 5.4, ""},
+		{"snapshot without size", res(validation.ResourceEBSSnapshot, "us-east-1", "", "completed", nil), 0, "attributes.size_gib"},
+		{"idle Elastic IP: 0.005 × 730", res(validation.ResourceEIP, "us-east-1", "", "unassociated", nil), 3.65, ""},
+		{"associated Elastic IP: public IPv4 is billed in use too", res(validation.ResourceEIP, "us-east-1", "", "associated", map[string]string{"association_id": "eipassoc-1"}), 3.65, ""},
+		{"db.m5.large MySQL: 0.171 × 730", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available", map[string]string{"engine": "mysql"}), 124.83, ""},
+		{"db.m5.large MySQL + 100 GiB gp2: 124.83 + 100 × 0.115", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available",
+			map[string]string{"engine": "mysql", "storage_type": "gp2", "storage_gib": "100"}), 136.33, ""},
+		{"db.m5.large PostgreSQL Multi-AZ + 100 GiB gp3: 2 × (0.178 × 730 + 11.5)", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available",
+			map[string]string{"engine": "postgres", "multi_az": "true", "storage_type": "gp3", "storage_gib": "100"}), 282.88, ""},
+		{"stopped DB pays its storage", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "stopped",
+			map[string]string{"engine": "mysql", "storage_type": "gp2", "storage_gib": "100"}), 11.5, ""},
+		{"DB storage type not priced", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available",
+			map[string]string{"engine": "mysql", "storage_type": "io1", "storage_gib": "100"}), 0, "attributes.storage_type"},
+		{"DB engine not priced", res(validation.ResourceRDSInstance, "us-east-1", "db.m5.large", "available", map[string]string{"engine": "oracle-ee"}), 0, "oracle-ee"},
+		// 1e6 × 0.2 s × 1 GiB = 200,000 GB-s × $0.0000133334 (arm64) +
+		// 1e6 × $0.0000002, over 14 days (336 h), × 730 / 336.
+		{"Lambda by requests and GB-seconds", fn, (200000*1.33334e-05 + 1e6*2e-07) * 730 / 336, ""},
+		{"Lambda without invocations", quiet, 0, ""},
+		{"Lambda not measured yet", unmeasured, 0, "invocations"},
+		{"S3 is not estimated", res(validation.ResourceS3Bucket, "us-east-1", "", "", nil), 0, "aws_s3_bucket"},
 	} {
-		usd, ok := e.MonthlyCost(c.r)
-		if ok != c.ok || math.Abs(usd-c.usd) > 1e-9 {
-			t.Errorf("%s: %v, %v; want %v, %v", c.name, usd, ok, c.usd, c.ok)
+		usd, err := e.MonthlyCost(c.r)
+		switch {
+		case c.unknown == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.unknown != "" && (err == nil || !errors.Is(err, ErrUnknownCost) || !strings.Contains(err.Error(), c.unknown)):
+			t.Errorf("%s: %v, %v; want an unknown cost naming %q", c.name, usd, err, c.unknown)
+		case math.Abs(usd-c.usd) > 1e-9:
+			t.Errorf("%s: %v, want %v", c.name, usd, c.usd)
 		}
 	}
 }
@@ -82,7 +117,7 @@ func TestRefreshOverlaysTheSimulatorsPrices(t *testing.T) {
 	e := NewEstimator(stale)
 	var logs syncBuffer
 	e.Logger = bufferLogger(&logs)
-	if usd, _ := e.MonthlyCost(m5); usd != 365 {
+	if usd, err := e.MonthlyCost(m5); err != nil || usd != 365 {
 		t.Fatalf("stale estimate %v, want 0.5 × 730", usd)
 	}
 
@@ -95,7 +130,7 @@ func TestRefreshOverlaysTheSimulatorsPrices(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "GetProducts") {
 		t.Errorf("refresh against a failing Pricing API: %v, want a GetProducts error", err)
 	}
-	if usd, _ := e.MonthlyCost(m5); usd != 365 {
+	if usd, err := e.MonthlyCost(m5); err != nil || usd != 365 {
 		t.Errorf("estimate after a failed refresh %v, want the old 365", usd)
 	}
 	if !strings.Contains(logs.String(), "keeping the current price catalogue") {
@@ -107,7 +142,7 @@ func TestRefreshOverlaysTheSimulatorsPrices(t *testing.T) {
 	if err := e.Refresh(context.Background(), cfg, func(string) aws.Config { return cfg }, []string{"us-east-1", "eu-west-1"}, []string{"m5.large", "c5.xlarge", "m5.large"}); err != nil {
 		t.Fatal(err)
 	}
-	if usd, _ := e.MonthlyCost(m5); math.Abs(usd-70.08) > 1e-9 {
+	if usd, err := e.MonthlyCost(m5); err != nil || math.Abs(usd-70.08) > 1e-9 {
 		t.Errorf("estimate after the refresh %v, want the simulator's 0.096 × 730", usd)
 	}
 	if counted.count("GetProducts") != 2 || counted.count("DescribeInstanceTypes") != 1 {

@@ -270,16 +270,29 @@ func TestDecideOtherTypes(t *testing.T) {
 			action: "snapshot_and_delete", current: 10, proposed: 5, saving: 5, confidence: 0.9,
 		},
 		{
-			// Unattached for 3 days only (idle lookback 7): gp3 instead,
-			// 100 × $0.08 = $8.00 with the included 3000 IOPS/125 MiB/s.
+			// Unattached for 3 days only (idle lookback 7): gp3 instead.
+			// gp2 ≤ 170 GiB delivers 128 MiB/s and bursts to 3000 IOPS:
+			// 100 × $0.08 + (128 − 125) MiB/s × $0.04 = $8.12.
 			name: "young unattached gp2 volume", in: Input{Resource: vol("vol-2", "gp2:100", "available", 3*day)},
-			action: "migrate_gp3", to: "gp3:100", current: 10, proposed: 8, saving: 2, confidence: 0.95,
+			action: "migrate_gp3", to: "gp3:100", current: 10, proposed: 8.12, saving: 1.88, confidence: 0.95,
 		},
 		{
-			// gp2 2000 GiB: $200.00 with a 6000 IOPS baseline. gp3 keeps
-			// 6000 IOPS: 2000 × $0.08 + (6000 − 3000) × $0.005 = $175.00.
-			name: "large gp2 keeps its IOPS on gp3", in: Input{Resource: vol("vol-3", "gp2:2000", "in-use", 300*day)},
-			action: "migrate_gp3", to: "gp3:2000", current: 200, proposed: 175, saving: 25, confidence: 0.95,
+			// gp2 2000 GiB: $200.00 with a 6000 IOPS baseline and 250 MiB/s.
+			// gp3 keeps both: 2000 × $0.08 + (6000 − 3000) × $0.005 +
+			// (250 − 125) × $0.04 = $180.00.
+			name: "large gp2 keeps its IOPS and throughput on gp3", in: Input{Resource: vol("vol-3", "gp2:2000", "in-use", 300*day)},
+			action: "migrate_gp3", to: "gp3:2000", current: 200, proposed: 180, saving: 20, confidence: 0.95,
+		},
+		{
+			// gp2 200 GiB: $20.00 with 250 MiB/s. gp3 at 250 MiB/s:
+			// 200 × $0.08 + 125 × $0.04 = $21.00, dearer: no recommendation.
+			name: "gp2 over 170 GiB whose throughput makes gp3 dearer", in: Input{Resource: vol("vol-5", "gp2:200", "in-use", 300*day)},
+			skipped: "would not save money",
+		},
+		{
+			// 1 GiB: $0.10 on gp2, $0.08 + 3 × $0.04 = $0.20 on gp3.
+			name: "tiny gp2 volume", in: Input{Resource: vol("vol-6", "gp2:1", "in-use", 300*day)},
+			skipped: "would not save money",
 		},
 		{
 			name: "attached gp3 volume", in: Input{Resource: vol("vol-4", "gp3:100", "in-use", 300*day)},

@@ -8,15 +8,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
-)
-
-// gp3's included performance, and gp2's baseline of 3 IOPS per GiB.
-const (
-	gp3BaselineIOPS       = 3000
-	gp3BaselineThroughput = 125
-	gp2IOPSPerGiB         = 3
-	// gp2's baseline is capped at 16,000 IOPS, gp3's provisioned IOPS too.
-	gp2MaxIOPS = 16000
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 )
 
 // decideEBS recommends, in this order: snapshot and delete a volume
@@ -24,14 +16,13 @@ const (
 // creation; migrate a gp2 volume to gp3 at the same size.
 func (o *Optimizer) decideEBS(p *sirsiv1.OptimizationPolicy, in Input, now time.Time) (*sirsiv1.Recommendation, skip) {
 	r := in.Resource
-	vt, sizeText, ok := strings.Cut(r.GetSize(), ":")
-	gib, err := strconv.Atoi(sizeText)
-	if !ok || err != nil || gib <= 0 {
+	vt, gib, err := resourceattr.VolumeSize(r.GetSize())
+	if err != nil || gib <= 0 {
 		return nil, skipf("volume size %q is not type:GiB", r.GetSize())
 	}
 	a := r.GetAttributes()
-	iops, _ := strconv.Atoi(a["iops"])
-	tput, _ := strconv.Atoi(a["throughput"])
+	iops, _ := strconv.Atoi(a[resourceattr.IOPS])
+	tput, _ := strconv.Atoi(a[resourceattr.Throughput])
 	current, err := o.cat.EBSMonthly(r.GetRegion(), vt, gib, iops, tput)
 	if err != nil {
 		return nil, skipf("no price: %v", err)
@@ -65,18 +56,26 @@ func (o *Optimizer) decideEBS(p *sirsiv1.OptimizationPolicy, in Input, now time.
 	if vt != "gp2" {
 		return nil, skipf("%s; not gp2, nothing to migrate", deleteWhy)
 	}
-	gp3IOPS := min(max(gp2IOPSPerGiB*gib, gp3BaselineIOPS), gp2MaxIOPS)
-	proposed, err := o.cat.EBSMonthly(r.GetRegion(), "gp3", gib, gp3IOPS, gp3BaselineThroughput)
+	gp2IOPS, gp2Tput := pricing.GP2Performance(gib)
+	gp3IOPS, gp3Tput := pricing.GP3ForGP2(gib)
+	proposed, err := o.cat.EBSMonthly(r.GetRegion(), "gp3", gib, gp3IOPS, gp3Tput)
 	if err != nil {
 		return nil, skipf("no gp3 price: %v", err)
 	}
-	iopsNote := fmt.Sprintf("gp3's included %d IOPS cover gp2's %d baseline", gp3BaselineIOPS, min(gp2IOPSPerGiB*gib, gp2MaxIOPS))
-	if gp3IOPS > gp3BaselineIOPS {
-		iopsNote = fmt.Sprintf("gp2's baseline of %d IOPS is kept by provisioning it on gp3, and priced", gp3IOPS)
+	var extra []string
+	if gp3IOPS > pricing.GP3BaselineIOPS {
+		extra = append(extra, fmt.Sprintf("%d IOPS", gp3IOPS))
 	}
-	reason := fmt.Sprintf("gp2 to gp3 at the same %d GiB: $%.2f to $%.2f a month; %s, throughput %d MiB/s. The change is online (Elastic Volumes). Confidence 0.95: the price difference is certain, gp3 matches gp2's baseline performance.",
-		gib, Cents(current), Cents(proposed), iopsNote, gp3BaselineThroughput)
-	return newRec(p, r, ActionMigrateGP3, r.GetSize(), "gp3:"+sizeText, current, proposed, 0.95, reason), skip{}
+	if gp3Tput > pricing.GP3BaselineThroughputMiBps {
+		extra = append(extra, fmt.Sprintf("%d MiB/s", gp3Tput))
+	}
+	perfNote := "gp3's included 3000 IOPS and 125 MiB/s cover it"
+	if len(extra) > 0 {
+		perfNote = "gp3 is provisioned with " + strings.Join(extra, " and ") + " to keep it, priced into the gp3 cost"
+	}
+	reason := fmt.Sprintf("gp2 to gp3 at the same %d GiB: $%.2f to $%.2f a month. The gp2 volume delivers up to %d IOPS and %d MiB/s; %s. The change is online (Elastic Volumes). Confidence 0.95: the price difference is certain and the volume is never slower.",
+		gib, Cents(current), Cents(proposed), gp2IOPS, gp2Tput, perfNote)
+	return newRec(p, r, ActionMigrateGP3, r.GetSize(), resourceattr.FormatVolumeSize("gp3", gib), current, proposed, 0.95, reason), skip{}
 }
 
 // decideEIP recommends releasing an unassociated Elastic IP, billed as an

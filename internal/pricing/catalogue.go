@@ -30,6 +30,10 @@ const (
 	EnginePostgreSQL = "PostgreSQL"
 )
 
+// S3Standard is the storage class BucketSizeBytes is priced at when the
+// bucket's class is not known.
+const S3Standard = "STANDARD"
+
 // Architectures as EC2 DescribeInstanceTypes spells them.
 const (
 	ArchX86 = "x86_64"
@@ -117,18 +121,37 @@ type LambdaPrice struct {
 	USDPerRequest     float64 `json:"usdPerRequest"`
 }
 
+// RDSStoragePrice is the single-AZ price of one RDS storage type per
+// GB-month (Multi-AZ storage costs twice as much).
+type RDSStoragePrice struct {
+	Region      string  `json:"region"`
+	StorageType string  `json:"storageType"`
+	UsageType   string  `json:"usageType"`
+	GBMonth     float64 `json:"gbMonth"`
+}
+
+// S3Price is the first-tier price of one S3 storage class per GB-month.
+type S3Price struct {
+	Region       string  `json:"region"`
+	StorageClass string  `json:"storageClass"`
+	UsageType    string  `json:"usageType"`
+	GBMonth      float64 `json:"gbMonth"`
+}
+
 // Snapshot is the serialised form of a catalogue (data/prices.json).
 type Snapshot struct {
-	SnapshotDate  string         `json:"snapshotDate"`
-	Currency      string         `json:"currency"`
-	Source        string         `json:"source"`
-	Regions       []Region       `json:"regions"`
-	InstanceTypes []InstanceSpec `json:"instanceTypes"`
-	EC2           []EC2Price     `json:"ec2"`
-	RDS           []RDSPrice     `json:"rds"`
-	EBS           []EBSPrice     `json:"ebs"`
-	EIP           []EIPPrice     `json:"eip"`
-	Lambda        []LambdaPrice  `json:"lambda"`
+	SnapshotDate  string            `json:"snapshotDate"`
+	Currency      string            `json:"currency"`
+	Source        string            `json:"source"`
+	Regions       []Region          `json:"regions"`
+	InstanceTypes []InstanceSpec    `json:"instanceTypes"`
+	EC2           []EC2Price        `json:"ec2"`
+	RDS           []RDSPrice        `json:"rds"`
+	EBS           []EBSPrice        `json:"ebs"`
+	EIP           []EIPPrice        `json:"eip"`
+	Lambda        []LambdaPrice     `json:"lambda"`
+	RDSStorage    []RDSStoragePrice `json:"rdsStorage"`
+	S3            []S3Price         `json:"s3"`
 }
 
 type typeKey struct{ region, name string }
@@ -146,6 +169,8 @@ type Catalogue struct {
 	ebs     map[typeKey]EBSPrice
 	eip     map[string]EIPPrice
 	lambda  map[typeKey]LambdaPrice
+	rdsStor map[typeKey]RDSStoragePrice
+	s3      map[typeKey]S3Price
 	// sorted lists every spec by family, then vCPU, then memory, so Types
 	// returns a stable order without sorting per call.
 	sorted []InstanceSpec
@@ -196,6 +221,8 @@ func (c *Catalogue) Snapshot() Snapshot {
 	}
 	s.EIP = append([]EIPPrice(nil), s.EIP...)
 	s.Lambda = append([]LambdaPrice(nil), s.Lambda...)
+	s.RDSStorage = append([]RDSStoragePrice(nil), s.RDSStorage...)
+	s.S3 = append([]S3Price(nil), s.S3...)
 	return s
 }
 
@@ -336,6 +363,26 @@ func (c *Catalogue) LambdaPrice(region, architecture string) (LambdaPrice, error
 		return LambdaPrice{}, c.missing(region, "Lambda architecture", architecture)
 	}
 	return p, nil
+}
+
+// RDSStorageGBMonth is the single-AZ price of an RDS storage type ("gp2",
+// "gp3"), USD per GB-month.
+func (c *Catalogue) RDSStorageGBMonth(region, storageType string) (float64, error) {
+	p, ok := c.rdsStor[typeKey{region, storageType}]
+	if !ok {
+		return 0, c.missing(region, "RDS storage type", storageType)
+	}
+	return p.GBMonth, nil
+}
+
+// S3GBMonth is the first-tier price of an S3 storage class ("STANDARD"),
+// USD per GB-month.
+func (c *Catalogue) S3GBMonth(region, storageClass string) (float64, error) {
+	p, ok := c.s3[typeKey{region, storageClass}]
+	if !ok {
+		return 0, c.missing(region, "S3 storage class", storageClass)
+	}
+	return p.GBMonth, nil
 }
 
 func (c *Catalogue) missing(region, what, name string) error {
@@ -494,6 +541,8 @@ func buildWith(s Snapshot, complete bool) (*Catalogue, error) {
 		ebs:     make(map[typeKey]EBSPrice, len(s.EBS)),
 		eip:     make(map[string]EIPPrice, len(s.EIP)),
 		lambda:  make(map[typeKey]LambdaPrice, len(s.Lambda)),
+		rdsStor: make(map[typeKey]RDSStoragePrice, len(s.RDSStorage)),
+		s3:      make(map[typeKey]S3Price, len(s.S3)),
 	}
 	if s.Currency != "USD" {
 		return nil, fmt.Errorf("%w: currency %q: only USD is supported", ErrInvalidInput, s.Currency)
@@ -626,6 +675,34 @@ func buildWith(s Snapshot, complete bool) (*Catalogue, error) {
 		}
 		c.lambda[k] = p
 	}
+	for _, p := range s.RDSStorage {
+		what := "rds storage price " + p.StorageType
+		if err := region(what, p.Region); err != nil {
+			return nil, err
+		}
+		if err := checkPrice(what, p.GBMonth); err != nil {
+			return nil, err
+		}
+		k := typeKey{p.Region, p.StorageType}
+		if _, dup := c.rdsStor[k]; dup {
+			return nil, fmt.Errorf("%w: %s in %s: duplicate", ErrInvalidInput, what, p.Region)
+		}
+		c.rdsStor[k] = p
+	}
+	for _, p := range s.S3 {
+		what := "s3 price " + p.StorageClass
+		if err := region(what, p.Region); err != nil {
+			return nil, err
+		}
+		if err := checkPrice(what, p.GBMonth); err != nil {
+			return nil, err
+		}
+		k := typeKey{p.Region, p.StorageClass}
+		if _, dup := c.s3[k]; dup {
+			return nil, fmt.Errorf("%w: %s in %s: duplicate", ErrInvalidInput, what, p.Region)
+		}
+		c.s3[k] = p
+	}
 	if complete {
 		if err := c.checkComplete(rdsClasses); err != nil {
 			return nil, err
@@ -676,6 +753,14 @@ func (c *Catalogue) checkComplete(rdsClasses map[string]bool) error {
 			if _, ok := c.lambda[typeKey{code, a}]; !ok {
 				return fmt.Errorf("%w: no Lambda %s price in %s", ErrInvalidInput, a, code)
 			}
+		}
+		for _, st := range []string{"gp2", "gp3"} {
+			if _, ok := c.rdsStor[typeKey{code, st}]; !ok {
+				return fmt.Errorf("%w: no RDS %s storage price in %s", ErrInvalidInput, st, code)
+			}
+		}
+		if _, ok := c.s3[typeKey{code, S3Standard}]; !ok {
+			return fmt.Errorf("%w: no S3 %s price in %s", ErrInvalidInput, S3Standard, code)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package pricing
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,8 +75,8 @@ func ParsePriceListItem(doc []byte) (PriceListItem, error) {
 				return PriceListItem{}, fmt.Errorf("parse price list item %s: terms.OnDemand.%s.priceDimensions.%s.pricePerUnit.USD: missing", it.SKU, term, code)
 			}
 			usd, err := strconv.ParseFloat(usdText, 64)
-			if err != nil || usd < 0 {
-				return PriceListItem{}, fmt.Errorf("parse price list item %s: pricePerUnit.USD %q: not a price", it.SKU, usdText)
+			if err != nil || math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 {
+				return PriceListItem{}, fmt.Errorf("parse price list item %s: terms.OnDemand.%s.priceDimensions.%s.pricePerUnit.USD %q: not a price (negative, NaN or not a number)", it.SKU, term, code, usdText)
 			}
 			begin, err := parseRange(pd.BeginRange)
 			if err != nil {

@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -32,9 +33,18 @@ func TestParsePriceListItem(t *testing.T) {
 		"no USD":        `{"product":{"sku":"A"},"terms":{"OnDemand":{"T":{"priceDimensions":{"R":{"pricePerUnit":{"EUR":"1"}}}}}}}`,
 		"bad USD":       `{"product":{"sku":"A"},"terms":{"OnDemand":{"T":{"priceDimensions":{"R":{"pricePerUnit":{"USD":"cheap"}}}}}}}`,
 		"bad end range": `{"product":{"sku":"A"},"terms":{"OnDemand":{"T":{"priceDimensions":{"R":{"endRange":"x","pricePerUnit":{"USD":"1"}}}}}}}`,
+		"negative USD":  `{"product":{"sku":"A"},"terms":{"OnDemand":{"T":{"priceDimensions":{"R":{"pricePerUnit":{"USD":"-0.1"}}}}}}}`,
+		"NaN USD":       `{"product":{"sku":"A"},"terms":{"OnDemand":{"T":{"priceDimensions":{"R":{"pricePerUnit":{"USD":"NaN"}}}}}}}`,
+		"infinite USD":  `{"product":{"sku":"A"},"terms":{"OnDemand":{"T":{"priceDimensions":{"R":{"pricePerUnit":{"USD":"+Inf"}}}}}}}`,
 	} {
-		if _, err := ParsePriceListItem([]byte(doc)); err == nil {
+		_, err := ParsePriceListItem([]byte(doc))
+		if err == nil {
 			t.Errorf("%s: accepted", name)
+			continue
+		}
+		// The error names the product and, for a price, the field.
+		if strings.HasSuffix(name, "USD") && (!strings.Contains(err.Error(), "item A") || !strings.Contains(err.Error(), "pricePerUnit.USD")) {
+			t.Errorf("%s: %v does not name the SKU and the field", name, err)
 		}
 	}
 }
