@@ -192,7 +192,7 @@ output "realized_monthly_savings" {
 }
 
 output "enrollment_token" {
-  description = "Give it to the agent: agentd agent -enrollment-token=..."
+  description = "Give it to the agent: agentd agent -enroll-token=..."
   value       = sirsi_enrollment_token.sandbox_agent.token
   sensitive   = true
 }

@@ -11,23 +11,13 @@ sirsi_build() {
 }
 
 # sirsi_start_agentd_dev BIN_DIR WORK_DIR [FLAG...]: starts agentd dev on
-# free loopback ports with its data in WORK_DIR/agentd and any further flags,
-# waits (60s at most) for its export lines and evals them. Sets
-# SIRSI_AGENTD_PID.
+# free loopback ports (port 0: the export lines carry the ones it got) with
+# its data in WORK_DIR/agentd and any further flags, waits (60s at most) for
+# its export lines and evals them. Sets SIRSI_AGENTD_PID.
 sirsi_start_agentd_dev() {
-  local bin=$1 work=$2 ports
+  local bin=$1 work=$2
   shift 2
-  # Free ports (gRPC, HTTP), so this does not collide with another agentd dev.
-  read -r -a ports < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-for s in socks:
-    s.close()
-')
-  "$bin/agentd" dev -data-dir "$work/agentd" -listen "127.0.0.1:${ports[0]}" -http-listen "127.0.0.1:${ports[1]}" "$@" \
+  "$bin/agentd" dev -data-dir "$work/agentd" -listen 127.0.0.1:0 -http-listen 127.0.0.1:0 "$@" \
     >"$work/agentd.out" 2>"$work/agentd.log" &
   SIRSI_AGENTD_PID=$!
   local _
