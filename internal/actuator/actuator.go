@@ -75,6 +75,10 @@ type Config struct {
 	Sleep        func(ctx context.Context, d time.Duration) error
 	PollInterval time.Duration // default 5s
 	StepTimeout  time.Duration // default 15m per wait step
+	// Journaled, when set, is called after every journal write (each step
+	// of a flow, and MarkReported): crash tests kill the process there, at
+	// each step boundary in turn.
+	Journaled func()
 }
 
 // Request is one action the caller has decided to take.
@@ -238,6 +242,7 @@ func (a *Actuator) Execute(ctx context.Context, req Request) *sirsiv1.Action {
 		if err := a.j.put(rec); err != nil {
 			return a.rejected(req, err, false)
 		}
+		a.journaled()
 	case rec.Req.ResourceID != req.ResourceID || rec.Req.Action != req.Action:
 		return a.rejected(req, fmt.Errorf("request.id %s: already used for %s of %s", req.ID, rec.Req.Action, rec.Req.ResourceID), false)
 	case rec.terminal():
@@ -248,14 +253,14 @@ func (a *Actuator) Execute(ctx context.Context, req Request) *sirsiv1.Action {
 }
 
 // Resume finishes or rolls back every journaled flow that did not reach a
-// terminal state, returning their Actions.
-func (a *Actuator) Resume(ctx context.Context) []*sirsiv1.Action {
+// terminal state, handing each Action to done as soon as its flow ends
+// (a flow still running when ctx ends is not handed over).
+func (a *Actuator) Resume(ctx context.Context, done func(*sirsiv1.Action)) {
 	recs, err := a.j.all()
 	if err != nil {
 		a.log.Error("cannot resume journaled actions", "error", err)
-		return nil
+		return
 	}
-	var out []*sirsiv1.Action
 	for _, rec := range recs {
 		if rec.terminal() {
 			continue
@@ -266,9 +271,39 @@ func (a *Actuator) Resume(ctx context.Context) []*sirsiv1.Action {
 		a.log.Info("resuming an interrupted action", "id", rec.Req.ID, "action", rec.Req.Action, "resource", rec.Req.ResourceID, "phase", rec.Phase)
 		a.run(ctx, rec)
 		a.release(rec.Req)
-		out = append(out, toAction(rec))
+		if rec.terminal() {
+			done(toAction(rec))
+		}
 	}
-	return out
+}
+
+// Unreported returns the finished flows not yet marked reported.
+func (a *Actuator) Unreported() ([]*sirsiv1.Action, error) {
+	recs, err := a.j.all()
+	if err != nil {
+		return nil, err
+	}
+	var out []*sirsiv1.Action
+	for _, rec := range recs {
+		if rec.terminal() && !rec.Reported {
+			out = append(out, toAction(rec))
+		}
+	}
+	return out, nil
+}
+
+// MarkReported records that the finished flow id's report is in durable
+// hands; an id the journal does not hold (a refused request) is ignored.
+func (a *Actuator) MarkReported(id string) error {
+	err := a.j.update(id, func(r *record) { r.Reported = true })
+	a.journaled()
+	return err
+}
+
+func (a *Actuator) journaled() {
+	if a.cfg.Journaled != nil {
+		a.cfg.Journaled()
+	}
 }
 
 // LastAction returns when the journal last acted on a resource; refused

@@ -257,7 +257,7 @@ func TestResizeRollsBack(t *testing.T) {
 			}
 		}, "UnsupportedOperation"},
 		{"status checks fail after start", func(e *env, id string, _ *Config) {
-			e.sim.FailStatusChecks(id, true)
+			e.sim.FailStatusChecksAtType(id, smallType)
 		}, "status checks impaired"},
 		{"CPU pinned at the new size", func(_ *env, _ string, cfg *Config) {
 			cfg.CloudWatch = func(string) CloudWatchAPI { return pinnedCPU{} }
@@ -284,10 +284,28 @@ func TestResizeRollsBack(t *testing.T) {
 			if !strings.Contains(live.tags[TagError], tc.reason) || !strings.Contains(live.tags[TagLastAction], "rolled-back") {
 				t.Errorf("tags %v", live.tags)
 			}
-			if names := stepNames(act); !slices.Contains(names, "rollback_start") || names[len(names)-1] != "tag_error" {
+			if names := stepNames(act); !slices.Contains(names, "rollback_start") || !slices.Contains(names, "rollback_verify_status") || names[len(names)-1] != "tag_error" {
 				t.Errorf("steps %v", names)
 			}
 		})
+	}
+}
+
+// TestRollbackRechecksStatus: an instance whose status checks fail at its
+// original type too was not brought back by the rollback, so the action
+// is failed (not rolled back) and says so; the instance still runs.
+func TestRollbackRechecksStatus(t *testing.T) {
+	e := newEnv(t)
+	id := e.launch(t, bigType, nil)
+	e.sim.FailStatusChecks(id, true)
+	a := e.actuator(t, e.config(t, t.TempDir()))
+	act := a.Execute(context.Background(), resizeReq(id))
+	if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_FAILED || !strings.Contains(act.Error, "status checks after the rollback") {
+		t.Fatalf("status %v, error %q, steps %v", act.Status, act.Error, stepNames(act))
+	}
+	live := describe(t, e.ec2, id)
+	if live.state != "running" || live.typ != bigType || !strings.Contains(live.tags[TagLastAction], "failed") {
+		t.Fatalf("instance is %s %s tagged %v, want running %s tagged failed", live.state, live.typ, live.tags, bigType)
 	}
 }
 
@@ -439,7 +457,7 @@ func TestExecuteTwiceActsOnce(t *testing.T) {
 	if act := b.Execute(context.Background(), req); act.Status != first.Status || eventsOf(e.sim, id) != events {
 		t.Fatalf("after restart: %v, events %d -> %d", act.Status, events, eventsOf(e.sim, id))
 	}
-	if got := b.Resume(context.Background()); len(got) != 0 {
+	if got := resumeAll(b); len(got) != 0 {
 		t.Errorf("Resume found %d unfinished flows", len(got))
 	}
 }
@@ -621,7 +639,7 @@ func TestCorruptRecordIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := e.actuator(t, e.config(t, dir))
-	if got := b.Resume(context.Background()); len(got) != 0 {
+	if got := resumeAll(b); len(got) != 0 {
 		t.Errorf("Resume returned %d actions from corrupt records", len(got))
 	}
 	if _, ok := b.LastAction(id); !ok {
@@ -774,11 +792,18 @@ func TestCancelledFlowResumes(t *testing.T) {
 	if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_RUNNING {
 		t.Fatalf("cancelled Execute returned %v", act.Status)
 	}
-	resumed := a.Resume(context.Background())
+	resumed := resumeAll(a)
 	if len(resumed) != 1 || resumed[0].Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || resumed[0].Id != act.Id {
 		t.Fatalf("Resume: %v", resumed)
 	}
 	if live := describe(t, e.ec2, id); live.state != "running" || live.typ != smallType {
 		t.Fatalf("instance is %s %s", live.state, live.typ)
 	}
+}
+
+// resumeAll resumes a's interrupted flows and returns those that finished.
+func resumeAll(a *Actuator) []*sirsiv1.Action {
+	var out []*sirsiv1.Action
+	a.Resume(context.Background(), func(act *sirsiv1.Action) { out = append(out, act) })
+	return out
 }

@@ -102,7 +102,7 @@ func TestKilledMidFlowResumes(t *testing.T) {
 	resized, original, untouched := 0, 0, 0
 	for run := range crashRuns {
 		healthy, failing := ids[2*run], ids[2*run+1]
-		sim.FailStatusChecks(failing, true)
+		sim.FailStatusChecksAtType(failing, smallType)
 		// Spread the kills over the two flows' lifetime.
 		delay := time.Duration(run)*20*time.Millisecond + time.Duration(rng.IntN(15))*time.Millisecond
 		lines := runCrashChild(t, url, dir, []string{healthy, failing}, delay)
@@ -123,11 +123,11 @@ func TestKilledMidFlowResumes(t *testing.T) {
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		for _, act := range a.Resume(ctx) {
+		a.Resume(ctx, func(act *sirsiv1.Action) {
 			if act.Status == sirsiv1.ActionStatus_ACTION_STATUS_RUNNING || act.Status == sirsiv1.ActionStatus_ACTION_STATUS_FAILED {
 				t.Errorf("run %d: resumed %s ended %v: %s", run, act.ResourceId, act.Status, act.Error)
 			}
-		}
+		})
 		cancel()
 		if err := a.Close(); err != nil {
 			t.Fatal(err)

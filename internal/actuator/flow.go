@@ -30,8 +30,12 @@ const (
 	phaseRollbackModify      = "rollback_modify"
 	phaseRollbackStart       = "rollback_start"
 	phaseRollbackWaitRunning = "rollback_wait_running"
-	phaseRescueStart         = "rescue_start"
-	phaseTagError            = "tag_error"
+	// phaseRollbackVerifyStatus re-checks the instance at its original type:
+	// an instance whose status checks still fail was not brought back, so
+	// the action is failed, not rolled back.
+	phaseRollbackVerifyStatus = "rollback_verify_status"
+	phaseRescueStart          = "rescue_start"
+	phaseTagError             = "tag_error"
 )
 
 // forward is each action's sequence of phases on the way to success.
@@ -103,6 +107,7 @@ func (a *Actuator) run(ctx context.Context, rec *record) {
 			// only resumability after a crash is lost.
 			a.log.Error("journaling an action step failed; continuing the flow", "id", rec.Req.ID, "phase", phase, "error", err)
 		}
+		a.journaled()
 		if rec.terminal() {
 			outcome := rec.Outcome
 			if !rec.Acted {
@@ -162,7 +167,11 @@ func (f *flow) runPhase(ctx context.Context, phase string) (result, error) {
 		return f.restart(ctx, phaseRollbackWaitRunning)
 	case phaseRollbackWaitRunning:
 		_, err := f.waitState(ctx, "running")
-		return result{next: phaseTagError}, err
+		return result{next: phaseRollbackVerifyStatus}, err
+	case phaseRollbackVerifyStatus:
+		res, err := f.verifyStatus(ctx)
+		res.next = phaseTagError
+		return res, err
 	case phaseRescueStart:
 		return f.rescue(ctx)
 	case phaseTagError:
@@ -187,6 +196,11 @@ func (f *flow) failed(ctx context.Context, phase string, err error) {
 			return
 		}
 		_ = f.a.cfg.Sleep(ctx, f.a.cfg.PollInterval)
+	case phase == phaseRollbackVerifyStatus:
+		// Running at its original type, so nothing to rescue; the action
+		// failed and says why.
+		rec.RollbackErr = "status checks after the rollback: " + err.Error()
+		rec.Phase = phaseTagError
 	case strings.HasPrefix(phase, "rollback_"):
 		rec.RollbackErr = err.Error()
 		rec.Phase = phaseRescueStart

@@ -71,6 +71,10 @@ type record struct {
 	Error       string    `json:"error,omitempty"`
 	Start       time.Time `json:"start"`
 	End         time.Time `json:"end,omitzero"`
+	// Reported is set once the caller has the finished flow's report in
+	// durable hands (MarkReported); until then Unreported returns it, so a
+	// crash between the end of a flow and its report loses nothing.
+	Reported bool `json:"reported,omitempty"`
 }
 
 func (r *record) terminal() bool { return r.Outcome != "" }
@@ -217,6 +221,32 @@ func (j *journal) get(id string) (*record, error) {
 		return nil, nil
 	}
 	return r, nil
+}
+
+// update applies change to the flow with id in one transaction; a missing
+// flow is left alone.
+func (j *journal) update(id string, change func(*record)) error {
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(flowsBucket)
+		v := b.Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		r, err := decodeRecord(v)
+		if err != nil {
+			return err
+		}
+		change(r)
+		nv, err := encodeRecord(r)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), nv)
+	})
+	if err != nil {
+		return fmt.Errorf("updating flow %s: %w", id, err)
+	}
+	return nil
 }
 
 func (j *journal) quarantine(id string, raw []byte, cause error) {

@@ -72,7 +72,7 @@ func (o *optimizing) close() error { return o.act.Close() }
 type controlPlane struct{ a *Agent }
 
 func (c controlPlane) ReportAction(act *sirsiv1.Action) error {
-	return c.a.enqueue(spool.KindActions, &sirsiv1.ReportActionsRequest{Actions: []*sirsiv1.Action{act}})
+	return c.a.enqueueBatch(spool.KindActions, policyrun.ReportBatchID(act), &sirsiv1.ReportActionsRequest{Actions: []*sirsiv1.Action{act}})
 }
 
 func (c controlPlane) SavePlan(ctx context.Context, plan *sirsiv1.ActionPlan) error {

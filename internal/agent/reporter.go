@@ -19,11 +19,18 @@ import (
 // id travels with the record, so a batch re-sent after a crash or an
 // outage is the same batch to the server, which applies it once.
 func (a *Agent) enqueue(kind spool.Kind, req proto.Message) error {
+	return a.enqueueBatch(kind, uuid.NewString(), req)
+}
+
+// enqueueBatch spools req under the given batch id: a report that may be
+// spooled twice (after a crash) carries an id derived from its content, so
+// the server applies it once.
+func (a *Agent) enqueueBatch(kind spool.Kind, batchID string, req proto.Message) error {
 	b, err := proto.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("encoding a %s batch: %w", kind, err)
 	}
-	if _, err := a.spool.Append(kind, uuid.NewString(), b); err != nil {
+	if _, err := a.spool.Append(kind, batchID, b); err != nil {
 		return fmt.Errorf("spooling a %s batch: %w", kind, err)
 	}
 	return nil

@@ -571,7 +571,7 @@ func (s *Sim) statusChecks(in *Instance, now time.Time) ec2StatusSummary {
 	if now.Before(in.RunningSince.Add(s.opts.StateDelay)) {
 		return ec2StatusSummary{Status: "initializing", Details: []ec2StatusDetail{{Name: "reachability", Status: "initializing"}}}
 	}
-	if s.faults.failsStatusChecks(in.ID) {
+	if s.faults.failsStatusChecks(in.ID, in.Type) {
 		return ec2StatusSummary{Status: "impaired", Details: []ec2StatusDetail{{Name: "reachability", Status: "failed",
 			ImpairedSince: ec2Timestamp(in.RunningSince.Add(s.opts.StateDelay))}}}
 	}

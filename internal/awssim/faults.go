@@ -59,15 +59,17 @@ func (f FailNextSpec) validate() error {
 }
 
 type faults struct {
-	mu         sync.Mutex
-	rng        *rand.Rand
-	cfg        FaultConfig
-	next       []FailNextSpec
-	statusFail map[string]bool
+	mu   sync.Mutex
+	rng  *rand.Rand
+	cfg  FaultConfig
+	next []FailNextSpec
+	// statusFail maps an instance id to the instance type at which its
+	// status checks fail; "" fails them at every type.
+	statusFail map[string]string
 }
 
 func newFaults(seed uint64) *faults {
-	return &faults{rng: rand.New(rand.NewPCG(seed, 0xfa17)), statusFail: map[string]bool{}}
+	return &faults{rng: rand.New(rand.NewPCG(seed, 0xfa17)), statusFail: map[string]string{}}
 }
 
 func (f *faults) matches(service, action string) bool {
@@ -126,10 +128,11 @@ func (f *faults) takeFailNext(service, action, resourceID string, p Protocol) *A
 	return nil
 }
 
-func (f *faults) failsStatusChecks(instanceID string) bool {
+func (f *faults) failsStatusChecks(instanceID, instanceType string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.statusFail[instanceID]
+	typ, ok := f.statusFail[instanceID]
+	return ok && (typ == "" || typ == instanceType)
 }
 
 // SetFaults replaces the standing fault configuration.
@@ -161,10 +164,19 @@ func (s *Sim) FailStatusChecks(instanceID string, fail bool) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	if fail {
-		s.faults.statusFail[instanceID] = true
+		s.faults.statusFail[instanceID] = ""
 	} else {
 		delete(s.faults.statusFail, instanceID)
 	}
+}
+
+// FailStatusChecksAtType makes instanceID report impaired status checks
+// whenever it runs as instanceType only: a workload that does not fit a
+// smaller size, and runs again once changed back.
+func (s *Sim) FailStatusChecksAtType(instanceID, instanceType string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.statusFail[instanceID] = instanceType
 }
 
 // ClearFaults removes every injected fault.
@@ -173,7 +185,7 @@ func (s *Sim) ClearFaults() {
 	defer s.faults.mu.Unlock()
 	s.faults.cfg = FaultConfig{}
 	s.faults.next = nil
-	s.faults.statusFail = map[string]bool{}
+	s.faults.statusFail = map[string]string{}
 }
 
 // FaultState is the admin endpoint's view of the injected faults.

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 )
@@ -72,7 +74,19 @@ func (r *Runner) execute(ctx context.Context, p *sirsiv1.OptimizationPolicy, win
 	return nil
 }
 
-// report hands one action's result to the reporter; an action still
+// reportNamespace derives report batch ids; see ReportBatchID.
+var reportNamespace = uuid.MustParse("0b7f3a52-2f0e-4d8e-9a3c-5d1e2c4b7a90")
+
+// ReportBatchID is the batch id of the report of a finished action,
+// derived from the action and its outcome: reported again after a crash,
+// it is the same batch to the server, which applies (and audits) it once.
+func ReportBatchID(act *sirsiv1.Action) string {
+	return uuid.NewSHA1(reportNamespace, []byte(act.GetId()+"/"+act.GetStatus().String())).String()
+}
+
+// report hands one finished action to the reporter and only then marks it
+// reported: a crash in between reports it again at the next start (the
+// reporter makes a repeat harmless), never not at all. An action still
 // running (the context ended mid-flow) is reported when Resume finishes
 // it.
 func (r *Runner) report(act *sirsiv1.Action) {
@@ -80,6 +94,10 @@ func (r *Runner) report(act *sirsiv1.Action) {
 		return
 	}
 	if err := r.cfg.Reporter.ReportAction(act); err != nil {
-		r.log.Error("spooling an action result failed", "action_id", act.GetId(), "error", err)
+		r.log.Error("spooling an action result failed; it is tried again at the next start", "action_id", act.GetId(), "error", err)
+		return
+	}
+	if err := r.cfg.Executor.MarkReported(act.GetId()); err != nil {
+		r.log.Error("marking an action reported failed; it is reported again at the next start", "action_id", act.GetId(), "error", err)
 	}
 }

@@ -30,8 +30,13 @@ type Executor interface {
 	DryRun(ctx context.Context, req actuator.Request) *sirsiv1.Action
 	// LastAction is when the resource was last acted on.
 	LastAction(resourceID string) (time.Time, bool)
-	// Resume finishes the flows a crash interrupted.
-	Resume(ctx context.Context) []*sirsiv1.Action
+	// Resume finishes the flows a crash interrupted, handing each to done
+	// as it ends.
+	Resume(ctx context.Context, done func(*sirsiv1.Action))
+	// Unreported returns the finished actions not yet marked reported.
+	Unreported() ([]*sirsiv1.Action, error)
+	// MarkReported records that the action's report is durable.
+	MarkReported(id string) error
 }
 
 // Reporter tells the control plane what was done and planned.
@@ -205,13 +210,19 @@ func savesPlans(p *sirsiv1.OptimizationPolicy) bool {
 	return p.GetMode() == sirsiv1.PolicyMode_POLICY_MODE_APPROVE || (p.GetMode() == sirsiv1.PolicyMode_POLICY_MODE_AUTO && p.GetDryRun())
 }
 
-// Resume finishes, once per process, the flows a crash interrupted and
-// reports them.
+// Resume, once per process, reports the actions that finished without
+// their report reaching durable hands (a crash in between), then finishes
+// the flows a crash interrupted, reporting each as it ends.
 func (r *Runner) Resume(ctx context.Context) {
 	r.resumeOnce.Do(func() {
-		for _, act := range r.cfg.Executor.Resume(ctx) {
+		acts, err := r.cfg.Executor.Unreported()
+		if err != nil {
+			r.log.Error("reading the unreported actions", "error", err)
+		}
+		for _, act := range acts {
 			r.report(act)
 		}
+		r.cfg.Executor.Resume(ctx, r.report)
 	})
 }
 

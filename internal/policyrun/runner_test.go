@@ -20,14 +20,18 @@ type fakeExecutor struct {
 	last     map[string]time.Time
 	resumed  []*sirsiv1.Action
 	refuse   map[string]string // resource id -> reason a dry run refuses it
+	// finished holds the finished actions not yet marked reported.
+	finished []*sirsiv1.Action
 }
 
 func (f *fakeExecutor) Execute(_ context.Context, req actuator.Request) *sirsiv1.Action {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.executed = append(f.executed, req)
-	return &sirsiv1.Action{Id: req.ID, ResourceId: req.ResourceID, Action: req.Action, PlanId: req.PlanID, RecommendationId: req.RecommendationID,
+	act := &sirsiv1.Action{Id: req.ID, ResourceId: req.ResourceID, Action: req.Action, PlanId: req.PlanID, RecommendationId: req.RecommendationID,
 		Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: req.EstimatedMonthlySavings}
+	f.finished = append(f.finished, act)
+	return act
 }
 
 func (f *fakeExecutor) DryRun(_ context.Context, req actuator.Request) *sirsiv1.Action {
@@ -46,7 +50,27 @@ func (f *fakeExecutor) LastAction(id string) (time.Time, bool) {
 	return t, ok
 }
 
-func (f *fakeExecutor) Resume(context.Context) []*sirsiv1.Action { return f.resumed }
+func (f *fakeExecutor) Resume(_ context.Context, done func(*sirsiv1.Action)) {
+	for _, act := range f.resumed {
+		f.mu.Lock()
+		f.finished = append(f.finished, act)
+		f.mu.Unlock()
+		done(act)
+	}
+}
+
+func (f *fakeExecutor) Unreported() ([]*sirsiv1.Action, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.finished), nil
+}
+
+func (f *fakeExecutor) MarkReported(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.finished = slices.DeleteFunc(f.finished, func(a *sirsiv1.Action) bool { return a.GetId() == id })
+	return nil
+}
 
 func (f *fakeExecutor) resources() []string {
 	f.mu.Lock()
@@ -63,11 +87,15 @@ type fakeReporter struct {
 	mu      sync.Mutex
 	actions []*sirsiv1.Action
 	plans   []*sirsiv1.ActionPlan
+	down    bool // the spool refuses reports
 }
 
 func (f *fakeReporter) ReportAction(act *sirsiv1.Action) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("spool full")
+	}
 	f.actions = append(f.actions, act)
 	return nil
 }
@@ -333,5 +361,43 @@ func TestOffHoursStopsAtTheFiringOnly(t *testing.T) {
 	}
 	if n := len(w.exec.executed); n != 1 {
 		t.Fatalf("%d actions after a restart, want the firing handled once", n)
+	}
+}
+
+// TestUnreportedActionsAreReportedAtStart: actions that finished without
+// their report reaching the reporter (a crash, a refusing spool) are
+// reported at the next start, before the resumed ones, each once.
+func TestUnreportedActionsAreReportedAtStart(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, at02.Add(time.Minute))
+	p := autoPolicy(5)
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r := w.runner(t)
+	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {rec("r1", "i-1", 10), rec("r2", "i-2", 30)}})
+	w.rep.down = true
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.rep.actions) != 0 || len(w.exec.finished) != 2 {
+		t.Fatalf("%d reported and %d left unreported while the spool refused, want 0 and 2", len(w.rep.actions), len(w.exec.finished))
+	}
+	w.rep.down = false
+	w.exec.resumed = []*sirsiv1.Action{{Id: "resumed-1", ResourceId: "i-7", Status: sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK}}
+	r = w.runner(t) // the next start
+	r.Resume(ctx)
+	r.Resume(ctx) // once per process
+	var got []string
+	for _, a := range w.rep.actions {
+		got = append(got, a.GetResourceId())
+	}
+	slices.Sort(got[:min(2, len(got))]) // the two ran side by side
+	if !slices.Equal(got, []string{"i-1", "i-2", "i-7"}) {
+		t.Fatalf("reported %v, want the two unreported actions then the resumed one, once each", got)
+	}
+	if len(w.exec.finished) != 0 {
+		t.Fatalf("%d actions left unmarked after their reports", len(w.exec.finished))
+	}
+	if a, b := ReportBatchID(w.rep.actions[0]), ReportBatchID(w.rep.actions[0]); a != b || a == ReportBatchID(w.rep.actions[1]) {
+		t.Errorf("report batch ids: %s and %s for one action, %s for another", a, b, ReportBatchID(w.rep.actions[1]))
 	}
 }
