@@ -184,3 +184,16 @@ func counter(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func TestIAMAction(t *testing.T) {
+	for _, tc := range []struct{ pkg, op, want string }{
+		{"ec2", "StopInstances", "ec2:StopInstances"},
+		{"costexplorer", "GetCostAndUsage", "ce:GetCostAndUsage"},
+		{"s3", "ListBuckets", "s3:ListAllMyBuckets"},
+		{"s3", "GetBucketTagging", "s3:GetBucketTagging"},
+	} {
+		if got := IAMAction(tc.pkg, tc.op); got != tc.want {
+			t.Errorf("IAMAction(%q, %q) = %q, want %q", tc.pkg, tc.op, got, tc.want)
+		}
+	}
+}
