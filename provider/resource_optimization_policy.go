@@ -28,9 +28,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 var (
@@ -40,47 +43,14 @@ var (
 	_ resource.ResourceWithModifyPlan     = (*optimizationPolicyResource)(nil)
 )
 
-// Defaults mirror the control plane's server-side defaults, so a policy that
-// leaves them out reads back exactly as planned.
-const (
-	defaultPolicyMode           = "recommend"
-	defaultPolicyTimezone       = "UTC"
-	defaultMaxActionsPerRun     = 5
-	defaultRightsizingStatistic = "p95"
-	defaultRightsizingLookback  = 14
-	defaultRightsizingHeadroom  = 20
-	defaultIdleLookback         = 7
-	defaultIdleAction           = "recommend"
-	// 5 MiB a day: below it an instance serves no real traffic.
-	defaultIdleNetworkBytes = 5 << 20
-	defaultVerifyWait       = 10
-	defaultWindowMinutes    = 60
-	defaultCooldownHours    = 24
-)
-
-var policyResourceTypes = []string{
-	"aws_ec2_instance",
-	"aws_ebs_volume",
-	"aws_eip",
-	"aws_rds_instance",
-	"aws_lambda_function",
-}
-
+// Defaults, bounds, enums and covered resource types all come from
+// internal/policy, which the control plane applies too: a policy that
+// leaves a setting out reads back exactly as planned, and a value refused
+// here is refused by the server (policy_rules_test.go checks both).
 var (
-	policyModes = map[string]sirsiv1.PolicyMode{
-		"recommend": sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND,
-		"approve":   sirsiv1.PolicyMode_POLICY_MODE_APPROVE,
-		"auto":      sirsiv1.PolicyMode_POLICY_MODE_AUTO,
-	}
-	statistics = map[string]sirsiv1.Statistic{
-		"p95": sirsiv1.Statistic_STATISTIC_P95,
-		"p99": sirsiv1.Statistic_STATISTIC_P99,
-		"max": sirsiv1.Statistic_STATISTIC_MAX,
-	}
-	idleActions = map[string]sirsiv1.IdleAction{
-		"stop":      sirsiv1.IdleAction_IDLE_ACTION_STOP,
-		"recommend": sirsiv1.IdleAction_IDLE_ACTION_RECOMMEND,
-	}
+	defaultPolicyMode           = validation.EnumName(policy.DefaultMode)
+	defaultRightsizingStatistic = validation.EnumName(policy.DefaultStatistic)
+	defaultIdleAction           = validation.EnumName(policy.DefaultIdleAction)
 )
 
 // NewOptimizationPolicyResource is registered in the provider's resource list.
@@ -184,18 +154,18 @@ var (
 func defaultRightsizingObject() types.Object {
 	return types.ObjectValueMust(rightsizingAttrTypes, map[string]attr.Value{
 		"statistic":           types.StringValue(defaultRightsizingStatistic),
-		"lookback_days":       types.Int64Value(defaultRightsizingLookback),
-		"headroom_percent":    types.Int64Value(defaultRightsizingHeadroom),
+		"lookback_days":       types.Int64Value(policy.DefaultLookbackDays),
+		"headroom_percent":    types.Int64Value(policy.DefaultHeadroomPercent),
 		"allowed_families":    types.SetNull(types.StringType),
-		"downsize_only":       types.BoolValue(true),
+		"downsize_only":       types.BoolValue(policy.DefaultDownsizeOnly),
 		"min_monthly_savings": types.Float64Value(0),
 	})
 }
 
 func defaultVerifyObject() types.Object {
 	return types.ObjectValueMust(verifyAttrTypes, map[string]attr.Value{
-		"wait_minutes":        types.Int64Value(defaultVerifyWait),
-		"rollback_on_failure": types.BoolValue(true),
+		"wait_minutes":        types.Int64Value(policy.DefaultVerifyWaitMinutes),
+		"rollback_on_failure": types.BoolValue(policy.DefaultRollbackOnFailure),
 	})
 }
 
@@ -234,15 +204,15 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(defaultPolicyMode),
-				Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(policyModes)...)},
+				Validators:          []validator.String{stringvalidator.OneOf(policy.ModeNames()...)},
 			},
 			"resource_types": schema.SetAttribute{
-				MarkdownDescription: "Resource types the policy covers: " + markdownList(policyResourceTypes) + ".",
+				MarkdownDescription: "Resource types the policy covers: " + markdownList(policy.ResourceTypes) + ".",
 				ElementType:         types.StringType,
 				Required:            true,
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
-					setvalidator.ValueStringsAre(stringvalidator.OneOf(policyResourceTypes...)),
+					setvalidator.ValueStringsAre(stringvalidator.OneOf(policy.ResourceTypes...)),
 				},
 			},
 			"selector": schema.SingleNestedAttribute{
@@ -292,21 +262,21 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(defaultRightsizingStatistic),
-						Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(statistics)...)},
+						Validators:          []validator.String{stringvalidator.OneOf(policy.StatisticNames()...)},
 					},
 					"lookback_days": schema.Int64Attribute{
-						MarkdownDescription: "Days of utilisation history to look at, 1 to 93 (CloudWatch keeps 5-minute data for 63 days and hourly data for 455). Defaults to 14.",
+						MarkdownDescription: fmt.Sprintf("Days of utilisation history to look at, %d to %d (CloudWatch keeps 5-minute data for 63 days and hourly data for 455). Defaults to %d.", policy.MinLookbackDays, policy.MaxLookbackDays, policy.DefaultLookbackDays),
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(defaultRightsizingLookback),
-						Validators:          []validator.Int64{int64validator.Between(1, 93)},
+						Default:             int64default.StaticInt64(policy.DefaultLookbackDays),
+						Validators:          []validator.Int64{int64validator.Between(policy.MinLookbackDays, policy.MaxLookbackDays)},
 					},
 					"headroom_percent": schema.Int64Attribute{
-						MarkdownDescription: "Capacity kept free above the statistic, 0 to 100 percent. Defaults to 20.",
+						MarkdownDescription: fmt.Sprintf("Capacity kept free above the statistic, 0 to %d percent. Defaults to %d.", policy.MaxPercent, policy.DefaultHeadroomPercent),
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(defaultRightsizingHeadroom),
-						Validators:          []validator.Int64{int64validator.Between(0, 100)},
+						Default:             int64default.StaticInt64(policy.DefaultHeadroomPercent),
+						Validators:          []validator.Int64{int64validator.Between(0, policy.MaxPercent)},
 					},
 					"allowed_families": schema.SetAttribute{
 						MarkdownDescription: "Instance families a new size may come from (`m6i`, `t3`, `db.r6g`). Left out, any family of the same architecture.",
@@ -318,10 +288,10 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 						},
 					},
 					"downsize_only": schema.BoolAttribute{
-						MarkdownDescription: "Only ever propose smaller sizes. Defaults to `true`.",
+						MarkdownDescription: fmt.Sprintf("Only ever propose smaller sizes. Defaults to `%t`.", policy.DefaultDownsizeOnly),
 						Optional:            true,
 						Computed:            true,
-						Default:             booldefault.StaticBool(true),
+						Default:             booldefault.StaticBool(policy.DefaultDownsizeOnly),
 					},
 					"min_monthly_savings": schema.Float64Attribute{
 						MarkdownDescription: "Smallest monthly saving, in the account's currency, worth a recommendation. Defaults to 0.",
@@ -337,30 +307,30 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"cpu_below_percent": schema.Float64Attribute{
-						MarkdownDescription: "Average CPU utilisation, 0 to 100 percent, under which a resource counts as idle.",
+						MarkdownDescription: fmt.Sprintf("Average CPU utilisation, 0 to %d percent, under which a resource counts as idle.", policy.MaxPercent),
 						Required:            true,
-						Validators:          []validator.Float64{float64validator.Between(0, 100)},
+						Validators:          []validator.Float64{float64validator.Between(0, policy.MaxPercent)},
 					},
 					"network_below_bytes_per_day": schema.Int64Attribute{
-						MarkdownDescription: "Network traffic (in plus out) per day under which a resource counts as idle. Defaults to 5 MiB (5242880).",
+						MarkdownDescription: fmt.Sprintf("Network traffic (in plus out) per day under which a resource counts as idle. Defaults to %d MiB (%d).", policy.DefaultIdleNetworkBytesPerDay>>20, policy.DefaultIdleNetworkBytesPerDay),
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(defaultIdleNetworkBytes),
-						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+						Default:             int64default.StaticInt64(policy.DefaultIdleNetworkBytesPerDay),
+						Validators:          []validator.Int64{int64validator.Between(0, policy.MaxIdleNetworkBytesPerDay)},
 					},
 					"lookback_days": schema.Int64Attribute{
-						MarkdownDescription: "Days a resource must stay idle, 1 to 93. Defaults to 7.",
+						MarkdownDescription: fmt.Sprintf("Days a resource must stay idle, %d to %d. Defaults to %d.", policy.MinLookbackDays, policy.MaxLookbackDays, policy.DefaultIdleLookbackDays),
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(defaultIdleLookback),
-						Validators:          []validator.Int64{int64validator.Between(1, 93)},
+						Default:             int64default.StaticInt64(policy.DefaultIdleLookbackDays),
+						Validators:          []validator.Int64{int64validator.Between(policy.MinLookbackDays, policy.MaxLookbackDays)},
 					},
 					"action": schema.StringAttribute{
 						MarkdownDescription: "`stop` stops idle resources (within `mode` and `schedule`); `recommend` only recommends it. Defaults to `recommend`.",
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(defaultIdleAction),
-						Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(idleActions)...)},
+						Validators:          []validator.String{stringvalidator.OneOf(policy.IdleActionNames()...)},
 					},
 				},
 			},
@@ -402,18 +372,18 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Validators:          []validator.String{cronValidator()},
 			},
 			"timezone": schema.StringAttribute{
-				MarkdownDescription: "IANA time zone of `schedule`, such as `Europe/Berlin`. Defaults to `UTC`.",
+				MarkdownDescription: "IANA time zone of `schedule`, such as `Europe/Berlin`. Defaults to `" + policy.DefaultTimezone + "`.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(defaultPolicyTimezone),
+				Default:             stringdefault.StaticString(policy.DefaultTimezone),
 				Validators:          []validator.String{timezoneValidator()},
 			},
 			"max_actions_per_run": schema.Int64Attribute{
-				MarkdownDescription: "Most actions one scheduled run may take, 0 to 1000; 0 means recommend only. Defaults to 5.",
+				MarkdownDescription: fmt.Sprintf("Most actions one scheduled run may take, 0 to %d; 0 means recommend only. Defaults to %d.", policy.MaxActionsPerRun, policy.DefaultMaxActionsPerRun),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(defaultMaxActionsPerRun),
-				Validators:          []validator.Int64{int64validator.Between(0, 1000)},
+				Default:             int64default.StaticInt64(policy.DefaultMaxActionsPerRun),
+				Validators:          []validator.Int64{int64validator.Between(0, policy.MaxActionsPerRun)},
 			},
 			"verify": schema.SingleNestedAttribute{
 				MarkdownDescription: "Health verification after each action. Left out, every setting takes its default.",
@@ -422,17 +392,17 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Default:             objectdefault.StaticValue(defaultVerifyObject()),
 				Attributes: map[string]schema.Attribute{
 					"wait_minutes": schema.Int64Attribute{
-						MarkdownDescription: "Minutes to watch a changed resource's health before the action counts as succeeded, 0 to 1440. Defaults to 10.",
+						MarkdownDescription: fmt.Sprintf("Minutes to watch a changed resource's health before the action counts as succeeded, 0 to %d. Defaults to %d.", policy.MaxVerifyWaitMinutes, policy.DefaultVerifyWaitMinutes),
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(defaultVerifyWait),
-						Validators:          []validator.Int64{int64validator.Between(0, 1440)},
+						Default:             int64default.StaticInt64(policy.DefaultVerifyWaitMinutes),
+						Validators:          []validator.Int64{int64validator.Between(0, policy.MaxVerifyWaitMinutes)},
 					},
 					"rollback_on_failure": schema.BoolAttribute{
-						MarkdownDescription: "Restore the previous size or state when verification fails. Defaults to `true`.",
+						MarkdownDescription: fmt.Sprintf("Restore the previous size or state when verification fails. Defaults to `%t`.", policy.DefaultRollbackOnFailure),
 						Optional:            true,
 						Computed:            true,
-						Default:             booldefault.StaticBool(true),
+						Default:             booldefault.StaticBool(policy.DefaultRollbackOnFailure),
 					},
 				},
 			},
@@ -443,18 +413,18 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Default:             booldefault.StaticBool(false),
 			},
 			"window_minutes": schema.Int64Attribute{
-				MarkdownDescription: "How long after each `schedule` firing actions may still start, 1 to 1440 minutes. Defaults to 60.",
+				MarkdownDescription: fmt.Sprintf("How long after each `schedule` firing actions may still start, %d to %d minutes. Defaults to %d.", policy.MinWindowMinutes, policy.MaxWindowMinutes, policy.DefaultWindowMinutes),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(defaultWindowMinutes),
-				Validators:          []validator.Int64{int64validator.Between(1, 1440)},
+				Default:             int64default.StaticInt64(policy.DefaultWindowMinutes),
+				Validators:          []validator.Int64{int64validator.Between(policy.MinWindowMinutes, policy.MaxWindowMinutes)},
 			},
 			"cooldown_hours": schema.Int64Attribute{
-				MarkdownDescription: "No second action on one resource within this many hours of the previous one, 0 to 8760. Defaults to 24.",
+				MarkdownDescription: fmt.Sprintf("No second action on one resource within this many hours of the previous one, 0 to %d. Defaults to %d.", policy.MaxCooldownHours, policy.DefaultCooldownHours),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(defaultCooldownHours),
-				Validators:          []validator.Int64{int64validator.Between(0, 8760)},
+				Default:             int64default.StaticInt64(policy.DefaultCooldownHours),
+				Validators:          []validator.Int64{int64validator.Between(0, policy.MaxCooldownHours)},
 			},
 			"version": schema.Int64Attribute{
 				MarkdownDescription: "Version of the policy, incremented on every change. Updates carry it, so a change made by someone else since the last refresh is refused instead of overwritten.",
@@ -475,9 +445,17 @@ func (r *optimizationPolicyResource) ValidateConfig(ctx context.Context, req res
 	if resp.Diagnostics.HasError() || mode.IsUnknown() || schedule.IsUnknown() {
 		return
 	}
-	if m := mode.ValueString(); (m == "approve" || m == "auto") && schedule.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("schedule"), "Missing schedule",
-			fmt.Sprintf("schedule is required when mode is %q: actions run only inside the schedule's windows.", m))
+	m := mode.ValueString()
+	if m == "" {
+		m = defaultPolicyMode
+	}
+	n, err := validation.ParseEnum(sirsiv1.PolicyMode(0).Descriptor(), m)
+	if err != nil {
+		// The attribute's own validator reports it.
+		return
+	}
+	if err := policy.ScheduleRule(sirsiv1.PolicyMode(n), !schedule.IsNull()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("schedule"), "Missing schedule", "schedule "+err.Error()+".")
 	}
 }
 
@@ -663,7 +641,7 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 		TenantId:    m.TenantID.ValueString(),
 		Name:        m.Name.ValueString(),
 		Description: m.Description.ValueString(),
-		Mode:        policyModes[m.Mode.ValueString()],
+		Mode:        sirsiv1.PolicyMode(parseEnum(sirsiv1.PolicyMode(0).Descriptor(), m.Mode)),
 		Schedule:    m.Schedule.ValueString(),
 		Timezone:    m.Timezone.ValueString(),
 		Version:     m.Version.ValueInt64(),
@@ -699,7 +677,7 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 		var rs rightsizingModel
 		diags.Append(m.Rightsizing.As(ctx, &rs, basetypes.ObjectAsOptions{})...)
 		p.Rightsizing = &sirsiv1.RightsizingSettings{
-			Statistic:         statistics[rs.Statistic.ValueString()],
+			Statistic:         sirsiv1.Statistic(parseEnum(sirsiv1.Statistic(0).Descriptor(), rs.Statistic)),
 			LookbackDays:      int32(rs.LookbackDays.ValueInt64()),
 			HeadroomPercent:   int32(rs.HeadroomPercent.ValueInt64()),
 			DownsizeOnly:      rs.DownsizeOnly.ValueBool(),
@@ -715,7 +693,7 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 			CpuBelowPercent:         im.CPUBelowPercent.ValueFloat64(),
 			NetworkBelowBytesPerDay: im.NetworkBelowBytesPerDay.ValueInt64(),
 			LookbackDays:            int32(im.LookbackDays.ValueInt64()),
-			Action:                  idleActions[im.Action.ValueString()],
+			Action:                  sirsiv1.IdleAction(parseEnum(sirsiv1.IdleAction(0).Descriptor(), im.Action)),
 		}
 	}
 	if !m.Offhours.IsNull() && !m.Offhours.IsUnknown() {
@@ -770,7 +748,7 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		}
 		return tfInt(int64(*v))
 	}
-	timezone := orDefault(p.GetTimezone(), defaultPolicyTimezone)
+	timezone := orDefault(p.GetTimezone(), policy.DefaultTimezone)
 
 	var selector map[string]tftypes.Value
 	if s := p.GetSelector(); s != nil && (len(s.GetAccountIds())+len(s.GetRegions())+len(s.GetTags())+len(s.GetExcludeTags())) > 0 {
@@ -784,7 +762,7 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 	var rightsizing map[string]tftypes.Value
 	if rs := p.GetRightsizing(); rs != nil {
 		rightsizing = map[string]tftypes.Value{
-			"statistic":           tfString(enumName(statistics, rs.GetStatistic(), defaultRightsizingStatistic)),
+			"statistic":           tfString(orDefault(validation.EnumName(rs.GetStatistic()), defaultRightsizingStatistic)),
 			"lookback_days":       tfInt(int64(rs.GetLookbackDays())),
 			"headroom_percent":    tfInt(int64(rs.GetHeadroomPercent())),
 			"allowed_families":    tfStringSet(rs.GetAllowedFamilies()),
@@ -798,7 +776,7 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 			"cpu_below_percent":           tfFloat(im.GetCpuBelowPercent()),
 			"network_below_bytes_per_day": tfInt(im.GetNetworkBelowBytesPerDay()),
 			"lookback_days":               tfInt(int64(im.GetLookbackDays())),
-			"action":                      tfString(enumName(idleActions, im.GetAction(), defaultIdleAction)),
+			"action":                      tfString(orDefault(validation.EnumName(im.GetAction()), defaultIdleAction)),
 		}
 	}
 	var offhours map[string]tftypes.Value
@@ -811,8 +789,8 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		}
 	}
 	verify := map[string]tftypes.Value{
-		"wait_minutes":        tfInt(defaultVerifyWait),
-		"rollback_on_failure": tfBool(true),
+		"wait_minutes":        tfInt(policy.DefaultVerifyWaitMinutes),
+		"rollback_on_failure": tfBool(policy.DefaultRollbackOnFailure),
 	}
 	if v := p.GetVerify(); v != nil {
 		verify["wait_minutes"] = tfInt(int64(v.GetWaitMinutes()))
@@ -826,7 +804,7 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		"tenant_id":           tfString(p.GetTenantId()),
 		"name":                tfString(p.GetName()),
 		"description":         tfOptionalString(p.GetDescription()),
-		"mode":                tfString(enumName(policyModes, p.GetMode(), defaultPolicyMode)),
+		"mode":                tfString(orDefault(validation.EnumName(p.GetMode()), defaultPolicyMode)),
 		"resource_types":      tfStringSet(p.GetResourceTypes()),
 		"selector":            object("selector", selector),
 		"rightsizing":         object("rightsizing", rightsizing),
@@ -834,12 +812,12 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		"offhours":            object("offhours", offhours),
 		"schedule":            tfOptionalString(p.GetSchedule()),
 		"timezone":            tfString(timezone),
-		"max_actions_per_run": count(p.MaxActionsPerRun, defaultMaxActionsPerRun),
+		"max_actions_per_run": count(p.MaxActionsPerRun, policy.DefaultMaxActionsPerRun),
 		"verify":              object("verify", verify),
 		"version":             tfInt(p.GetVersion()),
 		"dry_run":             tfBool(p.GetDryRun()),
-		"window_minutes":      count(p.WindowMinutes, defaultWindowMinutes),
-		"cooldown_hours":      count(p.CooldownHours, defaultCooldownHours),
+		"window_minutes":      count(p.WindowMinutes, policy.DefaultWindowMinutes),
+		"cooldown_hours":      count(p.CooldownHours, policy.DefaultCooldownHours),
 	})
 }
 
@@ -898,4 +876,18 @@ func markdownList(values []string) string {
 		quoted[i] = "`" + v + "`"
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// parseEnum maps a Terraform enum string, already checked by the schema's
+// OneOf validator, to its API number; null is UNSPECIFIED (the server's
+// default).
+func parseEnum(d protoreflect.EnumDescriptor, v types.String) protoreflect.EnumNumber {
+	if v.IsNull() || v.IsUnknown() {
+		return 0
+	}
+	n, err := validation.ParseEnum(d, v.ValueString())
+	if err != nil {
+		return 0
+	}
+	return n
 }

@@ -27,6 +27,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -125,13 +126,13 @@ func TestPolicyDefaultsRoundTrip(t *testing.T) {
 		Idle:             types.ObjectNull(idleAttrTypes),
 		Offhours:         types.ObjectNull(offhoursAttrTypes),
 		Schedule:         types.StringNull(),
-		Timezone:         types.StringValue(defaultPolicyTimezone),
-		MaxActionsPerRun: types.Int64Value(defaultMaxActionsPerRun),
+		Timezone:         types.StringValue(policy.DefaultTimezone),
+		MaxActionsPerRun: types.Int64Value(policy.DefaultMaxActionsPerRun),
 		Verify:           defaultVerifyObject(),
 		Version:          types.Int64Value(1),
 		DryRun:           types.BoolValue(false),
-		WindowMinutes:    types.Int64Value(defaultWindowMinutes),
-		CooldownHours:    types.Int64Value(defaultCooldownHours),
+		WindowMinutes:    types.Int64Value(policy.DefaultWindowMinutes),
+		CooldownHours:    types.Int64Value(policy.DefaultCooldownHours),
 	}
 	p, diags := policyToProto(ctx, planned)
 	if diags.HasError() {
@@ -140,10 +141,10 @@ func TestPolicyDefaultsRoundTrip(t *testing.T) {
 	if p.GetSelector() != nil || p.GetIdle() != nil || p.GetOffhours() != nil {
 		t.Errorf("absent nested objects were sent: %v", p)
 	}
-	if p.MaxActionsPerRun == nil || p.GetMaxActionsPerRun() != defaultMaxActionsPerRun {
+	if p.MaxActionsPerRun == nil || p.GetMaxActionsPerRun() != policy.DefaultMaxActionsPerRun {
 		t.Errorf("max_actions_per_run not sent explicitly: %v", p.MaxActionsPerRun)
 	}
-	if p.WindowMinutes == nil || p.GetWindowMinutes() != defaultWindowMinutes || p.CooldownHours == nil || p.GetCooldownHours() != defaultCooldownHours {
+	if p.WindowMinutes == nil || p.GetWindowMinutes() != policy.DefaultWindowMinutes || p.CooldownHours == nil || p.GetCooldownHours() != policy.DefaultCooldownHours {
 		t.Errorf("window_minutes and cooldown_hours not sent explicitly: %v %v", p.WindowMinutes, p.CooldownHours)
 	}
 	if p.GetVerify().RollbackOnFailure == nil || !p.GetVerify().GetRollbackOnFailure() {
@@ -165,11 +166,11 @@ func TestPolicyFromProtoServerDefaults(t *testing.T) {
 		Offhours:      &sirsiv1.OffHoursSettings{},
 		Verify:        &sirsiv1.VerifySettings{WaitMinutes: 10},
 	}))
-	if m.WindowMinutes.ValueInt64() != defaultWindowMinutes || m.CooldownHours.ValueInt64() != defaultCooldownHours || m.DryRun.ValueBool() {
+	if m.WindowMinutes.ValueInt64() != policy.DefaultWindowMinutes || m.CooldownHours.ValueInt64() != policy.DefaultCooldownHours || m.DryRun.ValueBool() {
 		t.Errorf("server defaults not mapped: window %v cooldown %v dry_run %v", m.WindowMinutes, m.CooldownHours, m.DryRun)
 	}
-	if m.Mode.ValueString() != defaultPolicyMode || m.Timezone.ValueString() != defaultPolicyTimezone ||
-		m.MaxActionsPerRun.ValueInt64() != defaultMaxActionsPerRun {
+	if m.Mode.ValueString() != defaultPolicyMode || m.Timezone.ValueString() != policy.DefaultTimezone ||
+		m.MaxActionsPerRun.ValueInt64() != policy.DefaultMaxActionsPerRun {
 		t.Errorf("server defaults not mapped: mode %s timezone %s max_actions %d", m.Mode, m.Timezone, m.MaxActionsPerRun)
 	}
 	if !m.Selector.IsNull() || !m.Offhours.IsNull() || !m.Rightsizing.IsNull() || !m.Idle.IsNull() {

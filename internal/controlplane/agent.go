@@ -162,7 +162,7 @@ func (s *Server) enroll(ctx context.Context, req *sirsiv1.EnrollRequest) (*sirsi
 	}
 	csr := checkCSR(&e, "csr_pem", req.CsrPem)
 	e.Check("hostname", hostname(req.Hostname))
-	e.Check("version", boundedText(req.Version, maxVersionLen, false))
+	e.Check("version", validation.Text(req.Version, maxVersionLen, false))
 	if err := errOrInvalid(&e); err != nil {
 		if e.Fields()[0].Field == "enrollment_token" {
 			return nil, ev, s.denied("malformed_enrollment_token", err)

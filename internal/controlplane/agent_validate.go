@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"sort"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -118,27 +117,7 @@ func statistic(s string) error {
 	return shaped(statisticShape, s, "a statistic such as Average, Maximum or p95")
 }
 
-// boundedText is free text: valid UTF-8, at most max characters,
-// printable, newlines and tabs only when multiline.
-func boundedText(s string, max int, multiline bool) error {
-	if !utf8.ValidString(s) {
-		return errors.New("is not valid UTF-8")
-	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Errorf("is %d characters long, at most %d are allowed", n, max)
-	}
-	for _, r := range s {
-		if multiline && (r == '\n' || r == '\t') {
-			continue
-		}
-		if !unicode.IsPrint(r) {
-			return fmt.Errorf("contains the non-printable character %U", r)
-		}
-	}
-	return nil
-}
-
-func hostname(s string) error { return boundedText(s, maxHostnameLen, false) }
+func hostname(s string) error { return validation.Text(s, maxHostnameLen, false) }
 
 func finite(v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -225,9 +204,9 @@ func checkCSR(e *validation.Errors, field, s string) *x509.CertificateRequest {
 func validateHeartbeat(r *sirsiv1.HeartbeatRequest) (store.Heartbeat, error) {
 	var e validation.Errors
 	hb := store.Heartbeat{Version: r.Version, Hostname: r.Hostname, LastError: r.LastError}
-	e.Check("version", boundedText(r.Version, maxVersionLen, false))
+	e.Check("version", validation.Text(r.Version, maxVersionLen, false))
 	e.Check("hostname", hostname(r.Hostname))
-	e.Check("last_error", boundedText(r.LastError, maxErrorLen, true))
+	e.Check("last_error", validation.Text(r.LastError, maxErrorLen, true))
 	if d, ok := duration(&e, "uptime", r.Uptime); ok {
 		if d < 0 {
 			e.Add("uptime", "must not be negative")
@@ -272,10 +251,10 @@ func validateReportInventory(r *sirsiv1.ReportInventoryRequest) error {
 		e.Check(p+".resource_id", validation.ID(u.ResourceId))
 		e.Check(p+".type", validation.ResourceType(u.Type))
 		e.Check(p+".region", region(u.Region))
-		e.Check(p+".arn", boundedText(u.Arn, maxARNLen, false))
-		e.Check(p+".name", boundedText(u.Name, maxNameLen, false))
-		e.Check(p+".size", boundedText(u.Size, maxSizeLen, false))
-		e.Check(p+".state", boundedText(u.State, maxStateLen, false))
+		e.Check(p+".arn", validation.Text(u.Arn, maxARNLen, false))
+		e.Check(p+".name", validation.Text(u.Name, maxNameLen, false))
+		e.Check(p+".size", validation.Text(u.Size, maxSizeLen, false))
+		e.Check(p+".state", validation.Text(u.State, maxStateLen, false))
 		e.Check(p+".tags", reportTags(u.Tags))
 		e.Check(p+".attributes", stringMap(u.Attributes, maxAttributes, maxAttributeLen))
 		e.Check(p+".monthly_cost", finiteNonNegative(u.MonthlyCost))
@@ -354,7 +333,7 @@ func validateReportCosts(r *sirsiv1.ReportCostsRequest) error {
 		}
 		_, err := validation.Date(c.Day)
 		e.Check(p+".day", err)
-		e.Check(p+".service", boundedText(c.Service, maxServiceLen, false))
+		e.Check(p+".service", validation.Text(c.Service, maxServiceLen, false))
 		if c.Region != "" && !costRegions[c.Region] {
 			e.Check(p+".region", region(c.Region))
 		}
@@ -373,7 +352,7 @@ func validateReportCosts(r *sirsiv1.ReportCostsRequest) error {
 		}
 		_, err := validation.Date(a.Day)
 		e.Check(p+".day", err)
-		e.Check(p+".service", boundedText(a.Service, maxServiceLen, false))
+		e.Check(p+".service", validation.Text(a.Service, maxServiceLen, false))
 		e.Check(p+".expected_amount", finite(a.ExpectedAmount))
 		e.Check(p+".actual_amount", finite(a.ActualAmount))
 		e.Check(p+".score", finite(a.Score))
@@ -400,13 +379,13 @@ func validateReportRecommendations(r *sirsiv1.ReportRecommendationsRequest) erro
 		e.Check(p+".resource_type", validation.ResourceType(c.ResourceType))
 		e.Check(p+".region", region(c.Region))
 		e.Check(p+".action", actionName(c.Action))
-		e.Check(p+".current_size", boundedText(c.CurrentSize, maxSizeLen, false))
-		e.Check(p+".proposed_size", boundedText(c.ProposedSize, maxSizeLen, false))
+		e.Check(p+".current_size", validation.Text(c.CurrentSize, maxSizeLen, false))
+		e.Check(p+".proposed_size", validation.Text(c.ProposedSize, maxSizeLen, false))
 		e.Check(p+".current_monthly_cost", finiteNonNegative(c.CurrentMonthlyCost))
 		e.Check(p+".proposed_monthly_cost", finiteNonNegative(c.ProposedMonthlyCost))
 		e.Check(p+".estimated_monthly_savings", finite(c.EstimatedMonthlySavings))
 		e.Check(p+".confidence", fraction(c.Confidence))
-		e.Check(p+".reason", boundedText(c.Reason, maxReasonLen, true))
+		e.Check(p+".reason", validation.Text(c.Reason, maxReasonLen, true))
 		tooMany(&e, p+".evidence", len(c.Evidence), maxEvidence)
 		for j, ev := range c.Evidence {
 			ep := fmt.Sprintf("%s.evidence[%d]", p, j)
@@ -454,10 +433,10 @@ func checkActionRecord(e *validation.Errors, p string, a *sirsiv1.Action) {
 	e.Check(p+".resource_type", validation.ResourceType(a.ResourceType))
 	e.Check(p+".region", region(a.Region))
 	e.Check(p+".action", actionName(a.Action))
-	e.Check(p+".from_size", boundedText(a.FromSize, maxSizeLen, false))
-	e.Check(p+".to_size", boundedText(a.ToSize, maxSizeLen, false))
+	e.Check(p+".from_size", validation.Text(a.FromSize, maxSizeLen, false))
+	e.Check(p+".to_size", validation.Text(a.ToSize, maxSizeLen, false))
 	e.Check(p+".realized_monthly_savings", finite(a.RealizedMonthlySavings))
-	e.Check(p+".error", boundedText(a.Error, maxErrorLen, true))
+	e.Check(p+".error", validation.Text(a.Error, maxErrorLen, true))
 	timestamp(e, p+".start_time", a.StartTime)
 	timestamp(e, p+".end_time", a.EndTime)
 	tooMany(e, p+".steps", len(a.Steps), maxSteps)
@@ -469,7 +448,7 @@ func checkActionRecord(e *validation.Errors, p string, a *sirsiv1.Action) {
 		}
 		e.Check(sp+".name", shaped(nameShape, st.Name, "a step name in lower-case snake_case"))
 		e.Check(sp+".status", shaped(nameShape, st.Status, "a step status in lower-case snake_case"))
-		e.Check(sp+".detail", boundedText(st.Detail, maxStepDetailLen, true))
+		e.Check(sp+".detail", validation.Text(st.Detail, maxStepDetailLen, true))
 		timestamp(e, sp+".time", st.Time)
 	}
 }

@@ -3,63 +3,11 @@ package controlplane
 import (
 	"context"
 
-	"google.golang.org/protobuf/proto"
-
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
-
-// Policy defaults, applied on create and update so the stored policy says
-// exactly what the agent will do. An empty resource_types list stays empty
-// and means every type.
-const (
-	defaultMaxActionsPerRun     = 5
-	defaultLookbackDays         = 14
-	defaultIdleLookbackDays     = 7
-	defaultTimezone             = "UTC"
-	defaultVerifyWaitMinutes    = 10
-	defaultPolicyMode           = sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND
-	defaultRightsizingStatistic = sirsiv1.Statistic_STATISTIC_P95
-	defaultIdleAction           = sirsiv1.IdleAction_IDLE_ACTION_RECOMMEND
-)
-
-func applyPolicyDefaults(p *sirsiv1.OptimizationPolicy) {
-	if p.Mode == sirsiv1.PolicyMode_POLICY_MODE_UNSPECIFIED {
-		p.Mode = defaultPolicyMode
-	}
-	if p.Timezone == "" {
-		p.Timezone = defaultTimezone
-	}
-	if p.MaxActionsPerRun == nil {
-		p.MaxActionsPerRun = proto.Int32(defaultMaxActionsPerRun)
-	}
-	if p.Verify == nil {
-		p.Verify = &sirsiv1.VerifySettings{WaitMinutes: defaultVerifyWaitMinutes}
-	}
-	if p.Verify.RollbackOnFailure == nil {
-		p.Verify.RollbackOnFailure = proto.Bool(true)
-	}
-	if r := p.Rightsizing; r != nil {
-		if r.Statistic == sirsiv1.Statistic_STATISTIC_UNSPECIFIED {
-			r.Statistic = defaultRightsizingStatistic
-		}
-		if r.LookbackDays == 0 {
-			r.LookbackDays = defaultLookbackDays
-		}
-	}
-	if i := p.Idle; i != nil {
-		if i.LookbackDays == 0 {
-			i.LookbackDays = defaultIdleLookbackDays
-		}
-		if i.Action == sirsiv1.IdleAction_IDLE_ACTION_UNSPECIFIED {
-			i.Action = defaultIdleAction
-		}
-	}
-	if o := p.Offhours; o != nil && o.Timezone == "" {
-		o.Timezone = p.Timezone
-	}
-}
 
 func (s *Server) CreateOptimizationPolicy(ctx context.Context, req *sirsiv1.CreateOptimizationPolicyRequest) (*sirsiv1.CreateOptimizationPolicyResponse, error) {
 	var e validation.Errors
@@ -68,7 +16,7 @@ func (s *Server) CreateOptimizationPolicy(ctx context.Context, req *sirsiv1.Crea
 		return nil, err
 	}
 	in := req.OptimizationPolicy
-	applyPolicyDefaults(in)
+	policy.ApplyDefaults(in)
 	p, err := s.st.Tenant(in.TenantId).CreatePolicy(ctx, in)
 	if err != nil {
 		return nil, s.storeError(ctx, "create optimization policy", err)
@@ -94,7 +42,7 @@ func (s *Server) UpdateOptimizationPolicy(ctx context.Context, req *sirsiv1.Upda
 		return nil, err
 	}
 	in := req.OptimizationPolicy
-	applyPolicyDefaults(in)
+	policy.ApplyDefaults(in)
 	p, err := s.st.Tenant(in.TenantId).UpdatePolicy(ctx, in)
 	if err != nil {
 		return nil, s.storeError(ctx, "update optimization policy", err)

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -42,12 +43,10 @@ func validTenant(e *validation.Errors, path string, t *sirsiv1.Tenant, update bo
 	validTenantLimits(e, path, t)
 }
 
-// Bounds of the tenant limits and the policy's action timing.
+// Bounds of the tenant limits.
 const (
 	MaxRateLimitPerMinute = 100000
 	MaxActionsPerHour     = 10000
-	MaxWindowMinutes      = 1440
-	MaxCooldownHours      = 8760
 )
 
 // validTenantLimits: unset means the server's default; 0 actions per hour
@@ -116,6 +115,8 @@ func validCloudAccount(e *validation.Errors, path string, a *sirsiv1.CloudAccoun
 	e.Check(path+".display_name", validation.DisplayName(a.DisplayName))
 }
 
+// validPolicy checks a policy's identity here and its settings by the
+// policy package's rules, which the provider shares.
 func validPolicy(e *validation.Errors, path string, p *sirsiv1.OptimizationPolicy, update bool) {
 	if p == nil {
 		e.Add(path, "is required")
@@ -128,87 +129,7 @@ func validPolicy(e *validation.Errors, path string, p *sirsiv1.OptimizationPolic
 	} else if p.Id != "" {
 		e.Add(path+".id", "is assigned by the server")
 	}
-	e.Check(path+".name", validation.Slug(p.Name))
-	e.Check(path+".description", validation.Description(p.Description))
-	e.Check(path+".mode", validation.Enum(p.Mode, false))
-	e.Check(path+".resource_types", validation.ResourceTypeList(p.ResourceTypes))
-	if sel := p.Selector; sel != nil {
-		e.Check(path+".selector.account_ids", validation.AccountIDList(sel.AccountIds))
-		e.Check(path+".selector.regions", validation.RegionList(sel.Regions))
-		e.Check(path+".selector.tags", validation.Tags(sel.Tags))
-		e.Check(path+".selector.exclude_tags", validation.ExcludeTags(sel.ExcludeTags))
-	}
-	if r := p.Rightsizing; r != nil {
-		rp := path + ".rightsizing"
-		e.Check(rp+".statistic", validation.Enum(r.Statistic, false))
-		if r.LookbackDays != 0 {
-			e.Check(rp+".lookback_days", validation.LookbackDays(r.LookbackDays))
-		}
-		e.Check(rp+".headroom_percent", validation.Percent(float64(r.HeadroomPercent)))
-		for i, f := range r.AllowedFamilies {
-			e.Check(fmt.Sprintf("%s.allowed_families[%d]", rp, i), validation.InstanceFamily(f))
-		}
-		e.Check(rp+".min_monthly_savings", validation.NonNegative(r.MinMonthlySavings))
-	}
-	if i := p.Idle; i != nil {
-		ip := path + ".idle"
-		e.Check(ip+".cpu_below_percent", validation.Percent(i.CpuBelowPercent))
-		e.Check(ip+".network_below_bytes_per_day", validation.IntRange(i.NetworkBelowBytesPerDay, 0, 1<<50))
-		if i.LookbackDays != 0 {
-			e.Check(ip+".lookback_days", validation.LookbackDays(i.LookbackDays))
-		}
-		e.Check(ip+".action", validation.Enum(i.Action, false))
-	}
-	if o := p.Offhours; o != nil {
-		op := path + ".offhours"
-		// Stop-only and start-only schedules are allowed; one of the two
-		// must be there.
-		switch {
-		case o.StopCron == "" && o.StartCron == "":
-			e.Add(op+".stop_cron", "is required unless start_cron is set: an off-hours schedule needs at least one of them")
-		case o.StopCron != "":
-			e.Check(op+".stop_cron", validation.Cron(o.StopCron))
-		}
-		if o.StartCron != "" {
-			e.Check(op+".start_cron", validation.Cron(o.StartCron))
-		}
-		if o.Timezone != "" {
-			e.Check(op+".timezone", validation.TimeZone(o.Timezone))
-		}
-		for i, d := range o.SkipDates {
-			_, err := validation.Date(d)
-			e.Check(fmt.Sprintf("%s.skip_dates[%d]", op, i), err)
-		}
-	}
-	if p.Schedule != "" {
-		e.Check(path+".schedule", validation.Cron(p.Schedule))
-	} else if p.Mode == sirsiv1.PolicyMode_POLICY_MODE_APPROVE || p.Mode == sirsiv1.PolicyMode_POLICY_MODE_AUTO {
-		e.Add(path+".schedule", "is required when mode is approve or auto: actions run only inside the schedule's windows")
-	}
-	if p.Timezone != "" {
-		e.Check(path+".timezone", validation.TimeZone(p.Timezone))
-	}
-	if p.MaxActionsPerRun != nil {
-		e.Check(path+".max_actions_per_run", validation.MaxActions(*p.MaxActionsPerRun))
-	}
-	if v := p.Verify; v != nil {
-		e.Check(path+".verify.wait_minutes", validation.VerifyWaitMinutes(v.WaitMinutes))
-	}
-	validPolicyTiming(e, path, p)
-}
-
-// validPolicyTiming checks the fields that say when and how a policy acts.
-// A dry run is only meaningful where the policy would act on its own.
-func validPolicyTiming(e *validation.Errors, path string, p *sirsiv1.OptimizationPolicy) {
-	if p.DryRun && p.Mode != sirsiv1.PolicyMode_POLICY_MODE_AUTO && p.Mode != sirsiv1.PolicyMode_POLICY_MODE_APPROVE {
-		e.Add(path+".dry_run", "needs mode auto or approve: a recommend policy never acts, so there is no run to rehearse")
-	}
-	if p.WindowMinutes != nil {
-		e.Check(path+".window_minutes", validation.IntRange(int64(*p.WindowMinutes), 1, MaxWindowMinutes))
-	}
-	if p.CooldownHours != nil {
-		e.Check(path+".cooldown_hours", validation.IntRange(int64(*p.CooldownHours), 0, MaxCooldownHours))
-	}
+	policy.Check(e, path, p)
 }
 
 // validVersion: 0 (no check) or a version the store could have issued.

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -49,7 +50,7 @@ func FuzzValidateRequests(f *testing.F) {
 			prefix = "optimization_policy"
 			validPolicy(&e, prefix, &p, false)
 			if e.Err() == nil {
-				applyPolicyDefaults(&p)
+				policy.ApplyDefaults(&p)
 				var again validation.Errors
 				validPolicy(&again, prefix, &p, false)
 				if again.Err() != nil {

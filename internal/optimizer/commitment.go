@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -194,7 +195,7 @@ func (o *Optimizer) addBaseline(by map[string]*spendBaseline, r *sirsiv1.Resourc
 // of at least the policy's minimum.
 func (o *Optimizer) commitments(p *sirsiv1.OptimizationPolicy, by map[string]*spendBaseline, now time.Time) []*sirsiv1.Recommendation {
 	var out []*sirsiv1.Recommendation
-	days := lookbackDays(p)
+	days := policy.LookbackDays(p)
 	for _, region := range slices.Sorted(maps.Keys(by)) {
 		series := by[region].series(now, days*24)
 		c := SuggestCommitment(series, ComputeSP1YNoUpfrontDiscount)

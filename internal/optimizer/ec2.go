@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -70,7 +71,7 @@ func idleEC2(p *sirsiv1.OptimizationPolicy, in Input, hourly float64) (*sirsiv1.
 	if idle.GetCpuBelowPercent() <= 0 {
 		return nil, skipf("idle.cpu_below_percent is not set")
 	}
-	days := idleLookbackDays(p)
+	days := policy.IdleLookbackDays(p)
 	cpuM := metricCPUMax
 	if _, ok := in.Metrics[cpuM]; !ok {
 		cpuM = metricCPUP99
@@ -119,7 +120,7 @@ type build func(c candidate, current, proposed, confidence float64, reason strin
 // CPU-fraction rule.
 func (o *Optimizer) rightsize(p *sirsiv1.OptimizationPolicy, in Input, cur pricing.InstanceSpec, curHourly float64, engine string, mk build, costFactor float64, memFloors ...float64) (*sirsiv1.Recommendation, skip) {
 	r := in.Resource
-	days := lookbackDays(p)
+	days := policy.LookbackDays(p)
 	m := Metric{"cpu_utilization", statistic(p)}
 	ob, why := usable(in, m, days, MinCoverage)
 	if why.isSet() {

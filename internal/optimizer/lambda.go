@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -50,7 +51,7 @@ func (o *Optimizer) decideLambda(p *sirsiv1.OptimizationPolicy, in Input) (*sirs
 	if err != nil {
 		return nil, skipf("no price: %v", err)
 	}
-	days := lookbackDays(p)
+	days := policy.LookbackDays(p)
 	mem, why := usable(in, metricMemUtilMax, days, MinCoverage)
 	if why.isSet() {
 		return nil, why

@@ -9,12 +9,9 @@ import (
 	"github.com/robfig/cron/v3"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
-
-// DefaultWindowMinutes is how long after a schedule firing actions may
-// start when the policy does not say.
-const DefaultWindowMinutes = 60
 
 // calendar is a parsed five-field cron in a time zone. Firings are
 // enumerated on the wall clock, date by date, rather than with
@@ -219,10 +216,7 @@ func InWindow(p *sirsiv1.OptimizationPolicy, now time.Time) (bool, time.Time, er
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("schedule: %w", err)
 	}
-	window := DefaultWindowMinutes
-	if p.WindowMinutes != nil {
-		window = int(p.GetWindowMinutes())
-	}
+	window := policy.WindowMinutes(p)
 	if window <= 0 {
 		return false, time.Time{}, fmt.Errorf("window_minutes: %d is not positive", window)
 	}

@@ -27,15 +27,6 @@ const (
 // OptimizeTag set to "false" on a resource keeps every policy off it.
 const OptimizeTag = "sirsi:optimize"
 
-// Defaults for unset policy fields.
-const (
-	// DefaultLookbackDays is AWS Compute Optimizer's default lookback.
-	DefaultLookbackDays = 14
-	// DefaultIdleLookbackDays is how long a resource must be idle or a
-	// volume unattached before it is stopped or deleted.
-	DefaultIdleLookbackDays = 7
-)
-
 // MinCoverage is the fraction of the lookback a right-sizing statistic
 // must cover: a percentile over 90 % of the window is close to the true
 // one, over less it may miss the busy days.
@@ -305,21 +296,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// lookbackDays is the right-sizing lookback.
-func lookbackDays(p *sirsiv1.OptimizationPolicy) int {
-	if d := p.GetRightsizing().GetLookbackDays(); d > 0 {
-		return int(d)
-	}
-	return DefaultLookbackDays
-}
-
-func idleLookbackDays(p *sirsiv1.OptimizationPolicy) int {
-	if d := p.GetIdle().GetLookbackDays(); d > 0 {
-		return int(d)
-	}
-	return DefaultIdleLookbackDays
 }
 
 func headroom(p *sirsiv1.OptimizationPolicy) float64 {

@@ -24,8 +24,8 @@ func newOptimizer(t testing.TB) *Optimizer {
 	return New(cat)
 }
 
-// policy is a right-sizing policy: p95, 14 days, 20 % headroom.
-func policy(mod ...func(*sirsiv1.OptimizationPolicy)) *sirsiv1.OptimizationPolicy {
+// testPolicy is a right-sizing policy: p95, 14 days, 20 % headroom.
+func testPolicy(mod ...func(*sirsiv1.OptimizationPolicy)) *sirsiv1.OptimizationPolicy {
 	p := &sirsiv1.OptimizationPolicy{
 		Id: "pol-1",
 		Rightsizing: &sirsiv1.RightsizingSettings{
@@ -75,7 +75,7 @@ func TestDecideEC2(t *testing.T) {
 			// the tie goes to the current family. Load with headroom uses
 			// 0.96/2 = 48 % of m5.large, so confidence = coverage = 1.
 			name: "over-provisioned m5.xlarge to m5.large",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-1", "m5.xlarge"), cpu("p95", 20)},
 			want: want{action: "resize", to: "m5.large", current: 140.16, proposed: 70.08, saving: 70.08, confidence: 1},
 		},
@@ -84,7 +84,7 @@ func TestDecideEC2(t *testing.T) {
 			// 2 vCPU, memory 5.76 GiB → m5.large; 72 % of its 2 vCPU used,
 			// slack 0.28: 0.95 × (0.5 + 0.5 × 0.56) = 0.741 → 0.74.
 			name: "confidence from coverage and fit",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-1", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: {Value: 30, Coverage: 0.95, Window: 14 * day}}},
 			want: want{action: "resize", to: "m5.large", current: 140.16, proposed: 70.08, saving: 70.08, confidence: 0.74},
 		},
@@ -92,7 +92,7 @@ func TestDecideEC2(t *testing.T) {
 			// Graviton stays arm64: m6g.xlarge $0.154/h = $112.42 → m6g.large
 			// $0.077/h = $56.21 (m7g.large is $0.0816/h).
 			name: "Graviton m6g stays arm64",
-			p:    policy(),
+			p:    testPolicy(),
 			in: Input{func() *sirsiv1.Resource {
 				r := ec2("i-g", "m6g.xlarge")
 				r.Attributes["architecture"] = "arm64"
@@ -107,7 +107,7 @@ func TestDecideEC2(t *testing.T) {
 			// sustains 2 × 30 % = 0.6: $0.0752/h = $54.90. 0.48/0.6 = 80 %
 			// used, slack 0.2: 0.5 + 0.5 × 0.4 = 0.7.
 			name: "burstable t3 respects the baseline",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-t", "t3.xlarge"), cpu("p95", 10)},
 			want: want{action: "resize", to: "t3a.large", current: 121.47, proposed: 54.9, saving: 66.57, confidence: 0.7},
 		},
@@ -119,7 +119,7 @@ func TestDecideEC2(t *testing.T) {
 			// vCPU): $0.0188/h = $13.72, saving 30.37 − 13.72 = $16.65. 0.048/0.4 = 12 %
 			// used: confidence 1.
 			name: "memory steps down at most by half",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-m", "t3.medium"), cpu("p95", 2)},
 			want: want{action: "resize", to: "t3a.small", current: 30.37, proposed: 13.72, saving: 16.65, confidence: 1},
 		},
@@ -127,7 +127,7 @@ func TestDecideEC2(t *testing.T) {
 			// Spiky: p95 10 % but Maximum 90 %; sizing on MAX needs 3.6 ×
 			// 1.2 = 4.32 → 5 vCPU, m5.2xlarge, which costs more.
 			name: "spiky with MAX statistic",
-			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+			p: testPolicy(func(p *sirsiv1.OptimizationPolicy) {
 				p.Rightsizing.Statistic = sirsiv1.Statistic_STATISTIC_MAX
 			}),
 			in:   Input{ec2("i-s", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: obs(10), {"cpu_utilization", "Maximum"}: obs(90)}},
@@ -137,7 +137,7 @@ func TestDecideEC2(t *testing.T) {
 			// m5.large at p95 40 %: 0.8 × 1.2 = 0.96 → 1 vCPU, 3.84 GiB:
 			// m5.large itself is the cheapest fitting type.
 			name: "no cheaper type",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-n", "m5.large"), cpu("p95", 40)},
 			want: want{skipped: "already the cheapest"},
 		},
@@ -145,7 +145,7 @@ func TestDecideEC2(t *testing.T) {
 			// m5.large at p95 90 %: 1.8 × 1.2 = 2.16 → 3 vCPU: only larger,
 			// costlier types fit, which downsize_only refuses.
 			name: "downsize only refuses a bigger type",
-			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+			p: testPolicy(func(p *sirsiv1.OptimizationPolicy) {
 				p.Rightsizing.DownsizeOnly = true
 			}),
 			in:   Input{ec2("i-d", "m5.large"), cpu("p95", 90)},
@@ -154,7 +154,7 @@ func TestDecideEC2(t *testing.T) {
 		{
 			// The $70.08 saving of the first case is below $100.
 			name: "saving below minimum",
-			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+			p: testPolicy(func(p *sirsiv1.OptimizationPolicy) {
 				p.Rightsizing.MinMonthlySavings = 100
 			}),
 			in:   Input{ec2("i-1", "m5.xlarge"), cpu("p95", 20)},
@@ -162,19 +162,19 @@ func TestDecideEC2(t *testing.T) {
 		},
 		{
 			name: "no data",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-1", "m5.xlarge"), nil},
 			want: want{skipped: "no cpu_utilization p95 data"},
 		},
 		{
 			name: "partial coverage",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-1", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: {Value: 20, Coverage: 0.85, Window: 14 * day}}},
 			want: want{skipped: "85% of the window, below the 90%"},
 		},
 		{
 			name: "window shorter than lookback",
-			p:    policy(),
+			p:    testPolicy(),
 			in:   Input{ec2("i-1", "m5.xlarge"), map[Metric]Observation{{"cpu_utilization", "p95"}: {Value: 20, Coverage: 1, Window: 7 * day}}},
 			want: want{skipped: "7.0-day window, shorter than the 14-day lookback"},
 		},
@@ -182,7 +182,7 @@ func TestDecideEC2(t *testing.T) {
 			// Idle: Maximum 2 % < 5 % and (1e6 + 1e6) / 14 = 142,857
 			// bytes/day < 1e6: stop, saving all of m5.xlarge's $140.16.
 			name: "idle instance is stopped, before right-sizing",
-			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+			p: testPolicy(func(p *sirsiv1.OptimizationPolicy) {
 				p.Idle = &sirsiv1.IdleSettings{CpuBelowPercent: 5, NetworkBelowBytesPerDay: 1e6, LookbackDays: 7}
 			}),
 			in: Input{ec2("i-idle", "m5.xlarge"), map[Metric]Observation{
@@ -194,7 +194,7 @@ func TestDecideEC2(t *testing.T) {
 		{
 			// Same, but 20 MB a day of traffic: not idle, right-sized.
 			name: "busy network is not idle",
-			p: policy(func(p *sirsiv1.OptimizationPolicy) {
+			p: testPolicy(func(p *sirsiv1.OptimizationPolicy) {
 				p.Idle = &sirsiv1.IdleSettings{CpuBelowPercent: 5, NetworkBelowBytesPerDay: 1e6, LookbackDays: 7}
 			}),
 			in: Input{ec2("i-net", "m5.xlarge"), map[Metric]Observation{
@@ -205,7 +205,7 @@ func TestDecideEC2(t *testing.T) {
 		},
 		{
 			name: "stopped instance",
-			p:    policy(),
+			p:    testPolicy(),
 			in: Input{func() *sirsiv1.Resource {
 				r := ec2("i-x", "m5.xlarge")
 				r.State = "stopped"
@@ -350,7 +350,7 @@ func TestDecideOtherTypes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rec, skipped := o.Explain(policy(), c.in, now)
+			rec, skipped := o.Explain(testPolicy(), c.in, now)
 			if c.skipped != "" {
 				if rec != nil || !strings.Contains(skipped, c.skipped) {
 					t.Fatalf("got %v, skipped %q; want skipped with %q", rec, skipped, c.skipped)
@@ -396,7 +396,7 @@ func TestSelects(t *testing.T) {
 			if applies != c.applies || excluded != c.excluded {
 				t.Fatalf("Selects = %v, %v; want %v, %v", applies, excluded, c.applies, c.excluded)
 			}
-			p := policy()
+			p := testPolicy()
 			p.ResourceTypes, p.Selector = c.p.ResourceTypes, c.p.Selector
 			recs := o.Decide(p, []Input{{x, cpu("p95", 20)}}, now)
 			if want := c.applies && !c.excluded; (len(recs) > 0) != want {
@@ -432,7 +432,7 @@ func TestInputs(t *testing.T) {
 
 func TestDecideOrderAndCommitment(t *testing.T) {
 	o := newOptimizer(t)
-	p := policy()
+	p := testPolicy()
 	// Two m5.xlarge right-sized to m5.large and one m5.large that stays:
 	// the baseline after the resizes is 3 × $0.096/h = $0.288/h, steady
 	// for 14 days. A 27 % discount saves 0.288 × 0.27 × 730 = $56.76 a

@@ -74,7 +74,7 @@ func randomFleet(o *Optimizer, rng *rand.Rand, n int) []Input {
 }
 
 func randomPolicy(rng *rand.Rand) *sirsiv1.OptimizationPolicy {
-	p := policy(func(p *sirsiv1.OptimizationPolicy) {
+	p := testPolicy(func(p *sirsiv1.OptimizationPolicy) {
 		p.Rightsizing.Statistic = []sirsiv1.Statistic{sirsiv1.Statistic_STATISTIC_P95, sirsiv1.Statistic_STATISTIC_P99, sirsiv1.Statistic_STATISTIC_MAX}[rng.IntN(3)]
 		p.Rightsizing.HeadroomPercent = int32(rng.IntN(60))
 		p.Rightsizing.DownsizeOnly = rng.IntN(2) == 0
@@ -154,7 +154,7 @@ func BenchmarkDecide100k(b *testing.B) {
 	o := newOptimizer(b)
 	rng := rand.New(rand.NewPCG(3, 4))
 	in := randomFleet(o, rng, 100_000)
-	p := policy(func(p *sirsiv1.OptimizationPolicy) {
+	p := testPolicy(func(p *sirsiv1.OptimizationPolicy) {
 		p.Idle = &sirsiv1.IdleSettings{CpuBelowPercent: 3, NetworkBelowBytesPerDay: 5e6, LookbackDays: 7}
 		p.Selector = &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"keep": "*"}}
 	})

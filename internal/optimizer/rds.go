@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -46,7 +47,7 @@ func (o *Optimizer) decideRDS(p *sirsiv1.OptimizationPolicy, in Input) (*sirsiv1
 	if err != nil {
 		return nil, skipf("no price: %v", err)
 	}
-	days := lookbackDays(p)
+	days := policy.LookbackDays(p)
 	conn, why := usable(in, metricConnMax, days, MinCoverage)
 	if why.isSet() {
 		return nil, why

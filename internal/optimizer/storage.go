@@ -7,6 +7,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 )
@@ -27,7 +28,7 @@ func (o *Optimizer) decideEBS(p *sirsiv1.OptimizationPolicy, in Input, now time.
 	if err != nil {
 		return nil, skipf("no price: %v", err)
 	}
-	days := idleLookbackDays(p)
+	days := policy.IdleLookbackDays(p)
 	var deleteWhy skip
 	switch {
 	case r.GetState() != "available":

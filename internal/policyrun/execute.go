@@ -10,6 +10,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 )
 
 // execute carries out reqs within the blast-radius limits: the policy's
@@ -33,7 +34,7 @@ func (r *Runner) execute(ctx context.Context, p *sirsiv1.OptimizationPolicy, win
 	if !wc.Start.Equal(window) {
 		wc = windowCount{Start: window}
 	}
-	room := maxActionsPerRun(p) - wc.Actions
+	room := policy.MaxActions(p) - wc.Actions
 	r.mu.Unlock()
 	if room <= 0 || len(ready) == 0 {
 		return nil

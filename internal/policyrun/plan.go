@@ -9,6 +9,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 )
 
 // savePlan saves the dry run of the policy's next run: the actions it
@@ -16,7 +17,7 @@ import (
 // size) the run makes, up to the run's action limit.
 func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, recs []*sirsiv1.Recommendation) {
 	planID := uuid.NewString()
-	limit := maxActionsPerRun(p)
+	limit := policy.MaxActions(p)
 	var actions []*sirsiv1.Action
 	var savings float64
 	var key strings.Builder

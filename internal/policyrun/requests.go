@@ -10,13 +10,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
-)
-
-const (
-	// defaultMaxActionsPerRun applies when a policy leaves
-	// max_actions_per_run unset (the proto's documented default).
-	defaultMaxActionsPerRun = 5
-	defaultCooldown         = 24 * time.Hour
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 )
 
 // idNamespace derives action ids from what they carry out, so that the
@@ -53,23 +47,9 @@ func candidates(recs []*sirsiv1.Recommendation) []*sirsiv1.Recommendation {
 	return out
 }
 
-func maxActionsPerRun(p *sirsiv1.OptimizationPolicy) int {
-	if p.MaxActionsPerRun == nil {
-		return defaultMaxActionsPerRun
-	}
-	return int(p.GetMaxActionsPerRun())
-}
-
 // requestFor is the actuator request carrying out r under p; the id is
 // derived from the recommendation and its proposal.
 func requestFor(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Recommendation) actuator.Request {
-	cooldown := defaultCooldown
-	if p.CooldownHours != nil {
-		cooldown = time.Duration(p.GetCooldownHours()) * time.Hour
-	}
-	// Unset means roll back (the proto's documented default).
-	v := p.GetVerify()
-	rollback := v == nil || v.RollbackOnFailure == nil || v.GetRollbackOnFailure()
 	return actuator.Request{
 		ID:                      uuid.NewSHA1(idNamespace, []byte("rec/"+r.GetId()+"/"+r.GetCurrentSize()+"/"+r.GetProposedSize())).String(),
 		PolicyID:                p.GetId(),
@@ -82,8 +62,8 @@ func requestFor(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Recommendation) actuat
 		ToSize:                  r.GetProposedSize(),
 		EstimatedMonthlySavings: r.GetEstimatedMonthlySavings(),
 		VerifyWait:              time.Duration(p.GetVerify().GetWaitMinutes()) * time.Minute,
-		RollbackOnFailure:       rollback,
-		Cooldown:                cooldown,
+		RollbackOnFailure:       policy.RollbackOnFailure(p),
+		Cooldown:                policy.Cooldown(p),
 		ExcludeTags:             p.GetSelector().GetExcludeTags(),
 	}
 }

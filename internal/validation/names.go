@@ -35,16 +35,18 @@ const (
 // DisplayName checks a free-text name: optional, at most 256 characters,
 // printable, one line.
 func DisplayName(s string) error {
-	return text(s, MaxDisplayNameLen, false)
+	return Text(s, MaxDisplayNameLen, false)
 }
 
 // Description checks a free-text description: optional, at most 1024
 // characters, printable; newlines and tabs are allowed.
 func Description(s string) error {
-	return text(s, MaxDescriptionLen, true)
+	return Text(s, MaxDescriptionLen, true)
 }
 
-func text(s string, max int, multiline bool) error {
+// Text checks free text: valid UTF-8, at most max characters, printable;
+// newlines and tabs only when multiline.
+func Text(s string, max int, multiline bool) error {
 	if !utf8.ValidString(s) {
 		return errors.New("is not valid UTF-8")
 	}

@@ -16,21 +16,6 @@ func Percent(v float64) error {
 	return nil
 }
 
-const (
-	MinLookbackDays = 1
-	// CloudWatch keeps 1-hour data points for 455 days but 5-minute ones for
-	// 63; 93 days (a quarter) is the longest window the agent asks for.
-	MaxLookbackDays = 93
-)
-
-// LookbackDays checks a utilisation window, 1..93 days.
-func LookbackDays(v int32) error {
-	if v < MinLookbackDays || v > MaxLookbackDays {
-		return fmt.Errorf("%d days is outside %d..%d", v, MinLookbackDays, MaxLookbackDays)
-	}
-	return nil
-}
-
 // NonNegative checks a finite amount >= 0 (money, bytes).
 func NonNegative(v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
@@ -48,17 +33,9 @@ func IntRange(v, lo, hi int64) error {
 }
 
 const (
-	MaxActionsPerRun = 1000
-	MaxVerifyMinutes = 24 * 60
-	MaxEnrollUses    = 1000
-	MaxPageSize      = 1000
+	MaxEnrollUses = 1000
+	MaxPageSize   = 1000
 )
-
-// MaxActions checks max_actions_per_run, 0..1000 (0 means recommend only).
-func MaxActions(v int32) error { return IntRange(int64(v), 0, MaxActionsPerRun) }
-
-// VerifyWaitMinutes checks how long to watch health after an action.
-func VerifyWaitMinutes(v int32) error { return IntRange(int64(v), 0, MaxVerifyMinutes) }
 
 // MaxUses checks an enrollment token's use count, 0 (meaning 1) ..1000.
 func MaxUses(v int32) error { return IntRange(int64(v), 0, MaxEnrollUses) }
