@@ -11,6 +11,7 @@ import (
 	"github.com/oklog/run"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/sdnotify"
 )
 
 // errShutdown ends the run group on SIGINT/SIGTERM; it is the normal way
@@ -68,9 +69,12 @@ func runUntilSignal(env *environment, log hclog.Logger, g *run.Group, sigs chan 
 			select {
 			case s := <-sigs:
 				if s == syscall.SIGHUP {
+					notifySystemd(log, sdnotify.Reloading)
 					sd.reload()
+					notifySystemd(log, sdnotify.Ready)
 					continue
 				}
+				notifySystemd(log, sdnotify.Stopping)
 				log.Info(sd.message, append([]any{"signal", s.String()}, sd.kv...)...)
 				go forceOnSecondSignal(env, log, sigs, finished, sd)
 				return errShutdown
@@ -80,6 +84,9 @@ func runUntilSignal(env *environment, log hclog.Logger, g *run.Group, sigs chan 
 		}
 	}, func(error) { close(stop) })
 
+	// The listeners are bound before the group runs, so a client that
+	// systemd starts after READY=1 connects.
+	notifySystemd(log, sdnotify.Ready)
 	err := g.Run()
 	if sd.finished != nil {
 		sd.finished()
@@ -121,6 +128,14 @@ func forceOnSecondSignal(env *environment, log hclog.Logger, sigs <-chan os.Sign
 		case <-finished:
 			return
 		}
+	}
+}
+
+// notifySystemd sends state to systemd (Type=notify units); failing to is
+// worth a warning, not a stop: the daemon works, only systemd's view lags.
+func notifySystemd(log hclog.Logger, state string) {
+	if err := sdnotify.Notify(state); err != nil {
+		log.Warn("could not notify systemd", "state", state, "error", err)
 	}
 }
 
