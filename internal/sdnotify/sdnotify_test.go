@@ -69,4 +69,3 @@ func TestNotifyNamesTheSocketWhenItCannotSend(t *testing.T) {
 		t.Fatalf("Notify to a missing socket = %v, want an error naming %s", err, missing)
 	}
 }
-
