@@ -83,12 +83,15 @@ func runAuditVerify(env *environment, args []string) int {
 // A mistyped data dir must not get a fresh database and key file, so the
 // SQLite database must already be there. When ok is false, code is the
 // exit code, the reason already printed.
-func parseOfflineCommand(env *environment, name, usage string, args []string) (cfg *config.Server, sqlitePath string, code int, ok bool) {
+func parseOfflineCommand(env *environment, name, usage string, args []string, bind ...func(*flag.FlagSet)) (cfg *config.Server, sqlitePath string, code int, ok bool) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	configFile := fs.String("config", "", "HCL configuration `file` of the server")
 	fl := config.ServerFlags()
 	fl.Bind(fs, "data_dir", "", "")
+	for _, b := range bind {
+		b(fs)
+	}
 	fs.Usage = func() {
 		fmt.Fprint(env.stderr, usage)
 		fs.PrintDefaults()

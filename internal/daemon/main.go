@@ -60,6 +60,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 1 && args[0] == "server" && args[1] == "audit" {
 		return runServerAudit(env, args[2:])
 	}
+	if len(args) > 1 && args[0] == "server" && args[1] == "backup" {
+		return runServerBackup(env, args[2:])
+	}
 	if len(args) > 1 && args[0] == "server" && args[1] == "rotate-seal" {
 		return runServerRotateSeal(env, args[2:])
 	}

@@ -19,7 +19,7 @@ func runServer(env *environment, args []string) int {
 	fl := config.ServerFlags()
 	fl.BindAll(fs)
 	fs.Usage = func() {
-		fmt.Fprint(env.stderr, "Usage: agentd server [flags]\n       agentd server audit verify (-data-dir DIR | -config FILE)\n       agentd server rotate-seal (-data-dir DIR | -config FILE)\n\nRuns the control plane. Settings come from defaults < -config file < SIRSI_* environment < flags.\n\nFlags:\n")
+		fmt.Fprint(env.stderr, "Usage: agentd server [flags]\n       agentd server audit verify (-data-dir DIR | -config FILE)\n       agentd server rotate-seal (-data-dir DIR | -config FILE)\n       agentd server backup (-data-dir DIR | -config FILE) -out DIR\n\nRuns the control plane. Settings come from defaults < -config file < SIRSI_* environment < flags.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
