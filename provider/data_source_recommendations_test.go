@@ -51,7 +51,7 @@ func TestAccRecommendationsDataSource_populated(t *testing.T) {
 	env := testAccStart(t)
 	account := env.createCloudAccount(t, "111111111111")
 	policy := env.createPolicyForData(t, "acc-recs")
-	ids, _, err := env.tenantStore().ApplyRecommendations(context.Background(), account, "recs-1", policy, []*sirsiv1.Recommendation{
+	ids, _, err := env.tenantStore().ApplyRecommendations(context.Background(), account, "recs-1", policy, nil, []*sirsiv1.Recommendation{
 		{ResourceId: "i-0aaa", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize",
 			CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", CurrentMonthlyCost: 280.32, ProposedMonthlyCost: 70.08,
 			EstimatedMonthlySavings: 210.24, Confidence: 0.92, Reason: "p95 CPU 11% over 14 days"},

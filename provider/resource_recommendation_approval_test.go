@@ -72,7 +72,7 @@ func (e *accEnv) seedRecommendations(t *testing.T, awsAccount, policyName string
 	t.Helper()
 	account = e.createCloudAccount(t, awsAccount)
 	policy = e.createPolicyForData(t, policyName)
-	ids, _, err := e.tenantStore().ApplyRecommendations(context.Background(), account, "seed-"+policyName, policy, recs)
+	ids, _, err := e.tenantStore().ApplyRecommendations(context.Background(), account, "seed-"+policyName, policy, nil, recs)
 	if err != nil {
 		t.Fatalf("seeding recommendations: %v", err)
 	}

@@ -112,10 +112,37 @@ func (s *sweeps) inventory() iter.Seq[*sirsiv1.Resource] {
 }
 
 // decisions are the policies' decisions over one utilisation sweep, fed
-// chunk by chunk.
+// chunk by chunk, or over one discovery for the types that need no
+// metrics.
 type decisions struct {
 	policies []*sirsiv1.OptimizationPolicy
 	parts    []*optimizer.Decision
+	// types is the scope reported with them; nil: every type.
+	types []string
+}
+
+// decideMetricFree decides, after a discovery sweep, what needs no
+// metrics (unattached volumes, gp2 volumes, idle addresses, old
+// snapshots), so that those recommendations never wait for CloudWatch; the
+// report names its types and so leaves the utilisation-based ones alone.
+func (s *sweeps) decideMetricFree(ctx context.Context, inventory iter.Seq[*sirsiv1.Resource]) {
+	policies := s.a.assignment.Load().GetPolicies()
+	if len(policies) == 0 {
+		return
+	}
+	now := s.a.now()
+	d := &decisions{policies: policies, types: optimizer.MetricFreeTypes}
+	for _, p := range policies {
+		d.parts = append(d.parts, s.optimizing.opt.StartMetricFree(p, now))
+	}
+	var resources []*sirsiv1.Resource
+	for r := range inventory {
+		if slices.Contains(d.types, r.GetType()) {
+			resources = append(resources, r)
+		}
+	}
+	d.add(resources, nil)
+	s.finishDecisions(ctx, d)
 }
 
 // startDecisions returns nil when no policy is assigned.
@@ -150,8 +177,9 @@ func (s *sweeps) finishDecisions(ctx context.Context, d *decisions) {
 	log := s.a.log.Named(sweepOptimize)
 	decided := map[string][]*sirsiv1.Recommendation{}
 	var policies []*sirsiv1.OptimizationPolicy
+	var types []string
 	if d != nil {
-		policies = d.policies
+		policies, types = d.policies, d.types
 	}
 	for i, p := range policies {
 		recs := d.parts[i].Finish()
@@ -162,7 +190,7 @@ func (s *sweeps) finishDecisions(ctx context.Context, d *decisions) {
 			log.Warn("more recommendations than one report holds; keeping the largest savings", "policy_id", p.GetId(), "recommendations", len(recs), "kept", maxReportedRecommendations)
 			recs = recs[:maxReportedRecommendations]
 		}
-		req := &sirsiv1.ReportRecommendationsRequest{BatchId: uuid.NewString(), PolicyId: p.GetId(), Recommendations: recs}
+		req := &sirsiv1.ReportRecommendationsRequest{BatchId: uuid.NewString(), PolicyId: p.GetId(), Recommendations: recs, ResourceTypes: types}
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		resp, err := s.a.client().ReportRecommendations(rctx, req)
 		cancel()
@@ -184,7 +212,11 @@ func (s *sweeps) finishDecisions(ctx context.Context, d *decisions) {
 		for _, r := range recs {
 			savings += r.GetEstimatedMonthlySavings()
 		}
-		log.Info("recommendations", "policy_id", p.GetId(), "count", len(recs), "monthly_savings", fmt.Sprintf("%.2f", savings))
+		log.Info("recommendations", "policy_id", p.GetId(), "resource_types", types, "count", len(recs), "monthly_savings", fmt.Sprintf("%.2f", savings))
+	}
+	if types != nil {
+		s.optimizing.runner.DecidedTypes(ctx, policies, types, decided)
+		return
 	}
 	s.optimizing.runner.Decided(ctx, policies, decided)
 }

@@ -318,6 +318,7 @@ func (s *sweeps) discover(ctx context.Context, c *components) error {
 	s.prevMu.Lock()
 	s.prev = snap
 	s.prevMu.Unlock()
+	s.decideMetricFree(ctx, snap.Each)
 	releaseMemory()
 	return nil
 }

@@ -101,7 +101,7 @@ func (a *AgentServer) ReportRecommendations(ctx context.Context, req *sirsiv1.Re
 		r.Id, r.TenantId, r.CloudAccountId, r.PolicyId = "", c.id.TenantID, c.id.CloudAccountID, req.PolicyId
 		r.Status, r.CreateTime, r.UpdateTime = sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_UNSPECIFIED, nil, nil
 	}
-	ids, dup, err := ts.ApplyRecommendations(ctx, c.id.CloudAccountID, req.BatchId, req.PolicyId, req.Recommendations)
+	ids, dup, err := ts.ApplyRecommendations(ctx, c.id.CloudAccountID, req.BatchId, req.PolicyId, req.ResourceTypes, req.Recommendations)
 	if err != nil {
 		return nil, s.storeError(ctx, "apply recommendation batch", err)
 	}

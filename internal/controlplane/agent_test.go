@@ -732,11 +732,11 @@ func TestGetAssignment(t *testing.T) {
 		{ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop"},
 		{ResourceId: "i-2", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop"},
 	}
-	ids, _, err := e.Store.Tenant(e.tn.ID).ApplyRecommendations(ctx, e.acct.Id, "seed-1", all, recs)
+	ids, _, err := e.Store.Tenant(e.tn.ID).ApplyRecommendations(ctx, e.acct.Id, "seed-1", all, nil, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherIDs, _, err := e.Store.Tenant(e.tn.ID).ApplyRecommendations(ctx, other.Id, "seed-2", all, recs[:1])
+	otherIDs, _, err := e.Store.Tenant(e.tn.ID).ApplyRecommendations(ctx, other.Id, "seed-2", all, nil, recs[:1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -366,6 +367,7 @@ func validateReportRecommendations(r *sirsiv1.ReportRecommendationsRequest) erro
 	e.Check("batch_id", batchID(r.BatchId))
 	e.Check("policy_id", validation.ID(r.PolicyId))
 	tooMany(&e, "recommendations", len(r.Recommendations), MaxReportRecommendations)
+	e.Check("resource_types", validation.ResourceTypeList(r.ResourceTypes))
 	if e.Err() != nil {
 		return invalid(&e)
 	}
@@ -377,6 +379,9 @@ func validateReportRecommendations(r *sirsiv1.ReportRecommendationsRequest) erro
 		}
 		e.Check(p+".resource_id", validation.ID(c.ResourceId))
 		e.Check(p+".resource_type", validation.ResourceType(c.ResourceType))
+		if len(r.ResourceTypes) > 0 && !slices.Contains(r.ResourceTypes, c.ResourceType) {
+			e.Add(p+".resource_type", fmt.Sprintf("%q is not among the report's resource_types", c.ResourceType))
+		}
 		e.Check(p+".region", region(c.Region))
 		e.Check(p+".action", actionName(c.Action))
 		e.Check(p+".current_size", validation.Text(c.CurrentSize, maxSizeLen, false))

@@ -144,7 +144,7 @@ func (m *matrix) fixture(name string) *tfx {
 func (m *matrix) freshRecommendation(f *tfx) string {
 	n := m.next()
 	pol := m.freshPolicy(f.id)
-	ids, _, err := m.env.Store.Tenant(f.id).ApplyRecommendations(m.ctx, f.account.Id, fmt.Sprintf("rec-%d", n), pol.Id, []*sirsiv1.Recommendation{{
+	ids, _, err := m.env.Store.Tenant(f.id).ApplyRecommendations(m.ctx, f.account.Id, fmt.Sprintf("rec-%d", n), pol.Id, nil, []*sirsiv1.Recommendation{{
 		ResourceId: fmt.Sprintf("i-%d", n), ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.large", ProposedSize: "m5.medium",
 	}})
 	if err != nil {

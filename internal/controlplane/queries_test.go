@@ -87,7 +87,7 @@ func TestQueries(t *testing.T) {
 		{ResourceId: "r-01", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: 70, Confidence: 0.9},
 		{ResourceId: "r-00", ResourceType: "aws_ebs_volume", Region: "eu-west-1", Action: "migrate_gp3", EstimatedMonthlySavings: 4, Confidence: 0.99},
 	}
-	if _, _, err := ts.ApplyRecommendations(ctx, aid, "rec-1", pid, recs); err != nil {
+	if _, _, err := ts.ApplyRecommendations(ctx, aid, "rec-1", pid, nil, recs); err != nil {
 		t.Fatal(err)
 	}
 	lr, err := tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{MinMonthlySavings: 10})

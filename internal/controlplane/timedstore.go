@@ -273,9 +273,9 @@ func (d timedTenantStore) ApplyCosts(ctx context.Context, cloudAccountID string,
 	return d.s.ApplyCosts(ctx, cloudAccountID, batchID, records, anomalies)
 }
 
-func (d timedTenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID string, batchID string, policyID string, recs []*sirsiv1.Recommendation) ([]string, bool, error) {
+func (d timedTenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID string, batchID string, policyID string, resourceTypes []string, recs []*sirsiv1.Recommendation) ([]string, bool, error) {
 	defer d.m.observe("ApplyRecommendations", time.Now())
-	return d.s.ApplyRecommendations(ctx, cloudAccountID, batchID, policyID, recs)
+	return d.s.ApplyRecommendations(ctx, cloudAccountID, batchID, policyID, resourceTypes, recs)
 }
 
 func (d timedTenantStore) ApplyActions(ctx context.Context, cloudAccountID string, batchID string, actions []*sirsiv1.Action) (bool, error) {

@@ -22,10 +22,20 @@ const (
 	ActionRelease           = "release"
 	ActionSetMemory         = "set_memory"
 	ActionCommitSavingsPlan = "commit_savings_plan"
+	ActionDeleteSnapshot    = "delete_snapshot"
 )
+
+// MetricFreeTypes are the resource types decided from their inventory
+// record alone (state, size, age, association), sorted: their decisions
+// run after every discovery and never wait for CloudWatch.
+var MetricFreeTypes = []string{validation.ResourceEBSSnapshot, validation.ResourceEBSVolume, validation.ResourceEIP}
 
 // OptimizeTag set to "false" on a resource keeps every policy off it.
 const OptimizeTag = "sirsi:optimize"
+
+// SnapshotMaxAgeDays is the age from which a snapshot is suggested for
+// deletion: a year, past most backup retention rules.
+const SnapshotMaxAgeDays = 365
 
 // MinCoverage is the fraction of the lookback a right-sizing statistic
 // must cover: a percentile over 90 % of the window is close to the true
@@ -170,19 +180,38 @@ type Decision struct {
 	p         *sirsiv1.OptimizationPolicy
 	now       time.Time
 	coversEC2 bool
-	out       []*sirsiv1.Recommendation
-	baseline  map[string]*spendBaseline
+	// types limits the decision to these resource types; nil: every type.
+	types    []string
+	out      []*sirsiv1.Recommendation
+	baseline map[string]*spendBaseline
 }
 
-// Start begins a Decision for p at now.
+// Start begins a Decision for p at now over every resource type.
 func (o *Optimizer) Start(p *sirsiv1.OptimizationPolicy, now time.Time) *Decision {
 	return &Decision{o: o, p: p, now: now, baseline: map[string]*spendBaseline{},
 		coversEC2: len(p.GetResourceTypes()) == 0 || slices.Contains(p.GetResourceTypes(), validation.ResourceEC2Instance)}
 }
 
+// StartMetricFree begins a Decision for p at now over MetricFreeTypes
+// only: resources of other types given to Add are passed over, and Finish
+// adds no Savings Plans suggestion (which needs the utilisation-based
+// decisions about instances).
+func (o *Optimizer) StartMetricFree(p *sirsiv1.OptimizationPolicy, now time.Time) *Decision {
+	d := o.Start(p, now)
+	d.types, d.coversEC2 = MetricFreeTypes, false
+	return d
+}
+
+// ResourceTypes is the scope of the decision: the resource types it
+// decides, nil for every type.
+func (d *Decision) ResourceTypes() []string { return d.types }
+
 // Add decides for these resources; each resource must be given once.
 func (d *Decision) Add(in []Input) {
 	for _, x := range in {
+		if d.types != nil && !slices.Contains(d.types, x.Resource.GetType()) {
+			continue
+		}
 		rec, _, ok := d.o.explain(d.p, x, d.now)
 		if rec != nil {
 			d.out = append(d.out, rec)
@@ -238,6 +267,8 @@ func (o *Optimizer) explain(p *sirsiv1.OptimizationPolicy, in Input, now time.Ti
 		rec, skipped = o.decideEBS(p, in, now)
 	case validation.ResourceEIP:
 		rec, skipped = o.decideEIP(p, in)
+	case validation.ResourceEBSSnapshot:
+		rec, skipped = o.decideSnapshot(p, in, now)
 	case validation.ResourceRDSInstance:
 		rec, skipped = o.decideRDS(p, in)
 	case validation.ResourceLambdaFunction:

@@ -1,6 +1,7 @@
 package optimizer
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -299,6 +300,19 @@ func TestDecideOtherTypes(t *testing.T) {
 			skipped: "not gp2",
 		},
 		{
+			// 100 GiB × $0.05 = $5.00 a month of snapshot storage at most.
+			name: "year-old snapshot",
+			in: Input{Resource: &sirsiv1.Resource{ResourceId: "snap-1", Region: "us-east-1", Type: "aws_ebs_snapshot", Size: "100", State: "completed",
+				LaunchTime: timestamppb.New(now.Add(-400 * day)), Attributes: map[string]string{"size_gib": "100"}}},
+			action: "delete_snapshot", current: 5, proposed: 0, saving: 5, confidence: 0.5,
+		},
+		{
+			name: "recent snapshot",
+			in: Input{Resource: &sirsiv1.Resource{ResourceId: "snap-2", Region: "us-east-1", Type: "aws_ebs_snapshot", Size: "100", State: "completed",
+				LaunchTime: timestamppb.New(now.Add(-30 * day)), Attributes: map[string]string{"size_gib": "100"}}},
+			skipped: "younger than 365 days",
+		},
+		{
 			// $0.005/h × 730 = $3.65.
 			name:   "unassociated EIP",
 			in:     Input{Resource: &sirsiv1.Resource{ResourceId: "eipalloc-1", Region: "us-east-1", Type: "aws_eip", State: "unassociated"}},
@@ -459,6 +473,30 @@ func TestDecideOrderAndCommitment(t *testing.T) {
 	p.Rightsizing.MinMonthlySavings = 100
 	for _, r := range o.Decide(p, in, now) {
 		t.Errorf("min saving $100: unexpected %s for %s saving %.2f", r.Action, r.ResourceId, r.EstimatedMonthlySavings)
+	}
+}
+
+// TestMetricFreeDecisionIgnoresInstances: the decision after a discovery
+// takes volumes, addresses and snapshots as they are, passes over
+// instances (which need metrics) and suggests no Savings Plan.
+func TestMetricFreeDecisionIgnoresInstances(t *testing.T) {
+	o := newOptimizer(t)
+	d := o.StartMetricFree(testPolicy(), now)
+	if got := d.ResourceTypes(); !slices.Equal(got, []string{"aws_ebs_snapshot", "aws_ebs_volume", "aws_eip"}) {
+		t.Fatalf("scope %v", got)
+	}
+	d.Add([]Input{
+		{ec2("i-a", "m5.xlarge"), cpu("p95", 20)},
+		{Resource: &sirsiv1.Resource{ResourceId: "vol-1", Region: "us-east-1", Type: "aws_ebs_volume", Size: "gp2:500", State: "in-use",
+			LaunchTime: timestamppb.New(now.Add(-300 * day))}},
+		{Resource: &sirsiv1.Resource{ResourceId: "eipalloc-1", Region: "us-east-1", Type: "aws_eip", State: "unassociated"}},
+	})
+	var got []string
+	for _, r := range d.Finish() {
+		got = append(got, r.ResourceId+":"+r.Action)
+	}
+	if want := []string{"eipalloc-1:release", "vol-1:migrate_gp3"}; !slices.Equal(got, want) {
+		t.Fatalf("metric-free decisions %v, want %v", got, want)
 	}
 }
 

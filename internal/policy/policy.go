@@ -72,10 +72,11 @@ const (
 )
 
 // ResourceTypes are the resource types a policy may cover: those the
-// optimizer has rules for. Discovery knows more (snapshots, buckets) that
-// are inventoried and priced but never optimized, so a policy naming them
+// optimizer has rules for. Discovery knows more (buckets) that are
+// inventoried and priced but never optimized, so a policy naming them
 // would promise something no agent does. Sorted.
 var ResourceTypes = []string{
+	validation.ResourceEBSSnapshot,
 	validation.ResourceEBSVolume,
 	validation.ResourceEC2Instance,
 	validation.ResourceEIP,

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -202,6 +203,36 @@ func (r *Runner) Decided(ctx context.Context, policies []*sirsiv1.OptimizationPo
 	r.mu.Lock()
 	r.decided, r.decidedFor = decided, policiesKey(policies)
 	r.mu.Unlock()
+}
+
+// DecidedTypes takes a report scoped to resourceTypes (the decisions
+// that need no metrics, made after each discovery): each policy's
+// recommendations of those types are replaced by decided's, the others
+// stay as the last full decision left them. A policy whose report failed
+// (absent from decided) keeps what it had. It does not make the decisions
+// current for Stale: the utilisation-based ones were not made again.
+func (r *Runner) DecidedTypes(ctx context.Context, policies []*sirsiv1.OptimizationPolicy, resourceTypes []string, decided map[string][]*sirsiv1.Recommendation) {
+	merged := map[string][]*sirsiv1.Recommendation{}
+	r.mu.Lock()
+	for _, p := range policies {
+		fresh, ok := decided[p.GetId()]
+		if !ok {
+			continue
+		}
+		kept := slices.DeleteFunc(slices.Clone(r.decided[p.GetId()]), func(rec *sirsiv1.Recommendation) bool {
+			return slices.Contains(resourceTypes, rec.GetResourceType())
+		})
+		merged[p.GetId()] = append(kept, fresh...)
+	}
+	for id, recs := range merged {
+		r.decided[id] = recs
+	}
+	r.mu.Unlock()
+	for _, p := range policies {
+		if recs, ok := merged[p.GetId()]; ok && savesPlans(p) {
+			r.savePlan(ctx, p, recs)
+		}
+	}
 }
 
 // savesPlans: approve mode acts on approved plans, and an auto policy in

@@ -222,6 +222,34 @@ func TestAutoRunsLargestSavingsWithinTheRunLimit(t *testing.T) {
 	}
 }
 
+// TestDecidedTypesReplacesOnlyItsTypes: the decisions made after a
+// discovery (volumes) replace the volumes' recommendations and keep the
+// instances' from the last utilisation decision; they do not make the
+// decisions current for a changed policy.
+func TestDecidedTypesReplacesOnlyItsTypes(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, at02.Add(time.Minute))
+	p := autoPolicy(10)
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r := w.runner(t)
+	gp3 := func(id, vol string) *sirsiv1.Recommendation {
+		return &sirsiv1.Recommendation{Id: id, ResourceId: vol, ResourceType: actuator.ResourceEBSVolume, Region: "us-east-1",
+			Action: actuator.ActionMigrateGP3, CurrentSize: "gp2:500", ProposedSize: "gp3:500", EstimatedMonthlySavings: 5}
+	}
+	r.DecidedTypes(ctx, asg.Policies, []string{actuator.ResourceEBSVolume}, map[string][]*sirsiv1.Recommendation{"p1": {gp3("r0", "vol-0")}})
+	if !r.Stale(asg.Policies) {
+		t.Fatal("decisions about volumes alone made the decisions current")
+	}
+	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {rec("r1", "i-1", 10), gp3("r2", "vol-1")}})
+	r.DecidedTypes(ctx, asg.Policies, []string{actuator.ResourceEBSVolume}, map[string][]*sirsiv1.Recommendation{"p1": {gp3("r3", "vol-2")}})
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := w.exec.resources(), []string{"i-1", "vol-2"}; !slices.Equal(got, want) {
+		t.Fatalf("executed %v, want %v: the instance kept, the volumes replaced", got, want)
+	}
+}
+
 // TestTenantCapAndCooldownHoldBack: the tenant-wide grant cuts a run, a
 // failed reservation acts on nothing, and a resource inside its cool-down
 // is left out.

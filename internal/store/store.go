@@ -178,8 +178,12 @@ type TenantStore interface {
 	// status; approved ones too, unless the new report proposes other
 	// sizes (an approval covers exactly the change approved: the approved
 	// one is superseded and the new proposal is open); open and approved
-	// ones not reported become superseded. Returns the ids in input order.
-	ApplyRecommendations(ctx context.Context, cloudAccountID, batchID, policyID string, recs []*sirsiv1.Recommendation) (ids []string, duplicate bool, err error)
+	// ones not reported become superseded. resourceTypes scopes the
+	// report: only open and approved recommendations of those resource
+	// types are replaced (nil: every type), so a report deciding some types
+	// leaves the others' recommendations as they are. Returns the ids in
+	// input order.
+	ApplyRecommendations(ctx context.Context, cloudAccountID, batchID, policyID string, resourceTypes []string, recs []*sirsiv1.Recommendation) (ids []string, duplicate bool, err error)
 	// ApplyActions upserts actions by id. A finished (succeeded, failed or
 	// rolled back) action that is not a dry run marks its recommendation
 	// executed and, once every action of its approved plan has such an

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ var (
 	statusApproved = int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED)
 )
 
-func (t *tenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID, batchID, policyID string, recs []*sirsiv1.Recommendation) ([]string, bool, error) {
+func (t *tenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID, batchID, policyID string, resourceTypes []string, recs []*sirsiv1.Recommendation) ([]string, bool, error) {
 	for i, r := range recs {
 		if r == nil || r.ResourceId == "" || r.Action == "" {
 			return nil, false, invalid("apply recommendation batch %q: recommendations[%d]: resource_id and action are required", batchID, i)
@@ -79,18 +80,22 @@ func (t *tenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID, 
 			curSize, propSize string
 			seen              bool
 		}
-		rows, err := tx.QueryContext(ctx, t.q(`SELECT id, resource_id, action, status, current_size, proposed_size FROM recommendations
+		rows, err := tx.QueryContext(ctx, t.q(`SELECT id, resource_id, resource_type, action, status, current_size, proposed_size FROM recommendations
 WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status IN (?, ?)`), t.id, cloudAccountID, policyID, statusOpen, statusApproved)
 		if err != nil {
 			return "", fmt.Errorf("read open recommendations: %w", err)
 		}
 		current := map[[2]string]*live{}
 		for rows.Next() {
-			var id, res, action, cur, prop string
+			var id, res, typ, action, cur, prop string
 			var status int64
-			if err := rows.Scan(&id, &res, &action, &status, &cur, &prop); err != nil {
+			if err := rows.Scan(&id, &res, &typ, &action, &status, &cur, &prop); err != nil {
 				rows.Close()
 				return "", fmt.Errorf("read open recommendations: %w", err)
+			}
+			if len(resourceTypes) > 0 && !slices.Contains(resourceTypes, typ) {
+				// Outside the report's scope: another report decides it.
+				continue
 			}
 			current[[2]string{res, action}] = &live{id: id, approved: status == statusApproved, curSize: cur, propSize: prop}
 		}

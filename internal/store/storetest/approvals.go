@@ -92,7 +92,7 @@ func testRecommendationApprovals(t *testing.T, s store.Store) {
 	fresh := func(status sirsiv1.RecommendationStatus) string {
 		n++
 		pol := newPolicy(t, ts, fmt.Sprintf("sm-%d", n))
-		ids, _ := must2(ts.ApplyRecommendations(c, a.Id, fmt.Sprintf("sm-%d", n), pol.Id, []*sirsiv1.Recommendation{sizedRec("i-1", "m5.xlarge", "m5.large")}))
+		ids, _ := must2(ts.ApplyRecommendations(c, a.Id, fmt.Sprintf("sm-%d", n), pol.Id, nil, []*sirsiv1.Recommendation{sizedRec("i-1", "m5.xlarge", "m5.large")}))
 		id := ids[0]
 		switch status {
 		case recApproved:
@@ -103,7 +103,7 @@ func testRecommendationApprovals(t *testing.T, s store.Store) {
 			must(ts.ApplyActions(c, a.Id, fmt.Sprintf("sm-a-%d", n), []*sirsiv1.Action{{Id: fmt.Sprintf("sm-act-%d", n), RecommendationId: id,
 				ResourceId: "i-1", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED}}))
 		case recSuperseded:
-			must2(ts.ApplyRecommendations(c, a.Id, fmt.Sprintf("sm-b-%d", n), pol.Id, nil))
+			must2(ts.ApplyRecommendations(c, a.Id, fmt.Sprintf("sm-b-%d", n), pol.Id, nil, nil))
 		}
 		if got := must(ts.GetRecommendation(c, id)); got.Status != status {
 			t.Fatalf("setting up a %v recommendation: it is %v", status, got.Status)
@@ -174,12 +174,12 @@ func testRecommendationApprovals(t *testing.T, s store.Store) {
 
 	// An approval survives the same proposal reported again, and does not
 	// carry over to a different one.
-	ids, _ := must2(ts.ApplyRecommendations(c, a.Id, "keep-1", p.Id, []*sirsiv1.Recommendation{
+	ids, _ := must2(ts.ApplyRecommendations(c, a.Id, "keep-1", p.Id, nil, []*sirsiv1.Recommendation{
 		sizedRec("i-1", "m5.xlarge", "m5.large"), sizedRec("i-2", "m5.xlarge", "m5.large"),
 	}))
 	must(ts.ApproveRecommendation(c, ids[0], "token:t1", at))
 	must(ts.ApproveRecommendation(c, ids[1], "token:t1", at))
-	again, _ := must2(ts.ApplyRecommendations(c, a.Id, "keep-2", p.Id, []*sirsiv1.Recommendation{
+	again, _ := must2(ts.ApplyRecommendations(c, a.Id, "keep-2", p.Id, nil, []*sirsiv1.Recommendation{
 		sizedRec("i-1", "m5.xlarge", "m5.large"), sizedRec("i-2", "m5.xlarge", "t3.large"),
 	}))
 	if again[0] != ids[0] {
@@ -234,7 +234,7 @@ func testActionPlans(t *testing.T, s store.Store) {
 	b := newAccount(t, ts, "210987654321")
 	p := newPolicy(t, ts, "rightsize")
 	q := newPolicy(t, ts, "other")
-	recs, _ := must2(ts.ApplyRecommendations(c, a.Id, "r1", p.Id, []*sirsiv1.Recommendation{sizedRec("i-0", "m5.xlarge", "m5.large"), sizedRec("i-1", "m5.xlarge", "m5.large")}))
+	recs, _ := must2(ts.ApplyRecommendations(c, a.Id, "r1", p.Id, nil, []*sirsiv1.Recommendation{sizedRec("i-0", "m5.xlarge", "m5.large"), sizedRec("i-1", "m5.xlarge", "m5.large")}))
 
 	first := planOf("plan-1", p.Id, recs...)
 	if dup := must(ts.SaveActionPlan(c, a.Id, "pb-1", first)); dup {

@@ -206,7 +206,7 @@ func testBadBatch(t *testing.T, s store.Store) {
 	if rows := must(ts.SumCosts(c, store.CostQuery{})); len(rows) != 0 {
 		t.Fatalf("bad cost batch wrote %v", rows)
 	}
-	_, _, err = ts.ApplyRecommendations(c, a.Id, "r1", p.Id, []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "stop"}, {ResourceId: "i-2"}})
+	_, _, err = ts.ApplyRecommendations(c, a.Id, "r1", p.Id, nil, []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "stop"}, {ResourceId: "i-2"}})
 	wantErr(t, err, store.ErrInvalidArgument, "recommendation without action")
 	recs, _, _, err := ts.ListRecommendations(c, store.RecommendationFilter{}, store.Page{})
 	ok(t, err)
@@ -220,9 +220,9 @@ func testBadBatch(t *testing.T, s store.Store) {
 
 	// A policy that is not there fails inside the transaction, after the
 	// batch row was written: that must be rolled back as well.
-	_, _, err = ts.ApplyRecommendations(c, a.Id, "r2", "missing-policy", []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "stop"}})
+	_, _, err = ts.ApplyRecommendations(c, a.Id, "r2", "missing-policy", nil, []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "stop"}})
 	wantErr(t, err, store.ErrFailedPrecondition, "recommendations for a missing policy")
-	ids, dup, err := ts.ApplyRecommendations(c, a.Id, "r2", p.Id, []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "stop"}})
+	ids, dup, err := ts.ApplyRecommendations(c, a.Id, "r2", p.Id, nil, []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "stop"}})
 	ok(t, err)
 	if dup || len(ids) != 1 {
 		t.Fatalf("retry after a failed batch: ids %v duplicate %v", ids, dup)
@@ -345,7 +345,7 @@ func testRecommendations(t *testing.T, s store.Store) {
 			CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: savings, Confidence: 0.9, Reason: "low cpu",
 			Evidence: []*sirsiv1.Evidence{{Metric: "cpu_utilization", Statistic: "p95", Value: 7, WindowDays: 14, Coverage: 1}}}
 	}
-	ids, dup, err := ts.ApplyRecommendations(c, a.Id, "r1", p.Id, []*sirsiv1.Recommendation{rec("i-1", "resize", 50), rec("i-2", "resize", 30), rec("i-3", "stop", 10)})
+	ids, dup, err := ts.ApplyRecommendations(c, a.Id, "r1", p.Id, nil, []*sirsiv1.Recommendation{rec("i-1", "resize", 50), rec("i-2", "resize", 30), rec("i-3", "stop", 10)})
 	ok(t, err)
 	if dup || len(ids) != 3 {
 		t.Fatalf("ids %v dup %v", ids, dup)
@@ -372,7 +372,7 @@ func testRecommendations(t *testing.T, s store.Store) {
 
 	// The new open set: i-1 again (same id), i-2 approved again (keeps id
 	// and status), i-4 new; i-3 is no longer reported and is superseded.
-	ids2, _, err := ts.ApplyRecommendations(c, a.Id, "r2", p.Id, []*sirsiv1.Recommendation{rec("i-4", "resize", 5), rec("i-1", "resize", 55), rec("i-2", "resize", 31)})
+	ids2, _, err := ts.ApplyRecommendations(c, a.Id, "r2", p.Id, nil, []*sirsiv1.Recommendation{rec("i-4", "resize", 5), rec("i-1", "resize", 55), rec("i-2", "resize", 31)})
 	ok(t, err)
 	if ids2[1] != ids[0] || ids2[2] != ids[1] || ids2[0] == ids[2] {
 		t.Fatalf("second set ids %v, first %v", ids2, ids)
@@ -387,7 +387,7 @@ func testRecommendations(t *testing.T, s store.Store) {
 		t.Fatalf("unreported recommendation = %v", r)
 	}
 	// A repeated batch returns the first application's ids.
-	again, dup, err := ts.ApplyRecommendations(c, a.Id, "r2", p.Id, nil)
+	again, dup, err := ts.ApplyRecommendations(c, a.Id, "r2", p.Id, nil, nil)
 	ok(t, err)
 	if !dup || fmt.Sprint(again) != fmt.Sprint(ids2) {
 		t.Fatalf("duplicate batch: ids %v dup %v, want %v", again, dup, ids2)
@@ -401,6 +401,27 @@ func testRecommendations(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound, "status of missing")
 	_, err = ts.GetRecommendation(c, "missing")
 	wantErr(t, err, store.ErrNotFound, "get missing")
+
+	// A report scoped to EBS volumes replaces the volumes' open set and
+	// leaves the instances' recommendations (open and approved) alone; an
+	// empty report of that scope closes only the volume's.
+	vol := &sirsiv1.Recommendation{ResourceId: "vol-1", ResourceType: "aws_ebs_volume", Region: "us-east-1", Action: "migrate_gp3",
+		CurrentSize: "gp2:100", ProposedSize: "gp3:100", EstimatedMonthlySavings: 2}
+	volIDs, _, err := ts.ApplyRecommendations(c, a.Id, "r3", p.Id, []string{"aws_ebs_volume"}, []*sirsiv1.Recommendation{vol})
+	ok(t, err)
+	for _, id := range ids2 {
+		if r := must(ts.GetRecommendation(c, id)); r.Status == sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED {
+			t.Fatalf("a volume-scoped report superseded instance recommendation %v", r)
+		}
+	}
+	_, _, err = ts.ApplyRecommendations(c, a.Id, "r4", p.Id, []string{"aws_ebs_volume"}, nil)
+	ok(t, err)
+	if r := must(ts.GetRecommendation(c, volIDs[0])); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED {
+		t.Fatalf("volume recommendation after an empty volume report = %v", r)
+	}
+	if r := must(ts.GetRecommendation(c, ids[1])); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED {
+		t.Fatalf("approved instance recommendation after a volume report = %v", r)
+	}
 }
 
 func testActions(t *testing.T, s store.Store) {
@@ -408,7 +429,7 @@ func testActions(t *testing.T, s store.Store) {
 	ts := newTenant(t, s, "acme")
 	a := newAccount(t, ts, "123456789012")
 	p := newPolicy(t, ts, "p")
-	ids, _, err := ts.ApplyRecommendations(c, a.Id, "r1", p.Id, []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "resize"}})
+	ids, _, err := ts.ApplyRecommendations(c, a.Id, "r1", p.Id, nil, []*sirsiv1.Recommendation{{ResourceId: "i-1", Action: "resize"}})
 	ok(t, err)
 	start := time.Date(2026, 11, 5, 2, 0, 0, 0, time.UTC)
 	act := &sirsiv1.Action{Id: "act-1", PolicyId: p.Id, RecommendationId: ids[0], ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1",

@@ -36,7 +36,7 @@ func fillTenant(t *testing.T, s store.Store, ts store.TenantStore, savings float
 			t.Fatal("a batch id used by another tenant counted as a duplicate")
 		}
 	}
-	ids, dup, err := ts.ApplyRecommendations(c, f.Account, "rec-1", f.Policy, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize", EstimatedMonthlySavings: savings}})
+	ids, dup, err := ts.ApplyRecommendations(c, f.Account, "rec-1", f.Policy, nil, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize", EstimatedMonthlySavings: savings}})
 	ok(t, err)
 	if dup {
 		t.Fatal("a batch id used by another tenant counted as a duplicate")
@@ -169,9 +169,9 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	fp(err, "ApplyUtilization")
 	_, err = b.ApplyCosts(c, fa.Account, "x-cost", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: 1}}, nil)
 	fp(err, "ApplyCosts")
-	_, _, err = b.ApplyRecommendations(c, fa.Account, "x-rec", fa.Policy, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize"}})
+	_, _, err = b.ApplyRecommendations(c, fa.Account, "x-rec", fa.Policy, nil, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize"}})
 	fp(err, "ApplyRecommendations into A's account")
-	_, _, err = b.ApplyRecommendations(c, fb.Account, "x-rec2", fa.Policy, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize"}})
+	_, _, err = b.ApplyRecommendations(c, fb.Account, "x-rec2", fa.Policy, nil, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize"}})
 	fp(err, "ApplyRecommendations with A's policy")
 	_, err = b.ApplyActions(c, fa.Account, "x-act", []*sirsiv1.Action{{Id: fa.Action, ResourceId: "i-00000001", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED}})
 	fp(err, "ApplyActions into A's account")

@@ -869,12 +869,20 @@ func (x *ReportCostsResponse) GetDuplicate() bool {
 type ReportRecommendationsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	BatchId string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
-	// The complete open set for this policy and the agent's account: earlier
-	// open recommendations not in it become superseded.
+	// The complete open set for this policy and the agent's account, within
+	// resource_types: earlier open recommendations of those types not in it
+	// become superseded.
 	PolicyId        string            `protobuf:"bytes,2,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
 	Recommendations []*Recommendation `protobuf:"bytes,3,rep,name=recommendations,proto3" json:"recommendations,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The resource types this report decides; empty means every type. The
+	// agent decides the types that need no metrics after each discovery and
+	// the others after each utilisation sweep, so neither report closes what
+	// the other decided (a CloudWatch failure must not close a
+	// recommendation about an unattached volume). Every recommendation's
+	// resource_type must be listed.
+	ResourceTypes []string `protobuf:"bytes,4,rep,name=resource_types,json=resourceTypes,proto3" json:"resource_types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportRecommendationsRequest) Reset() {
@@ -924,6 +932,13 @@ func (x *ReportRecommendationsRequest) GetPolicyId() string {
 func (x *ReportRecommendationsRequest) GetRecommendations() []*Recommendation {
 	if x != nil {
 		return x.Recommendations
+	}
+	return nil
+}
+
+func (x *ReportRecommendationsRequest) GetResourceTypes() []string {
+	if x != nil {
+		return x.ResourceTypes
 	}
 	return nil
 }
@@ -1464,11 +1479,12 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\arecords\x18\x02 \x03(\v2\x14.sirsi.v1.CostRecordR\arecords\x123\n" +
 	"\tanomalies\x18\x03 \x03(\v2\x15.sirsi.v1.CostAnomalyR\tanomalies\"3\n" +
 	"\x13ReportCostsResponse\x12\x1c\n" +
-	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"\x9a\x01\n" +
+	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"\xc1\x01\n" +
 	"\x1cReportRecommendationsRequest\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12\x1b\n" +
 	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12B\n" +
-	"\x0frecommendations\x18\x03 \x03(\v2\x18.sirsi.v1.RecommendationR\x0frecommendations\"l\n" +
+	"\x0frecommendations\x18\x03 \x03(\v2\x18.sirsi.v1.RecommendationR\x0frecommendations\x12%\n" +
+	"\x0eresource_types\x18\x04 \x03(\tR\rresourceTypes\"l\n" +
 	"\x1dReportRecommendationsResponse\x12\x1c\n" +
 	"\tduplicate\x18\x01 \x01(\bR\tduplicate\x12-\n" +
 	"\x12recommendation_ids\x18\x02 \x03(\tR\x11recommendationIds\"]\n" +
