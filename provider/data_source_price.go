@@ -82,8 +82,9 @@ func (d *priceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			"Prices come from the price catalogue compiled into the provider: the same catalogue the SirsiNexus agent and " +
 			"optimizer compute savings with, so an estimate here and a recommendation later agree. The data source makes " +
 			"no call to the control plane and no call to AWS; the provider block still needs its `endpoint` and `token`, " +
-			"because the provider checks them when it is configured. `snapshot_date` says when the prices were taken " +
-			"from the AWS Price List. Prices are US dollars, on-demand, Linux (EC2) and single-AZ (RDS), without taxes, " +
+			"because the provider checks them when it is configured. `snapshot_date` is the date of the catalogue's prices; " +
+			"the catalogue built in is compiled by hand from AWS's published on-demand prices of that date (it is not an " +
+			"extract of the AWS Price List; `agentd pricing import` rebuilds it from Price List offer files). Prices are US dollars, on-demand, Linux (EC2) and single-AZ (RDS), without taxes, " +
 			"discounts, Savings Plans or Reserved Instances. Monthly prices use 730 hours, as AWS does.\n\n" +
 			"An unknown size or region is an error naming the attribute and listing the closest sizes the catalogue has.",
 		Attributes: map[string]schema.Attribute{
@@ -159,7 +160,7 @@ func (d *priceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 				Computed:            true,
 			},
 			"snapshot_date": schema.StringAttribute{
-				MarkdownDescription: "Date (`YYYY-MM-DD`) the catalogue's prices were taken from the AWS Price List.",
+				MarkdownDescription: "Date (`YYYY-MM-DD`) of the catalogue's prices.",
 				Computed:            true,
 			},
 		},

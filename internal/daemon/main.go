@@ -31,6 +31,7 @@ var commands = []command{
 	{"agent", "run the agent inside an AWS account (discovery, monitoring, reporting)", runAgent},
 	{"dev", "run a zero-setup control plane for trying SirsiNexus locally", runDev},
 	{"sim", "serve the simulated AWS account on loopback", runSim},
+	{"pricing", "rebuild the price snapshot offline from AWS Price List offer files (pricing import)", runPricing},
 	{"version", "print the version", func(env *environment, _ []string) int {
 		fmt.Fprintf(env.stdout, "agentd %s\n", version.Version)
 		return exitOK

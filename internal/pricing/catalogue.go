@@ -226,8 +226,21 @@ func (c *Catalogue) Snapshot() Snapshot {
 	return s
 }
 
-// SnapshotDate is the date the prices were taken from the price list.
+// MarshalSnapshot writes c as a snapshot document that Parse reads back,
+// indented.
+func MarshalSnapshot(c *Catalogue) ([]byte, error) {
+	b, err := json.MarshalIndent(c.Snapshot(), "", " ")
+	if err != nil {
+		return nil, fmt.Errorf("encode price snapshot: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// SnapshotDate is the date of the catalogue's prices.
 func (c *Catalogue) SnapshotDate() string { return c.snap.SnapshotDate }
+
+// Source says where the catalogue's prices came from.
+func (c *Catalogue) Source() string { return c.snap.Source }
 
 // Regions lists the regions priced, in snapshot order.
 func (c *Catalogue) Regions() []Region { return append([]Region(nil), c.snap.Regions...) }
@@ -452,6 +465,8 @@ type Overrides struct {
 	EBS           []EBSPrice
 	EIP           []EIPPrice
 	Lambda        []LambdaPrice
+	RDSStorage    []RDSStoragePrice
+	S3            []S3Price
 }
 
 // Merge returns a new catalogue with o applied; c is unchanged. The result
@@ -487,6 +502,8 @@ func (c *Catalogue) Merge(o Overrides) (*Catalogue, error) {
 	s.EBS = mergeRows(s.EBS, ebs, func(v EBSPrice) string { return v.Region + "|" + v.VolumeType })
 	s.EIP = mergeRows(s.EIP, o.EIP, func(v EIPPrice) string { return v.Region })
 	s.Lambda = mergeRows(s.Lambda, o.Lambda, func(v LambdaPrice) string { return v.Region + "|" + v.Architecture })
+	s.RDSStorage = mergeRows(s.RDSStorage, o.RDSStorage, func(v RDSStoragePrice) string { return v.Region + "|" + v.StorageType })
+	s.S3 = mergeRows(s.S3, o.S3, func(v S3Price) string { return v.Region + "|" + v.StorageClass })
 	known := map[string]bool{}
 	for _, r := range s.Regions {
 		known[r.Code] = true

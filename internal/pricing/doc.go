@@ -3,15 +3,15 @@
 // account, so that every figure they compute comes from one source.
 //
 // The embedded snapshot (data/prices.json, snapshot date in the file and in
-// [Catalogue.SnapshotDate]) holds on-demand Linux EC2 prices and specs,
-// single-AZ RDS MySQL/PostgreSQL prices, EBS, idle public IPv4 and Lambda
+// [Catalogue.SnapshotDate], provenance in [Catalogue.Source]) holds
+// on-demand Linux EC2 prices and specs, single-AZ RDS MySQL/PostgreSQL
+// instance and storage prices, EBS, public IPv4, Lambda and S3 Standard
 // prices for us-east-1, us-west-2, eu-west-1, eu-central-1 and
-// ap-southeast-1. Every price row carries the AWS usage type; with the
-// region's location attribute it identifies the on-demand term in the AWS
-// Price List bulk API offer file
-// https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/<offerCode>/current/<regionCode>/index.json
-// (offer codes AmazonEC2, AmazonRDS, AWSLambda). data/README.md says how the
-// snapshot was made and how far to trust it.
+// ap-southeast-1. It is compiled by hand from AWS's published prices, not
+// extracted from the AWS Price List: data/README.md says how it was made,
+// how far to trust it, and how `agentd pricing import` rebuilds it from
+// Price List bulk offer files ([ImportOfferFiles]). Every price row carries
+// the AWS usage type of the Price List product it stands for.
 //
 // A Catalogue never changes once built: [Catalogue.Merge] returns a new one,
 // so readers need no locks and a refresh (from the Pricing API through

@@ -3,7 +3,9 @@ package pricing
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,24 +35,32 @@ type PriceDimension struct {
 }
 
 type priceListDoc struct {
-	ServiceCode string `json:"serviceCode"`
-	Product     struct {
-		ProductFamily string            `json:"productFamily"`
-		SKU           string            `json:"sku"`
-		Attributes    map[string]string `json:"attributes"`
-	} `json:"product"`
-	Terms struct {
-		OnDemand map[string]struct {
-			PriceDimensions map[string]struct {
-				RateCode     string            `json:"rateCode"`
-				Unit         string            `json:"unit"`
-				Description  string            `json:"description"`
-				BeginRange   string            `json:"beginRange"`
-				EndRange     string            `json:"endRange"`
-				PricePerUnit map[string]string `json:"pricePerUnit"`
-			} `json:"priceDimensions"`
-		} `json:"OnDemand"`
-	} `json:"terms"`
+	ServiceCode string         `json:"serviceCode"`
+	Product     offerProduct   `json:"product"`
+	Terms       priceListTerms `json:"terms"`
+}
+
+type priceListTerms struct {
+	OnDemand map[string]offerTerm `json:"OnDemand"`
+}
+
+// offerProduct and offerTerm are spelled as both the Pricing API's
+// PriceList documents and the bulk offer files spell them.
+type offerProduct struct {
+	ProductFamily string            `json:"productFamily"`
+	SKU           string            `json:"sku"`
+	Attributes    map[string]string `json:"attributes"`
+}
+
+type offerTerm struct {
+	PriceDimensions map[string]struct {
+		RateCode     string            `json:"rateCode"`
+		Unit         string            `json:"unit"`
+		Description  string            `json:"description"`
+		BeginRange   string            `json:"beginRange"`
+		EndRange     string            `json:"endRange"`
+		PricePerUnit map[string]string `json:"pricePerUnit"`
+	} `json:"priceDimensions"`
 }
 
 // ParsePriceListItem parses one GetProducts PriceList document.
@@ -59,16 +69,23 @@ func ParsePriceListItem(doc []byte) (PriceListItem, error) {
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return PriceListItem{}, fmt.Errorf("parse price list item: %w", err)
 	}
+	return itemFromDoc(d.ServiceCode, d.Product, d.Terms.OnDemand)
+}
+
+// itemFromDoc checks a product and its on-demand terms: every price a
+// number, not negative, NaN or infinite; an error names the SKU and the
+// field.
+func itemFromDoc(serviceCode string, p offerProduct, onDemand map[string]offerTerm) (PriceListItem, error) {
 	it := PriceListItem{
-		ServiceCode:   d.ServiceCode,
-		SKU:           d.Product.SKU,
-		ProductFamily: d.Product.ProductFamily,
-		Attributes:    d.Product.Attributes,
+		ServiceCode:   serviceCode,
+		SKU:           p.SKU,
+		ProductFamily: p.ProductFamily,
+		Attributes:    p.Attributes,
 	}
 	if it.SKU == "" {
 		return PriceListItem{}, fmt.Errorf("parse price list item: product.sku: missing")
 	}
-	for term, t := range d.Terms.OnDemand {
+	for term, t := range onDemand {
 		for code, pd := range t.PriceDimensions {
 			usdText, ok := pd.PricePerUnit["USD"]
 			if !ok {
@@ -109,23 +126,33 @@ func parseRange(s string) (float64, error) {
 
 // OverridesFromPriceList turns parsed price list items into catalogue
 // overrides: EC2 Linux shared-tenancy instances without pre-installed
-// software (capacitystatus Used), single-AZ MySQL/PostgreSQL RDS instances,
-// and EBS storage per GB-month. Other products (Windows, dedicated hosts,
+// software (capacitystatus Used), single-AZ MySQL/PostgreSQL RDS instances
+// and gp2/gp3 storage, EBS storage per GB-month, idle public IPv4
+// addresses, Lambda duration and requests (first tier) and S3 Standard
+// storage (first tier). Other products (Windows, dedicated hosts,
 // reservations of capacity, Multi-AZ…) are not what the catalogue keeps and
 // are skipped; the count of skipped items is returned so a refresh can tell
 // a useful answer from an empty one.
 func OverridesFromPriceList(items []PriceListItem) (Overrides, int, error) {
 	var o Overrides
 	skipped := 0
+	lambda := map[typeKey]*LambdaPrice{}
+	seen := map[string]bool{}
 	for _, it := range items {
 		a := it.Attributes
 		region := a["regionCode"]
 		price := it.OnDemand[0].USD
+		need := func(what string, ok bool) error {
+			if region == "" || !ok || price <= 0 {
+				return fmt.Errorf("price list item %s: %s needs regionCode, %s and a positive price", it.SKU, it.ProductFamily, what)
+			}
+			return nil
+		}
 		switch {
 		case it.ServiceCode == "AmazonEC2" && it.ProductFamily == "Compute Instance" &&
 			a["operatingSystem"] == "Linux" && a["tenancy"] == "Shared" && a["preInstalledSw"] == "NA" && a["capacitystatus"] == "Used":
-			if region == "" || a["instanceType"] == "" || price <= 0 {
-				return Overrides{}, 0, fmt.Errorf("price list item %s: EC2 instance needs regionCode, instanceType and a price", it.SKU)
+			if err := need("instanceType", a["instanceType"] != ""); err != nil {
+				return Overrides{}, 0, err
 			}
 			o.EC2 = append(o.EC2, EC2Price{Region: region, InstanceType: a["instanceType"], UsageType: a["usagetype"], USD: price})
 		case it.ServiceCode == "AmazonRDS" && it.ProductFamily == "Database Instance" && a["deploymentOption"] == "Single-AZ":
@@ -134,18 +161,77 @@ func OverridesFromPriceList(items []PriceListItem) (Overrides, int, error) {
 				skipped++
 				continue
 			}
-			if region == "" || !strings.HasPrefix(a["instanceType"], "db.") || price <= 0 {
-				return Overrides{}, 0, fmt.Errorf("price list item %s: RDS instance needs regionCode, a db.* instanceType and a price", it.SKU)
+			if err := need("a db.* instanceType", strings.HasPrefix(a["instanceType"], "db.")); err != nil {
+				return Overrides{}, 0, err
 			}
 			o.RDS = append(o.RDS, RDSPrice{Region: region, InstanceClass: a["instanceType"], Engine: eng, UsageType: a["usagetype"], USD: price})
+		case it.ServiceCode == "AmazonRDS" && it.ProductFamily == "Database Storage" && a["deploymentOption"] == "Single-AZ" &&
+			rdsStorageTypes[a["volumeType"]] != "":
+			st := rdsStorageTypes[a["volumeType"]]
+			// Storage is listed once per engine at one price: keep the first.
+			if k := "rds|" + region + "|" + st; !seen[k] {
+				seen[k] = true
+				if err := need("volumeType", true); err != nil {
+					return Overrides{}, 0, err
+				}
+				o.RDSStorage = append(o.RDSStorage, RDSStoragePrice{Region: region, StorageType: st, UsageType: a["usagetype"], GBMonth: price})
+			}
 		case it.ServiceCode == "AmazonEC2" && it.ProductFamily == "Storage" && it.OnDemand[0].Unit == "GB-Mo":
-			if region == "" || a["volumeApiName"] == "" || price <= 0 {
-				return Overrides{}, 0, fmt.Errorf("price list item %s: EBS storage needs regionCode, volumeApiName and a price", it.SKU)
+			if err := need("volumeApiName", a["volumeApiName"] != ""); err != nil {
+				return Overrides{}, 0, err
 			}
 			o.EBS = append(o.EBS, EBSPrice{Region: region, VolumeType: a["volumeApiName"], UsageType: a["usagetype"], GBMonth: price})
+		case it.ServiceCode == "AmazonEC2" && strings.HasSuffix(a["usagetype"], "PublicIPv4:IdleAddress"):
+			if err := need("usagetype", true); err != nil {
+				return Overrides{}, 0, err
+			}
+			o.EIP = append(o.EIP, EIPPrice{Region: region, UsageType: a["usagetype"], USDPerHour: price})
+		case it.ServiceCode == "AWSLambda" && lambdaGroups[a["group"]] != "":
+			arch := ArchX86
+			if strings.HasSuffix(a["group"], "-ARM") {
+				arch = ArchARM
+			}
+			if err := need("group", true); err != nil {
+				return Overrides{}, 0, err
+			}
+			k := typeKey{region, arch}
+			lp := lambda[k]
+			if lp == nil {
+				lp = &LambdaPrice{Region: region, Architecture: arch}
+				lambda[k] = lp
+			}
+			if lambdaGroups[a["group"]] == "duration" {
+				lp.DurationUsageType, lp.USDPerGBSecond = a["usagetype"], price
+			} else {
+				lp.RequestUsageType, lp.USDPerRequest = a["usagetype"], price
+			}
+		case it.ServiceCode == "AmazonS3" && it.ProductFamily == "Storage" && a["volumeType"] == "Standard":
+			if err := need("volumeType", true); err != nil {
+				return Overrides{}, 0, err
+			}
+			o.S3 = append(o.S3, S3Price{Region: region, StorageClass: S3Standard, UsageType: a["usagetype"], GBMonth: price})
 		default:
 			skipped++
 		}
 	}
+	for _, k := range slices.SortedFunc(maps.Keys(lambda), func(x, y typeKey) int { return strings.Compare(x.region+x.name, y.region+y.name) }) {
+		lp := lambda[k]
+		if lp.USDPerGBSecond == 0 || lp.USDPerRequest == 0 {
+			// Half a price is no price: the catalogue keeps its row.
+			skipped++
+			continue
+		}
+		o.Lambda = append(o.Lambda, *lp)
+	}
 	return o, skipped, nil
+}
+
+// rdsStorageTypes maps the RDS price list's storage volumeType to the
+// StorageType DescribeDBInstances reports.
+var rdsStorageTypes = map[string]string{"General Purpose": "gp2", "General Purpose-GP3": "gp3"}
+
+// lambdaGroups are the Lambda price list groups the catalogue keeps.
+var lambdaGroups = map[string]string{
+	"AWS-Lambda-Duration": "duration", "AWS-Lambda-Duration-ARM": "duration",
+	"AWS-Lambda-Requests": "requests", "AWS-Lambda-Requests-ARM": "requests",
 }
