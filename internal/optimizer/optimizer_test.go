@@ -468,6 +468,9 @@ func TestDecideOrderAndCommitment(t *testing.T) {
 	if sp.Action != "commit_savings_plan" || sp.EstimatedMonthlySavings != 56.76 || sp.ProposedSize != "0.21024/h" || sp.ResourceType != "aws_ec2_instance" {
 		t.Fatalf("savings plan %s %q saving %.2f type %s", sp.Action, sp.ProposedSize, sp.EstimatedMonthlySavings, sp.ResourceType)
 	}
+	if !strings.HasPrefix(sp.Reason, "Fallback estimate, not a Cost Explorer recommendation") {
+		t.Errorf("the synthetic suggestion is not labelled a fallback estimate: %s", sp.Reason)
+	}
 	// Below $100 the resizes go, and the savings plan on the unchanged
 	// $0.48/h saves 0.48 × 0.27 × 730 = $94.61: gone too.
 	p.Rightsizing.MinMonthlySavings = 100
