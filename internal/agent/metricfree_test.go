@@ -103,20 +103,8 @@ func TestMetricFreeRecommendationsWithoutCloudWatch(t *testing.T) {
 
 	cfg := agentConfig(env, t.TempDir(), env.AgentEndpoint, env.NewEnrollmentToken(t, tn.ID, acct.Id), srv.URL)
 	ag := startAgent(t, cfg)
-	var got []string
 	waitFor(t, "metric-free recommendations", 90*time.Second, func() bool {
-		resp, err := tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{TenantId: tn.ID, PolicyId: policyID})
-		if err != nil {
-			t.Fatalf("ListRecommendations: %v", err)
-		}
-		got = got[:0]
-		for _, r := range resp.GetRecommendations() {
-			if r.GetResourceType() != "aws_ec2_instance" {
-				got = append(got, r.GetResourceId()+" "+r.GetAction())
-			}
-		}
-		slices.Sort(got)
-		return slices.Equal(got, want)
+		return slices.Equal(openRecommendations(t, tn, policyID, "aws_ec2_instance"), want)
 	})
 	waitFor(t, "a failed utilisation sweep", 90*time.Second, func() bool {
 		return counter(t, ag.reg, "sirsi_agent_sweep_errors_total", map[string]string{"sweep": sweepUtilization}) >= 1
@@ -137,4 +125,23 @@ func TestMetricFreeRecommendationsWithoutCloudWatch(t *testing.T) {
 			t.Errorf("volume %s (%s) estimated at %v, want %v", res.GetResourceId(), res.GetSize(), res.GetMonthlyCost(), fmt.Sprint(w))
 		}
 	}
+}
+
+// openRecommendations lists the policy's open recommendations as sorted
+// "resource_id action" strings, leaving out those of resource type
+// leaveOut.
+func openRecommendations(t *testing.T, tn *cptest.Tenant, policyID, leaveOut string) []string {
+	t.Helper()
+	resp, err := tn.Viewer.ListRecommendations(context.Background(), &sirsiv1.ListRecommendationsRequest{TenantId: tn.ID, PolicyId: policyID})
+	if err != nil {
+		t.Fatalf("ListRecommendations: %v", err)
+	}
+	var got []string
+	for _, r := range resp.GetRecommendations() {
+		if r.GetResourceType() != leaveOut {
+			got = append(got, r.GetResourceId()+" "+r.GetAction())
+		}
+	}
+	slices.Sort(got)
+	return got
 }

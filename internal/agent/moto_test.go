@@ -147,18 +147,8 @@ func TestAgentAgainstMoto(t *testing.T) {
 	cfg := agentConfig(env, t.TempDir(), env.AgentEndpoint, env.NewEnrollmentToken(t, tn.ID, acct.Id), motoURL)
 	ag := startAgent(t, cfg)
 
-	var got []string
 	waitFor(t, "metric-free recommendations from moto's account", 120*time.Second, func() bool {
-		resp, err := tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{TenantId: tn.ID, PolicyId: policyID})
-		if err != nil {
-			t.Fatalf("ListRecommendations: %v", err)
-		}
-		got = got[:0]
-		for _, r := range resp.GetRecommendations() {
-			got = append(got, r.GetResourceId()+" "+r.GetAction())
-		}
-		slices.Sort(got)
-		return slices.Equal(got, want)
+		return slices.Equal(openRecommendations(t, tn, policyID, ""), want)
 	})
 	waitFor(t, "the utilisation sweep to fail on moto's CloudWatch", 120*time.Second, func() bool {
 		return counter(t, ag.reg, "sirsi_agent_sweep_errors_total", map[string]string{"sweep": sweepUtilization}) >= 1

@@ -339,7 +339,7 @@ func (s *sweeps) estimate(snap *discovery.Snapshot) {
 		usd, err := s.estimator.MonthlyCost(r)
 		if err != nil {
 			if unknown < maxUnknownCostLogs {
-				log.Warn("monthly cost unknown", "resource_id", r.GetResourceId(), "error", err)
+				log.Info("monthly cost unknown", "resource_id", r.GetResourceId(), "error", err)
 			}
 			unknown++
 			continue

@@ -693,32 +693,14 @@ func buildWith(s Snapshot, complete bool) (*Catalogue, error) {
 		c.lambda[k] = p
 	}
 	for _, p := range s.RDSStorage {
-		what := "rds storage price " + p.StorageType
-		if err := region(what, p.Region); err != nil {
+		if err := addGBMonthRow(c.rdsStor, region, "rds storage price", p.Region, p.StorageType, p.GBMonth, p); err != nil {
 			return nil, err
 		}
-		if err := checkPrice(what, p.GBMonth); err != nil {
-			return nil, err
-		}
-		k := typeKey{p.Region, p.StorageType}
-		if _, dup := c.rdsStor[k]; dup {
-			return nil, fmt.Errorf("%w: %s in %s: duplicate", ErrInvalidInput, what, p.Region)
-		}
-		c.rdsStor[k] = p
 	}
 	for _, p := range s.S3 {
-		what := "s3 price " + p.StorageClass
-		if err := region(what, p.Region); err != nil {
+		if err := addGBMonthRow(c.s3, region, "s3 price", p.Region, p.StorageClass, p.GBMonth, p); err != nil {
 			return nil, err
 		}
-		if err := checkPrice(what, p.GBMonth); err != nil {
-			return nil, err
-		}
-		k := typeKey{p.Region, p.StorageClass}
-		if _, dup := c.s3[k]; dup {
-			return nil, fmt.Errorf("%w: %s in %s: duplicate", ErrInvalidInput, what, p.Region)
-		}
-		c.s3[k] = p
 	}
 	if complete {
 		if err := c.checkComplete(rdsClasses); err != nil {
@@ -740,6 +722,24 @@ func buildWith(s Snapshot, complete bool) (*Catalogue, error) {
 		return a.MemoryGiB < b.MemoryGiB
 	})
 	return c, nil
+}
+
+// addGBMonthRow checks a per-GB-month price row (listed region, sane
+// price, no duplicate of region and name) and keeps it in m.
+func addGBMonthRow[T any](m map[typeKey]T, region func(what, code string) error, what, code, name string, gbMonth float64, row T) error {
+	what += " " + name
+	if err := region(what, code); err != nil {
+		return err
+	}
+	if err := checkPrice(what, gbMonth); err != nil {
+		return err
+	}
+	k := typeKey{code, name}
+	if _, dup := m[k]; dup {
+		return fmt.Errorf("%w: %s in %s: duplicate", ErrInvalidInput, what, code)
+	}
+	m[k] = row
+	return nil
 }
 
 // checkComplete insists that a snapshot prices everything everywhere, so a
