@@ -236,7 +236,16 @@ func TestDiffAttributes(t *testing.T) {
 	d := Diff(&Snapshot{Resources: []*sirsiv1.Resource{base}}, &Snapshot{Resources: []*sirsiv1.Resource{next}})
 	want := []string{validation.ResourceEBSVolume + " vol-1 attributes.attached_to,attributes.device,attributes.throughput"}
 	if got := changeLines(d); !slices.Equal(got, want) {
-		t.Errorf("changes %q, want %q (cost and seen times are not compared)", got, want)
+		t.Errorf("changes %q, want %q (cost and seen times are not changes)", got, want)
+	}
+
+	// A new estimate alone is reported (upserted) but is no change made
+	// to the resource.
+	repriced := proto.Clone(base).(*sirsiv1.Resource)
+	repriced.MonthlyCost = 3
+	d = Diff(&Snapshot{Resources: []*sirsiv1.Resource{base}}, &Snapshot{Resources: []*sirsiv1.Resource{repriced}})
+	if len(d.Upserts) != 1 || d.Upserts[0].GetMonthlyCost() != 3 || len(d.Changes) != 0 {
+		t.Errorf("a new estimate: %d upserts, %d changes; want the resource upserted and no change", len(d.Upserts), len(d.Changes))
 	}
 }
 

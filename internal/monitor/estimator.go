@@ -258,8 +258,8 @@ func intAttr(attrs map[string]string, name string) (int, error) {
 	return n, nil
 }
 
-// Refresh overlays the on-demand Linux prices of instanceTypes in regions
-// from the Pricing API (pricingCfg; its region is forced to us-east-1,
+// Refresh overlays the on-demand Linux prices of instanceTypes and the EBS
+// storage rates in regions from the Pricing API (pricingCfg; its region is forced to us-east-1,
 // where the API is served) and their vCPU, memory, architecture and network
 // from EC2 DescribeInstanceTypes (in the first region). Either both answer
 // and the new catalogue replaces the old one, or the old one stays and the
@@ -295,11 +295,13 @@ func (e *Estimator) refresh(ctx context.Context, pricingCfg aws.Config, ec2Cfg f
 	pc := awspricing.NewFromConfig(pricingCfg, func(o *awspricing.Options) { o.Region = "us-east-1" })
 	var items []pricing.PriceListItem
 	for _, region := range regions {
-		got, err := getProducts(ctx, pc, region, types)
-		if err != nil {
-			return err
+		for _, filters := range [][]pricingtypes.Filter{instanceFilters(types), storageFilters()} {
+			got, err := getProducts(ctx, pc, region, filters)
+			if err != nil {
+				return err
+			}
+			items = append(items, got...)
 		}
-		items = append(items, got...)
 	}
 	over, _, err := pricing.OverridesFromPriceList(items)
 	if err != nil {
@@ -324,15 +326,29 @@ func (e *Estimator) refresh(ctx context.Context, pricingCfg aws.Config, ec2Cfg f
 	return nil
 }
 
-func getProducts(ctx context.Context, pc *awspricing.Client, region string, types []string) ([]pricing.PriceListItem, error) {
-	term := func(field, value string) pricingtypes.Filter {
-		return pricingtypes.Filter{Type: pricingtypes.FilterTypeTermMatch, Field: aws.String(field), Value: aws.String(value)}
-	}
-	in := &awspricing.GetProductsInput{ServiceCode: aws.String("AmazonEC2"), FormatVersion: aws.String("aws_v1"), Filters: []pricingtypes.Filter{
-		term("regionCode", region), term("operatingSystem", "Linux"), term("tenancy", "Shared"),
-		term("preInstalledSw", "NA"), term("capacitystatus", "Used"),
+func termMatch(field, value string) pricingtypes.Filter {
+	return pricingtypes.Filter{Type: pricingtypes.FilterTypeTermMatch, Field: aws.String(field), Value: aws.String(value)}
+}
+
+// instanceFilters select the on-demand Linux prices of types.
+func instanceFilters(types []string) []pricingtypes.Filter {
+	return []pricingtypes.Filter{
+		termMatch("operatingSystem", "Linux"), termMatch("tenancy", "Shared"),
+		termMatch("preInstalledSw", "NA"), termMatch("capacitystatus", "Used"),
 		{Type: pricingtypes.FilterTypeAnyOf, Field: aws.String("instanceType"), Value: aws.String(strings.Join(types, ","))},
-	}}
+	}
+}
+
+// storageFilters select the EBS volume storage rates: the products with a
+// volumeApiName are the volume types' GB-month prices.
+func storageFilters() []pricingtypes.Filter {
+	return []pricingtypes.Filter{{Type: pricingtypes.FilterTypeAnyOf, Field: aws.String("volumeApiName"), Value: aws.String("gp2,gp3,io1,io2,st1,sc1")}}
+}
+
+// getProducts asks for the AmazonEC2 products of region matching filters.
+func getProducts(ctx context.Context, pc *awspricing.Client, region string, filters []pricingtypes.Filter) ([]pricing.PriceListItem, error) {
+	in := &awspricing.GetProductsInput{ServiceCode: aws.String("AmazonEC2"), FormatVersion: aws.String("aws_v1"),
+		Filters: append([]pricingtypes.Filter{termMatch("regionCode", region)}, filters...)}
 	var items []pricing.PriceListItem
 	p := awspricing.NewGetProductsPaginator(pc, in)
 	for p.HasMorePages() {

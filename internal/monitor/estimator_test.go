@@ -109,7 +109,8 @@ func TestRefreshOverlaysTheSimulatorsPrices(t *testing.T) {
 	sim, url := startSim(t, awssim.Options{Throttle: awssim.ThrottleOptions{Disabled: true}})
 	// Start from a catalogue whose m5.large price differs from the
 	// simulator's price list (which serves the embedded snapshot: 0.096).
-	stale, err := embedded(t).Merge(pricing.Overrides{EC2: []pricing.EC2Price{{Region: "us-east-1", InstanceType: "m5.large", UsageType: "BoxUsage:m5.large", USD: 0.5}}})
+	stale, err := embedded(t).Merge(pricing.Overrides{EC2: []pricing.EC2Price{{Region: "us-east-1", InstanceType: "m5.large", UsageType: "BoxUsage:m5.large", USD: 0.5}},
+		EBS: []pricing.EBSPrice{{Region: "us-east-1", VolumeType: "gp2", UsageType: "EBS:VolumeUsage.gp2", GBMonth: 0.5}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +146,12 @@ func TestRefreshOverlaysTheSimulatorsPrices(t *testing.T) {
 	if usd, err := e.MonthlyCost(m5); err != nil || math.Abs(usd-70.08) > 1e-9 {
 		t.Errorf("estimate after the refresh %v, want the simulator's 0.096 × 730", usd)
 	}
-	if counted.count("GetProducts") != 2 || counted.count("DescribeInstanceTypes") != 1 {
-		t.Errorf("calls %v, want one GetProducts per region and one DescribeInstanceTypes", counted.ops)
+	vol := &sirsiv1.Resource{Type: validation.ResourceEBSVolume, Region: "us-east-1", Size: "gp2:100"}
+	if usd, err := e.MonthlyCost(vol); err != nil || math.Abs(usd-10) > 1e-9 {
+		t.Errorf("gp2 100 GiB after the refresh %v (%v), want the simulator's 100 × 0.10, not the stale 0.5", usd, err)
+	}
+	if counted.count("GetProducts") != 4 || counted.count("DescribeInstanceTypes") != 1 {
+		t.Errorf("calls %v, want two GetProducts (instances, volumes) per region and one DescribeInstanceTypes", counted.ops)
 	}
 	spec, ok := e.Catalogue().InstanceType("c5.xlarge")
 	if !ok || spec.VCPU != 4 || spec.MemoryGiB != 8 || spec.Architecture != pricing.ArchX86 {
