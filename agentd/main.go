@@ -1,6 +1,7 @@
 // Command agentd is SirsiNexus's daemon: the control plane (`agentd
-// server`), the zero-setup dev mode (`agentd dev`) and, later, the in-account
-// agent. Everything but the exit lives in internal/daemon.
+// server`), the agent inside an AWS account (`agentd agent`), the zero-setup
+// dev mode (`agentd dev`) and the simulated AWS account (`agentd sim`).
+// Everything but the exit lives in internal/daemon.
 package main
 
 import (

@@ -34,9 +34,21 @@ const (
 	envToken      = "SIRSI_TOKEN"
 	envCACertPEM  = "SIRSI_CA_CERT_PEM"
 	envCACertFile = "SIRSI_CA_CERT_FILE"
-	envInsecure   = "SIRSI_INSECURE"
-	envTenantID   = "SIRSI_TENANT_ID"
+	envInsecure   = "SIRSI_INSECURE_SKIP_VERIFY"
+	// envInsecureDeprecated is envInsecure's former name, which the
+	// server read as "serve plaintext": still read, with a warning.
+	envInsecureDeprecated = "SIRSI_INSECURE"
+	envTenantID           = "SIRSI_TENANT_ID"
 )
+
+// insecureEnv is the variable that says whether to skip verification, and
+// its value: the current name, else the deprecated one.
+func insecureEnv() (name, value string) {
+	if s := os.Getenv(envInsecure); s != "" {
+		return envInsecure, s
+	}
+	return envInsecureDeprecated, os.Getenv(envInsecureDeprecated)
+}
 
 // defaultIdentityTimeout bounds the connection check in Configure: an
 // unreachable endpoint is retried (it is Unavailable) until then, and then
@@ -100,7 +112,7 @@ func (p *sirsiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			},
 			"insecure": schema.BoolAttribute{
 				Optional:            true,
-				MarkdownDescription: "Skip verification of the control plane's TLS certificate. Only for development. Falls back to `SIRSI_INSECURE` (`true`/`false`).",
+				MarkdownDescription: "Skip verification of the control plane's TLS certificate. Only for development. Falls back to `SIRSI_INSECURE_SKIP_VERIFY` (`true`/`false`; the former name `SIRSI_INSECURE` still works, with a deprecation warning).",
 			},
 			"tenant_id": schema.StringAttribute{
 				Optional:            true,
@@ -142,11 +154,16 @@ func (p *sirsiProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	}
 	if !cfg.Insecure.IsNull() {
 		ccfg.Insecure = cfg.Insecure.ValueBool()
-	} else if s := os.Getenv(envInsecure); s != "" {
+	} else if name, s := insecureEnv(); s != "" {
+		if name == envInsecureDeprecated {
+			resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "Deprecated environment variable "+envInsecureDeprecated,
+				fmt.Sprintf("%s is deprecated: set %s instead (same meaning: skip verification of the control plane's certificate). "+
+					"agentd server reads its own meaning of the old name, serving plaintext, from SIRSI_PLAINTEXT.", envInsecureDeprecated, envInsecure))
+		}
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("insecure"), "Invalid SIRSI_INSECURE",
-				fmt.Sprintf("The environment variable %s must be true or false, not %q.", envInsecure, s))
+			resp.Diagnostics.AddAttributeError(path.Root("insecure"), "Invalid "+name,
+				fmt.Sprintf("The environment variable %s must be true or false, not %q.", name, s))
 			return
 		}
 		ccfg.Insecure = b

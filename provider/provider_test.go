@@ -139,7 +139,7 @@ func configure(t *testing.T, p *sirsiProvider, set map[string]tftypes.Value) *pr
 }
 
 func clearSirsiEnv(t *testing.T) {
-	for _, k := range []string{envEndpoint, envToken, envCACertPEM, envCACertFile, envInsecure, envTenantID} {
+	for _, k := range []string{envEndpoint, envToken, envCACertPEM, envCACertFile, envInsecure, envInsecureDeprecated, envTenantID} {
 		t.Setenv(k, "")
 	}
 }
@@ -216,6 +216,23 @@ func TestConfigureBadInsecureEnv(t *testing.T) {
 	resp := configure(t, New("test")().(*sirsiProvider), map[string]tftypes.Value{"endpoint": str("127.0.0.1:1"), "token": str("t")})
 	if resp.Diagnostics.ErrorsCount() != 1 || !contains(resp.Diagnostics.Errors()[0].Detail(), "SIRSI_INSECURE") {
 		t.Errorf("diags = %v, want one naming SIRSI_INSECURE", resp.Diagnostics)
+	}
+}
+
+// The old name still works, with a warning naming the new one; the new
+// name wins when both are set.
+func TestConfigureDeprecatedInsecureEnv(t *testing.T) {
+	clearSirsiEnv(t)
+	t.Setenv(envInsecureDeprecated, "sometimes")
+	resp := configure(t, New("test")().(*sirsiProvider), map[string]tftypes.Value{"endpoint": str("127.0.0.1:1"), "token": str("t")})
+	if resp.Diagnostics.ErrorsCount() != 1 || !contains(resp.Diagnostics.Errors()[0].Summary(), "Invalid SIRSI_INSECURE") ||
+		resp.Diagnostics.WarningsCount() != 1 || !contains(resp.Diagnostics.Warnings()[0].Detail(), "set SIRSI_INSECURE_SKIP_VERIFY instead") {
+		t.Errorf("diags = %v, want a deprecation warning and the error naming SIRSI_INSECURE", resp.Diagnostics)
+	}
+	t.Setenv(envInsecure, "maybe")
+	resp = configure(t, New("test")().(*sirsiProvider), map[string]tftypes.Value{"endpoint": str("127.0.0.1:1"), "token": str("t")})
+	if resp.Diagnostics.ErrorsCount() != 1 || !contains(resp.Diagnostics.Errors()[0].Summary(), "Invalid SIRSI_INSECURE_SKIP_VERIFY") || resp.Diagnostics.WarningsCount() != 0 {
+		t.Errorf("diags = %v, want only the error naming SIRSI_INSECURE_SKIP_VERIFY", resp.Diagnostics)
 	}
 }
 

@@ -7,7 +7,7 @@ terraform {
 }
 
 # Every attribute can come from the environment instead (SIRSI_ENDPOINT,
-# SIRSI_TOKEN, SIRSI_CA_CERT_PEM, SIRSI_CA_CERT_FILE, SIRSI_INSECURE,
+# SIRSI_TOKEN, SIRSI_CA_CERT_PEM, SIRSI_CA_CERT_FILE, SIRSI_INSECURE_SKIP_VERIFY,
 # SIRSI_TENANT_ID), which is how Terraform Cloud workspaces set it:
 # `eval "$(agentd dev)"` prints exactly those exports.
 provider "sirsi" {

@@ -34,7 +34,7 @@ cost_tag_keys = ["team", "env"]
 	}
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	fl := AgentFlags()
-	fl.BindAll(fs)
+	fl.BindAll(fs, AgentDefaults())
 	if err := fs.Parse([]string{"-log-level", "debug", "-enroll-token-file", tokenFile}); err != nil {
 		t.Fatal(err)
 	}

@@ -151,6 +151,20 @@ type Lockout struct {
 	BlockFor            time.Duration
 }
 
+// Deprecations are warnings about deprecated names the configuration was
+// given in, for the daemon to log.
+func (c *Server) Deprecations() []string { return deprecations(fields, c.sources) }
+
+func deprecations[T any](table []*field[T], sources map[string]Source) []string {
+	var out []string
+	for _, f := range table {
+		if src := sources[f.name]; f.deprecatedEnv != "" && src.Kind == FromEnv && src.Name == f.deprecatedEnv {
+			out = append(out, fmt.Sprintf("environment variable %s is deprecated: set %s instead (same meaning)", f.deprecatedEnv, f.env))
+		}
+	}
+	return out
+}
+
 // SourceOf says where the value of a setting (by its HCL name, e.g.
 // "log_level" or "tls.cert_file") came from.
 func (c *Server) SourceOf(name string) Source { return sourceOf(c.sources, name) }
@@ -256,13 +270,18 @@ func merge[T sourced](c T, table []*field[T], file string, env func(string) (str
 	}
 	if env != nil {
 		for _, f := range table {
-			v, ok := env(f.env)
+			name := f.env
+			v, ok := env(name)
+			if (!ok || v == "") && f.deprecatedEnv != "" {
+				name = f.deprecatedEnv
+				v, ok = env(name)
+			}
 			// An empty variable counts as unset, so templated environments
 			// can leave a setting blank without overriding the file.
 			if !ok || v == "" {
 				continue
 			}
-			errs = append(errs, apply(c, f, v, Source{Kind: FromEnv, Name: f.env}))
+			errs = append(errs, apply(c, f, v, Source{Kind: FromEnv, Name: name}))
 		}
 	}
 	for _, b := range flags.set() {

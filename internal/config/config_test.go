@@ -26,7 +26,7 @@ func parsedFlags(t *testing.T, args ...string) *Flags[*Server] {
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fl := ServerFlags()
-	fl.BindAll(fs)
+	fl.BindAll(fs, Defaults())
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
@@ -372,6 +372,35 @@ func TestFieldsTableIsComplete(t *testing.T) {
 				t.Errorf("duplicate %s", k)
 			}
 			seen[k] = true
+		}
+	}
+}
+
+// SIRSI_INSECURE meant "serve plaintext" here and "do not verify" in the
+// provider; the server's meaning is SIRSI_PLAINTEXT now, and the old name
+// still works, with a deprecation the daemon logs.
+func TestPlaintextEnvAndDeprecatedAlias(t *testing.T) {
+	for _, tc := range []struct {
+		env        map[string]string
+		want       bool
+		source     string
+		deprecated bool
+	}{
+		{map[string]string{"SIRSI_PLAINTEXT": "true"}, true, "environment variable SIRSI_PLAINTEXT", false},
+		{map[string]string{"SIRSI_INSECURE": "true"}, true, "environment variable SIRSI_INSECURE", true},
+		{map[string]string{"SIRSI_PLAINTEXT": "false", "SIRSI_INSECURE": "true"}, false, "environment variable SIRSI_PLAINTEXT", false},
+		{map[string]string{}, false, "default", false},
+	} {
+		c, err := Loader{Defaults: Defaults(), Env: envMap(tc.env)}.Load()
+		if err != nil {
+			t.Fatalf("%v: %v", tc.env, err)
+		}
+		if c.Insecure != tc.want || c.SourceOf("insecure").String() != tc.source {
+			t.Errorf("%v: insecure %t from %s, want %t from %s", tc.env, c.Insecure, c.SourceOf("insecure"), tc.want, tc.source)
+		}
+		d := c.Deprecations()
+		if tc.deprecated != (len(d) == 1 && strings.Contains(d[0], "SIRSI_INSECURE is deprecated: set SIRSI_PLAINTEXT")) || !tc.deprecated && len(d) > 0 {
+			t.Errorf("%v: deprecations %q", tc.env, d)
 		}
 	}
 }

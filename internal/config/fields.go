@@ -15,13 +15,16 @@ import (
 // field is one setting in all its spellings. set parses a raw value (the
 // same text whatever the source); check validates the merged result.
 type field[T any] struct {
-	name    string // HCL attribute; "block.attr" inside a block
-	env     string
-	flag    string
-	boolean bool
-	usage   string
-	set     func(c T, v string) error
-	check   func(c T) error
+	name string // HCL attribute; "block.attr" inside a block
+	env  string
+	// deprecatedEnv is a former name of env, still read when env is unset
+	// (Deprecations reports its use).
+	deprecatedEnv string
+	flag          string
+	boolean       bool
+	usage         string
+	set           func(c T, v string) error
+	check         func(c T) error
 }
 
 // fields are the settings of agentd server and agentd dev.
@@ -80,7 +83,9 @@ var fields = []*field[*Server]{
 		check: func(c *Server) error { return checkReadable(c.TLS.ClientCAFile) },
 	},
 	{
-		name: "insecure", env: "SIRSI_INSECURE", flag: "insecure", boolean: true,
+		// SIRSI_INSECURE also meant "do not verify" to the provider; the
+		// server's meaning got its own name.
+		name: "insecure", env: "SIRSI_PLAINTEXT", deprecatedEnv: "SIRSI_INSECURE", flag: "insecure", boolean: true,
 		usage: "serve gRPC without TLS (plaintext; for loopback testing only)",
 		set: func(c *Server, v string) error {
 			b, err := strconv.ParseBool(v)

@@ -21,29 +21,27 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/version"
 )
 
-// runAgent is `agentd agent`: configuration from defaults < -config file <
-// SIRSI_* environment < flags.
-func runAgent(env *environment, args []string) int {
-	fs := flag.NewFlagSet("agentd agent", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+// agentCommand is `agentd agent`: configuration from defaults < -config
+// file < SIRSI_* environment < flags.
+var agentCommand = &command{
+	name:     "agent",
+	synopsis: "run the agent inside an AWS account (discovery, monitoring, optimization, reporting)",
+	args:     "[flags]",
+	about: `Runs the agent inside an AWS account: enrolls once with a token, then discovers, measures and reports over mTLS.
+Settings come from defaults < -config file < SIRSI_* environment < flags.`,
+	flags: agentFlags,
+}
+
+func agentFlags(env *environment, fs *flag.FlagSet) func() int {
 	configFile := fs.String("config", "", "HCL configuration `file`")
 	fl := config.AgentFlags()
-	fl.BindAll(fs)
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, "Usage: agentd agent [flags]\n\nRuns the agent inside an AWS account: enrolls once with a token, then discovers, measures and reports over mTLS.\nSettings come from defaults < -config file < SIRSI_* environment < flags.\n\nFlags:\n")
-		fs.PrintDefaults()
+	fl.BindAll(fs, config.AgentDefaults())
+	return func() int {
+		return runAgent(env, config.AgentLoader{Defaults: config.AgentDefaults(), File: *configFile, Env: env.lookupEnv, Flags: fl})
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "agentd agent: unexpected arguments %q\n", fs.Args())
-		return exitUsage
-	}
-	loader := config.AgentLoader{Defaults: config.AgentDefaults(), File: *configFile, Env: env.lookupEnv, Flags: fl}
+}
+
+func runAgent(env *environment, loader config.AgentLoader) int {
 	cfg, err := loader.Load()
 	if err == nil && cfg.DataDir == "" {
 		err = errors.New("data_dir: required; set -data-dir, SIRSI_DATA_DIR or data_dir in the -config file")

@@ -16,22 +16,17 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
 )
 
-const auditUsage = `Usage: agentd server audit verify (-data-dir DIR | -config FILE)
-
+// auditVerifyCommand is `agentd server audit verify`.
+var auditVerifyCommand = offlineCommand("verify", "walk the audit log's hash chain and name the first bad entry", `
 Walks the audit log's hash chain from the first entry to the last. Prints
 "audit log intact: N entries" and exits 0, or names the first bad entry and
 exits 1. Exit code 2 means bad flags or configuration.
 
 -data-dir reads the SQLite database of that data dir; -config reads the
 server configuration (database_url selects PostgreSQL). SIRSI_DATA_DIR and
-SIRSI_DATABASE_URL apply as they do to agentd server.
-
-Flags:
-`
+SIRSI_DATABASE_URL apply as they do to agentd server.`, runAuditVerify)
 
 // auditLog is what verify needs beyond store.Store, to describe the log;
 // both SQL back ends provide it.
@@ -40,32 +35,11 @@ type auditLog interface {
 	AuditLength(ctx context.Context) (int64, error)
 }
 
-// runServerAudit is `agentd server audit <subcommand>`.
-func runServerAudit(env *environment, args []string) int {
-	if len(args) == 0 || args[0] != "verify" {
-		help := len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")
-		if len(args) > 0 && !help {
-			fmt.Fprintf(env.stderr, "agentd server audit: unknown subcommand %q\n\n", args[0])
-		}
-		fmt.Fprint(env.stderr, auditUsage)
-		if help {
-			return exitOK
-		}
-		return exitUsage
-	}
-	return runAuditVerify(env, args[1:])
-}
-
-func runAuditVerify(env *environment, args []string) int {
-	cfg, sqlitePath, code, ok := parseOfflineCommand(env, "agentd server audit verify", auditUsage, args)
-	if !ok {
-		return code
-	}
-
+func runAuditVerify(env *environment, cfg *config.Server, sqlitePath string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := hclog.New(&hclog.LoggerOptions{Name: "agentd", Output: env.stderr, Level: hclog.Warn})
-	st, err := openAuditStore(ctx, cfg, sqlitePath, log)
+	st, err := openStore(ctx, cfg, sqlitePath, offlineMaxConns, log)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
 		return exitFailure
@@ -74,49 +48,48 @@ func runAuditVerify(env *environment, args []string) int {
 	return verifyAudit(ctx, env, st)
 }
 
+// offlineBody is the work of an offline command, given the loaded
+// configuration and the SQLite database path ("" for PostgreSQL).
+type offlineBody func(env *environment, cfg *config.Server, sqlitePath string) int
+
+// offlineCommand is a server subcommand that works on a server's data
+// (-config FILE or -data-dir DIR), maybe while the server runs. A mistyped
+// data dir must not get a fresh database and key file, so the SQLite
+// database must already be there (auditSQLitePath).
+func offlineCommand(name, synopsis, about string, body offlineBody) *command {
+	return offlineCommandWith(name, synopsis, "(-data-dir DIR | -config FILE)", about, func(*flag.FlagSet) offlineBody { return body })
+}
+
+// offlineCommandWith is offlineCommand for a command with flags of its
+// own: flags binds them and returns the body that reads them.
+func offlineCommandWith(name, synopsis, args, about string, flags func(fs *flag.FlagSet) offlineBody) *command {
+	return &command{
+		name: name, synopsis: synopsis, about: about, args: args,
+		flags: func(env *environment, fs *flag.FlagSet) func() int {
+			configFile := fs.String("config", "", "HCL configuration `file` of the server")
+			fl := config.ServerFlags()
+			fl.Bind(fs, "data_dir", "", "")
+			body := flags(fs)
+			return func() int {
+				cfg, err := config.Loader{Defaults: config.Defaults(), File: *configFile, Env: env.lookupEnv, Flags: fl}.Load()
+				var sqlitePath string
+				if err == nil {
+					sqlitePath, err = auditSQLitePath(cfg)
+				}
+				if err != nil {
+					fmt.Fprintf(env.stderr, "%s: configuration:\n%s\n", fs.Name(), err)
+					return exitUsage
+				}
+				return body(env, cfg, sqlitePath)
+			}
+		},
+	}
+}
+
 // auditSQLitePath checks that the configuration names an existing store:
 // opening SQLite creates a missing file, and verifying a fresh empty log
 // would wrongly report a mistyped data dir as intact. It returns "" for
 // PostgreSQL.
-// parseOfflineCommand reads the flags and configuration of a server
-// subcommand that works on a server's data (-config FILE or -data-dir DIR).
-// A mistyped data dir must not get a fresh database and key file, so the
-// SQLite database must already be there. When ok is false, code is the
-// exit code, the reason already printed.
-func parseOfflineCommand(env *environment, name, usage string, args []string, bind ...func(*flag.FlagSet)) (cfg *config.Server, sqlitePath string, code int, ok bool) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	configFile := fs.String("config", "", "HCL configuration `file` of the server")
-	fl := config.ServerFlags()
-	fl.Bind(fs, "data_dir", "", "")
-	for _, b := range bind {
-		b(fs)
-	}
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, "", exitOK, false
-		}
-		return nil, "", exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "%s: unexpected arguments %q\n", name, fs.Args())
-		return nil, "", exitUsage, false
-	}
-	cfg, err := config.Loader{Defaults: config.Defaults(), File: *configFile, Env: env.lookupEnv, Flags: fl}.Load()
-	if err == nil {
-		sqlitePath, err = auditSQLitePath(cfg)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "%s: configuration:\n%s\n", name, err)
-		return nil, "", exitUsage, false
-	}
-	return cfg, sqlitePath, 0, true
-}
-
 func auditSQLitePath(cfg *config.Server) (string, error) {
 	if cfg.DatabaseURL != "" {
 		return "", nil
@@ -141,23 +114,6 @@ func auditSQLitePath(cfg *config.Server) (string, error) {
 		return "", fmt.Errorf("data_dir: %w", err)
 	}
 	return path, nil
-}
-
-func openAuditStore(ctx context.Context, cfg *config.Server, sqlitePath string, log hclog.Logger) (store.Store, error) {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	if cfg.DatabaseURL != "" {
-		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: 2, Logger: log})
-		if err != nil {
-			return nil, fmt.Errorf("database_url: %w", err)
-		}
-		return st, nil
-	}
-	st, err := sqlite.Open(ctx, sqlitePath, log)
-	if err != nil {
-		return nil, fmt.Errorf("data_dir: %w", err)
-	}
-	return st, nil
 }
 
 // verifyAudit prints the verdict and returns the exit code.

@@ -13,30 +13,26 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
 )
 
-const backupUsage = `Usage: agentd server backup (-data-dir DIR | -config FILE) -out DIR
-
+// backupCommand is `agentd server backup`.
+var backupCommand = offlineCommandWith("backup", "copy a SQLite server's data dir into a new directory while it runs", "(-data-dir DIR | -config FILE) -out DIR", `
 Copies a SQLite server's data dir into a new directory while the server
 runs: the database as one consistent snapshot (VACUUM INTO, checked with
 PRAGMA integrity_check), and every other file of the data dir as it is (the
 local seal key, the operator token, TLS material) — the database's sealed
 values are useless without the seal key. Restore by stopping the server and
 making the backup directory its data dir. For PostgreSQL use pg_dump
-(docs/production.md).
-
-Flags:
-`
-
-func runServerBackup(env *environment, args []string) int {
-	var out string
-	cfg, sqlitePath, code, ok := parseOfflineCommand(env, "agentd server backup", backupUsage, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&out, "out", "", "new `directory` for the backup (must not exist)")
-	})
-	if !ok {
-		return code
+(docs/production.md).`, func(fs *flag.FlagSet) offlineBody {
+	out := fs.String("out", "", "new `directory` for the backup (must not exist)")
+	return func(env *environment, cfg *config.Server, sqlitePath string) int {
+		return runServerBackup(env, cfg, sqlitePath, *out)
 	}
+})
+
+func runServerBackup(env *environment, cfg *config.Server, sqlitePath, out string) int {
 	if cfg.DatabaseURL != "" {
 		fmt.Fprintln(env.stderr, "agentd server backup: the store is PostgreSQL (database_url): back it up with pg_dump, see docs/production.md")
 		return exitUsage

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +105,16 @@ func TestCARotationEndToEnd(t *testing.T) {
 		mgmtEndpoint = endpoint
 		return p, fmt.Sprint(p.waitLog("agent listener ready")["endpoint"])
 	}
+	// Each step through the command an operator runs, as the binary
+	// would: exit code and output checked.
+	rotateCA := func(step string, wantCode int, want string) {
+		t.Helper()
+		var stdout, stderr strings.Builder
+		code := Main([]string{"server", "rotate-ca", step, "-data-dir", dir}, &stdout, &stderr)
+		if code != wantCode || !strings.Contains(stdout.String()+stderr.String(), want) {
+			t.Fatalf("rotate-ca %s: exit %d, want %d with %q; stdout:\n%s\nstderr:\n%s", step, code, wantCode, want, stdout.String(), stderr.String())
+		}
+	}
 	heartbeat := func(endpoint string, roots []byte, a *rotationAgent) error {
 		_, err := agentClient(t, endpoint, roots, &a.cert).Heartbeat(ctx, &sirsiv1.HeartbeatRequest{})
 		return err
@@ -150,10 +161,18 @@ func TestCARotationEndToEnd(t *testing.T) {
 	stopServer(t, p)
 
 	// Step 1: stage. Old certificates work; a renewal hands out both CAs.
-	next, err := pki.StageNextCA(pki.Options{Dir: pkiPath, Name: "sirsi.local"})
+	rotateCA("promote", exitFailure, "none is staged")
+	rotateCA("stage", exitOK, "staged the next CA")
+	rotateCA("stage", exitFailure, "a next CA is already staged")
+	nextPEM, err := os.ReadFile(filepath.Join(pkiPath, pki.NextCACertFile))
 	if err != nil {
 		t.Fatal(err)
 	}
+	nextCerts, err := pki.ParseCertificatesPEM(nextPEM)
+	if err != nil || len(nextCerts) != 1 {
+		t.Fatalf("staged CA certificate: %d (%v)", len(nextCerts), err)
+	}
+	next := nextCerts[0]
 	p, agentEndpoint = start()
 	if err := heartbeat(agentEndpoint, caPEM, stale); err != nil {
 		t.Fatalf("old-CA certificate after staging: %v", err)
@@ -172,9 +191,7 @@ func TestCARotationEndToEnd(t *testing.T) {
 	stopServer(t, p)
 
 	// Step 2: promote. Both CAs' certificates work; renewals use the new CA.
-	if err := pki.PromoteNextCA(pkiPath); err != nil {
-		t.Fatal(err)
-	}
+	rotateCA("promote", exitOK, "promoted the next CA")
 	p, agentEndpoint = start()
 	if err := heartbeat(agentEndpoint, renewing.bundle, stale); err != nil {
 		t.Fatalf("old-CA certificate during the overlap: %v", err)
@@ -193,9 +210,8 @@ func TestCARotationEndToEnd(t *testing.T) {
 	stopServer(t, p)
 
 	// Step 3: retire. Only the new CA's certificates work.
-	if err := pki.RetirePreviousCA(pkiPath); err != nil {
-		t.Fatal(err)
-	}
+	rotateCA("retire", exitOK, "retired the previous CA")
+	rotateCA("retire", exitFailure, "there is none")
 	p, agentEndpoint = start()
 	if err := heartbeat(agentEndpoint, renewing.bundle, renewing); err != nil {
 		t.Fatalf("new-CA certificate after the retirement: %v", err)

@@ -28,13 +28,20 @@ const DevToken = "sirsi-dev-root-token"
 // DevTenant is the tenant dev mode creates and prints as SIRSI_TENANT_ID.
 const DevTenant = "dev"
 
-// runDev is `agentd dev`: a control plane with zero setup. It reads flags
-// only (no config file, no SIRSI_* server variables), so what it does does
-// not depend on the shell it runs in. stdout carries only the export lines,
-// ready for eval; logs go to stderr.
-func runDev(env *environment, args []string) int {
-	fs := flag.NewFlagSet("agentd dev", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+// devCommand is `agentd dev`: a control plane with zero setup. It reads
+// flags only (no config file, no SIRSI_* server variables), so what it does
+// does not depend on the shell it runs in. stdout carries only the export
+// lines, ready for eval; logs go to stderr.
+var devCommand = &command{
+	name:     "dev",
+	synopsis: "run a zero-setup control plane and agent against a simulated AWS account, for trying SirsiNexus locally",
+	args:     "[flags] > sirsi.env &   # then: . ./sirsi.env",
+	about: `Runs a control plane with SQLite, TLS from a generated CA, a known operator token and a tenant named dev,
+and prints the SIRSI_* export lines a client needs on stdout (logs go to stderr).`,
+	flags: devFlags,
+}
+
+func devFlags(env *environment, fs *flag.FlagSet) func() int {
 	fl := config.ServerFlags()
 	fl.Bind(fs, "grpc_listen", "", "`host:port` of the gRPC API (default 127.0.0.1:7443)")
 	fl.Bind(fs, "http_listen", "", "`host:port` of /healthz, /readyz and /metrics (default 127.0.0.1:7480)")
@@ -47,25 +54,15 @@ func runDev(env *environment, args []string) int {
 	latency := fs.Duration("dev-rpc-latency", 0, "delay every RPC by this `duration`, to try client timeouts and the graceful drain")
 	fleetSize := fs.Int("dev-fleet-size", 300, "`resources` in the simulated account the dev agent watches; 0 runs no simulator and no agent")
 	fleetSeed := fs.Int64("dev-fleet-seed", 1, "`seed` of the simulated fleet (names, sizes, utilisation profiles)")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, "Usage: agentd dev [flags] > sirsi.env &   # then: . ./sirsi.env\n\nRuns a control plane with SQLite, TLS from a generated CA, a known operator token and a tenant named dev,\nand prints the SIRSI_* export lines a client needs on stdout (logs go to stderr).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "agentd dev: unexpected arguments %q\n", fs.Args())
-		return exitUsage
-	}
-	if *latency < 0 {
+	return func() int { return runDev(env, fl, *latency, *fleetSize, *fleetSeed) }
+}
+
+func runDev(env *environment, fl *config.Flags[*config.Server], latency time.Duration, fleetSize int, fleetSeed int64) int {
+	if latency < 0 {
 		fmt.Fprintln(env.stderr, "agentd dev: -dev-rpc-latency must not be negative")
 		return exitUsage
 	}
-	if *fleetSize < 0 || *fleetSize > 50_000 {
+	if fleetSize < 0 || fleetSize > 50_000 {
 		fmt.Fprintln(env.stderr, "agentd dev: -dev-fleet-size must be between 0 and 50000")
 		return exitUsage
 	}
@@ -101,7 +98,7 @@ func runDev(env *environment, args []string) int {
 	sigs, stop := notifySignals()
 	defer stop()
 	ctx := context.Background()
-	in, err := newInstance(ctx, instanceOptions{cfg: cfg, log: log, rpcLatency: *latency})
+	in, err := newInstance(ctx, instanceOptions{cfg: cfg, log: log, rpcLatency: latency})
 	if err != nil {
 		log.Error("could not start", "error", err)
 		return exitFailure
@@ -122,8 +119,8 @@ func runDev(env *environment, args []string) int {
 		exports = append(exports, [2]string{"SIRSI_CA_CERT_FILE", in.caCertPath})
 	}
 	var extra []func(*run.Group)
-	if *fleetSize > 0 {
-		add, err := devAgent(ctx, in, tenant, *fleetSize, *fleetSeed, log)
+	if fleetSize > 0 {
+		add, err := devAgent(ctx, in, tenant, fleetSize, fleetSeed, log)
 		if err != nil {
 			in.close()
 			log.Error("could not start the simulated account and its agent", "error", err)

@@ -1,8 +1,10 @@
 // Package daemon is the agentd command line: a subcommand per role, like
-// Consul and Nomad. Each long-running role is an oklog/run group whose
-// actors (gRPC and HTTP listeners, the control plane's background jobs,
-// signal handling) stop together; later roles (the agent, the simulated
-// account inside dev) join as more actors through serve's extra argument.
+// Consul and Nomad, in one command tree (command.go) that opens every
+// command the same way and lists nested ones in `agentd -h`. Each
+// long-running role is an oklog/run group whose actors (gRPC and HTTP
+// listeners, the control plane's background jobs, the agent's sweeps,
+// signal handling) stop together; dev adds the simulated account and its
+// agent as more actors through serve's extra argument.
 //
 // # agentd server
 //

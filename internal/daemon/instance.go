@@ -27,8 +27,6 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/telemetry"
 )
 
@@ -236,21 +234,17 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 }
 
 func (in *instance) openStore(ctx context.Context) error {
-	var err error
-	if in.cfg.DatabaseURL != "" {
-		in.st, err = postgres.Open(ctx, in.cfg.DatabaseURL, postgres.Options{Logger: in.log})
-		if err != nil {
-			return fmt.Errorf("database_url: %w", err)
-		}
-		in.log.Info("store opened", "backend", "postgresql")
-		return nil
-	}
 	path := filepath.Join(in.cfg.DataDir, sqliteFile)
-	in.st, err = sqlite.Open(ctx, path, in.log)
+	st, err := openStore(ctx, in.cfg, path, 0, in.log)
 	if err != nil {
-		return fmt.Errorf("data_dir: %w", err)
+		return err
 	}
-	in.log.Info("store opened", "backend", "sqlite", "path", path)
+	in.st = st
+	if in.cfg.DatabaseURL != "" {
+		in.log.Info("store opened", "backend", "postgresql")
+	} else {
+		in.log.Info("store opened", "backend", "sqlite", "path", path)
+	}
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,33 +9,27 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
-// runPricing is `agentd pricing import`: the price catalogue rebuilt
+// pricingCommand is `agentd pricing import`: the price catalogue rebuilt
 // offline from AWS Price List bulk offer files a user downloaded.
-func runPricing(env *environment, args []string) int {
-	if len(args) == 0 || args[0] != "import" {
-		fmt.Fprint(env.stderr, "Usage: agentd pricing import [-out FILE] OFFER_FILE...\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			return exitOK
-		}
-		return exitUsage
-	}
-	fs := flag.NewFlagSet("agentd pricing import", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	out := fs.String("out", "", "file to write the snapshot to (replaced atomically); empty: standard output")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, "Usage: agentd pricing import [-out FILE] OFFER_FILE...\n\n"+
-			"Rebuilds the price snapshot (the format of internal/pricing/data/prices.json) from AWS Price List bulk offer files,\n"+
-			"e.g. https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/us-east-1/index.json (also AmazonRDS,\n"+
-			"AWSLambda, AmazonS3), read offline. The embedded catalogue's regions, instance types and usage types are the frame;\n"+
-			"every price the files carry replaces the embedded one. A negative or non-numeric price fails the import.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
+var pricingCommand = &command{
+	name: "pricing",
+	subs: []*command{{
+		name:       "import",
+		synopsis:   "rebuild the price snapshot offline from AWS Price List offer files",
+		args:       "[-out FILE] OFFER_FILE...",
+		positional: true,
+		about: `Rebuilds the price snapshot (the format of internal/pricing/data/prices.json) from AWS Price List bulk offer files,
+e.g. https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/us-east-1/index.json (also AmazonRDS,
+AWSLambda, AmazonS3), read offline. The embedded catalogue's regions, instance types and usage types are the frame;
+every price the files carry replaces the embedded one. A negative or non-numeric price fails the import.`,
+		flags: func(env *environment, fs *flag.FlagSet) func() int {
+			out := fs.String("out", "", "file to write the snapshot to (replaced atomically); empty: standard output")
+			return func() int { return runPricingImport(env, fs, *out) }
+		},
+	}},
+}
+
+func runPricingImport(env *environment, fs *flag.FlagSet, out string) int {
 	if fs.NArg() == 0 {
 		fmt.Fprintln(env.stderr, "agentd pricing import: name at least one offer file")
 		return exitUsage
@@ -66,12 +59,12 @@ func runPricing(env *environment, args []string) int {
 		fmt.Fprintf(env.stderr, "agentd pricing import: %s\n", err)
 		return exitFailure
 	}
-	if *out == "" {
+	if out == "" {
 		if _, err := env.stdout.Write(doc); err != nil {
 			fmt.Fprintf(env.stderr, "agentd pricing import: writing the snapshot: %s\n", err)
 			return exitFailure
 		}
-	} else if err := atomicfile.Write(*out, doc, 0o644); err != nil {
+	} else if err := atomicfile.Write(out, doc, 0o644); err != nil {
 		fmt.Fprintf(env.stderr, "agentd pricing import: %s\n", err)
 		return exitFailure
 	}

@@ -86,8 +86,8 @@ func (in *instance) addSealActor(g *run.Group) {
 	}, func(error) { cancel() })
 }
 
-const rotateSealUsage = `Usage: agentd server rotate-seal (-data-dir DIR | -config FILE)
-
+// rotateSealCommand is `agentd server rotate-seal`.
+var rotateSealCommand = offlineCommand("rotate-seal", "rotate the seal key and re-seal every sealed value under it", `
 Rotates the seal key (a new version in the local key file, or a new
 version of the Vault transit key) and re-seals every sealed value under it:
 tenant webhook secrets, cloud-account external ids and the CA private key.
@@ -98,17 +98,9 @@ re-seals them.
 
 -data-dir reads the SQLite database and seal key of that data dir;
 -config reads the server configuration (seal, vault and database_url).
-SIRSI_* variables apply as they do to agentd server.
+SIRSI_* variables apply as they do to agentd server.`, runServerRotateSeal)
 
-Flags:
-`
-
-// runServerRotateSeal is `agentd server rotate-seal`.
-func runServerRotateSeal(env *environment, args []string) int {
-	cfg, sqlitePath, code, ok := parseOfflineCommand(env, "agentd server rotate-seal", rotateSealUsage, args)
-	if !ok {
-		return code
-	}
+func runServerRotateSeal(env *environment, cfg *config.Server, sqlitePath string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := hclog.New(&hclog.LoggerOptions{Name: "agentd", Output: env.stderr, Level: hclog.Warn})
@@ -129,7 +121,7 @@ func rotateSeal(ctx context.Context, env *environment, cfg *config.Server, sqlit
 	if err != nil {
 		return err
 	}
-	st, err := openAuditStore(ctx, cfg, sqlitePath, log)
+	st, err := openStore(ctx, cfg, sqlitePath, offlineMaxConns, log)
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,13 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os/signal"
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/telemetry"
@@ -16,45 +16,50 @@ import (
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
-// runSim is `agentd sim`: the simulated AWS account alone, for the AWS CLI,
-// SDKs or Terraform's AWS provider. stdout carries only the export lines.
-func runSim(env *environment, args []string) int {
-	fs := flag.NewFlagSet("agentd sim", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	listen := fs.String("listen", "127.0.0.1:4566", "loopback host:port to serve on")
-	account := fs.String("account-id", awssim.DefaultAccountID, "12-digit account id of the simulated account")
-	regions := fs.String("regions", strings.Join(awssim.DefaultRegions, ","), "comma-separated regions to serve")
-	seed := fs.Int64("seed", 1, "seed for ids and injected faults, for repeatable runs")
-	stateDelay := fs.Duration("state-delay", 0, "how long transitional states (pending, stopping...) last")
-	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
-	logFormat := fs.String("log-format", "text", "text or json")
-	fs.Usage = func() {
-		fmt.Fprint(env.stderr, "Usage: agentd sim [flags] > aws.env &   # then: . ./aws.env\n\nServes a simulated AWS account on loopback and prints the AWS_* export lines that point clients at it.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "agentd sim: unexpected arguments %q\n", fs.Args())
-		return exitUsage
-	}
-	log, err := telemetry.NewLogger(env.stderr, *logLevel, *logFormat)
+// simCommand is `agentd sim`: the simulated AWS account alone, for the AWS
+// CLI, SDKs or Terraform's AWS provider. stdout carries only the export
+// lines.
+var simCommand = &command{
+	name:     "sim",
+	synopsis: "serve the simulated AWS account on loopback",
+	args:     "[flags] > aws.env &   # then: . ./aws.env",
+	about:    "Serves a simulated AWS account on loopback and prints the AWS_* export lines that point clients at it.",
+	flags:    simFlags,
+}
+
+// simOptions are agentd sim's flags.
+type simOptions struct {
+	listen, account, regions, logLevel, logFormat string
+	seed                                          int64
+	stateDelay                                    time.Duration
+}
+
+func simFlags(env *environment, fs *flag.FlagSet) func() int {
+	var o simOptions
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "loopback host:port to serve on")
+	fs.StringVar(&o.account, "account-id", awssim.DefaultAccountID, "12-digit account id of the simulated account")
+	fs.StringVar(&o.regions, "regions", strings.Join(awssim.DefaultRegions, ","), "comma-separated regions to serve")
+	fs.Int64Var(&o.seed, "seed", 1, "seed for ids and injected faults, for repeatable runs")
+	fs.DurationVar(&o.stateDelay, "state-delay", 0, "how long transitional states (pending, stopping...) last")
+	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	return func() int { return runSim(env, o) }
+}
+
+func runSim(env *environment, o simOptions) int {
+	log, err := telemetry.NewLogger(env.stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "agentd sim: %s\n", err)
 		return exitUsage
 	}
 	var regionList []string
-	for _, r := range strings.Split(*regions, ",") {
+	for _, r := range strings.Split(o.regions, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			regionList = append(regionList, r)
 		}
 	}
-	if !accountID.MatchString(*account) {
-		fmt.Fprintf(env.stderr, "agentd sim: -account-id %q: must be 12 digits\n", *account)
+	if !accountID.MatchString(o.account) {
+		fmt.Fprintf(env.stderr, "agentd sim: -account-id %q: must be 12 digits\n", o.account)
 		return exitUsage
 	}
 	if len(regionList) == 0 {
@@ -63,8 +68,8 @@ func runSim(env *environment, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	opts := awssim.Options{AccountID: *account, Regions: regionList, Seed: *seed, StateDelay: *stateDelay, Logger: log}
-	if err := awssim.RunStandalone(ctx, opts, *listen, env.stdout); err != nil {
+	opts := awssim.Options{AccountID: o.account, Regions: regionList, Seed: o.seed, StateDelay: o.stateDelay, Logger: log}
+	if err := awssim.RunStandalone(ctx, opts, o.listen, env.stdout); err != nil {
 		log.Error("simulated AWS account stopped", "error", err)
 		return exitFailure
 	}
