@@ -78,6 +78,8 @@ type resourceItemModel struct {
 	State          types.String  `tfsdk:"state"`
 	Tags           types.Map     `tfsdk:"tags"`
 	ARN            types.String  `tfsdk:"arn"`
+	LastSeen       types.String  `tfsdk:"last_seen"`
+	Stale          types.Bool    `tfsdk:"stale"`
 }
 
 func (d *resourcesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -132,6 +134,8 @@ func (d *resourcesDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 					"state":            schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's state of the resource, such as `running` or `available`."},
 					"tags":             schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "The resource's tags."},
 					"arn":              schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the resource, when it has one."},
+					"last_seen":        schema.StringAttribute{Computed: true, MarkdownDescription: "When a sweep last found the resource (RFC 3339)."},
+					"stale":            schema.BoolAttribute{Computed: true, MarkdownDescription: "The latest sweep could not list this resource's type in its region: the record is as last seen (`last_seen`), not known to be current. A resource a successful sweep no longer finds is removed at once."},
 				}},
 			},
 		},
@@ -193,5 +197,7 @@ func resourceItemFromProto(r *sirsiv1.Resource) resourceItemModel {
 		State:          types.StringValue(r.GetState()),
 		Tags:           stringMapOrNull(r.GetTags()),
 		ARN:            optionalString(r.GetArn()),
+		LastSeen:       timeValue(r.GetLastSeenTime()),
+		Stale:          types.BoolValue(r.GetStale()),
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
@@ -109,6 +110,20 @@ func TestAccResourcesDataSource_populated(t *testing.T) {
 	if err != nil {
 		t.Fatalf("seeding inventory: %v", err)
 	}
+	// A later sweep found the volume, the one after could not list volumes
+	// in us-east-1: the volume stays, flagged stale, last seen at the first.
+	seen := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	if _, err := env.tenantStore().ApplyInventory(context.Background(), account, "inv-0", store.InventoryBatch{ObservedAt: seen,
+		Upserts: []*sirsiv1.Resource{{ResourceId: "vol-0ccc", AccountId: "111111111111", Region: "us-east-1", Type: "aws_ebs_volume",
+			Size: "gp2 100GiB", State: "available", MonthlyCost: 10, LastSeenTime: timestamppb.New(seen)}},
+	}); err != nil {
+		t.Fatalf("seeding inventory: %v", err)
+	}
+	if _, err := env.tenantStore().ApplyInventory(context.Background(), account, "inv-2", store.InventoryBatch{ObservedAt: seen.Add(time.Hour),
+		Units: []*sirsiv1.InventoryUnit{{Type: "aws_ebs_volume", Region: "us-east-1", Error: "UnauthorizedOperation", Last: true}},
+	}); err != nil {
+		t.Fatalf("reporting a failed unit: %v", err)
+	}
 	addr := "data.sirsi_resources.test"
 	config := func(filters string) string {
 		return env.tenantProvider() + "\ndata \"sirsi_resources\" \"test\" {\n" + filters + "\n}\n"
@@ -144,8 +159,18 @@ func TestAccResourcesDataSource_populated(t *testing.T) {
 							"state":            knownvalue.StringExact("running"),
 							"tags":             knownvalue.MapExact(map[string]knownvalue.Check{"env": knownvalue.StringExact("prod")}),
 							"arn":              knownvalue.StringExact("arn:aws:ec2:us-east-1:111111111111:instance/i-0aaa"),
+							"last_seen":        knownvalue.NotNull(),
+							"stale":            knownvalue.Bool(false),
 						}),
 					})),
+				},
+			},
+			{
+				Config: config(`  type = "aws_ebs_volume"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items"), knownvalue.ListSizeExact(1)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("stale"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items").AtSliceIndex(0).AtMapKey("last_seen"), knownvalue.StringExact(seen.Format(time.RFC3339))),
 				},
 			},
 			{

@@ -278,8 +278,10 @@ func TestAgentReportsSeededFleet(t *testing.T) {
 	if b.Identity() != id {
 		t.Errorf("identity after restart %+v, want %+v", b.Identity(), id)
 	}
-	if n := counter(t, b.reg, "sirsi_agent_spool_appended_total", map[string]string{"kind": "inventory"}); n != 0 {
-		t.Errorf("the restarted agent spooled %v inventory batches for an unchanged fleet", n)
+	// An unchanged fleet has no delta; the one batch states the units'
+	// membership, as every sweep does.
+	if n := counter(t, b.reg, "sirsi_agent_spool_appended_total", map[string]string{"kind": "inventory"}); n != 1 {
+		t.Errorf("the restarted agent spooled %v inventory batches for an unchanged fleet, want only the membership", n)
 	}
 	if n := len(listResources(t, tn.Viewer, tn.ID)); n != want {
 		t.Errorf("%d resources after the restart, want %d", n, want)
@@ -442,10 +444,10 @@ type countingTenant struct {
 	c *countingStore
 }
 
-func (t countingTenant) ApplyInventory(ctx context.Context, acct, batchID string, b store.InventoryBatch) (bool, error) {
-	dup, err := t.TenantStore.ApplyInventory(ctx, acct, batchID, b)
-	t.c.count(batchID, dup, err)
-	return dup, err
+func (t countingTenant) ApplyInventory(ctx context.Context, acct, batchID string, b store.InventoryBatch) (store.InventoryResult, error) {
+	res, err := t.TenantStore.ApplyInventory(ctx, acct, batchID, b)
+	t.c.count(batchID, res.Duplicate, err)
+	return res, err
 }
 
 func (t countingTenant) ApplyUtilization(ctx context.Context, acct, batchID string, s []*sirsiv1.UtilizationSummary) (bool, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 )
 
 // enqueue puts one report into the spool under a fresh batch id. The batch
@@ -104,6 +105,9 @@ func (a *Agent) deliver(ctx context.Context, rec spool.Record) error {
 	if err := a.spool.Ack(rec.Seq); err != nil {
 		return fmt.Errorf("acknowledging batch %s in the spool: %w", rec.BatchID, err)
 	}
+	if rec.Kind == spool.KindInventory {
+		crashpoint.Hit(crashpoint.AgentAfterAck)
+	}
 	return nil
 }
 
@@ -124,7 +128,17 @@ func (a *Agent) send(ctx context.Context, rec spool.Record) (duplicate bool, err
 			return false, err
 		}
 		resp, err := c.ReportInventory(ctx, &req)
-		return resp.GetDuplicate(), err
+		if err != nil {
+			return false, err
+		}
+		crashpoint.Hit(crashpoint.AgentAfterSend)
+		// The batch is applied: the sweep it came from may become the
+		// baseline before the spool forgets the batch, since a re-send
+		// is a duplicate to the server.
+		if err := a.sweeps.inventoryAccepted(rec.BatchID, resp.GetMissing()); err != nil {
+			return false, err
+		}
+		return resp.GetDuplicate(), nil
 	case spool.KindUtilization:
 		var req sirsiv1.ReportUtilizationRequest
 		if err := unmarshal(rec, &req); err != nil {

@@ -15,14 +15,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/robfig/cron/v3"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/discovery"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
@@ -59,8 +61,17 @@ type sweeps struct {
 	// children holds the metrics of the current components.
 	children atomic.Pointer[prometheus.Registry]
 
+	// prev is the latest sweep's inventory, which utilisation measures.
 	prevMu sync.Mutex
 	prev   *discovery.Snapshot
+	// baseline is the newest sweep the control plane acknowledged in
+	// full, which deltas are taken against; pending the sweep spooled
+	// after it; resend the resources the control plane said it lacks
+	// once the sweep they came from was superseded.
+	ackMu    sync.Mutex
+	baseline *discovery.Snapshot
+	pending  *pendingSweep
+	resend   map[resourceKey]bool
 	// pricesRefreshed is when the estimator last refreshed from AWS.
 	pricesRefreshed time.Time
 }
@@ -89,7 +100,8 @@ func newSweeps(a *Agent) (*sweeps, error) {
 		return nil, fmt.Errorf("loading the price catalogue: %w", err)
 	}
 	s := &sweeps{a: a, limiter: lim, awsMetrics: m, estimator: monitor.NewEstimator(cat),
-		running: map[string]*sync.Mutex{sweepDiscovery: {}, sweepUtilization: {}, sweepCosts: {}, sweepOptimize: {}}}
+		running: map[string]*sync.Mutex{sweepDiscovery: {}, sweepUtilization: {}, sweepCosts: {}, sweepOptimize: {}},
+		resend:  map[resourceKey]bool{}}
 	s.children.Store(prometheus.NewRegistry())
 	if err := s.loadSnapshot(); err != nil {
 		return nil, err
@@ -111,7 +123,11 @@ func (s *sweeps) gatherer() prometheus.Gatherer {
 }
 
 func (s *sweeps) loadSnapshot() error {
-	b, err := os.ReadFile(filepath.Join(s.a.cfg.DataDir, snapshotFile))
+	path := filepath.Join(s.a.cfg.DataDir, snapshotFile)
+	if err := atomicfile.RemoveLeftovers(path); err != nil {
+		return fmt.Errorf("cleaning up after an interrupted snapshot save: %w", err)
+	}
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -129,7 +145,7 @@ func (s *sweeps) loadSnapshot() error {
 		s.a.log.Warn("ignoring the saved inventory snapshot", "error", err)
 		return nil
 	}
-	s.prev = snap
+	s.prev, s.baseline = snap, snap
 	return nil
 }
 
@@ -275,46 +291,59 @@ func (c *components) configFor(region string) aws.Config {
 	return cfg
 }
 
-// discover sweeps the inventory and spools what changed since the last
-// sweep. The snapshot is saved after the batches are spooled: a crash in
-// between makes the next sweep report the same changes again, which the
-// server applies as idempotent upserts.
+// discover sweeps the inventory and spools what changed since the
+// baseline, then every unit's membership. The sweep becomes the baseline
+// (and is saved) only once the control plane acknowledged its last batch
+// (inventoryAccepted): a crash or a lost batch before that makes the next
+// sweep derive the same changes again, which the server applies as
+// idempotent upserts, and the membership deletes whatever a lost deletion
+// left behind.
 func (s *sweeps) discover(ctx context.Context, c *components) error {
 	snap, err := c.disc.Sweep(ctx)
 	if err != nil {
 		return err
 	}
+	crashpoint.Hit(crashpoint.AgentAfterCollect)
 	for _, ue := range snap.Incomplete {
-		s.a.log.Warn("discovery could not list a resource type in a region; its resources are kept as they were",
+		s.a.log.Warn("discovery could not list a resource type in a region; its resources are kept as they were and flagged stale",
 			"type", ue.Type, "region", ue.Region, "error", ue.Err)
 	}
 	s.estimate(snap)
-	s.prevMu.Lock()
-	prev := s.prev
-	s.prevMu.Unlock()
-	delta := discovery.Diff(prev, snap)
-	if !delta.Empty() {
-		observed := timestamppb.New(snap.Taken)
-		n := s.a.cfg.ReportBatchSize
-		for i := 0; i == 0 || i < len(delta.Upserts); i += n {
-			req := &sirsiv1.ReportInventoryRequest{Upserts: delta.Upserts[i:min(i+n, len(delta.Upserts))], ObserveTime: observed}
-			if i == 0 {
-				req.Deletions, req.Changes = delta.Deletions, delta.Changes
-			}
-			if err := s.a.enqueue(spool.KindInventory, req); err != nil {
-				return err
+	s.ackMu.Lock()
+	defer s.ackMu.Unlock()
+	delta := discovery.Diff(s.baseline, snap)
+	if len(s.resend) > 0 {
+		queued := map[resourceKey]bool{}
+		for _, r := range delta.Upserts {
+			queued[refKey(r)] = true
+		}
+		for _, r := range snap.Resources {
+			if k := refKey(r); s.resend[k] && !queued[k] {
+				delta.Upserts = append(delta.Upserts, r)
 			}
 		}
+		clear(s.resend)
 	}
-	if err := snap.WriteFile(filepath.Join(s.a.cfg.DataDir, snapshotFile), 0o600); err != nil {
-		return fmt.Errorf("saving the inventory snapshot: %w", err)
+	if !delta.Empty() {
+		if _, err := s.enqueueUpserts(delta.Upserts, &delta, snap); err != nil {
+			return err
+		}
 	}
+	var last string
+	for _, req := range membershipBatches(snap) {
+		last = uuid.NewString()
+		if err := s.a.enqueueBatch(spool.KindInventory, last, req); err != nil {
+			return err
+		}
+	}
+	crashpoint.Hit(crashpoint.AgentAfterSpoolAppend)
 	s.a.log.Info("inventory", "resources", len(snap.Resources), "upserts", len(delta.Upserts), "deletions", len(delta.Deletions), "changes", len(delta.Changes))
 	// Kept until the next sweep, the snapshot is read record by record:
 	// compacted it takes a fraction of the sweep's messages.
 	if err := snap.Compact(); err != nil {
 		return fmt.Errorf("keeping the inventory snapshot: %w", err)
 	}
+	s.pending = &pendingSweep{snap: snap, lastBatch: last, missing: map[discovery.Unit]map[string]bool{}}
 	s.prevMu.Lock()
 	s.prev = snap
 	s.prevMu.Unlock()

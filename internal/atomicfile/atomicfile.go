@@ -15,7 +15,7 @@ import (
 // old file or the new one, never half of either.
 func Write(path string, data []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(dir, TempPattern(path))
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -48,6 +48,28 @@ func Write(path string, data []byte, mode os.FileMode) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
 		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// TempPattern is the os.CreateTemp pattern of the temporary files that
+// replace path: hidden, next to it, so that the rename stays within one
+// file system.
+func TempPattern(path string) string { return "." + filepath.Base(path) + ".tmp*" }
+
+// RemoveLeftovers deletes the temporary files that writes of path killed
+// before their rename left behind; each holds a whole copy of the file,
+// so a process killed now and then would otherwise fill its directory.
+// Call it before anything writes path.
+func RemoveLeftovers(path string) error {
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(path), TempPattern(path)))
+	if err != nil {
+		return fmt.Errorf("looking for leftovers of %s: %w", path, err)
+	}
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing leftover %s: %w", m, err)
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -30,13 +31,14 @@ func (a *AgentServer) ReportInventory(ctx context.Context, req *sirsiv1.ReportIn
 	if req.ObserveTime != nil {
 		observed = req.ObserveTime.AsTime()
 	}
-	dup, err := s.st.Tenant(c.id.TenantID).ApplyInventory(ctx, c.id.CloudAccountID, req.BatchId, store.InventoryBatch{
-		Upserts: req.Upserts, Deletions: req.Deletions, ObservedAt: observed,
+	res, err := s.st.Tenant(c.id.TenantID).ApplyInventory(ctx, c.id.CloudAccountID, req.BatchId, store.InventoryBatch{
+		Upserts: req.Upserts, Deletions: req.Deletions, ObservedAt: observed, Units: req.Units,
 	})
 	if err != nil {
 		return nil, s.storeError(ctx, "apply inventory batch", err)
 	}
-	return &sirsiv1.ReportInventoryResponse{Duplicate: dup}, nil
+	crashpoint.Hit(crashpoint.ServerAfterCommit)
+	return &sirsiv1.ReportInventoryResponse{Duplicate: res.Duplicate, Missing: res.Missing}, nil
 }
 
 func (a *AgentServer) ReportUtilization(ctx context.Context, req *sirsiv1.ReportUtilizationRequest) (*sirsiv1.ReportUtilizationResponse, error) {

@@ -31,7 +31,11 @@ const (
 	MaxReportAnomalies       = 1000
 	MaxReportRecommendations = 5000
 	MaxReportActions         = 1000
-	MaxBatchIDLen            = 64
+	// MaxReportUnits bounds the units of one inventory batch (types x
+	// regions of one account), MaxReportUnitIDs the ids all its units name.
+	MaxReportUnits   = 1000
+	MaxReportUnitIDs = 50000
+	MaxBatchIDLen    = 64
 )
 
 // Field bounds of reported records.
@@ -287,7 +291,42 @@ func validateReportInventory(r *sirsiv1.ReportInventoryRequest) error {
 			e.Check(fmt.Sprintf("%s.changed_fields[%d]", p, j), shaped(fieldPathShape, f, "a field name in lower-case snake_case, or attributes.<key>"))
 		}
 	}
+	validateUnits(&e, r)
 	return errOrInvalid(&e)
+}
+
+// validateUnits checks the membership an inventory batch states; its
+// units apply at observe_time, so they need one.
+func validateUnits(e *validation.Errors, r *sirsiv1.ReportInventoryRequest) {
+	tooMany(e, "units", len(r.Units), MaxReportUnits)
+	if len(r.Units) > 0 && r.ObserveTime == nil {
+		e.Add("observe_time", "is required with units: membership applies to the sweep that observed it")
+	}
+	ids := 0
+	for i, u := range r.Units {
+		p := fmt.Sprintf("units[%d]", i)
+		if u == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".type", validation.ResourceType(u.Type))
+		e.Check(p+".region", region(u.Region))
+		e.Check(p+".error", validation.Text(u.Error, maxErrorLen, true))
+		if u.Total < 0 || (!u.Last && u.Total != 0) {
+			e.Add(p+".total", "must be the unit's id count on its last part, and zero on the others")
+		}
+		if u.Error != "" && (len(u.ResourceIds) > 0 || !u.Last) {
+			e.Add(p+".error", "a failed unit names no ids and is its own last part")
+		}
+		ids += len(u.ResourceIds)
+		for j, id := range u.ResourceIds {
+			if err := validation.ID(id); err != nil {
+				e.Check(fmt.Sprintf("%s.resource_ids[%d]", p, j), err)
+				break
+			}
+		}
+	}
+	tooMany(e, "units[*].resource_ids", ids, MaxReportUnitIDs)
 }
 
 func validateReportUtilization(r *sirsiv1.ReportUtilizationRequest) error {

@@ -258,7 +258,7 @@ func (d timedTenantStore) ListAgents(ctx context.Context, cloudAccountID string,
 	return d.s.ListAgents(ctx, cloudAccountID, p)
 }
 
-func (d timedTenantStore) ApplyInventory(ctx context.Context, cloudAccountID string, batchID string, b store.InventoryBatch) (bool, error) {
+func (d timedTenantStore) ApplyInventory(ctx context.Context, cloudAccountID string, batchID string, b store.InventoryBatch) (store.InventoryResult, error) {
 	defer d.m.observe("ApplyInventory", time.Now())
 	return d.s.ApplyInventory(ctx, cloudAccountID, batchID, b)
 }

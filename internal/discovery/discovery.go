@@ -138,10 +138,16 @@ type Snapshot struct {
 	// other than throttling (access denied, region disabled, ...), with the
 	// error; their resources are absent.
 	Incomplete []UnitError
+	// Units are the (type, region) units the sweep ran, complete or not,
+	// sorted; not persisted.
+	Units []Unit
 
 	// packed holds the resources once Compact has run.
 	packed *packed
 }
+
+// Unit is one collection unit: a resource type in a region.
+type Unit struct{ Type, Region string }
 
 // UnitError is one (type, region) unit that could not be collected.
 type UnitError struct {
@@ -226,6 +232,7 @@ func (d *Discoverer) Sweep(ctx context.Context) (*Snapshot, error) {
 	byType := map[string]int{}
 	typeTook := map[string]time.Duration{}
 	for _, r := range results {
+		snap.Units = append(snap.Units, Unit{Type: r.c.typ, Region: r.region})
 		typeTook[r.c.typ] = max(typeTook[r.c.typ], r.took)
 		if r.err != nil {
 			snap.Incomplete = append(snap.Incomplete, UnitError{Type: r.c.typ, Region: r.region, Err: r.err})
@@ -252,6 +259,9 @@ func (d *Discoverer) Sweep(ctx context.Context) (*Snapshot, error) {
 	d.metrics.sweep.Set(time.Since(start).Seconds())
 	sortResources(snap.Resources)
 	slices.SortFunc(snap.Incomplete, compareUnitErrors)
+	slices.SortFunc(snap.Units, func(a, b Unit) int {
+		return cmp.Or(strings.Compare(a.Type, b.Type), strings.Compare(a.Region, b.Region))
+	})
 	return snap, nil
 }
 

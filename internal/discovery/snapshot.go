@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -401,7 +402,7 @@ func (s *Snapshot) Encode(w io.Writer) error {
 // WriteFile encodes the snapshot into path atomically: a temporary file in
 // the same directory, synced, then renamed over path.
 func (s *Snapshot) WriteFile(path string, mode os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), atomicfile.TempPattern(path))
 	if err != nil {
 		return fmt.Errorf("saving snapshot %s: %w", path, err)
 	}

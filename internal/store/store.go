@@ -170,7 +170,7 @@ type TenantStore interface {
 	// Apply* write one agent batch in one transaction, at most once per
 	// (tenant, batch id): a batch id seen before returns duplicate=true and
 	// changes nothing.
-	ApplyInventory(ctx context.Context, cloudAccountID, batchID string, b InventoryBatch) (duplicate bool, err error)
+	ApplyInventory(ctx context.Context, cloudAccountID, batchID string, b InventoryBatch) (InventoryResult, error)
 	ApplyUtilization(ctx context.Context, cloudAccountID, batchID string, s []*sirsiv1.UtilizationSummary) (duplicate bool, err error)
 	ApplyCosts(ctx context.Context, cloudAccountID, batchID string, records []*sirsiv1.CostRecord, anomalies []*sirsiv1.CostAnomaly) (duplicate bool, err error)
 	// ApplyRecommendations replaces the open set of (account, policy): open
@@ -274,6 +274,17 @@ type InventoryBatch struct {
 	Upserts    []*sirsiv1.Resource
 	Deletions  []*sirsiv1.ResourceRef
 	ObservedAt time.Time
+	// Units state collection units' membership as the sweep at ObservedAt
+	// found them (see sirsiv1.InventoryUnit).
+	Units []*sirsiv1.InventoryUnit
+}
+
+// InventoryResult is what applying an inventory batch found.
+type InventoryResult struct {
+	Duplicate bool
+	// Missing are ids the batch's units named that no stored resource
+	// has: a delta that was lost. Empty for a duplicate.
+	Missing []*sirsiv1.ResourceRef
 }
 
 type ResourceFilter struct {

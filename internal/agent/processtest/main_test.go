@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	agentdBin = filepath.Join(dir, "agentd")
-	if out, err := exec.Command("go", "build", "-o", agentdBin, "../../../agentd").CombinedOutput(); err != nil {
+	// The crashtest tag gives the binary its crash points (inert unless
+	// crashpoint.EnvVar names one); release builds do not carry it.
+	if out, err := exec.Command("go", "build", "-tags", "crashtest", "-o", agentdBin, "../../../agentd").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building agentd: %v\n%s", err, out)
 		_ = os.RemoveAll(dir)
 		os.Exit(1)
@@ -49,6 +51,7 @@ var fleetRegions = []string{"us-east-1", "eu-west-1"}
 // simulated account, and the simulator holding a seeded fleet.
 type world struct {
 	env     *cptest.Env
+	sim     *awssim.Sim
 	tenant  *cptest.Tenant
 	account *sirsiv1.CloudAccount
 	simURL  string
@@ -79,7 +82,7 @@ func newWorld(tb testing.TB, spec awssim.FleetSpec) *world {
 	if err := os.WriteFile(caFile, []byte(env.CACertPEM), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	return &world{env: env, tenant: tn, account: acct, simURL: srv.URL, fleet: man, caFile: caFile}
+	return &world{env: env, sim: sim, tenant: tn, account: acct, simURL: srv.URL, fleet: man, caFile: caFile}
 }
 
 // agentArgs runs every sweep once at start and then hourly, so what a test
@@ -124,10 +127,17 @@ type proc struct {
 
 func start(tb testing.TB, args ...string) *proc {
 	tb.Helper()
+	return startEnv(tb, nil, args...)
+}
+
+// startEnv is start with extra environment variables.
+func startEnv(tb testing.TB, env []string, args ...string) *proc {
+	tb.Helper()
 	p := &proc{cmd: exec.Command(agentdBin, args...), done: make(chan struct{})}
 	// The simulator takes any key; the agent finds these through the SDK's
 	// default chain, as it would an instance profile.
 	p.cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDPROCTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_EC2_METADATA_DISABLED=true")
+	p.cmd.Env = append(p.cmd.Env, env...)
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -25,7 +26,8 @@ const resourceCols = `tenant_id, cloud_account_id, region, type, resource_id, ac
 const upsertChunk = 100
 
 // resourceUpsertSQL upserts n resources; a resource seen before keeps its
-// first-seen time.
+// first-seen time, and a record older than the stored one (a batch re-sent
+// after a newer sweep's) changes nothing.
 func resourceUpsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO resources (` + resourceCols + `) VALUES `)
@@ -38,7 +40,8 @@ func resourceUpsertSQL(n int) string {
 	b.WriteString(` ON CONFLICT (tenant_id, cloud_account_id, region, type, resource_id) DO UPDATE SET
 account_id = excluded.account_id, arn = excluded.arn, name = excluded.name, size = excluded.size, state = excluded.state,
 tags = excluded.tags, monthly_cost = excluded.monthly_cost, attributes = excluded.attributes,
-launch_time = excluded.launch_time, last_seen_time = excluded.last_seen_time, record = excluded.record`)
+launch_time = excluded.launch_time, last_seen_time = excluded.last_seen_time, record = excluded.record, stale = 0
+WHERE resources.last_seen_time <= excluded.last_seen_time`)
 	return b.String()
 }
 
@@ -63,13 +66,14 @@ func resourceRecord(tenantID, cloudAccountID string, r *sirsiv1.Resource, last i
 	return b, nil
 }
 
-// scanResourceRecord reads the (record, first_seen_time) pair ListResources
-// selects.
+// scanResourceRecord reads the (record, first_seen_time, last_seen_time,
+// stale) row ListResources selects: a sweep's membership moves the last
+// two without rewriting the record.
 func scanResourceRecord(row interface{ Scan(...any) error }) (*sirsiv1.Resource, error) {
 	// RawBytes: the decoder copies the record once itself.
 	var rec sql.RawBytes
-	var fs int64
-	if err := row.Scan(&rec, &fs); err != nil {
+	var fs, ls, stale int64
+	if err := row.Scan(&rec, &fs, &ls, &stale); err != nil {
 		return nil, err
 	}
 	if len(rec) == 0 {
@@ -79,7 +83,7 @@ func scanResourceRecord(row interface{ Scan(...any) error }) (*sirsiv1.Resource,
 	if err != nil {
 		return nil, err
 	}
-	r.FirstSeenTime = ts(fs)
+	r.FirstSeenTime, r.LastSeenTime, r.Stale = ts(fs), ts(ls), stale != 0
 	return r, nil
 }
 
@@ -138,16 +142,25 @@ tags, monthly_cost, attributes, launch_time, first_seen_time, last_seen_time FRO
 	return nil
 }
 
-func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchID string, b store.InventoryBatch) (bool, error) {
+func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchID string, b store.InventoryBatch) (store.InventoryResult, error) {
+	var res store.InventoryResult
 	for i, r := range b.Upserts {
 		if r == nil || r.ResourceId == "" || r.Type == "" || r.Region == "" {
-			return false, invalid("apply inventory batch %q: upserts[%d]: resource_id, type and region are required", batchID, i)
+			return res, invalid("apply inventory batch %q: upserts[%d]: resource_id, type and region are required", batchID, i)
 		}
 	}
 	for i, d := range b.Deletions {
 		if d == nil || d.ResourceId == "" || d.Type == "" || d.Region == "" {
-			return false, invalid("apply inventory batch %q: deletions[%d]: resource_id, type and region are required", batchID, i)
+			return res, invalid("apply inventory batch %q: deletions[%d]: resource_id, type and region are required", batchID, i)
 		}
+	}
+	for i, u := range b.Units {
+		if u == nil || u.Type == "" || u.Region == "" {
+			return res, invalid("apply inventory batch %q: units[%d]: type and region are required", batchID, i)
+		}
+	}
+	if len(b.Units) > 0 && b.ObservedAt.IsZero() {
+		return res, invalid("apply inventory batch %q: units need the sweep's observe time", batchID)
 	}
 	ups := dedupeResources(b.Upserts)
 	observed := nanos(b.ObservedAt)
@@ -189,9 +202,21 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 				return "", fmt.Errorf("delete resource %s/%s/%s: %w", d.Region, d.Type, d.ResourceId, err)
 			}
 		}
+		res.Missing = res.Missing[:0]
+		for _, u := range b.Units {
+			missing, err := t.applyUnit(ctx, tx, cloudAccountID, observed, u)
+			if err != nil {
+				return "", err
+			}
+			res.Missing = append(res.Missing, missing...)
+		}
+		crashpoint.Hit(crashpoint.ServerBeforeCommit)
 		return "", nil
 	})
-	return dup, err
+	if err != nil || dup {
+		return store.InventoryResult{Duplicate: dup}, err
+	}
+	return res, nil
 }
 
 // dedupeResources returns the upserts in key order, the last report of a
@@ -265,7 +290,7 @@ func (t *tenantStore) ListResources(ctx context.Context, f store.ResourceFilter,
 	// for the prepared statement cannot know it is small and picks a
 	// bitmap scan and a sort of every row after the page's start (10x
 	// slower at 20k resources) over walking the primary key in order.
-	rows, err := t.s.queryReader(ctx, t.q(`SELECT record, first_seen_time FROM resources`+where+cond+
+	rows, err := t.s.queryReader(ctx, t.q(`SELECT record, first_seen_time, last_seen_time, stale FROM resources`+where+cond+
 		` ORDER BY cloud_account_id, region, type, resource_id LIMIT `+strconv.Itoa(n+1)), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list resources: %w", err)

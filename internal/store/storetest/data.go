@@ -42,7 +42,7 @@ func testInventory(t *testing.T, s store.Store) {
 	r1 := resource(1, "aws_ec2_instance", "us-east-1", map[string]string{"env": "prod", "team": "a"})
 	r2 := resource(2, "aws_ec2_instance", "eu-west-1", map[string]string{"env": "dev"})
 	r3 := resource(3, "aws_ebs_volume", "us-east-1", nil)
-	dup := must(ts.ApplyInventory(c, a.Id, "b1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{r1, r2, r3}, ObservedAt: obs}))
+	dup := must(ts.ApplyInventory(c, a.Id, "b1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{r1, r2, r3}, ObservedAt: obs})).Duplicate
 	if dup {
 		t.Fatal("first batch reported duplicate")
 	}
@@ -66,7 +66,7 @@ func testInventory(t *testing.T, s store.Store) {
 	// The same batch id again changes nothing, even with other content.
 	changed := proto.Clone(r1).(*sirsiv1.Resource)
 	changed.Size = "m5.xlarge"
-	dup = must(ts.ApplyInventory(c, a.Id, "b1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{changed}, Deletions: []*sirsiv1.ResourceRef{{Type: r3.Type, Region: r3.Region, ResourceId: r3.ResourceId}}, ObservedAt: obs}))
+	dup = must(ts.ApplyInventory(c, a.Id, "b1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{changed}, Deletions: []*sirsiv1.ResourceRef{{Type: r3.Type, Region: r3.Region, ResourceId: r3.ResourceId}}, ObservedAt: obs})).Duplicate
 	if !dup {
 		t.Fatal("repeated batch not reported duplicate")
 	}
@@ -181,7 +181,7 @@ func testBadBatch(t *testing.T, s store.Store) {
 		t.Fatalf("bad batch wrote %d resources", n)
 	}
 	// The batch id was not consumed: the corrected batch applies.
-	dup := must(ts.ApplyInventory(c, a.Id, "b1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{bad[0], bad[2]}}))
+	dup := must(ts.ApplyInventory(c, a.Id, "b1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{bad[0], bad[2]}})).Duplicate
 	if dup {
 		t.Fatal("failed batch's id was recorded")
 	}

@@ -27,7 +27,7 @@ func fillTenant(t *testing.T, s store.Store, ts store.TenantStore, savings float
 	f.APIToken = must(ts.CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_ADMIN}, []byte(ts.TenantID()+"-api"))).Id
 	f.Agent = must(ts.CreateAgent(c, &sirsiv1.Agent{CloudAccountId: f.Account})).Id
 	for _, dup := range []bool{
-		must(ts.ApplyInventory(c, f.Account, "inv-1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{resource(1, "aws_ec2_instance", "us-east-1", nil)}, ObservedAt: time.Now()})),
+		must(ts.ApplyInventory(c, f.Account, "inv-1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{resource(1, "aws_ec2_instance", "us-east-1", nil)}, ObservedAt: time.Now()})).Duplicate,
 		must(ts.ApplyUtilization(c, f.Account, "util-1", []*sirsiv1.UtilizationSummary{{ResourceId: "i-00000001", Region: "us-east-1", Metric: "cpu_utilization", Statistic: "p95", Value: savings}})),
 		must(ts.ApplyCosts(c, f.Account, "cost-1", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: savings, Currency: "USD"}},
 			[]*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ActualAmount: savings}})),

@@ -177,6 +177,8 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // the same statements work on both dialects. A new migration adds its undo
 // here.
 var undoAfterResourceRecord = []string{
+	`DROP TABLE inventory_units`,
+	`ALTER TABLE resources DROP COLUMN stale`,
 	`DROP TABLE action_reservations`,
 	`DROP TABLE action_plans`,
 	`DROP INDEX actions_plan`,

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LookupEnrollmentToken", testLookupEnrollmentToken},
 		{"Inventory", testInventory},
 		{"InventoryPagination", testInventoryPagination},
+		{"InventoryMembership", testInventoryMembership},
 		{"BadBatchWritesNothing", testBadBatch},
 		{"Utilization", testUtilization},
 		{"Costs", testCosts},

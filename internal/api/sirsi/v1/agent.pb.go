@@ -547,10 +547,14 @@ type ReportInventoryRequest struct {
 	// Client-generated, unique per batch (a UUID); 1..64 characters.
 	BatchId string `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
 	// New and changed resources, complete records.
-	Upserts       []*Resource            `protobuf:"bytes,2,rep,name=upserts,proto3" json:"upserts,omitempty"`
-	Deletions     []*ResourceRef         `protobuf:"bytes,3,rep,name=deletions,proto3" json:"deletions,omitempty"`
-	Changes       []*ResourceChange      `protobuf:"bytes,4,rep,name=changes,proto3" json:"changes,omitempty"`
-	ObserveTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=observe_time,json=observeTime,proto3" json:"observe_time,omitempty"`
+	Upserts     []*Resource            `protobuf:"bytes,2,rep,name=upserts,proto3" json:"upserts,omitempty"`
+	Deletions   []*ResourceRef         `protobuf:"bytes,3,rep,name=deletions,proto3" json:"deletions,omitempty"`
+	Changes     []*ResourceChange      `protobuf:"bytes,4,rep,name=changes,proto3" json:"changes,omitempty"`
+	ObserveTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=observe_time,json=observeTime,proto3" json:"observe_time,omitempty"`
+	// The membership of collection units as the sweep at observe_time found
+	// them, so the control plane converges to the account whatever deltas
+	// were lost, repeated or reordered.
+	Units         []*InventoryUnit `protobuf:"bytes,6,rep,name=units,proto3" json:"units,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -620,16 +624,121 @@ func (x *ReportInventoryRequest) GetObserveTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ReportInventoryRequest) GetUnits() []*InventoryUnit {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+// InventoryUnit is one collection unit (a resource type in a region of the
+// agent's account) in one sweep. A unit's membership may span several
+// batches of the same sweep: every part names some of the ids present,
+// the part with last set says how many there are in all. Once every id
+// is accounted for, the control plane deletes the unit's resources that
+// no part named. A unit that could not be collected carries its error
+// instead: its resources keep their last state and are flagged stale.
+type InventoryUnit struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Type   string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Region string                 `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
+	// Ids present in the unit, in this part.
+	ResourceIds []string `protobuf:"bytes,3,rep,name=resource_ids,json=resourceIds,proto3" json:"resource_ids,omitempty"`
+	// Set on the unit's final part.
+	Last bool `protobuf:"varint,4,opt,name=last,proto3" json:"last,omitempty"`
+	// On the final part: how many ids all parts of this sweep named.
+	Total int64 `protobuf:"varint,5,opt,name=total,proto3" json:"total,omitempty"`
+	// Why the unit could not be collected; empty when it was.
+	Error         string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InventoryUnit) Reset() {
+	*x = InventoryUnit{}
+	mi := &file_sirsi_v1_agent_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InventoryUnit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InventoryUnit) ProtoMessage() {}
+
+func (x *InventoryUnit) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_agent_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InventoryUnit.ProtoReflect.Descriptor instead.
+func (*InventoryUnit) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *InventoryUnit) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *InventoryUnit) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *InventoryUnit) GetResourceIds() []string {
+	if x != nil {
+		return x.ResourceIds
+	}
+	return nil
+}
+
+func (x *InventoryUnit) GetLast() bool {
+	if x != nil {
+		return x.Last
+	}
+	return false
+}
+
+func (x *InventoryUnit) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *InventoryUnit) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 type ReportInventoryResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Duplicate     bool                   `protobuf:"varint,1,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Duplicate bool                   `protobuf:"varint,1,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	// Ids the units named that the control plane holds no record of (a delta
+	// was lost): the agent sends their records again.
+	Missing       []*ResourceRef `protobuf:"bytes,2,rep,name=missing,proto3" json:"missing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportInventoryResponse) Reset() {
 	*x = ReportInventoryResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[9]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +750,7 @@ func (x *ReportInventoryResponse) String() string {
 func (*ReportInventoryResponse) ProtoMessage() {}
 
 func (x *ReportInventoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[9]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +763,7 @@ func (x *ReportInventoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportInventoryResponse.ProtoReflect.Descriptor instead.
 func (*ReportInventoryResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReportInventoryResponse) GetDuplicate() bool {
@@ -662,6 +771,13 @@ func (x *ReportInventoryResponse) GetDuplicate() bool {
 		return x.Duplicate
 	}
 	return false
+}
+
+func (x *ReportInventoryResponse) GetMissing() []*ResourceRef {
+	if x != nil {
+		return x.Missing
+	}
+	return nil
 }
 
 type ReportUtilizationRequest struct {
@@ -674,7 +790,7 @@ type ReportUtilizationRequest struct {
 
 func (x *ReportUtilizationRequest) Reset() {
 	*x = ReportUtilizationRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[10]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +802,7 @@ func (x *ReportUtilizationRequest) String() string {
 func (*ReportUtilizationRequest) ProtoMessage() {}
 
 func (x *ReportUtilizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[10]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +815,7 @@ func (x *ReportUtilizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportUtilizationRequest.ProtoReflect.Descriptor instead.
 func (*ReportUtilizationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReportUtilizationRequest) GetBatchId() string {
@@ -725,7 +841,7 @@ type ReportUtilizationResponse struct {
 
 func (x *ReportUtilizationResponse) Reset() {
 	*x = ReportUtilizationResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[11]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +853,7 @@ func (x *ReportUtilizationResponse) String() string {
 func (*ReportUtilizationResponse) ProtoMessage() {}
 
 func (x *ReportUtilizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[11]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +866,7 @@ func (x *ReportUtilizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportUtilizationResponse.ProtoReflect.Descriptor instead.
 func (*ReportUtilizationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReportUtilizationResponse) GetDuplicate() bool {
@@ -773,7 +889,7 @@ type ReportCostsRequest struct {
 
 func (x *ReportCostsRequest) Reset() {
 	*x = ReportCostsRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[12]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -785,7 +901,7 @@ func (x *ReportCostsRequest) String() string {
 func (*ReportCostsRequest) ProtoMessage() {}
 
 func (x *ReportCostsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[12]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -798,7 +914,7 @@ func (x *ReportCostsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportCostsRequest.ProtoReflect.Descriptor instead.
 func (*ReportCostsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReportCostsRequest) GetBatchId() string {
@@ -831,7 +947,7 @@ type ReportCostsResponse struct {
 
 func (x *ReportCostsResponse) Reset() {
 	*x = ReportCostsResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[13]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -843,7 +959,7 @@ func (x *ReportCostsResponse) String() string {
 func (*ReportCostsResponse) ProtoMessage() {}
 
 func (x *ReportCostsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[13]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -856,7 +972,7 @@ func (x *ReportCostsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportCostsResponse.ProtoReflect.Descriptor instead.
 func (*ReportCostsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReportCostsResponse) GetDuplicate() bool {
@@ -887,7 +1003,7 @@ type ReportRecommendationsRequest struct {
 
 func (x *ReportRecommendationsRequest) Reset() {
 	*x = ReportRecommendationsRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[14]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +1015,7 @@ func (x *ReportRecommendationsRequest) String() string {
 func (*ReportRecommendationsRequest) ProtoMessage() {}
 
 func (x *ReportRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[14]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +1028,7 @@ func (x *ReportRecommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*ReportRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReportRecommendationsRequest) GetBatchId() string {
@@ -954,7 +1070,7 @@ type ReportRecommendationsResponse struct {
 
 func (x *ReportRecommendationsResponse) Reset() {
 	*x = ReportRecommendationsResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[15]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -966,7 +1082,7 @@ func (x *ReportRecommendationsResponse) String() string {
 func (*ReportRecommendationsResponse) ProtoMessage() {}
 
 func (x *ReportRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[15]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -979,7 +1095,7 @@ func (x *ReportRecommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*ReportRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReportRecommendationsResponse) GetDuplicate() bool {
@@ -1007,7 +1123,7 @@ type ReportActionsRequest struct {
 
 func (x *ReportActionsRequest) Reset() {
 	*x = ReportActionsRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[16]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1135,7 @@ func (x *ReportActionsRequest) String() string {
 func (*ReportActionsRequest) ProtoMessage() {}
 
 func (x *ReportActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[16]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1148,7 @@ func (x *ReportActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportActionsRequest.ProtoReflect.Descriptor instead.
 func (*ReportActionsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReportActionsRequest) GetBatchId() string {
@@ -1058,7 +1174,7 @@ type ReportActionsResponse struct {
 
 func (x *ReportActionsResponse) Reset() {
 	*x = ReportActionsResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[17]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1186,7 @@ func (x *ReportActionsResponse) String() string {
 func (*ReportActionsResponse) ProtoMessage() {}
 
 func (x *ReportActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[17]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1199,7 @@ func (x *ReportActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportActionsResponse.ProtoReflect.Descriptor instead.
 func (*ReportActionsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReportActionsResponse) GetDuplicate() bool {
@@ -1103,7 +1219,7 @@ type ReportActionPlanRequest struct {
 
 func (x *ReportActionPlanRequest) Reset() {
 	*x = ReportActionPlanRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1115,7 +1231,7 @@ func (x *ReportActionPlanRequest) String() string {
 func (*ReportActionPlanRequest) ProtoMessage() {}
 
 func (x *ReportActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[18]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1128,7 +1244,7 @@ func (x *ReportActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*ReportActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReportActionPlanRequest) GetBatchId() string {
@@ -1154,7 +1270,7 @@ type ReportActionPlanResponse struct {
 
 func (x *ReportActionPlanResponse) Reset() {
 	*x = ReportActionPlanResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +1282,7 @@ func (x *ReportActionPlanResponse) String() string {
 func (*ReportActionPlanResponse) ProtoMessage() {}
 
 func (x *ReportActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[19]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +1295,7 @@ func (x *ReportActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*ReportActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReportActionPlanResponse) GetDuplicate() bool {
@@ -1203,7 +1319,7 @@ type ReserveActionsRequest struct {
 
 func (x *ReserveActionsRequest) Reset() {
 	*x = ReserveActionsRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[20]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1331,7 @@ func (x *ReserveActionsRequest) String() string {
 func (*ReserveActionsRequest) ProtoMessage() {}
 
 func (x *ReserveActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[20]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1344,7 @@ func (x *ReserveActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveActionsRequest.ProtoReflect.Descriptor instead.
 func (*ReserveActionsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReserveActionsRequest) GetReservationId() string {
@@ -1264,7 +1380,7 @@ type ReserveActionsResponse struct {
 
 func (x *ReserveActionsResponse) Reset() {
 	*x = ReserveActionsResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[21]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1392,7 @@ func (x *ReserveActionsResponse) String() string {
 func (*ReserveActionsResponse) ProtoMessage() {}
 
 func (x *ReserveActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[21]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1405,7 @@ func (x *ReserveActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReserveActionsResponse.ProtoReflect.Descriptor instead.
 func (*ReserveActionsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReserveActionsResponse) GetGranted() int32 {
@@ -1314,7 +1430,7 @@ type GetAssignmentRequest struct {
 
 func (x *GetAssignmentRequest) Reset() {
 	*x = GetAssignmentRequest{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[22]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1442,7 @@ func (x *GetAssignmentRequest) String() string {
 func (*GetAssignmentRequest) ProtoMessage() {}
 
 func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[22]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1455,7 @@ func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentRequest.ProtoReflect.Descriptor instead.
 func (*GetAssignmentRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 type GetAssignmentResponse struct {
@@ -1355,7 +1471,7 @@ type GetAssignmentResponse struct {
 
 func (x *GetAssignmentResponse) Reset() {
 	*x = GetAssignmentResponse{}
-	mi := &file_sirsi_v1_agent_proto_msgTypes[23]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1483,7 @@ func (x *GetAssignmentResponse) String() string {
 func (*GetAssignmentResponse) ProtoMessage() {}
 
 func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_agent_proto_msgTypes[23]
+	mi := &file_sirsi_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1496,7 @@ func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentResponse.ProtoReflect.Descriptor instead.
 func (*GetAssignmentResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetAssignmentResponse) GetCloudAccount() *CloudAccount {
@@ -1460,15 +1576,24 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"resourceId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x16\n" +
 	"\x06region\x18\x03 \x01(\tR\x06region\x12%\n" +
-	"\x0echanged_fields\x18\x04 \x03(\tR\rchangedFields\"\x89\x02\n" +
+	"\x0echanged_fields\x18\x04 \x03(\tR\rchangedFields\"\xb8\x02\n" +
 	"\x16ReportInventoryRequest\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12,\n" +
 	"\aupserts\x18\x02 \x03(\v2\x12.sirsi.v1.ResourceR\aupserts\x123\n" +
 	"\tdeletions\x18\x03 \x03(\v2\x15.sirsi.v1.ResourceRefR\tdeletions\x122\n" +
 	"\achanges\x18\x04 \x03(\v2\x18.sirsi.v1.ResourceChangeR\achanges\x12=\n" +
-	"\fobserve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vobserveTime\"7\n" +
+	"\fobserve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vobserveTime\x12-\n" +
+	"\x05units\x18\x06 \x03(\v2\x17.sirsi.v1.InventoryUnitR\x05units\"\x9e\x01\n" +
+	"\rInventoryUnit\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
+	"\x06region\x18\x02 \x01(\tR\x06region\x12!\n" +
+	"\fresource_ids\x18\x03 \x03(\tR\vresourceIds\x12\x12\n" +
+	"\x04last\x18\x04 \x01(\bR\x04last\x12\x14\n" +
+	"\x05total\x18\x05 \x01(\x03R\x05total\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\"h\n" +
 	"\x17ReportInventoryResponse\x12\x1c\n" +
-	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"q\n" +
+	"\tduplicate\x18\x01 \x01(\bR\tduplicate\x12/\n" +
+	"\amissing\x18\x02 \x03(\v2\x15.sirsi.v1.ResourceRefR\amissing\"q\n" +
 	"\x18ReportUtilizationRequest\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12:\n" +
 	"\tsummaries\x18\x02 \x03(\v2\x1c.sirsi.v1.UtilizationSummaryR\tsummaries\"9\n" +
@@ -1537,7 +1662,7 @@ func file_sirsi_v1_agent_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_agent_proto_rawDescData
 }
 
-var file_sirsi_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_sirsi_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_sirsi_v1_agent_proto_goTypes = []any{
 	(*EnrollRequest)(nil),                 // 0: sirsi.v1.EnrollRequest
 	(*EnrollResponse)(nil),                // 1: sirsi.v1.EnrollResponse
@@ -1548,84 +1673,87 @@ var file_sirsi_v1_agent_proto_goTypes = []any{
 	(*ResourceRef)(nil),                   // 6: sirsi.v1.ResourceRef
 	(*ResourceChange)(nil),                // 7: sirsi.v1.ResourceChange
 	(*ReportInventoryRequest)(nil),        // 8: sirsi.v1.ReportInventoryRequest
-	(*ReportInventoryResponse)(nil),       // 9: sirsi.v1.ReportInventoryResponse
-	(*ReportUtilizationRequest)(nil),      // 10: sirsi.v1.ReportUtilizationRequest
-	(*ReportUtilizationResponse)(nil),     // 11: sirsi.v1.ReportUtilizationResponse
-	(*ReportCostsRequest)(nil),            // 12: sirsi.v1.ReportCostsRequest
-	(*ReportCostsResponse)(nil),           // 13: sirsi.v1.ReportCostsResponse
-	(*ReportRecommendationsRequest)(nil),  // 14: sirsi.v1.ReportRecommendationsRequest
-	(*ReportRecommendationsResponse)(nil), // 15: sirsi.v1.ReportRecommendationsResponse
-	(*ReportActionsRequest)(nil),          // 16: sirsi.v1.ReportActionsRequest
-	(*ReportActionsResponse)(nil),         // 17: sirsi.v1.ReportActionsResponse
-	(*ReportActionPlanRequest)(nil),       // 18: sirsi.v1.ReportActionPlanRequest
-	(*ReportActionPlanResponse)(nil),      // 19: sirsi.v1.ReportActionPlanResponse
-	(*ReserveActionsRequest)(nil),         // 20: sirsi.v1.ReserveActionsRequest
-	(*ReserveActionsResponse)(nil),        // 21: sirsi.v1.ReserveActionsResponse
-	(*GetAssignmentRequest)(nil),          // 22: sirsi.v1.GetAssignmentRequest
-	(*GetAssignmentResponse)(nil),         // 23: sirsi.v1.GetAssignmentResponse
-	nil,                                   // 24: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
-	(*timestamppb.Timestamp)(nil),         // 25: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 26: google.protobuf.Duration
-	(*Resource)(nil),                      // 27: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),            // 28: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),                    // 29: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),                   // 30: sirsi.v1.CostAnomaly
-	(*Recommendation)(nil),                // 31: sirsi.v1.Recommendation
-	(*Action)(nil),                        // 32: sirsi.v1.Action
-	(*ActionPlan)(nil),                    // 33: sirsi.v1.ActionPlan
-	(*CloudAccount)(nil),                  // 34: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),            // 35: sirsi.v1.OptimizationPolicy
+	(*InventoryUnit)(nil),                 // 9: sirsi.v1.InventoryUnit
+	(*ReportInventoryResponse)(nil),       // 10: sirsi.v1.ReportInventoryResponse
+	(*ReportUtilizationRequest)(nil),      // 11: sirsi.v1.ReportUtilizationRequest
+	(*ReportUtilizationResponse)(nil),     // 12: sirsi.v1.ReportUtilizationResponse
+	(*ReportCostsRequest)(nil),            // 13: sirsi.v1.ReportCostsRequest
+	(*ReportCostsResponse)(nil),           // 14: sirsi.v1.ReportCostsResponse
+	(*ReportRecommendationsRequest)(nil),  // 15: sirsi.v1.ReportRecommendationsRequest
+	(*ReportRecommendationsResponse)(nil), // 16: sirsi.v1.ReportRecommendationsResponse
+	(*ReportActionsRequest)(nil),          // 17: sirsi.v1.ReportActionsRequest
+	(*ReportActionsResponse)(nil),         // 18: sirsi.v1.ReportActionsResponse
+	(*ReportActionPlanRequest)(nil),       // 19: sirsi.v1.ReportActionPlanRequest
+	(*ReportActionPlanResponse)(nil),      // 20: sirsi.v1.ReportActionPlanResponse
+	(*ReserveActionsRequest)(nil),         // 21: sirsi.v1.ReserveActionsRequest
+	(*ReserveActionsResponse)(nil),        // 22: sirsi.v1.ReserveActionsResponse
+	(*GetAssignmentRequest)(nil),          // 23: sirsi.v1.GetAssignmentRequest
+	(*GetAssignmentResponse)(nil),         // 24: sirsi.v1.GetAssignmentResponse
+	nil,                                   // 25: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
+	(*timestamppb.Timestamp)(nil),         // 26: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 27: google.protobuf.Duration
+	(*Resource)(nil),                      // 28: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),            // 29: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),                    // 30: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),                   // 31: sirsi.v1.CostAnomaly
+	(*Recommendation)(nil),                // 32: sirsi.v1.Recommendation
+	(*Action)(nil),                        // 33: sirsi.v1.Action
+	(*ActionPlan)(nil),                    // 34: sirsi.v1.ActionPlan
+	(*CloudAccount)(nil),                  // 35: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),            // 36: sirsi.v1.OptimizationPolicy
 }
 var file_sirsi_v1_agent_proto_depIdxs = []int32{
-	25, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
-	25, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
-	26, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
-	24, // 3: sirsi.v1.HeartbeatRequest.last_sweep_times:type_name -> sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
-	25, // 4: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
-	26, // 5: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
-	27, // 6: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
+	26, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
+	26, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
+	27, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
+	25, // 3: sirsi.v1.HeartbeatRequest.last_sweep_times:type_name -> sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
+	26, // 4: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
+	27, // 5: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
+	28, // 6: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
 	6,  // 7: sirsi.v1.ReportInventoryRequest.deletions:type_name -> sirsi.v1.ResourceRef
 	7,  // 8: sirsi.v1.ReportInventoryRequest.changes:type_name -> sirsi.v1.ResourceChange
-	25, // 9: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
-	28, // 10: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
-	29, // 11: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
-	30, // 12: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
-	31, // 13: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
-	32, // 14: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
-	33, // 15: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
-	25, // 16: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
-	34, // 17: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	35, // 18: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
-	31, // 19: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
-	33, // 20: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
-	25, // 21: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	0,  // 22: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
-	2,  // 23: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
-	4,  // 24: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
-	8,  // 25: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
-	10, // 26: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
-	12, // 27: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
-	14, // 28: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
-	16, // 29: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
-	18, // 30: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
-	20, // 31: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
-	22, // 32: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
-	1,  // 33: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
-	3,  // 34: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
-	5,  // 35: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
-	9,  // 36: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
-	11, // 37: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
-	13, // 38: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
-	15, // 39: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
-	17, // 40: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
-	19, // 41: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
-	21, // 42: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
-	23, // 43: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
-	33, // [33:44] is the sub-list for method output_type
-	22, // [22:33] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	26, // 9: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
+	9,  // 10: sirsi.v1.ReportInventoryRequest.units:type_name -> sirsi.v1.InventoryUnit
+	6,  // 11: sirsi.v1.ReportInventoryResponse.missing:type_name -> sirsi.v1.ResourceRef
+	29, // 12: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
+	30, // 13: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
+	31, // 14: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
+	32, // 15: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
+	33, // 16: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
+	34, // 17: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
+	26, // 18: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
+	35, // 19: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	36, // 20: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
+	32, // 21: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
+	34, // 22: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
+	26, // 23: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	0,  // 24: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
+	2,  // 25: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
+	4,  // 26: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
+	8,  // 27: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
+	11, // 28: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
+	13, // 29: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
+	15, // 30: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
+	17, // 31: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
+	19, // 32: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
+	21, // 33: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
+	23, // 34: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
+	1,  // 35: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
+	3,  // 36: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
+	5,  // 37: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
+	10, // 38: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
+	12, // 39: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
+	14, // 40: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
+	16, // 41: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
+	18, // 42: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
+	20, // 43: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
+	22, // 44: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
+	24, // 45: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
+	35, // [35:46] is the sub-list for method output_type
+	24, // [24:35] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_agent_proto_init() }
@@ -1640,7 +1768,7 @@ func file_sirsi_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_agent_proto_rawDesc), len(file_sirsi_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1862,6 +1862,9 @@ type Resource struct {
 	LaunchTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=launch_time,json=launchTime,proto3" json:"launch_time,omitempty"`
 	FirstSeenTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=first_seen_time,json=firstSeenTime,proto3" json:"first_seen_time,omitempty"`
 	LastSeenTime  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=last_seen_time,json=lastSeenTime,proto3" json:"last_seen_time,omitempty"`
+	// The latest sweep could not collect the resource's type in its region:
+	// the record is as last seen (last_seen_time), not known to be current.
+	Stale         bool `protobuf:"varint,30,opt,name=stale,proto3" json:"stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2006,6 +2009,13 @@ func (x *Resource) GetLastSeenTime() *timestamppb.Timestamp {
 		return x.LastSeenTime
 	}
 	return nil
+}
+
+func (x *Resource) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
 }
 
 type UtilizationSummary struct {
@@ -3278,7 +3288,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"last_error\x18\f \x01(\tR\tlastError\x1a]\n" +
 	"\x13LastSweepTimesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
-	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\xe1\x05\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\xf7\x05\n" +
 	"\bResource\x12\x1f\n" +
 	"\vresource_id\x18\x01 \x01(\tR\n" +
 	"resourceId\x12\x1b\n" +
@@ -3301,7 +3311,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\vlaunch_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"launchTime\x12B\n" +
 	"\x0ffirst_seen_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\rfirstSeenTime\x12@\n" +
-	"\x0elast_seen_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\flastSeenTime\x1a7\n" +
+	"\x0elast_seen_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\flastSeenTime\x12\x14\n" +
+	"\x05stale\x18\x1e \x01(\bR\x05stale\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a=\n" +

@@ -1,0 +1,28 @@
+// Package crashpoint names the step boundaries where crash tests kill
+// agentd. In a binary built with the crashtest build tag, Hit kills the
+// process (SIGKILL: no deferred cleanup, no flush) when SIRSI_CRASH_AT names
+// the point; release builds do not carry the tag and Hit compiles to
+// nothing.
+package crashpoint
+
+// EnvVar selects the point: "name" kills at its first hit, "name#n" at its
+// n-th.
+const EnvVar = "SIRSI_CRASH_AT"
+
+// The points of an agent's discovery sweep, in order, and of the server's
+// inventory ingest.
+const (
+	AgentAfterCollect      = "agent.after_collect"
+	AgentAfterSpoolAppend  = "agent.after_spool_append"
+	AgentAfterSend         = "agent.after_send"
+	AgentAfterSnapshotSave = "agent.after_snapshot_save"
+	AgentAfterAck          = "agent.after_ack"
+	ServerBeforeCommit     = "server.ingest_before_commit"
+	ServerAfterCommit      = "server.ingest_after_commit"
+)
+
+// AgentPoints are the agent's points in sweep order.
+var AgentPoints = []string{AgentAfterCollect, AgentAfterSpoolAppend, AgentAfterSend, AgentAfterSnapshotSave, AgentAfterAck}
+
+// ServerPoints are the server's ingest points.
+var ServerPoints = []string{ServerBeforeCommit, ServerAfterCommit}
