@@ -1,5 +1,5 @@
 // Package awsclient builds the aws.Config every agent component uses: the
-// SDK's default credential chain (or a supplied provider, e.g. Vault's
+// SDK's default credential chain (or a supplied provider, such as Vault's
 // leased credentials), an optional STS role assumption with an external id,
 // adaptive retries that keep retrying throttles instead of failing a sweep,
 // client-side token buckets from AWS's published quotas (internal/awsquota),
