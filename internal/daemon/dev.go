@@ -45,6 +45,7 @@ func devFlags(env *environment, fs *flag.FlagSet) func() int {
 	fl := config.ServerFlags()
 	fl.Bind(fs, "grpc_listen", "", "`host:port` of the gRPC API (default 127.0.0.1:7443)")
 	fl.Bind(fs, "http_listen", "", "`host:port` of /healthz, /readyz and /metrics (default 127.0.0.1:7480)")
+	fl.Bind(fs, "agent_listen", "", "`host:port` of the agents' mutual-TLS listener, logged as \"agent listener ready\" (default 127.0.0.1:7444, or port 0 when -listen is on port 0); two dev instances side by side need different ones")
 	fl.Bind(fs, "pprof_listen", "", "")
 	fl.Bind(fs, "data_dir", "", "`directory` for the dev state, reusable across restarts (default: a new temporary directory, removed on exit)")
 	fl.Bind(fs, "operator_token", "dev-token", "operator `token` printed as SIRSI_TOKEN (default "+DevToken+")")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -292,5 +293,27 @@ func TestDevAgentReportsSimulatedFleet(t *testing.T) {
 				len(sums.GetSummaries()), len(agents.GetAgents()), len(recs.GetRecommendations()))
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// Two dev instances side by side need their own agent listeners:
+// -agent-listen picks it, and the log says where it is.
+func TestDevAgentListenFlag(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := startAgentd(t, append(append([]string{}, devArgs...), "-agent-listen", addr, "-dev-fleet-size", "0")...)
+	l := p.waitLog("agent listener ready")
+	if got := fmt.Sprint(l["addr"]); got != addr {
+		t.Errorf("agent listener on %s, want the -agent-listen %s", got, addr)
+	}
+	p.signal(syscall.SIGINT)
+	if code := p.wait(); code != exitOK {
+		t.Fatalf("exit code %d", code)
 	}
 }
