@@ -104,6 +104,13 @@ type Request struct {
 	// ExcludeTags refuse a resource carrying any of them ("*" matches any
 	// value); sirsi:optimize=false always refuses.
 	ExcludeTags map[string]string
+	// OffHours marks a stop or start of an off-hours schedule: its stop
+	// tags the instance sirsi:offhours=stopped, and its start refuses an
+	// instance without that tag or started by anyone since StoppedAt (the
+	// end of the off-hours stop), so that it starts only what off-hours
+	// stopped and nobody touched since.
+	OffHours  bool      `json:",omitempty"`
+	StoppedAt time.Time `json:",omitzero"`
 }
 
 // Action names.
@@ -128,6 +135,9 @@ const (
 	TagError      = "sirsi:error"
 	// TagOptimize = "false" excludes a resource from every action.
 	TagOptimize = "sirsi:optimize"
+	// TagOffHours is "stopped" on an instance an off-hours schedule
+	// stopped, "started" once it started it again.
+	TagOffHours = "sirsi:offhours"
 	// maxTagValue is AWS's limit on tag values, in characters.
 	maxTagValue = 256
 )

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/stopguard"
 )
 
 // Phases. The names are the step names reported in ActionStep.name.
@@ -289,6 +291,12 @@ func (f *flow) check(ctx context.Context) (string, string, error) {
 	if err := f.checkTags(tagsOf(in.Tags)); err != nil {
 		return "", "", err
 	}
+	if req.Action == ActionResize || req.Action == ActionStop {
+		guard := stopguard.Instance{Tags: tagsOf(in.Tags), RootDeviceType: string(in.RootDeviceType), Lifecycle: string(in.InstanceLifecycle)}
+		if why := stopguard.Reason(guard); why != "" {
+			return "", "", fmt.Errorf("instance %s is never stopped: %s", req.ResourceID, why)
+		}
+	}
 	switch req.Action {
 	case ActionResize:
 		if state != "running" && state != "stopped" {
@@ -305,9 +313,28 @@ func (f *flow) check(ctx context.Context) (string, string, error) {
 		if state != "stopped" {
 			return "", "", fmt.Errorf("instance %s is %s: start needs it stopped", req.ResourceID, state)
 		}
+		if req.OffHours {
+			if err := stoppedByOffHours(in, req); err != nil {
+				return "", "", err
+			}
+		}
 	}
 	f.rec.OrigType, f.rec.OrigState = typ, state
 	return following(req.Action, phaseCheck), fmt.Sprintf("instance %s: %s, %s", req.ResourceID, typ, state), nil
+}
+
+// stoppedByOffHours refuses to start an instance that off-hours did not
+// stop, or that someone started (and stopped again) since: EC2 reports
+// the latest start as the launch time.
+func stoppedByOffHours(in ec2types.Instance, req Request) error {
+	if v := tagsOf(in.Tags)[TagOffHours]; v != "stopped" {
+		return fmt.Errorf("instance %s does not carry %s=stopped (it carries %q): off-hours did not stop it, so it stays as it is", req.ResourceID, TagOffHours, v)
+	}
+	if in.LaunchTime != nil && in.LaunchTime.After(req.StoppedAt) {
+		return fmt.Errorf("instance %s was started at %s, after off-hours stopped it at %s: someone stopped it since, so it stays stopped",
+			req.ResourceID, in.LaunchTime.UTC().Format(time.RFC3339), req.StoppedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // checkTags refuses excluded resources and those inside their cool-down,
@@ -569,7 +596,11 @@ func (f *flow) lastActionValue(note string) string {
 // successful action (the journal still holds the cool-down).
 func (f *flow) tagSuccess(ctx context.Context) result {
 	v := f.lastActionValue("")
-	if err := f.createTags(ctx, map[string]string{TagLastAction: v}); err != nil {
+	tags := map[string]string{TagLastAction: v}
+	if f.rec.Req.OffHours {
+		tags[TagOffHours] = map[string]string{ActionStop: "stopped", ActionStart: "started"}[f.rec.Req.Action]
+	}
+	if err := f.createTags(ctx, tags); err != nil {
 		f.a.log.Warn("tagging after a successful action failed", "id", f.rec.Req.ID, "error", err)
 		return result{next: done, detail: err.Error()}
 	}

@@ -148,6 +148,7 @@ func (x *ec2InstanceXML) appendXML(w xmlWriter) {
 		w.str("message", x.StateReason.Message)
 		w.close("stateReason")
 	}
+	w.strOmitEmpty("instanceLifecycle", x.InstanceLifecycle)
 	w.str("architecture", x.Architecture)
 	w.str("rootDeviceType", x.RootDeviceType)
 	w.str("rootDeviceName", x.RootDeviceName)

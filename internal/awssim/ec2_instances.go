@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -20,6 +21,7 @@ type ec2InstanceXML struct {
 	KeyName               string           `xml:"keyName,omitempty"`
 	AmiLaunchIndex        int              `xml:"amiLaunchIndex"`
 	InstanceType          string           `xml:"instanceType"`
+	InstanceLifecycle     string           `xml:"instanceLifecycle,omitempty"`
 	LaunchTime            string           `xml:"launchTime"`
 	Placement             ec2Placement     `xml:"placement"`
 	Monitoring            ec2Monitoring    `xml:"monitoring"`
@@ -128,7 +130,8 @@ func (s *Sim) instanceXML(rs *RegionState, in *Instance, launchIndex int) ec2Ins
 		Placement:             ec2Placement{AvailabilityZone: in.AZ, Tenancy: "default"},
 		Monitoring:            ec2Monitoring{State: "disabled"},
 		Architecture:          in.Arch,
-		RootDeviceType:        "ebs",
+		RootDeviceType:        cmp.Or(in.RootDeviceType, "ebs"),
+		InstanceLifecycle:     in.Lifecycle,
 		RootDeviceName:        rootDevice,
 		VirtualizationType:    "hvm",
 		ClientToken:           in.ClientToken,
@@ -215,6 +218,10 @@ func (s *Sim) ec2RunInstances(rc *Request, rs *RegionState) (any, *APIError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	lifecycle, spotType, aerr := marketOptions(rc)
+	if aerr != nil {
+		return nil, aerr
+	}
 	token := f.Get("ClientToken")
 	if token != "" {
 		if resp := s.replayRunInstances(rc, rs, token); resp != nil {
@@ -233,6 +240,7 @@ func (s *Sim) ec2RunInstances(rc *Request, rs *RegionState) (any, *APIError) {
 			LaunchTime: created, AZ: az, KeyName: f.Get("KeyName"), ClientToken: token,
 			Tags: maps.Clone(tagSpecs["instance"]), Profile: profile,
 			SubnetID: f.Get("SubnetId"), VpcID: "vpc-" + pseudoHex(rc.Account+rs.Name, 17),
+			RootDeviceType: s.imageRootDeviceType(imageID), Lifecycle: lifecycle, SpotType: spotType,
 		}
 		if in.Tags == nil {
 			in.Tags = map[string]string{}
@@ -451,6 +459,9 @@ func incorrectState(in *Instance, verb string) *APIError {
 
 func (s *Sim) ec2StopInstances(rc *Request, rs *RegionState) (any, *APIError) {
 	return s.changeInstances(rc, rs, "StopInstances", func(in *Instance) (string, *APIError) {
+		if aerr := stoppable(in); aerr != nil {
+			return "", aerr
+		}
 		switch in.State {
 		case "running":
 			in.StateTransitionReason = fmt.Sprintf("User initiated (%s)", rc.Now.Format("2006-01-02 15:04:05 MST"))

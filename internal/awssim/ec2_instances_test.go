@@ -437,3 +437,60 @@ func TestConcurrentClients(t *testing.T) {
 		t.Fatalf("%d stopped instances (%d distinct), want %d", len(ids), len(seen), workers*each)
 	}
 }
+
+// TestUnstoppableInstances: EC2 refuses to stop an instance-store-backed
+// instance and a one-time Spot Instance, stops a persistent one, and
+// reports lifecycle, root device type and system tags as set.
+func TestUnstoppableInstances(t *testing.T) {
+	ts := startSim(t, Options{})
+	c := ec2Client(ts, "us-east-1")
+	ctx := context.Background()
+	const storeAMI = "ami-0fedcba9876543210"
+	if err := ts.SetImageRootDeviceType(storeAMI, "instance-store"); err != nil {
+		t.Fatal(err)
+	}
+	run := func(ami string, market *types.InstanceMarketOptionsRequest) string {
+		out, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), InstanceType: types.InstanceTypeM5Large,
+			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceMarketOptions: market})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.Instances[0].InstanceId)
+	}
+	store := run(storeAMI, nil)
+	oneTime := run("ami-0123456789abcdef0", &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot})
+	persistent := run("ami-0123456789abcdef0", &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot,
+		SpotOptions: &types.SpotMarketOptions{SpotInstanceType: types.SpotInstanceTypePersistent, InstanceInterruptionBehavior: types.InstanceInterruptionBehaviorStop}})
+	if err := ts.SetSystemTags(ts.AccountID(), "us-east-1", persistent, map[string]string{"aws:autoscaling:groupName": "web"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.SetSystemTags(ts.AccountID(), "us-east-1", persistent, map[string]string{"team": "x"}); err == nil {
+		t.Error("SetSystemTags took a user tag")
+	}
+	desc, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{store, oneTime, persistent}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]types.Instance{}
+	for _, r := range desc.Reservations {
+		for _, in := range r.Instances {
+			got[aws.ToString(in.InstanceId)] = in
+		}
+	}
+	if got[store].RootDeviceType != types.DeviceTypeInstanceStore || got[oneTime].RootDeviceType != types.DeviceTypeEbs ||
+		got[oneTime].InstanceLifecycle != types.InstanceLifecycleTypeSpot || got[store].InstanceLifecycle != "" {
+		t.Errorf("store %s/%s, spot %s/%s", got[store].RootDeviceType, got[store].InstanceLifecycle, got[oneTime].RootDeviceType, got[oneTime].InstanceLifecycle)
+	}
+	if tags := got[persistent].Tags; len(tags) != 1 || aws.ToString(tags[0].Key) != "aws:autoscaling:groupName" || aws.ToString(tags[0].Value) != "web" {
+		t.Errorf("system tags %v", tags)
+	}
+	for _, id := range []string{store, oneTime} {
+		_, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}})
+		if apiCode(t, err) != "UnsupportedOperation" {
+			t.Errorf("stopping %s: %v, want UnsupportedOperation", id, err)
+		}
+	}
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{persistent}}); err != nil {
+		t.Errorf("stopping a persistent Spot Instance: %v", err)
+	}
+}

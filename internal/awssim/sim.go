@@ -104,6 +104,8 @@ type Sim struct {
 	accounts map[string]*Account
 	creds    map[string]session // temporary access key -> session (STS)
 	rng      *rand.Rand         // ids; guarded by mu
+	// imageRoots is the root device type of images that are not EBS-backed.
+	imageRoots map[string]string
 
 	throttle *throttler
 	faults   *faults

@@ -192,6 +192,12 @@ type Instance struct {
 	StateReasonMessage    string
 	Tags                  map[string]string
 	Profile               Profile
+	// RootDeviceType is "ebs" or "instance-store" (from the image; see
+	// Sim.SetImageRootDeviceType).
+	RootDeviceType string
+	// Lifecycle is "" (on-demand) or "spot"; SpotType is the Spot request's
+	// type, "one-time" or "persistent".
+	Lifecycle, SpotType string
 	// Seed drives the profile's utilisation for this instance.
 	Seed int64
 	// RunningSince is when the instance last entered running, for status

@@ -3,12 +3,14 @@ package discovery
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -84,7 +86,9 @@ func (d *Discoverer) instanceResource(region string, in ec2types.Instance) *sirs
 	if lifecycle == "" {
 		lifecycle = "on-demand"
 	}
-	attrs["lifecycle"] = lifecycle
+	attrs[resourceattr.Lifecycle] = lifecycle
+	putAttr(attrs, resourceattr.RootDeviceType, string(in.RootDeviceType))
+	attrs[resourceattr.Hibernation] = strconv.FormatBool(in.HibernationOptions != nil && aws.ToBool(in.HibernationOptions.Configured))
 	root := aws.ToString(in.RootDeviceName)
 	for _, bd := range in.BlockDeviceMappings {
 		if aws.ToString(bd.DeviceName) == root && bd.Ebs != nil {

@@ -8,6 +8,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/stopguard"
 )
 
 var (
@@ -23,6 +24,10 @@ func (o *Optimizer) decideEC2(p *sirsiv1.OptimizationPolicy, in Input, now time.
 	r := in.Resource
 	if r.GetState() != "running" {
 		return nil, skipf("instance is %s, not running", orDash(r.GetState()))
+	}
+	// Both EC2 actions (stop, resize) stop the instance.
+	if why := stopguard.Reason(stopguard.Of(r)); why != "" {
+		return nil, skipf("never stopped or resized: %s", why)
 	}
 	a := r.GetAttributes()
 	// The catalogue holds on-demand, shared-tenancy Linux prices only; any

@@ -205,6 +205,28 @@ func TestDecideEC2(t *testing.T) {
 			want: want{action: "resize", to: "m5.large", current: 140.16, proposed: 70.08, saving: 70.08, confidence: 1},
 		},
 		{
+			// The inputs of "idle instance stopped" and more would stop or
+			// resize it; the group would replace it.
+			name: "Auto Scaling group member",
+			p:    policy(),
+			in: Input{func() *sirsiv1.Resource {
+				r := ec2("i-asg", "m5.xlarge")
+				r.Tags = map[string]string{"aws:autoscaling:groupName": "web"}
+				return r
+			}(), cpu("p95", 1)},
+			want: want{skipped: "Auto Scaling group web"},
+		},
+		{
+			name: "instance-store root",
+			p:    policy(),
+			in: Input{func() *sirsiv1.Resource {
+				r := ec2("i-is", "m5.xlarge")
+				r.Attributes = map[string]string{"root_device_type": "instance-store"}
+				return r
+			}(), cpu("p95", 1)},
+			want: want{skipped: "instance store"},
+		},
+		{
 			name: "stopped instance",
 			p:    testPolicy(),
 			in: Input{func() *sirsiv1.Resource {

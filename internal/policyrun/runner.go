@@ -113,6 +113,12 @@ type state struct {
 	// Windows is, per policy, the window being counted and the actions
 	// started in it.
 	Windows map[string]windowCount `json:"windows"`
+	// OffHoursPending is, per policy, the off-hours firing being carried
+	// out.
+	OffHoursPending map[string]*pendingFiring `json:"offhours_pending,omitempty"`
+	// OffHoursStopped is, per policy, the instances its off-hours stops
+	// stopped: those, and only those, its next start firing starts.
+	OffHoursStopped map[string]map[string]stoppedInstance `json:"offhours_stopped,omitempty"`
 }
 
 type windowCount struct {
@@ -139,7 +145,8 @@ func New(cfg Config) (*Runner, error) {
 }
 
 func (r *Runner) load() error {
-	r.state = state{OffHoursChecked: map[string]time.Time{}, Windows: map[string]windowCount{}}
+	r.state = state{OffHoursChecked: map[string]time.Time{}, Windows: map[string]windowCount{},
+		OffHoursPending: map[string]*pendingFiring{}, OffHoursStopped: map[string]map[string]stoppedInstance{}}
 	b, err := os.ReadFile(filepath.Join(r.cfg.DataDir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -156,6 +163,21 @@ func (r *Runner) load() error {
 	}
 	if st.Windows != nil {
 		r.state.Windows = st.Windows
+	}
+	for id, f := range st.OffHoursPending {
+		if f == nil {
+			continue
+		}
+		if f.Done == nil {
+			f.Done = map[string]bool{}
+		}
+		if f.Attempts == nil {
+			f.Attempts = map[string]int{}
+		}
+		r.state.OffHoursPending[id] = f
+	}
+	if st.OffHoursStopped != nil {
+		r.state.OffHoursStopped = st.OffHoursStopped
 	}
 	return nil
 }
@@ -271,13 +293,20 @@ func (r *Runner) Run(ctx context.Context, asg *sirsiv1.GetAssignmentResponse) er
 }
 
 func (r *Runner) runPolicy(ctx context.Context, p *sirsiv1.OptimizationPolicy, asg *sirsiv1.GetAssignmentResponse, now time.Time) error {
+	var offErr error
+	if p.GetMode() == sirsiv1.PolicyMode_POLICY_MODE_AUTO || p.GetMode() == sirsiv1.PolicyMode_POLICY_MODE_APPROVE {
+		// A failed firing does not hold back the policy's other actions.
+		offErr = r.offHours(ctx, p, now)
+	}
+	return errors.Join(offErr, r.runActions(ctx, p, asg, now))
+}
+
+// runActions carries out the policy's recommendations as its mode says.
+func (r *Runner) runActions(ctx context.Context, p *sirsiv1.OptimizationPolicy, asg *sirsiv1.GetAssignmentResponse, now time.Time) error {
 	switch p.GetMode() {
 	case sirsiv1.PolicyMode_POLICY_MODE_AUTO:
 		if p.GetDryRun() {
 			return nil
-		}
-		if err := r.offHours(ctx, p, now); err != nil {
-			return err
 		}
 		open, firing, err := optimizer.InWindow(p, now)
 		if err != nil || !open {

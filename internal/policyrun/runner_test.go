@@ -22,12 +22,19 @@ type fakeExecutor struct {
 	refuse   map[string]string // resource id -> reason a dry run refuses it
 	// finished holds the finished actions not yet marked reported.
 	finished []*sirsiv1.Action
+	// fails is how often Execute still fails on a resource after acting.
+	fails map[string]int
 }
 
 func (f *fakeExecutor) Execute(_ context.Context, req actuator.Request) *sirsiv1.Action {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.executed = append(f.executed, req)
+	if f.fails[req.ResourceID] > 0 {
+		f.fails[req.ResourceID]--
+		return &sirsiv1.Action{Id: req.ID, ResourceId: req.ResourceID, Action: req.Action, Status: sirsiv1.ActionStatus_ACTION_STATUS_FAILED,
+			Error: "InsufficientInstanceCapacity", Steps: []*sirsiv1.ActionStep{{Name: "check", Status: "succeeded"}, {Name: req.Action, Status: "failed"}}}
+	}
 	act := &sirsiv1.Action{Id: req.ID, ResourceId: req.ResourceID, Action: req.Action, PlanId: req.PlanID, RecommendationId: req.RecommendationID,
 		Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: req.EstimatedMonthlySavings}
 	f.finished = append(f.finished, act)
@@ -427,5 +434,119 @@ func TestUnreportedActionsAreReportedAtStart(t *testing.T) {
 	}
 	if a, b := ReportBatchID(w.rep.actions[0]), ReportBatchID(w.rep.actions[0]); a != b || a == ReportBatchID(w.rep.actions[1]) {
 		t.Errorf("report batch ids: %s and %s for one action, %s for another", a, b, ReportBatchID(w.rep.actions[1]))
+	}
+}
+
+func nightsPolicy(mode sirsiv1.PolicyMode) *sirsiv1.OptimizationPolicy {
+	return &sirsiv1.OptimizationPolicy{Id: "p1", Name: "nights", Mode: mode, Schedule: "0 3 1 1 *", ResourceTypes: []string{actuator.ResourceEC2Instance},
+		Offhours: &sirsiv1.OffHoursSettings{StopCron: "0 19 * * *", StartCron: "0 7 * * *"}}
+}
+
+// TestOffHoursFiringIsKeptAndRetried: a firing that comes before the first
+// inventory, or while the agent is down, is carried out later within its
+// window (60 minutes); an instance AWS fails to stop is tried again at the
+// next run; a firing whose window closed is dropped.
+func TestOffHoursFiringIsKeptAndRetried(t *testing.T) {
+	ctx := context.Background()
+	day := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	w := newWorld(t, day.Add(18*time.Hour))
+	w.exec.fails = map[string]int{"i-2": 1}
+	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{nightsPolicy(sirsiv1.PolicyMode_POLICY_MODE_AUTO)}}
+	r := w.runner(t)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	w.now = day.Add(19*time.Hour + time.Minute)
+	if err := r.Run(ctx, asg); err == nil {
+		t.Fatal("a stop firing without an inventory is not an error")
+	}
+	w.inv = []*sirsiv1.Resource{
+		{ResourceId: "i-1", Type: actuator.ResourceEC2Instance, State: "running", Region: "us-east-1"},
+		{ResourceId: "i-2", Type: actuator.ResourceEC2Instance, State: "running", Region: "us-east-1"},
+		{ResourceId: "i-asg", Type: actuator.ResourceEC2Instance, State: "running", Region: "us-east-1", Tags: map[string]string{"aws:autoscaling:groupName": "g"}},
+	}
+	r = w.runner(t) // a restart keeps the pending firing
+	w.now = day.Add(19*time.Hour + 20*time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.exec.resources(); !slices.Equal(got, []string{"i-1", "i-2"}) {
+		t.Fatalf("tried %v, want i-1 and i-2 (never the Auto Scaling group member)", got)
+	}
+	w.now = day.Add(19*time.Hour + 30*time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.exec.resources(); !slices.Equal(got, []string{"i-1", "i-2", "i-2"}) {
+		t.Fatalf("tried %v, want i-2 again after its failure", got)
+	}
+	if a, b := w.exec.executed[1].ID, w.exec.executed[2].ID; a == b {
+		t.Error("the retry reuses the failed request's id, which the journal would answer with the failure")
+	}
+	// The agent is down over the start firing and its window.
+	w.now = day.Add(32 * time.Hour)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.exec.executed); n != 3 {
+		t.Fatalf("%d actions after the start firing's window closed, want none new", n)
+	}
+	// The next stop firing is caught up 30 minutes late; then the start.
+	w.now = day.Add(43*time.Hour + 30*time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	w.now = day.Add(55*time.Hour + 5*time.Minute)
+	if err := r.Run(ctx, asg); err != nil {
+		t.Fatal(err)
+	}
+	var starts []string
+	for _, req := range w.exec.executed[3:] {
+		if req.Action == actuator.ActionStart {
+			starts = append(starts, req.ResourceID)
+			if req.StoppedAt.IsZero() || !req.OffHours {
+				t.Errorf("start of %s without the off-hours stop it undoes", req.ResourceID)
+			}
+		}
+	}
+	slices.Sort(starts)
+	if !slices.Equal(starts, []string{"i-1", "i-2"}) {
+		t.Fatalf("started %v, want exactly the two off-hours stopped", starts)
+	}
+}
+
+// TestOffHoursOnlyInAuto: approve mode and dry runs never carry out a
+// firing (a dry run checks it through the executor), and recommend mode
+// ignores schedules.
+func TestOffHoursOnlyInAuto(t *testing.T) {
+	ctx := context.Background()
+	day := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		p    *sirsiv1.OptimizationPolicy
+	}{
+		{"approve", nightsPolicy(sirsiv1.PolicyMode_POLICY_MODE_APPROVE)},
+		{"dry run", func() *sirsiv1.OptimizationPolicy {
+			p := nightsPolicy(sirsiv1.PolicyMode_POLICY_MODE_AUTO)
+			p.DryRun = true
+			return p
+		}()},
+		{"recommend", nightsPolicy(sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, day.Add(18*time.Hour))
+			w.inv = []*sirsiv1.Resource{{ResourceId: "i-1", Type: actuator.ResourceEC2Instance, State: "running", Region: "us-east-1"}}
+			asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{tc.p}}
+			r := w.runner(t)
+			for _, at := range []time.Duration{18 * time.Hour, 19*time.Hour + time.Minute, 19*time.Hour + 2*time.Minute} {
+				w.now = day.Add(at)
+				if err := r.Run(ctx, asg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(w.exec.executed) != 0 || len(w.rep.actions) != 0 {
+				t.Fatalf("%d executed, %d reported", len(w.exec.executed), len(w.rep.actions))
+			}
+		})
 	}
 }

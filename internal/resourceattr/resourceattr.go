@@ -35,6 +35,13 @@ const (
 	InstanceClass = "instance_class"
 	// Architecture is a Lambda function's (x86_64 or arm64).
 	Architecture = "architecture"
+	// RootDeviceType (ebs or instance-store), Lifecycle (on-demand, spot
+	// or scheduled) and Hibernation ("true" when the instance was launched
+	// with hibernation configured) are an EC2 instance's, read by
+	// stopguard and off-hours.
+	RootDeviceType = "root_device_type"
+	Lifecycle      = "lifecycle"
+	Hibernation    = "hibernation"
 )
 
 // VolumeSize splits an EBS volume's size ("gp3:100"), the two facts that

@@ -1,0 +1,217 @@
+package policyrun
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/discovery"
+)
+
+// simAccount is a simulated account with the real actuator and discovery
+// in front of it.
+type simAccount struct {
+	sim  *awssim.Sim
+	ec2  *ec2.Client
+	disc *discovery.Discoverer
+	act  *actuator.Actuator
+	snap *discovery.Snapshot
+}
+
+func newSimAccount(t *testing.T, dir string) *simAccount {
+	t.Helper()
+	sim, err := awssim.New(awssim.Options{Seed: 11, StateDelay: killDelay, Throttle: awssim.ThrottleOptions{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	cfg := killAWS(t, srv.URL)
+	c, cw := ec2.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)
+	disc, err := discovery.New(discovery.Options{Config: cfg, AccountID: sim.AccountID(), Regions: []string{killRegion}, Types: []string{actuator.ResourceEC2Instance}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, err := actuator.New(actuator.Config{DataDir: dir, EC2: func(string) actuator.EC2API { return c },
+		CloudWatch: func(string) actuator.CloudWatchAPI { return cw }, PollInterval: time.Millisecond, StepTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = act.Close() })
+	return &simAccount{sim: sim, ec2: c, disc: disc, act: act}
+}
+
+// discover sweeps the account, as the agent's discovery sweep does
+// between optimize runs.
+func (a *simAccount) discover(t *testing.T) {
+	t.Helper()
+	snap, err := a.disc.Sweep(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.snap = snap
+}
+
+func (a *simAccount) inventory() iter.Seq[*sirsiv1.Resource] {
+	if a.snap == nil {
+		return nil
+	}
+	return a.snap.Each
+}
+
+func (a *simAccount) states(t *testing.T) map[string]ec2types.InstanceStateName {
+	t.Helper()
+	out, err := a.ec2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := map[string]ec2types.InstanceStateName{}
+	for _, r := range out.Reservations {
+		for _, in := range r.Instances {
+			st[aws.ToString(in.InstanceId)] = in.State.Name
+		}
+	}
+	return st
+}
+
+// byHand stops or starts an instance as a person would, and waits.
+func (a *simAccount) byHand(t *testing.T, id string, start bool) {
+	t.Helper()
+	ctx := context.Background()
+	in := &ec2.DescribeInstancesInput{InstanceIds: []string{id}}
+	var err error
+	if start {
+		if _, err = a.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err == nil {
+			err = ec2.NewInstanceRunningWaiter(a.ec2, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = killDelay, killDelay }).Wait(ctx, in, 10*time.Second)
+		}
+	} else if _, err = a.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err == nil {
+		err = ec2.NewInstanceStoppedWaiter(a.ec2, func(o *ec2.InstanceStoppedWaiterOptions) { o.MinDelay, o.MaxDelay = killDelay, killDelay }).Wait(ctx, in, 10*time.Second)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOffHoursScheduleAgainstTheSimulator: a daily stop over 20 selected
+// instances stops all 20 (the policy allows 5 actions per run and the
+// tenant cap 1: a schedule is under neither), never the Auto Scaling group
+// member, the one-time Spot Instance or the excluded one, and the start
+// firing starts exactly those 20, not the instance stopped by hand before.
+// The next night a person starts one instance (it stays running) and
+// starts and stops another (it stays stopped): the start firing starts the
+// other 18.
+func TestOffHoursScheduleAgainstTheSimulator(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, time.Date(2026, 6, 1, 18, 0, 0, 0, time.UTC))
+	w.res.cap = 1
+	acct := newSimAccount(t, w.dir)
+	w.exec = nil
+	var web []string
+	for range 21 {
+		web = append(web, launchRunning(t, acct.ec2))
+	}
+	handStopped, web := web[20], web[:20]
+	acct.byHand(t, handStopped, false)
+	asg := launchRunning(t, acct.ec2)
+	if err := acct.sim.SetSystemTags(acct.sim.AccountID(), killRegion, asg, map[string]string{"aws:autoscaling:groupName": "web-asg"}); err != nil {
+		t.Fatal(err)
+	}
+	spot, err := acct.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0abcdef1234567890"), InstanceType: killBig,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceMarketOptions: &ec2types.InstanceMarketOptionsRequest{MarketType: ec2types.MarketTypeSpot}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	excluded, err := acct.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0abcdef1234567890"), InstanceType: killBig,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance,
+			Tags: []ec2types.Tag{{Key: aws.String("team"), Value: aws.String("payments")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	untouched := []string{asg, aws.ToString(spot.Instances[0].InstanceId), aws.ToString(excluded.Instances[0].InstanceId)}
+
+	five := int32(5)
+	p := &sirsiv1.OptimizationPolicy{Id: "p1", Name: "nights", Version: 1, Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, Schedule: "0 3 1 1 *",
+		MaxActionsPerRun: &five, ResourceTypes: []string{actuator.ResourceEC2Instance},
+		Selector: &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "payments"}},
+		Offhours: &sirsiv1.OffHoursSettings{StopCron: "0 19 * * *", StartCron: "0 7 * * *"}}
+	assignment := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r, err := New(Config{DataDir: w.dir, Executor: acct.act, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
+		Prices: flatPrices(0.1), Inventory: acct.inventory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(at time.Time) {
+		t.Helper()
+		w.now = at
+		acct.discover(t)
+		if err := r.Run(ctx, assignment); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(when string, stopped ...string) {
+		t.Helper()
+		st := acct.states(t)
+		for id, s := range st {
+			if wantStopped := slices.Contains(stopped, id); (s == ec2types.InstanceStateNameStopped) != wantStopped || (!wantStopped && s != ec2types.InstanceStateNameRunning) {
+				t.Errorf("%s: %s is %s, want stopped=%t", when, id, s, wantStopped)
+			}
+		}
+		for _, id := range untouched {
+			if st[id] != ec2types.InstanceStateNameRunning {
+				t.Errorf("%s: %s (never to be stopped) is %s", when, id, st[id])
+			}
+		}
+	}
+	count := func(from int, action string) int {
+		n := 0
+		for _, a := range w.rep.actions[from:] {
+			if a.GetAction() == action && a.GetStatus() == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
+				n++
+			}
+		}
+		return n
+	}
+
+	run(w.now) // the policy is first seen at 18:00
+	day := w.now.Truncate(24 * time.Hour)
+	run(day.Add(19*time.Hour + 30*time.Second))
+	want("after the first stop firing", append(slices.Clone(web), handStopped)...)
+	if n := count(0, actuator.ActionStop); n != 20 {
+		t.Errorf("%d stops reported, want 20", n)
+	}
+	reported := len(w.rep.actions)
+	run(day.Add(31*time.Hour + 30*time.Second)) // 07:00 the next day
+	want("after the start firing", handStopped)
+	if n := count(reported, actuator.ActionStart); n != 20 {
+		t.Errorf("%d starts reported, want 20", n)
+	}
+
+	day = day.Add(24 * time.Hour)
+	run(day.Add(19*time.Hour + 30*time.Second))
+	want("after the second stop firing", append(slices.Clone(web), handStopped)...)
+	acct.byHand(t, web[0], true)
+	acct.byHand(t, web[1], true)
+	acct.byHand(t, web[1], false)
+	reported = len(w.rep.actions)
+	run(day.Add(31*time.Hour + 30*time.Second))
+	want("after the second start firing", handStopped, web[1])
+	if n := count(reported, actuator.ActionStart); n != 18 {
+		t.Errorf("%d starts reported, want 18", n)
+	}
+	if w.res.granted != 0 {
+		t.Errorf("off-hours reserved %d actions under the tenant cap", w.res.granted)
+	}
+}
