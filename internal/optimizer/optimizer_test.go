@@ -208,7 +208,7 @@ func TestDecideEC2(t *testing.T) {
 			// The inputs of "idle instance stopped" and more would stop or
 			// resize it; the group would replace it.
 			name: "Auto Scaling group member",
-			p:    policy(),
+			p:    testPolicy(),
 			in: Input{func() *sirsiv1.Resource {
 				r := ec2("i-asg", "m5.xlarge")
 				r.Tags = map[string]string{"aws:autoscaling:groupName": "web"}
@@ -218,7 +218,7 @@ func TestDecideEC2(t *testing.T) {
 		},
 		{
 			name: "instance-store root",
-			p:    policy(),
+			p:    testPolicy(),
 			in: Input{func() *sirsiv1.Resource {
 				r := ec2("i-is", "m5.xlarge")
 				r.Attributes = map[string]string{"root_device_type": "instance-store"}

@@ -13,6 +13,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/stopguard"
 )
@@ -115,12 +116,9 @@ func (r *Runner) offHours(ctx context.Context, p *sirsiv1.OptimizationPolicy, no
 }
 
 // offHoursWindow is how long after a firing it is carried out: the
-// policy's window_minutes (default 60).
+// policy's window_minutes.
 func offHoursWindow(p *sirsiv1.OptimizationPolicy) time.Duration {
-	if p.WindowMinutes != nil && p.GetWindowMinutes() > 0 {
-		return time.Duration(p.GetWindowMinutes()) * time.Minute
-	}
-	return optimizer.DefaultWindowMinutes * time.Minute
+	return time.Duration(policy.WindowMinutes(p)) * time.Minute
 }
 
 // offHoursRequests are the firing's instances not done yet: at a stop,
