@@ -34,6 +34,7 @@ type agentModel struct {
 	Hostname       types.String `tfsdk:"hostname"`
 	Status         types.String `tfsdk:"status"`
 	LastSeenAt     types.String `tfsdk:"last_seen_at"`
+	StatusDetail   types.String `tfsdk:"status_detail"`
 }
 
 // NewAgentsDataSource is the sirsi_agents data source.
@@ -67,8 +68,10 @@ func (d *agentsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 						"cloud_account_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Cloud account the agent runs in."},
 						"version":          schema.StringAttribute{Computed: true, MarkdownDescription: "Agent version."},
 						"hostname":         schema.StringAttribute{Computed: true, MarkdownDescription: "Host name the agent reported."},
-						"status":           schema.StringAttribute{Computed: true, MarkdownDescription: "`connected`, `stale` or `revoked`."},
-						"last_seen_at":     schema.StringAttribute{Computed: true, MarkdownDescription: "Last heartbeat (RFC 3339); null before the first one."},
+						"status": schema.StringAttribute{Computed: true, MarkdownDescription: "`connected`, `stale`, `revoked`, `credentials_mismatch` (its AWS credentials belong to another AWS account than its cloud account's) or " +
+							"`assume_role_failed` (AWS refused it the cloud account's role); in the last two it runs no sweep and no action."},
+						"status_detail": schema.StringAttribute{Computed: true, MarkdownDescription: "Why `status` is `credentials_mismatch` or `assume_role_failed`; null otherwise."},
+						"last_seen_at":  schema.StringAttribute{Computed: true, MarkdownDescription: "Last heartbeat (RFC 3339); null before the first one."},
 					},
 				},
 			},
@@ -120,5 +123,6 @@ func agentFromAPI(a *sirsiv1.Agent) agentModel {
 		Hostname:       types.StringValue(a.GetHostname()),
 		Status:         types.StringValue(validation.EnumName(a.GetStatus())),
 		LastSeenAt:     timeValue(a.GetLastSeenTime()),
+		StatusDetail:   optionalString(a.GetStatusDetail()),
 	}
 }

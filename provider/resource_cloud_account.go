@@ -45,6 +45,7 @@ type cloudAccountModel struct {
 	Status       types.String `tfsdk:"status"`
 	LastSeenAt   types.String `tfsdk:"last_seen_at"`
 	AgentVersion types.String `tfsdk:"agent_version"`
+	StatusDetail types.String `tfsdk:"status_detail"`
 }
 
 // NewCloudAccountResource is the sirsi_cloud_account resource.
@@ -145,7 +146,11 @@ func (r *cloudAccountResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"status": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "Agent connection: `pending` (no agent has reported yet), `connected` or `stale` (silent for longer than the staleness window). Changes outside Terraform.",
+				MarkdownDescription: "Agent connection: `pending` (no agent has reported yet), `connected`, `stale` (silent for longer than the staleness window), `credentials_mismatch` (the agent's AWS credentials belong to another AWS account than `account_id`) or `assume_role_failed` (AWS refused the agent `sts:AssumeRole` of `role_arn` with `external_id`). In the last two the agent runs no sweep and no action for the account until its credentials are right; `status_detail` says why. Changes outside Terraform.",
+			},
+			"status_detail": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Why `status` is `credentials_mismatch` or `assume_role_failed`: the account the credentials belong to, or AWS's error code and message. Null otherwise.",
 			},
 			"last_seen_at": schema.StringAttribute{
 				Computed:            true,
@@ -223,6 +228,7 @@ func (m *cloudAccountModel) fromAPI(ctx context.Context, a *sirsiv1.CloudAccount
 	m.Status = optionalString(validation.EnumName(a.GetStatus()))
 	m.LastSeenAt = timeValue(a.GetLastSeenTime())
 	m.AgentVersion = optionalString(a.GetAgentVersion())
+	m.StatusDetail = optionalString(a.GetStatusDetail())
 }
 
 func (r *cloudAccountResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -34,12 +34,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // EC2API is the subset of *ec2.Client the actuator calls.
@@ -53,6 +57,27 @@ type EC2API interface {
 	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, opts ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
 	ModifyVolume(ctx context.Context, in *ec2.ModifyVolumeInput, opts ...func(*ec2.Options)) (*ec2.ModifyVolumeOutput, error)
 	DescribeVolumesModifications(ctx context.Context, in *ec2.DescribeVolumesModificationsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVolumesModificationsOutput, error)
+	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, opts ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+	DeleteVolume(ctx context.Context, in *ec2.DeleteVolumeInput, opts ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error)
+	DescribeAddresses(ctx context.Context, in *ec2.DescribeAddressesInput, opts ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
+	ReleaseAddress(ctx context.Context, in *ec2.ReleaseAddressInput, opts ...func(*ec2.Options)) (*ec2.ReleaseAddressOutput, error)
+}
+
+// RDSAPI is the subset of *rds.Client the RDS instance class change calls.
+type RDSAPI interface {
+	DescribeDBInstances(ctx context.Context, in *rds.DescribeDBInstancesInput, opts ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error)
+	ModifyDBInstance(ctx context.Context, in *rds.ModifyDBInstanceInput, opts ...func(*rds.Options)) (*rds.ModifyDBInstanceOutput, error)
+	AddTagsToResource(ctx context.Context, in *rds.AddTagsToResourceInput, opts ...func(*rds.Options)) (*rds.AddTagsToResourceOutput, error)
+}
+
+// LambdaAPI is the subset of *lambda.Client the memory change calls.
+type LambdaAPI interface {
+	GetFunction(ctx context.Context, in *lambda.GetFunctionInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)
+	GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+	UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, opts ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error)
+	TagResource(ctx context.Context, in *lambda.TagResourceInput, opts ...func(*lambda.Options)) (*lambda.TagResourceOutput, error)
 }
 
 // CloudWatchAPI is the subset of *cloudwatch.Client used to verify CPU.
@@ -67,6 +92,10 @@ type Config struct {
 	// EC2 and CloudWatch return the clients for a region. Required.
 	EC2        func(region string) EC2API
 	CloudWatch func(region string) CloudWatchAPI
+	// RDS and Lambda return those clients; nil refuses the RDS class and
+	// Lambda memory changes.
+	RDS        func(region string) RDSAPI
+	Lambda     func(region string) LambdaAPI
 	Log        hclog.Logger          // nil = null logger
 	Registerer prometheus.Registerer // nil = no metrics
 	Now        func() time.Time      // default time.Now
@@ -111,21 +140,45 @@ type Request struct {
 	// stopped and nobody touched since.
 	OffHours  bool      `json:",omitempty"`
 	StoppedAt time.Time `json:",omitzero"`
+	// Approved says a person approved this action (an approved
+	// recommendation or plan). Irreversible actions (release) are refused
+	// without it, whatever the caller's mode.
+	Approved bool `json:",omitempty"`
 }
 
-// Action names.
+// Action names: the optimizer's (internal/optimizer) for what it
+// recommends, and start, which only off-hours asks for.
 const (
-	ActionResize     = "resize"
-	ActionStop       = "stop"
-	ActionStart      = "start"
-	ActionMigrateGP3 = "migrate_gp3"
+	ActionResize            = optimizer.ActionResize
+	ActionStop              = optimizer.ActionStop
+	ActionStart             = "start"
+	ActionMigrateGP3        = optimizer.ActionMigrateGP3
+	ActionSnapshotAndDelete = optimizer.ActionSnapshotAndDelete
+	ActionRelease           = optimizer.ActionRelease
+	ActionSetMemory         = optimizer.ActionSetMemory
 )
 
 // Resource types.
 const (
-	ResourceEC2Instance = "aws_ec2_instance"
-	ResourceEBSVolume   = "aws_ebs_volume"
+	ResourceEC2Instance    = validation.ResourceEC2Instance
+	ResourceEBSVolume      = validation.ResourceEBSVolume
+	ResourceEIP            = validation.ResourceEIP
+	ResourceRDSInstance    = validation.ResourceRDSInstance
+	ResourceLambdaFunction = validation.ResourceLambdaFunction
 )
+
+// Carries says whether the actuator carries out action on resourceType;
+// every other recommendation is advice only.
+func Carries(resourceType, action string) bool {
+	_, ok := flowKinds[flowKey{resourceType, action}]
+	return ok
+}
+
+// Irreversible says whether action cannot be undone once done, so that it
+// runs only when a person approved it (Request.Approved), never in auto.
+func Irreversible(resourceType, action string) bool {
+	return flowKinds[flowKey{resourceType, action}].irreversible
+}
 
 // Tags the actuator reads and writes.
 const (
@@ -133,6 +186,10 @@ const (
 	// always the last field, so cool-down parsing ignores the details.
 	TagLastAction = "sirsi:last-action"
 	TagError      = "sirsi:error"
+	// TagActionID and TagRecommendationID mark what an action created (the
+	// snapshot of a deleted volume), so a resumed flow finds it again.
+	TagActionID         = "sirsi:action-id"
+	TagRecommendationID = "sirsi:recommendation-id"
 	// TagOptimize = "false" excludes a resource from every action.
 	TagOptimize = "sirsi:optimize"
 	// TagOffHours is "stopped" on an instance an off-hours schedule
@@ -166,6 +223,11 @@ type Actuator struct {
 	log hclog.Logger
 	j   *journal
 	m   *metrics
+
+	// beforeJournal, set only by the crash tests, is called when a step
+	// has run and before it is journaled (Config.Journaled comes after): a
+	// kill there leaves a step done in AWS that the journal does not know.
+	beforeJournal func(phase string)
 
 	mu       sync.Mutex
 	running  map[string]bool   // action ids in progress
@@ -235,7 +297,7 @@ func (a *Actuator) Close() error { return a.j.close() }
 // ctx ends mid-flow the Action is returned RUNNING and the journal keeps
 // the flow for Resume.
 func (a *Actuator) Execute(ctx context.Context, req Request) *sirsiv1.Action {
-	if err := validate(req); err != nil {
+	if err := a.validate(req); err != nil {
 		return a.rejected(req, err, false)
 	}
 	if err := a.claim(req); err != nil {
@@ -344,7 +406,7 @@ func (a *Actuator) lastAction(resourceID, exceptID string) (time.Time, bool, err
 // steps listed as planned) after the same live checks, without mutating
 // anything or journaling.
 func (a *Actuator) DryRun(ctx context.Context, req Request) *sirsiv1.Action {
-	if err := validate(req); err != nil {
+	if err := a.validate(req); err != nil {
 		return a.rejected(req, err, true)
 	}
 	rec := &record{Req: req, Phase: phaseCheck, Start: a.cfg.Now().UTC()}
@@ -368,14 +430,14 @@ func (a *Actuator) DryRun(ctx context.Context, req Request) *sirsiv1.Action {
 // plannedSteps lists the forward steps from next, skipping the start and
 // verification of an instance that was stopped and stays stopped.
 func plannedSteps(rec *record, next string) []string {
-	seq := forward[rec.Req.Action]
+	seq := rec.kind().forward
 	i := slices.Index(seq, next)
 	if i < 0 {
 		return nil
 	}
 	var out []string
 	for _, p := range seq[i:] {
-		if rec.Req.Action == ActionResize && rec.OrigState == "stopped" &&
+		if rec.isInstanceResize() && rec.OrigState == "stopped" &&
 			(p == phaseStart || p == phaseWaitRunning || p == phaseVerifyStatus || p == phaseVerifyCPU) {
 			continue
 		}
@@ -421,7 +483,7 @@ func (a *Actuator) release(req Request) {
 	}
 }
 
-func validate(req Request) error {
+func (a *Actuator) validate(req Request) error {
 	if _, err := uuid.Parse(req.ID); err != nil {
 		return fmt.Errorf("request.id %q: must be a UUID", req.ID)
 	}
@@ -437,7 +499,13 @@ func validate(req Request) error {
 	if req.Cooldown < 0 {
 		return fmt.Errorf("request.cooldown %v: must not be negative", req.Cooldown)
 	}
-	wantType := ResourceEC2Instance
+	kind, ok := flowKinds[flowKey{req.ResourceType, req.Action}]
+	if !ok {
+		return fmt.Errorf("request.action %q on request.resource_type %q: not an action the actuator carries out", req.Action, req.ResourceType)
+	}
+	if kind.irreversible && !req.Approved {
+		return fmt.Errorf("request.approved: %s of %s cannot be undone, so it runs only on an approved recommendation or plan", req.Action, req.ResourceType)
+	}
 	switch req.Action {
 	case ActionResize:
 		if req.FromSize == "" || req.ToSize == "" {
@@ -446,9 +514,13 @@ func validate(req Request) error {
 		if req.FromSize == req.ToSize {
 			return fmt.Errorf("request.to_size %q: same as from_size", req.ToSize)
 		}
-	case ActionStop, ActionStart:
+	case ActionSetMemory:
+		from, err1 := strconv.Atoi(req.FromSize)
+		to, err2 := strconv.Atoi(req.ToSize)
+		if err1 != nil || err2 != nil || to < 128 || to > 10240 || from == to {
+			return fmt.Errorf("request.from_size %q, request.to_size %q: must be two different memory sizes in MB (128 to 10240)", req.FromSize, req.ToSize)
+		}
 	case ActionMigrateGP3:
-		wantType = ResourceEBSVolume
 		from, fromSize, err := parseVolumeSize(req.FromSize)
 		if err != nil || from != "gp2" {
 			return fmt.Errorf("request.from_size %q: must be gp2:<GiB>", req.FromSize)
@@ -457,11 +529,9 @@ func validate(req Request) error {
 		if err != nil || to != "gp3" || toSize != fromSize {
 			return fmt.Errorf("request.to_size %q: must be gp3:%d (a migration keeps the size)", req.ToSize, fromSize)
 		}
-	default:
-		return fmt.Errorf("request.action %q: must be resize, stop, start or migrate_gp3", req.Action)
 	}
-	if req.ResourceType != wantType {
-		return fmt.Errorf("request.resource_type %q: %s applies to %s", req.ResourceType, req.Action, wantType)
+	if (kind.needsRDS && a.cfg.RDS == nil) || (kind.needsLambda && a.cfg.Lambda == nil) {
+		return fmt.Errorf("request.action %q on %s: the actuator has no client for that service", req.Action, req.ResourceType)
 	}
 	return nil
 }

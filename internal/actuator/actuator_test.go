@@ -526,7 +526,7 @@ func TestStopThenStart(t *testing.T) {
 		if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
 			t.Fatalf("%s: %v %s", step.action, act.Status, act.Error)
 		}
-		want := append([]string(nil), forward[step.action]...)
+		want := append([]string(nil), flowKinds[flowKey{ResourceEC2Instance, step.action}].forward...)
 		if got := stepNames(act); !slices.Equal(got, want) {
 			t.Errorf("%s steps %v, want %v", step.action, got, want)
 		}
@@ -577,7 +577,7 @@ func TestMigrateGP3(t *testing.T) {
 	if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || act.RealizedMonthlySavings != 30 {
 		t.Fatalf("status %v error %q steps %v", act.Status, act.Error, act.Steps)
 	}
-	if got, want := stepNames(act), forward[ActionMigrateGP3]; !slices.Equal(got, want) {
+	if got, want := stepNames(act), flowKinds[flowKey{ResourceEBSVolume, ActionMigrateGP3}].forward; !slices.Equal(got, want) {
 		t.Errorf("steps %v, want %v", got, want)
 	}
 	if wrapped.calls != 3 {

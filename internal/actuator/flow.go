@@ -2,6 +2,7 @@ package actuator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,14 +39,70 @@ const (
 	phaseRollbackVerifyStatus = "rollback_verify_status"
 	phaseRescueStart          = "rescue_start"
 	phaseTagError             = "tag_error"
+
+	phaseSnapshot               = "snapshot"
+	phaseWaitSnapshot           = "wait_snapshot"
+	phaseDeleteVolume           = "delete_volume"
+	phaseRollbackDeleteSnapshot = "rollback_delete_snapshot"
+	phaseRelease                = "release"
+	phaseModifyDB               = "modify_db"
+	phaseWaitDB                 = "wait_db"
+	phaseVerifyDB               = "verify_db"
+	phaseRollbackModifyDB       = "rollback_modify_db"
+	phaseRollbackWaitDB         = "rollback_wait_db"
+	phaseUpdateMemory           = "update_memory"
+	phaseWaitFunction           = "wait_function"
+	phaseVerifyFunction         = "verify_function"
+	phaseRollbackMemory         = "rollback_memory"
+	phaseRollbackWaitFunction   = "rollback_wait_function"
 )
 
-// forward is each action's sequence of phases on the way to success.
-var forward = map[string][]string{
-	ActionResize:     {phaseCheck, phaseStop, phaseWaitStopped, phaseModify, phaseStart, phaseWaitRunning, phaseVerifyStatus, phaseVerifyCPU, phaseTag},
-	ActionStop:       {phaseCheck, phaseStop, phaseWaitStopped, phaseTag},
-	ActionStart:      {phaseCheck, phaseStart, phaseWaitRunning, phaseTag},
-	ActionMigrateGP3: {phaseCheck, phaseModifyVolume, phaseWaitVolume, phaseTag},
+type flowKey struct{ resourceType, action string }
+
+// flowKind is one action the actuator carries out on one resource type.
+type flowKind struct {
+	// forward is the sequence of phases on the way to success.
+	forward []string
+	// rollback is the first phase undoing a failed flow ("" when there is
+	// nothing to undo: the resource was left as it was).
+	rollback string
+	// irreversible actions run only when approved (Request.Approved).
+	irreversible          bool
+	needsRDS, needsLambda bool
+}
+
+var flowKinds = map[flowKey]flowKind{
+	{ResourceEC2Instance, ActionResize}: {
+		forward:  []string{phaseCheck, phaseStop, phaseWaitStopped, phaseModify, phaseStart, phaseWaitRunning, phaseVerifyStatus, phaseVerifyCPU, phaseTag},
+		rollback: phaseRollbackStop,
+	},
+	{ResourceEC2Instance, ActionStop}:     {forward: []string{phaseCheck, phaseStop, phaseWaitStopped, phaseTag}},
+	{ResourceEC2Instance, ActionStart}:    {forward: []string{phaseCheck, phaseStart, phaseWaitRunning, phaseTag}},
+	{ResourceEBSVolume, ActionMigrateGP3}: {forward: []string{phaseCheck, phaseModifyVolume, phaseWaitVolume, phaseTag}},
+	{ResourceEBSVolume, ActionSnapshotAndDelete}: {
+		forward:  []string{phaseCheck, phaseSnapshot, phaseWaitSnapshot, phaseDeleteVolume},
+		rollback: phaseRollbackDeleteSnapshot,
+	},
+	{ResourceEIP, ActionRelease}: {forward: []string{phaseCheck, phaseRelease}, irreversible: true},
+	{ResourceRDSInstance, ActionResize}: {
+		forward:  []string{phaseCheck, phaseModifyDB, phaseWaitDB, phaseVerifyDB, phaseTag},
+		rollback: phaseRollbackModifyDB, needsRDS: true,
+	},
+	{ResourceLambdaFunction, ActionSetMemory}: {
+		forward:  []string{phaseCheck, phaseUpdateMemory, phaseWaitFunction, phaseVerifyFunction, phaseTag},
+		rollback: phaseRollbackMemory, needsLambda: true,
+	},
+}
+
+func (r *record) kind() flowKind { return flowKinds[flowKey{r.Req.ResourceType, r.Req.Action}] }
+
+// rollsBack says whether a failure of this flow is undone.
+func (r *record) rollsBack() bool { return r.kind().rollback != "" && r.Req.RollbackOnFailure }
+
+// isInstanceResize: the EC2 resize, whose failures always bring the
+// instance back up (rescue), rolled back or not.
+func (r *record) isInstanceResize() bool {
+	return r.Req.Action == ActionResize && r.Req.ResourceType == ResourceEC2Instance
 }
 
 // result is what a phase did. next "" means the following phase of the
@@ -92,7 +149,7 @@ func (a *Actuator) run(ctx context.Context, rec *record) {
 			rec.addStep(phase, status, now, res.detail)
 			next := res.next
 			if next == "" {
-				next = following(rec.Req.Action, phase)
+				next = following(rec, phase)
 			}
 			if phase == phaseCheck {
 				// Journaled with the move to the first mutating phase, so a
@@ -103,6 +160,9 @@ func (a *Actuator) run(ctx context.Context, rec *record) {
 		}
 		if rec.Phase == done && !rec.terminal() {
 			f.finish(now)
+		}
+		if a.beforeJournal != nil {
+			a.beforeJournal(phase)
 		}
 		if err := a.j.put(rec); err != nil {
 			// Going on is safer for the resource than stopping halfway;
@@ -121,8 +181,8 @@ func (a *Actuator) run(ctx context.Context, rec *record) {
 	}
 }
 
-func following(action, phase string) string {
-	seq := forward[action]
+func following(rec *record, phase string) string {
+	seq := rec.kind().forward
 	i := slices.Index(seq, phase)
 	if i < 0 || i+1 >= len(seq) {
 		return done
@@ -178,6 +238,40 @@ func (f *flow) runPhase(ctx context.Context, phase string) (result, error) {
 		return f.rescue(ctx)
 	case phaseTagError:
 		return f.tagFailure(ctx), nil
+	case phaseSnapshot:
+		return f.snapshot(ctx)
+	case phaseWaitSnapshot:
+		return f.waitSnapshot(ctx)
+	case phaseDeleteVolume:
+		return f.deleteVolume(ctx)
+	case phaseRollbackDeleteSnapshot:
+		return f.deleteSnapshot(ctx)
+	case phaseRelease:
+		return f.release(ctx)
+	case phaseModifyDB:
+		return f.modifyDB(ctx, f.rec.Req.ToSize)
+	case phaseWaitDB:
+		return f.waitDB(ctx, f.rec.Req.ToSize, "")
+	case phaseVerifyDB:
+		return f.verifyDB(ctx)
+	case phaseRollbackModifyDB:
+		res, err := f.modifyDB(ctx, f.rec.OrigType)
+		res.next = phaseRollbackWaitDB
+		return res, err
+	case phaseRollbackWaitDB:
+		return f.waitDB(ctx, f.rec.OrigType, phaseTagError)
+	case phaseUpdateMemory:
+		return f.updateMemory(ctx, f.rec.Req.ToSize)
+	case phaseWaitFunction:
+		return f.waitFunction(ctx, f.rec.Req.ToSize, "")
+	case phaseVerifyFunction:
+		return f.verifyFunction(ctx)
+	case phaseRollbackMemory:
+		res, err := f.updateMemory(ctx, f.rec.OrigType)
+		res.next = phaseRollbackWaitFunction
+		return res, err
+	case phaseRollbackWaitFunction:
+		return f.waitFunction(ctx, f.rec.OrigType, phaseTagError)
 	}
 	return result{}, fmt.Errorf("unknown phase %q in the journal", phase)
 }
@@ -205,16 +299,23 @@ func (f *flow) failed(ctx context.Context, phase string, err error) {
 		rec.Phase = phaseTagError
 	case strings.HasPrefix(phase, "rollback_"):
 		rec.RollbackErr = err.Error()
-		rec.Phase = phaseRescueStart
-	case rec.Req.Action == ActionResize && rec.Req.RollbackOnFailure:
-		rec.Failure = err.Error()
-		rec.Phase = phaseRollbackStop
-	case rec.Req.Action == ActionResize:
-		rec.Failure = err.Error()
-		rec.Phase = phaseRescueStart
+		rec.Phase = phaseTagError
+		if rec.isInstanceResize() {
+			rec.Phase = phaseRescueStart
+		}
+	case phase == phaseTag || phase == phaseTagError:
+		// Tagging never fails a flow (see tagSuccess); defensive only.
+		rec.Phase = done
 	default:
 		rec.Failure = err.Error()
-		rec.Phase = phaseTagError
+		switch {
+		case rec.rollsBack():
+			rec.Phase = rec.kind().rollback
+		case rec.isInstanceResize():
+			rec.Phase = phaseRescueStart
+		default:
+			rec.Phase = phaseTagError
+		}
 	}
 }
 
@@ -235,7 +336,7 @@ func (f *flow) finish(now time.Time) {
 			msg += fmt.Sprintf("; starting the instance again failed %d times, last: %s", rec.RescueTries, rec.RescueErr)
 		}
 		rec.Error = msg
-	case rec.Req.Action == ActionResize && rec.Req.RollbackOnFailure:
+	case rec.rollsBack():
 		rec.Outcome = outcomeRolledBack
 		rec.Error = rec.Failure
 	default:
@@ -280,8 +381,18 @@ func tagsOf(tags []ec2types.Tag) map[string]string {
 // original state. It returns the first mutating phase.
 func (f *flow) check(ctx context.Context) (string, string, error) {
 	req := f.rec.Req
-	if req.Action == ActionMigrateGP3 {
+	switch req.ResourceType {
+	case ResourceEBSVolume:
+		if req.Action == ActionSnapshotAndDelete {
+			return f.checkUnattachedVolume(ctx)
+		}
 		return f.checkVolume(ctx)
+	case ResourceEIP:
+		return f.checkAddress(ctx)
+	case ResourceRDSInstance:
+		return f.checkDB(ctx)
+	case ResourceLambdaFunction:
+		return f.checkFunction(ctx)
 	}
 	in, err := f.describeInstance(ctx)
 	if err != nil {
@@ -320,7 +431,7 @@ func (f *flow) check(ctx context.Context) (string, string, error) {
 		}
 	}
 	f.rec.OrigType, f.rec.OrigState = typ, state
-	return following(req.Action, phaseCheck), fmt.Sprintf("instance %s: %s, %s", req.ResourceID, typ, state), nil
+	return following(f.rec, phaseCheck), fmt.Sprintf("instance %s: %s, %s", req.ResourceID, typ, state), nil
 }
 
 // stoppedByOffHours refuses to start an instance that off-hours did not
@@ -567,7 +678,20 @@ func (f *flow) rescue(ctx context.Context) (result, error) {
 	return result{next: phaseTagError, detail: "instance running again"}, nil
 }
 
+// createTags tags the flow's resource through its service's API; a
+// resource the flow deleted (volume, address) has nothing to tag.
 func (f *flow) createTags(ctx context.Context, tags map[string]string) error {
+	switch f.rec.Req.ResourceType {
+	case ResourceRDSInstance:
+		return f.tagDB(ctx, tags)
+	case ResourceLambdaFunction:
+		return f.tagFunction(ctx, tags)
+	case ResourceEIP:
+		return errNothingToTag
+	}
+	if f.rec.Req.Action == ActionSnapshotAndDelete && f.rec.Deleted {
+		return errNothingToTag
+	}
 	var list []ec2types.Tag
 	for _, k := range sortedKeys(tags) {
 		list = append(list, ec2types.Tag{Key: aws.String(k), Value: aws.String(truncateTag(tags[k]))})
@@ -578,6 +702,10 @@ func (f *flow) createTags(ctx context.Context, tags map[string]string) error {
 	}
 	return nil
 }
+
+// errNothingToTag: the flow's resource no longer exists (a deleted
+// volume, a released address).
+var errNothingToTag = errors.New("the resource is gone: nothing to tag")
 
 // lastActionValue is the sirsi:last-action tag: the time is always last.
 func (f *flow) lastActionValue(note string) string {
@@ -600,7 +728,11 @@ func (f *flow) tagSuccess(ctx context.Context) result {
 	if f.rec.Req.OffHours {
 		tags[TagOffHours] = map[string]string{ActionStop: "stopped", ActionStart: "started"}[f.rec.Req.Action]
 	}
-	if err := f.createTags(ctx, tags); err != nil {
+	err := f.createTags(ctx, tags)
+	if errors.Is(err, errNothingToTag) {
+		return result{next: done, skipped: true, detail: err.Error()}
+	}
+	if err != nil {
 		f.a.log.Warn("tagging after a successful action failed", "id", f.rec.Req.ID, "error", err)
 		return result{next: done, detail: err.Error()}
 	}
@@ -609,14 +741,18 @@ func (f *flow) tagSuccess(ctx context.Context) result {
 
 func (f *flow) tagFailure(ctx context.Context) result {
 	note := "failed"
-	if f.rec.Req.Action == ActionResize && f.rec.Req.RollbackOnFailure && f.rec.RollbackErr == "" && f.rec.RescueErr == "" {
+	if f.rec.rollsBack() && f.rec.RollbackErr == "" && f.rec.RescueErr == "" {
 		note = "rolled-back"
 	}
 	msg := f.rec.Failure
 	if f.rec.RollbackErr != "" {
 		msg += "; rollback: " + f.rec.RollbackErr
 	}
-	if err := f.createTags(ctx, map[string]string{TagLastAction: f.lastActionValue(note), TagError: msg}); err != nil {
+	err := f.createTags(ctx, map[string]string{TagLastAction: f.lastActionValue(note), TagError: msg})
+	if errors.Is(err, errNothingToTag) {
+		return result{next: done, skipped: true, detail: err.Error()}
+	}
+	if err != nil {
 		f.a.log.Warn("tagging after a failed action failed", "id", f.rec.Req.ID, "error", err)
 		return result{next: done, detail: err.Error()}
 	}

@@ -59,6 +59,15 @@ type record struct {
 	// RunningSince is when the instance came up at the new size: the start
 	// of the CPU verification window.
 	RunningSince time.Time `json:"running_since,omitzero"`
+	// SnapshotID is the snapshot a snapshot_and_delete took; Deleted is
+	// set once the volume is gone; Restore says how to get it back.
+	SnapshotID string `json:"snapshot_id,omitempty"`
+	Deleted    bool   `json:"deleted,omitempty"`
+	Restore    string `json:"restore,omitempty"`
+	// MultiAZ is whether the DB instance was Multi-AZ before the change;
+	// TimeoutSec the function's timeout, for verification.
+	MultiAZ    bool `json:"multi_az,omitempty"`
+	TimeoutSec int  `json:"timeout_sec,omitempty"`
 	// Failure is the error that sent the flow into rollback; RollbackErr
 	// the error that ended the rollback; RescueErr the last failure to
 	// start the instance again after that, RescueTries how often it failed.

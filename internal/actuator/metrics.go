@@ -37,7 +37,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) outcome(action, outcome string) {
-	if _, known := forward[action]; !known {
+	known := false
+	for k := range flowKinds {
+		known = known || k.action == action
+	}
+	if !known {
 		action = "unknown" // a refused request's action is outside input
 	}
 	m.actions.WithLabelValues(action, outcome).Inc()

@@ -22,42 +22,52 @@ func (f *flow) verifyCPU(ctx context.Context) (result, error) {
 	if req.VerifyWait <= 0 {
 		return result{skipped: true, detail: "verify wait is 0: CPU not checked"}, nil
 	}
-	if wait := f.rec.RunningSince.Add(req.VerifyWait).Sub(f.a.cfg.Now()); wait > 0 {
-		if err := f.a.cfg.Sleep(ctx, wait); err != nil {
-			return result{}, err
-		}
+	if err := f.waitVerify(ctx); err != nil {
+		return result{}, err
 	}
-	// Whole periods only: a period that began before the start would mix
-	// in the old size.
-	from := f.rec.RunningSince.Truncate(cpuPeriod)
-	if from.Before(f.rec.RunningSince) {
-		from = from.Add(cpuPeriod)
-	}
-	to := f.a.cfg.Now().Truncate(cpuPeriod)
-	if !to.After(from) {
+	from, to, ok := f.verifyWindow()
+	if !ok {
 		return result{skipped: true, detail: "no complete 5-minute period since the start: CPU not checked"}, nil
 	}
-	cw := f.a.cfg.CloudWatch(req.Region)
+	avg, n, err := f.metricMean(ctx, "AWS/EC2", "CPUUtilization", map[string]string{"InstanceId": req.ResourceID}, "Average", from, to)
+	if err != nil {
+		return result{}, err
+	}
+	if n == 0 {
+		return result{detail: fmt.Sprintf("no CPUUtilization datapoints %s to %s: CPU not judged", from.Format(time.RFC3339), to.Format(time.RFC3339))}, nil
+	}
+	if avg >= PinnedCPUPercent {
+		return result{}, fmt.Errorf("instance %s CPU pinned at %s: average %.1f%% over %d datapoints since %s (limit %.0f%%)",
+			req.ResourceID, req.ToSize, avg, n, from.Format(time.RFC3339), PinnedCPUPercent)
+	}
+	return result{detail: fmt.Sprintf("CPU average %.1f%% over %d datapoints", avg, n)}, nil
+}
+
+// metricMean is the mean of stat over the 5-minute datapoints of one
+// metric from..to, and how many datapoints there were.
+func (f *flow) metricMean(ctx context.Context, namespace, name string, dims map[string]string, stat string, from, to time.Time) (float64, int, error) {
+	var ds []cwtypes.Dimension
+	for _, k := range sortedKeys(dims) {
+		ds = append(ds, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(dims[k])})
+	}
 	in := &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(from), EndTime: aws.Time(to),
 		MetricDataQueries: []cwtypes.MetricDataQuery{{
-			Id: aws.String("cpu"),
+			Id: aws.String("m"),
 			MetricStat: &cwtypes.MetricStat{
-				Metric: &cwtypes.Metric{
-					Namespace: aws.String("AWS/EC2"), MetricName: aws.String("CPUUtilization"),
-					Dimensions: []cwtypes.Dimension{{Name: aws.String("InstanceId"), Value: aws.String(req.ResourceID)}},
-				},
+				Metric: &cwtypes.Metric{Namespace: aws.String(namespace), MetricName: aws.String(name), Dimensions: ds},
 				Period: aws.Int32(int32(cpuPeriod / time.Second)),
-				Stat:   aws.String("Average"),
+				Stat:   aws.String(stat),
 			},
 		}},
 	}
+	cw := f.a.cfg.CloudWatch(f.rec.Req.Region)
 	var sum float64
 	n := 0
 	for {
 		out, err := cw.GetMetricData(ctx, in)
 		if err != nil {
-			return result{}, fmt.Errorf("reading CPUUtilization of instance %s: %w", req.ResourceID, err)
+			return 0, 0, fmt.Errorf("reading %s %s of %s: %w", namespace, name, f.rec.Req.ResourceID, err)
 		}
 		for _, r := range out.MetricDataResults {
 			for _, v := range r.Values {
@@ -71,14 +81,9 @@ func (f *flow) verifyCPU(ctx context.Context) (result, error) {
 		in.NextToken = out.NextToken
 	}
 	if n == 0 {
-		return result{detail: fmt.Sprintf("no CPUUtilization datapoints %s to %s: CPU not judged", from.Format(time.RFC3339), to.Format(time.RFC3339))}, nil
+		return 0, 0, nil
 	}
-	avg := sum / float64(n)
-	if avg >= PinnedCPUPercent {
-		return result{}, fmt.Errorf("instance %s CPU pinned at %s: average %.1f%% over %d datapoints since %s (limit %.0f%%)",
-			req.ResourceID, req.ToSize, avg, n, from.Format(time.RFC3339), PinnedCPUPercent)
-	}
-	return result{detail: fmt.Sprintf("CPU average %.1f%% over %d datapoints", avg, n)}, nil
+	return sum / float64(n), n, nil
 }
 
 func (f *flow) describeVolume(ctx context.Context) (ec2types.Volume, error) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/oklog/run"
@@ -52,9 +53,12 @@ type Agent struct {
 	sweeps *sweeps
 
 	hbInterval atomic.Int64
+	// hbNow asks for a heartbeat before the interval ends.
+	hbNow      chan struct{}
 	mu         sync.Mutex
 	lastSweeps map[string]time.Time
 	lastError  string
+	credCheck  credentialsCheck
 }
 
 const assignmentFile = "assignment.pb"
@@ -78,7 +82,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("opening the spool: %w", err)
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, now: cfg.Clock, started: cfg.Clock(), metrics: m, spool: sp,
-		assigned: make(chan struct{}), lastSweeps: map[string]time.Time{}}
+		assigned: make(chan struct{}), hbNow: make(chan struct{}, 1), lastSweeps: map[string]time.Time{}}
 	a.hbInterval.Store(int64(30 * time.Second))
 	if err := a.loadAssignment(); err != nil {
 		_ = sp.Close()
@@ -269,8 +273,14 @@ func (a *Agent) renewLoop(ctx context.Context) error {
 func (a *Agent) heartbeatLoop(ctx context.Context) error {
 	for {
 		a.heartbeat(ctx)
-		if !sleep(ctx, time.Duration(a.hbInterval.Load())) {
+		t := time.NewTimer(time.Duration(a.hbInterval.Load()))
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return nil
+		case <-t.C:
+		case <-a.hbNow:
+			t.Stop()
 		}
 	}
 }
@@ -282,6 +292,7 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	for k, v := range a.lastSweeps {
 		req.LastSweepTimes[k] = timestamppb.New(v)
 	}
+	req.CredentialsVerdict, req.CredentialsDetail = a.credCheck.verdict, truncate(a.credCheck.detail, maxCredentialsDetail)
 	a.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -374,6 +385,42 @@ func (a *Agent) setAssignment(resp *sirsiv1.GetAssignmentResponse, save bool) er
 	a.assignOnce.Do(func() { close(a.assigned) })
 	a.log.Debug("assignment", "account_id", acct.GetAccountId(), "regions", acct.GetRegions(), "policies", len(resp.GetPolicies()))
 	return nil
+}
+
+// maxCredentialsDetail is the control plane's bound on
+// HeartbeatRequest.credentials_detail.
+const maxCredentialsDetail = 1024
+
+// setCredentialsCheck keeps the last verdict for the heartbeats; a change
+// is logged, and sent at once so the account's status shows it.
+func (a *Agent) setCredentialsCheck(c credentialsCheck) {
+	a.mu.Lock()
+	changed := a.credCheck != c
+	a.credCheck = c
+	a.mu.Unlock()
+	if !changed {
+		return
+	}
+	if c.verdict == sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_OK {
+		a.log.Info("AWS credentials belong to the cloud account")
+	} else {
+		a.log.Error("AWS credentials do not serve the cloud account: sweeps and actions stop until they do", "verdict", c.verdict.String(), "detail", c.detail)
+	}
+	select {
+	case a.hbNow <- struct{}{}:
+	default:
+	}
+}
+
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func (a *Agent) recordSweep(name string, at time.Time, err error) {

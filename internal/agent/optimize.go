@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/google/uuid"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
@@ -45,6 +47,12 @@ func newOptimizing(a *Agent, cat *pricing.Catalogue, s *sweeps) (*optimizing, er
 		},
 		CloudWatch: func(region string) actuator.CloudWatchAPI {
 			return cloudwatch.NewFromConfig(s.comp.Load().configFor(region))
+		},
+		RDS: func(region string) actuator.RDSAPI {
+			return rds.NewFromConfig(s.comp.Load().configFor(region))
+		},
+		Lambda: func(region string) actuator.LambdaAPI {
+			return lambda.NewFromConfig(s.comp.Load().configFor(region))
 		},
 		Log:          a.log.Named("actuator"),
 		Registerer:   a.cfg.Registerer,

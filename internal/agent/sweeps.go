@@ -79,11 +79,15 @@ type sweeps struct {
 type components struct {
 	accountID string
 	regions   []string
-	configs   map[string]aws.Config
-	global    aws.Config
-	disc      *discovery.Discoverer
-	util      *monitor.Utilization
-	costs     *monitor.Costs
+	// roleARN is the role every client assumes ("" for the base
+	// credentials); home is the home region's config, which checks them.
+	roleARN string
+	home    aws.Config
+	configs map[string]aws.Config
+	global  aws.Config
+	disc    *discovery.Discoverer
+	util    *monitor.Utilization
+	costs   *monitor.Costs
 }
 
 func newSweeps(a *Agent) (*sweeps, error) {
@@ -214,6 +218,9 @@ func (s *sweeps) sweep(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkCredentials(ctx, comp); err != nil {
+		return err
+	}
 	switch name {
 	case sweepDiscovery:
 		return s.discover(ctx, comp)
@@ -233,18 +240,28 @@ func (s *sweeps) components(ctx context.Context) (*components, error) {
 	asg := s.a.assignment.Load()
 	acct := asg.GetCloudAccount()
 	regions := slices.Sorted(slices.Values(acct.GetRegions()))
-	key := acct.GetAccountId() + "/" + strings.Join(regions, ",")
+	role := s.a.cfg.AWS
+	if role.AssumeRoleARN == "" {
+		// The cloud account's role, assumed from the base credentials;
+		// the agent's own assume_role_arn overrides it.
+		role.AssumeRoleARN, role.ExternalID = acct.GetRoleArn(), acct.GetExternalId()
+	}
+	key := strings.Join([]string{acct.GetAccountId(), strings.Join(regions, ","), role.AssumeRoleARN, role.ExternalID}, "/")
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
 	if c := s.comp.Load(); c != nil && s.built == key {
 		return c, nil
 	}
 	reg := prometheus.NewRegistry()
-	c := &components{accountID: acct.GetAccountId(), regions: regions, configs: map[string]aws.Config{}}
+	c := &components{accountID: acct.GetAccountId(), regions: regions, roleARN: role.AssumeRoleARN, configs: map[string]aws.Config{}}
 	load := func(region string) (aws.Config, error) {
-		o := s.a.cfg.AWS
+		o := role
 		o.Region, o.Limiter, o.Metrics = region, s.limiter, s.awsMetrics
-		return awsclient.Load(ctx, o)
+		cfg, err := awsclient.Load(ctx, o)
+		if err != nil {
+			return cfg, fmt.Errorf("the cloud account's AWS settings: %w", err)
+		}
+		return cfg, nil
 	}
 	var err error
 	for _, r := range regions {
@@ -262,6 +279,7 @@ func (s *sweeps) components(ctx context.Context) (*components, error) {
 			return nil, err
 		}
 	}
+	c.home = home
 	logger := s.a.log
 	if c.disc, err = discovery.New(discovery.Options{Config: home, AccountID: c.accountID, Regions: regions,
 		Logger: logger.Named(sweepDiscovery), Registerer: reg, Clock: s.a.now}); err != nil {
@@ -280,6 +298,16 @@ func (s *sweeps) components(ctx context.Context) (*components, error) {
 	s.children.Store(reg)
 	s.built = key
 	return c, nil
+}
+
+// checkCredentials runs before every sweep: a sweep, and so every action,
+// runs only with credentials of the cloud account's AWS account.
+func (s *sweeps) checkCredentials(ctx context.Context, c *components) error {
+	check, err := checkCredentials(ctx, c.home, c.roleARN, c.accountID)
+	if check.verdict != sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_UNSPECIFIED {
+		s.a.setCredentialsCheck(check)
+	}
+	return err
 }
 
 func (c *components) configFor(region string) aws.Config {

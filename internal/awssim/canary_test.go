@@ -127,6 +127,10 @@ func TestProtocolCanaries(t *testing.T) {
 			_, err := e.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, SnapshotIds: []string{"snap-0123456789abcdef0"}})
 			return err
 		}, []string{"Owner.1", "SnapshotId.1"}},
+		{"DeleteSnapshot", ec2Version, func() error {
+			_, err := e.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String("snap-0123456789abcdef0")})
+			return err
+		}, []string{"SnapshotId"}},
 		{"AllocateAddress", ec2Version, func() error {
 			_, err := e.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
 			return err

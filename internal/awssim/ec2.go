@@ -47,6 +47,7 @@ var ec2Handlers = map[string]func(s *Sim, rc *Request, rs *RegionState) (any, *A
 	"DescribeVolumesModifications": (*Sim).ec2DescribeVolumesModifications,
 	"CreateSnapshot":               (*Sim).ec2CreateSnapshot,
 	"DescribeSnapshots":            (*Sim).ec2DescribeSnapshots,
+	"DeleteSnapshot":               (*Sim).ec2DeleteSnapshot,
 	"AllocateAddress":              (*Sim).ec2AllocateAddress,
 	"DescribeAddresses":            (*Sim).ec2DescribeAddresses,
 	"AssociateAddress":             (*Sim).ec2AssociateAddress,

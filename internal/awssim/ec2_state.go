@@ -56,6 +56,9 @@ func (s *Sim) settleRegion(account string, rs *RegionState, now time.Time) {
 	for _, sn := range rs.Snapshots {
 		if sn.next != "" && !now.Before(sn.nextAt) {
 			sn.State, sn.next = sn.next, ""
+			if sn.State == "error" {
+				sn.StateMessage = "Snapshot creation failed (injected fault)"
+			}
 		}
 		if sn.next != "" {
 			rs.due(sn.nextAt)

@@ -454,17 +454,18 @@ func modificationXML(id string, m *VolumeModification) ec2VolumeModification {
 }
 
 type ec2SnapshotXML struct {
-	SnapshotID  string   `xml:"snapshotId"`
-	VolumeID    string   `xml:"volumeId"`
-	Status      string   `xml:"status"`
-	StartTime   string   `xml:"startTime"`
-	Progress    string   `xml:"progress"`
-	OwnerID     string   `xml:"ownerId"`
-	VolumeSize  int      `xml:"volumeSize"`
-	Description string   `xml:"description"`
-	Encrypted   bool     `xml:"encrypted"`
-	StorageTier string   `xml:"storageTier"`
-	TagSet      []ec2Tag `xml:"tagSet>item,omitempty"`
+	SnapshotID   string   `xml:"snapshotId"`
+	VolumeID     string   `xml:"volumeId"`
+	Status       string   `xml:"status"`
+	StartTime    string   `xml:"startTime"`
+	Progress     string   `xml:"progress"`
+	OwnerID      string   `xml:"ownerId"`
+	VolumeSize   int      `xml:"volumeSize"`
+	Description  string   `xml:"description"`
+	Encrypted    bool     `xml:"encrypted"`
+	StorageTier  string   `xml:"storageTier"`
+	StateMessage string   `xml:"stateMessage,omitempty"`
+	TagSet       []ec2Tag `xml:"tagSet>item,omitempty"`
 }
 
 func snapshotXML(sn *Snapshot) ec2SnapshotXML {
@@ -474,7 +475,7 @@ func snapshotXML(sn *Snapshot) ec2SnapshotXML {
 	}
 	return ec2SnapshotXML{SnapshotID: sn.ID, VolumeID: sn.VolumeID, Status: sn.State, StartTime: ec2Timestamp(sn.StartTime),
 		Progress: progress, OwnerID: sn.OwnerID, VolumeSize: sn.VolumeSize, Description: sn.Description,
-		Encrypted: sn.Encrypted, StorageTier: "standard", TagSet: ec2Tags(sn.Tags)}
+		Encrypted: sn.Encrypted, StorageTier: "standard", StateMessage: sn.StateMessage, TagSet: ec2Tags(sn.Tags)}
 }
 
 type createSnapshotResponse struct {
@@ -497,7 +498,11 @@ func (s *Sim) ec2CreateSnapshot(rc *Request, rs *RegionState) (any, *APIError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	sn := &Snapshot{ID: s.newID("snap"), VolumeID: v.ID, VolumeSize: v.SizeGiB, State: "pending", next: "completed",
+	next := "completed"
+	if s.faults.failsSnapshots(v.ID) {
+		next = "error"
+	}
+	sn := &Snapshot{ID: s.newID("snap"), VolumeID: v.ID, VolumeSize: v.SizeGiB, State: "pending", next: next,
 		nextAt: rc.Now.Add(s.opts.StateDelay), StartTime: rc.Now, OwnerID: rc.Account, Description: desc,
 		Encrypted: v.Encrypted, Tags: maps.Clone(tagSpecs["snapshot"])}
 	rs.Snapshots[sn.ID] = sn
@@ -507,6 +512,28 @@ func (s *Sim) ec2CreateSnapshot(rc *Request, rs *RegionState) (any, *APIError) {
 		ResourceID: sn.ID, Kind: EventCreated, State: sn.State, SizeGiB: sn.VolumeSize, Tags: sn.Tags,
 		Attrs: map[string]string{"volume-id": v.ID}})
 	return createSnapshotResponse{XMLNS: ec2XMLNS, RequestID: rc.RequestID, ec2SnapshotXML: snapshotXML(sn)}, nil
+}
+
+// ec2DeleteSnapshot deletes a snapshot of any state, as EC2 does (a
+// pending one is cancelled).
+func (s *Sim) ec2DeleteSnapshot(rc *Request, rs *RegionState) (any, *APIError) {
+	id := rc.Form.Get("SnapshotId")
+	if id == "" {
+		return nil, Errorf("MissingParameter", "The request must contain the parameter SnapshotId")
+	}
+	if !snapshotIDPattern.MatchString(id) {
+		return nil, Errorf("InvalidSnapshotID.Malformed", "Invalid id: \"%s\" (expecting \"snap-...\")", id)
+	}
+	sn, ok := rs.Snapshots[id]
+	if !ok {
+		return nil, Errorf("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
+	}
+	delete(rs.Snapshots, id)
+	rs.SnapshotOrder = slices.DeleteFunc(rs.SnapshotOrder, func(x string) bool { return x == id })
+	s.recordEvent(Event{Time: rc.Now, Account: rc.Account, Region: rs.Name, Service: "ec2", ResourceType: "snapshot",
+		ResourceID: sn.ID, Kind: EventDeleted, State: "deleted", SizeGiB: sn.VolumeSize, Tags: sn.Tags,
+		Attrs: map[string]string{"volume-id": sn.VolumeID}})
+	return ec2ReturnTrue(rc, "DeleteSnapshot"), nil
 }
 
 type describeSnapshotsResponse struct {

@@ -66,10 +66,15 @@ type faults struct {
 	// statusFail maps an instance id to the instance type at which its
 	// status checks fail; "" fails them at every type.
 	statusFail map[string]string
+	// snapFail: snapshots of these volumes end in state error;
+	// updateFail: configuration updates of these functions end in
+	// LastUpdateStatus Failed.
+	snapFail   map[string]bool
+	updateFail map[string]bool
 }
 
 func newFaults(seed uint64) *faults {
-	return &faults{rng: rand.New(rand.NewPCG(seed, 0xfa17)), statusFail: map[string]string{}}
+	return &faults{rng: rand.New(rand.NewPCG(seed, 0xfa17)), statusFail: map[string]string{}, snapFail: map[string]bool{}, updateFail: map[string]bool{}}
 }
 
 func (f *faults) matches(service, action string) bool {
@@ -135,6 +140,39 @@ func (f *faults) failsStatusChecks(instanceID, instanceType string) bool {
 	return ok && (typ == "" || typ == instanceType)
 }
 
+func (f *faults) failsSnapshots(volumeID string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snapFail[volumeID]
+}
+
+func (f *faults) failsUpdates(function string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.updateFail[function]
+}
+
+// setFlag sets or clears id in one of the per-resource fault sets.
+func (s *Sim) setFlag(set map[string]bool, id string, on bool) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if on {
+		set[id] = true
+	} else {
+		delete(set, id)
+	}
+}
+
+// FailSnapshots makes every snapshot started from volumeID from now on
+// go from pending to error instead of completed, as a snapshot whose copy
+// fails does.
+func (s *Sim) FailSnapshots(volumeID string, fail bool) { s.setFlag(s.faults.snapFail, volumeID, fail) }
+
+// FailFunctionUpdates makes every configuration update of the function
+// (by name) from now on end in LastUpdateStatus Failed, the function
+// keeping its previous configuration.
+func (s *Sim) FailFunctionUpdates(name string, fail bool) { s.setFlag(s.faults.updateFail, name, fail) }
+
 // SetFaults replaces the standing fault configuration.
 func (s *Sim) SetFaults(c FaultConfig) error {
 	if err := c.validate(); err != nil {
@@ -186,6 +224,8 @@ func (s *Sim) ClearFaults() {
 	s.faults.cfg = FaultConfig{}
 	s.faults.next = nil
 	s.faults.statusFail = map[string]string{}
+	s.faults.snapFail = map[string]bool{}
+	s.faults.updateFail = map[string]bool{}
 }
 
 // FaultState is the admin endpoint's view of the injected faults.

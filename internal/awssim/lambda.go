@@ -54,7 +54,12 @@ type Function struct {
 	// (LastUpdateStatus InProgress) until updateDoneAt.
 	Updating     bool
 	updateDoneAt time.Time
-	activeAt     time.Time
+	// updateFailed: the update in progress ends Failed and restores
+	// previous; LastUpdateFailed reports the last one that did.
+	updateFailed     bool
+	previous         *Function
+	LastUpdateFailed bool
+	activeAt         time.Time
 	// Profile and Seed drive the function's built-in AWS/Lambda metrics
 	// (Invocations, Duration), which cloudwatch_metrics.go generates from
 	// the history this file records.
@@ -85,7 +90,12 @@ func (st *lambdaState) settle(s *Sim, account string, rs *RegionState, now time.
 			s.recordEvent(functionEvent(account, f, EventState, f.activeAt))
 		}
 		if f.Updating && !now.Before(f.updateDoneAt) {
-			f.Updating = false
+			f.Updating, f.LastUpdateFailed = false, f.updateFailed
+			if f.updateFailed {
+				// The function keeps running its previous configuration.
+				f.MemoryMiB, f.TimeoutSec = f.previous.MemoryMiB, f.previous.TimeoutSec
+			}
+			f.previous, f.updateFailed = nil, false
 			s.recordEvent(functionEvent(account, f, EventModified, f.updateDoneAt))
 		}
 		if f.State == "Pending" {
@@ -465,31 +475,32 @@ func (s *Sim) newRevisionID() string {
 // functionConfiguration is the FunctionConfiguration shape, limited to what
 // the simulator tracks.
 type functionConfiguration struct {
-	FunctionName           string
-	FunctionArn            string
-	Runtime                string
-	Role                   string
-	Handler                string
-	CodeSize               int64
-	Description            string
-	Timeout                int
-	MemorySize             int
-	LastModified           string
-	CodeSha256             string
-	Version                string
-	Environment            *struct{ Variables map[string]string } `json:",omitempty"`
-	TracingConfig          struct{ Mode string }
-	RevisionId             string
-	State                  string
-	StateReason            string `json:",omitempty"`
-	StateReasonCode        string `json:",omitempty"`
-	LastUpdateStatus       string `json:",omitempty"`
-	LastUpdateStatusReason string `json:",omitempty"`
-	PackageType            string
-	Architectures          []string
-	EphemeralStorage       struct{ Size int }
-	SnapStart              struct{ ApplyOn, OptimizationStatus string }
-	LoggingConfig          struct{ LogFormat, LogGroup string }
+	FunctionName               string
+	FunctionArn                string
+	Runtime                    string
+	Role                       string
+	Handler                    string
+	CodeSize                   int64
+	Description                string
+	Timeout                    int
+	MemorySize                 int
+	LastModified               string
+	CodeSha256                 string
+	Version                    string
+	Environment                *struct{ Variables map[string]string } `json:",omitempty"`
+	TracingConfig              struct{ Mode string }
+	RevisionId                 string
+	State                      string
+	StateReason                string `json:",omitempty"`
+	StateReasonCode            string `json:",omitempty"`
+	LastUpdateStatus           string `json:",omitempty"`
+	LastUpdateStatusReason     string `json:",omitempty"`
+	LastUpdateStatusReasonCode string `json:",omitempty"`
+	PackageType                string
+	Architectures              []string
+	EphemeralStorage           struct{ Size int }
+	SnapStart                  struct{ ApplyOn, OptimizationStatus string }
+	LoggingConfig              struct{ LogFormat, LogGroup string }
 }
 
 func functionJSON(f *Function) functionConfiguration {
@@ -512,6 +523,9 @@ func functionJSON(f *Function) functionConfiguration {
 		c.StateReason, c.StateReasonCode = "The function is being created.", "Creating"
 	case f.Updating:
 		c.LastUpdateStatus, c.LastUpdateStatusReason = "InProgress", "The function is being updated."
+	case f.LastUpdateFailed:
+		c.LastUpdateStatus, c.LastUpdateStatusReason = "Failed", "The function could not be updated (injected fault)."
+		c.LastUpdateStatusReasonCode = "InternalError"
 	default:
 		c.LastUpdateStatus = "Successful"
 	}
@@ -633,6 +647,7 @@ func (s *Sim) lambdaUpdate(rc *Request, st *lambdaState, ref string) (any, *APIE
 	if ferr := s.faults.takeFailNext("lambda", "UpdateFunctionConfiguration", f.Name, rc.Protocol); ferr != nil {
 		return nil, ferr
 	}
+	prev := *f
 	if in.MemorySize != nil {
 		f.MemoryMiB = *in.MemorySize
 	}
@@ -656,6 +671,7 @@ func (s *Sim) lambdaUpdate(rc *Request, st *lambdaState, ref string) (any, *APIE
 	}
 	f.RevisionID, f.LastModified = s.newRevisionID(), rc.Now
 	f.Updating, f.updateDoneAt = true, rc.Now.Add(s.opts.StateDelay)
+	f.updateFailed, f.previous = s.faults.failsUpdates(f.Name), &prev
 	st.settle(s, rc.Account, s.region(rc.Account, rc.Region), rc.Now)
 	return functionJSON(f), nil
 }

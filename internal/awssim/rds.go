@@ -137,7 +137,13 @@ func (s *Sim) setDBStatus(account, region string, db *DBInstance, status string,
 	case "stopping":
 		db.next, db.nextAt = "stopped", at.Add(s.opts.StateDelay)
 	case "modifying":
-		db.next, db.nextAt = "available", at.Add(s.opts.StateDelay)
+		// Multi-AZ: the standby is modified first, then fails over and
+		// the old primary is modified: two turns.
+		d := s.opts.StateDelay
+		if db.MultiAZ {
+			d *= 2
+		}
+		db.next, db.nextAt = "available", at.Add(d)
 	case "available":
 		// Leaving modifying completes the pending class change, whether it
 		// was applied immediately or in the maintenance window.

@@ -249,17 +249,18 @@ type VolumeModification struct {
 
 // Snapshot is an EBS snapshot.
 type Snapshot struct {
-	ID          string
-	VolumeID    string
-	VolumeSize  int
-	State       string // pending, completed
-	next        string
-	nextAt      time.Time
-	StartTime   time.Time
-	OwnerID     string
-	Description string
-	Encrypted   bool
-	Tags        map[string]string
+	ID           string
+	VolumeID     string
+	VolumeSize   int
+	State        string // pending, then completed (or error, see FailSnapshots)
+	StateMessage string
+	next         string
+	nextAt       time.Time
+	StartTime    time.Time
+	OwnerID      string
+	Description  string
+	Encrypted    bool
+	Tags         map[string]string
 }
 
 // Address is an Elastic IP address.

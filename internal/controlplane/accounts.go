@@ -98,8 +98,15 @@ func (s *Server) presentAccount(ctx context.Context, a *sirsiv1.CloudAccount) *s
 		a.Status = sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_PENDING
 	case s.now().Sub(a.LastSeenTime.AsTime()) > s.staleAfter:
 		a.Status = sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_STALE
+	case a.Status == sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH,
+		a.Status == sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED:
+		// Stored by the agent's last heartbeat, with status_detail.
 	default:
 		a.Status = sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED
+	}
+	if a.Status != sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH &&
+		a.Status != sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED {
+		a.StatusDetail = ""
 	}
 	if p := PrincipalFrom(ctx); p != nil && !p.Operator && roleRank(p.Role) < roleRank(editor) {
 		a.ExternalId = ""

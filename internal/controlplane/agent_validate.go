@@ -40,24 +40,27 @@ const (
 
 // Field bounds of reported records.
 const (
-	maxCSRBytes       = 16 << 10
-	maxHostnameLen    = 253
-	maxVersionLen     = 64
-	maxErrorLen       = 4096
-	maxARNLen         = 2048
-	maxNameLen        = 256
-	maxSizeLen        = 128
-	maxStateLen       = 64
-	maxServiceLen     = 256
-	maxReasonLen      = 1024
-	maxAttributes     = 64
-	maxAttributeLen   = 1024
-	maxChangedFields  = 64
-	maxSweeps         = 16
-	maxEvidence       = 32
-	maxSteps          = 100
-	maxStepDetailLen  = 1024
-	maxEvidenceWindow = 366
+	maxCSRBytes    = 16 << 10
+	maxHostnameLen = 253
+	maxVersionLen  = 64
+	maxErrorLen    = 4096
+	// maxCredentialsDetailLen bounds what an agent says about its AWS
+	// credentials: an account id, or AWS's error code and message.
+	maxCredentialsDetailLen = 1024
+	maxARNLen               = 2048
+	maxNameLen              = 256
+	maxSizeLen              = 128
+	maxStateLen             = 64
+	maxServiceLen           = 256
+	maxReasonLen            = 1024
+	maxAttributes           = 64
+	maxAttributeLen         = 1024
+	maxChangedFields        = 64
+	maxSweeps               = 16
+	maxEvidence             = 32
+	maxSteps                = 100
+	maxStepDetailLen        = 1024
+	maxEvidenceWindow       = 366
 )
 
 var (
@@ -208,10 +211,13 @@ func checkCSR(e *validation.Errors, field, s string) *x509.CertificateRequest {
 
 func validateHeartbeat(r *sirsiv1.HeartbeatRequest) (store.Heartbeat, error) {
 	var e validation.Errors
-	hb := store.Heartbeat{Version: r.Version, Hostname: r.Hostname, LastError: r.LastError}
+	hb := store.Heartbeat{Version: r.Version, Hostname: r.Hostname, LastError: r.LastError,
+		CredentialsVerdict: r.CredentialsVerdict, CredentialsDetail: r.CredentialsDetail}
 	e.Check("version", validation.Text(r.Version, maxVersionLen, false))
 	e.Check("hostname", hostname(r.Hostname))
 	e.Check("last_error", validation.Text(r.LastError, maxErrorLen, true))
+	e.Check("credentials_verdict", validation.Enum(r.CredentialsVerdict, false))
+	e.Check("credentials_detail", validation.Text(r.CredentialsDetail, maxCredentialsDetailLen, true))
 	if d, ok := duration(&e, "uptime", r.Uptime); ok {
 		if d < 0 {
 			e.Add("uptime", "must not be negative")

@@ -48,7 +48,8 @@ func (s *Server) RevokeAgent(ctx context.Context, req *sirsiv1.RevokeAgentReques
 	return &sirsiv1.RevokeAgentResponse{Agent: s.presentAgent(a)}, nil
 }
 
-// presentAgent computes connected/stale at read time; revoked is stored.
+// presentAgent computes connected/stale at read time; revoked and a
+// failed credentials check are stored.
 // An agent that never sent a heartbeat counts from its enrollment.
 func (s *Server) presentAgent(a *sirsiv1.Agent) *sirsiv1.Agent {
 	if a.Status == sirsiv1.AgentStatus_AGENT_STATUS_REVOKED {
@@ -58,10 +59,14 @@ func (s *Server) presentAgent(a *sirsiv1.Agent) *sirsiv1.Agent {
 	if seen == nil {
 		seen = a.EnrollTime
 	}
-	if seen != nil && s.now().Sub(seen.AsTime()) <= s.staleAfter {
-		a.Status = sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED
-	} else {
+	switch {
+	case seen == nil || s.now().Sub(seen.AsTime()) > s.staleAfter:
 		a.Status = sirsiv1.AgentStatus_AGENT_STATUS_STALE
+		a.StatusDetail = ""
+	case a.Status == sirsiv1.AgentStatus_AGENT_STATUS_CREDENTIALS_MISMATCH, a.Status == sirsiv1.AgentStatus_AGENT_STATUS_ASSUME_ROLE_FAILED:
+		// Stored by the agent's last heartbeat, with status_detail.
+	default:
+		a.Status = sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED
 	}
 	return a
 }

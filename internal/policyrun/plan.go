@@ -27,6 +27,9 @@ func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 		}
 		req := requestFor(p, rec)
 		req.ID, req.PlanID = uuid.NewString(), planID
+		// An approve-mode plan runs only once a person approved it, so it
+		// may hold irreversible actions; auto's dry run never does.
+		req.Approved = p.GetMode() == sirsiv1.PolicyMode_POLICY_MODE_APPROVE
 		act := r.cfg.Executor.DryRun(ctx, req)
 		if act.GetStatus() != sirsiv1.ActionStatus_ACTION_STATUS_PLANNED {
 			r.log.Debug("left out of the plan", "resource_id", rec.GetResourceId(), "reason", act.GetError())

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 )
 
@@ -18,18 +17,10 @@ import (
 // actuator's journal refuses to act twice.
 var idNamespace = uuid.MustParse("6f1c2f4e-8a59-4bd5-9d35-2f0b8f3e51a7")
 
-// actionable are the recommendations the actuator carries out, by
-// resource type and action; every other recommendation (snapshot and
-// delete, release, RDS and Lambda sizes, Savings Plans) is advice only:
-// those changes are not reversible by a rollback, or need a person.
-var actionable = map[[2]string]bool{
-	{actuator.ResourceEC2Instance, optimizer.ActionResize}:   true,
-	{actuator.ResourceEC2Instance, optimizer.ActionStop}:     true,
-	{actuator.ResourceEBSVolume, optimizer.ActionMigrateGP3}: true,
-}
-
+// isActionable: the recommendations the actuator carries out (see
+// actuator.Carries); every other one (Savings Plans, S3) is advice only.
 func isActionable(resourceType, action string) bool {
-	return actionable[[2]string{resourceType, action}]
+	return actuator.Carries(resourceType, action)
 }
 
 // candidates are the actionable recommendations a run would carry out,
@@ -83,7 +74,7 @@ func approvedRequests(p *sirsiv1.OptimizationPolicy, asg *sirsiv1.GetAssignmentR
 			}
 			r := requestFor(p, &sirsiv1.Recommendation{Id: a.GetRecommendationId(), ResourceId: a.GetResourceId(), ResourceType: a.GetResourceType(),
 				Region: a.GetRegion(), Action: a.GetAction(), CurrentSize: a.GetFromSize(), ProposedSize: a.GetToSize()})
-			r.ID, r.PlanID = a.GetId(), pl.GetId()
+			r.ID, r.PlanID, r.Approved = a.GetId(), pl.GetId(), true
 			reqs = append(reqs, r)
 			inPlan[a.GetRecommendationId()] = true
 		}
@@ -95,7 +86,9 @@ func approvedRequests(p *sirsiv1.OptimizationPolicy, asg *sirsiv1.GetAssignmentR
 		}
 	}
 	for _, r := range candidates(recs) {
-		reqs = append(reqs, requestFor(p, r))
+		req := requestFor(p, r)
+		req.Approved = true
+		reqs = append(reqs, req)
 	}
 	return reqs
 }

@@ -317,7 +317,10 @@ func (r *Runner) runActions(ctx context.Context, p *sirsiv1.OptimizationPolicy, 
 		r.mu.Unlock()
 		reqs := make([]actuator.Request, 0, len(recs))
 		for _, rec := range recs {
-			reqs = append(reqs, requestFor(p, rec))
+			// Never in auto: what cannot be undone waits for a person.
+			if !actuator.Irreversible(rec.GetResourceType(), rec.GetAction()) {
+				reqs = append(reqs, requestFor(p, rec))
+			}
 		}
 		return r.execute(ctx, p, firing, reqs)
 	case sirsiv1.PolicyMode_POLICY_MODE_APPROVE:

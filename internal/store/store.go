@@ -253,6 +253,12 @@ type Heartbeat struct {
 	Uptime         time.Duration
 	LastSweepTimes map[string]time.Time
 	LastError      string
+	// CredentialsVerdict is the agent's last check of its AWS credentials;
+	// unspecified keeps the stored verdict. A mismatch or a refused role
+	// becomes the agent's and the cloud account's status, with
+	// CredentialsDetail as their status_detail.
+	CredentialsVerdict sirsiv1.CredentialsVerdict
+	CredentialsDetail  string
 }
 
 // AgentAuth is an agent with its certificate serials: the current one

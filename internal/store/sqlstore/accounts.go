@@ -55,13 +55,13 @@ func (t *tenantStore) requireAccount(ctx context.Context, tx *sql.Tx, id string)
 	return nil
 }
 
-const accountCols = `id, tenant_id, cloud, account_id, regions, role_arn, external_id, display_name, status, last_seen_time, agent_version, create_time, update_time, version`
+const accountCols = `id, tenant_id, cloud, account_id, regions, role_arn, external_id, display_name, status, last_seen_time, agent_version, create_time, update_time, version, status_detail`
 
 func scanAccount(row interface{ Scan(...any) error }) (*sirsiv1.CloudAccount, error) {
 	var a sirsiv1.CloudAccount
 	var cloud, status, ls, ct, ut int64
 	var regions string
-	if err := row.Scan(&a.Id, &a.TenantId, &cloud, &a.AccountId, &regions, &a.RoleArn, &a.ExternalId, &a.DisplayName, &status, &ls, &a.AgentVersion, &ct, &ut, &a.Version); err != nil {
+	if err := row.Scan(&a.Id, &a.TenantId, &cloud, &a.AccountId, &regions, &a.RoleArn, &a.ExternalId, &a.DisplayName, &status, &ls, &a.AgentVersion, &ct, &ut, &a.Version, &a.StatusDetail); err != nil {
 		return nil, err
 	}
 	a.Cloud, a.Status = sirsiv1.Cloud(cloud), sirsiv1.CloudAccountStatus(status)
@@ -86,7 +86,7 @@ func (t *tenantStore) CreateCloudAccount(ctx context.Context, in *sirsiv1.CloudA
 		if err := t.requireTenant(ctx, tx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO cloud_accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?, ?)`),
+		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO cloud_accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, ?, ?, '')`),
 			a.Id, t.id, int64(a.Cloud), a.AccountId, regions, a.RoleArn, a.ExternalId, a.DisplayName, int64(a.Status), now, now, a.Version)
 		if t.s.d.IsUniqueViolation(err) {
 			return fmt.Errorf("create cloud account %q: %w", a.AccountId, store.ErrAlreadyExists)

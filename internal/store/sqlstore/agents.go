@@ -12,13 +12,13 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const agentCols = `id, tenant_id, cloud_account_id, version, hostname, status, enroll_time, last_seen_time, cert_expire_time, uptime, last_sweep_times, last_error`
+const agentCols = `id, tenant_id, cloud_account_id, version, hostname, status, enroll_time, last_seen_time, cert_expire_time, uptime, last_sweep_times, last_error, status_detail`
 
 func scanAgent(row interface{ Scan(...any) error }) (*sirsiv1.Agent, error) {
 	var a sirsiv1.Agent
 	var status, et, ls, ce, up int64
 	var sweeps string
-	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.Version, &a.Hostname, &status, &et, &ls, &ce, &up, &sweeps, &a.LastError); err != nil {
+	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.Version, &a.Hostname, &status, &et, &ls, &ce, &up, &sweeps, &a.LastError, &a.StatusDetail); err != nil {
 		return nil, err
 	}
 	a.Status = sirsiv1.AgentStatus(status)
@@ -57,7 +57,7 @@ func (t *tenantStore) CreateAgent(ctx context.Context, in *sirsiv1.Agent) (*sirs
 		if err := t.requireAccount(ctx, tx, a.CloudAccountId); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO agents (`+agentCols+`, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', '', '')`),
+		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO agents (`+agentCols+`, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', '', '', '')`),
 			a.Id, t.id, a.CloudAccountId, a.Version, a.Hostname, int64(a.Status), now, now, tsNanos(a.CertExpireTime))
 		if t.s.d.IsUniqueViolation(err) {
 			return fmt.Errorf("create agent %q: %w", a.Id, store.ErrAlreadyExists)
@@ -98,20 +98,53 @@ func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb st
 			return fmt.Errorf("record heartbeat: agent %q is revoked: %w", agentID, store.ErrFailedPrecondition)
 		}
 		at := nanos(hb.At)
-		if _, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET version = ?, hostname = ?, status = ?, last_seen_time = ?, uptime = ?, last_sweep_times = ?, last_error = ? WHERE tenant_id = ? AND id = ?`),
-			hb.Version, hb.Hostname, int64(sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED), at, int64(hb.Uptime), sweeps, hb.LastError, t.id, agentID); err != nil {
+		agentStatus, detail := agentStatusOf(hb.CredentialsVerdict), hb.CredentialsDetail
+		if hb.CredentialsVerdict == sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_UNSPECIFIED {
+			// Not checked yet since the agent started: the last verdict
+			// stands (connected for an agent that never had one).
+			agentStatus, detail = a.Status, a.StatusDetail
+		}
+		if agentStatus == sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED {
+			detail = ""
+		}
+		accountStatus := accountStatusOf(agentStatus)
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET version = ?, hostname = ?, status = ?, last_seen_time = ?, uptime = ?, last_sweep_times = ?, last_error = ?, status_detail = ? WHERE tenant_id = ? AND id = ?`),
+			hb.Version, hb.Hostname, int64(agentStatus), at, int64(hb.Uptime), sweeps, hb.LastError, detail, t.id, agentID); err != nil {
 			return fmt.Errorf("record heartbeat of agent %q: %w", agentID, err)
 		}
 		// Not a configuration change: the account's version stays, so a
 		// heartbeat never turns a user's pending update stale.
-		if _, err := tx.ExecContext(ctx, t.q(`UPDATE cloud_accounts SET status = ?, last_seen_time = ?, agent_version = ? WHERE tenant_id = ? AND id = ?`),
-			int64(sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED), at, hb.Version, t.id, a.CloudAccountId); err != nil {
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE cloud_accounts SET status = ?, last_seen_time = ?, agent_version = ?, status_detail = ? WHERE tenant_id = ? AND id = ?`),
+			int64(accountStatus), at, hb.Version, detail, t.id, a.CloudAccountId); err != nil {
 			return fmt.Errorf("record heartbeat on cloud account %q: %w", a.CloudAccountId, err)
 		}
 		out, err = t.getAgentTx(ctx, tx, agentID)
 		return err
 	})
 	return out, err
+}
+
+// agentStatusOf is the stored status of a connected agent whose
+// credentials check ended in v.
+func agentStatusOf(v sirsiv1.CredentialsVerdict) sirsiv1.AgentStatus {
+	switch v {
+	case sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_MISMATCH:
+		return sirsiv1.AgentStatus_AGENT_STATUS_CREDENTIALS_MISMATCH
+	case sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_ASSUME_ROLE_FAILED:
+		return sirsiv1.AgentStatus_AGENT_STATUS_ASSUME_ROLE_FAILED
+	}
+	return sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED
+}
+
+// accountStatusOf is the cloud account's stored status for its agent's.
+func accountStatusOf(s sirsiv1.AgentStatus) sirsiv1.CloudAccountStatus {
+	switch s {
+	case sirsiv1.AgentStatus_AGENT_STATUS_CREDENTIALS_MISMATCH:
+		return sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH
+	case sirsiv1.AgentStatus_AGENT_STATUS_ASSUME_ROLE_FAILED:
+		return sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED
+	}
+	return sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED
 }
 
 // UpdateAgentCertificate shifts the current certificate to previous in the

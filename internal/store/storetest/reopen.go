@@ -177,6 +177,8 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // the same statements work on both dialects. A new migration adds its undo
 // here.
 var undoAfterResourceRecord = []string{
+	`ALTER TABLE cloud_accounts DROP COLUMN status_detail`,
+	`ALTER TABLE agents DROP COLUMN status_detail`,
 	`DROP TABLE inventory_units`,
 	`ALTER TABLE resources DROP COLUMN stale`,
 	`DROP TABLE action_reservations`,

@@ -457,6 +457,31 @@ func testAgents(t *testing.T, s store.Store) {
 	if acct.Status != sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED || acct.AgentVersion != "0.2.0" || !acct.LastSeenTime.AsTime().Equal(at) || acct.Version != a.Version {
 		t.Fatalf("account after heartbeat = %v", acct)
 	}
+	// A failed credentials check becomes the agent's and the account's
+	// status with its detail; a heartbeat before the next check keeps it;
+	// a passing check clears it.
+	for _, step := range []struct {
+		verdict      sirsiv1.CredentialsVerdict
+		detail       string
+		agent        sirsiv1.AgentStatus
+		account      sirsiv1.CloudAccountStatus
+		storedDetail string
+	}{
+		{sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_MISMATCH, "account 999999999999", sirsiv1.AgentStatus_AGENT_STATUS_CREDENTIALS_MISMATCH,
+			sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH, "account 999999999999"},
+		{sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_UNSPECIFIED, "", sirsiv1.AgentStatus_AGENT_STATUS_CREDENTIALS_MISMATCH,
+			sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH, "account 999999999999"},
+		{sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_ASSUME_ROLE_FAILED, "AccessDenied", sirsiv1.AgentStatus_AGENT_STATUS_ASSUME_ROLE_FAILED,
+			sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED, "AccessDenied"},
+		{sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_OK, "", sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED,
+			sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED, ""},
+	} {
+		got := must(ts.RecordHeartbeat(c, ag.Id, store.Heartbeat{At: at, Version: "0.2.0", Hostname: "h2", CredentialsVerdict: step.verdict, CredentialsDetail: step.detail}))
+		acct := must(ts.GetCloudAccount(c, a.Id))
+		if got.Status != step.agent || got.StatusDetail != step.storedDetail || acct.Status != step.account || acct.StatusDetail != step.storedDetail {
+			t.Fatalf("after verdict %v: agent %v %q, account %v %q", step.verdict, got.Status, got.StatusDetail, acct.Status, acct.StatusDetail)
+		}
+	}
 	exp := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	ok(t, ts.UpdateAgentCertificate(c, ag.Id, "01ab", exp))
 	if g := must(ts.GetAgent(c, ag.Id)); !g.CertExpireTime.AsTime().Equal(exp) {

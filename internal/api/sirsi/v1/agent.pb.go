@@ -23,6 +23,64 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CredentialsVerdict is what the agent found when it checked, with
+// sts:GetCallerIdentity after assuming the cloud account's role, whom its
+// AWS credentials belong to.
+type CredentialsVerdict int32
+
+const (
+	CredentialsVerdict_CREDENTIALS_VERDICT_UNSPECIFIED CredentialsVerdict = 0
+	// The credentials belong to the cloud account's AWS account.
+	CredentialsVerdict_CREDENTIALS_VERDICT_OK CredentialsVerdict = 1
+	// They belong to another AWS account (or AWS rejected them).
+	CredentialsVerdict_CREDENTIALS_VERDICT_MISMATCH CredentialsVerdict = 2
+	// AWS refused sts:AssumeRole of the cloud account's role.
+	CredentialsVerdict_CREDENTIALS_VERDICT_ASSUME_ROLE_FAILED CredentialsVerdict = 3
+)
+
+// Enum value maps for CredentialsVerdict.
+var (
+	CredentialsVerdict_name = map[int32]string{
+		0: "CREDENTIALS_VERDICT_UNSPECIFIED",
+		1: "CREDENTIALS_VERDICT_OK",
+		2: "CREDENTIALS_VERDICT_MISMATCH",
+		3: "CREDENTIALS_VERDICT_ASSUME_ROLE_FAILED",
+	}
+	CredentialsVerdict_value = map[string]int32{
+		"CREDENTIALS_VERDICT_UNSPECIFIED":        0,
+		"CREDENTIALS_VERDICT_OK":                 1,
+		"CREDENTIALS_VERDICT_MISMATCH":           2,
+		"CREDENTIALS_VERDICT_ASSUME_ROLE_FAILED": 3,
+	}
+)
+
+func (x CredentialsVerdict) Enum() *CredentialsVerdict {
+	p := new(CredentialsVerdict)
+	*p = x
+	return p
+}
+
+func (x CredentialsVerdict) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CredentialsVerdict) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_agent_proto_enumTypes[0].Descriptor()
+}
+
+func (CredentialsVerdict) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_agent_proto_enumTypes[0]
+}
+
+func (x CredentialsVerdict) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CredentialsVerdict.Descriptor instead.
+func (CredentialsVerdict) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_agent_proto_rawDescGZIP(), []int{0}
+}
+
 type EnrollRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	EnrollmentToken string                 `protobuf:"bytes,1,opt,name=enrollment_token,json=enrollmentToken,proto3" json:"enrollment_token,omitempty"`
@@ -289,8 +347,14 @@ type HeartbeatRequest struct {
 	// Keyed by sweep name: discovery, utilization, costs, optimize.
 	LastSweepTimes map[string]*timestamppb.Timestamp `protobuf:"bytes,4,rep,name=last_sweep_times,json=lastSweepTimes,proto3" json:"last_sweep_times,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	LastError      string                            `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The outcome of the agent's last credentials check (before every
+	// sweep); unspecified until the first check.
+	CredentialsVerdict CredentialsVerdict `protobuf:"varint,6,opt,name=credentials_verdict,json=credentialsVerdict,proto3,enum=sirsi.v1.CredentialsVerdict" json:"credentials_verdict,omitempty"`
+	// The account the credentials belong to, or AWS's error code and
+	// message; at most 1024 characters.
+	CredentialsDetail string `protobuf:"bytes,7,opt,name=credentials_detail,json=credentialsDetail,proto3" json:"credentials_detail,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *HeartbeatRequest) Reset() {
@@ -354,6 +418,20 @@ func (x *HeartbeatRequest) GetLastSweepTimes() map[string]*timestamppb.Timestamp
 func (x *HeartbeatRequest) GetLastError() string {
 	if x != nil {
 		return x.LastError
+	}
+	return ""
+}
+
+func (x *HeartbeatRequest) GetCredentialsVerdict() CredentialsVerdict {
+	if x != nil {
+		return x.CredentialsVerdict
+	}
+	return CredentialsVerdict_CREDENTIALS_VERDICT_UNSPECIFIED
+}
+
+func (x *HeartbeatRequest) GetCredentialsDetail() string {
+	if x != nil {
+		return x.CredentialsDetail
 	}
 	return ""
 }
@@ -1551,14 +1629,16 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\x0fcertificate_pem\x18\x01 \x01(\tR\x0ecertificatePem\x12\"\n" +
 	"\rca_bundle_pem\x18\x02 \x01(\tR\vcaBundlePem\x12;\n" +
 	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\xd3\x02\n" +
+	"expireTime\"\xd1\x03\n" +
 	"\x10HeartbeatRequest\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x121\n" +
 	"\x06uptime\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x12X\n" +
 	"\x10last_sweep_times\x18\x04 \x03(\v2..sirsi.v1.HeartbeatRequest.LastSweepTimesEntryR\x0elastSweepTimes\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x05 \x01(\tR\tlastError\x1a]\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\x12M\n" +
+	"\x13credentials_verdict\x18\x06 \x01(\x0e2\x1c.sirsi.v1.CredentialsVerdictR\x12credentialsVerdict\x12-\n" +
+	"\x12credentials_detail\x18\a \x01(\tR\x11credentialsDetail\x1a]\n" +
 	"\x13LastSweepTimesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
 	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\x87\x01\n" +
@@ -1636,7 +1716,12 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\rcloud_account\x18\x01 \x01(\v2\x16.sirsi.v1.CloudAccountR\fcloudAccount\x128\n" +
 	"\bpolicies\x18\x02 \x03(\v2\x1c.sirsi.v1.OptimizationPolicyR\bpolicies\x12S\n" +
 	"\x18approved_recommendations\x18\x03 \x03(\v2\x18.sirsi.v1.RecommendationR\x17approvedRecommendations\x12;\n" +
-	"\x0eapproved_plans\x18\x04 \x03(\v2\x14.sirsi.v1.ActionPlanR\rapprovedPlans2\xac\a\n" +
+	"\x0eapproved_plans\x18\x04 \x03(\v2\x14.sirsi.v1.ActionPlanR\rapprovedPlans*\xa3\x01\n" +
+	"\x12CredentialsVerdict\x12#\n" +
+	"\x1fCREDENTIALS_VERDICT_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16CREDENTIALS_VERDICT_OK\x10\x01\x12 \n" +
+	"\x1cCREDENTIALS_VERDICT_MISMATCH\x10\x02\x12*\n" +
+	"&CREDENTIALS_VERDICT_ASSUME_ROLE_FAILED\x10\x032\xac\a\n" +
 	"\fAgentService\x12;\n" +
 	"\x06Enroll\x12\x17.sirsi.v1.EnrollRequest\x1a\x18.sirsi.v1.EnrollResponse\x12Y\n" +
 	"\x10RenewCertificate\x12!.sirsi.v1.RenewCertificateRequest\x1a\".sirsi.v1.RenewCertificateResponse\x12D\n" +
@@ -1662,98 +1747,101 @@ func file_sirsi_v1_agent_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_agent_proto_rawDescData
 }
 
+var file_sirsi_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_sirsi_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_sirsi_v1_agent_proto_goTypes = []any{
-	(*EnrollRequest)(nil),                 // 0: sirsi.v1.EnrollRequest
-	(*EnrollResponse)(nil),                // 1: sirsi.v1.EnrollResponse
-	(*RenewCertificateRequest)(nil),       // 2: sirsi.v1.RenewCertificateRequest
-	(*RenewCertificateResponse)(nil),      // 3: sirsi.v1.RenewCertificateResponse
-	(*HeartbeatRequest)(nil),              // 4: sirsi.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),             // 5: sirsi.v1.HeartbeatResponse
-	(*ResourceRef)(nil),                   // 6: sirsi.v1.ResourceRef
-	(*ResourceChange)(nil),                // 7: sirsi.v1.ResourceChange
-	(*ReportInventoryRequest)(nil),        // 8: sirsi.v1.ReportInventoryRequest
-	(*InventoryUnit)(nil),                 // 9: sirsi.v1.InventoryUnit
-	(*ReportInventoryResponse)(nil),       // 10: sirsi.v1.ReportInventoryResponse
-	(*ReportUtilizationRequest)(nil),      // 11: sirsi.v1.ReportUtilizationRequest
-	(*ReportUtilizationResponse)(nil),     // 12: sirsi.v1.ReportUtilizationResponse
-	(*ReportCostsRequest)(nil),            // 13: sirsi.v1.ReportCostsRequest
-	(*ReportCostsResponse)(nil),           // 14: sirsi.v1.ReportCostsResponse
-	(*ReportRecommendationsRequest)(nil),  // 15: sirsi.v1.ReportRecommendationsRequest
-	(*ReportRecommendationsResponse)(nil), // 16: sirsi.v1.ReportRecommendationsResponse
-	(*ReportActionsRequest)(nil),          // 17: sirsi.v1.ReportActionsRequest
-	(*ReportActionsResponse)(nil),         // 18: sirsi.v1.ReportActionsResponse
-	(*ReportActionPlanRequest)(nil),       // 19: sirsi.v1.ReportActionPlanRequest
-	(*ReportActionPlanResponse)(nil),      // 20: sirsi.v1.ReportActionPlanResponse
-	(*ReserveActionsRequest)(nil),         // 21: sirsi.v1.ReserveActionsRequest
-	(*ReserveActionsResponse)(nil),        // 22: sirsi.v1.ReserveActionsResponse
-	(*GetAssignmentRequest)(nil),          // 23: sirsi.v1.GetAssignmentRequest
-	(*GetAssignmentResponse)(nil),         // 24: sirsi.v1.GetAssignmentResponse
-	nil,                                   // 25: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
-	(*timestamppb.Timestamp)(nil),         // 26: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 27: google.protobuf.Duration
-	(*Resource)(nil),                      // 28: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),            // 29: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),                    // 30: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),                   // 31: sirsi.v1.CostAnomaly
-	(*Recommendation)(nil),                // 32: sirsi.v1.Recommendation
-	(*Action)(nil),                        // 33: sirsi.v1.Action
-	(*ActionPlan)(nil),                    // 34: sirsi.v1.ActionPlan
-	(*CloudAccount)(nil),                  // 35: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),            // 36: sirsi.v1.OptimizationPolicy
+	(CredentialsVerdict)(0),               // 0: sirsi.v1.CredentialsVerdict
+	(*EnrollRequest)(nil),                 // 1: sirsi.v1.EnrollRequest
+	(*EnrollResponse)(nil),                // 2: sirsi.v1.EnrollResponse
+	(*RenewCertificateRequest)(nil),       // 3: sirsi.v1.RenewCertificateRequest
+	(*RenewCertificateResponse)(nil),      // 4: sirsi.v1.RenewCertificateResponse
+	(*HeartbeatRequest)(nil),              // 5: sirsi.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),             // 6: sirsi.v1.HeartbeatResponse
+	(*ResourceRef)(nil),                   // 7: sirsi.v1.ResourceRef
+	(*ResourceChange)(nil),                // 8: sirsi.v1.ResourceChange
+	(*ReportInventoryRequest)(nil),        // 9: sirsi.v1.ReportInventoryRequest
+	(*InventoryUnit)(nil),                 // 10: sirsi.v1.InventoryUnit
+	(*ReportInventoryResponse)(nil),       // 11: sirsi.v1.ReportInventoryResponse
+	(*ReportUtilizationRequest)(nil),      // 12: sirsi.v1.ReportUtilizationRequest
+	(*ReportUtilizationResponse)(nil),     // 13: sirsi.v1.ReportUtilizationResponse
+	(*ReportCostsRequest)(nil),            // 14: sirsi.v1.ReportCostsRequest
+	(*ReportCostsResponse)(nil),           // 15: sirsi.v1.ReportCostsResponse
+	(*ReportRecommendationsRequest)(nil),  // 16: sirsi.v1.ReportRecommendationsRequest
+	(*ReportRecommendationsResponse)(nil), // 17: sirsi.v1.ReportRecommendationsResponse
+	(*ReportActionsRequest)(nil),          // 18: sirsi.v1.ReportActionsRequest
+	(*ReportActionsResponse)(nil),         // 19: sirsi.v1.ReportActionsResponse
+	(*ReportActionPlanRequest)(nil),       // 20: sirsi.v1.ReportActionPlanRequest
+	(*ReportActionPlanResponse)(nil),      // 21: sirsi.v1.ReportActionPlanResponse
+	(*ReserveActionsRequest)(nil),         // 22: sirsi.v1.ReserveActionsRequest
+	(*ReserveActionsResponse)(nil),        // 23: sirsi.v1.ReserveActionsResponse
+	(*GetAssignmentRequest)(nil),          // 24: sirsi.v1.GetAssignmentRequest
+	(*GetAssignmentResponse)(nil),         // 25: sirsi.v1.GetAssignmentResponse
+	nil,                                   // 26: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
+	(*timestamppb.Timestamp)(nil),         // 27: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 28: google.protobuf.Duration
+	(*Resource)(nil),                      // 29: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),            // 30: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),                    // 31: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),                   // 32: sirsi.v1.CostAnomaly
+	(*Recommendation)(nil),                // 33: sirsi.v1.Recommendation
+	(*Action)(nil),                        // 34: sirsi.v1.Action
+	(*ActionPlan)(nil),                    // 35: sirsi.v1.ActionPlan
+	(*CloudAccount)(nil),                  // 36: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),            // 37: sirsi.v1.OptimizationPolicy
 }
 var file_sirsi_v1_agent_proto_depIdxs = []int32{
-	26, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
-	26, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
-	27, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
-	25, // 3: sirsi.v1.HeartbeatRequest.last_sweep_times:type_name -> sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
-	26, // 4: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
-	27, // 5: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
-	28, // 6: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
-	6,  // 7: sirsi.v1.ReportInventoryRequest.deletions:type_name -> sirsi.v1.ResourceRef
-	7,  // 8: sirsi.v1.ReportInventoryRequest.changes:type_name -> sirsi.v1.ResourceChange
-	26, // 9: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
-	9,  // 10: sirsi.v1.ReportInventoryRequest.units:type_name -> sirsi.v1.InventoryUnit
-	6,  // 11: sirsi.v1.ReportInventoryResponse.missing:type_name -> sirsi.v1.ResourceRef
-	29, // 12: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
-	30, // 13: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
-	31, // 14: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
-	32, // 15: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
-	33, // 16: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
-	34, // 17: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
-	26, // 18: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
-	35, // 19: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	36, // 20: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
-	32, // 21: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
-	34, // 22: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
-	26, // 23: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	0,  // 24: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
-	2,  // 25: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
-	4,  // 26: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
-	8,  // 27: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
-	11, // 28: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
-	13, // 29: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
-	15, // 30: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
-	17, // 31: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
-	19, // 32: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
-	21, // 33: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
-	23, // 34: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
-	1,  // 35: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
-	3,  // 36: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
-	5,  // 37: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
-	10, // 38: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
-	12, // 39: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
-	14, // 40: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
-	16, // 41: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
-	18, // 42: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
-	20, // 43: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
-	22, // 44: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
-	24, // 45: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
-	35, // [35:46] is the sub-list for method output_type
-	24, // [24:35] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	27, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
+	27, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
+	28, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
+	26, // 3: sirsi.v1.HeartbeatRequest.last_sweep_times:type_name -> sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
+	0,  // 4: sirsi.v1.HeartbeatRequest.credentials_verdict:type_name -> sirsi.v1.CredentialsVerdict
+	27, // 5: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
+	28, // 6: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
+	29, // 7: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
+	7,  // 8: sirsi.v1.ReportInventoryRequest.deletions:type_name -> sirsi.v1.ResourceRef
+	8,  // 9: sirsi.v1.ReportInventoryRequest.changes:type_name -> sirsi.v1.ResourceChange
+	27, // 10: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
+	10, // 11: sirsi.v1.ReportInventoryRequest.units:type_name -> sirsi.v1.InventoryUnit
+	7,  // 12: sirsi.v1.ReportInventoryResponse.missing:type_name -> sirsi.v1.ResourceRef
+	30, // 13: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
+	31, // 14: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
+	32, // 15: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
+	33, // 16: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
+	34, // 17: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
+	35, // 18: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
+	27, // 19: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
+	36, // 20: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	37, // 21: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
+	33, // 22: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
+	35, // 23: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
+	27, // 24: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	1,  // 25: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
+	3,  // 26: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
+	5,  // 27: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
+	9,  // 28: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
+	12, // 29: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
+	14, // 30: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
+	16, // 31: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
+	18, // 32: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
+	20, // 33: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
+	22, // 34: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
+	24, // 35: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
+	2,  // 36: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
+	4,  // 37: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
+	6,  // 38: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
+	11, // 39: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
+	13, // 40: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
+	15, // 41: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
+	17, // 42: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
+	19, // 43: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
+	21, // 44: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
+	23, // 45: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
+	25, // 46: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
+	36, // [36:47] is the sub-list for method output_type
+	25, // [25:36] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_agent_proto_init() }
@@ -1767,13 +1855,14 @@ func file_sirsi_v1_agent_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_agent_proto_rawDesc), len(file_sirsi_v1_agent_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_sirsi_v1_agent_proto_goTypes,
 		DependencyIndexes: file_sirsi_v1_agent_proto_depIdxs,
+		EnumInfos:         file_sirsi_v1_agent_proto_enumTypes,
 		MessageInfos:      file_sirsi_v1_agent_proto_msgTypes,
 	}.Build()
 	File_sirsi_v1_agent_proto = out.File

@@ -188,6 +188,14 @@ const (
 	CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED CloudAccountStatus = 2
 	// The agent has been silent for longer than the staleness window.
 	CloudAccountStatus_CLOUD_ACCOUNT_STATUS_STALE CloudAccountStatus = 3
+	// The agent is connected, but sts:GetCallerIdentity says its AWS
+	// credentials belong to another account: it runs no sweep and no action
+	// for this account (status_detail names both accounts).
+	CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH CloudAccountStatus = 4
+	// The agent is connected, but AWS refused to let it assume role_arn with
+	// external_id: it runs no sweep and no action (status_detail carries
+	// AWS's error code).
+	CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED CloudAccountStatus = 5
 )
 
 // Enum value maps for CloudAccountStatus.
@@ -197,12 +205,16 @@ var (
 		1: "CLOUD_ACCOUNT_STATUS_PENDING",
 		2: "CLOUD_ACCOUNT_STATUS_CONNECTED",
 		3: "CLOUD_ACCOUNT_STATUS_STALE",
+		4: "CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH",
+		5: "CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED",
 	}
 	CloudAccountStatus_value = map[string]int32{
-		"CLOUD_ACCOUNT_STATUS_UNSPECIFIED": 0,
-		"CLOUD_ACCOUNT_STATUS_PENDING":     1,
-		"CLOUD_ACCOUNT_STATUS_CONNECTED":   2,
-		"CLOUD_ACCOUNT_STATUS_STALE":       3,
+		"CLOUD_ACCOUNT_STATUS_UNSPECIFIED":          0,
+		"CLOUD_ACCOUNT_STATUS_PENDING":              1,
+		"CLOUD_ACCOUNT_STATUS_CONNECTED":            2,
+		"CLOUD_ACCOUNT_STATUS_STALE":                3,
+		"CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH": 4,
+		"CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED":   5,
 	}
 )
 
@@ -393,6 +405,12 @@ const (
 	AgentStatus_AGENT_STATUS_CONNECTED   AgentStatus = 1
 	AgentStatus_AGENT_STATUS_STALE       AgentStatus = 2
 	AgentStatus_AGENT_STATUS_REVOKED     AgentStatus = 3
+	// Connected, but its AWS credentials belong to another account than its
+	// cloud account's: it runs no sweep and no action.
+	AgentStatus_AGENT_STATUS_CREDENTIALS_MISMATCH AgentStatus = 4
+	// Connected, but AWS refused to let it assume the cloud account's role:
+	// it runs no sweep and no action.
+	AgentStatus_AGENT_STATUS_ASSUME_ROLE_FAILED AgentStatus = 5
 )
 
 // Enum value maps for AgentStatus.
@@ -402,12 +420,16 @@ var (
 		1: "AGENT_STATUS_CONNECTED",
 		2: "AGENT_STATUS_STALE",
 		3: "AGENT_STATUS_REVOKED",
+		4: "AGENT_STATUS_CREDENTIALS_MISMATCH",
+		5: "AGENT_STATUS_ASSUME_ROLE_FAILED",
 	}
 	AgentStatus_value = map[string]int32{
-		"AGENT_STATUS_UNSPECIFIED": 0,
-		"AGENT_STATUS_CONNECTED":   1,
-		"AGENT_STATUS_STALE":       2,
-		"AGENT_STATUS_REVOKED":     3,
+		"AGENT_STATUS_UNSPECIFIED":          0,
+		"AGENT_STATUS_CONNECTED":            1,
+		"AGENT_STATUS_STALE":                2,
+		"AGENT_STATUS_REVOKED":              3,
+		"AGENT_STATUS_CREDENTIALS_MISMATCH": 4,
+		"AGENT_STATUS_ASSUME_ROLE_FAILED":   5,
 	}
 )
 
@@ -786,14 +808,17 @@ type CloudAccount struct {
 	Regions   []string `protobuf:"bytes,5,rep,name=regions,proto3" json:"regions,omitempty"`
 	RoleArn   string   `protobuf:"bytes,6,opt,name=role_arn,json=roleArn,proto3" json:"role_arn,omitempty"`
 	// Sealed at rest; returned only to admins and editors.
-	ExternalId    string                 `protobuf:"bytes,7,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
-	DisplayName   string                 `protobuf:"bytes,8,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	Status        CloudAccountStatus     `protobuf:"varint,9,opt,name=status,proto3,enum=sirsi.v1.CloudAccountStatus" json:"status,omitempty"`
-	LastSeenTime  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=last_seen_time,json=lastSeenTime,proto3" json:"last_seen_time,omitempty"`
-	AgentVersion  string                 `protobuf:"bytes,11,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Version       int64                  `protobuf:"varint,14,opt,name=version,proto3" json:"version,omitempty"`
+	ExternalId   string                 `protobuf:"bytes,7,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	DisplayName  string                 `protobuf:"bytes,8,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Status       CloudAccountStatus     `protobuf:"varint,9,opt,name=status,proto3,enum=sirsi.v1.CloudAccountStatus" json:"status,omitempty"`
+	LastSeenTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=last_seen_time,json=lastSeenTime,proto3" json:"last_seen_time,omitempty"`
+	AgentVersion string                 `protobuf:"bytes,11,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
+	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime   *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Version      int64                  `protobuf:"varint,14,opt,name=version,proto3" json:"version,omitempty"`
+	// Why status is credentials_mismatch or assume_role_failed, as the
+	// agent last reported it; empty otherwise.
+	StatusDetail  string `protobuf:"bytes,15,opt,name=status_detail,json=statusDetail,proto3" json:"status_detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -924,6 +949,13 @@ func (x *CloudAccount) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *CloudAccount) GetStatusDetail() string {
+	if x != nil {
+		return x.StatusDetail
+	}
+	return ""
 }
 
 type PolicySelector struct {
@@ -1719,8 +1751,11 @@ type Agent struct {
 	Uptime         *durationpb.Duration              `protobuf:"bytes,10,opt,name=uptime,proto3" json:"uptime,omitempty"`
 	LastSweepTimes map[string]*timestamppb.Timestamp `protobuf:"bytes,11,rep,name=last_sweep_times,json=lastSweepTimes,proto3" json:"last_sweep_times,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	LastError      string                            `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Why status is credentials_mismatch or assume_role_failed (AWS's error
+	// code, or the account the credentials belong to); empty otherwise.
+	StatusDetail  string `protobuf:"bytes,13,opt,name=status_detail,json=statusDetail,proto3" json:"status_detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Agent) Reset() {
@@ -1833,6 +1868,13 @@ func (x *Agent) GetLastSweepTimes() map[string]*timestamppb.Timestamp {
 func (x *Agent) GetLastError() string {
 	if x != nil {
 		return x.LastError
+	}
+	return ""
+}
+
+func (x *Agent) GetStatusDetail() string {
+	if x != nil {
+		return x.StatusDetail
 	}
 	return ""
 }
@@ -3161,7 +3203,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x18\n" +
 	"\x16_rate_limit_per_minuteB\x17\n" +
-	"\x15_max_actions_per_hour\"\xab\x04\n" +
+	"\x15_max_actions_per_hour\"\xd0\x04\n" +
 	"\fCloudAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12%\n" +
@@ -3181,7 +3223,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x18\n" +
-	"\aversion\x18\x0e \x01(\x03R\aversion\"\xca\x02\n" +
+	"\aversion\x18\x0e \x01(\x03R\aversion\x12#\n" +
+	"\rstatus_detail\x18\x0f \x01(\tR\fstatusDetail\"\xca\x02\n" +
 	"\x0ePolicySelector\x12\x1f\n" +
 	"\vaccount_ids\x18\x01 \x03(\tR\n" +
 	"accountIds\x12\x18\n" +
@@ -3269,7 +3312,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\x0elast_used_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12\x18\n" +
 	"\aversion\x18\n" +
-	" \x01(\x03R\aversion\"\x88\x05\n" +
+	" \x01(\x03R\aversion\"\xad\x05\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -3285,7 +3328,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	" \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x12M\n" +
 	"\x10last_sweep_times\x18\v \x03(\v2#.sirsi.v1.Agent.LastSweepTimesEntryR\x0elastSweepTimes\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\f \x01(\tR\tlastError\x1a]\n" +
+	"last_error\x18\f \x01(\tR\tlastError\x12#\n" +
+	"\rstatus_detail\x18\r \x01(\tR\fstatusDetail\x1a]\n" +
 	"\x13LastSweepTimesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
 	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\xf7\x05\n" +
@@ -3465,12 +3509,14 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x0fTIER_ENTERPRISE\x10\x03*-\n" +
 	"\x05Cloud\x12\x15\n" +
 	"\x11CLOUD_UNSPECIFIED\x10\x00\x12\r\n" +
-	"\tCLOUD_AWS\x10\x01*\xa0\x01\n" +
+	"\tCLOUD_AWS\x10\x01*\xfc\x01\n" +
 	"\x12CloudAccountStatus\x12$\n" +
 	" CLOUD_ACCOUNT_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cCLOUD_ACCOUNT_STATUS_PENDING\x10\x01\x12\"\n" +
 	"\x1eCLOUD_ACCOUNT_STATUS_CONNECTED\x10\x02\x12\x1e\n" +
-	"\x1aCLOUD_ACCOUNT_STATUS_STALE\x10\x03*s\n" +
+	"\x1aCLOUD_ACCOUNT_STATUS_STALE\x10\x03\x12-\n" +
+	")CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH\x10\x04\x12+\n" +
+	"'CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED\x10\x05*s\n" +
 	"\n" +
 	"PolicyMode\x12\x1b\n" +
 	"\x17POLICY_MODE_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -3486,12 +3532,14 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"IdleAction\x12\x1b\n" +
 	"\x17IDLE_ACTION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10IDLE_ACTION_STOP\x10\x01\x12\x19\n" +
-	"\x15IDLE_ACTION_RECOMMEND\x10\x02*y\n" +
+	"\x15IDLE_ACTION_RECOMMEND\x10\x02*\xc5\x01\n" +
 	"\vAgentStatus\x12\x1c\n" +
 	"\x18AGENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16AGENT_STATUS_CONNECTED\x10\x01\x12\x16\n" +
 	"\x12AGENT_STATUS_STALE\x10\x02\x12\x18\n" +
-	"\x14AGENT_STATUS_REVOKED\x10\x03*\xf0\x01\n" +
+	"\x14AGENT_STATUS_REVOKED\x10\x03\x12%\n" +
+	"!AGENT_STATUS_CREDENTIALS_MISMATCH\x10\x04\x12#\n" +
+	"\x1fAGENT_STATUS_ASSUME_ROLE_FAILED\x10\x05*\xf0\x01\n" +
 	"\x14RecommendationStatus\x12%\n" +
 	"!RECOMMENDATION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRECOMMENDATION_STATUS_OPEN\x10\x01\x12\"\n" +
