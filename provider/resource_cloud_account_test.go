@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -19,7 +20,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
 )
 
 func TestCloudAccountResourceSchema(t *testing.T) {
@@ -295,4 +300,241 @@ resource "sirsi_cloud_account" "a" {
 			{Config: cfg("123456789012", `["us-east-1"]`, "not-an-arn"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)role_arn.*not an IAM role ARN`)},
 		},
 	})
+}
+
+// TestAccCloudAccount_credentialsBlockActions runs a real agent against a
+// simulated AWS account whose role trusts only the right external id, with
+// an auto policy that would resize the over-provisioned instances. While
+// the agent may not assume the role (wrong external_id), and while its
+// local role override points at another account, Terraform shows
+// assume_role_failed and credentials_mismatch on the cloud account and the
+// agent, and not one action is taken. Once Terraform sets the right
+// external id the status turns connected and the agent acts: the block
+// was the credentials, nothing else.
+func TestAccCloudAccount_credentialsBlockActions(t *testing.T) {
+	env := testAccStart(t, cptest.WithAgentService())
+	// The cloud account is 210987654321; the simulator's default account
+	// (where the agent's base credentials and its wrong override lead)
+	// has a fleet of its own, which a check-less agent would act on.
+	const awsAccount = "210987654321"
+	role := "arn:aws:iam::" + awsAccount + ":role/sirsi-agent"
+	simURL, fleets := credentialsSim(t, awsAccount, map[string]string{role: "right-external-id"})
+	ctx := context.Background()
+	if _, err := env.admin.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
+		TenantId: env.tenantID, Name: "rightsize", Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, ResourceTypes: []string{"aws_ec2_instance"},
+		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: 1},
+		Schedule:    "* * * * *", Timezone: "UTC", Verify: &sirsiv1.VerifySettings{WaitMinutes: 0},
+	}}); err != nil {
+		t.Fatalf("CreateOptimizationPolicy: %v", err)
+	}
+	config := func(externalID string) string {
+		return env.tenantProvider() + fmt.Sprintf(`
+resource "sirsi_cloud_account" "a" {
+  account_id  = %q
+  regions     = ["us-east-1"]
+  role_arn    = %q
+  external_id = %q
+}
+
+data "sirsi_agents" "all" {
+  depends_on = [sirsi_cloud_account.a]
+}
+`, awsAccount, role, externalID)
+	}
+	dataDir := t.TempDir()
+	var stop func()
+	// runAgent (re)starts the agent on one data dir, with roleOverride as
+	// its local aws.assume_role_arn.
+	runAgent := func(roleOverride string) {
+		if stop != nil {
+			stop()
+		}
+		id := env.accountIDByAWSAccount(t, awsAccount)
+		stop = startTestAgent(t, env, dataDir, env.cp.NewEnrollmentToken(t, env.tenantID, id), simURL, roleOverride)
+	}
+	t.Cleanup(func() {
+		if stop != nil {
+			stop()
+		}
+	})
+	blocked := func(want sirsiv1.CloudAccountStatus, role string) func() {
+		return func() {
+			runAgent(role)
+			env.waitAccountStatus(t, awsAccount, want)
+			env.wantNoActions(t)
+		}
+	}
+	statusIs := func(status string, detail *regexp.Regexp) []statecheck.StateCheck {
+		return []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("sirsi_cloud_account.a", tfjsonpath.New("status"), knownvalue.StringExact(status)),
+			statecheck.ExpectKnownValue("sirsi_cloud_account.a", tfjsonpath.New("status_detail"), knownvalue.StringRegexp(detail)),
+			statecheck.ExpectKnownValue("data.sirsi_agents.all", tfjsonpath.New("agents"), knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.ObjectPartial(map[string]knownvalue.Check{
+					"status": knownvalue.StringExact(status), "status_detail": knownvalue.StringRegexp(detail),
+				}),
+			})),
+		}
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             env.checkDestroyed("sirsi_cloud_account", env.getCloudAccount),
+		Steps: []tfresource.TestStep{
+			{Config: config("wrong-external-id")},
+			{
+				PreConfig:         blocked(sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED, ""),
+				Config:            config("wrong-external-id"),
+				ConfigStateChecks: statusIs("assume_role_failed", regexp.MustCompile(`AssumeRole of .*sirsi-agent refused: AccessDenied`)),
+			},
+			{
+				// The agent's own override names a role in another account,
+				// whose instances the policy would resize.
+				PreConfig:         blocked(sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH, "arn:aws:iam::"+awssim.DefaultAccountID+":role/other"),
+				Config:            config("wrong-external-id"),
+				ConfigStateChecks: statusIs("credentials_mismatch", regexp.MustCompile(`belong to AWS account `+awssim.DefaultAccountID+`, not the cloud account's `+awsAccount)),
+			},
+			{
+				PreConfig: func() { runAgent("") },
+				Config:    config("right-external-id"),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_cloud_account.a", plancheck.ResourceActionUpdate),
+				}},
+			},
+			{
+				PreConfig: func() {
+					env.waitAccountStatus(t, awsAccount, sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED)
+					env.waitForAction(t)
+					for _, a := range env.listActions(t) {
+						if !fleets[awsAccount][a.GetResourceId()] {
+							t.Errorf("action on %s, which is not an instance of the cloud account's AWS account", a.GetResourceId())
+						}
+					}
+				},
+				Config: config("right-external-id"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_cloud_account.a", tfjsonpath.New("status"), knownvalue.StringExact("connected")),
+					statecheck.ExpectKnownValue("sirsi_cloud_account.a", tfjsonpath.New("status_detail"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("data.sirsi_agents.all", tfjsonpath.New("agents"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"status": knownvalue.StringExact("connected"), "status_detail": knownvalue.Null()}),
+					})),
+				},
+			},
+		},
+	})
+}
+
+// credentialsSim serves two simulated accounts, the default one and
+// account, each with over-provisioned instances and 30 days of their
+// history, whose roles trust only the given external ids. It returns the
+// instance ids of each account.
+func credentialsSim(t *testing.T, account string, externalIDs map[string]string) (string, map[string]map[string]bool) {
+	t.Helper()
+	const accountKey = "AKIDOTHERACCOUNT"
+	sim, err := awssim.New(awssim.Options{Seed: 5, Backfill: 30 * 24 * time.Hour, RoleExternalIDs: externalIDs,
+		Accounts: map[string]string{accountKey: account}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	fleets := map[string]map[string]bool{}
+	for acct, key := range map[string]string{awssim.DefaultAccountID: "AKIDACCTEST", account: accountKey} {
+		cfg, err := awsclient.Load(context.Background(), awsclient.Options{Region: "us-east-1", Endpoint: srv.URL,
+			Credentials: awscreds.NewStaticCredentialsProvider(key, "secret", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		man, err := awssim.GenerateFleet(context.Background(), cfg, awssim.FleetSpec{N: 12, Regions: []string{"us-east-1"}, Seed: 3,
+			Mix: awssim.FleetMix{Instances: 1}, PollInterval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatalf("GenerateFleet in %s: %v", acct, err)
+		}
+		fleets[acct] = map[string]bool{}
+		for _, r := range man.Resources {
+			fleets[acct][r.ID] = true
+		}
+	}
+	return srv.URL, fleets
+}
+
+// startTestAgent runs an agent in this process until the returned stop.
+func startTestAgent(t *testing.T, env *accEnv, dir, token, simURL, roleOverride string) func() {
+	t.Helper()
+	a, err := agent.New(agent.Config{
+		DataDir: dir, Server: env.cp.AgentEndpoint, CACertPEM: env.cp.CACertPEM, EnrollToken: token, Version: "test",
+		AWS: awsclient.Options{Region: "us-east-1", Endpoint: simURL, AssumeRoleARN: roleOverride,
+			Credentials: awscreds.NewStaticCredentialsProvider("AKIDACCTEST", "secret", "")},
+		DiscoverySchedule: "@every 2s", UtilizationSchedule: "@every 2s", CostSchedule: "@every 1h", OptimizeSchedule: "@every 1s",
+		ActionPollInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("agent.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("agent.Run: %v", err)
+		}
+	}
+}
+
+func (e *accEnv) waitAccountStatus(t *testing.T, awsAccount string, want sirsiv1.CloudAccountStatus) {
+	t.Helper()
+	id := e.accountIDByAWSAccount(t, awsAccount)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, err := e.admin.GetCloudAccount(context.Background(), &sirsiv1.GetCloudAccountRequest{TenantId: e.tenantID, Id: id})
+		if err != nil {
+			t.Fatalf("GetCloudAccount: %v", err)
+		}
+		if out.GetCloudAccount().GetStatus() == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cloud account status %v after 2m, want %v (%s)", out.GetCloudAccount().GetStatus(), want, out.GetCloudAccount().GetStatusDetail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *accEnv) listActions(t *testing.T) []*sirsiv1.Action {
+	t.Helper()
+	out, err := e.admin.ListActions(context.Background(), &sirsiv1.ListActionsRequest{TenantId: e.tenantID})
+	if err != nil {
+		t.Fatalf("ListActions: %v", err)
+	}
+	return out.GetActions()
+}
+
+// wantNoActions: a blocked agent has reported no action and no
+// recommendation (it did not even sweep).
+func (e *accEnv) wantNoActions(t *testing.T) {
+	t.Helper()
+	if acts := e.listActions(t); len(acts) != 0 {
+		t.Fatalf("%d actions taken with wrong credentials: %v", len(acts), acts)
+	}
+	recs, err := e.admin.ListRecommendations(context.Background(), &sirsiv1.ListRecommendationsRequest{TenantId: e.tenantID})
+	if err != nil {
+		t.Fatalf("ListRecommendations: %v", err)
+	}
+	if n := len(recs.GetRecommendations()); n != 0 {
+		t.Fatalf("%d recommendations made with wrong credentials", n)
+	}
+}
+
+func (e *accEnv) waitForAction(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(e.listActions(t)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no action within 2m of the credentials being right")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -412,6 +412,14 @@ func (a *Agent) setCredentialsCheck(c credentialsCheck) {
 	}
 }
 
+// credentialsOK says whether the last check passed (or none ran yet).
+func (a *Agent) credentialsOK() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v := a.credCheck.verdict
+	return v == sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_UNSPECIFIED || v == sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_OK
+}
+
 // truncate cuts s to at most n bytes without splitting a character.
 func truncate(s string, n int) string {
 	if len(s) <= n {

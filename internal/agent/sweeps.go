@@ -214,6 +214,14 @@ func (s *sweeps) runSweep(ctx context.Context, name string) {
 }
 
 func (s *sweeps) sweep(ctx context.Context, name string) error {
+	if !s.a.credentialsOK() {
+		// The fix for failed credentials is often in the cloud account
+		// (role_arn, external_id): ask for it before checking again,
+		// rather than at the next assignment poll minutes later.
+		if err := s.a.fetchAssignment(ctx); err != nil {
+			s.a.log.Warn("refreshing the assignment failed; using the last one", "error", err)
+		}
+	}
 	comp, err := s.components(ctx)
 	if err != nil {
 		return err

@@ -177,7 +177,8 @@ var at02 = time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC)
 
 // TestAutoRunsLargestSavingsWithinTheRunLimit: in the window, the largest
 // savings go first, at most max_actions_per_run per window, counted across
-// a restart; outside the window nothing happens.
+// a restart; outside the window nothing happens; an irreversible release,
+// however large its saving, never runs in auto.
 func TestAutoRunsLargestSavingsWithinTheRunLimit(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, at02.Add(-time.Minute))
@@ -188,7 +189,7 @@ func TestAutoRunsLargestSavingsWithinTheRunLimit(t *testing.T) {
 		t.Fatal("a new runner has decisions")
 	}
 	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {
-		rec("r1", "i-1", 10), rec("r2", "i-2", 30), rec("r3", "i-3", 20), {Id: "r4", ResourceId: "vol-1", ResourceType: "aws_ebs_volume", Action: "snapshot_and_delete", EstimatedMonthlySavings: 99},
+		rec("r1", "i-1", 10), rec("r2", "i-2", 30), rec("r3", "i-3", 20), {Id: "r4", ResourceId: "eipalloc-1", ResourceType: "aws_eip", Action: "release", EstimatedMonthlySavings: 99},
 	}})
 	if r.Stale(asg.Policies) {
 		t.Fatal("stale right after the decisions")
