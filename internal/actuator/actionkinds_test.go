@@ -115,9 +115,13 @@ var kinds = []kind{
 				Action: ActionResize, FromSize: bigDBClass, ToSize: smallDBClass, RollbackOnFailure: true}
 		},
 		inject: func(t testing.TB, sim *awssim.Sim, req Request) {
-			if err := sim.FailNext(awssim.FailNextSpec{Service: "rds", Action: "ModifyDBInstance", ResourceID: req.ResourceID,
-				Code: "InvalidDBInstanceState", Message: "injected: modification refused"}); err != nil {
-				t.Fatal(err)
+			// Twice: a flow killed after the refusal but before journaling
+			// it asks again when resumed, and must be refused again.
+			for range 2 {
+				if err := sim.FailNext(awssim.FailNextSpec{Service: "rds", Action: "ModifyDBInstance", ResourceID: req.ResourceID,
+					Code: "InvalidDBInstanceState", Message: "injected: modification refused"}); err != nil {
+					t.Fatal(err)
+				}
 			}
 		},
 		done:    func(t testing.TB, c clients, req Request) { wantDB(t, c, req.ResourceID, smallDBClass) },

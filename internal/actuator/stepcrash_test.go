@@ -1,0 +1,175 @@
+package actuator
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/uuid"
+)
+
+const (
+	stepURLEnv  = "ACTUATOR_STEP_URL"
+	stepDirEnv  = "ACTUATOR_STEP_DIR"
+	stepReqEnv  = "ACTUATOR_STEP_REQUEST"
+	stepKillEnv = "ACTUATOR_STEP_KILL"
+)
+
+// TestHelperStepCrashChild is the child of TestKilledAtEveryStepResumes:
+// it executes the request in its environment and SIGKILLs itself at the
+// n-th step boundary, printing "K <point>" just before; "D <status>" when
+// the flow ended first.
+func TestHelperStepCrashChild(t *testing.T) {
+	url := os.Getenv(stepURLEnv)
+	if url == "" {
+		t.Skip("child process of TestKilledAtEveryStepResumes")
+	}
+	var req Request
+	if err := json.Unmarshal([]byte(os.Getenv(stepReqEnv)), &req); err != nil {
+		t.Fatal(err)
+	}
+	kill, err := strconv.Atoi(os.Getenv(stepKillEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(newClients(t, url).withServices(crashConfig(t, url, os.Getenv(stepDirEnv))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	a.crash = func(point string) {
+		if n++; n == kill {
+			fmt.Printf("K %s\n", point)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Minute) // the signal is on its way
+		}
+	}
+	act := a.Execute(context.Background(), req)
+	fmt.Printf("D %s\n", act.Status)
+}
+
+// TestKilledAtEveryStepResumes SIGKILLs an agent at every step boundary of
+// every new action, each before and after the step is journaled, on the
+// way to success and on the way through a rollback (the failure injected
+// before the child starts), then resumes the journal in a fresh actuator:
+// each ends exactly where an uninterrupted flow ends.
+func TestKilledAtEveryStepResumes(t *testing.T) {
+	if os.Getenv(stepURLEnv) != "" {
+		t.Skip("running as the child")
+	}
+	sim, url := startSim(t, nil, crashStateDelay)
+	c := newClients(t, url)
+	settle := func() { time.Sleep(10 * crashStateDelay) }
+	release := kind{
+		name: "release",
+		create: func(t testing.TB, c clients, _ func()) Request {
+			out, err := c.ec2.AllocateAddress(context.Background(), &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return Request{ID: uuid.NewString(), ResourceID: aws.ToString(out.AllocationId), ResourceType: ResourceEIP, Region: region,
+				Action: ActionRelease, Approved: true}
+		},
+		done: func(t testing.TB, c clients, req Request) {
+			if _, err := c.ec2.DescribeAddresses(context.Background(), &ec2.DescribeAddressesInput{AllocationIds: []string{req.ResourceID}}); awsCode(err) != "InvalidAllocationID.NotFound" {
+				t.Fatalf("address %s still allocated (%v)", req.ResourceID, err)
+			}
+		},
+	}
+	for _, k := range append(kinds, release) {
+		for _, failing := range []bool{false, true} {
+			if failing && k.inject == nil {
+				continue
+			}
+			name := k.name
+			if failing {
+				name += "/rollback"
+			}
+			t.Run(name, func(t *testing.T) {
+				points := map[string]bool{}
+				for kill := 1; ; kill++ {
+					req := k.create(t, c, settle)
+					if failing {
+						k.inject(t, sim, req)
+					}
+					dir := t.TempDir()
+					out := runStepChild(t, url, dir, req, kill)
+					a, err := New(c.withServices(crashConfig(t, url, dir)))
+					if err != nil {
+						t.Fatalf("kill %d: New after SIGKILL: %v", kill, err)
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					a.Resume(ctx)
+					cancel()
+					rec, err := a.j.get(req.ID)
+					if err != nil || rec == nil {
+						t.Fatalf("kill %d (%s): journal record %v %v", kill, out, rec, err)
+					}
+					if err := a.Close(); err != nil {
+						t.Fatal(err)
+					}
+					want := outcomeSucceeded
+					if failing {
+						want = outcomeRolledBack
+					}
+					if rec.Outcome != want {
+						t.Fatalf("kill %d (%s): outcome %q (%s), want %q", kill, out, rec.Outcome, rec.Error, want)
+					}
+					if failing {
+						k.kept(t, c, req)
+					} else {
+						k.done(t, c, req)
+					}
+					if strings.HasPrefix(out, "D ") {
+						break // the flow finished before the kill point
+					}
+					points[strings.TrimPrefix(out, "K ")] = true
+				}
+				t.Logf("killed at %d step boundaries: %v", len(points), points)
+				if len(points) < 4 {
+					t.Fatalf("only %d kill points: the test proved too little", len(points))
+				}
+			})
+		}
+	}
+}
+
+// runStepChild runs the child until it dies or finishes and returns its
+// last line ("K <point>" or "D <status>").
+func runStepChild(t *testing.T, url, dir string, req Request, kill int) string {
+	t.Helper()
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperStepCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), stepURLEnv+"="+url, stepDirEnv+"="+dir, stepReqEnv+"="+string(b), stepKillEnv+"="+strconv.Itoa(kill))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	_ = cmd.Run() // killed or finished: the output says which
+	last := ""
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "K ") || strings.HasPrefix(l, "D ") {
+			last = l
+		}
+	}
+	if last == "" {
+		t.Fatalf("kill %d: child printed neither K nor D:\n%s\n%s", kill, stdout.String(), stderr.String())
+	}
+	return last
+}
