@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/uuid"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 )
 
 const (
@@ -44,17 +46,23 @@ func TestHelperStepCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(newClients(t, url).withServices(crashConfig(t, url, os.Getenv(stepDirEnv))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	a.crash = func(point string) {
+	n, last := 0, ""
+	boundary := func(point string) {
 		if n++; n == kill {
 			fmt.Printf("K %s\n", point)
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			time.Sleep(time.Minute) // the signal is on its way
 		}
+	}
+	cfg := newClients(t, url).withServices(crashConfig(t, url, os.Getenv(stepDirEnv)))
+	cfg.Journaled = func() { boundary("journaled " + last) }
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.beforeJournal = func(phase string) {
+		last = phase
+		boundary("ran " + phase)
 	}
 	act := a.Execute(context.Background(), req)
 	fmt.Printf("D %s\n", act.Status)
@@ -111,7 +119,7 @@ func TestKilledAtEveryStepResumes(t *testing.T) {
 						t.Fatalf("kill %d: New after SIGKILL: %v", kill, err)
 					}
 					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-					a.Resume(ctx)
+					a.Resume(ctx, func(*sirsiv1.Action) {})
 					cancel()
 					rec, err := a.j.get(req.ID)
 					if err != nil || rec == nil {

@@ -94,8 +94,10 @@ func (f *flow) snapshot(ctx context.Context) (result, error) {
 	}
 	tags := tagsOf(v.Tags)
 	for k := range tags {
-		if strings.HasPrefix(k, "aws:") {
-			delete(tags, k) // reserved: AWS refuses to have them set
+		// aws:* are reserved (AWS refuses to set them); the opt-out tag
+		// is one the agent may never write (see internal/iampolicy).
+		if strings.HasPrefix(k, "aws:") || k == TagOptimize {
+			delete(tags, k)
 		}
 	}
 	tags[TagActionID] = req.ID

@@ -13,6 +13,11 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 )
 
+// RequiredIAMActions are the calls of the credentials check. AWS allows
+// sts:GetCallerIdentity to every principal; it is listed so the generated
+// policy (internal/iampolicy) names everything the agent calls.
+func RequiredIAMActions() []string { return []string{"sts:GetCallerIdentity"} }
+
 // credentialsCheck is what the last check before a sweep found: whose AWS
 // credentials the agent holds. Heartbeats carry it to the control plane,
 // which shows a mismatch or a refused role as the status of the agent and

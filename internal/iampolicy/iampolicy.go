@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/discovery"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
 )
@@ -40,10 +41,10 @@ type Statement struct {
 // policyVersion is IAM's current policy language version.
 const policyVersion = "2012-10-17"
 
-// ReadOnlyActions are what discovery and monitoring call: enough for
-// policies in recommend mode.
+// ReadOnlyActions are what discovery, monitoring and the agent's
+// credentials check call: enough for policies in recommend mode.
 func ReadOnlyActions() []string {
-	return sortedUnion(discovery.RequiredIAMActions(), monitor.RequiredIAMActions())
+	return sortedUnion(discovery.RequiredIAMActions(), monitor.RequiredIAMActions(), agent.RequiredIAMActions())
 }
 
 // ActingActions are what the actuator calls, for policies in approve or
@@ -90,9 +91,17 @@ func Acting() Document {
 					"ForAllValues:StringLike": {"aws:TagKeys": []string{"sirsi:*"}},
 				}},
 			Statement{Sid: "SirsiNexusAgentNeverTouchesTheOptOutTag", Effect: "Deny",
-				Action: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Resource: "*",
+				Action: sortedUnion(tags, []string{"ec2:DeleteTags"}), Resource: "*",
 				Condition: map[string]map[string]any{"ForAnyValue:StringEquals": {"aws:TagKeys": []string{OptOutTag}}}},
 		)
+	}
+	if slices.Contains(writes, "ec2:CreateSnapshot") {
+		// The snapshot taken before a volume is deleted carries the
+		// volume's own tags (so it can be found and billed like it); EC2
+		// authorises tags given at creation as ec2:CreateTags on the new
+		// snapshot, which only this statement allows for other keys.
+		st = append(st, Statement{Sid: "SirsiNexusAgentTagsSnapshotsItTakes", Effect: "Allow", Action: []string{"ec2:CreateTags"},
+			Resource: "arn:aws:ec2:*::snapshot/*", Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": "CreateSnapshot"}}})
 	}
 	return Document{Version: policyVersion, Statement: st}
 }
