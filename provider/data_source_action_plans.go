@@ -39,6 +39,7 @@ type actionPlanItemModel struct {
 	CloudAccountID          types.String             `tfsdk:"cloud_account_id"`
 	Status                  types.String             `tfsdk:"status"`
 	EstimatedMonthlySavings types.Float64            `tfsdk:"estimated_monthly_savings"`
+	Currency                types.String             `tfsdk:"currency"`
 	CreatedAt               types.String             `tfsdk:"created_at"`
 	ApprovedBy              types.String             `tfsdk:"approved_by"`
 	ApproveTime             types.String             `tfsdk:"approve_time"`
@@ -97,8 +98,9 @@ func (d *actionPlansDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 					"status":           str("`pending`, `approved`, `superseded` or `executed`."),
 					"estimated_monthly_savings": schema.Float64Attribute{
 						Computed:            true,
-						MarkdownDescription: "Estimated monthly saving of all the plan's actions together.",
+						MarkdownDescription: "Estimated monthly saving of all the plan's actions together, rounded to cents; null when unknown.",
 					},
+					"currency":     str("ISO 4217 currency of the plan's amounts, such as `USD`; null when they are unknown."),
 					"created_at":   str("When the agent saved the plan (RFC 3339)."),
 					"approved_by":  str("Who approved the plan; null unless approved."),
 					"approve_time": str("When the plan was approved (RFC 3339); null unless approved."),
@@ -169,8 +171,8 @@ func (d *actionPlansDataSource) Read(ctx context.Context, req datasource.ReadReq
 // recommendationSavings reads the estimate of every recommendation the
 // plans' actions carry out, once each: an Action has no estimate of its own.
 // A recommendation that is gone has no entry.
-func (d *actionPlansDataSource) recommendationSavings(ctx context.Context, tenantID string, plans []*sirsiv1.ActionPlan) (map[string]float64, error) {
-	savings := map[string]float64{}
+func (d *actionPlansDataSource) recommendationSavings(ctx context.Context, tenantID string, plans []*sirsiv1.ActionPlan) (map[string]*sirsiv1.Money, error) {
+	savings := map[string]*sirsiv1.Money{}
 	seen := map[string]bool{}
 	for _, p := range plans {
 		for _, a := range p.GetActions() {
@@ -192,23 +194,21 @@ func (d *actionPlansDataSource) recommendationSavings(ctx context.Context, tenan
 	return savings, nil
 }
 
-func actionPlanItemFromProto(p *sirsiv1.ActionPlan, savings map[string]float64) actionPlanItemModel {
+func actionPlanItemFromProto(p *sirsiv1.ActionPlan, savings map[string]*sirsiv1.Money) actionPlanItemModel {
 	it := actionPlanItemModel{
 		ID:                      types.StringValue(p.GetId()),
 		PolicyID:                types.StringValue(p.GetPolicyId()),
 		CloudAccountID:          types.StringValue(p.GetCloudAccountId()),
 		Status:                  types.StringValue(enumName(actionPlanStatuses, p.GetStatus(), "pending")),
-		EstimatedMonthlySavings: types.Float64Value(p.GetEstimatedMonthlySavings()),
+		EstimatedMonthlySavings: moneyValue(p.GetEstimatedMonthlySavings()),
+		Currency:                currencyValue(p.GetEstimatedMonthlySavings()),
 		CreatedAt:               timeValue(p.GetCreateTime()),
 		ApprovedBy:              optionalString(p.GetApprovedBy()),
 		ApproveTime:             timeValue(p.GetApproveTime()),
 		Actions:                 make([]plannedActionItemModel, 0, len(p.GetActions())),
 	}
 	for _, a := range p.GetActions() {
-		est := types.Float64Null()
-		if v, ok := savings[a.GetRecommendationId()]; ok {
-			est = types.Float64Value(v)
-		}
+		est := moneyValue(savings[a.GetRecommendationId()])
 		it.Actions = append(it.Actions, plannedActionItemModel{
 			ResourceID:              types.StringValue(a.GetResourceId()),
 			ResourceType:            types.StringValue(a.GetResourceType()),

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func TestActionPlansDataSourceSchema(t *testing.T) {
@@ -21,12 +22,12 @@ func TestActionPlanItemFromProto(t *testing.T) {
 	created := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 	it := actionPlanItemFromProto(&sirsiv1.ActionPlan{
 		Id: "plan-1", PolicyId: "pol-1", CloudAccountId: "ca-1", Status: sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_SUPERSEDED,
-		EstimatedMonthlySavings: 280.32, CreateTime: timestamppb.New(created),
+		EstimatedMonthlySavings: money.USDFromFloat(280.32), CreateTime: timestamppb.New(created),
 		Actions: []*sirsiv1.Action{
 			{ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", FromSize: "m5.2xlarge", ToSize: "m5.large", RecommendationId: "rec-1"},
 			{ResourceId: "eipalloc-1", ResourceType: "aws_eip", Region: "us-east-1", Action: "release", RecommendationId: "rec-gone"},
 		},
-	}, map[string]float64{"rec-1": 210.24})
+	}, map[string]*sirsiv1.Money{"rec-1": money.USDFromFloat(210.24)})
 	if it.Status.ValueString() != "superseded" || it.CreatedAt.ValueString() != "2026-11-24T02:00:00Z" || !it.ApprovedBy.IsNull() || len(it.Actions) != 2 {
 		t.Fatalf("plan mapping: %+v", it)
 	}
@@ -78,6 +79,7 @@ func TestAccActionPlansDataSource_populated(t *testing.T) {
 							"cloud_account_id":          knownvalue.StringExact(account),
 							"status":                    knownvalue.StringExact("pending"),
 							"estimated_monthly_savings": knownvalue.Float64Exact(210.24),
+							"currency":                  knownvalue.StringExact("USD"),
 							"created_at":                rfc3339Check{},
 							"approved_by":               knownvalue.Null(),
 							"approve_time":              knownvalue.Null(),

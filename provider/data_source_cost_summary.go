@@ -105,11 +105,11 @@ func (d *costSummaryDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
 			},
 			"total": schema.Float64Attribute{
-				MarkdownDescription: "Total cost over the period.",
+				MarkdownDescription: "Total cost over the period, rounded to cents; null when there are no cost records in it.",
 				Computed:            true,
 			},
 			"currency": schema.StringAttribute{
-				MarkdownDescription: "ISO 4217 currency of every amount, such as `USD`. Empty when there is no cost data.",
+				MarkdownDescription: "ISO 4217 currency of every amount, such as `USD`; null when there is no cost data.",
 				Computed:            true,
 			},
 			"items": schema.ListNestedAttribute{
@@ -127,7 +127,7 @@ func (d *costSummaryDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				}},
 			},
 			"forecast_month_end": schema.Float64Attribute{
-				MarkdownDescription: "Expected cost of the current calendar month: month-to-date spend plus the trailing daily average for the remaining days.",
+				MarkdownDescription: "Expected cost of the current calendar month, rounded to cents: month-to-date spend plus the trailing daily average for the remaining days; null when there are no recent cost records.",
 				Computed:            true,
 			},
 			"periods": schema.ListNestedAttribute{
@@ -186,19 +186,19 @@ func (d *costSummaryDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 	m.TenantID = types.StringValue(tenantID)
-	m.Total = types.Float64Value(out.GetTotal())
-	m.Currency = types.StringValue(out.GetCurrency())
-	m.ForecastMonthEnd = types.Float64Value(out.GetForecastMonthEnd())
+	m.Total = moneyValue(out.GetTotal())
+	m.Currency = currencyValue(out.GetTotal())
+	m.ForecastMonthEnd = moneyValue(out.GetForecastMonthEnd())
 	m.Items = make([]costItemModel, 0, len(out.GetItems()))
 	for _, it := range out.GetItems() {
-		m.Items = append(m.Items, costItemModel{Key: types.StringValue(it.GetKey()), Amount: types.Float64Value(it.GetAmount())})
+		m.Items = append(m.Items, costItemModel{Key: types.StringValue(it.GetKey()), Amount: moneyValue(it.GetAmount())})
 	}
 	m.Periods = make([]costPeriodModel, 0, len(out.GetPeriods()))
 	for _, p := range out.GetPeriods() {
 		m.Periods = append(m.Periods, costPeriodModel{
 			Start: types.StringValue(p.GetStart()),
 			End:   types.StringValue(p.GetEnd()),
-			Total: types.Float64Value(p.GetTotal()),
+			Total: moneyValue(p.GetTotal()),
 		})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)

@@ -43,6 +43,7 @@ type recommendationsModel struct {
 	Status              types.String              `tfsdk:"status"`
 	Items               []recommendationItemModel `tfsdk:"items"`
 	TotalMonthlySavings types.Float64             `tfsdk:"total_monthly_savings"`
+	Currency            types.String              `tfsdk:"currency"`
 }
 
 type recommendationItemModel struct {
@@ -90,7 +91,7 @@ func (d *recommendationsDataSource) Schema(_ context.Context, _ datasource.Schem
 				Validators:          []validator.String{resourceTypeValidator()},
 			},
 			"min_monthly_savings": schema.Float64Attribute{
-				MarkdownDescription: "Only recommendations saving at least this much per month.",
+				MarkdownDescription: "Only recommendations saving at least this much per month, in US dollars.",
 				Optional:            true,
 				Validators:          []validator.Float64{float64validator.AtLeast(0)},
 			},
@@ -113,7 +114,7 @@ func (d *recommendationsDataSource) Schema(_ context.Context, _ datasource.Schem
 					"action":                    schema.StringAttribute{Computed: true, MarkdownDescription: "What to do: `resize`, `stop`, `snapshot_and_delete`, `migrate_gp3`, `release` or `set_memory`."},
 					"current_size":              schema.StringAttribute{Computed: true, MarkdownDescription: "Size now, such as `m5.2xlarge`."},
 					"proposed_size":             schema.StringAttribute{Computed: true, MarkdownDescription: "Size proposed; empty for actions without one (`stop`, `release`)."},
-					"estimated_monthly_savings": schema.Float64Attribute{Computed: true, MarkdownDescription: "Estimated saving per month."},
+					"estimated_monthly_savings": schema.Float64Attribute{Computed: true, MarkdownDescription: "Estimated saving per month, rounded to cents, in `currency`; null when unknown."},
 					"confidence":                schema.Float64Attribute{Computed: true, MarkdownDescription: "Confidence in the recommendation, 0 to 1, from how much utilisation data backs it."},
 					"reason":                    schema.StringAttribute{Computed: true, MarkdownDescription: "Why, in a sentence."},
 					"status":                    schema.StringAttribute{Computed: true, MarkdownDescription: "`open`, `approved`, `dismissed`, `executed` or `superseded`."},
@@ -122,7 +123,11 @@ func (d *recommendationsDataSource) Schema(_ context.Context, _ datasource.Schem
 				}},
 			},
 			"total_monthly_savings": schema.Float64Attribute{
-				MarkdownDescription: "Sum of `estimated_monthly_savings` over every matching recommendation.",
+				MarkdownDescription: "Sum of `estimated_monthly_savings` over every matching recommendation whose saving is known, rounded to cents.",
+				Computed:            true,
+			},
+			"currency": schema.StringAttribute{
+				MarkdownDescription: "ISO 4217 currency of every amount here, such as `USD`.",
 				Computed:            true,
 			},
 		},
@@ -146,13 +151,13 @@ func (d *recommendationsDataSource) Read(ctx context.Context, req datasource.Rea
 	if m.Status.IsNull() {
 		m.Status = types.StringValue("open")
 	}
-	var total float64
+	var total *sirsiv1.Money
 	recs, err := listAll(ctx, "recommendations", func(ctx context.Context, token string) ([]*sirsiv1.Recommendation, string, error) {
 		out, err := d.client.Management.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{
 			TenantId:          tenantID,
 			PolicyId:          m.PolicyID.ValueString(),
 			ResourceType:      m.ResourceType.ValueString(),
-			MinMonthlySavings: m.MinMonthlySavings.ValueFloat64(),
+			MinMonthlySavings: moneyFromAttr(m.MinMonthlySavings),
 			Status:            recommendationStatuses[m.Status.ValueString()],
 			PageSize:          listPageSize,
 			PageToken:         token,
@@ -166,7 +171,8 @@ func (d *recommendationsDataSource) Read(ctx context.Context, req datasource.Rea
 		return
 	}
 	m.TenantID = types.StringValue(tenantID)
-	m.TotalMonthlySavings = types.Float64Value(total)
+	m.TotalMonthlySavings = moneyValue(total)
+	m.Currency = currencyValue(total)
 	m.Items = make([]recommendationItemModel, 0, len(recs))
 	for _, r := range recs {
 		m.Items = append(m.Items, recommendationItemFromProto(r))
@@ -185,7 +191,7 @@ func recommendationItemFromProto(r *sirsiv1.Recommendation) recommendationItemMo
 		Action:                  types.StringValue(r.GetAction()),
 		CurrentSize:             types.StringValue(r.GetCurrentSize()),
 		ProposedSize:            types.StringValue(r.GetProposedSize()),
-		EstimatedMonthlySavings: types.Float64Value(r.GetEstimatedMonthlySavings()),
+		EstimatedMonthlySavings: moneyValue(r.GetEstimatedMonthlySavings()),
 		Confidence:              types.Float64Value(r.GetConfidence()),
 		Reason:                  types.StringValue(r.GetReason()),
 		Status:                  types.StringValue(enumName(recommendationStatuses, r.GetStatus(), "open")),

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func TestRecommendationsDataSourceSchema(t *testing.T) {
@@ -23,7 +24,7 @@ func TestRecommendationItemFromProto(t *testing.T) {
 	for name, st := range recommendationStatuses {
 		it := recommendationItemFromProto(&sirsiv1.Recommendation{
 			Id: "rec-1", PolicyId: "pol-1", ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1",
-			Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: 210.24,
+			Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: money.USDFromFloat(210.24),
 			Confidence: 0.9, Reason: "p95 CPU 12%", Status: st,
 		})
 		if it.Status.ValueString() != name || !it.ApprovedBy.IsNull() || !it.ApproveTime.IsNull() {
@@ -53,10 +54,10 @@ func TestAccRecommendationsDataSource_populated(t *testing.T) {
 	policy := env.createPolicyForData(t, "acc-recs")
 	ids, _, err := env.tenantStore().ApplyRecommendations(context.Background(), account, "recs-1", policy, nil, []*sirsiv1.Recommendation{
 		{ResourceId: "i-0aaa", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize",
-			CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", CurrentMonthlyCost: 280.32, ProposedMonthlyCost: 70.08,
-			EstimatedMonthlySavings: 210.24, Confidence: 0.92, Reason: "p95 CPU 11% over 14 days"},
+			CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", CurrentMonthlyCost: money.USDFromFloat(280.32), ProposedMonthlyCost: money.USDFromFloat(70.08),
+			EstimatedMonthlySavings: money.USDFromFloat(210.24), Confidence: 0.92, Reason: "p95 CPU 11% over 14 days"},
 		{ResourceId: "vol-0ccc", ResourceType: "aws_ebs_volume", Region: "us-east-1", Action: "migrate_gp3",
-			CurrentSize: "gp2 100GiB", ProposedSize: "gp3 100GiB", EstimatedMonthlySavings: 2, Confidence: 1, Reason: "gp3 is cheaper"},
+			CurrentSize: "gp2 100GiB", ProposedSize: "gp3 100GiB", EstimatedMonthlySavings: money.USDFromFloat(2), Confidence: 1, Reason: "gp3 is cheaper"},
 	})
 	if err != nil {
 		t.Fatalf("seeding recommendations: %v", err)

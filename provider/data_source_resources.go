@@ -75,6 +75,7 @@ type resourceItemModel struct {
 	Name           types.String  `tfsdk:"name"`
 	Size           types.String  `tfsdk:"size"`
 	MonthlyCost    types.Float64 `tfsdk:"monthly_cost"`
+	Currency       types.String  `tfsdk:"currency"`
 	State          types.String  `tfsdk:"state"`
 	Tags           types.Map     `tfsdk:"tags"`
 	ARN            types.String  `tfsdk:"arn"`
@@ -130,7 +131,8 @@ func (d *resourcesDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 					"cloud_account_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the `sirsi_cloud_account` the resource was discovered in."},
 					"name":             schema.StringAttribute{Computed: true, MarkdownDescription: "The `Name` tag or the resource's name."},
 					"size":             schema.StringAttribute{Computed: true, MarkdownDescription: "Instance type, DB instance class, volume type and size, or function memory."},
-					"monthly_cost":     schema.Float64Attribute{Computed: true, MarkdownDescription: "Estimated cost per month at the current size."},
+					"monthly_cost":     schema.Float64Attribute{Computed: true, MarkdownDescription: "Estimated cost per month at the current size, rounded to cents; null when the price is unknown."},
+					"currency":         schema.StringAttribute{Computed: true, MarkdownDescription: "ISO 4217 currency of `monthly_cost`, such as `USD`; null when it is unknown."},
 					"state":            schema.StringAttribute{Computed: true, MarkdownDescription: "The cloud's state of the resource, such as `running` or `available`."},
 					"tags":             schema.MapAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "The resource's tags."},
 					"arn":              schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the resource, when it has one."},
@@ -193,7 +195,8 @@ func resourceItemFromProto(r *sirsiv1.Resource) resourceItemModel {
 		CloudAccountID: types.StringValue(r.GetCloudAccountId()),
 		Name:           types.StringValue(r.GetName()),
 		Size:           types.StringValue(r.GetSize()),
-		MonthlyCost:    types.Float64Value(r.GetMonthlyCost()),
+		MonthlyCost:    moneyValue(r.GetMonthlyCost()),
+		Currency:       currencyValue(r.GetMonthlyCost()),
 		State:          types.StringValue(r.GetState()),
 		Tags:           stringMapOrNull(r.GetTags()),
 		ARN:            optionalString(r.GetArn()),

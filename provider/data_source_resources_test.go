@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -79,7 +80,7 @@ func TestListAllErrors(t *testing.T) {
 func TestResourceItemFromProto(t *testing.T) {
 	it := resourceItemFromProto(&sirsiv1.Resource{
 		ResourceId: "i-0abc", Type: "aws_ec2_instance", Region: "eu-west-1", AccountId: "111111111111",
-		CloudAccountId: "ca-1", Name: "web", Size: "m5.large", MonthlyCost: 70.08, State: "running",
+		CloudAccountId: "ca-1", Name: "web", Size: "m5.large", MonthlyCost: money.USDFromFloat(70.08), State: "running",
 		Tags: map[string]string{"env": "prod"}, Arn: "arn:aws:ec2:eu-west-1:111111111111:instance/i-0abc",
 	})
 	if it.ID.ValueString() != "i-0abc" || it.Size.ValueString() != "m5.large" || it.MonthlyCost.ValueFloat64() != 70.08 ||
@@ -99,12 +100,12 @@ func TestAccResourcesDataSource_populated(t *testing.T) {
 		ObservedAt: time.Now(),
 		Upserts: []*sirsiv1.Resource{
 			{ResourceId: "i-0aaa", AccountId: "111111111111", Region: "us-east-1", Type: "aws_ec2_instance", Name: "web",
-				Size: "m5.2xlarge", State: "running", MonthlyCost: 280.32, Tags: map[string]string{"env": "prod"},
+				Size: "m5.2xlarge", State: "running", MonthlyCost: money.USDFromFloat(280.32), Tags: map[string]string{"env": "prod"},
 				Arn: "arn:aws:ec2:us-east-1:111111111111:instance/i-0aaa"},
 			{ResourceId: "i-0bbb", AccountId: "111111111111", Region: "eu-west-1", Type: "aws_ec2_instance", Name: "batch",
-				Size: "c5.large", State: "stopped", MonthlyCost: 62.05, Tags: map[string]string{"env": "dev"}},
+				Size: "c5.large", State: "stopped", MonthlyCost: money.USDFromFloat(62.05), Tags: map[string]string{"env": "dev"}},
 			{ResourceId: "vol-0ccc", AccountId: "111111111111", Region: "us-east-1", Type: "aws_ebs_volume",
-				Size: "gp2 100GiB", State: "available", MonthlyCost: 10},
+				Size: "gp2 100GiB", State: "available", MonthlyCost: money.USDFromFloat(10)},
 		},
 	})
 	if err != nil {
@@ -115,7 +116,7 @@ func TestAccResourcesDataSource_populated(t *testing.T) {
 	seen := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	if _, err := env.tenantStore().ApplyInventory(context.Background(), account, "inv-0", store.InventoryBatch{ObservedAt: seen,
 		Upserts: []*sirsiv1.Resource{{ResourceId: "vol-0ccc", AccountId: "111111111111", Region: "us-east-1", Type: "aws_ebs_volume",
-			Size: "gp2 100GiB", State: "available", MonthlyCost: 10, LastSeenTime: timestamppb.New(seen)}},
+			Size: "gp2 100GiB", State: "available", MonthlyCost: money.USDFromFloat(10), LastSeenTime: timestamppb.New(seen)}},
 	}); err != nil {
 		t.Fatalf("seeding inventory: %v", err)
 	}
@@ -156,6 +157,7 @@ func TestAccResourcesDataSource_populated(t *testing.T) {
 							"name":             knownvalue.StringExact("web"),
 							"size":             knownvalue.StringExact("m5.2xlarge"),
 							"monthly_cost":     knownvalue.Float64Exact(280.32),
+							"currency":         knownvalue.StringExact("USD"),
 							"state":            knownvalue.StringExact("running"),
 							"tags":             knownvalue.MapExact(map[string]knownvalue.Check{"env": knownvalue.StringExact("prod")}),
 							"arn":              knownvalue.StringExact("arn:aws:ec2:us-east-1:111111111111:instance/i-0aaa"),

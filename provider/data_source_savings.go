@@ -83,11 +83,11 @@ func (d *savingsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Computed:            true,
 			},
 			"realized_monthly_savings": schema.Float64Attribute{
-				MarkdownDescription: "Monthly cost removed by the succeeded actions.",
+				MarkdownDescription: "Monthly cost removed by the succeeded actions, rounded to cents.",
 				Computed:            true,
 			},
 			"currency": schema.StringAttribute{
-				MarkdownDescription: "ISO 4217 currency of `realized_monthly_savings`, such as `USD`. Empty when no action saved anything.",
+				MarkdownDescription: "ISO 4217 currency of `realized_monthly_savings`, such as `USD`.",
 				Computed:            true,
 			},
 		},
@@ -127,7 +127,7 @@ func (d *savingsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	m.ActionsSucceeded = types.Int64Value(out.GetActionsSucceeded())
 	m.ActionsRolledBack = types.Int64Value(out.GetActionsRolledBack())
 	m.ActionsFailed = types.Int64Value(out.GetActionsFailed())
-	m.RealizedMonthlySavings = types.Float64Value(out.GetRealizedMonthlySavings())
-	m.Currency = types.StringValue(out.GetCurrency())
+	m.RealizedMonthlySavings = moneyValue(out.GetRealizedMonthlySavings())
+	m.Currency = currencyValue(out.GetRealizedMonthlySavings())
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func TestSavingsDataSourceSchema(t *testing.T) {
@@ -44,7 +45,7 @@ func TestAccSavingsDataSource_populated(t *testing.T) {
 	}
 	action := func(id, day string, st sirsiv1.ActionStatus, saved float64) *sirsiv1.Action {
 		return &sirsiv1.Action{Id: id, ResourceId: "i-" + id, ResourceType: "aws_ec2_instance", Region: "us-east-1",
-			Action: "resize", FromSize: "m5.2xlarge", ToSize: "m5.large", Status: st, RealizedMonthlySavings: saved,
+			Action: "resize", FromSize: "m5.2xlarge", ToSize: "m5.large", Status: st, RealizedMonthlySavings: money.USDFromFloat(saved),
 			StartTime: at(day), EndTime: at(day)}
 	}
 	_, err := env.tenantStore().ApplyActions(context.Background(), account, "actions-1", []*sirsiv1.Action{

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -84,7 +85,7 @@ var numberRules = map[string]func(p *sirsiv1.OptimizationPolicy, v float64) bool
 		return int32Value(int64(v), &p.Rightsizing.HeadroomPercent)
 	},
 	"rightsizing.min_monthly_savings": func(p *sirsiv1.OptimizationPolicy, v float64) bool {
-		p.Rightsizing.MinMonthlySavings = v
+		p.Rightsizing.MinMonthlySavings = money.USDFromFloat(v)
 		return true
 	},
 	"idle.cpu_below_percent": func(p *sirsiv1.OptimizationPolicy, v float64) bool {

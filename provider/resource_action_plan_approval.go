@@ -47,6 +47,7 @@ type actionPlanApprovalModel struct {
 	Status                  types.String  `tfsdk:"status"`
 	ActionCount             types.Int64   `tfsdk:"action_count"`
 	EstimatedMonthlySavings types.Float64 `tfsdk:"estimated_monthly_savings"`
+	Currency                types.String  `tfsdk:"currency"`
 	ApprovedBy              types.String  `tfsdk:"approved_by"`
 	ApproveTime             types.String  `tfsdk:"approve_time"`
 }
@@ -63,7 +64,8 @@ func (m *actionPlanApprovalModel) fromAPI(p *sirsiv1.ActionPlan) {
 	m.CloudAccountID = types.StringValue(p.GetCloudAccountId())
 	m.Status = types.StringValue(enumName(actionPlanStatuses, p.GetStatus(), "pending"))
 	m.ActionCount = types.Int64Value(int64(len(p.GetActions())))
-	m.EstimatedMonthlySavings = types.Float64Value(p.GetEstimatedMonthlySavings())
+	m.EstimatedMonthlySavings = moneyValue(p.GetEstimatedMonthlySavings())
+	m.Currency = currencyValue(p.GetEstimatedMonthlySavings())
 	m.ApprovedBy = optionalString(p.GetApprovedBy())
 	m.ApproveTime = timeValue(p.GetApproveTime())
 }
@@ -115,8 +117,9 @@ func (r *actionPlanApprovalResource) Schema(_ context.Context, _ resource.Schema
 			},
 			"estimated_monthly_savings": schema.Float64Attribute{
 				Computed:            true,
-				MarkdownDescription: "Estimated monthly saving of all the plan's actions together.",
+				MarkdownDescription: "Estimated monthly saving of all the plan's actions together, rounded to cents, in `currency`; null when unknown.",
 			},
+			"currency":     computed("ISO 4217 currency of `estimated_monthly_savings`, such as `USD`; null when it is unknown."),
 			"approved_by":  computed("Who approved it: `token:<id>` of the API token Terraform used, or `operator`."),
 			"approve_time": computed("When it was approved (RFC 3339)."),
 		},

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func TestActionPlanApprovalResourceSchema(t *testing.T) {
@@ -29,7 +30,7 @@ func TestActionPlanApprovalFromAPI(t *testing.T) {
 	m := actionPlanApprovalModel{TenantID: types.StringValue("ten-1")}
 	m.fromAPI(&sirsiv1.ActionPlan{
 		Id: "plan-1", PolicyId: "pol-1", CloudAccountId: "ca-1", Status: sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_EXECUTED,
-		Actions: []*sirsiv1.Action{{Id: "a"}, {Id: "b"}}, EstimatedMonthlySavings: 280.32,
+		Actions: []*sirsiv1.Action{{Id: "a"}, {Id: "b"}}, EstimatedMonthlySavings: money.USDFromFloat(280.32),
 	})
 	if m.TenantID.ValueString() != "ten-1" || m.ID.ValueString() != "plan-1" || m.PlanID.ValueString() != "plan-1" ||
 		m.Status.ValueString() != "executed" || m.ActionCount.ValueInt64() != 2 || m.EstimatedMonthlySavings.ValueFloat64() != 280.32 ||
@@ -72,7 +73,7 @@ func TestActionPlanApprovalDeleteWarns(t *testing.T) {
 func (e *accEnv) seedPlan(t *testing.T, account, policy string, savings float64, recs map[string]*sirsiv1.Recommendation) string {
 	t.Helper()
 	id := uuid.NewString()
-	plan := &sirsiv1.ActionPlan{Id: id, PolicyId: policy, EstimatedMonthlySavings: savings}
+	plan := &sirsiv1.ActionPlan{Id: id, PolicyId: policy, EstimatedMonthlySavings: money.USDFromFloat(savings)}
 	for recID, r := range recs {
 		plan.Actions = append(plan.Actions, &sirsiv1.Action{
 			Id: uuid.NewString(), PolicyId: policy, RecommendationId: recID, ResourceId: r.GetResourceId(), ResourceType: r.GetResourceType(),

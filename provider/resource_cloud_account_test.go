@@ -25,6 +25,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func TestCloudAccountResourceSchema(t *testing.T) {
@@ -322,7 +323,7 @@ func TestAccCloudAccount_credentialsBlockActions(t *testing.T) {
 	ctx := context.Background()
 	if _, err := env.admin.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
 		TenantId: env.tenantID, Name: "rightsize", Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, ResourceTypes: []string{"aws_ec2_instance"},
-		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: 1},
+		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: money.USDFromFloat(1)},
 		Schedule:    "* * * * *", Timezone: "UTC", Verify: &sirsiv1.VerifySettings{WaitMinutes: 0},
 	}}); err != nil {
 		t.Fatalf("CreateOptimizationPolicy: %v", err)

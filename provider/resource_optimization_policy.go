@@ -32,6 +32,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -294,7 +295,7 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 						Default:             booldefault.StaticBool(policy.DefaultDownsizeOnly),
 					},
 					"min_monthly_savings": schema.Float64Attribute{
-						MarkdownDescription: "Smallest monthly saving, in the account's currency, worth a recommendation. Defaults to 0.",
+						MarkdownDescription: "Smallest monthly saving, in US dollars (the currency of AWS prices), worth a recommendation. Defaults to 0.",
 						Optional:            true,
 						Computed:            true,
 						Default:             float64default.StaticFloat64(0),
@@ -681,7 +682,7 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 			LookbackDays:      int32(rs.LookbackDays.ValueInt64()),
 			HeadroomPercent:   int32(rs.HeadroomPercent.ValueInt64()),
 			DownsizeOnly:      rs.DownsizeOnly.ValueBool(),
-			MinMonthlySavings: rs.MinMonthlySavings.ValueFloat64(),
+			MinMonthlySavings: moneyFromAttr(rs.MinMonthlySavings),
 		}
 		diags.Append(rs.AllowedFamilies.ElementsAs(ctx, &p.Rightsizing.AllowedFamilies, false)...)
 		sort.Strings(p.Rightsizing.AllowedFamilies)
@@ -767,7 +768,7 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 			"headroom_percent":    tfInt(int64(rs.GetHeadroomPercent())),
 			"allowed_families":    tfStringSet(rs.GetAllowedFamilies()),
 			"downsize_only":       tfBool(rs.GetDownsizeOnly()),
-			"min_monthly_savings": tfFloat(rs.GetMinMonthlySavings()),
+			"min_monthly_savings": tfFloat(money.FloatOr(rs.GetMinMonthlySavings(), 0)),
 		}
 	}
 	var idle map[string]tftypes.Value

@@ -27,6 +27,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
@@ -60,7 +61,7 @@ func fullPolicy() *sirsiv1.OptimizationPolicy {
 			HeadroomPercent:   35,
 			AllowedFamilies:   []string{"m6i", "t3"},
 			DownsizeOnly:      false,
-			MinMonthlySavings: 12.5,
+			MinMonthlySavings: money.USDFromFloat(12.5),
 		},
 		Idle: &sirsiv1.IdleSettings{
 			CpuBelowPercent:         2.5,

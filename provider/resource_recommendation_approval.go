@@ -43,6 +43,7 @@ type recommendationApprovalModel struct {
 	CurrentSize             types.String  `tfsdk:"current_size"`
 	ProposedSize            types.String  `tfsdk:"proposed_size"`
 	EstimatedMonthlySavings types.Float64 `tfsdk:"estimated_monthly_savings"`
+	Currency                types.String  `tfsdk:"currency"`
 	Status                  types.String  `tfsdk:"status"`
 	ApprovedBy              types.String  `tfsdk:"approved_by"`
 	ApproveTime             types.String  `tfsdk:"approve_time"`
@@ -60,7 +61,8 @@ func (m *recommendationApprovalModel) fromAPI(r *sirsiv1.Recommendation) {
 	m.Action = types.StringValue(r.GetAction())
 	m.CurrentSize = optionalString(r.GetCurrentSize())
 	m.ProposedSize = optionalString(r.GetProposedSize())
-	m.EstimatedMonthlySavings = types.Float64Value(r.GetEstimatedMonthlySavings())
+	m.EstimatedMonthlySavings = moneyValue(r.GetEstimatedMonthlySavings())
+	m.Currency = currencyValue(r.GetEstimatedMonthlySavings())
 	m.Status = types.StringValue(enumName(recommendationStatuses, r.GetStatus(), "open"))
 	m.ApprovedBy = optionalString(r.GetApprovedBy())
 	m.ApproveTime = timeValue(r.GetApproveTime())
@@ -114,8 +116,9 @@ func (r *recommendationApprovalResource) Schema(_ context.Context, _ resource.Sc
 			"proposed_size": computed("Size the agent will change the resource to; null for actions without one (`stop`, `release`)."),
 			"estimated_monthly_savings": schema.Float64Attribute{
 				Computed:            true,
-				MarkdownDescription: "Estimated saving per month once the change is made.",
+				MarkdownDescription: "Estimated saving per month once the change is made, rounded to cents, in `currency`; null when unknown.",
 			},
+			"currency":     computed("ISO 4217 currency of `estimated_monthly_savings`, such as `USD`; null when it is unknown."),
 			"status":       computed("`approved` until the agent has carried the change out, then `executed`."),
 			"approved_by":  computed("Who approved it: `token:<id>` of the API token Terraform used, or `operator`."),
 			"approve_time": computed("When it was approved (RFC 3339)."),

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func TestRecommendationApprovalResourceSchema(t *testing.T) {
@@ -28,7 +29,7 @@ func TestRecommendationApprovalFromAPI(t *testing.T) {
 	var m recommendationApprovalModel
 	m.fromAPI(&sirsiv1.Recommendation{
 		Id: "rec-1", TenantId: "ten-1", ResourceId: "i-1", Action: "stop", CurrentSize: "m5.large",
-		EstimatedMonthlySavings: 70.08, Status: sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED,
+		EstimatedMonthlySavings: money.USDFromFloat(70.08), Status: sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED,
 		ApprovedBy: "token:tok-1", ApproveTime: timestamppb.New(timestamppb.Now().AsTime().Truncate(1e9)),
 	})
 	if m.ID.ValueString() != "rec-1" || m.RecommendationID.ValueString() != "rec-1" || m.TenantID.ValueString() != "ten-1" {
@@ -82,7 +83,7 @@ func (e *accEnv) seedRecommendations(t *testing.T, awsAccount, policyName string
 func resizeRecommendation(resource, from, to string, savings float64) *sirsiv1.Recommendation {
 	return &sirsiv1.Recommendation{
 		ResourceId: resource, ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize",
-		CurrentSize: from, ProposedSize: to, EstimatedMonthlySavings: savings, Confidence: 0.9, Reason: "p95 CPU 9% over 14 days",
+		CurrentSize: from, ProposedSize: to, EstimatedMonthlySavings: money.USDFromFloat(savings), Confidence: 0.9, Reason: "p95 CPU 9% over 14 days",
 	}
 }
 

@@ -171,8 +171,9 @@ output "agents" {
   value = length(data.sirsi_agents.all.agents)
 }
 
+# total is null (unknown) until the agent has reported costs, never 0.
 output "cost_last_30_days" {
-  value = "${data.sirsi_cost_summary.last_30_days.total} ${data.sirsi_cost_summary.last_30_days.currency}"
+  value = data.sirsi_cost_summary.last_30_days.total == null ? "no cost data yet" : "${data.sirsi_cost_summary.last_30_days.total} ${data.sirsi_cost_summary.last_30_days.currency}"
 }
 
 output "cost_forecast_month_end" {

@@ -121,7 +121,9 @@ type Request struct {
 	Region                     string
 	Action                     string // resize | stop | start | migrate_gp3
 	FromSize, ToSize           string // resize: instance types; migrate_gp3: "gp2:100" -> "gp3:100"
-	EstimatedMonthlySavings    float64
+	// EstimatedMonthlySavings is reported as the action's realised saving
+	// when it succeeds; nil when unknown.
+	EstimatedMonthlySavings *sirsiv1.Money
 	// VerifyWait is policy verify.wait_minutes; 0 skips the CPU check.
 	VerifyWait time.Duration
 	// RollbackOnFailure is policy verify.rollback_on_failure, resolved by

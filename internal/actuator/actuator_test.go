@@ -3,6 +3,8 @@ package actuator
 import (
 	"context"
 	"errors"
+	"google.golang.org/protobuf/proto"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +26,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 const (
@@ -156,7 +159,7 @@ func resizeReq(id string) Request {
 		ID: uuid.NewString(), PolicyID: "pol-1", RecommendationID: "rec-1",
 		ResourceID: id, ResourceType: ResourceEC2Instance, Region: region,
 		Action: ActionResize, FromSize: bigType, ToSize: smallType,
-		EstimatedMonthlySavings: 210.24, VerifyWait: 15 * time.Minute,
+		EstimatedMonthlySavings: money.USDFromFloat(210.24), VerifyWait: 15 * time.Minute,
 		RollbackOnFailure: true, Cooldown: 24 * time.Hour,
 	}
 }
@@ -214,7 +217,7 @@ func TestResizeSucceeds(t *testing.T) {
 	if d := stepDetail(act, "verify_cpu"); !strings.Contains(d, "CPU average") {
 		t.Errorf("verify_cpu did not judge CPU from datapoints: %s", d)
 	}
-	if act.RealizedMonthlySavings != req.EstimatedMonthlySavings || act.Id != req.ID || act.PolicyId != "pol-1" || act.EndTime == nil {
+	if !proto.Equal(act.RealizedMonthlySavings, req.EstimatedMonthlySavings) || act.RealizedMonthlySavings == nil || act.Id != req.ID || act.PolicyId != "pol-1" || act.EndTime == nil {
 		t.Errorf("action fields: %+v", act)
 	}
 	live := describe(t, e.ec2, id)
@@ -274,7 +277,7 @@ func TestResizeRollsBack(t *testing.T) {
 			if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK {
 				t.Fatalf("status %v, error %q, steps %v", act.Status, act.Error, stepNames(act))
 			}
-			if !strings.Contains(act.Error, tc.reason) || act.RealizedMonthlySavings != 0 {
+			if !strings.Contains(act.Error, tc.reason) || act.RealizedMonthlySavings != nil {
 				t.Errorf("error %q (want %q), realised %v", act.Error, tc.reason, act.RealizedMonthlySavings)
 			}
 			live := describe(t, e.ec2, id)
@@ -521,7 +524,7 @@ func TestStopThenStart(t *testing.T) {
 	a := e.actuator(t, e.config(t, t.TempDir()))
 	for _, step := range []struct{ action, state string }{{ActionStop, "stopped"}, {ActionStart, "running"}} {
 		req := Request{ID: uuid.NewString(), ResourceID: id, ResourceType: ResourceEC2Instance, Region: region,
-			Action: step.action, EstimatedMonthlySavings: 12.5}
+			Action: step.action, EstimatedMonthlySavings: money.USDFromFloat(12.5)}
 		act := a.Execute(context.Background(), req)
 		if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
 			t.Fatalf("%s: %v %s", step.action, act.Status, act.Error)
@@ -572,9 +575,9 @@ func TestMigrateGP3(t *testing.T) {
 	cfg.EC2 = func(string) EC2API { return wrapped }
 	a := e.actuator(t, cfg)
 	req := Request{ID: uuid.NewString(), ResourceID: id, ResourceType: ResourceEBSVolume, Region: region,
-		Action: ActionMigrateGP3, FromSize: "gp2:1500", ToSize: "gp3:1500", EstimatedMonthlySavings: 30}
+		Action: ActionMigrateGP3, FromSize: "gp2:1500", ToSize: "gp3:1500", EstimatedMonthlySavings: money.USDFromFloat(30)}
 	act := a.Execute(context.Background(), req)
-	if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || act.RealizedMonthlySavings != 30 {
+	if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || money.FloatOr(act.RealizedMonthlySavings, math.NaN()) != 30 {
 		t.Fatalf("status %v error %q steps %v", act.Status, act.Error, act.Steps)
 	}
 	if got, want := stepNames(act), flowKinds[flowKey{ResourceEBSVolume, ActionMigrateGP3}].forward; !slices.Equal(got, want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
 )
@@ -224,7 +226,7 @@ func TestAgentReportsSeededFleet(t *testing.T) {
 			if s.GetSize() != r.Type {
 				t.Errorf("instance %s: size %q, want %q", r.ID, s.GetSize(), r.Type)
 			}
-			if s.GetMonthlyCost() <= 0 {
+			if money.FloatOr(s.GetMonthlyCost(), math.NaN()) <= 0 {
 				t.Errorf("instance %s: no monthly cost estimate", r.ID)
 			}
 		}
@@ -257,7 +259,7 @@ func TestAgentReportsSeededFleet(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GetCostSummary: %v", err)
 		}
-		return resp.GetTotal() > 0
+		return resp.GetTotal().GetMicros() > 0
 	})
 	waitFor(t, "a heartbeat with the discovery sweep", 60*time.Second, func() bool {
 		resp, err := tn.Viewer.ListAgents(context.Background(), &sirsiv1.ListAgentsRequest{TenantId: tn.ID})

@@ -15,6 +15,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // TestMetricFreeRecommendationsWithoutCloudWatch: with every CloudWatch
@@ -58,7 +59,7 @@ func TestMetricFreeRecommendationsWithoutCloudWatch(t *testing.T) {
 	// A utilisation-based recommendation from before CloudWatch failed.
 	seeded, _, err := env.Store.Tenant(tn.ID).ApplyRecommendations(ctx, acct.Id, "before", policyID, nil, []*sirsiv1.Recommendation{{
 		ResourceId: "i-0123456789abcdef0", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize",
-		CurrentSize: "m5.xlarge", ProposedSize: "m5.large", CurrentMonthlyCost: 140.16, ProposedMonthlyCost: 70.08, EstimatedMonthlySavings: 70.08,
+		CurrentSize: "m5.xlarge", ProposedSize: "m5.large", CurrentMonthlyCost: money.USDFromFloat(140.16), ProposedMonthlyCost: money.USDFromFloat(70.08), EstimatedMonthlySavings: money.USDFromFloat(70.08),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +122,7 @@ func TestMetricFreeRecommendationsWithoutCloudWatch(t *testing.T) {
 		if res.GetType() != "aws_ebs_volume" {
 			continue
 		}
-		if w, ok := wantCost[res.GetResourceId()]; !ok || math.Abs(res.GetMonthlyCost()-w) > 1e-9 {
+		if w, ok := wantCost[res.GetResourceId()]; !ok || math.Abs(money.FloatOr(res.GetMonthlyCost(), math.NaN())-w) > 1e-6 || math.IsNaN(money.FloatOr(res.GetMonthlyCost(), math.NaN())) {
 			t.Errorf("volume %s (%s) estimated at %v, want %v", res.GetResourceId(), res.GetSize(), res.GetMonthlyCost(), fmt.Sprint(w))
 		}
 	}

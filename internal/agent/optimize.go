@@ -17,6 +17,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policyrun"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
@@ -193,7 +194,7 @@ func (s *sweeps) finishDecisions(ctx context.Context, d *decisions) {
 		recs := d.parts[i].Finish()
 		if len(recs) > maxReportedRecommendations {
 			slices.SortStableFunc(recs, func(x, y *sirsiv1.Recommendation) int {
-				return cmp.Compare(y.GetEstimatedMonthlySavings(), x.GetEstimatedMonthlySavings())
+				return cmp.Compare(y.GetEstimatedMonthlySavings().GetMicros(), x.GetEstimatedMonthlySavings().GetMicros())
 			})
 			log.Warn("more recommendations than one report holds; keeping the largest savings", "policy_id", p.GetId(), "recommendations", len(recs), "kept", maxReportedRecommendations)
 			recs = recs[:maxReportedRecommendations]
@@ -216,11 +217,7 @@ func (s *sweeps) finishDecisions(ctx context.Context, d *decisions) {
 			recs[i].Id = id
 		}
 		decided[p.GetId()] = recs
-		var savings float64
-		for _, r := range recs {
-			savings += r.GetEstimatedMonthlySavings()
-		}
-		log.Info("recommendations", "policy_id", p.GetId(), "resource_types", types, "count", len(recs), "monthly_savings", fmt.Sprintf("%.2f", savings))
+		log.Info("recommendations", "policy_id", p.GetId(), "resource_types", types, "count", len(recs), "monthly_savings", money.Format(policyrun.SumSavings(recs)))
 	}
 	if types != nil {
 		s.optimizing.runner.DecidedTypes(ctx, policies, types, decided)

@@ -13,6 +13,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // TestAutoPolicyResizesWithinLimits runs an auto policy with an open
@@ -46,7 +47,7 @@ func TestAutoPolicyResizesWithinLimits(t *testing.T) {
 		ResourceTypes: []string{"aws_ec2_instance"},
 		Selector:      &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": excludedTeam}},
 		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20,
-			MinMonthlySavings: 1},
+			MinMonthlySavings: money.USDFromFloat(1)},
 		Schedule: "* * * * *", Timezone: "UTC", MaxActionsPerRun: &three,
 		// CPU after the resize is the actuator's own test; here the flow
 		// must not wait ten minutes of real time for it.
@@ -103,7 +104,7 @@ func TestAutoPolicyResizesWithinLimits(t *testing.T) {
 			t.Errorf("action on %s: %s %s (%s)", a.GetResourceId(), a.GetAction(), a.GetStatus(), a.GetError())
 		}
 		byResource[a.GetResourceId()] = a
-		savings += a.GetRealizedMonthlySavings()
+		savings += money.FloatOr(a.GetRealizedMonthlySavings(), math.NaN())
 	}
 
 	// AWS's view: resized instances run at the proposed size, and no
@@ -139,7 +140,7 @@ func TestAutoPolicyResizesWithinLimits(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetSavingsSummary: %v", err)
 	}
-	if sum.GetActionsSucceeded() != 2 || math.Abs(sum.GetRealizedMonthlySavings()-savings) > 0.005 || savings <= 0 {
+	if sum.GetActionsSucceeded() != 2 || math.Abs(money.FloatOr(sum.GetRealizedMonthlySavings(), math.NaN())-savings) > 0.005 || savings <= 0 {
 		t.Errorf("savings summary %v, want 2 succeeded and %.2f realised", sum, savings)
 	}
 }
@@ -158,7 +159,7 @@ func TestApprovePolicyActsOnlyOnApprovedPlan(t *testing.T) {
 	pol, err := tn.Editor.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
 		TenantId: tn.ID, Name: "approve", Mode: sirsiv1.PolicyMode_POLICY_MODE_APPROVE,
 		ResourceTypes: []string{"aws_ec2_instance"},
-		Rightsizing:   &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: 1},
+		Rightsizing:   &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: money.USDFromFloat(1)},
 		Schedule:      "* * * * *", Timezone: "UTC", MaxActionsPerRun: &two,
 		Verify: &sirsiv1.VerifySettings{WaitMinutes: 0},
 	}})
@@ -310,8 +311,8 @@ func TestOffHoursStopsAtFirings(t *testing.T) {
 		return len(acts.GetActions()) >= len(stop)
 	})
 	for _, a := range acts.GetActions() {
-		if a.GetAction() != "stop" || a.GetStatus() != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || a.GetRealizedMonthlySavings() <= 0 {
-			t.Errorf("action %s on %s: %s, saving %.2f (%s)", a.GetAction(), a.GetResourceId(), a.GetStatus(), a.GetRealizedMonthlySavings(), a.GetError())
+		if a.GetAction() != "stop" || a.GetStatus() != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || money.FloatOr(a.GetRealizedMonthlySavings(), math.NaN()) <= 0 {
+			t.Errorf("action %s on %s: %s, saving %s (%s)", a.GetAction(), a.GetResourceId(), a.GetStatus(), money.Format(a.GetRealizedMonthlySavings()), a.GetError())
 		}
 	}
 	if len(acts.GetActions()) != len(stop) {

@@ -26,6 +26,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/discovery"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
@@ -409,7 +410,7 @@ func (s *sweeps) estimate(snap *discovery.Snapshot) {
 			unknown++
 			continue
 		}
-		r.MonthlyCost = usd
+		r.MonthlyCost = money.USDFromFloat(usd)
 	}
 	if unknown > 0 {
 		log.Info("resources whose monthly cost is unknown", "count", unknown, "logged", min(unknown, maxUnknownCostLogs))

@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math"
 	"math/big"
 	"net"
 	"net/url"
@@ -31,6 +30,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 )
 
@@ -653,11 +653,11 @@ func TestReportValidationNamesFields(t *testing.T) {
 			return err
 		}, "summaries[0].coverage"},
 		{"amount", func() error {
-			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", Records: []*sirsiv1.CostRecord{{Day: "2026-01-02", Service: "EC2", Amount: math.Inf(1)}}})
+			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", Records: []*sirsiv1.CostRecord{{Day: "2026-01-02", Service: "EC2", Amount: &sirsiv1.Money{CurrencyCode: "usd", Micros: 1}}}})
 			return err
 		}, "records[0].amount"},
 		{"day", func() error {
-			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", Anomalies: []*sirsiv1.CostAnomaly{{Day: "02/01/2026", Service: "EC2"}}})
+			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", Anomalies: []*sirsiv1.CostAnomaly{{Day: "02/01/2026", Service: "EC2", ExpectedAmount: money.USDFromFloat(1), ActualAmount: money.USDFromFloat(9)}}})
 			return err
 		}, "anomalies[0].day"},
 		{"confidence", func() error {

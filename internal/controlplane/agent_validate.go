@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
@@ -76,7 +77,6 @@ var (
 	fieldPathShape = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?$`)
 	// CloudWatch statistics: Average, Maximum, p95, tm99, PR(10:)...
 	statisticShape = regexp.MustCompile(`^[A-Za-z0-9.:()%_-]{1,32}$`)
-	currencyShape  = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
 // costRegions are Cost Explorer's names for costs outside any region.
@@ -268,7 +268,7 @@ func validateReportInventory(r *sirsiv1.ReportInventoryRequest) error {
 		e.Check(p+".state", validation.Text(u.State, maxStateLen, false))
 		e.Check(p+".tags", reportTags(u.Tags))
 		e.Check(p+".attributes", stringMap(u.Attributes, maxAttributes, maxAttributeLen))
-		e.Check(p+".monthly_cost", finiteNonNegative(u.MonthlyCost))
+		e.Check(p+".monthly_cost", money.Check(u.MonthlyCost, false, true))
 		timestamp(&e, p+".launch_time", u.LaunchTime)
 		timestamp(&e, p+".first_seen_time", u.FirstSeenTime)
 		timestamp(&e, p+".last_seen_time", u.LastSeenTime)
@@ -385,10 +385,7 @@ func validateReportCosts(r *sirsiv1.ReportCostsRequest) error {
 		}
 		e.Check(p+".tags", reportTags(c.Tags))
 		// Credits and refunds are negative.
-		e.Check(p+".amount", finite(c.Amount))
-		if c.Currency != "" && !currencyShape.MatchString(c.Currency) {
-			e.Add(p+".currency", fmt.Sprintf("%q is not an ISO 4217 code such as USD", c.Currency))
-		}
+		e.Check(p+".amount", money.Check(c.Amount, true, false))
 	}
 	for i, a := range r.Anomalies {
 		p := fmt.Sprintf("anomalies[%d]", i)
@@ -399,8 +396,8 @@ func validateReportCosts(r *sirsiv1.ReportCostsRequest) error {
 		_, err := validation.Date(a.Day)
 		e.Check(p+".day", err)
 		e.Check(p+".service", validation.Text(a.Service, maxServiceLen, false))
-		e.Check(p+".expected_amount", finite(a.ExpectedAmount))
-		e.Check(p+".actual_amount", finite(a.ActualAmount))
+		e.Check(p+".expected_amount", money.Check(a.ExpectedAmount, true, false))
+		e.Check(p+".actual_amount", money.Check(a.ActualAmount, true, false))
 		e.Check(p+".score", finite(a.Score))
 		timestamp(&e, p+".detect_time", a.DetectTime)
 	}
@@ -431,9 +428,9 @@ func validateReportRecommendations(r *sirsiv1.ReportRecommendationsRequest) erro
 		e.Check(p+".action", actionName(c.Action))
 		e.Check(p+".current_size", validation.Text(c.CurrentSize, maxSizeLen, false))
 		e.Check(p+".proposed_size", validation.Text(c.ProposedSize, maxSizeLen, false))
-		e.Check(p+".current_monthly_cost", finiteNonNegative(c.CurrentMonthlyCost))
-		e.Check(p+".proposed_monthly_cost", finiteNonNegative(c.ProposedMonthlyCost))
-		e.Check(p+".estimated_monthly_savings", finite(c.EstimatedMonthlySavings))
+		e.Check(p+".current_monthly_cost", money.Check(c.CurrentMonthlyCost, false, true))
+		e.Check(p+".proposed_monthly_cost", money.Check(c.ProposedMonthlyCost, false, true))
+		e.Check(p+".estimated_monthly_savings", money.Check(c.EstimatedMonthlySavings, false, false))
 		e.Check(p+".confidence", fraction(c.Confidence))
 		e.Check(p+".reason", validation.Text(c.Reason, maxReasonLen, true))
 		tooMany(&e, p+".evidence", len(c.Evidence), maxEvidence)
@@ -485,7 +482,7 @@ func checkActionRecord(e *validation.Errors, p string, a *sirsiv1.Action) {
 	e.Check(p+".action", actionName(a.Action))
 	e.Check(p+".from_size", validation.Text(a.FromSize, maxSizeLen, false))
 	e.Check(p+".to_size", validation.Text(a.ToSize, maxSizeLen, false))
-	e.Check(p+".realized_monthly_savings", finite(a.RealizedMonthlySavings))
+	e.Check(p+".realized_monthly_savings", money.Check(a.RealizedMonthlySavings, false, false))
 	e.Check(p+".error", validation.Text(a.Error, maxErrorLen, true))
 	timestamp(e, p+".start_time", a.StartTime)
 	timestamp(e, p+".end_time", a.EndTime)
@@ -525,7 +522,7 @@ func validateReportActionPlan(r *sirsiv1.ReportActionPlanRequest) error {
 	if pl.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_UNSPECIFIED && pl.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING {
 		e.Add("plan.status", "is set by the server: a reported plan is pending until a user approves it; leave it unset")
 	}
-	e.Check("plan.estimated_monthly_savings", finite(pl.EstimatedMonthlySavings))
+	e.Check("plan.estimated_monthly_savings", money.Check(pl.EstimatedMonthlySavings, false, false))
 	tooMany(&e, "plan.actions", len(pl.Actions), MaxPlanActions)
 	if e.Err() != nil {
 		return invalid(&e)

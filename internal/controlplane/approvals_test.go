@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // The approval state machine's every move is in the store conformance
@@ -100,14 +102,14 @@ func TestRecommendationApprovalThroughTheAPI(t *testing.T) {
 	}
 	if _, err := ag.Client.ReportActions(ctx, &sirsiv1.ReportActionsRequest{BatchId: "a1", Actions: []*sirsiv1.Action{{
 		Id: "act-1", PolicyId: policyID, RecommendationId: changed[0], ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1",
-		Action: "resize", FromSize: "m5.xlarge", ToSize: "m5.medium", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: 70.08,
+		Action: "resize", FromSize: "m5.xlarge", ToSize: "m5.medium", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: money.USDFromFloat(70.08),
 	}}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.tn.Editor.RevokeRecommendationApproval(ctx, &sirsiv1.RevokeRecommendationApprovalRequest{Id: changed[0]})
 	wantAgentCode(t, err, codes.FailedPrecondition, "revoke executed")
 	sum, err := e.tn.Viewer.GetSavingsSummary(ctx, &sirsiv1.GetSavingsSummaryRequest{})
-	if err != nil || sum.RealizedMonthlySavings != 70.08 || sum.ActionsSucceeded != 1 {
+	if err != nil || money.FloatOr(sum.RealizedMonthlySavings, math.NaN()) != 70.08 || sum.ActionsSucceeded != 1 {
 		t.Fatalf("savings: %v, %v", sum, err)
 	}
 

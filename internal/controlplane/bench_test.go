@@ -19,6 +19,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/pgtest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
@@ -346,7 +347,7 @@ func seedResources(b *testing.B, ts store.TenantStore, accountID string, n int) 
 			ups = append(ups, &sirsiv1.Resource{
 				ResourceId: fmt.Sprintf("i-%017x", i), AccountId: "123456789012", Region: regions[i%len(regions)],
 				Type: types[i%len(types)], Name: fmt.Sprintf("web-%d", i), Size: "m5.large", State: "running",
-				Tags: map[string]string{"env": "prod", "team": fmt.Sprintf("t%d", i%17)}, MonthlyCost: 70.08,
+				Tags: map[string]string{"env": "prod", "team": fmt.Sprintf("t%d", i%17)}, MonthlyCost: money.USDFromFloat(70.08),
 				Attributes: map[string]string{"architecture": "x86_64"},
 			})
 		}

@@ -2,19 +2,19 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"sort"
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
-const (
-	defaultCurrency = "USD"
-	// forecastWindowDays is the trailing window the forecast averages.
-	forecastWindowDays = 7
-)
+// forecastWindowDays is the trailing window the forecast averages.
+const forecastWindowDays = 7
 
 // GetCostSummary aggregates stored cost records; see the package doc for
 // the forecast.
@@ -31,37 +31,54 @@ func (s *Server) GetCostSummary(ctx context.Context, req *sirsiv1.GetCostSummary
 	if err != nil {
 		return nil, s.storeError(ctx, "sum costs", err)
 	}
-	resp := summarise(rows, rng, monthly)
-	forecast, currency, err := s.forecast(ctx, ts, req.CloudAccountId)
+	resp, err := summarise(rows, rng, monthly)
 	if err != nil {
-		return nil, s.storeError(ctx, "forecast costs", err)
+		return nil, s.storeError(ctx, "sum costs", err)
 	}
-	resp.ForecastMonthEnd = forecast
-	if resp.Currency == "" {
-		resp.Currency = currency
+	if resp.ForecastMonthEnd, err = s.forecast(ctx, ts, req.CloudAccountId); err != nil {
+		return nil, s.storeError(ctx, "forecast costs", err)
 	}
 	return resp, nil
 }
 
+// oneCurrency returns the currency every row shares; amounts in two
+// currencies cannot be added.
+func oneCurrency(rows []store.CostRow) (string, error) {
+	cur := ""
+	for _, r := range rows {
+		switch {
+		case cur == "":
+			cur = r.Currency
+		case r.Currency != cur:
+			return "", fmt.Errorf("cost records in %s and %s cannot be added", cur, r.Currency)
+		}
+	}
+	return cur, nil
+}
+
 // summarise turns store rows into periods and overall per-group totals,
 // each list of items largest first (ties by key, so output is stable).
-func summarise(rows []store.CostRow, rng costRange, monthly bool) *sirsiv1.GetCostSummaryResponse {
+// Amounts add up exactly in micro-units.
+func summarise(rows []store.CostRow, rng costRange, monthly bool) (*sirsiv1.GetCostSummaryResponse, error) {
 	resp := &sirsiv1.GetCostSummaryResponse{}
-	overall := map[string]float64{}
-	periods := map[time.Time]map[string]float64{}
+	cur, err := oneCurrency(rows)
+	if err != nil || len(rows) == 0 {
+		return resp, err
+	}
+	overall := map[string]int64{}
+	periods := map[time.Time]map[string]int64{}
+	var total int64
 	for _, r := range rows {
-		if resp.Currency == "" {
-			resp.Currency = r.Currency
-		}
 		start := r.PeriodStart.UTC()
 		if periods[start] == nil {
-			periods[start] = map[string]float64{}
+			periods[start] = map[string]int64{}
 		}
-		periods[start][r.Key] += r.Amount
-		overall[r.Key] += r.Amount
-		resp.Total += r.Amount
+		periods[start][r.Key] += r.AmountMicros
+		overall[r.Key] += r.AmountMicros
+		total += r.AmountMicros
 	}
-	resp.Items = sortedItems(overall)
+	resp.Total = money.Micros(total, cur)
+	resp.Items = sortedItems(overall, cur)
 	starts := make([]time.Time, 0, len(periods))
 	for t := range periods {
 		starts = append(starts, t)
@@ -80,23 +97,24 @@ func summarise(rows []store.CostRow, rng costRange, monthly bool) *sirsiv1.GetCo
 		if to.After(rng.end) {
 			to = rng.end
 		}
-		p := &sirsiv1.CostPeriod{Start: from.Format(validation.DateLayout), End: to.Format(validation.DateLayout), Items: sortedItems(periods[st])}
-		for _, it := range p.Items {
-			p.Total += it.Amount
+		var sum int64
+		for _, v := range periods[st] {
+			sum += v
 		}
-		resp.Periods = append(resp.Periods, p)
+		resp.Periods = append(resp.Periods, &sirsiv1.CostPeriod{Start: from.Format(validation.DateLayout), End: to.Format(validation.DateLayout),
+			Total: money.Micros(sum, cur), Items: sortedItems(periods[st], cur)})
 	}
-	return resp
+	return resp, nil
 }
 
-func sortedItems(m map[string]float64) []*sirsiv1.CostItem {
+func sortedItems(m map[string]int64, cur string) []*sirsiv1.CostItem {
 	items := make([]*sirsiv1.CostItem, 0, len(m))
 	for k, v := range m {
-		items = append(items, &sirsiv1.CostItem{Key: k, Amount: v})
+		items = append(items, &sirsiv1.CostItem{Key: k, Amount: money.Micros(v, cur)})
 	}
 	sort.Slice(items, func(i, j int) bool {
-		if items[i].Amount != items[j].Amount {
-			return items[i].Amount > items[j].Amount
+		if a, b := items[i].Amount.Micros, items[j].Amount.Micros; a != b {
+			return a > b
 		}
 		return items[i].Key < items[j].Key
 	})
@@ -105,8 +123,9 @@ func sortedItems(m map[string]float64) []*sirsiv1.CostItem {
 
 // forecast is month-to-date spend (up to yesterday, today being
 // incomplete) plus the average of the trailing days that have records
-// times the days left in the month, today included.
-func (s *Server) forecast(ctx context.Context, ts store.TenantStore, cloudAccountID string) (float64, string, error) {
+// times the days left in the month, today included; nil (unknown) when
+// there are no records to base it on.
+func (s *Server) forecast(ctx context.Context, ts store.TenantStore, cloudAccountID string) (*sirsiv1.Money, error) {
 	now := s.now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -117,37 +136,35 @@ func (s *Server) forecast(ctx context.Context, ts store.TenantStore, cloudAccoun
 		from = windowStart
 	}
 	if !today.After(from) {
-		return 0, defaultCurrency, nil
+		return nil, nil
 	}
 	rows, err := ts.SumCosts(ctx, store.CostQuery{Start: from, End: today, CloudAccountID: cloudAccountID})
 	if err != nil {
-		return 0, "", err
+		return nil, err
 	}
-	f, cur := forecastFrom(rows, today, monthStart, windowStart, nextMonth)
-	return f, cur, nil
+	return forecastFrom(rows, today, monthStart, windowStart, nextMonth)
 }
 
-func forecastFrom(rows []store.CostRow, today, monthStart, windowStart, nextMonth time.Time) (float64, string) {
-	var mtd, windowSum float64
-	currency := defaultCurrency
+func forecastFrom(rows []store.CostRow, today, monthStart, windowStart, nextMonth time.Time) (*sirsiv1.Money, error) {
+	cur, err := oneCurrency(rows)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	var mtd, windowSum int64
 	days := map[time.Time]bool{}
 	for _, r := range rows {
-		if r.Currency != "" {
-			currency = r.Currency
-		}
 		day := r.PeriodStart.UTC()
 		if !day.Before(monthStart) {
-			mtd += r.Amount
+			mtd += r.AmountMicros
 		}
 		if !day.Before(windowStart) {
-			windowSum += r.Amount
+			windowSum += r.AmountMicros
 			days[day] = true
 		}
 	}
-	avg := 0.0
+	var rest float64
 	if len(days) > 0 {
-		avg = windowSum / float64(len(days))
+		rest = float64(windowSum) / float64(len(days)) * nextMonth.Sub(today).Hours() / 24
 	}
-	remaining := nextMonth.Sub(today).Hours() / 24
-	return mtd + avg*remaining, currency
+	return money.Micros(mtd+int64(math.RoundToEven(rest)), cur), nil
 }

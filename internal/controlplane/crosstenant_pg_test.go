@@ -11,6 +11,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/pgtest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
 )
@@ -79,7 +80,7 @@ func agentCrossTenantOtherRPCs(t *testing.T, opts ...cptest.Option) {
 
 	day := now.AddDate(0, 0, -2).Format("2006-01-02")
 	_, err = agA.Client.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "c-1", Records: []*sirsiv1.CostRecord{
-		{Day: day, AccountId: "222222222222", Service: "Amazon Elastic Compute Cloud - Compute", Region: "us-east-1", Amount: 123, Currency: "USD"},
+		{Day: day, AccountId: "222222222222", Service: "Amazon Elastic Compute Cloud - Compute", Region: "us-east-1", Amount: money.USDFromFloat(123)},
 	}})
 	if code := status.Code(err); code != codes.OK && code != codes.InvalidArgument {
 		t.Fatalf("costs naming B's AWS account: %v", err)
@@ -90,7 +91,7 @@ func agentCrossTenantOtherRPCs(t *testing.T, opts ...cptest.Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if costB.Total != 0 {
+	if costB.Total != nil {
 		t.Fatalf("A's agent wrote costs into B: total %v", costB.Total)
 	}
 

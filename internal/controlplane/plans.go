@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -98,7 +99,7 @@ func (s *Server) reportActionPlan(ctx context.Context, c *agentCaller, req *sirs
 	if err != nil {
 		return nil, s.storeError(ctx, "save action plan", err)
 	}
-	ev.Detail = fmt.Sprintf("policy %s: %d planned actions, %.2f estimated monthly savings, duplicate=%t", pl.PolicyId, len(pl.Actions), pl.EstimatedMonthlySavings, dup)
+	ev.Detail = fmt.Sprintf("policy %s: %d planned actions, %s estimated monthly savings, duplicate=%t", pl.PolicyId, len(pl.Actions), money.Format(pl.EstimatedMonthlySavings), dup)
 	return &sirsiv1.ReportActionPlanResponse{Duplicate: dup}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // plannedActions are the dry-run actions carrying out recIDs, as an agent
@@ -53,7 +54,7 @@ func TestActionPlanLifecycle(t *testing.T) {
 
 	reportPlan := func(batch, id string, actions []*sirsiv1.Action) (*sirsiv1.ReportActionPlanResponse, error) {
 		return ag.Client.ReportActionPlan(ctx, &sirsiv1.ReportActionPlanRequest{BatchId: batch, Plan: &sirsiv1.ActionPlan{
-			Id: id, PolicyId: policyID, Actions: actions, EstimatedMonthlySavings: 140.16,
+			Id: id, PolicyId: policyID, Actions: actions, EstimatedMonthlySavings: money.USDFromFloat(140.16),
 			// Ids and statuses in the payload are the server's to set.
 			TenantId: "someone-else", CloudAccountId: "elsewhere", Status: sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING,
 		}})

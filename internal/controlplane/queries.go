@@ -47,7 +47,7 @@ func (s *Server) ListRecommendations(ctx context.Context, req *sirsiv1.ListRecom
 	if err := validateListRecommendations(req); err != nil {
 		return nil, err
 	}
-	f := store.RecommendationFilter{PolicyID: req.PolicyId, ResourceType: req.ResourceType, MinMonthlySavings: req.MinMonthlySavings, Status: req.Status}
+	f := store.RecommendationFilter{PolicyID: req.PolicyId, ResourceType: req.ResourceType, MinMonthlySavingsMicros: req.GetMinMonthlySavings().GetMicros(), Status: req.Status}
 	list, next, total, err := s.st.Tenant(req.TenantId).ListRecommendations(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
 	if err != nil {
 		return nil, s.storeError(ctx, "list recommendations", err)

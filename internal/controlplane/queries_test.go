@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -84,24 +86,24 @@ func TestQueries(t *testing.T) {
 	}
 
 	recs := []*sirsiv1.Recommendation{
-		{ResourceId: "r-01", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: 70, Confidence: 0.9},
-		{ResourceId: "r-00", ResourceType: "aws_ebs_volume", Region: "eu-west-1", Action: "migrate_gp3", EstimatedMonthlySavings: 4, Confidence: 0.99},
+		{ResourceId: "r-01", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: money.USDFromFloat(70), Confidence: 0.9},
+		{ResourceId: "r-00", ResourceType: "aws_ebs_volume", Region: "eu-west-1", Action: "migrate_gp3", EstimatedMonthlySavings: money.USDFromFloat(4), Confidence: 0.99},
 	}
 	if _, _, err := ts.ApplyRecommendations(ctx, aid, "rec-1", pid, nil, recs); err != nil {
 		t.Fatal(err)
 	}
-	lr, err := tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{MinMonthlySavings: 10})
-	if err != nil || len(lr.Recommendations) != 1 || lr.Recommendations[0].ResourceId != "r-01" || lr.TotalMonthlySavings != 70 {
+	lr, err := tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{MinMonthlySavings: money.USDFromFloat(10)})
+	if err != nil || len(lr.Recommendations) != 1 || lr.Recommendations[0].ResourceId != "r-01" || money.FloatOr(lr.TotalMonthlySavings, math.NaN()) != 70 {
 		t.Fatalf("recommendations >= 10 = %v, %v", lr, err)
 	}
 	lr, err = tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{ResourceType: "aws_ebs_volume"})
-	if err != nil || len(lr.Recommendations) != 1 || lr.TotalMonthlySavings != 4 {
+	if err != nil || len(lr.Recommendations) != 1 || money.FloatOr(lr.TotalMonthlySavings, math.NaN()) != 4 {
 		t.Fatalf("EBS recommendations = %v, %v", lr, err)
 	}
 
 	acts := []*sirsiv1.Action{
 		{Id: "act-1", PolicyId: pid, ResourceId: "r-01", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", FromSize: "m5.xlarge", ToSize: "m5.large",
-			Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: 70, StartTime: timestamppb.New(now.Add(-time.Hour)), EndTime: timestamppb.New(now)},
+			Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: money.USDFromFloat(70), StartTime: timestamppb.New(now.Add(-time.Hour)), EndTime: timestamppb.New(now)},
 		{Id: "act-2", PolicyId: pid, ResourceId: "r-02", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop",
 			Status: sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, StartTime: timestamppb.New(now.Add(-time.Hour)), EndTime: timestamppb.New(now)},
 	}
@@ -113,7 +115,7 @@ func TestQueries(t *testing.T) {
 		t.Fatalf("rolled-back actions = %v, %v", la, err)
 	}
 	sv, err := tn.Viewer.GetSavingsSummary(ctx, &sirsiv1.GetSavingsSummaryRequest{})
-	if err != nil || sv.ActionsTaken != 2 || sv.ActionsSucceeded != 1 || sv.ActionsRolledBack != 1 || sv.RealizedMonthlySavings != 70 {
+	if err != nil || sv.ActionsTaken != 2 || sv.ActionsSucceeded != 1 || sv.ActionsRolledBack != 1 || money.FloatOr(sv.RealizedMonthlySavings, math.NaN()) != 70 {
 		t.Fatalf("savings = %v, %v", sv, err)
 	}
 	past, err := tn.Viewer.GetSavingsSummary(ctx, &sirsiv1.GetSavingsSummaryRequest{Start: "2020-01-01", End: "2020-02-01"})
@@ -121,11 +123,11 @@ func TestQueries(t *testing.T) {
 		t.Fatalf("savings in 2020 = %v, %v", past, err)
 	}
 
-	if _, err := ts.ApplyCosts(ctx, aid, "cost-1", nil, []*sirsiv1.CostAnomaly{{Day: "2026-03-01", Service: "AmazonEC2", ExpectedAmount: 10, ActualAmount: 50, Score: 4}}); err != nil {
+	if _, err := ts.ApplyCosts(ctx, aid, "cost-1", nil, []*sirsiv1.CostAnomaly{{Day: "2026-03-01", Service: "AmazonEC2", ExpectedAmount: money.USDFromFloat(10), ActualAmount: money.USDFromFloat(50), Score: 4}}); err != nil {
 		t.Fatal(err)
 	}
 	an, err := tn.Viewer.ListCostAnomalies(ctx, &sirsiv1.ListCostAnomaliesRequest{})
-	if err != nil || len(an.Anomalies) != 1 || an.Anomalies[0].ActualAmount != 50 {
+	if err != nil || len(an.Anomalies) != 1 || money.FloatOr(an.Anomalies[0].ActualAmount, math.NaN()) != 50 {
 		t.Fatalf("anomalies = %v, %v", an, err)
 	}
 }

@@ -313,7 +313,7 @@ func (d timedTenantStore) SetRecommendationStatus(ctx context.Context, id string
 	return d.s.SetRecommendationStatus(ctx, id, status)
 }
 
-func (d timedTenantStore) ListRecommendations(ctx context.Context, f store.RecommendationFilter, p store.Page) ([]*sirsiv1.Recommendation, string, float64, error) {
+func (d timedTenantStore) ListRecommendations(ctx context.Context, f store.RecommendationFilter, p store.Page) ([]*sirsiv1.Recommendation, string, *sirsiv1.Money, error) {
 	defer d.m.observe("ListRecommendations", time.Now())
 	return d.s.ListRecommendations(ctx, f, p)
 }

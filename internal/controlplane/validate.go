@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -262,7 +263,7 @@ func validateListRecommendations(r *sirsiv1.ListRecommendationsRequest) error {
 	if r.ResourceType != "" {
 		e.Check("resource_type", validation.ResourceType(r.ResourceType))
 	}
-	e.Check("min_monthly_savings", validation.NonNegative(r.MinMonthlySavings))
+	e.Check("min_monthly_savings", money.Check(r.MinMonthlySavings, false, true))
 	e.Check("status", validation.Enum(r.Status, false))
 	validPage(&e, r.PageSize)
 	return errOrInvalid(&e)

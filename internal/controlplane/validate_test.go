@@ -15,6 +15,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func validPolicy() *sirsiv1.OptimizationPolicy {
@@ -118,7 +119,7 @@ func TestValidationFieldPaths(t *testing.T) {
 		{"policy headroom", pol(func(p *sirsiv1.OptimizationPolicy) { p.Rightsizing.HeadroomPercent = 101 }), "optimization_policy.rightsizing.headroom_percent"},
 		{"policy statistic", pol(func(p *sirsiv1.OptimizationPolicy) { p.Rightsizing.Statistic = 8 }), "optimization_policy.rightsizing.statistic"},
 		{"policy family", pol(func(p *sirsiv1.OptimizationPolicy) { p.Rightsizing.AllowedFamilies = []string{"M5!"} }), "optimization_policy.rightsizing.allowed_families[0]"},
-		{"policy min saving", pol(func(p *sirsiv1.OptimizationPolicy) { p.Rightsizing.MinMonthlySavings = -1 }), "optimization_policy.rightsizing.min_monthly_savings"},
+		{"policy min saving", pol(func(p *sirsiv1.OptimizationPolicy) { p.Rightsizing.MinMonthlySavings = money.USDFromFloat(-1) }), "optimization_policy.rightsizing.min_monthly_savings"},
 		{"policy idle cpu", pol(func(p *sirsiv1.OptimizationPolicy) { p.Idle.CpuBelowPercent = 150 }), "optimization_policy.idle.cpu_below_percent"},
 		{"policy idle action", pol(func(p *sirsiv1.OptimizationPolicy) { p.Idle.Action = 9 }), "optimization_policy.idle.action"},
 		{"policy idle lookback", pol(func(p *sirsiv1.OptimizationPolicy) { p.Idle.LookbackDays = -1 }), "optimization_policy.idle.lookback_days"},
@@ -188,7 +189,7 @@ func TestValidationFieldPaths(t *testing.T) {
 			return err
 		}, "metric"},
 		{"recommendation savings", func() error {
-			_, err := tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{MinMonthlySavings: -5})
+			_, err := tn.Viewer.ListRecommendations(ctx, &sirsiv1.ListRecommendationsRequest{MinMonthlySavings: money.USDFromFloat(-5)})
 			return err
 		}, "min_monthly_savings"},
 		{"action status", func() error {

@@ -27,6 +27,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 const (
@@ -230,7 +231,7 @@ func anomalies(tenantID string, n int) []*sirsiv1.CostAnomaly {
 	for i := range out {
 		out[i] = &sirsiv1.CostAnomaly{
 			Id: fmt.Sprintf("anomaly-%d", i), TenantId: tenantID, CloudAccountId: "acct-1", Day: "2026-11-20",
-			Service: "Amazon Elastic Compute Cloud - Compute", ExpectedAmount: 100, ActualAmount: 340.5 + float64(i), Score: 4.2,
+			Service: "Amazon Elastic Compute Cloud - Compute", ExpectedAmount: money.USDFromFloat(100), ActualAmount: money.USDFromFloat(340.5 + float64(i)), Score: 4.2,
 			DetectTime: timestamppb.New(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)),
 		}
 	}

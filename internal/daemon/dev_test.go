@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 var devArgs = []string{"dev", "-listen", "127.0.0.1:0", "-http-listen", "127.0.0.1:0", "-log-format", "json"}
@@ -279,8 +281,8 @@ func TestDevAgentReportsSimulatedFleet(t *testing.T) {
 			t.Fatalf("ListRecommendations: %v", err)
 		}
 		if len(res.GetResources()) >= size && len(sums.GetSummaries()) > 0 && len(agents.GetAgents()) == 1 && len(recs.GetRecommendations()) > 0 {
-			if recs.GetTotalMonthlySavings() <= 0 {
-				t.Errorf("%d recommendations saving %.2f a month", len(recs.GetRecommendations()), recs.GetTotalMonthlySavings())
+			if money.FloatOr(recs.GetTotalMonthlySavings(), math.NaN()) <= 0 {
+				t.Errorf("%d recommendations saving %s a month", len(recs.GetRecommendations()), money.Format(recs.GetTotalMonthlySavings()))
 			}
 			if got := agents.GetAgents()[0].GetStatus(); got != sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED {
 				t.Errorf("dev agent status %s, want connected", got)

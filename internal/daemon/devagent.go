@@ -18,6 +18,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/version"
 )
@@ -133,7 +134,7 @@ func ensureDevPolicy(ctx context.Context, ts store.TenantStore) error {
 		Mode:          sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND,
 		ResourceTypes: []string{"aws_ec2_instance", "aws_ebs_volume", "aws_eip", "aws_rds_instance", "aws_lambda_function"},
 		Selector:      &sirsiv1.PolicySelector{},
-		Rightsizing:   &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: 1},
+		Rightsizing:   &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: money.USDFromFloat(1)},
 		Idle:          &sirsiv1.IdleSettings{CpuBelowPercent: 2, NetworkBelowBytesPerDay: 5 << 20, LookbackDays: 7, Action: sirsiv1.IdleAction_IDLE_ACTION_RECOMMEND},
 		Schedule:      "0 2 * * *", Timezone: "UTC",
 		Verify: &sirsiv1.VerifySettings{WaitMinutes: 10},

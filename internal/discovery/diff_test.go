@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -226,12 +228,12 @@ func TestDiffDrift(t *testing.T) {
 
 func TestDiffAttributes(t *testing.T) {
 	base := &sirsiv1.Resource{ResourceId: "vol-1", Type: validation.ResourceEBSVolume, Region: "us-east-1", Size: "gp3:20",
-		Attributes: map[string]string{"attached_to": "i-1", "device": "/dev/sdf", "iops": "3000"}, MonthlyCost: 1}
+		Attributes: map[string]string{"attached_to": "i-1", "device": "/dev/sdf", "iops": "3000"}, MonthlyCost: money.USDFromFloat(1)}
 	next := proto.Clone(base).(*sirsiv1.Resource)
 	delete(next.Attributes, "attached_to")
 	delete(next.Attributes, "device")
 	next.Attributes["throughput"] = "125"
-	next.MonthlyCost = 2
+	next.MonthlyCost = money.USDFromFloat(2)
 	next.LastSeenTime = nil
 	d := Diff(&Snapshot{Resources: []*sirsiv1.Resource{base}}, &Snapshot{Resources: []*sirsiv1.Resource{next}})
 	want := []string{validation.ResourceEBSVolume + " vol-1 attributes.attached_to,attributes.device,attributes.throughput"}
@@ -242,9 +244,9 @@ func TestDiffAttributes(t *testing.T) {
 	// A new estimate alone is reported (upserted) but is no change made
 	// to the resource.
 	repriced := proto.Clone(base).(*sirsiv1.Resource)
-	repriced.MonthlyCost = 3
+	repriced.MonthlyCost = money.USDFromFloat(3)
 	d = Diff(&Snapshot{Resources: []*sirsiv1.Resource{base}}, &Snapshot{Resources: []*sirsiv1.Resource{repriced}})
-	if len(d.Upserts) != 1 || d.Upserts[0].GetMonthlyCost() != 3 || len(d.Changes) != 0 {
+	if len(d.Upserts) != 1 || money.FloatOr(d.Upserts[0].GetMonthlyCost(), math.NaN()) != 3 || len(d.Changes) != 0 {
 		t.Errorf("a new estimate: %d upserts, %d changes; want the resource upserted and no change", len(d.Upserts), len(d.Changes))
 	}
 }

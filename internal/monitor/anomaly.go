@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // AnomalyOptions tune DetectAnomalies; zero fields take the defaults.
@@ -58,8 +59,10 @@ func DetectAnomalies(records []*sirsiv1.CostRecord, o AnomalyOptions, now time.T
 	}
 	type key struct{ account, service string }
 	sums := map[key]map[time.Time]float64{}
+	currency := map[key]string{}
 	for _, r := range records {
-		if len(r.GetTags()) > 0 {
+		amount, known := money.Float(r.GetAmount())
+		if len(r.GetTags()) > 0 || !known {
 			continue
 		}
 		d, err := time.Parse(time.DateOnly, r.GetDay())
@@ -70,7 +73,8 @@ func DetectAnomalies(records []*sirsiv1.CostRecord, o AnomalyOptions, now time.T
 		if sums[k] == nil {
 			sums[k] = map[time.Time]float64{}
 		}
-		sums[k][d] += r.GetAmount()
+		sums[k][d] += amount
+		currency[k] = r.GetAmount().GetCurrencyCode()
 	}
 	keys := make([]key, 0, len(sums))
 	for k := range sums {
@@ -107,7 +111,7 @@ func DetectAnomalies(records []*sirsiv1.CostRecord, o AnomalyOptions, now time.T
 			}
 			day := first.AddDate(0, 0, i).Format(time.DateOnly)
 			out = append(out, &sirsiv1.CostAnomaly{Id: anomalyID(k.account, k.service, day), Day: day, Service: k.service,
-				ExpectedAmount: med, ActualAmount: x, Score: score, DetectTime: detect})
+				ExpectedAmount: money.FromFloatOrUnknown(med, currency[k]), ActualAmount: money.FromFloatOrUnknown(x, currency[k]), Score: score, DetectTime: detect})
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 var day0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -15,7 +16,7 @@ var day0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func daily(amounts ...float64) []*sirsiv1.CostRecord {
 	out := make([]*sirsiv1.CostRecord, len(amounts))
 	for i, a := range amounts {
-		out[i] = &sirsiv1.CostRecord{Day: day0.AddDate(0, 0, i).Format(time.DateOnly), AccountId: "111111111111", Service: "EC2", Region: "us-east-1", Amount: a, Currency: "USD"}
+		out[i] = &sirsiv1.CostRecord{Day: day0.AddDate(0, 0, i).Format(time.DateOnly), AccountId: "111111111111", Service: "EC2", Region: "us-east-1", Amount: money.USDFromFloat(a)}
 	}
 	return out
 }
@@ -78,7 +79,7 @@ func TestDetectAnomalies(t *testing.T) {
 			for i, w := range c.want {
 				g := got[i]
 				day := day0.AddDate(0, 0, w.day).Format(time.DateOnly)
-				if g.GetDay() != day || g.GetService() != "EC2" || g.GetExpectedAmount() != w.expected || g.GetActualAmount() != w.actual {
+				if g.GetDay() != day || g.GetService() != "EC2" || money.FloatOr(g.GetExpectedAmount(), math.NaN()) != w.expected || money.FloatOr(g.GetActualAmount(), math.NaN()) != w.actual {
 					t.Errorf("anomaly %v, want day %s expected %v actual %v", g, day, w.expected, w.actual)
 				}
 				if math.Abs(g.GetScore()-w.score) > 1e-3 {
@@ -96,17 +97,17 @@ func TestDetectAnomaliesGroupsAndIDs(t *testing.T) {
 	recs := daily(append(cycle(28), 200)...)
 	// The spike day's spend split over two regions still sums to 200.
 	spike := recs[28]
-	spike.Amount = 150
-	recs = append(recs, &sirsiv1.CostRecord{Day: spike.GetDay(), AccountId: spike.GetAccountId(), Service: "EC2", Region: "eu-west-1", Amount: 50})
+	spike.Amount = money.USDFromFloat(150)
+	recs = append(recs, &sirsiv1.CostRecord{Day: spike.GetDay(), AccountId: spike.GetAccountId(), Service: "EC2", Region: "eu-west-1", Amount: money.USDFromFloat(50)})
 	// Tag records are another cut of the same spend and must not add up.
-	recs = append(recs, &sirsiv1.CostRecord{Day: spike.GetDay(), AccountId: spike.GetAccountId(), Tags: map[string]string{"team": "web"}, Amount: 5000})
+	recs = append(recs, &sirsiv1.CostRecord{Day: spike.GetDay(), AccountId: spike.GetAccountId(), Tags: map[string]string{"team": "web"}, Amount: money.USDFromFloat(5000)})
 	// Another account's flat spend is its own series.
 	for i := range 29 {
-		recs = append(recs, &sirsiv1.CostRecord{Day: day0.AddDate(0, 0, i).Format(time.DateOnly), AccountId: "222222222222", Service: "EC2", Amount: 100})
+		recs = append(recs, &sirsiv1.CostRecord{Day: day0.AddDate(0, 0, i).Format(time.DateOnly), AccountId: "222222222222", Service: "EC2", Amount: money.USDFromFloat(100)})
 	}
 	a := DetectAnomalies(recs, AnomalyOptions{}, day0)
 	b := DetectAnomalies(recs, AnomalyOptions{}, day0.Add(time.Hour))
-	if len(a) != 1 || a[0].GetActualAmount() != 200 {
+	if len(a) != 1 || money.FloatOr(a[0].GetActualAmount(), math.NaN()) != 200 {
 		t.Fatalf("anomalies %v, want the one spike of 200", a)
 	}
 	if a[0].GetId() == "" || a[0].GetId() != b[0].GetId() {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +22,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // CostOptions configure a Costs.
@@ -66,7 +66,7 @@ const cacheFile = "cost-explorer.json"
 
 // cacheVersion changes when the cache's layout does; other versions are
 // ignored.
-const cacheVersion = 1
+const cacheVersion = 2
 
 // NewCosts checks o and registers the pull metrics.
 func NewCosts(o CostOptions) (*Costs, error) {
@@ -135,13 +135,14 @@ type cached struct {
 }
 
 type cachedCost struct {
-	Day      string            `json:"day"`
-	Account  string            `json:"account"`
-	Service  string            `json:"service,omitempty"`
-	Region   string            `json:"region,omitempty"`
-	Tags     map[string]string `json:"tags,omitempty"`
-	Amount   float64           `json:"amount"`
-	Currency string            `json:"currency"`
+	Day     string            `json:"day"`
+	Account string            `json:"account"`
+	Service string            `json:"service,omitempty"`
+	Region  string            `json:"region,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+	// Micro-units of Currency, parsed exactly from Cost Explorer's decimal.
+	AmountMicros int64  `json:"amount_micros"`
+	Currency     string `json:"currency"`
 }
 
 // Pull returns daily cost records for the last days complete UTC days,
@@ -178,7 +179,7 @@ func (c *Costs) Pull(ctx context.Context, days int) (records []*sirsiv1.CostReco
 func fromCache(rs []cachedCost) []*sirsiv1.CostRecord {
 	out := make([]*sirsiv1.CostRecord, len(rs))
 	for i, r := range rs {
-		out[i] = &sirsiv1.CostRecord{Day: r.Day, AccountId: r.Account, Service: r.Service, Region: r.Region, Tags: r.Tags, Amount: r.Amount, Currency: r.Currency}
+		out[i] = &sirsiv1.CostRecord{Day: r.Day, AccountId: r.Account, Service: r.Service, Region: r.Region, Tags: r.Tags, Amount: money.Micros(r.AmountMicros, r.Currency)}
 	}
 	return out
 }
@@ -188,7 +189,7 @@ func (c *Costs) pull(ctx context.Context, period *cetypes.DateInterval) ([]cache
 		return cetypes.GroupDefinition{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String(string(k))}
 	}
 	var accounts []string
-	err := c.query(ctx, period, nil, []cetypes.GroupDefinition{dim(cetypes.DimensionLinkedAccount)}, func(_ string, keys []string, _ float64, _ string) {
+	err := c.query(ctx, period, nil, []cetypes.GroupDefinition{dim(cetypes.DimensionLinkedAccount)}, func(_ string, keys []string, _ int64, _ string) {
 		if !slices.Contains(accounts, keys[0]) {
 			accounts = append(accounts, keys[0])
 		}
@@ -201,8 +202,8 @@ func (c *Costs) pull(ctx context.Context, period *cetypes.DateInterval) ([]cache
 	for _, acct := range accounts {
 		filter := &cetypes.Expression{Dimensions: &cetypes.DimensionValues{Key: cetypes.DimensionLinkedAccount, Values: []string{acct}}}
 		err := c.query(ctx, period, filter, []cetypes.GroupDefinition{dim(cetypes.DimensionService), dim(cetypes.DimensionRegion)},
-			func(day string, keys []string, amount float64, unit string) {
-				out = append(out, cachedCost{Day: day, Account: acct, Service: keys[0], Region: keys[1], Amount: amount, Currency: unit})
+			func(day string, keys []string, micros int64, unit string) {
+				out = append(out, cachedCost{Day: day, Account: acct, Service: keys[0], Region: keys[1], AmountMicros: micros, Currency: unit})
 			})
 		if err != nil {
 			return nil, err
@@ -210,10 +211,10 @@ func (c *Costs) pull(ctx context.Context, period *cetypes.DateInterval) ([]cache
 	}
 	for _, key := range c.tagKeys {
 		groups := []cetypes.GroupDefinition{dim(cetypes.DimensionLinkedAccount), {Type: cetypes.GroupDefinitionTypeTag, Key: aws.String(key)}}
-		err := c.query(ctx, period, nil, groups, func(day string, keys []string, amount float64, unit string) {
+		err := c.query(ctx, period, nil, groups, func(day string, keys []string, micros int64, unit string) {
 			// CE answers a tag group as "key$value"; "key$" is spend without the tag.
 			value := strings.TrimPrefix(keys[1], key+"$")
-			out = append(out, cachedCost{Day: day, Account: keys[0], Tags: map[string]string{key: value}, Amount: amount, Currency: unit})
+			out = append(out, cachedCost{Day: day, Account: keys[0], Tags: map[string]string{key: value}, AmountMicros: micros, Currency: unit})
 		})
 		if err != nil {
 			return nil, err
@@ -227,7 +228,7 @@ const costMetric = "UnblendedCost"
 // query runs one GetCostAndUsage over every page, calling emit per group
 // and day.
 func (c *Costs) query(ctx context.Context, period *cetypes.DateInterval, filter *cetypes.Expression, groups []cetypes.GroupDefinition,
-	emit func(day string, keys []string, amount float64, unit string)) error {
+	emit func(day string, keys []string, micros int64, unit string)) error {
 	in := &costexplorer.GetCostAndUsageInput{TimePeriod: period, Granularity: cetypes.GranularityDaily,
 		Metrics: []string{costMetric}, GroupBy: groups, Filter: filter}
 	for {
@@ -254,7 +255,7 @@ func (c *Costs) query(ctx context.Context, period *cetypes.DateInterval, filter 
 				if !ok {
 					continue
 				}
-				amount, err := strconv.ParseFloat(aws.ToString(m.Amount), 64)
+				amount, err := money.ParseDecimal(aws.ToString(m.Amount))
 				if err != nil {
 					return fmt.Errorf("GetCostAndUsage %s amount %q for %v on %s: %w", costMetric, aws.ToString(m.Amount), g.Keys, day, err)
 				}

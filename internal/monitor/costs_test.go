@@ -15,6 +15,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -78,17 +79,17 @@ func checkRecords(t *testing.T, got []*sirsiv1.CostRecord, byDim, byTag map[stri
 	t.Helper()
 	gotDim, gotTag := map[string]float64{}, map[string]float64{}
 	for _, r := range got {
-		if r.GetCurrency() != "USD" {
-			t.Errorf("record %v: currency %q", r, r.GetCurrency())
+		if r.GetAmount().GetCurrencyCode() != "USD" {
+			t.Errorf("record %v: currency %q", r, r.GetAmount().GetCurrencyCode())
 		}
 		if len(r.GetTags()) > 0 {
 			if r.GetService() != "" || r.GetRegion() != "" || len(r.GetTags()) != 1 {
 				t.Errorf("tag record %v carries more than its tag", r)
 			}
-			gotTag[strings.Join([]string{r.GetDay(), r.GetAccountId(), r.GetTags()["team"]}, "|")] += r.GetAmount()
+			gotTag[strings.Join([]string{r.GetDay(), r.GetAccountId(), r.GetTags()["team"]}, "|")] += money.FloatOr(r.GetAmount(), math.NaN())
 			continue
 		}
-		gotDim[strings.Join([]string{r.GetDay(), r.GetAccountId(), r.GetService(), r.GetRegion()}, "|")] += r.GetAmount()
+		gotDim[strings.Join([]string{r.GetDay(), r.GetAccountId(), r.GetService(), r.GetRegion()}, "|")] += money.FloatOr(r.GetAmount(), math.NaN())
 	}
 	for name, pair := range map[string][2]map[string]float64{"dimension": {gotDim, byDim}, "tag": {gotTag, byTag}} {
 		g, w := pair[0], pair[1]

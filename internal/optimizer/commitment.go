@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
@@ -199,7 +200,7 @@ func (o *Optimizer) commitments(p *sirsiv1.OptimizationPolicy, by map[string]*sp
 	for _, region := range slices.Sorted(maps.Keys(by)) {
 		series := by[region].series(now, days*24)
 		c := SuggestCommitment(series, ComputeSP1YNoUpfrontDiscount)
-		if c.MonthlySaving <= 0 || c.MonthlySaving < p.GetRightsizing().GetMinMonthlySavings() {
+		if c.MonthlySaving <= 0 || c.MonthlySaving < money.FloatOr(p.GetRightsizing().GetMinMonthlySavings(), 0) {
 			continue
 		}
 		var sum float64
@@ -212,7 +213,7 @@ func (o *Optimizer) commitments(p *sirsiv1.OptimizationPolicy, by map[string]*sp
 			region, Cents(current), days, c.Hourly, c.OnDemandCovered, c.Coverage*100, c.MonthlySaving, ComputeSP1YNoUpfrontDiscount*100, Cents(conf), c.Utilization*100)
 		r := &sirsiv1.Resource{ResourceId: SavingsPlanResourcePrefix + region, Type: validation.ResourceEC2Instance, Region: region}
 		rec := newRec(p, r, ActionCommitSavingsPlan, "on-demand", fmt.Sprintf("%.5f/h", c.Hourly), current, current-c.MonthlySaving, conf, reason)
-		rec.EstimatedMonthlySavings = c.MonthlySaving
+		rec.EstimatedMonthlySavings = money.USDFromFloat(c.MonthlySaving)
 		out = append(out, rec)
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -279,12 +280,16 @@ func (o *Optimizer) explain(p *sirsiv1.OptimizationPolicy, in Input, now time.Ti
 	if rec == nil {
 		return nil, skipped, true
 	}
-	if rec.EstimatedMonthlySavings <= 0 {
-		return nil, skipf("%s to %s would not save money ($%.2f/month)", rec.Action, orDash(rec.ProposedSize), rec.EstimatedMonthlySavings), true
+	saving, known := money.Float(rec.EstimatedMonthlySavings)
+	if !known {
+		return nil, skipf("%s to %s: the saving is unknown", rec.Action, orDash(rec.ProposedSize)), true
 	}
-	if floor := p.GetRightsizing().GetMinMonthlySavings(); rec.EstimatedMonthlySavings < floor {
+	if saving <= 0 {
+		return nil, skipf("%s to %s would not save money ($%.2f/month)", rec.Action, orDash(rec.ProposedSize), saving), true
+	}
+	if floor := money.FloatOr(p.GetRightsizing().GetMinMonthlySavings(), 0); saving < floor {
 		return nil, skipf("%s to %s would save $%.2f/month, below the policy's minimum of $%.2f",
-			rec.Action, orDash(rec.ProposedSize), rec.EstimatedMonthlySavings, floor), true
+			rec.Action, orDash(rec.ProposedSize), saving, floor), true
 	}
 	return rec, skip{}, true
 }
@@ -302,9 +307,9 @@ func newRec(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource, action, from, to
 		Action:                  action,
 		CurrentSize:             from,
 		ProposedSize:            to,
-		CurrentMonthlyCost:      current,
-		ProposedMonthlyCost:     proposed,
-		EstimatedMonthlySavings: Cents(current - proposed),
+		CurrentMonthlyCost:      money.USDFromFloat(current),
+		ProposedMonthlyCost:     money.USDFromFloat(proposed),
+		EstimatedMonthlySavings: money.USDFromFloat(Cents(current - proposed)),
 		Confidence:              math.Round(clamp01(confidence)*100) / 100,
 		Reason:                  reason,
 		Status:                  sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN,

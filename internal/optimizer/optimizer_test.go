@@ -1,6 +1,7 @@
 package optimizer
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
 
@@ -156,7 +158,7 @@ func TestDecideEC2(t *testing.T) {
 			// The $70.08 saving of the first case is below $100.
 			name: "saving below minimum",
 			p: testPolicy(func(p *sirsiv1.OptimizationPolicy) {
-				p.Rightsizing.MinMonthlySavings = 100
+				p.Rightsizing.MinMonthlySavings = money.USDFromFloat(100)
 			}),
 			in:   Input{ec2("i-1", "m5.xlarge"), cpu("p95", 20)},
 			want: want{skipped: "below the policy's minimum of $100.00"},
@@ -262,9 +264,9 @@ func checkRec(t *testing.T, rec *sirsiv1.Recommendation, action, to string, curr
 	if rec.Action != action || rec.ProposedSize != to {
 		t.Errorf("got %s to %q, want %s to %q", rec.Action, rec.ProposedSize, action, to)
 	}
-	if rec.CurrentMonthlyCost != current || rec.ProposedMonthlyCost != proposed || rec.EstimatedMonthlySavings != saving {
-		t.Errorf("costs %.2f → %.2f saving %.2f, want %.2f → %.2f saving %.2f",
-			rec.CurrentMonthlyCost, rec.ProposedMonthlyCost, rec.EstimatedMonthlySavings, current, proposed, saving)
+	if money.FloatOr(rec.CurrentMonthlyCost, math.NaN()) != current || money.FloatOr(rec.ProposedMonthlyCost, math.NaN()) != proposed || money.FloatOr(rec.EstimatedMonthlySavings, math.NaN()) != saving {
+		t.Errorf("costs %s → %s saving %s, want %.2f → %.2f saving %.2f",
+			money.Format(rec.CurrentMonthlyCost), money.Format(rec.ProposedMonthlyCost), money.Format(rec.EstimatedMonthlySavings), current, proposed, saving)
 	}
 	if rec.Confidence != confidence {
 		t.Errorf("confidence %.2f, want %.2f (%s)", rec.Confidence, confidence, rec.Reason)
@@ -487,17 +489,17 @@ func TestDecideOrderAndCommitment(t *testing.T) {
 		t.Fatalf("recommendations for %s, want %s", got, want)
 	}
 	sp := recs[0]
-	if sp.Action != "commit_savings_plan" || sp.EstimatedMonthlySavings != 56.76 || sp.ProposedSize != "0.21024/h" || sp.ResourceType != "aws_ec2_instance" {
-		t.Fatalf("savings plan %s %q saving %.2f type %s", sp.Action, sp.ProposedSize, sp.EstimatedMonthlySavings, sp.ResourceType)
+	if sp.Action != "commit_savings_plan" || money.FloatOr(sp.EstimatedMonthlySavings, math.NaN()) != 56.76 || sp.ProposedSize != "0.21024/h" || sp.ResourceType != "aws_ec2_instance" {
+		t.Fatalf("savings plan %s %q saving %s type %s", sp.Action, sp.ProposedSize, money.Format(sp.EstimatedMonthlySavings), sp.ResourceType)
 	}
 	if !strings.HasPrefix(sp.Reason, "Fallback estimate, not a Cost Explorer recommendation") {
 		t.Errorf("the synthetic suggestion is not labelled a fallback estimate: %s", sp.Reason)
 	}
 	// Below $100 the resizes go, and the savings plan on the unchanged
 	// $0.48/h saves 0.48 × 0.27 × 730 = $94.61: gone too.
-	p.Rightsizing.MinMonthlySavings = 100
+	p.Rightsizing.MinMonthlySavings = money.USDFromFloat(100)
 	for _, r := range o.Decide(p, in, now) {
-		t.Errorf("min saving $100: unexpected %s for %s saving %.2f", r.Action, r.ResourceId, r.EstimatedMonthlySavings)
+		t.Errorf("min saving $100: unexpected %s for %s saving %s", r.Action, r.ResourceId, money.Format(r.EstimatedMonthlySavings))
 	}
 }
 

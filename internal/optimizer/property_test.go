@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -106,8 +107,8 @@ func TestDecideProperties(t *testing.T) {
 		if _, excluded := Selects(p, r); excluded {
 			t.Fatalf("%s is excluded (tags %v) but got %s", r.ResourceId, r.Tags, rec.Action)
 		}
-		if rec.EstimatedMonthlySavings <= 0 || rec.Confidence < 0 || rec.Confidence > 1 {
-			t.Fatalf("%s: saving %.2f confidence %.2f", r.ResourceId, rec.EstimatedMonthlySavings, rec.Confidence)
+		if money.FloatOr(rec.EstimatedMonthlySavings, math.NaN()) <= 0 || rec.Confidence < 0 || rec.Confidence > 1 {
+			t.Fatalf("%s: saving %s confidence %.2f", r.ResourceId, money.Format(rec.EstimatedMonthlySavings), rec.Confidence)
 		}
 		if rec.Action != ActionResize {
 			continue
@@ -131,9 +132,9 @@ func TestDecideProperties(t *testing.T) {
 		if prop.Architecture != cur.Architecture {
 			t.Fatalf("%s: %s (%s) to %s (%s)", r.ResourceId, r.Size, cur.Architecture, rec.ProposedSize, prop.Architecture)
 		}
-		if p.Rightsizing.DownsizeOnly && (rec.ProposedMonthlyCost > rec.CurrentMonthlyCost || prop.VCPU > cur.VCPU) {
-			t.Fatalf("%s: downsize_only but %s ($%.2f, %d vCPU) to %s ($%.2f, %d vCPU)", r.ResourceId,
-				r.Size, rec.CurrentMonthlyCost, cur.VCPU, rec.ProposedSize, rec.ProposedMonthlyCost, prop.VCPU)
+		if p.Rightsizing.DownsizeOnly && (rec.ProposedMonthlyCost.GetMicros() > rec.CurrentMonthlyCost.GetMicros() || prop.VCPU > cur.VCPU) {
+			t.Fatalf("%s: downsize_only but %s (%s, %d vCPU) to %s (%s, %d vCPU)", r.ResourceId,
+				r.Size, money.Format(rec.CurrentMonthlyCost), cur.VCPU, rec.ProposedSize, money.Format(rec.ProposedMonthlyCost), prop.VCPU)
 		}
 	}
 	// What the control plane accepts from the agent (agent_validate.go).

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -35,7 +36,7 @@ func Check(e *validation.Errors, path string, p *sirsiv1.OptimizationPolicy) {
 		for i, f := range r.AllowedFamilies {
 			e.Check(fmt.Sprintf("%s.allowed_families[%d]", rp, i), validation.InstanceFamily(f))
 		}
-		e.Check(rp+".min_monthly_savings", validation.NonNegative(r.MinMonthlySavings))
+		e.Check(rp+".min_monthly_savings", money.Check(r.MinMonthlySavings, false, true))
 	}
 	if i := p.Idle; i != nil {
 		ip := path + ".idle"

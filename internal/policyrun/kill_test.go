@@ -26,6 +26,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 const (
@@ -122,7 +123,7 @@ func TestHelperKillChild(t *testing.T) {
 	var recs []*sirsiv1.Recommendation
 	for _, id := range strings.Split(os.Getenv(killIDsEnv), ",") {
 		recs = append(recs, &sirsiv1.Recommendation{Id: "rec-" + id, ResourceId: id, ResourceType: actuator.ResourceEC2Instance, Region: killRegion,
-			Action: actuator.ActionResize, CurrentSize: killBig, ProposedSize: killSmall, EstimatedMonthlySavings: 100})
+			Action: actuator.ActionResize, CurrentSize: killBig, ProposedSize: killSmall, EstimatedMonthlySavings: money.USDFromFloat(100)})
 	}
 	asg := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
 	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": recs})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
@@ -169,7 +170,7 @@ func (r *Runner) offHoursRequests(p *sirsiv1.OptimizationPolicy, sched *optimize
 		}
 		req := base(res.GetResourceId(), res.GetRegion(), res.GetSize(), optimizer.ActionStop)
 		if hourly, err := r.cfg.Prices.EC2Hourly(res.GetRegion(), res.GetSize()); err == nil {
-			req.EstimatedMonthlySavings = optimizer.Cents(pricing.MonthlyFromHourly(hourly) * fraction)
+			req.EstimatedMonthlySavings = money.USDFromFloat(optimizer.Cents(pricing.MonthlyFromHourly(hourly) * fraction))
 		}
 		reqs = append(reqs, req)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 )
 
@@ -19,7 +19,7 @@ func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 	planID := uuid.NewString()
 	limit := policy.MaxActions(p)
 	var actions []*sirsiv1.Action
-	var savings float64
+	var planned []*sirsiv1.Recommendation
 	var key strings.Builder
 	for _, rec := range candidates(recs) {
 		if len(actions) >= limit {
@@ -36,7 +36,7 @@ func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 			continue
 		}
 		actions = append(actions, act)
-		savings += rec.GetEstimatedMonthlySavings()
+		planned = append(planned, rec)
 		fmt.Fprintf(&key, "%s:%s>%s;", rec.GetId(), rec.GetCurrentSize(), rec.GetProposedSize())
 	}
 	r.mu.Lock()
@@ -45,7 +45,8 @@ func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 	if same {
 		return
 	}
-	plan := &sirsiv1.ActionPlan{Id: planID, PolicyId: p.GetId(), Actions: actions, EstimatedMonthlySavings: optimizer.Cents(savings)}
+	savings := SumSavings(planned)
+	plan := &sirsiv1.ActionPlan{Id: planID, PolicyId: p.GetId(), Actions: actions, EstimatedMonthlySavings: savings}
 	if err := r.cfg.Reporter.SavePlan(ctx, plan); err != nil {
 		// The next decision makes the plan again.
 		r.log.Warn("saving the dry-run plan failed", "policy_id", p.GetId(), "error", err)
@@ -54,5 +55,5 @@ func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 	r.mu.Lock()
 	r.planned[p.GetId()] = key.String()
 	r.mu.Unlock()
-	r.log.Info("saved a dry-run plan", "policy_id", p.GetId(), "plan_id", planID, "actions", len(actions), "monthly_savings", fmt.Sprintf("%.2f", savings))
+	r.log.Info("saved a dry-run plan", "policy_id", p.GetId(), "plan_id", planID, "actions", len(actions), "monthly_savings", money.Format(savings))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 )
 
@@ -33,9 +34,22 @@ func candidates(recs []*sirsiv1.Recommendation) []*sirsiv1.Recommendation {
 		}
 	}
 	slices.SortStableFunc(out, func(x, y *sirsiv1.Recommendation) int {
-		return cmp.Compare(y.GetEstimatedMonthlySavings(), x.GetEstimatedMonthlySavings())
+		return cmp.Compare(y.GetEstimatedMonthlySavings().GetMicros(), x.GetEstimatedMonthlySavings().GetMicros())
 	})
 	return out
+}
+
+// SumSavings adds the known estimated savings of recs; nil when none is
+// known.
+func SumSavings(recs []*sirsiv1.Recommendation) *sirsiv1.Money {
+	ms := make([]*sirsiv1.Money, len(recs))
+	for i, r := range recs {
+		ms[i] = r.GetEstimatedMonthlySavings()
+	}
+	// Every estimate is the agent's own, in US dollars: the sum cannot
+	// mix currencies.
+	total, _, _ := money.Sum(ms...)
+	return total
 }
 
 // requestFor is the actuator request carrying out r under p; the id is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // fakeExecutor succeeds at everything it is asked and remembers it.
@@ -164,7 +166,7 @@ func (w *world) runner(t *testing.T) *Runner {
 
 func rec(id, resource string, savings float64) *sirsiv1.Recommendation {
 	return &sirsiv1.Recommendation{Id: id, ResourceId: resource, ResourceType: actuator.ResourceEC2Instance, Region: "us-east-1",
-		Action: actuator.ActionResize, CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: savings}
+		Action: actuator.ActionResize, CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: money.USDFromFloat(savings)}
 }
 
 func autoPolicy(maxPerRun int32) *sirsiv1.OptimizationPolicy {
@@ -189,7 +191,7 @@ func TestAutoRunsLargestSavingsWithinTheRunLimit(t *testing.T) {
 		t.Fatal("a new runner has decisions")
 	}
 	r.Decided(ctx, asg.Policies, map[string][]*sirsiv1.Recommendation{"p1": {
-		rec("r1", "i-1", 10), rec("r2", "i-2", 30), rec("r3", "i-3", 20), {Id: "r4", ResourceId: "eipalloc-1", ResourceType: "aws_eip", Action: "release", EstimatedMonthlySavings: 99},
+		rec("r1", "i-1", 10), rec("r2", "i-2", 30), rec("r3", "i-3", 20), {Id: "r4", ResourceId: "eipalloc-1", ResourceType: "aws_eip", Action: "release", EstimatedMonthlySavings: money.USDFromFloat(99)},
 	}})
 	if r.Stale(asg.Policies) {
 		t.Fatal("stale right after the decisions")
@@ -242,7 +244,7 @@ func TestDecidedTypesReplacesOnlyItsTypes(t *testing.T) {
 	r := w.runner(t)
 	gp3 := func(id, vol string) *sirsiv1.Recommendation {
 		return &sirsiv1.Recommendation{Id: id, ResourceId: vol, ResourceType: actuator.ResourceEBSVolume, Region: "us-east-1",
-			Action: actuator.ActionMigrateGP3, CurrentSize: "gp2:500", ProposedSize: "gp3:500", EstimatedMonthlySavings: 5}
+			Action: actuator.ActionMigrateGP3, CurrentSize: "gp2:500", ProposedSize: "gp3:500", EstimatedMonthlySavings: money.USDFromFloat(5)}
 	}
 	r.DecidedTypes(ctx, asg.Policies, []string{actuator.ResourceEBSVolume}, map[string][]*sirsiv1.Recommendation{"p1": {gp3("r0", "vol-0")}})
 	if !r.Stale(asg.Policies) {
@@ -308,8 +310,8 @@ func TestApproveActsOnApprovedPlansOnly(t *testing.T) {
 	for _, a := range plan.GetActions() {
 		planned = append(planned, a.GetResourceId())
 	}
-	if !slices.Equal(planned, []string{"i-2", "i-1"}) || plan.GetEstimatedMonthlySavings() != 40 {
-		t.Fatalf("plan %v saving %.2f, want i-2, i-1 saving 40", planned, plan.GetEstimatedMonthlySavings())
+	if !slices.Equal(planned, []string{"i-2", "i-1"}) || money.FloatOr(plan.GetEstimatedMonthlySavings(), math.NaN()) != 40 {
+		t.Fatalf("plan %v saving %s, want i-2, i-1 saving 40", planned, money.Format(plan.GetEstimatedMonthlySavings()))
 	}
 	if err := r.Run(ctx, asg); err != nil {
 		t.Fatal(err)
@@ -387,7 +389,7 @@ func TestOffHoursStopsAtTheFiringOnly(t *testing.T) {
 	}
 	stop := w.exec.executed[0]
 	// 12 of every 24 hours stopped: half a month's price of 0.1 an hour.
-	if stop.Action != actuator.ActionStop || stop.Cooldown != 0 || stop.EstimatedMonthlySavings != 36.5 {
+	if stop.Action != actuator.ActionStop || stop.Cooldown != 0 || money.FloatOr(stop.EstimatedMonthlySavings, math.NaN()) != 36.5 {
 		t.Errorf("stop request %+v, want a stop without cool-down saving 36.50", stop)
 	}
 	r = w.runner(t)

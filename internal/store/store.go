@@ -199,8 +199,9 @@ type TenantStore interface {
 	// SetRecommendationStatus sets the status without the approval state
 	// machine (tests and tools); the approver stays only on approved.
 	SetRecommendationStatus(ctx context.Context, id string, status sirsiv1.RecommendationStatus) (*sirsiv1.Recommendation, error)
-	// ListRecommendations also returns the total saving over every page.
-	ListRecommendations(ctx context.Context, f RecommendationFilter, p Page) ([]*sirsiv1.Recommendation, string, float64, error)
+	// ListRecommendations also returns the total known saving over every
+	// page.
+	ListRecommendations(ctx context.Context, f RecommendationFilter, p Page) ([]*sirsiv1.Recommendation, string, *sirsiv1.Money, error)
 	ListActions(ctx context.Context, f ActionFilter, p Page) ([]*sirsiv1.Action, string, error)
 
 	// ApproveRecommendation moves an open recommendation to approved and
@@ -319,14 +320,17 @@ type CostQuery struct {
 type CostRow struct {
 	PeriodStart time.Time
 	Key         string
-	Amount      float64
-	Currency    string
+	// AmountMicros is in micro-units of Currency.
+	AmountMicros int64
+	Currency     string
 }
 
 type RecommendationFilter struct {
-	PolicyID          string
-	ResourceType      string
-	MinMonthlySavings float64
+	PolicyID     string
+	ResourceType string
+	// MinMonthlySavingsMicros keeps recommendations saving at least this
+	// many US-dollar micro-units; 0 keeps all.
+	MinMonthlySavingsMicros int64
 	// Unspecified means open.
 	Status sirsiv1.RecommendationStatus
 }

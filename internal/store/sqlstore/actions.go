@@ -12,17 +12,19 @@ import (
 )
 
 const actionCols = `id, tenant_id, cloud_account_id, policy_id, recommendation_id, resource_id, resource_type, region, action, from_size, to_size,
-status, dry_run, realized_monthly_savings, error, steps, start_time, end_time, plan_id`
+status, dry_run, realized_monthly_savings_micros, error, steps, start_time, end_time, plan_id`
 
 func scanAction(row interface{ Scan(...any) error }) (*sirsiv1.Action, error) {
 	var a sirsiv1.Action
 	var status, dry, st, et int64
 	var steps string
+	var realized sql.NullInt64
 	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.PolicyId, &a.RecommendationId, &a.ResourceId, &a.ResourceType, &a.Region, &a.Action,
-		&a.FromSize, &a.ToSize, &status, &dry, &a.RealizedMonthlySavings, &a.Error, &steps, &st, &et, &a.PlanId); err != nil {
+		&a.FromSize, &a.ToSize, &status, &dry, &realized, &a.Error, &steps, &st, &et, &a.PlanId); err != nil {
 		return nil, err
 	}
 	a.Status, a.DryRun, a.StartTime, a.EndTime = sirsiv1.ActionStatus(status), dry != 0, ts(st), ts(et)
+	a.RealizedMonthlySavings = usdMicros(realized)
 	var raw []json.RawMessage
 	if err := decodeJSON(steps, &raw); err != nil {
 		return nil, err
@@ -65,10 +67,10 @@ func (t *tenantStore) ApplyActions(ctx context.Context, cloudAccountID, batchID 
 			// The id is the agent's; the tenant in the key keeps an id
 			// chosen by one tenant's agent from touching another's row.
 			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO actions (`+actionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, realized_monthly_savings = excluded.realized_monthly_savings,
+ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, realized_monthly_savings_micros = excluded.realized_monthly_savings_micros,
 error = excluded.error, steps = excluded.steps, start_time = excluded.start_time, end_time = excluded.end_time, to_size = excluded.to_size`),
 				a.Id, t.id, cloudAccountID, a.PolicyId, a.RecommendationId, a.ResourceId, a.ResourceType, a.Region, a.Action, a.FromSize, a.ToSize,
-				int64(a.Status), boolInt(a.DryRun), a.RealizedMonthlySavings, a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime), a.PlanId); err != nil {
+				int64(a.Status), boolInt(a.DryRun), microsArg(a.RealizedMonthlySavings), a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime), a.PlanId); err != nil {
 				return "", fmt.Errorf("upsert action %q: %w", a.Id, err)
 			}
 			if a.DryRun || !terminal(a.Status) {
@@ -134,19 +136,19 @@ func (t *tenantStore) SavingsSummary(ctx context.Context, start, end time.Time) 
 		args = append(args, end.UnixNano())
 	}
 	succeeded := int64(sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED)
-	out := &sirsiv1.GetSavingsSummaryResponse{Currency: "USD"}
-	var realized sql.NullFloat64
+	out := &sirsiv1.GetSavingsSummaryResponse{}
+	var realized sql.NullInt64
 	err := t.s.r.QueryRowContext(ctx, t.q(`SELECT COUNT(*),
 COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
 COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
 COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
-SUM(CASE WHEN status = ? THEN realized_monthly_savings ELSE 0 END)
+COALESCE(SUM(CASE WHEN status = ? THEN realized_monthly_savings_micros END), 0)
 FROM actions`+where),
 		append([]any{succeeded, int64(sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK), int64(sirsiv1.ActionStatus_ACTION_STATUS_FAILED), succeeded}, args...)...).
 		Scan(&out.ActionsTaken, &out.ActionsSucceeded, &out.ActionsRolledBack, &out.ActionsFailed, &realized)
 	if err != nil {
 		return nil, fmt.Errorf("savings summary: %w", err)
 	}
-	out.RealizedMonthlySavings = realized.Float64
+	out.RealizedMonthlySavings = usdMicros(realized)
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // newID returns a time-ordered UUID, so id order is roughly creation order
@@ -52,6 +56,25 @@ func dur(n int64) *durationpb.Duration {
 		return nil
 	}
 	return durationpb.New(time.Duration(n))
+}
+
+// microsArg is the column value of an amount: its micro-units, NULL when
+// unknown.
+func microsArg(m *sirsiv1.Money) any {
+	if m == nil {
+		return nil
+	}
+	return m.Micros
+}
+
+// usdMicros reads a column of US-dollar micro-units; NULL is unknown. The
+// control plane refuses amounts in other currencies for these columns
+// before they reach the store.
+func usdMicros(n sql.NullInt64) *sirsiv1.Money {
+	if !n.Valid {
+		return nil
+	}
+	return money.Micros(n.Int64, money.USD)
 }
 
 func hexHash(h []byte) string { return hex.EncodeToString(h) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -92,6 +93,9 @@ func (t *tenantStore) ApplyCosts(ctx context.Context, cloudAccountID, batchID st
 		if _, err := time.Parse(dayLayout, r.Day); err != nil {
 			return false, invalid("apply cost batch %q: records[%d].day %q is not YYYY-MM-DD", batchID, i, r.Day)
 		}
+		if r.Amount == nil {
+			return false, invalid("apply cost batch %q: records[%d].amount is required", batchID, i)
+		}
 	}
 	for i, a := range anomalies {
 		if a == nil {
@@ -100,12 +104,15 @@ func (t *tenantStore) ApplyCosts(ctx context.Context, cloudAccountID, batchID st
 		if _, err := time.Parse(dayLayout, a.Day); err != nil {
 			return false, invalid("apply cost batch %q: anomalies[%d].day %q is not YYYY-MM-DD", batchID, i, a.Day)
 		}
+		if a.ExpectedAmount == nil || a.ActualAmount == nil || a.ExpectedAmount.CurrencyCode != a.ActualAmount.CurrencyCode {
+			return false, invalid("apply cost batch %q: anomalies[%d]: expected_amount and actual_amount are required, in one currency", batchID, i)
+		}
 	}
 	dup, _, err := t.applyBatch(ctx, "costs", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
 		if len(records) > 0 {
-			st, err := prepared(ctx, tx, t.q(`INSERT INTO cost_records (tenant_id, cloud_account_id, day, account_id, service, region, tags, amount, currency)
+			st, err := prepared(ctx, tx, t.q(`INSERT INTO cost_records (tenant_id, cloud_account_id, day, account_id, service, region, tags, amount_micros, currency)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (tenant_id, cloud_account_id, day, account_id, service, region, tags) DO UPDATE SET amount = excluded.amount, currency = excluded.currency`))
+ON CONFLICT (tenant_id, cloud_account_id, day, account_id, service, region, tags) DO UPDATE SET amount_micros = excluded.amount_micros, currency = excluded.currency`))
 			if err != nil {
 				return "", err
 			}
@@ -115,7 +122,7 @@ ON CONFLICT (tenant_id, cloud_account_id, day, account_id, service, region, tags
 				if err != nil {
 					return "", err
 				}
-				if _, err := st.ExecContext(ctx, t.id, cloudAccountID, r.Day, r.AccountId, r.Service, r.Region, tags, r.Amount, r.Currency); err != nil {
+				if _, err := st.ExecContext(ctx, t.id, cloudAccountID, r.Day, r.AccountId, r.Service, r.Region, tags, r.GetAmount().GetMicros(), r.GetAmount().GetCurrencyCode()); err != nil {
 					return "", fmt.Errorf("upsert cost record %s %s: %w", r.Day, r.Service, err)
 				}
 			}
@@ -125,11 +132,12 @@ ON CONFLICT (tenant_id, cloud_account_id, day, account_id, service, region, tags
 			if id == "" {
 				id = newID()
 			}
-			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO cost_anomalies (tenant_id, id, cloud_account_id, day, service, expected_amount, actual_amount, score, detect_time)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO cost_anomalies (tenant_id, id, cloud_account_id, day, service, expected_amount_micros, actual_amount_micros, currency, score, detect_time)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tenant_id, cloud_account_id, day, service) DO UPDATE SET
-expected_amount = excluded.expected_amount, actual_amount = excluded.actual_amount, score = excluded.score, detect_time = excluded.detect_time`),
-				t.id, id, cloudAccountID, a.Day, a.Service, a.ExpectedAmount, a.ActualAmount, a.Score, tsNanos(a.DetectTime)); err != nil {
+expected_amount_micros = excluded.expected_amount_micros, actual_amount_micros = excluded.actual_amount_micros, currency = excluded.currency,
+score = excluded.score, detect_time = excluded.detect_time`),
+				t.id, id, cloudAccountID, a.Day, a.Service, a.ExpectedAmount.Micros, a.ActualAmount.Micros, a.ExpectedAmount.CurrencyCode, a.Score, tsNanos(a.DetectTime)); err != nil {
 				return "", fmt.Errorf("upsert cost anomaly %s %s: %w", a.Day, a.Service, err)
 			}
 		}
@@ -173,7 +181,7 @@ func (t *tenantStore) SumCosts(ctx context.Context, q store.CostQuery) ([]store.
 		where += ` AND cloud_account_id = ?`
 		args = append(args, q.CloudAccountID)
 	}
-	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+period+` AS period, `+keyExpr+` AS group_key, currency, SUM(amount)
+	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+period+` AS period, `+keyExpr+` AS group_key, currency, SUM(amount_micros)
 FROM cost_records`+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sum costs: %w", err)
@@ -183,7 +191,7 @@ FROM cost_records`+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), args...)
 	for rows.Next() {
 		var p string
 		var r store.CostRow
-		if err := rows.Scan(&p, &r.Key, &r.Currency, &r.Amount); err != nil {
+		if err := rows.Scan(&p, &r.Key, &r.Currency, &r.AmountMicros); err != nil {
 			return nil, fmt.Errorf("sum costs: %w", err)
 		}
 		layout := dayLayout
@@ -201,14 +209,16 @@ FROM cost_records`+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), args...)
 	return out, nil
 }
 
-const anomalyCols = `id, tenant_id, cloud_account_id, day, service, expected_amount, actual_amount, score, detect_time`
+const anomalyCols = `id, tenant_id, cloud_account_id, day, service, expected_amount_micros, actual_amount_micros, currency, score, detect_time`
 
 func scanAnomaly(row interface{ Scan(...any) error }) (*sirsiv1.CostAnomaly, error) {
 	var a sirsiv1.CostAnomaly
-	var dt int64
-	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.Day, &a.Service, &a.ExpectedAmount, &a.ActualAmount, &a.Score, &dt); err != nil {
+	var dt, expected, actual int64
+	var cur string
+	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.Day, &a.Service, &expected, &actual, &cur, &a.Score, &dt); err != nil {
 		return nil, err
 	}
+	a.ExpectedAmount, a.ActualAmount = money.Micros(expected, cur), money.Micros(actual, cur)
 	a.DetectTime = ts(dt)
 	return &a, nil
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const resourceCols = `tenant_id, cloud_account_id, region, type, resource_id, account_id, arn, name, size, state, tags, monthly_cost, attributes, launch_time, first_seen_time, last_seen_time, record`
+const resourceCols = `tenant_id, cloud_account_id, region, type, resource_id, account_id, arn, name, size, state, tags, monthly_cost_micros, attributes, launch_time, first_seen_time, last_seen_time, record`
 
 // upsertChunk is how many resources one INSERT carries: one statement per
 // chunk instead of per row saves the round trips that dominate on
@@ -39,7 +39,7 @@ func resourceUpsertSQL(n int) string {
 	}
 	b.WriteString(` ON CONFLICT (tenant_id, cloud_account_id, region, type, resource_id) DO UPDATE SET
 account_id = excluded.account_id, arn = excluded.arn, name = excluded.name, size = excluded.size, state = excluded.state,
-tags = excluded.tags, monthly_cost = excluded.monthly_cost, attributes = excluded.attributes,
+tags = excluded.tags, monthly_cost_micros = excluded.monthly_cost_micros, attributes = excluded.attributes,
 launch_time = excluded.launch_time, last_seen_time = excluded.last_seen_time, record = excluded.record, stale = 0
 WHERE resources.last_seen_time <= excluded.last_seen_time`)
 	return b.String()
@@ -93,10 +93,12 @@ func scanResourceColumns(row interface{ Scan(...any) error }) (*sirsiv1.Resource
 	var r sirsiv1.Resource
 	var tags, attrs string
 	var lt, fs, ls int64
+	var cost sql.NullInt64
 	if err := row.Scan(&r.TenantId, &r.CloudAccountId, &r.Region, &r.Type, &r.ResourceId, &r.AccountId, &r.Arn, &r.Name, &r.Size, &r.State,
-		&tags, &r.MonthlyCost, &attrs, &lt, &fs, &ls); err != nil {
+		&tags, &cost, &attrs, &lt, &fs, &ls); err != nil {
 		return nil, err
 	}
+	r.MonthlyCost = usdMicros(cost)
 	r.LaunchTime, r.FirstSeenTime, r.LastSeenTime = ts(lt), ts(fs), ts(ls)
 	var err error
 	if r.Tags, err = readStringMap(tags); err != nil {
@@ -108,11 +110,12 @@ func scanResourceColumns(row interface{ Scan(...any) error }) (*sirsiv1.Resource
 	return &r, nil
 }
 
-// backfillResourceRecords writes the record of every resource stored
-// before migration 2 added the column.
+// backfillResourceRecords writes the record of every resource whose record
+// is NULL: stored before migration 2 added the column, or cleared by
+// migration 8 when the monthly cost became a Money message.
 func backfillResourceRecords(ctx context.Context, tx *sql.Tx, s *Store) error {
 	rows, err := tx.QueryContext(ctx, `SELECT tenant_id, cloud_account_id, region, type, resource_id, account_id, arn, name, size, state,
-tags, monthly_cost, attributes, launch_time, first_seen_time, last_seen_time FROM resources WHERE record IS NULL`)
+tags, monthly_cost_micros, attributes, launch_time, first_seen_time, last_seen_time FROM resources WHERE record IS NULL`)
 	if err != nil {
 		return fmt.Errorf("read resources: %w", err)
 	}
@@ -190,7 +193,7 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 					return "", invalid("apply inventory batch %q: %v", batchID, err)
 				}
 				args = append(args, t.id, cloudAccountID, r.Region, r.Type, r.ResourceId, r.AccountId, r.Arn, r.Name, r.Size, r.State,
-					tags, r.MonthlyCost, attrs, tsNanos(r.LaunchTime), first, last, rec)
+					tags, microsArg(r.MonthlyCost), attrs, tsNanos(r.LaunchTime), first, last, rec)
 			}
 			if _, err := tx.ExecContext(ctx, t.q(resourceUpsertSQL(len(chunk))), args...); err != nil {
 				return "", fmt.Errorf("upsert resources %d..%d: %w", start, start+len(chunk)-1, err)

@@ -95,8 +95,11 @@ func LatestSchemaVersion() int {
 
 // backfills complete a migration with what SQL alone cannot compute; each
 // runs in its migration's transaction, after its SQL.
+// Migration 8 rewrites every resource record (the monthly cost became a
+// Money message), so the records migration 2 introduced are written there,
+// by the code that knows the current columns.
 var backfills = map[int]func(ctx context.Context, tx *sql.Tx, s *Store) error{
-	2: backfillResourceRecords,
+	8: backfillResourceRecords,
 }
 
 // migrate applies the missing migrations, each in its own transaction with

@@ -15,7 +15,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const planCols = `id, tenant_id, cloud_account_id, policy_id, status, actions, estimated_monthly_savings, create_time, approved_by, approve_time`
+const planCols = `id, tenant_id, cloud_account_id, policy_id, status, actions, estimated_monthly_savings_micros, create_time, approved_by, approve_time`
 
 var (
 	planPending  = int64(sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING)
@@ -26,9 +26,11 @@ func scanPlan(row interface{ Scan(...any) error }) (*sirsiv1.ActionPlan, error) 
 	var p sirsiv1.ActionPlan
 	var status, ct, at int64
 	var actions string
-	if err := row.Scan(&p.Id, &p.TenantId, &p.CloudAccountId, &p.PolicyId, &status, &actions, &p.EstimatedMonthlySavings, &ct, &p.ApprovedBy, &at); err != nil {
+	var save sql.NullInt64
+	if err := row.Scan(&p.Id, &p.TenantId, &p.CloudAccountId, &p.PolicyId, &status, &actions, &save, &ct, &p.ApprovedBy, &at); err != nil {
 		return nil, err
 	}
+	p.EstimatedMonthlySavings = usdMicros(save)
 	p.Status, p.CreateTime, p.ApproveTime = sirsiv1.ActionPlanStatus(status), ts(ct), ts(at)
 	var raw []json.RawMessage
 	if err := decodeJSON(actions, &raw); err != nil {
@@ -100,7 +102,7 @@ func (t *tenantStore) SaveActionPlan(ctx context.Context, cloudAccountID, batchI
 			return "", fmt.Errorf("supersede pending plans: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO action_plans (`+planCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0)`),
-			p.Id, t.id, cloudAccountID, p.PolicyId, planPending, actions, p.EstimatedMonthlySavings, time.Now().UnixNano()); err != nil {
+			p.Id, t.id, cloudAccountID, p.PolicyId, planPending, actions, microsArg(p.EstimatedMonthlySavings), time.Now().UnixNano()); err != nil {
 			return "", fmt.Errorf("insert plan %q: %w", p.Id, err)
 		}
 		return "", nil

@@ -14,18 +14,20 @@ import (
 )
 
 const recCols = `id, tenant_id, policy_id, cloud_account_id, resource_id, resource_type, region, action, current_size, proposed_size,
-current_monthly_cost, proposed_monthly_cost, estimated_monthly_savings, confidence, reason, status, evidence, create_time, update_time,
+current_monthly_cost_micros, proposed_monthly_cost_micros, estimated_monthly_savings_micros, confidence, reason, status, evidence, create_time, update_time,
 approved_by, approve_time`
 
 func scanRec(row interface{ Scan(...any) error }) (*sirsiv1.Recommendation, error) {
 	var r sirsiv1.Recommendation
 	var status, ct, ut, at int64
 	var evidence string
+	var cur, prop, save sql.NullInt64
 	if err := row.Scan(&r.Id, &r.TenantId, &r.PolicyId, &r.CloudAccountId, &r.ResourceId, &r.ResourceType, &r.Region, &r.Action, &r.CurrentSize, &r.ProposedSize,
-		&r.CurrentMonthlyCost, &r.ProposedMonthlyCost, &r.EstimatedMonthlySavings, &r.Confidence, &r.Reason, &status, &evidence, &ct, &ut,
+		&cur, &prop, &save, &r.Confidence, &r.Reason, &status, &evidence, &ct, &ut,
 		&r.ApprovedBy, &at); err != nil {
 		return nil, err
 	}
+	r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings = usdMicros(cur), usdMicros(prop), usdMicros(save)
 	r.Status, r.CreateTime, r.UpdateTime, r.ApproveTime = sirsiv1.RecommendationStatus(status), ts(ct), ts(ut), ts(at)
 	var raw []json.RawMessage
 	if err := decodeJSON(evidence, &raw); err != nil {
@@ -118,9 +120,9 @@ WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status IN (?,
 			if l := current[k]; l != nil && !(l.approved && (l.curSize != r.CurrentSize || l.propSize != r.ProposedSize)) {
 				l.seen = true
 				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET resource_type = ?, region = ?, current_size = ?, proposed_size = ?,
-current_monthly_cost = ?, proposed_monthly_cost = ?, estimated_monthly_savings = ?, confidence = ?, reason = ?, evidence = ?, update_time = ?
+current_monthly_cost_micros = ?, proposed_monthly_cost_micros = ?, estimated_monthly_savings_micros = ?, confidence = ?, reason = ?, evidence = ?, update_time = ?
 WHERE tenant_id = ? AND id = ?`),
-					r.ResourceType, r.Region, r.CurrentSize, r.ProposedSize, r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings,
+					r.ResourceType, r.Region, r.CurrentSize, r.ProposedSize, microsArg(r.CurrentMonthlyCost), microsArg(r.ProposedMonthlyCost), microsArg(r.EstimatedMonthlySavings),
 					r.Confidence, r.Reason, evidence, now, t.id, l.id); err != nil {
 					return "", fmt.Errorf("update recommendation %q: %w", l.id, err)
 				}
@@ -130,7 +132,7 @@ WHERE tenant_id = ? AND id = ?`),
 			id := newID()
 			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0)`),
 				id, t.id, policyID, cloudAccountID, r.ResourceId, r.ResourceType, r.Region, r.Action, r.CurrentSize, r.ProposedSize,
-				r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings, r.Confidence, r.Reason, statusOpen, evidence, now, now); err != nil {
+				microsArg(r.CurrentMonthlyCost), microsArg(r.ProposedMonthlyCost), microsArg(r.EstimatedMonthlySavings), r.Confidence, r.Reason, statusOpen, evidence, now, now); err != nil {
 				return "", fmt.Errorf("insert recommendation for %s: %w", r.ResourceId, err)
 			}
 			if l := current[k]; l != nil {
@@ -186,10 +188,10 @@ approved_by = CASE WHEN ? THEN approved_by ELSE '' END, approve_time = CASE WHEN
 	return out, err
 }
 
-func (t *tenantStore) ListRecommendations(ctx context.Context, f store.RecommendationFilter, p store.Page) ([]*sirsiv1.Recommendation, string, float64, error) {
+func (t *tenantStore) ListRecommendations(ctx context.Context, f store.RecommendationFilter, p store.Page) ([]*sirsiv1.Recommendation, string, *sirsiv1.Money, error) {
 	key, err := stringKey("recommendations", f, p.Token, 1)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", nil, err
 	}
 	status := f.Status
 	if status == sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_UNSPECIFIED {
@@ -204,26 +206,26 @@ func (t *tenantStore) ListRecommendations(ctx context.Context, f store.Recommend
 		where += ` AND resource_type = ?`
 		args = append(args, f.ResourceType)
 	}
-	if f.MinMonthlySavings > 0 {
-		where += ` AND estimated_monthly_savings >= ?`
-		args = append(args, f.MinMonthlySavings)
+	if f.MinMonthlySavingsMicros > 0 {
+		where += ` AND estimated_monthly_savings_micros >= ?`
+		args = append(args, f.MinMonthlySavingsMicros)
 	}
-	var total sql.NullFloat64
-	if err := t.s.r.QueryRowContext(ctx, t.q(`SELECT SUM(estimated_monthly_savings) FROM recommendations`+where), args...).Scan(&total); err != nil {
-		return nil, "", 0, fmt.Errorf("list recommendations: total: %w", err)
+	var total sql.NullInt64
+	if err := t.s.r.QueryRowContext(ctx, t.q(`SELECT COALESCE(SUM(estimated_monthly_savings_micros), 0) FROM recommendations`+where), args...).Scan(&total); err != nil {
+		return nil, "", nil, fmt.Errorf("list recommendations: total: %w", err)
 	}
 	cond, args := after("id", key, args)
 	n := pageSize(p)
 	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+recCols+` FROM recommendations`+where+cond+` ORDER BY id LIMIT `+fmt.Sprint(n+1)), args...)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("list recommendations: %w", err)
+		return nil, "", nil, fmt.Errorf("list recommendations: %w", err)
 	}
 	out, err := collect(rows, scanRec)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("list recommendations: %w", err)
+		return nil, "", nil, fmt.Errorf("list recommendations: %w", err)
 	}
 	out, next := trim(out, n, func(r *sirsiv1.Recommendation) string { return encodePageToken("recommendations", f, []string{r.Id}) })
-	return out, next, total.Float64, nil
+	return out, next, usdMicros(total), nil
 }
 
 // transitionRec moves a recommendation to status to when it is in one of

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -47,16 +46,7 @@ func decodeResourceFast(b []byte, r *sirsiv1.Resource) error {
 			return protowire.ParseError(n)
 		}
 		off += n
-		switch {
-		case num == 12 && typ == protowire.Fixed64Type:
-			v, n := protowire.ConsumeFixed64(b[off:])
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			r.MonthlyCost = math.Float64frombits(v)
-			off += n
-			continue
-		case typ != protowire.BytesType || num < 1 || num > 16:
+		if typ != protowire.BytesType || num < 1 || num > 16 {
 			return errUnexpectedField
 		}
 		v, n := protowire.ConsumeBytes(b[off:])
@@ -71,6 +61,8 @@ func decodeResourceFast(b []byte, r *sirsiv1.Resource) error {
 			*strs[num] = s[start:off]
 		case num == 11:
 			r.Tags, err = decodeMapEntry(r.Tags, v, s[start:off])
+		case num == 12:
+			r.MonthlyCost, err = decodeMoney(v, s[start:off])
 		case num == 13:
 			r.Attributes, err = decodeMapEntry(r.Attributes, v, s[start:off])
 		case num == 14:
@@ -118,6 +110,39 @@ func decodeMapEntry(m map[string]string, b []byte, s string) (map[string]string,
 	}
 	m[k] = v
 	return m, nil
+}
+
+// decodeMoney reads a Money message (currency_code 1, micros 2); b and s are
+// the same bytes.
+func decodeMoney(b []byte, s string) (*sirsiv1.Money, error) {
+	var m sirsiv1.Money
+	off := 0
+	for off < len(b) {
+		num, typ, n := protowire.ConsumeTag(b[off:])
+		if n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		off += n
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			f, n := protowire.ConsumeBytes(b[off:])
+			if n < 0 {
+				return nil, protowire.ParseError(n)
+			}
+			m.CurrencyCode = s[off+n-len(f) : off+n]
+			off += n
+		case num == 2 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b[off:])
+			if n < 0 {
+				return nil, protowire.ParseError(n)
+			}
+			m.Micros = int64(v)
+			off += n
+		default:
+			return nil, errUnexpectedField
+		}
+	}
+	return &m, nil
 }
 
 func decodeTimestamp(b []byte) (*timestamppb.Timestamp, error) {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 func TestDecodeResourceRecordMatchesProto(t *testing.T) {
@@ -18,12 +19,12 @@ func TestDecodeResourceRecordMatchesProto(t *testing.T) {
 			ResourceId: "i-0123", TenantId: "t", CloudAccountId: "ca", AccountId: "123456789012", Region: "us-east-1",
 			Type: "aws_ec2_instance", Arn: "arn:aws:ec2:us-east-1:123456789012:instance/i-0123", Name: "web", Size: "m5.large",
 			State: "running", Tags: map[string]string{"env": "prod", "": "empty key", "empty": "", "grüße": "✓"},
-			MonthlyCost: 70.08, Attributes: map[string]string{"architecture": "x86_64"},
+			MonthlyCost: money.USDFromFloat(70.08), Attributes: map[string]string{"architecture": "x86_64"},
 			LaunchTime:    timestamppb.New(time.Unix(-5, 7)),
 			FirstSeenTime: timestamppb.New(time.Unix(1700000000, 999999999)),
 			LastSeenTime:  timestamppb.New(time.Unix(1800000000, 0)),
 		},
-		"negative cost, zero times": {ResourceId: "x", MonthlyCost: -1.5, LaunchTime: &timestamppb.Timestamp{}},
+		"negative cost, zero times": {ResourceId: "x", MonthlyCost: money.USDFromFloat(-1.5), LaunchTime: &timestamppb.Timestamp{}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			b, err := recordOptions.Marshal(r)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -75,7 +77,7 @@ func testPolicyTiming(t *testing.T, s store.Store) {
 
 func sizedRec(res, from, to string) *sirsiv1.Recommendation {
 	return &sirsiv1.Recommendation{ResourceId: res, ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize",
-		CurrentSize: from, ProposedSize: to, EstimatedMonthlySavings: 40, Confidence: 0.9}
+		CurrentSize: from, ProposedSize: to, EstimatedMonthlySavings: money.USDFromFloat(40), Confidence: 0.9}
 }
 
 // testRecommendationApprovals walks the approval state machine, one
@@ -218,7 +220,7 @@ func testRecommendationApprovals(t *testing.T, s store.Store) {
 }
 
 func planOf(id, policyID string, recIDs ...string) *sirsiv1.ActionPlan {
-	p := &sirsiv1.ActionPlan{Id: id, PolicyId: policyID, EstimatedMonthlySavings: 12.5}
+	p := &sirsiv1.ActionPlan{Id: id, PolicyId: policyID, EstimatedMonthlySavings: money.USDFromFloat(12.5)}
 	for i, r := range recIDs {
 		p.Actions = append(p.Actions, &sirsiv1.Action{Id: fmt.Sprintf("%s-a%d", id, i), PolicyId: policyID, RecommendationId: r,
 			ResourceId: fmt.Sprintf("i-%d", i), ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize",
@@ -242,7 +244,7 @@ func testActionPlans(t *testing.T, s store.Store) {
 	}
 	got := must(ts.GetActionPlan(c, "plan-1"))
 	if got.Status != planPending || got.TenantId != ts.TenantID() || got.CloudAccountId != a.Id || got.CreateTime == nil ||
-		len(got.Actions) != 2 || got.Actions[1].RecommendationId != recs[1] || got.Actions[0].PlanId != "plan-1" || got.EstimatedMonthlySavings != 12.5 {
+		len(got.Actions) != 2 || got.Actions[1].RecommendationId != recs[1] || got.Actions[0].PlanId != "plan-1" || money.FloatOr(got.EstimatedMonthlySavings, math.NaN()) != 12.5 {
 		t.Fatalf("saved plan = %v", got)
 	}
 	if dup := must(ts.SaveActionPlan(c, a.Id, "pb-1", planOf("plan-x", p.Id))); !dup {
@@ -483,7 +485,7 @@ func testRealisedSavings(t *testing.T, s store.Store) {
 	a := newAccount(t, ts, "123456789012")
 	start := timestamppb.New(time.Date(2026, 11, 5, 2, 0, 0, 0, time.UTC))
 	act := func(id string, st sirsiv1.ActionStatus, saving float64) *sirsiv1.Action {
-		return &sirsiv1.Action{Id: id, ResourceId: "i-" + id, Action: "resize", Status: st, RealizedMonthlySavings: saving, StartTime: start}
+		return &sirsiv1.Action{Id: id, ResourceId: "i-" + id, Action: "resize", Status: st, RealizedMonthlySavings: money.USDFromFloat(saving), StartTime: start}
 	}
 	must(ts.ApplyActions(c, a.Id, "s1", []*sirsiv1.Action{
 		act("ok", sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, 61.32),
@@ -491,12 +493,12 @@ func testRealisedSavings(t *testing.T, s store.Store) {
 		act("fail", sirsiv1.ActionStatus_ACTION_STATUS_FAILED, 15),
 	}))
 	sum := must(ts.SavingsSummary(c, time.Time{}, time.Time{}))
-	if sum.RealizedMonthlySavings != 61.32 || sum.ActionsSucceeded != 1 || sum.ActionsRolledBack != 1 || sum.ActionsFailed != 1 {
+	if money.FloatOr(sum.RealizedMonthlySavings, math.NaN()) != 61.32 || sum.ActionsSucceeded != 1 || sum.ActionsRolledBack != 1 || sum.ActionsFailed != 1 {
 		t.Fatalf("savings = %v, want 61.32 from the one succeeded action", sum)
 	}
 	// The rollback of a resize that had succeeded takes its saving away.
 	must(ts.ApplyActions(c, a.Id, "s2", []*sirsiv1.Action{act("ok", sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, 61.32)}))
-	if sum := must(ts.SavingsSummary(c, time.Time{}, time.Time{})); sum.RealizedMonthlySavings != 0 || sum.ActionsRolledBack != 2 {
+	if sum := must(ts.SavingsSummary(c, time.Time{}, time.Time{})); money.FloatOr(sum.RealizedMonthlySavings, math.NaN()) != 0 || sum.ActionsRolledBack != 2 {
 		t.Fatalf("savings after the rollback = %v, want 0", sum)
 	}
 }

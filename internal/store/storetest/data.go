@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -200,7 +202,7 @@ func testBadBatch(t *testing.T, s store.Store) {
 
 	// A failure from the database half-way (a row that breaks a constraint
 	// only the database checks) rolls back the rows before it too.
-	_, err = ts.ApplyCosts(c, a.Id, "c1", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: 1}, {Day: "2026-11-02", Service: "EC2", Amount: 1}},
+	_, err = ts.ApplyCosts(c, a.Id, "c1", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: money.USDFromFloat(1)}, {Day: "2026-11-02", Service: "EC2", Amount: money.USDFromFloat(1)}},
 		[]*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2"}, {Day: "2026-13-01", Service: "EC2"}})
 	wantErr(t, err, store.ErrInvalidArgument, "costs with a bad day")
 	if rows := must(ts.SumCosts(c, store.CostQuery{})); len(rows) != 0 {
@@ -282,7 +284,7 @@ func testCosts(t *testing.T, s store.Store) {
 	a := newAccount(t, ts, "123456789012")
 	b := newAccount(t, ts, "210987654321")
 	rec := func(day, acct, svc, region string, amount float64, tags map[string]string) *sirsiv1.CostRecord {
-		return &sirsiv1.CostRecord{Day: day, AccountId: acct, Service: svc, Region: region, Amount: amount, Currency: "USD", Tags: tags}
+		return &sirsiv1.CostRecord{Day: day, AccountId: acct, Service: svc, Region: region, Amount: money.USDFromFloat(amount), Tags: tags}
 	}
 	must(ts.ApplyCosts(c, a.Id, "c1", []*sirsiv1.CostRecord{
 		rec("2026-10-31", "123456789012", "EC2", "us-east-1", 5, map[string]string{"team": "a"}),
@@ -290,7 +292,7 @@ func testCosts(t *testing.T, s store.Store) {
 		rec("2026-11-01", "123456789012", "EC2", "us-east-1", 1, map[string]string{"team": "b"}),
 		rec("2026-11-01", "123456789012", "S3", "eu-west-1", 2, nil),
 		rec("2026-11-02", "123456789012", "EC2", "us-east-1", 4, map[string]string{"team": "a"}),
-	}, []*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ExpectedAmount: 5, ActualAmount: 11, Score: 3.2}}))
+	}, []*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ExpectedAmount: money.USDFromFloat(5), ActualAmount: money.USDFromFloat(11), Score: 3.2}}))
 	must(ts.ApplyCosts(c, b.Id, "c2", []*sirsiv1.CostRecord{rec("2026-11-01", "210987654321", "EC2", "us-west-2", 100, nil)}, nil))
 	// A record with the same day, account, service, region and tags
 	// replaces the stored one.
@@ -304,7 +306,7 @@ func testCosts(t *testing.T, s store.Store) {
 			if monthly {
 				layout = "2006-01"
 			}
-			out = append(out, fmt.Sprintf("%s/%s=%g%s", r.PeriodStart.Format(layout), r.Key, r.Amount, r.Currency))
+			out = append(out, fmt.Sprintf("%s/%s=%g%s", r.PeriodStart.Format(layout), r.Key, float64(r.AmountMicros)/money.MicrosPerUnit, r.Currency))
 		}
 		return fmt.Sprint(out)
 	}
@@ -327,10 +329,10 @@ func testCosts(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrInvalidArgument, "unknown group by")
 
 	// A second report of the same anomaly updates it in place.
-	must(ts.ApplyCosts(c, a.Id, "c4", nil, []*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ExpectedAmount: 5, ActualAmount: 21, Score: 4}}))
+	must(ts.ApplyCosts(c, a.Id, "c4", nil, []*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ExpectedAmount: money.USDFromFloat(5), ActualAmount: money.USDFromFloat(21), Score: 4}}))
 	an, _, err := ts.ListCostAnomalies(c, store.Page{})
 	ok(t, err)
-	if len(an) != 1 || an[0].ActualAmount != 21 || an[0].CloudAccountId != a.Id || an[0].Id == "" {
+	if len(an) != 1 || money.FloatOr(an[0].ActualAmount, math.NaN()) != 21 || an[0].CloudAccountId != a.Id || an[0].Id == "" {
 		t.Fatalf("anomalies = %v", an)
 	}
 }
@@ -342,7 +344,7 @@ func testRecommendations(t *testing.T, s store.Store) {
 	p := newPolicy(t, ts, "rightsize")
 	rec := func(res, action string, savings float64) *sirsiv1.Recommendation {
 		return &sirsiv1.Recommendation{ResourceId: res, ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: action,
-			CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: savings, Confidence: 0.9, Reason: "low cpu",
+			CurrentSize: "m5.xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: money.USDFromFloat(savings), Confidence: 0.9, Reason: "low cpu",
 			Evidence: []*sirsiv1.Evidence{{Metric: "cpu_utilization", Statistic: "p95", Value: 7, WindowDays: 14, Coverage: 1}}}
 	}
 	ids, dup, err := ts.ApplyRecommendations(c, a.Id, "r1", p.Id, nil, []*sirsiv1.Recommendation{rec("i-1", "resize", 50), rec("i-2", "resize", 30), rec("i-3", "stop", 10)})
@@ -352,7 +354,7 @@ func testRecommendations(t *testing.T, s store.Store) {
 	}
 	got := must(ts.GetRecommendation(c, ids[0]))
 	if got.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN || got.PolicyId != p.Id || got.CloudAccountId != a.Id ||
-		len(got.Evidence) != 1 || got.Evidence[0].WindowDays != 14 || got.EstimatedMonthlySavings != 50 {
+		len(got.Evidence) != 1 || got.Evidence[0].WindowDays != 14 || money.FloatOr(got.EstimatedMonthlySavings, math.NaN()) != 50 {
 		t.Fatalf("stored %v", got)
 	}
 	approved := must(ts.SetRecommendationStatus(c, ids[1], sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED))
@@ -361,13 +363,13 @@ func testRecommendations(t *testing.T, s store.Store) {
 	}
 	list, _, total, err := ts.ListRecommendations(c, store.RecommendationFilter{}, store.Page{Size: 1})
 	ok(t, err)
-	if len(list) != 1 || total != 60 {
-		t.Fatalf("open list: %d items, total %g, want 1 and 60", len(list), total)
+	if len(list) != 1 || money.Format(total) != "60.00 USD" {
+		t.Fatalf("open list: %d items, total %s, want 1 and 60.00 USD", len(list), money.Format(total))
 	}
-	list, _, total, err = ts.ListRecommendations(c, store.RecommendationFilter{MinMonthlySavings: 20, PolicyID: p.Id, ResourceType: "aws_ec2_instance"}, store.Page{})
+	list, _, total, err = ts.ListRecommendations(c, store.RecommendationFilter{MinMonthlySavingsMicros: 20 * money.MicrosPerUnit, PolicyID: p.Id, ResourceType: "aws_ec2_instance"}, store.Page{})
 	ok(t, err)
-	if len(list) != 1 || list[0].Id != ids[0] || total != 50 {
-		t.Fatalf("filtered list = %v, total %g", list, total)
+	if len(list) != 1 || list[0].Id != ids[0] || money.Format(total) != "50.00 USD" {
+		t.Fatalf("filtered list = %v, total %s", list, money.Format(total))
 	}
 
 	// The new open set: i-1 again (same id), i-2 approved again (keeps id
@@ -377,10 +379,10 @@ func testRecommendations(t *testing.T, s store.Store) {
 	if ids2[1] != ids[0] || ids2[2] != ids[1] || ids2[0] == ids[2] {
 		t.Fatalf("second set ids %v, first %v", ids2, ids)
 	}
-	if r := must(ts.GetRecommendation(c, ids[0])); r.EstimatedMonthlySavings != 55 || r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN {
+	if r := must(ts.GetRecommendation(c, ids[0])); money.FloatOr(r.EstimatedMonthlySavings, math.NaN()) != 55 || r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN {
 		t.Fatalf("kept recommendation = %v", r)
 	}
-	if r := must(ts.GetRecommendation(c, ids[1])); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED || r.EstimatedMonthlySavings != 31 {
+	if r := must(ts.GetRecommendation(c, ids[1])); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED || money.FloatOr(r.EstimatedMonthlySavings, math.NaN()) != 31 {
 		t.Fatalf("approved recommendation = %v", r)
 	}
 	if r := must(ts.GetRecommendation(c, ids[2])); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED {
@@ -406,7 +408,7 @@ func testRecommendations(t *testing.T, s store.Store) {
 	// leaves the instances' recommendations (open and approved) alone; an
 	// empty report of that scope closes only the volume's.
 	vol := &sirsiv1.Recommendation{ResourceId: "vol-1", ResourceType: "aws_ebs_volume", Region: "us-east-1", Action: "migrate_gp3",
-		CurrentSize: "gp2:100", ProposedSize: "gp3:100", EstimatedMonthlySavings: 2}
+		CurrentSize: "gp2:100", ProposedSize: "gp3:100", EstimatedMonthlySavings: money.USDFromFloat(2)}
 	volIDs, _, err := ts.ApplyRecommendations(c, a.Id, "r3", p.Id, []string{"aws_ebs_volume"}, []*sirsiv1.Recommendation{vol})
 	ok(t, err)
 	for _, id := range ids2 {
@@ -444,16 +446,16 @@ func testActions(t *testing.T, s store.Store) {
 		t.Fatalf("stored %v, want %v", list, want)
 	}
 	done := proto.Clone(act).(*sirsiv1.Action)
-	done.Status, done.RealizedMonthlySavings, done.EndTime = sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, 35, timestamppb.New(start.Add(time.Hour))
+	done.Status, done.RealizedMonthlySavings, done.EndTime = sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, money.USDFromFloat(35), timestamppb.New(start.Add(time.Hour))
 	done.Steps = append(done.Steps, &sirsiv1.ActionStep{Name: "verify", Status: "ok"})
 	failed := &sirsiv1.Action{Id: "act-2", PolicyId: p.Id, ResourceId: "i-2", Action: "stop", Status: sirsiv1.ActionStatus_ACTION_STATUS_FAILED, StartTime: timestamppb.New(start), Error: "boom"}
 	rolled := &sirsiv1.Action{Id: "act-3", PolicyId: p.Id, ResourceId: "i-3", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, StartTime: timestamppb.New(start)}
-	dry := &sirsiv1.Action{Id: "act-4", PolicyId: p.Id, ResourceId: "i-4", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, DryRun: true, RealizedMonthlySavings: 99, StartTime: timestamppb.New(start)}
-	old := &sirsiv1.Action{Id: "act-5", PolicyId: "other", ResourceId: "i-5", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: 7, StartTime: timestamppb.New(start.AddDate(0, -1, 0))}
+	dry := &sirsiv1.Action{Id: "act-4", PolicyId: p.Id, ResourceId: "i-4", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, DryRun: true, RealizedMonthlySavings: money.USDFromFloat(99), StartTime: timestamppb.New(start)}
+	old := &sirsiv1.Action{Id: "act-5", PolicyId: "other", ResourceId: "i-5", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, RealizedMonthlySavings: money.USDFromFloat(7), StartTime: timestamppb.New(start.AddDate(0, -1, 0))}
 	must(ts.ApplyActions(c, a.Id, "a2", []*sirsiv1.Action{done, failed, rolled, dry, old}))
 	got, _, err := ts.ListActions(c, store.ActionFilter{ResourceID: "i-1"}, store.Page{})
 	ok(t, err)
-	if len(got) != 1 || got[0].Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || len(got[0].Steps) != 2 || got[0].RealizedMonthlySavings != 35 {
+	if len(got) != 1 || got[0].Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || len(got[0].Steps) != 2 || money.FloatOr(got[0].RealizedMonthlySavings, math.NaN()) != 35 {
 		t.Fatalf("upserted action = %v", got)
 	}
 	if r := must(ts.GetRecommendation(c, ids[0])); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED {
@@ -475,11 +477,11 @@ func testActions(t *testing.T, s store.Store) {
 		}
 	}
 	sum := must(ts.SavingsSummary(c, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Time{}))
-	if sum.ActionsTaken != 3 || sum.ActionsSucceeded != 1 || sum.ActionsFailed != 1 || sum.ActionsRolledBack != 1 || sum.RealizedMonthlySavings != 35 {
+	if sum.ActionsTaken != 3 || sum.ActionsSucceeded != 1 || sum.ActionsFailed != 1 || sum.ActionsRolledBack != 1 || money.FloatOr(sum.RealizedMonthlySavings, math.NaN()) != 35 {
 		t.Fatalf("savings since Nov 1 = %v", sum)
 	}
 	sum = must(ts.SavingsSummary(c, time.Time{}, time.Time{}))
-	if sum.ActionsTaken != 4 || sum.RealizedMonthlySavings != 42 {
+	if sum.ActionsTaken != 4 || money.FloatOr(sum.RealizedMonthlySavings, math.NaN()) != 42 {
 		t.Fatalf("savings all time = %v", sum)
 	}
 }

@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"math"
 	"testing"
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -29,14 +31,14 @@ func fillTenant(t *testing.T, s store.Store, ts store.TenantStore, savings float
 	for _, dup := range []bool{
 		must(ts.ApplyInventory(c, f.Account, "inv-1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{resource(1, "aws_ec2_instance", "us-east-1", nil)}, ObservedAt: time.Now()})).Duplicate,
 		must(ts.ApplyUtilization(c, f.Account, "util-1", []*sirsiv1.UtilizationSummary{{ResourceId: "i-00000001", Region: "us-east-1", Metric: "cpu_utilization", Statistic: "p95", Value: savings}})),
-		must(ts.ApplyCosts(c, f.Account, "cost-1", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: savings, Currency: "USD"}},
-			[]*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ActualAmount: savings}})),
+		must(ts.ApplyCosts(c, f.Account, "cost-1", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: money.USDFromFloat(savings)}},
+			[]*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ExpectedAmount: money.USDFromFloat(0), ActualAmount: money.USDFromFloat(savings)}})),
 	} {
 		if dup {
 			t.Fatal("a batch id used by another tenant counted as a duplicate")
 		}
 	}
-	ids, dup, err := ts.ApplyRecommendations(c, f.Account, "rec-1", f.Policy, nil, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize", EstimatedMonthlySavings: savings}})
+	ids, dup, err := ts.ApplyRecommendations(c, f.Account, "rec-1", f.Policy, nil, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize", EstimatedMonthlySavings: money.USDFromFloat(savings)}})
 	ok(t, err)
 	if dup {
 		t.Fatal("a batch id used by another tenant counted as a duplicate")
@@ -44,7 +46,7 @@ func fillTenant(t *testing.T, s store.Store, ts store.TenantStore, savings float
 	f.Rec = ids[0]
 	f.Action = "action-1"
 	must(ts.ApplyActions(c, f.Account, "act-1", []*sirsiv1.Action{{Id: f.Action, PolicyId: f.Policy, ResourceId: "i-00000001", Action: "resize",
-		Status: sirsiv1.ActionStatus_ACTION_STATUS_FAILED, RealizedMonthlySavings: savings, StartTime: timestampAt(time.Now())}}))
+		Status: sirsiv1.ActionStatus_ACTION_STATUS_FAILED, RealizedMonthlySavings: money.USDFromFloat(savings), StartTime: timestampAt(time.Now())}}))
 	f.Plan = "plan-" + ts.TenantID()
 	if dup := must(ts.SaveActionPlan(c, f.Account, "plan-1", planOf(f.Plan, f.Policy, f.Rec))); dup {
 		t.Fatal("a batch id used by another tenant counted as a duplicate")
@@ -73,7 +75,7 @@ func assertFilled(t *testing.T, s store.Store, ts store.TenantStore, f Fixture) 
 	if a := must(ts.GetAgent(c, f.Agent)); a.Status != sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED || a.CertExpireTime != nil || a.Hostname != "" {
 		t.Fatalf("agent changed: %v", a)
 	}
-	if r := must(ts.GetRecommendation(c, f.Rec)); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN || r.EstimatedMonthlySavings != f.Savings {
+	if r := must(ts.GetRecommendation(c, f.Rec)); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN || money.FloatOr(r.EstimatedMonthlySavings, math.NaN()) != f.Savings {
 		t.Fatalf("recommendation changed: %v", r)
 	}
 	if p := must(ts.GetActionPlan(c, f.Plan)); p.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING || len(p.Actions) != 1 || p.Actions[0].RecommendationId != f.Rec {
@@ -81,7 +83,7 @@ func assertFilled(t *testing.T, s store.Store, ts store.TenantStore, f Fixture) 
 	}
 	acts, _, err := ts.ListActions(c, store.ActionFilter{}, store.Page{})
 	ok(t, err)
-	if len(acts) != 1 || acts[0].Status != sirsiv1.ActionStatus_ACTION_STATUS_FAILED || acts[0].RealizedMonthlySavings != f.Savings {
+	if len(acts) != 1 || acts[0].Status != sirsiv1.ActionStatus_ACTION_STATUS_FAILED || money.FloatOr(acts[0].RealizedMonthlySavings, math.NaN()) != f.Savings {
 		t.Fatalf("actions changed: %v", acts)
 	}
 	if l := listAllResources(t, ts, store.ResourceFilter{}, 100); len(l) != 1 || l[0].CloudAccountId != f.Account {
@@ -90,7 +92,7 @@ func assertFilled(t *testing.T, s store.Store, ts store.TenantStore, f Fixture) 
 	if u, _, _ := ts.ListUtilization(c, store.UtilizationFilter{}, store.Page{}); len(u) != 1 || u[0].Value != f.Savings {
 		t.Fatalf("utilization changed: %v", u)
 	}
-	if rows := must(ts.SumCosts(c, store.CostQuery{})); len(rows) != 1 || rows[0].Amount != f.Savings {
+	if rows := must(ts.SumCosts(c, store.CostQuery{})); len(rows) != 1 || rows[0].AmountMicros != must(money.MicrosFromFloat(f.Savings)) {
 		t.Fatalf("costs changed: %v", rows)
 	}
 	if tok := must(s.LookupAPIToken(c, []byte(ts.TenantID()+"-api"))); tok.TenantId != ts.TenantID() {
@@ -167,7 +169,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	fp(err, "ApplyInventory")
 	_, err = b.ApplyUtilization(c, fa.Account, "x-util", []*sirsiv1.UtilizationSummary{{ResourceId: "i-00000001", Metric: "cpu_utilization", Statistic: "p95"}})
 	fp(err, "ApplyUtilization")
-	_, err = b.ApplyCosts(c, fa.Account, "x-cost", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: 1}}, nil)
+	_, err = b.ApplyCosts(c, fa.Account, "x-cost", []*sirsiv1.CostRecord{{Day: "2026-11-01", Service: "EC2", Amount: money.USDFromFloat(1)}}, nil)
 	fp(err, "ApplyCosts")
 	_, _, err = b.ApplyRecommendations(c, fa.Account, "x-rec", fa.Policy, nil, []*sirsiv1.Recommendation{{ResourceId: "i-00000001", Action: "resize"}})
 	fp(err, "ApplyRecommendations into A's account")
@@ -177,7 +179,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	fp(err, "ApplyActions into A's account")
 	// The same action id under B's own account is B's own row (B's
 	// fixture used that id too, so this replaces B's failed action).
-	must(b.ApplyActions(c, fb.Account, "x-act2", []*sirsiv1.Action{{Id: fa.Action, ResourceId: "i-00000001", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_RUNNING, RealizedMonthlySavings: 20}}))
+	must(b.ApplyActions(c, fb.Account, "x-act2", []*sirsiv1.Action{{Id: fa.Action, ResourceId: "i-00000001", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_RUNNING, RealizedMonthlySavings: money.USDFromFloat(20)}}))
 
 	// Every list through B shows B's objects only.
 	mine := func(what, tenant string) {
@@ -213,7 +215,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	for _, x := range must3(b.ListUtilization(c, store.UtilizationFilter{ResourceID: "i-00000001"}, store.Page{})) {
 		mine("utilization", x.TenantId)
 	}
-	if rows := must(b.SumCosts(c, store.CostQuery{})); len(rows) != 1 || rows[0].Amount != 20 {
+	if rows := must(b.SumCosts(c, store.CostQuery{})); len(rows) != 1 || rows[0].AmountMicros != 20*money.MicrosPerUnit {
 		t.Fatalf("B's cost sum = %v, want B's 20 alone", rows)
 	}
 	if rows := must(b.SumCosts(c, store.CostQuery{CloudAccountID: fa.Account})); len(rows) != 0 {
@@ -224,8 +226,8 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	}
 	recs, _, total, err := b.ListRecommendations(c, store.RecommendationFilter{}, store.Page{})
 	ok(t, err)
-	if len(recs) != 1 || total != 20 {
-		t.Fatalf("B's recommendations = %d, total %g; want B's one and 20", len(recs), total)
+	if len(recs) != 1 || money.Format(total) != "20.00 USD" {
+		t.Fatalf("B's recommendations = %d, total %s; want B's one and 20.00 USD", len(recs), money.Format(total))
 	}
 	mine("recommendations", recs[0].TenantId)
 	for _, x := range must3(b.ListActions(c, store.ActionFilter{}, store.Page{})) {

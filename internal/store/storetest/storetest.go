@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -136,7 +137,7 @@ func samplePolicy(name string) *sirsiv1.OptimizationPolicy {
 			AccountIds: []string{"123456789012"}, Regions: []string{"us-east-1"},
 			Tags: map[string]string{"env": "dev"}, ExcludeTags: map[string]string{"keep": "*"},
 		},
-		Rightsizing:      &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14, HeadroomPercent: 20, AllowedFamilies: []string{"m5"}, MinMonthlySavings: 5},
+		Rightsizing:      &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14, HeadroomPercent: 20, AllowedFamilies: []string{"m5"}, MinMonthlySavings: money.USDFromFloat(5)},
 		Idle:             &sirsiv1.IdleSettings{CpuBelowPercent: 2, NetworkBelowBytesPerDay: 1 << 20, LookbackDays: 7, Action: sirsiv1.IdleAction_IDLE_ACTION_STOP},
 		Offhours:         &sirsiv1.OffHoursSettings{StopCron: "0 19 * * 1-5", StartCron: "0 7 * * 1-5", Timezone: "Europe/Berlin", SkipDates: []string{"2026-12-25"}},
 		Schedule:         "0 2 * * *",
@@ -150,7 +151,7 @@ func resource(i int, typ, region string, tags map[string]string) *sirsiv1.Resour
 	return &sirsiv1.Resource{
 		ResourceId: fmt.Sprintf("i-%08d", i), Type: typ, Region: region, AccountId: "123456789012",
 		Arn: fmt.Sprintf("arn:aws:ec2:%s:123456789012:instance/i-%08d", region, i), Name: fmt.Sprintf("web-%d", i),
-		Size: "m5.large", State: "running", Tags: tags, MonthlyCost: 70.08,
+		Size: "m5.large", State: "running", Tags: tags, MonthlyCost: money.USDFromFloat(70.08),
 		Attributes: map[string]string{"architecture": "x86_64", "availability_zone": region + "a"},
 		LaunchTime: timestamppb.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
 	}

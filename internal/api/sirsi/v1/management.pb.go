@@ -3252,7 +3252,7 @@ func (x *GetCostSummaryRequest) GetCloudAccountId() string {
 type CostItem struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Amount        float64                `protobuf:"fixed64,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	Amount        *Money                 `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3294,11 +3294,11 @@ func (x *CostItem) GetKey() string {
 	return ""
 }
 
-func (x *CostItem) GetAmount() float64 {
+func (x *CostItem) GetAmount() *Money {
 	if x != nil {
 		return x.Amount
 	}
-	return 0
+	return nil
 }
 
 type CostPeriod struct {
@@ -3307,7 +3307,7 @@ type CostPeriod struct {
 	Start string `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
 	// YYYY-MM-DD, exclusive.
 	End           string      `protobuf:"bytes,2,opt,name=end,proto3" json:"end,omitempty"`
-	Total         float64     `protobuf:"fixed64,3,opt,name=total,proto3" json:"total,omitempty"`
+	Total         *Money      `protobuf:"bytes,3,opt,name=total,proto3" json:"total,omitempty"`
 	Items         []*CostItem `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3357,11 +3357,11 @@ func (x *CostPeriod) GetEnd() string {
 	return ""
 }
 
-func (x *CostPeriod) GetTotal() float64 {
+func (x *CostPeriod) GetTotal() *Money {
 	if x != nil {
 		return x.Total
 	}
-	return 0
+	return nil
 }
 
 func (x *CostPeriod) GetItems() []*CostItem {
@@ -3372,15 +3372,16 @@ func (x *CostPeriod) GetItems() []*CostItem {
 }
 
 type GetCostSummaryResponse struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Total    float64                `protobuf:"fixed64,1,opt,name=total,proto3" json:"total,omitempty"`
-	Currency string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Absent when the range holds no cost records.
+	Total *Money `protobuf:"bytes,1,opt,name=total,proto3" json:"total,omitempty"`
 	// Totals per group over the whole range, largest first.
 	Items   []*CostItem   `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
 	Periods []*CostPeriod `protobuf:"bytes,4,rep,name=periods,proto3" json:"periods,omitempty"`
 	// Month-to-date spend plus the trailing daily average for the rest of the
 	// current month.
-	ForecastMonthEnd float64 `protobuf:"fixed64,5,opt,name=forecast_month_end,json=forecastMonthEnd,proto3" json:"forecast_month_end,omitempty"`
+	// Absent when the current month has no data.
+	ForecastMonthEnd *Money `protobuf:"bytes,5,opt,name=forecast_month_end,json=forecastMonthEnd,proto3" json:"forecast_month_end,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -3415,18 +3416,11 @@ func (*GetCostSummaryResponse) Descriptor() ([]byte, []int) {
 	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{63}
 }
 
-func (x *GetCostSummaryResponse) GetTotal() float64 {
+func (x *GetCostSummaryResponse) GetTotal() *Money {
 	if x != nil {
 		return x.Total
 	}
-	return 0
-}
-
-func (x *GetCostSummaryResponse) GetCurrency() string {
-	if x != nil {
-		return x.Currency
-	}
-	return ""
+	return nil
 }
 
 func (x *GetCostSummaryResponse) GetItems() []*CostItem {
@@ -3443,11 +3437,11 @@ func (x *GetCostSummaryResponse) GetPeriods() []*CostPeriod {
 	return nil
 }
 
-func (x *GetCostSummaryResponse) GetForecastMonthEnd() float64 {
+func (x *GetCostSummaryResponse) GetForecastMonthEnd() *Money {
 	if x != nil {
 		return x.ForecastMonthEnd
 	}
-	return 0
+	return nil
 }
 
 type ListCostAnomaliesRequest struct {
@@ -3566,9 +3560,10 @@ type ListRecommendationsRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
 	// Optional filters.
-	PolicyId          string  `protobuf:"bytes,2,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
-	ResourceType      string  `protobuf:"bytes,3,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
-	MinMonthlySavings float64 `protobuf:"fixed64,4,opt,name=min_monthly_savings,json=minMonthlySavings,proto3" json:"min_monthly_savings,omitempty"`
+	PolicyId     string `protobuf:"bytes,2,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	ResourceType string `protobuf:"bytes,3,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	// Absent means no minimum.
+	MinMonthlySavings *Money `protobuf:"bytes,4,opt,name=min_monthly_savings,json=minMonthlySavings,proto3" json:"min_monthly_savings,omitempty"`
 	// Unspecified means open.
 	Status        RecommendationStatus `protobuf:"varint,5,opt,name=status,proto3,enum=sirsi.v1.RecommendationStatus" json:"status,omitempty"`
 	PageSize      int32                `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -3628,11 +3623,11 @@ func (x *ListRecommendationsRequest) GetResourceType() string {
 	return ""
 }
 
-func (x *ListRecommendationsRequest) GetMinMonthlySavings() float64 {
+func (x *ListRecommendationsRequest) GetMinMonthlySavings() *Money {
 	if x != nil {
 		return x.MinMonthlySavings
 	}
-	return 0
+	return nil
 }
 
 func (x *ListRecommendationsRequest) GetStatus() RecommendationStatus {
@@ -3660,8 +3655,9 @@ type ListRecommendationsResponse struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Recommendations []*Recommendation      `protobuf:"bytes,1,rep,name=recommendations,proto3" json:"recommendations,omitempty"`
 	NextPageToken   string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	// Over every page of the filtered set.
-	TotalMonthlySavings float64 `protobuf:"fixed64,3,opt,name=total_monthly_savings,json=totalMonthlySavings,proto3" json:"total_monthly_savings,omitempty"`
+	// Over every page of the filtered set; recommendations with an unknown
+	// saving are not in it.
+	TotalMonthlySavings *Money `protobuf:"bytes,3,opt,name=total_monthly_savings,json=totalMonthlySavings,proto3" json:"total_monthly_savings,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
@@ -3710,11 +3706,11 @@ func (x *ListRecommendationsResponse) GetNextPageToken() string {
 	return ""
 }
 
-func (x *ListRecommendationsResponse) GetTotalMonthlySavings() float64 {
+func (x *ListRecommendationsResponse) GetTotalMonthlySavings() *Money {
 	if x != nil {
 		return x.TotalMonthlySavings
 	}
-	return 0
+	return nil
 }
 
 type ListActionsRequest struct {
@@ -3921,8 +3917,7 @@ type GetSavingsSummaryResponse struct {
 	ActionsSucceeded       int64                  `protobuf:"varint,2,opt,name=actions_succeeded,json=actionsSucceeded,proto3" json:"actions_succeeded,omitempty"`
 	ActionsRolledBack      int64                  `protobuf:"varint,3,opt,name=actions_rolled_back,json=actionsRolledBack,proto3" json:"actions_rolled_back,omitempty"`
 	ActionsFailed          int64                  `protobuf:"varint,4,opt,name=actions_failed,json=actionsFailed,proto3" json:"actions_failed,omitempty"`
-	RealizedMonthlySavings float64                `protobuf:"fixed64,5,opt,name=realized_monthly_savings,json=realizedMonthlySavings,proto3" json:"realized_monthly_savings,omitempty"`
-	Currency               string                 `protobuf:"bytes,6,opt,name=currency,proto3" json:"currency,omitempty"`
+	RealizedMonthlySavings *Money                 `protobuf:"bytes,5,opt,name=realized_monthly_savings,json=realizedMonthlySavings,proto3" json:"realized_monthly_savings,omitempty"`
 	unknownFields          protoimpl.UnknownFields
 	sizeCache              protoimpl.SizeCache
 }
@@ -3985,18 +3980,11 @@ func (x *GetSavingsSummaryResponse) GetActionsFailed() int64 {
 	return 0
 }
 
-func (x *GetSavingsSummaryResponse) GetRealizedMonthlySavings() float64 {
+func (x *GetSavingsSummaryResponse) GetRealizedMonthlySavings() *Money {
 	if x != nil {
 		return x.RealizedMonthlySavings
 	}
-	return 0
-}
-
-func (x *GetSavingsSummaryResponse) GetCurrency() string {
-	if x != nil {
-		return x.Currency
-	}
-	return ""
+	return nil
 }
 
 type ListAuditEventsRequest struct {
@@ -5055,22 +5043,21 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x03end\x18\x03 \x01(\tR\x03end\x127\n" +
 	"\vgranularity\x18\x04 \x01(\x0e2\x15.sirsi.v1.GranularityR\vgranularity\x12\x19\n" +
 	"\bgroup_by\x18\x05 \x01(\tR\agroupBy\x12(\n" +
-	"\x10cloud_account_id\x18\x06 \x01(\tR\x0ecloudAccountId\"4\n" +
+	"\x10cloud_account_id\x18\x06 \x01(\tR\x0ecloudAccountId\"E\n" +
 	"\bCostItem\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x01R\x06amount\"t\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12'\n" +
+	"\x06amount\x18\x02 \x01(\v2\x0f.sirsi.v1.MoneyR\x06amount\"\x85\x01\n" +
 	"\n" +
 	"CostPeriod\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\tR\x05start\x12\x10\n" +
-	"\x03end\x18\x02 \x01(\tR\x03end\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x01R\x05total\x12(\n" +
-	"\x05items\x18\x04 \x03(\v2\x12.sirsi.v1.CostItemR\x05items\"\xd2\x01\n" +
-	"\x16GetCostSummaryResponse\x12\x14\n" +
-	"\x05total\x18\x01 \x01(\x01R\x05total\x12\x1a\n" +
-	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12(\n" +
+	"\x03end\x18\x02 \x01(\tR\x03end\x12%\n" +
+	"\x05total\x18\x03 \x01(\v2\x0f.sirsi.v1.MoneyR\x05total\x12(\n" +
+	"\x05items\x18\x04 \x03(\v2\x12.sirsi.v1.CostItemR\x05items\"\xe8\x01\n" +
+	"\x16GetCostSummaryResponse\x12%\n" +
+	"\x05total\x18\x01 \x01(\v2\x0f.sirsi.v1.MoneyR\x05total\x12(\n" +
 	"\x05items\x18\x03 \x03(\v2\x12.sirsi.v1.CostItemR\x05items\x12.\n" +
-	"\aperiods\x18\x04 \x03(\v2\x14.sirsi.v1.CostPeriodR\aperiods\x12,\n" +
-	"\x12forecast_month_end\x18\x05 \x01(\x01R\x10forecastMonthEnd\"s\n" +
+	"\aperiods\x18\x04 \x03(\v2\x14.sirsi.v1.CostPeriodR\aperiods\x12=\n" +
+	"\x12forecast_month_end\x18\x05 \x01(\v2\x0f.sirsi.v1.MoneyR\x10forecastMonthEndJ\x04\b\x02\x10\x03R\bcurrency\"s\n" +
 	"\x18ListCostAnomaliesRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -5078,20 +5065,20 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
 	"\x19ListCostAnomaliesResponse\x123\n" +
 	"\tanomalies\x18\x01 \x03(\v2\x15.sirsi.v1.CostAnomalyR\tanomalies\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9f\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb0\x02\n" +
 	"\x1aListRecommendationsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
 	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12#\n" +
-	"\rresource_type\x18\x03 \x01(\tR\fresourceType\x12.\n" +
-	"\x13min_monthly_savings\x18\x04 \x01(\x01R\x11minMonthlySavings\x126\n" +
+	"\rresource_type\x18\x03 \x01(\tR\fresourceType\x12?\n" +
+	"\x13min_monthly_savings\x18\x04 \x01(\v2\x0f.sirsi.v1.MoneyR\x11minMonthlySavings\x126\n" +
 	"\x06status\x18\x05 \x01(\x0e2\x1e.sirsi.v1.RecommendationStatusR\x06status\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"\xbd\x01\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\"\xce\x01\n" +
 	"\x1bListRecommendationsResponse\x12B\n" +
 	"\x0frecommendations\x18\x01 \x03(\v2\x18.sirsi.v1.RecommendationR\x0frecommendations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x122\n" +
-	"\x15total_monthly_savings\x18\x03 \x01(\x01R\x13totalMonthlySavings\"\xdb\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12C\n" +
+	"\x15total_monthly_savings\x18\x03 \x01(\v2\x0f.sirsi.v1.MoneyR\x13totalMonthlySavings\"\xdb\x01\n" +
 	"\x12ListActionsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
 	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12\x1f\n" +
@@ -5107,14 +5094,13 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x18GetSavingsSummaryRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\tR\x05start\x12\x10\n" +
-	"\x03end\x18\x03 \x01(\tR\x03end\"\x9a\x02\n" +
+	"\x03end\x18\x03 \x01(\tR\x03end\"\x9f\x02\n" +
 	"\x19GetSavingsSummaryResponse\x12#\n" +
 	"\ractions_taken\x18\x01 \x01(\x03R\factionsTaken\x12+\n" +
 	"\x11actions_succeeded\x18\x02 \x01(\x03R\x10actionsSucceeded\x12.\n" +
 	"\x13actions_rolled_back\x18\x03 \x01(\x03R\x11actionsRolledBack\x12%\n" +
-	"\x0eactions_failed\x18\x04 \x01(\x03R\ractionsFailed\x128\n" +
-	"\x18realized_monthly_savings\x18\x05 \x01(\x01R\x16realizedMonthlySavings\x12\x1a\n" +
-	"\bcurrency\x18\x06 \x01(\tR\bcurrency\"\xab\x02\n" +
+	"\x0eactions_failed\x18\x04 \x01(\x03R\ractionsFailed\x12I\n" +
+	"\x18realized_monthly_savings\x18\x05 \x01(\v2\x0f.sirsi.v1.MoneyR\x16realizedMonthlySavingsJ\x04\b\x06\x10\aR\bcurrency\"\xab\x02\n" +
 	"\x16ListAuditEventsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x16\n" +
@@ -5335,14 +5321,15 @@ var file_sirsi_v1_management_proto_goTypes = []any{
 	(*Agent)(nil),                                // 98: sirsi.v1.Agent
 	(*Resource)(nil),                             // 99: sirsi.v1.Resource
 	(*UtilizationSummary)(nil),                   // 100: sirsi.v1.UtilizationSummary
-	(*CostAnomaly)(nil),                          // 101: sirsi.v1.CostAnomaly
-	(RecommendationStatus)(0),                    // 102: sirsi.v1.RecommendationStatus
-	(*Recommendation)(nil),                       // 103: sirsi.v1.Recommendation
-	(ActionStatus)(0),                            // 104: sirsi.v1.ActionStatus
-	(*Action)(nil),                               // 105: sirsi.v1.Action
-	(*AuditEvent)(nil),                           // 106: sirsi.v1.AuditEvent
-	(ActionPlanStatus)(0),                        // 107: sirsi.v1.ActionPlanStatus
-	(*ActionPlan)(nil),                           // 108: sirsi.v1.ActionPlan
+	(*Money)(nil),                                // 101: sirsi.v1.Money
+	(*CostAnomaly)(nil),                          // 102: sirsi.v1.CostAnomaly
+	(RecommendationStatus)(0),                    // 103: sirsi.v1.RecommendationStatus
+	(*Recommendation)(nil),                       // 104: sirsi.v1.Recommendation
+	(ActionStatus)(0),                            // 105: sirsi.v1.ActionStatus
+	(*Action)(nil),                               // 106: sirsi.v1.Action
+	(*AuditEvent)(nil),                           // 107: sirsi.v1.AuditEvent
+	(ActionPlanStatus)(0),                        // 108: sirsi.v1.ActionPlanStatus
+	(*ActionPlan)(nil),                           // 109: sirsi.v1.ActionPlan
 }
 var file_sirsi_v1_management_proto_depIdxs = []int32{
 	90,  // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
@@ -5382,116 +5369,123 @@ var file_sirsi_v1_management_proto_depIdxs = []int32{
 	99,  // 34: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
 	100, // 35: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
 	0,   // 36: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
-	62,  // 37: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
-	62,  // 38: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
-	63,  // 39: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
-	101, // 40: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
-	102, // 41: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
-	103, // 42: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
-	104, // 43: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
-	105, // 44: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
-	91,  // 45: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	91,  // 46: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	106, // 47: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
-	103, // 48: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	103, // 49: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	103, // 50: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	103, // 51: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	107, // 52: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
-	108, // 53: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
-	108, // 54: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	108, // 55: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	1,   // 56: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
-	3,   // 57: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
-	5,   // 58: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
-	7,   // 59: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
-	9,   // 60: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
-	11,  // 61: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
-	13,  // 62: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
-	15,  // 63: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
-	17,  // 64: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
-	19,  // 65: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
-	21,  // 66: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
-	23,  // 67: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
-	25,  // 68: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
-	27,  // 69: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
-	29,  // 70: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
-	31,  // 71: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
-	33,  // 72: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
-	35,  // 73: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
-	37,  // 74: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
-	39,  // 75: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
-	41,  // 76: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
-	43,  // 77: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
-	45,  // 78: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
-	47,  // 79: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
-	49,  // 80: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
-	51,  // 81: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
-	53,  // 82: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
-	55,  // 83: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
-	57,  // 84: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
-	59,  // 85: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
-	61,  // 86: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
-	65,  // 87: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
-	67,  // 88: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
-	75,  // 89: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
-	77,  // 90: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
-	79,  // 91: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
-	81,  // 92: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
-	83,  // 93: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
-	85,  // 94: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
-	87,  // 95: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
-	69,  // 96: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
-	71,  // 97: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
-	73,  // 98: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
-	2,   // 99: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
-	4,   // 100: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
-	6,   // 101: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
-	8,   // 102: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
-	10,  // 103: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
-	12,  // 104: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
-	14,  // 105: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
-	16,  // 106: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
-	18,  // 107: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
-	20,  // 108: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
-	22,  // 109: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
-	24,  // 110: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
-	26,  // 111: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
-	28,  // 112: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
-	30,  // 113: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
-	32,  // 114: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
-	34,  // 115: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
-	36,  // 116: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
-	38,  // 117: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
-	40,  // 118: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
-	42,  // 119: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
-	44,  // 120: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
-	46,  // 121: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
-	48,  // 122: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
-	50,  // 123: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
-	52,  // 124: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
-	54,  // 125: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
-	56,  // 126: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
-	58,  // 127: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
-	60,  // 128: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
-	64,  // 129: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
-	66,  // 130: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
-	68,  // 131: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
-	76,  // 132: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
-	78,  // 133: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
-	80,  // 134: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
-	82,  // 135: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
-	84,  // 136: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
-	86,  // 137: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
-	88,  // 138: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
-	70,  // 139: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
-	72,  // 140: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
-	74,  // 141: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
-	99,  // [99:142] is the sub-list for method output_type
-	56,  // [56:99] is the sub-list for method input_type
-	56,  // [56:56] is the sub-list for extension type_name
-	56,  // [56:56] is the sub-list for extension extendee
-	0,   // [0:56] is the sub-list for field type_name
+	101, // 37: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
+	101, // 38: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
+	62,  // 39: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
+	101, // 40: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
+	62,  // 41: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
+	63,  // 42: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
+	101, // 43: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
+	102, // 44: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
+	101, // 45: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
+	103, // 46: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
+	104, // 47: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
+	101, // 48: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
+	105, // 49: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
+	106, // 50: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
+	101, // 51: sirsi.v1.GetSavingsSummaryResponse.realized_monthly_savings:type_name -> sirsi.v1.Money
+	91,  // 52: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	91,  // 53: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	107, // 54: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
+	104, // 55: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	104, // 56: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	104, // 57: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	104, // 58: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	108, // 59: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
+	109, // 60: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
+	109, // 61: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	109, // 62: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	1,   // 63: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
+	3,   // 64: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
+	5,   // 65: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
+	7,   // 66: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
+	9,   // 67: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
+	11,  // 68: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
+	13,  // 69: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
+	15,  // 70: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
+	17,  // 71: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
+	19,  // 72: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
+	21,  // 73: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
+	23,  // 74: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
+	25,  // 75: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
+	27,  // 76: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
+	29,  // 77: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
+	31,  // 78: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
+	33,  // 79: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
+	35,  // 80: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
+	37,  // 81: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
+	39,  // 82: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
+	41,  // 83: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
+	43,  // 84: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
+	45,  // 85: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
+	47,  // 86: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
+	49,  // 87: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
+	51,  // 88: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
+	53,  // 89: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
+	55,  // 90: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
+	57,  // 91: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
+	59,  // 92: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
+	61,  // 93: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
+	65,  // 94: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
+	67,  // 95: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
+	75,  // 96: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
+	77,  // 97: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
+	79,  // 98: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
+	81,  // 99: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
+	83,  // 100: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
+	85,  // 101: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
+	87,  // 102: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
+	69,  // 103: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
+	71,  // 104: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
+	73,  // 105: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
+	2,   // 106: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
+	4,   // 107: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
+	6,   // 108: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
+	8,   // 109: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
+	10,  // 110: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
+	12,  // 111: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
+	14,  // 112: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
+	16,  // 113: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
+	18,  // 114: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
+	20,  // 115: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
+	22,  // 116: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
+	24,  // 117: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
+	26,  // 118: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
+	28,  // 119: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
+	30,  // 120: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
+	32,  // 121: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
+	34,  // 122: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
+	36,  // 123: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
+	38,  // 124: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
+	40,  // 125: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
+	42,  // 126: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
+	44,  // 127: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
+	46,  // 128: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
+	48,  // 129: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
+	50,  // 130: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
+	52,  // 131: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
+	54,  // 132: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
+	56,  // 133: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
+	58,  // 134: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
+	60,  // 135: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
+	64,  // 136: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
+	66,  // 137: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
+	68,  // 138: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
+	76,  // 139: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
+	78,  // 140: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
+	80,  // 141: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
+	82,  // 142: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
+	84,  // 143: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
+	86,  // 144: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
+	88,  // 145: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
+	70,  // 146: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
+	72,  // 147: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
+	74,  // 148: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
+	106, // [106:149] is the sub-list for method output_type
+	63,  // [63:106] is the sub-list for method input_type
+	63,  // [63:63] is the sub-list for extension type_name
+	63,  // [63:63] is the sub-list for extension extendee
+	0,   // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_management_proto_init() }

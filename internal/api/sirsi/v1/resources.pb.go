@@ -636,6 +636,71 @@ func (ActionPlanStatus) EnumDescriptor() ([]byte, []int) {
 	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
+// Money is an amount of money. Every amount on the wire is one: never a
+// float, so that sums and comparisons are exact and nothing drifts between
+// the agent, the store and Terraform. An unknown amount is an absent Money
+// field (a nil message), never a zero one.
+//
+// One signed integer of micro-units rather than google.type.Money's
+// units + nanos: a single int64 sums exactly in SQL (SUM over a BIGINT
+// column) and in Go without carrying between two fields, holds +-9.2
+// trillion units, and a millionth of a dollar is finer than any amount AWS
+// bills (Cost Explorer rounds to 1e-8 only in unit prices, which are rates,
+// not amounts). Conversions and rounding live in internal/money.
+type Money struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ISO 4217 code, for example "USD".
+	CurrencyCode string `protobuf:"bytes,1,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// The amount in millionths of the currency's unit: 1.5 USD is 1500000.
+	Micros        int64 `protobuf:"varint,2,opt,name=micros,proto3" json:"micros,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Money) Reset() {
+	*x = Money{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Money) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Money) ProtoMessage() {}
+
+func (x *Money) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Money.ProtoReflect.Descriptor instead.
+func (*Money) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Money) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *Money) GetMicros() int64 {
+	if x != nil {
+		return x.Micros
+	}
+	return 0
+}
+
 type Tenant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -679,7 +744,7 @@ type Tenant struct {
 
 func (x *Tenant) Reset() {
 	*x = Tenant{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[0]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +756,7 @@ func (x *Tenant) String() string {
 func (*Tenant) ProtoMessage() {}
 
 func (x *Tenant) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[0]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +769,7 @@ func (x *Tenant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tenant.ProtoReflect.Descriptor instead.
 func (*Tenant) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{0}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Tenant) GetId() string {
@@ -825,7 +890,7 @@ type CloudAccount struct {
 
 func (x *CloudAccount) Reset() {
 	*x = CloudAccount{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[1]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +902,7 @@ func (x *CloudAccount) String() string {
 func (*CloudAccount) ProtoMessage() {}
 
 func (x *CloudAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[1]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +915,7 @@ func (x *CloudAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloudAccount.ProtoReflect.Descriptor instead.
 func (*CloudAccount) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{1}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CloudAccount) GetId() string {
@@ -973,7 +1038,7 @@ type PolicySelector struct {
 
 func (x *PolicySelector) Reset() {
 	*x = PolicySelector{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[2]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1050,7 @@ func (x *PolicySelector) String() string {
 func (*PolicySelector) ProtoMessage() {}
 
 func (x *PolicySelector) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[2]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1063,7 @@ func (x *PolicySelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicySelector.ProtoReflect.Descriptor instead.
 func (*PolicySelector) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PolicySelector) GetAccountIds() []string {
@@ -1030,20 +1095,21 @@ func (x *PolicySelector) GetExcludeTags() map[string]string {
 }
 
 type RightsizingSettings struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	Statistic         Statistic              `protobuf:"varint,1,opt,name=statistic,proto3,enum=sirsi.v1.Statistic" json:"statistic,omitempty"`
-	LookbackDays      int32                  `protobuf:"varint,2,opt,name=lookback_days,json=lookbackDays,proto3" json:"lookback_days,omitempty"`
-	HeadroomPercent   int32                  `protobuf:"varint,3,opt,name=headroom_percent,json=headroomPercent,proto3" json:"headroom_percent,omitempty"`
-	AllowedFamilies   []string               `protobuf:"bytes,4,rep,name=allowed_families,json=allowedFamilies,proto3" json:"allowed_families,omitempty"`
-	DownsizeOnly      bool                   `protobuf:"varint,5,opt,name=downsize_only,json=downsizeOnly,proto3" json:"downsize_only,omitempty"`
-	MinMonthlySavings float64                `protobuf:"fixed64,6,opt,name=min_monthly_savings,json=minMonthlySavings,proto3" json:"min_monthly_savings,omitempty"`
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Statistic       Statistic              `protobuf:"varint,1,opt,name=statistic,proto3,enum=sirsi.v1.Statistic" json:"statistic,omitempty"`
+	LookbackDays    int32                  `protobuf:"varint,2,opt,name=lookback_days,json=lookbackDays,proto3" json:"lookback_days,omitempty"`
+	HeadroomPercent int32                  `protobuf:"varint,3,opt,name=headroom_percent,json=headroomPercent,proto3" json:"headroom_percent,omitempty"`
+	AllowedFamilies []string               `protobuf:"bytes,4,rep,name=allowed_families,json=allowedFamilies,proto3" json:"allowed_families,omitempty"`
+	DownsizeOnly    bool                   `protobuf:"varint,5,opt,name=downsize_only,json=downsizeOnly,proto3" json:"downsize_only,omitempty"`
+	// Absent means no minimum.
+	MinMonthlySavings *Money `protobuf:"bytes,6,opt,name=min_monthly_savings,json=minMonthlySavings,proto3" json:"min_monthly_savings,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RightsizingSettings) Reset() {
 	*x = RightsizingSettings{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[3]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1121,7 @@ func (x *RightsizingSettings) String() string {
 func (*RightsizingSettings) ProtoMessage() {}
 
 func (x *RightsizingSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[3]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1134,7 @@ func (x *RightsizingSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RightsizingSettings.ProtoReflect.Descriptor instead.
 func (*RightsizingSettings) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{3}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RightsizingSettings) GetStatistic() Statistic {
@@ -1106,11 +1172,11 @@ func (x *RightsizingSettings) GetDownsizeOnly() bool {
 	return false
 }
 
-func (x *RightsizingSettings) GetMinMonthlySavings() float64 {
+func (x *RightsizingSettings) GetMinMonthlySavings() *Money {
 	if x != nil {
 		return x.MinMonthlySavings
 	}
-	return 0
+	return nil
 }
 
 type IdleSettings struct {
@@ -1125,7 +1191,7 @@ type IdleSettings struct {
 
 func (x *IdleSettings) Reset() {
 	*x = IdleSettings{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[4]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1203,7 @@ func (x *IdleSettings) String() string {
 func (*IdleSettings) ProtoMessage() {}
 
 func (x *IdleSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[4]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1216,7 @@ func (x *IdleSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdleSettings.ProtoReflect.Descriptor instead.
 func (*IdleSettings) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *IdleSettings) GetCpuBelowPercent() float64 {
@@ -1194,7 +1260,7 @@ type OffHoursSettings struct {
 
 func (x *OffHoursSettings) Reset() {
 	*x = OffHoursSettings{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[5]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1272,7 @@ func (x *OffHoursSettings) String() string {
 func (*OffHoursSettings) ProtoMessage() {}
 
 func (x *OffHoursSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[5]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1285,7 @@ func (x *OffHoursSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OffHoursSettings.ProtoReflect.Descriptor instead.
 func (*OffHoursSettings) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OffHoursSettings) GetStopCron() string {
@@ -1261,7 +1327,7 @@ type VerifySettings struct {
 
 func (x *VerifySettings) Reset() {
 	*x = VerifySettings{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[6]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1339,7 @@ func (x *VerifySettings) String() string {
 func (*VerifySettings) ProtoMessage() {}
 
 func (x *VerifySettings) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[6]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1352,7 @@ func (x *VerifySettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifySettings.ProtoReflect.Descriptor instead.
 func (*VerifySettings) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *VerifySettings) GetWaitMinutes() int32 {
@@ -1342,7 +1408,7 @@ type OptimizationPolicy struct {
 
 func (x *OptimizationPolicy) Reset() {
 	*x = OptimizationPolicy{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[7]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1354,7 +1420,7 @@ func (x *OptimizationPolicy) String() string {
 func (*OptimizationPolicy) ProtoMessage() {}
 
 func (x *OptimizationPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[7]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1367,7 +1433,7 @@ func (x *OptimizationPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OptimizationPolicy.ProtoReflect.Descriptor instead.
 func (*OptimizationPolicy) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OptimizationPolicy) GetId() string {
@@ -1528,7 +1594,7 @@ type EnrollmentToken struct {
 
 func (x *EnrollmentToken) Reset() {
 	*x = EnrollmentToken{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1606,7 @@ func (x *EnrollmentToken) String() string {
 func (*EnrollmentToken) ProtoMessage() {}
 
 func (x *EnrollmentToken) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1619,7 @@ func (x *EnrollmentToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrollmentToken.ProtoReflect.Descriptor instead.
 func (*EnrollmentToken) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EnrollmentToken) GetId() string {
@@ -1639,7 +1705,7 @@ type ApiToken struct {
 
 func (x *ApiToken) Reset() {
 	*x = ApiToken{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1717,7 @@ func (x *ApiToken) String() string {
 func (*ApiToken) ProtoMessage() {}
 
 func (x *ApiToken) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1730,7 @@ func (x *ApiToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiToken.ProtoReflect.Descriptor instead.
 func (*ApiToken) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ApiToken) GetId() string {
@@ -1760,7 +1826,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1772,7 +1838,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1785,7 +1851,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Agent) GetId() string {
@@ -1895,10 +1961,11 @@ type Resource struct {
 	Arn  string `protobuf:"bytes,7,opt,name=arn,proto3" json:"arn,omitempty"`
 	Name string `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"`
 	// Instance type, DB class, volume type and size, function memory.
-	Size        string            `protobuf:"bytes,9,opt,name=size,proto3" json:"size,omitempty"`
-	State       string            `protobuf:"bytes,10,opt,name=state,proto3" json:"state,omitempty"`
-	Tags        map[string]string `protobuf:"bytes,11,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	MonthlyCost float64           `protobuf:"fixed64,12,opt,name=monthly_cost,json=monthlyCost,proto3" json:"monthly_cost,omitempty"`
+	Size  string            `protobuf:"bytes,9,opt,name=size,proto3" json:"size,omitempty"`
+	State string            `protobuf:"bytes,10,opt,name=state,proto3" json:"state,omitempty"`
+	Tags  map[string]string `protobuf:"bytes,11,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Absent when the price is unknown.
+	MonthlyCost *Money `protobuf:"bytes,12,opt,name=monthly_cost,json=monthlyCost,proto3" json:"monthly_cost,omitempty"`
 	// Service-specific facts: architecture, attached_to, availability_zone...
 	Attributes    map[string]string      `protobuf:"bytes,13,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	LaunchTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=launch_time,json=launchTime,proto3" json:"launch_time,omitempty"`
@@ -1913,7 +1980,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +1992,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2005,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Resource) GetResourceId() string {
@@ -2018,11 +2085,11 @@ func (x *Resource) GetTags() map[string]string {
 	return nil
 }
 
-func (x *Resource) GetMonthlyCost() float64 {
+func (x *Resource) GetMonthlyCost() *Money {
 	if x != nil {
 		return x.MonthlyCost
 	}
-	return 0
+	return nil
 }
 
 func (x *Resource) GetAttributes() map[string]string {
@@ -2082,7 +2149,7 @@ type UtilizationSummary struct {
 
 func (x *UtilizationSummary) Reset() {
 	*x = UtilizationSummary{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2094,7 +2161,7 @@ func (x *UtilizationSummary) String() string {
 func (*UtilizationSummary) ProtoMessage() {}
 
 func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2107,7 +2174,7 @@ func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UtilizationSummary.ProtoReflect.Descriptor instead.
 func (*UtilizationSummary) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UtilizationSummary) GetResourceId() string {
@@ -2183,20 +2250,20 @@ func (x *UtilizationSummary) GetCoverage() float64 {
 type CostRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// YYYY-MM-DD (UTC).
-	Day           string            `protobuf:"bytes,1,opt,name=day,proto3" json:"day,omitempty"`
-	AccountId     string            `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
-	Service       string            `protobuf:"bytes,3,opt,name=service,proto3" json:"service,omitempty"`
-	Region        string            `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
-	Tags          map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Amount        float64           `protobuf:"fixed64,6,opt,name=amount,proto3" json:"amount,omitempty"`
-	Currency      string            `protobuf:"bytes,7,opt,name=currency,proto3" json:"currency,omitempty"`
+	Day       string            `protobuf:"bytes,1,opt,name=day,proto3" json:"day,omitempty"`
+	AccountId string            `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Service   string            `protobuf:"bytes,3,opt,name=service,proto3" json:"service,omitempty"`
+	Region    string            `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	Tags      map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Names its currency; absent is invalid in a report.
+	Amount        *Money `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CostRecord) Reset() {
 	*x = CostRecord{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2208,7 +2275,7 @@ func (x *CostRecord) String() string {
 func (*CostRecord) ProtoMessage() {}
 
 func (x *CostRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2221,7 +2288,7 @@ func (x *CostRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostRecord.ProtoReflect.Descriptor instead.
 func (*CostRecord) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CostRecord) GetDay() string {
@@ -2259,18 +2326,11 @@ func (x *CostRecord) GetTags() map[string]string {
 	return nil
 }
 
-func (x *CostRecord) GetAmount() float64 {
+func (x *CostRecord) GetAmount() *Money {
 	if x != nil {
 		return x.Amount
 	}
-	return 0
-}
-
-func (x *CostRecord) GetCurrency() string {
-	if x != nil {
-		return x.Currency
-	}
-	return ""
+	return nil
 }
 
 type CostAnomaly struct {
@@ -2280,8 +2340,8 @@ type CostAnomaly struct {
 	CloudAccountId string                 `protobuf:"bytes,3,opt,name=cloud_account_id,json=cloudAccountId,proto3" json:"cloud_account_id,omitempty"`
 	Day            string                 `protobuf:"bytes,4,opt,name=day,proto3" json:"day,omitempty"`
 	Service        string                 `protobuf:"bytes,5,opt,name=service,proto3" json:"service,omitempty"`
-	ExpectedAmount float64                `protobuf:"fixed64,6,opt,name=expected_amount,json=expectedAmount,proto3" json:"expected_amount,omitempty"`
-	ActualAmount   float64                `protobuf:"fixed64,7,opt,name=actual_amount,json=actualAmount,proto3" json:"actual_amount,omitempty"`
+	ExpectedAmount *Money                 `protobuf:"bytes,6,opt,name=expected_amount,json=expectedAmount,proto3" json:"expected_amount,omitempty"`
+	ActualAmount   *Money                 `protobuf:"bytes,7,opt,name=actual_amount,json=actualAmount,proto3" json:"actual_amount,omitempty"`
 	Score          float64                `protobuf:"fixed64,8,opt,name=score,proto3" json:"score,omitempty"`
 	DetectTime     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=detect_time,json=detectTime,proto3" json:"detect_time,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -2290,7 +2350,7 @@ type CostAnomaly struct {
 
 func (x *CostAnomaly) Reset() {
 	*x = CostAnomaly{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2302,7 +2362,7 @@ func (x *CostAnomaly) String() string {
 func (*CostAnomaly) ProtoMessage() {}
 
 func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2315,7 +2375,7 @@ func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostAnomaly.ProtoReflect.Descriptor instead.
 func (*CostAnomaly) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CostAnomaly) GetId() string {
@@ -2353,18 +2413,18 @@ func (x *CostAnomaly) GetService() string {
 	return ""
 }
 
-func (x *CostAnomaly) GetExpectedAmount() float64 {
+func (x *CostAnomaly) GetExpectedAmount() *Money {
 	if x != nil {
 		return x.ExpectedAmount
 	}
-	return 0
+	return nil
 }
 
-func (x *CostAnomaly) GetActualAmount() float64 {
+func (x *CostAnomaly) GetActualAmount() *Money {
 	if x != nil {
 		return x.ActualAmount
 	}
-	return 0
+	return nil
 }
 
 func (x *CostAnomaly) GetScore() float64 {
@@ -2394,7 +2454,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2406,7 +2466,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2419,7 +2479,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -2467,12 +2527,13 @@ type Recommendation struct {
 	ResourceType   string                 `protobuf:"bytes,6,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
 	Region         string                 `protobuf:"bytes,7,opt,name=region,proto3" json:"region,omitempty"`
 	// resize, stop, snapshot_and_delete, migrate_gp3, release, set_memory.
-	Action                  string  `protobuf:"bytes,8,opt,name=action,proto3" json:"action,omitempty"`
-	CurrentSize             string  `protobuf:"bytes,9,opt,name=current_size,json=currentSize,proto3" json:"current_size,omitempty"`
-	ProposedSize            string  `protobuf:"bytes,10,opt,name=proposed_size,json=proposedSize,proto3" json:"proposed_size,omitempty"`
-	CurrentMonthlyCost      float64 `protobuf:"fixed64,11,opt,name=current_monthly_cost,json=currentMonthlyCost,proto3" json:"current_monthly_cost,omitempty"`
-	ProposedMonthlyCost     float64 `protobuf:"fixed64,12,opt,name=proposed_monthly_cost,json=proposedMonthlyCost,proto3" json:"proposed_monthly_cost,omitempty"`
-	EstimatedMonthlySavings float64 `protobuf:"fixed64,13,opt,name=estimated_monthly_savings,json=estimatedMonthlySavings,proto3" json:"estimated_monthly_savings,omitempty"`
+	Action       string `protobuf:"bytes,8,opt,name=action,proto3" json:"action,omitempty"`
+	CurrentSize  string `protobuf:"bytes,9,opt,name=current_size,json=currentSize,proto3" json:"current_size,omitempty"`
+	ProposedSize string `protobuf:"bytes,10,opt,name=proposed_size,json=proposedSize,proto3" json:"proposed_size,omitempty"`
+	// Absent when unknown.
+	CurrentMonthlyCost      *Money `protobuf:"bytes,11,opt,name=current_monthly_cost,json=currentMonthlyCost,proto3" json:"current_monthly_cost,omitempty"`
+	ProposedMonthlyCost     *Money `protobuf:"bytes,12,opt,name=proposed_monthly_cost,json=proposedMonthlyCost,proto3" json:"proposed_monthly_cost,omitempty"`
+	EstimatedMonthlySavings *Money `protobuf:"bytes,13,opt,name=estimated_monthly_savings,json=estimatedMonthlySavings,proto3" json:"estimated_monthly_savings,omitempty"`
 	// 0..1.
 	Confidence float64                `protobuf:"fixed64,14,opt,name=confidence,proto3" json:"confidence,omitempty"`
 	Reason     string                 `protobuf:"bytes,15,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -2490,7 +2551,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2502,7 +2563,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2515,7 +2576,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Recommendation) GetId() string {
@@ -2588,25 +2649,25 @@ func (x *Recommendation) GetProposedSize() string {
 	return ""
 }
 
-func (x *Recommendation) GetCurrentMonthlyCost() float64 {
+func (x *Recommendation) GetCurrentMonthlyCost() *Money {
 	if x != nil {
 		return x.CurrentMonthlyCost
 	}
-	return 0
+	return nil
 }
 
-func (x *Recommendation) GetProposedMonthlyCost() float64 {
+func (x *Recommendation) GetProposedMonthlyCost() *Money {
 	if x != nil {
 		return x.ProposedMonthlyCost
 	}
-	return 0
+	return nil
 }
 
-func (x *Recommendation) GetEstimatedMonthlySavings() float64 {
+func (x *Recommendation) GetEstimatedMonthlySavings() *Money {
 	if x != nil {
 		return x.EstimatedMonthlySavings
 	}
-	return 0
+	return nil
 }
 
 func (x *Recommendation) GetConfidence() float64 {
@@ -2677,7 +2738,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2689,7 +2750,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2702,7 +2763,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ActionStep) GetName() string {
@@ -2748,8 +2809,9 @@ type Action struct {
 	ToSize           string                 `protobuf:"bytes,11,opt,name=to_size,json=toSize,proto3" json:"to_size,omitempty"`
 	Status           ActionStatus           `protobuf:"varint,12,opt,name=status,proto3,enum=sirsi.v1.ActionStatus" json:"status,omitempty"`
 	DryRun           bool                   `protobuf:"varint,13,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
-	// Counted from the moment the new size runs; zero when rolled back.
-	RealizedMonthlySavings float64                `protobuf:"fixed64,14,opt,name=realized_monthly_savings,json=realizedMonthlySavings,proto3" json:"realized_monthly_savings,omitempty"`
+	// The monthly saving at the prices of the moment the new size ran;
+	// absent when rolled back, failed or unknown.
+	RealizedMonthlySavings *Money                 `protobuf:"bytes,14,opt,name=realized_monthly_savings,json=realizedMonthlySavings,proto3" json:"realized_monthly_savings,omitempty"`
 	Error                  string                 `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
 	Steps                  []*ActionStep          `protobuf:"bytes,16,rep,name=steps,proto3" json:"steps,omitempty"`
 	StartTime              *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
@@ -2763,7 +2825,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2775,7 +2837,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2788,7 +2850,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Action) GetId() string {
@@ -2882,11 +2944,11 @@ func (x *Action) GetDryRun() bool {
 	return false
 }
 
-func (x *Action) GetRealizedMonthlySavings() float64 {
+func (x *Action) GetRealizedMonthlySavings() *Money {
 	if x != nil {
 		return x.RealizedMonthlySavings
 	}
-	return 0
+	return nil
 }
 
 func (x *Action) GetError() string {
@@ -2937,7 +2999,7 @@ type ActionPlan struct {
 	// Each with status PLANNED, dry_run set and recommendation_id naming the
 	// recommendation it carries out.
 	Actions                 []*Action              `protobuf:"bytes,6,rep,name=actions,proto3" json:"actions,omitempty"`
-	EstimatedMonthlySavings float64                `protobuf:"fixed64,7,opt,name=estimated_monthly_savings,json=estimatedMonthlySavings,proto3" json:"estimated_monthly_savings,omitempty"`
+	EstimatedMonthlySavings *Money                 `protobuf:"bytes,7,opt,name=estimated_monthly_savings,json=estimatedMonthlySavings,proto3" json:"estimated_monthly_savings,omitempty"`
 	CreateTime              *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
 	ApprovedBy    string                 `protobuf:"bytes,9,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
@@ -2948,7 +3010,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2960,7 +3022,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2973,7 +3035,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -3018,11 +3080,11 @@ func (x *ActionPlan) GetActions() []*Action {
 	return nil
 }
 
-func (x *ActionPlan) GetEstimatedMonthlySavings() float64 {
+func (x *ActionPlan) GetEstimatedMonthlySavings() *Money {
 	if x != nil {
 		return x.EstimatedMonthlySavings
 	}
-	return 0
+	return nil
 }
 
 func (x *ActionPlan) GetCreateTime() *timestamppb.Timestamp {
@@ -3071,7 +3133,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3145,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3158,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -3180,7 +3242,10 @@ var File_sirsi_v1_resources_proto protoreflect.FileDescriptor
 
 const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x18sirsi/v1/resources.proto\x12\bsirsi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x05\n" +
+	"\x18sirsi/v1/resources.proto\x12\bsirsi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n" +
+	"\x05Money\x12#\n" +
+	"\rcurrency_code\x18\x01 \x01(\tR\fcurrencyCode\x12\x16\n" +
+	"\x06micros\x18\x02 \x01(\x03R\x06micros\"\x8f\x05\n" +
 	"\x06Tenant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -3236,14 +3301,14 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10ExcludeTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x98\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa9\x02\n" +
 	"\x13RightsizingSettings\x121\n" +
 	"\tstatistic\x18\x01 \x01(\x0e2\x13.sirsi.v1.StatisticR\tstatistic\x12#\n" +
 	"\rlookback_days\x18\x02 \x01(\x05R\flookbackDays\x12)\n" +
 	"\x10headroom_percent\x18\x03 \x01(\x05R\x0fheadroomPercent\x12)\n" +
 	"\x10allowed_families\x18\x04 \x03(\tR\x0fallowedFamilies\x12#\n" +
-	"\rdownsize_only\x18\x05 \x01(\bR\fdownsizeOnly\x12.\n" +
-	"\x13min_monthly_savings\x18\x06 \x01(\x01R\x11minMonthlySavings\"\xcb\x01\n" +
+	"\rdownsize_only\x18\x05 \x01(\bR\fdownsizeOnly\x12?\n" +
+	"\x13min_monthly_savings\x18\x06 \x01(\v2\x0f.sirsi.v1.MoneyR\x11minMonthlySavings\"\xcb\x01\n" +
 	"\fIdleSettings\x12*\n" +
 	"\x11cpu_below_percent\x18\x01 \x01(\x01R\x0fcpuBelowPercent\x12<\n" +
 	"\x1bnetwork_below_bytes_per_day\x18\x02 \x01(\x03R\x17networkBelowBytesPerDay\x12#\n" +
@@ -3332,7 +3397,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\rstatus_detail\x18\r \x01(\tR\fstatusDetail\x1a]\n" +
 	"\x13LastSweepTimesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
-	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\xf7\x05\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\x88\x06\n" +
 	"\bResource\x12\x1f\n" +
 	"\vresource_id\x18\x01 \x01(\tR\n" +
 	"resourceId\x12\x1b\n" +
@@ -3347,8 +3412,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x04size\x18\t \x01(\tR\x04size\x12\x14\n" +
 	"\x05state\x18\n" +
 	" \x01(\tR\x05state\x120\n" +
-	"\x04tags\x18\v \x03(\v2\x1c.sirsi.v1.Resource.TagsEntryR\x04tags\x12!\n" +
-	"\fmonthly_cost\x18\f \x01(\x01R\vmonthlyCost\x12B\n" +
+	"\x04tags\x18\v \x03(\v2\x1c.sirsi.v1.Resource.TagsEntryR\x04tags\x122\n" +
+	"\fmonthly_cost\x18\f \x01(\v2\x0f.sirsi.v1.MoneyR\vmonthlyCost\x12B\n" +
 	"\n" +
 	"attributes\x18\r \x03(\v2\".sirsi.v1.Resource.AttributesEntryR\n" +
 	"attributes\x12;\n" +
@@ -3376,7 +3441,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\n" +
 	"window_end\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\twindowEnd\x12\x1a\n" +
 	"\bcoverage\x18\n" +
-	" \x01(\x01R\bcoverage\"\x90\x02\n" +
+	" \x01(\x01R\bcoverage\"\x95\x02\n" +
 	"\n" +
 	"CostRecord\x12\x10\n" +
 	"\x03day\x18\x01 \x01(\tR\x03day\x12\x1d\n" +
@@ -3384,20 +3449,19 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"account_id\x18\x02 \x01(\tR\taccountId\x12\x18\n" +
 	"\aservice\x18\x03 \x01(\tR\aservice\x12\x16\n" +
 	"\x06region\x18\x04 \x01(\tR\x06region\x122\n" +
-	"\x04tags\x18\x05 \x03(\v2\x1e.sirsi.v1.CostRecord.TagsEntryR\x04tags\x12\x16\n" +
-	"\x06amount\x18\x06 \x01(\x01R\x06amount\x12\x1a\n" +
-	"\bcurrency\x18\a \x01(\tR\bcurrency\x1a7\n" +
+	"\x04tags\x18\x05 \x03(\v2\x1e.sirsi.v1.CostRecord.TagsEntryR\x04tags\x12'\n" +
+	"\x06amount\x18\x06 \x01(\v2\x0f.sirsi.v1.MoneyR\x06amount\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01J\x04\b\a\x10\bR\bcurrency\"\xd3\x02\n" +
 	"\vCostAnomaly\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
 	"\x10cloud_account_id\x18\x03 \x01(\tR\x0ecloudAccountId\x12\x10\n" +
 	"\x03day\x18\x04 \x01(\tR\x03day\x12\x18\n" +
-	"\aservice\x18\x05 \x01(\tR\aservice\x12'\n" +
-	"\x0fexpected_amount\x18\x06 \x01(\x01R\x0eexpectedAmount\x12#\n" +
-	"\ractual_amount\x18\a \x01(\x01R\factualAmount\x12\x14\n" +
+	"\aservice\x18\x05 \x01(\tR\aservice\x128\n" +
+	"\x0fexpected_amount\x18\x06 \x01(\v2\x0f.sirsi.v1.MoneyR\x0eexpectedAmount\x124\n" +
+	"\ractual_amount\x18\a \x01(\v2\x0f.sirsi.v1.MoneyR\factualAmount\x12\x14\n" +
 	"\x05score\x18\b \x01(\x01R\x05score\x12;\n" +
 	"\vdetect_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"detectTime\"\x93\x01\n" +
@@ -3407,7 +3471,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x1f\n" +
 	"\vwindow_days\x18\x04 \x01(\x05R\n" +
 	"windowDays\x12\x1a\n" +
-	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\xde\x06\n" +
+	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\x91\a\n" +
 	"\x0eRecommendation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x1b\n" +
@@ -3420,10 +3484,10 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x06action\x18\b \x01(\tR\x06action\x12!\n" +
 	"\fcurrent_size\x18\t \x01(\tR\vcurrentSize\x12#\n" +
 	"\rproposed_size\x18\n" +
-	" \x01(\tR\fproposedSize\x120\n" +
-	"\x14current_monthly_cost\x18\v \x01(\x01R\x12currentMonthlyCost\x122\n" +
-	"\x15proposed_monthly_cost\x18\f \x01(\x01R\x13proposedMonthlyCost\x12:\n" +
-	"\x19estimated_monthly_savings\x18\r \x01(\x01R\x17estimatedMonthlySavings\x12\x1e\n" +
+	" \x01(\tR\fproposedSize\x12A\n" +
+	"\x14current_monthly_cost\x18\v \x01(\v2\x0f.sirsi.v1.MoneyR\x12currentMonthlyCost\x12C\n" +
+	"\x15proposed_monthly_cost\x18\f \x01(\v2\x0f.sirsi.v1.MoneyR\x13proposedMonthlyCost\x12K\n" +
+	"\x19estimated_monthly_savings\x18\r \x01(\v2\x0f.sirsi.v1.MoneyR\x17estimatedMonthlySavings\x12\x1e\n" +
 	"\n" +
 	"confidence\x18\x0e \x01(\x01R\n" +
 	"confidence\x12\x16\n" +
@@ -3442,7 +3506,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
-	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xa5\x05\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xb6\x05\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -3458,14 +3522,14 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	" \x01(\tR\bfromSize\x12\x17\n" +
 	"\ato_size\x18\v \x01(\tR\x06toSize\x12.\n" +
 	"\x06status\x18\f \x01(\x0e2\x16.sirsi.v1.ActionStatusR\x06status\x12\x17\n" +
-	"\adry_run\x18\r \x01(\bR\x06dryRun\x128\n" +
-	"\x18realized_monthly_savings\x18\x0e \x01(\x01R\x16realizedMonthlySavings\x12\x14\n" +
+	"\adry_run\x18\r \x01(\bR\x06dryRun\x12I\n" +
+	"\x18realized_monthly_savings\x18\x0e \x01(\v2\x0f.sirsi.v1.MoneyR\x16realizedMonthlySavings\x12\x14\n" +
 	"\x05error\x18\x0f \x01(\tR\x05error\x12*\n" +
 	"\x05steps\x18\x10 \x03(\v2\x14.sirsi.v1.ActionStepR\x05steps\x129\n" +
 	"\n" +
 	"start_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x17\n" +
-	"\aplan_id\x18\x13 \x01(\tR\x06planId\"\xb9\x03\n" +
+	"\aplan_id\x18\x13 \x01(\tR\x06planId\"\xca\x03\n" +
 	"\n" +
 	"ActionPlan\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -3473,8 +3537,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x10cloud_account_id\x18\x03 \x01(\tR\x0ecloudAccountId\x12\x1b\n" +
 	"\tpolicy_id\x18\x04 \x01(\tR\bpolicyId\x122\n" +
 	"\x06status\x18\x05 \x01(\x0e2\x1a.sirsi.v1.ActionPlanStatusR\x06status\x12*\n" +
-	"\aactions\x18\x06 \x03(\v2\x10.sirsi.v1.ActionR\aactions\x12:\n" +
-	"\x19estimated_monthly_savings\x18\a \x01(\x01R\x17estimatedMonthlySavings\x12;\n" +
+	"\aactions\x18\x06 \x03(\v2\x10.sirsi.v1.ActionR\aactions\x12K\n" +
+	"\x19estimated_monthly_savings\x18\a \x01(\v2\x0f.sirsi.v1.MoneyR\x17estimatedMonthlySavings\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x1f\n" +
 	"\vapproved_by\x18\t \x01(\tR\n" +
@@ -3574,7 +3638,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -3587,103 +3651,114 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(RecommendationStatus)(0),     // 8: sirsi.v1.RecommendationStatus
 	(ActionStatus)(0),             // 9: sirsi.v1.ActionStatus
 	(ActionPlanStatus)(0),         // 10: sirsi.v1.ActionPlanStatus
-	(*Tenant)(nil),                // 11: sirsi.v1.Tenant
-	(*CloudAccount)(nil),          // 12: sirsi.v1.CloudAccount
-	(*PolicySelector)(nil),        // 13: sirsi.v1.PolicySelector
-	(*RightsizingSettings)(nil),   // 14: sirsi.v1.RightsizingSettings
-	(*IdleSettings)(nil),          // 15: sirsi.v1.IdleSettings
-	(*OffHoursSettings)(nil),      // 16: sirsi.v1.OffHoursSettings
-	(*VerifySettings)(nil),        // 17: sirsi.v1.VerifySettings
-	(*OptimizationPolicy)(nil),    // 18: sirsi.v1.OptimizationPolicy
-	(*EnrollmentToken)(nil),       // 19: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),              // 20: sirsi.v1.ApiToken
-	(*Agent)(nil),                 // 21: sirsi.v1.Agent
-	(*Resource)(nil),              // 22: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 23: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 24: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),           // 25: sirsi.v1.CostAnomaly
-	(*Evidence)(nil),              // 26: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 27: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 28: sirsi.v1.ActionStep
-	(*Action)(nil),                // 29: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 30: sirsi.v1.ActionPlan
-	(*AuditEvent)(nil),            // 31: sirsi.v1.AuditEvent
-	nil,                           // 32: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 33: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 34: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 35: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 36: sirsi.v1.Resource.TagsEntry
-	nil,                           // 37: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 38: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
+	(*Money)(nil),                 // 11: sirsi.v1.Money
+	(*Tenant)(nil),                // 12: sirsi.v1.Tenant
+	(*CloudAccount)(nil),          // 13: sirsi.v1.CloudAccount
+	(*PolicySelector)(nil),        // 14: sirsi.v1.PolicySelector
+	(*RightsizingSettings)(nil),   // 15: sirsi.v1.RightsizingSettings
+	(*IdleSettings)(nil),          // 16: sirsi.v1.IdleSettings
+	(*OffHoursSettings)(nil),      // 17: sirsi.v1.OffHoursSettings
+	(*VerifySettings)(nil),        // 18: sirsi.v1.VerifySettings
+	(*OptimizationPolicy)(nil),    // 19: sirsi.v1.OptimizationPolicy
+	(*EnrollmentToken)(nil),       // 20: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),              // 21: sirsi.v1.ApiToken
+	(*Agent)(nil),                 // 22: sirsi.v1.Agent
+	(*Resource)(nil),              // 23: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 24: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 25: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),           // 26: sirsi.v1.CostAnomaly
+	(*Evidence)(nil),              // 27: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 28: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 29: sirsi.v1.ActionStep
+	(*Action)(nil),                // 30: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 31: sirsi.v1.ActionPlan
+	(*AuditEvent)(nil),            // 32: sirsi.v1.AuditEvent
+	nil,                           // 33: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 34: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 35: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 36: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 37: sirsi.v1.Resource.TagsEntry
+	nil,                           // 38: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 39: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 41: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	32, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	39, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	39, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	33, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	40, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	40, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	39, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	39, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	39, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	33, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	34, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	40, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	40, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	40, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	34, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	35, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
-	6,  // 12: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
-	4,  // 13: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
-	13, // 14: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
-	14, // 15: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
-	15, // 16: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
-	16, // 17: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
-	17, // 18: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	39, // 19: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	39, // 20: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
-	40, // 21: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	39, // 22: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	39, // 23: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 24: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	40, // 25: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	39, // 26: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	39, // 27: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	39, // 28: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	7,  // 29: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	39, // 30: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	39, // 31: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	39, // 32: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	40, // 33: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	35, // 34: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	36, // 35: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	37, // 36: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	39, // 37: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	39, // 38: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	39, // 39: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	39, // 40: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	39, // 41: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	38, // 42: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	39, // 43: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	8,  // 44: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	26, // 45: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	39, // 46: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	39, // 47: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	39, // 48: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	39, // 49: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	9,  // 50: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	28, // 51: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	39, // 52: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	39, // 53: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	10, // 54: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	29, // 55: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	39, // 56: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	39, // 57: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	39, // 58: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	39, // 59: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	60, // [60:60] is the sub-list for method output_type
-	60, // [60:60] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	11, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
+	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
+	4,  // 14: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
+	14, // 15: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
+	15, // 16: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
+	16, // 17: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
+	17, // 18: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
+	18, // 19: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
+	40, // 20: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	40, // 21: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	41, // 22: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	40, // 23: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	40, // 24: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 25: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
+	41, // 26: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	40, // 27: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	40, // 28: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	40, // 29: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	7,  // 30: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
+	40, // 31: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	40, // 32: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	40, // 33: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	41, // 34: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	36, // 35: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	37, // 36: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	11, // 37: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
+	38, // 38: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	40, // 39: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	40, // 40: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	40, // 41: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	40, // 42: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	40, // 43: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	39, // 44: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	11, // 45: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
+	11, // 46: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	11, // 47: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	40, // 48: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	11, // 49: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	11, // 50: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	11, // 51: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	8,  // 52: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	27, // 53: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	40, // 54: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	40, // 55: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	40, // 56: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	40, // 57: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	9,  // 58: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	11, // 59: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	29, // 60: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	40, // 61: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	40, // 62: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	10, // 63: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	30, // 64: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	11, // 65: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	40, // 66: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	40, // 67: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	40, // 68: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	40, // 69: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -3691,16 +3766,16 @@ func file_sirsi_v1_resources_proto_init() {
 	if File_sirsi_v1_resources_proto != nil {
 		return
 	}
-	file_sirsi_v1_resources_proto_msgTypes[0].OneofWrappers = []any{}
-	file_sirsi_v1_resources_proto_msgTypes[6].OneofWrappers = []any{}
+	file_sirsi_v1_resources_proto_msgTypes[1].OneofWrappers = []any{}
 	file_sirsi_v1_resources_proto_msgTypes[7].OneofWrappers = []any{}
+	file_sirsi_v1_resources_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
