@@ -85,7 +85,17 @@ var numberRules = map[string]func(p *sirsiv1.OptimizationPolicy, v float64) bool
 		return int32Value(int64(v), &p.Rightsizing.HeadroomPercent)
 	},
 	"rightsizing.min_monthly_savings": func(p *sirsiv1.OptimizationPolicy, v float64) bool {
-		p.Rightsizing.MinMonthlySavings = money.USDFromFloat(v)
+		// What the provider would send: amounts beyond int64 micro-units
+		// cannot be sent at all, and a negative amount stays negative
+		// however small (rounded away from zero).
+		m, err := money.FromFloat(v, money.USD)
+		if err != nil {
+			return false
+		}
+		if v < 0 && m.Micros == 0 {
+			m.Micros = -1
+		}
+		p.Rightsizing.MinMonthlySavings = m
 		return true
 	},
 	"idle.cpu_below_percent": func(p *sirsiv1.OptimizationPolicy, v float64) bool {

@@ -299,7 +299,7 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 						Optional:            true,
 						Computed:            true,
 						Default:             float64default.StaticFloat64(0),
-						Validators:          []validator.Float64{float64validator.AtLeast(0)},
+						Validators:          []validator.Float64{float64validator.Between(0, money.MaxUnits)},
 					},
 				},
 			},

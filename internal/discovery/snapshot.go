@@ -243,7 +243,7 @@ func Diff(prev, next *Snapshot) Delta {
 			if fields := changedFields(p, r); len(fields) > 0 {
 				d.Upserts = append(d.Upserts, r)
 				d.Changes = append(d.Changes, &sirsiv1.ResourceChange{ResourceId: r.ResourceId, Type: r.Type, Region: r.Region, ChangedFields: fields})
-			} else if p.GetMonthlyCost() != r.GetMonthlyCost() {
+			} else if !proto.Equal(p.GetMonthlyCost(), r.GetMonthlyCost()) {
 				// A new estimate is news for the inventory but not a change
 				// someone made to the resource.
 				d.Upserts = append(d.Upserts, r)

@@ -23,6 +23,14 @@ const MicrosPerUnit = 1_000_000
 
 const microsPerCent = MicrosPerUnit / 100
 
+// MaxUnits is the largest amount, in currency units, anyone may enter or
+// report: nine trillion, a round figure inside what int64 micro-units hold
+// (about 9.2 trillion), so that the provider and the server agree exactly.
+const (
+	MaxUnits  = 9e12
+	maxMicros = int64(MaxUnits * MicrosPerUnit)
+)
+
 // ErrNotFinite is returned for NaN and infinite amounts; ErrOverflow for
 // amounts beyond what int64 micro-units hold (about 9.2 trillion).
 var (
@@ -180,6 +188,9 @@ func Check(m *sirsiv1.Money, required, nonNegative bool) error {
 	c := m.CurrencyCode
 	if len(c) != 3 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' || c[2] < 'A' || c[2] > 'Z' {
 		return fmt.Errorf("currency_code %q is not an ISO 4217 code such as USD", c)
+	}
+	if m.Micros > maxMicros || m.Micros < -maxMicros {
+		return fmt.Errorf("must be between -%g and %g", MaxUnits, MaxUnits)
 	}
 	if nonNegative && m.Micros < 0 {
 		return fmt.Errorf("must not be negative, got %s", Format(m))
