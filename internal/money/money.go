@@ -112,6 +112,11 @@ func Cents(micros int64) int64 {
 	return q
 }
 
+// RoundCents rounds a float dollar figure to cents, half away from zero:
+// the optimizer's figures and the texts explaining them are floats until
+// they become Money, and are rounded here so the two agree.
+func RoundCents(usd float64) float64 { return math.Round(usd*100) / 100 }
+
 // CentsFloat returns m rounded to cents as a float of currency units (for
 // Terraform number attributes); ok is false when m is unknown.
 func CentsFloat(m *sirsiv1.Money) (v float64, ok bool) {

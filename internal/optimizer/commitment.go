@@ -97,7 +97,7 @@ func SuggestCommitment(hourly []float64, discount float64) Commitment {
 		Hourly:          math.Round(bestE*(1-discount)*1e5) / 1e5,
 		OnDemandCovered: math.Round(bestE*1e5) / 1e5,
 		Utilization:     bestUsed / (float64(n) * bestE),
-		MonthlySaving:   Cents(bestSave / float64(n) * pricing.HoursPerMonth),
+		MonthlySaving:   money.RoundCents(bestSave / float64(n) * pricing.HoursPerMonth),
 	}
 	if total > 0 {
 		c.Coverage = bestUsed / total
@@ -210,7 +210,7 @@ func (o *Optimizer) commitments(p *sirsiv1.OptimizationPolicy, by map[string]*sp
 		current := sum / float64(len(series)) * pricing.HoursPerMonth
 		conf := c.Utilization * 0.8
 		reason := fmt.Sprintf("Fallback estimate, not a Cost Explorer recommendation: the EC2 on-demand spend this policy leaves running in %s (after its other recommendations) averages $%.2f a month over %d days. A 1-year no-upfront Compute Savings Plan of $%.3f/h covers $%.3f/h of it (%.0f%% of the spend) and saves $%.2f a month, assuming a %.0f%% discount (an assumption: AWS's rates vary by family and region). Read-only suggestion. Confidence %.2f: the commitment would be used %.0f%% of the hours, times 0.8 for the assumed rate.",
-			region, Cents(current), days, c.Hourly, c.OnDemandCovered, c.Coverage*100, c.MonthlySaving, ComputeSP1YNoUpfrontDiscount*100, Cents(conf), c.Utilization*100)
+			region, money.RoundCents(current), days, c.Hourly, c.OnDemandCovered, c.Coverage*100, c.MonthlySaving, ComputeSP1YNoUpfrontDiscount*100, money.RoundCents(conf), c.Utilization*100)
 		r := &sirsiv1.Resource{ResourceId: SavingsPlanResourcePrefix + region, Type: validation.ResourceEC2Instance, Region: region}
 		rec := newRec(p, r, ActionCommitSavingsPlan, "on-demand", fmt.Sprintf("%.5f/h", c.Hourly), current, current-c.MonthlySaving, conf, reason)
 		rec.EstimatedMonthlySavings = money.USDFromFloat(c.MonthlySaving)

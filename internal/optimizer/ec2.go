@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/stopguard"
@@ -156,7 +157,7 @@ func (o *Optimizer) rightsize(p *sirsiv1.OptimizationPolicy, in Input, cur prici
 	curM, propM := pricing.MonthlyFromHourly(curHourly*costFactor), pricing.MonthlyFromHourly(c.hourly*costFactor)
 	conf, used := fitConfidence(ob.Coverage, n.load*h, capacity(c.spec))
 	reason := fmt.Sprintf("CPU %s %.1f%% of %d vCPU over %d days is %.2f busy vCPU; with %.0f%% headroom it needs %d vCPU and at least %.2f GiB. %s is the cheapest fitting type in %v: $%.2f to $%.2f a month. Confidence %.2f: data covers %.0f%% of the window and the load with headroom would use %.0f%% of the new type's sustained CPU.",
-		m.Statistic, ob.Value, cur.VCPU, days, n.load, (h-1)*100, n.vcpu, n.memGiB, describe(c.spec, c.name), fams, Cents(curM), Cents(propM), Cents(conf), ob.Coverage*100, used*100)
+		m.Statistic, ob.Value, cur.VCPU, days, n.load, (h-1)*100, n.vcpu, n.memGiB, describe(c.spec, c.name), fams, money.RoundCents(curM), money.RoundCents(propM), money.RoundCents(conf), ob.Coverage*100, used*100)
 	return mk(c, curM, propM, conf, reason, []*sirsiv1.Evidence{evidence(m, ob)}), skip{}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 )
@@ -79,7 +80,7 @@ func (o *Optimizer) decideLambda(p *sirsiv1.OptimizationPolicy, in Input) (*sirs
 	cur, prop := monthly(memMB), monthly(proposed)
 	conf := clamp01(mem.Coverage) * lambdaDurationDiscount
 	reason := fmt.Sprintf("Peak memory use %.1f%% of %d MB over %d days is %.0f MB; with %.0f%% headroom %d MB is enough: $%.2f to $%.2f a month at %.0f invocations of %.0f ms on average per %.1f days. Assumes the duration stays the same; Lambda gives less CPU to less memory, so confidence %.2f is the data coverage (%.0f%%) times %.1f.",
-		mem.Value, memMB, days, usedMB, (h-1)*100, proposed, Cents(cur), Cents(prop), inv.Value, dur.Value, inv.Window.Hours()/24, Cents(conf), mem.Coverage*100, lambdaDurationDiscount)
+		mem.Value, memMB, days, usedMB, (h-1)*100, proposed, money.RoundCents(cur), money.RoundCents(prop), inv.Value, dur.Value, inv.Window.Hours()/24, money.RoundCents(conf), mem.Coverage*100, lambdaDurationDiscount)
 	return newRec(p, r, ActionSetMemory, strconv.Itoa(memMB), strconv.Itoa(proposed), cur, prop, conf, reason,
 		evidence(metricMemUtilMax, mem), evidence(metricDurAvg, dur), evidence(metricInvSum, inv)), skip{}
 }

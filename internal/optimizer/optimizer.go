@@ -298,7 +298,7 @@ func (o *Optimizer) explain(p *sirsiv1.OptimizationPolicy, in Input, now time.Ti
 // to cents and the saving is the difference of the rounded costs, so the
 // three figures always add up.
 func newRec(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource, action, from, to string, current, proposed, confidence float64, reason string, ev ...*sirsiv1.Evidence) *sirsiv1.Recommendation {
-	current, proposed = Cents(current), Cents(proposed)
+	current, proposed = money.RoundCents(current), money.RoundCents(proposed)
 	return &sirsiv1.Recommendation{
 		PolicyId:                p.GetId(),
 		ResourceId:              r.GetResourceId(),
@@ -309,7 +309,7 @@ func newRec(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource, action, from, to
 		ProposedSize:            to,
 		CurrentMonthlyCost:      money.USDFromFloat(current),
 		ProposedMonthlyCost:     money.USDFromFloat(proposed),
-		EstimatedMonthlySavings: money.USDFromFloat(Cents(current - proposed)),
+		EstimatedMonthlySavings: money.USDFromFloat(money.RoundCents(current - proposed)),
 		Confidence:              math.Round(clamp01(confidence)*100) / 100,
 		Reason:                  reason,
 		Status:                  sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN,
@@ -320,10 +320,6 @@ func newRec(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource, action, from, to
 func evidence(m Metric, o Observation) *sirsiv1.Evidence {
 	return &sirsiv1.Evidence{Metric: m.Name, Statistic: m.Statistic, Value: o.Value, WindowDays: int32(math.Round(o.Window.Hours() / 24)), Coverage: o.Coverage}
 }
-
-// Cents rounds a dollar figure to cents, as every figure the optimizer
-// reports is.
-func Cents(usd float64) float64 { return math.Round(usd*100) / 100 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 

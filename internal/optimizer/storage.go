@@ -7,6 +7,7 @@ import (
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/resourceattr"
@@ -49,7 +50,7 @@ func (o *Optimizer) decideEBS(p *sirsiv1.OptimizationPolicy, in Input, now time.
 		// upper bound, so the saving is a lower bound.
 		snap := snapGB * float64(gib)
 		reason := fmt.Sprintf("Unattached (available) and created %.0f days ago, at least the %d-day idle lookback. Snapshot then delete: the volume's $%.2f a month becomes at most $%.2f of snapshot storage (%d GiB at $%.3f/GB-month; snapshots keep only written blocks, so usually less). Confidence 0.9: nothing has used the volume, but only its owner knows whether it is still wanted.",
-			age.Hours()/24, days, Cents(current), Cents(snap), gib, snapGB)
+			age.Hours()/24, days, money.RoundCents(current), money.RoundCents(snap), gib, snapGB)
 		// No evidence: the control plane takes only utilisation metrics
 		// there, and the age is in the reason.
 		return newRec(p, r, ActionSnapshotAndDelete, r.GetSize(), "", current, snap, 0.9, reason), skip{}
@@ -75,7 +76,7 @@ func (o *Optimizer) decideEBS(p *sirsiv1.OptimizationPolicy, in Input, now time.
 		perfNote = "gp3 is provisioned with " + strings.Join(extra, " and ") + " to keep it, priced into the gp3 cost"
 	}
 	reason := fmt.Sprintf("gp2 to gp3 at the same %d GiB: $%.2f to $%.2f a month. The gp2 volume delivers up to %d IOPS and %d MiB/s; %s. The change is online (Elastic Volumes). Confidence 0.95: the price difference is certain and the volume is never slower.",
-		gib, Cents(current), Cents(proposed), gp2IOPS, gp2Tput, perfNote)
+		gib, money.RoundCents(current), money.RoundCents(proposed), gp2IOPS, gp2Tput, perfNote)
 	return newRec(p, r, ActionMigrateGP3, r.GetSize(), resourceattr.FormatVolumeSize("gp3", gib), current, proposed, 0.95, reason), skip{}
 }
 
@@ -92,7 +93,7 @@ func (o *Optimizer) decideEIP(p *sirsiv1.OptimizationPolicy, in Input) (*sirsiv1
 	}
 	monthly := pricing.MonthlyFromHourly(hourly)
 	reason := fmt.Sprintf("Not associated with any instance or network interface: an idle public IPv4 address at $%.3f/h, $%.2f a month. Confidence 0.9: a released address cannot be got back, so check nothing (DNS, allow lists) refers to it.",
-		hourly, Cents(monthly))
+		hourly, money.RoundCents(monthly))
 	return newRec(p, r, ActionRelease, r.GetSize(), "", monthly, 0, 0.9, reason), skip{}
 }
 
@@ -122,6 +123,6 @@ func (o *Optimizer) decideSnapshot(p *sirsiv1.OptimizationPolicy, in Input, now 
 	}
 	current := float64(gib) * gbMonth
 	reason := fmt.Sprintf("Taken %.0f days ago, older than %d days. Deleting it saves up to $%.2f a month (%d GiB at $%.3f/GB-month; snapshots share unchanged blocks, so possibly less). Confidence 0.5: only its owner knows whether a retention rule keeps it. Advice only.",
-		age.Hours()/24, SnapshotMaxAgeDays, Cents(current), gib, gbMonth)
+		age.Hours()/24, SnapshotMaxAgeDays, money.RoundCents(current), gib, gbMonth)
 	return newRec(p, r, ActionDeleteSnapshot, r.GetSize(), "", current, 0, 0.5, reason), skip{}
 }

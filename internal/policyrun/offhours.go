@@ -170,7 +170,7 @@ func (r *Runner) offHoursRequests(p *sirsiv1.OptimizationPolicy, sched *optimize
 		}
 		req := base(res.GetResourceId(), res.GetRegion(), res.GetSize(), optimizer.ActionStop)
 		if hourly, err := r.cfg.Prices.EC2Hourly(res.GetRegion(), res.GetSize()); err == nil {
-			req.EstimatedMonthlySavings = money.USDFromFloat(optimizer.Cents(pricing.MonthlyFromHourly(hourly) * fraction))
+			req.EstimatedMonthlySavings = money.USDFromFloat(money.RoundCents(pricing.MonthlyFromHourly(hourly) * fraction))
 		}
 		reqs = append(reqs, req)
 	}
