@@ -31,6 +31,7 @@ func (a *AgentServer) ReportInventory(ctx context.Context, req *sirsiv1.ReportIn
 	if req.ObserveTime != nil {
 		observed = req.ObserveTime.AsTime()
 	}
+	crashpoint.Hit(crashpoint.ServerIngestReceived)
 	res, err := s.st.Tenant(c.id.TenantID).ApplyInventory(ctx, c.id.CloudAccountID, req.BatchId, store.InventoryBatch{
 		Upserts: req.Upserts, Deletions: req.Deletions, ObservedAt: observed, Units: req.Units,
 	})

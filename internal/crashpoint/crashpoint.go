@@ -10,13 +10,17 @@ package crashpoint
 const EnvVar = "SIRSI_CRASH_AT"
 
 // The points of an agent's discovery sweep, in order, and of the server's
-// inventory ingest.
+// inventory ingest: the batch validated and nothing written yet, the
+// upserts written inside the transaction, every deletion and unit applied
+// but not committed, committed but not yet acknowledged.
 const (
 	AgentAfterCollect      = "agent.after_collect"
 	AgentAfterSpoolAppend  = "agent.after_spool_append"
 	AgentAfterSend         = "agent.after_send"
 	AgentAfterSnapshotSave = "agent.after_snapshot_save"
 	AgentAfterAck          = "agent.after_ack"
+	ServerIngestReceived   = "server.ingest_received"
+	ServerAfterUpserts     = "server.ingest_after_upserts"
 	ServerBeforeCommit     = "server.ingest_before_commit"
 	ServerAfterCommit      = "server.ingest_after_commit"
 )
@@ -24,5 +28,5 @@ const (
 // AgentPoints are the agent's points in sweep order.
 var AgentPoints = []string{AgentAfterCollect, AgentAfterSpoolAppend, AgentAfterSend, AgentAfterSnapshotSave, AgentAfterAck}
 
-// ServerPoints are the server's ingest points.
-var ServerPoints = []string{ServerBeforeCommit, ServerAfterCommit}
+// ServerPoints are the server's ingest points in order.
+var ServerPoints = []string{ServerIngestReceived, ServerAfterUpserts, ServerBeforeCommit, ServerAfterCommit}

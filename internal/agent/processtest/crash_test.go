@@ -88,36 +88,35 @@ func (w *world) change(tb testing.TB, round int) {
 // TestAgentCrashAtEveryStepConverges kills `agentd agent` at each step
 // boundary of a discovery sweep (after collect, after spool append, after
 // send, after the snapshot save, after the spool ack), each time after
-// changing the account, and restarts it: the control plane must then list
-// exactly the account, field by field, with no phantom left. Afterwards no
-// temporary snapshot file may remain.
+// changing the account, and restarts it: the control plane, on SQLite and
+// on PostgreSQL, must then list exactly the account, field by field, with
+// no phantom left. Afterwards no temporary snapshot file may remain.
 func TestAgentCrashAtEveryStepConverges(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts agentd 11 times")
+		t.Skip("starts agentd 11 times per store")
 	}
 	if !crashpoint.Enabled {
 		t.Log("the test binary itself lacks crash points; agentd is built with them")
 	}
-	w := newWorld(t, awssim.FleetSpec{N: 150, Seed: 21, Mix: awssim.FleetMix{Instances: 60, Volumes: 40}})
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) { agentCrashAtEveryStep(t, backend) })
+	}
+}
+
+func agentCrashAtEveryStep(t *testing.T, backend string) {
+	w := newWorld(t, awssim.FleetSpec{N: 150, Seed: 21, Mix: awssim.FleetMix{Instances: 60, Volumes: 40}}, backend)
 	dir := t.TempDir()
-	token := w.env.NewEnrollmentToken(t, w.tenant.ID, w.account.Id)
+	token := w.enrollmentToken(t)
 	p := start(t, w.agentArgs(dir, token)...)
 	w.converge(t, p, "the seeded fleet")
 	p.kill()
 	for round, point := range crashpoint.AgentPoints {
 		w.change(t, round)
 		p := startEnv(t, []string{crashpoint.EnvVar + "=" + point}, w.agentArgs(dir, token)...)
-		select {
-		case <-p.done:
-		case <-time.After(convergeBound):
-			t.Fatalf("agentd never reached %s", point)
-		}
-		if !p.rawContains("crashpoint: killing the process at " + point) {
-			t.Fatalf("agentd exited without crashing at %s", point)
-		}
+		expectCrash(t, p, point)
 		p = start(t, w.agentArgs(dir, token)...)
 		took := w.converge(t, p, "after a crash "+point)
-		t.Logf("killed %s: the control plane equalled the account %s after the restart", point, took.Round(time.Millisecond))
+		logConvergence(t, "agent crash "+point, backend, took)
 		// And stays equal once the restarted agent's own sweep is reported.
 		waitUntil(t, "the restarted agent's discovery sweep", convergeBound, p, func() bool { return p.logged("sweep done", "discovery") })
 		w.converge(t, p, "after the restarted agent's sweep, "+point)
@@ -145,17 +144,80 @@ func TestAgentCrashAtEveryStepConverges(t *testing.T) {
 	}
 }
 
+// TestServerCrashAtEveryIngestStepConverges kills `agentd server` (on
+// SQLite and on PostgreSQL) at each step boundary of an inventory ingest:
+// the batch received and nothing written, the upserts written in the
+// transaction, everything applied but not committed, committed but not
+// acknowledged. Each time the account changed first and the agent, left
+// running, reports the change into the crash. After the server's restart
+// the agent's retry must make the control plane list exactly the account,
+// field by field: nothing lost, nothing applied twice.
+func TestServerCrashAtEveryIngestStepConverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts agentd server 9 times per store")
+	}
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			w, srv := newServerWorld(t, awssim.FleetSpec{N: 120, Seed: 33, Mix: awssim.FleetMix{Instances: 60, Volumes: 40}}, backend)
+			dir := t.TempDir()
+			a := start(t, w.agentArgs(dir, w.enrollmentToken(t))...)
+			w.converge(t, a, "the seeded fleet")
+			a.kill()
+			for round, point := range crashpoint.ServerPoints {
+				srv.p.kill()
+				w.change(t, round)
+				srv.start(t, []string{crashpoint.EnvVar + "=" + point})
+				// The agent's first sweep reports the change into the crash.
+				a := start(t, w.agentArgs(dir, "")...)
+				expectCrash(t, srv.p, point)
+				srv.start(t, nil)
+				took := w.converge(t, a, "after a server crash "+point)
+				logConvergence(t, "server crash "+point, backend, took)
+				a.kill()
+			}
+		})
+	}
+}
+
+// expectCrash waits for p to exit and checks that it was its crash point
+// that killed it.
+func expectCrash(t *testing.T, p *proc, point string) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(convergeBound):
+		t.Fatalf("agentd never reached %s", point)
+	}
+	if !p.rawContains("crashpoint: killing the process at " + point) {
+		t.Fatalf("agentd exited without crashing at %s", point)
+	}
+}
+
+// logConvergence logs a measured convergence time in one shape, which
+// docs/benchmarks.md takes its medians from.
+func logConvergence(t *testing.T, fault, backend string, took time.Duration) {
+	t.Helper()
+	t.Logf("convergence: fault=%q store=%s took=%s", fault, backend, took.Round(time.Millisecond))
+}
+
 // TestUnitFailureKeepsStaleThenConverges fails the volume listing while
-// volumes are deleted: the control plane keeps the volumes as they were,
-// flagged stale with their last sighting; once the listing works again,
-// the deleted volumes are gone without any deletion delta.
+// volumes are deleted: the control plane (on SQLite and on PostgreSQL)
+// keeps the volumes as they were, flagged stale with their last sighting;
+// once the listing works again, the deleted volumes are gone without any
+// deletion delta.
 func TestUnitFailureKeepsStaleThenConverges(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts agentd 3 times")
+		t.Skip("starts agentd 3 times per store")
 	}
-	w := newWorld(t, awssim.FleetSpec{N: 80, Seed: 5, Mix: awssim.FleetMix{Instances: 50, Volumes: 50}})
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) { unitFailureKeepsStale(t, backend) })
+	}
+}
+
+func unitFailureKeepsStale(t *testing.T, backend string) {
+	w := newWorld(t, awssim.FleetSpec{N: 80, Seed: 5, Mix: awssim.FleetMix{Instances: 50, Volumes: 50}}, backend)
 	dir := t.TempDir()
-	token := w.env.NewEnrollmentToken(t, w.tenant.ID, w.account.Id)
+	token := w.enrollmentToken(t)
 	p := start(t, w.agentArgs(dir, token)...)
 	w.converge(t, p, "the seeded fleet")
 	p.kill()
@@ -193,7 +255,7 @@ func TestUnitFailureKeepsStaleThenConverges(t *testing.T) {
 	}
 	p = start(t, w.agentArgs(dir, token)...)
 	took := w.converge(t, p, "after the unit recovered")
-	t.Logf("the control plane equalled the account %s after the unit recovered", took.Round(time.Millisecond))
+	logConvergence(t, "unit failure, then recovery", backend, took)
 }
 
 // rawContains reports whether any stderr line contains s.

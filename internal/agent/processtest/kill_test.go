@@ -19,9 +19,9 @@ func TestAgentSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts agentd 21 times")
 	}
-	w := newWorld(t, awssim.FleetSpec{N: 3000, Seed: 11, Mix: awssim.FleetMix{Instances: 60, Volumes: 25, Addresses: 15}})
+	w := newWorld(t, awssim.FleetSpec{N: 3000, Seed: 11, Mix: awssim.FleetMix{Instances: 60, Volumes: 25, Addresses: 15}}, "sqlite")
 	dir := t.TempDir()
-	token := w.env.NewEnrollmentToken(t, w.tenant.ID, w.account.Id)
+	token := w.enrollmentToken(t)
 	rng := rand.New(rand.NewPCG(5, 9))
 	const kills = 20
 	phases := map[string]int{}

@@ -21,6 +21,8 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/pgtest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
 )
 
 var agentdBin string
@@ -41,25 +43,38 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
+	if err := pgtest.StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
 	os.Exit(code)
 }
 
 // fleetRegions are the regions cptest.NewCloudAccount lists.
 var fleetRegions = []string{"us-east-1", "eu-west-1"}
 
+// backends are the stores a control plane runs on; convergence must hold
+// on each.
+var backends = []string{"sqlite", "postgres"}
+
 // world is one control plane, one tenant with a cloud account for the
 // simulated account, and the simulator holding a seeded fleet.
 type world struct {
-	env     *cptest.Env
-	sim     *awssim.Sim
-	tenant  *cptest.Tenant
-	account *sirsiv1.CloudAccount
-	simURL  string
-	fleet   awssim.FleetManifest
-	caFile  string
+	sim    *awssim.Sim
+	simURL string
+	fleet  awssim.FleetManifest
+
+	// What the agent and the test need of the control plane.
+	agentEndpoint string
+	caFile        string
+	tenantID      string
+	viewer        sirsiv1.ManagementServiceClient
+	// enrollmentToken makes a single-use token for the cloud account.
+	enrollmentToken func(tb testing.TB) string
 }
 
-func newWorld(tb testing.TB, spec awssim.FleetSpec) *world {
+// newSim starts the simulator with a fleet seeded by spec.
+func newSim(tb testing.TB, spec awssim.FleetSpec) *world {
 	tb.Helper()
 	sim, err := awssim.New(awssim.Options{Seed: 7, Regions: fleetRegions, Backfill: 15 * 24 * time.Hour})
 	if err != nil {
@@ -75,20 +90,38 @@ func newWorld(tb testing.TB, spec awssim.FleetSpec) *world {
 	if err != nil {
 		tb.Fatalf("seeding the fleet: %v", err)
 	}
-	env := cptest.Start(tb, cptest.WithAgentService())
+	return &world{sim: sim, simURL: srv.URL, fleet: man}
+}
+
+// newWorld runs the control plane in process, on SQLite or on a fresh
+// PostgreSQL database (backend "postgres").
+func newWorld(tb testing.TB, spec awssim.FleetSpec, backend string) *world {
+	tb.Helper()
+	w := newSim(tb, spec)
+	opts := []cptest.Option{cptest.WithAgentService()}
+	if backend == "postgres" {
+		st, err := postgres.Open(context.Background(), pgtest.Database(tb), postgres.Options{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opts = append(opts, cptest.WithStore(st))
+	}
+	env := cptest.Start(tb, opts...)
 	tn := env.NewTenant(tb, "proc")
 	acct := env.NewCloudAccount(tb, tn.ID, awssim.DefaultAccountID)
-	caFile := filepath.Join(tb.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, []byte(env.CACertPEM), 0o600); err != nil {
+	w.caFile = filepath.Join(tb.TempDir(), "ca.pem")
+	if err := os.WriteFile(w.caFile, []byte(env.CACertPEM), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	return &world{env: env, sim: sim, tenant: tn, account: acct, simURL: srv.URL, fleet: man, caFile: caFile}
+	w.agentEndpoint, w.tenantID, w.viewer = env.AgentEndpoint, tn.ID, tn.Viewer
+	w.enrollmentToken = func(tb testing.TB) string { return env.NewEnrollmentToken(tb, tn.ID, acct.Id) }
+	return w
 }
 
 // agentArgs runs every sweep once at start and then hourly, so what a test
 // sees is the first sweep of each kind.
 func (w *world) agentArgs(dataDir, token string) []string {
-	args := []string{"agent", "-data-dir", dataDir, "-server", w.env.AgentEndpoint, "-ca-cert-file", w.caFile,
+	args := []string{"agent", "-data-dir", dataDir, "-server", w.agentEndpoint, "-ca-cert-file", w.caFile,
 		"-aws-endpoint", w.simURL, "-aws-region", "us-east-1", "-http-listen", "127.0.0.1:0",
 		"-schedule-discovery", "@every 1h", "-schedule-utilization", "@every 1h", "-schedule-costs", "@every 1h",
 		"-schedule-jitter", "0s", "-log-format", "json"}
@@ -102,9 +135,9 @@ func (w *world) agentArgs(dataDir, token string) []string {
 func (w *world) inventory(tb testing.TB) []*sirsiv1.Resource {
 	tb.Helper()
 	var out []*sirsiv1.Resource
-	req := &sirsiv1.ListResourcesRequest{TenantId: w.tenant.ID, PageSize: 1000}
+	req := &sirsiv1.ListResourcesRequest{TenantId: w.tenantID, PageSize: 1000}
 	for {
-		resp, err := w.tenant.Viewer.ListResources(context.Background(), req)
+		resp, err := w.viewer.ListResources(context.Background(), req)
 		if err != nil {
 			tb.Fatalf("ListResources: %v", err)
 		}

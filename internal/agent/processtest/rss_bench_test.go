@@ -15,10 +15,10 @@ import (
 // (VmHWM) and resident set then (VmRSS). The simulator and control plane
 // live in the benchmark process, not in the agent's.
 func BenchmarkAgentRSS50k(b *testing.B) {
-	w := newWorld(b, awssim.FleetSpec{N: 50_000, Seed: 3, Mix: awssim.FleetMix{Instances: 50, Volumes: 20, Addresses: 10}})
+	w := newWorld(b, awssim.FleetSpec{N: 50_000, Seed: 3, Mix: awssim.FleetMix{Instances: 50, Volumes: 20, Addresses: 10}}, "sqlite")
 	for range b.N {
 		dir := b.TempDir()
-		p := start(b, w.agentArgs(dir, w.env.NewEnrollmentToken(b, w.tenant.ID, w.account.Id))...)
+		p := start(b, w.agentArgs(dir, w.enrollmentToken(b))...)
 		waitUntil(b, "the discovery sweep", 10*time.Minute, p, func() bool { return p.logged("sweep done", "discovery") })
 		waitUntil(b, "the utilisation sweep", 10*time.Minute, p, func() bool { return p.logged("sweep done", "utilization") })
 		pid := p.cmd.Process.Pid

@@ -32,7 +32,9 @@ func (f fact) equal(g fact) bool {
 }
 
 func (w *world) ec2(region string) *ec2.Client {
-	return ec2.New(ec2.Options{Region: region, BaseEndpoint: aws.String(w.simURL),
+	// More attempts than the default three: the truth must not fail a test
+	// because a loaded machine dropped a connection.
+	return ec2.New(ec2.Options{Region: region, BaseEndpoint: aws.String(w.simURL), RetryMaxAttempts: 8,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDPROCTEST", "secret", "")})
 }
 

@@ -232,13 +232,20 @@ func Database(tb testing.TB) string {
 // Main runs the tests and then stops the shared cluster, if one started.
 func Main(m *testing.M) {
 	code := m.Run()
-	if shared.cluster != nil {
-		if err := shared.cluster.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			if code == 0 {
-				code = 1
-			}
+	if err := StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
 		}
 	}
 	os.Exit(code)
+}
+
+// StopShared stops the shared cluster, if one started; for a TestMain that
+// has its own cleanup to do after m.Run and so cannot use Main.
+func StopShared() error {
+	if shared.cluster == nil {
+		return nil
+	}
+	return shared.cluster.Stop()
 }

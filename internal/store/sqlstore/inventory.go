@@ -199,6 +199,7 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 				return "", fmt.Errorf("upsert resources %d..%d: %w", start, start+len(chunk)-1, err)
 			}
 		}
+		crashpoint.Hit(crashpoint.ServerAfterUpserts)
 		for _, d := range b.Deletions {
 			if _, err := tx.ExecContext(ctx, t.q(`DELETE FROM resources WHERE tenant_id = ? AND cloud_account_id = ? AND region = ? AND type = ? AND resource_id = ?`),
 				t.id, cloudAccountID, d.Region, d.Type, d.ResourceId); err != nil {
