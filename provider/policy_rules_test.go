@@ -41,6 +41,7 @@ func serverAccepts(set func(*sirsiv1.OptimizationPolicy) bool) bool {
 		Rightsizing: &sirsiv1.RightsizingSettings{},
 		Idle:        &sirsiv1.IdleSettings{},
 		Verify:      &sirsiv1.VerifySettings{},
+		Commitments: &sirsiv1.CommitmentSettings{},
 	}
 	if !set(p) {
 		return false
@@ -124,6 +125,15 @@ var enumRules = map[string]struct {
 	}},
 	"idle.action": {sirsiv1.IdleAction(0).Descriptor(), func(p *sirsiv1.OptimizationPolicy, n protoreflect.EnumNumber) {
 		p.Idle.Action = sirsiv1.IdleAction(n)
+	}},
+	"commitments.savings_plans_type": {sirsiv1.SavingsPlansType(0).Descriptor(), func(p *sirsiv1.OptimizationPolicy, n protoreflect.EnumNumber) {
+		p.Commitments.SavingsPlansType = sirsiv1.SavingsPlansType(n)
+	}},
+	"commitments.term": {sirsiv1.CommitmentTerm(0).Descriptor(), func(p *sirsiv1.OptimizationPolicy, n protoreflect.EnumNumber) {
+		p.Commitments.Term = sirsiv1.CommitmentTerm(n)
+	}},
+	"commitments.payment_option": {sirsiv1.PaymentOption(0).Descriptor(), func(p *sirsiv1.OptimizationPolicy, n protoreflect.EnumNumber) {
+		p.Commitments.PaymentOption = sirsiv1.PaymentOption(n)
 	}},
 }
 
@@ -416,6 +426,7 @@ func TestPolicyProviderDefaultsAreTheServers(t *testing.T) {
 		DryRun:           types.BoolValue(false),
 		WindowMinutes:    types.Int64Value(policy.DefaultWindowMinutes),
 		CooldownHours:    types.Int64Value(policy.DefaultCooldownHours),
+		Commitments:      defaultCommitmentsObject(),
 	}
 	sent, diags := policyToProto(ctx, planned)
 	if diags.HasError() {
@@ -430,7 +441,8 @@ func TestPolicyProviderDefaultsAreTheServers(t *testing.T) {
 	bare := &sirsiv1.OptimizationPolicy{}
 	if policy.MaxActions(bare) != policy.MaxActions(sent) || policy.WindowMinutes(bare) != policy.WindowMinutes(sent) ||
 		policy.Cooldown(bare) != policy.Cooldown(sent) || policy.LookbackDays(bare) != policy.LookbackDays(sent) ||
-		policy.RollbackOnFailure(bare) != policy.RollbackOnFailure(sent) {
+		policy.RollbackOnFailure(bare) != policy.RollbackOnFailure(sent) ||
+		!proto.Equal(policy.Commitments(bare), policy.Commitments(sent)) {
 		t.Errorf("an unset field means something else to the agent than Terraform's default: %v", sent)
 	}
 }

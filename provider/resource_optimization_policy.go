@@ -52,6 +52,9 @@ var (
 	defaultPolicyMode           = validation.EnumName(policy.DefaultMode)
 	defaultRightsizingStatistic = validation.EnumName(policy.DefaultStatistic)
 	defaultIdleAction           = validation.EnumName(policy.DefaultIdleAction)
+	defaultSavingsPlansType     = validation.EnumName(policy.DefaultSavingsPlansType)
+	defaultCommitmentTerm       = validation.EnumName(policy.DefaultCommitmentTerm)
+	defaultPaymentOption        = validation.EnumName(policy.DefaultPaymentOption)
 )
 
 // NewOptimizationPolicyResource is registered in the provider's resource list.
@@ -82,6 +85,7 @@ type optimizationPolicyModel struct {
 	DryRun           types.Bool   `tfsdk:"dry_run"`
 	WindowMinutes    types.Int64  `tfsdk:"window_minutes"`
 	CooldownHours    types.Int64  `tfsdk:"cooldown_hours"`
+	Commitments      types.Object `tfsdk:"commitments"`
 }
 
 type policySelectorModel struct {
@@ -112,6 +116,12 @@ type offhoursModel struct {
 	StartCron types.String `tfsdk:"start_cron"`
 	Timezone  types.String `tfsdk:"timezone"`
 	SkipDates types.Set    `tfsdk:"skip_dates"`
+}
+
+type commitmentsModel struct {
+	SavingsPlansType types.String `tfsdk:"savings_plans_type"`
+	Term             types.String `tfsdk:"term"`
+	PaymentOption    types.String `tfsdk:"payment_option"`
 }
 
 type verifyModel struct {
@@ -146,6 +156,11 @@ var (
 		"timezone":   types.StringType,
 		"skip_dates": types.SetType{ElemType: types.StringType},
 	}
+	commitmentsAttrTypes = map[string]attr.Type{
+		"savings_plans_type": types.StringType,
+		"term":               types.StringType,
+		"payment_option":     types.StringType,
+	}
 	verifyAttrTypes = map[string]attr.Type{
 		"wait_minutes":        types.Int64Type,
 		"rollback_on_failure": types.BoolType,
@@ -160,6 +175,14 @@ func defaultRightsizingObject() types.Object {
 		"allowed_families":    types.SetNull(types.StringType),
 		"downsize_only":       types.BoolValue(policy.DefaultDownsizeOnly),
 		"min_monthly_savings": types.Float64Value(0),
+	})
+}
+
+func defaultCommitmentsObject() types.Object {
+	return types.ObjectValueMust(commitmentsAttrTypes, map[string]attr.Value{
+		"savings_plans_type": types.StringValue(defaultSavingsPlansType),
+		"term":               types.StringValue(defaultCommitmentTerm),
+		"payment_option":     types.StringValue(defaultPaymentOption),
 	})
 }
 
@@ -404,6 +427,39 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 						Optional:            true,
 						Computed:            true,
 						Default:             booldefault.StaticBool(policy.DefaultRollbackOnFailure),
+					},
+				},
+			},
+			"commitments": schema.SingleNestedAttribute{
+				MarkdownDescription: "What the commitment suggestions are for. The agent asks Cost Explorer for a Savings Plans purchase recommendation " +
+					"(EC2 spend) and a reserved-instance purchase recommendation (RDS) with this term and payment option; both are net of the " +
+					"Savings Plans and reservations the account already has. Where Cost Explorer cannot answer (not enabled, or the role may not " +
+					"call it), a Savings Plans estimate from list prices takes its place, labelled as a fallback in its evidence. Suggestions are " +
+					"read-only: nothing buys a commitment. Left out, every setting takes its default.",
+				Optional: true,
+				Computed: true,
+				Default:  objectdefault.StaticValue(defaultCommitmentsObject()),
+				Attributes: map[string]schema.Attribute{
+					"savings_plans_type": schema.StringAttribute{
+						MarkdownDescription: "`compute` (any instance family and region) or `ec2_instance` (one family in one region, a deeper discount). Defaults to `" + defaultSavingsPlansType + "`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultSavingsPlansType),
+						Validators:          []validator.String{stringvalidator.OneOf(policy.SavingsPlansTypeNames()...)},
+					},
+					"term": schema.StringAttribute{
+						MarkdownDescription: "`one_year` or `three_years`. Defaults to `" + defaultCommitmentTerm + "`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultCommitmentTerm),
+						Validators:          []validator.String{stringvalidator.OneOf(policy.CommitmentTermNames()...)},
+					},
+					"payment_option": schema.StringAttribute{
+						MarkdownDescription: "`no_upfront`, `partial_upfront` or `all_upfront`. Defaults to `" + defaultPaymentOption + "`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(defaultPaymentOption),
+						Validators:          []validator.String{stringvalidator.OneOf(policy.PaymentOptionNames()...)},
 					},
 				},
 			},
@@ -717,6 +773,15 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 			p.Verify.RollbackOnFailure = &rb
 		}
 	}
+	if !m.Commitments.IsNull() && !m.Commitments.IsUnknown() {
+		var c commitmentsModel
+		diags.Append(m.Commitments.As(ctx, &c, basetypes.ObjectAsOptions{})...)
+		p.Commitments = &sirsiv1.CommitmentSettings{
+			SavingsPlansType: sirsiv1.SavingsPlansType(parseEnum(sirsiv1.SavingsPlansType(0).Descriptor(), c.SavingsPlansType)),
+			Term:             sirsiv1.CommitmentTerm(parseEnum(sirsiv1.CommitmentTerm(0).Descriptor(), c.Term)),
+			PaymentOption:    sirsiv1.PaymentOption(parseEnum(sirsiv1.PaymentOption(0).Descriptor(), c.PaymentOption)),
+		}
+	}
 	return p, diags
 }
 
@@ -799,6 +864,13 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 			verify["rollback_on_failure"] = tfBool(v.GetRollbackOnFailure())
 		}
 	}
+	// An unset block or field is the default, read as the agent reads it.
+	c := policy.Commitments(p)
+	commitments := map[string]tftypes.Value{
+		"savings_plans_type": tfString(validation.EnumName(c.GetSavingsPlansType())),
+		"term":               tfString(validation.EnumName(c.GetTerm())),
+		"payment_option":     tfString(validation.EnumName(c.GetPaymentOption())),
+	}
 
 	return tftypes.NewValue(typ, map[string]tftypes.Value{
 		"id":                  tfString(p.GetId()),
@@ -819,6 +891,7 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		"dry_run":             tfBool(p.GetDryRun()),
 		"window_minutes":      count(p.WindowMinutes, policy.DefaultWindowMinutes),
 		"cooldown_hours":      count(p.CooldownHours, policy.DefaultCooldownHours),
+		"commitments":         object("commitments", commitments),
 	})
 }
 

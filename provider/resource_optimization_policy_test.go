@@ -83,6 +83,8 @@ func fullPolicy() *sirsiv1.OptimizationPolicy {
 		DryRun:           true,
 		WindowMinutes:    &window,
 		CooldownHours:    &cooldown,
+		Commitments: &sirsiv1.CommitmentSettings{SavingsPlansType: sirsiv1.SavingsPlansType_SAVINGS_PLANS_TYPE_EC2_INSTANCE,
+			Term: sirsiv1.CommitmentTerm_COMMITMENT_TERM_THREE_YEARS, PaymentOption: sirsiv1.PaymentOption_PAYMENT_OPTION_ALL_UPFRONT},
 	}
 }
 
@@ -343,6 +345,10 @@ const policyFull = `
   verify = {
     rollback_on_failure = false
   }
+  commitments = {
+    term           = "three_years"
+    payment_option = "partial_upfront"
+  }
 `
 
 func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
@@ -388,6 +394,9 @@ func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "downsize_only"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(addr, attr("verify", "wait_minutes"), knownvalue.Int64Exact(10)),
 					statecheck.ExpectKnownValue(addr, attr("verify", "rollback_on_failure"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(addr, attr("commitments", "savings_plans_type"), knownvalue.StringExact("compute")),
+					statecheck.ExpectKnownValue(addr, attr("commitments", "term"), knownvalue.StringExact("one_year")),
+					statecheck.ExpectKnownValue(addr, attr("commitments", "payment_option"), knownvalue.StringExact("no_upfront")),
 					statecheck.ExpectKnownValue(addr, attr("selector"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(addr, attr("idle"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(addr, attr("offhours"), knownvalue.Null()),
@@ -431,6 +440,9 @@ func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, attr("offhours", "timezone"), knownvalue.StringExact("Europe/Berlin")),
 					statecheck.ExpectKnownValue(addr, attr("verify", "rollback_on_failure"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(addr, attr("verify", "wait_minutes"), knownvalue.Int64Exact(10)),
+					statecheck.ExpectKnownValue(addr, attr("commitments", "term"), knownvalue.StringExact("three_years")),
+					statecheck.ExpectKnownValue(addr, attr("commitments", "payment_option"), knownvalue.StringExact("partial_upfront")),
+					statecheck.ExpectKnownValue(addr, attr("commitments", "savings_plans_type"), knownvalue.StringExact("compute")),
 				},
 				Check: func(s *terraform.State) error {
 					old := id
@@ -535,6 +547,9 @@ func TestAccOptimizationPolicy_invalid(t *testing.T) {
 			step(`name = "acc"
   resource_types = ["aws_eip"]
   rightsizing = { headroom_percent = 101 }`, `(?s)headroom_percent.*between 0 and 100`),
+			step(`name = "acc"
+  resource_types = ["aws_ec2_instance"]
+  commitments = { term = "5y" }`, `(?s)commitments.term.*value must be one of`),
 			step(`name = "acc"
   resource_types = ["aws_eip"]
   selector = { account_ids = ["12345"] }`, `Invalid AWS account id`),

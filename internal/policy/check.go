@@ -70,6 +70,11 @@ func Check(e *validation.Errors, path string, p *sirsiv1.OptimizationPolicy) {
 	if p.CooldownHours != nil {
 		e.Check(path+".cooldown_hours", validation.IntRange(int64(*p.CooldownHours), 0, MaxCooldownHours))
 	}
+	if c := p.Commitments; c != nil {
+		e.Check(path+".commitments.savings_plans_type", validation.Enum(c.SavingsPlansType, false))
+		e.Check(path+".commitments.term", validation.Enum(c.Term, false))
+		e.Check(path+".commitments.payment_option", validation.Enum(c.PaymentOption, false))
+	}
 }
 
 func checkOffhours(e *validation.Errors, op string, o *sirsiv1.OffHoursSettings) {
@@ -185,4 +190,5 @@ func ApplyDefaults(p *sirsiv1.OptimizationPolicy) {
 	if o := p.Offhours; o != nil && o.Timezone == "" {
 		o.Timezone = p.Timezone
 	}
+	p.Commitments = Commitments(p)
 }

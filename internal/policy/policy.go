@@ -52,6 +52,13 @@ const (
 	// may start.
 	DefaultWindowMinutes = 60
 	DefaultCooldownHours = 24
+	// DefaultSavingsPlansType, DefaultCommitmentTerm and
+	// DefaultPaymentOption make the commitment suggestion the smallest
+	// commitment AWS sells: a Compute Savings Plan (any family, any
+	// region) for one year, paid monthly.
+	DefaultSavingsPlansType = sirsiv1.SavingsPlansType_SAVINGS_PLANS_TYPE_COMPUTE
+	DefaultCommitmentTerm   = sirsiv1.CommitmentTerm_COMMITMENT_TERM_ONE_YEAR
+	DefaultPaymentOption    = sirsiv1.PaymentOption_PAYMENT_OPTION_NO_UPFRONT
 )
 
 // Bounds, inclusive.
@@ -94,6 +101,18 @@ func ModeNames() []string { return validation.EnumStrings(sirsiv1.PolicyMode(0).
 func StatisticNames() []string { return validation.EnumStrings(sirsiv1.Statistic(0).Descriptor()) }
 
 func IdleActionNames() []string { return validation.EnumStrings(sirsiv1.IdleAction(0).Descriptor()) }
+
+func SavingsPlansTypeNames() []string {
+	return validation.EnumStrings(sirsiv1.SavingsPlansType(0).Descriptor())
+}
+
+func CommitmentTermNames() []string {
+	return validation.EnumStrings(sirsiv1.CommitmentTerm(0).Descriptor())
+}
+
+func PaymentOptionNames() []string {
+	return validation.EnumStrings(sirsiv1.PaymentOption(0).Descriptor())
+}
 
 // Acts reports whether a policy in mode m may act on resources (approve or
 // auto) rather than only recommend.
@@ -147,4 +166,30 @@ func RollbackOnFailure(p *sirsiv1.OptimizationPolicy) bool {
 		return *v.RollbackOnFailure
 	}
 	return DefaultRollbackOnFailure
+}
+
+// Commitments is the policy's commitment settings with every unset field
+// at its default.
+func Commitments(p *sirsiv1.OptimizationPolicy) *sirsiv1.CommitmentSettings {
+	c := &sirsiv1.CommitmentSettings{SavingsPlansType: DefaultSavingsPlansType, Term: DefaultCommitmentTerm, PaymentOption: DefaultPaymentOption}
+	if s := p.GetCommitments(); s != nil {
+		if s.SavingsPlansType != sirsiv1.SavingsPlansType_SAVINGS_PLANS_TYPE_UNSPECIFIED {
+			c.SavingsPlansType = s.SavingsPlansType
+		}
+		if s.Term != sirsiv1.CommitmentTerm_COMMITMENT_TERM_UNSPECIFIED {
+			c.Term = s.Term
+		}
+		if s.PaymentOption != sirsiv1.PaymentOption_PAYMENT_OPTION_UNSPECIFIED {
+			c.PaymentOption = s.PaymentOption
+		}
+	}
+	return c
+}
+
+// TermYears is a commitment term in years.
+func TermYears(t sirsiv1.CommitmentTerm) int {
+	if t == sirsiv1.CommitmentTerm_COMMITMENT_TERM_THREE_YEARS {
+		return 3
+	}
+	return 1
 }

@@ -42,6 +42,15 @@ func TestCheckBounds(t *testing.T) {
 		{"verify 1441", func(p *sirsiv1.OptimizationPolicy) { p.Verify = &sirsiv1.VerifySettings{WaitMinutes: 1441} }, "p.verify.wait_minutes: 1441 is outside 0..1440"},
 		{"window 0", func(p *sirsiv1.OptimizationPolicy) { p.WindowMinutes = proto.Int32(0) }, "p.window_minutes: 0 is outside 1..1440"},
 		{"cooldown 8761", func(p *sirsiv1.OptimizationPolicy) { p.CooldownHours = proto.Int32(8761) }, "p.cooldown_hours: 8761 is outside 0..8760"},
+		{"commitments three years all upfront", func(p *sirsiv1.OptimizationPolicy) {
+			p.Commitments = &sirsiv1.CommitmentSettings{Term: sirsiv1.CommitmentTerm_COMMITMENT_TERM_THREE_YEARS, PaymentOption: sirsiv1.PaymentOption_PAYMENT_OPTION_ALL_UPFRONT}
+		}, ""},
+		{"commitments payment 9", func(p *sirsiv1.OptimizationPolicy) {
+			p.Commitments = &sirsiv1.CommitmentSettings{PaymentOption: 9}
+		}, "p.commitments.payment_option"},
+		{"commitments type 7", func(p *sirsiv1.OptimizationPolicy) {
+			p.Commitments = &sirsiv1.CommitmentSettings{SavingsPlansType: 7}
+		}, "p.commitments.savings_plans_type"},
 		{"network 2^50+1", func(p *sirsiv1.OptimizationPolicy) {
 			p.Idle = &sirsiv1.IdleSettings{NetworkBelowBytesPerDay: 1<<50 + 1}
 		}, "network_below_bytes_per_day"},
@@ -124,6 +133,8 @@ func TestApplyDefaults(t *testing.T) {
 		Rightsizing:      &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14},
 		Idle:             &sirsiv1.IdleSettings{LookbackDays: 7, Action: sirsiv1.IdleAction_IDLE_ACTION_RECOMMEND},
 		Offhours:         &sirsiv1.OffHoursSettings{StopCron: "0 19 * * 1-5", Timezone: "Europe/Paris"},
+		Commitments: &sirsiv1.CommitmentSettings{SavingsPlansType: sirsiv1.SavingsPlansType_SAVINGS_PLANS_TYPE_COMPUTE,
+			Term: sirsiv1.CommitmentTerm_COMMITMENT_TERM_ONE_YEAR, PaymentOption: sirsiv1.PaymentOption_PAYMENT_OPTION_NO_UPFRONT},
 	}
 	if !proto.Equal(p, want) {
 		t.Errorf("defaults:\n got  %v\n want %v", p, want)
@@ -169,5 +180,23 @@ func TestEnumNames(t *testing.T) {
 		if !slices.Equal(tc.got, tc.want) {
 			t.Errorf("names %v, want %v", tc.got, tc.want)
 		}
+	}
+}
+
+// An unset commitments block, or unset fields in it, mean the defaults;
+// set fields are kept.
+func TestCommitmentsDefaults(t *testing.T) {
+	got := Commitments(&sirsiv1.OptimizationPolicy{})
+	if got.SavingsPlansType != DefaultSavingsPlansType || got.Term != DefaultCommitmentTerm || got.PaymentOption != DefaultPaymentOption {
+		t.Errorf("unset: %v", got)
+	}
+	p := &sirsiv1.OptimizationPolicy{Commitments: &sirsiv1.CommitmentSettings{Term: sirsiv1.CommitmentTerm_COMMITMENT_TERM_THREE_YEARS}}
+	got = Commitments(p)
+	if got.Term != sirsiv1.CommitmentTerm_COMMITMENT_TERM_THREE_YEARS || got.PaymentOption != DefaultPaymentOption || TermYears(got.Term) != 3 {
+		t.Errorf("term only: %v", got)
+	}
+	ApplyDefaults(p)
+	if !proto.Equal(p.Commitments, got) {
+		t.Errorf("stored %v, the agent reads %v", p.Commitments, got)
 	}
 }

@@ -50,6 +50,14 @@ resource "sirsi_optimization_policy" "dev_nightly" {
     wait_minutes        = 15
     rollback_on_failure = true
   }
+
+  # Savings Plans and RDS reserved-instance suggestions from Cost Explorer
+  # for a 3-year term, half paid upfront.
+  commitments = {
+    savings_plans_type = "compute"
+    term               = "three_years"
+    payment_option     = "partial_upfront"
+  }
 }
 
 # Adopting an existing policy with Terraform 1.5 and later: an import block

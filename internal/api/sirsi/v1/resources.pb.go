@@ -398,6 +398,161 @@ func (IdleAction) EnumDescriptor() ([]byte, []int) {
 	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
+// Savings Plans a commitment suggestion is for: Compute Savings Plans
+// apply to any EC2 instance family and region, EC2 Instance Savings Plans
+// to one family in one region at a deeper discount.
+type SavingsPlansType int32
+
+const (
+	SavingsPlansType_SAVINGS_PLANS_TYPE_UNSPECIFIED  SavingsPlansType = 0
+	SavingsPlansType_SAVINGS_PLANS_TYPE_COMPUTE      SavingsPlansType = 1
+	SavingsPlansType_SAVINGS_PLANS_TYPE_EC2_INSTANCE SavingsPlansType = 2
+)
+
+// Enum value maps for SavingsPlansType.
+var (
+	SavingsPlansType_name = map[int32]string{
+		0: "SAVINGS_PLANS_TYPE_UNSPECIFIED",
+		1: "SAVINGS_PLANS_TYPE_COMPUTE",
+		2: "SAVINGS_PLANS_TYPE_EC2_INSTANCE",
+	}
+	SavingsPlansType_value = map[string]int32{
+		"SAVINGS_PLANS_TYPE_UNSPECIFIED":  0,
+		"SAVINGS_PLANS_TYPE_COMPUTE":      1,
+		"SAVINGS_PLANS_TYPE_EC2_INSTANCE": 2,
+	}
+)
+
+func (x SavingsPlansType) Enum() *SavingsPlansType {
+	p := new(SavingsPlansType)
+	*p = x
+	return p
+}
+
+func (x SavingsPlansType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SavingsPlansType) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_resources_proto_enumTypes[7].Descriptor()
+}
+
+func (SavingsPlansType) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_resources_proto_enumTypes[7]
+}
+
+func (x SavingsPlansType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SavingsPlansType.Descriptor instead.
+func (SavingsPlansType) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{7}
+}
+
+// Length of a commitment (Savings Plan or reserved instance).
+type CommitmentTerm int32
+
+const (
+	CommitmentTerm_COMMITMENT_TERM_UNSPECIFIED CommitmentTerm = 0
+	CommitmentTerm_COMMITMENT_TERM_ONE_YEAR    CommitmentTerm = 1
+	CommitmentTerm_COMMITMENT_TERM_THREE_YEARS CommitmentTerm = 2
+)
+
+// Enum value maps for CommitmentTerm.
+var (
+	CommitmentTerm_name = map[int32]string{
+		0: "COMMITMENT_TERM_UNSPECIFIED",
+		1: "COMMITMENT_TERM_ONE_YEAR",
+		2: "COMMITMENT_TERM_THREE_YEARS",
+	}
+	CommitmentTerm_value = map[string]int32{
+		"COMMITMENT_TERM_UNSPECIFIED": 0,
+		"COMMITMENT_TERM_ONE_YEAR":    1,
+		"COMMITMENT_TERM_THREE_YEARS": 2,
+	}
+)
+
+func (x CommitmentTerm) Enum() *CommitmentTerm {
+	p := new(CommitmentTerm)
+	*p = x
+	return p
+}
+
+func (x CommitmentTerm) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CommitmentTerm) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_resources_proto_enumTypes[8].Descriptor()
+}
+
+func (CommitmentTerm) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_resources_proto_enumTypes[8]
+}
+
+func (x CommitmentTerm) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CommitmentTerm.Descriptor instead.
+func (CommitmentTerm) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{8}
+}
+
+// How a commitment is paid.
+type PaymentOption int32
+
+const (
+	PaymentOption_PAYMENT_OPTION_UNSPECIFIED     PaymentOption = 0
+	PaymentOption_PAYMENT_OPTION_NO_UPFRONT      PaymentOption = 1
+	PaymentOption_PAYMENT_OPTION_PARTIAL_UPFRONT PaymentOption = 2
+	PaymentOption_PAYMENT_OPTION_ALL_UPFRONT     PaymentOption = 3
+)
+
+// Enum value maps for PaymentOption.
+var (
+	PaymentOption_name = map[int32]string{
+		0: "PAYMENT_OPTION_UNSPECIFIED",
+		1: "PAYMENT_OPTION_NO_UPFRONT",
+		2: "PAYMENT_OPTION_PARTIAL_UPFRONT",
+		3: "PAYMENT_OPTION_ALL_UPFRONT",
+	}
+	PaymentOption_value = map[string]int32{
+		"PAYMENT_OPTION_UNSPECIFIED":     0,
+		"PAYMENT_OPTION_NO_UPFRONT":      1,
+		"PAYMENT_OPTION_PARTIAL_UPFRONT": 2,
+		"PAYMENT_OPTION_ALL_UPFRONT":     3,
+	}
+)
+
+func (x PaymentOption) Enum() *PaymentOption {
+	p := new(PaymentOption)
+	*p = x
+	return p
+}
+
+func (x PaymentOption) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PaymentOption) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_resources_proto_enumTypes[9].Descriptor()
+}
+
+func (PaymentOption) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_resources_proto_enumTypes[9]
+}
+
+func (x PaymentOption) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PaymentOption.Descriptor instead.
+func (PaymentOption) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
+}
+
 type AgentStatus int32
 
 const (
@@ -444,11 +599,11 @@ func (x AgentStatus) String() string {
 }
 
 func (AgentStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[7].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[10].Descriptor()
 }
 
 func (AgentStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[7]
+	return &file_sirsi_v1_resources_proto_enumTypes[10]
 }
 
 func (x AgentStatus) Number() protoreflect.EnumNumber {
@@ -457,7 +612,7 @@ func (x AgentStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AgentStatus.Descriptor instead.
 func (AgentStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 type RecommendationStatus int32
@@ -502,11 +657,11 @@ func (x RecommendationStatus) String() string {
 }
 
 func (RecommendationStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[8].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[11].Descriptor()
 }
 
 func (RecommendationStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[8]
+	return &file_sirsi_v1_resources_proto_enumTypes[11]
 }
 
 func (x RecommendationStatus) Number() protoreflect.EnumNumber {
@@ -515,7 +670,7 @@ func (x RecommendationStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RecommendationStatus.Descriptor instead.
 func (RecommendationStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 type ActionStatus int32
@@ -560,11 +715,11 @@ func (x ActionStatus) String() string {
 }
 
 func (ActionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[9].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[12].Descriptor()
 }
 
 func (ActionStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[9]
+	return &file_sirsi_v1_resources_proto_enumTypes[12]
 }
 
 func (x ActionStatus) Number() protoreflect.EnumNumber {
@@ -573,7 +728,7 @@ func (x ActionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionStatus.Descriptor instead.
 func (ActionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 type ActionPlanStatus int32
@@ -620,11 +775,11 @@ func (x ActionPlanStatus) String() string {
 }
 
 func (ActionPlanStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[10].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[13].Descriptor()
 }
 
 func (ActionPlanStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[10]
+	return &file_sirsi_v1_resources_proto_enumTypes[13]
 }
 
 func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
@@ -633,7 +788,7 @@ func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionPlanStatus.Descriptor instead.
 func (ActionPlanStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 // Money is an amount of money. Every amount on the wire is one: never a
@@ -1369,6 +1524,69 @@ func (x *VerifySettings) GetRollbackOnFailure() bool {
 	return false
 }
 
+// What commitment suggestions (Savings Plans for EC2, reserved instances
+// for RDS) the agent asks Cost Explorer for. Unset fields take the
+// defaults of internal/policy.
+type CommitmentSettings struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	SavingsPlansType SavingsPlansType       `protobuf:"varint,1,opt,name=savings_plans_type,json=savingsPlansType,proto3,enum=sirsi.v1.SavingsPlansType" json:"savings_plans_type,omitempty"`
+	Term             CommitmentTerm         `protobuf:"varint,2,opt,name=term,proto3,enum=sirsi.v1.CommitmentTerm" json:"term,omitempty"`
+	PaymentOption    PaymentOption          `protobuf:"varint,3,opt,name=payment_option,json=paymentOption,proto3,enum=sirsi.v1.PaymentOption" json:"payment_option,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CommitmentSettings) Reset() {
+	*x = CommitmentSettings{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitmentSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitmentSettings) ProtoMessage() {}
+
+func (x *CommitmentSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitmentSettings.ProtoReflect.Descriptor instead.
+func (*CommitmentSettings) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CommitmentSettings) GetSavingsPlansType() SavingsPlansType {
+	if x != nil {
+		return x.SavingsPlansType
+	}
+	return SavingsPlansType_SAVINGS_PLANS_TYPE_UNSPECIFIED
+}
+
+func (x *CommitmentSettings) GetTerm() CommitmentTerm {
+	if x != nil {
+		return x.Term
+	}
+	return CommitmentTerm_COMMITMENT_TERM_UNSPECIFIED
+}
+
+func (x *CommitmentSettings) GetPaymentOption() PaymentOption {
+	if x != nil {
+		return x.PaymentOption
+	}
+	return PaymentOption_PAYMENT_OPTION_UNSPECIFIED
+}
+
 type OptimizationPolicy struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1402,13 +1620,15 @@ type OptimizationPolicy struct {
 	// No second action on one resource within this many hours of the
 	// previous one. Unset means 24; 0..8760.
 	CooldownHours *int32 `protobuf:"varint,20,opt,name=cooldown_hours,json=cooldownHours,proto3,oneof" json:"cooldown_hours,omitempty"`
+	// Commitment suggestions; unset means the defaults.
+	Commitments   *CommitmentSettings `protobuf:"bytes,21,opt,name=commitments,proto3" json:"commitments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OptimizationPolicy) Reset() {
 	*x = OptimizationPolicy{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1640,7 @@ func (x *OptimizationPolicy) String() string {
 func (*OptimizationPolicy) ProtoMessage() {}
 
 func (x *OptimizationPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[8]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1653,7 @@ func (x *OptimizationPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OptimizationPolicy.ProtoReflect.Descriptor instead.
 func (*OptimizationPolicy) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OptimizationPolicy) GetId() string {
@@ -1576,6 +1796,13 @@ func (x *OptimizationPolicy) GetCooldownHours() int32 {
 	return 0
 }
 
+func (x *OptimizationPolicy) GetCommitments() *CommitmentSettings {
+	if x != nil {
+		return x.Commitments
+	}
+	return nil
+}
+
 type EnrollmentToken struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1594,7 +1821,7 @@ type EnrollmentToken struct {
 
 func (x *EnrollmentToken) Reset() {
 	*x = EnrollmentToken{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1833,7 @@ func (x *EnrollmentToken) String() string {
 func (*EnrollmentToken) ProtoMessage() {}
 
 func (x *EnrollmentToken) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[9]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1846,7 @@ func (x *EnrollmentToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrollmentToken.ProtoReflect.Descriptor instead.
 func (*EnrollmentToken) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EnrollmentToken) GetId() string {
@@ -1705,7 +1932,7 @@ type ApiToken struct {
 
 func (x *ApiToken) Reset() {
 	*x = ApiToken{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +1944,7 @@ func (x *ApiToken) String() string {
 func (*ApiToken) ProtoMessage() {}
 
 func (x *ApiToken) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[10]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +1957,7 @@ func (x *ApiToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiToken.ProtoReflect.Descriptor instead.
 func (*ApiToken) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ApiToken) GetId() string {
@@ -1826,7 +2053,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +2065,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[11]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +2078,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Agent) GetId() string {
@@ -1980,7 +2207,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2219,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2005,7 +2232,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Resource) GetResourceId() string {
@@ -2149,7 +2376,7 @@ type UtilizationSummary struct {
 
 func (x *UtilizationSummary) Reset() {
 	*x = UtilizationSummary{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2388,7 @@ func (x *UtilizationSummary) String() string {
 func (*UtilizationSummary) ProtoMessage() {}
 
 func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2401,7 @@ func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UtilizationSummary.ProtoReflect.Descriptor instead.
 func (*UtilizationSummary) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UtilizationSummary) GetResourceId() string {
@@ -2263,7 +2490,7 @@ type CostRecord struct {
 
 func (x *CostRecord) Reset() {
 	*x = CostRecord{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2502,7 @@ func (x *CostRecord) String() string {
 func (*CostRecord) ProtoMessage() {}
 
 func (x *CostRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2515,7 @@ func (x *CostRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostRecord.ProtoReflect.Descriptor instead.
 func (*CostRecord) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CostRecord) GetDay() string {
@@ -2350,7 +2577,7 @@ type CostAnomaly struct {
 
 func (x *CostAnomaly) Reset() {
 	*x = CostAnomaly{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2362,7 +2589,7 @@ func (x *CostAnomaly) String() string {
 func (*CostAnomaly) ProtoMessage() {}
 
 func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2375,7 +2602,7 @@ func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostAnomaly.ProtoReflect.Descriptor instead.
 func (*CostAnomaly) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CostAnomaly) GetId() string {
@@ -2454,7 +2681,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2466,7 +2693,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2479,7 +2706,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -2551,7 +2778,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2790,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2803,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Recommendation) GetId() string {
@@ -2738,7 +2965,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2750,7 +2977,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2763,7 +2990,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ActionStep) GetName() string {
@@ -2825,7 +3052,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2837,7 +3064,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2850,7 +3077,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Action) GetId() string {
@@ -3010,7 +3237,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3022,7 +3249,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3035,7 +3262,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -3133,7 +3360,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3145,7 +3372,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3158,7 +3385,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -3324,7 +3551,11 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x0eVerifySettings\x12!\n" +
 	"\fwait_minutes\x18\x01 \x01(\x05R\vwaitMinutes\x123\n" +
 	"\x13rollback_on_failure\x18\x02 \x01(\bH\x00R\x11rollbackOnFailure\x88\x01\x01B\x16\n" +
-	"\x14_rollback_on_failure\"\x84\a\n" +
+	"\x14_rollback_on_failure\"\xcc\x01\n" +
+	"\x12CommitmentSettings\x12H\n" +
+	"\x12savings_plans_type\x18\x01 \x01(\x0e2\x1a.sirsi.v1.SavingsPlansTypeR\x10savingsPlansType\x12,\n" +
+	"\x04term\x18\x02 \x01(\x0e2\x18.sirsi.v1.CommitmentTermR\x04term\x12>\n" +
+	"\x0epayment_option\x18\x03 \x01(\x0e2\x17.sirsi.v1.PaymentOptionR\rpaymentOption\"\xc4\a\n" +
 	"\x12OptimizationPolicy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
@@ -3348,7 +3579,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\aversion\x18\x11 \x01(\x03R\aversion\x12\x17\n" +
 	"\adry_run\x18\x12 \x01(\bR\x06dryRun\x12*\n" +
 	"\x0ewindow_minutes\x18\x13 \x01(\x05H\x01R\rwindowMinutes\x88\x01\x01\x12*\n" +
-	"\x0ecooldown_hours\x18\x14 \x01(\x05H\x02R\rcooldownHours\x88\x01\x01B\x16\n" +
+	"\x0ecooldown_hours\x18\x14 \x01(\x05H\x02R\rcooldownHours\x88\x01\x01\x12>\n" +
+	"\vcommitments\x18\x15 \x01(\v2\x1c.sirsi.v1.CommitmentSettingsR\vcommitmentsB\x16\n" +
 	"\x14_max_actions_per_runB\x11\n" +
 	"\x0f_window_minutesB\x11\n" +
 	"\x0f_cooldown_hours\"\xd4\x02\n" +
@@ -3596,7 +3828,20 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"IdleAction\x12\x1b\n" +
 	"\x17IDLE_ACTION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10IDLE_ACTION_STOP\x10\x01\x12\x19\n" +
-	"\x15IDLE_ACTION_RECOMMEND\x10\x02*\xc5\x01\n" +
+	"\x15IDLE_ACTION_RECOMMEND\x10\x02*{\n" +
+	"\x10SavingsPlansType\x12\"\n" +
+	"\x1eSAVINGS_PLANS_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aSAVINGS_PLANS_TYPE_COMPUTE\x10\x01\x12#\n" +
+	"\x1fSAVINGS_PLANS_TYPE_EC2_INSTANCE\x10\x02*p\n" +
+	"\x0eCommitmentTerm\x12\x1f\n" +
+	"\x1bCOMMITMENT_TERM_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18COMMITMENT_TERM_ONE_YEAR\x10\x01\x12\x1f\n" +
+	"\x1bCOMMITMENT_TERM_THREE_YEARS\x10\x02*\x92\x01\n" +
+	"\rPaymentOption\x12\x1e\n" +
+	"\x1aPAYMENT_OPTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19PAYMENT_OPTION_NO_UPFRONT\x10\x01\x12\"\n" +
+	"\x1ePAYMENT_OPTION_PARTIAL_UPFRONT\x10\x02\x12\x1e\n" +
+	"\x1aPAYMENT_OPTION_ALL_UPFRONT\x10\x03*\xc5\x01\n" +
 	"\vAgentStatus\x12\x1c\n" +
 	"\x18AGENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16AGENT_STATUS_CONNECTED\x10\x01\x12\x16\n" +
@@ -3637,8 +3882,8 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_resources_proto_rawDescData
 }
 
-var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -3647,118 +3892,126 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(PolicyMode)(0),               // 4: sirsi.v1.PolicyMode
 	(Statistic)(0),                // 5: sirsi.v1.Statistic
 	(IdleAction)(0),               // 6: sirsi.v1.IdleAction
-	(AgentStatus)(0),              // 7: sirsi.v1.AgentStatus
-	(RecommendationStatus)(0),     // 8: sirsi.v1.RecommendationStatus
-	(ActionStatus)(0),             // 9: sirsi.v1.ActionStatus
-	(ActionPlanStatus)(0),         // 10: sirsi.v1.ActionPlanStatus
-	(*Money)(nil),                 // 11: sirsi.v1.Money
-	(*Tenant)(nil),                // 12: sirsi.v1.Tenant
-	(*CloudAccount)(nil),          // 13: sirsi.v1.CloudAccount
-	(*PolicySelector)(nil),        // 14: sirsi.v1.PolicySelector
-	(*RightsizingSettings)(nil),   // 15: sirsi.v1.RightsizingSettings
-	(*IdleSettings)(nil),          // 16: sirsi.v1.IdleSettings
-	(*OffHoursSettings)(nil),      // 17: sirsi.v1.OffHoursSettings
-	(*VerifySettings)(nil),        // 18: sirsi.v1.VerifySettings
-	(*OptimizationPolicy)(nil),    // 19: sirsi.v1.OptimizationPolicy
-	(*EnrollmentToken)(nil),       // 20: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),              // 21: sirsi.v1.ApiToken
-	(*Agent)(nil),                 // 22: sirsi.v1.Agent
-	(*Resource)(nil),              // 23: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 24: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 25: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),           // 26: sirsi.v1.CostAnomaly
-	(*Evidence)(nil),              // 27: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 28: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 29: sirsi.v1.ActionStep
-	(*Action)(nil),                // 30: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 31: sirsi.v1.ActionPlan
-	(*AuditEvent)(nil),            // 32: sirsi.v1.AuditEvent
-	nil,                           // 33: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 34: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 35: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 36: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 37: sirsi.v1.Resource.TagsEntry
-	nil,                           // 38: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 39: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 41: google.protobuf.Duration
+	(SavingsPlansType)(0),         // 7: sirsi.v1.SavingsPlansType
+	(CommitmentTerm)(0),           // 8: sirsi.v1.CommitmentTerm
+	(PaymentOption)(0),            // 9: sirsi.v1.PaymentOption
+	(AgentStatus)(0),              // 10: sirsi.v1.AgentStatus
+	(RecommendationStatus)(0),     // 11: sirsi.v1.RecommendationStatus
+	(ActionStatus)(0),             // 12: sirsi.v1.ActionStatus
+	(ActionPlanStatus)(0),         // 13: sirsi.v1.ActionPlanStatus
+	(*Money)(nil),                 // 14: sirsi.v1.Money
+	(*Tenant)(nil),                // 15: sirsi.v1.Tenant
+	(*CloudAccount)(nil),          // 16: sirsi.v1.CloudAccount
+	(*PolicySelector)(nil),        // 17: sirsi.v1.PolicySelector
+	(*RightsizingSettings)(nil),   // 18: sirsi.v1.RightsizingSettings
+	(*IdleSettings)(nil),          // 19: sirsi.v1.IdleSettings
+	(*OffHoursSettings)(nil),      // 20: sirsi.v1.OffHoursSettings
+	(*VerifySettings)(nil),        // 21: sirsi.v1.VerifySettings
+	(*CommitmentSettings)(nil),    // 22: sirsi.v1.CommitmentSettings
+	(*OptimizationPolicy)(nil),    // 23: sirsi.v1.OptimizationPolicy
+	(*EnrollmentToken)(nil),       // 24: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),              // 25: sirsi.v1.ApiToken
+	(*Agent)(nil),                 // 26: sirsi.v1.Agent
+	(*Resource)(nil),              // 27: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 28: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 29: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),           // 30: sirsi.v1.CostAnomaly
+	(*Evidence)(nil),              // 31: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 32: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 33: sirsi.v1.ActionStep
+	(*Action)(nil),                // 34: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 35: sirsi.v1.ActionPlan
+	(*AuditEvent)(nil),            // 36: sirsi.v1.AuditEvent
+	nil,                           // 37: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 38: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 39: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 40: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 41: sirsi.v1.Resource.TagsEntry
+	nil,                           // 42: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 43: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 45: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	33, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	40, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	40, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	37, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	44, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	44, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	40, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	40, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	40, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	34, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	35, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	44, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	44, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	44, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	38, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	39, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
-	11, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
+	14, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
-	4,  // 14: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
-	14, // 15: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
-	15, // 16: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
-	16, // 17: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
-	17, // 18: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
-	18, // 19: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	40, // 20: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	40, // 21: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
-	41, // 22: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	40, // 23: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	40, // 24: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 25: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	41, // 26: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	40, // 27: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	40, // 28: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	40, // 29: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	7,  // 30: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	40, // 31: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	40, // 32: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	40, // 33: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	41, // 34: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	36, // 35: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	37, // 36: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	11, // 37: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	38, // 38: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	40, // 39: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	40, // 40: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	40, // 41: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	40, // 42: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	40, // 43: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	39, // 44: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	11, // 45: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
-	11, // 46: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
-	11, // 47: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	40, // 48: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	11, // 49: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	11, // 50: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	11, // 51: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	8,  // 52: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	27, // 53: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	40, // 54: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	40, // 55: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	40, // 56: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	40, // 57: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	9,  // 58: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	11, // 59: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	29, // 60: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	40, // 61: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	40, // 62: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	10, // 63: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	30, // 64: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	11, // 65: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	40, // 66: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	40, // 67: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	40, // 68: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	40, // 69: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	70, // [70:70] is the sub-list for method output_type
-	70, // [70:70] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	7,  // 14: sirsi.v1.CommitmentSettings.savings_plans_type:type_name -> sirsi.v1.SavingsPlansType
+	8,  // 15: sirsi.v1.CommitmentSettings.term:type_name -> sirsi.v1.CommitmentTerm
+	9,  // 16: sirsi.v1.CommitmentSettings.payment_option:type_name -> sirsi.v1.PaymentOption
+	4,  // 17: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
+	17, // 18: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
+	18, // 19: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
+	19, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
+	20, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
+	21, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
+	44, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	44, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	22, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
+	45, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	44, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	44, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 29: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
+	45, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	44, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	44, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	44, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	10, // 34: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
+	44, // 35: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	44, // 36: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	44, // 37: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	45, // 38: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	40, // 39: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	41, // 40: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	14, // 41: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
+	42, // 42: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	44, // 43: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	44, // 44: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	44, // 45: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	44, // 46: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	44, // 47: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	43, // 48: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	14, // 49: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
+	14, // 50: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	14, // 51: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	44, // 52: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	14, // 53: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 54: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 55: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	11, // 56: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	31, // 57: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	44, // 58: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	44, // 59: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	44, // 60: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	44, // 61: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	12, // 62: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	14, // 63: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	33, // 64: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	44, // 65: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	44, // 66: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	13, // 67: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	34, // 68: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	14, // 69: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	44, // 70: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	44, // 71: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	44, // 72: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	44, // 73: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	74, // [74:74] is the sub-list for method output_type
+	74, // [74:74] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -3768,14 +4021,14 @@ func file_sirsi_v1_resources_proto_init() {
 	}
 	file_sirsi_v1_resources_proto_msgTypes[1].OneofWrappers = []any{}
 	file_sirsi_v1_resources_proto_msgTypes[7].OneofWrappers = []any{}
-	file_sirsi_v1_resources_proto_msgTypes[8].OneofWrappers = []any{}
+	file_sirsi_v1_resources_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
-			NumEnums:      11,
-			NumMessages:   29,
+			NumEnums:      14,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
