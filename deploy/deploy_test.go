@@ -154,7 +154,7 @@ func TestTerraformModuleAgentConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("agentd agent would refuse the module's configuration: %v\n%s", err, rendered)
 	}
-	if cfg.Server != "sirsi.example.com:7444" || cfg.AWS.AssumeRoleARN != "arn:aws:iam::123456789012:role/sirsi-agent" || cfg.AWS.ExternalID != "ext-0123456789" {
+	if strings.Join(cfg.Servers, ",") != "sirsi.example.com:7444" || cfg.AWS.AssumeRoleARN != "arn:aws:iam::123456789012:role/sirsi-agent" || cfg.AWS.ExternalID != "ext-0123456789" {
 		t.Errorf("loaded %+v, not what the template says", cfg)
 	}
 }

@@ -465,7 +465,7 @@ func credentialsSim(t *testing.T, account string, externalIDs map[string]string)
 func startTestAgent(t *testing.T, env *accEnv, dir, token, simURL, roleOverride string) func() {
 	t.Helper()
 	a, err := agent.New(agent.Config{
-		DataDir: dir, Server: env.cp.AgentEndpoint, CACertPEM: env.cp.CACertPEM, EnrollToken: token, Version: "test",
+		DataDir: dir, Servers: []string{env.cp.AgentEndpoint}, CACertPEM: env.cp.CACertPEM, EnrollToken: token, Version: "test",
 		AWS: awsclient.Options{Region: "us-east-1", Endpoint: simURL, AssumeRoleARN: roleOverride,
 			Credentials: awscreds.NewStaticCredentialsProvider("AKIDACCTEST", "secret", "")},
 		DiscoverySchedule: "@every 2s", UtilizationSchedule: "@every 2s", CostSchedule: "@every 1h", OptimizeSchedule: "@every 1s",

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -29,6 +28,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/cpaddr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 )
 
@@ -179,11 +179,9 @@ func (a *Agent) identify(ctx context.Context) error {
 	if !pool.AppendCertsFromPEM(a.cfg.CACertPEM) {
 		return errors.New("ca_cert_file: holds no PEM certificate")
 	}
-	conn, err := grpc.NewClient(a.cfg.Server, grpc.WithTransportCredentials(grpccreds.NewTLS(&tls.Config{
-		MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: a.serverName(),
-	})))
+	conn, err := a.newConn(grpc.WithTransportCredentials(grpccreds.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool})))
 	if err != nil {
-		return fmt.Errorf("server %q: %w", a.cfg.Server, err)
+		return err
 	}
 	defer conn.Close()
 	client := sirsiv1.NewAgentServiceClient(conn)
@@ -207,23 +205,34 @@ func (a *Agent) identify(ctx context.Context) error {
 	}
 }
 
-func (a *Agent) serverName() string {
-	if a.cfg.ServerName != "" {
-		return a.cfg.ServerName
+// newConn is a client of the control plane's replicas: gRPC resolves
+// every configured address (names again after a lost connection) and uses
+// the first replica that answers. The TLS name each replica is verified
+// against comes from the resolver (its entry's host, or server_name).
+func (a *Agent) newConn(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	servers, err := cpaddr.Parse(a.cfg.Servers)
+	if err != nil {
+		return nil, fmt.Errorf("servers: %w", err)
 	}
-	host, _, _ := net.SplitHostPort(a.cfg.Server)
-	return host
+	target, copts := cpaddr.DialOptions(servers, a.cfg.ServerName)
+	conn, err := grpc.NewClient(target, append(copts, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("servers %v: %w", a.cfg.Servers, err)
+	}
+	return conn, nil
 }
 
 // dial replaces the mTLS connection: after a renewal, new calls must carry
 // the new certificate, and a TLS session keeps the one it started with.
 func (a *Agent) dial() error {
-	conn, err := grpc.NewClient(a.cfg.Server,
-		grpc.WithTransportCredentials(grpccreds.NewTLS(a.creds.tlsConfig(a.serverName()))),
+	conn, err := a.newConn(
+		grpc.WithTransportCredentials(grpccreds.NewTLS(a.creds.tlsConfig())),
+		// A replica that stops answering without closing the connection
+		// is noticed within Time+Timeout, and the agent moves on.
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 	)
 	if err != nil {
-		return fmt.Errorf("server %q: %w", a.cfg.Server, err)
+		return err
 	}
 	if old := a.conn.Swap(conn); old != nil {
 		// In-flight calls on the old connection may finish; it closes once

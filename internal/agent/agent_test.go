@@ -111,7 +111,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func agentConfig(env *cptest.Env, dir, server, token, simURL string) Config {
 	return Config{
-		DataDir: dir, Server: server, CACertPEM: env.CACertPEM, EnrollToken: token, Version: "test",
+		DataDir: dir, Servers: []string{server}, CACertPEM: env.CACertPEM, EnrollToken: token, Version: "test",
 		AWS:                 awsclient.Options{Region: "us-east-1", Endpoint: simURL, Credentials: staticCreds()},
 		DiscoverySchedule:   "@every 1h",
 		UtilizationSchedule: "@every 1h",
@@ -325,14 +325,14 @@ func TestEnrollmentErrorsAreClear(t *testing.T) {
 }
 
 func TestConfigValidation(t *testing.T) {
-	good := Config{DataDir: "/tmp/x", Server: "127.0.0.1:7444", AWS: awsclient.Options{Region: "us-east-1"}}
+	good := Config{DataDir: "/tmp/x", Servers: []string{"127.0.0.1:7444"}, AWS: awsclient.Options{Region: "us-east-1"}}
 	good.defaults()
 	if err := good.Validate(); err != nil {
 		t.Fatalf("valid config rejected: %v", err)
 	}
 	for field, mut := range map[string]func(*Config){
 		"data_dir":             func(c *Config) { c.DataDir = "" },
-		"server":               func(c *Config) { c.Server = "no-port" },
+		"servers":              func(c *Config) { c.Servers = []string{"no-port"} },
 		"discovery_schedule":   func(c *Config) { c.DiscoverySchedule = "every day" },
 		"utilization_schedule": func(c *Config) { c.UtilizationSchedule = "61 * * * *" },
 		"jitter":               func(c *Config) { c.Jitter = -time.Second },

@@ -3,7 +3,6 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/cpaddr"
 )
 
 // Config is everything the runtime needs; internal/config fills it from
@@ -19,9 +19,12 @@ import (
 type Config struct {
 	// DataDir holds the identity, the spool and the discovery snapshot.
 	DataDir string
-	// Server is host:port of the control plane's agent listener.
-	Server string
-	// ServerName is the TLS name to verify; default: Server's host.
+	// Servers are host:port of the control plane's agent listeners, one per
+	// replica (or one name with several DNS records, or a balancer): the
+	// agent uses the first that answers and moves on when it stops.
+	Servers []string
+	// ServerName is the TLS name to verify on every replica; default: each
+	// entry's own host.
 	ServerName string
 	// CACertPEM is the trust anchor for the first contact, before the
 	// data dir holds the CA bundle enrollment returns.
@@ -117,8 +120,8 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("data_dir: required")
 	}
-	if _, _, err := net.SplitHostPort(c.Server); err != nil {
-		return fmt.Errorf("server %q: must be host:port of the control plane's agent listener: %w", c.Server, err)
+	if _, err := cpaddr.Parse(c.Servers); err != nil {
+		return fmt.Errorf("servers: %w", err)
 	}
 	for name, spec := range map[string]string{"discovery_schedule": c.DiscoverySchedule, "utilization_schedule": c.UtilizationSchedule, "cost_schedule": c.CostSchedule, "optimize_schedule": c.OptimizeSchedule} {
 		if _, err := cronParser.Parse(spec); err != nil {

@@ -149,15 +149,15 @@ func (c *credentials) leafCert() *x509.Certificate {
 }
 
 // tlsConfig presents the current certificate on every new connection and
-// trusts only the control plane's CA bundle.
-func (c *credentials) tlsConfig(serverName string) *tls.Config {
+// trusts only the control plane's CA bundle. The name verified is each
+// replica's own (see newConn).
+func (c *credentials) tlsConfig() *tls.Config {
 	c.mu.RLock()
 	pool := c.pool
 	c.mu.RUnlock()
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		RootCAs:    pool,
-		ServerName: serverName,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			c.mu.RLock()
 			defer c.mu.RUnlock()

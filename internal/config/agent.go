@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/cpaddr"
 )
 
 // Agent is the configuration of `agentd agent`.
@@ -18,9 +19,12 @@ type Agent struct {
 	// DataDir holds the agent's key and certificate, the spool and the
 	// last inventory snapshot.
 	DataDir string
-	// Server is host:port of the control plane's agent listener.
-	Server     string
-	ServerName string
+	// Servers are host:port of the control plane's agent listeners, in the
+	// order the agent tries them; set by servers, or by server (one).
+	Servers []string
+	// serversFrom is the setting Servers came from, to name it in errors.
+	serversFrom string
+	ServerName  string
 	// CACertFile is the control plane's CA certificate, needed to enroll.
 	CACertFile string
 	// EnrollToken is the single-use enrollment token (or read from
@@ -147,6 +151,7 @@ func (l AgentLoader) Load() (*Agent, error) {
 
 func (c *Agent) validate() error {
 	errs := checkAll(c, agentFields)
+	errs = append(errs, c.checkServers()...)
 	if c.EnrollToken != "" && c.EnrollTokenFile != "" {
 		errs = append(errs, c.fieldErr("enroll_token_file", errors.New("cannot be combined with enroll_token: give the token one way")))
 	}
@@ -162,18 +167,35 @@ func (c *Agent) validate() error {
 	return errors.Join(errs...)
 }
 
+// checkServers checks the control-plane addresses, naming the setting they
+// came from; server and servers given by the same source contradict each
+// other (a later source replaces an earlier one, as for any setting).
+func (c *Agent) checkServers() []error {
+	one, many := c.sources["server"], c.sources["servers"]
+	if one.Kind != FromDefault && one.Kind == many.Kind {
+		return []error{fmt.Errorf("server (from %s) and servers (from %s): give the control-plane addresses one way", one, many)}
+	}
+	name := c.serversFrom
+	if name == "" {
+		name = "servers"
+	}
+	if _, err := cpaddr.Parse(c.Servers); err != nil {
+		return []error{c.fieldErr(name, err)}
+	}
+	return nil
+}
+
 var agentFields = []*field[*Agent]{
 	{name: "data_dir", env: "SIRSI_DATA_DIR", flag: "data-dir", usage: "`directory` for the agent's identity, spool and inventory snapshot",
 		set: func(c *Agent, v string) error { c.DataDir = v; return nil }},
-	{name: "server", env: "SIRSI_AGENT_SERVER", flag: "server", usage: "`host:port` of the control plane's agent listener",
-		set: func(c *Agent, v string) error { c.Server = v; return nil },
-		check: func(c *Agent) error {
-			if c.Server == "" {
-				return errors.New("required")
+	{name: "servers", env: "SIRSI_AGENT_SERVERS", flag: "servers", usage: "comma-separated `host:port` list of the control plane's agent listeners (replicas, or DNS names with several records), tried in order",
+		set: func(c *Agent, v string) error { c.Servers, c.serversFrom = cpaddr.Split(v), "servers"; return nil }},
+	{name: "server", env: "SIRSI_AGENT_SERVER", flag: "server", usage: "`host:port` of the control plane's agent listener: servers with one address",
+		set: func(c *Agent, v string) error {
+			if strings.Contains(v, ",") {
+				return fmt.Errorf("%q: server takes one address; list several with servers", v)
 			}
-			if _, port, err := net.SplitHostPort(c.Server); err != nil || port == "" || port == "0" {
-				return fmt.Errorf("%q is not host:port", c.Server)
-			}
+			c.Servers, c.serversFrom = []string{strings.TrimSpace(v)}, "server"
 			return nil
 		}},
 	{name: "server_name", env: "SIRSI_AGENT_SERVER_NAME", flag: "server-name", usage: "TLS `name` to verify on the server certificate (default: the server's host)",

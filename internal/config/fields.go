@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // field is one setting in all its spellings. set parses a raw value (the
@@ -105,7 +107,7 @@ var fields = []*field[*Server]{
 		},
 		check: func(c *Server) error {
 			for _, n := range c.ServerNames {
-				if net.ParseIP(n) == nil && !dnsName.MatchString(n) {
+				if net.ParseIP(n) == nil && !validation.DNSName(n) {
 					return fmt.Errorf("%q is neither an IP address nor a DNS name", n)
 				}
 			}
@@ -157,7 +159,7 @@ var fields = []*field[*Server]{
 		usage: "SPIFFE trust `domain` of agent certificates",
 		set:   func(c *Server, v string) error { c.TrustDomain = v; return nil },
 		check: func(c *Server) error {
-			if !dnsName.MatchString(c.TrustDomain) || strings.ToLower(c.TrustDomain) != c.TrustDomain {
+			if !validation.DNSName(c.TrustDomain) || strings.ToLower(c.TrustDomain) != c.TrustDomain {
 				return fmt.Errorf("%q is not a lower-case DNS name", c.TrustDomain)
 			}
 			return nil
@@ -328,8 +330,6 @@ func between(d, lo, hi time.Duration) error {
 // LogLevels are the accepted log_level values, most verbose first.
 var LogLevels = []string{"trace", "debug", "info", "warn", "error"}
 
-var dnsName = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
-
 func fieldByName[T any](table []*field[T], name string) *field[T] {
 	for _, f := range table {
 		if f.name == name {
@@ -375,7 +375,7 @@ func checkListen(addr string, required bool) error {
 	if err != nil {
 		return fmt.Errorf("%q is not host:port: %w", addr, err)
 	}
-	if host != "" && net.ParseIP(host) == nil && !dnsName.MatchString(host) {
+	if host != "" && net.ParseIP(host) == nil && !validation.DNSName(host) {
 		return fmt.Errorf("%q: host %q is neither an IP address nor a DNS name", addr, host)
 	}
 	n, err := strconv.Atoi(port)

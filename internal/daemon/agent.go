@@ -112,7 +112,7 @@ func applyMemoryLimit(env *environment, log hclog.Logger, cfg *config.Agent) {
 // configuration; a Vault credential source adds its renewal loop to g.
 func agentConfig(ctx context.Context, cfg *config.Agent, log hclog.Logger, g *run.Group) (agent.Config, error) {
 	ac := agent.Config{
-		DataDir: cfg.DataDir, Server: cfg.Server, ServerName: cfg.ServerName, EnrollToken: cfg.EnrollToken,
+		DataDir: cfg.DataDir, Servers: cfg.Servers, ServerName: cfg.ServerName, EnrollToken: cfg.EnrollToken,
 		Version: version.Version,
 		AWS: awsclient.Options{Region: cfg.AWS.Region, Endpoint: cfg.AWS.Endpoint, AssumeRoleARN: cfg.AWS.AssumeRoleARN,
 			ExternalID: cfg.AWS.ExternalID, RetryMode: cfg.AWS.RetryMode},

@@ -64,7 +64,7 @@ func devAgent(ctx context.Context, in *instance, tenant *sirsiv1.Tenant, size in
 	}
 	creds := credentials.NewStaticCredentialsProvider("AKIDSIRSIDEV", "dev-secret", "")
 	a, err := agent.New(agent.Config{
-		DataDir: dir, Server: in.agentLn.Addr().String(), CACertPEM: caPEM, EnrollToken: token, Hostname: "agentd-dev", Version: version.Version,
+		DataDir: dir, Servers: []string{in.agentLn.Addr().String()}, CACertPEM: caPEM, EnrollToken: token, Hostname: "agentd-dev", Version: version.Version,
 		AWS:               awsclient.Options{Region: "us-east-1", Endpoint: srv.URL, Credentials: creds},
 		DiscoverySchedule: "@every 1m", UtilizationSchedule: "@every 5m", CostSchedule: "@every 30m", OptimizeSchedule: "@every 15s", ActionPollInterval: 500 * time.Millisecond, CostMinInterval: 10 * time.Minute,
 		Logger: log.Named("agent"), Registerer: in.reg,

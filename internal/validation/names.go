@@ -11,6 +11,13 @@ import (
 
 var slugRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
 
+var dnsNameRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// DNSName reports whether s is a host name in DNS syntax: dot-separated
+// labels of letters, digits and inner hyphens, each at most 63 long, with
+// no trailing dot.
+func DNSName(s string) bool { return dnsNameRE.MatchString(s) }
+
 // Slug checks a tenant or policy name: 2..63 characters of lowercase
 // letters, digits and '-', starting with a letter and not ending with '-'
 // (so it can be used in DNS labels and file names unchanged).
