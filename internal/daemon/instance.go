@@ -158,7 +158,13 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	if err := in.openSeal(ctx); err != nil {
 		return nil, err
 	}
+	if err := in.checkSharedSeal(ctx); err != nil {
+		return nil, err
+	}
 	if err := in.loadCA(); err != nil {
+		return nil, err
+	}
+	if err := in.checkSharedCA(ctx); err != nil {
 		return nil, err
 	}
 	var agentCA *pki.CA

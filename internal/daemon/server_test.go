@@ -174,10 +174,42 @@ func TestServerPostgres(t *testing.T) {
 	}
 	stopServer(t, p)
 
-	// A second replica with its own data dir shares everything that matters
-	// through the database: the first token works and the tenant is there;
-	// no token file is written, as none was generated.
+	// A second replica with its own data dir has its own seal key and CA:
+	// it would fail every sealed read and every agent, so it refuses to
+	// start, saying what to share; first the seal key (the CA key is
+	// sealed with it), then the CA.
 	dir2 := t.TempDir()
+	refused := func(want ...string) {
+		t.Helper()
+		p := startAgentd(t, "server", "-listen", "127.0.0.1:0", "-http-listen", "127.0.0.1:0", "-data-dir", dir2, "-database-url", dbURL)
+		if code := p.wait(); code == exitOK {
+			t.Fatalf("a replica with its own data dir started on a shared database")
+		}
+		for _, w := range want {
+			if !strings.Contains(p.stderrText(), w) {
+				t.Errorf("refusal does not say %q:\n%s", w, p.stderrText())
+			}
+		}
+	}
+	refused("must share the seal key and the CA", "copy seal.key from the first replica's data dir")
+	copyFile(t, filepath.Join(dir1, "seal.key"), filepath.Join(dir2, "seal.key"), 0o600)
+	if err := os.RemoveAll(filepath.Join(dir2, pkiDir)); err != nil {
+		t.Fatal(err)
+	}
+	refused("is not the CA of the other replicas on this database", "copy the "+pkiDir+" directory")
+	if err := os.RemoveAll(filepath.Join(dir2, pkiDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir2, pkiDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{pki.CACertFile, pki.CAKeyFile} {
+		copyFile(t, filepath.Join(dir1, pkiDir, f), filepath.Join(dir2, pkiDir, f), 0o600)
+	}
+
+	// Sharing both, it shares everything that matters through the
+	// database: the first token works and the tenant is there; no token
+	// file is written, as none was generated.
 	p, endpoint = startServer(t, "-data-dir", dir2, "-database-url", dbURL)
 	if _, err := os.Stat(filepath.Join(dir2, operatorTokenFile)); !os.IsNotExist(err) {
 		t.Errorf("a replica joining an initialised database wrote a token file: %v", err)

@@ -63,6 +63,8 @@ type CA struct {
 	// trusted are the staged or previous CA certificates of a rotation
 	// (rotate.go), trusted beside Cert but never signing.
 	trusted []*x509.Certificate
+	// previous is the one of trusted that a promotion superseded.
+	previous *x509.Certificate
 }
 
 // Options configures LoadOrCreateCA.

@@ -62,6 +62,9 @@ func (ca *CA) loadTrusted(dir string) error {
 			return fmt.Errorf("CA certificate %s: not a CA certificate", path)
 		}
 		ca.trusted = append(ca.trusted, cert)
+		if name == PreviousCACertFile {
+			ca.previous = cert
+		}
 		if len(bundle) > 0 && bundle[len(bundle)-1] != '\n' {
 			bundle = append(bundle, '\n')
 		}
