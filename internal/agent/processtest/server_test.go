@@ -23,6 +23,8 @@ import (
 // test, so an agent finds a restarted server where it left it.
 type serverProc struct {
 	args []string
+	// token is the operator token, shared by replicas through the database.
+	token string
 	// p is the process last started.
 	p *proc
 }
@@ -45,15 +47,8 @@ func newServerWorld(tb testing.TB, spec awssim.FleetSpec, backend string) (*worl
 	if err != nil {
 		tb.Fatalf("reading the operator token: %v", err)
 	}
-	// WaitForReady: a call made while the server restarts waits for it
-	// instead of failing at once.
-	conn, err := grpc.NewClient(mgmt, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(strings.TrimSpace(string(tok)))), grpc.WithDefaultCallOptions(grpc.WaitForReady(true)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = conn.Close() })
-	op := sirsiv1.NewManagementServiceClient(conn)
+	s.token = strings.TrimSpace(string(tok))
+	op := s.operator(tb)
 	ctx := context.Background()
 	tn, err := op.CreateTenant(ctx, &sirsiv1.CreateTenantRequest{Tenant: &sirsiv1.Tenant{Name: "proc", Tier: sirsiv1.Tier_TIER_FREE}})
 	if err != nil {
@@ -86,6 +81,20 @@ func (s *serverProc) start(tb testing.TB, env []string) {
 	tb.Helper()
 	s.p = startEnv(tb, env, s.args...)
 	waitUntil(tb, "the server's agent listener", convergeBound, s.p, func() bool { return s.p.logged("agent listener ready", "") })
+}
+
+// operator is a management client of this replica with the operator
+// token. WaitForReady: a call made while the server restarts waits for it
+// instead of failing at once.
+func (s *serverProc) operator(tb testing.TB) sirsiv1.ManagementServiceClient {
+	tb.Helper()
+	conn, err := grpc.NewClient(s.arg("-listen"), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(s.token)), grpc.WithDefaultCallOptions(grpc.WaitForReady(true)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.Close() })
+	return sirsiv1.NewManagementServiceClient(conn)
 }
 
 // freeAddr is a loopback address with a port free a moment ago.
