@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -136,17 +137,27 @@ func (a *AgentServer) ReportActions(ctx context.Context, req *sirsiv1.ReportActi
 	if err != nil {
 		return nil, s.storeError(ctx, "apply action batch", err)
 	}
-	if !dup {
-		for _, act := range req.Actions {
-			s.appendAudit(ctx, &sirsiv1.AuditEvent{
-				TenantId: c.id.TenantID, Time: timestamppb.New(s.now()), RequestId: requestID(ctx), Actor: c.principal.Actor(),
-				SourceAddress: sourceAddress(ctx), Action: auditAction, Target: act.ResourceId,
-				Outcome: validation.EnumName(act.Status),
-				Detail:  fmt.Sprintf("action %s: %s %s (%s -> %s), dry_run=%t", act.Id, act.Action, act.ResourceType, act.FromSize, act.ToSize, act.DryRun),
-			})
-		}
+	crashpoint.Hit(crashpoint.ServerActionsAfterCommit)
+	// Audited even when the batch is a duplicate: a replica killed after
+	// storing it and before auditing it left the audit to the agent's
+	// retry, perhaps on another replica. The event id is the action's and
+	// its outcome's, and the store appends an id once.
+	for _, act := range req.Actions {
+		outcome := validation.EnumName(act.Status)
+		s.appendAudit(ctx, &sirsiv1.AuditEvent{
+			Id:       actionAuditID(c.id.TenantID, act.Id, outcome),
+			TenantId: c.id.TenantID, Time: timestamppb.New(s.now()), RequestId: requestID(ctx), Actor: c.principal.Actor(),
+			SourceAddress: sourceAddress(ctx), Action: auditAction, Target: act.ResourceId, Outcome: outcome,
+			Detail: fmt.Sprintf("action %s: %s %s (%s -> %s), dry_run=%t", act.Id, act.Action, act.ResourceType, act.FromSize, act.ToSize, act.DryRun),
+		})
 	}
 	return &sirsiv1.ReportActionsResponse{Duplicate: dup}, nil
+}
+
+// actionAuditID names the audit event of one outcome of one action: the
+// same on every replica and every retry.
+func actionAuditID(tenantID, actionID, outcome string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("sirsi:audit:"+auditAction+"/"+tenantID+"/"+actionID+"/"+outcome)).String()
 }
 
 func (s *Server) checkActionRecommendations(ctx context.Context, ts store.TenantStore, c *agentCaller, actions []*sirsiv1.Action, path string) error {

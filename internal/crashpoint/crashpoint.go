@@ -23,6 +23,11 @@ const (
 	ServerAfterUpserts     = "server.ingest_after_upserts"
 	ServerBeforeCommit     = "server.ingest_before_commit"
 	ServerAfterCommit      = "server.ingest_after_commit"
+	// ServerActionsAfterCommit is after a batch of action reports is
+	// stored and before it is audited and acknowledged: the report a
+	// replica killed here took must be neither lost, nor listed or audited
+	// twice when the agent sends it again to another replica.
+	ServerActionsAfterCommit = "server.actions_after_commit"
 )
 
 // AgentPoints are the agent's points in sweep order.

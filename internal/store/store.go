@@ -93,7 +93,9 @@ type Store interface {
 
 	// AppendAudit appends to the log; TenantID may be empty (operator-level
 	// events and failures whose tenant is unknown). Sequence and the hash
-	// chain are assigned by the store.
+	// chain are assigned by the store, and the id when empty. An event
+	// whose id is already in the log is not appended again: the stored one
+	// is returned, so a report retried after a crash is audited once.
 	AppendAudit(ctx context.Context, e *sirsiv1.AuditEvent) (*sirsiv1.AuditEvent, error)
 	// ListOperatorAuditEvents lists events with an empty tenant id.
 	ListOperatorAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*sirsiv1.AuditEvent, string, error)

@@ -2,6 +2,7 @@ package processtest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,9 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // TestAgentFailsOverBetweenReplicas runs two `agentd server` replicas on
@@ -27,7 +31,9 @@ import (
 // (the agent must not lose it). The running agent must move to the second
 // replica with its identity and spool, and the control plane must then
 // list exactly the account, field by field, with the agent's spool
-// drained.
+// drained. Last, an auto policy resizes instances and the first replica is
+// killed after storing an action report, before auditing it: every action
+// must be listed and audited exactly once.
 func TestAgentFailsOverBetweenReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two agentd servers and agentd agent several times")
@@ -57,6 +63,126 @@ func TestAgentFailsOverBetweenReplicas(t *testing.T) {
 			t.Errorf("the agent logged an error while failing over (%s): %s", point, line)
 		}
 		a.kill()
+	}
+	actionsFailOver(t, w, first, dir, servers)
+}
+
+// actionCap is the tenant's cap on actions per hour in the action round:
+// the number of actions the agent takes, whatever the optimize sweep finds.
+const actionCap = 3
+
+// actionsFailOver lets an auto policy resize instances while the first
+// replica is killed after storing the agent's first action report and
+// before auditing or acknowledging it. Every action must then be listed
+// once, audited once per outcome, and match the instance AWS shows.
+func actionsFailOver(t *testing.T, w *world, first *serverProc, dir, servers string) {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := w.viewer.GetTenant(ctx, &sirsiv1.GetTenantRequest{Id: w.tenantID})
+	if err != nil {
+		t.Fatalf("GetTenant: %v", err)
+	}
+	upd, limit := tn.GetTenant(), int32(actionCap)
+	upd.MaxActionsPerHour = &limit
+	if _, err := w.viewer.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: upd}); err != nil {
+		t.Fatalf("UpdateTenant: %v", err)
+	}
+	perRun := int32(actionCap)
+	if _, err := w.viewer.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
+		TenantId: w.tenantID, Name: "rightsize", Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, ResourceTypes: []string{"aws_ec2_instance"},
+		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20,
+			MinMonthlySavings: money.USDFromFloat(1)},
+		Schedule: "* * * * *", Timezone: "UTC", MaxActionsPerRun: &perRun,
+		// The metric check after a resize is the actuator's own test; here
+		// the flow must not wait minutes of real time for it.
+		Verify: &sirsiv1.VerifySettings{WaitMinutes: 0},
+	}}); err != nil {
+		t.Fatalf("CreateOptimizationPolicy: %v", err)
+	}
+
+	point := crashpoint.ServerActionsAfterCommit
+	first.p.kill()
+	first.start(t, []string{crashpoint.EnvVar + "=" + point})
+	metrics := freeAddr(t)
+	a := start(t, append(failoverArgs(w.agentArgs(dir, ""), servers, metrics), "-schedule-optimize", "@every 2s")...)
+	expectCrash(t, first.p, point)
+
+	var acts []*sirsiv1.Action
+	waitUntil(t, "every action finished and reported", 3*convergeBound, a, func() bool {
+		resp, err := w.viewer.ListActions(ctx, &sirsiv1.ListActionsRequest{TenantId: w.tenantID, PageSize: 100})
+		if err != nil {
+			t.Fatalf("ListActions: %v", err)
+		}
+		acts = resp.GetActions()
+		done := 0
+		for _, act := range acts {
+			if act.GetStatus() == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
+				done++
+			}
+		}
+		return done == actionCap
+	})
+	waitUntil(t, "the agent's spool to drain", convergeBound, a, func() bool { return spoolRecords(t, metrics) == 0 })
+	if len(acts) != actionCap {
+		t.Errorf("%d actions listed, want exactly the tenant's cap of %d: %v", len(acts), actionCap, acts)
+	}
+
+	// AWS's side: the instances that changed type are exactly those the
+	// actions name, at the size they name.
+	seeded := map[string]string{}
+	for _, r := range w.fleet.Resources {
+		if r.Kind == "instance" {
+			seeded[r.ID] = r.Type
+		}
+	}
+	resized := map[string]string{}
+	for k, f := range w.truth(t) {
+		id := k[strings.LastIndex(k, "/")+1:]
+		if typ, ok := seeded[id]; ok && f.size != typ {
+			resized[id] = f.size
+		}
+	}
+	byResource := map[string]*sirsiv1.Action{}
+	for _, act := range acts {
+		byResource[act.GetResourceId()] = act
+		if got := resized[act.GetResourceId()]; got != act.GetToSize() || act.GetAction() != "resize" {
+			t.Errorf("action %s: %s %s to %s, but AWS shows the instance as %q (seeded %s)", act.GetId(), act.GetAction(), act.GetResourceId(), act.GetToSize(), got, seeded[act.GetResourceId()])
+		}
+	}
+	for id, typ := range resized {
+		if byResource[id] == nil {
+			t.Errorf("instance %s was resized to %s with no action listed", id, typ)
+		}
+	}
+
+	// The audit log: each action's each outcome once, and its success.
+	audited := map[string]int{}
+	req := &sirsiv1.ListAuditEventsRequest{TenantId: w.tenantID, Action: "agent.action", PageSize: 1000}
+	for {
+		resp, err := w.viewer.ListAuditEvents(ctx, req)
+		if err != nil {
+			t.Fatalf("ListAuditEvents: %v", err)
+		}
+		for _, ev := range resp.GetEvents() {
+			id, _, _ := strings.Cut(strings.TrimPrefix(ev.GetDetail(), "action "), ":")
+			audited[id+" "+ev.GetOutcome()]++
+		}
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+			break
+		}
+	}
+	for k, n := range audited {
+		if n != 1 {
+			t.Errorf("audit: %s recorded %d times, want once", k, n)
+		}
+	}
+	for _, act := range acts {
+		if k := act.GetId() + " " + validation.EnumName(act.GetStatus()); audited[k] != 1 {
+			t.Errorf("audit: action %s's outcome %s recorded %d times, want once (audit: %v)", act.GetId(), act.GetStatus(), audited[k], audited)
+		}
+	}
+	for _, line := range a.errorLines() {
+		t.Errorf("the agent logged an error while failing over during actions: %s", line)
 	}
 }
 

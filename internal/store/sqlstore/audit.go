@@ -76,9 +76,19 @@ func (s *Store) AppendAudit(ctx context.Context, in *sirsiv1.AuditEvent) (*sirsi
 				return fmt.Errorf("append audit event: lock: %w", err)
 			}
 		}
+		// An id already in the log was appended by an earlier try of the
+		// same report (a caller retrying after a crash): keep that one.
+		stored, err := scanAudit(tx.QueryRowContext(ctx, s.q(`SELECT `+auditCols+` FROM audit_events WHERE id = ?`), e.Id))
+		if err == nil {
+			e = stored
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("append audit event: look up id %q: %w", e.Id, err)
+		}
 		var seq int64
 		var prev string
-		err := tx.QueryRowContext(ctx, `SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1`).Scan(&seq, &prev)
+		err = tx.QueryRowContext(ctx, `SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1`).Scan(&seq, &prev)
 		if err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("append audit event: read chain tail: %w", err)
 		}

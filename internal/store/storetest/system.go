@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
@@ -32,6 +34,13 @@ func testAudit(t *testing.T, s store.Store) {
 			t.Fatalf("sequence %d after %d", e.Sequence, appended[len(appended)-1].Sequence)
 		}
 		appended = append(appended, e)
+	}
+	// An event appended again under its id (a report retried after a
+	// crash) is the stored one, not a second entry.
+	again := proto.Clone(appended[0]).(*sirsiv1.AuditEvent)
+	again.Sequence, again.Detail = 0, "retried"
+	if e := must(s.AppendAudit(c, again)); e.Sequence != appended[0].Sequence || e.Detail != "d" {
+		t.Fatalf("appending id %s again gave %v, want the stored event %v", again.Id, e, appended[0])
 	}
 	if br := must(s.VerifyAudit(c)); br != nil {
 		t.Fatalf("intact chain reported broken: %+v", br)
