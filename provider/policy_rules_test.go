@@ -427,6 +427,7 @@ func TestPolicyProviderDefaultsAreTheServers(t *testing.T) {
 		WindowMinutes:    types.Int64Value(policy.DefaultWindowMinutes),
 		CooldownHours:    types.Int64Value(policy.DefaultCooldownHours),
 		Commitments:      defaultCommitmentsObject(),
+		Hibernate:        types.BoolValue(policy.DefaultHibernate),
 	}
 	sent, diags := policyToProto(ctx, planned)
 	if diags.HasError() {

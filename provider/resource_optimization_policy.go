@@ -86,6 +86,7 @@ type optimizationPolicyModel struct {
 	WindowMinutes    types.Int64  `tfsdk:"window_minutes"`
 	CooldownHours    types.Int64  `tfsdk:"cooldown_hours"`
 	Commitments      types.Object `tfsdk:"commitments"`
+	Hibernate        types.Bool   `tfsdk:"hibernate"`
 }
 
 type policySelectorModel struct {
@@ -469,6 +470,12 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Computed:            true,
 				Default:             booldefault.StaticBool(false),
 			},
+			"hibernate": schema.BoolAttribute{
+				MarkdownDescription: fmt.Sprintf("Idle stops and off-hours stops hibernate an instance enabled for hibernation at launch (`HibernationOptions.Configured`) instead of stopping it, so its memory survives; other instances are stopped as usual. A resize always stops. Defaults to `%t`.", policy.DefaultHibernate),
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(policy.DefaultHibernate),
+			},
 			"window_minutes": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How long after each `schedule` firing actions may still start, %d to %d minutes. Defaults to %d.", policy.MinWindowMinutes, policy.MaxWindowMinutes, policy.DefaultWindowMinutes),
 				Optional:            true,
@@ -703,6 +710,7 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 		Timezone:    m.Timezone.ValueString(),
 		Version:     m.Version.ValueInt64(),
 		DryRun:      m.DryRun.ValueBool(),
+		Hibernate:   m.Hibernate.ValueBool(),
 	}
 	if !m.WindowMinutes.IsNull() && !m.WindowMinutes.IsUnknown() {
 		n := int32(m.WindowMinutes.ValueInt64())
@@ -892,6 +900,7 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		"window_minutes":      count(p.WindowMinutes, policy.DefaultWindowMinutes),
 		"cooldown_hours":      count(p.CooldownHours, policy.DefaultCooldownHours),
 		"commitments":         object("commitments", commitments),
+		"hibernate":           tfBool(p.GetHibernate()),
 	})
 }
 

@@ -81,6 +81,7 @@ func fullPolicy() *sirsiv1.OptimizationPolicy {
 		Verify:           &sirsiv1.VerifySettings{WaitMinutes: 30, RollbackOnFailure: &rollback},
 		Version:          7,
 		DryRun:           true,
+		Hibernate:        true,
 		WindowMinutes:    &window,
 		CooldownHours:    &cooldown,
 		Commitments: &sirsiv1.CommitmentSettings{SavingsPlansType: sirsiv1.SavingsPlansType_SAVINGS_PLANS_TYPE_EC2_INSTANCE,
@@ -342,6 +343,7 @@ const policyFull = `
   dry_run             = true
   window_minutes      = 90
   cooldown_hours      = 0
+  hibernate           = true
   verify = {
     rollback_on_failure = false
   }
@@ -388,6 +390,7 @@ func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, attr("dry_run"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(addr, attr("window_minutes"), knownvalue.Int64Exact(60)),
 					statecheck.ExpectKnownValue(addr, attr("cooldown_hours"), knownvalue.Int64Exact(24)),
+					statecheck.ExpectKnownValue(addr, attr("hibernate"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "statistic"), knownvalue.StringExact("p95")),
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "lookback_days"), knownvalue.Int64Exact(14)),
 					statecheck.ExpectKnownValue(addr, attr("rightsizing", "headroom_percent"), knownvalue.Int64Exact(20)),
@@ -424,6 +427,7 @@ func TestAccOptimizationPolicy_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, attr("dry_run"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(addr, attr("window_minutes"), knownvalue.Int64Exact(90)),
 					statecheck.ExpectKnownValue(addr, attr("cooldown_hours"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(addr, attr("hibernate"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(addr, attr("selector", "regions"), knownvalue.SetExact([]knownvalue.Check{
 						knownvalue.StringExact("eu-west-1"), knownvalue.StringExact("us-east-1"),
 					})),

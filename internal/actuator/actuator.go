@@ -146,6 +146,10 @@ type Request struct {
 	// recommendation or plan). Irreversible actions (release) are refused
 	// without it, whatever the caller's mode.
 	Approved bool `json:",omitempty"`
+	// Hibernate asks a stop to hibernate the instance when it was enabled
+	// for hibernation at launch (policy hibernate); any other instance is
+	// stopped. A resize's stop never hibernates.
+	Hibernate bool `json:",omitempty"`
 }
 
 // Action names: the optimizer's (internal/optimizer) for what it

@@ -501,8 +501,22 @@ func (f *flow) stop(ctx context.Context) (result, error) {
 	case "stopping", "stopped":
 		return result{skipped: true, detail: "already " + st}, nil
 	case "running", "pending":
-		if _, err := f.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{f.rec.Req.ResourceID}}); err != nil {
-			return result{}, fmt.Errorf("stopping instance %s: %w", f.rec.Req.ResourceID, err)
+		req := f.rec.Req
+		// Only an instance enabled at launch may hibernate: EC2 refuses
+		// the others (UnsupportedHibernationConfiguration), so they stop.
+		hibernate := req.Action == ActionStop && req.Hibernate && in.HibernationOptions != nil && aws.ToBool(in.HibernationOptions.Configured)
+		stopIn := &ec2.StopInstancesInput{InstanceIds: []string{req.ResourceID}}
+		if hibernate {
+			stopIn.Hibernate = aws.Bool(true)
+		}
+		if _, err := f.ec2.StopInstances(ctx, stopIn); err != nil {
+			if hibernate {
+				return result{}, fmt.Errorf("hibernating instance %s: %w", req.ResourceID, err)
+			}
+			return result{}, fmt.Errorf("stopping instance %s: %w", req.ResourceID, err)
+		}
+		if hibernate {
+			return result{detail: "hibernated (enabled for hibernation at launch)"}, nil
 		}
 		return result{}, nil
 	default:

@@ -41,6 +41,7 @@ type ec2InstanceXML struct {
 	EbsOptimized          bool             `xml:"ebsOptimized"`
 	EnaSupport            bool             `xml:"enaSupport"`
 	CPUOptions            ec2CPUOptions    `xml:"cpuOptions"`
+	HibernationOptions    ec2Hibernation   `xml:"hibernationOptions"`
 	PlatformDetails       string           `xml:"platformDetails"`
 	UsageOperation        string           `xml:"usageOperation"`
 	UsageOperationUpdated string           `xml:"usageOperationUpdateTime"`
@@ -69,6 +70,11 @@ type ec2BlockDevice struct {
 		AttachTime          string `xml:"attachTime"`
 		DeleteOnTermination bool   `xml:"deleteOnTermination"`
 	} `xml:"ebs"`
+}
+
+// ec2Hibernation is HibernationOptions: EC2 always describes it.
+type ec2Hibernation struct {
+	Configured bool `xml:"configured"`
 }
 
 type ec2CPUOptions struct {
@@ -132,6 +138,7 @@ func (s *Sim) instanceXML(rs *RegionState, in *Instance, launchIndex int) ec2Ins
 		Architecture:          in.Arch,
 		RootDeviceType:        cmp.Or(in.RootDeviceType, "ebs"),
 		InstanceLifecycle:     in.Lifecycle,
+		HibernationOptions:    ec2Hibernation{Configured: in.HibernationConfigured},
 		RootDeviceName:        rootDevice,
 		VirtualizationType:    "hvm",
 		ClientToken:           in.ClientToken,
@@ -222,6 +229,10 @@ func (s *Sim) ec2RunInstances(rc *Request, rs *RegionState) (any, *APIError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	hibernation, aerr := hibernationOptions(rc, s.imageRootDeviceType(imageID))
+	if aerr != nil {
+		return nil, aerr
+	}
 	token := f.Get("ClientToken")
 	if token != "" {
 		if resp := s.replayRunInstances(rc, rs, token); resp != nil {
@@ -241,6 +252,7 @@ func (s *Sim) ec2RunInstances(rc *Request, rs *RegionState) (any, *APIError) {
 			Tags: maps.Clone(tagSpecs["instance"]), Profile: profile,
 			SubnetID: f.Get("SubnetId"), VpcID: "vpc-" + pseudoHex(rc.Account+rs.Name, 17),
 			RootDeviceType: s.imageRootDeviceType(imageID), Lifecycle: lifecycle, SpotType: spotType,
+			HibernationConfigured: hibernation,
 		}
 		if in.Tags == nil {
 			in.Tags = map[string]string{}
@@ -458,14 +470,24 @@ func incorrectState(in *Instance, verb string) *APIError {
 }
 
 func (s *Sim) ec2StopInstances(rc *Request, rs *RegionState) (any, *APIError) {
+	hibernate, aerr := boolParam(rc, "Hibernate")
+	if aerr != nil {
+		return nil, aerr
+	}
 	return s.changeInstances(rc, rs, "StopInstances", func(in *Instance) (string, *APIError) {
 		if aerr := stoppable(in); aerr != nil {
 			return "", aerr
+		}
+		if hibernate && !in.HibernationConfigured {
+			return "", Errorf("UnsupportedHibernationConfiguration", "The instance can't be hibernated because it was not configured at launch for hibernation: %s", in.ID)
 		}
 		switch in.State {
 		case "running":
 			in.StateTransitionReason = fmt.Sprintf("User initiated (%s)", rc.Now.Format("2006-01-02 15:04:05 MST"))
 			in.StateReasonCode, in.StateReasonMessage = "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown"
+			if hibernate {
+				in.StateReasonCode, in.StateReasonMessage = "Client.UserInitiatedHibernate", "Client.UserInitiatedHibernate: User initiated hibernate"
+			}
 			return "stopping", nil
 		case "stopping", "stopped":
 			return "", nil

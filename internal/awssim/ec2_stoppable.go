@@ -3,6 +3,7 @@ package awssim
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 )
 
@@ -25,6 +26,33 @@ func marketOptions(rc *Request) (lifecycle, spotType string, aerr *APIError) {
 	default:
 		return "", "", Errorf("InvalidParameterValue", "InstanceMarketOptions.MarketType: %q is not spot (the simulator has no capacity blocks)", m)
 	}
+}
+
+// boolParam reads an optional boolean parameter; absent is false.
+func boolParam(rc *Request, name string) (bool, *APIError) {
+	v := rc.Form.Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, Errorf("InvalidParameterValue", "Value (%s) for parameter %s is invalid. Expected a boolean.", v, name)
+	}
+	return b, nil
+}
+
+// hibernationOptions reads RunInstances' HibernationOptions.Configured.
+// EC2 hibernates to the EBS root volume, so an instance-store root cannot
+// be enabled, nor a Spot Instance the simulator would stop by request.
+func hibernationOptions(rc *Request, rootDeviceType string) (bool, *APIError) {
+	on, aerr := boolParam(rc, "HibernationOptions.Configured")
+	if aerr != nil || !on {
+		return false, aerr
+	}
+	if rootDeviceType == "instance-store" {
+		return false, Errorf("UnsupportedHibernationConfiguration", "Hibernation is not supported for instances with an instance-store root device.")
+	}
+	return true, nil
 }
 
 // stoppable refuses to stop what EC2 cannot stop: an instance-store root

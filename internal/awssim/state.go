@@ -198,6 +198,9 @@ type Instance struct {
 	// Lifecycle is "" (on-demand) or "spot"; SpotType is the Spot request's
 	// type, "one-time" or "persistent".
 	Lifecycle, SpotType string
+	// HibernationConfigured is RunInstances' HibernationOptions.Configured:
+	// only such an instance may be stopped with Hibernate=true.
+	HibernationConfigured bool
 	// Seed drives the profile's utilisation for this instance.
 	Seed int64
 	// RunningSince is when the instance last entered running, for status

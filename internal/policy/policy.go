@@ -59,6 +59,10 @@ const (
 	DefaultSavingsPlansType = sirsiv1.SavingsPlansType_SAVINGS_PLANS_TYPE_COMPUTE
 	DefaultCommitmentTerm   = sirsiv1.CommitmentTerm_COMMITMENT_TERM_ONE_YEAR
 	DefaultPaymentOption    = sirsiv1.PaymentOption_PAYMENT_OPTION_NO_UPFRONT
+	// DefaultHibernate: stops are plain stops unless the policy asks to
+	// hibernate, because hibernation keeps the instance's memory on its
+	// root volume (billed, and a restore the owner must have planned).
+	DefaultHibernate = false
 )
 
 // Bounds, inclusive.

@@ -135,6 +135,7 @@ func (r *Runner) offHoursRequests(p *sirsiv1.OptimizationPolicy, sched *optimize
 			ID:       uuid.NewSHA1(idNamespace, []byte(fmt.Sprintf("offhours/%s/%s/%d/%d", id, resource, f.At.Unix(), attempt))).String(),
 			PolicyID: id, ResourceID: resource, ResourceType: actuator.ResourceEC2Instance, Region: region,
 			Action: action, FromSize: size, ToSize: size, RollbackOnFailure: true, ExcludeTags: p.GetSelector().GetExcludeTags(), OffHours: true,
+			Hibernate: p.GetHibernate(),
 		}
 	}
 	var reqs []actuator.Request

@@ -3,7 +3,9 @@ package policyrun
 import (
 	"context"
 	"iter"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,5 +215,99 @@ func TestOffHoursScheduleAgainstTheSimulator(t *testing.T) {
 	}
 	if w.res.granted != 0 {
 		t.Errorf("off-hours reserved %d actions under the tenant cap", w.res.granted)
+	}
+}
+
+// TestHibernateAgainstTheSimulator: a policy with hibernate set hibernates
+// the instance enabled for hibernation at launch, at an off-hours stop and
+// at an idle stop alike, and stops the one that is not (EC2 would refuse
+// to hibernate it); the start firing starts both.
+func TestHibernateAgainstTheSimulator(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, time.Date(2026, 6, 1, 18, 0, 0, 0, time.UTC))
+	acct := newSimAccount(t, w.dir)
+	out, err := acct.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-0abcdef1234567890"), InstanceType: killBig,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), HibernationOptions: &ec2types.HibernationOptionsRequest{Configured: aws.Bool(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enabled := aws.ToString(out.Instances[0].InstanceId)
+	acct.byHand(t, enabled, true)
+	plain := launchRunning(t, acct.ec2)
+
+	p := &sirsiv1.OptimizationPolicy{Id: "p1", Name: "nights", Version: 1, Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, Schedule: "0 9 * * *",
+		ResourceTypes: []string{actuator.ResourceEC2Instance}, Hibernate: true, CooldownHours: new(int32(0)),
+		Offhours: &sirsiv1.OffHoursSettings{StopCron: "0 19 * * *", StartCron: "0 7 * * *"}}
+	assignment := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	r, err := New(Config{DataDir: w.dir, Executor: acct.act, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
+		Prices: flatPrices(0.1), Inventory: acct.inventory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(at time.Time) {
+		t.Helper()
+		w.now = at
+		acct.discover(t)
+		if err := r.Run(ctx, assignment); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopReasons := func(when string, want map[string]string) {
+		t.Helper()
+		desc, err := acct.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: slices.Sorted(maps.Keys(want))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, res := range desc.Reservations {
+			for _, in := range res.Instances {
+				id := aws.ToString(in.InstanceId)
+				if in.State.Name != ec2types.InstanceStateNameStopped || in.StateReason == nil || aws.ToString(in.StateReason.Code) != want[id] {
+					t.Errorf("%s: %s is %s with state reason %+v, want stopped by %s", when, id, in.State.Name, in.StateReason, want[id])
+				}
+			}
+		}
+	}
+	stopDetail := func(from int, id string) string {
+		for _, a := range w.rep.actions[from:] {
+			if a.GetResourceId() != id || a.GetAction() != actuator.ActionStop {
+				continue
+			}
+			for _, s := range a.GetSteps() {
+				if s.GetName() == "stop" {
+					return s.GetDetail()
+				}
+			}
+		}
+		return "no stop step"
+	}
+
+	run(w.now)
+	day := w.now.Truncate(24 * time.Hour)
+	run(day.Add(19*time.Hour + 30*time.Second))
+	stopReasons("after the stop firing", map[string]string{enabled: "Client.UserInitiatedHibernate", plain: "Client.UserInitiatedShutdown"})
+	if d := stopDetail(0, enabled); !strings.Contains(d, "hibernated") {
+		t.Errorf("the enabled instance's stop step says %q, want hibernated", d)
+	}
+	if d := stopDetail(0, plain); strings.Contains(d, "hibernated") {
+		t.Errorf("the plain instance's stop step says %q", d)
+	}
+	run(day.Add(31*time.Hour + 30*time.Second))
+	for id, s := range acct.states(t) {
+		if s != ec2types.InstanceStateNameRunning {
+			t.Errorf("after the start firing %s is %s, want running", id, s)
+		}
+	}
+
+	// The idle rule's stop, in the policy's schedule window (no cool-down
+	// after the start firing).
+	reported := len(w.rep.actions)
+	r.Decided(ctx, assignment.Policies, map[string][]*sirsiv1.Recommendation{"p1": {
+		{Id: "r-enabled", PolicyId: "p1", ResourceId: enabled, ResourceType: actuator.ResourceEC2Instance, Region: killRegion, Action: actuator.ActionStop, CurrentSize: string(killBig)},
+		{Id: "r-plain", PolicyId: "p1", ResourceId: plain, ResourceType: actuator.ResourceEC2Instance, Region: killRegion, Action: actuator.ActionStop, CurrentSize: string(killBig)},
+	}})
+	run(day.Add(33*time.Hour + 30*time.Second))
+	stopReasons("after the idle stop", map[string]string{enabled: "Client.UserInitiatedHibernate", plain: "Client.UserInitiatedShutdown"})
+	if d := stopDetail(reported, enabled); !strings.Contains(d, "hibernated") {
+		t.Errorf("the idle stop's step says %q, want hibernated", d)
 	}
 }

@@ -70,6 +70,7 @@ func requestFor(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Recommendation) actuat
 		RollbackOnFailure:       policy.RollbackOnFailure(p),
 		Cooldown:                policy.Cooldown(p),
 		ExcludeTags:             p.GetSelector().GetExcludeTags(),
+		Hibernate:               p.GetHibernate(),
 	}
 }
 

@@ -1621,7 +1621,12 @@ type OptimizationPolicy struct {
 	// previous one. Unset means 24; 0..8760.
 	CooldownHours *int32 `protobuf:"varint,20,opt,name=cooldown_hours,json=cooldownHours,proto3,oneof" json:"cooldown_hours,omitempty"`
 	// Commitment suggestions; unset means the defaults.
-	Commitments   *CommitmentSettings `protobuf:"bytes,21,opt,name=commitments,proto3" json:"commitments,omitempty"`
+	Commitments *CommitmentSettings `protobuf:"bytes,21,opt,name=commitments,proto3" json:"commitments,omitempty"`
+	// Stops of this policy (idle stop and off-hours) hibernate an instance
+	// enabled for hibernation at launch (HibernationOptions.Configured)
+	// instead of stopping it, keeping its memory; other instances are
+	// stopped. A resize always stops.
+	Hibernate     bool `protobuf:"varint,22,opt,name=hibernate,proto3" json:"hibernate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1801,6 +1806,13 @@ func (x *OptimizationPolicy) GetCommitments() *CommitmentSettings {
 		return x.Commitments
 	}
 	return nil
+}
+
+func (x *OptimizationPolicy) GetHibernate() bool {
+	if x != nil {
+		return x.Hibernate
+	}
+	return false
 }
 
 type EnrollmentToken struct {
@@ -3555,7 +3567,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x12CommitmentSettings\x12H\n" +
 	"\x12savings_plans_type\x18\x01 \x01(\x0e2\x1a.sirsi.v1.SavingsPlansTypeR\x10savingsPlansType\x12,\n" +
 	"\x04term\x18\x02 \x01(\x0e2\x18.sirsi.v1.CommitmentTermR\x04term\x12>\n" +
-	"\x0epayment_option\x18\x03 \x01(\x0e2\x17.sirsi.v1.PaymentOptionR\rpaymentOption\"\xc4\a\n" +
+	"\x0epayment_option\x18\x03 \x01(\x0e2\x17.sirsi.v1.PaymentOptionR\rpaymentOption\"\xe2\a\n" +
 	"\x12OptimizationPolicy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
@@ -3580,7 +3592,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\adry_run\x18\x12 \x01(\bR\x06dryRun\x12*\n" +
 	"\x0ewindow_minutes\x18\x13 \x01(\x05H\x01R\rwindowMinutes\x88\x01\x01\x12*\n" +
 	"\x0ecooldown_hours\x18\x14 \x01(\x05H\x02R\rcooldownHours\x88\x01\x01\x12>\n" +
-	"\vcommitments\x18\x15 \x01(\v2\x1c.sirsi.v1.CommitmentSettingsR\vcommitmentsB\x16\n" +
+	"\vcommitments\x18\x15 \x01(\v2\x1c.sirsi.v1.CommitmentSettingsR\vcommitments\x12\x1c\n" +
+	"\thibernate\x18\x16 \x01(\bR\thibernateB\x16\n" +
 	"\x14_max_actions_per_runB\x11\n" +
 	"\x0f_window_minutesB\x11\n" +
 	"\x0f_cooldown_hours\"\xd4\x02\n" +
