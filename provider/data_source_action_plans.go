@@ -44,6 +44,15 @@ type actionPlanItemModel struct {
 	ApprovedBy              types.String             `tfsdk:"approved_by"`
 	ApproveTime             types.String             `tfsdk:"approve_time"`
 	Actions                 []plannedActionItemModel `tfsdk:"actions"`
+	Skipped                 []planSkipItemModel      `tfsdk:"skipped"`
+}
+
+type planSkipItemModel struct {
+	ResourceID   types.String `tfsdk:"resource_id"`
+	ResourceType types.String `tfsdk:"resource_type"`
+	Region       types.String `tfsdk:"region"`
+	Action       types.String `tfsdk:"action"`
+	Reason       types.String `tfsdk:"reason"`
 }
 
 type plannedActionItemModel struct {
@@ -119,6 +128,19 @@ func (d *actionPlansDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 								Computed:            true,
 								MarkdownDescription: "Estimated monthly saving of the action, from its recommendation; null when the recommendation no longer exists.",
 							},
+						}},
+					},
+					"skipped": schema.ListNestedAttribute{
+						MarkdownDescription: "What the plan leaves alone on purpose, each with the reason: the selected EC2 instances the policy never stops " +
+							"(a member of an Auto Scaling group, an EKS, Kubernetes or ECS node, an instance-store root, a Spot Instance, an exclude tag) " +
+							"and the recommendations the agent's live check refused. Approving the plan does nothing to them.",
+						Computed: true,
+						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+							"resource_id":   str("The cloud's id of the resource, as in `sirsi_resources`."),
+							"resource_type": str("Resource type, such as `aws_ec2_instance`."),
+							"region":        str("AWS region of the resource."),
+							"action":        str("What the policy would otherwise do to it, such as `stop` or `resize`."),
+							"reason":        str("Why it is left alone."),
 						}},
 					},
 				}},
@@ -206,6 +228,16 @@ func actionPlanItemFromProto(p *sirsiv1.ActionPlan, savings map[string]*sirsiv1.
 		ApprovedBy:              optionalString(p.GetApprovedBy()),
 		ApproveTime:             timeValue(p.GetApproveTime()),
 		Actions:                 make([]plannedActionItemModel, 0, len(p.GetActions())),
+		Skipped:                 make([]planSkipItemModel, 0, len(p.GetSkipped())),
+	}
+	for _, k := range p.GetSkipped() {
+		it.Skipped = append(it.Skipped, planSkipItemModel{
+			ResourceID:   types.StringValue(k.GetResourceId()),
+			ResourceType: types.StringValue(k.GetResourceType()),
+			Region:       types.StringValue(k.GetRegion()),
+			Action:       types.StringValue(k.GetAction()),
+			Reason:       types.StringValue(k.GetReason()),
+		})
 	}
 	for _, a := range p.GetActions() {
 		est := moneyValue(savings[a.GetRecommendationId()])

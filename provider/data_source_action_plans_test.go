@@ -48,7 +48,9 @@ func TestAccActionPlansDataSource_populated(t *testing.T) {
 	}
 	account, policy, ids := env.seedRecommendations(t, "444444444444", "acc-plan-list", recs...)
 	old := env.seedPlan(t, account, policy, 70.08, map[string]*sirsiv1.Recommendation{ids[1]: recs[1]})
-	current := env.seedPlan(t, account, policy, 210.24, map[string]*sirsiv1.Recommendation{ids[0]: recs[0]})
+	asgWhy := "a member of Auto Scaling group web: the group would replace a stopped instance (change the group's capacity instead)"
+	current := env.seedPlan(t, account, policy, 210.24, map[string]*sirsiv1.Recommendation{ids[0]: recs[0]},
+		&sirsiv1.PlanSkip{ResourceId: "i-0asg", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop", Reason: asgWhy})
 	addr := "data.sirsi_action_plans.test"
 	config := func(filters string) string {
 		return env.tenantProvider() + "\ndata \"sirsi_action_plans\" \"test\" {\n" + filters + "\n}\n"
@@ -95,6 +97,15 @@ func TestAccActionPlansDataSource_populated(t *testing.T) {
 									"estimated_monthly_savings": knownvalue.Float64Exact(210.24),
 								}),
 							}),
+							"skipped": knownvalue.ListExact([]knownvalue.Check{
+								knownvalue.ObjectExact(map[string]knownvalue.Check{
+									"resource_id":   knownvalue.StringExact("i-0asg"),
+									"resource_type": knownvalue.StringExact("aws_ec2_instance"),
+									"region":        knownvalue.StringExact("us-east-1"),
+									"action":        knownvalue.StringExact("stop"),
+									"reason":        knownvalue.StringExact(asgWhy),
+								}),
+							}),
 						}),
 					})),
 				},
@@ -106,6 +117,7 @@ func TestAccActionPlansDataSource_populated(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("plans"), knownvalue.ListSizeExact(1)),
 					statecheck.ExpectKnownValue(addr, plan0("id"), knownvalue.StringExact(old)),
 					statecheck.ExpectKnownValue(addr, plan0("status"), knownvalue.StringExact("superseded")),
+					statecheck.ExpectKnownValue(addr, plan0("skipped"), knownvalue.ListSizeExact(0)),
 				},
 			},
 			{

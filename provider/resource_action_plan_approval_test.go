@@ -70,10 +70,10 @@ func TestActionPlanApprovalDeleteWarns(t *testing.T) {
 
 // seedPlan saves a pending plan of the policy in the account, as an agent's
 // dry run would, with one resize per recommendation.
-func (e *accEnv) seedPlan(t *testing.T, account, policy string, savings float64, recs map[string]*sirsiv1.Recommendation) string {
+func (e *accEnv) seedPlan(t *testing.T, account, policy string, savings float64, recs map[string]*sirsiv1.Recommendation, skipped ...*sirsiv1.PlanSkip) string {
 	t.Helper()
 	id := uuid.NewString()
-	plan := &sirsiv1.ActionPlan{Id: id, PolicyId: policy, EstimatedMonthlySavings: money.USDFromFloat(savings)}
+	plan := &sirsiv1.ActionPlan{Id: id, PolicyId: policy, EstimatedMonthlySavings: money.USDFromFloat(savings), Skipped: skipped}
 	for recID, r := range recs {
 		plan.Actions = append(plan.Actions, &sirsiv1.Action{
 			Id: uuid.NewString(), PolicyId: policy, RecommendationId: recID, ResourceId: r.GetResourceId(), ResourceType: r.GetResourceType(),

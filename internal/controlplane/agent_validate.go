@@ -502,7 +502,10 @@ func checkActionRecord(e *validation.Errors, p string, a *sirsiv1.Action) {
 
 // Bounds of ReportActionPlan and ReserveActions.
 const (
-	MaxPlanActions      = 1000
+	MaxPlanActions = 1000
+	// MaxPlanSkipped bounds what one plan lists as left alone: a large
+	// fleet's Auto Scaling groups can hold thousands of instances.
+	MaxPlanSkipped      = 10000
 	MaxReservationCount = 1000
 )
 
@@ -558,6 +561,24 @@ func validateReportActionPlan(r *sirsiv1.ReportActionPlanRequest) error {
 			e.Add(p+".dry_run", "must be true: a plan holds actions not yet taken")
 		}
 		checkActionRecord(&e, p, a)
+	}
+	tooMany(&e, "plan.skipped", len(pl.Skipped), MaxPlanSkipped)
+	for i, k := range pl.Skipped {
+		p := fmt.Sprintf("plan.skipped[%d]", i)
+		if k == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		e.Check(p+".resource_id", validation.ID(k.ResourceId))
+		e.Check(p+".resource_type", validation.ResourceType(k.ResourceType))
+		e.Check(p+".region", region(k.Region))
+		e.Check(p+".action", actionName(k.Action))
+		if k.Reason == "" {
+			// A skip without its reason would hide exactly what it is for.
+			e.Add(p+".reason", "is required: it says why the resource is left alone")
+		} else {
+			e.Check(p+".reason", validation.Text(k.Reason, maxErrorLen, false))
+		}
 	}
 	return errOrInvalid(&e)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
@@ -52,9 +53,11 @@ func TestActionPlanLifecycle(t *testing.T) {
 	ag := e.EnrollAgent(t, e.tn.ID, e.acct.Id)
 	policyID, recs := planSetup(t, e, ag, "plans")
 
+	asgSkip := &sirsiv1.PlanSkip{ResourceId: "i-asg", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop",
+		Reason: "a member of Auto Scaling group web: the group would replace a stopped instance"}
 	reportPlan := func(batch, id string, actions []*sirsiv1.Action) (*sirsiv1.ReportActionPlanResponse, error) {
 		return ag.Client.ReportActionPlan(ctx, &sirsiv1.ReportActionPlanRequest{BatchId: batch, Plan: &sirsiv1.ActionPlan{
-			Id: id, PolicyId: policyID, Actions: actions, EstimatedMonthlySavings: money.USDFromFloat(140.16),
+			Id: id, PolicyId: policyID, Actions: actions, EstimatedMonthlySavings: money.USDFromFloat(140.16), Skipped: []*sirsiv1.PlanSkip{asgSkip},
 			// Ids and statuses in the payload are the server's to set.
 			TenantId: "someone-else", CloudAccountId: "elsewhere", Status: sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING,
 		}})
@@ -72,6 +75,9 @@ func TestActionPlanLifecycle(t *testing.T) {
 	if p := got.Plan; p.Status != sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING || p.TenantId != e.tn.ID || p.CloudAccountId != e.acct.Id ||
 		len(p.Actions) != 2 || p.Actions[0].PlanId != "plan-1" || p.Actions[0].PolicyId != policyID || p.ApprovedBy != "" {
 		t.Fatalf("saved plan = %v", p)
+	}
+	if k := got.Plan.GetSkipped(); len(k) != 1 || !proto.Equal(k[0], asgSkip) {
+		t.Errorf("saved plan's skipped = %v, want %v", k, asgSkip)
 	}
 	// A newer dry run supersedes the pending plan.
 	if _, err := reportPlan("p2", "plan-2", plannedActions("p2", recs...)); err != nil {
@@ -192,6 +198,12 @@ func TestReportActionPlanValidation(t *testing.T) {
 		{"size", func(p *sirsiv1.ActionPlan) { p.Actions[0].ToSize = string(make([]byte, 200)) }, "plan.actions[0].to_size"},
 		{"region", func(p *sirsiv1.ActionPlan) { p.Actions[0].Region = "Mars" }, "plan.actions[0].region"},
 		{"other policy", func(p *sirsiv1.ActionPlan) { p.Actions[0].PolicyId = "other" }, "plan.actions[0].policy_id"},
+		{"skip without reason", func(p *sirsiv1.ActionPlan) {
+			p.Skipped = []*sirsiv1.PlanSkip{{ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop"}}
+		}, "plan.skipped[0].reason"},
+		{"skip of an unknown type", func(p *sirsiv1.ActionPlan) {
+			p.Skipped = []*sirsiv1.PlanSkip{{ResourceId: "i-1", ResourceType: "aws_bogus", Region: "us-east-1", Action: "stop", Reason: "x"}}
+		}, "plan.skipped[0].resource_type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

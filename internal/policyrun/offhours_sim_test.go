@@ -18,6 +18,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/discovery"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
 // simAccount is a simulated account with the real actuator and discovery
@@ -309,5 +310,94 @@ func TestHibernateAgainstTheSimulator(t *testing.T) {
 	stopReasons("after the idle stop", map[string]string{enabled: "Client.UserInitiatedHibernate", plain: "Client.UserInitiatedShutdown"})
 	if d := stopDetail(reported, enabled); !strings.Contains(d, "hibernated") {
 		t.Errorf("the idle stop's step says %q, want hibernated", d)
+	}
+}
+
+// TestPlanListsWhatItLeavesAlone: an approve-mode plan over the simulated
+// account lists, with the reason, every selected instance never stopped
+// (Auto Scaling group member, one-time Spot, instance-store root, excluded
+// by tag) and the recommendation the actuator's live check refused (an
+// instance stopped since discovery); the plain instance's stop is the
+// plan's one action.
+func TestPlanListsWhatItLeavesAlone(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, time.Date(2026, 6, 1, 18, 0, 0, 0, time.UTC))
+	acct := newSimAccount(t, w.dir)
+	const storeAMI = "ami-0fedcba987654321f"
+	if err := acct.sim.SetImageRootDeviceType(storeAMI, "instance-store"); err != nil {
+		t.Fatal(err)
+	}
+	launch := func(in *ec2.RunInstancesInput) string {
+		t.Helper()
+		in.InstanceType, in.MinCount, in.MaxCount = killBig, aws.Int32(1), aws.Int32(1)
+		if in.ImageId == nil {
+			in.ImageId = aws.String("ami-0abcdef1234567890")
+		}
+		out, err := acct.ec2.RunInstances(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := aws.ToString(out.Instances[0].InstanceId)
+		acct.byHand(t, id, true)
+		return id
+	}
+	plain := launch(&ec2.RunInstancesInput{})
+	stoppedSince := launch(&ec2.RunInstancesInput{})
+	asg := launch(&ec2.RunInstancesInput{})
+	if err := acct.sim.SetSystemTags(acct.sim.AccountID(), killRegion, asg, map[string]string{"aws:autoscaling:groupName": "web-asg"}); err != nil {
+		t.Fatal(err)
+	}
+	spot := launch(&ec2.RunInstancesInput{InstanceMarketOptions: &ec2types.InstanceMarketOptionsRequest{MarketType: ec2types.MarketTypeSpot}})
+	store := launch(&ec2.RunInstancesInput{ImageId: aws.String(storeAMI)})
+	excluded := launch(&ec2.RunInstancesInput{TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance,
+		Tags: []ec2types.Tag{{Key: aws.String("team"), Value: aws.String("payments")}}}}})
+	acct.discover(t)
+	acct.byHand(t, stoppedSince, false)
+
+	p := &sirsiv1.OptimizationPolicy{Id: "p1", Name: "review", Version: 1, Mode: sirsiv1.PolicyMode_POLICY_MODE_APPROVE, Schedule: "0 9 * * *",
+		ResourceTypes: []string{actuator.ResourceEC2Instance}, Idle: &sirsiv1.IdleSettings{CpuBelowPercent: 2},
+		Selector: &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "payments"}}}
+	r, err := New(Config{DataDir: w.dir, Executor: acct.act, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
+		Prices: flatPrices(0.1), Inventory: acct.inventory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopRec := func(id string) *sirsiv1.Recommendation {
+		return &sirsiv1.Recommendation{Id: "r-" + id, PolicyId: "p1", ResourceId: id, ResourceType: actuator.ResourceEC2Instance, Region: killRegion,
+			Action: actuator.ActionStop, CurrentSize: string(killBig), EstimatedMonthlySavings: money.USDFromFloat(10)}
+	}
+	r.Decided(ctx, []*sirsiv1.OptimizationPolicy{p}, map[string][]*sirsiv1.Recommendation{"p1": {stopRec(plain), stopRec(stoppedSince)}})
+	if len(w.rep.plans) != 1 {
+		t.Fatalf("%d plans saved, want 1", len(w.rep.plans))
+	}
+	plan := w.rep.plans[0]
+	if len(plan.GetActions()) != 1 || plan.GetActions()[0].GetResourceId() != plain {
+		t.Errorf("plan actions %v, want the stop of %s only", plan.GetActions(), plain)
+	}
+	want := map[string]string{
+		asg:          "Auto Scaling group web-asg",
+		spot:         "Spot Instance",
+		store:        "root device is instance store",
+		excluded:     "exclude tags",
+		stoppedSince: "stop needs it running",
+	}
+	got := map[string]*sirsiv1.PlanSkip{}
+	for _, k := range plan.GetSkipped() {
+		if got[k.GetResourceId()] != nil {
+			t.Errorf("%s skipped twice", k.GetResourceId())
+		}
+		got[k.GetResourceId()] = k
+	}
+	for id, why := range want {
+		k := got[id]
+		switch {
+		case k == nil:
+			t.Errorf("%s (%s) is not in the plan's skipped list %v", id, why, plan.GetSkipped())
+		case !strings.Contains(k.GetReason(), why) || k.GetAction() != actuator.ActionStop || k.GetRegion() != killRegion || k.GetResourceType() != actuator.ResourceEC2Instance:
+			t.Errorf("%s skipped as %v, want a stop left alone because %q", id, k, why)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d skipped, want %d: %v", len(got), len(want), plan.GetSkipped())
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const planCols = `id, tenant_id, cloud_account_id, policy_id, status, actions, estimated_monthly_savings_micros, create_time, approved_by, approve_time`
+const planCols = `id, tenant_id, cloud_account_id, policy_id, status, actions, estimated_monthly_savings_micros, create_time, approved_by, approve_time, skipped`
 
 var (
 	planPending  = int64(sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING)
@@ -25,37 +25,55 @@ var (
 func scanPlan(row interface{ Scan(...any) error }) (*sirsiv1.ActionPlan, error) {
 	var p sirsiv1.ActionPlan
 	var status, ct, at int64
-	var actions string
+	var actions, skipped string
 	var save sql.NullInt64
-	if err := row.Scan(&p.Id, &p.TenantId, &p.CloudAccountId, &p.PolicyId, &status, &actions, &save, &ct, &p.ApprovedBy, &at); err != nil {
+	if err := row.Scan(&p.Id, &p.TenantId, &p.CloudAccountId, &p.PolicyId, &status, &actions, &save, &ct, &p.ApprovedBy, &at, &skipped); err != nil {
 		return nil, err
 	}
 	p.EstimatedMonthlySavings = usdMicros(save)
 	p.Status, p.CreateTime, p.ApproveTime = sirsiv1.ActionPlanStatus(status), ts(ct), ts(at)
-	var raw []json.RawMessage
-	if err := decodeJSON(actions, &raw); err != nil {
-		return nil, err
+	var err error
+	if p.Actions, err = decodeProtoList[sirsiv1.Action](actions); err != nil {
+		return nil, fmt.Errorf("plan %s actions: %w", p.Id, err)
 	}
-	for _, m := range raw {
-		a := &sirsiv1.Action{}
-		if err := decodeProto(string(m), a); err != nil {
-			return nil, err
-		}
-		p.Actions = append(p.Actions, a)
+	if p.Skipped, err = decodeProtoList[sirsiv1.PlanSkip](skipped); err != nil {
+		return nil, fmt.Errorf("plan %s skipped: %w", p.Id, err)
 	}
 	return &p, nil
 }
 
-func planActionsJSON(actions []*sirsiv1.Action) (string, error) {
-	raw := make([]json.RawMessage, 0, len(actions))
-	for _, a := range actions {
-		s, err := encodeProto(a)
+// encodeProtoList stores a list of messages as a JSON array of their
+// encodings (the actions and skipped columns of a plan).
+func encodeProtoList[M proto.Message](ms []M) (string, error) {
+	raw := make([]json.RawMessage, 0, len(ms))
+	for _, m := range ms {
+		s, err := encodeProto(m)
 		if err != nil {
 			return "", err
 		}
 		raw = append(raw, json.RawMessage(s))
 	}
 	return encodeJSON(raw)
+}
+
+// decodeProtoList reads what encodeProtoList wrote.
+func decodeProtoList[M any, PM interface {
+	*M
+	proto.Message
+}](s string) ([]PM, error) {
+	var raw []json.RawMessage
+	if err := decodeJSON(s, &raw); err != nil {
+		return nil, err
+	}
+	out := make([]PM, 0, len(raw))
+	for _, r := range raw {
+		m := PM(new(M))
+		if err := decodeProto(string(r), m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 func planStatusName(s sirsiv1.ActionPlanStatus) string {
@@ -75,7 +93,16 @@ func (t *tenantStore) SaveActionPlan(ctx context.Context, cloudAccountID, batchI
 		}
 		a.TenantId, a.CloudAccountId, a.PlanId = t.id, cloudAccountID, p.Id
 	}
-	actions, err := planActionsJSON(p.Actions)
+	actions, err := encodeProtoList(p.Actions)
+	if err != nil {
+		return false, err
+	}
+	for i, k := range p.Skipped {
+		if k == nil {
+			return false, invalid("save action plan %q: skipped[%d] is empty", p.Id, i)
+		}
+	}
+	skipped, err := encodeProtoList(p.Skipped)
 	if err != nil {
 		return false, err
 	}
@@ -101,8 +128,8 @@ func (t *tenantStore) SaveActionPlan(ctx context.Context, cloudAccountID, batchI
 			int64(sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_SUPERSEDED), t.id, cloudAccountID, p.PolicyId, planPending); err != nil {
 			return "", fmt.Errorf("supersede pending plans: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO action_plans (`+planCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0)`),
-			p.Id, t.id, cloudAccountID, p.PolicyId, planPending, actions, microsArg(p.EstimatedMonthlySavings), time.Now().UnixNano()); err != nil {
+		if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO action_plans (`+planCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?)`),
+			p.Id, t.id, cloudAccountID, p.PolicyId, planPending, actions, microsArg(p.EstimatedMonthlySavings), time.Now().UnixNano(), skipped); err != nil {
 			return "", fmt.Errorf("insert plan %q: %w", p.Id, err)
 		}
 		return "", nil

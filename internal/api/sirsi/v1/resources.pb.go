@@ -3241,8 +3241,13 @@ type ActionPlan struct {
 	EstimatedMonthlySavings *Money                 `protobuf:"bytes,7,opt,name=estimated_monthly_savings,json=estimatedMonthlySavings,proto3" json:"estimated_monthly_savings,omitempty"`
 	CreateTime              *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	ApprovedBy    string                 `protobuf:"bytes,9,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
-	ApproveTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	ApprovedBy  string                 `protobuf:"bytes,9,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	// What the plan leaves alone on purpose, each with the reason: the
+	// selected instances never stopped (Auto Scaling group, EKS/ECS node,
+	// instance-store root, Spot, exclude tag) and the recommendations a
+	// live check refused. Approving the plan does nothing to them.
+	Skipped       []*PlanSkip `protobuf:"bytes,11,rep,name=skipped,proto3" json:"skipped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3347,6 +3352,92 @@ func (x *ActionPlan) GetApproveTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ActionPlan) GetSkipped() []*PlanSkip {
+	if x != nil {
+		return x.Skipped
+	}
+	return nil
+}
+
+// PlanSkip is one resource a plan leaves alone, and why.
+type PlanSkip struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ResourceId   string                 `protobuf:"bytes,1,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	ResourceType string                 `protobuf:"bytes,2,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	Region       string                 `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
+	// The action the policy would otherwise take: stop (idle or off-hours
+	// stop) or the refused recommendation's action.
+	Action        string `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanSkip) Reset() {
+	*x = PlanSkip{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanSkip) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanSkip) ProtoMessage() {}
+
+func (x *PlanSkip) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanSkip.ProtoReflect.Descriptor instead.
+func (*PlanSkip) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PlanSkip) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *PlanSkip) GetResourceType() string {
+	if x != nil {
+		return x.ResourceType
+	}
+	return ""
+}
+
+func (x *PlanSkip) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *PlanSkip) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *PlanSkip) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type AuditEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -3372,7 +3463,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3384,7 +3475,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3397,7 +3488,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -3774,7 +3865,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x17\n" +
-	"\aplan_id\x18\x13 \x01(\tR\x06planId\"\xca\x03\n" +
+	"\aplan_id\x18\x13 \x01(\tR\x06planId\"\xf8\x03\n" +
 	"\n" +
 	"ActionPlan\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -3789,7 +3880,15 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\vapproved_by\x18\t \x01(\tR\n" +
 	"approvedBy\x12=\n" +
 	"\fapprove_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\xc3\x02\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12,\n" +
+	"\askipped\x18\v \x03(\v2\x12.sirsi.v1.PlanSkipR\askipped\"\x98\x01\n" +
+	"\bPlanSkip\x12\x1f\n" +
+	"\vresource_id\x18\x01 \x01(\tR\n" +
+	"resourceId\x12#\n" +
+	"\rresource_type\x18\x02 \x01(\tR\fresourceType\x12\x16\n" +
+	"\x06region\x18\x03 \x01(\tR\x06region\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xc3\x02\n" +
 	"\n" +
 	"AuditEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -3896,7 +3995,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -3934,29 +4033,30 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(*ActionStep)(nil),            // 33: sirsi.v1.ActionStep
 	(*Action)(nil),                // 34: sirsi.v1.Action
 	(*ActionPlan)(nil),            // 35: sirsi.v1.ActionPlan
-	(*AuditEvent)(nil),            // 36: sirsi.v1.AuditEvent
-	nil,                           // 37: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 38: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 39: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 40: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 41: sirsi.v1.Resource.TagsEntry
-	nil,                           // 42: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 43: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 45: google.protobuf.Duration
+	(*PlanSkip)(nil),              // 36: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 37: sirsi.v1.AuditEvent
+	nil,                           // 38: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 39: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 40: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 41: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 42: sirsi.v1.Resource.TagsEntry
+	nil,                           // 43: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 44: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 46: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	37, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	44, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	44, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	38, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	45, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	45, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	44, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	44, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	44, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	38, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	39, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	45, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	45, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	45, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	39, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	40, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
 	14, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
@@ -3969,62 +4069,63 @@ var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	19, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
 	20, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
 	21, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	44, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	44, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	45, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	45, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
 	22, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
-	45, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	44, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	44, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	46, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	45, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	45, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 29: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	45, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	44, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	44, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	44, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	46, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	45, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	45, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	45, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
 	10, // 34: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	44, // 35: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	44, // 36: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	44, // 37: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	45, // 38: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	40, // 39: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	41, // 40: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	45, // 35: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	45, // 36: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	45, // 37: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	46, // 38: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	41, // 39: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	42, // 40: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
 	14, // 41: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	42, // 42: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	44, // 43: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	44, // 44: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	44, // 45: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	44, // 46: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	44, // 47: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	43, // 48: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	43, // 42: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	45, // 43: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	45, // 44: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	45, // 45: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	45, // 46: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	45, // 47: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	44, // 48: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
 	14, // 49: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
 	14, // 50: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
 	14, // 51: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	44, // 52: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	45, // 52: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
 	14, // 53: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
 	14, // 54: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
 	14, // 55: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
 	11, // 56: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
 	31, // 57: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	44, // 58: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	44, // 59: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	44, // 60: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	44, // 61: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	45, // 58: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	45, // 59: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	45, // 60: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	45, // 61: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
 	12, // 62: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
 	14, // 63: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
 	33, // 64: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	44, // 65: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	44, // 66: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	45, // 65: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	45, // 66: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
 	13, // 67: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
 	34, // 68: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
 	14, // 69: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	44, // 70: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	44, // 71: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	44, // 72: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	44, // 73: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	74, // [74:74] is the sub-list for method output_type
-	74, // [74:74] is the sub-list for method input_type
-	74, // [74:74] is the sub-list for extension type_name
-	74, // [74:74] is the sub-list for extension extendee
-	0,  // [0:74] is the sub-list for field type_name
+	45, // 70: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	45, // 71: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	36, // 72: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	45, // 73: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	45, // 74: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	75, // [75:75] is the sub-list for method output_type
+	75, // [75:75] is the sub-list for method input_type
+	75, // [75:75] is the sub-list for extension type_name
+	75, // [75:75] is the sub-list for extension extendee
+	0,  // [0:75] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4041,7 +4142,7 @@ func file_sirsi_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
