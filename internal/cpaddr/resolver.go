@@ -36,6 +36,9 @@ func DialOptions(servers []Server, serverName string) (string, []grpc.DialOption
 type builder struct {
 	servers    []Server
 	serverName string
+	// dnsServer is the DNS server (host:port) the names are looked up
+	// with; empty: the system's resolver configuration.
+	dnsServer string
 }
 
 func (b *builder) Scheme() string { return scheme }
@@ -52,7 +55,7 @@ func (b *builder) Build(_ resolver.Target, cc resolver.ClientConn, opts resolver
 	m := &multi{cc: cc, servers: b.servers, serverName: b.serverName, states: make([][]resolver.Address, len(b.servers)), errs: make([]error, len(b.servers))}
 	children := make([]resolver.Resolver, 0, len(b.servers))
 	for i, s := range b.servers {
-		u, err := url.Parse("dns:///" + s.String())
+		u, err := url.Parse("dns://" + b.dnsServer + "/" + s.String())
 		if err != nil {
 			m.closeAll(children)
 			return nil, fmt.Errorf("control-plane address %s: %w", s, err)

@@ -30,6 +30,11 @@ func startReplica(t *testing.T) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveReplica(t, ln)
+}
+
+func serveReplica(t *testing.T, ln net.Listener) *replica {
+	t.Helper()
 	r := &replica{addr: ln.Addr().String()}
 	r.srv = grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		r.calls.Add(1)
