@@ -155,4 +155,3 @@ func TestNameWithSeveralRecords(t *testing.T) {
 		t.Errorf("calls per replica: %d, %d, %d; want one each", first.calls.Load(), second.calls.Load(), third.calls.Load())
 	}
 }
-
