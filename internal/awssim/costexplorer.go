@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -48,8 +49,9 @@ func (s *Sim) serveCostExplorer(rc *Request) {
 		rc.WriteError(Errorf("UnknownOperationException", "Cost Explorer requests are POST / with Content-Type application/x-amz-json-1.1 and X-Amz-Target %s<Operation>", ceTargetPrefix))
 		return
 	}
-	if action != "GetCostAndUsage" && action != "GetCostForecast" {
-		rc.WriteError(Errorf("UnknownOperationException", "operation %q is not simulated; Cost Explorer serves GetCostAndUsage and GetCostForecast", action))
+	op, ok := ceOperations[action]
+	if !ok {
+		rc.WriteError(Errorf("UnknownOperationException", "operation %q is not simulated; Cost Explorer serves %s", action, strings.Join(slices.Sorted(maps.Keys(ceOperations)), ", ")))
 		return
 	}
 	rc.Action = action
@@ -60,15 +62,16 @@ func (s *Sim) serveCostExplorer(rc *Request) {
 	if !s.admit(rc, action) {
 		return
 	}
-	var err *APIError
-	if action == "GetCostAndUsage" {
-		err = s.ceGetCostAndUsage(rc)
-	} else {
-		err = s.ceGetCostForecast(rc)
-	}
-	if err != nil {
+	if err := op(s, rc); err != nil {
 		rc.WriteError(err)
 	}
+}
+
+// ceOperations are the Cost Explorer operations the simulator serves, by
+// X-Amz-Target operation name; the files implementing others add theirs.
+var ceOperations = map[string]func(*Sim, *Request) *APIError{
+	"GetCostAndUsage": (*Sim).ceGetCostAndUsage,
+	"GetCostForecast": (*Sim).ceGetCostForecast,
 }
 
 type ceDateInterval struct {

@@ -31,6 +31,10 @@ type charge struct {
 	// open marks a rate still accruing at the end of the history (the
 	// forecast extends it).
 	open bool
+	// engine and multiAZ are an RDS instance's, which its reservations
+	// must match.
+	engine  string
+	multiAZ bool
 }
 
 // overlap returns the cost and usage of c within [from, to).
@@ -159,8 +163,9 @@ func priceSegment(cat *pricing.Catalogue, simSeed int64, e Event, end time.Time)
 		}
 		mult := 1.0
 		if multi, _ := strconv.ParseBool(e.Attrs["multi-az"]); multi {
-			mult = 2
+			mult, base.multiAZ = 2, true
 		}
+		base.engine = e.Attrs["engine"]
 		base.service, base.usageType, base.instanceType = ceServiceRDS, p.UsageType, e.Type
 		base.usdPerHour, base.usagePerHour = p.USD*mult, 1
 		return []charge{base}, nil

@@ -19,6 +19,10 @@ type Account struct {
 	History []Event
 	// byResource indexes History for CloudWatch (see historyOf).
 	byResource historyIndex
+	// SavingsPlans and DBReservations are the commitments the account
+	// owns (AddSavingsPlan, AddDBReservation).
+	SavingsPlans   []SavingsPlan
+	DBReservations []DBReservation
 }
 
 // RegionState is one account's resources in one region. Guarded by Sim.mu.
