@@ -43,6 +43,14 @@ func staticCreds() aws.CredentialsProvider {
 // days of history.
 func seededSim(t *testing.T, n int) (string, awssim.FleetManifest) {
 	t.Helper()
+	_, url, man := seededSimulator(t, n)
+	return url, man
+}
+
+// seededSimulator is seededSim with the simulator itself, for tests that
+// change its account directly.
+func seededSimulator(t *testing.T, n int) (*awssim.Sim, string, awssim.FleetManifest) {
+	t.Helper()
 	sim, err := awssim.New(awssim.Options{Seed: 5, Backfill: 30 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +68,7 @@ func seededSim(t *testing.T, n int) (string, awssim.FleetManifest) {
 	if err != nil {
 		t.Fatalf("GenerateFleet: %v", err)
 	}
-	return srv.URL, man
+	return sim, srv.URL, man
 }
 
 type testAgent struct {

@@ -19,8 +19,10 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policyrun"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 const (
@@ -173,6 +175,19 @@ func (d *decisions) add(resources []*sirsiv1.Resource, sums []*sirsiv1.Utilizati
 	in := optimizer.Inputs(resources, sums)
 	for _, part := range d.parts {
 		part.Add(in)
+	}
+}
+
+// adviseCommitments gives each policy that covers EC2 instances or RDS
+// instances Cost Explorer's commitment recommendations for its term and
+// payment option; policies with the same settings share one answer.
+func (s *sweeps) adviseCommitments(ctx context.Context, c *components, d *decisions) {
+	for i, p := range d.policies {
+		types := p.GetResourceTypes()
+		if len(types) > 0 && !slices.Contains(types, validation.ResourceEC2Instance) && !slices.Contains(types, validation.ResourceRDSInstance) {
+			continue
+		}
+		d.parts[i].UseCommitmentAdvice(c.commit.Advice(ctx, policy.Commitments(p), policy.LookbackDays(p)))
 	}
 }
 

@@ -89,6 +89,7 @@ type components struct {
 	disc    *discovery.Discoverer
 	util    *monitor.Utilization
 	costs   *monitor.Costs
+	commit  *monitor.Commitments
 }
 
 func newSweeps(a *Agent) (*sweeps, error) {
@@ -303,6 +304,7 @@ func (s *sweeps) components(ctx context.Context) (*components, error) {
 		MinInterval: s.a.cfg.CostMinInterval, TagKeys: s.a.cfg.CostTagKeys, Logger: logger.Named(sweepCosts), Registerer: reg, Clock: s.a.now}); err != nil {
 		return nil, fmt.Errorf("setting up cost monitoring: %w", err)
 	}
+	c.commit = monitor.NewCommitments(c.global, s.a.cfg.CostMinInterval, logger.Named(sweepOptimize), s.a.now)
 	s.comp.Store(c)
 	s.children.Store(reg)
 	s.built = key
@@ -463,6 +465,9 @@ func (s *sweeps) utilization(ctx context.Context, c *components) error {
 				return err
 			}
 		}
+	}
+	if dec != nil {
+		s.adviseCommitments(ctx, c, dec)
 	}
 	if measuredAny || dec != nil {
 		s.finishDecisions(ctx, dec)

@@ -192,29 +192,67 @@ func (o *Optimizer) addBaseline(by map[string]*spendBaseline, r *sirsiv1.Resourc
 	add(by, r, h)
 }
 
-// commitments suggests one Compute Savings Plan per region with a saving
-// of at least the policy's minimum.
-func (o *Optimizer) commitments(p *sirsiv1.OptimizationPolicy, by map[string]*spendBaseline, now time.Time) []*sirsiv1.Recommendation {
+// commitments is the fallback for Cost Explorer's Savings Plans
+// recommendation: one Compute Savings Plan per region with a saving of at
+// least the policy's minimum, sized on list prices. What the account's
+// Savings Plans already pay for (advice.Coverage, when Cost Explorer told
+// it) comes off every hour of the baseline, spread over the regions in
+// proportion to their spend.
+func (o *Optimizer) commitments(p *sirsiv1.OptimizationPolicy, by map[string]*spendBaseline, now time.Time, advice *CommitmentAdvice) []*sirsiv1.Recommendation {
 	var out []*sirsiv1.Recommendation
 	days := policy.LookbackDays(p)
+	var cov *SavingsPlansCoverage
+	why := "Cost Explorer was not asked"
+	if advice != nil {
+		cov = advice.Coverage
+		why = "Cost Explorer could not answer: " + truncate(advice.SavingsPlansErr.Error(), 160)
+	}
+	all := map[string][]float64{}
+	var total float64
+	for region, b := range by {
+		all[region] = b.series(now, days*24)
+		total += sum(all[region])
+	}
+	covNote := "not known"
+	if cov != nil {
+		covNote = fmt.Sprintf("$%.3f/h, taken off the baseline", cov.coveredPerHour())
+	}
 	for _, region := range slices.Sorted(maps.Keys(by)) {
-		series := by[region].series(now, days*24)
+		series := all[region]
+		if off := cov.coveredPerHour(); off > 0 && total > 0 {
+			off *= sum(series) / total
+			for i := range series {
+				series[i] = math.Max(0, series[i]-off)
+			}
+		}
 		c := SuggestCommitment(series, ComputeSP1YNoUpfrontDiscount)
 		if c.MonthlySaving <= 0 || c.MonthlySaving < money.FloatOr(p.GetRightsizing().GetMinMonthlySavings(), 0) {
 			continue
 		}
-		var sum float64
-		for _, x := range series {
-			sum += x
-		}
-		current := sum / float64(len(series)) * pricing.HoursPerMonth
+		current := sum(series) / float64(len(series)) * pricing.HoursPerMonth
 		conf := c.Utilization * 0.8
-		reason := fmt.Sprintf("Fallback estimate, not a Cost Explorer recommendation: the EC2 on-demand spend this policy leaves running in %s (after its other recommendations) averages $%.2f a month over %d days. A 1-year no-upfront Compute Savings Plan of $%.3f/h covers $%.3f/h of it (%.0f%% of the spend) and saves $%.2f a month, assuming a %.0f%% discount (an assumption: AWS's rates vary by family and region). Read-only suggestion. Confidence %.2f: the commitment would be used %.0f%% of the hours, times 0.8 for the assumed rate.",
-			region, money.RoundCents(current), days, c.Hourly, c.OnDemandCovered, c.Coverage*100, c.MonthlySaving, ComputeSP1YNoUpfrontDiscount*100, money.RoundCents(conf), c.Utilization*100)
+		reason := fmt.Sprintf("Fallback estimate, not a Cost Explorer recommendation (%s): the EC2 on-demand spend this policy leaves running in %s (after its other recommendations, at list prices, less what existing Savings Plans cover: %s) averages $%.2f a month over %d days. A 1-year no-upfront Compute Savings Plan of $%.3f/h covers $%.3f/h of it (%.0f%% of the spend) and saves $%.2f a month, assuming a %.0f%% discount (an assumption: AWS's rates vary by family and region; the policy's term and payment option are not applied). Read-only suggestion. Confidence %.2f: the commitment would be used %.0f%% of the hours, times 0.8 for the assumed rate.",
+			why, region, covNote, money.RoundCents(current), days, c.Hourly, c.OnDemandCovered, c.Coverage*100, c.MonthlySaving, ComputeSP1YNoUpfrontDiscount*100, money.RoundCents(conf), c.Utilization*100)
 		r := &sirsiv1.Resource{ResourceId: SavingsPlanResourcePrefix + region, Type: validation.ResourceEC2Instance, Region: region}
-		rec := newRec(p, r, ActionCommitSavingsPlan, "on-demand", fmt.Sprintf("%.5f/h", c.Hourly), current, current-c.MonthlySaving, conf, reason)
+		rec := newRec(p, r, ActionCommitSavingsPlan, "on-demand", fmt.Sprintf("%.5f/h", c.Hourly), current, current-c.MonthlySaving, conf, reason,
+			&sirsiv1.Evidence{Metric: EvidenceCommitmentUtilization, Statistic: StatisticFallbackEstimate, Value: c.Utilization, WindowDays: int32(days), Coverage: cov.Fraction()})
 		rec.EstimatedMonthlySavings = money.USDFromFloat(c.MonthlySaving)
 		out = append(out, rec)
 	}
 	return out
+}
+
+func sum(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

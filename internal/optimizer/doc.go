@@ -16,8 +16,13 @@
 //     freeable memory, same engine and architecture.
 //   - Lambda: memory is right-sized from the Lambda Insights
 //     memory_utilization Maximum.
-//   - A Compute Savings Plan commitment is suggested per region from the
-//     steady EC2 on-demand baseline left after the other recommendations.
+//   - Commitments: the Savings Plans and RDS reserved instances Cost
+//     Explorer recommends for the policy's term and payment option, with
+//     its figures (net of the commitments the account already has). Only
+//     when Cost Explorer cannot answer is a Compute Savings Plan estimated
+//     per region from the steady EC2 on-demand baseline left after the
+//     other recommendations, at list prices less the existing coverage,
+//     labelled as a fallback.
 //
 // Every price comes from the pricing catalogue; every dollar figure is
 // rounded to cents and monthly means hourly × 730.

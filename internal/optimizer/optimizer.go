@@ -185,6 +185,9 @@ type Decision struct {
 	types    []string
 	out      []*sirsiv1.Recommendation
 	baseline map[string]*spendBaseline
+	// advice is Cost Explorer's commitment recommendation, nil when not
+	// asked (the fallback estimate is made then).
+	advice *CommitmentAdvice
 }
 
 // Start begins a Decision for p at now over every resource type.
@@ -202,6 +205,11 @@ func (o *Optimizer) StartMetricFree(p *sirsiv1.OptimizationPolicy, now time.Time
 	d.types, d.coversEC2 = MetricFreeTypes, false
 	return d
 }
+
+// UseCommitmentAdvice gives the decision Cost Explorer's commitment
+// recommendations for the policy's commitment settings: Finish suggests
+// them instead of the list-price estimate.
+func (d *Decision) UseCommitmentAdvice(a *CommitmentAdvice) { d.advice = a }
 
 // ResourceTypes is the scope of the decision: the resource types it
 // decides, nil for every type.
@@ -226,7 +234,16 @@ func (d *Decision) Add(in []Input) {
 // Finish adds the Savings Plans suggestions and returns every
 // recommendation, ordered by resource id and region.
 func (d *Decision) Finish() []*sirsiv1.Recommendation {
-	out := append(d.out, d.o.commitments(d.p, d.baseline, d.now)...)
+	out := d.out
+	if d.types == nil {
+		coversRDS := len(d.p.GetResourceTypes()) == 0 || slices.Contains(d.p.GetResourceTypes(), validation.ResourceRDSInstance)
+		if d.advice != nil {
+			out = append(out, fromCostExplorer(d.p, d.advice, d.coversEC2, coversRDS)...)
+		}
+		if d.coversEC2 && (d.advice == nil || d.advice.SavingsPlansErr != nil) {
+			out = append(out, d.o.commitments(d.p, d.baseline, d.now, d.advice)...)
+		}
+	}
 	slices.SortStableFunc(out, func(a, b *sirsiv1.Recommendation) int {
 		if c := strings.Compare(a.GetResourceId(), b.GetResourceId()); c != 0 {
 			return c

@@ -208,7 +208,7 @@ func InstanceFamily(s string) error {
 
 // Metrics are the utilisation metrics the agent summarises.
 var Metrics = []string{
-	"cpu_utilization", "database_connections", "duration_ms",
+	"commitment_utilization", "cpu_utilization", "database_connections", "duration_ms",
 	"freeable_memory_bytes", "invocations", "memory_utilization",
 	"network_in_bytes", "network_out_bytes",
 }
