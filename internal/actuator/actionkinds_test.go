@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -308,4 +309,58 @@ func (d deleteBeforeSnapshot) CreateSnapshot(ctx context.Context, in *ec2.Create
 		return nil, err
 	}
 	return d.Client.CreateSnapshot(ctx, in, opts...)
+}
+
+// TestVerifyJudgesMetrics runs the RDS class and Lambda memory changes
+// with a verify wait, on the simulator's manual clock (the actuator's
+// sleeps advance it), so the verify step reads CloudWatch data the
+// simulator generated since the change. A workload that fits the new size
+// passes with datapoints judged; one that does not (DegradeAtSize: the DB's
+// CPU pinned at the smaller class, every invocation failing at the smaller
+// memory) fails verify and is rolled back to the size it had.
+func TestVerifyJudgesMetrics(t *testing.T) {
+	cases := []struct {
+		kind            kind
+		service, step   string
+		judged, failure string
+	}{
+		{kinds[1], "rds", phaseVerifyDB, "datapoints", "CPU pinned"},
+		{kinds[2], "lambda", phaseVerifyFunction, "invocations", "errors rose"},
+	}
+	for _, tc := range cases {
+		for _, degrade := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/degraded=%t", tc.kind.name, degrade), func(t *testing.T) {
+				e := newEnv(t)
+				c := newClients(t, e.url)
+				// An hour of history at the old size for the before window.
+				req := tc.kind.create(t, c, func() { e.clock.Advance(time.Hour) })
+				req.VerifyWait = 15 * time.Minute
+				if degrade {
+					if err := e.sim.DegradeAtSize(tc.service, req.ResourceID, req.ToSize); err != nil {
+						t.Fatal(err)
+					}
+				}
+				a := e.actuator(t, c.withServices(e.config(t, t.TempDir())))
+				act := a.Execute(context.Background(), req)
+				verify := ""
+				for _, s := range act.Steps {
+					if s.Name == tc.step && verify == "" {
+						verify = s.Status + ": " + s.Detail
+					}
+				}
+				t.Logf("verify step %q", verify)
+				if !degrade {
+					if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || !strings.HasPrefix(verify, statusSucceeded) || !strings.Contains(verify, tc.judged) {
+						t.Fatalf("status %v, verify %q, want succeeded having judged %s; steps %v", act.Status, verify, tc.judged, act.Steps)
+					}
+					tc.kind.done(t, c, req)
+					return
+				}
+				if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK || !strings.Contains(act.Error, tc.failure) || !strings.HasPrefix(verify, statusFailed) {
+					t.Fatalf("status %v, error %q, verify %q, want rolled back because %s; steps %v", act.Status, act.Error, verify, tc.failure, act.Steps)
+				}
+				tc.kind.kept(t, c, req)
+			})
+		}
+	}
 }

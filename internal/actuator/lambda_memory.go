@@ -120,7 +120,7 @@ func (f *flow) waitFunction(ctx context.Context, mb, next string) (result, error
 }
 
 // verifyFunction compares errors and duration since the change with as
-// long a window before it.
+// long a window before the flow started.
 func (f *flow) verifyFunction(ctx context.Context) (result, error) {
 	req := f.rec.Req
 	if req.VerifyWait <= 0 {
@@ -155,7 +155,7 @@ func (f *flow) verifyFunction(ctx context.Context) (result, error) {
 	if invocations == 0 {
 		return result{detail: "no invocations since the change: not judged"}, nil
 	}
-	before, _, err := rate(from.Add(-span), from)
+	before, _, err := rate(f.beforeWindow(span))
 	if err != nil {
 		return result{}, err
 	}

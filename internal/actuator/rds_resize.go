@@ -162,7 +162,8 @@ func (f *flow) verifyDB(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	before, bn, err := f.metricMean(ctx, "AWS/RDS", "DatabaseConnections", dim, "Maximum", from.Add(-to.Sub(from)), from)
+	bFrom, bTo := f.beforeWindow(to.Sub(from))
+	before, bn, err := f.metricMean(ctx, "AWS/RDS", "DatabaseConnections", dim, "Maximum", bFrom, bTo)
 	if err != nil {
 		return result{}, err
 	}
@@ -204,4 +205,13 @@ func (f *flow) verifyWindow() (from, to time.Time, ok bool) {
 	}
 	to = f.a.cfg.Now().Truncate(cpuPeriod)
 	return from, to, to.After(from)
+}
+
+// beforeWindow is as long a span of whole 5-minute periods ending before
+// the flow started: the old size's baseline. Ending it where the verify
+// window begins would mix in the minutes after the change, which hides a
+// regression behind itself.
+func (f *flow) beforeWindow(span time.Duration) (from, to time.Time) {
+	to = f.rec.Start.Truncate(cpuPeriod)
+	return to.Add(-span), to
 }

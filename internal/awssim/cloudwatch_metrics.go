@@ -123,12 +123,10 @@ var builtinNamespaces = map[string]builtinNamespace{
 		}},
 	}},
 	"AWS/RDS": {service: "rds", resourceType: "db-instance", dimension: "DBInstanceIdentifier", metrics: map[string]builtinMetric{
-		"CPUUtilization": {unit: "Percent", resolution: 60, value: func(r *builtinResource, t int64) float64 {
-			return r.profile.CPUAt(r.seed, time.Unix(t, 0))
-		}},
+		"CPUUtilization": {unit: "Percent", resolution: 60, value: dbCPU},
 		// Connections follow load: about one per 2 % CPU.
 		"DatabaseConnections": {unit: "Count", resolution: 60, value: func(r *builtinResource, t int64) float64 {
-			return math.Round(r.profile.CPUAt(r.seed, time.Unix(t, 0)) / 2)
+			return math.Round(dbCPU(r, t) / 2)
 		}},
 		// The buffer pool takes a quarter of memory; the rest is used in
 		// proportion to load.
@@ -139,8 +137,14 @@ var builtinNamespaces = map[string]builtinNamespace{
 	}},
 	"AWS/Lambda": {service: "lambda", resourceType: "function", dimension: "FunctionName", metrics: map[string]builtinMetric{
 		// The profile's load drives invocations: ~2 per minute per % of load.
-		"Invocations": {unit: "Count", resolution: 60, value: func(r *builtinResource, t int64) float64 {
-			return math.Round(2 * r.profile.CPUAt(r.seed, time.Unix(t, 0)))
+		"Invocations": {unit: "Count", resolution: 60, value: functionInvocations},
+		// A healthy function does not fail; one degraded at its memory
+		// size (Sim.DegradeAtSize) fails every invocation.
+		"Errors": {unit: "Count", resolution: 60, value: func(r *builtinResource, t int64) float64 {
+			if r.degradedAt(t) {
+				return functionInvocations(r, t)
+			}
+			return 0
 		}},
 		// Busy functions run longer (contention downstream).
 		"Duration": {unit: "Milliseconds", resolution: 60, value: func(r *builtinResource, t int64) float64 {
@@ -160,6 +164,21 @@ var builtinNamespaces = map[string]builtinNamespace{
 	}},
 }
 
+// dbCPU is a DB instance's CPU: its profile's, or pinned at 100 % while
+// it is degraded at its class.
+func dbCPU(r *builtinResource, t int64) float64 {
+	if r.degradedAt(t) {
+		return 100
+	}
+	return r.profile.CPUAt(r.seed, time.Unix(t, 0))
+}
+
+// functionInvocations: the profile's load drives invocations, ~2 per
+// minute per % of load.
+func functionInvocations(r *builtinResource, t int64) float64 {
+	return math.Round(2 * r.profile.CPUAt(r.seed, time.Unix(t, 0)))
+}
+
 // builtinResource is what metric generation needs to know about one
 // resource: its utilisation profile and when it was running.
 type builtinResource struct {
@@ -169,6 +188,43 @@ type builtinResource struct {
 	// running holds [start, end) Unix-second intervals, ascending; end is
 	// math.MaxInt64 while the resource still runs.
 	running [][2]int64
+	// degraded holds the intervals, in the same form, in which the
+	// resource had the size Sim.DegradeAtSize named; degradedKey encodes
+	// them for the caches' keys.
+	degraded    [][2]int64
+	degradedKey string
+}
+
+// degradedAt says whether the resource was degraded at t.
+func (r *builtinResource) degradedAt(t int64) bool {
+	for _, iv := range r.degraded {
+		if t >= iv[0] && t < iv[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// eventSize is the size Sim.DegradeAtSize compares: a DB instance's class,
+// a function's memory in MB.
+func eventSize(e Event) string {
+	switch e.Service {
+	case "rds":
+		return e.Type
+	case "lambda":
+		return strconv.Itoa(e.MemoryMiB)
+	}
+	return ""
+}
+
+// intervalsKey encodes intervals for a cache key.
+func intervalsKey(ivs [][2]int64) string {
+	b := make([]byte, 0, 16*len(ivs))
+	for _, iv := range ivs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(iv[0]))
+		b = binary.LittleEndian.AppendUint64(b, uint64(iv[1]))
+	}
+	return string(b)
 }
 
 // runningState says whether a resource in this state produces metrics.
@@ -207,7 +263,18 @@ func (s *Sim) builtinResources(account, region string, ns builtinNamespace, ids 
 		slices.SortStableFunc(evs, func(x, y Event) int { return x.Time.Compare(y.Time) })
 		r := &builtinResource{seed: resourceSeed(s.opts.Seed, evs[0].ResourceID)}
 		open := int64(-1)
+		badSize := s.faults.degradedSize(ns.service, id)
+		degradedFrom := int64(-1)
 		for _, e := range evs {
+			// Degraded intervals follow the size from event to event.
+			bad := badSize != "" && e.Kind != EventDeleted && eventSize(e) == badSize
+			switch at := e.Time.Unix(); {
+			case bad && degradedFrom < 0:
+				degradedFrom = at
+			case !bad && degradedFrom >= 0:
+				r.degraded = append(r.degraded, [2]int64{degradedFrom, at})
+				degradedFrom = -1
+			}
 			r.profile = e.Profile
 			if ns.service == "rds" && catErr == nil {
 				if spec, ok := cat.InstanceType(e.Type); ok {
@@ -229,6 +296,10 @@ func (s *Sim) builtinResources(account, region string, ns builtinNamespace, ids 
 		if open >= 0 {
 			r.running = append(r.running, [2]int64{open, math.MaxInt64})
 		}
+		if degradedFrom >= 0 {
+			r.degraded = append(r.degraded, [2]int64{degradedFrom, math.MaxInt64})
+		}
+		r.degradedKey = intervalsKey(r.degraded)
 		out[id] = r
 	}
 	return out
@@ -297,6 +368,9 @@ type blockID struct {
 	profile     Profile
 	seed        int64
 	memoryBytes float64
+	// degraded is builtinResource.degradedKey: "" for nearly every
+	// resource.
+	degraded string
 }
 
 // blockKey is the cache key: a hash of the blockID (cheap to compare; the
@@ -308,7 +382,7 @@ type blockKey struct {
 
 func (id blockID) hash() uint64 {
 	h := fnv.New64a()
-	for _, part := range []string{id.metric, string(id.profile), strconv.FormatInt(id.seed, 10), strconv.FormatFloat(id.memoryBytes, 'g', -1, 64)} {
+	for _, part := range []string{id.metric, string(id.profile), strconv.FormatInt(id.seed, 10), strconv.FormatFloat(id.memoryBytes, 'g', -1, 64), id.degraded} {
 		_, _ = h.Write([]byte(part))
 		_, _ = h.Write([]byte{0})
 	}
@@ -328,7 +402,7 @@ var blockCache = struct {
 // block returns the day starting at t (a multiple of blockSeconds).
 func (sr *series) block(t int64) *dayBlock {
 	if sr.id == nil {
-		sr.id = &blockID{metric: sr.name, profile: sr.builtin.profile, seed: sr.builtin.seed, memoryBytes: sr.builtin.memoryBytes}
+		sr.id = &blockID{metric: sr.name, profile: sr.builtin.profile, seed: sr.builtin.seed, memoryBytes: sr.builtin.memoryBytes, degraded: sr.builtin.degradedKey}
 		sr.idHash = sr.id.hash()
 	}
 	k := blockKey{hash: sr.idHash, day: t}
@@ -423,14 +497,10 @@ func (sr *series) answer(start, end, period, now int64, st statistic, agg *aggre
 	if sr.builtin == nil || now < end+sr.metric.resolution {
 		return compute()
 	}
-	running := make([]byte, 0, 16*len(sr.builtin.running))
-	for _, iv := range sr.builtin.running {
-		running = binary.LittleEndian.AppendUint64(running, uint64(iv[0]))
-		running = binary.LittleEndian.AppendUint64(running, uint64(iv[1]))
-	}
 	k := answerKey{
-		id:      blockID{metric: sr.name, profile: sr.builtin.profile, seed: sr.builtin.seed, memoryBytes: sr.builtin.memoryBytes},
-		running: string(running), start: start, end: end, period: period, st: st,
+		id: blockID{metric: sr.name, profile: sr.builtin.profile, seed: sr.builtin.seed, memoryBytes: sr.builtin.memoryBytes,
+			degraded: sr.builtin.degradedKey},
+		running: intervalsKey(sr.builtin.running), start: start, end: end, period: period, st: st,
 	}
 	answerCache.RLock()
 	a, ok := answerCache.m[k]

@@ -71,10 +71,14 @@ type faults struct {
 	// LastUpdateStatus Failed.
 	snapFail   map[string]bool
 	updateFail map[string]bool
+	// degradeAt maps service/id to the size at which the resource's
+	// metrics show it does not fit (DegradeAtSize).
+	degradeAt map[string]string
 }
 
 func newFaults(seed uint64) *faults {
-	return &faults{rng: rand.New(rand.NewPCG(seed, 0xfa17)), statusFail: map[string]string{}, snapFail: map[string]bool{}, updateFail: map[string]bool{}}
+	return &faults{rng: rand.New(rand.NewPCG(seed, 0xfa17)), statusFail: map[string]string{}, snapFail: map[string]bool{}, updateFail: map[string]bool{},
+		degradeAt: map[string]string{}}
 }
 
 func (f *faults) matches(service, action string) bool {
@@ -152,6 +156,13 @@ func (f *faults) failsUpdates(function string) bool {
 	return f.updateFail[function]
 }
 
+// degradedSize is the size DegradeAtSize named for the resource, or "".
+func (f *faults) degradedSize(service, id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.degradeAt[service+"/"+id]
+}
+
 // setFlag sets or clears id in one of the per-resource fault sets.
 func (s *Sim) setFlag(set map[string]bool, id string, on bool) {
 	s.faults.mu.Lock()
@@ -172,6 +183,27 @@ func (s *Sim) FailSnapshots(volumeID string, fail bool) { s.setFlag(s.faults.sna
 // (by name) from now on end in LastUpdateStatus Failed, the function
 // keeping its previous configuration.
 func (s *Sim) FailFunctionUpdates(name string, fail bool) { s.setFlag(s.faults.updateFail, name, fail) }
+
+// DegradeAtSize makes a resource's workload not fit one size, as CloudWatch
+// would show it: while the DB instance (service "rds", by identifier) runs
+// as class size, its CPUUtilization is pinned at 100 %; while the Lambda
+// function (service "lambda", by name) has size MB of memory, every
+// invocation fails (AWS/Lambda Errors equal Invocations). At every other
+// size its metrics are its profile's, so a verify after a change to size
+// sees the damage and a rollback cures it. An empty size clears it.
+func (s *Sim) DegradeAtSize(service, id, size string) error {
+	if service != "rds" && service != "lambda" {
+		return fmt.Errorf("awssim: degrade at size: service %q: want rds or lambda", service)
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if size == "" {
+		delete(s.faults.degradeAt, service+"/"+id)
+	} else {
+		s.faults.degradeAt[service+"/"+id] = size
+	}
+	return nil
+}
 
 // SetFaults replaces the standing fault configuration.
 func (s *Sim) SetFaults(c FaultConfig) error {
@@ -226,6 +258,7 @@ func (s *Sim) ClearFaults() {
 	s.faults.statusFail = map[string]string{}
 	s.faults.snapFail = map[string]bool{}
 	s.faults.updateFail = map[string]bool{}
+	s.faults.degradeAt = map[string]string{}
 }
 
 // FaultState is the admin endpoint's view of the injected faults.
