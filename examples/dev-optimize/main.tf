@@ -84,6 +84,17 @@ output "actions_rolled_back" {
   value = data.sirsi_savings.all.actions_rolled_back
 }
 
-output "realized_monthly_savings" {
-  value = format("%.2f", data.sirsi_savings.all.realized_monthly_savings)
+# The savings ledger: accrued so far (hours in effect x hourly saving; the
+# resizes ran minutes ago, so this is small) and what the changes in effect
+# now save per month and per year.
+output "savings_accrued_to_date" {
+  value = format("%.2f", data.sirsi_savings.all.to_date.accrued_savings)
+}
+
+output "savings_monthly_run_rate" {
+  value = format("%.2f", data.sirsi_savings.all.monthly_run_rate)
+}
+
+output "savings_annualized_run_rate" {
+  value = format("%.2f", data.sirsi_savings.all.annualized_run_rate)
 }

@@ -150,9 +150,8 @@ data "sirsi_recommendations" "open" {
   status    = "open"
 }
 
-data "sirsi_savings" "to_date" {
+data "sirsi_savings" "ledger" {
   tenant_id = sirsi_tenant.quickstart.id
-  end       = local.tomorrow
 }
 
 output "tenant" {
@@ -188,8 +187,15 @@ output "recommended_monthly_savings" {
   value = data.sirsi_recommendations.open.total_monthly_savings
 }
 
-output "realized_monthly_savings" {
-  value = data.sirsi_savings.to_date.realized_monthly_savings
+# Accrued from the savings ledger: hours each change has been in effect x
+# its hourly saving.
+output "savings_accrued_to_date" {
+  value = data.sirsi_savings.ledger.to_date.accrued_savings
+}
+
+# What the changes in effect now save in a month (730 hours).
+output "savings_monthly_run_rate" {
+  value = data.sirsi_savings.ledger.monthly_run_rate
 }
 
 output "enrollment_token" {

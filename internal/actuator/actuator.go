@@ -124,6 +124,13 @@ type Request struct {
 	// EstimatedMonthlySavings is reported as the action's realised saving
 	// when it succeeds; nil when unknown.
 	EstimatedMonthlySavings *sirsiv1.Money
+	// HourlyCostBefore and HourlyCostAfter are the resource's hourly cost
+	// before and after the change as the caller priced it when it asked;
+	// they go with the action report and open its savings ledger entry.
+	// Nil when the caller did not price it (the control plane then uses
+	// the recommendation's estimates).
+	HourlyCostBefore *sirsiv1.Money `json:",omitempty"`
+	HourlyCostAfter  *sirsiv1.Money `json:",omitempty"`
 	// VerifyWait is policy verify.wait_minutes; 0 skips the CPU check.
 	VerifyWait time.Duration
 	// RollbackOnFailure is policy verify.rollback_on_failure, resolved by
@@ -157,7 +164,7 @@ type Request struct {
 const (
 	ActionResize            = optimizer.ActionResize
 	ActionStop              = optimizer.ActionStop
-	ActionStart             = "start"
+	ActionStart             = optimizer.ActionStart
 	ActionMigrateGP3        = optimizer.ActionMigrateGP3
 	ActionSnapshotAndDelete = optimizer.ActionSnapshotAndDelete
 	ActionRelease           = optimizer.ActionRelease
@@ -573,6 +580,7 @@ func toAction(r *record) *sirsiv1.Action {
 		ResourceId: r.Req.ResourceID, ResourceType: r.Req.ResourceType, Region: r.Req.Region,
 		Action: r.Req.Action, FromSize: r.Req.FromSize, ToSize: r.Req.ToSize,
 		Error: r.Error, StartTime: timestamppb.New(r.Start),
+		HourlyCostBefore: r.Req.HourlyCostBefore, HourlyCostAfter: r.Req.HourlyCostAfter,
 	}
 	switch r.Outcome {
 	case outcomeSucceeded:

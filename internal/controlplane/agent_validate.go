@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/ledger"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
@@ -483,6 +484,8 @@ func checkActionRecord(e *validation.Errors, p string, a *sirsiv1.Action) {
 	e.Check(p+".from_size", validation.Text(a.FromSize, maxSizeLen, false))
 	e.Check(p+".to_size", validation.Text(a.ToSize, maxSizeLen, false))
 	e.Check(p+".realized_monthly_savings", money.Check(a.RealizedMonthlySavings, false, false))
+	e.Check(p+".hourly_cost_before", ledger.CheckHourlyCost(a.HourlyCostBefore))
+	e.Check(p+".hourly_cost_after", ledger.CheckHourlyCost(a.HourlyCostAfter))
 	e.Check(p+".error", validation.Text(a.Error, maxErrorLen, true))
 	timestamp(e, p+".start_time", a.StartTime)
 	timestamp(e, p+".end_time", a.EndTime)

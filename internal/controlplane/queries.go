@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
@@ -67,21 +66,12 @@ func (s *Server) ListActions(ctx context.Context, req *sirsiv1.ListActionsReques
 	return &sirsiv1.ListActionsResponse{Actions: list, NextPageToken: next}, nil
 }
 
-// beginning stands for an open start: before any action could have run.
-var beginning = time.Unix(0, 0).UTC()
-
+// GetSavingsSummary reports the savings ledger as of the server's clock.
 func (s *Server) GetSavingsSummary(ctx context.Context, req *sirsiv1.GetSavingsSummaryRequest) (*sirsiv1.GetSavingsSummaryResponse, error) {
-	rng, err := validateGetSavingsSummary(req)
-	if err != nil {
+	if err := validateGetSavingsSummary(req); err != nil {
 		return nil, err
 	}
-	if rng.start.IsZero() {
-		rng.start = beginning
-	}
-	if rng.end.IsZero() {
-		rng.end = s.now().UTC()
-	}
-	sum, err := s.st.Tenant(req.TenantId).SavingsSummary(ctx, rng.start, rng.end)
+	sum, err := s.st.Tenant(req.TenantId).SavingsSummary(ctx, s.now())
 	if err != nil {
 		return nil, s.storeError(ctx, "summarise savings", err)
 	}

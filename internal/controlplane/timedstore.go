@@ -323,9 +323,9 @@ func (d timedTenantStore) ListActions(ctx context.Context, f store.ActionFilter,
 	return d.s.ListActions(ctx, f, p)
 }
 
-func (d timedTenantStore) SavingsSummary(ctx context.Context, start time.Time, end time.Time) (*sirsiv1.GetSavingsSummaryResponse, error) {
+func (d timedTenantStore) SavingsSummary(ctx context.Context, now time.Time) (*sirsiv1.GetSavingsSummaryResponse, error) {
 	defer d.m.observe("SavingsSummary", time.Now())
-	return d.s.SavingsSummary(ctx, start, end)
+	return d.s.SavingsSummary(ctx, now)
 }
 
 func (d timedTenantStore) ListAuditEvents(ctx context.Context, f store.AuditFilter, p store.Page) ([]*sirsiv1.AuditEvent, string, error) {

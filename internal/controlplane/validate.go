@@ -288,23 +288,10 @@ func validateListActions(r *sirsiv1.ListActionsRequest) error {
 	return errOrInvalid(&e)
 }
 
-func validateGetSavingsSummary(r *sirsiv1.GetSavingsSummaryRequest) (costRange, error) {
+func validateGetSavingsSummary(r *sirsiv1.GetSavingsSummaryRequest) error {
 	var e validation.Errors
 	validTenantScoped(&e, r.TenantId)
-	var rng costRange
-	var serr, eerr error
-	if r.Start != "" {
-		rng.start, serr = validation.Date(r.Start)
-		e.Check("start", serr)
-	}
-	if r.End != "" {
-		rng.end, eerr = validation.Date(r.End)
-		e.Check("end", eerr)
-	}
-	if r.Start != "" && r.End != "" && serr == nil && eerr == nil && !rng.end.After(rng.start) {
-		e.Add("end", "must be after start")
-	}
-	return rng, errOrInvalid(&e)
+	return errOrInvalid(&e)
 }
 
 func validateListAuditEvents(r *sirsiv1.ListAuditEventsRequest) error {

@@ -26,6 +26,10 @@ const (
 	ActionDeleteSnapshot    = "delete_snapshot"
 )
 
+// ActionStart is not recommended: off-hours asks for it to undo its stop,
+// and the savings ledger ends the stop's saving with it.
+const ActionStart = "start"
+
 // MetricFreeTypes are the resource types decided from their inventory
 // record alone (state, size, age, association), sorted: their decisions
 // run after every discovery and never wait for CloudWatch.

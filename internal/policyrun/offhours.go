@@ -172,6 +172,10 @@ func (r *Runner) offHoursRequests(p *sirsiv1.OptimizationPolicy, sched *optimize
 		req := base(res.GetResourceId(), res.GetRegion(), res.GetSize(), optimizer.ActionStop)
 		if hourly, err := r.cfg.Prices.EC2Hourly(res.GetRegion(), res.GetSize()); err == nil {
 			req.EstimatedMonthlySavings = money.USDFromFloat(money.RoundCents(pricing.MonthlyFromHourly(hourly) * fraction))
+			// A stopped instance's compute is not billed (its volumes are
+			// their own resources): the ledger accrues the hourly price for
+			// as long as it stays stopped.
+			req.HourlyCostBefore, req.HourlyCostAfter = money.USDFromFloat(hourly), money.Micros(0, money.USD)
 		}
 		reqs = append(reqs, req)
 	}

@@ -243,7 +243,10 @@ type TenantStore interface {
 	// (ErrNotFound).
 	ReserveActions(ctx context.Context, r Reservation) (Grant, error)
 
-	SavingsSummary(ctx context.Context, start, end time.Time) (*sirsiv1.GetSavingsSummaryResponse, error)
+	// SavingsSummary reports the savings ledger as of now (internal/ledger):
+	// what its entries accrued to date, in the last 30 days and this month,
+	// and the run-rate of those open at now.
+	SavingsSummary(ctx context.Context, now time.Time) (*sirsiv1.GetSavingsSummaryResponse, error)
 
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*sirsiv1.AuditEvent, string, error)
 }

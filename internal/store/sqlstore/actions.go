@@ -73,6 +73,9 @@ error = excluded.error, steps = excluded.steps, start_time = excluded.start_time
 				int64(a.Status), boolInt(a.DryRun), microsArg(a.RealizedMonthlySavings), a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime), a.PlanId); err != nil {
 				return "", fmt.Errorf("upsert action %q: %w", a.Id, err)
 			}
+			if err := t.recordLedger(ctx, tx, cloudAccountID, a); err != nil {
+				return "", err
+			}
 			if a.DryRun || !terminal(a.Status) {
 				continue
 			}
@@ -121,34 +124,4 @@ func (t *tenantStore) ListActions(ctx context.Context, f store.ActionFilter, p s
 		ms = append(ms, match{"status", int64(f.Status)})
 	}
 	return listWhere(ctx, t, "actions", actionCols, f, ms, p, scanAction, func(a *sirsiv1.Action) string { return a.Id })
-}
-
-// SavingsSummary counts the actions that started in [start, end) (zero
-// bounds are open) and sums what the succeeded ones realised.
-func (t *tenantStore) SavingsSummary(ctx context.Context, start, end time.Time) (*sirsiv1.GetSavingsSummaryResponse, error) {
-	where, args := ` WHERE tenant_id = ? AND dry_run = 0 AND status <> ?`, []any{t.id, int64(sirsiv1.ActionStatus_ACTION_STATUS_PLANNED)}
-	if !start.IsZero() {
-		where += ` AND start_time >= ?`
-		args = append(args, start.UnixNano())
-	}
-	if !end.IsZero() {
-		where += ` AND start_time < ?`
-		args = append(args, end.UnixNano())
-	}
-	succeeded := int64(sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED)
-	out := &sirsiv1.GetSavingsSummaryResponse{}
-	var realized sql.NullInt64
-	err := t.s.r.QueryRowContext(ctx, t.q(`SELECT COUNT(*),
-COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
-COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
-COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
-COALESCE(SUM(CASE WHEN status = ? THEN realized_monthly_savings_micros END), 0)
-FROM actions`+where),
-		append([]any{succeeded, int64(sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK), int64(sirsiv1.ActionStatus_ACTION_STATUS_FAILED), succeeded}, args...)...).
-		Scan(&out.ActionsTaken, &out.ActionsSucceeded, &out.ActionsRolledBack, &out.ActionsFailed, &realized)
-	if err != nil {
-		return nil, fmt.Errorf("savings summary: %w", err)
-	}
-	out.RealizedMonthlySavings = usdMicros(realized)
-	return out, nil
 }

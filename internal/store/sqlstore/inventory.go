@@ -214,6 +214,9 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 			}
 			res.Missing = append(res.Missing, missing...)
 		}
+		if err := t.closeLedgerOnInventory(ctx, tx, cloudAccountID, b, ups, observed); err != nil {
+			return "", err
+		}
 		crashpoint.Hit(crashpoint.ServerBeforeCommit)
 		return "", nil
 	})

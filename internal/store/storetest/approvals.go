@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
@@ -474,31 +473,5 @@ func testConcurrentReservations(t *testing.T, s store.Store) {
 	}
 	if total != limit {
 		t.Fatalf("granted %d in one window, want exactly the cap %d", total, limit)
-	}
-}
-
-// testRealisedSavings: a succeeded action counts its saving, a rolled-back
-// or failed one counts zero whatever it reported.
-func testRealisedSavings(t *testing.T, s store.Store) {
-	c := ctx(t)
-	ts := newTenant(t, s, "savings")
-	a := newAccount(t, ts, "123456789012")
-	start := timestamppb.New(time.Date(2026, 11, 5, 2, 0, 0, 0, time.UTC))
-	act := func(id string, st sirsiv1.ActionStatus, saving float64) *sirsiv1.Action {
-		return &sirsiv1.Action{Id: id, ResourceId: "i-" + id, Action: "resize", Status: st, RealizedMonthlySavings: money.USDFromFloat(saving), StartTime: start}
-	}
-	must(ts.ApplyActions(c, a.Id, "s1", []*sirsiv1.Action{
-		act("ok", sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED, 61.32),
-		act("back", sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, 40),
-		act("fail", sirsiv1.ActionStatus_ACTION_STATUS_FAILED, 15),
-	}))
-	sum := must(ts.SavingsSummary(c, time.Time{}, time.Time{}))
-	if money.FloatOr(sum.RealizedMonthlySavings, math.NaN()) != 61.32 || sum.ActionsSucceeded != 1 || sum.ActionsRolledBack != 1 || sum.ActionsFailed != 1 {
-		t.Fatalf("savings = %v, want 61.32 from the one succeeded action", sum)
-	}
-	// The rollback of a resize that had succeeded takes its saving away.
-	must(ts.ApplyActions(c, a.Id, "s2", []*sirsiv1.Action{act("ok", sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, 61.32)}))
-	if sum := must(ts.SavingsSummary(c, time.Time{}, time.Time{})); money.FloatOr(sum.RealizedMonthlySavings, math.NaN()) != 0 || sum.ActionsRolledBack != 2 {
-		t.Fatalf("savings after the rollback = %v, want 0", sum)
 	}
 }

@@ -56,7 +56,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ActionPlans", testActionPlans},
 		{"Reservations", testReservations},
 		{"ConcurrentReservations", testConcurrentReservations},
-		{"RealisedSavings", testRealisedSavings},
+		{"LedgerOffHours", testLedgerOffHours},
+		{"LedgerRollback", testLedgerRollback},
+		{"LedgerChangedBySomeoneElse", testLedgerChangedBySomeoneElse},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3850,12 +3850,8 @@ func (x *ListActionsResponse) GetNextPageToken() string {
 }
 
 type GetSavingsSummaryRequest struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
-	// YYYY-MM-DD inclusive; empty means the beginning.
-	Start string `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
-	// YYYY-MM-DD exclusive; empty means now.
-	End           string `protobuf:"bytes,3,opt,name=end,proto3" json:"end,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3897,29 +3893,41 @@ func (x *GetSavingsSummaryRequest) GetTenantId() string {
 	return ""
 }
 
-func (x *GetSavingsSummaryRequest) GetStart() string {
-	if x != nil {
-		return x.Start
-	}
-	return ""
-}
-
-func (x *GetSavingsSummaryRequest) GetEnd() string {
-	if x != nil {
-		return x.End
-	}
-	return ""
-}
-
+// GetSavingsSummaryResponse reports the savings ledger: each executed
+// action that changed a resource's hourly cost opened an entry with the
+// hourly cost before and after; the entry accrues (before - after) for
+// every second it is in effect and closes when the resource is changed
+// again (the next action on it, an off-hours start, or an inventory sweep
+// that sees another size or state, or the resource gone). A rolled-back
+// action accrues nothing. Amounts are exact micro-units; clients round to
+// cents for display.
 type GetSavingsSummaryResponse struct {
-	state                  protoimpl.MessageState `protogen:"open.v1"`
-	ActionsTaken           int64                  `protobuf:"varint,1,opt,name=actions_taken,json=actionsTaken,proto3" json:"actions_taken,omitempty"`
-	ActionsSucceeded       int64                  `protobuf:"varint,2,opt,name=actions_succeeded,json=actionsSucceeded,proto3" json:"actions_succeeded,omitempty"`
-	ActionsRolledBack      int64                  `protobuf:"varint,3,opt,name=actions_rolled_back,json=actionsRolledBack,proto3" json:"actions_rolled_back,omitempty"`
-	ActionsFailed          int64                  `protobuf:"varint,4,opt,name=actions_failed,json=actionsFailed,proto3" json:"actions_failed,omitempty"`
-	RealizedMonthlySavings *Money                 `protobuf:"bytes,5,opt,name=realized_monthly_savings,json=realizedMonthlySavings,proto3" json:"realized_monthly_savings,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Executed actions (not dry runs) of all time, by outcome.
+	ActionsTaken      int64 `protobuf:"varint,1,opt,name=actions_taken,json=actionsTaken,proto3" json:"actions_taken,omitempty"`
+	ActionsSucceeded  int64 `protobuf:"varint,2,opt,name=actions_succeeded,json=actionsSucceeded,proto3" json:"actions_succeeded,omitempty"`
+	ActionsRolledBack int64 `protobuf:"varint,3,opt,name=actions_rolled_back,json=actionsRolledBack,proto3" json:"actions_rolled_back,omitempty"`
+	ActionsFailed     int64 `protobuf:"varint,4,opt,name=actions_failed,json=actionsFailed,proto3" json:"actions_failed,omitempty"`
+	// The time the periods end at and the run-rates are taken at.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Since the first entry.
+	ToDate *SavingsPeriod `protobuf:"bytes,8,opt,name=to_date,json=toDate,proto3" json:"to_date,omitempty"`
+	// The 30 days (720 hours) before as_of_time.
+	Last_30Days *SavingsPeriod `protobuf:"bytes,9,opt,name=last_30_days,json=last30Days,proto3" json:"last_30_days,omitempty"`
+	// Since 00:00 UTC on the first of as_of_time's month.
+	ThisMonth *SavingsPeriod `protobuf:"bytes,10,opt,name=this_month,json=thisMonth,proto3" json:"this_month,omitempty"`
+	// What the entries open at as_of_time save per year (8760 hours) and
+	// per month (730 hours) if nothing changes: an off-hours stop counts
+	// only while the instance is stopped, so the figure moves with the
+	// schedule.
+	AnnualizedRunRate *Money `protobuf:"bytes,11,opt,name=annualized_run_rate,json=annualizedRunRate,proto3" json:"annualized_run_rate,omitempty"`
+	MonthlyRunRate    *Money `protobuf:"bytes,12,opt,name=monthly_run_rate,json=monthlyRunRate,proto3" json:"monthly_run_rate,omitempty"`
+	OpenEntries       int64  `protobuf:"varint,13,opt,name=open_entries,json=openEntries,proto3" json:"open_entries,omitempty"`
+	// Entries whose hourly costs are unknown: counted here, absent from
+	// every amount.
+	UnknownEntries int64 `protobuf:"varint,14,opt,name=unknown_entries,json=unknownEntries,proto3" json:"unknown_entries,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetSavingsSummaryResponse) Reset() {
@@ -3980,9 +3988,209 @@ func (x *GetSavingsSummaryResponse) GetActionsFailed() int64 {
 	return 0
 }
 
-func (x *GetSavingsSummaryResponse) GetRealizedMonthlySavings() *Money {
+func (x *GetSavingsSummaryResponse) GetAsOfTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.RealizedMonthlySavings
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetSavingsSummaryResponse) GetToDate() *SavingsPeriod {
+	if x != nil {
+		return x.ToDate
+	}
+	return nil
+}
+
+func (x *GetSavingsSummaryResponse) GetLast_30Days() *SavingsPeriod {
+	if x != nil {
+		return x.Last_30Days
+	}
+	return nil
+}
+
+func (x *GetSavingsSummaryResponse) GetThisMonth() *SavingsPeriod {
+	if x != nil {
+		return x.ThisMonth
+	}
+	return nil
+}
+
+func (x *GetSavingsSummaryResponse) GetAnnualizedRunRate() *Money {
+	if x != nil {
+		return x.AnnualizedRunRate
+	}
+	return nil
+}
+
+func (x *GetSavingsSummaryResponse) GetMonthlyRunRate() *Money {
+	if x != nil {
+		return x.MonthlyRunRate
+	}
+	return nil
+}
+
+func (x *GetSavingsSummaryResponse) GetOpenEntries() int64 {
+	if x != nil {
+		return x.OpenEntries
+	}
+	return 0
+}
+
+func (x *GetSavingsSummaryResponse) GetUnknownEntries() int64 {
+	if x != nil {
+		return x.UnknownEntries
+	}
+	return 0
+}
+
+// SavingsPeriod is what the ledger accrued in [start_time, end_time).
+type SavingsPeriod struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Each entry at its reconciled hourly saving where Cost Explorer
+	// verified it, at its estimate otherwise.
+	AccruedSavings *Money `protobuf:"bytes,3,opt,name=accrued_savings,json=accruedSavings,proto3" json:"accrued_savings,omitempty"`
+	// The part of accrued_savings from entries verified by Cost Explorer.
+	VerifiedSavings *Money `protobuf:"bytes,4,opt,name=verified_savings,json=verifiedSavings,proto3" json:"verified_savings,omitempty"`
+	// accrued_savings by the opening action's type (resize, stop,
+	// migrate_gp3...), policy id and cloud account id; keys with nothing
+	// accrued in the period are left out.
+	ByAction       []*SavingsAmount `protobuf:"bytes,5,rep,name=by_action,json=byAction,proto3" json:"by_action,omitempty"`
+	ByPolicy       []*SavingsAmount `protobuf:"bytes,6,rep,name=by_policy,json=byPolicy,proto3" json:"by_policy,omitempty"`
+	ByCloudAccount []*SavingsAmount `protobuf:"bytes,7,rep,name=by_cloud_account,json=byCloudAccount,proto3" json:"by_cloud_account,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SavingsPeriod) Reset() {
+	*x = SavingsPeriod{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SavingsPeriod) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SavingsPeriod) ProtoMessage() {}
+
+func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SavingsPeriod.ProtoReflect.Descriptor instead.
+func (*SavingsPeriod) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *SavingsPeriod) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *SavingsPeriod) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *SavingsPeriod) GetAccruedSavings() *Money {
+	if x != nil {
+		return x.AccruedSavings
+	}
+	return nil
+}
+
+func (x *SavingsPeriod) GetVerifiedSavings() *Money {
+	if x != nil {
+		return x.VerifiedSavings
+	}
+	return nil
+}
+
+func (x *SavingsPeriod) GetByAction() []*SavingsAmount {
+	if x != nil {
+		return x.ByAction
+	}
+	return nil
+}
+
+func (x *SavingsPeriod) GetByPolicy() []*SavingsAmount {
+	if x != nil {
+		return x.ByPolicy
+	}
+	return nil
+}
+
+func (x *SavingsPeriod) GetByCloudAccount() []*SavingsAmount {
+	if x != nil {
+		return x.ByCloudAccount
+	}
+	return nil
+}
+
+type SavingsAmount struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Key            string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	AccruedSavings *Money                 `protobuf:"bytes,2,opt,name=accrued_savings,json=accruedSavings,proto3" json:"accrued_savings,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SavingsAmount) Reset() {
+	*x = SavingsAmount{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SavingsAmount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SavingsAmount) ProtoMessage() {}
+
+func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SavingsAmount.ProtoReflect.Descriptor instead.
+func (*SavingsAmount) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *SavingsAmount) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *SavingsAmount) GetAccruedSavings() *Money {
+	if x != nil {
+		return x.AccruedSavings
 	}
 	return nil
 }
@@ -4005,7 +4213,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4017,7 +4225,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4030,7 +4238,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{72}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ListAuditEventsRequest) GetTenantId() string {
@@ -4099,7 +4307,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4111,7 +4319,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4124,7 +4332,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{73}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -4151,7 +4359,7 @@ type GetRecommendationRequest struct {
 
 func (x *GetRecommendationRequest) Reset() {
 	*x = GetRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4163,7 +4371,7 @@ func (x *GetRecommendationRequest) String() string {
 func (*GetRecommendationRequest) ProtoMessage() {}
 
 func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4176,7 +4384,7 @@ func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*GetRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *GetRecommendationRequest) GetTenantId() string {
@@ -4202,7 +4410,7 @@ type GetRecommendationResponse struct {
 
 func (x *GetRecommendationResponse) Reset() {
 	*x = GetRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4214,7 +4422,7 @@ func (x *GetRecommendationResponse) String() string {
 func (*GetRecommendationResponse) ProtoMessage() {}
 
 func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4227,7 +4435,7 @@ func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*GetRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *GetRecommendationResponse) GetRecommendation() *Recommendation {
@@ -4247,7 +4455,7 @@ type ApproveRecommendationRequest struct {
 
 func (x *ApproveRecommendationRequest) Reset() {
 	*x = ApproveRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4259,7 +4467,7 @@ func (x *ApproveRecommendationRequest) String() string {
 func (*ApproveRecommendationRequest) ProtoMessage() {}
 
 func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4272,7 +4480,7 @@ func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ApproveRecommendationRequest) GetTenantId() string {
@@ -4298,7 +4506,7 @@ type ApproveRecommendationResponse struct {
 
 func (x *ApproveRecommendationResponse) Reset() {
 	*x = ApproveRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4310,7 +4518,7 @@ func (x *ApproveRecommendationResponse) String() string {
 func (*ApproveRecommendationResponse) ProtoMessage() {}
 
 func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4323,7 +4531,7 @@ func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ApproveRecommendationResponse) GetRecommendation() *Recommendation {
@@ -4343,7 +4551,7 @@ type RevokeRecommendationApprovalRequest struct {
 
 func (x *RevokeRecommendationApprovalRequest) Reset() {
 	*x = RevokeRecommendationApprovalRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4355,7 +4563,7 @@ func (x *RevokeRecommendationApprovalRequest) String() string {
 func (*RevokeRecommendationApprovalRequest) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4368,7 +4576,7 @@ func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RevokeRecommendationApprovalRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *RevokeRecommendationApprovalRequest) GetTenantId() string {
@@ -4394,7 +4602,7 @@ type RevokeRecommendationApprovalResponse struct {
 
 func (x *RevokeRecommendationApprovalResponse) Reset() {
 	*x = RevokeRecommendationApprovalResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4406,7 +4614,7 @@ func (x *RevokeRecommendationApprovalResponse) String() string {
 func (*RevokeRecommendationApprovalResponse) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4419,7 +4627,7 @@ func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RevokeRecommendationApprovalResponse.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *RevokeRecommendationApprovalResponse) GetRecommendation() *Recommendation {
@@ -4439,7 +4647,7 @@ type DismissRecommendationRequest struct {
 
 func (x *DismissRecommendationRequest) Reset() {
 	*x = DismissRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4451,7 +4659,7 @@ func (x *DismissRecommendationRequest) String() string {
 func (*DismissRecommendationRequest) ProtoMessage() {}
 
 func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4464,7 +4672,7 @@ func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *DismissRecommendationRequest) GetTenantId() string {
@@ -4490,7 +4698,7 @@ type DismissRecommendationResponse struct {
 
 func (x *DismissRecommendationResponse) Reset() {
 	*x = DismissRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4502,7 +4710,7 @@ func (x *DismissRecommendationResponse) String() string {
 func (*DismissRecommendationResponse) ProtoMessage() {}
 
 func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4515,7 +4723,7 @@ func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *DismissRecommendationResponse) GetRecommendation() *Recommendation {
@@ -4539,7 +4747,7 @@ type ListActionPlansRequest struct {
 
 func (x *ListActionPlansRequest) Reset() {
 	*x = ListActionPlansRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4551,7 +4759,7 @@ func (x *ListActionPlansRequest) String() string {
 func (*ListActionPlansRequest) ProtoMessage() {}
 
 func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4564,7 +4772,7 @@ func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListActionPlansRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *ListActionPlansRequest) GetTenantId() string {
@@ -4612,7 +4820,7 @@ type ListActionPlansResponse struct {
 
 func (x *ListActionPlansResponse) Reset() {
 	*x = ListActionPlansResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4624,7 +4832,7 @@ func (x *ListActionPlansResponse) String() string {
 func (*ListActionPlansResponse) ProtoMessage() {}
 
 func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4637,7 +4845,7 @@ func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListActionPlansResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ListActionPlansResponse) GetPlans() []*ActionPlan {
@@ -4664,7 +4872,7 @@ type GetActionPlanRequest struct {
 
 func (x *GetActionPlanRequest) Reset() {
 	*x = GetActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4676,7 +4884,7 @@ func (x *GetActionPlanRequest) String() string {
 func (*GetActionPlanRequest) ProtoMessage() {}
 
 func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4689,7 +4897,7 @@ func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *GetActionPlanRequest) GetTenantId() string {
@@ -4715,7 +4923,7 @@ type GetActionPlanResponse struct {
 
 func (x *GetActionPlanResponse) Reset() {
 	*x = GetActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4727,7 +4935,7 @@ func (x *GetActionPlanResponse) String() string {
 func (*GetActionPlanResponse) ProtoMessage() {}
 
 func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4740,7 +4948,7 @@ func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *GetActionPlanResponse) GetPlan() *ActionPlan {
@@ -4760,7 +4968,7 @@ type ApproveActionPlanRequest struct {
 
 func (x *ApproveActionPlanRequest) Reset() {
 	*x = ApproveActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4772,7 +4980,7 @@ func (x *ApproveActionPlanRequest) String() string {
 func (*ApproveActionPlanRequest) ProtoMessage() {}
 
 func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4785,7 +4993,7 @@ func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *ApproveActionPlanRequest) GetTenantId() string {
@@ -4811,7 +5019,7 @@ type ApproveActionPlanResponse struct {
 
 func (x *ApproveActionPlanResponse) Reset() {
 	*x = ApproveActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4823,7 +5031,7 @@ func (x *ApproveActionPlanResponse) String() string {
 func (*ApproveActionPlanResponse) ProtoMessage() {}
 
 func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4836,7 +5044,7 @@ func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ApproveActionPlanResponse) GetPlan() *ActionPlan {
@@ -5090,17 +5298,38 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"i\n" +
 	"\x13ListActionsResponse\x12*\n" +
 	"\aactions\x18\x01 \x03(\v2\x10.sirsi.v1.ActionR\aactions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
 	"\x18GetSavingsSummaryRequest\x12\x1b\n" +
-	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x14\n" +
-	"\x05start\x18\x02 \x01(\tR\x05start\x12\x10\n" +
-	"\x03end\x18\x03 \x01(\tR\x03end\"\x9f\x02\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantIdJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\x05startR\x03end\"\x9b\x05\n" +
 	"\x19GetSavingsSummaryResponse\x12#\n" +
 	"\ractions_taken\x18\x01 \x01(\x03R\factionsTaken\x12+\n" +
 	"\x11actions_succeeded\x18\x02 \x01(\x03R\x10actionsSucceeded\x12.\n" +
 	"\x13actions_rolled_back\x18\x03 \x01(\x03R\x11actionsRolledBack\x12%\n" +
-	"\x0eactions_failed\x18\x04 \x01(\x03R\ractionsFailed\x12I\n" +
-	"\x18realized_monthly_savings\x18\x05 \x01(\v2\x0f.sirsi.v1.MoneyR\x16realizedMonthlySavingsJ\x04\b\x06\x10\aR\bcurrency\"\xab\x02\n" +
+	"\x0eactions_failed\x18\x04 \x01(\x03R\ractionsFailed\x128\n" +
+	"\n" +
+	"as_of_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x120\n" +
+	"\ato_date\x18\b \x01(\v2\x17.sirsi.v1.SavingsPeriodR\x06toDate\x129\n" +
+	"\flast_30_days\x18\t \x01(\v2\x17.sirsi.v1.SavingsPeriodR\n" +
+	"last30Days\x126\n" +
+	"\n" +
+	"this_month\x18\n" +
+	" \x01(\v2\x17.sirsi.v1.SavingsPeriodR\tthisMonth\x12?\n" +
+	"\x13annualized_run_rate\x18\v \x01(\v2\x0f.sirsi.v1.MoneyR\x11annualizedRunRate\x129\n" +
+	"\x10monthly_run_rate\x18\f \x01(\v2\x0f.sirsi.v1.MoneyR\x0emonthlyRunRate\x12!\n" +
+	"\fopen_entries\x18\r \x01(\x03R\vopenEntries\x12'\n" +
+	"\x0funknown_entries\x18\x0e \x01(\x03R\x0eunknownEntriesJ\x04\b\x05\x10\x06J\x04\b\x06\x10\aR\x18realized_monthly_savingsR\bcurrency\"\xa6\x03\n" +
+	"\rSavingsPeriod\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x128\n" +
+	"\x0faccrued_savings\x18\x03 \x01(\v2\x0f.sirsi.v1.MoneyR\x0eaccruedSavings\x12:\n" +
+	"\x10verified_savings\x18\x04 \x01(\v2\x0f.sirsi.v1.MoneyR\x0fverifiedSavings\x124\n" +
+	"\tby_action\x18\x05 \x03(\v2\x17.sirsi.v1.SavingsAmountR\bbyAction\x124\n" +
+	"\tby_policy\x18\x06 \x03(\v2\x17.sirsi.v1.SavingsAmountR\bbyPolicy\x12A\n" +
+	"\x10by_cloud_account\x18\a \x03(\v2\x17.sirsi.v1.SavingsAmountR\x0ebyCloudAccount\"[\n" +
+	"\rSavingsAmount\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
+	"\x0faccrued_savings\x18\x02 \x01(\v2\x0f.sirsi.v1.MoneyR\x0eaccruedSavings\"\xab\x02\n" +
 	"\x16ListAuditEventsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x16\n" +
@@ -5218,7 +5447,7 @@ func file_sirsi_v1_management_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_management_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 89)
+var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 91)
 var file_sirsi_v1_management_proto_goTypes = []any{
 	(Granularity)(0),                             // 0: sirsi.v1.Granularity
 	(*GetIdentityRequest)(nil),                   // 1: sirsi.v1.GetIdentityRequest
@@ -5293,199 +5522,214 @@ var file_sirsi_v1_management_proto_goTypes = []any{
 	(*ListActionsResponse)(nil),                  // 70: sirsi.v1.ListActionsResponse
 	(*GetSavingsSummaryRequest)(nil),             // 71: sirsi.v1.GetSavingsSummaryRequest
 	(*GetSavingsSummaryResponse)(nil),            // 72: sirsi.v1.GetSavingsSummaryResponse
-	(*ListAuditEventsRequest)(nil),               // 73: sirsi.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 74: sirsi.v1.ListAuditEventsResponse
-	(*GetRecommendationRequest)(nil),             // 75: sirsi.v1.GetRecommendationRequest
-	(*GetRecommendationResponse)(nil),            // 76: sirsi.v1.GetRecommendationResponse
-	(*ApproveRecommendationRequest)(nil),         // 77: sirsi.v1.ApproveRecommendationRequest
-	(*ApproveRecommendationResponse)(nil),        // 78: sirsi.v1.ApproveRecommendationResponse
-	(*RevokeRecommendationApprovalRequest)(nil),  // 79: sirsi.v1.RevokeRecommendationApprovalRequest
-	(*RevokeRecommendationApprovalResponse)(nil), // 80: sirsi.v1.RevokeRecommendationApprovalResponse
-	(*DismissRecommendationRequest)(nil),         // 81: sirsi.v1.DismissRecommendationRequest
-	(*DismissRecommendationResponse)(nil),        // 82: sirsi.v1.DismissRecommendationResponse
-	(*ListActionPlansRequest)(nil),               // 83: sirsi.v1.ListActionPlansRequest
-	(*ListActionPlansResponse)(nil),              // 84: sirsi.v1.ListActionPlansResponse
-	(*GetActionPlanRequest)(nil),                 // 85: sirsi.v1.GetActionPlanRequest
-	(*GetActionPlanResponse)(nil),                // 86: sirsi.v1.GetActionPlanResponse
-	(*ApproveActionPlanRequest)(nil),             // 87: sirsi.v1.ApproveActionPlanRequest
-	(*ApproveActionPlanResponse)(nil),            // 88: sirsi.v1.ApproveActionPlanResponse
-	nil,                                          // 89: sirsi.v1.ListResourcesRequest.TagsEntry
-	(Role)(0),                                    // 90: sirsi.v1.Role
-	(*timestamppb.Timestamp)(nil),                // 91: google.protobuf.Timestamp
-	(*Tenant)(nil),                               // 92: sirsi.v1.Tenant
-	(*CloudAccount)(nil),                         // 93: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),                   // 94: sirsi.v1.OptimizationPolicy
-	(*durationpb.Duration)(nil),                  // 95: google.protobuf.Duration
-	(*EnrollmentToken)(nil),                      // 96: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),                             // 97: sirsi.v1.ApiToken
-	(*Agent)(nil),                                // 98: sirsi.v1.Agent
-	(*Resource)(nil),                             // 99: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),                   // 100: sirsi.v1.UtilizationSummary
-	(*Money)(nil),                                // 101: sirsi.v1.Money
-	(*CostAnomaly)(nil),                          // 102: sirsi.v1.CostAnomaly
-	(RecommendationStatus)(0),                    // 103: sirsi.v1.RecommendationStatus
-	(*Recommendation)(nil),                       // 104: sirsi.v1.Recommendation
-	(ActionStatus)(0),                            // 105: sirsi.v1.ActionStatus
-	(*Action)(nil),                               // 106: sirsi.v1.Action
-	(*AuditEvent)(nil),                           // 107: sirsi.v1.AuditEvent
-	(ActionPlanStatus)(0),                        // 108: sirsi.v1.ActionPlanStatus
-	(*ActionPlan)(nil),                           // 109: sirsi.v1.ActionPlan
+	(*SavingsPeriod)(nil),                        // 73: sirsi.v1.SavingsPeriod
+	(*SavingsAmount)(nil),                        // 74: sirsi.v1.SavingsAmount
+	(*ListAuditEventsRequest)(nil),               // 75: sirsi.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 76: sirsi.v1.ListAuditEventsResponse
+	(*GetRecommendationRequest)(nil),             // 77: sirsi.v1.GetRecommendationRequest
+	(*GetRecommendationResponse)(nil),            // 78: sirsi.v1.GetRecommendationResponse
+	(*ApproveRecommendationRequest)(nil),         // 79: sirsi.v1.ApproveRecommendationRequest
+	(*ApproveRecommendationResponse)(nil),        // 80: sirsi.v1.ApproveRecommendationResponse
+	(*RevokeRecommendationApprovalRequest)(nil),  // 81: sirsi.v1.RevokeRecommendationApprovalRequest
+	(*RevokeRecommendationApprovalResponse)(nil), // 82: sirsi.v1.RevokeRecommendationApprovalResponse
+	(*DismissRecommendationRequest)(nil),         // 83: sirsi.v1.DismissRecommendationRequest
+	(*DismissRecommendationResponse)(nil),        // 84: sirsi.v1.DismissRecommendationResponse
+	(*ListActionPlansRequest)(nil),               // 85: sirsi.v1.ListActionPlansRequest
+	(*ListActionPlansResponse)(nil),              // 86: sirsi.v1.ListActionPlansResponse
+	(*GetActionPlanRequest)(nil),                 // 87: sirsi.v1.GetActionPlanRequest
+	(*GetActionPlanResponse)(nil),                // 88: sirsi.v1.GetActionPlanResponse
+	(*ApproveActionPlanRequest)(nil),             // 89: sirsi.v1.ApproveActionPlanRequest
+	(*ApproveActionPlanResponse)(nil),            // 90: sirsi.v1.ApproveActionPlanResponse
+	nil,                                          // 91: sirsi.v1.ListResourcesRequest.TagsEntry
+	(Role)(0),                                    // 92: sirsi.v1.Role
+	(*timestamppb.Timestamp)(nil),                // 93: google.protobuf.Timestamp
+	(*Tenant)(nil),                               // 94: sirsi.v1.Tenant
+	(*CloudAccount)(nil),                         // 95: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),                   // 96: sirsi.v1.OptimizationPolicy
+	(*durationpb.Duration)(nil),                  // 97: google.protobuf.Duration
+	(*EnrollmentToken)(nil),                      // 98: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),                             // 99: sirsi.v1.ApiToken
+	(*Agent)(nil),                                // 100: sirsi.v1.Agent
+	(*Resource)(nil),                             // 101: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),                   // 102: sirsi.v1.UtilizationSummary
+	(*Money)(nil),                                // 103: sirsi.v1.Money
+	(*CostAnomaly)(nil),                          // 104: sirsi.v1.CostAnomaly
+	(RecommendationStatus)(0),                    // 105: sirsi.v1.RecommendationStatus
+	(*Recommendation)(nil),                       // 106: sirsi.v1.Recommendation
+	(ActionStatus)(0),                            // 107: sirsi.v1.ActionStatus
+	(*Action)(nil),                               // 108: sirsi.v1.Action
+	(*AuditEvent)(nil),                           // 109: sirsi.v1.AuditEvent
+	(ActionPlanStatus)(0),                        // 110: sirsi.v1.ActionPlanStatus
+	(*ActionPlan)(nil),                           // 111: sirsi.v1.ActionPlan
 }
 var file_sirsi_v1_management_proto_depIdxs = []int32{
-	90,  // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
-	91,  // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
-	92,  // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	92,  // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	92,  // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	92,  // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	92,  // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	92,  // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
-	93,  // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	93,  // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	93,  // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	93,  // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	93,  // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	93,  // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
-	94,  // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	94,  // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	94,  // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	94,  // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	94,  // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	94,  // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
-	95,  // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
-	96,  // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	96,  // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	96,  // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
-	90,  // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
-	95,  // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
-	97,  // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	97,  // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	97,  // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	97,  // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
-	98,  // 30: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
-	98,  // 31: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
-	98,  // 32: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
-	89,  // 33: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
-	99,  // 34: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
-	100, // 35: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
+	92,  // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
+	93,  // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
+	94,  // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	94,  // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	94,  // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	94,  // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	94,  // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	94,  // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
+	95,  // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	95,  // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	95,  // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	95,  // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	95,  // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	95,  // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
+	96,  // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	96,  // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	96,  // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	96,  // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	96,  // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	96,  // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
+	97,  // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
+	98,  // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	98,  // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	98,  // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
+	92,  // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
+	97,  // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
+	99,  // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	99,  // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	99,  // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	99,  // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
+	100, // 30: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
+	100, // 31: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
+	100, // 32: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
+	91,  // 33: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
+	101, // 34: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
+	102, // 35: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
 	0,   // 36: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
-	101, // 37: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
-	101, // 38: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
+	103, // 37: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
+	103, // 38: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
 	62,  // 39: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
-	101, // 40: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
+	103, // 40: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
 	62,  // 41: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
 	63,  // 42: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
-	101, // 43: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
-	102, // 44: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
-	101, // 45: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
-	103, // 46: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
-	104, // 47: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
-	101, // 48: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
-	105, // 49: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
-	106, // 50: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
-	101, // 51: sirsi.v1.GetSavingsSummaryResponse.realized_monthly_savings:type_name -> sirsi.v1.Money
-	91,  // 52: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	91,  // 53: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	107, // 54: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
-	104, // 55: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	104, // 56: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	104, // 57: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	104, // 58: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	108, // 59: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
-	109, // 60: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
-	109, // 61: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	109, // 62: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	1,   // 63: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
-	3,   // 64: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
-	5,   // 65: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
-	7,   // 66: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
-	9,   // 67: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
-	11,  // 68: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
-	13,  // 69: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
-	15,  // 70: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
-	17,  // 71: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
-	19,  // 72: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
-	21,  // 73: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
-	23,  // 74: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
-	25,  // 75: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
-	27,  // 76: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
-	29,  // 77: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
-	31,  // 78: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
-	33,  // 79: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
-	35,  // 80: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
-	37,  // 81: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
-	39,  // 82: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
-	41,  // 83: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
-	43,  // 84: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
-	45,  // 85: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
-	47,  // 86: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
-	49,  // 87: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
-	51,  // 88: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
-	53,  // 89: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
-	55,  // 90: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
-	57,  // 91: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
-	59,  // 92: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
-	61,  // 93: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
-	65,  // 94: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
-	67,  // 95: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
-	75,  // 96: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
-	77,  // 97: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
-	79,  // 98: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
-	81,  // 99: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
-	83,  // 100: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
-	85,  // 101: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
-	87,  // 102: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
-	69,  // 103: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
-	71,  // 104: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
-	73,  // 105: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
-	2,   // 106: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
-	4,   // 107: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
-	6,   // 108: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
-	8,   // 109: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
-	10,  // 110: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
-	12,  // 111: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
-	14,  // 112: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
-	16,  // 113: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
-	18,  // 114: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
-	20,  // 115: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
-	22,  // 116: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
-	24,  // 117: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
-	26,  // 118: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
-	28,  // 119: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
-	30,  // 120: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
-	32,  // 121: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
-	34,  // 122: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
-	36,  // 123: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
-	38,  // 124: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
-	40,  // 125: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
-	42,  // 126: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
-	44,  // 127: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
-	46,  // 128: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
-	48,  // 129: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
-	50,  // 130: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
-	52,  // 131: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
-	54,  // 132: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
-	56,  // 133: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
-	58,  // 134: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
-	60,  // 135: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
-	64,  // 136: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
-	66,  // 137: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
-	68,  // 138: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
-	76,  // 139: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
-	78,  // 140: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
-	80,  // 141: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
-	82,  // 142: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
-	84,  // 143: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
-	86,  // 144: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
-	88,  // 145: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
-	70,  // 146: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
-	72,  // 147: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
-	74,  // 148: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
-	106, // [106:149] is the sub-list for method output_type
-	63,  // [63:106] is the sub-list for method input_type
-	63,  // [63:63] is the sub-list for extension type_name
-	63,  // [63:63] is the sub-list for extension extendee
-	0,   // [0:63] is the sub-list for field type_name
+	103, // 43: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
+	104, // 44: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
+	103, // 45: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
+	105, // 46: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
+	106, // 47: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
+	103, // 48: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
+	107, // 49: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
+	108, // 50: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
+	93,  // 51: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
+	73,  // 52: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
+	73,  // 53: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
+	73,  // 54: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
+	103, // 55: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
+	103, // 56: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
+	93,  // 57: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
+	93,  // 58: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
+	103, // 59: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
+	103, // 60: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
+	74,  // 61: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
+	74,  // 62: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
+	74,  // 63: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
+	103, // 64: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
+	93,  // 65: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	93,  // 66: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	109, // 67: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
+	106, // 68: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	106, // 69: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	106, // 70: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	106, // 71: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	110, // 72: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
+	111, // 73: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
+	111, // 74: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	111, // 75: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	1,   // 76: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
+	3,   // 77: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
+	5,   // 78: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
+	7,   // 79: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
+	9,   // 80: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
+	11,  // 81: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
+	13,  // 82: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
+	15,  // 83: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
+	17,  // 84: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
+	19,  // 85: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
+	21,  // 86: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
+	23,  // 87: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
+	25,  // 88: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
+	27,  // 89: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
+	29,  // 90: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
+	31,  // 91: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
+	33,  // 92: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
+	35,  // 93: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
+	37,  // 94: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
+	39,  // 95: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
+	41,  // 96: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
+	43,  // 97: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
+	45,  // 98: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
+	47,  // 99: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
+	49,  // 100: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
+	51,  // 101: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
+	53,  // 102: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
+	55,  // 103: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
+	57,  // 104: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
+	59,  // 105: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
+	61,  // 106: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
+	65,  // 107: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
+	67,  // 108: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
+	77,  // 109: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
+	79,  // 110: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
+	81,  // 111: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
+	83,  // 112: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
+	85,  // 113: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
+	87,  // 114: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
+	89,  // 115: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
+	69,  // 116: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
+	71,  // 117: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
+	75,  // 118: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
+	2,   // 119: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
+	4,   // 120: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
+	6,   // 121: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
+	8,   // 122: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
+	10,  // 123: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
+	12,  // 124: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
+	14,  // 125: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
+	16,  // 126: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
+	18,  // 127: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
+	20,  // 128: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
+	22,  // 129: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
+	24,  // 130: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
+	26,  // 131: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
+	28,  // 132: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
+	30,  // 133: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
+	32,  // 134: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
+	34,  // 135: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
+	36,  // 136: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
+	38,  // 137: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
+	40,  // 138: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
+	42,  // 139: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
+	44,  // 140: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
+	46,  // 141: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
+	48,  // 142: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
+	50,  // 143: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
+	52,  // 144: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
+	54,  // 145: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
+	56,  // 146: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
+	58,  // 147: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
+	60,  // 148: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
+	64,  // 149: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
+	66,  // 150: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
+	68,  // 151: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
+	78,  // 152: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
+	80,  // 153: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
+	82,  // 154: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
+	84,  // 155: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
+	86,  // 156: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
+	88,  // 157: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
+	90,  // 158: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
+	70,  // 159: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
+	72,  // 160: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
+	76,  // 161: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
+	119, // [119:162] is the sub-list for method output_type
+	76,  // [76:119] is the sub-list for method input_type
+	76,  // [76:76] is the sub-list for extension type_name
+	76,  // [76:76] is the sub-list for extension extendee
+	0,   // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_management_proto_init() }
@@ -5500,7 +5744,7 @@ func file_sirsi_v1_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_management_proto_rawDesc), len(file_sirsi_v1_management_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   89,
+			NumMessages:   91,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -3057,9 +3057,16 @@ type Action struct {
 	EndTime                *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// The saved plan this action was planned in (dry runs) or executed from
 	// (an approved plan); empty otherwise.
-	PlanId        string `protobuf:"bytes,19,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PlanId string `protobuf:"bytes,19,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	// What the resource cost per hour before and after the change, priced by
+	// the agent when it acted (its catalogue, refreshed from the Pricing API
+	// where allowed). A succeeded action opens a savings ledger entry with
+	// these rates; absent when unknown (the control plane then takes the
+	// recommendation's monthly estimates over a 730-hour month).
+	HourlyCostBefore *Money `protobuf:"bytes,20,opt,name=hourly_cost_before,json=hourlyCostBefore,proto3" json:"hourly_cost_before,omitempty"`
+	HourlyCostAfter  *Money `protobuf:"bytes,21,opt,name=hourly_cost_after,json=hourlyCostAfter,proto3" json:"hourly_cost_after,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Action) Reset() {
@@ -3223,6 +3230,20 @@ func (x *Action) GetPlanId() string {
 		return x.PlanId
 	}
 	return ""
+}
+
+func (x *Action) GetHourlyCostBefore() *Money {
+	if x != nil {
+		return x.HourlyCostBefore
+	}
+	return nil
+}
+
+func (x *Action) GetHourlyCostAfter() *Money {
+	if x != nil {
+		return x.HourlyCostAfter
+	}
+	return nil
 }
 
 // ActionPlan is a saved dry run: the exact actions one policy run would
@@ -3842,7 +3863,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
-	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xb6\x05\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xb2\x06\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -3865,7 +3886,9 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x17\n" +
-	"\aplan_id\x18\x13 \x01(\tR\x06planId\"\xf8\x03\n" +
+	"\aplan_id\x18\x13 \x01(\tR\x06planId\x12=\n" +
+	"\x12hourly_cost_before\x18\x14 \x01(\v2\x0f.sirsi.v1.MoneyR\x10hourlyCostBefore\x12;\n" +
+	"\x11hourly_cost_after\x18\x15 \x01(\v2\x0f.sirsi.v1.MoneyR\x0fhourlyCostAfter\"\xf8\x03\n" +
 	"\n" +
 	"ActionPlan\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -4113,19 +4136,21 @@ var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	33, // 64: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
 	45, // 65: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
 	45, // 66: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	13, // 67: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	34, // 68: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	14, // 69: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	45, // 70: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	45, // 71: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	36, // 72: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	45, // 73: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	45, // 74: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	75, // [75:75] is the sub-list for method output_type
-	75, // [75:75] is the sub-list for method input_type
-	75, // [75:75] is the sub-list for extension type_name
-	75, // [75:75] is the sub-list for extension extendee
-	0,  // [0:75] is the sub-list for field type_name
+	14, // 67: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	14, // 68: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	13, // 69: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	34, // 70: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	14, // 71: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	45, // 72: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	45, // 73: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	36, // 74: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	45, // 75: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	45, // 76: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	77, // [77:77] is the sub-list for method output_type
+	77, // [77:77] is the sub-list for method input_type
+	77, // [77:77] is the sub-list for extension type_name
+	77, // [77:77] is the sub-list for extension extendee
+	0,  // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }

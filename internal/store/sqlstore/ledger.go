@@ -1,0 +1,340 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/ledger"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// recordLedger applies one reported action to the savings ledger inside the
+// action batch's transaction (see internal/ledger for the rules).
+func (t *tenantStore) recordLedger(ctx context.Context, tx *sql.Tx, account string, a *sirsiv1.Action) error {
+	if a.DryRun {
+		return nil
+	}
+	switch a.Status {
+	case sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED:
+	case sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, sirsiv1.ActionStatus_ACTION_STATUS_FAILED:
+		// An action reported succeeded and then rolled back (a re-sent
+		// outcome) accrues nothing: its entry closes where it opened.
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = opened_at, close_reason = ? WHERE tenant_id = ? AND id = ?`),
+			ledger.ClosedByRollback, t.id, a.Id); err != nil {
+			return fmt.Errorf("close the ledger entry of rolled-back action %q: %w", a.Id, err)
+		}
+		return nil
+	default:
+		return nil
+	}
+	changed, opened := tsNanos(a.StartTime), tsNanos(a.EndTime)
+	if opened == 0 {
+		opened = changed
+	}
+	if changed == 0 {
+		changed = opened
+	}
+	if opened == 0 {
+		// An outcome reported without its times counts from its report.
+		opened = time.Now().UnixNano()
+		changed = opened
+	}
+	// The change ends whatever an earlier action on the resource saved, from
+	// the moment it began. An entry already closed later (by an inventory
+	// sweep that saw the change before this report arrived) moves back to
+	// it; one closed earlier keeps its time.
+	if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = ?, close_reason = ?
+WHERE tenant_id = ? AND cloud_account_id = ? AND resource_id = ? AND region = ? AND id <> ? AND opened_at < ? AND (closed_at IS NULL OR closed_at > ?)`),
+		changed, ledger.ClosedByAction, t.id, account, a.ResourceId, a.Region, a.Id, changed, changed); err != nil {
+		return fmt.Errorf("close ledger entries of %s before action %q: %w", a.ResourceId, a.Id, err)
+	}
+	if _, opens := ledger.EffectOf(a.Action, a.ToSize); !opens {
+		return nil
+	}
+	before, after, source, err := t.ledgerRates(ctx, tx, a)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO savings_ledger (tenant_id, id, cloud_account_id, policy_id, region, resource_type, resource_id, action, to_size,
+rate_before_micros, rate_after_micros, rate_source, opened_at, verified_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant_id, id) DO NOTHING`),
+		t.id, a.Id, account, a.PolicyId, a.Region, a.ResourceType, a.ResourceId, a.Action, a.ToSize, before, after, source, opened, ledger.VerifiedByEstimate); err != nil {
+		return fmt.Errorf("open the ledger entry of action %q: %w", a.Id, err)
+	}
+	return nil
+}
+
+// ledgerRates prices an entry: the hourly costs the agent reported with
+// the action, else the recommendation's monthly estimates, else unknown
+// (NULL).
+func (t *tenantStore) ledgerRates(ctx context.Context, tx *sql.Tx, a *sirsiv1.Action) (before, after any, source string, err error) {
+	if a.HourlyCostBefore != nil && a.HourlyCostAfter != nil {
+		return a.HourlyCostBefore.Micros, a.HourlyCostAfter.Micros, ledger.RateFromAgent, nil
+	}
+	if a.RecommendationId != "" {
+		var cur, prop sql.NullInt64
+		err := tx.QueryRowContext(ctx, t.q(`SELECT current_monthly_cost_micros, proposed_monthly_cost_micros FROM recommendations WHERE tenant_id = ? AND id = ?`),
+			t.id, a.RecommendationId).Scan(&cur, &prop)
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return nil, nil, "", fmt.Errorf("price the ledger entry of action %q: read recommendation %q: %w", a.Id, a.RecommendationId, err)
+		case cur.Valid && prop.Valid:
+			return ledger.HourlyFromMonthly(cur.Int64), ledger.HourlyFromMonthly(prop.Int64), ledger.RateFromRecommendation, nil
+		}
+	}
+	return nil, nil, ledger.RateUnknown, nil
+}
+
+// ledgerKey names a resource within one cloud account.
+type ledgerKey struct{ region, typ, id string }
+
+// openEntry is an open ledger entry as an inventory check needs it.
+type openEntry struct {
+	id     string
+	key    ledgerKey
+	effect ledger.Effect
+	opened int64
+}
+
+// closeLedgerOnInventory closes, inside an inventory batch's transaction,
+// the open entries of resources the batch shows changed by someone else:
+// upserted in a size or state their action did not leave them in, or
+// deleted (explicitly, or by a unit's membership) when the action did not
+// delete them. The entry closes at the time the sweep saw the change.
+func (t *tenantStore) closeLedgerOnInventory(ctx context.Context, tx *sql.Tx, account string, b store.InventoryBatch, ups []*sirsiv1.Resource, observed int64) error {
+	rows, err := tx.QueryContext(ctx, t.q(`SELECT l.id, l.region, l.resource_type, l.resource_id, l.action, l.to_size, l.opened_at,
+CASE WHEN r.resource_id IS NULL THEN 0 ELSE 1 END
+FROM savings_ledger l LEFT JOIN resources r ON r.tenant_id = l.tenant_id AND r.cloud_account_id = l.cloud_account_id
+AND r.region = l.region AND r.type = l.resource_type AND r.resource_id = l.resource_id
+WHERE l.tenant_id = ? AND l.cloud_account_id = ? AND l.closed_at IS NULL`), t.id, account)
+	if err != nil {
+		return fmt.Errorf("read open ledger entries: %w", err)
+	}
+	var gone []openEntry
+	open := map[ledgerKey][]openEntry{}
+	list, err := collect(rows, func(r interface{ Scan(...any) error }) (openEntry, error) {
+		var e openEntry
+		var action, toSize string
+		var present int64
+		if err := r.Scan(&e.id, &e.key.region, &e.key.typ, &e.key.id, &action, &toSize, &e.opened, &present); err != nil {
+			return e, err
+		}
+		e.effect, _ = ledger.EffectOf(action, toSize)
+		if present == 0 {
+			gone = append(gone, e)
+		}
+		return e, nil
+	})
+	if err != nil {
+		return fmt.Errorf("read open ledger entries: %w", err)
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	for _, e := range list {
+		open[e.key] = append(open[e.key], e)
+	}
+	if observed == 0 {
+		observed = time.Now().UnixNano()
+	}
+	closeAt := func(e openEntry, at int64, reason string) error {
+		if at <= e.opened {
+			// The sweep predates the action: what it saw is the resource
+			// before the change.
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = ?, close_reason = ? WHERE tenant_id = ? AND id = ? AND closed_at IS NULL`),
+			at, reason, t.id, e.id); err != nil {
+			return fmt.Errorf("close ledger entry %q: %w", e.id, err)
+		}
+		return nil
+	}
+	for _, r := range ups {
+		seen := tsNanos(r.LastSeenTime)
+		if seen == 0 {
+			seen = observed
+		}
+		for _, e := range open[ledgerKey{r.Region, r.Type, r.ResourceId}] {
+			if !e.effect.Holds(true, r.Size, r.State) {
+				if err := closeAt(e, seen, ledger.ClosedByInventory); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, d := range b.Deletions {
+		for _, e := range open[ledgerKey{d.Region, d.Type, d.ResourceId}] {
+			if !e.effect.Gone {
+				if err := closeAt(e, observed, ledger.ClosedByDeletion); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// A unit's complete membership deletes resources without naming them;
+	// a resource absent without one (an action reported before any sweep
+	// of its type) is not known to be gone.
+	swept := map[[2]string]bool{}
+	for _, u := range b.Units {
+		if u.Last && u.Error == "" {
+			swept[[2]string{u.Region, u.Type}] = true
+		}
+	}
+	for _, e := range gone {
+		if !e.effect.Gone && swept[[2]string{e.key.region, e.key.typ}] {
+			if err := closeAt(e, observed, ledger.ClosedByDeletion); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SavingsSummary reports the ledger at now: accrual per period, computed in
+// SQL per entry as whole seconds of overlap x hourly saving / 3600 in
+// micro-units (truncated per entry, so an entry is off by less than a
+// micro-unit), summed per action type, policy and cloud account.
+func (t *tenantStore) SavingsSummary(ctx context.Context, now time.Time) (*sirsiv1.GetSavingsSummaryResponse, error) {
+	now = now.UTC()
+	out := &sirsiv1.GetSavingsSummaryResponse{AsOfTime: timestamppb.New(now)}
+	if err := t.countActions(ctx, out); err != nil {
+		return nil, err
+	}
+	last30, month := ledger.Periods(now)
+	end := now.UnixNano()
+	// The saving per hour: reconciled when Cost Explorer verified it.
+	const diff = `COALESCE(reconciled_hourly_savings_micros, rate_before_micros - rate_after_micros)`
+	verified := `verified_by = '` + ledger.VerifiedByCostExplorer + `'`
+	// Literal bounds (integers from this code, not input) keep the query
+	// to one scan without repeating placeholders per use.
+	accrue := func(start int64) string {
+		s, e := strconv.FormatInt(start, 10), strconv.FormatInt(end, 10)
+		hi := `(CASE WHEN closed_at IS NULL OR closed_at > ` + e + ` THEN ` + e + ` ELSE closed_at END)`
+		lo := `(CASE WHEN opened_at < ` + s + ` THEN ` + s + ` ELSE opened_at END)`
+		// Whole hours x rate plus the remaining seconds' share: the same
+		// value as seconds x rate / 3600, without the product of seconds
+		// and rate that could leave 64 bits.
+		secs := `((` + hi + ` - ` + lo + `) / 1000000000)`
+		return `(CASE WHEN ` + hi + ` > ` + lo + ` THEN (` + secs + ` / 3600) * ` + diff + ` + (` + secs + ` % 3600) * ` + diff + ` / 3600 ELSE 0 END)`
+	}
+	sum := func(expr string) string { return `CAST(COALESCE(SUM(` + expr + `), 0) AS BIGINT)` }
+	openNow := `opened_at <= ` + strconv.FormatInt(end, 10) + ` AND (closed_at IS NULL OR closed_at > ` + strconv.FormatInt(end, 10) + `)`
+	var cols []string
+	for _, start := range []int64{0, last30.Start.UnixNano(), month.Start.UnixNano()} {
+		cols = append(cols, sum(accrue(start)), sum(`CASE WHEN `+verified+` THEN `+accrue(start)+` ELSE 0 END`))
+	}
+	cols = append(cols, sum(`CASE WHEN `+openNow+` THEN `+diff+` ELSE 0 END`),
+		sum(`CASE WHEN `+openNow+` AND `+diff+` IS NOT NULL THEN 1 ELSE 0 END`),
+		sum(`CASE WHEN `+diff+` IS NULL AND close_reason <> '`+ledger.ClosedByRollback+`' THEN 1 ELSE 0 END`),
+		`MIN(opened_at)`)
+	q := `SELECT action, policy_id, cloud_account_id`
+	for _, c := range cols {
+		q += `, ` + c
+	}
+	q += ` FROM savings_ledger WHERE tenant_id = ? GROUP BY action, policy_id, cloud_account_id`
+	rows, err := t.s.queryReader(ctx, t.q(q), t.id)
+	if err != nil {
+		return nil, fmt.Errorf("savings summary: %w", err)
+	}
+	defer rows.Close()
+	periods := []*periodSum{newPeriodSum(), newPeriodSum(), newPeriodSum()}
+	var openRate int64
+	var first int64
+	for rows.Next() {
+		var action, policy, account string
+		var v [6]int64
+		var openDiff, openN, unknown int64
+		var minOpened sql.NullInt64
+		if err := rows.Scan(&action, &policy, &account, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &openDiff, &openN, &unknown, &minOpened); err != nil {
+			return nil, fmt.Errorf("savings summary: %w", err)
+		}
+		for i, p := range periods {
+			p.add(action, policy, account, v[2*i], v[2*i+1])
+		}
+		openRate += openDiff
+		out.OpenEntries += openN
+		out.UnknownEntries += unknown
+		if minOpened.Valid && (first == 0 || minOpened.Int64 < first) {
+			first = minOpened.Int64
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("savings summary: %w", err)
+	}
+	toDate := ledger.Period{Start: now, End: now}
+	if first != 0 {
+		toDate.Start = time.Unix(0, first).UTC()
+	}
+	out.ToDate = periods[0].period(toDate)
+	out.Last_30Days = periods[1].period(last30)
+	out.ThisMonth = periods[2].period(month)
+	out.AnnualizedRunRate = money.Micros(openRate*ledger.HoursPerYear, money.USD)
+	out.MonthlyRunRate = money.Micros(openRate*pricing.HoursPerMonth, money.USD)
+	return out, nil
+}
+
+// countActions counts the executed actions of all time by outcome.
+func (t *tenantStore) countActions(ctx context.Context, out *sirsiv1.GetSavingsSummaryResponse) error {
+	succeeded := int64(sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED)
+	err := t.s.r.QueryRowContext(ctx, t.q(`SELECT COUNT(*),
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0)
+FROM actions WHERE tenant_id = ? AND dry_run = 0 AND status <> ?`),
+		succeeded, int64(sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK), int64(sirsiv1.ActionStatus_ACTION_STATUS_FAILED),
+		t.id, int64(sirsiv1.ActionStatus_ACTION_STATUS_PLANNED)).
+		Scan(&out.ActionsTaken, &out.ActionsSucceeded, &out.ActionsRolledBack, &out.ActionsFailed)
+	if err != nil {
+		return fmt.Errorf("savings summary: count actions: %w", err)
+	}
+	return nil
+}
+
+// periodSum adds up one period's accrual and its breakdowns.
+type periodSum struct {
+	accrued, verified             int64
+	byAction, byPolicy, byAccount map[string]int64
+}
+
+func newPeriodSum() *periodSum {
+	return &periodSum{byAction: map[string]int64{}, byPolicy: map[string]int64{}, byAccount: map[string]int64{}}
+}
+
+func (p *periodSum) add(action, policy, account string, accrued, verified int64) {
+	p.accrued += accrued
+	p.verified += verified
+	if accrued != 0 {
+		p.byAction[action] += accrued
+		p.byPolicy[policy] += accrued
+		p.byAccount[account] += accrued
+	}
+}
+
+func (p *periodSum) period(r ledger.Period) *sirsiv1.SavingsPeriod {
+	return &sirsiv1.SavingsPeriod{
+		StartTime: timestamppb.New(r.Start), EndTime: timestamppb.New(r.End),
+		AccruedSavings: money.Micros(p.accrued, money.USD), VerifiedSavings: money.Micros(p.verified, money.USD),
+		ByAction: amounts(p.byAction), ByPolicy: amounts(p.byPolicy), ByCloudAccount: amounts(p.byAccount),
+	}
+}
+
+// amounts lists a breakdown in key order, leaving out keys that net to 0.
+func amounts(m map[string]int64) []*sirsiv1.SavingsAmount {
+	var out []*sirsiv1.SavingsAmount
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] != 0 {
+			out = append(out, &sirsiv1.SavingsAmount{Key: k, AccruedSavings: money.Micros(m[k], money.USD)})
+		}
+	}
+	return out
+}
