@@ -168,6 +168,16 @@ func BenchmarkApplyInventory(b *testing.B) {
 	storetest.BenchApplyInventory(b, openAt(b, url), rawDB(b, url), Dialect)
 }
 
+func BenchmarkSavingsSummary(b *testing.B) {
+	url := pgtest.Database(b)
+	raw := rawDB(b, url)
+	storetest.BenchSavingsSummary(b, openAt(b, url), raw, Dialect, func(b *testing.B) {
+		if _, err := raw.Exec(`ANALYZE savings_ledger`); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
 func BenchmarkListResources(b *testing.B) {
 	url := pgtest.Database(b)
 	storetest.BenchListResources(b, openAt(b, url), func(b *testing.B) {

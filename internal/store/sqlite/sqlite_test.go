@@ -101,6 +101,18 @@ func BenchmarkApplyInventory(b *testing.B) {
 	storetest.BenchApplyInventory(b, s, raw, Dialect)
 }
 
+func BenchmarkSavingsSummary(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	s := openAt(b, path)
+	raw, err := sql.Open("sqlite", DSN(path, true))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	storetest.BenchSavingsSummary(b, s, raw, Dialect, nil)
+}
+
 func BenchmarkListResources(b *testing.B) {
 	storetest.BenchListResources(b, openAt(b, filepath.Join(b.TempDir(), "bench.db")), nil)
 }

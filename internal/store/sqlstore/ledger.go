@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -28,7 +27,7 @@ func (t *tenantStore) recordLedger(ctx context.Context, tx *sql.Tx, account stri
 	case sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, sirsiv1.ActionStatus_ACTION_STATUS_FAILED:
 		// An action reported succeeded and then rolled back (a re-sent
 		// outcome) accrues nothing: its entry closes where it opened.
-		if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = opened_at, close_reason = ? WHERE tenant_id = ? AND id = ?`),
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = opened_at, accrued_micros = 0, close_reason = ? WHERE tenant_id = ? AND id = ?`),
 			ledger.ClosedByRollback, t.id, a.Id); err != nil {
 			return fmt.Errorf("close the ledger entry of rolled-back action %q: %w", a.Id, err)
 		}
@@ -52,7 +51,7 @@ func (t *tenantStore) recordLedger(ctx context.Context, tx *sql.Tx, account stri
 	// the moment it began. An entry already closed later (by an inventory
 	// sweep that saw the change before this report arrived) moves back to
 	// it; one closed earlier keeps its time.
-	if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = ?, close_reason = ?
+	if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = ?, close_reason = ?, accrued_micros = `+accrualSQL("opened_at", changed)+`
 WHERE tenant_id = ? AND cloud_account_id = ? AND resource_id = ? AND region = ? AND id <> ? AND opened_at < ? AND (closed_at IS NULL OR closed_at > ?)`),
 		changed, ledger.ClosedByAction, t.id, account, a.ResourceId, a.Region, a.Id, changed, changed); err != nil {
 		return fmt.Errorf("close ledger entries of %s before action %q: %w", a.ResourceId, a.Id, err)
@@ -153,7 +152,8 @@ WHERE l.tenant_id = ? AND l.cloud_account_id = ? AND l.closed_at IS NULL`), t.id
 			// before the change.
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = ?, close_reason = ? WHERE tenant_id = ? AND id = ? AND closed_at IS NULL`),
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE savings_ledger SET closed_at = ?, close_reason = ?, accrued_micros = `+accrualSQL("opened_at", at)+`
+WHERE tenant_id = ? AND id = ? AND closed_at IS NULL`),
 			at, reason, t.id, e.id); err != nil {
 			return fmt.Errorf("close ledger entry %q: %w", e.id, err)
 		}
@@ -200,10 +200,28 @@ WHERE l.tenant_id = ? AND l.cloud_account_id = ? AND l.closed_at IS NULL`), t.id
 	return nil
 }
 
-// SavingsSummary reports the ledger at now: accrual per period, computed in
-// SQL per entry as whole seconds of overlap x hourly saving / 3600 in
-// micro-units (truncated per entry, so an entry is off by less than a
-// micro-unit), summed per action type, policy and cloud account.
+// diffSQL is an entry's saving per hour: reconciled when Cost Explorer
+// verified it, else its estimated rates; NULL when unknown.
+const diffSQL = `COALESCE(reconciled_hourly_savings_micros, rate_before_micros - rate_after_micros)`
+
+// accrualSQL is the SQL expression of what an entry accrues from lo to hi
+// (a column name, or Unix nanoseconds this code computed, never input):
+// whole seconds x hourly saving / 3600 in micro-units, truncated (an entry
+// is off by less than a micro-unit), written as whole hours x rate plus the
+// remaining seconds' share so that no product of seconds and rate can
+// leave 64 bits. 0 for an empty or reversed range; NULL when the rate is
+// unknown.
+func accrualSQL[T string | int64](lo string, hi T) string {
+	h := fmt.Sprint(hi)
+	secs := `((` + h + ` - ` + lo + `) / 1000000000)`
+	return `(CASE WHEN ` + h + ` > ` + lo + ` THEN (` + secs + ` / 3600) * ` + diffSQL + ` + (` + secs + ` % 3600) * ` + diffSQL + ` / 3600 ELSE 0 END)`
+}
+
+// SavingsSummary reports the ledger at now in three reads, each a small
+// part of the ledger or an index alone: closed entries' stored accrual
+// summed per group (to date); entries open at now, accrued up to now per
+// period; entries closed within the periods, their overlap with each.
+// Periods, run-rates and breakdowns are added up from the groups.
 func (t *tenantStore) SavingsSummary(ctx context.Context, now time.Time) (*sirsiv1.GetSavingsSummaryResponse, error) {
 	now = now.UTC()
 	out := &sirsiv1.GetSavingsSummaryResponse{AsOfTime: timestamppb.New(now)}
@@ -212,64 +230,67 @@ func (t *tenantStore) SavingsSummary(ctx context.Context, now time.Time) (*sirsi
 	}
 	last30, month := ledger.Periods(now)
 	end := now.UnixNano()
-	// The saving per hour: reconciled when Cost Explorer verified it.
-	const diff = `COALESCE(reconciled_hourly_savings_micros, rate_before_micros - rate_after_micros)`
-	verified := `verified_by = '` + ledger.VerifiedByCostExplorer + `'`
-	// Literal bounds (integers from this code, not input) keep the query
-	// to one scan without repeating placeholders per use.
-	accrue := func(start int64) string {
-		s, e := strconv.FormatInt(start, 10), strconv.FormatInt(end, 10)
-		hi := `(CASE WHEN closed_at IS NULL OR closed_at > ` + e + ` THEN ` + e + ` ELSE closed_at END)`
-		lo := `(CASE WHEN opened_at < ` + s + ` THEN ` + s + ` ELSE opened_at END)`
-		// Whole hours x rate plus the remaining seconds' share: the same
-		// value as seconds x rate / 3600, without the product of seconds
-		// and rate that could leave 64 bits.
-		secs := `((` + hi + ` - ` + lo + `) / 1000000000)`
-		return `(CASE WHEN ` + hi + ` > ` + lo + ` THEN (` + secs + ` / 3600) * ` + diff + ` + (` + secs + ` % 3600) * ` + diff + ` / 3600 ELSE 0 END)`
-	}
-	sum := func(expr string) string { return `CAST(COALESCE(SUM(` + expr + `), 0) AS BIGINT)` }
-	openNow := `opened_at <= ` + strconv.FormatInt(end, 10) + ` AND (closed_at IS NULL OR closed_at > ` + strconv.FormatInt(end, 10) + `)`
-	var cols []string
-	for _, start := range []int64{0, last30.Start.UnixNano(), month.Start.UnixNano()} {
-		cols = append(cols, sum(accrue(start)), sum(`CASE WHEN `+verified+` THEN `+accrue(start)+` ELSE 0 END`))
-	}
-	cols = append(cols, sum(`CASE WHEN `+openNow+` THEN `+diff+` ELSE 0 END`),
-		sum(`CASE WHEN `+openNow+` AND `+diff+` IS NOT NULL THEN 1 ELSE 0 END`),
-		sum(`CASE WHEN `+diff+` IS NULL AND close_reason <> '`+ledger.ClosedByRollback+`' THEN 1 ELSE 0 END`),
-		`MIN(opened_at)`)
-	q := `SELECT action, policy_id, cloud_account_id`
-	for _, c := range cols {
-		q += `, ` + c
-	}
-	q += ` FROM savings_ledger WHERE tenant_id = ? GROUP BY action, policy_id, cloud_account_id`
-	rows, err := t.s.queryReader(ctx, t.q(q), t.id)
-	if err != nil {
-		return nil, fmt.Errorf("savings summary: %w", err)
-	}
-	defer rows.Close()
+	starts := []int64{0, last30.Start.UnixNano(), month.Start.UnixNano()}
 	periods := []*periodSum{newPeriodSum(), newPeriodSum(), newPeriodSum()}
-	var openRate int64
-	var first int64
-	for rows.Next() {
-		var action, policy, account string
-		var v [6]int64
-		var openDiff, openN, unknown int64
-		var minOpened sql.NullInt64
-		if err := rows.Scan(&action, &policy, &account, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &openDiff, &openN, &unknown, &minOpened); err != nil {
-			return nil, fmt.Errorf("savings summary: %w", err)
-		}
-		for i, p := range periods {
-			p.add(action, policy, account, v[2*i], v[2*i+1])
-		}
-		openRate += openDiff
-		out.OpenEntries += openN
-		out.UnknownEntries += unknown
-		if minOpened.Valid && (first == 0 || minOpened.Int64 < first) {
-			first = minOpened.Int64
+	var first, openRate int64
+	seen := func(opened sql.NullInt64) {
+		if opened.Valid && (first == 0 || opened.Int64 < first) {
+			first = opened.Int64
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("savings summary: %w", err)
+	const groups = `action, policy_id, cloud_account_id, verified_by`
+	// Closed entries, to date.
+	err := t.eachGroup(ctx, `SELECT `+groups+`, CAST(COALESCE(SUM(accrued_micros), 0) AS BIGINT), COUNT(*) - COUNT(accrued_micros), MIN(opened_at)
+FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NOT NULL GROUP BY `+groups, func(g ledgerGroup, vals []any) error {
+		periods[0].add(g, *vals[0].(*int64))
+		out.UnknownEntries += *vals[1].(*int64)
+		seen(*vals[2].(*sql.NullInt64))
+		return nil
+	}, new(int64), new(int64), new(sql.NullInt64))
+	if err != nil {
+		return nil, err
+	}
+	// Entries open at now: accrued from the later of their opening and the
+	// period's start, up to now.
+	sum := func(expr string) string { return `CAST(COALESCE(SUM(` + expr + `), 0) AS BIGINT)` }
+	from := func(start int64) string {
+		return fmt.Sprintf(`(CASE WHEN opened_at < %d THEN %d ELSE opened_at END)`, start, start)
+	}
+	q := `SELECT ` + groups
+	for _, start := range starts {
+		q += `, ` + sum(accrualSQL(from(start), end))
+	}
+	q += `, ` + sum(diffSQL) + `, COUNT(` + diffSQL + `), COUNT(*) - COUNT(` + diffSQL + `), MIN(opened_at)
+FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NULL AND opened_at <= ` + fmt.Sprint(end) + ` GROUP BY ` + groups
+	err = t.eachGroup(ctx, q, func(g ledgerGroup, vals []any) error {
+		for i, p := range periods {
+			p.add(g, *vals[i].(*int64))
+		}
+		openRate += *vals[3].(*int64)
+		out.OpenEntries += *vals[4].(*int64)
+		out.UnknownEntries += *vals[5].(*int64)
+		seen(*vals[6].(*sql.NullInt64))
+		return nil
+	}, new(int64), new(int64), new(int64), new(int64), new(int64), new(int64), new(sql.NullInt64))
+	if err != nil {
+		return nil, err
+	}
+	// Entries closed within the periods: their overlap with each; those
+	// wholly inside one are what they accrued.
+	earliest := min(starts[1], starts[2])
+	q = `SELECT ` + groups
+	for _, start := range starts[1:] {
+		q += `, ` + sum(fmt.Sprintf(`CASE WHEN opened_at >= %d THEN accrued_micros ELSE %s END`, start, accrualSQL(fmt.Sprint(start), "closed_at")))
+	}
+	q += ` FROM savings_ledger WHERE tenant_id = ? AND closed_at > ` + fmt.Sprint(earliest) + ` GROUP BY ` + groups
+	err = t.eachGroup(ctx, q, func(g ledgerGroup, vals []any) error {
+		for i, p := range periods[1:] {
+			p.add(g, *vals[i].(*int64))
+		}
+		return nil
+	}, new(int64), new(int64))
+	if err != nil {
+		return nil, err
 	}
 	toDate := ledger.Period{Start: now, End: now}
 	if first != 0 {
@@ -281,6 +302,32 @@ func (t *tenantStore) SavingsSummary(ctx context.Context, now time.Time) (*sirsi
 	out.AnnualizedRunRate = money.Micros(openRate*ledger.HoursPerYear, money.USD)
 	out.MonthlyRunRate = money.Micros(openRate*pricing.HoursPerMonth, money.USD)
 	return out, nil
+}
+
+// ledgerGroup is the key the summary groups entries by.
+type ledgerGroup struct{ action, policy, account, verifiedBy string }
+
+// eachGroup runs a summary query whose rows are a ledgerGroup followed by
+// vals and calls fn with each.
+func (t *tenantStore) eachGroup(ctx context.Context, q string, fn func(g ledgerGroup, vals []any) error, vals ...any) error {
+	rows, err := t.s.queryReader(ctx, t.q(q), t.id)
+	if err != nil {
+		return fmt.Errorf("savings summary: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g ledgerGroup
+		if err := rows.Scan(append([]any{&g.action, &g.policy, &g.account, &g.verifiedBy}, vals...)...); err != nil {
+			return fmt.Errorf("savings summary: %w", err)
+		}
+		if err := fn(g, vals); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("savings summary: %w", err)
+	}
+	return nil
 }
 
 // countActions counts the executed actions of all time by outcome.
@@ -310,14 +357,17 @@ func newPeriodSum() *periodSum {
 	return &periodSum{byAction: map[string]int64{}, byPolicy: map[string]int64{}, byAccount: map[string]int64{}}
 }
 
-func (p *periodSum) add(action, policy, account string, accrued, verified int64) {
-	p.accrued += accrued
-	p.verified += verified
-	if accrued != 0 {
-		p.byAction[action] += accrued
-		p.byPolicy[policy] += accrued
-		p.byAccount[account] += accrued
+func (p *periodSum) add(g ledgerGroup, accrued int64) {
+	if accrued == 0 {
+		return
 	}
+	p.accrued += accrued
+	if g.verifiedBy == ledger.VerifiedByCostExplorer {
+		p.verified += accrued
+	}
+	p.byAction[g.action] += accrued
+	p.byPolicy[g.policy] += accrued
+	p.byAccount[g.account] += accrued
 }
 
 func (p *periodSum) period(r ledger.Period) *sirsiv1.SavingsPeriod {

@@ -20,6 +20,11 @@ CREATE TABLE savings_ledger (
   rate_source TEXT NOT NULL,
   opened_at BIGINT NOT NULL,
   closed_at BIGINT,
+  -- What the entry accrued from opened_at to closed_at, set when it
+  -- closes (and when reconciliation changes its rate), so that a summary
+  -- adds closed entries up without recomputing them; NULL while open or
+  -- when the rate is unknown.
+  accrued_micros BIGINT,
   close_reason TEXT NOT NULL DEFAULT '',
   -- estimate or cost_explorer; the reconciled hourly saving replaces the
   -- estimate in accrual when Cost Explorer verified it.
@@ -29,5 +34,12 @@ CREATE TABLE savings_ledger (
   PRIMARY KEY (tenant_id, id),
   FOREIGN KEY (tenant_id, cloud_account_id) REFERENCES cloud_accounts (tenant_id, id)
 );
--- The next action on a resource and inventory sweeps find its open entries.
+-- The next action on a resource finds its entries.
 CREATE INDEX savings_ledger_resource ON savings_ledger (tenant_id, cloud_account_id, resource_id, opened_at);
+-- The summary: closed and open entries summed per group from an index
+-- alone, in group order (no sort of every entry); entries closed within a
+-- period.
+CREATE INDEX savings_ledger_closed ON savings_ledger (tenant_id, action, policy_id, cloud_account_id, verified_by, accrued_micros, opened_at) WHERE closed_at IS NOT NULL;
+CREATE INDEX savings_ledger_open ON savings_ledger (tenant_id, action, policy_id, cloud_account_id, verified_by,
+  opened_at, rate_before_micros, rate_after_micros, reconciled_hourly_savings_micros) WHERE closed_at IS NULL;
+CREATE INDEX savings_ledger_close_time ON savings_ledger (tenant_id, closed_at);
