@@ -127,6 +127,8 @@ func buildProducts(cat *pricing.Catalogue) (*productSet, error) {
 		for k, v := range attrs {
 			lower[strings.ToLower(k)] = v
 		}
+		// Filters may name the product family too, as on AWS.
+		lower["productfamily"] = family
 		ps.byService[service] = append(ps.byService[service], product{service: service, attrs: attrs, lower: lower, doc: doc})
 		return nil
 	}
@@ -178,6 +180,36 @@ func buildProducts(cat *pricing.Catalogue) (*productSet, error) {
 		desc := fmt.Sprintf("$%s per RDS %s instance hour (or partial hour) running %s", strconv.FormatFloat(p.USD, 'f', -1, 64), p.InstanceClass, p.Engine)
 		if err := add("AmazonRDS", "Database Instance", attrs, "Hrs", desc, p.USD); err != nil {
 			return nil, err
+		}
+	}
+	for _, p := range snap.EIP {
+		r, _ := cat.Region(p.Region)
+		attrs := map[string]string{"location": r.Location, "regionCode": p.Region, "usagetype": p.UsageType, "group": "VPCPublicIPv4Address",
+			"groupDescription": "Hourly charge for In-use Public IPv4 Addresses", "operation": "", "servicename": "Amazon Elastic Compute Cloud"}
+		desc := fmt.Sprintf("$%s per In-use public IPv4 address per hour", strconv.FormatFloat(p.USDPerHour, 'f', -1, 64))
+		if err := add("AmazonEC2", "IP Address", attrs, "Hrs", desc, p.USDPerHour); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range snap.Lambda {
+		r, _ := cat.Region(p.Region)
+		suffix := ""
+		if p.Architecture == pricing.ArchARM {
+			suffix = "-ARM"
+		}
+		for _, row := range []struct {
+			group, usage, unit string
+			usd                float64
+		}{
+			{"AWS-Lambda-Duration" + suffix, p.DurationUsageType, "Lambda-GB-Second", p.USDPerGBSecond},
+			{"AWS-Lambda-Requests" + suffix, p.RequestUsageType, "Requests", p.USDPerRequest},
+		} {
+			attrs := map[string]string{"location": r.Location, "regionCode": p.Region, "usagetype": row.usage, "group": row.group,
+				"groupDescription": "Invocation call for a Lambda function", "servicename": "AWS Lambda"}
+			desc := fmt.Sprintf("AWS Lambda - Total %s - %s", row.unit, r.Location)
+			if err := add("AWSLambda", "Serverless", attrs, row.unit, desc, row.usd); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for svc, prods := range ps.byService {
@@ -308,7 +340,7 @@ func getProducts(rc *Request, ps *productSet) *APIError {
 	}
 	prods, ok := ps.byService[in.ServiceCode]
 	if !ok {
-		return Errorf("NotFoundException", "Service code %s is not in the simulated price list (AmazonEC2, AmazonRDS)", in.ServiceCode)
+		return Errorf("NotFoundException", "Service code %s is not in the simulated price list (AmazonEC2, AmazonRDS, AWSLambda)", in.ServiceCode)
 	}
 	h := fnv.New64a()
 	_, _ = fmt.Fprintf(h, "%s|", in.ServiceCode)
@@ -369,7 +401,7 @@ func describeServices(rc *Request, ps *productSet) *APIError {
 		}
 	}
 	if in.ServiceCode != "" && len(codes) == 0 {
-		return Errorf("NotFoundException", "Service code %s is not in the simulated price list (AmazonEC2, AmazonRDS)", in.ServiceCode)
+		return Errorf("NotFoundException", "Service code %s is not in the simulated price list (AmazonEC2, AmazonRDS, AWSLambda)", in.ServiceCode)
 	}
 	sort.Strings(codes)
 	h := fnv.New64a()

@@ -133,7 +133,8 @@ func TestPricingErrorsAndDescribeServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.checkLast(t, "pricing", "DescribeServices")
-	if len(out.Services) != 2 || aws.ToString(out.Services[0].ServiceCode) != "AmazonEC2" || len(out.Services[0].AttributeNames) == 0 {
+	if len(out.Services) != 3 || aws.ToString(out.Services[0].ServiceCode) != "AWSLambda" || aws.ToString(out.Services[1].ServiceCode) != "AmazonEC2" ||
+		aws.ToString(out.Services[2].ServiceCode) != "AmazonRDS" || len(out.Services[0].AttributeNames) == 0 {
 		t.Errorf("DescribeServices %+v", out.Services)
 	}
 }

@@ -295,8 +295,17 @@ func (e *Estimator) refresh(ctx context.Context, pricingCfg aws.Config, ec2Cfg f
 	pc := awspricing.NewFromConfig(pricingCfg, func(o *awspricing.Options) { o.Region = "us-east-1" })
 	var items []pricing.PriceListItem
 	for _, region := range regions {
-		for _, filters := range [][]pricingtypes.Filter{instanceFilters(types), storageFilters()} {
-			got, err := getProducts(ctx, pc, region, filters)
+		for _, q := range []struct {
+			service string
+			filters []pricingtypes.Filter
+		}{
+			{"AmazonEC2", instanceFilters(types)}, {"AmazonEC2", storageFilters()}, {"AmazonEC2", addressFilters()},
+			{"AmazonRDS", dbInstanceFilters(e.cat.Load(), region)}, {"AWSLambda", lambdaFilters()},
+		} {
+			if q.filters == nil {
+				continue
+			}
+			got, err := getProducts(ctx, pc, q.service, region, q.filters)
 			if err != nil {
 				return err
 			}
@@ -345,21 +354,52 @@ func storageFilters() []pricingtypes.Filter {
 	return []pricingtypes.Filter{{Type: pricingtypes.FilterTypeAnyOf, Field: aws.String("volumeApiName"), Value: aws.String("gp2,gp3,io1,io2,st1,sc1")}}
 }
 
-// getProducts asks for the AmazonEC2 products of region matching filters.
-func getProducts(ctx context.Context, pc *awspricing.Client, region string, filters []pricingtypes.Filter) ([]pricing.PriceListItem, error) {
-	in := &awspricing.GetProductsInput{ServiceCode: aws.String("AmazonEC2"), FormatVersion: aws.String("aws_v1"),
+// addressFilters select the hourly price of a public IPv4 address, which
+// AWS charges in use or idle.
+func addressFilters() []pricingtypes.Filter {
+	return []pricingtypes.Filter{termMatch("productFamily", "IP Address"), termMatch("group", "VPCPublicIPv4Address")}
+}
+
+// dbInstanceFilters select the Single-AZ on-demand prices of the DB
+// instance classes the catalogue prices in region (the engines' every
+// class would be thousands of products); nil when it prices none.
+func dbInstanceFilters(cat *pricing.Catalogue, region string) []pricingtypes.Filter {
+	var classes []string
+	for _, p := range cat.Snapshot().RDS {
+		if p.Region == region && !slices.Contains(classes, p.InstanceClass) {
+			classes = append(classes, p.InstanceClass)
+		}
+	}
+	if len(classes) == 0 {
+		return nil
+	}
+	slices.Sort(classes)
+	return []pricingtypes.Filter{termMatch("productFamily", "Database Instance"), termMatch("deploymentOption", "Single-AZ"),
+		{Type: pricingtypes.FilterTypeAnyOf, Field: aws.String("instanceType"), Value: aws.String(strings.Join(classes, ","))}}
+}
+
+// lambdaFilters select the first-tier request and duration prices, x86
+// and Arm.
+func lambdaFilters() []pricingtypes.Filter {
+	return []pricingtypes.Filter{{Type: pricingtypes.FilterTypeAnyOf, Field: aws.String("group"),
+		Value: aws.String("AWS-Lambda-Duration,AWS-Lambda-Duration-ARM,AWS-Lambda-Requests,AWS-Lambda-Requests-ARM")}}
+}
+
+// getProducts asks for the products of service in region matching filters.
+func getProducts(ctx context.Context, pc *awspricing.Client, service, region string, filters []pricingtypes.Filter) ([]pricing.PriceListItem, error) {
+	in := &awspricing.GetProductsInput{ServiceCode: aws.String(service), FormatVersion: aws.String("aws_v1"),
 		Filters: append([]pricingtypes.Filter{termMatch("regionCode", region)}, filters...)}
 	var items []pricing.PriceListItem
 	p := awspricing.NewGetProductsPaginator(pc, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("refreshing prices: GetProducts AmazonEC2 in %s: %w", region, err)
+			return nil, fmt.Errorf("refreshing prices: GetProducts %s in %s: %w", service, region, err)
 		}
 		for _, doc := range page.PriceList {
 			it, err := pricing.ParsePriceListItem([]byte(doc))
 			if err != nil {
-				return nil, fmt.Errorf("refreshing prices: GetProducts AmazonEC2 in %s: %w", region, err)
+				return nil, fmt.Errorf("refreshing prices: GetProducts %s in %s: %w", service, region, err)
 			}
 			items = append(items, it)
 		}

@@ -110,7 +110,10 @@ func TestRefreshOverlaysTheSimulatorsPrices(t *testing.T) {
 	// Start from a catalogue whose m5.large price differs from the
 	// simulator's price list (which serves the embedded snapshot: 0.096).
 	stale, err := embedded(t).Merge(pricing.Overrides{EC2: []pricing.EC2Price{{Region: "us-east-1", InstanceType: "m5.large", UsageType: "BoxUsage:m5.large", USD: 0.5}},
-		EBS: []pricing.EBSPrice{{Region: "us-east-1", VolumeType: "gp2", UsageType: "EBS:VolumeUsage.gp2", GBMonth: 0.5}}})
+		EBS:    []pricing.EBSPrice{{Region: "us-east-1", VolumeType: "gp2", UsageType: "EBS:VolumeUsage.gp2", GBMonth: 0.5}},
+		RDS:    []pricing.RDSPrice{{Region: "eu-west-1", InstanceClass: "db.m5.large", Engine: "postgres", UsageType: "EU-InstanceUsage:db.m5.large", USD: 0.9}},
+		EIP:    []pricing.EIPPrice{{Region: "us-east-1", UsageType: "USE1-PublicIPv4:IdleAddress", USDPerHour: 0.5}},
+		Lambda: []pricing.LambdaPrice{{Region: "eu-west-1", Architecture: pricing.ArchARM, DurationUsageType: "EU-Lambda-GB-Second-ARM", USDPerGBSecond: 0.1, RequestUsageType: "EU-Request-ARM", USDPerRequest: 0.1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +153,28 @@ func TestRefreshOverlaysTheSimulatorsPrices(t *testing.T) {
 	if usd, err := e.MonthlyCost(vol); err != nil || math.Abs(usd-10) > 1e-9 {
 		t.Errorf("gp2 100 GiB after the refresh %v (%v), want the simulator's 100 × 0.10, not the stale 0.5", usd, err)
 	}
-	if counted.count("GetProducts") != 4 || counted.count("DescribeInstanceTypes") != 1 {
-		t.Errorf("calls %v, want two GetProducts (instances, volumes) per region and one DescribeInstanceTypes", counted.ops)
+	// Five queries a region (instances, volumes, addresses, DB instances,
+	// Lambda); a query whose answer runs over a page takes one more call.
+	if counted.count("GetProducts") < 10 || counted.count("GetProducts") > 14 || counted.count("DescribeInstanceTypes") != 1 {
+		t.Errorf("calls %v, want five GetProducts queries per region and one DescribeInstanceTypes", counted.ops)
+	}
+	// RDS, Elastic IP and Lambda prices come back to the simulator's
+	// (the embedded snapshot's) through the Pricing API's JSON.
+	want, got := embedded(t), e.Catalogue()
+	if w, _ := want.RDSPrice("eu-west-1", "db.m5.large", "postgres"); func() bool {
+		g, err := got.RDSPrice("eu-west-1", "db.m5.large", "postgres")
+		return err != nil || g.USD != w.USD
+	}() {
+		t.Errorf("RDS db.m5.large postgres in eu-west-1 not refreshed to %v", w.USD)
+	}
+	if w, _ := want.EIPHourly("us-east-1"); func() bool { g, err := got.EIPHourly("us-east-1"); return err != nil || g != w }() {
+		t.Errorf("Elastic IP in us-east-1 not refreshed to %v", w)
+	}
+	if w, _ := want.LambdaPrice("eu-west-1", pricing.ArchARM); func() bool {
+		g, err := got.LambdaPrice("eu-west-1", pricing.ArchARM)
+		return err != nil || g.USDPerGBSecond != w.USDPerGBSecond || g.USDPerRequest != w.USDPerRequest
+	}() {
+		t.Errorf("Lambda Arm in eu-west-1 not refreshed to %+v", w)
 	}
 	spec, ok := e.Catalogue().InstanceType("c5.xlarge")
 	if !ok || spec.VCPU != 4 || spec.MemoryGiB != 8 || spec.Architecture != pricing.ArchX86 {
