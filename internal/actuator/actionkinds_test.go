@@ -364,3 +364,65 @@ func TestVerifyJudgesMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestBadInputLeavesResourcesAsTheyWere: an instance terminated by someone
+// between the live check and the stop, and a DB class AWS refuses, each
+// fail their step with AWS's error code, leave the resource as it was, and
+// the actuator goes on to carry out the next action.
+func TestBadInputLeavesResourcesAsTheyWere(t *testing.T) {
+	e := newEnv(t)
+	c := newClients(t, e.url)
+	settle := func() { e.clock.Advance(2 * time.Minute) }
+	ids := launch(t, c.ec2, 2, bigType, nil, settle)
+	cfg := c.withServices(e.config(t, t.TempDir()))
+	cfg.EC2 = func(string) EC2API { return terminateBeforeStop{Client: c.ec2, victim: ids[0]} }
+	a := e.actuator(t, cfg)
+	failedStep := func(act *sirsiv1.Action, code string) {
+		t.Helper()
+		for _, s := range act.Steps {
+			if s.Status == statusFailed && strings.Contains(s.Detail, code) {
+				return
+			}
+		}
+		t.Errorf("no failed step carries %s: %v", code, act.Steps)
+	}
+
+	gone := a.Execute(context.Background(), Request{ID: uuid.NewString(), ResourceID: ids[0], ResourceType: ResourceEC2Instance, Region: region,
+		Action: ActionStop, FromSize: bigType, ToSize: bigType, RollbackOnFailure: true})
+	if gone.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || !strings.Contains(gone.Error, "IncorrectInstanceState") {
+		t.Fatalf("stopping a terminated instance: %v %q", gone.Status, gone.Error)
+	}
+	failedStep(gone, "IncorrectInstanceState")
+
+	db := kinds[1].create(t, c, settle)
+	db.ToSize = "db-m5.large"
+	refused := a.Execute(context.Background(), db)
+	if refused.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || !strings.Contains(refused.Error, "InvalidParameterValue") {
+		t.Fatalf("a class AWS refuses: %v %q", refused.Status, refused.Error)
+	}
+	failedStep(refused, "InvalidParameterValue")
+	wantDB(t, c, db.ResourceID, bigDBClass)
+
+	// The actuator is still in service.
+	next := a.Execute(context.Background(), Request{ID: uuid.NewString(), ResourceID: ids[1], ResourceType: ResourceEC2Instance, Region: region,
+		Action: ActionStop, FromSize: bigType, ToSize: bigType, RollbackOnFailure: true})
+	if next.Status != sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
+		t.Fatalf("the next action after two failures: %v %q", next.Status, next.Error)
+	}
+}
+
+// terminateBeforeStop terminates the victim just before the flow stops
+// it, as a person might.
+type terminateBeforeStop struct {
+	*ec2.Client
+	victim string
+}
+
+func (d terminateBeforeStop) StopInstances(ctx context.Context, in *ec2.StopInstancesInput, opts ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+	if slices.Contains(in.InstanceIds, d.victim) {
+		if _, err := d.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{d.victim}}); err != nil {
+			return nil, err
+		}
+	}
+	return d.Client.StopInstances(ctx, in, opts...)
+}
