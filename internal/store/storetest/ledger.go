@@ -183,9 +183,10 @@ func testLedgerChangedBySomeoneElse(t *testing.T, s store.Store) {
 	vol.ResourceType = "aws_ebs_volume"
 	stop := ledgerAction("stop-1", p.Id, "i-2", "stop", "m5.large", succeeded, t0, t0, 50_000, 0)
 	unpriced := ledgerAction("resize-9", p.Id, "i-9", "resize", "m5.large", succeeded, t0, t0, -1, 0)
+	swept := ledgerAction("resize-3", p.Id, "i-3", "resize", "m5.large", succeeded, t0, t0, 100_000, 40_000)
 	must(ts.ApplyInventory(c, a.Id, "before", store.InventoryBatch{Upserts: []*sirsiv1.Resource{ledgerSweep("i-1", "m5.xlarge", "running", t0).Upserts[0],
-		ledgerSweep("i-2", "m5.large", "running", t0).Upserts[0]}, ObservedAt: t0}))
-	must(ts.ApplyActions(c, a.Id, "acts", []*sirsiv1.Action{resize, vol, stop, unpriced}))
+		ledgerSweep("i-2", "m5.large", "running", t0).Upserts[0], ledgerSweep("i-3", "m5.large", "running", t0).Upserts[0]}, ObservedAt: t0}))
+	must(ts.ApplyActions(c, a.Id, "acts", []*sirsiv1.Action{resize, vol, stop, unpriced, swept}))
 	opened := t0.Add(10 * time.Minute)
 	// A sweep from before the resize arrives late, then one showing it
 	// done, then one showing i-1 changed by someone else to m5.2xlarge;
@@ -197,6 +198,11 @@ func testLedgerChangedBySomeoneElse(t *testing.T, s store.Store) {
 	gone := t0.Add(7 * time.Hour)
 	must(ts.ApplyInventory(c, a.Id, "gone", store.InventoryBatch{ObservedAt: gone, Deletions: []*sirsiv1.ResourceRef{
 		{Type: ec2, Region: usEast1, ResourceId: "i-2"}, {Type: "aws_ebs_volume", Region: usEast1, ResourceId: "vol-1"}}}))
+	// A complete sweep of the instances names only i-1: i-3 was
+	// terminated by someone, which the membership deletes without naming.
+	membership := t0.Add(9 * time.Hour)
+	must(ts.ApplyInventory(c, a.Id, "membership", store.InventoryBatch{ObservedAt: membership, Units: []*sirsiv1.InventoryUnit{
+		{Type: ec2, Region: usEast1, ResourceIds: []string{"i-1"}, Total: 1, Last: true}}}))
 	now := t0.Add(48 * time.Hour)
 	sum := must(ts.SavingsSummary(c, now))
 	// i-1: $0.192 - $0.096 (140.16 and 70.08 a month over 730 hours) from
@@ -204,12 +210,13 @@ func testLedgerChangedBySomeoneElse(t *testing.T, s store.Store) {
 	resized := int64(changed.Sub(opened)/time.Second) * 96_000 / 3600
 	stopped := int64(7) * 50_000
 	snapshotted := int64(48) * 9_500
+	resized += int64(9) * 60_000
 	byAction := map[string]int64{}
 	for _, b := range sum.ToDate.ByAction {
 		byAction[b.Key] = b.AccruedSavings.GetMicros()
 	}
 	if byAction["resize"] != resized || byAction["stop"] != stopped || byAction["snapshot_and_delete"] != snapshotted {
-		t.Fatalf("accrued by action %v, want resize %d (until the change), stop %d (until terminated), snapshot_and_delete %d (still in effect)",
+		t.Fatalf("accrued by action %v, want resize %d (i-1 until the change, i-3 until the sweep without it), stop %d (until terminated), snapshot_and_delete %d (still in effect)",
 			byAction, resized, stopped, snapshotted)
 	}
 	if sum.ToDate.AccruedSavings.GetMicros() != resized+stopped+snapshotted || sum.UnknownEntries != 1 || sum.OpenEntries != 1 {
