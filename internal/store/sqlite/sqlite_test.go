@@ -89,27 +89,27 @@ func TestRestartAcrossProcesses(t *testing.T) {
 	storetest.CheckSample(t, openAt(t, filepath.Join(dir, "sirsi.db")), f)
 }
 
-func BenchmarkApplyInventory(b *testing.B) {
+// benchStore opens a store in a fresh file and a second, raw connection
+// to the same database for a benchmark's baseline or seeding.
+func benchStore(b *testing.B) (store.Store, *sql.DB) {
 	path := filepath.Join(b.TempDir(), "bench.db")
 	s := openAt(b, path)
 	raw, err := sql.Open("sqlite", DSN(path, true))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer raw.Close()
+	b.Cleanup(func() { raw.Close() })
 	raw.SetMaxOpenConns(1)
+	return s, raw
+}
+
+func BenchmarkApplyInventory(b *testing.B) {
+	s, raw := benchStore(b)
 	storetest.BenchApplyInventory(b, s, raw, Dialect)
 }
 
 func BenchmarkSavingsSummary(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "bench.db")
-	s := openAt(b, path)
-	raw, err := sql.Open("sqlite", DSN(path, true))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetMaxOpenConns(1)
+	s, raw := benchStore(b)
 	storetest.BenchSavingsSummary(b, s, raw, Dialect, nil)
 }
 
