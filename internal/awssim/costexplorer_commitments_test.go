@@ -59,11 +59,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(
 func TestSavingsPlansRecommendationNetOfOwnedPlans(t *testing.T) {
 	h := newHarness(t, 0)
 	seedCommitmentFleet(t, h.sim)
-	cat, err := pricing.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := cat.EC2Hourly("us-east-1", "m5.large")
+	p, err := mustCatalogue(t).EC2Hourly("us-east-1", "m5.large")
 	if err != nil {
 		t.Fatal(err)
 	}
