@@ -57,6 +57,27 @@ func newSimAccount(t *testing.T, dir string) *simAccount {
 	return &simAccount{sim: sim, ec2: c, disc: disc, act: act}
 }
 
+// runner is a Runner of policy p over the account on w's clock, and run,
+// which discovers the account at an instant and runs p there, as the
+// agent's discovery sweep and optimize run do.
+func (a *simAccount) runner(t *testing.T, w *world, p *sirsiv1.OptimizationPolicy) (*Runner, func(at time.Time)) {
+	t.Helper()
+	r, err := New(Config{DataDir: w.dir, Executor: a.act, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
+		Prices: flatPrices(0.1), Inventory: a.inventory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assignment := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
+	return r, func(at time.Time) {
+		t.Helper()
+		w.now = at
+		a.discover(t)
+		if err := r.Run(context.Background(), assignment); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // discover sweeps the account, as the agent's discovery sweep does
 // between optimize runs.
 func (a *simAccount) discover(t *testing.T) {
@@ -150,20 +171,7 @@ func TestOffHoursScheduleAgainstTheSimulator(t *testing.T) {
 		MaxActionsPerRun: &five, ResourceTypes: []string{actuator.ResourceEC2Instance},
 		Selector: &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "payments"}},
 		Offhours: &sirsiv1.OffHoursSettings{StopCron: "0 19 * * *", StartCron: "0 7 * * *"}}
-	assignment := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
-	r, err := New(Config{DataDir: w.dir, Executor: acct.act, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
-		Prices: flatPrices(0.1), Inventory: acct.inventory})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(at time.Time) {
-		t.Helper()
-		w.now = at
-		acct.discover(t)
-		if err := r.Run(ctx, assignment); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, run := acct.runner(t, w, p)
 	want := func(when string, stopped ...string) {
 		t.Helper()
 		st := acct.states(t)
@@ -239,20 +247,7 @@ func TestHibernateAgainstTheSimulator(t *testing.T) {
 	p := &sirsiv1.OptimizationPolicy{Id: "p1", Name: "nights", Version: 1, Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, Schedule: "0 9 * * *",
 		ResourceTypes: []string{actuator.ResourceEC2Instance}, Hibernate: true, CooldownHours: new(int32(0)),
 		Offhours: &sirsiv1.OffHoursSettings{StopCron: "0 19 * * *", StartCron: "0 7 * * *"}}
-	assignment := &sirsiv1.GetAssignmentResponse{Policies: []*sirsiv1.OptimizationPolicy{p}}
-	r, err := New(Config{DataDir: w.dir, Executor: acct.act, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
-		Prices: flatPrices(0.1), Inventory: acct.inventory})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(at time.Time) {
-		t.Helper()
-		w.now = at
-		acct.discover(t)
-		if err := r.Run(ctx, assignment); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r, run := acct.runner(t, w, p)
 	stopReasons := func(when string, want map[string]string) {
 		t.Helper()
 		desc, err := acct.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: slices.Sorted(maps.Keys(want))})
@@ -302,7 +297,7 @@ func TestHibernateAgainstTheSimulator(t *testing.T) {
 	// The idle rule's stop, in the policy's schedule window (no cool-down
 	// after the start firing).
 	reported := len(w.rep.actions)
-	r.Decided(ctx, assignment.Policies, map[string][]*sirsiv1.Recommendation{"p1": {
+	r.Decided(ctx, []*sirsiv1.OptimizationPolicy{p}, map[string][]*sirsiv1.Recommendation{"p1": {
 		{Id: "r-enabled", PolicyId: "p1", ResourceId: enabled, ResourceType: actuator.ResourceEC2Instance, Region: killRegion, Action: actuator.ActionStop, CurrentSize: string(killBig)},
 		{Id: "r-plain", PolicyId: "p1", ResourceId: plain, ResourceType: actuator.ResourceEC2Instance, Region: killRegion, Action: actuator.ActionStop, CurrentSize: string(killBig)},
 	}})
@@ -357,11 +352,7 @@ func TestPlanListsWhatItLeavesAlone(t *testing.T) {
 	p := &sirsiv1.OptimizationPolicy{Id: "p1", Name: "review", Version: 1, Mode: sirsiv1.PolicyMode_POLICY_MODE_APPROVE, Schedule: "0 9 * * *",
 		ResourceTypes: []string{actuator.ResourceEC2Instance}, Idle: &sirsiv1.IdleSettings{CpuBelowPercent: 2},
 		Selector: &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "payments"}}}
-	r, err := New(Config{DataDir: w.dir, Executor: acct.act, Reporter: w.rep, Reserver: w.res, Clock: func() time.Time { return w.now },
-		Prices: flatPrices(0.1), Inventory: acct.inventory})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := acct.runner(t, w, p)
 	stopRec := func(id string) *sirsiv1.Recommendation {
 		return &sirsiv1.Recommendation{Id: "r-" + id, PolicyId: "p1", ResourceId: id, ResourceType: actuator.ResourceEC2Instance, Region: killRegion,
 			Action: actuator.ActionStop, CurrentSize: string(killBig), EstimatedMonthlySavings: money.USDFromFloat(10)}
