@@ -20,6 +20,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/version"
 )
 
 // AgentService, what agentd agents call.
@@ -183,6 +184,12 @@ func (s *Server) enroll(ctx context.Context, req *sirsiv1.EnrollRequest) (*sirsi
 		return nil, ev, s.denied("expired_enrollment_token", status.Errorf(codes.FailedPrecondition,
 			"enrollment token %s expired at %s; create a new one", tok.Id, tok.ExpireTime.AsTime().UTC().Format(time.RFC3339)))
 	}
+	// Checked once the token is known to be real (the refusal names the
+	// server's version) and before it is used up, so the agent can retry
+	// with the same token once it or the server is upgraded.
+	if err := version.CheckAgent(req.Version, version.Version); err != nil {
+		return nil, ev, status.Error(codes.FailedPrecondition, err.Error())
+	}
 	tokenID := tok.Id
 	tok, err = s.st.ConsumeEnrollmentToken(ctx, hash, now)
 	switch {
@@ -280,6 +287,11 @@ func (a *AgentServer) Heartbeat(ctx context.Context, req *sirsiv1.HeartbeatReque
 	hb, err := validateHeartbeat(req)
 	if err != nil {
 		return nil, err
+	}
+	// An agent enrolled before the server's upgrade is told here; it shows
+	// as stale until it is upgraded.
+	if err := version.CheckAgent(req.Version, version.Version); err != nil {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
 	now := s.now()
 	hb.At = now

@@ -166,7 +166,13 @@ func start(tb testing.TB, args ...string) *proc {
 // startEnv is start with extra environment variables.
 func startEnv(tb testing.TB, env []string, args ...string) *proc {
 	tb.Helper()
-	p := &proc{cmd: exec.Command(agentdBin, args...), done: make(chan struct{})}
+	return startBinary(tb, agentdBin, env, args...)
+}
+
+// startBinary is startEnv with another build of agentd.
+func startBinary(tb testing.TB, bin string, env []string, args ...string) *proc {
+	tb.Helper()
+	p := &proc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	// The simulator takes any key; the agent finds these through the SDK's
 	// default chain, as it would an instance profile.
 	p.cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDPROCTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_EC2_METADATA_DISABLED=true")
