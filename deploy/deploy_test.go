@@ -158,3 +158,35 @@ func TestTerraformModuleAgentConfigLoads(t *testing.T) {
 		t.Errorf("loaded %+v, not what the template says", cfg)
 	}
 }
+
+// pluginMirror is where this machine keeps the AWS provider (a filesystem
+// mirror): `terraform validate` needs the provider's schema, and tests
+// never reach a registry.
+const pluginMirror = "/opt/tf-plugins"
+
+// TestTerraformModuleValidates runs `terraform init` from the mirror and
+// `terraform validate` on a copy of the module beside the files it reads
+// (deploy/iam, deploy/systemd), so nothing is written into the tree.
+func TestTerraformModuleValidates(t *testing.T) {
+	tf := needTool(t, "terraform")
+	if _, err := os.Stat(filepath.Join(pluginMirror, "registry.terraform.io/hashicorp/aws")); err != nil {
+		t.Skipf("no AWS provider in %s to validate against offline: %v", pluginMirror, err)
+	}
+	root := t.TempDir()
+	for _, dir := range []string{"iam", "systemd", moduleDir} {
+		if err := os.CopyFS(filepath.Join(root, dir), os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(tf, args...)
+		cmd.Dir = filepath.Join(root, moduleDir)
+		cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("init", "-backend=false", "-input=false", "-no-color", "-plugin-dir="+pluginMirror)
+	run("validate", "-no-color")
+}

@@ -1,7 +1,8 @@
 # The AWS side of a SirsiNexus agent: the role the agent assumes in the
 # customer account (trusting only the agent's base identity, and only with
 # the cloud account's external id), its policies, and optionally an EC2
-# instance running agentd as a systemd unit.
+# instance running agentd as a systemd unit, or a Fargate service running
+# its container image (ecs.tf).
 #
 # The policy documents are the files `make generate` writes from the code's
 # own lists of AWS calls (deploy/iam); this module reads them rather than
@@ -19,9 +20,10 @@ terraform {
 
 locals {
   iam_dir = "${path.module}/../../iam"
-  # The instance's own role is the agent's base identity when the module
-  # creates the instance.
-  trusted_principal = var.create_instance ? aws_iam_role.instance[0].arn : var.trusted_principal_arn
+  # The instance's or the ECS task's own role is the agent's base identity
+  # when the module creates the instance or the service.
+  trusted_principal = (var.create_instance ? aws_iam_role.instance[0].arn :
+  var.create_ecs_service ? aws_iam_role.task[0].arn : var.trusted_principal_arn)
   trust_policy = replace(replace(file("${local.iam_dir}/agent-trust.json"),
     "arn:aws:iam::AGENT_ACCOUNT_ID:role/AGENT_BASE_ROLE", local.trusted_principal),
   "EXTERNAL_ID_OF_THE_SIRSI_CLOUD_ACCOUNT", var.external_id)
@@ -31,6 +33,20 @@ resource "aws_iam_role" "agent" {
   name               = var.name
   assume_role_policy = local.trust_policy
   tags               = var.tags
+  lifecycle {
+    precondition {
+      condition     = !(var.create_instance && var.create_ecs_service)
+      error_message = "create_instance and create_ecs_service are alternatives: one agent per cloud account."
+    }
+    precondition {
+      condition     = var.create_instance || var.create_ecs_service || var.trusted_principal_arn != ""
+      error_message = "trusted_principal_arn is required when the module creates neither the instance nor the ECS service."
+    }
+    precondition {
+      condition     = !var.create_ecs_service || (var.image != "" && var.ecs_cluster_arn != "" && var.efs_file_system_id != "" && length(var.ecs_subnet_ids) > 0 && var.server != "" && var.server_ca_pem != "" && var.enroll_token != "")
+      error_message = "create_ecs_service needs image, ecs_cluster_arn, efs_file_system_id, ecs_subnet_ids, server, server_ca_pem and enroll_token."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "read_only" {

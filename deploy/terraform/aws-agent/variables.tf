@@ -98,3 +98,73 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_ecs_service" {
+  description = "Run agentd as a one-task Fargate service created here (the image of `make image`), its data dir on EFS."
+  type        = bool
+  default     = false
+}
+
+variable "image" {
+  description = "agentd's container image (built by `make image`, pushed to a registry the tasks can pull from)."
+  type        = string
+  default     = ""
+}
+
+variable "ecs_cluster_arn" {
+  description = "ECS cluster of the service."
+  type        = string
+  default     = ""
+}
+
+variable "ecs_subnet_ids" {
+  description = "Subnets of the task; they need outbound HTTPS to AWS APIs and the control plane, and the EFS mount targets."
+  type        = list(string)
+  default     = []
+}
+
+variable "ecs_assign_public_ip" {
+  description = "Give the task a public IP (a public subnet without a NAT gateway)."
+  type        = bool
+  default     = false
+}
+
+variable "efs_file_system_id" {
+  description = "EFS file system holding the agent's data dir (the module creates an access point owned by the image's user); it needs mount targets in ecs_subnet_ids."
+  type        = string
+  default     = ""
+}
+
+variable "ecs_cpu" {
+  description = "Task CPU units."
+  type        = number
+  default     = 256
+}
+
+variable "ecs_memory" {
+  description = "Task memory (MiB)."
+  type        = number
+  default     = 512
+}
+
+variable "ecs_cpu_architecture" {
+  description = "X86_64 or ARM64, as the image was built."
+  type        = string
+  default     = "X86_64"
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.ecs_cpu_architecture)
+    error_message = "ecs_cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "ecs_init_image" {
+  description = "Image with a POSIX shell that writes the server CA into the task volume (agentd's image has none)."
+  type        = string
+  default     = "public.ecr.aws/docker/library/busybox:1.37.0"
+}
+
+variable "log_retention_days" {
+  description = "Days the ECS task's CloudWatch logs are kept."
+  type        = number
+  default     = 30
+}
