@@ -50,9 +50,9 @@ func TestVersionSkew(t *testing.T) {
 	version.Version = skewServer
 	t.Cleanup(func() { version.Version = serverVersion })
 
-	w := newWorld(t, awssim.FleetSpec{N: 20, Seed: 3, Mix: awssim.FleetMix{Instances: 10, Volumes: 10}})
+	w := newWorld(t, awssim.FleetSpec{N: 20, Seed: 3, Mix: awssim.FleetMix{Instances: 10, Volumes: 10}}, "sqlite")
 	dir := t.TempDir()
-	token := w.env.NewEnrollmentToken(t, w.tenant.ID, w.account.Id)
+	token := w.enrollmentToken(t)
 
 	p := startBinary(t, tooOld, nil, w.agentArgs(dir, token)...)
 	select {
@@ -83,7 +83,7 @@ func TestVersionSkew(t *testing.T) {
 
 func (w *world) agents(tb testing.TB) []*sirsiv1.Agent {
 	tb.Helper()
-	resp, err := w.tenant.Viewer.ListAgents(context.Background(), &sirsiv1.ListAgentsRequest{TenantId: w.tenant.ID})
+	resp, err := w.viewer.ListAgents(context.Background(), &sirsiv1.ListAgentsRequest{TenantId: w.tenantID})
 	if err != nil {
 		tb.Fatalf("ListAgents: %v", err)
 	}
