@@ -95,7 +95,7 @@ func (d *actionPlansDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"status": schema.StringAttribute{
 				MarkdownDescription: "Only plans in this status: `pending` (waiting for approval), `approved`, `superseded` (a newer plan of the same policy and account replaced it before approval) or `executed`. Left out, plans in every status.",
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(actionPlanStatuses)...)},
+				Validators:          []validator.String{stringvalidator.OneOf(enumNames(sirsiv1.ActionPlanStatus(0))...)},
 			},
 			"plans": schema.ListNestedAttribute{
 				MarkdownDescription: "The matching plans.",
@@ -167,7 +167,7 @@ func (d *actionPlansDataSource) Read(ctx context.Context, req datasource.ReadReq
 		out, err := d.client.Management.ListActionPlans(ctx, &sirsiv1.ListActionPlansRequest{
 			TenantId:  tenantID,
 			PolicyId:  m.PolicyID.ValueString(),
-			Status:    actionPlanStatuses[m.Status.ValueString()],
+			Status:    sirsiv1.ActionPlanStatus(parseEnum(sirsiv1.ActionPlanStatus(0).Descriptor(), m.Status)),
 			PageSize:  listPageSize,
 			PageToken: token,
 		})
@@ -221,7 +221,7 @@ func actionPlanItemFromProto(p *sirsiv1.ActionPlan, savings map[string]*sirsiv1.
 		ID:                      types.StringValue(p.GetId()),
 		PolicyID:                types.StringValue(p.GetPolicyId()),
 		CloudAccountID:          types.StringValue(p.GetCloudAccountId()),
-		Status:                  types.StringValue(enumName(actionPlanStatuses, p.GetStatus(), "pending")),
+		Status:                  types.StringValue(enumName(p.GetStatus(), "pending")),
 		EstimatedMonthlySavings: moneyValue(p.GetEstimatedMonthlySavings()),
 		Currency:                currencyValue(p.GetEstimatedMonthlySavings()),
 		CreatedAt:               timeValue(p.GetCreateTime()),

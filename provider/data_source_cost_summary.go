@@ -7,10 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -22,11 +20,6 @@ var (
 	_ datasource.DataSourceWithConfigure      = (*costSummaryDataSource)(nil)
 	_ datasource.DataSourceWithValidateConfig = (*costSummaryDataSource)(nil)
 )
-
-var granularities = map[string]sirsiv1.Granularity{
-	"daily":   sirsiv1.Granularity_GRANULARITY_DAILY,
-	"monthly": sirsiv1.Granularity_GRANULARITY_MONTHLY,
-}
 
 // NewCostSummaryDataSource is registered in the provider's data source list.
 func NewCostSummaryDataSource() datasource.DataSource {
@@ -92,7 +85,7 @@ func (d *costSummaryDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				MarkdownDescription: "Length of each entry of `periods`: `daily` or `monthly` (calendar months). Defaults to `daily`.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(granularities)...)},
+				Validators:          []validator.String{stringvalidator.OneOf(enumNames(sirsiv1.Granularity(0))...)},
 			},
 			"group_by": schema.StringAttribute{
 				MarkdownDescription: "Grouping of `items`: `service`, `account`, `region` or `tag:<key>` (costs without the tag group under the empty key). Left out, `items` is empty and only totals are returned.",
@@ -177,7 +170,7 @@ func (d *costSummaryDataSource) Read(ctx context.Context, req datasource.ReadReq
 		TenantId:       tenantID,
 		Start:          m.Start.ValueString(),
 		End:            m.End.ValueString(),
-		Granularity:    granularities[m.Granularity.ValueString()],
+		Granularity:    sirsiv1.Granularity(parseEnum(sirsiv1.Granularity(0).Descriptor(), m.Granularity)),
 		GroupBy:        m.GroupBy.ValueString(),
 		CloudAccountId: m.CloudAccountID.ValueString(),
 	})
@@ -202,39 +195,4 @@ func (d *costSummaryDataSource) Read(ctx context.Context, req datasource.ReadReq
 		})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-// validateConfigDateRange checks the start and end attributes of a
-// configuration with validateDateRange.
-func validateConfigDateRange(ctx context.Context, config tfsdk.Config, maxDays int, diags *diag.Diagnostics) {
-	var start, end types.String
-	diags.Append(config.GetAttribute(ctx, path.Root("start"), &start)...)
-	diags.Append(config.GetAttribute(ctx, path.Root("end"), &end)...)
-	if diags.HasError() {
-		return
-	}
-	diags.Append(validateDateRange(start, end, maxDays)...)
-}
-
-// validateDateRange checks that end is after start and at most maxDays
-// later; unknown or null dates are left to apply time or to the server, and
-// malformed ones to the attributes' own validators.
-func validateDateRange(start, end types.String, maxDays int) diag.Diagnostics {
-	var diags diag.Diagnostics
-	if start.IsNull() || start.IsUnknown() || end.IsNull() || end.IsUnknown() {
-		return diags
-	}
-	s, err := validation.Date(start.ValueString())
-	if err != nil {
-		return diags
-	}
-	e, err := validation.Date(end.ValueString())
-	if err != nil {
-		return diags
-	}
-	if err := validation.DateRange(s, e, maxDays); err != nil {
-		diags.AddAttributeError(path.Root("end"), "Invalid period",
-			fmt.Sprintf("The period from start to end (exclusive) is invalid: %s.", err))
-	}
-	return diags
 }

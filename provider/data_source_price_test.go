@@ -215,7 +215,7 @@ func priceConfig(env *accEnv, body string) string {
 func TestAccPrice_kinds(t *testing.T) {
 	env := testAccStart(t)
 	addr := "data.sirsi_price.p"
-	at := func(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
+	at := tfjsonpath.New[string]
 	tfresource.Test(t, tfresource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

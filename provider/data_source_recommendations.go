@@ -18,14 +18,6 @@ import (
 
 var _ datasource.DataSourceWithConfigure = (*recommendationsDataSource)(nil)
 
-var recommendationStatuses = map[string]sirsiv1.RecommendationStatus{
-	"open":       sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN,
-	"approved":   sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED,
-	"dismissed":  sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_DISMISSED,
-	"executed":   sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED,
-	"superseded": sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED,
-}
-
 // NewRecommendationsDataSource is registered in the provider's data source list.
 func NewRecommendationsDataSource() datasource.DataSource {
 	return &recommendationsDataSource{}
@@ -99,7 +91,7 @@ func (d *recommendationsDataSource) Schema(_ context.Context, _ datasource.Schem
 				MarkdownDescription: "Only recommendations in this status: `open`, `approved`, `dismissed`, `executed` or `superseded`. Defaults to `open`.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(sortedKeys(recommendationStatuses)...)},
+				Validators:          []validator.String{stringvalidator.OneOf(enumNames(sirsiv1.RecommendationStatus(0))...)},
 			},
 			"items": schema.ListNestedAttribute{
 				MarkdownDescription: "The matching recommendations.",
@@ -158,7 +150,7 @@ func (d *recommendationsDataSource) Read(ctx context.Context, req datasource.Rea
 			PolicyId:          m.PolicyID.ValueString(),
 			ResourceType:      m.ResourceType.ValueString(),
 			MinMonthlySavings: moneyFromAttr(m.MinMonthlySavings),
-			Status:            recommendationStatuses[m.Status.ValueString()],
+			Status:            sirsiv1.RecommendationStatus(parseEnum(sirsiv1.RecommendationStatus(0).Descriptor(), m.Status)),
 			PageSize:          listPageSize,
 			PageToken:         token,
 		})
@@ -194,7 +186,7 @@ func recommendationItemFromProto(r *sirsiv1.Recommendation) recommendationItemMo
 		EstimatedMonthlySavings: moneyValue(r.GetEstimatedMonthlySavings()),
 		Confidence:              types.Float64Value(r.GetConfidence()),
 		Reason:                  types.StringValue(r.GetReason()),
-		Status:                  types.StringValue(enumName(recommendationStatuses, r.GetStatus(), "open")),
+		Status:                  types.StringValue(enumName(r.GetStatus(), "open")),
 		ApprovedBy:              optionalString(r.GetApprovedBy()),
 		ApproveTime:             timeValue(r.GetApproveTime()),
 	}

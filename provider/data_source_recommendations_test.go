@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -21,7 +22,8 @@ func TestRecommendationsDataSourceSchema(t *testing.T) {
 }
 
 func TestRecommendationItemFromProto(t *testing.T) {
-	for name, st := range recommendationStatuses {
+	for _, name := range enumNames(sirsiv1.RecommendationStatus(0)) {
+		st := sirsiv1.RecommendationStatus(parseEnum(sirsiv1.RecommendationStatus(0).Descriptor(), types.StringValue(name)))
 		it := recommendationItemFromProto(&sirsiv1.Recommendation{
 			Id: "rec-1", PolicyId: "pol-1", ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1",
 			Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large", EstimatedMonthlySavings: money.USDFromFloat(210.24),

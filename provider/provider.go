@@ -12,16 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
@@ -237,103 +234,4 @@ func (p *sirsiProvider) DataSources(context.Context) []func() datasource.DataSou
 		NewPriceDataSource,
 		NewActionPlansDataSource,
 	}
-}
-
-// configuredResource is embedded by every resource and configuredDataSource
-// by every data source: they all take the same client from the provider.
-type configuredResource struct {
-	client *client.Client
-}
-
-func (r *configuredResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-type configuredDataSource struct {
-	client *client.Client
-}
-
-func (d *configuredDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.client = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-// clientFromProviderData is what every resource and data source Configure
-// calls: nil provider data (the provider is not configured yet) leaves the
-// client nil without an error.
-func clientFromProviderData(data any, diags *diag.Diagnostics) *client.Client {
-	if data == nil {
-		return nil
-	}
-	c, ok := data.(*client.Client)
-	if !ok {
-		diags.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider; please report it.", data))
-		return nil
-	}
-	return c
-}
-
-// requireClient reports the one diagnostic an operation gets when it runs
-// before the provider was configured.
-func requireClient(c *client.Client, diags *diag.Diagnostics) bool {
-	if c == nil {
-		diags.AddError("Provider not configured",
-			"The sirsi provider has not been configured, usually because its endpoint or token depends on a value that is not known yet.")
-		return false
-	}
-	return true
-}
-
-// timeValue renders an API timestamp as RFC 3339, null when unset.
-func timeValue(ts *timestamppb.Timestamp) types.String {
-	if ts == nil || (ts.GetSeconds() == 0 && ts.GetNanos() == 0) {
-		return types.StringNull()
-	}
-	return types.StringValue(ts.AsTime().UTC().Format(time.RFC3339))
-}
-
-// optionalString maps the API's empty string to null, so an attribute left
-// out of the configuration stays null.
-func optionalString(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
-// formatDuration prints d the way people write it: "24h", "1h30m", "90s",
-// rather than time.Duration's "24h0m0s".
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-// stringMapValue converts an API map. An empty map stays null when the
-// attribute was null (left out), and empty when it was set to {}.
-func stringMapValue(ctx context.Context, m map[string]string, prior types.Map, diags *diag.Diagnostics) types.Map {
-	if len(m) == 0 {
-		if prior.IsNull() || prior.IsUnknown() {
-			return types.MapNull(types.StringType)
-		}
-		return types.MapValueMust(types.StringType, map[string]attr.Value{})
-	}
-	v, d := types.MapValueFrom(ctx, types.StringType, m)
-	diags.Append(d...)
-	return v
-}
-
-// stringMap converts a configured map for the API.
-func stringMap(ctx context.Context, v types.Map, diags *diag.Diagnostics) map[string]string {
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	m := make(map[string]string, len(v.Elements()))
-	diags.Append(v.ElementsAs(ctx, &m, false)...)
-	return m
 }

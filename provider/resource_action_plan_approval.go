@@ -22,13 +22,6 @@ var (
 	_ resource.ResourceWithModifyPlan  = (*actionPlanApprovalResource)(nil)
 )
 
-var actionPlanStatuses = map[string]sirsiv1.ActionPlanStatus{
-	"pending":    sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_PENDING,
-	"approved":   sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_APPROVED,
-	"superseded": sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_SUPERSEDED,
-	"executed":   sirsiv1.ActionPlanStatus_ACTION_PLAN_STATUS_EXECUTED,
-}
-
 // NewActionPlanApprovalResource is registered in the provider's resource list.
 func NewActionPlanApprovalResource() resource.Resource {
 	return &actionPlanApprovalResource{}
@@ -62,7 +55,7 @@ func (m *actionPlanApprovalModel) fromAPI(p *sirsiv1.ActionPlan) {
 	m.PlanID = types.StringValue(p.GetId())
 	m.PolicyID = types.StringValue(p.GetPolicyId())
 	m.CloudAccountID = types.StringValue(p.GetCloudAccountId())
-	m.Status = types.StringValue(enumName(actionPlanStatuses, p.GetStatus(), "pending"))
+	m.Status = types.StringValue(enumName(p.GetStatus(), "pending"))
 	m.ActionCount = types.Int64Value(int64(len(p.GetActions())))
 	m.EstimatedMonthlySavings = moneyValue(p.GetEstimatedMonthlySavings())
 	m.Currency = currencyValue(p.GetEstimatedMonthlySavings())
@@ -224,12 +217,5 @@ func (r *actionPlanApprovalResource) Delete(ctx context.Context, req resource.De
 // ImportState accepts "tenant_id/plan_id", or the plan id alone when the
 // provider has a default tenant.
 func (r *actionPlanApprovalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	tenantID, id, err := tenantScopedImportID(req.ID, r.client)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id for sirsi_action_plan_approval", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenantID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("plan_id"), id)...)
+	importTenantScoped(ctx, r.client, "sirsi_action_plan_approval", req, resp, "plan_id")
 }

@@ -37,7 +37,8 @@ func TestActionPlanApprovalFromAPI(t *testing.T) {
 		!m.ApprovedBy.IsNull() || !m.ApproveTime.IsNull() {
 		t.Errorf("mapping: %+v", m)
 	}
-	for name, s := range actionPlanStatuses {
+	for _, name := range enumNames(sirsiv1.ActionPlanStatus(0)) {
+		s := sirsiv1.ActionPlanStatus(parseEnum(sirsiv1.ActionPlanStatus(0).Descriptor(), types.StringValue(name)))
 		if got := planApprovalHolds(s); got != (name == "approved" || name == "executed") {
 			t.Errorf("planApprovalHolds(%s) = %v", name, got)
 		}
@@ -109,8 +110,8 @@ func (e *accEnv) expectPlanStatus(id string, want sirsiv1.ActionPlanStatus) tfre
 }
 
 // checkPlansStillApproved is the CheckDestroy of sirsi_action_plan_approval:
-// destroying the resource must leave every plan it approved approved (or
-// executed), as documented.
+// destroying the resource must leave every plan it approved in status
+// approved (or executed), as documented.
 func (e *accEnv) checkPlansStillApproved(s *terraform.State) error {
 	for _, rs := range s.RootModule().Resources {
 		if rs.Type != "sirsi_action_plan_approval" {

@@ -45,8 +45,6 @@ func (r *apiTokenResource) Metadata(_ context.Context, req resource.MetadataRequ
 	resp.TypeName = req.ProviderTypeName + "_api_token"
 }
 
-func roleNames() []string { return validation.EnumStrings(sirsiv1.Role(0).Descriptor()) }
-
 func (r *apiTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A tenant API token for people and pipelines. The secret `token` is returned only when the token is created: it is kept in state, and is null after `terraform import`. Deleting the resource revokes the token at once.",
@@ -61,7 +59,7 @@ func (r *apiTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Required:            true,
 				MarkdownDescription: "What the token may do in its tenant: `admin` (everything, including tokens), `editor` (accounts, policies, approvals) or `viewer` (read only). Changing it replaces the token.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.OneOf(roleNames()...)},
+				Validators:          []validator.String{stringvalidator.OneOf(enumNames(sirsiv1.Role(0))...)},
 			},
 			"ttl": schema.StringAttribute{
 				Optional:            true,
@@ -208,8 +206,8 @@ func (r *apiTokenResource) Delete(ctx context.Context, req resource.DeleteReques
 	})
 }
 
-// ImportState accepts "tenant_id/id" or a plain id; the secret cannot be
-// imported.
+// ImportState accepts "tenant_id/id", or a plain id in the provider's
+// tenant; the secret cannot be imported.
 func (r *apiTokenResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importTenantScoped(ctx, r.client, "API token", req, resp)
+	importTenantScoped(ctx, r.client, "sirsi_api_token", req, resp)
 }

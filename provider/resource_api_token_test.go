@@ -43,8 +43,8 @@ func TestParseRole(t *testing.T) {
 	if parseRole(types.StringValue("root"), &diags); !diags.HasError() {
 		t.Error("parseRole(root) gave no error")
 	}
-	if got := roleNames(); len(got) != 3 || got[0] != "admin" || got[2] != "viewer" {
-		t.Errorf("roleNames = %v", got)
+	if got := enumNames(sirsiv1.Role(0)); len(got) != 3 || got[0] != "admin" || got[2] != "viewer" {
+		t.Errorf("role names = %v", got)
 	}
 }
 

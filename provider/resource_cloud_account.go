@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -55,46 +54,6 @@ func (r *cloudAccountResource) Metadata(_ context.Context, req resource.Metadata
 	resp.TypeName = req.ProviderTypeName + "_cloud_account"
 }
 
-// tenantIDAttribute is the tenant_id every tenant-scoped resource has: it
-// defaults to the provider's tenant and moving an object to another tenant
-// replaces it. UseStateForUnknown comes first so leaving tenant_id out of a
-// configuration does not look like a change of tenant.
-func tenantIDAttribute(what string) schema.StringAttribute {
-	return schema.StringAttribute{
-		Optional:            true,
-		Computed:            true,
-		MarkdownDescription: fmt.Sprintf("Tenant that owns the %s. Defaults to the provider's `tenant_id` (or the tenant of its API token). Changing it replaces the %s.", what, what),
-		PlanModifiers: []planmodifier.String{
-			stringplanmodifier.UseStateForUnknown(),
-			stringplanmodifier.RequiresReplace(),
-		},
-		Validators: []validator.String{stringvalidator.LengthBetween(1, 128)},
-	}
-}
-
-// planTenantID fills an unknown tenant_id of a resource being created with
-// the provider's default, so the plan shows the tenant it will land in.
-func planTenantID(ctx context.Context, c *client.Client, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if c == nil || req.Plan.Raw.IsNull() || !req.State.Raw.IsNull() || c.DefaultTenantID == "" {
-		return
-	}
-	var tenant types.String
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("tenant_id"), &tenant)...)
-	if resp.Diagnostics.HasError() || !tenant.IsUnknown() {
-		return
-	}
-	var configured types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("tenant_id"), &configured)...)
-	if resp.Diagnostics.HasError() || !configured.IsNull() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("tenant_id"), c.DefaultTenantID)...)
-}
-
-func cloudAccountStatusNames() []string {
-	return validation.EnumStrings(sirsiv1.CloudAccountStatus(0).Descriptor())
-}
-
 func (r *cloudAccountResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An AWS account registered with a tenant. The agent running in the account assumes `role_arn` (with `external_id`) and reports to the control plane; `status`, `last_seen_at` and `agent_version` follow what the agent does.",
@@ -111,7 +70,7 @@ func (r *cloudAccountResource) Schema(_ context.Context, _ resource.SchemaReques
 				Default:             stringdefault.StaticString("aws"),
 				MarkdownDescription: "Cloud of the account. Only `aws` is supported, and it is the default. Changing it replaces the account.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.OneOf(validation.EnumStrings(sirsiv1.Cloud(0).Descriptor())...)},
+				Validators:          []validator.String{stringvalidator.OneOf(enumNames(sirsiv1.Cloud(0))...)},
 			},
 			"account_id": schema.StringAttribute{
 				Required:            true,
@@ -316,28 +275,5 @@ func (r *cloudAccountResource) Delete(ctx context.Context, req resource.DeleteRe
 // ImportState accepts "tenant_id/id", or a plain id for the provider's
 // tenant.
 func (r *cloudAccountResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importTenantScoped(ctx, r.client, "cloud account", req, resp)
-}
-
-// importTenantScoped parses the import id of a tenant-scoped object:
-// "tenant_id/id", or "id" in the provider's default tenant (or, with a
-// tenant token, the token's tenant, which the read fills in).
-func importTenantScoped(ctx context.Context, c *client.Client, kind string, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	tenant, id, found := strings.Cut(req.ID, "/")
-	if !found {
-		id = tenant
-		tenant = ""
-		if c != nil {
-			tenant = c.DefaultTenantID
-		}
-	}
-	if id == "" || strings.Contains(id, "/") || (found && tenant == "") {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("The %s import id must be \"<tenant_id>/<id>\", or \"<id>\" when the provider has a tenant_id; got %q.", kind, req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-	if tenant != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenant)...)
-	}
+	importTenantScoped(ctx, r.client, "sirsi_cloud_account", req, resp)
 }

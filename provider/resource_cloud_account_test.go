@@ -119,42 +119,6 @@ func TestCloudAccountRoleMustBeInAccount(t *testing.T) {
 	}
 }
 
-func TestImportTenantScopedIDs(t *testing.T) {
-	for _, tc := range []struct {
-		id, defaultTenant string
-		wantID, wantTen   string
-		wantErr           bool
-	}{
-		{id: "ten-1/ca-1", wantID: "ca-1", wantTen: "ten-1"},
-		{id: "ca-1", defaultTenant: "ten-9", wantID: "ca-1", wantTen: "ten-9"},
-		{id: "ca-1", wantID: "ca-1"},
-		{id: "/ca-1", wantErr: true},
-		{id: "ten-1/", wantErr: true},
-		{id: "a/b/c", wantErr: true},
-	} {
-		r := NewCloudAccountResource().(*cloudAccountResource)
-		s := resourceSchema(t, r)
-		resp := &resource.ImportStateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(context.Background()), nil)}}
-		c := testClientWithTenant(tc.defaultTenant)
-		importTenantScoped(context.Background(), c, "cloud account", resource.ImportStateRequest{ID: tc.id}, resp)
-		if tc.wantErr {
-			if !resp.Diagnostics.HasError() {
-				t.Errorf("import %q: no error", tc.id)
-			}
-			continue
-		}
-		if resp.Diagnostics.HasError() {
-			t.Errorf("import %q: %v", tc.id, resp.Diagnostics)
-			continue
-		}
-		var m cloudAccountModel
-		resp.Diagnostics.Append(resp.State.Get(context.Background(), &m)...)
-		if m.ID.ValueString() != tc.wantID || m.TenantID.ValueString() != tc.wantTen {
-			t.Errorf("import %q: id %q tenant %q, want %q %q", tc.id, m.ID.ValueString(), m.TenantID.ValueString(), tc.wantID, tc.wantTen)
-		}
-	}
-}
-
 func cloudAccountConfig(env *accEnv, account string, regions string, display string) string {
 	return env.tenantProvider() + fmt.Sprintf(`
 resource "sirsi_cloud_account" "a" {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -17,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
@@ -163,35 +161,6 @@ func (m *enrollmentTokenModel) fromAPI(t *sirsiv1.EnrollmentToken) {
 	m.Uses = types.Int64Value(int64(t.GetUses()))
 }
 
-// durationValue renders an API duration, keeping the configured spelling
-// ("1440m") when it means the same as what the server holds, so reading
-// back never shows a change.
-func durationValue(d *durationpb.Duration, prior types.String) types.String {
-	if d == nil || d.AsDuration() == 0 {
-		return types.StringNull()
-	}
-	if !prior.IsNull() && !prior.IsUnknown() {
-		if p, err := time.ParseDuration(prior.ValueString()); err == nil && p == d.AsDuration() {
-			return prior
-		}
-	}
-	return types.StringValue(formatDuration(d.AsDuration()))
-}
-
-// parseDuration converts a validated duration attribute for the API; null
-// means unset.
-func parseDuration(v types.String, attr string, diags *diag.Diagnostics) *durationpb.Duration {
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	d, err := time.ParseDuration(v.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root(attr), "Invalid duration", err.Error())
-		return nil
-	}
-	return durationpb.New(d)
-}
-
 func (r *enrollmentTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	if !requireClient(r.client, &resp.Diagnostics) {
 		return
@@ -264,8 +233,8 @@ func (r *enrollmentTokenResource) Delete(ctx context.Context, req resource.Delet
 	})
 }
 
-// ImportState accepts "tenant_id/id" or a plain id; the secret cannot be
-// imported.
+// ImportState accepts "tenant_id/id", or a plain id in the provider's
+// tenant; the secret cannot be imported.
 func (r *enrollmentTokenResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importTenantScoped(ctx, r.client, "enrollment token", req, resp)
+	importTenantScoped(ctx, r.client, "sirsi_enrollment_token", req, resp)
 }

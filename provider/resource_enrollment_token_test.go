@@ -231,7 +231,7 @@ func TestAccEnrollmentToken_expiredIsReplaced(t *testing.T) {
 					}
 					// The expired token was deleted, not just forgotten.
 					if err := env.getEnrollmentToken(context.Background(), first); !client.IsNotFound(err) {
-						return fmt.Errorf("expired enrollment token %s: %v, want NotFound", first, err)
+						return fmt.Errorf("expired enrollment token %s: %w, want NotFound", first, err)
 					}
 					return nil
 				},

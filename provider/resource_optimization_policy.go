@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -28,7 +27,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
@@ -628,7 +626,7 @@ func (r *optimizationPolicyResource) Update(ctx context.Context, req resource.Up
 	policy.Version = state.Version.ValueInt64()
 	out, err := r.client.Management.UpdateOptimizationPolicy(ctx, &sirsiv1.UpdateOptimizationPolicyRequest{OptimizationPolicy: policy})
 	if err != nil {
-		resp.Diagnostics.Append(policyWriteError("Updating", state.ID.ValueString(), err))
+		resp.Diagnostics.Append(writeFailure("Updating", "optimization policy", state.ID.ValueString(), err))
 		return
 	}
 	resp.State.Raw = policyFromProto(out.GetOptimizationPolicy())
@@ -649,53 +647,14 @@ func (r *optimizationPolicyResource) Delete(ctx context.Context, req resource.De
 		Version:  state.Version.ValueInt64(),
 	})
 	if err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(policyWriteError("Deleting", state.ID.ValueString(), err))
+		resp.Diagnostics.Append(writeFailure("Deleting", "optimization policy", state.ID.ValueString(), err))
 	}
 }
 
 // ImportState accepts "tenant_id/id", or a bare id when the provider has a
 // default tenant.
 func (r *optimizationPolicyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	tenantID, id, err := tenantScopedImportID(req.ID, r.client)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id for sirsi_optimization_policy", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenantID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-}
-
-// tenantScopedImportID parses "tenant_id/id"; a bare id takes the provider's default
-// tenant.
-func tenantScopedImportID(raw string, c *client.Client) (tenantID, id string, err error) {
-	parts := strings.Split(raw, "/")
-	switch {
-	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
-		return parts[0], parts[1], nil
-	case len(parts) == 1 && parts[0] != "":
-		if c == nil {
-			return "", "", fmt.Errorf("import id %q has no tenant and the provider is not configured; use tenant_id/id", raw)
-		}
-		t, err := c.TenantID("")
-		if err != nil {
-			return "", "", fmt.Errorf("import id %q has no tenant: use tenant_id/id (%w)", raw, err)
-		}
-		return t, parts[0], nil
-	default:
-		return "", "", fmt.Errorf("import id %q must be tenant_id/id, or id when the provider has a tenant_id", raw)
-	}
-}
-
-// policyWriteError explains an optimistic-concurrency refusal: the generic
-// API error would only say "aborted".
-func policyWriteError(op, id string, err error) diag.Diagnostic {
-	if client.IsAborted(err) {
-		return diag.NewErrorDiagnostic("Optimization policy changed outside Terraform",
-			fmt.Sprintf("%s optimization policy %s failed: the control plane refused the change because the policy was modified "+
-				"since Terraform last read it (%s). Run terraform apply again: the refresh picks up the other change and the plan shows what will be overwritten.",
-				op, id, client.ErrorDetail(err)))
-	}
-	return client.ErrorDiagnostic(op+" optimization policy "+id, err)
+	importTenantScoped(ctx, r.client, "sirsi_optimization_policy", req, resp)
 }
 
 func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.OptimizationPolicy, diag.Diagnostics) {
@@ -902,75 +861,4 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		"commitments":         object("commitments", commitments),
 		"hibernate":           tfBool(p.GetHibernate()),
 	})
-}
-
-// enumName maps a proto enum back to its Terraform string; the unspecified
-// value means the server applied its default.
-func enumName[E comparable](names map[string]E, v E, unspecified string) string {
-	for name, e := range names {
-		if e == v {
-			return name
-		}
-	}
-	return unspecified
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func stringSetOrNull(values []string) types.Set {
-	if len(values) == 0 {
-		return types.SetNull(types.StringType)
-	}
-	elems := make([]attr.Value, len(values))
-	for i, v := range values {
-		elems[i] = types.StringValue(v)
-	}
-	return types.SetValueMust(types.StringType, elems)
-}
-
-func stringMapOrNull(values map[string]string) types.Map {
-	if len(values) == 0 {
-		return types.MapNull(types.StringType)
-	}
-	elems := make(map[string]attr.Value, len(values))
-	for k, v := range values {
-		elems[k] = types.StringValue(v)
-	}
-	return types.MapValueMust(types.StringType, elems)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func markdownList(values []string) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = "`" + v + "`"
-	}
-	return strings.Join(quoted, ", ")
-}
-
-// parseEnum maps a Terraform enum string, already checked by the schema's
-// OneOf validator, to its API number; null is UNSPECIFIED (the server's
-// default).
-func parseEnum(d protoreflect.EnumDescriptor, v types.String) protoreflect.EnumNumber {
-	if v.IsNull() || v.IsUnknown() {
-		return 0
-	}
-	n, err := validation.ParseEnum(d, v.ValueString())
-	if err != nil {
-		return 0
-	}
-	return n
 }

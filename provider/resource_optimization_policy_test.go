@@ -20,12 +20,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
@@ -213,44 +210,6 @@ func modelsEqual(a, b optimizationPolicyModel) bool {
 		}
 	}
 	return true
-}
-
-func TestTenantScopedImportID(t *testing.T) {
-	for _, tc := range []struct {
-		in, tenant, id string
-		ok             bool
-	}{
-		{"ten-1/pol-1", "ten-1", "pol-1", true},
-		{"pol-1", "", "", false}, // no provider client, so no default tenant
-		{"ten-1/", "", "", false},
-		{"/pol-1", "", "", false},
-		{"a/b/c", "", "", false},
-		{"", "", "", false},
-	} {
-		tenant, id, err := tenantScopedImportID(tc.in, nil)
-		if (err == nil) != tc.ok || tenant != tc.tenant || id != tc.id {
-			t.Errorf("tenantScopedImportID(%q) = %q, %q, %v; want %q, %q, ok=%v", tc.in, tenant, id, err, tc.tenant, tc.id, tc.ok)
-		}
-	}
-	tenant, id, err := tenantScopedImportID("pol-1", &client.Client{DefaultTenantID: "ten-9"})
-	if err != nil || tenant != "ten-9" || id != "pol-1" {
-		t.Errorf("bare id with a default tenant = %q, %q, %v; want ten-9, pol-1", tenant, id, err)
-	}
-	if _, _, err := tenantScopedImportID("pol-1", &client.Client{}); err == nil {
-		t.Error("bare id without a default tenant was accepted")
-	}
-}
-
-func TestPolicyWriteError(t *testing.T) {
-	d := policyWriteError("Updating", "pol-1", status.Error(codes.Aborted, "version 3 does not match the stored version 4"))
-	if d.Summary() != "Optimization policy changed outside Terraform" || !strings.Contains(d.Detail(), "version 3") ||
-		!strings.Contains(d.Detail(), "terraform apply again") {
-		t.Errorf("aborted update: %q / %q", d.Summary(), d.Detail())
-	}
-	d = policyWriteError("Deleting", "pol-1", status.Error(codes.PermissionDenied, "viewer tokens cannot delete policies"))
-	if d.Summary() != "Deleting optimization policy pol-1 failed" || !strings.Contains(d.Detail(), "viewer tokens") {
-		t.Errorf("other error: %q / %q", d.Summary(), d.Detail())
-	}
 }
 
 // tenantStore is the test tenant's store, to seed what agents report.

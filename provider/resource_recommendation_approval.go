@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -63,7 +62,7 @@ func (m *recommendationApprovalModel) fromAPI(r *sirsiv1.Recommendation) {
 	m.ProposedSize = optionalString(r.GetProposedSize())
 	m.EstimatedMonthlySavings = moneyValue(r.GetEstimatedMonthlySavings())
 	m.Currency = currencyValue(r.GetEstimatedMonthlySavings())
-	m.Status = types.StringValue(enumName(recommendationStatuses, r.GetStatus(), "open"))
+	m.Status = types.StringValue(enumName(r.GetStatus(), "open"))
 	m.ApprovedBy = optionalString(r.GetApprovedBy())
 	m.ApproveTime = timeValue(r.GetApproveTime())
 }
@@ -128,17 +127,6 @@ func (r *recommendationApprovalResource) Schema(_ context.Context, _ resource.Sc
 
 func (r *recommendationApprovalResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	planTenantID(ctx, r.client, req, resp)
-}
-
-// approvalFailure explains a refused approval: FailedPrecondition means the
-// recommendation is not open, which the user can act on.
-func approvalFailure(what, approvable, id string, err error) (path.Path, string, string) {
-	if status.Code(err) == codes.FailedPrecondition {
-		return path.Root(what + "_id"), fmt.Sprintf("Cannot approve %s %s", what, id),
-			fmt.Sprintf("The control plane refused the approval: %s. Only %s can be approved; read the status with the data source first.",
-				client.ErrorDetail(err), approvable)
-	}
-	return path.Root(what + "_id"), fmt.Sprintf("Approving %s %s failed", what, id), client.ErrorDetail(err)
 }
 
 func (r *recommendationApprovalResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -240,12 +228,5 @@ func (r *recommendationApprovalResource) Delete(ctx context.Context, req resourc
 // ImportState accepts "tenant_id/recommendation_id", or the recommendation
 // id alone when the provider has a default tenant.
 func (r *recommendationApprovalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	tenantID, id, err := tenantScopedImportID(req.ID, r.client)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id for sirsi_recommendation_approval", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("tenant_id"), tenantID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("recommendation_id"), id)...)
+	importTenantScoped(ctx, r.client, "sirsi_recommendation_approval", req, resp, "recommendation_id")
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -28,11 +27,6 @@ var (
 	_ resource.ResourceWithConfigure   = (*tenantResource)(nil)
 	_ resource.ResourceWithImportState = (*tenantResource)(nil)
 )
-
-// privateVersionKey is where resources keep the object's version in private
-// state: it is sent back on update and delete for optimistic concurrency,
-// and users never need to see it.
-const privateVersionKey = "version"
 
 type tenantResource struct {
 	configuredResource
@@ -66,8 +60,6 @@ func NewTenantResource() resource.Resource { return &tenantResource{} }
 func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_tenant"
 }
-
-func tierNames() []string { return validation.EnumStrings(sirsiv1.Tier(0).Descriptor()) }
 
 func webhookURLValidator() validator.String {
 	return stringCheck{"webhook URL (https, or http to a loopback host; at most 2048 characters)", validation.WebhookURL}
@@ -116,7 +108,7 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Computed:            true,
 				Default:             stringdefault.StaticString("standard"),
 				MarkdownDescription: "Service tier: `free`, `standard` or `enterprise`. Defaults to `standard`.",
-				Validators:          []validator.String{stringvalidator.OneOf(tierNames()...)},
+				Validators:          []validator.String{stringvalidator.OneOf(enumNames(sirsiv1.Tier(0))...)},
 			},
 			"labels": schema.MapAttribute{
 				ElementType:         types.StringType,
@@ -222,98 +214,6 @@ func (m *tenantModel) fromAPI(ctx context.Context, t *sirsiv1.Tenant, diags *dia
 	// state forgets it too, so the next plan sets it again.
 	if !t.GetWebhookSecretSet() {
 		m.WebhookSecret = types.StringNull()
-	}
-}
-
-// privateSetter and privateGetter are the parts of the framework's private
-// state every response type offers.
-type privateSetter interface {
-	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
-}
-
-type privateGetter interface {
-	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
-}
-
-func setVersion(ctx context.Context, p privateSetter, version int64, diags *diag.Diagnostics) {
-	diags.Append(p.SetKey(ctx, privateVersionKey, []byte(strconv.FormatInt(version, 10)))...)
-}
-
-// getVersion returns the stored version, 0 (meaning "don't check") when
-// there is none, as after an upgrade from state written without one.
-func getVersion(ctx context.Context, p privateGetter, diags *diag.Diagnostics) int64 {
-	b, d := p.GetKey(ctx, privateVersionKey)
-	diags.Append(d...)
-	if len(b) == 0 {
-		return 0
-	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return v
-}
-
-// concurrentChange is the diagnostic for an update refused because the
-// object changed since it was read.
-func concurrentChange(kind string, err error) diag.Diagnostic {
-	return diag.NewErrorDiagnostic(fmt.Sprintf("The %s was changed by someone else", kind),
-		fmt.Sprintf("The control plane refused the update because the %s changed since Terraform last read it (%s). Run terraform apply again: the plan will be made against the current %s.", kind, client.ErrorDetail(err), kind))
-}
-
-// writeFailure is the diagnostic for a failed update or delete: a version
-// conflict gets the advice of concurrentChange.
-func writeFailure(op, kind, id string, err error) diag.Diagnostic {
-	if client.IsAborted(err) {
-		return concurrentChange(kind, err)
-	}
-	return client.ErrorDiagnostic(op+" "+kind+" "+id, err)
-}
-
-// stateModel is a pointer to a resource's model, which names its object in
-// error messages.
-type stateModel[M any] interface {
-	*M
-	objectID() string
-}
-
-// readInto is the Read the resources share: fetch refreshes the state from
-// the control plane, and an object the control plane no longer has is
-// dropped from state so the next plan creates it again.
-func readInto[M any, P stateModel[M]](ctx context.Context, c *client.Client, kind string, req resource.ReadRequest, resp *resource.ReadResponse, fetch func(ctx context.Context, state P) error) {
-	if !requireClient(c, &resp.Diagnostics) {
-		return
-	}
-	var state M
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	err := fetch(ctx, P(&state))
-	if client.IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(client.ErrorDiagnostic("Reading "+kind+" "+P(&state).objectID(), err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-// deleteIgnoringNotFound is the Delete the resources share: an object that
-// is already gone is what Delete wants, so NotFound is success.
-func deleteIgnoringNotFound[M any, P stateModel[M]](ctx context.Context, c *client.Client, kind string, req resource.DeleteRequest, resp *resource.DeleteResponse, del func(ctx context.Context, state P) error) {
-	if !requireClient(c, &resp.Diagnostics) {
-		return
-	}
-	var state M
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := del(ctx, P(&state)); err != nil && !client.IsNotFound(err) {
-		resp.Diagnostics.Append(writeFailure("Deleting", kind, P(&state).objectID(), err))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -388,29 +385,6 @@ func TestAccTenant_invalid(t *testing.T) {
 			{Config: bad(`name = "ok-name"` + "\n" + `labels = { "aws:reserved" = "x" }`), ExpectError: regexp.MustCompile(`(?s)labels.*reserved prefix`), PlanOnly: true},
 		},
 	})
-}
-
-func TestWriteFailure(t *testing.T) {
-	conflict := writeFailure("Updating", "cloud account", "ca-1", status.Error(codes.Aborted, "version 3 does not match 4"))
-	if conflict.Summary() != "The cloud account was changed by someone else" {
-		t.Errorf("version conflict: summary = %q", conflict.Summary())
-	}
-	other := writeFailure("Deleting", "API token", "tok-1", status.Error(codes.PermissionDenied, "viewer token"))
-	if other.Summary() != "Deleting API token tok-1 failed" || !strings.Contains(other.Detail(), "viewer token") {
-		t.Errorf("other error: %q: %q", other.Summary(), other.Detail())
-	}
-}
-
-func TestConcurrentChangeDiagnostic(t *testing.T) {
-	d := concurrentChange("tenant", status.Error(codes.Aborted, "version 3 does not match 4"))
-	if d.Summary() != "The tenant was changed by someone else" {
-		t.Errorf("summary = %q", d.Summary())
-	}
-	for _, want := range []string{"version 3 does not match 4", "apply again"} {
-		if !strings.Contains(d.Detail(), want) {
-			t.Errorf("detail %q does not contain %q", d.Detail(), want)
-		}
-	}
 }
 
 func TestTenantLimitsMapping(t *testing.T) {
