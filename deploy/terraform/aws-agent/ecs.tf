@@ -30,13 +30,10 @@ resource "aws_iam_role" "task" {
 }
 
 resource "aws_iam_role_policy" "task_assume_agent" {
-  count = local.ecs
-  name  = "assume-sirsi-agent"
-  role  = aws_iam_role.task[0].id
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Resource = aws_iam_role.agent.arn }]
-  })
+  count  = local.ecs
+  name   = "assume-sirsi-agent"
+  role   = aws_iam_role.task[0].id
+  policy = local.assume_agent_policy
 }
 
 # ECS itself: pull the image, write logs, read the agent's secret.

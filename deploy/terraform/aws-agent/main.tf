@@ -20,6 +20,11 @@ terraform {
 
 locals {
   iam_dir = "${path.module}/../../iam"
+  # The base identity's only permission: assuming the agent's role.
+  assume_agent_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Resource = aws_iam_role.agent.arn }]
+  })
   # The instance's or the ECS task's own role is the agent's base identity
   # when the module creates the instance or the service.
   trusted_principal = (var.create_instance ? aws_iam_role.instance[0].arn :
@@ -83,13 +88,10 @@ resource "aws_iam_role" "instance" {
 }
 
 resource "aws_iam_role_policy" "instance_assume_agent" {
-  count = var.create_instance ? 1 : 0
-  name  = "assume-sirsi-agent"
-  role  = aws_iam_role.instance[0].id
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Resource = aws_iam_role.agent.arn }]
-  })
+  count  = var.create_instance ? 1 : 0
+  name   = "assume-sirsi-agent"
+  role   = aws_iam_role.instance[0].id
+  policy = local.assume_agent_policy
 }
 
 resource "aws_iam_instance_profile" "agent" {
