@@ -15,14 +15,21 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/uuid"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 )
 
 const (
+	// crashStateDelay is the simulator's transition time on the wall clock:
+	// long enough that a kill lands inside the waits, short enough that a
+	// flow takes a fraction of a second.
+	crashStateDelay = 15 * time.Millisecond
+
 	stepURLEnv  = "ACTUATOR_STEP_URL"
 	stepDirEnv  = "ACTUATOR_STEP_DIR"
 	stepReqEnv  = "ACTUATOR_STEP_REQUEST"
@@ -69,7 +76,7 @@ func TestHelperStepCrashChild(t *testing.T) {
 }
 
 // TestKilledAtEveryStepResumes SIGKILLs an agent at every step boundary of
-// every new action, each before and after the step is journaled, on the
+// every action, each before and after the step is journaled, on the
 // way to success and on the way through a rollback (the failure injected
 // before the child starts), then resumes the journal in a fresh actuator:
 // each ends exactly where an uninterrupted flow ends.
@@ -96,7 +103,25 @@ func TestKilledAtEveryStepResumes(t *testing.T) {
 			}
 		},
 	}
-	for _, k := range append(kinds, release) {
+	// The EC2 resize, the first flow, is killed the same way: its rollback
+	// is driven by status checks that fail at the new type.
+	resize := kind{
+		name: "ec2_resize",
+		create: func(t testing.TB, c clients, settle func()) Request {
+			id := launch(t, c.ec2, 1, bigType, map[string]string{awssim.ProfileTag: string(awssim.ProfileOverProvisioned)}, settle)[0]
+			req := resizeReq(id)
+			// A real wait a kill can interrupt, too short for a complete
+			// CloudWatch period, so the CPU check is skipped on the wall clock.
+			req.VerifyWait = 20 * time.Millisecond
+			return req
+		},
+		inject: func(_ testing.TB, sim *awssim.Sim, req Request) {
+			sim.FailStatusChecksAtType(req.ResourceID, smallType)
+		},
+		done: func(t testing.TB, c clients, req Request) { wantInstance(t, c, req.ResourceID, smallType) },
+		kept: func(t testing.TB, c clients, req Request) { wantInstance(t, c, req.ResourceID, bigType) },
+	}
+	for _, k := range append(kinds, resize, release) {
 		for _, failing := range []bool{false, true} {
 			if failing && k.inject == nil {
 				continue
@@ -151,6 +176,27 @@ func TestKilledAtEveryStepResumes(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func crashConfig(t testing.TB, url, dir string) Config {
+	cfg := awsConfig(t, url)
+	e, cw := ec2.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)
+	return Config{
+		DataDir:      dir,
+		EC2:          func(string) EC2API { return e },
+		CloudWatch:   func(string) CloudWatchAPI { return cw },
+		PollInterval: 2 * time.Millisecond,
+		StepTimeout:  10 * time.Second,
+	}
+}
+
+// wantInstance fails unless instance id runs as typ: a resize never
+// leaves an instance stopped.
+func wantInstance(t testing.TB, c clients, id, typ string) {
+	t.Helper()
+	if live := describe(t, c.ec2, id); live.state != "running" || live.typ != typ {
+		t.Fatalf("instance %s is %s %s, want running %s", id, live.state, live.typ, typ)
 	}
 }
 
