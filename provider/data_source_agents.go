@@ -28,13 +28,21 @@ type agentsModel struct {
 }
 
 type agentModel struct {
-	ID             types.String `tfsdk:"id"`
-	CloudAccountID types.String `tfsdk:"cloud_account_id"`
-	Version        types.String `tfsdk:"version"`
-	Hostname       types.String `tfsdk:"hostname"`
-	Status         types.String `tfsdk:"status"`
-	LastSeenAt     types.String `tfsdk:"last_seen_at"`
-	StatusDetail   types.String `tfsdk:"status_detail"`
+	ID             types.String               `tfsdk:"id"`
+	CloudAccountID types.String               `tfsdk:"cloud_account_id"`
+	Version        types.String               `tfsdk:"version"`
+	Hostname       types.String               `tfsdk:"hostname"`
+	Status         types.String               `tfsdk:"status"`
+	LastSeenAt     types.String               `tfsdk:"last_seen_at"`
+	StatusDetail   types.String               `tfsdk:"status_detail"`
+	Sweeps         map[string]agentSweepModel `tfsdk:"sweeps"`
+}
+
+// agentSweepModel is one sweep's last success and last failure.
+type agentSweepModel struct {
+	LastSuccessAt types.String `tfsdk:"last_success_at"`
+	LastFailureAt types.String `tfsdk:"last_failure_at"`
+	LastError     types.String `tfsdk:"last_error"`
 }
 
 // NewAgentsDataSource is the sirsi_agents data source.
@@ -72,6 +80,18 @@ func (d *agentsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 							"`assume_role_failed` (AWS refused it the cloud account's role); in the last two it runs no sweep and no action."},
 						"status_detail": schema.StringAttribute{Computed: true, MarkdownDescription: "Why `status` is `credentials_mismatch` or `assume_role_failed`; null otherwise."},
 						"last_seen_at":  schema.StringAttribute{Computed: true, MarkdownDescription: "Last heartbeat (RFC 3339); null before the first one."},
+						"sweeps": schema.MapNestedAttribute{
+							Computed: true,
+							MarkdownDescription: "Per sweep (`discovery`, `utilization`, `costs`, `optimize`), as the agent's last heartbeat reported it: when it last succeeded and when and why it last failed. " +
+								"A failure later than the last success means the sweep is failing now; the agent's `/readyz` turns unready once a sweep has not succeeded for `sweep_health_multiple` runs of its schedule.",
+							NestedObject: schema.NestedAttributeObject{
+								Attributes: map[string]schema.Attribute{
+									"last_success_at": schema.StringAttribute{Computed: true, MarkdownDescription: "Last success (RFC 3339); null if none since the agent started."},
+									"last_failure_at": schema.StringAttribute{Computed: true, MarkdownDescription: "Last failure (RFC 3339); null if none since the agent started."},
+									"last_error":      schema.StringAttribute{Computed: true, MarkdownDescription: "The last failure's error; null without one."},
+								},
+							},
+						},
 					},
 				},
 			},
@@ -124,5 +144,24 @@ func agentFromAPI(a *sirsiv1.Agent) agentModel {
 		Status:         types.StringValue(validation.EnumName(a.GetStatus())),
 		LastSeenAt:     timeValue(a.GetLastSeenTime()),
 		StatusDetail:   optionalString(a.GetStatusDetail()),
+		Sweeps:         agentSweepsFromAPI(a),
 	}
+}
+
+// agentSweepsFromAPI joins the last success and last failure of each
+// sweep the agent reported; what it did not report stays null (the zero
+// value).
+func agentSweepsFromAPI(a *sirsiv1.Agent) map[string]agentSweepModel {
+	out := map[string]agentSweepModel{}
+	for name, at := range a.GetLastSweepTimes() {
+		m := out[name]
+		m.LastSuccessAt = timeValue(at)
+		out[name] = m
+	}
+	for name, f := range a.GetLastSweepFailures() {
+		m := out[name]
+		m.LastFailureAt, m.LastError = timeValue(f.GetTime()), optionalString(f.GetError())
+		out[name] = m
+	}
+	return out
 }

@@ -55,6 +55,7 @@ func TestAccAgentsDataSource_populated(t *testing.T) {
 	env.seedAgent(t, prod, "ip-10-0-0-1", "1.2.3")
 	env.seedAgent(t, prod, "ip-10-0-0-2", "1.2.3")
 	env.seedAgent(t, dev, "ip-10-9-0-1", "1.2.4")
+	now := env.cp.Clock.Now().UTC()
 	tfresource.Test(t, tfresource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -75,6 +76,17 @@ data "sirsi_agents" "dev" {
 						"version":          knownvalue.StringExact("1.2.4"),
 						"status":           knownvalue.StringExact("connected"),
 						"last_seen_at":     rfc3339Check{},
+						"sweeps": knownvalue.MapExact(map[string]knownvalue.Check{
+							"discovery": knownvalue.ObjectExact(map[string]knownvalue.Check{
+								"last_success_at": knownvalue.StringExact(now.Add(-time.Minute).Format(time.RFC3339)),
+								"last_failure_at": knownvalue.Null(), "last_error": knownvalue.Null(),
+							}),
+							"costs": knownvalue.ObjectExact(map[string]knownvalue.Check{
+								"last_success_at": knownvalue.Null(),
+								"last_failure_at": knownvalue.StringExact(now.Format(time.RFC3339)),
+								"last_error":      knownvalue.StringExact(seededSweepError),
+							}),
+						}),
 					}),
 				})),
 			},

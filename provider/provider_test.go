@@ -478,6 +478,9 @@ func (e *accEnv) createCloudAccount(t *testing.T, awsAccount string) string {
 
 // seedAgent writes an enrolled agent and its first heartbeat straight into
 // the store, as enrollment and the agent's report would.
+// seededSweepError is the costs sweep's failure seedAgent reports.
+const seededSweepError = "costs sweep: GetCostAndUsage: ThrottlingException"
+
 func (e *accEnv) seedAgent(t *testing.T, cloudAccountID, hostname, version string) {
 	t.Helper()
 	ctx := context.Background()
@@ -486,7 +489,11 @@ func (e *accEnv) seedAgent(t *testing.T, cloudAccountID, hostname, version strin
 	if err != nil {
 		t.Fatalf("seeding agent %s: %v", hostname, err)
 	}
-	if _, err := ts.RecordHeartbeat(ctx, a.GetId(), store.Heartbeat{At: e.cp.Clock.Now(), Version: version, Hostname: hostname}); err != nil {
+	// Discovery succeeded a minute ago; costs has only failed.
+	now := e.cp.Clock.Now()
+	if _, err := ts.RecordHeartbeat(ctx, a.GetId(), store.Heartbeat{At: now, Version: version, Hostname: hostname,
+		LastSweepTimes:    map[string]time.Time{"discovery": now.Add(-time.Minute)},
+		LastSweepFailures: map[string]store.SweepFailure{"costs": {At: now, Error: seededSweepError}}}); err != nil {
 		t.Fatalf("seeding heartbeat of %s: %v", hostname, err)
 	}
 }

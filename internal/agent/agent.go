@@ -58,7 +58,9 @@ type Agent struct {
 	mu         sync.Mutex
 	lastSweeps map[string]time.Time
 	lastError  string
-	credCheck  credentialsCheck
+	// sweepErrors is each sweep's last failure, kept after a success.
+	sweepErrors map[string]sweepError
+	credCheck   credentialsCheck
 }
 
 const assignmentFile = "assignment.pb"
@@ -82,8 +84,13 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("opening the spool: %w", err)
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, now: cfg.Clock, started: cfg.Clock(), metrics: m, spool: sp,
-		assigned: make(chan struct{}), hbNow: make(chan struct{}, 1), lastSweeps: map[string]time.Time{}}
+		assigned: make(chan struct{}), hbNow: make(chan struct{}, 1), lastSweeps: map[string]time.Time{},
+		sweepErrors: map[string]sweepError{}}
 	a.hbInterval.Store(int64(30 * time.Second))
+	if err := registerSweepHealth(cfg.Registerer, a); err != nil {
+		_ = sp.Close()
+		return nil, err
+	}
 	if err := a.loadAssignment(); err != nil {
 		_ = sp.Close()
 		return nil, err
@@ -301,6 +308,12 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	for k, v := range a.lastSweeps {
 		req.LastSweepTimes[k] = timestamppb.New(v)
 	}
+	for k, f := range a.sweepErrors {
+		if req.LastSweepFailures == nil {
+			req.LastSweepFailures = map[string]*sirsiv1.SweepFailure{}
+		}
+		req.LastSweepFailures[k] = &sirsiv1.SweepFailure{Time: timestamppb.New(f.at), Error: f.message}
+	}
 	req.CredentialsVerdict, req.CredentialsDetail = a.credCheck.verdict, truncate(a.credCheck.detail, maxCredentialsDetail)
 	a.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -445,6 +458,7 @@ func (a *Agent) recordSweep(name string, at time.Time, err error) {
 	defer a.mu.Unlock()
 	if err != nil {
 		a.lastError = fmt.Sprintf("%s sweep: %v", name, err)
+		a.sweepErrors[name] = sweepError{at: at, message: truncate(err.Error(), maxSweepError)}
 		return
 	}
 	a.lastSweeps[name] = at

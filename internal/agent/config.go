@@ -11,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/cpaddr"
 )
 
@@ -56,6 +57,10 @@ type Config struct {
 	// Jitter delays each scheduled sweep by a random time up to this, so a
 	// fleet of agents does not hit AWS at the same second.
 	Jitter time.Duration
+	// SweepHealthMultiple: a sweep without a success for this many runs of
+	// its schedule makes the agent unready; default
+	// config.DefaultSweepHealthMultiple.
+	SweepHealthMultiple int
 	// CostDays is how many days of daily costs each pull asks for.
 	CostDays int
 	// CostMinInterval: Cost Explorer is asked at most this often.
@@ -96,6 +101,9 @@ func (c *Config) defaults() {
 	if c.CostDays == 0 {
 		c.CostDays = 45
 	}
+	if c.SweepHealthMultiple == 0 {
+		c.SweepHealthMultiple = config.DefaultSweepHealthMultiple
+	}
 	if c.CostMinInterval == 0 {
 		c.CostMinInterval = 6 * time.Hour
 	}
@@ -130,6 +138,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Jitter < 0 || c.Jitter > time.Hour {
 		return fmt.Errorf("jitter %s: must be between 0 and 1h", c.Jitter)
+	}
+	if err := config.CheckSweepHealthMultiple(c.SweepHealthMultiple); err != nil {
+		return fmt.Errorf("sweep_health_multiple: %w", err)
 	}
 	if c.CostDays < 2 || c.CostDays > 365 {
 		return fmt.Errorf("cost_days %d: must be between 2 and 365", c.CostDays)

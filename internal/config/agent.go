@@ -49,6 +49,9 @@ type Agent struct {
 	// MemoryLimit is the Go runtime's soft memory limit in bytes; 0 leaves
 	// the runtime's default (none). GOMEMLIMIT in the environment wins.
 	MemoryLimit int64
+	// SweepHealthMultiple: a sweep without a success for this many runs of
+	// its schedule makes /readyz fail and sirsi_agent_sweep_healthy 0.
+	SweepHealthMultiple int
 
 	sources map[string]Source
 }
@@ -100,7 +103,21 @@ func AgentDefaults() Agent {
 		CostMinInterval: 6 * time.Hour,
 		SpoolMaxBytes:   256 << 20,
 		MemoryLimit:     100 << 20,
+
+		SweepHealthMultiple: DefaultSweepHealthMultiple,
 	}
+}
+
+// DefaultSweepHealthMultiple allows two missed runs of a sweep before the
+// agent reports itself unready: one failure may be a throttled moment.
+const DefaultSweepHealthMultiple = 3
+
+// CheckSweepHealthMultiple bounds sweep_health_multiple.
+func CheckSweepHealthMultiple(n int) error {
+	if n < 1 || n > 100 {
+		return fmt.Errorf("%d: must be a whole number of schedule runs between 1 and 100", n)
+	}
+	return nil
 }
 
 func (c *Agent) sourceMap() map[string]Source { return c.sources }
@@ -271,6 +288,15 @@ var agentFields = []*field[*Agent]{
 			}
 			return nil
 		}},
+	{name: "sweep_health_multiple", env: "SIRSI_SWEEP_HEALTH_MULTIPLE", flag: "sweep-health-multiple", usage: "a sweep that has not succeeded for this many runs of its schedule (`n`) makes /readyz fail and sirsi_agent_sweep_healthy 0",
+		set: func(c *Agent, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			c.SweepHealthMultiple = n
+			return nil
+		}, check: func(c *Agent) error { return CheckSweepHealthMultiple(c.SweepHealthMultiple) }},
 	{name: "cost_days", env: "SIRSI_COST_DAYS", flag: "cost-days", usage: "days of daily costs each pull asks for (`n`)",
 		set: func(c *Agent, v string) error {
 			n, err := strconv.Atoi(v)

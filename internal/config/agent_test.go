@@ -55,13 +55,14 @@ cost_tag_keys = ["team", "env"]
 
 func TestAgentErrorsNameTheSetting(t *testing.T) {
 	for want, env := range map[string]map[string]string{
-		"server":             {"SIRSI_AGENT_SERVER": "no-port"},
-		"schedule.discovery": {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_SCHEDULE_DISCOVERY": "every day"},
-		"aws.retry_mode":     {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_AWS_RETRY_MODE": "eager"},
-		"aws.external_id":    {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_AWS_EXTERNAL_ID": "x1"},
-		"vault.aws_role":     {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_VAULT_ADDR": "https://vault:8200"},
-		"spool_max_bytes":    {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_SPOOL_MAX_BYTES": "12"},
-		"cost_min_interval":  {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_COST_MIN_INTERVAL": "5s"},
+		"server":                {"SIRSI_AGENT_SERVER": "no-port"},
+		"schedule.discovery":    {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_SCHEDULE_DISCOVERY": "every day"},
+		"aws.retry_mode":        {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_AWS_RETRY_MODE": "eager"},
+		"aws.external_id":       {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_AWS_EXTERNAL_ID": "x1"},
+		"vault.aws_role":        {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_VAULT_ADDR": "https://vault:8200"},
+		"spool_max_bytes":       {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_SPOOL_MAX_BYTES": "12"},
+		"cost_min_interval":     {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_COST_MIN_INTERVAL": "5s"},
+		"sweep_health_multiple": {"SIRSI_AGENT_SERVER": "h:1", "SIRSI_SWEEP_HEALTH_MULTIPLE": "0"},
 	} {
 		_, err := AgentLoader{Defaults: AgentDefaults(), Env: envMap(env)}.Load()
 		if err == nil || !strings.Contains(err.Error(), want+":") {

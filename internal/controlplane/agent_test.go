@@ -124,6 +124,7 @@ func TestEnrollIssuesCertificateAndListsAgent(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	hb, err := ag.Client.Heartbeat(ctx, &sirsiv1.HeartbeatRequest{
 		Version: "1.2.3", Hostname: "ip-10-0-0-1", LastSweepTimes: map[string]*timestamppb.Timestamp{"discovery": timestamppb.New(at)}, LastError: "throttled",
+		LastSweepFailures: map[string]*sirsiv1.SweepFailure{"costs": {Time: timestamppb.New(at), Error: "costs sweep: throttled"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,8 @@ func TestEnrollIssuesCertificateAndListsAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := got.Agent; a.Version != "1.2.3" || a.Hostname != "ip-10-0-0-1" || a.LastError != "throttled" || !a.LastSweepTimes["discovery"].AsTime().Equal(at) {
+	if a := got.Agent; a.Version != "1.2.3" || a.Hostname != "ip-10-0-0-1" || a.LastError != "throttled" || !a.LastSweepTimes["discovery"].AsTime().Equal(at) ||
+		a.LastSweepFailures["costs"].GetError() != "costs sweep: throttled" || !a.LastSweepFailures["costs"].GetTime().AsTime().Equal(at) {
 		t.Fatalf("agent after heartbeat = %v", a)
 	}
 }
@@ -692,6 +694,14 @@ func TestReportValidationNamesFields(t *testing.T) {
 			_, err := c.Heartbeat(ctx, &sirsiv1.HeartbeatRequest{LastSweepTimes: map[string]*timestamppb.Timestamp{"Bad Name": timestamppb.Now()}})
 			return err
 		}, `last_sweep_times["Bad Name"]`},
+		{"sweep failure time", func() error {
+			_, err := c.Heartbeat(ctx, &sirsiv1.HeartbeatRequest{LastSweepFailures: map[string]*sirsiv1.SweepFailure{"costs": {Error: "throttled"}}})
+			return err
+		}, `last_sweep_failures["costs"].time`},
+		{"sweep failure error", func() error {
+			_, err := c.Heartbeat(ctx, &sirsiv1.HeartbeatRequest{LastSweepFailures: map[string]*sirsiv1.SweepFailure{"costs": {Time: timestamppb.Now(), Error: strings.Repeat("x", 5000)}}})
+			return err
+		}, `last_sweep_failures["costs"].error`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

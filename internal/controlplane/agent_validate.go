@@ -241,6 +241,23 @@ func validateHeartbeat(r *sirsiv1.HeartbeatRequest) (store.Heartbeat, error) {
 		}
 		hb.LastSweepTimes[k] = t.AsTime()
 	}
+	tooMany(&e, "last_sweep_failures", len(r.LastSweepFailures), maxSweeps)
+	if len(r.LastSweepFailures) > 0 {
+		hb.LastSweepFailures = make(map[string]store.SweepFailure, len(r.LastSweepFailures))
+	}
+	for k, f := range r.LastSweepFailures {
+		field := fmt.Sprintf("last_sweep_failures[%q]", k)
+		if !nameShape.MatchString(k) {
+			e.Add(field, "key must be a sweep name in lower-case snake_case (discovery, utilization, costs, optimize)")
+			continue
+		}
+		if f.GetTime() == nil || f.GetTime().CheckValid() != nil {
+			e.Add(field+".time", "is not a valid timestamp")
+			continue
+		}
+		e.Check(field+".error", validation.Text(f.GetError(), maxErrorLen, true))
+		hb.LastSweepFailures[k] = store.SweepFailure{At: f.GetTime().AsTime(), Error: f.GetError()}
+	}
 	return hb, errOrInvalid(&e)
 }
 

@@ -118,7 +118,7 @@ func agentConfig(ctx context.Context, cfg *config.Agent, log hclog.Logger, g *ru
 			ExternalID: cfg.AWS.ExternalID, RetryMode: cfg.AWS.RetryMode},
 		LimiterScale:      cfg.AWS.LimiterScale,
 		DiscoverySchedule: cfg.Schedule.Discovery, UtilizationSchedule: cfg.Schedule.Utilization, CostSchedule: cfg.Schedule.Costs, OptimizeSchedule: cfg.Schedule.Optimize,
-		Jitter: cfg.Schedule.Jitter, CostDays: cfg.CostDays, CostMinInterval: cfg.CostMinInterval, CostTagKeys: cfg.CostTagKeys,
+		Jitter: cfg.Schedule.Jitter, SweepHealthMultiple: cfg.SweepHealthMultiple, CostDays: cfg.CostDays, CostMinInterval: cfg.CostMinInterval, CostTagKeys: cfg.CostTagKeys,
 		SpoolMaxBytes: cfg.SpoolMaxBytes, Logger: log.Named("agent"), Registerer: telemetry.NewRegistry(),
 	}
 	if cfg.CACertFile != "" {
@@ -161,6 +161,7 @@ func startAgentRuntime(ac agent.Config, addrs httpAddrs, log hclog.Logger) (*age
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	ready := telemetry.NewReadiness()
 	ready.Add("agent", a.Ready)
+	ready.Add("sweeps", a.SweepsHealthy)
 	if rt.https, err = openHTTPListeners(log, addrs, ready, a.Gatherer()); err != nil {
 		return nil, err
 	}

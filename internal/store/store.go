@@ -259,12 +259,20 @@ type Heartbeat struct {
 	Uptime         time.Duration
 	LastSweepTimes map[string]time.Time
 	LastError      string
+	// LastSweepFailures is each sweep's last failure.
+	LastSweepFailures map[string]SweepFailure
 	// CredentialsVerdict is the agent's last check of its AWS credentials;
 	// unspecified keeps the stored verdict. A mismatch or a refused role
 	// becomes the agent's and the cloud account's status, with
 	// CredentialsDetail as their status_detail.
 	CredentialsVerdict sirsiv1.CredentialsVerdict
 	CredentialsDetail  string
+}
+
+// SweepFailure is when a sweep last failed and why.
+type SweepFailure struct {
+	At    time.Time
+	Error string
 }
 
 // AgentAuth is an agent with its certificate serials: the current one

@@ -12,13 +12,13 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const agentCols = `id, tenant_id, cloud_account_id, version, hostname, status, enroll_time, last_seen_time, cert_expire_time, uptime, last_sweep_times, last_error, status_detail`
+const agentCols = `id, tenant_id, cloud_account_id, version, hostname, status, enroll_time, last_seen_time, cert_expire_time, uptime, last_sweep_times, last_error, status_detail, last_sweep_failures`
 
 func scanAgent(row interface{ Scan(...any) error }) (*sirsiv1.Agent, error) {
 	var a sirsiv1.Agent
 	var status, et, ls, ce, up int64
-	var sweeps string
-	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.Version, &a.Hostname, &status, &et, &ls, &ce, &up, &sweeps, &a.LastError, &a.StatusDetail); err != nil {
+	var sweeps, failures string
+	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.Version, &a.Hostname, &status, &et, &ls, &ce, &up, &sweeps, &a.LastError, &a.StatusDetail, &failures); err != nil {
 		return nil, err
 	}
 	a.Status = sirsiv1.AgentStatus(status)
@@ -33,7 +33,31 @@ func scanAgent(row interface{ Scan(...any) error }) (*sirsiv1.Agent, error) {
 			a.LastSweepTimes[k] = ts(v)
 		}
 	}
+	var f map[string]storedFailure
+	if err := decodeJSON(failures, &f); err != nil {
+		return nil, err
+	}
+	if len(f) > 0 {
+		a.LastSweepFailures = make(map[string]*sirsiv1.SweepFailure, len(f))
+		for k, v := range f {
+			a.LastSweepFailures[k] = &sirsiv1.SweepFailure{Time: ts(v.At), Error: v.Error}
+		}
+	}
 	return &a, nil
+}
+
+// storedFailure is a sweep failure in the last_sweep_failures column.
+type storedFailure struct {
+	At    int64  `json:"at"`
+	Error string `json:"error"`
+}
+
+func failuresJSON(m map[string]store.SweepFailure) (string, error) {
+	out := make(map[string]storedFailure, len(m))
+	for k, v := range m {
+		out[k] = storedFailure{At: nanos(v.At), Error: v.Error}
+	}
+	return encodeJSON(out)
 }
 
 func sweepJSON(m map[string]time.Time) (string, error) {
@@ -57,7 +81,7 @@ func (t *tenantStore) CreateAgent(ctx context.Context, in *sirsiv1.Agent) (*sirs
 		if err := t.requireAccount(ctx, tx, a.CloudAccountId); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO agents (`+agentCols+`, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', '', '', '')`),
+		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO agents (`+agentCols+`, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', '', '', '{}', '')`),
 			a.Id, t.id, a.CloudAccountId, a.Version, a.Hostname, int64(a.Status), now, now, tsNanos(a.CertExpireTime))
 		if t.s.d.IsUniqueViolation(err) {
 			return fmt.Errorf("create agent %q: %w", a.Id, store.ErrAlreadyExists)
@@ -88,6 +112,10 @@ func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb st
 	if err != nil {
 		return nil, err
 	}
+	failures, err := failuresJSON(hb.LastSweepFailures)
+	if err != nil {
+		return nil, err
+	}
 	var out *sirsiv1.Agent
 	err = t.s.inTx(ctx, func(tx *sql.Tx) error {
 		a, err := t.getAgentTx(ctx, tx, agentID)
@@ -108,8 +136,8 @@ func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb st
 			detail = ""
 		}
 		accountStatus := accountStatusOf(agentStatus)
-		if _, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET version = ?, hostname = ?, status = ?, last_seen_time = ?, uptime = ?, last_sweep_times = ?, last_error = ?, status_detail = ? WHERE tenant_id = ? AND id = ?`),
-			hb.Version, hb.Hostname, int64(agentStatus), at, int64(hb.Uptime), sweeps, hb.LastError, detail, t.id, agentID); err != nil {
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET version = ?, hostname = ?, status = ?, last_seen_time = ?, uptime = ?, last_sweep_times = ?, last_error = ?, status_detail = ?, last_sweep_failures = ? WHERE tenant_id = ? AND id = ?`),
+			hb.Version, hb.Hostname, int64(agentStatus), at, int64(hb.Uptime), sweeps, hb.LastError, detail, failures, t.id, agentID); err != nil {
 			return fmt.Errorf("record heartbeat of agent %q: %w", agentID, err)
 		}
 		// Not a configuration change: the account's version stays, so a

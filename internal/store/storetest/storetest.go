@@ -451,10 +451,14 @@ func testAgents(t *testing.T, s store.Store) {
 	must(ts.CreateAgent(c, &sirsiv1.Agent{CloudAccountId: b.Id}))
 	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	hb := must(ts.RecordHeartbeat(c, ag.Id, store.Heartbeat{At: at, Version: "0.2.0", Hostname: "h2", Uptime: time.Hour,
-		LastSweepTimes: map[string]time.Time{"discovery": at.Add(-time.Minute)}, LastError: "throttled"}))
+		LastSweepTimes: map[string]time.Time{"discovery": at.Add(-time.Minute)}, LastError: "throttled",
+		LastSweepFailures: map[string]store.SweepFailure{"costs": {At: at.Add(-time.Second), Error: "costs sweep: throttled"}}}))
 	if hb.Version != "0.2.0" || hb.Hostname != "h2" || !hb.LastSeenTime.AsTime().Equal(at) || hb.Uptime.AsDuration() != time.Hour ||
 		!hb.LastSweepTimes["discovery"].AsTime().Equal(at.Add(-time.Minute)) || hb.LastError != "throttled" {
 		t.Fatalf("heartbeat = %v", hb)
+	}
+	if f := must(ts.GetAgent(c, ag.Id)).LastSweepFailures; len(f) != 1 || !f["costs"].GetTime().AsTime().Equal(at.Add(-time.Second)) || f["costs"].GetError() != "costs sweep: throttled" {
+		t.Fatalf("sweep failures after the heartbeat = %v", f)
 	}
 	acct := must(ts.GetCloudAccount(c, a.Id))
 	if acct.Status != sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED || acct.AgentVersion != "0.2.0" || !acct.LastSeenTime.AsTime().Equal(at) || acct.Version != a.Version {

@@ -353,6 +353,9 @@ type HeartbeatRequest struct {
 	// The account the credentials belong to, or AWS's error code and
 	// message; at most 1024 characters.
 	CredentialsDetail string `protobuf:"bytes,7,opt,name=credentials_detail,json=credentialsDetail,proto3" json:"credentials_detail,omitempty"`
+	// Each sweep's last failure, kept after later successes (compare with
+	// last_sweep_times); keyed like last_sweep_times.
+	LastSweepFailures map[string]*SweepFailure `protobuf:"bytes,8,rep,name=last_sweep_failures,json=lastSweepFailures,proto3" json:"last_sweep_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -434,6 +437,13 @@ func (x *HeartbeatRequest) GetCredentialsDetail() string {
 		return x.CredentialsDetail
 	}
 	return ""
+}
+
+func (x *HeartbeatRequest) GetLastSweepFailures() map[string]*SweepFailure {
+	if x != nil {
+		return x.LastSweepFailures
+	}
+	return nil
 }
 
 type HeartbeatResponse struct {
@@ -1629,7 +1639,7 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\x0fcertificate_pem\x18\x01 \x01(\tR\x0ecertificatePem\x12\"\n" +
 	"\rca_bundle_pem\x18\x02 \x01(\tR\vcaBundlePem\x12;\n" +
 	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\xd1\x03\n" +
+	"expireTime\"\x92\x05\n" +
 	"\x10HeartbeatRequest\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x121\n" +
@@ -1638,10 +1648,14 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"last_error\x18\x05 \x01(\tR\tlastError\x12M\n" +
 	"\x13credentials_verdict\x18\x06 \x01(\x0e2\x1c.sirsi.v1.CredentialsVerdictR\x12credentialsVerdict\x12-\n" +
-	"\x12credentials_detail\x18\a \x01(\tR\x11credentialsDetail\x1a]\n" +
+	"\x12credentials_detail\x18\a \x01(\tR\x11credentialsDetail\x12a\n" +
+	"\x13last_sweep_failures\x18\b \x03(\v21.sirsi.v1.HeartbeatRequest.LastSweepFailuresEntryR\x11lastSweepFailures\x1a]\n" +
 	"\x13LastSweepTimesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
-	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\x87\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\x1a\\\n" +
+	"\x16LastSweepFailuresEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.sirsi.v1.SweepFailureR\x05value:\x028\x01\"\x87\x01\n" +
 	"\x11HeartbeatResponse\x12;\n" +
 	"\vserver_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"serverTime\x125\n" +
@@ -1748,7 +1762,7 @@ func file_sirsi_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sirsi_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_sirsi_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_sirsi_v1_agent_proto_goTypes = []any{
 	(CredentialsVerdict)(0),               // 0: sirsi.v1.CredentialsVerdict
 	(*EnrollRequest)(nil),                 // 1: sirsi.v1.EnrollRequest
@@ -1777,71 +1791,75 @@ var file_sirsi_v1_agent_proto_goTypes = []any{
 	(*GetAssignmentRequest)(nil),          // 24: sirsi.v1.GetAssignmentRequest
 	(*GetAssignmentResponse)(nil),         // 25: sirsi.v1.GetAssignmentResponse
 	nil,                                   // 26: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
-	(*timestamppb.Timestamp)(nil),         // 27: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),           // 28: google.protobuf.Duration
-	(*Resource)(nil),                      // 29: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),            // 30: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),                    // 31: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),                   // 32: sirsi.v1.CostAnomaly
-	(*Recommendation)(nil),                // 33: sirsi.v1.Recommendation
-	(*Action)(nil),                        // 34: sirsi.v1.Action
-	(*ActionPlan)(nil),                    // 35: sirsi.v1.ActionPlan
-	(*CloudAccount)(nil),                  // 36: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),            // 37: sirsi.v1.OptimizationPolicy
+	nil,                                   // 27: sirsi.v1.HeartbeatRequest.LastSweepFailuresEntry
+	(*timestamppb.Timestamp)(nil),         // 28: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),           // 29: google.protobuf.Duration
+	(*Resource)(nil),                      // 30: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),            // 31: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),                    // 32: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),                   // 33: sirsi.v1.CostAnomaly
+	(*Recommendation)(nil),                // 34: sirsi.v1.Recommendation
+	(*Action)(nil),                        // 35: sirsi.v1.Action
+	(*ActionPlan)(nil),                    // 36: sirsi.v1.ActionPlan
+	(*CloudAccount)(nil),                  // 37: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),            // 38: sirsi.v1.OptimizationPolicy
+	(*SweepFailure)(nil),                  // 39: sirsi.v1.SweepFailure
 }
 var file_sirsi_v1_agent_proto_depIdxs = []int32{
-	27, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
-	27, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
-	28, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
+	28, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
+	28, // 1: sirsi.v1.RenewCertificateResponse.expire_time:type_name -> google.protobuf.Timestamp
+	29, // 2: sirsi.v1.HeartbeatRequest.uptime:type_name -> google.protobuf.Duration
 	26, // 3: sirsi.v1.HeartbeatRequest.last_sweep_times:type_name -> sirsi.v1.HeartbeatRequest.LastSweepTimesEntry
 	0,  // 4: sirsi.v1.HeartbeatRequest.credentials_verdict:type_name -> sirsi.v1.CredentialsVerdict
-	27, // 5: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
-	28, // 6: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
-	29, // 7: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
-	7,  // 8: sirsi.v1.ReportInventoryRequest.deletions:type_name -> sirsi.v1.ResourceRef
-	8,  // 9: sirsi.v1.ReportInventoryRequest.changes:type_name -> sirsi.v1.ResourceChange
-	27, // 10: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
-	10, // 11: sirsi.v1.ReportInventoryRequest.units:type_name -> sirsi.v1.InventoryUnit
-	7,  // 12: sirsi.v1.ReportInventoryResponse.missing:type_name -> sirsi.v1.ResourceRef
-	30, // 13: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
-	31, // 14: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
-	32, // 15: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
-	33, // 16: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
-	34, // 17: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
-	35, // 18: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
-	27, // 19: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
-	36, // 20: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	37, // 21: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
-	33, // 22: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
-	35, // 23: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
-	27, // 24: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	1,  // 25: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
-	3,  // 26: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
-	5,  // 27: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
-	9,  // 28: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
-	12, // 29: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
-	14, // 30: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
-	16, // 31: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
-	18, // 32: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
-	20, // 33: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
-	22, // 34: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
-	24, // 35: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
-	2,  // 36: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
-	4,  // 37: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
-	6,  // 38: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
-	11, // 39: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
-	13, // 40: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
-	15, // 41: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
-	17, // 42: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
-	19, // 43: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
-	21, // 44: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
-	23, // 45: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
-	25, // 46: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
-	36, // [36:47] is the sub-list for method output_type
-	25, // [25:36] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	27, // 5: sirsi.v1.HeartbeatRequest.last_sweep_failures:type_name -> sirsi.v1.HeartbeatRequest.LastSweepFailuresEntry
+	28, // 6: sirsi.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
+	29, // 7: sirsi.v1.HeartbeatResponse.interval:type_name -> google.protobuf.Duration
+	30, // 8: sirsi.v1.ReportInventoryRequest.upserts:type_name -> sirsi.v1.Resource
+	7,  // 9: sirsi.v1.ReportInventoryRequest.deletions:type_name -> sirsi.v1.ResourceRef
+	8,  // 10: sirsi.v1.ReportInventoryRequest.changes:type_name -> sirsi.v1.ResourceChange
+	28, // 11: sirsi.v1.ReportInventoryRequest.observe_time:type_name -> google.protobuf.Timestamp
+	10, // 12: sirsi.v1.ReportInventoryRequest.units:type_name -> sirsi.v1.InventoryUnit
+	7,  // 13: sirsi.v1.ReportInventoryResponse.missing:type_name -> sirsi.v1.ResourceRef
+	31, // 14: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
+	32, // 15: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
+	33, // 16: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
+	34, // 17: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
+	35, // 18: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
+	36, // 19: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
+	28, // 20: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
+	37, // 21: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	38, // 22: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
+	34, // 23: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
+	36, // 24: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
+	28, // 25: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	39, // 26: sirsi.v1.HeartbeatRequest.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	1,  // 27: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
+	3,  // 28: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
+	5,  // 29: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
+	9,  // 30: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
+	12, // 31: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
+	14, // 32: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
+	16, // 33: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
+	18, // 34: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
+	20, // 35: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
+	22, // 36: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
+	24, // 37: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
+	2,  // 38: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
+	4,  // 39: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
+	6,  // 40: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
+	11, // 41: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
+	13, // 42: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
+	15, // 43: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
+	17, // 44: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
+	19, // 45: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
+	21, // 46: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
+	23, // 47: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
+	25, // 48: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
+	38, // [38:49] is the sub-list for method output_type
+	27, // [27:38] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_agent_proto_init() }
@@ -1856,7 +1874,7 @@ func file_sirsi_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_agent_proto_rawDesc), len(file_sirsi_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -2058,9 +2058,12 @@ type Agent struct {
 	LastError      string                            `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// Why status is credentials_mismatch or assume_role_failed (AWS's error
 	// code, or the account the credentials belong to); empty otherwise.
-	StatusDetail  string `protobuf:"bytes,13,opt,name=status_detail,json=statusDetail,proto3" json:"status_detail,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	StatusDetail string `protobuf:"bytes,13,opt,name=status_detail,json=statusDetail,proto3" json:"status_detail,omitempty"`
+	// Each sweep's last failure as the agent last reported it; a sweep
+	// whose last_sweep_times entry is later has succeeded since.
+	LastSweepFailures map[string]*SweepFailure `protobuf:"bytes,14,rep,name=last_sweep_failures,json=lastSweepFailures,proto3" json:"last_sweep_failures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Agent) Reset() {
@@ -2184,6 +2187,67 @@ func (x *Agent) GetStatusDetail() string {
 	return ""
 }
 
+func (x *Agent) GetLastSweepFailures() map[string]*SweepFailure {
+	if x != nil {
+		return x.LastSweepFailures
+	}
+	return nil
+}
+
+// SweepFailure is when a sweep last failed and why.
+type SweepFailure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Time  *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	// At most 4096 characters.
+	Error         string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SweepFailure) Reset() {
+	*x = SweepFailure{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SweepFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SweepFailure) ProtoMessage() {}
+
+func (x *SweepFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SweepFailure.ProtoReflect.Descriptor instead.
+func (*SweepFailure) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SweepFailure) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *SweepFailure) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 // Resource is one discovered cloud resource.
 type Resource struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2219,7 +2283,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +2295,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +2308,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Resource) GetResourceId() string {
@@ -2388,7 +2452,7 @@ type UtilizationSummary struct {
 
 func (x *UtilizationSummary) Reset() {
 	*x = UtilizationSummary{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2400,7 +2464,7 @@ func (x *UtilizationSummary) String() string {
 func (*UtilizationSummary) ProtoMessage() {}
 
 func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2413,7 +2477,7 @@ func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UtilizationSummary.ProtoReflect.Descriptor instead.
 func (*UtilizationSummary) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UtilizationSummary) GetResourceId() string {
@@ -2502,7 +2566,7 @@ type CostRecord struct {
 
 func (x *CostRecord) Reset() {
 	*x = CostRecord{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2578,7 @@ func (x *CostRecord) String() string {
 func (*CostRecord) ProtoMessage() {}
 
 func (x *CostRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2591,7 @@ func (x *CostRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostRecord.ProtoReflect.Descriptor instead.
 func (*CostRecord) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CostRecord) GetDay() string {
@@ -2589,7 +2653,7 @@ type CostAnomaly struct {
 
 func (x *CostAnomaly) Reset() {
 	*x = CostAnomaly{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2601,7 +2665,7 @@ func (x *CostAnomaly) String() string {
 func (*CostAnomaly) ProtoMessage() {}
 
 func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2614,7 +2678,7 @@ func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostAnomaly.ProtoReflect.Descriptor instead.
 func (*CostAnomaly) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CostAnomaly) GetId() string {
@@ -2693,7 +2757,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2705,7 +2769,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2718,7 +2782,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -2790,7 +2854,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2802,7 +2866,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2815,7 +2879,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Recommendation) GetId() string {
@@ -2977,7 +3041,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2989,7 +3053,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3002,7 +3066,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ActionStep) GetName() string {
@@ -3071,7 +3135,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3147,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3160,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Action) GetId() string {
@@ -3275,7 +3339,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3287,7 +3351,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3300,7 +3364,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -3396,7 +3460,7 @@ type PlanSkip struct {
 
 func (x *PlanSkip) Reset() {
 	*x = PlanSkip{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3408,7 +3472,7 @@ func (x *PlanSkip) String() string {
 func (*PlanSkip) ProtoMessage() {}
 
 func (x *PlanSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3421,7 +3485,7 @@ func (x *PlanSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanSkip.ProtoReflect.Descriptor instead.
 func (*PlanSkip) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PlanSkip) GetResourceId() string {
@@ -3484,7 +3548,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3496,7 +3560,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3509,7 +3573,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -3734,7 +3798,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\x0elast_used_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12\x18\n" +
 	"\aversion\x18\n" +
-	" \x01(\x03R\aversion\"\xad\x05\n" +
+	" \x01(\x03R\aversion\"\xe3\x06\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -3751,10 +3815,17 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x10last_sweep_times\x18\v \x03(\v2#.sirsi.v1.Agent.LastSweepTimesEntryR\x0elastSweepTimes\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\f \x01(\tR\tlastError\x12#\n" +
-	"\rstatus_detail\x18\r \x01(\tR\fstatusDetail\x1a]\n" +
+	"\rstatus_detail\x18\r \x01(\tR\fstatusDetail\x12V\n" +
+	"\x13last_sweep_failures\x18\x0e \x03(\v2&.sirsi.v1.Agent.LastSweepFailuresEntryR\x11lastSweepFailures\x1a]\n" +
 	"\x13LastSweepTimesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
-	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\"\x88\x06\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05value:\x028\x01\x1a\\\n" +
+	"\x16LastSweepFailuresEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.sirsi.v1.SweepFailureR\x05value:\x028\x01\"T\n" +
+	"\fSweepFailure\x12.\n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x88\x06\n" +
 	"\bResource\x12\x1f\n" +
 	"\vresource_id\x18\x01 \x01(\tR\n" +
 	"resourceId\x12\x1b\n" +
@@ -4018,7 +4089,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -4047,39 +4118,41 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(*EnrollmentToken)(nil),       // 24: sirsi.v1.EnrollmentToken
 	(*ApiToken)(nil),              // 25: sirsi.v1.ApiToken
 	(*Agent)(nil),                 // 26: sirsi.v1.Agent
-	(*Resource)(nil),              // 27: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 28: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 29: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),           // 30: sirsi.v1.CostAnomaly
-	(*Evidence)(nil),              // 31: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 32: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 33: sirsi.v1.ActionStep
-	(*Action)(nil),                // 34: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 35: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 36: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 37: sirsi.v1.AuditEvent
-	nil,                           // 38: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 39: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 40: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 41: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 42: sirsi.v1.Resource.TagsEntry
-	nil,                           // 43: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 44: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 46: google.protobuf.Duration
+	(*SweepFailure)(nil),          // 27: sirsi.v1.SweepFailure
+	(*Resource)(nil),              // 28: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 29: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 30: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),           // 31: sirsi.v1.CostAnomaly
+	(*Evidence)(nil),              // 32: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 33: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 34: sirsi.v1.ActionStep
+	(*Action)(nil),                // 35: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 36: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 37: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 38: sirsi.v1.AuditEvent
+	nil,                           // 39: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 40: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 41: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 42: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 43: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 44: sirsi.v1.Resource.TagsEntry
+	nil,                           // 45: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 46: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 47: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 48: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	38, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	45, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	45, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	39, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	47, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	47, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	45, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	45, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	45, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	39, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	40, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	47, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	47, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	47, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	40, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	41, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
 	14, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
@@ -4092,65 +4165,68 @@ var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	19, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
 	20, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
 	21, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	45, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	45, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	47, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	47, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
 	22, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
-	46, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	45, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	45, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	48, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	47, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	47, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 29: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	46, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	45, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	45, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	45, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	48, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	47, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	47, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	47, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
 	10, // 34: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	45, // 35: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	45, // 36: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	45, // 37: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	46, // 38: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	41, // 39: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	42, // 40: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	14, // 41: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	43, // 42: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	45, // 43: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	45, // 44: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	45, // 45: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	45, // 46: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	45, // 47: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	44, // 48: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	14, // 49: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
-	14, // 50: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
-	14, // 51: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	45, // 52: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	14, // 53: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 54: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 55: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	11, // 56: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	31, // 57: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	45, // 58: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	45, // 59: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	45, // 60: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	45, // 61: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	12, // 62: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	14, // 63: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	33, // 64: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	45, // 65: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	45, // 66: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	14, // 67: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	14, // 68: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	13, // 69: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	34, // 70: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	14, // 71: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	45, // 72: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	45, // 73: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	36, // 74: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	45, // 75: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	45, // 76: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	77, // [77:77] is the sub-list for method output_type
-	77, // [77:77] is the sub-list for method input_type
-	77, // [77:77] is the sub-list for extension type_name
-	77, // [77:77] is the sub-list for extension extendee
-	0,  // [0:77] is the sub-list for field type_name
+	47, // 35: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	47, // 36: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	47, // 37: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	48, // 38: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	42, // 39: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	43, // 40: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	47, // 41: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	44, // 42: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	14, // 43: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
+	45, // 44: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	47, // 45: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	47, // 46: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	47, // 47: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	47, // 48: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	47, // 49: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	46, // 50: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	14, // 51: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
+	14, // 52: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	14, // 53: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	47, // 54: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	14, // 55: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 56: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 57: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	11, // 58: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	32, // 59: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	47, // 60: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	47, // 61: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	47, // 62: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	47, // 63: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	12, // 64: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	14, // 65: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	34, // 66: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	47, // 67: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	47, // 68: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	14, // 69: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	14, // 70: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	13, // 71: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	35, // 72: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	14, // 73: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	47, // 74: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	47, // 75: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	37, // 76: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	47, // 77: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	47, // 78: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	27, // 79: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	80, // [80:80] is the sub-list for method output_type
+	80, // [80:80] is the sub-list for method input_type
+	80, // [80:80] is the sub-list for extension type_name
+	80, // [80:80] is the sub-list for extension extendee
+	0,  // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4167,7 +4243,7 @@ func file_sirsi_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
