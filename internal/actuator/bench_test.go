@@ -15,7 +15,11 @@ func BenchmarkJournalStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer j.close()
+	b.Cleanup(func() {
+		if err := j.close(); err != nil {
+			b.Error(err)
+		}
+	})
 	rec := &record{Req: resizeReq("i-0123456789abcdef0"), Phase: phaseStop, Start: time.Now()}
 	rec.Req.ID = uuid.NewString()
 	for b.Loop() {

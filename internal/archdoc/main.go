@@ -116,7 +116,7 @@ func testDoc(dir string, files []string) string {
 	for _, f := range files {
 		af, err := parser.ParseFile(fset, filepath.Join(dir, f), nil, parser.PackageClauseOnly|parser.ParseComments)
 		if err == nil && af.Doc != nil {
-			return doc.Synopsis(af.Doc.Text())
+			return new(doc.Package).Synopsis(af.Doc.Text())
 		}
 	}
 	return ""

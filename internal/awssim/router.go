@@ -179,7 +179,7 @@ func credentialScope(r *http.Request) (scope, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		alg, rest, ok := strings.Cut(h, " ")
 		if !ok || alg != "AWS4-HMAC-SHA256" {
-			return scope{}, fmt.Errorf("Authorization header: unsupported scheme %q (want AWS4-HMAC-SHA256)", alg)
+			return scope{}, fmt.Errorf("authorization header: unsupported scheme %q (want AWS4-HMAC-SHA256)", alg)
 		}
 		for part := range strings.SplitSeq(rest, ",") {
 			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
@@ -197,7 +197,7 @@ func credentialScope(r *http.Request) (scope, error) {
 	}
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 || parts[4] != "aws4_request" || parts[0] == "" || parts[2] == "" || parts[3] == "" {
-		return scope{}, fmt.Errorf("Credential %q: want AKID/DATE/REGION/SERVICE/aws4_request", cred)
+		return scope{}, fmt.Errorf("credential %q: want AKID/DATE/REGION/SERVICE/aws4_request", cred)
 	}
 	return scope{accessKey: parts[0], region: parts[2], service: parts[3]}, nil
 }

@@ -220,7 +220,7 @@ func (s *Sim) Start(ctx context.Context, addr string) (*Server, error) {
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = hs.Close()
 			}
-			<-serveErr
+			_ = <-serveErr // http.ErrServerClosed, after Shutdown or Close
 		case err = <-serveErr:
 			cancel()
 		}

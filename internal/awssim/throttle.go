@@ -36,7 +36,7 @@ type bucketKey struct {
 
 func newThrottler(o ThrottleOptions) (*throttler, error) {
 	if o.Scale < 0 || math.IsNaN(o.Scale) || math.IsInf(o.Scale, 0) {
-		return nil, fmt.Errorf("Scale %v: must be a positive number", o.Scale)
+		return nil, fmt.Errorf("throttle scale %v: must be a positive number", o.Scale)
 	}
 	if o.Scale == 0 {
 		o.Scale = 1

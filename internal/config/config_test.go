@@ -147,8 +147,8 @@ func TestLoadErrorsNameFieldAndSource(t *testing.T) {
 	}{
 		{
 			name: "unknown attribute names file and line",
-			file: "data_dir = \"/d\"\n\nlog_levle = \"info\"\n",
-			want: []string{"agentd.hcl:3", "log_levle"},
+			file: "data_dir = \"/d\"\n\nlog_lvl = \"info\"\n",
+			want: []string{"agentd.hcl:3", "log_lvl"},
 		},
 		{
 			name: "unknown block",

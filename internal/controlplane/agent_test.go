@@ -368,9 +368,9 @@ func TestAgentCertificateAuthentication(t *testing.T) {
 		_, err := ag.Client.RenewCertificate(ctx, &sirsiv1.RenewCertificateRequest{CsrPem: mustCSR(t)})
 		wantAgentCode(t, err, codes.PermissionDenied, "revoked agent renewing")
 	})
-	for reason, min := range map[string]float64{"no_certificate": 1, "unverified_certificate": 4, "untrusted_certificate": 1, "expired_certificate": 1, "revoked": 2} {
-		if got := authFailures(t, e.Env, reason); got < min {
-			t.Errorf("auth failures %s = %v, want at least %v", reason, got, min)
+	for reason, least := range map[string]float64{"no_certificate": 1, "unverified_certificate": 4, "untrusted_certificate": 1, "expired_certificate": 1, "revoked": 2} {
+		if got := authFailures(t, e.Env, reason); got < least {
+			t.Errorf("auth failures %s = %v, want at least %v", reason, got, least)
 		}
 	}
 	var revoked int

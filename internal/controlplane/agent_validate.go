@@ -135,13 +135,6 @@ func finite(v float64) error {
 	return nil
 }
 
-func finiteNonNegative(v float64) error {
-	if err := finite(v); err != nil {
-		return err
-	}
-	return validation.NonNegative(v)
-}
-
 func fraction(v float64) error {
 	if math.IsNaN(v) || v < 0 || v > 1 {
 		return errors.New("must be between 0 and 1")

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 
-	all := append(events, opEvents...)
+	all := slices.Concat(events, opEvents)
 	for _, e := range all {
 		text := prototext.Format(e)
 		for _, s := range secrets {

@@ -29,7 +29,7 @@ const DevToken = "sirsi-dev-root-token"
 const DevTenant = "dev"
 
 // devCommand is `agentd dev`: a control plane with zero setup. It reads
-// flags only (no config file, no SIRSI_* server variables), so what it does
+// flags only (no config file, no SIRSI_* server variables), so its behaviour
 // does not depend on the shell it runs in. stdout carries only the export
 // lines, ready for eval; logs go to stderr.
 var devCommand = &command{

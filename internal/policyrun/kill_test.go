@@ -3,6 +3,7 @@ package policyrun
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -153,7 +154,8 @@ func TestEveryActionReportedAcrossKills(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	c := ec2.NewFromConfig(killAWS(t, srv.URL))
-	total, outcomes := 0, map[sirsiv1.ActionStatus]int{}
+	var total int
+	outcomes := map[sirsiv1.ActionStatus]int{}
 	for killAt := 1; ; killAt++ {
 		healthy, failing := launchRunning(t, c), launchRunning(t, c)
 		sim.FailStatusChecksAtType(failing, killSmall)
@@ -210,7 +212,7 @@ func runKillChild(t *testing.T, url, dir, ids string, killAt int) bool {
 	if ctx.Err() != nil {
 		t.Fatalf("kill at %d: the child outlived its bound:\n%s", killAt, out.String())
 	}
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
 			return false
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -224,7 +225,7 @@ func TestTransitSealerAgainstDouble(t *testing.T) {
 	}
 	unmounted := NewTransitSealer(v, "nowhere", "sirsi")
 	var ae *APIError
-	if _, err := unmounted.Seal(ctx, []byte("x"), nil); !errors.As(err, &ae) || ae.StatusCode != 404 {
+	if _, err := unmounted.Seal(ctx, []byte("x"), nil); !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound {
 		t.Fatalf("sealing on an unmounted path: %v, want a 404 APIError", err)
 	}
 	if _, err := s.Open(ctx, "sirsi:v1:local:1:abc", nil); err == nil || !strings.Contains(err.Error(), `"local" backend`) {

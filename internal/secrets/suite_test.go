@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"sync"
 	"testing"
@@ -84,7 +85,7 @@ func runSuite(t *testing.T, env suiteEnv) {
 		cfg.Token = "hvs.sirsi-test-not-a-token"
 		_, err := newVaultClient(ctx, cfg, nil, env.base)
 		var ae *APIError
-		if !errors.As(err, &ae) || ae.StatusCode != 403 {
+		if !errors.As(err, &ae) || ae.StatusCode != http.StatusForbidden {
 			t.Fatalf("logging in with an unknown token: %v, want a 403 APIError", err)
 		}
 	})

@@ -166,7 +166,7 @@ func TestTokenLogin(t *testing.T) {
 
 	_, err := newVaultClient(context.Background(), VaultConfig{Address: srv.URL, Token: "hvs.bogus"}, nil, srv)
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 403 || !strings.Contains(err.Error(), "looking up the vault token") {
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), "looking up the vault token") {
 		t.Fatalf("bogus token: %v", err)
 	}
 }

@@ -110,7 +110,7 @@ func newWorld(tb testing.TB, spec awssim.FleetSpec, backend string) *world {
 	tn := env.NewTenant(tb, "proc")
 	acct := env.NewCloudAccount(tb, tn.ID, awssim.DefaultAccountID)
 	w.caFile = filepath.Join(tb.TempDir(), "ca.pem")
-	if err := os.WriteFile(w.caFile, []byte(env.CACertPEM), 0o600); err != nil {
+	if err := os.WriteFile(w.caFile, env.CACertPEM, 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	w.agentEndpoint, w.tenantID, w.viewer = env.AgentEndpoint, tn.ID, tn.Viewer

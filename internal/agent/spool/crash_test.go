@@ -248,9 +248,7 @@ func runCrashChild(t *testing.T, dir string, first, killAfterMS int) ([]string, 
 	_ = cmd.Wait()
 	// A line without its newline was cut by the kill and reports nothing.
 	if i := bytes.LastIndexByte(rest, '\n'); i >= 0 {
-		for _, l := range strings.SplitAfter(string(rest[:i+1]), "\n") {
-			lines = append(lines, l)
-		}
+		lines = append(lines, strings.SplitAfter(string(rest[:i+1]), "\n")...)
 	}
 	if ctx.Err() != nil {
 		t.Fatalf("child outlived its 10 s bound")

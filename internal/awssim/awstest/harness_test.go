@@ -36,7 +36,7 @@ func TestRecordingTransport(t *testing.T) {
 	if !ok {
 		t.Fatal("nothing recorded")
 	}
-	if ex.Method != "POST" || ex.Path != "/p/a" || ex.RawQuery != "x=1" || string(ex.Body) != "hello" || ex.Header.Get("X-Test") != "v" {
+	if ex.Method != http.MethodPost || ex.Path != "/p/a" || ex.RawQuery != "x=1" || string(ex.Body) != "hello" || ex.Header.Get("X-Test") != "v" {
 		t.Fatalf("request recorded wrongly: %+v", ex)
 	}
 	if ex.Status != http.StatusTeapot || string(ex.RespBody) != "got:hello" || ex.RespHeader.Get("X-Echo") != "v" {
@@ -66,7 +66,7 @@ func TestRecordingHandler(t *testing.T) {
 		t.Fatalf("the wrapped handler did not see the body: %q", resp.Header.Get("X-Seen"))
 	}
 	ex, ok := rh.Last()
-	if !ok || ex.Method != "POST" || ex.Path != "/x" || string(ex.Body) != "payload" || ex.Status != http.StatusCreated ||
+	if !ok || ex.Method != http.MethodPost || ex.Path != "/x" || string(ex.Body) != "payload" || ex.Status != http.StatusCreated ||
 		string(ex.RespBody) != "ok" || ex.RespHeader.Get("X-Seen") != "payload" {
 		t.Fatalf("recorded %+v", ex)
 	}

@@ -107,7 +107,7 @@ func BotocoreDataDir() (string, error) {
 		}
 		out, err := exec.Command(py, "-c", "import botocore,os;print(os.path.dirname(botocore.__file__))").Output()
 		if err != nil {
-			dataDirErr = fmt.Errorf("locating botocore with %s (%v): %w", py, err, ErrUnavailable)
+			dataDirErr = fmt.Errorf("locating botocore with %s (%w): %w", py, err, ErrUnavailable)
 			return
 		}
 		dataDir = filepath.Join(strings.TrimSpace(string(out)), "data")

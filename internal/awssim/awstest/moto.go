@@ -43,8 +43,14 @@ func StartMoto(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting moto_server: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exitErr is read only after exited is closed. After the cleanup's
+	// signals it says nothing; before readiness it says why moto died.
+	var exitErr error
+	exited := make(chan struct{})
+	go func() {
+		exitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
@@ -63,9 +69,9 @@ func StartMoto(t testing.TB) string {
 			return endpoint
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
 			out, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("moto_server exited before it was ready (%v): %s", err, out)
+			t.Fatalf("moto_server exited before it was ready (%v): %s", exitErr, out)
 		case <-ctx.Done():
 			out, _ := os.ReadFile(logFile.Name())
 			t.Fatalf("moto_server not ready within %v: %s", motoStartTimeout, out)

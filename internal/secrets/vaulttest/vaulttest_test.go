@@ -283,7 +283,7 @@ func TestFaults(t *testing.T) {
 	}
 	raw, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || json.Valid(raw) {
+	if resp.StatusCode != http.StatusOK || json.Valid(raw) {
 		t.Fatalf("corrupt answer: %d %q", resp.StatusCode, raw)
 	}
 

@@ -23,7 +23,9 @@ func TestClusterLifecycle(t *testing.T) {
 	stopped := false
 	defer func() {
 		if !stopped {
-			c.Stop()
+			if err := c.Stop(); err != nil {
+				t.Error(err)
+			}
 		}
 	}()
 	url1, err := c.CreateDatabase(ctx)

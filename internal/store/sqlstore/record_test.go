@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -58,7 +59,7 @@ func TestDecodeResourceRecordFallsBack(t *testing.T) {
 	b = protowire.AppendTag(b, 99, protowire.VarintType)
 	b = protowire.AppendVarint(b, 7)
 	var fast sirsiv1.Resource
-	if err := decodeResourceFast(b, &fast); err != errUnexpectedField {
+	if err := decodeResourceFast(b, &fast); !errors.Is(err, errUnexpectedField) {
 		t.Fatalf("fast path on an unknown field: %v", err)
 	}
 	got, err := decodeResourceRecord(b)
