@@ -54,9 +54,13 @@ type FleetSpec struct {
 	PollInterval time.Duration
 }
 
+// MaxFleetSize bounds FleetSpec.N and the fleet-size flags of agentd dev
+// and agentd sim.
+const MaxFleetSize = 50_000
+
 func (f *FleetSpec) defaults() error {
-	if f.N < 1 || f.N > 50_000 {
-		return fmt.Errorf("FleetSpec.N %d: must be between 1 and 50000", f.N)
+	if f.N < 1 || f.N > MaxFleetSize {
+		return fmt.Errorf("FleetSpec.N %d: must be between 1 and %d", f.N, MaxFleetSize)
 	}
 	if len(f.Regions) == 0 {
 		return errors.New("FleetSpec.Regions: at least one region is required")

@@ -16,8 +16,11 @@ const (
 
 // RunStandalone serves the simulator on addr (loopback only; "" picks
 // 127.0.0.1:0), prints shell export lines for the AWS CLI, SDKs and
-// Terraform's AWS provider to out, and serves until ctx ends.
-func RunStandalone(ctx context.Context, opts Options, addr string, out io.Writer) error {
+// Terraform's AWS provider to out, and serves until ctx ends. ready, when
+// not nil, runs once the simulator listens and before the export lines are
+// printed (agentd sim seeds its fleet there, so a client reading the
+// exports finds the fleet complete).
+func RunStandalone(ctx context.Context, opts Options, addr string, out io.Writer, ready func(ctx context.Context, endpoint string) error) error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -35,6 +38,12 @@ func RunStandalone(ctx context.Context, opts Options, addr string, out io.Writer
 	srv, err := sim.Start(ctx, addr)
 	if err != nil {
 		return err
+	}
+	if ready != nil {
+		if err := ready(ctx, srv.URL); err != nil {
+			_ = srv.Close()
+			return err
+		}
 	}
 	region := sim.Regions()[0]
 	_, err = fmt.Fprintf(out, "export AWS_ENDPOINT_URL=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\n",

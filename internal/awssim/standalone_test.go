@@ -20,7 +20,7 @@ func TestRunStandalone(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- RunStandalone(ctx, Options{}, "127.0.0.1:0", pw)
+		done <- RunStandalone(ctx, Options{}, "127.0.0.1:0", pw, nil)
 		_ = pw.Close()
 	}()
 	env := map[string]string{}
@@ -51,7 +51,7 @@ func TestRunStandalone(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("RunStandalone did not return after its context ended")
 	}
-	if err := RunStandalone(context.Background(), Options{}, "0.0.0.0:0", io.Discard); err == nil {
+	if err := RunStandalone(context.Background(), Options{}, "0.0.0.0:0", io.Discard, nil); err == nil {
 		t.Fatal("RunStandalone accepted a non-loopback address")
 	}
 }

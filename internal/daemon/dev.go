@@ -63,8 +63,8 @@ func runDev(env *environment, fl *config.Flags[*config.Server], latency time.Dur
 		fmt.Fprintln(env.stderr, "agentd dev: -dev-rpc-latency must not be negative")
 		return exitUsage
 	}
-	if fleetSize < 0 || fleetSize > 50_000 {
-		fmt.Fprintln(env.stderr, "agentd dev: -dev-fleet-size must be between 0 and 50000")
+	if err := checkFleetSize("dev-fleet-size", fleetSize); err != nil {
+		fmt.Fprintf(env.stderr, "agentd dev: %s\n", err)
 		return exitUsage
 	}
 	defaults := config.Defaults()

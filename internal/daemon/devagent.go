@@ -34,7 +34,7 @@ func devAgent(ctx context.Context, in *instance, tenant *sirsiv1.Tenant, size in
 	if in.agentLn == nil {
 		return nil, errors.New("the agent listener is off (agent_listen is empty); dev mode's agent needs it")
 	}
-	sim, err := awssim.New(awssim.Options{Seed: seed, Backfill: 30 * 24 * time.Hour, Logger: log.Named("sim")})
+	sim, err := awssim.New(awssim.Options{Seed: seed, Backfill: fleetHistory, Logger: log.Named("sim")})
 	if err != nil {
 		return nil, err
 	}
@@ -77,19 +77,15 @@ func devAgent(ctx context.Context, in *instance, tenant *sirsiv1.Tenant, size in
 		actx, cancel := context.WithCancel(context.Background())
 		g.Add(func() error {
 			defer srv.Close()
-			cfg, err := awsclient.Load(actx, awsclient.Options{Region: "us-east-1", Endpoint: srv.URL, Credentials: creds})
-			if err != nil {
-				return err
-			}
 			start := time.Now()
-			man, err := awssim.GenerateFleet(actx, cfg, awssim.FleetSpec{N: size, Regions: devRegions, Seed: seed, PollInterval: 20 * time.Millisecond})
+			n, err := seedFleet(actx, srv.URL, creds, devRegions, size, seed)
 			if err != nil {
 				if actx.Err() != nil {
 					return nil
 				}
-				return fmt.Errorf("seeding the simulated fleet: %w", err)
+				return err
 			}
-			log.Info("seeded the simulated account", "resources", len(man.Resources), "regions", devRegions, "took", time.Since(start).Round(time.Millisecond),
+			log.Info("seeded the simulated account", "resources", n, "regions", devRegions, "took", time.Since(start).Round(time.Millisecond),
 				"aws_endpoint", srv.URL, "account_id", awssim.DefaultAccountID)
 			return a.Run(actx)
 		}, func(error) { cancel() })
