@@ -290,8 +290,8 @@ func unknownSize(what, size, region string, known []string, err error) diag.Diag
 		return diag.NewAttributeErrorDiagnostic(path.Root("size"), "Cannot price "+what+" "+size, err.Error())
 	}
 	detail := fmt.Sprintf("%s %q has no price in %s in the catalogue.", what, size, region)
-	if close := closeMatches(size, known); len(close) > 0 {
-		detail += " Closest priced: " + strings.Join(close, ", ") + "."
+	if near := closeMatches(size, known); len(near) > 0 {
+		detail += " Closest priced: " + strings.Join(near, ", ") + "."
 	}
 	return diag.NewAttributeErrorDiagnostic(path.Root("size"), "Unknown "+what, detail)
 }

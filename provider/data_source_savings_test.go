@@ -38,7 +38,7 @@ func TestAccSavingsDataSource_populated(t *testing.T) {
 		}
 		return a
 	}
-	// hours is how many whole hours [a, b) has from from on.
+	// hours is how many whole hours [a, b) has on or after from.
 	hours := func(a, b, from time.Time) int64 {
 		if a.Before(from) {
 			a = from
@@ -81,7 +81,6 @@ func TestAccSavingsDataSource_populated(t *testing.T) {
 	}
 	runRate := rates["i-b"] + 96_000
 	addr := "data.sirsi_savings.test"
-	period := func(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
 	tfresource.Test(t, tfresource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -96,17 +95,17 @@ func TestAccSavingsDataSource_populated(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("as_of"), knownvalue.StringExact("2026-03-05T12:00:00Z")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("actions_taken"), knownvalue.Int64Exact(int64(len(acts)))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("actions_rolled_back"), knownvalue.Int64Exact(1)),
-					statecheck.ExpectKnownValue(addr, period("to_date").AtMapKey("accrued_savings"), dollars(stopToDate+resized)),
-					statecheck.ExpectKnownValue(addr, period("to_date").AtMapKey("start"), knownvalue.StringExact("2026-02-27T19:00:00Z")),
-					statecheck.ExpectKnownValue(addr, period("to_date").AtMapKey("by_action_type"), knownvalue.MapExact(map[string]knownvalue.Check{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("accrued_savings"), dollars(stopToDate+resized)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("start"), knownvalue.StringExact("2026-02-27T19:00:00Z")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("by_action_type"), knownvalue.MapExact(map[string]knownvalue.Check{
 						"stop": dollars(stopToDate), "resize": dollars(resized)})),
-					statecheck.ExpectKnownValue(addr, period("to_date").AtMapKey("by_policy"), knownvalue.MapExact(map[string]knownvalue.Check{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("by_policy"), knownvalue.MapExact(map[string]knownvalue.Check{
 						"nightly": dollars(stopToDate + resized)})),
-					statecheck.ExpectKnownValue(addr, period("to_date").AtMapKey("by_cloud_account").AtMapKey(account), dollars(stopToDate+resized)),
-					statecheck.ExpectKnownValue(addr, period("to_date").AtMapKey("verified_savings"), knownvalue.Float64Exact(0)),
-					statecheck.ExpectKnownValue(addr, period("last_30_days").AtMapKey("accrued_savings"), dollars(stopToDate+resized)),
-					statecheck.ExpectKnownValue(addr, period("this_month").AtMapKey("accrued_savings"), dollars(stopMonth+resized)),
-					statecheck.ExpectKnownValue(addr, period("this_month").AtMapKey("start"), knownvalue.StringExact("2026-03-01T00:00:00Z")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("by_cloud_account").AtMapKey(account), dollars(stopToDate+resized)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("verified_savings"), knownvalue.Float64Exact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_30_days").AtMapKey("accrued_savings"), dollars(stopToDate+resized)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("this_month").AtMapKey("accrued_savings"), dollars(stopMonth+resized)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("this_month").AtMapKey("start"), knownvalue.StringExact("2026-03-01T00:00:00Z")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("annualized_run_rate"), dollars(runRate*8760)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("monthly_run_rate"), dollars(runRate*730)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("open_entries"), knownvalue.Int64Exact(2)),

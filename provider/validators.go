@@ -126,16 +126,16 @@ func instanceFamilyValidator() validator.String {
 	return stringCheck{"instance family (like m5, t4g or db.r6g)", validation.InstanceFamily}
 }
 
-// durationValidator accepts a Go duration string ("90m", "24h") between min
-// and max inclusive.
-func durationValidator(min, max time.Duration) validator.String {
-	return stringCheck{fmt.Sprintf("duration (like 90m or 24h, between %s and %s)", formatDuration(min), formatDuration(max)), func(s string) error {
+// durationValidator accepts a Go duration string ("90m", "24h") between lo
+// and hi inclusive.
+func durationValidator(lo, hi time.Duration) validator.String {
+	return stringCheck{fmt.Sprintf("duration (like 90m or 24h, between %s and %s)", formatDuration(lo), formatDuration(hi)), func(s string) error {
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			return fmt.Errorf("%q is not a duration like 90m or 24h", s)
 		}
-		if d < min || d > max {
-			return fmt.Errorf("%s is outside %s..%s", s, formatDuration(min), formatDuration(max))
+		if d < lo || d > hi {
+			return fmt.Errorf("%s is outside %s..%s", s, formatDuration(lo), formatDuration(hi))
 		}
 		return nil
 	}}

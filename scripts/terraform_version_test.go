@@ -49,10 +49,10 @@ func TestTerraformVersionCheckNeverFailsOnTheRightVersion(t *testing.T) {
 		}
 	}
 	// The real binary, when `make` has built it.
-	if real, err := filepath.Abs("../bin/terraform"); err == nil {
-		if _, err := os.Stat(real); err == nil {
+	if bin, err := filepath.Abs("../bin/terraform"); err == nil {
+		if _, err := os.Stat(bin); err == nil {
 			for i := range versionCheckRuns {
-				if out, err := runCheck(t, real, "1.5.7"); err != nil {
+				if out, err := runCheck(t, bin, "1.5.7"); err != nil {
 					t.Fatalf("bin/terraform, run %d of %d: %v\n%s", i+1, versionCheckRuns, err, out)
 				}
 			}

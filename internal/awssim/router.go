@@ -188,7 +188,7 @@ func credentialScope(r *http.Request) (scope, error) {
 			}
 		}
 		if cred == "" {
-			return scope{}, fmt.Errorf("Authorization header: no Credential")
+			return scope{}, fmt.Errorf("the Authorization header has no Credential")
 		}
 	} else if q := r.URL.Query().Get("X-Amz-Credential"); q != "" {
 		cred = q

@@ -220,7 +220,11 @@ func (s *Sim) Start(ctx context.Context, addr string) (*Server, error) {
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = hs.Close()
 			}
-			_ = <-serveErr // http.ErrServerClosed, after Shutdown or Close
+			// Serve returns http.ErrServerClosed after Shutdown or Close;
+			// anything else is why serving ended.
+			if serr := <-serveErr; err == nil && !errors.Is(serr, http.ErrServerClosed) {
+				err = serr
+			}
 		case err = <-serveErr:
 			cancel()
 		}

@@ -176,9 +176,9 @@ func reportTags(m map[string]string) error {
 	return stringMap(m, validation.MaxTags, validation.MaxTagValueLen)
 }
 
-func tooMany(e *validation.Errors, field string, n, max int) {
-	if n > max {
-		e.Add(field, fmt.Sprintf("has %d entries, at most %d are allowed in one batch; split it", n, max))
+func tooMany(e *validation.Errors, field string, n, limit int) {
+	if n > limit {
+		e.Add(field, fmt.Sprintf("has %d entries, at most %d are allowed in one batch; split it", n, limit))
 	}
 }
 

@@ -299,11 +299,11 @@ func sourceHost(ctx context.Context) string {
 // boundDeadline gives a call the server's maximum duration when the
 // client sent no deadline or a longer one, so no call holds a handler
 // (and its store transaction) open for ever.
-func boundDeadline(ctx context.Context, max time.Duration) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= max {
+func boundDeadline(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= limit {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, max)
+	return context.WithTimeout(ctx, limit)
 }
 
 // unaryAbuse runs before the guard: it bounds the call's deadline, refuses
@@ -315,11 +315,11 @@ func (s *Server) unaryAbuse(ctx context.Context, req any, info *grpc.UnaryServer
 	if !agent && !strings.HasPrefix(info.FullMethod, managementPrefix) {
 		return h(ctx, req)
 	}
-	max := s.abuse.callTimeout
+	timeout := s.abuse.callTimeout
 	if agent {
-		max = s.abuse.agentTimeout
+		timeout = s.abuse.agentTimeout
 	}
-	ctx, cancel := boundDeadline(ctx, max)
+	ctx, cancel := boundDeadline(ctx, timeout)
 	defer cancel()
 	enroll := info.FullMethod == sirsiv1.AgentService_Enroll_FullMethodName
 	if agent && !enroll {

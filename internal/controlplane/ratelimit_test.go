@@ -56,7 +56,7 @@ func metricValue(t *testing.T, env *cptest.Env, name, label, value string) float
 
 // wantExhausted checks err is ResourceExhausted with a positive RetryInfo
 // delay of at most max, and returns the delay.
-func wantExhausted(t *testing.T, err error, max time.Duration) time.Duration {
+func wantExhausted(t *testing.T, err error, limit time.Duration) time.Duration {
 	t.Helper()
 	st := status.Convert(err)
 	if st.Code() != codes.ResourceExhausted {
@@ -65,8 +65,8 @@ func wantExhausted(t *testing.T, err error, max time.Duration) time.Duration {
 	for _, d := range st.Details() {
 		if ri, ok := d.(*errdetails.RetryInfo); ok {
 			delay := ri.GetRetryDelay().AsDuration()
-			if delay <= 0 || delay > max {
-				t.Fatalf("retry delay %s, want in (0, %s]", delay, max)
+			if delay <= 0 || delay > limit {
+				t.Fatalf("retry delay %s, want in (0, %s]", delay, limit)
 			}
 			return delay
 		}

@@ -395,7 +395,7 @@ func TestServerOperatorCertificatesAndClientAuth(t *testing.T) {
 	if _, body := httpGet(t, metricsAddr, "/metrics"); !strings.Contains(body, "sirsi_grpc_requests_total") {
 		t.Error("/metrics missing on the metrics listener")
 	}
-	if resp, _ := httpGet(t, p.httpAddr(), "/metrics"); resp.StatusCode != 404 {
+	if resp, _ := httpGet(t, p.httpAddr(), "/metrics"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/metrics still on the HTTP listener: %d", resp.StatusCode)
 	}
 

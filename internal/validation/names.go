@@ -51,14 +51,14 @@ func Description(s string) error {
 	return Text(s, MaxDescriptionLen, true)
 }
 
-// Text checks free text: valid UTF-8, at most max characters, printable;
+// Text checks free text: valid UTF-8, at most limit characters, printable;
 // newlines and tabs only when multiline.
-func Text(s string, max int, multiline bool) error {
+func Text(s string, limit int, multiline bool) error {
 	if !utf8.ValidString(s) {
 		return errors.New("is not valid UTF-8")
 	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Errorf("is %d characters long, at most %d are allowed", n, max)
+	if n := utf8.RuneCountInString(s); n > limit {
+		return fmt.Errorf("is %d characters long, at most %d are allowed", n, limit)
 	}
 	for _, r := range s {
 		if multiline && (r == '\n' || r == '\t') {

@@ -386,12 +386,12 @@ func (s *Spool) publish() {
 	s.m.bytes.Set(float64(s.st.totalBytes()))
 }
 
-// Peek returns up to max of the oldest unacknowledged records, oldest
+// Peek returns up to limit of the oldest unacknowledged records, oldest
 // first. Records that no longer decode are quarantined on the way and do
-// not count towards max.
-func (s *Spool) Peek(max int) ([]Record, error) {
-	if max <= 0 {
-		return nil, fmt.Errorf("peeking spool: max is %d, want a positive count", max)
+// not count towards limit.
+func (s *Spool) Peek(limit int) ([]Record, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("peeking spool: limit is %d, want a positive count", limit)
 	}
 	if s.closed.Load() {
 		return nil, ErrClosed
@@ -400,10 +400,10 @@ func (s *Spool) Peek(max int) ([]Record, error) {
 		var out []Record
 		var bad []uint64
 		err := s.db.View(func(tx *bolt.Tx) error {
-			out = make([]Record, 0, min(max, 64))
+			out = make([]Record, 0, min(limit, 64))
 			bad = nil
 			c := tx.Bucket(recordsBucket).Cursor()
-			for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
+			for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 				seq := binary.BigEndian.Uint64(k)
 				r, err := DecodeRecord(v)
 				if err != nil {

@@ -196,10 +196,10 @@ func TestRoundTripAndOrder(t *testing.T) {
 	}
 }
 
-func TestPeekRejectsNonPositiveMax(t *testing.T) {
+func TestPeekRejectsNonPositiveLimit(t *testing.T) {
 	s := newHarness(t).open(t, 0)
-	if _, err := s.Peek(0); err == nil || !strings.Contains(err.Error(), "max") {
-		t.Fatalf("Peek(0) error = %v, want one naming max", err)
+	if _, err := s.Peek(0); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("Peek(0) error = %v, want one naming limit", err)
 	}
 }
 

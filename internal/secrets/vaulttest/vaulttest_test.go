@@ -271,7 +271,7 @@ func TestFaults(t *testing.T) {
 	status, body = do(t, srv, "GET", "/v1/aws/creds/agent", srv.RootToken, "", nil)
 	wantError(t, status, body, 403, "permission denied")
 
-	req, err := http.NewRequest("GET", srv.URL+"/v1/aws/creds/agent", nil)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/aws/creds/agent", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

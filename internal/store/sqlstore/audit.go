@@ -89,7 +89,7 @@ func (s *Store) AppendAudit(ctx context.Context, in *sirsiv1.AuditEvent) (*sirsi
 		var seq int64
 		var prev string
 		err = tx.QueryRowContext(ctx, `SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1`).Scan(&seq, &prev)
-		if err != nil && err != sql.ErrNoRows {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("append audit event: read chain tail: %w", err)
 		}
 		e.Sequence = seq + 1

@@ -31,8 +31,8 @@ func ledgerAction(id, policy, resource, action, toSize string, st sirsiv1.Action
 	return a
 }
 
-// ledgerSweep is an inventory batch observed at at showing resource id in
-// this size and state.
+// ledgerSweep is an inventory batch, observed at the time given, showing
+// resource id in this size and state.
 func ledgerSweep(id, size, state string, at time.Time) store.InventoryBatch {
 	r := resource(0, ec2, usEast1, nil)
 	r.ResourceId, r.Size, r.State = id, size, state
