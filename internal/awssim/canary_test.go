@@ -151,6 +151,10 @@ func TestProtocolCanaries(t *testing.T) {
 			_, err := e.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{*id}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 			return err
 		}, []string{"ResourceId.1", "Tag.1.Key", "Tag.1.Value"}},
+		{"DeleteTags", ec2Version, func() error {
+			_, err := e.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{*id}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			return err
+		}, []string{"ResourceId.1", "Tag.1.Key", "Tag.1.Value"}},
 		{"DescribeRegions", ec2Version, func() error {
 			_, err := e.DescribeRegions(ctx, &ec2.DescribeRegionsInput{RegionNames: []string{"us-east-1"}, AllRegions: aws.Bool(false)})
 			return err

@@ -53,6 +53,7 @@ var ec2Handlers = map[string]func(s *Sim, rc *Request, rs *RegionState) (any, *A
 	"AssociateAddress":             (*Sim).ec2AssociateAddress,
 	"ReleaseAddress":               (*Sim).ec2ReleaseAddress,
 	"CreateTags":                   (*Sim).ec2CreateTags,
+	"DeleteTags":                   (*Sim).ec2DeleteTags,
 	"DescribeRegions":              (*Sim).ec2DescribeRegions,
 }
 
@@ -455,13 +456,6 @@ func (s *Sim) ec2DescribeRegions(rc *Request, _ *RegionState) (any, *APIError) {
 }
 
 func (s *Sim) ec2CreateTags(rc *Request, rs *RegionState) (any, *APIError) {
-	ids, aerr := IndexedList(rc.Form, "ResourceId")
-	if aerr != nil {
-		return nil, aerr
-	}
-	if len(ids) == 0 {
-		return nil, Errorf("MissingParameter", "The request must contain the parameter ResourceId")
-	}
 	tags, aerr := TagList(rc.Form, "Tag")
 	if aerr != nil {
 		return nil, aerr
@@ -469,48 +463,9 @@ func (s *Sim) ec2CreateTags(rc *Request, rs *RegionState) (any, *APIError) {
 	if len(tags) == 0 {
 		return nil, Errorf("MissingParameter", "The request must contain the parameter Tag")
 	}
-	// Resolve every id first so a bad id leaves nothing half-tagged.
-	targets := make([]*map[string]string, 0, len(ids))
-	var after []func()
-	for _, id := range ids {
-		switch {
-		case strings.HasPrefix(id, "i-"):
-			in, ok := rs.Instances[id]
-			if !instanceIDPattern.MatchString(id) {
-				return nil, Errorf("InvalidID", "The ID '%s' is not valid", id)
-			}
-			if !ok {
-				return nil, notFound("InvalidInstanceID.NotFound", "instance", []string{id})
-			}
-			targets = append(targets, &in.Tags)
-			after = append(after, func() {
-				if p, err := ParseProfile(in.Tags[ProfileTag]); err == nil {
-					in.Profile = p
-				}
-				s.recordEvent(s.instanceEvent(rc.Account, rs.Name, in, EventModified, rc.Now))
-			})
-		case strings.HasPrefix(id, "vol-"):
-			v, ok := rs.Volumes[id]
-			if !ok {
-				return nil, Errorf("InvalidVolume.NotFound", "The volume '%s' does not exist.", id)
-			}
-			targets = append(targets, &v.Tags)
-			after = append(after, func() { s.recordEvent(s.volumeEvent(rc.Account, rs.Name, v, EventModified, rc.Now)) })
-		case strings.HasPrefix(id, "snap-"):
-			sn, ok := rs.Snapshots[id]
-			if !ok {
-				return nil, Errorf("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
-			}
-			targets = append(targets, &sn.Tags)
-		case strings.HasPrefix(id, "eipalloc-"):
-			a, ok := rs.Addresses[id]
-			if !ok {
-				return nil, Errorf("InvalidAllocationID.NotFound", "The allocation ID '%s' does not exist", id)
-			}
-			targets = append(targets, &a.Tags)
-		default:
-			return nil, Errorf("InvalidID", "The ID '%s' is not valid", id)
-		}
+	targets, after, aerr := s.ec2TagTargets(rc, rs)
+	if aerr != nil {
+		return nil, aerr
 	}
 	for _, t := range targets {
 		n := len(*t)
@@ -535,4 +490,102 @@ func (s *Sim) ec2CreateTags(rc *Request, rs *RegionState) (any, *APIError) {
 		f()
 	}
 	return ec2ReturnTrue(rc, "CreateTags"), nil
+}
+
+// ec2DeleteTags removes tags as EC2 documents it: Tag.N.Key alone removes
+// the key whatever its value; with Tag.N.Value (even empty) only when the
+// value matches; no Tag at all removes every user tag (keys starting with
+// "aws:" are AWS's and stay).
+func (s *Sim) ec2DeleteTags(rc *Request, rs *RegionState) (any, *APIError) {
+	subs, aerr := SubForms(rc.Form, "Tag")
+	if aerr != nil {
+		return nil, aerr
+	}
+	type removal struct {
+		key, value string
+		anyValue   bool
+	}
+	removals := make([]removal, 0, len(subs))
+	for i, sub := range subs {
+		t := Tag{Key: sub.Get("Key"), Value: sub.Get("Value")}
+		if aerr := validateTag(t, fmt.Sprintf("Tag.%d", i+1)); aerr != nil {
+			return nil, aerr
+		}
+		removals = append(removals, removal{key: t.Key, value: t.Value, anyValue: !sub.Has("Value")})
+	}
+	targets, after, aerr := s.ec2TagTargets(rc, rs)
+	if aerr != nil {
+		return nil, aerr
+	}
+	for _, t := range targets {
+		if len(removals) == 0 {
+			maps.DeleteFunc(*t, func(k, _ string) bool { return !strings.HasPrefix(strings.ToLower(k), "aws:") })
+			continue
+		}
+		for _, r := range removals {
+			if v, ok := (*t)[r.key]; ok && (r.anyValue || v == r.value) {
+				delete(*t, r.key)
+			}
+		}
+	}
+	for _, f := range after {
+		f()
+	}
+	return ec2ReturnTrue(rc, "DeleteTags"), nil
+}
+
+// ec2TagTargets resolves every ResourceId.N of a CreateTags or DeleteTags
+// call before either changes anything, so a bad id leaves nothing half
+// done. after records each resource's change event once the tags changed.
+func (s *Sim) ec2TagTargets(rc *Request, rs *RegionState) (targets []*map[string]string, after []func(), aerr *APIError) {
+	ids, aerr := IndexedList(rc.Form, "ResourceId")
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	if len(ids) == 0 {
+		return nil, nil, Errorf("MissingParameter", "The request must contain the parameter ResourceId")
+	}
+	for _, id := range ids {
+		switch {
+		case strings.HasPrefix(id, "i-"):
+			in, ok := rs.Instances[id]
+			if !instanceIDPattern.MatchString(id) {
+				return nil, nil, Errorf("InvalidID", "The ID '%s' is not valid", id)
+			}
+			if !ok {
+				return nil, nil, notFound("InvalidInstanceID.NotFound", "instance", []string{id})
+			}
+			targets = append(targets, &in.Tags)
+			after = append(after, func() {
+				if p, err := ParseProfile(in.Tags[ProfileTag]); err == nil {
+					in.Profile = p
+				} else if _, tagged := in.Tags[ProfileTag]; !tagged {
+					in.Profile = "" // the tag is gone: the default, as RunInstances without it
+				}
+				s.recordEvent(s.instanceEvent(rc.Account, rs.Name, in, EventModified, rc.Now))
+			})
+		case strings.HasPrefix(id, "vol-"):
+			v, ok := rs.Volumes[id]
+			if !ok {
+				return nil, nil, Errorf("InvalidVolume.NotFound", "The volume '%s' does not exist.", id)
+			}
+			targets = append(targets, &v.Tags)
+			after = append(after, func() { s.recordEvent(s.volumeEvent(rc.Account, rs.Name, v, EventModified, rc.Now)) })
+		case strings.HasPrefix(id, "snap-"):
+			sn, ok := rs.Snapshots[id]
+			if !ok {
+				return nil, nil, Errorf("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
+			}
+			targets = append(targets, &sn.Tags)
+		case strings.HasPrefix(id, "eipalloc-"):
+			a, ok := rs.Addresses[id]
+			if !ok {
+				return nil, nil, Errorf("InvalidAllocationID.NotFound", "The allocation ID '%s' does not exist", id)
+			}
+			targets = append(targets, &a.Tags)
+		default:
+			return nil, nil, Errorf("InvalidID", "The ID '%s' is not valid", id)
+		}
+	}
+	return targets, after, nil
 }

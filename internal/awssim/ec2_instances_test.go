@@ -3,6 +3,7 @@ package awssim
 import (
 	"context"
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -492,5 +493,80 @@ func TestUnstoppableInstances(t *testing.T) {
 	}
 	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{persistent}}); err != nil {
 		t.Errorf("stopping a persistent Spot Instance: %v", err)
+	}
+}
+
+// lastTags are the tags of the last change event recorded for id.
+func lastTags(t *testing.T, s *Sim, id string) map[string]string {
+	t.Helper()
+	var tags map[string]string
+	found := false
+	for _, e := range s.Events(s.AccountID()) {
+		if e.ResourceID == id {
+			tags, found = e.Tags, true
+		}
+	}
+	if !found {
+		t.Fatalf("no event recorded for %s", id)
+	}
+	return tags
+}
+
+func TestDeleteTags(t *testing.T) {
+	ts := startSim(t, Options{})
+	c := ec2Client(ts, "us-east-1")
+	ctx := context.Background()
+	id := aws.ToString(runOne(t, c, "m5.large", nil).InstanceId)
+	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{
+		{Key: aws.String(ProfileTag), Value: aws.String("spiky")}, {Key: aws.String("env"), Value: aws.String("prod")},
+		{Key: aws.String("team"), Value: aws.String("web")}, {Key: aws.String("owner"), Value: aws.String("")}}}); err != nil {
+		t.Fatalf("CreateTags: %v", err)
+	}
+	tagMap := func() map[string]string {
+		m := map[string]string{}
+		for _, tg := range describeOne(t, c, id).Tags {
+			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		return m
+	}
+	// env's value differs: kept. team without a value: removed whatever its
+	// value. owner with the empty value it has: removed.
+	if _, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: []types.Tag{
+		{Key: aws.String("env"), Value: aws.String("dev")}, {Key: aws.String("team")}, {Key: aws.String("owner"), Value: aws.String("")}}}); err != nil {
+		t.Fatalf("DeleteTags: %v", err)
+	}
+	want := map[string]string{ProfileTag: "spiky", "env": "prod"}
+	if got := tagMap(); !maps.Equal(got, want) {
+		t.Fatalf("tags after DeleteTags = %v, want %v", got, want)
+	}
+	if got := lastTags(t, ts.Sim, id); !maps.Equal(got, want) {
+		t.Errorf("change event tags = %v, want %v", got, want)
+	}
+	_, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id, "i-0123456789abcdef0"}})
+	if code := apiCode(t, err); code != "InvalidInstanceID.NotFound" {
+		t.Fatalf("untagging a missing instance: %s", code)
+	}
+	_, err = c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{"vol-0123456789abcdef0"}})
+	if code := apiCode(t, err); code != "InvalidVolume.NotFound" {
+		t.Fatalf("untagging a missing volume: %s", code)
+	}
+	if got := tagMap(); !maps.Equal(got, want) {
+		t.Fatalf("a failed DeleteTags changed the tags: %v", got)
+	}
+	// No Tag at all removes every user tag, the profile tag with them.
+	if _, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}}); err != nil {
+		t.Fatalf("DeleteTags without Tag: %v", err)
+	}
+	if got := tagMap(); len(got) != 0 {
+		t.Fatalf("tags after DeleteTags without Tag = %v, want none", got)
+	}
+	ts.mu.Lock()
+	p := ts.accounts[DefaultAccountID].Regions["us-east-1"].Instances[id].Profile
+	ts.mu.Unlock()
+	if p != "" {
+		t.Errorf("profile after its tag went = %q, want the default", p)
+	}
+	if got := lastTags(t, ts.Sim, id); len(got) != 0 {
+		t.Errorf("change event tags = %v, want none", got)
 	}
 }

@@ -165,6 +165,8 @@ func lambdaRoute(method, escapedPath string) (op, label string, err error) {
 			return "ListTags", segs[2], nil
 		case http.MethodPost:
 			return "TagResource", segs[2], nil
+		case http.MethodDelete:
+			return "UntagResource", segs[2], nil
 		}
 	}
 	return "", "", fmt.Errorf("no Lambda operation for %s %s", method, escapedPath)
@@ -206,8 +208,12 @@ func (s *Sim) serveLambda(rc *Request) {
 	case "ListTags":
 		status = http.StatusOK
 		out, aerr = s.lambdaListTags(rc, st, label)
-	case "TagResource":
-		aerr = s.lambdaTag(rc, st, label)
+	case "TagResource", "UntagResource":
+		if op == "TagResource" {
+			aerr = s.lambdaTag(rc, st, label)
+		} else {
+			aerr = s.lambdaUntag(rc, st, label)
+		}
 		if aerr == nil {
 			rc.writeEmpty(http.StatusNoContent, map[string]string{"X-Amzn-RequestId": rc.RequestID})
 			return
@@ -717,6 +723,27 @@ func (s *Sim) lambdaTag(rc *Request, st *lambdaState, arn string) *APIError {
 		return aerr
 	}
 	f.Tags = merged
+	f.Profile = tagProfile(lambdaTagList(f.Tags))
+	s.recordEvent(functionEvent(rc.Account, f, EventModified, rc.Now))
+	return nil
+}
+
+// lambdaUntag removes the tagKeys query parameters; keys the function lacks
+// are ignored, as Lambda does.
+func (s *Sim) lambdaUntag(rc *Request, st *lambdaState, arn string) *APIError {
+	f, aerr := taggedFunction(rc, st, arn)
+	if aerr != nil {
+		return aerr
+	}
+	keys := rc.HTTP.URL.Query()["tagKeys"]
+	if len(keys) == 0 {
+		return lambdaValidation("Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+	}
+	left := maps.Clone(f.Tags)
+	for _, k := range keys {
+		delete(left, k)
+	}
+	f.Tags = left
 	f.Profile = tagProfile(lambdaTagList(f.Tags))
 	s.recordEvent(functionEvent(rc.Account, f, EventModified, rc.Now))
 	return nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -247,6 +248,10 @@ func TestLambdaProtocolCanaries(t *testing.T) {
 			_, err := c.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(arn)})
 			return err
 		}},
+		{"UntagResource", canary{method: "DELETE", path: "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Acanary-fn", rawQuery: "tagKeys=a&tagKeys=b"}, func() error {
+			_, err := c.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String(arn), TagKeys: []string{"a", "b"}})
+			return err
+		}},
 		{"GetFunction", canary{method: "GET", path: "/2015-03-31/functions/canary-fn"}, func() error {
 			_, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("canary-fn")})
 			return err
@@ -362,4 +367,32 @@ func TestLambdaThrottleError(t *testing.T) {
 	if !errors.As(err, &tooMany) {
 		t.Fatalf("error %v does not decode as the modeled TooManyRequestsException", err)
 	}
+}
+
+func TestLambdaUntagResource(t *testing.T) {
+	h := newHarness(t, 0)
+	c := lambda.NewFromConfig(h.cfg)
+	ctx := context.Background()
+	out := createFn(t, h, c, "thumbs", 512, map[string]string{ProfileTag: "idle", "team": "media", "env": "prod"})
+	// A key the function lacks is ignored.
+	if _, err := c.UntagResource(ctx, &lambda.UntagResourceInput{Resource: out.FunctionArn, TagKeys: []string{ProfileTag, "team", "absent"}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	tags, err := c.ListTags(ctx, &lambda.ListTagsInput{Resource: out.FunctionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"env": "prod"}
+	if !maps.Equal(tags.Tags, want) {
+		t.Fatalf("tags after UntagResource = %v, want %v", tags.Tags, want)
+	}
+	if got := lastTags(t, h.sim, "thumbs"); !maps.Equal(got, want) {
+		t.Errorf("change event tags = %v, want %v", got, want)
+	}
+	if p := h.sim.Functions(h.sim.AccountID(), "us-east-1")[0].Profile; p != "" {
+		t.Errorf("profile after removing its tag = %q, want the default", p)
+	}
+	_, err = c.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String("arn:aws:lambda:us-east-1:123456789012:function:missing"), TagKeys: []string{"env"}})
+	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
+	h.checkLast(t, "lambda", "UntagResource")
 }

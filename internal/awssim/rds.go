@@ -211,13 +211,14 @@ var rdsActions map[string]rdsAction
 
 func init() {
 	rdsActions = map[string]rdsAction{
-		"CreateDBInstance":    (*Sim).rdsCreate,
-		"DescribeDBInstances": (*Sim).rdsDescribe,
-		"ModifyDBInstance":    (*Sim).rdsModify,
-		"StopDBInstance":      (*Sim).rdsStop,
-		"StartDBInstance":     (*Sim).rdsStart,
-		"AddTagsToResource":   (*Sim).rdsAddTags,
-		"ListTagsForResource": (*Sim).rdsListTags,
+		"CreateDBInstance":       (*Sim).rdsCreate,
+		"DescribeDBInstances":    (*Sim).rdsDescribe,
+		"ModifyDBInstance":       (*Sim).rdsModify,
+		"StopDBInstance":         (*Sim).rdsStop,
+		"StartDBInstance":        (*Sim).rdsStart,
+		"AddTagsToResource":      (*Sim).rdsAddTags,
+		"RemoveTagsFromResource": (*Sim).rdsRemoveTags,
+		"ListTagsForResource":    (*Sim).rdsListTags,
 	}
 }
 
@@ -686,6 +687,26 @@ func (s *Sim) rdsAddTags(rc *Request, rs *RegionState, st *rdsState) (any, *APIE
 		return nil, Errorf("TagQuotaPerResourceExceeded", "a resource can have at most 50 tags")
 	}
 	db.Tags = merged
+	db.Profile = tagProfile(db.Tags)
+	s.recordEvent(dbEvent(rc.Account, rs.Name, db, EventModified, rc.Now))
+	return nil, nil
+}
+
+// rdsRemoveTags removes TagKeys.member.N; keys the instance lacks are
+// ignored, as RDS does.
+func (s *Sim) rdsRemoveTags(rc *Request, rs *RegionState, st *rdsState) (any, *APIError) {
+	db, aerr := taggedDB(rc, rs, st)
+	if aerr != nil {
+		return nil, aerr
+	}
+	keys, aerr := IndexedList(rc.Form, "TagKeys.member")
+	if aerr != nil {
+		return nil, aerr
+	}
+	if len(keys) == 0 {
+		return nil, Errorf("MissingParameter", "The request must contain the parameter TagKeys")
+	}
+	db.Tags = slices.DeleteFunc(slices.Clone(db.Tags), func(t Tag) bool { return slices.Contains(keys, t.Key) })
 	db.Profile = tagProfile(db.Tags)
 	s.recordEvent(dbEvent(rc.Account, rs.Name, db, EventModified, rc.Now))
 	return nil, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -349,6 +350,10 @@ func TestRDSProtocolCanaries(t *testing.T) {
 			_, err := c.ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: arn})
 			return err
 		}},
+		{"RemoveTagsFromResource", func() error {
+			_, err := c.RemoveTagsFromResource(ctx, &rds.RemoveTagsFromResourceInput{ResourceName: arn, TagKeys: []string{"k"}})
+			return err
+		}},
 	}
 	for _, call := range calls {
 		t.Run(call.action, func(t *testing.T) {
@@ -494,4 +499,36 @@ func TestRDSTransitionsSettleWithoutRDSCalls(t *testing.T) {
 	if !available() {
 		t.Fatal("no available event after the state delay, with no RDS call in between")
 	}
+}
+
+func TestRDSRemoveTagsFromResource(t *testing.T) {
+	h := newHarness(t, 0)
+	c := rds.NewFromConfig(h.cfg)
+	ctx := context.Background()
+	createDB(t, h, c, "orders", "db.t3.micro", "postgres",
+		rdstypes.Tag{Key: aws.String("team"), Value: aws.String("payments")}, rdstypes.Tag{Key: aws.String("env"), Value: aws.String("prod")},
+		rdstypes.Tag{Key: aws.String(ProfileTag), Value: aws.String("idle")})
+	arn := aws.String("arn:aws:rds:us-east-1:123456789012:db:orders")
+	// A key the instance lacks is ignored.
+	if _, err := c.RemoveTagsFromResource(ctx, &rds.RemoveTagsFromResourceInput{ResourceName: arn, TagKeys: []string{"team", ProfileTag, "absent"}}); err != nil {
+		t.Fatalf("RemoveTagsFromResource: %v", err)
+	}
+	h.checkLast(t, "rds", "RemoveTagsFromResource")
+	tags, err := c.ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags.TagList) != 1 || aws.ToString(tags.TagList[0].Key) != "env" || aws.ToString(tags.TagList[0].Value) != "prod" {
+		t.Fatalf("tags after removal = %+v, want env=prod only", tags.TagList)
+	}
+	want := map[string]string{"env": "prod"}
+	if got := lastTags(t, h.sim, "orders"); !maps.Equal(got, want) {
+		t.Errorf("change event tags = %v, want %v", got, want)
+	}
+	if p := h.sim.DBInstances(h.sim.AccountID(), "us-east-1")[0].Profile; p != "" {
+		t.Errorf("profile after removing its tag = %q, want the default", p)
+	}
+	_, err = c.RemoveTagsFromResource(ctx, &rds.RemoveTagsFromResourceInput{ResourceName: aws.String("arn:aws:rds:us-east-1:123456789012:db:missing"), TagKeys: []string{"env"}})
+	wantAPIError(t, err, "DBInstanceNotFound", http.StatusNotFound)
+	h.checkLast(t, "rds", "RemoveTagsFromResource")
 }

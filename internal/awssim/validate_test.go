@@ -95,6 +95,8 @@ func TestEC2AndSTSResponsesMatchModels(t *testing.T) {
 	must("DescribeAddresses", err)
 	_, err = e.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	must("CreateTags", err)
+	_, err = e.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("k")}}})
+	must("DeleteTags", err)
 	_, err = e.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	must("DescribeInstances", err)
 	spare, err := e.AllocateAddress(ctx, &ec2.AllocateAddressInput{})
