@@ -48,7 +48,12 @@ func (s *Server) agentGuard(ctx context.Context, req any, info *grpc.UnaryServer
 		if c != nil {
 			p, tenant = c.principal, c.id.TenantID
 		}
-		s.audit(ctx, auditEntry{principal: p, tenant: tenant, method: info.FullMethod, err: err})
+		// The agent port spends the same per-source budget as the
+		// management port's refused tokens.
+		if lerr := s.limitSource(sourceHost(ctx)); lerr != nil {
+			err = lerr
+		}
+		s.auditRefused(ctx, auditEntry{principal: p, tenant: tenant, method: info.FullMethod, err: err})
 		return nil, err
 	}
 	ctx = context.WithValue(withPrincipal(ctx, c.principal), agentCallerKey{}, c)

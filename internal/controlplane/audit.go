@@ -28,9 +28,21 @@ type auditEntry struct {
 // forever; the entry is written even when the caller has gone away.
 const auditTimeout = 5 * time.Second
 
-// audit appends one event. It records ids, names and outcome codes only:
-// never request bodies, so no secret (token, external id) reaches the log.
+// audit appends one event.
 func (s *Server) audit(ctx context.Context, e auditEntry) {
+	s.appendAudit(ctx, s.auditEvent(ctx, e))
+}
+
+// auditRefused audits a call refused for its credentials, sampled per
+// source (authsample.go).
+func (s *Server) auditRefused(ctx context.Context, e auditEntry) {
+	s.auditRefusal(ctx, sourceHost(ctx), s.auditEvent(ctx, e))
+}
+
+// auditEvent is e as the log stores it. It records ids, names and outcome
+// codes only: never request bodies, so no secret (token, external id)
+// reaches the log.
+func (s *Server) auditEvent(ctx context.Context, e auditEntry) *sirsiv1.AuditEvent {
 	outcome := "ok"
 	detail := ""
 	if e.err != nil {
@@ -40,7 +52,7 @@ func (s *Server) audit(ctx context.Context, e auditEntry) {
 			detail = st.Message()
 		}
 	}
-	ev := &sirsiv1.AuditEvent{
+	return &sirsiv1.AuditEvent{
 		TenantId:      e.tenant,
 		Time:          timestamppb.New(s.now()),
 		RequestId:     requestID(ctx),
@@ -51,7 +63,6 @@ func (s *Server) audit(ctx context.Context, e auditEntry) {
 		Outcome:       outcome,
 		Detail:        detail,
 	}
-	s.appendAudit(ctx, ev)
 }
 
 // appendAudit writes ev as it is, bounded by auditTimeout.

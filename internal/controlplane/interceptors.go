@@ -155,7 +155,7 @@ func (s *Server) unaryGuard(ctx context.Context, req any, info *grpc.UnaryServer
 		if p != nil {
 			tenant = p.TenantID
 		}
-		s.audit(ctx, auditEntry{principal: p, tenant: tenant, method: info.FullMethod, err: err})
+		s.auditRefused(ctx, auditEntry{principal: p, tenant: tenant, method: info.FullMethod, err: err})
 		return nil, err
 	}
 	tenant, err := authorize(info.FullMethod, p, req)
@@ -185,9 +185,12 @@ func (s *Server) streamGuard(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	}
 	ctx := ss.Context()
 	p, err := s.authenticate(ctx)
-	if err == nil {
-		err = status.Errorf(codes.PermissionDenied, "%s is not a unary ManagementService method", info.FullMethod)
+	if err != nil {
+		err = s.authFailed(ctx, p, err)
+		s.auditRefused(ctx, auditEntry{principal: p, method: info.FullMethod, err: err})
+		return err
 	}
+	err = status.Errorf(codes.PermissionDenied, "%s is not a unary ManagementService method", info.FullMethod)
 	s.audit(ctx, auditEntry{principal: p, method: info.FullMethod, err: err})
 	return err
 }

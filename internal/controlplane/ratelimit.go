@@ -286,7 +286,11 @@ func (s *Server) tenantRateLimit(ctx context.Context, tenantID string) int {
 // sourceHost is the caller's address without the port, which changes
 // with every connection; "unknown" for transports without addresses.
 func sourceHost(ctx context.Context) string {
-	addr := sourceAddress(ctx)
+	return hostOf(sourceAddress(ctx))
+}
+
+// hostOf is addr without its port.
+func hostOf(addr string) string {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host
 	}

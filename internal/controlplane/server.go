@@ -62,6 +62,10 @@ type Options struct {
 	// Defaults DefaultCallTimeout and DefaultAgentCallTimeout.
 	CallTimeout      time.Duration
 	AgentCallTimeout time.Duration
+	// AuthFailureAuditInterval is how long one source's calls refused
+	// for their credentials are summed into one audit entry
+	// (authsample.go). Default DefaultAuthFailureAuditInterval.
+	AuthFailureAuditInterval time.Duration
 }
 
 // Server implements sirsiv1.ManagementServiceServer.
@@ -85,6 +89,8 @@ type Server struct {
 	agent agentConfig
 	// abuse holds rate limits, lockouts and deadlines (ratelimit.go).
 	abuse *abuseGuard
+	// sampler sums refused credentials per source (authsample.go).
+	sampler *failureSampler
 }
 
 var _ sirsiv1.ManagementServiceServer = (*Server)(nil)
@@ -138,6 +144,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if s.abuse, err = newAbuseGuard(o); err != nil {
+		return nil, err
+	}
+	if s.sampler, err = newFailureSampler(o.AuthFailureAuditInterval); err != nil {
 		return nil, err
 	}
 	s.jobs = []job{{name: "prune-enrollment-tokens", run: s.pruneEnrollmentTokens}}

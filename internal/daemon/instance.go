@@ -372,7 +372,7 @@ func (in *instance) listenAgents(common []grpc.ServerOption) error {
 	}
 	cfg := pki.ServerTLSConfig(sc.GetCertificate, nil)
 	cfg.ClientAuth, cfg.ClientCAs = tls.VerifyClientCertIfGiven, in.ca.Pool()
-	opts := append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(cfg)), grpc.MaxRecvMsgSize(controlplane.MaxAgentMessageBytes)}, common...)
+	opts := append([]grpc.ServerOption{grpc.Creds(in.cp.ObserveHandshakes(credentials.NewTLS(cfg))), grpc.MaxRecvMsgSize(controlplane.MaxAgentMessageBytes)}, common...)
 	in.agentGRPC = grpc.NewServer(opts...)
 	in.cp.RegisterAgentService(in.agentGRPC)
 	healthpb.RegisterHealthServer(in.agentGRPC, in.health)

@@ -60,7 +60,7 @@ func startAgentListener(t testing.TB, srv *controlplane.Server, p *agentPKI, clo
 	t.Helper()
 	cfg := pki.ServerTLSConfig(p.server.GetCertificate, nil)
 	cfg.ClientCAs, cfg.ClientAuth, cfg.Time = p.signer.Pool(), tls.VerifyClientCertIfGiven, clock.Now
-	opts := append(srv.ServerOptions(), grpc.Creds(credentials.NewTLS(cfg)), grpc.MaxRecvMsgSize(controlplane.MaxAgentMessageBytes))
+	opts := append(srv.ServerOptions(), grpc.Creds(srv.ObserveHandshakes(credentials.NewTLS(cfg))), grpc.MaxRecvMsgSize(controlplane.MaxAgentMessageBytes))
 	g := grpc.NewServer(opts...)
 	srv.RegisterAgentService(g)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
