@@ -158,6 +158,9 @@ func (s *Server) unaryGuard(ctx context.Context, req any, info *grpc.UnaryServer
 		s.auditRefused(ctx, auditEntry{principal: p, tenant: tenant, method: info.FullMethod, err: err})
 		return nil, err
 	}
+	// The credential was good: its attempt goes back at once, so callers
+	// with valid tokens from one address hold none while their calls run.
+	s.settleAttempt(ctx)
 	tenant, err := authorize(info.FullMethod, p, req)
 	if err != nil {
 		// Failures land in the caller's own log, where its admins look,

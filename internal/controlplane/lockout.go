@@ -85,7 +85,10 @@ type lockout struct {
 
 type failures struct {
 	// times are the failures inside the window, oldest first.
-	times        []time.Time
+	times []time.Time
+	// pending are the attempts reserved and not yet settled: credentials
+	// being checked right now.
+	pending      int
 	blockedUntil time.Time
 }
 
@@ -102,6 +105,21 @@ func (f *failures) prune(since time.Time) {
 		i++
 	}
 	f.times = f.times[i:]
+}
+
+// sweepLocked drops, once a window, the sources with no failure inside
+// it, no attempt in flight and no running block.
+func (l *lockout) sweepLocked(now time.Time) {
+	if now.Sub(l.sweptAt) < l.p.Window {
+		return
+	}
+	for k, f := range l.m {
+		f.prune(now.Add(-l.p.Window))
+		if len(f.times) == 0 && f.pending == 0 && !now.Before(f.blockedUntil) {
+			delete(l.m, k)
+		}
+	}
+	l.sweptAt = now
 }
 
 // state says how long src is still blocked, or else how long its call is
@@ -126,28 +144,81 @@ func (l *lockout) state(src string, now time.Time) (blocked, delay time.Duration
 	return 0, 0
 }
 
-// fail records a failure of src and reports whether it started a block,
-// and how many failures led to it.
+// attempt is one reserved credential check of a source; settle it once.
+type attempt struct {
+	l       *lockout
+	src     string
+	settled bool
+}
+
+// reserve takes one attempt of src's budget before its credential is
+// checked, so that concurrent guesses cannot all be evaluated before the
+// first of them is counted: failures inside the window plus attempts in
+// flight never exceed BlockAfter. When the budget is taken it says how
+// long to wait (the rest of a block, or Delay while other attempts are
+// still in flight); otherwise how long to slow the call down.
+func (l *lockout) reserve(src string, now time.Time) (a *attempt, refuse, delay time.Duration) {
+	if l.p.BlockAfter == 0 {
+		return nil, 0, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweepLocked(now)
+	f, ok := l.m[src]
+	if !ok {
+		f = &failures{}
+		l.m[src] = f
+	}
+	if now.Before(f.blockedUntil) {
+		return nil, f.blockedUntil.Sub(now), 0
+	}
+	f.prune(now.Add(-l.p.Window))
+	if len(f.times)+f.pending >= l.p.BlockAfter {
+		return nil, l.p.Delay, 0
+	}
+	f.pending++
+	if len(f.times) >= l.p.DelayAfter {
+		delay = l.p.Delay
+	}
+	return &attempt{l: l, src: src}, 0, delay
+}
+
+// settle ends the attempt: a failure is counted (and may start a block,
+// reported as by fail), anything else gives the attempt back.
+func (a *attempt) settle(failed bool, now time.Time) (bool, int) {
+	if a == nil || a.settled {
+		return false, 0
+	}
+	a.settled = true
+	l := a.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.m[a.src] // kept by the sweep while pending
+	f.pending--
+	if !failed {
+		return false, 0
+	}
+	return l.failLocked(f, now)
+}
+
+// fail records a failure of src that had no reserved attempt and reports
+// whether it started a block, and how many failures led to it.
 func (l *lockout) fail(src string, now time.Time) (bool, int) {
 	if l.p.BlockAfter == 0 {
 		return false, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.sweptAt) >= l.p.Window {
-		for k, f := range l.m {
-			f.prune(now.Add(-l.p.Window))
-			if len(f.times) == 0 && !now.Before(f.blockedUntil) {
-				delete(l.m, k)
-			}
-		}
-		l.sweptAt = now
-	}
+	l.sweepLocked(now)
 	f, ok := l.m[src]
 	if !ok {
 		f = &failures{}
 		l.m[src] = f
 	}
+	return l.failLocked(f, now)
+}
+
+func (l *lockout) failLocked(f *failures, now time.Time) (bool, int) {
 	if now.Before(f.blockedUntil) {
 		return false, 0
 	}
@@ -161,24 +232,38 @@ func (l *lockout) fail(src string, now time.Time) (bool, int) {
 	return false, 0
 }
 
-// checkLockout refuses a blocked source and delays one close to a block.
-func (s *Server) checkLockout(ctx context.Context, src string) error {
-	blocked, delay := s.abuse.lock.state(src, s.now())
-	if blocked > 0 {
+type attemptKey struct{}
+
+// reserveAttempt refuses a blocked source, and one whose failures and
+// attempts in flight have reached the block, delays one close to a
+// block, and otherwise reserves an attempt for the credential the call
+// carries; settleAttempt (or a failure through tokenFailed) ends it.
+func (s *Server) reserveAttempt(ctx context.Context, src string) (context.Context, error) {
+	a, refuse, delay := s.abuse.lock.reserve(src, s.now())
+	if refuse > 0 {
 		s.metrics.ratelimited.WithLabelValues(limitLockout).Inc()
-		return exhausted(blocked, fmt.Sprintf("too many failed authentications from %s: blocked for another %s", src, blocked.Round(time.Second)))
+		return ctx, exhausted(refuse, fmt.Sprintf("too many failed authentications from %s (counting those being checked): blocked for another %s", src, refuse.Round(time.Millisecond)))
 	}
+	ctx = context.WithValue(ctx, attemptKey{}, a)
 	if delay <= 0 {
-		return nil
+		return ctx, nil
 	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return status.FromContextError(ctx.Err()).Err()
+		s.settleAttempt(ctx)
+		return ctx, status.FromContextError(ctx.Err()).Err()
 	case <-t.C:
-		return nil
+		return ctx, nil
 	}
+}
+
+// settleAttempt gives back the call's attempt if no failure used it: the
+// credential was good, or the call failed for another reason.
+func (s *Server) settleAttempt(ctx context.Context) {
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	a.settle(false, s.now())
 }
 
 // authFailed accounts for a failed ManagementService authentication: the
@@ -216,7 +301,13 @@ func (s *Server) authFailed(ctx context.Context, p *Principal, err error) error 
 func (s *Server) tokenFailed(ctx context.Context, src, reason string) {
 	s.metrics.authFailures.WithLabelValues(reason).Inc()
 	now := s.now()
-	started, n := s.abuse.lock.fail(src, now)
+	var started bool
+	var n int
+	if a, _ := ctx.Value(attemptKey{}).(*attempt); a != nil && !a.settled {
+		started, n = a.settle(true, now)
+	} else {
+		started, n = s.abuse.lock.fail(src, now)
+	}
 	if !started {
 		return
 	}

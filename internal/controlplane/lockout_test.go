@@ -112,3 +112,45 @@ func TestDeadlineBoundsCalls(t *testing.T) {
 		t.Fatalf("a shorter client deadline was replaced: %v, want %v", dl, want)
 	}
 }
+
+func TestLockoutReservesAttempts(t *testing.T) {
+	l, err := newLockout(LockoutPolicy{Window: time.Minute, DelayAfter: 1, Delay: time.Second, BlockAfter: 2, BlockFor: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, refuse, _ := l.reserve("s", now)
+	b, _, _ := l.reserve("s", now)
+	if a == nil || b == nil || refuse != 0 {
+		t.Fatal("the first two attempts were not reserved")
+	}
+	if c, refuse, _ := l.reserve("s", now); c != nil || refuse != time.Second {
+		t.Fatalf("third attempt with two in flight: %v, refuse %s; want refused for the delay", c, refuse)
+	}
+	// A good credential gives its attempt back.
+	a.settle(false, now)
+	c, _, delay := l.reserve("s", now)
+	if c == nil || delay != 0 {
+		t.Fatalf("attempt after one was given back: %v, delay %s", c, delay)
+	}
+	if started, _ := b.settle(true, now); started {
+		t.Fatal("one failure started a block")
+	}
+	c.settle(false, now)
+	c.settle(true, now) // settled twice: the second is ignored
+	d, _, delay := l.reserve("s", now)
+	if d == nil || delay != time.Second {
+		t.Fatalf("after one failure: %v, delay %s; want reserved and delayed", d, delay)
+	}
+	if started, n := d.settle(true, now); !started || n != 2 {
+		t.Fatalf("second failure: started %v (%d), want a block", started, n)
+	}
+	if _, refuse, _ := l.reserve("s", now); refuse != time.Hour {
+		t.Fatalf("blocked source: refuse %s, want 1h", refuse)
+	}
+	l.sweptAt = time.Time{}
+	l.reserve("other", now.Add(2*time.Hour))
+	if _, ok := l.m["s"]; ok {
+		t.Fatal("a source with nothing left was not swept")
+	}
+}

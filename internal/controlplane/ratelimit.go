@@ -330,9 +330,11 @@ func (s *Server) unaryAbuse(ctx context.Context, req any, info *grpc.UnaryServer
 		return h(ctx, req)
 	}
 	src := sourceHost(ctx)
-	if err := s.checkLockout(ctx, src); err != nil {
+	ctx, err := s.reserveAttempt(ctx, src)
+	if err != nil {
 		return nil, err
 	}
+	defer s.settleAttempt(ctx)
 	if !enroll {
 		return h(ctx, req)
 	}

@@ -384,3 +384,50 @@ func TestLimitPageSizeAndTagCount(t *testing.T) {
 		})
 	}
 }
+
+// TestLockoutHoldsUnderConcurrency: 50 guesses sent at once from one
+// address are cut at the documented limit (DefaultLockoutBlockAfter
+// evaluated, the rest refused), not all evaluated before the first
+// failure is counted.
+func TestLockoutHoldsUnderConcurrency(t *testing.T) {
+	const guesses = 50
+	env := cptest.Start(t, withLimits(func(o *controlplane.Options) {
+		o.Lockout = controlplane.LockoutPolicy{BlockAfter: controlplane.DefaultLockoutBlockAfter, Delay: time.Millisecond}
+	}))
+	env.Clock.Set(time.Now())
+	clients := make([]sirsiv1.ManagementServiceClient, guesses)
+	for i := range clients {
+		bad, err := auth.Generate(auth.KindAPIToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[i] = env.Dial(t, bad)
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var evaluated, refused atomic.Int32
+	for _, c := range clients {
+		wg.Go(func() {
+			<-start
+			switch err := getTenant(c, "x"); status.Code(err) {
+			case codes.Unauthenticated:
+				evaluated.Add(1)
+			case codes.ResourceExhausted:
+				refused.Add(1)
+			default:
+				t.Errorf("guess: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if evaluated.Load() != controlplane.DefaultLockoutBlockAfter || refused.Load() != guesses-controlplane.DefaultLockoutBlockAfter {
+		t.Fatalf("%d guesses evaluated and %d refused, want %d and %d", evaluated.Load(), refused.Load(), controlplane.DefaultLockoutBlockAfter, guesses-controlplane.DefaultLockoutBlockAfter)
+	}
+	if got := metricValue(t, env, "sirsi_auth_failures_total", "reason", "invalid"); got != controlplane.DefaultLockoutBlockAfter {
+		t.Fatalf("sirsi_auth_failures_total{reason=invalid} = %v, want %d", got, controlplane.DefaultLockoutBlockAfter)
+	}
+	if _, err := env.Client.ListTenants(context.Background(), &sirsiv1.ListTenantsRequest{}); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("valid token after the block: %v, want ResourceExhausted", err)
+	}
+}
