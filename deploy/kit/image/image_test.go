@@ -23,21 +23,26 @@ const (
 	testRevision = "0123456789abcdef0123456789abcdef01234567"
 	testSource   = "https://github.com/sirsinexus/terraform-provider-sirsi"
 	caBundle     = "/etc/ssl/certs/ca-certificates.crt"
+	// repoRoot is the main module, which holds agentd.
+	repoRoot   = "../../.."
+	versionVar = "github.com/sirsinexus/terraform-provider-sirsi/internal/version.Version"
 )
 
-// buildStatic builds a static Linux executable to stand in for agentd:
-// this module's own agentd-image command. A CGO_ENABLED=0 agentd shares
-// no compiled package with the rest of CI's (cgo) builds, and compiling
-// its dependencies again (the AWS SDK, SQLite) would cost CI minutes;
-// what the image does with the binary does not depend on which it is.
-// `make image` puts the real agentd in.
-func buildStatic(t *testing.T) string {
+// buildAgentd builds the real agentd as releases and `make image` do:
+// static (CGO_ENABLED=0), with the version stamped in. It is built from
+// the repository's main module (this module's directory is inside it).
+// Without -trimpath, so a CGO_ENABLED=0 build made before (by this test
+// on an earlier run, or by hand) is reused from the build cache: then
+// this costs the link only. The first build on a machine compiles
+// agentd's dependencies once more without cgo (see docs/benchmarks.md).
+func buildAgentd(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "agentd")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/agentd-image")
+	cmd := exec.Command("go", "build", "-ldflags", "-X "+versionVar+"="+testVersion, "-o", bin, "./agentd")
+	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building a static binary: %v\n%s", err, out)
+		t.Fatalf("building agentd: %v\n%s", err, out)
 	}
 	return bin
 }
@@ -52,7 +57,7 @@ func TestImage(t *testing.T) {
 		t.Skipf("no CA bundle to put in the image: %v", err)
 	}
 	created := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	spec := Spec{Binary: buildStatic(t), CABundle: caBundle, Version: testVersion, Revision: testRevision, Source: testSource, Created: created}
+	spec := Spec{Binary: buildAgentd(t), CABundle: caBundle, Version: testVersion, Revision: testRevision, Source: testSource, Created: created}
 	img, err := Build(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +161,18 @@ func TestImage(t *testing.T) {
 	}
 	if arch, err := staticLinuxArch(bin.data); err != nil || arch != runtime.GOARCH {
 		t.Errorf("the image's agentd: %s, %v", arch, err)
+	}
+	// What the image's entrypoint runs is agentd of the version the
+	// labels name: run the extracted file.
+	if runtime.GOOS == "linux" {
+		extracted := filepath.Join(t.TempDir(), "agentd")
+		if err := os.WriteFile(extracted, bin.data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(extracted, "version").CombinedOutput()
+		if err != nil || string(out) != "agentd "+testVersion+"\n" {
+			t.Errorf("the image's agentd version: %q (%v), want %q", out, err, "agentd "+testVersion)
+		}
 	}
 
 	// The same inputs give the same image.
