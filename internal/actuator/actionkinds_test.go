@@ -366,7 +366,8 @@ func TestVerifyJudgesMetrics(t *testing.T) {
 }
 
 // TestBadInputLeavesResourcesAsTheyWere: an instance terminated by someone
-// between the live check and the stop, and a DB class AWS refuses, each
+// between the live check and the stop, and DB classes AWS refuses
+// (malformed, or well-formed but not offered), each
 // fail their step with AWS's error code, leave the resource as it was, and
 // the actuator goes on to carry out the next action.
 func TestBadInputLeavesResourcesAsTheyWere(t *testing.T) {
@@ -401,6 +402,16 @@ func TestBadInputLeavesResourcesAsTheyWere(t *testing.T) {
 		t.Fatalf("a class AWS refuses: %v %q", refused.Status, refused.Error)
 	}
 	failedStep(refused, "InvalidParameterValue")
+	wantDB(t, c, db.ResourceID, bigDBClass)
+
+	// Well-formed, but no such class: RDS refuses the combination.
+	db = kinds[1].create(t, c, settle)
+	db.ToSize = "db.m5.3xlarge"
+	refused = a.Execute(context.Background(), db)
+	if refused.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || !strings.Contains(refused.Error, "InvalidParameterCombination") {
+		t.Fatalf("a class RDS does not offer: %v %q", refused.Status, refused.Error)
+	}
+	failedStep(refused, "InvalidParameterCombination")
 	wantDB(t, c, db.ResourceID, bigDBClass)
 
 	// The actuator is still in service.

@@ -107,10 +107,12 @@ func (s *Sim) takeResourceTokens(rc *Request, n int) bool {
 	return !ok || s.throttle.allow(rc, spec, n)
 }
 
-var ec2Catalogue = sync.OnceValues(pricing.Embedded)
+// typeCatalogue is the one list of the EC2 instance types and DB instance
+// classes that exist, the embedded pricing catalogue's.
+var typeCatalogue = sync.OnceValues(pricing.Embedded)
 
 func (s *Sim) instanceSpec(name string) (pricing.InstanceSpec, *APIError) {
-	cat, err := ec2Catalogue()
+	cat, err := typeCatalogue()
 	if err != nil {
 		return pricing.InstanceSpec{}, &APIError{Status: http.StatusInternalServerError, Code: "InternalError",
 			Message: fmt.Sprintf("loading the instance type catalogue: %v", err)}

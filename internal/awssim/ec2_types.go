@@ -65,7 +65,7 @@ var instanceTypeFilterNames = []string{"instance-type", "current-generation", "p
 	"vcpu-info.default-vcpus", "memory-info.size-in-mib", "burstable-performance-supported", "network-info.network-performance"}
 
 func (s *Sim) ec2DescribeInstanceTypes(rc *Request, _ *RegionState) (any, *APIError) {
-	cat, err := ec2Catalogue()
+	cat, err := typeCatalogue()
 	if err != nil {
 		return nil, &APIError{Status: 500, Code: "InternalError", Message: "loading the instance type catalogue: " + err.Error()}
 	}

@@ -69,7 +69,7 @@ func TestDescribeRegionsAndInstanceTypes(t *testing.T) {
 		n += len(out.InstanceTypes)
 		pages++
 	}
-	cat, err := ec2Catalogue()
+	cat, err := typeCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -263,6 +263,26 @@ func dbIdentifier(form url.Values, name string) (string, *APIError) {
 	return strings.ToLower(id), nil
 }
 
+// checkDBClass refuses a malformed class as RDS does, and a well-formed
+// one RDS does not offer (the pricing catalogue's classes are the one list
+// of those that exist) with the combination error RDS gives for both
+// CreateDBInstance and ModifyDBInstance.
+func checkDBClass(class, engine, version string) *APIError {
+	if !dbClassPattern.MatchString(class) {
+		return Errorf("InvalidParameterValue", "Invalid DB Instance class: %s", class)
+	}
+	cat, err := typeCatalogue()
+	if err != nil {
+		return &APIError{Status: http.StatusInternalServerError, Code: "InternalError", Message: fmt.Sprintf("loading the instance class catalogue: %v", err)}
+	}
+	if !cat.DBClassOffered(class) {
+		return Errorf("InvalidParameterCombination",
+			"RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=%s. For supported combinations of instance class and database engine version, see the documentation.",
+			class, engine, version, licenseModel(engine))
+	}
+	return nil
+}
+
 func dbNotFound(id string) *APIError {
 	return &APIError{Status: http.StatusNotFound, Code: "DBInstanceNotFound", Message: fmt.Sprintf("DBInstance %s not found.", id)}
 }
@@ -277,9 +297,6 @@ func (s *Sim) rdsCreate(rc *Request, rs *RegionState, st *rdsState) (any, *APIEr
 	if class == "" {
 		return nil, Errorf("MissingParameter", "The request must contain the parameter DBInstanceClass")
 	}
-	if !dbClassPattern.MatchString(class) {
-		return nil, Errorf("InvalidParameterValue", "Invalid DB Instance class: %s", class)
-	}
 	engine := f.Get("Engine")
 	if engine == "" {
 		return nil, Errorf("MissingParameter", "The request must contain the parameter Engine")
@@ -287,6 +304,13 @@ func (s *Sim) rdsCreate(rc *Request, rs *RegionState, st *rdsState) (any, *APIEr
 	eng, ok := rdsEngines[engine]
 	if !ok {
 		return nil, Errorf("InvalidParameterValue", "Invalid DB engine: %s", engine)
+	}
+	version := f.Get("EngineVersion")
+	if version == "" {
+		version = eng.version
+	}
+	if aerr := checkDBClass(class, engine, version); aerr != nil {
+		return nil, aerr
 	}
 	storage, ok, aerr := OptionalInt(f, "AllocatedStorage", 20, 65536)
 	if aerr != nil {
@@ -368,10 +392,6 @@ func (s *Sim) rdsCreate(rc *Request, rs *RegionState, st *rdsState) (any, *APIEr
 		mw = "sun:05:00-sun:05:30"
 	} else if !windowPattern.MatchString(mw) {
 		return nil, Errorf("InvalidParameterValue", "Invalid maintenance window format: %s. Expected ddd:hh24:mi-ddd:hh24:mi", mw)
-	}
-	version := f.Get("EngineVersion")
-	if version == "" {
-		version = eng.version
 	}
 	tags, aerr := TagList(f, "Tags.Tag")
 	if aerr != nil {
@@ -575,8 +595,10 @@ func (s *Sim) rdsModify(rc *Request, rs *RegionState, st *rdsState) (any, *APIEr
 		return nil, aerr
 	}
 	class := rc.Form.Get("DBInstanceClass")
-	if class != "" && !dbClassPattern.MatchString(class) {
-		return nil, Errorf("InvalidParameterValue", "Invalid DB Instance class: %s", class)
+	if class != "" {
+		if aerr := checkDBClass(class, db.Engine, db.EngineVersion); aerr != nil {
+			return nil, aerr
+		}
 	}
 	if db.Status != "available" {
 		return nil, Errorf("InvalidDBInstanceState", "Database instance is not in available state.")

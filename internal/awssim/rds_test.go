@@ -215,6 +215,10 @@ func TestRDSErrors(t *testing.T) {
 			StorageType: aws.String("gp2"), Iops: aws.Int32(3000)}, "InvalidParameterCombination"},
 		{"no password", &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("db2"), DBInstanceClass: aws.String("db.t3.micro"),
 			Engine: aws.String("mysql"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String("admin")}, "InvalidParameterValue"},
+		{"malformed class", &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("db2"), DBInstanceClass: aws.String("db-t3.micro"),
+			Engine: aws.String("mysql"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String("admin"), MasterUserPassword: aws.String("password123")}, "InvalidParameterValue"},
+		{"class that does not exist", &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("db2"), DBInstanceClass: aws.String("db.t3.colossal"),
+			Engine: aws.String("mysql"), AllocatedStorage: aws.Int32(20), MasterUsername: aws.String("admin"), MasterUserPassword: aws.String("password123")}, "InvalidParameterCombination"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,6 +233,17 @@ func TestRDSErrors(t *testing.T) {
 	wantAPIError(t, err, "DBInstanceNotFound", http.StatusNotFound)
 	_, err = c.StartDBInstance(ctx, &rds.StartDBInstanceInput{DBInstanceIdentifier: aws.String("db1")})
 	wantAPIError(t, err, "InvalidDBInstanceState", http.StatusBadRequest)
+
+	// A well-formed class RDS does not offer (db.m5 has no 3xlarge) is
+	// refused with the combination RDS names, and nothing changes.
+	_, err = c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("db1"), DBInstanceClass: aws.String("db.m5.3xlarge"), ApplyImmediately: aws.Bool(true)})
+	wantAPIError(t, err, "InvalidParameterCombination", http.StatusBadRequest)
+	if want := "DBInstanceClass=db.m5.3xlarge, Engine=mysql, EngineVersion=8.0.39, LicenseModel=general-public-license"; !strings.Contains(err.Error(), want) {
+		t.Errorf("refusal %q does not name %s", err, want)
+	}
+	if live := describeDB(t, h, c, "db1"); aws.ToString(live.DBInstanceClass) != "db.t3.micro" || aws.ToString(live.DBInstanceStatus) != "available" || live.PendingModifiedValues.DBInstanceClass != nil {
+		t.Fatalf("a refused class changed db1: %s %s pending %v", aws.ToString(live.DBInstanceStatus), aws.ToString(live.DBInstanceClass), live.PendingModifiedValues.DBInstanceClass)
+	}
 
 	if err := h.sim.FailNext(FailNextSpec{Service: "rds", Action: "ModifyDBInstance", ResourceID: "db1", Code: "InvalidParameterCombination", Status: 400}); err != nil {
 		t.Fatal(err)

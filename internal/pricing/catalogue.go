@@ -166,11 +166,13 @@ type Catalogue struct {
 	specs   map[string]InstanceSpec
 	ec2     map[typeKey]EC2Price
 	rds     map[rdsKey]RDSPrice
-	ebs     map[typeKey]EBSPrice
-	eip     map[string]EIPPrice
-	lambda  map[typeKey]LambdaPrice
-	rdsStor map[typeKey]RDSStoragePrice
-	s3      map[typeKey]S3Price
+	// dbClasses is every DB instance class with a price row.
+	dbClasses map[string]bool
+	ebs       map[typeKey]EBSPrice
+	eip       map[string]EIPPrice
+	lambda    map[typeKey]LambdaPrice
+	rdsStor   map[typeKey]RDSStoragePrice
+	s3        map[typeKey]S3Price
 	// sorted lists every spec by family, then vCPU, then memory, so Types
 	// returns a stable order without sorting per call.
 	sorted []InstanceSpec
@@ -282,6 +284,12 @@ func (c *Catalogue) EC2Price(region, instanceType string) (EC2Price, error) {
 	}
 	return p, nil
 }
+
+// DBClassOffered reports whether RDS offers DB instance class at all, as
+// far as the catalogue knows: it has a price for it in some region and
+// engine. The simulator refuses the classes it does not list, as RDS
+// refuses classes that do not exist.
+func (c *Catalogue) DBClassOffered(class string) bool { return c.dbClasses[class] }
 
 // RDSHourly is the single-AZ on-demand price of a DB instance class for an
 // engine, USD/hour. Engine names are matched as RDS spells them too
@@ -550,16 +558,17 @@ func build(s Snapshot) (*Catalogue, error) { return buildWith(s, true) }
 
 func buildWith(s Snapshot, complete bool) (*Catalogue, error) {
 	c := &Catalogue{
-		snap:    s,
-		regions: make(map[string]Region, len(s.Regions)),
-		specs:   make(map[string]InstanceSpec, len(s.InstanceTypes)),
-		ec2:     make(map[typeKey]EC2Price, len(s.EC2)),
-		rds:     make(map[rdsKey]RDSPrice, len(s.RDS)),
-		ebs:     make(map[typeKey]EBSPrice, len(s.EBS)),
-		eip:     make(map[string]EIPPrice, len(s.EIP)),
-		lambda:  make(map[typeKey]LambdaPrice, len(s.Lambda)),
-		rdsStor: make(map[typeKey]RDSStoragePrice, len(s.RDSStorage)),
-		s3:      make(map[typeKey]S3Price, len(s.S3)),
+		snap:      s,
+		regions:   make(map[string]Region, len(s.Regions)),
+		specs:     make(map[string]InstanceSpec, len(s.InstanceTypes)),
+		ec2:       make(map[typeKey]EC2Price, len(s.EC2)),
+		rds:       make(map[rdsKey]RDSPrice, len(s.RDS)),
+		dbClasses: map[string]bool{},
+		ebs:       make(map[typeKey]EBSPrice, len(s.EBS)),
+		eip:       make(map[string]EIPPrice, len(s.EIP)),
+		lambda:    make(map[typeKey]LambdaPrice, len(s.Lambda)),
+		rdsStor:   make(map[typeKey]RDSStoragePrice, len(s.RDSStorage)),
+		s3:        make(map[typeKey]S3Price, len(s.S3)),
 	}
 	if s.Currency != "USD" {
 		return nil, fmt.Errorf("%w: currency %q: only USD is supported", ErrInvalidInput, s.Currency)
@@ -614,7 +623,7 @@ func buildWith(s Snapshot, complete bool) (*Catalogue, error) {
 		}
 		c.ec2[k] = p
 	}
-	rdsClasses := map[string]bool{}
+	rdsClasses := c.dbClasses
 	for _, p := range s.RDS {
 		what := "rds price " + p.InstanceClass
 		if err := region(what, p.Region); err != nil {

@@ -137,6 +137,21 @@ func TestLookupErrors(t *testing.T) {
 	}
 }
 
+// TestDBClassOffered: the classes offered are exactly those with a price
+// row, so an EC2 type, a size the family lacks, or a made-up family is not.
+func TestDBClassOffered(t *testing.T) {
+	c := embeddedT(t)
+	for class, want := range map[string]bool{"db.m5.large": true, "db.t4g.micro": true, "db.m5.3xlarge": false, "db.z9.large": false, "m5.large": false, "": false} {
+		if got := c.DBClassOffered(class); got != want {
+			t.Errorf("DBClassOffered(%q) = %v, want %v", class, got, want)
+		}
+		_, err := c.RDSHourly("us-east-1", class, "mysql")
+		if (err == nil) != want {
+			t.Errorf("%q offered %v but priced: %v", class, want, err)
+		}
+	}
+}
+
 func TestEBSMonthly(t *testing.T) {
 	c := embeddedT(t)
 	cases := []struct {
