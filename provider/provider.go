@@ -215,6 +215,7 @@ func (p *sirsiProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewTenantResource,
 		NewCloudAccountResource,
+		NewOIDCTrustResource,
 		p.newEnrollmentTokenResource,
 		NewApiTokenResource,
 		NewOptimizationPolicyResource,

@@ -85,6 +85,14 @@ var rules = map[string]rule{
 	sirsiv1.ManagementService_DeleteApiToken_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
 	sirsiv1.ManagementService_ListApiTokens_FullMethodName:  {role: admin, tenant: tenantField},
 
+	// A trust mints callers with up to admin's role: admins only, like
+	// tokens.
+	sirsiv1.ManagementService_CreateOidcTrust_FullMethodName: {role: admin, tenant: tenantNested, mutation: true},
+	sirsiv1.ManagementService_GetOidcTrust_FullMethodName:    {role: admin, tenant: tenantField},
+	sirsiv1.ManagementService_UpdateOidcTrust_FullMethodName: {role: admin, tenant: tenantNested, mutation: true},
+	sirsiv1.ManagementService_DeleteOidcTrust_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
+	sirsiv1.ManagementService_ListOidcTrusts_FullMethodName:  {role: admin, tenant: tenantField},
+
 	sirsiv1.ManagementService_ListAgents_FullMethodName:  read(viewer, tenantField),
 	sirsiv1.ManagementService_GetAgent_FullMethodName:    read(viewer, tenantField),
 	sirsiv1.ManagementService_RevokeAgent_FullMethodName: write(editor, tenantField),

@@ -47,6 +47,7 @@ type tfx struct {
 	policy  *sirsiv1.OptimizationPolicy
 	enroll  *sirsiv1.EnrollmentToken
 	token   *sirsiv1.ApiToken
+	trust   *sirsiv1.OidcTrust
 	agent   *sirsiv1.Agent
 	rec     string
 	plan    string
@@ -107,6 +108,17 @@ func (m *matrix) freshToken(tenant string) *sirsiv1.ApiToken {
 	return tok
 }
 
+func (m *matrix) freshTrust(tenant string) *sirsiv1.OidcTrust {
+	o, err := m.env.Store.Tenant(tenant).CreateOIDCTrust(m.ctx, &sirsiv1.OidcTrust{
+		Name: fmt.Sprintf("trust-%d", m.next()), Issuer: "https://idp.example.com", Audience: "sirsi", Role: sirsiv1.Role_ROLE_VIEWER,
+		BoundClaims: map[string]string{"sub": "seed"}, SubjectClaim: "sub",
+	})
+	if err != nil {
+		m.t.Fatalf("seed OIDC trust: %v", err)
+	}
+	return o
+}
+
 func (m *matrix) freshAgent(tenant, account string) *sirsiv1.Agent {
 	a, err := m.env.Store.Tenant(tenant).CreateAgent(m.ctx, &sirsiv1.Agent{CloudAccountId: account, Hostname: "h", Version: "1"})
 	if err != nil {
@@ -133,6 +145,7 @@ func (m *matrix) fixture(name string) *tfx {
 	f.policy = m.freshPolicy(f.id)
 	f.enroll = m.freshEnroll(f.id, f.account.Id)
 	f.token = m.freshToken(f.id)
+	f.trust = m.freshTrust(f.id)
 	f.agent = m.freshAgent(f.id, f.account.Id)
 	f.rec = m.freshRecommendation(f)
 	f.plan = m.freshPlan(f)
@@ -287,6 +300,36 @@ func calls() map[string]call {
 		}},
 		"ListApiTokens": {tokenAdmin, func(_ *matrix, f *tfx, _ bool) proto.Message {
 			return &sirsiv1.ListApiTokensRequest{TenantId: f.id}
+		}},
+
+		"CreateOidcTrust": {tokenAdmin, func(m *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.CreateOidcTrustRequest{OidcTrust: &sirsiv1.OidcTrust{
+				TenantId: f.id, Name: fmt.Sprintf("new-%d", m.next()), Issuer: "https://idp.example.com", Audience: "sirsi",
+				Role: sirsiv1.Role_ROLE_VIEWER, BoundClaims: map[string]string{"sub": "ci"},
+			}}
+		}},
+		"GetOidcTrust": {tokenAdmin, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.GetOidcTrustRequest{TenantId: f.id, Id: f.trust.Id}
+		}},
+		"UpdateOidcTrust": {tokenAdmin, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			o := f.trust
+			if fresh {
+				o = m.freshTrust(f.id)
+			}
+			return &sirsiv1.UpdateOidcTrustRequest{OidcTrust: &sirsiv1.OidcTrust{
+				TenantId: f.id, Id: o.Id, Name: o.Name, Issuer: o.Issuer, Audience: "changed",
+				Role: sirsiv1.Role_ROLE_VIEWER, BoundClaims: o.BoundClaims,
+			}}
+		}},
+		"DeleteOidcTrust": {tokenAdmin, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			id := f.trust.Id
+			if fresh {
+				id = m.freshTrust(f.id).Id
+			}
+			return &sirsiv1.DeleteOidcTrustRequest{TenantId: f.id, Id: id}
+		}},
+		"ListOidcTrusts": {tokenAdmin, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.ListOidcTrustsRequest{TenantId: f.id}
 		}},
 
 		"ListAgents": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message { return &sirsiv1.ListAgentsRequest{TenantId: f.id} }},
@@ -474,7 +517,7 @@ func invoke(ctx context.Context, conn *grpc.ClientConn, md protoreflect.MethodDe
 }
 
 func idsOf(f *tfx) []string {
-	return []string{f.id, f.account.Id, f.policy.Id, f.enroll.Id, f.token.Id, f.agent.Id, f.account.ExternalId, f.rec, f.plan}
+	return []string{f.id, f.account.Id, f.policy.Id, f.enroll.Id, f.token.Id, f.trust.Id, f.agent.Id, f.account.ExternalId, f.rec, f.plan}
 }
 
 func containsAny(s string, subs []string) bool {
@@ -500,9 +543,10 @@ func snapshot(t *testing.T, st store.Store, f *tfx) *sirsiv1.ListAuditEventsResp
 	enrolls, _, err3 := ts.ListEnrollmentTokens(ctx, store.Page{Size: 1000})
 	tokens, _, err4 := ts.ListAPITokens(ctx, store.Page{Size: 1000})
 	agents, _, err5 := ts.ListAgents(ctx, "", store.Page{Size: 1000})
+	trusts, _, err8 := ts.ListOIDCTrusts(ctx, store.Page{Size: 1000})
 	rec, err6 := ts.GetRecommendation(ctx, f.rec)
 	plan, err7 := ts.GetActionPlan(ctx, f.plan)
-	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
+	for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -527,6 +571,9 @@ func snapshot(t *testing.T, st store.Store, f *tfx) *sirsiv1.ListAuditEventsResp
 		add(x)
 	}
 	for _, x := range agents {
+		add(x)
+	}
+	for _, x := range trusts {
 		add(x)
 	}
 	add(rec)

@@ -66,6 +66,11 @@ func (d timedStore) LookupAPIToken(ctx context.Context, secretHash []byte) (*sir
 	return d.s.LookupAPIToken(ctx, secretHash)
 }
 
+func (d timedStore) LookupOIDCTrusts(ctx context.Context, issuer string) ([]*sirsiv1.OidcTrust, error) {
+	defer d.m.observe("LookupOIDCTrusts", time.Now())
+	return d.s.LookupOIDCTrusts(ctx, issuer)
+}
+
 func (d timedStore) TouchAPIToken(ctx context.Context, tenantID string, id string, at time.Time) error {
 	defer d.m.observe("TouchAPIToken", time.Now())
 	return d.s.TouchAPIToken(ctx, tenantID, id, at)
@@ -221,6 +226,31 @@ func (d timedTenantStore) DeleteAPIToken(ctx context.Context, id string) error {
 func (d timedTenantStore) ListAPITokens(ctx context.Context, p store.Page) ([]*sirsiv1.ApiToken, string, error) {
 	defer d.m.observe("ListAPITokens", time.Now())
 	return d.s.ListAPITokens(ctx, p)
+}
+
+func (d timedTenantStore) CreateOIDCTrust(ctx context.Context, o *sirsiv1.OidcTrust) (*sirsiv1.OidcTrust, error) {
+	defer d.m.observe("CreateOIDCTrust", time.Now())
+	return d.s.CreateOIDCTrust(ctx, o)
+}
+
+func (d timedTenantStore) GetOIDCTrust(ctx context.Context, id string) (*sirsiv1.OidcTrust, error) {
+	defer d.m.observe("GetOIDCTrust", time.Now())
+	return d.s.GetOIDCTrust(ctx, id)
+}
+
+func (d timedTenantStore) UpdateOIDCTrust(ctx context.Context, o *sirsiv1.OidcTrust) (*sirsiv1.OidcTrust, error) {
+	defer d.m.observe("UpdateOIDCTrust", time.Now())
+	return d.s.UpdateOIDCTrust(ctx, o)
+}
+
+func (d timedTenantStore) DeleteOIDCTrust(ctx context.Context, id string, version int64) error {
+	defer d.m.observe("DeleteOIDCTrust", time.Now())
+	return d.s.DeleteOIDCTrust(ctx, id, version)
+}
+
+func (d timedTenantStore) ListOIDCTrusts(ctx context.Context, p store.Page) ([]*sirsiv1.OidcTrust, string, error) {
+	defer d.m.observe("ListOIDCTrusts", time.Now())
+	return d.s.ListOIDCTrusts(ctx, p)
 }
 
 func (d timedTenantStore) CreateAgent(ctx context.Context, a *sirsiv1.Agent) (*sirsiv1.Agent, error) {

@@ -116,6 +116,33 @@ func validCloudAccount(e *validation.Errors, path string, a *sirsiv1.CloudAccoun
 	e.Check(path+".display_name", validation.DisplayName(a.DisplayName))
 }
 
+// validOIDCTrust checks a trust by validation's OIDC rules, which the
+// provider shares.
+func validOIDCTrust(e *validation.Errors, path string, o *sirsiv1.OidcTrust, update bool) {
+	if o == nil {
+		e.Add(path, "is required")
+		return
+	}
+	e.Check(path+".tenant_id", validation.ID(o.TenantId))
+	if update {
+		e.Check(path+".id", validation.ID(o.Id))
+		e.Check(path+".version", validVersion(o.Version))
+	} else if o.Id != "" {
+		e.Add(path+".id", "is assigned by the server")
+	}
+	e.Check(path+".name", validation.Slug(o.Name))
+	e.Check(path+".issuer", validation.OIDCIssuer(o.Issuer))
+	e.Check(path+".audience", validation.OIDCAudience(o.Audience))
+	e.Check(path+".bound_claims", validation.OIDCBoundClaims(o.BoundClaims))
+	e.Check(path+".role", validation.Enum(o.Role, true))
+	if o.SubjectClaim != "" {
+		e.Check(path+".subject_claim", validation.OIDCClaimName(o.SubjectClaim))
+	}
+	if age, ok := duration(e, path+".max_token_age", o.MaxTokenAge); ok {
+		e.Check(path+".max_token_age", validation.OIDCMaxTokenAge(age))
+	}
+}
+
 // validPolicy checks a policy's identity here and its settings by the
 // policy package's rules, which the provider shares.
 func validPolicy(e *validation.Errors, path string, p *sirsiv1.OptimizationPolicy, update bool) {

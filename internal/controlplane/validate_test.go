@@ -70,6 +70,15 @@ func TestValidationFieldPaths(t *testing.T) {
 			return err
 		}
 	}
+	trust := func(edit func(o *sirsiv1.OidcTrust)) func() error {
+		return func() error {
+			o := &sirsiv1.OidcTrust{Name: "hcp", Issuer: "https://app.terraform.io", Audience: "sirsi", Role: sirsiv1.Role_ROLE_VIEWER,
+				BoundClaims: map[string]string{"terraform_organization_name": "acme"}}
+			edit(o)
+			_, err := tn.Admin.CreateOidcTrust(ctx, &sirsiv1.CreateOidcTrustRequest{OidcTrust: o})
+			return err
+		}
+	}
 	cost := func(edit func(r *sirsiv1.GetCostSummaryRequest)) func() error {
 		return func() error {
 			r := &sirsiv1.GetCostSummaryRequest{Start: "2026-01-01", End: "2026-02-01"}
@@ -108,6 +117,14 @@ func TestValidationFieldPaths(t *testing.T) {
 		{"account role arn other account", account(func(a *sirsiv1.CloudAccount) { a.RoleArn = "arn:aws:iam::111111111111:role/x" }), "cloud_account.role_arn"},
 		{"account external id", account(func(a *sirsiv1.CloudAccount) { a.ExternalId = "has space" }), "cloud_account.external_id"},
 		{"account cloud", account(func(a *sirsiv1.CloudAccount) { a.Cloud = 7 }), "cloud_account.cloud"},
+
+		{"trust issuer http", trust(func(o *sirsiv1.OidcTrust) { o.Issuer = "http://idp.example.com" }), "oidc_trust.issuer"},
+		{"trust audience", trust(func(o *sirsiv1.OidcTrust) { o.Audience = "" }), "oidc_trust.audience"},
+		{"trust no bound claims", trust(func(o *sirsiv1.OidcTrust) { o.BoundClaims = nil }), "oidc_trust.bound_claims"},
+		{"trust role", trust(func(o *sirsiv1.OidcTrust) { o.Role = 0 }), "oidc_trust.role"},
+		{"trust subject claim", trust(func(o *sirsiv1.OidcTrust) { o.SubjectClaim = "a b" }), "oidc_trust.subject_claim"},
+		{"trust max age", trust(func(o *sirsiv1.OidcTrust) { o.MaxTokenAge = durationpb.New(13 * time.Hour) }), "oidc_trust.max_token_age"},
+		{"trust name", trust(func(o *sirsiv1.OidcTrust) { o.Name = "Bad" }), "oidc_trust.name"},
 
 		{"policy name", pol(func(p *sirsiv1.OptimizationPolicy) { p.Name = "1x" }), "optimization_policy.name"},
 		{"policy mode", pol(func(p *sirsiv1.OptimizationPolicy) { p.Mode = 42 }), "optimization_policy.mode"},

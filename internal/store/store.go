@@ -55,6 +55,10 @@ type Page struct {
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
+	// MaxOIDCTrustsPerIssuer bounds the trusts one token is checked
+	// against (LookupOIDCTrusts), so a token's cost does not grow with
+	// the number of tenants trusting a popular issuer beyond it.
+	MaxOIDCTrustsPerIssuer = 1000
 )
 
 // Store is a back end. Implementations are safe for concurrent use.
@@ -82,6 +86,10 @@ type Store interface {
 	LookupAPIToken(ctx context.Context, secretHash []byte) (*sirsiv1.ApiToken, error)
 	// TouchAPIToken records a use; callers may rate-limit how often.
 	TouchAPIToken(ctx context.Context, tenantID, id string, at time.Time) error
+	// LookupOIDCTrusts lists the trusts, in every tenant, whose issuer is
+	// exactly issuer (at most MaxOIDCTrustsPerIssuer): the verifier's
+	// first step for a token that names it.
+	LookupOIDCTrusts(ctx context.Context, issuer string) ([]*sirsiv1.OidcTrust, error)
 	// ConsumeEnrollmentToken atomically counts one use of the token with
 	// this hash and returns it; ErrNotFound when unknown,
 	// ErrFailedPrecondition when expired or used up.
@@ -154,6 +162,15 @@ type TenantStore interface {
 	// DeleteAPIToken revokes: the row goes, so the hash no longer resolves.
 	DeleteAPIToken(ctx context.Context, id string) error
 	ListAPITokens(ctx context.Context, p Page) ([]*sirsiv1.ApiToken, string, error)
+
+	// CreateOIDCTrust stores a validated trust with its defaults filled
+	// in; a name taken in the tenant is ErrAlreadyExists.
+	CreateOIDCTrust(ctx context.Context, o *sirsiv1.OidcTrust) (*sirsiv1.OidcTrust, error)
+	GetOIDCTrust(ctx context.Context, id string) (*sirsiv1.OidcTrust, error)
+	// UpdateOIDCTrust replaces every field but id, tenant and create time.
+	UpdateOIDCTrust(ctx context.Context, o *sirsiv1.OidcTrust) (*sirsiv1.OidcTrust, error)
+	DeleteOIDCTrust(ctx context.Context, id string, version int64) error
+	ListOIDCTrusts(ctx context.Context, p Page) ([]*sirsiv1.OidcTrust, string, error)
 
 	CreateAgent(ctx context.Context, a *sirsiv1.Agent) (*sirsiv1.Agent, error)
 	GetAgent(ctx context.Context, id string) (*sirsiv1.Agent, error)

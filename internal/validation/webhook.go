@@ -22,36 +22,44 @@ const (
 // on the same machine can be tested without a certificate while nothing
 // crosses a network unencrypted.
 func WebhookURL(s string) error {
+	_, err := secureURL(s, MaxWebhookURLLen)
+	return err
+}
+
+// secureURL is the address rule webhooks and OIDC issuers share: an
+// absolute https URL of at most limit characters with a host, no user info
+// and no fragment, plain http only for a loopback host.
+func secureURL(s string, limit int) (*url.URL, error) {
 	if s == "" {
-		return errors.New("is required")
+		return nil, errors.New("is required")
 	}
-	if len(s) > MaxWebhookURLLen {
-		return fmt.Errorf("is %d characters long, at most %d are allowed", len(s), MaxWebhookURLLen)
+	if len(s) > limit {
+		return nil, fmt.Errorf("is %d characters long, at most %d are allowed", len(s), limit)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL", s)
+		return nil, fmt.Errorf("%q is not a URL", s)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return fmt.Errorf("%q must start with https://", s)
+		return nil, fmt.Errorf("%q must start with https://", s)
 	}
 	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("%q has no host", s)
+		return nil, fmt.Errorf("%q has no host", s)
 	}
 	if u.User != nil {
 		// The URL is not echoed: its user info may be a password.
-		return errors.New("must not carry user info (user:password@): deliveries are authenticated by the webhook secret")
+		return nil, errors.New("must not carry user info (user:password@)")
 	}
 	if u.Fragment != "" || strings.HasSuffix(s, "#") {
-		return fmt.Errorf("%q must not have a fragment", s)
+		return nil, fmt.Errorf("%q must not have a fragment", s)
 	}
 	if p := u.Port(); p != "" && (len(p) > 5 || strings.TrimLeft(p, "0123456789") != "") {
-		return fmt.Errorf("%q has an invalid port", s)
+		return nil, fmt.Errorf("%q has an invalid port", s)
 	}
 	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
-		return fmt.Errorf("%q must use https; plain http is allowed only for a loopback host (127.0.0.0/8, ::1, localhost)", s)
+		return nil, fmt.Errorf("%q must use https; plain http is allowed only for a loopback host (127.0.0.0/8, ::1, localhost)", s)
 	}
-	return nil
+	return u, nil
 }
 
 func loopbackHost(h string) bool {

@@ -139,7 +139,7 @@ rate_limit_per_minute = ?, max_actions_per_hour = ?, update_time = ?, version = 
 // a forced tenant delete. Audit events are deliberately absent.
 var tenantTables = []string{
 	"applied_batches", "action_reservations", "action_plans", "savings_ledger", "actions", "recommendations", "cost_anomalies", "cost_records",
-	"utilization", "inventory_units", "resources", "agents", "api_tokens", "enrollment_tokens", "policies", "cloud_accounts",
+	"utilization", "inventory_units", "resources", "agents", "oidc_trusts", "api_tokens", "enrollment_tokens", "policies", "cloud_accounts",
 }
 
 func (s *Store) DeleteTenant(ctx context.Context, id string, version int64, force bool) error {

@@ -177,6 +177,7 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // the same statements work on both dialects. A new migration adds its undo
 // here.
 var undoAfterResourceRecord = []string{
+	`DROP TABLE oidc_trusts`,
 	`ALTER TABLE agents DROP COLUMN last_sweep_failures`,
 	`DROP TABLE savings_ledger`,
 	`ALTER TABLE resources ADD COLUMN monthly_cost DOUBLE PRECISION NOT NULL DEFAULT 0`,

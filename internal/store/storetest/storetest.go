@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Policies", testPolicies},
 		{"EnrollmentTokens", testEnrollmentTokens},
 		{"APITokens", testAPITokens},
+		{"OIDCTrusts", testOIDCTrusts},
 		{"Agents", testAgents},
 		{"AgentCertificates", testAgentCertificates},
 		{"LookupEnrollmentToken", testLookupEnrollmentToken},

@@ -2574,6 +2574,492 @@ func (x *ListApiTokensResponse) GetNextPageToken() string {
 	return ""
 }
 
+type CreateOidcTrustRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OidcTrust     *OidcTrust             `protobuf:"bytes,1,opt,name=oidc_trust,json=oidcTrust,proto3" json:"oidc_trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateOidcTrustRequest) Reset() {
+	*x = CreateOidcTrustRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateOidcTrustRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateOidcTrustRequest) ProtoMessage() {}
+
+func (x *CreateOidcTrustRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateOidcTrustRequest.ProtoReflect.Descriptor instead.
+func (*CreateOidcTrustRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *CreateOidcTrustRequest) GetOidcTrust() *OidcTrust {
+	if x != nil {
+		return x.OidcTrust
+	}
+	return nil
+}
+
+type CreateOidcTrustResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OidcTrust     *OidcTrust             `protobuf:"bytes,1,opt,name=oidc_trust,json=oidcTrust,proto3" json:"oidc_trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateOidcTrustResponse) Reset() {
+	*x = CreateOidcTrustResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateOidcTrustResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateOidcTrustResponse) ProtoMessage() {}
+
+func (x *CreateOidcTrustResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateOidcTrustResponse.ProtoReflect.Descriptor instead.
+func (*CreateOidcTrustResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *CreateOidcTrustResponse) GetOidcTrust() *OidcTrust {
+	if x != nil {
+		return x.OidcTrust
+	}
+	return nil
+}
+
+type GetOidcTrustRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty means the caller's own tenant (tenant callers only).
+	TenantId      string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOidcTrustRequest) Reset() {
+	*x = GetOidcTrustRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOidcTrustRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOidcTrustRequest) ProtoMessage() {}
+
+func (x *GetOidcTrustRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOidcTrustRequest.ProtoReflect.Descriptor instead.
+func (*GetOidcTrustRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *GetOidcTrustRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetOidcTrustRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetOidcTrustResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OidcTrust     *OidcTrust             `protobuf:"bytes,1,opt,name=oidc_trust,json=oidcTrust,proto3" json:"oidc_trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOidcTrustResponse) Reset() {
+	*x = GetOidcTrustResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOidcTrustResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOidcTrustResponse) ProtoMessage() {}
+
+func (x *GetOidcTrustResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOidcTrustResponse.ProtoReflect.Descriptor instead.
+func (*GetOidcTrustResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *GetOidcTrustResponse) GetOidcTrust() *OidcTrust {
+	if x != nil {
+		return x.OidcTrust
+	}
+	return nil
+}
+
+type UpdateOidcTrustRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Replaces every mutable field. A non-zero version must match the stored one.
+	OidcTrust     *OidcTrust `protobuf:"bytes,1,opt,name=oidc_trust,json=oidcTrust,proto3" json:"oidc_trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOidcTrustRequest) Reset() {
+	*x = UpdateOidcTrustRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOidcTrustRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOidcTrustRequest) ProtoMessage() {}
+
+func (x *UpdateOidcTrustRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOidcTrustRequest.ProtoReflect.Descriptor instead.
+func (*UpdateOidcTrustRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *UpdateOidcTrustRequest) GetOidcTrust() *OidcTrust {
+	if x != nil {
+		return x.OidcTrust
+	}
+	return nil
+}
+
+type UpdateOidcTrustResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OidcTrust     *OidcTrust             `protobuf:"bytes,1,opt,name=oidc_trust,json=oidcTrust,proto3" json:"oidc_trust,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOidcTrustResponse) Reset() {
+	*x = UpdateOidcTrustResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOidcTrustResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOidcTrustResponse) ProtoMessage() {}
+
+func (x *UpdateOidcTrustResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOidcTrustResponse.ProtoReflect.Descriptor instead.
+func (*UpdateOidcTrustResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *UpdateOidcTrustResponse) GetOidcTrust() *OidcTrust {
+	if x != nil {
+		return x.OidcTrust
+	}
+	return nil
+}
+
+type DeleteOidcTrustRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty means the caller's own tenant (tenant callers only).
+	TenantId string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id       string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// When non-zero, must match the stored version.
+	Version       int64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteOidcTrustRequest) Reset() {
+	*x = DeleteOidcTrustRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteOidcTrustRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteOidcTrustRequest) ProtoMessage() {}
+
+func (x *DeleteOidcTrustRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteOidcTrustRequest.ProtoReflect.Descriptor instead.
+func (*DeleteOidcTrustRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *DeleteOidcTrustRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *DeleteOidcTrustRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteOidcTrustRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type DeleteOidcTrustResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteOidcTrustResponse) Reset() {
+	*x = DeleteOidcTrustResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteOidcTrustResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteOidcTrustResponse) ProtoMessage() {}
+
+func (x *DeleteOidcTrustResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteOidcTrustResponse.ProtoReflect.Descriptor instead.
+func (*DeleteOidcTrustResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{57}
+}
+
+type ListOidcTrustsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty means the caller's own tenant (tenant callers only).
+	TenantId string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// 1..1000; 0 means 100.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOidcTrustsRequest) Reset() {
+	*x = ListOidcTrustsRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOidcTrustsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOidcTrustsRequest) ProtoMessage() {}
+
+func (x *ListOidcTrustsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOidcTrustsRequest.ProtoReflect.Descriptor instead.
+func (*ListOidcTrustsRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ListOidcTrustsRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ListOidcTrustsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOidcTrustsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListOidcTrustsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OidcTrusts    []*OidcTrust           `protobuf:"bytes,1,rep,name=oidc_trusts,json=oidcTrusts,proto3" json:"oidc_trusts,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOidcTrustsResponse) Reset() {
+	*x = ListOidcTrustsResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOidcTrustsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOidcTrustsResponse) ProtoMessage() {}
+
+func (x *ListOidcTrustsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOidcTrustsResponse.ProtoReflect.Descriptor instead.
+func (*ListOidcTrustsResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ListOidcTrustsResponse) GetOidcTrusts() []*OidcTrust {
+	if x != nil {
+		return x.OidcTrusts
+	}
+	return nil
+}
+
+func (x *ListOidcTrustsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type ListAgentsRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
@@ -2587,7 +3073,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[50]
+	mi := &file_sirsi_v1_management_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2599,7 +3085,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[50]
+	mi := &file_sirsi_v1_management_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2612,7 +3098,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{50}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListAgentsRequest) GetTenantId() string {
@@ -2653,7 +3139,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[51]
+	mi := &file_sirsi_v1_management_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +3151,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[51]
+	mi := &file_sirsi_v1_management_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +3164,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{51}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*Agent {
@@ -2705,7 +3191,7 @@ type GetAgentRequest struct {
 
 func (x *GetAgentRequest) Reset() {
 	*x = GetAgentRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[52]
+	mi := &file_sirsi_v1_management_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2717,7 +3203,7 @@ func (x *GetAgentRequest) String() string {
 func (*GetAgentRequest) ProtoMessage() {}
 
 func (x *GetAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[52]
+	mi := &file_sirsi_v1_management_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2730,7 +3216,7 @@ func (x *GetAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAgentRequest.ProtoReflect.Descriptor instead.
 func (*GetAgentRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{52}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetAgentRequest) GetTenantId() string {
@@ -2756,7 +3242,7 @@ type GetAgentResponse struct {
 
 func (x *GetAgentResponse) Reset() {
 	*x = GetAgentResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[53]
+	mi := &file_sirsi_v1_management_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2768,7 +3254,7 @@ func (x *GetAgentResponse) String() string {
 func (*GetAgentResponse) ProtoMessage() {}
 
 func (x *GetAgentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[53]
+	mi := &file_sirsi_v1_management_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2781,7 +3267,7 @@ func (x *GetAgentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAgentResponse.ProtoReflect.Descriptor instead.
 func (*GetAgentResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{53}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetAgentResponse) GetAgent() *Agent {
@@ -2801,7 +3287,7 @@ type RevokeAgentRequest struct {
 
 func (x *RevokeAgentRequest) Reset() {
 	*x = RevokeAgentRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[54]
+	mi := &file_sirsi_v1_management_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +3299,7 @@ func (x *RevokeAgentRequest) String() string {
 func (*RevokeAgentRequest) ProtoMessage() {}
 
 func (x *RevokeAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[54]
+	mi := &file_sirsi_v1_management_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +3312,7 @@ func (x *RevokeAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAgentRequest.ProtoReflect.Descriptor instead.
 func (*RevokeAgentRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{54}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RevokeAgentRequest) GetTenantId() string {
@@ -2852,7 +3338,7 @@ type RevokeAgentResponse struct {
 
 func (x *RevokeAgentResponse) Reset() {
 	*x = RevokeAgentResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[55]
+	mi := &file_sirsi_v1_management_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2864,7 +3350,7 @@ func (x *RevokeAgentResponse) String() string {
 func (*RevokeAgentResponse) ProtoMessage() {}
 
 func (x *RevokeAgentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[55]
+	mi := &file_sirsi_v1_management_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2877,7 +3363,7 @@ func (x *RevokeAgentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAgentResponse.ProtoReflect.Descriptor instead.
 func (*RevokeAgentResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{55}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *RevokeAgentResponse) GetAgent() *Agent {
@@ -2904,7 +3390,7 @@ type ListResourcesRequest struct {
 
 func (x *ListResourcesRequest) Reset() {
 	*x = ListResourcesRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[56]
+	mi := &file_sirsi_v1_management_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2916,7 +3402,7 @@ func (x *ListResourcesRequest) String() string {
 func (*ListResourcesRequest) ProtoMessage() {}
 
 func (x *ListResourcesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[56]
+	mi := &file_sirsi_v1_management_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2929,7 +3415,7 @@ func (x *ListResourcesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResourcesRequest.ProtoReflect.Descriptor instead.
 func (*ListResourcesRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{56}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ListResourcesRequest) GetTenantId() string {
@@ -2991,7 +3477,7 @@ type ListResourcesResponse struct {
 
 func (x *ListResourcesResponse) Reset() {
 	*x = ListResourcesResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[57]
+	mi := &file_sirsi_v1_management_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3003,7 +3489,7 @@ func (x *ListResourcesResponse) String() string {
 func (*ListResourcesResponse) ProtoMessage() {}
 
 func (x *ListResourcesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[57]
+	mi := &file_sirsi_v1_management_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3016,7 +3502,7 @@ func (x *ListResourcesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResourcesResponse.ProtoReflect.Descriptor instead.
 func (*ListResourcesResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{57}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListResourcesResponse) GetResources() []*Resource {
@@ -3046,7 +3532,7 @@ type ListUtilizationRequest struct {
 
 func (x *ListUtilizationRequest) Reset() {
 	*x = ListUtilizationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[58]
+	mi := &file_sirsi_v1_management_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3058,7 +3544,7 @@ func (x *ListUtilizationRequest) String() string {
 func (*ListUtilizationRequest) ProtoMessage() {}
 
 func (x *ListUtilizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[58]
+	mi := &file_sirsi_v1_management_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3071,7 +3557,7 @@ func (x *ListUtilizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUtilizationRequest.ProtoReflect.Descriptor instead.
 func (*ListUtilizationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{58}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ListUtilizationRequest) GetTenantId() string {
@@ -3119,7 +3605,7 @@ type ListUtilizationResponse struct {
 
 func (x *ListUtilizationResponse) Reset() {
 	*x = ListUtilizationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[59]
+	mi := &file_sirsi_v1_management_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3131,7 +3617,7 @@ func (x *ListUtilizationResponse) String() string {
 func (*ListUtilizationResponse) ProtoMessage() {}
 
 func (x *ListUtilizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[59]
+	mi := &file_sirsi_v1_management_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3144,7 +3630,7 @@ func (x *ListUtilizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUtilizationResponse.ProtoReflect.Descriptor instead.
 func (*ListUtilizationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{59}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ListUtilizationResponse) GetSummaries() []*UtilizationSummary {
@@ -3179,7 +3665,7 @@ type GetCostSummaryRequest struct {
 
 func (x *GetCostSummaryRequest) Reset() {
 	*x = GetCostSummaryRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[60]
+	mi := &file_sirsi_v1_management_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3191,7 +3677,7 @@ func (x *GetCostSummaryRequest) String() string {
 func (*GetCostSummaryRequest) ProtoMessage() {}
 
 func (x *GetCostSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[60]
+	mi := &file_sirsi_v1_management_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3204,7 +3690,7 @@ func (x *GetCostSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCostSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetCostSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{60}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *GetCostSummaryRequest) GetTenantId() string {
@@ -3259,7 +3745,7 @@ type CostItem struct {
 
 func (x *CostItem) Reset() {
 	*x = CostItem{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[61]
+	mi := &file_sirsi_v1_management_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3271,7 +3757,7 @@ func (x *CostItem) String() string {
 func (*CostItem) ProtoMessage() {}
 
 func (x *CostItem) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[61]
+	mi := &file_sirsi_v1_management_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3284,7 +3770,7 @@ func (x *CostItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostItem.ProtoReflect.Descriptor instead.
 func (*CostItem) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{61}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CostItem) GetKey() string {
@@ -3315,7 +3801,7 @@ type CostPeriod struct {
 
 func (x *CostPeriod) Reset() {
 	*x = CostPeriod{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[62]
+	mi := &file_sirsi_v1_management_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3813,7 @@ func (x *CostPeriod) String() string {
 func (*CostPeriod) ProtoMessage() {}
 
 func (x *CostPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[62]
+	mi := &file_sirsi_v1_management_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3826,7 @@ func (x *CostPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostPeriod.ProtoReflect.Descriptor instead.
 func (*CostPeriod) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{62}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *CostPeriod) GetStart() string {
@@ -3388,7 +3874,7 @@ type GetCostSummaryResponse struct {
 
 func (x *GetCostSummaryResponse) Reset() {
 	*x = GetCostSummaryResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[63]
+	mi := &file_sirsi_v1_management_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3400,7 +3886,7 @@ func (x *GetCostSummaryResponse) String() string {
 func (*GetCostSummaryResponse) ProtoMessage() {}
 
 func (x *GetCostSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[63]
+	mi := &file_sirsi_v1_management_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3413,7 +3899,7 @@ func (x *GetCostSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCostSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetCostSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{63}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *GetCostSummaryResponse) GetTotal() *Money {
@@ -3455,7 +3941,7 @@ type ListCostAnomaliesRequest struct {
 
 func (x *ListCostAnomaliesRequest) Reset() {
 	*x = ListCostAnomaliesRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[64]
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3467,7 +3953,7 @@ func (x *ListCostAnomaliesRequest) String() string {
 func (*ListCostAnomaliesRequest) ProtoMessage() {}
 
 func (x *ListCostAnomaliesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[64]
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3480,7 +3966,7 @@ func (x *ListCostAnomaliesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCostAnomaliesRequest.ProtoReflect.Descriptor instead.
 func (*ListCostAnomaliesRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{64}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ListCostAnomaliesRequest) GetTenantId() string {
@@ -3514,7 +4000,7 @@ type ListCostAnomaliesResponse struct {
 
 func (x *ListCostAnomaliesResponse) Reset() {
 	*x = ListCostAnomaliesResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[65]
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3526,7 +4012,7 @@ func (x *ListCostAnomaliesResponse) String() string {
 func (*ListCostAnomaliesResponse) ProtoMessage() {}
 
 func (x *ListCostAnomaliesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[65]
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3539,7 +4025,7 @@ func (x *ListCostAnomaliesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCostAnomaliesResponse.ProtoReflect.Descriptor instead.
 func (*ListCostAnomaliesResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{65}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ListCostAnomaliesResponse) GetAnomalies() []*CostAnomaly {
@@ -3574,7 +4060,7 @@ type ListRecommendationsRequest struct {
 
 func (x *ListRecommendationsRequest) Reset() {
 	*x = ListRecommendationsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[66]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3586,7 +4072,7 @@ func (x *ListRecommendationsRequest) String() string {
 func (*ListRecommendationsRequest) ProtoMessage() {}
 
 func (x *ListRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[66]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3599,7 +4085,7 @@ func (x *ListRecommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{66}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ListRecommendationsRequest) GetTenantId() string {
@@ -3664,7 +4150,7 @@ type ListRecommendationsResponse struct {
 
 func (x *ListRecommendationsResponse) Reset() {
 	*x = ListRecommendationsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[67]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3676,7 +4162,7 @@ func (x *ListRecommendationsResponse) String() string {
 func (*ListRecommendationsResponse) ProtoMessage() {}
 
 func (x *ListRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[67]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3689,7 +4175,7 @@ func (x *ListRecommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{67}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ListRecommendationsResponse) GetRecommendations() []*Recommendation {
@@ -3727,7 +4213,7 @@ type ListActionsRequest struct {
 
 func (x *ListActionsRequest) Reset() {
 	*x = ListActionsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[68]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3739,7 +4225,7 @@ func (x *ListActionsRequest) String() string {
 func (*ListActionsRequest) ProtoMessage() {}
 
 func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[68]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3752,7 +4238,7 @@ func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsRequest.ProtoReflect.Descriptor instead.
 func (*ListActionsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{68}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ListActionsRequest) GetTenantId() string {
@@ -3807,7 +4293,7 @@ type ListActionsResponse struct {
 
 func (x *ListActionsResponse) Reset() {
 	*x = ListActionsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[69]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3819,7 +4305,7 @@ func (x *ListActionsResponse) String() string {
 func (*ListActionsResponse) ProtoMessage() {}
 
 func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[69]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3832,7 +4318,7 @@ func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsResponse.ProtoReflect.Descriptor instead.
 func (*ListActionsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{69}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ListActionsResponse) GetActions() []*Action {
@@ -3858,7 +4344,7 @@ type GetSavingsSummaryRequest struct {
 
 func (x *GetSavingsSummaryRequest) Reset() {
 	*x = GetSavingsSummaryRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[70]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3870,7 +4356,7 @@ func (x *GetSavingsSummaryRequest) String() string {
 func (*GetSavingsSummaryRequest) ProtoMessage() {}
 
 func (x *GetSavingsSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[70]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3883,7 +4369,7 @@ func (x *GetSavingsSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSavingsSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetSavingsSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{70}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *GetSavingsSummaryRequest) GetTenantId() string {
@@ -3932,7 +4418,7 @@ type GetSavingsSummaryResponse struct {
 
 func (x *GetSavingsSummaryResponse) Reset() {
 	*x = GetSavingsSummaryResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[71]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3944,7 +4430,7 @@ func (x *GetSavingsSummaryResponse) String() string {
 func (*GetSavingsSummaryResponse) ProtoMessage() {}
 
 func (x *GetSavingsSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[71]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3957,7 +4443,7 @@ func (x *GetSavingsSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSavingsSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetSavingsSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{71}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *GetSavingsSummaryResponse) GetActionsTaken() int64 {
@@ -4066,7 +4552,7 @@ type SavingsPeriod struct {
 
 func (x *SavingsPeriod) Reset() {
 	*x = SavingsPeriod{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4078,7 +4564,7 @@ func (x *SavingsPeriod) String() string {
 func (*SavingsPeriod) ProtoMessage() {}
 
 func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4091,7 +4577,7 @@ func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsPeriod.ProtoReflect.Descriptor instead.
 func (*SavingsPeriod) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{72}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *SavingsPeriod) GetStartTime() *timestamppb.Timestamp {
@@ -4153,7 +4639,7 @@ type SavingsAmount struct {
 
 func (x *SavingsAmount) Reset() {
 	*x = SavingsAmount{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4165,7 +4651,7 @@ func (x *SavingsAmount) String() string {
 func (*SavingsAmount) ProtoMessage() {}
 
 func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4178,7 +4664,7 @@ func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsAmount.ProtoReflect.Descriptor instead.
 func (*SavingsAmount) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{73}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SavingsAmount) GetKey() string {
@@ -4213,7 +4699,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4225,7 +4711,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4238,7 +4724,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *ListAuditEventsRequest) GetTenantId() string {
@@ -4307,7 +4793,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4319,7 +4805,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4332,7 +4818,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -4359,7 +4845,7 @@ type GetRecommendationRequest struct {
 
 func (x *GetRecommendationRequest) Reset() {
 	*x = GetRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4371,7 +4857,7 @@ func (x *GetRecommendationRequest) String() string {
 func (*GetRecommendationRequest) ProtoMessage() {}
 
 func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4384,7 +4870,7 @@ func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*GetRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *GetRecommendationRequest) GetTenantId() string {
@@ -4410,7 +4896,7 @@ type GetRecommendationResponse struct {
 
 func (x *GetRecommendationResponse) Reset() {
 	*x = GetRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4422,7 +4908,7 @@ func (x *GetRecommendationResponse) String() string {
 func (*GetRecommendationResponse) ProtoMessage() {}
 
 func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4435,7 +4921,7 @@ func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*GetRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *GetRecommendationResponse) GetRecommendation() *Recommendation {
@@ -4455,7 +4941,7 @@ type ApproveRecommendationRequest struct {
 
 func (x *ApproveRecommendationRequest) Reset() {
 	*x = ApproveRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4467,7 +4953,7 @@ func (x *ApproveRecommendationRequest) String() string {
 func (*ApproveRecommendationRequest) ProtoMessage() {}
 
 func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4480,7 +4966,7 @@ func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *ApproveRecommendationRequest) GetTenantId() string {
@@ -4506,7 +4992,7 @@ type ApproveRecommendationResponse struct {
 
 func (x *ApproveRecommendationResponse) Reset() {
 	*x = ApproveRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4518,7 +5004,7 @@ func (x *ApproveRecommendationResponse) String() string {
 func (*ApproveRecommendationResponse) ProtoMessage() {}
 
 func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4531,7 +5017,7 @@ func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ApproveRecommendationResponse) GetRecommendation() *Recommendation {
@@ -4551,7 +5037,7 @@ type RevokeRecommendationApprovalRequest struct {
 
 func (x *RevokeRecommendationApprovalRequest) Reset() {
 	*x = RevokeRecommendationApprovalRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4563,7 +5049,7 @@ func (x *RevokeRecommendationApprovalRequest) String() string {
 func (*RevokeRecommendationApprovalRequest) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4576,7 +5062,7 @@ func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RevokeRecommendationApprovalRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *RevokeRecommendationApprovalRequest) GetTenantId() string {
@@ -4602,7 +5088,7 @@ type RevokeRecommendationApprovalResponse struct {
 
 func (x *RevokeRecommendationApprovalResponse) Reset() {
 	*x = RevokeRecommendationApprovalResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4614,7 +5100,7 @@ func (x *RevokeRecommendationApprovalResponse) String() string {
 func (*RevokeRecommendationApprovalResponse) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4627,7 +5113,7 @@ func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RevokeRecommendationApprovalResponse.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *RevokeRecommendationApprovalResponse) GetRecommendation() *Recommendation {
@@ -4647,7 +5133,7 @@ type DismissRecommendationRequest struct {
 
 func (x *DismissRecommendationRequest) Reset() {
 	*x = DismissRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4659,7 +5145,7 @@ func (x *DismissRecommendationRequest) String() string {
 func (*DismissRecommendationRequest) ProtoMessage() {}
 
 func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4672,7 +5158,7 @@ func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *DismissRecommendationRequest) GetTenantId() string {
@@ -4698,7 +5184,7 @@ type DismissRecommendationResponse struct {
 
 func (x *DismissRecommendationResponse) Reset() {
 	*x = DismissRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4710,7 +5196,7 @@ func (x *DismissRecommendationResponse) String() string {
 func (*DismissRecommendationResponse) ProtoMessage() {}
 
 func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4723,7 +5209,7 @@ func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *DismissRecommendationResponse) GetRecommendation() *Recommendation {
@@ -4747,7 +5233,7 @@ type ListActionPlansRequest struct {
 
 func (x *ListActionPlansRequest) Reset() {
 	*x = ListActionPlansRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4759,7 +5245,7 @@ func (x *ListActionPlansRequest) String() string {
 func (*ListActionPlansRequest) ProtoMessage() {}
 
 func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4772,7 +5258,7 @@ func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListActionPlansRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *ListActionPlansRequest) GetTenantId() string {
@@ -4820,7 +5306,7 @@ type ListActionPlansResponse struct {
 
 func (x *ListActionPlansResponse) Reset() {
 	*x = ListActionPlansResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4832,7 +5318,7 @@ func (x *ListActionPlansResponse) String() string {
 func (*ListActionPlansResponse) ProtoMessage() {}
 
 func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4845,7 +5331,7 @@ func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListActionPlansResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *ListActionPlansResponse) GetPlans() []*ActionPlan {
@@ -4872,7 +5358,7 @@ type GetActionPlanRequest struct {
 
 func (x *GetActionPlanRequest) Reset() {
 	*x = GetActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4884,7 +5370,7 @@ func (x *GetActionPlanRequest) String() string {
 func (*GetActionPlanRequest) ProtoMessage() {}
 
 func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4897,7 +5383,7 @@ func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *GetActionPlanRequest) GetTenantId() string {
@@ -4923,7 +5409,7 @@ type GetActionPlanResponse struct {
 
 func (x *GetActionPlanResponse) Reset() {
 	*x = GetActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4935,7 +5421,7 @@ func (x *GetActionPlanResponse) String() string {
 func (*GetActionPlanResponse) ProtoMessage() {}
 
 func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4948,7 +5434,7 @@ func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *GetActionPlanResponse) GetPlan() *ActionPlan {
@@ -4968,7 +5454,7 @@ type ApproveActionPlanRequest struct {
 
 func (x *ApproveActionPlanRequest) Reset() {
 	*x = ApproveActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4980,7 +5466,7 @@ func (x *ApproveActionPlanRequest) String() string {
 func (*ApproveActionPlanRequest) ProtoMessage() {}
 
 func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4993,7 +5479,7 @@ func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *ApproveActionPlanRequest) GetTenantId() string {
@@ -5019,7 +5505,7 @@ type ApproveActionPlanResponse struct {
 
 func (x *ApproveActionPlanResponse) Reset() {
 	*x = ApproveActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5031,7 +5517,7 @@ func (x *ApproveActionPlanResponse) String() string {
 func (*ApproveActionPlanResponse) ProtoMessage() {}
 
 func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5044,7 +5530,7 @@ func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *ApproveActionPlanResponse) GetPlan() *ActionPlan {
@@ -5199,6 +5685,38 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x15ListApiTokensResponse\x121\n" +
 	"\n" +
 	"api_tokens\x18\x01 \x03(\v2\x12.sirsi.v1.ApiTokenR\tapiTokens\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
+	"\x16CreateOidcTrustRequest\x122\n" +
+	"\n" +
+	"oidc_trust\x18\x01 \x01(\v2\x13.sirsi.v1.OidcTrustR\toidcTrust\"M\n" +
+	"\x17CreateOidcTrustResponse\x122\n" +
+	"\n" +
+	"oidc_trust\x18\x01 \x01(\v2\x13.sirsi.v1.OidcTrustR\toidcTrust\"B\n" +
+	"\x13GetOidcTrustRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"J\n" +
+	"\x14GetOidcTrustResponse\x122\n" +
+	"\n" +
+	"oidc_trust\x18\x01 \x01(\v2\x13.sirsi.v1.OidcTrustR\toidcTrust\"L\n" +
+	"\x16UpdateOidcTrustRequest\x122\n" +
+	"\n" +
+	"oidc_trust\x18\x01 \x01(\v2\x13.sirsi.v1.OidcTrustR\toidcTrust\"M\n" +
+	"\x17UpdateOidcTrustResponse\x122\n" +
+	"\n" +
+	"oidc_trust\x18\x01 \x01(\v2\x13.sirsi.v1.OidcTrustR\toidcTrust\"_\n" +
+	"\x16DeleteOidcTrustRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\x19\n" +
+	"\x17DeleteOidcTrustResponse\"p\n" +
+	"\x15ListOidcTrustsRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"v\n" +
+	"\x16ListOidcTrustsResponse\x124\n" +
+	"\voidc_trusts\x18\x01 \x03(\v2\x13.sirsi.v1.OidcTrustR\n" +
+	"oidcTrusts\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x96\x01\n" +
 	"\x11ListAgentsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12(\n" +
@@ -5387,7 +5905,7 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\vGranularity\x12\x1b\n" +
 	"\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11GRANULARITY_DAILY\x10\x01\x12\x17\n" +
-	"\x13GRANULARITY_MONTHLY\x10\x022\xfa\x1e\n" +
+	"\x13GRANULARITY_MONTHLY\x10\x022\xa6\"\n" +
 	"\x11ManagementService\x12J\n" +
 	"\vGetIdentity\x12\x1c.sirsi.v1.GetIdentityRequest\x1a\x1d.sirsi.v1.GetIdentityResponse\x12M\n" +
 	"\fCreateTenant\x12\x1d.sirsi.v1.CreateTenantRequest\x1a\x1e.sirsi.v1.CreateTenantResponse\x12D\n" +
@@ -5413,7 +5931,12 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\vGetApiToken\x12\x1c.sirsi.v1.GetApiTokenRequest\x1a\x1d.sirsi.v1.GetApiTokenResponse\x12S\n" +
 	"\x0eUpdateApiToken\x12\x1f.sirsi.v1.UpdateApiTokenRequest\x1a .sirsi.v1.UpdateApiTokenResponse\x12S\n" +
 	"\x0eDeleteApiToken\x12\x1f.sirsi.v1.DeleteApiTokenRequest\x1a .sirsi.v1.DeleteApiTokenResponse\x12P\n" +
-	"\rListApiTokens\x12\x1e.sirsi.v1.ListApiTokensRequest\x1a\x1f.sirsi.v1.ListApiTokensResponse\x12G\n" +
+	"\rListApiTokens\x12\x1e.sirsi.v1.ListApiTokensRequest\x1a\x1f.sirsi.v1.ListApiTokensResponse\x12V\n" +
+	"\x0fCreateOidcTrust\x12 .sirsi.v1.CreateOidcTrustRequest\x1a!.sirsi.v1.CreateOidcTrustResponse\x12M\n" +
+	"\fGetOidcTrust\x12\x1d.sirsi.v1.GetOidcTrustRequest\x1a\x1e.sirsi.v1.GetOidcTrustResponse\x12V\n" +
+	"\x0fUpdateOidcTrust\x12 .sirsi.v1.UpdateOidcTrustRequest\x1a!.sirsi.v1.UpdateOidcTrustResponse\x12V\n" +
+	"\x0fDeleteOidcTrust\x12 .sirsi.v1.DeleteOidcTrustRequest\x1a!.sirsi.v1.DeleteOidcTrustResponse\x12S\n" +
+	"\x0eListOidcTrusts\x12\x1f.sirsi.v1.ListOidcTrustsRequest\x1a .sirsi.v1.ListOidcTrustsResponse\x12G\n" +
 	"\n" +
 	"ListAgents\x12\x1b.sirsi.v1.ListAgentsRequest\x1a\x1c.sirsi.v1.ListAgentsResponse\x12A\n" +
 	"\bGetAgent\x12\x19.sirsi.v1.GetAgentRequest\x1a\x1a.sirsi.v1.GetAgentResponse\x12J\n" +
@@ -5447,7 +5970,7 @@ func file_sirsi_v1_management_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_management_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 91)
+var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 101)
 var file_sirsi_v1_management_proto_goTypes = []any{
 	(Granularity)(0),                             // 0: sirsi.v1.Granularity
 	(*GetIdentityRequest)(nil),                   // 1: sirsi.v1.GetIdentityRequest
@@ -5500,236 +6023,263 @@ var file_sirsi_v1_management_proto_goTypes = []any{
 	(*DeleteApiTokenResponse)(nil),               // 48: sirsi.v1.DeleteApiTokenResponse
 	(*ListApiTokensRequest)(nil),                 // 49: sirsi.v1.ListApiTokensRequest
 	(*ListApiTokensResponse)(nil),                // 50: sirsi.v1.ListApiTokensResponse
-	(*ListAgentsRequest)(nil),                    // 51: sirsi.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),                   // 52: sirsi.v1.ListAgentsResponse
-	(*GetAgentRequest)(nil),                      // 53: sirsi.v1.GetAgentRequest
-	(*GetAgentResponse)(nil),                     // 54: sirsi.v1.GetAgentResponse
-	(*RevokeAgentRequest)(nil),                   // 55: sirsi.v1.RevokeAgentRequest
-	(*RevokeAgentResponse)(nil),                  // 56: sirsi.v1.RevokeAgentResponse
-	(*ListResourcesRequest)(nil),                 // 57: sirsi.v1.ListResourcesRequest
-	(*ListResourcesResponse)(nil),                // 58: sirsi.v1.ListResourcesResponse
-	(*ListUtilizationRequest)(nil),               // 59: sirsi.v1.ListUtilizationRequest
-	(*ListUtilizationResponse)(nil),              // 60: sirsi.v1.ListUtilizationResponse
-	(*GetCostSummaryRequest)(nil),                // 61: sirsi.v1.GetCostSummaryRequest
-	(*CostItem)(nil),                             // 62: sirsi.v1.CostItem
-	(*CostPeriod)(nil),                           // 63: sirsi.v1.CostPeriod
-	(*GetCostSummaryResponse)(nil),               // 64: sirsi.v1.GetCostSummaryResponse
-	(*ListCostAnomaliesRequest)(nil),             // 65: sirsi.v1.ListCostAnomaliesRequest
-	(*ListCostAnomaliesResponse)(nil),            // 66: sirsi.v1.ListCostAnomaliesResponse
-	(*ListRecommendationsRequest)(nil),           // 67: sirsi.v1.ListRecommendationsRequest
-	(*ListRecommendationsResponse)(nil),          // 68: sirsi.v1.ListRecommendationsResponse
-	(*ListActionsRequest)(nil),                   // 69: sirsi.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),                  // 70: sirsi.v1.ListActionsResponse
-	(*GetSavingsSummaryRequest)(nil),             // 71: sirsi.v1.GetSavingsSummaryRequest
-	(*GetSavingsSummaryResponse)(nil),            // 72: sirsi.v1.GetSavingsSummaryResponse
-	(*SavingsPeriod)(nil),                        // 73: sirsi.v1.SavingsPeriod
-	(*SavingsAmount)(nil),                        // 74: sirsi.v1.SavingsAmount
-	(*ListAuditEventsRequest)(nil),               // 75: sirsi.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 76: sirsi.v1.ListAuditEventsResponse
-	(*GetRecommendationRequest)(nil),             // 77: sirsi.v1.GetRecommendationRequest
-	(*GetRecommendationResponse)(nil),            // 78: sirsi.v1.GetRecommendationResponse
-	(*ApproveRecommendationRequest)(nil),         // 79: sirsi.v1.ApproveRecommendationRequest
-	(*ApproveRecommendationResponse)(nil),        // 80: sirsi.v1.ApproveRecommendationResponse
-	(*RevokeRecommendationApprovalRequest)(nil),  // 81: sirsi.v1.RevokeRecommendationApprovalRequest
-	(*RevokeRecommendationApprovalResponse)(nil), // 82: sirsi.v1.RevokeRecommendationApprovalResponse
-	(*DismissRecommendationRequest)(nil),         // 83: sirsi.v1.DismissRecommendationRequest
-	(*DismissRecommendationResponse)(nil),        // 84: sirsi.v1.DismissRecommendationResponse
-	(*ListActionPlansRequest)(nil),               // 85: sirsi.v1.ListActionPlansRequest
-	(*ListActionPlansResponse)(nil),              // 86: sirsi.v1.ListActionPlansResponse
-	(*GetActionPlanRequest)(nil),                 // 87: sirsi.v1.GetActionPlanRequest
-	(*GetActionPlanResponse)(nil),                // 88: sirsi.v1.GetActionPlanResponse
-	(*ApproveActionPlanRequest)(nil),             // 89: sirsi.v1.ApproveActionPlanRequest
-	(*ApproveActionPlanResponse)(nil),            // 90: sirsi.v1.ApproveActionPlanResponse
-	nil,                                          // 91: sirsi.v1.ListResourcesRequest.TagsEntry
-	(Role)(0),                                    // 92: sirsi.v1.Role
-	(*timestamppb.Timestamp)(nil),                // 93: google.protobuf.Timestamp
-	(*Tenant)(nil),                               // 94: sirsi.v1.Tenant
-	(*CloudAccount)(nil),                         // 95: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),                   // 96: sirsi.v1.OptimizationPolicy
-	(*durationpb.Duration)(nil),                  // 97: google.protobuf.Duration
-	(*EnrollmentToken)(nil),                      // 98: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),                             // 99: sirsi.v1.ApiToken
-	(*Agent)(nil),                                // 100: sirsi.v1.Agent
-	(*Resource)(nil),                             // 101: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),                   // 102: sirsi.v1.UtilizationSummary
-	(*Money)(nil),                                // 103: sirsi.v1.Money
-	(*CostAnomaly)(nil),                          // 104: sirsi.v1.CostAnomaly
-	(RecommendationStatus)(0),                    // 105: sirsi.v1.RecommendationStatus
-	(*Recommendation)(nil),                       // 106: sirsi.v1.Recommendation
-	(ActionStatus)(0),                            // 107: sirsi.v1.ActionStatus
-	(*Action)(nil),                               // 108: sirsi.v1.Action
-	(*AuditEvent)(nil),                           // 109: sirsi.v1.AuditEvent
-	(ActionPlanStatus)(0),                        // 110: sirsi.v1.ActionPlanStatus
-	(*ActionPlan)(nil),                           // 111: sirsi.v1.ActionPlan
+	(*CreateOidcTrustRequest)(nil),               // 51: sirsi.v1.CreateOidcTrustRequest
+	(*CreateOidcTrustResponse)(nil),              // 52: sirsi.v1.CreateOidcTrustResponse
+	(*GetOidcTrustRequest)(nil),                  // 53: sirsi.v1.GetOidcTrustRequest
+	(*GetOidcTrustResponse)(nil),                 // 54: sirsi.v1.GetOidcTrustResponse
+	(*UpdateOidcTrustRequest)(nil),               // 55: sirsi.v1.UpdateOidcTrustRequest
+	(*UpdateOidcTrustResponse)(nil),              // 56: sirsi.v1.UpdateOidcTrustResponse
+	(*DeleteOidcTrustRequest)(nil),               // 57: sirsi.v1.DeleteOidcTrustRequest
+	(*DeleteOidcTrustResponse)(nil),              // 58: sirsi.v1.DeleteOidcTrustResponse
+	(*ListOidcTrustsRequest)(nil),                // 59: sirsi.v1.ListOidcTrustsRequest
+	(*ListOidcTrustsResponse)(nil),               // 60: sirsi.v1.ListOidcTrustsResponse
+	(*ListAgentsRequest)(nil),                    // 61: sirsi.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),                   // 62: sirsi.v1.ListAgentsResponse
+	(*GetAgentRequest)(nil),                      // 63: sirsi.v1.GetAgentRequest
+	(*GetAgentResponse)(nil),                     // 64: sirsi.v1.GetAgentResponse
+	(*RevokeAgentRequest)(nil),                   // 65: sirsi.v1.RevokeAgentRequest
+	(*RevokeAgentResponse)(nil),                  // 66: sirsi.v1.RevokeAgentResponse
+	(*ListResourcesRequest)(nil),                 // 67: sirsi.v1.ListResourcesRequest
+	(*ListResourcesResponse)(nil),                // 68: sirsi.v1.ListResourcesResponse
+	(*ListUtilizationRequest)(nil),               // 69: sirsi.v1.ListUtilizationRequest
+	(*ListUtilizationResponse)(nil),              // 70: sirsi.v1.ListUtilizationResponse
+	(*GetCostSummaryRequest)(nil),                // 71: sirsi.v1.GetCostSummaryRequest
+	(*CostItem)(nil),                             // 72: sirsi.v1.CostItem
+	(*CostPeriod)(nil),                           // 73: sirsi.v1.CostPeriod
+	(*GetCostSummaryResponse)(nil),               // 74: sirsi.v1.GetCostSummaryResponse
+	(*ListCostAnomaliesRequest)(nil),             // 75: sirsi.v1.ListCostAnomaliesRequest
+	(*ListCostAnomaliesResponse)(nil),            // 76: sirsi.v1.ListCostAnomaliesResponse
+	(*ListRecommendationsRequest)(nil),           // 77: sirsi.v1.ListRecommendationsRequest
+	(*ListRecommendationsResponse)(nil),          // 78: sirsi.v1.ListRecommendationsResponse
+	(*ListActionsRequest)(nil),                   // 79: sirsi.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),                  // 80: sirsi.v1.ListActionsResponse
+	(*GetSavingsSummaryRequest)(nil),             // 81: sirsi.v1.GetSavingsSummaryRequest
+	(*GetSavingsSummaryResponse)(nil),            // 82: sirsi.v1.GetSavingsSummaryResponse
+	(*SavingsPeriod)(nil),                        // 83: sirsi.v1.SavingsPeriod
+	(*SavingsAmount)(nil),                        // 84: sirsi.v1.SavingsAmount
+	(*ListAuditEventsRequest)(nil),               // 85: sirsi.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 86: sirsi.v1.ListAuditEventsResponse
+	(*GetRecommendationRequest)(nil),             // 87: sirsi.v1.GetRecommendationRequest
+	(*GetRecommendationResponse)(nil),            // 88: sirsi.v1.GetRecommendationResponse
+	(*ApproveRecommendationRequest)(nil),         // 89: sirsi.v1.ApproveRecommendationRequest
+	(*ApproveRecommendationResponse)(nil),        // 90: sirsi.v1.ApproveRecommendationResponse
+	(*RevokeRecommendationApprovalRequest)(nil),  // 91: sirsi.v1.RevokeRecommendationApprovalRequest
+	(*RevokeRecommendationApprovalResponse)(nil), // 92: sirsi.v1.RevokeRecommendationApprovalResponse
+	(*DismissRecommendationRequest)(nil),         // 93: sirsi.v1.DismissRecommendationRequest
+	(*DismissRecommendationResponse)(nil),        // 94: sirsi.v1.DismissRecommendationResponse
+	(*ListActionPlansRequest)(nil),               // 95: sirsi.v1.ListActionPlansRequest
+	(*ListActionPlansResponse)(nil),              // 96: sirsi.v1.ListActionPlansResponse
+	(*GetActionPlanRequest)(nil),                 // 97: sirsi.v1.GetActionPlanRequest
+	(*GetActionPlanResponse)(nil),                // 98: sirsi.v1.GetActionPlanResponse
+	(*ApproveActionPlanRequest)(nil),             // 99: sirsi.v1.ApproveActionPlanRequest
+	(*ApproveActionPlanResponse)(nil),            // 100: sirsi.v1.ApproveActionPlanResponse
+	nil,                                          // 101: sirsi.v1.ListResourcesRequest.TagsEntry
+	(Role)(0),                                    // 102: sirsi.v1.Role
+	(*timestamppb.Timestamp)(nil),                // 103: google.protobuf.Timestamp
+	(*Tenant)(nil),                               // 104: sirsi.v1.Tenant
+	(*CloudAccount)(nil),                         // 105: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),                   // 106: sirsi.v1.OptimizationPolicy
+	(*durationpb.Duration)(nil),                  // 107: google.protobuf.Duration
+	(*EnrollmentToken)(nil),                      // 108: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),                             // 109: sirsi.v1.ApiToken
+	(*OidcTrust)(nil),                            // 110: sirsi.v1.OidcTrust
+	(*Agent)(nil),                                // 111: sirsi.v1.Agent
+	(*Resource)(nil),                             // 112: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),                   // 113: sirsi.v1.UtilizationSummary
+	(*Money)(nil),                                // 114: sirsi.v1.Money
+	(*CostAnomaly)(nil),                          // 115: sirsi.v1.CostAnomaly
+	(RecommendationStatus)(0),                    // 116: sirsi.v1.RecommendationStatus
+	(*Recommendation)(nil),                       // 117: sirsi.v1.Recommendation
+	(ActionStatus)(0),                            // 118: sirsi.v1.ActionStatus
+	(*Action)(nil),                               // 119: sirsi.v1.Action
+	(*AuditEvent)(nil),                           // 120: sirsi.v1.AuditEvent
+	(ActionPlanStatus)(0),                        // 121: sirsi.v1.ActionPlanStatus
+	(*ActionPlan)(nil),                           // 122: sirsi.v1.ActionPlan
 }
 var file_sirsi_v1_management_proto_depIdxs = []int32{
-	92,  // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
-	93,  // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
-	94,  // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	94,  // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	94,  // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	94,  // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	94,  // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	94,  // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
-	95,  // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	95,  // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	95,  // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	95,  // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	95,  // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	95,  // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
-	96,  // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	96,  // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	96,  // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	96,  // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	96,  // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	96,  // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
-	97,  // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
-	98,  // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	98,  // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	98,  // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
-	92,  // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
-	97,  // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
-	99,  // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	99,  // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	99,  // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	99,  // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
-	100, // 30: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
-	100, // 31: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
-	100, // 32: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
-	91,  // 33: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
-	101, // 34: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
-	102, // 35: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
-	0,   // 36: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
-	103, // 37: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
-	103, // 38: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
-	62,  // 39: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
-	103, // 40: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
-	62,  // 41: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
-	63,  // 42: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
-	103, // 43: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
-	104, // 44: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
-	103, // 45: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
-	105, // 46: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
-	106, // 47: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
-	103, // 48: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
-	107, // 49: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
-	108, // 50: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
-	93,  // 51: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
-	73,  // 52: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
-	73,  // 53: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
-	73,  // 54: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
-	103, // 55: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
-	103, // 56: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
-	93,  // 57: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
-	93,  // 58: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
-	103, // 59: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
-	103, // 60: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
-	74,  // 61: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
-	74,  // 62: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
-	74,  // 63: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
-	103, // 64: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
-	93,  // 65: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	93,  // 66: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	109, // 67: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
-	106, // 68: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	106, // 69: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	106, // 70: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	106, // 71: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	110, // 72: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
-	111, // 73: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
-	111, // 74: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	111, // 75: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	1,   // 76: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
-	3,   // 77: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
-	5,   // 78: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
-	7,   // 79: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
-	9,   // 80: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
-	11,  // 81: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
-	13,  // 82: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
-	15,  // 83: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
-	17,  // 84: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
-	19,  // 85: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
-	21,  // 86: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
-	23,  // 87: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
-	25,  // 88: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
-	27,  // 89: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
-	29,  // 90: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
-	31,  // 91: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
-	33,  // 92: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
-	35,  // 93: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
-	37,  // 94: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
-	39,  // 95: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
-	41,  // 96: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
-	43,  // 97: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
-	45,  // 98: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
-	47,  // 99: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
-	49,  // 100: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
-	51,  // 101: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
-	53,  // 102: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
-	55,  // 103: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
-	57,  // 104: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
-	59,  // 105: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
-	61,  // 106: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
-	65,  // 107: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
-	67,  // 108: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
-	77,  // 109: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
-	79,  // 110: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
-	81,  // 111: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
-	83,  // 112: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
-	85,  // 113: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
-	87,  // 114: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
-	89,  // 115: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
-	69,  // 116: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
-	71,  // 117: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
-	75,  // 118: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
-	2,   // 119: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
-	4,   // 120: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
-	6,   // 121: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
-	8,   // 122: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
-	10,  // 123: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
-	12,  // 124: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
-	14,  // 125: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
-	16,  // 126: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
-	18,  // 127: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
-	20,  // 128: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
-	22,  // 129: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
-	24,  // 130: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
-	26,  // 131: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
-	28,  // 132: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
-	30,  // 133: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
-	32,  // 134: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
-	34,  // 135: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
-	36,  // 136: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
-	38,  // 137: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
-	40,  // 138: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
-	42,  // 139: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
-	44,  // 140: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
-	46,  // 141: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
-	48,  // 142: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
-	50,  // 143: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
-	52,  // 144: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
-	54,  // 145: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
-	56,  // 146: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
-	58,  // 147: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
-	60,  // 148: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
-	64,  // 149: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
-	66,  // 150: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
-	68,  // 151: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
-	78,  // 152: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
-	80,  // 153: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
-	82,  // 154: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
-	84,  // 155: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
-	86,  // 156: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
-	88,  // 157: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
-	90,  // 158: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
-	70,  // 159: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
-	72,  // 160: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
-	76,  // 161: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
-	119, // [119:162] is the sub-list for method output_type
-	76,  // [76:119] is the sub-list for method input_type
-	76,  // [76:76] is the sub-list for extension type_name
-	76,  // [76:76] is the sub-list for extension extendee
-	0,   // [0:76] is the sub-list for field type_name
+	102, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
+	103, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
+	104, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	104, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	104, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	104, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	104, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	104, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
+	105, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	105, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	105, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	105, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	105, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	105, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
+	106, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	106, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	106, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	106, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	106, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	106, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
+	107, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
+	108, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	108, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	108, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
+	102, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
+	107, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
+	109, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	109, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	109, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	109, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
+	110, // 30: sirsi.v1.CreateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	110, // 31: sirsi.v1.CreateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	110, // 32: sirsi.v1.GetOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	110, // 33: sirsi.v1.UpdateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	110, // 34: sirsi.v1.UpdateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	110, // 35: sirsi.v1.ListOidcTrustsResponse.oidc_trusts:type_name -> sirsi.v1.OidcTrust
+	111, // 36: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
+	111, // 37: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
+	111, // 38: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
+	101, // 39: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
+	112, // 40: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
+	113, // 41: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
+	0,   // 42: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
+	114, // 43: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
+	114, // 44: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
+	72,  // 45: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
+	114, // 46: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
+	72,  // 47: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
+	73,  // 48: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
+	114, // 49: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
+	115, // 50: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
+	114, // 51: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
+	116, // 52: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
+	117, // 53: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
+	114, // 54: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
+	118, // 55: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
+	119, // 56: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
+	103, // 57: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
+	83,  // 58: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
+	83,  // 59: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
+	83,  // 60: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
+	114, // 61: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
+	114, // 62: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
+	103, // 63: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
+	103, // 64: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
+	114, // 65: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
+	114, // 66: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
+	84,  // 67: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
+	84,  // 68: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
+	84,  // 69: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
+	114, // 70: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
+	103, // 71: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	103, // 72: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	120, // 73: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
+	117, // 74: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	117, // 75: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	117, // 76: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	117, // 77: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	121, // 78: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
+	122, // 79: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
+	122, // 80: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	122, // 81: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	1,   // 82: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
+	3,   // 83: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
+	5,   // 84: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
+	7,   // 85: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
+	9,   // 86: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
+	11,  // 87: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
+	13,  // 88: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
+	15,  // 89: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
+	17,  // 90: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
+	19,  // 91: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
+	21,  // 92: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
+	23,  // 93: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
+	25,  // 94: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
+	27,  // 95: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
+	29,  // 96: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
+	31,  // 97: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
+	33,  // 98: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
+	35,  // 99: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
+	37,  // 100: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
+	39,  // 101: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
+	41,  // 102: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
+	43,  // 103: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
+	45,  // 104: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
+	47,  // 105: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
+	49,  // 106: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
+	51,  // 107: sirsi.v1.ManagementService.CreateOidcTrust:input_type -> sirsi.v1.CreateOidcTrustRequest
+	53,  // 108: sirsi.v1.ManagementService.GetOidcTrust:input_type -> sirsi.v1.GetOidcTrustRequest
+	55,  // 109: sirsi.v1.ManagementService.UpdateOidcTrust:input_type -> sirsi.v1.UpdateOidcTrustRequest
+	57,  // 110: sirsi.v1.ManagementService.DeleteOidcTrust:input_type -> sirsi.v1.DeleteOidcTrustRequest
+	59,  // 111: sirsi.v1.ManagementService.ListOidcTrusts:input_type -> sirsi.v1.ListOidcTrustsRequest
+	61,  // 112: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
+	63,  // 113: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
+	65,  // 114: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
+	67,  // 115: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
+	69,  // 116: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
+	71,  // 117: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
+	75,  // 118: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
+	77,  // 119: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
+	87,  // 120: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
+	89,  // 121: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
+	91,  // 122: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
+	93,  // 123: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
+	95,  // 124: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
+	97,  // 125: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
+	99,  // 126: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
+	79,  // 127: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
+	81,  // 128: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
+	85,  // 129: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
+	2,   // 130: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
+	4,   // 131: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
+	6,   // 132: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
+	8,   // 133: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
+	10,  // 134: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
+	12,  // 135: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
+	14,  // 136: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
+	16,  // 137: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
+	18,  // 138: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
+	20,  // 139: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
+	22,  // 140: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
+	24,  // 141: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
+	26,  // 142: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
+	28,  // 143: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
+	30,  // 144: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
+	32,  // 145: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
+	34,  // 146: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
+	36,  // 147: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
+	38,  // 148: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
+	40,  // 149: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
+	42,  // 150: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
+	44,  // 151: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
+	46,  // 152: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
+	48,  // 153: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
+	50,  // 154: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
+	52,  // 155: sirsi.v1.ManagementService.CreateOidcTrust:output_type -> sirsi.v1.CreateOidcTrustResponse
+	54,  // 156: sirsi.v1.ManagementService.GetOidcTrust:output_type -> sirsi.v1.GetOidcTrustResponse
+	56,  // 157: sirsi.v1.ManagementService.UpdateOidcTrust:output_type -> sirsi.v1.UpdateOidcTrustResponse
+	58,  // 158: sirsi.v1.ManagementService.DeleteOidcTrust:output_type -> sirsi.v1.DeleteOidcTrustResponse
+	60,  // 159: sirsi.v1.ManagementService.ListOidcTrusts:output_type -> sirsi.v1.ListOidcTrustsResponse
+	62,  // 160: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
+	64,  // 161: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
+	66,  // 162: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
+	68,  // 163: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
+	70,  // 164: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
+	74,  // 165: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
+	76,  // 166: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
+	78,  // 167: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
+	88,  // 168: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
+	90,  // 169: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
+	92,  // 170: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
+	94,  // 171: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
+	96,  // 172: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
+	98,  // 173: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
+	100, // 174: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
+	80,  // 175: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
+	82,  // 176: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
+	86,  // 177: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
+	130, // [130:178] is the sub-list for method output_type
+	82,  // [82:130] is the sub-list for method input_type
+	82,  // [82:82] is the sub-list for extension type_name
+	82,  // [82:82] is the sub-list for extension extendee
+	0,   // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_management_proto_init() }
@@ -5744,7 +6294,7 @@ func file_sirsi_v1_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_management_proto_rawDesc), len(file_sirsi_v1_management_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   91,
+			NumMessages:   101,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

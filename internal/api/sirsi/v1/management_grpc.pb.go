@@ -44,6 +44,11 @@ const (
 	ManagementService_UpdateApiToken_FullMethodName               = "/sirsi.v1.ManagementService/UpdateApiToken"
 	ManagementService_DeleteApiToken_FullMethodName               = "/sirsi.v1.ManagementService/DeleteApiToken"
 	ManagementService_ListApiTokens_FullMethodName                = "/sirsi.v1.ManagementService/ListApiTokens"
+	ManagementService_CreateOidcTrust_FullMethodName              = "/sirsi.v1.ManagementService/CreateOidcTrust"
+	ManagementService_GetOidcTrust_FullMethodName                 = "/sirsi.v1.ManagementService/GetOidcTrust"
+	ManagementService_UpdateOidcTrust_FullMethodName              = "/sirsi.v1.ManagementService/UpdateOidcTrust"
+	ManagementService_DeleteOidcTrust_FullMethodName              = "/sirsi.v1.ManagementService/DeleteOidcTrust"
+	ManagementService_ListOidcTrusts_FullMethodName               = "/sirsi.v1.ManagementService/ListOidcTrusts"
 	ManagementService_ListAgents_FullMethodName                   = "/sirsi.v1.ManagementService/ListAgents"
 	ManagementService_GetAgent_FullMethodName                     = "/sirsi.v1.ManagementService/GetAgent"
 	ManagementService_RevokeAgent_FullMethodName                  = "/sirsi.v1.ManagementService/RevokeAgent"
@@ -100,6 +105,14 @@ type ManagementServiceClient interface {
 	// Revokes the token; it stops working at once.
 	DeleteApiToken(ctx context.Context, in *DeleteApiTokenRequest, opts ...grpc.CallOption) (*DeleteApiTokenResponse, error)
 	ListApiTokens(ctx context.Context, in *ListApiTokensRequest, opts ...grpc.CallOption) (*ListApiTokensResponse, error)
+	// OIDC trusts: which identity provider's tokens act in the tenant, with
+	// which role (docs/security.md). Admins only, like API tokens.
+	CreateOidcTrust(ctx context.Context, in *CreateOidcTrustRequest, opts ...grpc.CallOption) (*CreateOidcTrustResponse, error)
+	GetOidcTrust(ctx context.Context, in *GetOidcTrustRequest, opts ...grpc.CallOption) (*GetOidcTrustResponse, error)
+	UpdateOidcTrust(ctx context.Context, in *UpdateOidcTrustRequest, opts ...grpc.CallOption) (*UpdateOidcTrustResponse, error)
+	// Deletes the trust; tokens it accepted are refused from the next call.
+	DeleteOidcTrust(ctx context.Context, in *DeleteOidcTrustRequest, opts ...grpc.CallOption) (*DeleteOidcTrustResponse, error)
+	ListOidcTrusts(ctx context.Context, in *ListOidcTrustsRequest, opts ...grpc.CallOption) (*ListOidcTrustsResponse, error)
 	ListAgents(ctx context.Context, in *ListAgentsRequest, opts ...grpc.CallOption) (*ListAgentsResponse, error)
 	GetAgent(ctx context.Context, in *GetAgentRequest, opts ...grpc.CallOption) (*GetAgentResponse, error)
 	// Revokes the agent's certificate; its next call is refused.
@@ -386,6 +399,56 @@ func (c *managementServiceClient) ListApiTokens(ctx context.Context, in *ListApi
 	return out, nil
 }
 
+func (c *managementServiceClient) CreateOidcTrust(ctx context.Context, in *CreateOidcTrustRequest, opts ...grpc.CallOption) (*CreateOidcTrustResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateOidcTrustResponse)
+	err := c.cc.Invoke(ctx, ManagementService_CreateOidcTrust_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) GetOidcTrust(ctx context.Context, in *GetOidcTrustRequest, opts ...grpc.CallOption) (*GetOidcTrustResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetOidcTrustResponse)
+	err := c.cc.Invoke(ctx, ManagementService_GetOidcTrust_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) UpdateOidcTrust(ctx context.Context, in *UpdateOidcTrustRequest, opts ...grpc.CallOption) (*UpdateOidcTrustResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateOidcTrustResponse)
+	err := c.cc.Invoke(ctx, ManagementService_UpdateOidcTrust_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) DeleteOidcTrust(ctx context.Context, in *DeleteOidcTrustRequest, opts ...grpc.CallOption) (*DeleteOidcTrustResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteOidcTrustResponse)
+	err := c.cc.Invoke(ctx, ManagementService_DeleteOidcTrust_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *managementServiceClient) ListOidcTrusts(ctx context.Context, in *ListOidcTrustsRequest, opts ...grpc.CallOption) (*ListOidcTrustsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOidcTrustsResponse)
+	err := c.cc.Invoke(ctx, ManagementService_ListOidcTrusts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *managementServiceClient) ListAgents(ctx context.Context, in *ListAgentsRequest, opts ...grpc.CallOption) (*ListAgentsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListAgentsResponse)
@@ -602,6 +665,14 @@ type ManagementServiceServer interface {
 	// Revokes the token; it stops working at once.
 	DeleteApiToken(context.Context, *DeleteApiTokenRequest) (*DeleteApiTokenResponse, error)
 	ListApiTokens(context.Context, *ListApiTokensRequest) (*ListApiTokensResponse, error)
+	// OIDC trusts: which identity provider's tokens act in the tenant, with
+	// which role (docs/security.md). Admins only, like API tokens.
+	CreateOidcTrust(context.Context, *CreateOidcTrustRequest) (*CreateOidcTrustResponse, error)
+	GetOidcTrust(context.Context, *GetOidcTrustRequest) (*GetOidcTrustResponse, error)
+	UpdateOidcTrust(context.Context, *UpdateOidcTrustRequest) (*UpdateOidcTrustResponse, error)
+	// Deletes the trust; tokens it accepted are refused from the next call.
+	DeleteOidcTrust(context.Context, *DeleteOidcTrustRequest) (*DeleteOidcTrustResponse, error)
+	ListOidcTrusts(context.Context, *ListOidcTrustsRequest) (*ListOidcTrustsResponse, error)
 	ListAgents(context.Context, *ListAgentsRequest) (*ListAgentsResponse, error)
 	GetAgent(context.Context, *GetAgentRequest) (*GetAgentResponse, error)
 	// Revokes the agent's certificate; its next call is refused.
@@ -712,6 +783,21 @@ func (UnimplementedManagementServiceServer) DeleteApiToken(context.Context, *Del
 }
 func (UnimplementedManagementServiceServer) ListApiTokens(context.Context, *ListApiTokensRequest) (*ListApiTokensResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListApiTokens not implemented")
+}
+func (UnimplementedManagementServiceServer) CreateOidcTrust(context.Context, *CreateOidcTrustRequest) (*CreateOidcTrustResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateOidcTrust not implemented")
+}
+func (UnimplementedManagementServiceServer) GetOidcTrust(context.Context, *GetOidcTrustRequest) (*GetOidcTrustResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetOidcTrust not implemented")
+}
+func (UnimplementedManagementServiceServer) UpdateOidcTrust(context.Context, *UpdateOidcTrustRequest) (*UpdateOidcTrustResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateOidcTrust not implemented")
+}
+func (UnimplementedManagementServiceServer) DeleteOidcTrust(context.Context, *DeleteOidcTrustRequest) (*DeleteOidcTrustResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteOidcTrust not implemented")
+}
+func (UnimplementedManagementServiceServer) ListOidcTrusts(context.Context, *ListOidcTrustsRequest) (*ListOidcTrustsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListOidcTrusts not implemented")
 }
 func (UnimplementedManagementServiceServer) ListAgents(context.Context, *ListAgentsRequest) (*ListAgentsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAgents not implemented")
@@ -1238,6 +1324,96 @@ func _ManagementService_ListApiTokens_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ManagementService_CreateOidcTrust_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateOidcTrustRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).CreateOidcTrust(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_CreateOidcTrust_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).CreateOidcTrust(ctx, req.(*CreateOidcTrustRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_GetOidcTrust_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOidcTrustRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).GetOidcTrust(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_GetOidcTrust_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).GetOidcTrust(ctx, req.(*GetOidcTrustRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_UpdateOidcTrust_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateOidcTrustRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).UpdateOidcTrust(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_UpdateOidcTrust_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).UpdateOidcTrust(ctx, req.(*UpdateOidcTrustRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_DeleteOidcTrust_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteOidcTrustRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).DeleteOidcTrust(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_DeleteOidcTrust_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).DeleteOidcTrust(ctx, req.(*DeleteOidcTrustRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ManagementService_ListOidcTrusts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOidcTrustsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).ListOidcTrusts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_ListOidcTrusts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).ListOidcTrusts(ctx, req.(*ListOidcTrustsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ManagementService_ListAgents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListAgentsRequest)
 	if err := dec(in); err != nil {
@@ -1668,6 +1844,26 @@ var ManagementService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListApiTokens",
 			Handler:    _ManagementService_ListApiTokens_Handler,
+		},
+		{
+			MethodName: "CreateOidcTrust",
+			Handler:    _ManagementService_CreateOidcTrust_Handler,
+		},
+		{
+			MethodName: "GetOidcTrust",
+			Handler:    _ManagementService_GetOidcTrust_Handler,
+		},
+		{
+			MethodName: "UpdateOidcTrust",
+			Handler:    _ManagementService_UpdateOidcTrust_Handler,
+		},
+		{
+			MethodName: "DeleteOidcTrust",
+			Handler:    _ManagementService_DeleteOidcTrust_Handler,
+		},
+		{
+			MethodName: "ListOidcTrusts",
+			Handler:    _ManagementService_ListOidcTrusts_Handler,
 		},
 		{
 			MethodName: "ListAgents",

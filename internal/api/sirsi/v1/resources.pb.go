@@ -2042,6 +2042,155 @@ func (x *ApiToken) GetVersion() int64 {
 	return 0
 }
 
+// OidcTrust lets the tokens an OpenID Connect issuer signs (HCP Terraform
+// workload identity, GitHub Actions, an enterprise IdP) call
+// ManagementService in one tenant with one role, without a stored secret.
+// A token is accepted when it is signed by a key of the issuer's JWKS
+// (RS256 or ES256), its iss is issuer, its aud contains audience, it is
+// inside exp/nbf, it was issued at most max_token_age ago, and every entry
+// of bound_claims matches. The caller is "oidc:<name>:<subject>".
+type OidcTrust struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TenantId string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// Unique in the tenant; part of the caller's name in the audit log.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// https URL, exactly as the token's iss claim (plain http only for a
+	// loopback host, for tests).
+	Issuer string `protobuf:"bytes,4,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	// Must be one of the token's aud values.
+	Audience string `protobuf:"bytes,5,opt,name=audience,proto3" json:"audience,omitempty"`
+	// Claim name to value; "*" matches any run of characters. Every entry
+	// must match a string claim of the token. At least one entry.
+	BoundClaims map[string]string `protobuf:"bytes,6,rep,name=bound_claims,json=boundClaims,proto3" json:"bound_claims,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Admin, editor or viewer.
+	Role Role `protobuf:"varint,7,opt,name=role,proto3,enum=sirsi.v1.Role" json:"role,omitempty"`
+	// The claim naming the caller; empty means "sub".
+	SubjectClaim string `protobuf:"bytes,8,opt,name=subject_claim,json=subjectClaim,proto3" json:"subject_claim,omitempty"`
+	// How old (now - iat) a token may be; unset means the default
+	// (internal/oidctrust).
+	MaxTokenAge   *durationpb.Duration   `protobuf:"bytes,9,opt,name=max_token_age,json=maxTokenAge,proto3" json:"max_token_age,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Version       int64                  `protobuf:"varint,12,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OidcTrust) Reset() {
+	*x = OidcTrust{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OidcTrust) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OidcTrust) ProtoMessage() {}
+
+func (x *OidcTrust) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OidcTrust.ProtoReflect.Descriptor instead.
+func (*OidcTrust) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *OidcTrust) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OidcTrust) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *OidcTrust) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OidcTrust) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
+func (x *OidcTrust) GetAudience() string {
+	if x != nil {
+		return x.Audience
+	}
+	return ""
+}
+
+func (x *OidcTrust) GetBoundClaims() map[string]string {
+	if x != nil {
+		return x.BoundClaims
+	}
+	return nil
+}
+
+func (x *OidcTrust) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *OidcTrust) GetSubjectClaim() string {
+	if x != nil {
+		return x.SubjectClaim
+	}
+	return ""
+}
+
+func (x *OidcTrust) GetMaxTokenAge() *durationpb.Duration {
+	if x != nil {
+		return x.MaxTokenAge
+	}
+	return nil
+}
+
+func (x *OidcTrust) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *OidcTrust) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *OidcTrust) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 type Agent struct {
 	state          protoimpl.MessageState            `protogen:"open.v1"`
 	Id             string                            `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2068,7 +2217,7 @@ type Agent struct {
 
 func (x *Agent) Reset() {
 	*x = Agent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2080,7 +2229,7 @@ func (x *Agent) String() string {
 func (*Agent) ProtoMessage() {}
 
 func (x *Agent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[12]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2093,7 +2242,7 @@ func (x *Agent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agent.ProtoReflect.Descriptor instead.
 func (*Agent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Agent) GetId() string {
@@ -2206,7 +2355,7 @@ type SweepFailure struct {
 
 func (x *SweepFailure) Reset() {
 	*x = SweepFailure{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2218,7 +2367,7 @@ func (x *SweepFailure) String() string {
 func (*SweepFailure) ProtoMessage() {}
 
 func (x *SweepFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[13]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2231,7 +2380,7 @@ func (x *SweepFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SweepFailure.ProtoReflect.Descriptor instead.
 func (*SweepFailure) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SweepFailure) GetTime() *timestamppb.Timestamp {
@@ -2283,7 +2432,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2295,7 +2444,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[14]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2308,7 +2457,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Resource) GetResourceId() string {
@@ -2452,7 +2601,7 @@ type UtilizationSummary struct {
 
 func (x *UtilizationSummary) Reset() {
 	*x = UtilizationSummary{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2464,7 +2613,7 @@ func (x *UtilizationSummary) String() string {
 func (*UtilizationSummary) ProtoMessage() {}
 
 func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[15]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2477,7 +2626,7 @@ func (x *UtilizationSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UtilizationSummary.ProtoReflect.Descriptor instead.
 func (*UtilizationSummary) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UtilizationSummary) GetResourceId() string {
@@ -2566,7 +2715,7 @@ type CostRecord struct {
 
 func (x *CostRecord) Reset() {
 	*x = CostRecord{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2578,7 +2727,7 @@ func (x *CostRecord) String() string {
 func (*CostRecord) ProtoMessage() {}
 
 func (x *CostRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[16]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2591,7 +2740,7 @@ func (x *CostRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostRecord.ProtoReflect.Descriptor instead.
 func (*CostRecord) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CostRecord) GetDay() string {
@@ -2653,7 +2802,7 @@ type CostAnomaly struct {
 
 func (x *CostAnomaly) Reset() {
 	*x = CostAnomaly{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +2814,7 @@ func (x *CostAnomaly) String() string {
 func (*CostAnomaly) ProtoMessage() {}
 
 func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[17]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +2827,7 @@ func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostAnomaly.ProtoReflect.Descriptor instead.
 func (*CostAnomaly) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CostAnomaly) GetId() string {
@@ -2757,7 +2906,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +2918,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +2931,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -2854,7 +3003,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2866,7 +3015,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2879,7 +3028,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Recommendation) GetId() string {
@@ -3041,7 +3190,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3053,7 +3202,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3066,7 +3215,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ActionStep) GetName() string {
@@ -3135,7 +3284,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3147,7 +3296,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3160,7 +3309,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Action) GetId() string {
@@ -3339,7 +3488,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3351,7 +3500,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3364,7 +3513,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -3460,7 +3609,7 @@ type PlanSkip struct {
 
 func (x *PlanSkip) Reset() {
 	*x = PlanSkip{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3472,7 +3621,7 @@ func (x *PlanSkip) String() string {
 func (*PlanSkip) ProtoMessage() {}
 
 func (x *PlanSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3485,7 +3634,7 @@ func (x *PlanSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanSkip.ProtoReflect.Descriptor instead.
 func (*PlanSkip) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PlanSkip) GetResourceId() string {
@@ -3548,7 +3697,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3560,7 +3709,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3573,7 +3722,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -3798,7 +3947,26 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\x0elast_used_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12\x18\n" +
 	"\aversion\x18\n" +
-	" \x01(\x03R\aversion\"\xe3\x06\n" +
+	" \x01(\x03R\aversion\"\xa5\x04\n" +
+	"\tOidcTrust\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06issuer\x18\x04 \x01(\tR\x06issuer\x12\x1a\n" +
+	"\baudience\x18\x05 \x01(\tR\baudience\x12G\n" +
+	"\fbound_claims\x18\x06 \x03(\v2$.sirsi.v1.OidcTrust.BoundClaimsEntryR\vboundClaims\x12\"\n" +
+	"\x04role\x18\a \x01(\x0e2\x0e.sirsi.v1.RoleR\x04role\x12#\n" +
+	"\rsubject_claim\x18\b \x01(\tR\fsubjectClaim\x12=\n" +
+	"\rmax_token_age\x18\t \x01(\v2\x19.google.protobuf.DurationR\vmaxTokenAge\x12;\n" +
+	"\vcreate_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x18\n" +
+	"\aversion\x18\f \x01(\x03R\aversion\x1a>\n" +
+	"\x10BoundClaimsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe3\x06\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -4089,7 +4257,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -4117,42 +4285,44 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(*OptimizationPolicy)(nil),    // 23: sirsi.v1.OptimizationPolicy
 	(*EnrollmentToken)(nil),       // 24: sirsi.v1.EnrollmentToken
 	(*ApiToken)(nil),              // 25: sirsi.v1.ApiToken
-	(*Agent)(nil),                 // 26: sirsi.v1.Agent
-	(*SweepFailure)(nil),          // 27: sirsi.v1.SweepFailure
-	(*Resource)(nil),              // 28: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 29: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 30: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),           // 31: sirsi.v1.CostAnomaly
-	(*Evidence)(nil),              // 32: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 33: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 34: sirsi.v1.ActionStep
-	(*Action)(nil),                // 35: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 36: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 37: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 38: sirsi.v1.AuditEvent
-	nil,                           // 39: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 40: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 41: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 42: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 43: sirsi.v1.Agent.LastSweepFailuresEntry
-	nil,                           // 44: sirsi.v1.Resource.TagsEntry
-	nil,                           // 45: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 46: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 47: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 48: google.protobuf.Duration
+	(*OidcTrust)(nil),             // 26: sirsi.v1.OidcTrust
+	(*Agent)(nil),                 // 27: sirsi.v1.Agent
+	(*SweepFailure)(nil),          // 28: sirsi.v1.SweepFailure
+	(*Resource)(nil),              // 29: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 30: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 31: sirsi.v1.CostRecord
+	(*CostAnomaly)(nil),           // 32: sirsi.v1.CostAnomaly
+	(*Evidence)(nil),              // 33: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 34: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 35: sirsi.v1.ActionStep
+	(*Action)(nil),                // 36: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 37: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 38: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 39: sirsi.v1.AuditEvent
+	nil,                           // 40: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 41: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 42: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 43: sirsi.v1.OidcTrust.BoundClaimsEntry
+	nil,                           // 44: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 45: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 46: sirsi.v1.Resource.TagsEntry
+	nil,                           // 47: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 48: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 49: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 50: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	39, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	47, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	47, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	40, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	49, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	49, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	47, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	47, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	47, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	40, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	41, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	49, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	49, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	49, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	41, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	42, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
 	14, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
@@ -4165,68 +4335,73 @@ var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	19, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
 	20, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
 	21, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	47, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	47, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	49, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	49, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
 	22, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
-	48, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	47, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	47, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	50, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	49, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	49, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 29: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	48, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	47, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	47, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	47, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	10, // 34: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	47, // 35: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	47, // 36: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	47, // 37: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	48, // 38: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	42, // 39: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	43, // 40: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
-	47, // 41: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
-	44, // 42: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	14, // 43: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	45, // 44: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	47, // 45: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	47, // 46: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	47, // 47: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	47, // 48: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	47, // 49: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	46, // 50: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	14, // 51: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
-	14, // 52: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
-	14, // 53: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	47, // 54: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	14, // 55: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 56: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 57: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	11, // 58: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	32, // 59: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	47, // 60: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	47, // 61: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	47, // 62: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	47, // 63: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	12, // 64: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	14, // 65: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	34, // 66: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	47, // 67: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	47, // 68: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	14, // 69: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	14, // 70: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	13, // 71: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	35, // 72: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	14, // 73: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	47, // 74: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	47, // 75: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	37, // 76: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	47, // 77: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	47, // 78: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	27, // 79: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	80, // [80:80] is the sub-list for method output_type
-	80, // [80:80] is the sub-list for method input_type
-	80, // [80:80] is the sub-list for extension type_name
-	80, // [80:80] is the sub-list for extension extendee
-	0,  // [0:80] is the sub-list for field type_name
+	50, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	49, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	49, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	49, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	43, // 34: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
+	0,  // 35: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
+	50, // 36: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
+	49, // 37: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
+	49, // 38: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
+	10, // 39: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
+	49, // 40: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	49, // 41: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	49, // 42: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	50, // 43: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	44, // 44: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	45, // 45: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	49, // 46: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	46, // 47: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	14, // 48: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
+	47, // 49: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	49, // 50: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	49, // 51: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	49, // 52: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	49, // 53: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	49, // 54: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	48, // 55: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	14, // 56: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
+	14, // 57: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	14, // 58: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	49, // 59: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	14, // 60: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 61: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 62: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	11, // 63: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	33, // 64: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	49, // 65: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	49, // 66: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	49, // 67: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	49, // 68: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	12, // 69: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	14, // 70: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	35, // 71: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	49, // 72: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	49, // 73: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	14, // 74: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	14, // 75: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	13, // 76: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	36, // 77: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	14, // 78: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	49, // 79: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	49, // 80: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	38, // 81: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	49, // 82: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	49, // 83: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	28, // 84: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	85, // [85:85] is the sub-list for method output_type
+	85, // [85:85] is the sub-list for method input_type
+	85, // [85:85] is the sub-list for extension type_name
+	85, // [85:85] is the sub-list for extension extendee
+	0,  // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4243,7 +4418,7 @@ func file_sirsi_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   33,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
