@@ -19,23 +19,64 @@ import (
 )
 
 // auditVerifyCommand is `agentd server audit verify`.
-var auditVerifyCommand = offlineCommand("verify", "walk the audit log's hash chain and name the first bad entry", `
+var auditVerifyCommand = offlineCommandWith("verify", "walk the audit log's hash chain, name the first bad entry, print the head",
+	"(-data-dir DIR | -config FILE) [-expect-head SEQ:HASH | -expect-head-file FILE]", `
 Walks the audit log's hash chain from the first entry to the last. Prints
-"audit log intact: N entries" and exits 0, or names the first bad entry and
-exits 1. Exit code 2 means bad flags or configuration.
+"audit log intact: N entries, head SEQ:HASH" and exits 0, or names the
+first bad entry and exits 1. Exit code 2 means bad flags or configuration.
+
+The head is the newest entry's sequence and hash. Keep it somewhere the
+database's writers cannot reach (a log sink, a ticket, another system) and
+pass it back with -expect-head (or -expect-head-file, a file holding it):
+the chain must then still reach that entry with that hash, so deleting the
+newest entries, or rewriting the whole log, is reported as broken too.
 
 -data-dir reads the SQLite database of that data dir; -config reads the
 server configuration (database_url selects PostgreSQL). SIRSI_DATA_DIR and
-SIRSI_DATABASE_URL apply as they do to agentd server.`, runAuditVerify)
+SIRSI_DATABASE_URL apply as they do to agentd server.`, func(fs *flag.FlagSet) offlineBody {
+		expect := fs.String("expect-head", "", "a head printed by an earlier verify (`SEQ:HASH`) the log must still reach")
+		expectFile := fs.String("expect-head-file", "", "`file` holding such a head")
+		return func(env *environment, cfg *config.Server, sqlitePath string) int {
+			head, err := expectedHead(*expect, *expectFile)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
+				return exitUsage
+			}
+			return runAuditVerify(env, cfg, sqlitePath, head)
+		}
+	})
+
+// expectedHead reads -expect-head or -expect-head-file; nil when neither
+// is given.
+func expectedHead(v, file string) (*store.AuditHead, error) {
+	switch {
+	case v != "" && file != "":
+		return nil, errors.New("-expect-head and -expect-head-file: give one, not both")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("-expect-head-file: %w", err)
+		}
+		v = string(b)
+	case v == "":
+		return nil, nil
+	}
+	h, err := store.ParseAuditHead(v)
+	if err != nil {
+		return nil, fmt.Errorf("expected head: %w", err)
+	}
+	return &h, nil
+}
 
 // auditLog is what verify needs beyond store.Store, to describe the log;
 // both SQL back ends provide it.
 type auditLog interface {
 	AuditEvent(ctx context.Context, sequence int64) (*sirsiv1.AuditEvent, error)
 	AuditLength(ctx context.Context) (int64, error)
+	VerifyAuditHead(ctx context.Context, expect *store.AuditHead) (*store.AuditBreak, store.AuditHead, error)
 }
 
-func runAuditVerify(env *environment, cfg *config.Server, sqlitePath string) int {
+func runAuditVerify(env *environment, cfg *config.Server, sqlitePath string, expect *store.AuditHead) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := hclog.New(&hclog.LoggerOptions{Name: "agentd", Output: env.stderr, Level: hclog.Warn})
@@ -45,7 +86,7 @@ func runAuditVerify(env *environment, cfg *config.Server, sqlitePath string) int
 		return exitFailure
 	}
 	defer st.Close()
-	return verifyAudit(ctx, env, st)
+	return verifyAudit(ctx, env, st, expect)
 }
 
 // offlineBody is the work of an offline command, given the loaded
@@ -117,7 +158,7 @@ func auditSQLitePath(cfg *config.Server) (string, error) {
 }
 
 // verifyAudit prints the verdict and returns the exit code.
-func verifyAudit(ctx context.Context, env *environment, st store.Store) int {
+func verifyAudit(ctx context.Context, env *environment, st store.Store, expect *store.AuditHead) int {
 	al, ok := st.(auditLog)
 	if !ok {
 		fmt.Fprintf(env.stderr, "agentd server audit verify: the %T store cannot describe its audit log\n", st)
@@ -130,14 +171,19 @@ func verifyAudit(ctx context.Context, env *environment, st store.Store) int {
 		fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
 		return exitFailure
 	}
-	brk, err := st.VerifyAudit(ctx)
+	brk, head, err := al.VerifyAuditHead(ctx, expect)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
 		return exitFailure
 	}
 	if brk == nil {
-		fmt.Fprintf(env.stdout, "audit log intact: %d entries\n", n)
+		fmt.Fprintf(env.stdout, "audit log intact: %d entries, head %s\n", n, head)
 		return exitOK
+	}
+	if brk.ID == "" {
+		// Nothing is there to describe: the log ends before the head.
+		fmt.Fprintf(env.stdout, "audit log BROKEN: %s (last intact head %s)\n", brk.Reason, head)
+		return exitFailure
 	}
 	fmt.Fprintf(env.stdout, "audit log BROKEN: first bad entry: sequence %d, id %s", brk.Sequence, brk.ID)
 	if e, err := al.AuditEvent(ctx, brk.Sequence); err == nil {

@@ -78,8 +78,23 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 	if n < 4 {
 		t.Fatalf("%d audit events after four tenant calls", n)
 	}
-	if want := "audit log intact: " + strconv.Itoa(n) + " entries\n"; out != want {
+	var headHash string
+	if err := db.QueryRow(`SELECT hash FROM audit_events WHERE sequence = ?`, n).Scan(&headHash); err != nil {
+		t.Fatal(err)
+	}
+	head := strconv.Itoa(n) + ":" + headHash
+	if want := "audit log intact: " + strconv.Itoa(n) + " entries, head " + head + "\n"; out != want {
 		t.Fatalf("stdout %q, want %q", out, want)
+	}
+	headFile := filepath.Join(t.TempDir(), "head")
+	if err := os.WriteFile(headFile, []byte(head+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runVerify(t, "-data-dir", dir, "-expect-head-file", headFile); code != exitOK {
+		t.Fatalf("intact log against its own head: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runVerify(t, "-data-dir", dir, "-expect-head", "12:nothex"); code != exitUsage || !strings.Contains(errOut, "hexadecimal") {
+		t.Fatalf("malformed head: exit %d, stderr %q", code, errOut)
 	}
 
 	var id, action, outcome string
@@ -105,6 +120,36 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 			t.Fatalf("after undoing the edit: exit %d, %q", code, out)
 		}
 	})
+
+	t.Run("newest entries deleted", func(t *testing.T) {
+		exec := func(stmt string, args ...any) {
+			t.Helper()
+			if _, err := db.Exec(stmt, args...); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		// The two newest entries go, kept aside to be put back after.
+		exec(`CREATE TABLE cut_audit AS SELECT * FROM audit_events WHERE sequence >= ?`, n-1)
+		exec(`DELETE FROM audit_events WHERE sequence >= ?`, n-1)
+		defer exec(`DROP TABLE cut_audit`)
+		defer exec(`INSERT INTO audit_events SELECT * FROM cut_audit`)
+		// What is left is a consistent chain: only the head kept
+		// elsewhere shows the cut.
+		if code, out, _ := runVerify(t, "-data-dir", dir); code != exitOK {
+			t.Fatalf("without -expect-head: exit %d, %q", code, out)
+		}
+		code, out, errOut := runVerify(t, "-data-dir", dir, "-expect-head", head)
+		if code != exitFailure {
+			t.Fatalf("-expect-head after cutting the tail: exit %d, want %d; stdout %q, stderr %q", code, exitFailure, out, errOut)
+		}
+		want := "truncated: the log ends at sequence " + strconv.Itoa(n-2) + ", before the expected head " + strconv.Itoa(n)
+		if !strings.Contains(out, "BROKEN") || !strings.Contains(out, want) {
+			t.Fatalf("stdout %q, want BROKEN and %q", out, want)
+		}
+	})
+	if code, out, _ := runVerify(t, "-data-dir", dir, "-expect-head", head); code != exitOK {
+		t.Fatalf("with the entries put back: exit %d, %q", code, out)
+	}
 
 	t.Run("deleted entry", func(t *testing.T) {
 		var nextID string
@@ -221,7 +266,7 @@ func TestAuditVerifyPostgres(t *testing.T) {
 	t.Setenv("SIRSI_DATA_DIR", "")
 	t.Setenv("SIRSI_DATABASE_URL", "")
 
-	if code, out, errOut := runVerify(t, "-config", cfg); code != exitOK || out != "audit log intact: 3 entries\n" {
+	if code, out, errOut := runVerify(t, "-config", cfg); code != exitOK || !strings.HasPrefix(out, "audit log intact: 3 entries, head 3:") {
 		t.Fatalf("intact log: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	conn, err := pgx.Connect(ctx, dbURL)

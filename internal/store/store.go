@@ -15,7 +15,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -408,6 +413,28 @@ type AuditFilter struct {
 }
 
 // AuditBreak names the first audit event whose chain hash is wrong.
+// AuditHead is the newest entry of the audit chain, as an operator keeps
+// it elsewhere to detect truncation: "SEQUENCE:HASH".
+type AuditHead struct {
+	Sequence int64
+	Hash     string
+}
+
+func (h AuditHead) String() string { return fmt.Sprintf("%d:%s", h.Sequence, h.Hash) }
+
+// ParseAuditHead reads an AuditHead's String form.
+func ParseAuditHead(v string) (AuditHead, error) {
+	seq, hash, ok := strings.Cut(strings.TrimSpace(v), ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if !ok || err != nil || n < 1 {
+		return AuditHead{}, fmt.Errorf("audit head %q: want SEQUENCE:HASH with a sequence of at least 1", v)
+	}
+	if _, err := hex.DecodeString(hash); err != nil || len(hash) != 2*sha256.Size {
+		return AuditHead{}, fmt.Errorf("audit head %q: the hash must be %d hexadecimal digits", v, 2*sha256.Size)
+	}
+	return AuditHead{Sequence: n, Hash: strings.ToLower(hash)}, nil
+}
+
 type AuditBreak struct {
 	Sequence int64
 	ID       string
