@@ -15,17 +15,24 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 )
 
 // Files of the agent's identity in its data dir. The key never leaves the
 // host; the certificate, CA bundle and identity are what enrollment
-// returned, so a restart needs no token.
+// returned, so a restart needs no token. identity.json is written last:
+// until it exists the agent is not enrolled, and agent.key is the key of
+// an enrollment in progress, which a restart presents again (see enroll).
+// A renewal stages its key and certificate as *.next files and renames
+// them into place; finishRenewal completes or discards a staged pair a
+// crash left.
 const (
 	keyFile      = "agent.key"
 	certFile     = "agent.crt"
 	caFile       = "ca.pem"
 	identityFile = "identity.json"
+	nextSuffix   = ".next"
 )
 
 // Identity is who the control plane says this agent is.
@@ -55,6 +62,9 @@ var ErrNotEnrolled = errors.New("this agent is not enrolled: start it once with 
 // the dir holds none yet, and an error when it holds a broken one: a
 // half-enrolled data dir must be looked at, not silently re-enrolled.
 func loadCredentials(dir string) (*credentials, error) {
+	if err := finishRenewal(dir); err != nil {
+		return nil, err
+	}
 	idPath := filepath.Join(dir, identityFile)
 	b, err := os.ReadFile(idPath)
 	if errors.Is(err, os.ErrNotExist) {
@@ -116,19 +126,8 @@ func (c *credentials) set(key crypto.Signer, certPEM, caPEM []byte) error {
 	return nil
 }
 
-// save writes key, certificate and CA bundle, then the identity last: a
-// crash in between leaves no identity.json, and the next start enrolls or
-// renews from a consistent set.
-func (c *credentials) save(key crypto.Signer, certPEM, caPEM []byte) error {
-	if err := pki.WriteKeyFile(filepath.Join(c.dir, keyFile), key); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(c.dir, certFile), certPEM, 0o644); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(c.dir, caFile), caPEM, 0o644); err != nil {
-		return err
-	}
+// saveIdentity writes identity.json, the commit point of an enrollment.
+func (c *credentials) saveIdentity() error {
 	b, err := json.MarshalIndent(c.identity(), "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the identity: %w", err)
@@ -166,12 +165,19 @@ func (c *credentials) tlsConfig() *tls.Config {
 	}
 }
 
-// enroll trades the single-use token and a CSR for the first certificate.
+// enroll trades the enrollment token and a CSR for the first
+// certificate. The key is saved before the token is presented and reused
+// by a restart that finds it without identity.json: the control plane
+// derives the agent from the token and the key, so when the answer of an
+// enrollment it committed was lost (a crash, a dropped connection) the same
+// key presenting the same token gets the same agent back without using
+// the token again.
 func enroll(ctx context.Context, dir string, client sirsiv1.AgentServiceClient, token, hostname, version string) (*credentials, error) {
-	key, err := pki.NewClientKey()
+	key, err := enrollmentKey(dir)
 	if err != nil {
 		return nil, err
 	}
+	crashpoint.Hit(crashpoint.AgentEnrollAfterKeySave)
 	csr, err := pki.CreateCSRPEM(key, hostname)
 	if err != nil {
 		return nil, err
@@ -180,21 +186,54 @@ func enroll(ctx context.Context, dir string, client sirsiv1.AgentServiceClient, 
 	if err != nil {
 		return nil, fmt.Errorf("enrolling with the control plane: %w", err)
 	}
+	crashpoint.Hit(crashpoint.AgentEnrollAfterAnswer)
 	c := &credentials{dir: dir, id: Identity{AgentID: resp.GetAgentId(), TenantID: resp.GetTenantId(), CloudAccountID: resp.GetCloudAccountId()}}
 	if c.id.AgentID == "" || c.id.TenantID == "" || c.id.CloudAccountID == "" {
 		return nil, errors.New("enrolling with the control plane: the answer lacks the agent, tenant or cloud account id")
 	}
-	if err := c.set(key, []byte(resp.GetCertificatePem()), []byte(resp.GetCaBundlePem())); err != nil {
+	certPEM, caPEM := []byte(resp.GetCertificatePem()), []byte(resp.GetCaBundlePem())
+	if err := c.set(key, certPEM, caPEM); err != nil {
 		return nil, fmt.Errorf("enrolling with the control plane: %w", err)
 	}
-	if err := c.save(key, []byte(resp.GetCertificatePem()), []byte(resp.GetCaBundlePem())); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, caFile), caPEM, 0o644); err != nil {
 		return nil, err
 	}
+	if err := atomicfile.Write(filepath.Join(dir, certFile), certPEM, 0o644); err != nil {
+		return nil, err
+	}
+	crashpoint.Hit(crashpoint.AgentEnrollAfterCertSave)
+	if err := c.saveIdentity(); err != nil {
+		return nil, err
+	}
+	crashpoint.Hit(crashpoint.AgentEnrollAfterIdentitySave)
 	return c, nil
 }
 
+// enrollmentKey is the key of the enrollment in progress: the one a
+// previous start saved, or a new one, saved before it is used.
+func enrollmentKey(dir string) (crypto.Signer, error) {
+	path := filepath.Join(dir, keyFile)
+	key, err := pki.ReadKeyFile(path)
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the key of an unfinished enrollment: %w", err)
+	}
+	if key, err = pki.NewClientKey(); err != nil {
+		return nil, err
+	}
+	if err := pki.WriteKeyFile(path, key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
 // renew asks for a certificate for a fresh key, authenticated by the
-// current one, and stores it before using it.
+// current one, and stores it before using it: key and certificate are
+// staged as *.next files (the certificate last, so a staged certificate
+// means a complete pair) and then renamed into place, which finishRenewal
+// repeats after a crash.
 func (c *credentials) renew(ctx context.Context, client sirsiv1.AgentServiceClient, hostname string) (*x509.Certificate, error) {
 	key, err := pki.NewClientKey()
 	if err != nil {
@@ -213,11 +252,43 @@ func (c *credentials) renew(ctx context.Context, client sirsiv1.AgentServiceClie
 	if err := probe.set(key, certPEM, caPEM); err != nil {
 		return nil, fmt.Errorf("renewing the agent certificate: %w", err)
 	}
-	if err := probe.save(key, certPEM, caPEM); err != nil {
+	if err := atomicfile.Write(filepath.Join(c.dir, caFile), caPEM, 0o644); err != nil {
+		return nil, err
+	}
+	if err := pki.WriteKeyFile(filepath.Join(c.dir, keyFile+nextSuffix), key); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(filepath.Join(c.dir, certFile+nextSuffix), certPEM, 0o644); err != nil {
+		return nil, err
+	}
+	if err := finishRenewal(c.dir); err != nil {
 		return nil, err
 	}
 	if err := c.set(key, certPEM, caPEM); err != nil {
 		return nil, err
 	}
 	return c.leafCert(), nil
+}
+
+// finishRenewal completes a renewal whose staged pair is whole (the
+// certificate is staged last) by renaming key, then certificate, into
+// place, and discards a staged key whose certificate never came. Either
+// way agent.key and agent.crt match afterwards.
+func finishRenewal(dir string) error {
+	key, cert := filepath.Join(dir, keyFile), filepath.Join(dir, certFile)
+	if _, err := os.Stat(cert + nextSuffix); err == nil {
+		if err := os.Rename(key+nextSuffix, key); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("installing the renewed agent key: %w", err)
+		}
+		if err := os.Rename(cert+nextSuffix, cert); err != nil {
+			return fmt.Errorf("installing the renewed agent certificate: %w", err)
+		}
+		return atomicfile.SyncDir(dir)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("looking for a staged agent certificate: %w", err)
+	}
+	if err := os.Remove(key + nextSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("discarding the key of an unfinished renewal: %w", err)
+	}
+	return nil
 }

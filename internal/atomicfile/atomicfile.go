@@ -41,6 +41,11 @@ func Write(path string, data []byte, mode os.FileMode) error {
 		_ = os.Remove(tmpName)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	return SyncDir(dir)
+}
+
+// SyncDir makes the renames done in dir durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("syncing %s: %w", dir, err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -17,6 +16,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
@@ -35,7 +35,10 @@ import (
 // an unknown token (never issued, deleted, or another deployment's) is
 // Unauthenticated, an expired token is FailedPrecondition and a used-up one
 // PermissionDenied. The token and CSR are checked before the token's use is
-// counted, so a bad CSR does not burn it.
+// counted, so a bad CSR does not burn it. The agent's id is derived from
+// the token and the CSR's key, and its creation and the token's use are one
+// transaction: the same key presenting the same token again (its answer
+// was lost) gets the same agent and a new certificate, without a use.
 //
 // Every other call is authenticated by the client certificate: it must
 // chain to AgentCA (checked again here against the server clock, whatever
@@ -190,34 +193,38 @@ func (s *Server) enroll(ctx context.Context, req *sirsiv1.EnrollRequest) (*sirsi
 	if err := version.CheckAgent(req.Version, version.Version); err != nil {
 		return nil, ev, status.Error(codes.FailedPrecondition, err.Error())
 	}
-	tokenID := tok.Id
-	tok, err = s.st.ConsumeEnrollmentToken(ctx, hash, now)
-	switch {
-	case isNotFound(err):
-		return nil, ev, s.denied("unknown_enrollment_token", status.Error(codes.Unauthenticated, "unknown enrollment token: it was deleted"))
-	case errors.Is(err, store.ErrFailedPrecondition):
-		// Not expired at now (checked above, and expiry never moves),
-		// so the token ran out of uses.
-		return nil, ev, s.denied("used_enrollment_token", status.Errorf(codes.PermissionDenied, "enrollment token %s is used up; create a new one", tokenID))
-	case err != nil:
-		return nil, ev, s.storeError(ctx, "use enrollment token", err)
-	}
-	id := pki.AgentIdentity{TrustDomain: s.agent.trustDomain, TenantID: tok.TenantId, CloudAccountID: tok.CloudAccountId, AgentID: uuid.NewString()}
-	ev.Target = "agent/" + id.AgentID
+	// The agent's id follows from the token and its key: an agent whose
+	// enrollment committed here but whose answer it never saved presents
+	// the same key and token again and gets its agent back, not a second
+	// one, and the token is not used again.
+	id := pki.AgentIdentity{TrustDomain: s.agent.trustDomain, TenantID: tok.TenantId, CloudAccountID: tok.CloudAccountId, AgentID: enrolledAgentID(tok.Id, csr)}
 	cert, certPEM, err := s.issueAgentCert(ctx, id, csr)
 	if err != nil {
 		return nil, ev, err
 	}
-	if _, err := s.st.Tenant(id.TenantID).CreateAgent(ctx, &sirsiv1.Agent{
-		Id: id.AgentID, CloudAccountId: id.CloudAccountID, Version: req.Version, Hostname: req.Hostname,
-		CertExpireTime: timestamppb.New(cert.NotAfter),
-	}); err != nil {
-		return nil, ev, s.storeError(ctx, "create agent", err)
+	res, err := s.st.EnrollAgent(ctx, store.Enrollment{
+		SecretHash: hash, TokenID: tok.Id, At: now, AgentID: id.AgentID, Hostname: req.Hostname, Version: req.Version,
+		CertSerial: pki.SerialHex(cert), CertExpire: cert.NotAfter,
+	})
+	switch {
+	case isNotFound(err):
+		return nil, ev, s.denied("unknown_enrollment_token", status.Error(codes.Unauthenticated, "unknown enrollment token: it was deleted"))
+	case errors.Is(err, store.ErrRevoked):
+		return nil, ev, s.denied("revoked", status.Errorf(codes.PermissionDenied,
+			"agent %s, which this key enrolled with this token, is revoked; enroll again into an empty data dir with a new enrollment token", id.AgentID))
+	case errors.Is(err, store.ErrFailedPrecondition):
+		// Not expired at now (checked above, and expiry never moves),
+		// so the token ran out of uses.
+		return nil, ev, s.denied("used_enrollment_token", status.Errorf(codes.PermissionDenied, "enrollment token %s is used up; create a new one", tok.Id))
+	case err != nil:
+		return nil, ev, s.storeError(ctx, "enroll agent", err)
 	}
-	if err := s.st.Tenant(id.TenantID).UpdateAgentCertificate(ctx, id.AgentID, pki.SerialHex(cert), cert.NotAfter); err != nil {
-		return nil, ev, s.storeError(ctx, "record agent certificate", err)
-	}
+	crashpoint.Hit(crashpoint.ServerEnrollAfterCommit)
+	ev.Target = "agent/" + id.AgentID
 	ev.Actor = (&Principal{AgentID: id.AgentID}).Actor()
+	if res.Replayed {
+		ev.Detail = "enrolled again with the same key and token after an unanswered enrollment; no use of the token counted"
+	}
 	return &sirsiv1.EnrollResponse{
 		AgentId: id.AgentID, TenantId: id.TenantID, CloudAccountId: id.CloudAccountID,
 		CertificatePem: string(certPEM), CaBundlePem: string(s.agent.ca.CertPEM), ExpireTime: timestamppb.New(cert.NotAfter),

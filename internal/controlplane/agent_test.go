@@ -147,8 +147,10 @@ func TestEnrollRefusals(t *testing.T) {
 	ctx := context.Background()
 	c := e.DialAgent(t, nil)
 	_, csr := cptest.NewCSR(t)
+	var last *sirsiv1.EnrollResponse
 	enroll := func(tok, csrPEM string) error {
-		_, err := c.Enroll(ctx, &sirsiv1.EnrollRequest{EnrollmentToken: tok, CsrPem: csrPEM})
+		var err error
+		last, err = c.Enroll(ctx, &sirsiv1.EnrollRequest{EnrollmentToken: tok, CsrPem: csrPEM})
 		return err
 	}
 
@@ -177,10 +179,27 @@ func TestEnrollRefusals(t *testing.T) {
 	if err := enroll(tok, csr); err != nil {
 		t.Fatalf("token spent by a refused CSR: %v", err)
 	}
-	err = enroll(tok, csr)
+	agentID := last.AgentId
+	// The same key again (its answer was lost) is the same agent.
+	if err := enroll(tok, csr); err != nil || last.AgentId != agentID {
+		t.Fatalf("the same key and token again: %v (agent %q, want %q)", err, last.GetAgentId(), agentID)
+	}
+	_, otherCSR := cptest.NewCSR(t)
+	err = enroll(tok, otherCSR)
 	wantAgentCode(t, err, codes.PermissionDenied, "used-up token")
 	if !strings.Contains(err.Error(), "used up") {
 		t.Errorf("used-up token: %v", err)
+	}
+	if _, err := e.tn.Admin.RevokeAgent(ctx, &sirsiv1.RevokeAgentRequest{Id: agentID}); err != nil {
+		t.Fatal(err)
+	}
+	err = enroll(tok, csr)
+	wantAgentCode(t, err, codes.PermissionDenied, "a revoked agent enrolling again")
+	if !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("a revoked agent enrolling again: %v", err)
+	}
+	if agents, err := e.tn.Viewer.ListAgents(ctx, &sirsiv1.ListAgentsRequest{}); err != nil || len(agents.Agents) != 1 {
+		t.Errorf("agents after enrolling again = %v (%v), want the one", agents.GetAgents(), err)
 	}
 
 	expiring := e.NewEnrollmentToken(t, e.tn.ID, e.acct.Id)
@@ -192,7 +211,7 @@ func TestEnrollRefusals(t *testing.T) {
 	}
 
 	for reason, want := range map[string]float64{
-		"unknown_enrollment_token": 1, "malformed_enrollment_token": 1, "used_enrollment_token": 1, "expired_enrollment_token": 1,
+		"unknown_enrollment_token": 1, "malformed_enrollment_token": 1, "used_enrollment_token": 1, "expired_enrollment_token": 1, "revoked": 1,
 	} {
 		if got := authFailures(t, e.Env, reason); got != want {
 			t.Errorf("auth failures %s = %v, want %v", reason, got, want)
@@ -202,7 +221,7 @@ func TestEnrollRefusals(t *testing.T) {
 	for _, ev := range auditEvents(t, e.Env, e.tn.ID, "agent.enroll") {
 		outcomes[ev.Outcome]++
 	}
-	if outcomes["ok"] != 1 || outcomes["PermissionDenied"] != 1 || outcomes["FailedPrecondition"] != 1 {
+	if outcomes["ok"] != 2 || outcomes["PermissionDenied"] != 2 || outcomes["FailedPrecondition"] != 1 {
 		t.Errorf("tenant's enroll audit outcomes = %v", outcomes)
 	}
 	// The unknown token belongs to no tenant: its refusal is in the

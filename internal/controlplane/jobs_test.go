@@ -39,7 +39,7 @@ func TestPruneEnrollmentTokens(t *testing.T) {
 			return e
 		}
 		// Use the short-lived one up as well; either reason is enough.
-		if _, err := env.Store.ConsumeEnrollmentToken(ctx, auth.Hash(secret), time.Now()); err != nil {
+		if _, err := env.Store.EnrollAgent(ctx, store.Enrollment{SecretHash: auth.Hash(secret), TokenID: e.Id, At: time.Now(), AgentID: "agent-of-" + e.Id, CertExpire: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		return e

@@ -141,11 +141,12 @@ func TestCRUDDefaultsAndConflicts(t *testing.T) {
 	if err != nil || len(el.EnrollmentTokens) != 1 || el.EnrollmentTokens[0].Token != "" {
 		t.Fatalf("list enrollment tokens = %v, %v", el, err)
 	}
-	// The secret works against the store's consume, proving only its hash
-	// was kept under the right tenant.
-	consumed, err := env.Store.ConsumeEnrollmentToken(ctx, auth.Hash(et.EnrollmentToken.Token), time.Now())
-	if err != nil || consumed.TenantId != tn.ID {
-		t.Fatalf("consume = %v, %v", consumed, err)
+	// The secret works against the store's enrollment, proving only its
+	// hash was kept under the right tenant.
+	enrolled, err := env.Store.EnrollAgent(ctx, store.Enrollment{SecretHash: auth.Hash(et.EnrollmentToken.Token), TokenID: et.EnrollmentToken.Id,
+		At: time.Now(), AgentID: "agent-1", CertExpire: time.Now().Add(time.Hour)})
+	if err != nil || enrolled.Token.TenantId != tn.ID || enrolled.Agent.TenantId != tn.ID {
+		t.Fatalf("enrollment = %+v, %v", enrolled, err)
 	}
 	_, err = tn.Editor.CreateEnrollmentToken(ctx, &sirsiv1.CreateEnrollmentTokenRequest{CloudAccountId: "missing"})
 	wantCode(t, err, codes.FailedPrecondition)

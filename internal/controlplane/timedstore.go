@@ -76,9 +76,9 @@ func (d timedStore) TouchAPIToken(ctx context.Context, tenantID string, id strin
 	return d.s.TouchAPIToken(ctx, tenantID, id, at)
 }
 
-func (d timedStore) ConsumeEnrollmentToken(ctx context.Context, secretHash []byte, at time.Time) (*sirsiv1.EnrollmentToken, error) {
-	defer d.m.observe("ConsumeEnrollmentToken", time.Now())
-	return d.s.ConsumeEnrollmentToken(ctx, secretHash, at)
+func (d timedStore) EnrollAgent(ctx context.Context, e store.Enrollment) (*store.Enrolled, error) {
+	defer d.m.observe("EnrollAgent", time.Now())
+	return d.s.EnrollAgent(ctx, e)
 }
 
 func (d timedStore) LookupEnrollmentToken(ctx context.Context, secretHash []byte) (*sirsiv1.EnrollmentToken, error) {

@@ -28,7 +28,19 @@ const (
 	// replica killed here took must be neither lost, nor listed or audited
 	// twice when the agent sends it again to another replica.
 	ServerActionsAfterCommit = "server.actions_after_commit"
+	// The steps of an enrollment: the agent's key saved before the token
+	// is presented, the server's enrollment committed and not answered,
+	// the answer received and nothing saved, certificate and CA bundle
+	// saved without identity.json, identity.json saved.
+	AgentEnrollAfterKeySave      = "agent.enroll_after_key_save"
+	ServerEnrollAfterCommit      = "server.enroll_after_commit"
+	AgentEnrollAfterAnswer       = "agent.enroll_after_answer"
+	AgentEnrollAfterCertSave     = "agent.enroll_after_cert_save"
+	AgentEnrollAfterIdentitySave = "agent.enroll_after_identity_save"
 )
+
+// EnrollPoints are the points of an enrollment in order.
+var EnrollPoints = []string{AgentEnrollAfterKeySave, ServerEnrollAfterCommit, AgentEnrollAfterAnswer, AgentEnrollAfterCertSave, AgentEnrollAfterIdentitySave}
 
 // AgentPoints are the agent's points in sweep order.
 var AgentPoints = []string{AgentAfterCollect, AgentAfterSpoolAppend, AgentAfterSend, AgentAfterSnapshotSave, AgentAfterAck}

@@ -160,9 +160,25 @@ func TestSecretLeakEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := enrollClient.Enroll(ctx, &sirsiv1.EnrollRequest{EnrollmentToken: enrollTok, CsrPem: csr}); status.Code(err) == codes.OK {
-		t.Fatal("a single-use enrollment token was accepted twice")
+	// The same key again is the same agent retrying after a lost answer;
+	// any other key is a second agent, which a single-use token refuses.
+	again, err := enrollClient.Enroll(ctx, &sirsiv1.EnrollRequest{EnrollmentToken: enrollTok, CsrPem: csr, Hostname: "leak-host"})
+	if err != nil || again.AgentId != enrolled.AgentId {
+		t.Fatalf("the same key enrolling again: %v (agent %q, want %q)", err, again.GetAgentId(), enrolled.AgentId)
 	}
+	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCSR := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: otherDER}))
+	if _, err := enrollClient.Enroll(ctx, &sirsiv1.EnrollRequest{EnrollmentToken: enrollTok, CsrPem: otherCSR}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a single-use enrollment token used by a second key: %v, want PermissionDenied", err)
+	}
+	enrolled = again
 	block, _ := pem.Decode([]byte(enrolled.CertificatePem))
 	if block == nil {
 		t.Fatal("no certificate in the enroll response")

@@ -48,6 +48,9 @@ var (
 	// ErrInvalidArgument: a record the store cannot keep (a batch row
 	// without its key fields); the whole write is refused.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrRevoked: the agent an enrollment names was revoked; it cannot be
+	// admitted again.
+	ErrRevoked = errors.New("revoked")
 )
 
 // Page asks for one page of a list. Size 0 means DefaultPageSize; sizes
@@ -95,10 +98,14 @@ type Store interface {
 	// exactly issuer (at most MaxOIDCTrustsPerIssuer): the verifier's
 	// first step for a token that names it.
 	LookupOIDCTrusts(ctx context.Context, issuer string) ([]*sirsiv1.OidcTrust, error)
-	// ConsumeEnrollmentToken atomically counts one use of the token with
-	// this hash and returns it; ErrNotFound when unknown,
-	// ErrFailedPrecondition when expired or used up.
-	ConsumeEnrollmentToken(ctx context.Context, secretHash []byte, at time.Time) (*sirsiv1.EnrollmentToken, error)
+	// EnrollAgent admits the agent of an Enrollment in one transaction:
+	// when the agent does not exist yet it counts one use of the token and
+	// creates the agent holding the certificate; when it does (the same
+	// key presenting the same token again after the answer was lost) it
+	// counts no use and records the new certificate (Replayed). ErrNotFound
+	// when the token is unknown or not e.TokenID, ErrFailedPrecondition
+	// when it expired or is used up, ErrRevoked when the agent was revoked.
+	EnrollAgent(ctx context.Context, e Enrollment) (*Enrolled, error)
 	// LookupEnrollmentToken finds the token with this hash without using
 	// it, so a refused enrollment can say whether the token expired or was
 	// used up; ErrNotFound when unknown.
@@ -309,6 +316,28 @@ type AgentAuth struct {
 	// AccountID is the cloud account's provider account id (the 12-digit
 	// AWS account).
 	AccountID string
+}
+
+// Enrollment is an agent presenting an enrollment token. AgentID is
+// derived from the token and the agent's key, so that presenting them
+// again names the same agent; the certificate was issued for it.
+type Enrollment struct {
+	SecretHash []byte
+	TokenID    string
+	At         time.Time
+	AgentID    string
+	Hostname   string
+	Version    string
+	CertSerial string
+	CertExpire time.Time
+}
+
+// Enrolled is what EnrollAgent admitted.
+type Enrolled struct {
+	Token *sirsiv1.EnrollmentToken
+	Agent *sirsiv1.Agent
+	// Replayed: the agent existed; no use of the token was counted.
+	Replayed bool
 }
 
 // InventoryBatch is one ReportInventory call.

@@ -69,7 +69,20 @@ func sweepJSON(m map[string]time.Time) (string, error) {
 }
 
 func (t *tenantStore) CreateAgent(ctx context.Context, in *sirsiv1.Agent) (*sirsiv1.Agent, error) {
-	now := time.Now().UnixNano()
+	var a *sirsiv1.Agent
+	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		a, err = t.createAgentTx(ctx, tx, in, time.Now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (t *tenantStore) createAgentTx(ctx context.Context, tx *sql.Tx, in *sirsiv1.Agent, at time.Time) (*sirsiv1.Agent, error) {
+	now := at.UnixNano()
 	a := &sirsiv1.Agent{
 		Id: in.Id, TenantId: t.id, CloudAccountId: in.CloudAccountId, Version: in.Version, Hostname: in.Hostname,
 		Status: sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED, EnrollTime: ts(now), LastSeenTime: ts(now), CertExpireTime: in.CertExpireTime,
@@ -77,22 +90,16 @@ func (t *tenantStore) CreateAgent(ctx context.Context, in *sirsiv1.Agent) (*sirs
 	if a.Id == "" {
 		a.Id = newID()
 	}
-	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := t.requireAccount(ctx, tx, a.CloudAccountId); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO agents (`+agentCols+`, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', '', '', '{}', '')`),
-			a.Id, t.id, a.CloudAccountId, a.Version, a.Hostname, int64(a.Status), now, now, tsNanos(a.CertExpireTime))
-		if t.s.d.IsUniqueViolation(err) {
-			return fmt.Errorf("create agent %q: %w", a.Id, store.ErrAlreadyExists)
-		}
-		if err != nil {
-			return fmt.Errorf("create agent: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := t.requireAccount(ctx, tx, a.CloudAccountId); err != nil {
 		return nil, err
+	}
+	_, err := tx.ExecContext(ctx, t.q(`INSERT INTO agents (`+agentCols+`, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', '', '', '{}', '')`),
+		a.Id, t.id, a.CloudAccountId, a.Version, a.Hostname, int64(a.Status), now, now, tsNanos(a.CertExpireTime))
+	if t.s.d.IsUniqueViolation(err) {
+		return nil, fmt.Errorf("create agent %q: %w", a.Id, store.ErrAlreadyExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create agent: %w", err)
 	}
 	return a, nil
 }
@@ -179,7 +186,11 @@ func accountStatusOf(s sirsiv1.AgentStatus) sirsiv1.CloudAccountStatus {
 // same statement (the right-hand sides read the old row), so concurrent
 // renewals cannot both keep the same previous serial.
 func (t *tenantStore) UpdateAgentCertificate(ctx context.Context, agentID string, serial string, expires time.Time) error {
-	res, err := t.s.w.ExecContext(ctx, t.q(`UPDATE agents SET prev_cert_serial = cert_serial, prev_cert_expire_time = cert_expire_time, cert_serial = ?, cert_expire_time = ? WHERE tenant_id = ? AND id = ?`),
+	return t.s.inTx(ctx, func(tx *sql.Tx) error { return t.updateAgentCertificateTx(ctx, tx, agentID, serial, expires) })
+}
+
+func (t *tenantStore) updateAgentCertificateTx(ctx context.Context, tx *sql.Tx, agentID string, serial string, expires time.Time) error {
+	res, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET prev_cert_serial = cert_serial, prev_cert_expire_time = cert_expire_time, cert_serial = ?, cert_expire_time = ? WHERE tenant_id = ? AND id = ?`),
 		serial, nanos(expires), t.id, agentID)
 	if err != nil {
 		return fmt.Errorf("update certificate of agent %q: %w", agentID, err)

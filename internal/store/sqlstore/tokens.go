@@ -97,20 +97,48 @@ func (t *tenantStore) ListEnrollmentTokens(ctx context.Context, p store.Page) ([
 	return listByID(ctx, t, "enrollment_tokens", enrollCols, p, scanEnrollment, func(e *sirsiv1.EnrollmentToken) string { return e.Id })
 }
 
-func (s *Store) ConsumeEnrollmentToken(ctx context.Context, secretHash []byte, at time.Time) (*sirsiv1.EnrollmentToken, error) {
-	var out *sirsiv1.EnrollmentToken
+func (s *Store) EnrollAgent(ctx context.Context, in store.Enrollment) (*store.Enrolled, error) {
+	var out store.Enrolled
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		h := hexHash(secretHash)
+		h := hexHash(in.SecretHash)
+		// A write first: it locks the token's row, so concurrent
+		// enrollments with one token (on PostgreSQL; SQLite has one
+		// writer) see each other's agent and uses.
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE enrollment_tokens SET uses = uses WHERE secret_hash = ?`), h)
+		if err != nil {
+			return fmt.Errorf("enroll agent: locking the enrollment token: %w", err)
+		}
+		if err := affectedOne(res, "enroll agent: enrollment token"); err != nil {
+			return err
+		}
 		e, err := scanEnrollment(tx.QueryRowContext(ctx, s.q(`SELECT `+enrollCols+` FROM enrollment_tokens WHERE secret_hash = ?`), h))
 		if err != nil {
-			return notFound(err, "consume enrollment token")
+			return notFound(err, "enroll agent: enrollment token")
 		}
-		if e.ExpireTime != nil && !at.Before(e.ExpireTime.AsTime()) {
+		if e.Id != in.TokenID {
+			return fmt.Errorf("enroll agent: enrollment token %q was replaced: %w", in.TokenID, store.ErrNotFound)
+		}
+		if e.ExpireTime != nil && !in.At.Before(e.ExpireTime.AsTime()) {
 			return fmt.Errorf("enrollment token %q expired at %s: %w", e.Id, e.ExpireTime.AsTime().Format(time.RFC3339), store.ErrFailedPrecondition)
+		}
+		t := &tenantStore{s: s, id: e.TenantId}
+		a, err := t.getAgentTx(ctx, tx, in.AgentID)
+		switch {
+		case err == nil:
+			if a.Status == sirsiv1.AgentStatus_AGENT_STATUS_REVOKED {
+				return fmt.Errorf("enroll agent %q: %w", in.AgentID, store.ErrRevoked)
+			}
+			if err := t.updateAgentCertificateTx(ctx, tx, in.AgentID, in.CertSerial, in.CertExpire); err != nil {
+				return err
+			}
+			out = store.Enrolled{Token: e, Agent: a, Replayed: true}
+			return nil
+		case !errors.Is(err, store.ErrNotFound):
+			return err
 		}
 		// The guard in the statement, not the read above, is what makes
 		// two concurrent enrollments unable to overspend the token.
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE enrollment_tokens SET uses = uses + 1 WHERE tenant_id = ? AND id = ? AND (max_uses = 0 OR uses < max_uses)`), e.TenantId, e.Id)
+		res, err = tx.ExecContext(ctx, s.q(`UPDATE enrollment_tokens SET uses = uses + 1 WHERE tenant_id = ? AND id = ? AND (max_uses = 0 OR uses < max_uses)`), e.TenantId, e.Id)
 		if err != nil {
 			return fmt.Errorf("consume enrollment token %q: %w", e.Id, err)
 		}
@@ -121,10 +149,22 @@ func (s *Store) ConsumeEnrollmentToken(ctx context.Context, secretHash []byte, a
 			return err
 		}
 		e.Uses++
-		out = e
+		a, err = t.createAgentTx(ctx, tx, &sirsiv1.Agent{
+			Id: in.AgentID, CloudAccountId: e.CloudAccountId, Version: in.Version, Hostname: in.Hostname, CertExpireTime: ts(nanos(in.CertExpire)),
+		}, in.At)
+		if err != nil {
+			return err
+		}
+		if err := t.updateAgentCertificateTx(ctx, tx, in.AgentID, in.CertSerial, in.CertExpire); err != nil {
+			return err
+		}
+		out = store.Enrolled{Token: e, Agent: a}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 const apiTokenCols = `id, tenant_id, role, description, ttl, expire_time, create_time, last_used_time, version`

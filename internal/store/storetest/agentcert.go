@@ -74,7 +74,7 @@ func testLookupEnrollmentToken(t *testing.T, s store.Store) {
 			t.Fatalf("lookup = %v, want %v", got, e)
 		}
 	}
-	must(s.ConsumeEnrollmentToken(c, []byte("lookup-hash"), time.Now()))
+	must(s.EnrollAgent(c, store.Enrollment{SecretHash: []byte("lookup-hash"), TokenID: e.Id, At: time.Now(), AgentID: "lookup-agent", CertExpire: time.Now().Add(time.Hour)}))
 	if got := must(s.LookupEnrollmentToken(c, []byte("lookup-hash"))); got.Uses != 1 || got.TenantId != ts.TenantID() {
 		t.Fatalf("lookup after one use = %v", got)
 	}

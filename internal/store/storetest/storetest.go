@@ -365,23 +365,52 @@ func testEnrollmentTokens(t *testing.T, s store.Store) {
 		t.Fatalf("get = %v, want %v", got, e)
 	}
 	now := time.Now()
+	enroll := func(hash, tokenID, agentID string, at time.Time) (*store.Enrolled, error) {
+		return s.EnrollAgent(c, store.Enrollment{SecretHash: []byte(hash), TokenID: tokenID, At: at, AgentID: agentID,
+			Hostname: "h-" + agentID, Version: "0.1.0", CertSerial: "serial-" + agentID, CertExpire: now.Add(time.Hour)})
+	}
 	for i := 1; i <= 2; i++ {
-		u := must(s.ConsumeEnrollmentToken(c, []byte("h1"), now))
-		if u.Uses != int32(i) || u.TenantId != ts.TenantID() || u.CloudAccountId != a.Id {
-			t.Fatalf("consume %d = %v", i, u)
+		id := fmt.Sprintf("agent-%d", i)
+		u := must(enroll("h1", e.Id, id, now))
+		if u.Replayed || u.Token.Uses != int32(i) || u.Token.TenantId != ts.TenantID() || u.Token.CloudAccountId != a.Id {
+			t.Fatalf("enrollment %d = %+v", i, u)
+		}
+		if u.Agent.Id != id || u.Agent.CloudAccountId != a.Id || u.Agent.Hostname != "h-"+id || u.Agent.Status != sirsiv1.AgentStatus_AGENT_STATUS_CONNECTED {
+			t.Fatalf("enrollment %d created %v", i, u.Agent)
+		}
+		if au := must(ts.GetAgentAuth(c, id)); au.CertSerial != "serial-"+id {
+			t.Fatalf("enrollment %d stored certificate %q", i, au.CertSerial)
 		}
 	}
-	_, err = s.ConsumeEnrollmentToken(c, []byte("h1"), now)
+	// The first agent presenting the used-up token again (its answer was
+	// lost): admitted without a use, its new certificate recorded.
+	r := must(s.EnrollAgent(c, store.Enrollment{SecretHash: []byte("h1"), TokenID: e.Id, At: now, AgentID: "agent-1", CertSerial: "serial-again", CertExpire: now.Add(time.Hour)}))
+	if !r.Replayed || r.Token.Uses != 2 || r.Agent.Id != "agent-1" {
+		t.Fatalf("enrollment again = %+v", r)
+	}
+	if au := must(ts.GetAgentAuth(c, "agent-1")); au.CertSerial != "serial-again" || au.PrevCertSerial != "serial-agent-1" {
+		t.Fatalf("enrollment again recorded serials %q, previous %q", au.CertSerial, au.PrevCertSerial)
+	}
+	_, err = enroll("h1", e.Id, "agent-3", now)
 	wantErr(t, err, store.ErrFailedPrecondition, "used-up token")
-	_, err = s.ConsumeEnrollmentToken(c, []byte("unknown"), now)
+	_, err = ts.GetAgent(c, "agent-3")
+	wantErr(t, err, store.ErrNotFound, "agent of a refused enrollment")
+	must(ts.RevokeAgent(c, "agent-2"))
+	_, err = enroll("h1", e.Id, "agent-2", now)
+	wantErr(t, err, store.ErrRevoked, "enrollment of a revoked agent")
+	_, err = enroll("unknown", e.Id, "agent-4", now)
 	wantErr(t, err, store.ErrNotFound, "unknown token")
+	_, err = enroll("h1", "another-token", "agent-1", now)
+	wantErr(t, err, store.ErrNotFound, "token id not the one derived from")
 
 	e2 := must(ts.CreateEnrollmentToken(c, &sirsiv1.EnrollmentToken{CloudAccountId: a.Id, Ttl: durationpb.New(time.Minute)}, []byte("h2")))
-	_, err = s.ConsumeEnrollmentToken(c, []byte("h2"), now.Add(2*time.Minute))
+	_, err = enroll("h2", e2.Id, "agent-5", now.Add(2*time.Minute))
 	wantErr(t, err, store.ErrFailedPrecondition, "expired token")
 	if u := must(ts.GetEnrollmentToken(c, e2.Id)); u.Uses != 0 {
-		t.Fatalf("refused consume counted a use: %v", u)
+		t.Fatalf("refused enrollment counted a use: %v", u)
 	}
+	_, err = ts.GetAgent(c, "agent-5")
+	wantErr(t, err, store.ErrNotFound, "agent of an expired token")
 	_, err = ts.CreateEnrollmentToken(c, &sirsiv1.EnrollmentToken{CloudAccountId: a.Id}, []byte("h2"))
 	wantErr(t, err, store.ErrAlreadyExists, "duplicate hash")
 
@@ -392,8 +421,8 @@ func testEnrollmentTokens(t *testing.T, s store.Store) {
 	}
 	ok(t, ts.DeleteEnrollmentToken(c, e.Id))
 	wantErr(t, ts.DeleteEnrollmentToken(c, e.Id), store.ErrNotFound, "delete twice")
-	_, err = s.ConsumeEnrollmentToken(c, []byte("h1"), now)
-	wantErr(t, err, store.ErrNotFound, "consume deleted")
+	_, err = enroll("h1", e.Id, "agent-1", now)
+	wantErr(t, err, store.ErrNotFound, "enrollment with a deleted token")
 }
 
 func testAPITokens(t *testing.T, s store.Store) {
