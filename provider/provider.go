@@ -234,5 +234,6 @@ func (p *sirsiProvider) DataSources(context.Context) []func() datasource.DataSou
 		NewSavingsDataSource,
 		NewPriceDataSource,
 		NewActionPlansDataSource,
+		NewRecommendedSizeDataSource,
 	}
 }

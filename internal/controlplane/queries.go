@@ -11,7 +11,7 @@ func (s *Server) ListResources(ctx context.Context, req *sirsiv1.ListResourcesRe
 	if err := validateListResources(req); err != nil {
 		return nil, err
 	}
-	f := store.ResourceFilter{CloudAccountID: req.CloudAccountId, Type: req.Type, Region: req.Region, Tags: req.Tags}
+	f := store.ResourceFilter{CloudAccountID: req.CloudAccountId, Type: req.Type, Region: req.Region, Tags: req.Tags, ResourceID: req.ResourceId}
 	list, next, err := s.st.Tenant(req.TenantId).ListResources(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
 	if err != nil {
 		return nil, s.storeError(ctx, "list resources", err)
@@ -46,7 +46,8 @@ func (s *Server) ListRecommendations(ctx context.Context, req *sirsiv1.ListRecom
 	if err := validateListRecommendations(req); err != nil {
 		return nil, err
 	}
-	f := store.RecommendationFilter{PolicyID: req.PolicyId, ResourceType: req.ResourceType, MinMonthlySavingsMicros: req.GetMinMonthlySavings().GetMicros(), Status: req.Status}
+	f := store.RecommendationFilter{PolicyID: req.PolicyId, ResourceType: req.ResourceType, ResourceID: req.ResourceId,
+		MinMonthlySavingsMicros: req.GetMinMonthlySavings().GetMicros(), Status: req.Status}
 	list, next, total, err := s.st.Tenant(req.TenantId).ListRecommendations(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
 	if err != nil {
 		return nil, s.storeError(ctx, "list recommendations", err)

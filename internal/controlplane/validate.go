@@ -248,6 +248,7 @@ func validateListResources(r *sirsiv1.ListResourcesRequest) error {
 		e.Check("region", validation.Region(r.Region))
 	}
 	e.Check("tags", validation.Tags(r.Tags))
+	e.Check("resource_id", validation.OptionalID(r.ResourceId))
 	validPage(&e, r.PageSize)
 	return errOrInvalid(&e)
 }
@@ -290,6 +291,7 @@ func validateListRecommendations(r *sirsiv1.ListRecommendationsRequest) error {
 	if r.ResourceType != "" {
 		e.Check("resource_type", validation.ResourceType(r.ResourceType))
 	}
+	e.Check("resource_id", validation.OptionalID(r.ResourceId))
 	e.Check("min_monthly_savings", money.Check(r.MinMonthlySavings, false, true))
 	e.Check("status", validation.Enum(r.Status, false))
 	validPage(&e, r.PageSize)

@@ -9,6 +9,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 var (
@@ -19,8 +20,8 @@ var (
 
 // Lambda memory bounds and the step proposals are made in, MB.
 const (
-	lambdaMinMB  = 128
-	lambdaMaxMB  = 10240
+	lambdaMinMB  = validation.LambdaMinMemoryMB
+	lambdaMaxMB  = validation.LambdaMaxMemoryMB
 	lambdaStepMB = 128
 )
 

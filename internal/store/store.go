@@ -363,6 +363,8 @@ type ResourceFilter struct {
 	Type           string
 	Region         string
 	Tags           map[string]string
+	// ResourceID is the cloud's id, in any account and region.
+	ResourceID string
 }
 
 type UtilizationFilter struct {
@@ -392,6 +394,8 @@ type CostRow struct {
 type RecommendationFilter struct {
 	PolicyID     string
 	ResourceType string
+	// ResourceID is the cloud's id of the resource.
+	ResourceID string
 	// MinMonthlySavingsMicros keeps recommendations saving at least this
 	// many US-dollar micro-units; 0 keeps all.
 	MinMonthlySavingsMicros int64

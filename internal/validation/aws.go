@@ -169,6 +169,18 @@ var ResourceTypes = []string{
 	ResourceLambdaFunction, ResourceRDSInstance, ResourceS3Bucket,
 }
 
+// RightsizedResourceTypes are the types whose size the optimizer proposes
+// (instance type, DB class, function memory), sorted: the types
+// sirsi_recommended_size answers for and a policy's execution setting
+// applies to.
+var RightsizedResourceTypes = []string{ResourceEC2Instance, ResourceLambdaFunction, ResourceRDSInstance}
+
+// Lambda's memory bounds, MB (AWS's CreateFunction limits).
+const (
+	LambdaMinMemoryMB = 128
+	LambdaMaxMemoryMB = 10240
+)
+
 // ResourceType checks a resource type name.
 func ResourceType(s string) error {
 	for _, t := range ResourceTypes {

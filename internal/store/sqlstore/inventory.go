@@ -267,6 +267,10 @@ func (t *tenantStore) ListResources(ctx context.Context, f store.ResourceFilter,
 		where += ` AND region = ?`
 		args = append(args, f.Region)
 	}
+	if f.ResourceID != "" {
+		where += ` AND resource_id = ?`
+		args = append(args, f.ResourceID)
+	}
 	if len(f.Tags) > 0 {
 		expr, targs, err := t.s.tagsMatch(f.Tags)
 		if err != nil {

@@ -206,6 +206,10 @@ func (t *tenantStore) ListRecommendations(ctx context.Context, f store.Recommend
 		where += ` AND resource_type = ?`
 		args = append(args, f.ResourceType)
 	}
+	if f.ResourceID != "" {
+		where += ` AND resource_id = ?`
+		args = append(args, f.ResourceID)
+	}
 	if f.MinMonthlySavingsMicros > 0 {
 		where += ` AND estimated_monthly_savings_micros >= ?`
 		args = append(args, f.MinMonthlySavingsMicros)

@@ -111,6 +111,8 @@ func testInventory(t *testing.T, s store.Store) {
 		{store.ResourceFilter{Tags: map[string]string{"env": "prod"}, CloudAccountID: a.Id, Region: "us-east-1", Type: "aws_ec2_instance"}, "[i-00000001]"},
 		{store.ResourceFilter{Tags: map[string]string{"missing": ""}}, "[]"},
 		{store.ResourceFilter{Type: "aws_rds_instance"}, "[]"},
+		{store.ResourceFilter{ResourceID: "i-00000002"}, "[i-00000002]"},
+		{store.ResourceFilter{ResourceID: "i-00000002", Region: "us-east-1"}, "[]"},
 	} {
 		var ids []string
 		for _, r := range listAllResources(t, ts, tc.f, 1) {
@@ -370,6 +372,11 @@ func testRecommendations(t *testing.T, s store.Store) {
 	ok(t, err)
 	if len(list) != 1 || list[0].Id != ids[0] || money.Format(total) != "50.00 USD" {
 		t.Fatalf("filtered list = %v, total %s", list, money.Format(total))
+	}
+	list, _, total, err = ts.ListRecommendations(c, store.RecommendationFilter{ResourceID: "i-3"}, store.Page{})
+	ok(t, err)
+	if len(list) != 1 || list[0].Id != ids[2] || money.Format(total) != "10.00 USD" {
+		t.Fatalf("list of i-3 = %v, total %s", list, money.Format(total))
 	}
 
 	// The new open set: i-1 again (same id), i-2 approved again (keeps id

@@ -3381,9 +3381,12 @@ type ListResourcesRequest struct {
 	Type           string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	Region         string `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
 	// The resource must carry every one of these tags.
-	Tags          map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	PageSize      int32             `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string            `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Tags      map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	PageSize  int32             `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string            `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The cloud's id of the resource (i-..., the DB identifier, the function
+	// name): a resource of that id in any account and region.
+	ResourceId    string `protobuf:"bytes,8,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3463,6 +3466,13 @@ func (x *ListResourcesRequest) GetPageSize() int32 {
 func (x *ListResourcesRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListResourcesRequest) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
 	}
 	return ""
 }
@@ -4051,9 +4061,11 @@ type ListRecommendationsRequest struct {
 	// Absent means no minimum.
 	MinMonthlySavings *Money `protobuf:"bytes,4,opt,name=min_monthly_savings,json=minMonthlySavings,proto3" json:"min_monthly_savings,omitempty"`
 	// Unspecified means open.
-	Status        RecommendationStatus `protobuf:"varint,5,opt,name=status,proto3,enum=sirsi.v1.RecommendationStatus" json:"status,omitempty"`
-	PageSize      int32                `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string               `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Status    RecommendationStatus `protobuf:"varint,5,opt,name=status,proto3,enum=sirsi.v1.RecommendationStatus" json:"status,omitempty"`
+	PageSize  int32                `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string               `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only recommendations about the resource of this cloud id.
+	ResourceId    string `protobuf:"bytes,8,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4133,6 +4145,13 @@ func (x *ListRecommendationsRequest) GetPageSize() int32 {
 func (x *ListRecommendationsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListRecommendationsRequest) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
 	}
 	return ""
 }
@@ -5736,7 +5755,7 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"<\n" +
 	"\x13RevokeAgentResponse\x12%\n" +
-	"\x05agent\x18\x01 \x01(\v2\x0f.sirsi.v1.AgentR\x05agent\"\xbc\x02\n" +
+	"\x05agent\x18\x01 \x01(\v2\x0f.sirsi.v1.AgentR\x05agent\"\xdd\x02\n" +
 	"\x14ListResourcesRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12(\n" +
 	"\x10cloud_account_id\x18\x02 \x01(\tR\x0ecloudAccountId\x12\x12\n" +
@@ -5745,7 +5764,9 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x04tags\x18\x05 \x03(\v2(.sirsi.v1.ListResourcesRequest.TagsEntryR\x04tags\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\x1a7\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x12\x1f\n" +
+	"\vresource_id\x18\b \x01(\tR\n" +
+	"resourceId\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"q\n" +
@@ -5791,7 +5812,7 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
 	"\x19ListCostAnomaliesResponse\x123\n" +
 	"\tanomalies\x18\x01 \x03(\v2\x15.sirsi.v1.CostAnomalyR\tanomalies\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb0\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd1\x02\n" +
 	"\x1aListRecommendationsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
 	"\tpolicy_id\x18\x02 \x01(\tR\bpolicyId\x12#\n" +
@@ -5800,7 +5821,9 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x06status\x18\x05 \x01(\x0e2\x1e.sirsi.v1.RecommendationStatusR\x06status\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"\xce\x01\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x12\x1f\n" +
+	"\vresource_id\x18\b \x01(\tR\n" +
+	"resourceId\"\xce\x01\n" +
 	"\x1bListRecommendationsResponse\x12B\n" +
 	"\x0frecommendations\x18\x01 \x03(\v2\x18.sirsi.v1.RecommendationR\x0frecommendations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12C\n" +
