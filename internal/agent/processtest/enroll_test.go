@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
@@ -13,7 +14,8 @@ import (
 )
 
 // TestEnrollmentCrashAtEveryStep kills an enrollment at each of its step
-// boundaries, each time with a new single-use token and an empty data dir:
+// boundaries, each time after changing the account, with a new single-use
+// token and an empty data dir:
 // the agent after saving its key, the server (`agentd server`, on SQLite
 // and on PostgreSQL) after committing the enrollment and before answering,
 // the agent after receiving the answer, after saving certificate and CA
@@ -31,9 +33,14 @@ func TestEnrollmentCrashAtEveryStep(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			w, srv := newServerWorld(t, awssim.FleetSpec{N: 20, Seed: 17, Mix: awssim.FleetMix{Instances: 60, Volumes: 40}}, backend)
 			want := map[string]bool{}
-			for _, point := range crashpoint.EnrollPoints {
+			for round, point := range crashpoint.EnrollPoints {
+				// The account changes first, so that each restart has
+				// something to report: convergence is measured from the
+				// restart to the control plane listing the account.
+				w.change(t, round)
 				dir, token := t.TempDir(), w.enrollmentToken(t)
 				var a *proc
+				var begin time.Time
 				if point == crashpoint.ServerEnrollAfterCommit {
 					srv.p.kill()
 					srv.start(t, []string{crashpoint.EnvVar + "=" + point})
@@ -41,14 +48,16 @@ func TestEnrollmentCrashAtEveryStep(t *testing.T) {
 					expectCrash(t, srv.p, point)
 					// The agent lost the answer with the connection and
 					// retries with the same key and token.
+					begin = time.Now()
 					srv.start(t, nil)
 				} else {
 					expectCrash(t, startEnv(t, []string{crashpoint.EnvVar + "=" + point}, w.agentArgs(dir, token)...), point)
+					begin = time.Now()
 					a = start(t, w.agentArgs(dir, token)...)
 				}
 				waitUntil(t, "the agent's identity after a crash at "+point, convergeBound, a, func() bool { return a.logged("agent identity", "") })
-				took := w.converge(t, a, "after an enrollment crash at "+point)
-				logConvergence(t, "enrollment crash "+point, backend, took)
+				w.converge(t, a, "after an enrollment crash at "+point)
+				logConvergence(t, "enrollment crash "+point, backend, time.Since(begin))
 				for _, line := range a.errorLines() {
 					t.Errorf("after a crash at %s the agent logged an error: %s", point, line)
 				}
