@@ -280,9 +280,17 @@ func (f *flow) runPhase(ctx context.Context, phase string) (result, error) {
 func (f *flow) failed(ctx context.Context, phase string, err error) {
 	rec := f.rec
 	now := f.a.cfg.Now().UTC()
+	gone := rec.goneReason(err)
 	switch {
 	case phase == phaseCheck:
 		rec.Outcome, rec.Error, rec.End = outcomeFailed, err.Error(), now
+		rec.Phase = done
+	case gone != "" && phase != phaseTag && phase != phaseTagError:
+		// Nothing to roll back, rescue or tag: the flow ends here.
+		rec.Gone = gone
+		if rec.Failure == "" {
+			rec.Failure = err.Error()
+		}
 		rec.Phase = done
 	case phase == phaseRescueStart:
 		rec.RescueErr = err.Error()
@@ -324,6 +332,8 @@ func (f *flow) finish(now time.Time) {
 	rec := f.rec
 	rec.End = now.UTC()
 	switch {
+	case rec.Gone != "":
+		rec.Outcome, rec.Error = outcomeFailed, rec.goneError()
 	case rec.Failure == "":
 		rec.Outcome = outcomeSucceeded
 	case rec.RollbackErr != "" || rec.RescueErr != "":
@@ -743,7 +753,7 @@ func (f *flow) tagSuccess(ctx context.Context) result {
 		tags[TagOffHours] = map[string]string{ActionStop: "stopped", ActionStart: "started"}[f.rec.Req.Action]
 	}
 	err := f.createTags(ctx, tags)
-	if errors.Is(err, errNothingToTag) {
+	if errors.Is(err, errNothingToTag) || f.rec.goneReason(err) != "" {
 		return result{next: done, skipped: true, detail: err.Error()}
 	}
 	if err != nil {
@@ -763,7 +773,7 @@ func (f *flow) tagFailure(ctx context.Context) result {
 		msg += "; rollback: " + f.rec.RollbackErr
 	}
 	err := f.createTags(ctx, map[string]string{TagLastAction: f.lastActionValue(note), TagError: msg})
-	if errors.Is(err, errNothingToTag) {
+	if errors.Is(err, errNothingToTag) || f.rec.goneReason(err) != "" {
 		return result{next: done, skipped: true, detail: err.Error()}
 	}
 	if err != nil {

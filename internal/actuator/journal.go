@@ -71,15 +71,18 @@ type record struct {
 	// Failure is the error that sent the flow into rollback; RollbackErr
 	// the error that ended the rollback; RescueErr the last failure to
 	// start the instance again after that, RescueTries how often it failed.
-	Failure     string    `json:"failure,omitempty"`
-	RollbackErr string    `json:"rollback_error,omitempty"`
-	RescueErr   string    `json:"rescue_error,omitempty"`
-	RescueTries int       `json:"rescue_tries,omitempty"`
-	Steps       []step    `json:"steps"`
-	Outcome     string    `json:"outcome,omitempty"`
-	Error       string    `json:"error,omitempty"`
-	Start       time.Time `json:"start"`
-	End         time.Time `json:"end,omitzero"`
+	Failure     string `json:"failure,omitempty"`
+	RollbackErr string `json:"rollback_error,omitempty"`
+	RescueErr   string `json:"rescue_error,omitempty"`
+	RescueTries int    `json:"rescue_tries,omitempty"`
+	// Gone is set when the resource disappeared mid-flow: AWS's not-found
+	// code, or why it is going (see goneReason).
+	Gone    string    `json:"gone,omitempty"`
+	Steps   []step    `json:"steps"`
+	Outcome string    `json:"outcome,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end,omitzero"`
 	// Reported is set once the caller has the finished flow's report in
 	// durable hands (MarkReported); until then Unreported returns it, so a
 	// crash between the end of a flow and its report loses nothing.

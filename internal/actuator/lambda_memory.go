@@ -123,11 +123,20 @@ func (f *flow) waitFunction(ctx context.Context, mb, next string) (result, error
 // long a window before the flow started.
 func (f *flow) verifyFunction(ctx context.Context) (result, error) {
 	req := f.rec.Req
-	if req.VerifyWait <= 0 {
-		return result{skipped: true, detail: "verify wait is 0: errors and duration not checked"}, nil
-	}
 	if err := f.waitVerify(ctx); err != nil {
 		return result{}, err
+	}
+	// Judged as the function is at the end of the wait: one deleted
+	// meanwhile is not a success.
+	c, err := f.functionConfig(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	if mem := strconv.Itoa(int(aws.ToInt32(c.MemorySize))); mem != req.ToSize {
+		return result{}, fmt.Errorf("function %s has %s MB at verification, not %s", req.ResourceID, mem, req.ToSize)
+	}
+	if req.VerifyWait <= 0 {
+		return result{skipped: true, detail: "verify wait is 0: errors and duration not checked"}, nil
 	}
 	from, to, ok := f.verifyWindow()
 	if !ok {

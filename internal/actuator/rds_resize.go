@@ -30,7 +30,15 @@ func (f *flow) describeDB(ctx context.Context) (rdstypes.DBInstance, error) {
 			return db, nil
 		}
 	}
-	return rdstypes.DBInstance{}, fmt.Errorf("describing DB instance %s: not found", id)
+	return rdstypes.DBInstance{}, fmt.Errorf("describing DB instance %s: not in the answer: %w", id, errGone)
+}
+
+// checkNotDeleting refuses to go on with a DB instance being deleted.
+func checkNotDeleting(db rdstypes.DBInstance) error {
+	if aws.ToString(db.DBInstanceStatus) == "deleting" {
+		return fmt.Errorf("DB instance %s is deleting: %w", aws.ToString(db.DBInstanceIdentifier), errGone)
+	}
+	return nil
 }
 
 func rdsTags(tags []rdstypes.Tag) map[string]string {
@@ -76,6 +84,9 @@ func (f *flow) modifyDB(ctx context.Context, to string) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	if err := checkNotDeleting(db); err != nil {
+		return result{}, err
+	}
 	if aws.ToString(db.DBInstanceClass) == to {
 		return result{skipped: true, detail: "already " + to}, nil
 	}
@@ -106,6 +117,9 @@ func (f *flow) waitDB(ctx context.Context, want, next string) (result, error) {
 		if err != nil {
 			return result{}, err
 		}
+		if err := checkNotDeleting(db); err != nil {
+			return result{}, err
+		}
 		st, cls := aws.ToString(db.DBInstanceStatus), aws.ToString(db.DBInstanceClass)
 		switch {
 		case st == "available" && cls == want:
@@ -113,7 +127,7 @@ func (f *flow) waitDB(ctx context.Context, want, next string) (result, error) {
 			return result{next: next, detail: "available as " + cls}, nil
 		case st == "available" && (db.PendingModifiedValues == nil || db.PendingModifiedValues.DBInstanceClass == nil):
 			return result{}, fmt.Errorf("DB instance %s is available as %s with no change pending: AWS did not apply %s", f.rec.Req.ResourceID, cls, want)
-		case st == "failed" || st == "deleting" || st == "incompatible-parameters" || st == "storage-full":
+		case st == "failed" || st == "incompatible-parameters" || st == "storage-full":
 			return result{}, fmt.Errorf("DB instance %s is %s while changing to %s", f.rec.Req.ResourceID, st, want)
 		}
 		if !f.a.cfg.Now().Before(deadline) {
@@ -130,8 +144,16 @@ func (f *flow) waitDB(ctx context.Context, want, next string) (result, error) {
 // connections if it had any in as long a window before the change.
 func (f *flow) verifyDB(ctx context.Context) (result, error) {
 	req := f.rec.Req
+	// The instance is judged as it is at the end of the wait: one deleted
+	// meanwhile is not a success.
+	if err := f.waitVerify(ctx); err != nil {
+		return result{}, err
+	}
 	db, err := f.describeDB(ctx)
 	if err != nil {
+		return result{}, err
+	}
+	if err := checkNotDeleting(db); err != nil {
 		return result{}, err
 	}
 	if st := aws.ToString(db.DBInstanceStatus); st != "available" {
@@ -142,9 +164,6 @@ func (f *flow) verifyDB(ctx context.Context) (result, error) {
 	}
 	if req.VerifyWait <= 0 {
 		return result{skipped: true, detail: "available; verify wait is 0: CPU and connections not checked"}, nil
-	}
-	if err := f.waitVerify(ctx); err != nil {
-		return result{}, err
 	}
 	from, to, ok := f.verifyWindow()
 	if !ok {
@@ -188,8 +207,12 @@ func (f *flow) tagDB(ctx context.Context, tags map[string]string) error {
 	return nil
 }
 
-// waitVerify sleeps until VerifyWait after the change took effect.
+// waitVerify sleeps until VerifyWait after the change took effect (not
+// at all when VerifyWait is 0).
 func (f *flow) waitVerify(ctx context.Context) error {
+	if f.rec.Req.VerifyWait <= 0 {
+		return nil
+	}
 	if wait := f.rec.RunningSince.Add(f.rec.Req.VerifyWait).Sub(f.a.cfg.Now()); wait > 0 {
 		return f.a.cfg.Sleep(ctx, wait)
 	}

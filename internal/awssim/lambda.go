@@ -150,8 +150,13 @@ func lambdaRoute(method, escapedPath string) (op, label string, err error) {
 		case http.MethodGet:
 			return "ListFunctions", "", nil
 		}
-	case len(segs) == 3 && segs[0] == "2015-03-31" && segs[1] == "functions" && method == http.MethodGet:
-		return "GetFunction", segs[2], nil
+	case len(segs) == 3 && segs[0] == "2015-03-31" && segs[1] == "functions":
+		switch method {
+		case http.MethodGet:
+			return "GetFunction", segs[2], nil
+		case http.MethodDelete:
+			return "DeleteFunction", segs[2], nil
+		}
 	case len(segs) == 4 && segs[0] == "2015-03-31" && segs[1] == "functions" && segs[3] == "configuration":
 		switch method {
 		case http.MethodGet:
@@ -208,11 +213,14 @@ func (s *Sim) serveLambda(rc *Request) {
 	case "ListTags":
 		status = http.StatusOK
 		out, aerr = s.lambdaListTags(rc, st, label)
-	case "TagResource", "UntagResource":
-		if op == "TagResource" {
+	case "TagResource", "UntagResource", "DeleteFunction":
+		switch op {
+		case "TagResource":
 			aerr = s.lambdaTag(rc, st, label)
-		} else {
+		case "UntagResource":
 			aerr = s.lambdaUntag(rc, st, label)
+		default:
+			aerr = s.lambdaDelete(rc, st, label)
 		}
 		if aerr == nil {
 			rc.writeEmpty(http.StatusNoContent, map[string]string{"X-Amzn-RequestId": rc.RequestID})
@@ -746,5 +754,22 @@ func (s *Sim) lambdaUntag(rc *Request, st *lambdaState, arn string) *APIError {
 	f.Tags = left
 	f.Profile = tagProfile(lambdaTagList(f.Tags))
 	s.recordEvent(functionEvent(rc.Account, f, EventModified, rc.Now))
+	return nil
+}
+
+// lambdaDelete deletes the function at once (no state to wait through):
+// every later call about it answers ResourceNotFoundException. Only whole
+// functions exist here, so a qualifier naming $LATEST is refused as Lambda
+// refuses it.
+func (s *Sim) lambdaDelete(rc *Request, st *lambdaState, ref string) *APIError {
+	if rc.HTTP.URL.Query().Get("Qualifier") == "$LATEST" {
+		return invalidLambdaParam("$LATEST version cannot be deleted without deleting the function.")
+	}
+	f, aerr := resolveFunction(rc, st, ref)
+	if aerr != nil {
+		return aerr
+	}
+	delete(st.fns, f.Name)
+	s.recordEvent(functionEvent(rc.Account, f, EventDeleted, rc.Now))
 	return nil
 }

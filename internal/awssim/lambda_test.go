@@ -256,6 +256,10 @@ func TestLambdaProtocolCanaries(t *testing.T) {
 			_, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("canary-fn")})
 			return err
 		}},
+		{"DeleteFunction", canary{method: "DELETE", path: "/2015-03-31/functions/canary-fn"}, func() error {
+			_, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("canary-fn")})
+			return err
+		}},
 	}
 	for _, call := range calls {
 		t.Run(call.op, func(t *testing.T) {
@@ -395,4 +399,44 @@ func TestLambdaUntagResource(t *testing.T) {
 	_, err = c.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String("arn:aws:lambda:us-east-1:123456789012:function:missing"), TagKeys: []string{"env"}})
 	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
 	h.checkLast(t, "lambda", "UntagResource")
+}
+
+// TestLambdaDeleteFunction: the function is gone at once, by name and by
+// ARN, for every call, with a deletion event; deleting it again, or only
+// its $LATEST, is refused with Lambda's codes.
+func TestLambdaDeleteFunction(t *testing.T) {
+	h := newHarness(t, 0)
+	c := lambda.NewFromConfig(h.cfg)
+	ctx := context.Background()
+	out := createFn(t, h, c, "thumbs", 512, nil)
+	createFn(t, h, c, "keep", 256, nil)
+
+	_, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("thumbs"), Qualifier: aws.String("$LATEST")})
+	wantAPIError(t, err, "InvalidParameterValueException", http.StatusBadRequest)
+	h.checkLast(t, "lambda", "DeleteFunction")
+	if _, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: out.FunctionArn}); err != nil {
+		t.Fatalf("DeleteFunction by ARN: %v", err)
+	}
+	h.checkLast(t, "lambda", "DeleteFunction")
+	_, err = c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("thumbs")})
+	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
+	h.checkLast(t, "lambda", "GetFunctionConfiguration")
+	_, err = c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("thumbs"), MemorySize: aws.Int32(256)})
+	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
+	_, err = c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("thumbs")})
+	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
+	h.checkLast(t, "lambda", "DeleteFunction")
+	fns := h.sim.Functions(h.sim.AccountID(), "us-east-1")
+	if len(fns) != 1 || fns[0].Name != "keep" {
+		t.Fatalf("functions after the delete: %+v, want keep alone", fns)
+	}
+	var last EventKind
+	for _, e := range h.sim.Events(h.sim.AccountID()) {
+		if e.ResourceID == "thumbs" {
+			last = e.Kind
+		}
+	}
+	if last != EventDeleted {
+		t.Fatalf("last event of thumbs is %q, want %q", last, EventDeleted)
+	}
 }

@@ -33,7 +33,7 @@ type DBInstance struct {
 	Engine        string
 	EngineVersion string
 	// Status uses RDS's vocabulary: creating, available, modifying,
-	// stopping, stopped, starting.
+	// stopping, stopped, starting, deleting (then the instance is gone).
 	Status string
 	next   string
 	nextAt time.Time
@@ -100,6 +100,10 @@ func (st *rdsState) settle(s *Sim, account string, rs *RegionState, now time.Tim
 	for _, db := range st.sorted() {
 		for s.settleDBStep(account, rs.Name, db, now) {
 		}
+		if db.Status == dbDeleted {
+			delete(st.dbs, db.ID)
+			continue
+		}
 		if db.next != "" {
 			rs.due(db.nextAt)
 		}
@@ -126,6 +130,10 @@ func (s *Sim) settleDBStep(account, region string, db *DBInstance, now time.Time
 	return false
 }
 
+// dbDeleted is the status a deleting instance reaches when it is gone:
+// settle removes it, so no call ever shows it.
+const dbDeleted = "deleted"
+
 // setDBStatus moves db to status at time at, schedules the follow-up of
 // transitional states and records the change. Caller holds s.mu.
 func (s *Sim) setDBStatus(account, region string, db *DBInstance, status string, at time.Time) {
@@ -136,6 +144,11 @@ func (s *Sim) setDBStatus(account, region string, db *DBInstance, status string,
 		db.next, db.nextAt = "available", at.Add(s.opts.StateDelay)
 	case "stopping":
 		db.next, db.nextAt = "stopped", at.Add(s.opts.StateDelay)
+	case "deleting":
+		db.next, db.nextAt = dbDeleted, at.Add(s.opts.StateDelay)
+		db.PendingClass, db.pendingAt = "", time.Time{}
+	case dbDeleted:
+		kind = EventDeleted
 	case "modifying":
 		// Multi-AZ: the standby is modified first, then fails over and
 		// the old primary is modified: two turns.
@@ -216,6 +229,7 @@ func init() {
 		"ModifyDBInstance":       (*Sim).rdsModify,
 		"StopDBInstance":         (*Sim).rdsStop,
 		"StartDBInstance":        (*Sim).rdsStart,
+		"DeleteDBInstance":       (*Sim).rdsDelete,
 		"AddTagsToResource":      (*Sim).rdsAddTags,
 		"RemoveTagsFromResource": (*Sim).rdsRemoveTags,
 		"ListTagsForResource":    (*Sim).rdsListTags,
@@ -673,6 +687,45 @@ func (s *Sim) rdsStart(rc *Request, rs *RegionState, st *rdsState) (any, *APIErr
 		XMLName  xml.Name `xml:"StartDBInstanceResult"`
 		Instance xmlDBInstance
 	}{Instance: s.dbXML(db)}, nil
+}
+
+// rdsDelete starts deleting a DB instance: it is deleting for StateDelay,
+// then gone (DBInstanceNotFound). As RDS, it wants either a final
+// snapshot's identifier or SkipFinalSnapshot, not both; the simulator
+// keeps no DB snapshots, so the final snapshot is accepted and not stored.
+func (s *Sim) rdsDelete(rc *Request, rs *RegionState, st *rdsState) (any, *APIError) {
+	db, aerr := lookupDB(rc, rs, st)
+	if aerr != nil {
+		return nil, aerr
+	}
+	skip, aerr := OptionalBool(rc.Form, "SkipFinalSnapshot")
+	if aerr != nil {
+		return nil, aerr
+	}
+	if _, aerr := OptionalBool(rc.Form, "DeleteAutomatedBackups"); aerr != nil {
+		return nil, aerr
+	}
+	final := rc.Form.Get("FinalDBSnapshotIdentifier")
+	switch {
+	case !skip && final == "":
+		return nil, Errorf("InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+	case skip && final != "":
+		return nil, Errorf("InvalidParameterCombination", "FinalDBSnapshotIdentifier can not be specified when SkipFinalSnapshot is enabled.")
+	case final != "":
+		if _, aerr := dbIdentifier(rc.Form, "FinalDBSnapshotIdentifier"); aerr != nil {
+			return nil, aerr
+		}
+	}
+	if db.Status == "deleting" {
+		return nil, Errorf("InvalidDBInstanceState", "Instance %s is already being deleted.", db.ID)
+	}
+	s.setDBStatus(rc.Account, rs.Name, db, "deleting", rc.Now)
+	out := struct {
+		XMLName  xml.Name `xml:"DeleteDBInstanceResult"`
+		Instance xmlDBInstance
+	}{Instance: s.dbXML(db)}
+	st.settle(s, rc.Account, rs, rc.Now)
+	return out, nil
 }
 
 // taggedDB resolves the ResourceName ARN of the tagging actions.

@@ -369,6 +369,10 @@ func TestRDSProtocolCanaries(t *testing.T) {
 			_, err := c.RemoveTagsFromResource(ctx, &rds.RemoveTagsFromResourceInput{ResourceName: arn, TagKeys: []string{"k"}})
 			return err
 		}},
+		{"DeleteDBInstance", func() error {
+			_, err := c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: id, SkipFinalSnapshot: aws.Bool(true)})
+			return err
+		}},
 	}
 	for _, call := range calls {
 		t.Run(call.action, func(t *testing.T) {
@@ -407,8 +411,19 @@ func TestRDSThroughCLI(t *testing.T) {
 	if res.ExitCode == 0 || !strings.Contains(string(res.Stderr), "DBInstanceNotFound") {
 		t.Fatalf("want DBInstanceNotFound, got exit %d: %s", res.ExitCode, res.Stderr)
 	}
-	if n := checkRecorded(t, h.served, "rds"); n < 4 {
-		t.Fatalf("validated %d CLI responses, want at least 4", n)
+	res = awstest.RunCLI(t, h.url, "rds", "delete-db-instance", "--db-instance-identifier", "cli-db")
+	if res.ExitCode == 0 || !strings.Contains(string(res.Stderr), "InvalidParameterCombination") {
+		t.Fatalf("a delete with neither a final snapshot nor skip: want InvalidParameterCombination, got exit %d: %s", res.ExitCode, res.Stderr)
+	}
+	out = awstest.CLI(t, h.url, "rds", "delete-db-instance", "--db-instance-identifier", "cli-db", "--skip-final-snapshot")
+	var del struct {
+		DBInstance struct{ DBInstanceStatus string }
+	}
+	if err := json.Unmarshal(out, &del); err != nil || del.DBInstance.DBInstanceStatus != "deleting" {
+		t.Fatalf("delete-db-instance answered %s (%v), want status deleting", out, err)
+	}
+	if n := checkRecorded(t, h.served, "rds"); n < 6 {
+		t.Fatalf("validated %d CLI responses, want at least 6", n)
 	}
 }
 
@@ -546,4 +561,68 @@ func TestRDSRemoveTagsFromResource(t *testing.T) {
 	_, err = c.RemoveTagsFromResource(ctx, &rds.RemoveTagsFromResourceInput{ResourceName: aws.String("arn:aws:rds:us-east-1:123456789012:db:missing"), TagKeys: []string{"env"}})
 	wantAPIError(t, err, "DBInstanceNotFound", http.StatusNotFound)
 	h.checkLast(t, "rds", "RemoveTagsFromResource")
+}
+
+// TestRDSDeleteDBInstance: DeleteDBInstance wants a final snapshot or
+// SkipFinalSnapshot (not both), shows the instance deleting for the state
+// delay, refuses changes to it and a second delete meanwhile, then the
+// instance is gone for every call, with a deletion event for CloudWatch
+// and Cost Explorer.
+func TestRDSDeleteDBInstance(t *testing.T) {
+	h := newHarness(t, time.Minute)
+	c := rds.NewFromConfig(h.cfg)
+	ctx := context.Background()
+	createDB(t, h, c, "orders", "db.t3.micro", "postgres")
+	h.clock.Advance(time.Minute)
+	id := aws.String("orders")
+
+	_, err := c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: id})
+	wantAPIError(t, err, "InvalidParameterCombination", http.StatusBadRequest)
+	h.checkLast(t, "rds", "DeleteDBInstance")
+	_, err = c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: id, SkipFinalSnapshot: aws.Bool(true), FinalDBSnapshotIdentifier: aws.String("final")})
+	wantAPIError(t, err, "InvalidParameterCombination", http.StatusBadRequest)
+	_, err = c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: id, FinalDBSnapshotIdentifier: aws.String("-bad")})
+	wantAPIError(t, err, "InvalidParameterValue", http.StatusBadRequest)
+	if live := describeDB(t, h, c, "orders"); aws.ToString(live.DBInstanceStatus) != "available" {
+		t.Fatalf("a refused delete left the instance %s", aws.ToString(live.DBInstanceStatus))
+	}
+
+	out, err := c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: id, SkipFinalSnapshot: aws.Bool(true)})
+	if err != nil {
+		t.Fatalf("DeleteDBInstance: %v", err)
+	}
+	h.checkLast(t, "rds", "DeleteDBInstance")
+	if st := aws.ToString(out.DBInstance.DBInstanceStatus); st != "deleting" {
+		t.Fatalf("DeleteDBInstance answered status %q, want deleting", st)
+	}
+	if live := describeDB(t, h, c, "orders"); aws.ToString(live.DBInstanceStatus) != "deleting" {
+		t.Fatalf("described as %s while deleting", aws.ToString(live.DBInstanceStatus))
+	}
+	_, err = c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: id, DBInstanceClass: aws.String("db.t3.small"), ApplyImmediately: aws.Bool(true)})
+	wantAPIError(t, err, "InvalidDBInstanceState", http.StatusBadRequest)
+	_, err = c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: id, SkipFinalSnapshot: aws.Bool(true)})
+	wantAPIError(t, err, "InvalidDBInstanceState", http.StatusBadRequest)
+
+	h.clock.Advance(time.Minute)
+	_, err = c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: id})
+	wantAPIError(t, err, "DBInstanceNotFound", http.StatusNotFound)
+	h.checkLast(t, "rds", "DescribeDBInstances")
+	_, err = c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: id, FinalDBSnapshotIdentifier: aws.String("orders-final")})
+	wantAPIError(t, err, "DBInstanceNotFound", http.StatusNotFound)
+	h.checkLast(t, "rds", "DeleteDBInstance")
+	_, err = c.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String("arn:aws:rds:us-east-1:123456789012:db:orders"),
+		Tags: []rdstypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	wantAPIError(t, err, "DBInstanceNotFound", http.StatusNotFound)
+	if dbs := h.sim.DBInstances(h.sim.AccountID(), "us-east-1"); len(dbs) != 0 {
+		t.Fatalf("%d DB instances left after the delete", len(dbs))
+	}
+	var kinds []EventKind
+	for _, e := range h.sim.Events(h.sim.AccountID()) {
+		if e.ResourceID == "orders" {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	if len(kinds) == 0 || kinds[len(kinds)-1] != EventDeleted {
+		t.Fatalf("events of orders end %v, want a deletion last", kinds)
+	}
 }
