@@ -52,6 +52,9 @@ func (s *Server) auditEvent(ctx context.Context, e auditEntry) *sirsiv1.AuditEve
 			detail = st.Message()
 		}
 	}
+	if e.principal != nil && e.principal.OIDC != nil {
+		detail = strings.TrimSuffix(oidcAuditDetail(e.principal.OIDC)+"; "+detail, "; ")
+	}
 	return &sirsiv1.AuditEvent{
 		TenantId:      e.tenant,
 		Time:          timestamppb.New(s.now()),

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/oidcverify"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // Principal is who is calling.
@@ -28,6 +31,9 @@ type Principal struct {
 	// client certificate (TenantID too).
 	AgentID        string
 	CloudAccountID string
+	// OIDC is set for callers with a token an OIDC trust accepted
+	// (TenantID and Role are the trust's).
+	OIDC *oidcverify.Identity
 }
 
 // Actor is the principal as the audit log names it.
@@ -39,6 +45,8 @@ func (p *Principal) Actor() string {
 		return "operator"
 	case p.AgentID != "":
 		return "agent:" + p.AgentID
+	case p.OIDC != nil:
+		return "oidc:" + p.OIDC.Trust.Name + ":" + p.OIDC.Subject
 	default:
 		return "token:" + p.TokenID
 	}
@@ -69,6 +77,14 @@ func (s *Server) authenticate(ctx context.Context) (*Principal, error) {
 	tok, err := bearer(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(tok) > validation.MaxOIDCTokenBytes {
+		// No credential is this long; nothing longer is parsed or hashed.
+		return nil, s.oidcRefused(ctx, "", &oidcverify.Refusal{Reason: oidcverify.ReasonTooLong,
+			Detail: fmt.Sprintf("the bearer token is %d bytes, at most %d are accepted", len(tok), validation.MaxOIDCTokenBytes)})
+	}
+	if oidcverify.LooksLikeJWT(tok) {
+		return s.authenticateOIDC(ctx, tok)
 	}
 	kind, perr := auth.Parse(tok)
 	switch {

@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/oidcverify"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // LockoutPolicy is the brute-force protection for bearer and enrollment
@@ -283,9 +285,14 @@ func (s *Server) authFailed(ctx context.Context, p *Principal, err error) error 
 	case p != nil:
 		s.tokenFailed(ctx, src, "expired")
 	default:
-		if _, berr := bearer(ctx); berr != nil {
+		switch tok, berr := bearer(ctx); {
+		case berr != nil:
 			s.metrics.authFailures.WithLabelValues("malformed").Inc()
-		} else {
+		case oidcverify.LooksLikeJWT(tok) || len(tok) > validation.MaxOIDCTokenBytes:
+			// Counted like any refused token: OIDC callers share the
+			// source's lockout and budget.
+			s.tokenFailed(ctx, src, "oidc")
+		default:
 			s.tokenFailed(ctx, src, "invalid")
 		}
 	}

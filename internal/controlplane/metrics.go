@@ -15,6 +15,7 @@ type metrics struct {
 	ratelimited  *prometheus.CounterVec
 	authFailures *prometheus.CounterVec
 	lockouts     prometheus.Counter
+	oidcRefusals *prometheus.CounterVec
 }
 
 func newMetrics(r prometheus.Registerer) (*metrics, error) {
@@ -44,13 +45,17 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	}, []string{"kind"})
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sirsi_auth_failures_total",
-		Help: "Refused bearer and enrollment tokens, by reason: missing, malformed, invalid, expired, enroll_invalid, enroll_expired, enroll_used.",
+		Help: "Refused bearer and enrollment tokens, by reason: missing, malformed, invalid, expired, oidc, enroll_invalid, enroll_expired, enroll_used.",
 	}, []string{"reason"})
 	m.lockouts = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sirsi_auth_lockouts_total",
 		Help: "Source addresses blocked after repeated failed authentications.",
 	})
-	for _, c := range []prometheus.Collector{m.ratelimited, m.authFailures, m.lockouts} {
+	m.oidcRefusals = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sirsi_oidc_refusals_total",
+		Help: "OIDC bearer tokens refused, by the check that failed (internal/oidcverify's reasons); each is also counted in sirsi_auth_failures_total{reason=\"oidc\"}.",
+	}, []string{"reason"})
+	for _, c := range []prometheus.Collector{m.ratelimited, m.authFailures, m.lockouts, m.oidcRefusals} {
 		if err := r.Register(c); err != nil {
 			return nil, fmt.Errorf("register abuse-resistance metrics: %w", err)
 		}

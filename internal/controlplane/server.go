@@ -13,6 +13,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/oidcverify"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
@@ -91,6 +92,9 @@ type Server struct {
 	abuse *abuseGuard
 	// sampler sums refused credentials per source (authsample.go).
 	sampler *failureSampler
+	// oidc verifies OIDC bearer tokens and caches issuers' keys
+	// (authn_oidc.go).
+	oidc *oidcverify.Verifier
 }
 
 var _ sirsiv1.ManagementServiceServer = (*Server)(nil)
@@ -149,6 +153,7 @@ func New(o Options) (*Server, error) {
 	if s.sampler, err = newFailureSampler(o.AuthFailureAuditInterval); err != nil {
 		return nil, err
 	}
+	s.oidc = oidcverify.New(oidcverify.Options{Now: o.Clock, Logger: o.Logger})
 	s.jobs = []job{{name: "prune-enrollment-tokens", run: s.pruneEnrollmentTokens}}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()

@@ -116,3 +116,11 @@ func OIDCMaxTokenAge(d time.Duration) error {
 	}
 	return durationRange(d, MinOIDCMaxTokenAge, MaxOIDCMaxTokenAge)
 }
+
+// OIDCKeySetURL checks the jwks_uri of an issuer's discovery document by
+// the same rule as the issuer (query allowed): keys fetched over plain
+// http from a non-loopback host could be anyone's.
+func OIDCKeySetURL(s string) error {
+	_, err := secureURL(s, MaxWebhookURLLen)
+	return err
+}
