@@ -124,7 +124,7 @@ func Defaults() Server {
 		Seal:  Seal{Backend: "local", TransitMount: "transit", TransitKey: "sirsi"},
 		Vault: AgentVault{AppRoleMount: "approle"},
 
-		RateLimit: RateLimit{ManagementPerMinute: 100, OperatorPerMinute: 600, AgentPerMinute: 600, UnauthenticatedPerMinute: 60},
+		RateLimit: RateLimit{ManagementPerMinute: 100, OperatorPerMinute: 600, AgentPerMinute: 600, UnauthenticatedPerMinute: 60, TenantPerMinute: 300, MaxAPITokensPerTenant: 50},
 		Lockout:   Lockout{FailuresBeforeDelay: 10, FailuresBeforeBlock: 20, Window: 5 * time.Minute, BlockFor: 15 * time.Minute},
 	}
 }
@@ -138,6 +138,10 @@ type RateLimit struct {
 	OperatorPerMinute        int
 	AgentPerMinute           int
 	UnauthenticatedPerMinute int
+	// TenantPerMinute is a tenant's budget over all its API tokens.
+	TenantPerMinute int
+	// MaxAPITokensPerTenant caps a tenant's live API tokens.
+	MaxAPITokensPerTenant int
 }
 
 // Lockout is the lockout block: after FailuresBeforeDelay refused tokens

@@ -259,6 +259,16 @@ var fields = []*field[*Server]{
 		set:   func(c *Server, v string) error { return setRate(&c.RateLimit.UnauthenticatedPerMinute, v) },
 	},
 	{
+		name: "rate_limit.tenant_per_minute", env: "SIRSI_RATE_LIMIT_TENANT_PER_MINUTE", flag: "rate-limit-tenant-per-minute",
+		usage: "ManagementService calls per minute per tenant over all its API tokens (`n`, 0 is no limit); a tenant's higher rate_limit_per_minute raises it",
+		set:   func(c *Server, v string) error { return setRate(&c.RateLimit.TenantPerMinute, v) },
+	},
+	{
+		name: "rate_limit.max_api_tokens_per_tenant", env: "SIRSI_RATE_LIMIT_MAX_API_TOKENS_PER_TENANT", flag: "rate-limit-max-api-tokens-per-tenant",
+		usage: "live (unexpired) API tokens a tenant may hold (`n`, 0 is no cap)",
+		set:   func(c *Server, v string) error { return setCount(&c.RateLimit.MaxAPITokensPerTenant, v) },
+	},
+	{
 		name: "lockout.failures_before_delay", env: "SIRSI_LOCKOUT_FAILURES_BEFORE_DELAY", flag: "lockout-failures-before-delay",
 		usage: "refused tokens from one address within the window after which each of its calls waits a second (`n`)",
 		set:   func(c *Server, v string) error { return setCount(&c.Lockout.FailuresBeforeDelay, v) },

@@ -41,7 +41,7 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	}
 	m.ratelimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sirsi_ratelimited_total",
-		Help: "Calls refused with ResourceExhausted before their handler, by budget: token, operator, agent, unauthenticated (per source) or lockout.",
+		Help: "Calls refused with ResourceExhausted before their handler, by budget: token, tenant (all its tokens), operator, agent, unauthenticated (per source) or lockout.",
 	}, []string{"kind"})
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sirsi_auth_failures_total",

@@ -40,6 +40,10 @@ type RateLimits struct {
 	// that carry no valid credential: failed ManagementService
 	// authentications and every Enroll.
 	UnauthenticatedPerMinute int
+	// TenantPerMinute is each tenant's ManagementService budget over all
+	// its API tokens together, spent with the token's own in one step:
+	// minting more tokens buys no more calls.
+	TenantPerMinute int
 }
 
 // Defaults of agentd's rate limits and of the server-side call deadlines.
@@ -48,6 +52,7 @@ const (
 	DefaultOperatorPerMinute        = 600
 	DefaultAgentPerMinute           = 600
 	DefaultUnauthenticatedPerMinute = 60
+	DefaultTenantPerMinute          = 300
 
 	DefaultCallTimeout      = 30 * time.Second
 	DefaultAgentCallTimeout = 60 * time.Second
@@ -69,6 +74,7 @@ const (
 	limitOperator        = "operator"
 	limitAgent           = "agent"
 	limitUnauthenticated = "unauthenticated"
+	limitTenant          = "tenant"
 	limitLockout         = "lockout"
 )
 
@@ -81,6 +87,7 @@ func (r RateLimits) check() error {
 		{"OperatorPerMinute", r.OperatorPerMinute},
 		{"AgentPerMinute", r.AgentPerMinute},
 		{"UnauthenticatedPerMinute", r.UnauthenticatedPerMinute},
+		{"TenantPerMinute", r.TenantPerMinute},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("controlplane: Options.RateLimits.%s: must not be negative (0 is no limit), is %d", f.name, f.v)
@@ -147,12 +154,24 @@ type bucket struct {
 	at     time.Time
 }
 
+// spend is one budget a call draws on: key's perMinute (0: no limit).
+type spend struct {
+	key       string
+	perMinute int
+}
+
 // take spends one call of key's budget of perMinute (0: no limit). When
 // none is left it says how long until one is.
 func (b *buckets) take(key string, perMinute int, now time.Time) (time.Duration, bool) {
-	if perMinute <= 0 {
-		return 0, true
-	}
+	wait, refused := b.takeAll(now, spend{key, perMinute})
+	return wait, refused < 0
+}
+
+// takeAll spends one call of every budget or of none, in one step, so
+// concurrent calls cannot overdraw one budget while another refuses them.
+// refused is the index of the first budget without a call left (with the
+// wait until it has one), -1 when all were spent.
+func (b *buckets) takeAll(now time.Time, budgets ...spend) (wait time.Duration, refused int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Sub(b.sweptAt) >= time.Minute {
@@ -163,26 +182,36 @@ func (b *buckets) take(key string, perMinute int, now time.Time) (time.Duration,
 		}
 		b.sweptAt = now
 	}
-	capacity := float64(perMinute)
-	perSecond := capacity / 60
-	k, ok := b.m[key]
-	if !ok {
-		k = &bucket{tokens: capacity, at: now}
-		b.m[key] = k
+	ks := make([]*bucket, len(budgets))
+	for i, sp := range budgets {
+		if sp.perMinute <= 0 {
+			continue
+		}
+		capacity := float64(sp.perMinute)
+		k, ok := b.m[sp.key]
+		if !ok {
+			k = &bucket{tokens: capacity, at: now}
+			b.m[sp.key] = k
+		}
+		// A clock stepping back refills nothing rather than going negative.
+		if elapsed := now.Sub(k.at); elapsed > 0 {
+			k.tokens += elapsed.Seconds() * capacity / 60
+			k.at = now
+		}
+		// A lowered budget (a tenant override) applies at once.
+		k.tokens = min(k.tokens, capacity)
+		if k.tokens < 1 {
+			w := time.Duration((1 - k.tokens) / (capacity / 60) * float64(time.Second))
+			return w.Round(time.Millisecond) + time.Millisecond, i
+		}
+		ks[i] = k
 	}
-	// A clock stepping back refills nothing rather than going negative.
-	if elapsed := now.Sub(k.at); elapsed > 0 {
-		k.tokens += elapsed.Seconds() * perSecond
-		k.at = now
+	for _, k := range ks {
+		if k != nil {
+			k.tokens--
+		}
 	}
-	// A lowered budget (a tenant override) applies at once.
-	k.tokens = min(k.tokens, capacity)
-	if k.tokens >= 1 {
-		k.tokens--
-		return 0, true
-	}
-	wait := time.Duration((1 - k.tokens) / perSecond * float64(time.Second))
-	return wait.Round(time.Millisecond) + time.Millisecond, false
+	return 0, -1
 }
 
 // exhausted is ResourceExhausted with a RetryInfo detail, which the
@@ -208,6 +237,8 @@ func limitSubject(kind string) string {
 		return "operator token"
 	case limitAgent:
 		return "agent"
+	case limitTenant:
+		return "tenant (all its API tokens together)"
 	default:
 		return "source address without valid credentials"
 	}
@@ -226,7 +257,21 @@ func (s *Server) limitPrincipal(ctx context.Context, p *Principal) error {
 	case p.AgentID != "":
 		kind, key, per = limitAgent, p.AgentID, g.limits.AgentPerMinute
 	default:
-		kind, key, per = limitToken, p.TokenID, s.tenantRateLimit(ctx, p.TenantID)
+		per := s.tenantRateLimit(ctx, p.TenantID)
+		// A tenant whose tokens were each given more than the aggregate
+		// (rate_limit_per_minute) gets that much in total.
+		tenantPer := g.limits.TenantPerMinute
+		if tenantPer > 0 && per > tenantPer {
+			tenantPer = per
+		}
+		wait, refused := g.buckets.takeAll(s.now(), spend{limitToken + "/" + p.TokenID, per}, spend{limitTenant + "/" + p.TenantID, tenantPer})
+		switch refused {
+		case 0:
+			return s.refuseRate(limitToken, per, wait)
+		case 1:
+			return s.refuseRate(limitTenant, tenantPer, wait)
+		}
+		return nil
 	}
 	if wait, ok := g.buckets.take(kind+"/"+key, per, s.now()); !ok {
 		return s.refuseRate(kind, per, wait)

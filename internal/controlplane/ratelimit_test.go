@@ -431,3 +431,84 @@ func TestLockoutHoldsUnderConcurrency(t *testing.T) {
 		t.Fatalf("valid token after the block: %v, want ResourceExhausted", err)
 	}
 }
+
+// TestTenantBudgetSpansItsTokens: minting more tokens buys no more calls.
+func TestTenantBudgetSpansItsTokens(t *testing.T) {
+	const perToken, perTenant = 5, 8
+	env := cptest.Start(t, withLimits(func(o *controlplane.Options) {
+		o.RateLimits.ManagementPerMinute = perToken
+		o.RateLimits.TenantPerMinute = perTenant
+	}))
+	env.Clock.Set(time.Now())
+	tn := env.NewTenant(t, "acme")
+	ok, refused := 0, 0
+	for _, c := range []sirsiv1.ManagementServiceClient{tn.Admin, tn.Editor, tn.Viewer} {
+		for range perToken {
+			switch err := getTenant(c, tn.ID); status.Code(err) {
+			case codes.OK:
+				ok++
+			case codes.ResourceExhausted:
+				refused++
+				if !strings.Contains(err.Error(), "tenant") {
+					t.Fatalf("refusal does not name the tenant budget: %v", err)
+				}
+			default:
+				t.Fatal(err)
+			}
+		}
+	}
+	if ok != perTenant || refused != 3*perToken-perTenant {
+		t.Fatalf("%d calls answered and %d refused, want %d and %d", ok, refused, perTenant, 3*perToken-perTenant)
+	}
+	if got := metricValue(t, env, "sirsi_ratelimited_total", "kind", "tenant"); got != float64(refused) {
+		t.Fatalf("sirsi_ratelimited_total{kind=tenant} = %v, want %d", got, refused)
+	}
+	// Another tenant's budget is its own.
+	other := env.NewTenant(t, "bravo")
+	if err := getTenant(other.Viewer, other.ID); err != nil {
+		t.Fatalf("another tenant: %v", err)
+	}
+}
+
+// TestAPITokenCapHoldsUnderConcurrency: a tenant cannot hold more live
+// tokens than the cap, however many it asks for at once; expired tokens
+// do not count.
+func TestAPITokenCapHoldsUnderConcurrency(t *testing.T) {
+	const maxTokens = 5
+	env := cptest.Start(t, withLimits(func(o *controlplane.Options) { o.MaxAPITokensPerTenant = maxTokens }))
+	env.Clock.Set(time.Now())
+	tn := env.NewTenant(t, "acme") // three tokens
+	_, short := env.NewAPIToken(t, tn.ID, sirsiv1.Role_ROLE_VIEWER, time.Hour)
+	create := func() error {
+		_, err := tn.Admin.CreateApiToken(context.Background(), &sirsiv1.CreateApiTokenRequest{TenantId: tn.ID, Role: sirsiv1.Role_ROLE_VIEWER})
+		return err
+	}
+	var wg sync.WaitGroup
+	var created, capped atomic.Int32
+	for range 10 {
+		wg.Go(func() {
+			switch err := create(); status.Code(err) {
+			case codes.OK:
+				created.Add(1)
+			case codes.FailedPrecondition:
+				capped.Add(1)
+			default:
+				t.Errorf("create: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if created.Load() != 1 || capped.Load() != 9 {
+		t.Fatalf("%d created and %d refused with four live tokens and a cap of %d, want 1 and 9", created.Load(), capped.Load(), maxTokens)
+	}
+	// An expired token is not live: the one-hour token frees a place.
+	env.Clock.Advance(2 * time.Hour)
+	if err := create(); err != nil {
+		t.Fatalf("after a token expired: %v", err)
+	}
+	wantLimitCode(t, create(), codes.FailedPrecondition, "at the cap again")
+	if _, err := tn.Admin.DeleteApiToken(context.Background(), &sirsiv1.DeleteApiTokenRequest{TenantId: tn.ID, Id: short.Id}); err != nil {
+		t.Fatal(err)
+	}
+	wantLimitCode(t, create(), codes.FailedPrecondition, "deleting an expired token frees nothing")
+}

@@ -56,6 +56,10 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// RateLimits are the per-minute call budgets (ratelimit.go).
 	RateLimits RateLimits
+	// MaxAPITokensPerTenant caps a tenant's live (unexpired) API tokens;
+	// CreateApiToken beyond it is FailedPrecondition. 0 is no cap
+	// (agentd's default is DefaultMaxAPITokensPerTenant).
+	MaxAPITokensPerTenant int
 	// Lockout is the brute-force protection for tokens (lockout.go).
 	Lockout LockoutPolicy
 	// CallTimeout and AgentCallTimeout cap how long a ManagementService
@@ -90,6 +94,10 @@ type Server struct {
 	agent agentConfig
 	// abuse holds rate limits, lockouts and deadlines (ratelimit.go).
 	abuse *abuseGuard
+	// maxTokens is Options.MaxAPITokensPerTenant; tokenMu serialises
+	// CreateApiToken per tenant in this process so the cap holds (tokens.go).
+	maxTokens int
+	tokenMu   sync.Map
 	// sampler sums refused credentials per source (authsample.go).
 	sampler *failureSampler
 	// oidc verifies OIDC bearer tokens and caches issuers' keys
@@ -140,6 +148,10 @@ func New(o Options) (*Server, error) {
 		metrics:    m,
 		jobEvery:   o.JobInterval,
 		retention:  o.EnrollmentTokenRetention,
+		maxTokens:  o.MaxAPITokensPerTenant,
+	}
+	if o.MaxAPITokensPerTenant < 0 {
+		return nil, fmt.Errorf("controlplane: Options.MaxAPITokensPerTenant must not be negative (0 is no cap), is %d", o.MaxAPITokensPerTenant)
 	}
 	if s.hooks, err = newWebhooks(o.Registerer); err != nil {
 		return nil, err

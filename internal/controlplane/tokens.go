@@ -2,7 +2,10 @@ package controlplane
 
 import (
 	"context"
+	"sync"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -87,6 +90,14 @@ func (s *Server) CreateApiToken(ctx context.Context, req *sirsiv1.CreateApiToken
 	if err != nil {
 		return nil, s.internal(ctx, "create API token", err)
 	}
+	if s.maxTokens > 0 {
+		mu, _ := s.tokenMu.LoadOrStore(req.TenantId, &sync.Mutex{})
+		mu.(*sync.Mutex).Lock()
+		defer mu.(*sync.Mutex).Unlock()
+		if err := s.checkTokenCap(ctx, req.TenantId); err != nil {
+			return nil, err
+		}
+	}
 	in := &sirsiv1.ApiToken{Role: req.Role, Description: req.Description}
 	if req.Ttl != nil && req.Ttl.AsDuration() != 0 {
 		in.Ttl = req.Ttl
@@ -150,4 +161,37 @@ func (s *Server) ListApiTokens(ctx context.Context, req *sirsiv1.ListApiTokensRe
 		t.Token = ""
 	}
 	return &sirsiv1.ListApiTokensResponse{ApiTokens: list, NextPageToken: next}, nil
+}
+
+// DefaultMaxAPITokensPerTenant is agentd's cap on a tenant's live API
+// tokens (Options.MaxAPITokensPerTenant).
+const DefaultMaxAPITokensPerTenant = 50
+
+// checkTokenCap refuses a new token when the tenant already has
+// MaxAPITokensPerTenant live ones: tokens are what rate budgets are
+// counted by, so an unbounded number of them would multiply the budget
+// (the tenant's aggregate budget bounds that too) and the guessable set.
+func (s *Server) checkTokenCap(ctx context.Context, tenantID string) error {
+	now := s.now()
+	live := 0
+	page := store.Page{Size: store.MaxPageSize}
+	for {
+		toks, next, err := s.st.Tenant(tenantID).ListAPITokens(ctx, page)
+		if err != nil {
+			return s.storeError(ctx, "count the tenant's API tokens", err)
+		}
+		for _, t := range toks {
+			if t.ExpireTime == nil || now.Before(t.ExpireTime.AsTime()) {
+				live++
+			}
+		}
+		if next == "" {
+			break
+		}
+		page.Token = next
+	}
+	if live >= s.maxTokens {
+		return status.Errorf(codes.FailedPrecondition, "tenant %s already has %d live API tokens, the most allowed (max_api_tokens_per_tenant); delete one first", tenantID, live)
+	}
+	return nil
 }

@@ -186,7 +186,9 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 			OperatorPerMinute:        in.cfg.RateLimit.OperatorPerMinute,
 			AgentPerMinute:           in.cfg.RateLimit.AgentPerMinute,
 			UnauthenticatedPerMinute: in.cfg.RateLimit.UnauthenticatedPerMinute,
+			TenantPerMinute:          in.cfg.RateLimit.TenantPerMinute,
 		},
+		MaxAPITokensPerTenant: in.cfg.RateLimit.MaxAPITokensPerTenant,
 		Lockout: controlplane.LockoutPolicy{
 			Window: in.cfg.Lockout.Window, DelayAfter: in.cfg.Lockout.FailuresBeforeDelay,
 			BlockAfter: in.cfg.Lockout.FailuresBeforeBlock, BlockFor: in.cfg.Lockout.BlockFor,
