@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 
@@ -67,6 +68,9 @@ func Open(ctx context.Context, path string, logger hclog.Logger) (store.Store, e
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
+	if err := restrictFiles(path); err != nil {
+		return nil, fmt.Errorf("open SQLite store %s: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", DSN(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite store %s: %w", path, err)
@@ -93,4 +97,37 @@ func Open(ctx context.Context, path string, logger hclog.Logger) (store.Store, e
 		return nil, fmt.Errorf("open SQLite store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// FileMode is the mode of the database file and its -wal and -shm
+// companions: they hold every tenant's data, readable by the server's user
+// only. SQLite creates the companions with the main file's mode.
+const FileMode = 0o600
+
+// restrictFiles creates the database file with FileMode before SQLite
+// does (SQLite would use 0644), and narrows the mode of an existing file
+// and companions left wider by an earlier version.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode)
+	if err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("check the mode of %s: %w", p, err)
+		}
+		if fi.Mode().Perm()&^FileMode != 0 {
+			if err := os.Chmod(p, FileMode); err != nil {
+				return fmt.Errorf("restrict %s to mode %o: %w", p, FileMode, err)
+			}
+		}
+	}
+	return nil
 }

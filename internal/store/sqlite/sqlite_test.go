@@ -116,3 +116,44 @@ func BenchmarkSavingsSummary(b *testing.B) {
 func BenchmarkListResources(b *testing.B) {
 	storetest.BenchListResources(b, openAt(b, filepath.Join(b.TempDir(), "bench.db")), nil)
 }
+
+// TestFilesAreOwnerOnly: the database and its WAL and shared-memory files
+// hold every tenant's data and must not be readable by other users, both
+// when created and when an earlier version left the database at 0644
+// (SQLite gives the companions the database file's mode).
+func TestFilesAreOwnerOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agentd.db")
+	check := func(when string) {
+		t.Helper()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if m := fi.Mode().Perm(); m != FileMode {
+				t.Errorf("%s: %s has mode %o, want %o", when, filepath.Base(p), m, FileMode)
+			}
+		}
+	}
+	st, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutSetting(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	check("new database")
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	check("reopened after a chmod 644")
+}
