@@ -20,20 +20,20 @@ const RequestIDHeader = "x-request-id"
 
 const managementPrefix = "/sirsi.v1.ManagementService/"
 
-// UnaryInterceptors are, outermost first: request id, metrics, panic
-// recovery, deadlines and source lockouts (ratelimit.go), for
+// UnaryInterceptors are, outermost first: request id, metrics, the
+// refusal of requests that did not unmarshal (codec.go), panic recovery, deadlines and source lockouts (ratelimit.go), for
 // ManagementService authentication, rate limit, authorisation and audit
 // (for AgentService client-certificate authentication, agent_auth.go),
 // the agent's rate limit, and recovery again so a handler's panic is
 // audited as Internal.
 func (s *Server) UnaryInterceptors() []grpc.UnaryServerInterceptor {
-	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryRecover, s.unaryAbuse, s.unaryGuard, s.unaryAgentLimit, s.unaryRecover}
+	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryDecodeCheck, s.unaryRecover, s.unaryAbuse, s.unaryGuard, s.unaryAgentLimit, s.unaryRecover}
 }
 
 // StreamInterceptors mirror UnaryInterceptors. ManagementService has no
 // streaming RPC, so a stream for it is refused by the guard.
 func (s *Server) StreamInterceptors() []grpc.StreamServerInterceptor {
-	return []grpc.StreamServerInterceptor{s.streamRequestID, s.streamMetrics, s.streamRecover, s.streamGuard, s.streamRecover}
+	return []grpc.StreamServerInterceptor{s.streamRequestID, s.streamMetrics, s.streamDecodeCheck, s.streamRecover, s.streamGuard, s.streamRecover}
 }
 
 type requestIDKey struct{}

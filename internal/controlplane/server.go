@@ -98,6 +98,8 @@ type Server struct {
 	// CreateApiToken per tenant in this process so the cap holds (tokens.go).
 	maxTokens int
 	tokenMu   sync.Map
+	// decodeErrors are requests the codec could not unmarshal (codec.go).
+	decodeErrors sync.Map
 	// sampler sums refused credentials per source (authsample.go).
 	sampler *failureSampler
 	// oidc verifies OIDC bearer tokens and caches issuers' keys
@@ -228,9 +230,11 @@ func checkSuppliedOperatorToken(t string) error {
 // data dir; it is not kept anywhere else.
 func (s *Server) InitialOperatorToken() string { return s.initialTok }
 
-// ServerOptions are the interceptor chains to pass to grpc.NewServer.
+// ServerOptions are the codec and interceptor chains to pass to
+// grpc.NewServer.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(s.codec()),
 		grpc.ChainUnaryInterceptor(s.UnaryInterceptors()...),
 		grpc.ChainStreamInterceptor(s.StreamInterceptors()...),
 	}
