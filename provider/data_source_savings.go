@@ -27,30 +27,33 @@ type savingsDataSource struct {
 }
 
 type savingsModel struct {
-	TenantID          types.String        `tfsdk:"tenant_id"`
-	AsOf              types.String        `tfsdk:"as_of"`
-	ActionsTaken      types.Int64         `tfsdk:"actions_taken"`
-	ActionsSucceeded  types.Int64         `tfsdk:"actions_succeeded"`
-	ActionsRolledBack types.Int64         `tfsdk:"actions_rolled_back"`
-	ActionsFailed     types.Int64         `tfsdk:"actions_failed"`
-	ToDate            *savingsPeriodModel `tfsdk:"to_date"`
-	Last30Days        *savingsPeriodModel `tfsdk:"last_30_days"`
-	ThisMonth         *savingsPeriodModel `tfsdk:"this_month"`
-	AnnualizedRunRate types.Float64       `tfsdk:"annualized_run_rate"`
-	MonthlyRunRate    types.Float64       `tfsdk:"monthly_run_rate"`
-	OpenEntries       types.Int64         `tfsdk:"open_entries"`
-	UnknownEntries    types.Int64         `tfsdk:"unknown_entries"`
-	Currency          types.String        `tfsdk:"currency"`
+	TenantID          types.String           `tfsdk:"tenant_id"`
+	AsOf              types.String           `tfsdk:"as_of"`
+	ActionsTaken      types.Int64            `tfsdk:"actions_taken"`
+	ActionsSucceeded  types.Int64            `tfsdk:"actions_succeeded"`
+	ActionsRolledBack types.Int64            `tfsdk:"actions_rolled_back"`
+	ActionsFailed     types.Int64            `tfsdk:"actions_failed"`
+	ToDate            *savingsPeriodModel    `tfsdk:"to_date"`
+	Last30Days        *savingsPeriodModel    `tfsdk:"last_30_days"`
+	ThisMonth         *savingsPeriodModel    `tfsdk:"this_month"`
+	AnnualizedRunRate types.Float64          `tfsdk:"annualized_run_rate"`
+	MonthlyRunRate    types.Float64          `tfsdk:"monthly_run_rate"`
+	OpenEntries       types.Int64            `tfsdk:"open_entries"`
+	UnknownEntries    types.Int64            `tfsdk:"unknown_entries"`
+	VerifiedEntries   types.Int64            `tfsdk:"verified_entries"`
+	EstimateReasons   map[string]types.Int64 `tfsdk:"estimate_reasons"`
+	Currency          types.String           `tfsdk:"currency"`
 }
 
 type savingsPeriodModel struct {
-	Start           types.String             `tfsdk:"start"`
-	End             types.String             `tfsdk:"end"`
-	AccruedSavings  types.Float64            `tfsdk:"accrued_savings"`
-	VerifiedSavings types.Float64            `tfsdk:"verified_savings"`
-	ByActionType    map[string]types.Float64 `tfsdk:"by_action_type"`
-	ByPolicy        map[string]types.Float64 `tfsdk:"by_policy"`
-	ByCloudAccount  map[string]types.Float64 `tfsdk:"by_cloud_account"`
+	Start            types.String             `tfsdk:"start"`
+	End              types.String             `tfsdk:"end"`
+	AccruedSavings   types.Float64            `tfsdk:"accrued_savings"`
+	VerifiedSavings  types.Float64            `tfsdk:"verified_savings"`
+	EstimatedSavings types.Float64            `tfsdk:"estimated_savings"`
+	ByActionType     map[string]types.Float64 `tfsdk:"by_action_type"`
+	ByPolicy         map[string]types.Float64 `tfsdk:"by_policy"`
+	ByCloudAccount   map[string]types.Float64 `tfsdk:"by_cloud_account"`
 }
 
 func (d *savingsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -78,7 +81,11 @@ func savingsPeriodAttribute(which string) schema.SingleNestedAttribute {
 				Computed:            true,
 			},
 			"verified_savings": schema.Float64Attribute{
-				MarkdownDescription: "The part of `accrued_savings` from entries Cost Explorer verified, rounded to cents.",
+				MarkdownDescription: "The part of `accrued_savings` from entries Cost Explorer verified from the bill (the resource's daily cost before and after the change), rounded to cents.",
+				Computed:            true,
+			},
+			"estimated_savings": schema.Float64Attribute{
+				MarkdownDescription: "The rest of `accrued_savings`: entries still at the hourly costs priced when the action ran (`estimate_reasons` says why), rounded to cents.",
 				Computed:            true,
 			},
 			"by_action_type":   amounts("the action that opened the entry (`resize`, `stop`, `migrate_gp3`...)"),
@@ -141,6 +148,16 @@ func (d *savingsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				MarkdownDescription: "Ledger entries whose hourly costs are unknown: counted here, absent from every amount.",
 				Computed:            true,
 			},
+			"verified_entries": schema.Int64Attribute{
+				MarkdownDescription: "Ledger entries (rolled-back ones aside) whose saving Cost Explorer verified from the bill.",
+				Computed:            true,
+			},
+			"estimate_reasons": schema.MapAttribute{
+				MarkdownDescription: "The other entries, counted by why they are still estimates: Cost Explorer has no resource-level data " +
+					"(an opt-in on AWS; its reason follows), no bill since the change yet, no day before it, or a resource Cost Explorer does not bill per resource.",
+				ElementType: types.Int64Type,
+				Computed:    true,
+			},
 			"currency": schema.StringAttribute{
 				MarkdownDescription: "ISO 4217 currency of every amount, such as `USD`.",
 				Computed:            true,
@@ -179,6 +196,11 @@ func (d *savingsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	m.MonthlyRunRate = moneyValue(out.GetMonthlyRunRate())
 	m.OpenEntries = types.Int64Value(out.GetOpenEntries())
 	m.UnknownEntries = types.Int64Value(out.GetUnknownEntries())
+	m.VerifiedEntries = types.Int64Value(out.GetVerifiedEntries())
+	m.EstimateReasons = make(map[string]types.Int64, len(out.GetEstimateReasons()))
+	for _, r := range out.GetEstimateReasons() {
+		m.EstimateReasons[r.GetReason()] = types.Int64Value(r.GetEntries())
+	}
 	m.Currency = currencyValue(out.GetAnnualizedRunRate())
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
@@ -196,7 +218,7 @@ func savingsPeriod(p *sirsiv1.SavingsPeriod) *savingsPeriodModel {
 	}
 	return &savingsPeriodModel{
 		Start: timeValue(p.GetStartTime()), End: timeValue(p.GetEndTime()),
-		AccruedSavings: moneyValue(p.GetAccruedSavings()), VerifiedSavings: moneyValue(p.GetVerifiedSavings()),
+		AccruedSavings: moneyValue(p.GetAccruedSavings()), VerifiedSavings: moneyValue(p.GetVerifiedSavings()), EstimatedSavings: moneyValue(p.GetEstimatedSavings()),
 		ByActionType: amounts(p.GetByAction()), ByPolicy: amounts(p.GetByPolicy()), ByCloudAccount: amounts(p.GetByCloudAccount()),
 	}
 }

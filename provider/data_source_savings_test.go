@@ -72,6 +72,11 @@ func TestAccSavingsDataSource_populated(t *testing.T) {
 	if _, err := env.tenantStore().ApplyActions(context.Background(), account, "actions-1", acts); err != nil {
 		t.Fatalf("seeding actions: %v", err)
 	}
+	// Cost Explorer has no resource-level data for the account: every
+	// entry but the rolled-back one stays an estimate, and says why.
+	if _, err := env.tenantStore().ApplyResourceCosts(context.Background(), account, "resource-costs-1", nil, "DataUnavailableException: not opted in"); err != nil {
+		t.Fatalf("reporting no resource-level costs: %v", err)
+	}
 	if stopMonth == stopToDate {
 		t.Fatal("the fixture must put part of the off-hours savings in February")
 	}
@@ -103,6 +108,10 @@ func TestAccSavingsDataSource_populated(t *testing.T) {
 						"nightly": dollars(stopToDate + resized)})),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("by_cloud_account").AtMapKey(account), dollars(stopToDate+resized)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("verified_savings"), knownvalue.Float64Exact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("to_date").AtMapKey("estimated_savings"), dollars(stopToDate+resized)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("verified_entries"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("estimate_reasons"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"Cost Explorer has no resource-level data: DataUnavailableException: not opted in": knownvalue.Int64Exact(8)})),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_30_days").AtMapKey("accrued_savings"), dollars(stopToDate+resized)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("this_month").AtMapKey("accrued_savings"), dollars(stopMonth+resized)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("this_month").AtMapKey("start"), knownvalue.StringExact("2026-03-01T00:00:00Z")),

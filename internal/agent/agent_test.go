@@ -472,6 +472,12 @@ func (t countingTenant) ApplyCosts(ctx context.Context, acct, batchID string, r 
 	return dup, err
 }
 
+func (t countingTenant) ApplyResourceCosts(ctx context.Context, acct, batchID string, costs []*sirsiv1.ResourceCost, unavailable string) (bool, error) {
+	dup, err := t.TenantStore.ApplyResourceCosts(ctx, acct, batchID, costs, unavailable)
+	t.c.count(batchID, dup, err)
+	return dup, err
+}
+
 // The control plane goes away mid-run while sweeps keep producing
 // batches; once it is back every batch arrives, and each is applied once.
 func TestAgentSurvivesControlPlaneOutage(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim/awstest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
 )
 
 // TestAgentAgainstMoto runs the agent against moto, an AWS emulator
@@ -167,5 +168,16 @@ func TestAgentAgainstMoto(t *testing.T) {
 	}
 	if priced != len(wantCost) {
 		t.Errorf("%d of moto's %d volumes and addresses in the inventory", priced, len(wantCost))
+	}
+	// moto 5.2.1 does not serve GetCostAndUsageWithResources (it answers
+	// 500, like an account without resource-level data answers an error):
+	// the pull fails rather than returning no costs, so the agent reports
+	// the ledger unverifiable instead of verified at $0.
+	costs, err := monitor.NewCosts(monitor.CostOptions{Config: awsCfg, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rcs, err := costs.PullResources(ctx); err == nil {
+		t.Errorf("moto answered resource-level costs (%d): the agent would verify the ledger from them", len(rcs))
 	}
 }

@@ -506,6 +506,9 @@ func (s *sweeps) costs(ctx context.Context, c *components) error {
 				return err
 			}
 		}
+		if err := s.resourceCosts(ctx, c); err != nil {
+			return err
+		}
 	}
 	if s.a.now().Sub(s.pricesRefreshed) >= 24*time.Hour {
 		s.prevMu.Lock()
@@ -515,6 +518,31 @@ func (s *sweeps) costs(ctx context.Context, c *components) error {
 			s.a.log.Warn("prices stay at the embedded catalogue", "error", err)
 		}
 		s.pricesRefreshed = s.a.now()
+	}
+	return nil
+}
+
+// resourceCosts pulls what Cost Explorer billed each instance per day and
+// spools it for the control plane's reconciliation of the savings ledger,
+// each resource's days in one report; when Cost Explorer has no
+// resource-level data it spools why, so the ledger says why its entries
+// stay estimates.
+func (s *sweeps) resourceCosts(ctx context.Context, c *components) error {
+	rcs, err := c.costs.PullResources(ctx)
+	if err != nil {
+		s.a.log.Warn("no resource-level costs: realised savings stay estimates", "error", err)
+		return s.a.enqueue(spool.KindCosts, &sirsiv1.ReportCostsRequest{ResourceCostsUnavailable: truncate(err.Error(), maxSweepError)})
+	}
+	n := s.a.cfg.ReportBatchSize
+	for i := 0; i < len(rcs); {
+		j := min(i+n, len(rcs))
+		for j < len(rcs) && j > i+1 && rcs[j].ResourceId == rcs[j-1].ResourceId && rcs[j].AccountId == rcs[j-1].AccountId {
+			j--
+		}
+		if err := s.a.enqueue(spool.KindCosts, &sirsiv1.ReportCostsRequest{ResourceCosts: rcs[i:j]}); err != nil {
+			return err
+		}
+		i = j
 	}
 	return nil
 }

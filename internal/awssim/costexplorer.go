@@ -70,8 +70,9 @@ func (s *Sim) serveCostExplorer(rc *Request) {
 // ceOperations are the Cost Explorer operations the simulator serves, by
 // X-Amz-Target operation name; the files implementing others add theirs.
 var ceOperations = map[string]func(*Sim, *Request) *APIError{
-	"GetCostAndUsage": (*Sim).ceGetCostAndUsage,
-	"GetCostForecast": (*Sim).ceGetCostForecast,
+	"GetCostAndUsage":              func(s *Sim, rc *Request) *APIError { return s.ceCostAndUsage(rc, false) },
+	"GetCostAndUsageWithResources": func(s *Sim, rc *Request) *APIError { return s.ceCostAndUsage(rc, true) },
+	"GetCostForecast":              (*Sim).ceGetCostForecast,
 }
 
 type ceDateInterval struct {
@@ -135,6 +136,8 @@ var ceDimensions = map[string]func(c *charge) string{
 	"LINKED_ACCOUNT": func(c *charge) string { return c.account },
 	"USAGE_TYPE":     func(c *charge) string { return c.usageType },
 	"INSTANCE_TYPE":  func(c *charge) string { return c.instanceType },
+	// RESOURCE_ID is answered by GetCostAndUsageWithResources only.
+	"RESOURCE_ID": func(c *charge) string { return c.resourceID },
 }
 
 func dimensionNames() string {
@@ -363,7 +366,10 @@ type ceResultByTime struct {
 // ceAmount formats an amount the way CE does: a decimal string.
 func ceAmount(v float64) string { return strconv.FormatFloat(v, 'f', 10, 64) }
 
-func (s *Sim) ceGetCostAndUsage(rc *Request) *APIError {
+// ceCostAndUsage answers GetCostAndUsage and, withResources,
+// GetCostAndUsageWithResources: the same bill, which only the latter may
+// group or filter by RESOURCE_ID (costexplorer_resources.go has its rules).
+func (s *Sim) ceCostAndUsage(rc *Request, withResources bool) *APIError {
 	var in ceUsageInput
 	if err := decodeCE(rc, &in); err != nil {
 		return err
@@ -374,6 +380,13 @@ func (s *Sim) ceGetCostAndUsage(rc *Request) *APIError {
 	}
 	if start.Before(rc.Now.Add(-ceRetention)) {
 		return ceValidation("TimePeriod.Start %s: Cost Explorer keeps 14 months of history", in.TimePeriod.Start)
+	}
+	if withResources {
+		if err := s.checkResourceQuery(rc, &in, start); err != nil {
+			return err
+		}
+	} else if mentionsResourceID(&in) {
+		return ceValidation("Dimension RESOURCE_ID is not allowed. Use GetCostAndUsageWithResources for resource-level data.")
 	}
 	bks, apiErr := buckets(start, end, in.Granularity)
 	if apiErr != nil {
@@ -413,7 +426,7 @@ func (s *Sim) ceGetCostAndUsage(rc *Request) *APIError {
 	canon, _ := json.Marshal(struct {
 		A ceUsageInput
 		C string
-	}{ceUsageInput{TimePeriod: in.TimePeriod, Granularity: in.Granularity, Filter: in.Filter, Metrics: in.Metrics, GroupBy: in.GroupBy}, rc.Account})
+	}{ceUsageInput{TimePeriod: in.TimePeriod, Granularity: in.Granularity, Filter: in.Filter, Metrics: in.Metrics, GroupBy: in.GroupBy}, rc.Account + "/" + rc.Action})
 	_, _ = fp.Write(canon)
 	first := 0
 	if in.NextPageToken != "" {
@@ -561,6 +574,9 @@ func (s *Sim) ceGetCostForecast(rc *Request) *APIError {
 	if in.Filter != nil {
 		if err := checkExpression(in.Filter, "Filter"); err != nil {
 			return err
+		}
+		if filtersResourceID(in.Filter) {
+			return ceValidation("Dimension RESOURCE_ID is not allowed in a forecast.")
 		}
 	}
 	cs, apiErr := s.ceCharges(rc, in.Filter)

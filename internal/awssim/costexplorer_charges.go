@@ -23,11 +23,13 @@ const (
 // cost is summed per hour).
 type charge struct {
 	account, region, service, usageType, instanceType string
-	tags                                              map[string]string
-	start, end                                        time.Time
-	usdPerHour, usagePerHour                          float64
-	lump                                              bool
-	amount, usage                                     float64
+	// resourceID is the billed resource's id (RESOURCE_ID).
+	resourceID               string
+	tags                     map[string]string
+	start, end               time.Time
+	usdPerHour, usagePerHour float64
+	lump                     bool
+	amount, usage            float64
 	// open marks a rate still accruing at the end of the history (the
 	// forecast extends it).
 	open bool
@@ -119,7 +121,7 @@ func (s *Sim) charges(cat *pricing.Catalogue, accounts []string, until time.Time
 
 // priceSegment prices resource state e held from e.Time until end.
 func priceSegment(cat *pricing.Catalogue, simSeed int64, e Event, end time.Time) ([]charge, error) {
-	base := charge{account: e.Account, region: e.Region, tags: e.Tags, start: e.Time, end: end}
+	base := charge{account: e.Account, region: e.Region, resourceID: e.ResourceID, tags: e.Tags, start: e.Time, end: end}
 	switch {
 	case e.Service == "ec2" && e.ResourceType == "instance":
 		if e.State != "running" {
@@ -200,7 +202,7 @@ func lambdaCharges(cat *pricing.Catalogue, simSeed int64, e Event, end time.Time
 	var reqs, gbs float64
 	flush := func() {
 		if reqs > 0 {
-			c := charge{account: e.Account, region: e.Region, tags: e.Tags, start: hour, lump: true}
+			c := charge{account: e.Account, region: e.Region, resourceID: e.ResourceID, tags: e.Tags, start: hour, lump: true}
 			req, d := c, c
 			req.service, req.usageType, req.amount, req.usage = ceServiceLambda, p.RequestUsageType, reqs*p.USDPerRequest, reqs
 			d.service, d.usageType, d.amount, d.usage = ceServiceLambda, p.DurationUsageType, gbs*p.USDPerGBSecond, gbs

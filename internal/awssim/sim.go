@@ -87,6 +87,10 @@ type Options struct {
 	// (and run) this long already, so dev mode shows weeks of metrics and
 	// costs immediately. Zero records resources from their real creation.
 	Backfill time.Duration
+	// NoResourceLevelCosts answers GetCostAndUsageWithResources with
+	// DataUnavailableException, as AWS does for an account that has not
+	// opted in to resource-level data (an opt-in AWS bills for).
+	NoResourceLevelCosts bool
 	// Throttle configures the token buckets.
 	Throttle ThrottleOptions
 	// Logger defaults to a null logger.

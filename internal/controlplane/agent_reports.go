@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
@@ -67,6 +68,16 @@ func (a *AgentServer) ReportCosts(ctx context.Context, req *sirsiv1.ReportCostsR
 		return nil, err
 	}
 	c := callerFrom(ctx)
+	if len(req.ResourceCosts) > 0 || req.ResourceCostsUnavailable != "" {
+		// A management account's agent sees its linked accounts' resources
+		// too; the ledger reconciled here is the caller's account's.
+		costs := slices.DeleteFunc(req.ResourceCosts, func(rc *sirsiv1.ResourceCost) bool { return rc.AccountId != "" && rc.AccountId != c.accountID })
+		dup, err := s.st.Tenant(c.id.TenantID).ApplyResourceCosts(ctx, c.id.CloudAccountID, req.BatchId, costs, req.ResourceCostsUnavailable)
+		if err != nil {
+			return nil, s.storeError(ctx, "apply resource cost batch", err)
+		}
+		return &sirsiv1.ReportCostsResponse{Duplicate: dup}, nil
+	}
 	for _, r := range req.Records {
 		r.AccountId = c.accountID
 	}

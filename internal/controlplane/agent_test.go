@@ -677,6 +677,20 @@ func TestReportValidationNamesFields(t *testing.T) {
 			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", Records: []*sirsiv1.CostRecord{{Day: "2026-01-02", Service: "EC2", Amount: &sirsiv1.Money{CurrencyCode: "usd", Micros: 1}}}})
 			return err
 		}, "records[0].amount"},
+		{"resource costs with records", func() error {
+			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", Records: []*sirsiv1.CostRecord{{Day: "2026-01-02", Service: "EC2", Amount: money.USDFromFloat(1)}},
+				ResourceCosts: []*sirsiv1.ResourceCost{{Day: "2026-01-02", ResourceType: "aws_ec2_instance", ResourceId: "i-1", Amount: money.USDFromFloat(1)}}})
+			return err
+		}, "resource_costs"},
+		{"resource cost day", func() error {
+			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", ResourceCosts: []*sirsiv1.ResourceCost{{Day: "2026-1-2", ResourceType: "aws_ec2_instance", ResourceId: "i-1"}}})
+			return err
+		}, "resource_costs[0].day"},
+		{"resource costs and unavailable", func() error {
+			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", ResourceCostsUnavailable: "no",
+				ResourceCosts: []*sirsiv1.ResourceCost{{Day: "2026-01-02", ResourceType: "aws_ec2_instance", ResourceId: "i-1"}}})
+			return err
+		}, "resource_costs_unavailable"},
 		{"day", func() error {
 			_, err := c.ReportCosts(ctx, &sirsiv1.ReportCostsRequest{BatchId: "b", Anomalies: []*sirsiv1.CostAnomaly{{Day: "02/01/2026", Service: "EC2", ExpectedAmount: money.USDFromFloat(1), ActualAmount: money.USDFromFloat(9)}}})
 			return err

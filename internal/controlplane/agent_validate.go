@@ -379,8 +379,29 @@ func validateReportCosts(r *sirsiv1.ReportCostsRequest) error {
 	e.Check("batch_id", batchID(r.BatchId))
 	tooMany(&e, "records", len(r.Records), MaxReportCostRecords)
 	tooMany(&e, "anomalies", len(r.Anomalies), MaxReportAnomalies)
+	tooMany(&e, "resource_costs", len(r.ResourceCosts), MaxReportCostRecords)
+	if (len(r.ResourceCosts) > 0 || r.ResourceCostsUnavailable != "") && (len(r.Records) > 0 || len(r.Anomalies) > 0) {
+		e.Add("resource_costs", "are reported on their own, without records or anomalies")
+	}
+	if len(r.ResourceCosts) > 0 && r.ResourceCostsUnavailable != "" {
+		e.Add("resource_costs_unavailable", "must be empty when resource_costs are reported")
+	}
+	e.Check("resource_costs_unavailable", validation.Text(r.ResourceCostsUnavailable, maxErrorLen, true))
 	if e.Err() != nil {
 		return invalid(&e)
+	}
+	for i, c := range r.ResourceCosts {
+		p := fmt.Sprintf("resource_costs[%d]", i)
+		if c == nil {
+			e.Add(p, "is required")
+			continue
+		}
+		_, err := validation.Date(c.Day)
+		e.Check(p+".day", err)
+		e.Check(p+".resource_type", validation.Text(c.ResourceType, maxServiceLen, false))
+		e.Check(p+".resource_id", validation.Text(c.ResourceId, maxARNLen, false))
+		// Absent is unknown; a credit can make a day negative.
+		e.Check(p+".amount", money.Check(c.Amount, false, false))
 	}
 	for i, c := range r.Records {
 		p := fmt.Sprintf("records[%d]", i)

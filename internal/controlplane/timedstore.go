@@ -303,6 +303,11 @@ func (d timedTenantStore) ApplyCosts(ctx context.Context, cloudAccountID string,
 	return d.s.ApplyCosts(ctx, cloudAccountID, batchID, records, anomalies)
 }
 
+func (d timedTenantStore) ApplyResourceCosts(ctx context.Context, cloudAccountID, batchID string, costs []*sirsiv1.ResourceCost, unavailable string) (bool, error) {
+	defer d.m.observe("ApplyResourceCosts", time.Now())
+	return d.s.ApplyResourceCosts(ctx, cloudAccountID, batchID, costs, unavailable)
+}
+
 func (d timedTenantStore) ApplyRecommendations(ctx context.Context, cloudAccountID string, batchID string, policyID string, resourceTypes []string, recs []*sirsiv1.Recommendation) ([]string, bool, error) {
 	defer d.m.observe("ApplyRecommendations", time.Now())
 	return d.s.ApplyRecommendations(ctx, cloudAccountID, batchID, policyID, resourceTypes, recs)

@@ -66,7 +66,7 @@ const cacheFile = "cost-explorer.json"
 
 // cacheVersion changes when the cache's layout does; other versions are
 // ignored.
-const cacheVersion = 2
+const cacheVersion = 3
 
 // NewCosts checks o and registers the pull metrics.
 func NewCosts(o CostOptions) (*Costs, error) {
@@ -140,8 +140,9 @@ type cachedCost struct {
 	Service string            `json:"service,omitempty"`
 	Region  string            `json:"region,omitempty"`
 	Tags    map[string]string `json:"tags,omitempty"`
-	// Micro-units of Currency, parsed exactly from Cost Explorer's decimal.
-	AmountMicros int64  `json:"amount_micros"`
+	// Micro-units of Currency, parsed exactly from Cost Explorer's decimal;
+	// absent when that decimal could not be read (unknown).
+	AmountMicros *int64 `json:"amount_micros,omitempty"`
 	Currency     string `json:"currency"`
 }
 
@@ -179,7 +180,10 @@ func (c *Costs) Pull(ctx context.Context, days int) (records []*sirsiv1.CostReco
 func fromCache(rs []cachedCost) []*sirsiv1.CostRecord {
 	out := make([]*sirsiv1.CostRecord, len(rs))
 	for i, r := range rs {
-		out[i] = &sirsiv1.CostRecord{Day: r.Day, AccountId: r.Account, Service: r.Service, Region: r.Region, Tags: r.Tags, Amount: money.Micros(r.AmountMicros, r.Currency)}
+		out[i] = &sirsiv1.CostRecord{Day: r.Day, AccountId: r.Account, Service: r.Service, Region: r.Region, Tags: r.Tags}
+		if r.AmountMicros != nil {
+			out[i].Amount = money.Micros(*r.AmountMicros, r.Currency)
+		}
 	}
 	return out
 }
@@ -189,7 +193,7 @@ func (c *Costs) pull(ctx context.Context, period *cetypes.DateInterval) ([]cache
 		return cetypes.GroupDefinition{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String(string(k))}
 	}
 	var accounts []string
-	err := c.query(ctx, period, nil, []cetypes.GroupDefinition{dim(cetypes.DimensionLinkedAccount)}, func(_ string, keys []string, _ int64, _ string) {
+	err := c.query(ctx, period, nil, []cetypes.GroupDefinition{dim(cetypes.DimensionLinkedAccount)}, func(_ string, keys []string, _ *int64, _ string) {
 		if !slices.Contains(accounts, keys[0]) {
 			accounts = append(accounts, keys[0])
 		}
@@ -202,7 +206,7 @@ func (c *Costs) pull(ctx context.Context, period *cetypes.DateInterval) ([]cache
 	for _, acct := range accounts {
 		filter := &cetypes.Expression{Dimensions: &cetypes.DimensionValues{Key: cetypes.DimensionLinkedAccount, Values: []string{acct}}}
 		err := c.query(ctx, period, filter, []cetypes.GroupDefinition{dim(cetypes.DimensionService), dim(cetypes.DimensionRegion)},
-			func(day string, keys []string, micros int64, unit string) {
+			func(day string, keys []string, micros *int64, unit string) {
 				out = append(out, cachedCost{Day: day, Account: acct, Service: keys[0], Region: keys[1], AmountMicros: micros, Currency: unit})
 			})
 		if err != nil {
@@ -211,7 +215,7 @@ func (c *Costs) pull(ctx context.Context, period *cetypes.DateInterval) ([]cache
 	}
 	for _, key := range c.tagKeys {
 		groups := []cetypes.GroupDefinition{dim(cetypes.DimensionLinkedAccount), {Type: cetypes.GroupDefinitionTypeTag, Key: aws.String(key)}}
-		err := c.query(ctx, period, nil, groups, func(day string, keys []string, micros int64, unit string) {
+		err := c.query(ctx, period, nil, groups, func(day string, keys []string, micros *int64, unit string) {
 			// CE answers a tag group as "key$value"; "key$" is spend without the tag.
 			value := strings.TrimPrefix(keys[1], key+"$")
 			out = append(out, cachedCost{Day: day, Account: keys[0], Tags: map[string]string{key: value}, AmountMicros: micros, Currency: unit})
@@ -225,47 +229,76 @@ func (c *Costs) pull(ctx context.Context, period *cetypes.DateInterval) ([]cache
 
 const costMetric = "UnblendedCost"
 
+// cePage is one page of a GetCostAndUsage or GetCostAndUsageWithResources
+// answer (the two share their result shapes, not their Go types).
+type cePage struct {
+	results []cetypes.ResultByTime
+	next    *string
+}
+
+// ceEmit receives one group's amount on one day: micros is nil when Cost
+// Explorer's amount could not be read (unknown, not 0).
+type ceEmit func(day string, keys []string, micros *int64, unit string)
+
 // query runs one GetCostAndUsage over every page, calling emit per group
 // and day.
-func (c *Costs) query(ctx context.Context, period *cetypes.DateInterval, filter *cetypes.Expression, groups []cetypes.GroupDefinition,
-	emit func(day string, keys []string, micros int64, unit string)) error {
+func (c *Costs) query(ctx context.Context, period *cetypes.DateInterval, filter *cetypes.Expression, groups []cetypes.GroupDefinition, emit ceEmit) error {
 	in := &costexplorer.GetCostAndUsageInput{TimePeriod: period, Granularity: cetypes.GranularityDaily,
 		Metrics: []string{costMetric}, GroupBy: groups, Filter: filter}
+	return c.pages(ctx, "GetCostAndUsage", groups, func(token *string) (cePage, error) {
+		in.NextPageToken = token
+		out, err := c.ce.GetCostAndUsage(ctx, in)
+		if err != nil {
+			return cePage{}, err
+		}
+		return cePage{out.ResultsByTime, out.NextPageToken}, nil
+	}, emit)
+}
+
+// pages calls one Cost Explorer operation over every page, retrying
+// throttles, and calls emit per group and day. An amount that is not a
+// decimal is logged, naming the group, day and field, and emitted as
+// unknown: one bad figure does not lose the rest of the answer.
+func (c *Costs) pages(ctx context.Context, op string, groups []cetypes.GroupDefinition, call func(token *string) (cePage, error), emit ceEmit) error {
+	var token *string
 	for {
-		var out *costexplorer.GetCostAndUsageOutput
+		var page cePage
 		err := retryThrottles(ctx, c.backoff, c.log, func() error {
 			c.requests.Inc()
 			var err error
-			out, err = c.ce.GetCostAndUsage(ctx, in)
+			page, err = call(token)
 			return err
 		}, c.retries)
 		if err != nil {
-			return fmt.Errorf("GetCostAndUsage grouped by %s: %w", groupNames(groups), err)
+			return fmt.Errorf("%s grouped by %s: %w", op, groupNames(groups), err)
 		}
-		for _, r := range out.ResultsByTime {
+		for _, r := range page.results {
 			if r.TimePeriod == nil {
 				continue
 			}
 			day := aws.ToString(r.TimePeriod.Start)
 			for _, g := range r.Groups {
 				if len(g.Keys) != len(groups) {
-					return fmt.Errorf("GetCostAndUsage grouped by %s answered a group with keys %v", groupNames(groups), g.Keys)
+					return fmt.Errorf("%s grouped by %s answered a group with keys %v", op, groupNames(groups), g.Keys)
 				}
 				m, ok := g.Metrics[costMetric]
 				if !ok {
 					continue
 				}
-				amount, err := money.ParseDecimal(aws.ToString(m.Amount))
-				if err != nil {
-					return fmt.Errorf("GetCostAndUsage %s amount %q for %v on %s: %w", costMetric, aws.ToString(m.Amount), g.Keys, day, err)
+				var micros *int64
+				if amount, err := money.ParseDecimal(aws.ToString(m.Amount)); err != nil {
+					c.log.Warn("Cost Explorer amount unreadable: left unknown", "operation", op, "group", strings.Join(g.Keys, ","), "day", day,
+						"field", "Metrics."+costMetric+".Amount", "amount", aws.ToString(m.Amount), "error", err)
+				} else {
+					micros = &amount
 				}
-				emit(day, g.Keys, amount, aws.ToString(m.Unit))
+				emit(day, g.Keys, micros, aws.ToString(m.Unit))
 			}
 		}
-		if aws.ToString(out.NextPageToken) == "" {
+		if aws.ToString(page.next) == "" {
 			return nil
 		}
-		in.NextPageToken = out.NextPageToken
+		token = page.next
 	}
 }
 

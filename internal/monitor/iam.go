@@ -8,6 +8,6 @@ package monitor
 // a test there fails when the code builds the input of an AWS call whose
 // action no list names.
 func RequiredIAMActions() []string {
-	return []string{"ce:GetCostAndUsage", "ce:GetReservationPurchaseRecommendation", "ce:GetSavingsPlansCoverage",
+	return []string{"ce:GetCostAndUsage", "ce:GetCostAndUsageWithResources", "ce:GetReservationPurchaseRecommendation", "ce:GetSavingsPlansCoverage",
 		"ce:GetSavingsPlansPurchaseRecommendation", "cloudwatch:GetMetricData", "ec2:DescribeInstanceTypes", "pricing:GetProducts"}
 }

@@ -204,6 +204,11 @@ type TenantStore interface {
 	ApplyInventory(ctx context.Context, cloudAccountID, batchID string, b InventoryBatch) (InventoryResult, error)
 	ApplyUtilization(ctx context.Context, cloudAccountID, batchID string, s []*sirsiv1.UtilizationSummary) (duplicate bool, err error)
 	ApplyCosts(ctx context.Context, cloudAccountID, batchID string, records []*sirsiv1.CostRecord, anomalies []*sirsiv1.CostAnomaly) (duplicate bool, err error)
+	// ApplyResourceCosts keeps resource-level daily costs and reconciles
+	// the savings ledger entries of the resources named with them
+	// (internal/ledger); a non-empty unavailable instead records on the
+	// account's estimated entries why Cost Explorer cannot verify them.
+	ApplyResourceCosts(ctx context.Context, cloudAccountID, batchID string, costs []*sirsiv1.ResourceCost, unavailable string) (duplicate bool, err error)
 	// ApplyRecommendations replaces the open set of (account, policy): open
 	// recommendations for the same resource and action keep their id and
 	// status; approved ones too, unless the new report proposes other

@@ -149,7 +149,7 @@ func (t *tenantStore) checkVersion(ctx context.Context, tx *sql.Tx, table, what,
 }
 
 // accountChildren are the tables whose rows die with their cloud account.
-var accountChildren = []string{"inventory_units", "action_plans", "savings_ledger", "actions", "recommendations", "cost_anomalies", "cost_records", "utilization", "resources", "agents", "enrollment_tokens"}
+var accountChildren = []string{"inventory_units", "action_plans", "savings_ledger", "resource_costs", "actions", "recommendations", "cost_anomalies", "cost_records", "utilization", "resources", "agents", "enrollment_tokens"}
 
 func (t *tenantStore) DeleteCloudAccount(ctx context.Context, id string, version int64) error {
 	return t.s.inTx(ctx, func(tx *sql.Tx) error {

@@ -292,6 +292,9 @@ FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NULL AND opened_at <= `
 	if err != nil {
 		return nil, err
 	}
+	if err := t.countVerification(ctx, out); err != nil {
+		return nil, err
+	}
 	toDate := ledger.Period{Start: now, End: now}
 	if first != 0 {
 		toDate.Start = time.Unix(0, first).UTC()
@@ -326,6 +329,33 @@ func (t *tenantStore) eachGroup(ctx context.Context, q string, fn func(g ledgerG
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("savings summary: %w", err)
+	}
+	return nil
+}
+
+// countVerification counts the entries Cost Explorer verified and the
+// estimated ones by why they are estimates (rolled-back entries aside).
+func (t *tenantStore) countVerification(ctx context.Context, out *sirsiv1.GetSavingsSummaryResponse) error {
+	rows, err := t.s.queryReader(ctx, t.q(`SELECT verified_by, verify_note, COUNT(*) FROM savings_ledger WHERE tenant_id = ? AND close_reason <> ?
+GROUP BY verified_by, verify_note ORDER BY verified_by, verify_note`), t.id, ledger.ClosedByRollback)
+	if err != nil {
+		return fmt.Errorf("savings summary: count verification: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var by, note string
+		var n int64
+		if err := rows.Scan(&by, &note, &n); err != nil {
+			return fmt.Errorf("savings summary: count verification: %w", err)
+		}
+		if by == ledger.VerifiedByCostExplorer {
+			out.VerifiedEntries += n
+			continue
+		}
+		out.EstimateReasons = append(out.EstimateReasons, &sirsiv1.SavingsEstimateReason{Reason: ledger.DescribeNote(note), Entries: n})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("savings summary: count verification: %w", err)
 	}
 	return nil
 }
@@ -374,7 +404,8 @@ func (p *periodSum) period(r ledger.Period) *sirsiv1.SavingsPeriod {
 	return &sirsiv1.SavingsPeriod{
 		StartTime: timestamppb.New(r.Start), EndTime: timestamppb.New(r.End),
 		AccruedSavings: money.Micros(p.accrued, money.USD), VerifiedSavings: money.Micros(p.verified, money.USD),
-		ByAction: amounts(p.byAction), ByPolicy: amounts(p.byPolicy), ByCloudAccount: amounts(p.byAccount),
+		EstimatedSavings: money.Micros(p.accrued-p.verified, money.USD),
+		ByAction:         amounts(p.byAction), ByPolicy: amounts(p.byPolicy), ByCloudAccount: amounts(p.byAccount),
 	}
 }
 

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Reservations", testReservations},
 		{"ConcurrentReservations", testConcurrentReservations},
 		{"LedgerOffHours", testLedgerOffHours},
+		{"LedgerReconciledWithTheBill", testLedgerReconciledWithTheBill},
 		{"LedgerRollback", testLedgerRollback},
 		{"LedgerChangedBySomeoneElse", testLedgerChangedBySomeoneElse},
 	}

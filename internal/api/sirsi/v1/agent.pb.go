@@ -969,10 +969,17 @@ type ReportCostsRequest struct {
 	BatchId string                 `protobuf:"bytes,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
 	// Replaces stored records with the same day, account, service, region and
 	// tags.
-	Records       []*CostRecord  `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
-	Anomalies     []*CostAnomaly `protobuf:"bytes,3,rep,name=anomalies,proto3" json:"anomalies,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Records   []*CostRecord  `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	Anomalies []*CostAnomaly `protobuf:"bytes,3,rep,name=anomalies,proto3" json:"anomalies,omitempty"`
+	// Resource-level daily costs the control plane reconciles the savings
+	// ledger with; each resource's days in one request.
+	ResourceCosts []*ResourceCost `protobuf:"bytes,4,rep,name=resource_costs,json=resourceCosts,proto3" json:"resource_costs,omitempty"`
+	// Why Cost Explorer gave no resource-level costs (the account has not
+	// opted in, or the call failed); empty when it did or was not asked. The
+	// ledger's entries then stay estimates, and say why.
+	ResourceCostsUnavailable string `protobuf:"bytes,5,opt,name=resource_costs_unavailable,json=resourceCostsUnavailable,proto3" json:"resource_costs_unavailable,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *ReportCostsRequest) Reset() {
@@ -1024,6 +1031,20 @@ func (x *ReportCostsRequest) GetAnomalies() []*CostAnomaly {
 		return x.Anomalies
 	}
 	return nil
+}
+
+func (x *ReportCostsRequest) GetResourceCosts() []*ResourceCost {
+	if x != nil {
+		return x.ResourceCosts
+	}
+	return nil
+}
+
+func (x *ReportCostsRequest) GetResourceCostsUnavailable() string {
+	if x != nil {
+		return x.ResourceCostsUnavailable
+	}
+	return ""
 }
 
 type ReportCostsResponse struct {
@@ -1692,11 +1713,13 @@ const file_sirsi_v1_agent_proto_rawDesc = "" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12:\n" +
 	"\tsummaries\x18\x02 \x03(\v2\x1c.sirsi.v1.UtilizationSummaryR\tsummaries\"9\n" +
 	"\x19ReportUtilizationResponse\x12\x1c\n" +
-	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"\x94\x01\n" +
+	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"\x91\x02\n" +
 	"\x12ReportCostsRequest\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12.\n" +
 	"\arecords\x18\x02 \x03(\v2\x14.sirsi.v1.CostRecordR\arecords\x123\n" +
-	"\tanomalies\x18\x03 \x03(\v2\x15.sirsi.v1.CostAnomalyR\tanomalies\"3\n" +
+	"\tanomalies\x18\x03 \x03(\v2\x15.sirsi.v1.CostAnomalyR\tanomalies\x12=\n" +
+	"\x0eresource_costs\x18\x04 \x03(\v2\x16.sirsi.v1.ResourceCostR\rresourceCosts\x12<\n" +
+	"\x1aresource_costs_unavailable\x18\x05 \x01(\tR\x18resourceCostsUnavailable\"3\n" +
 	"\x13ReportCostsResponse\x12\x1c\n" +
 	"\tduplicate\x18\x01 \x01(\bR\tduplicate\"\xc1\x01\n" +
 	"\x1cReportRecommendationsRequest\x12\x19\n" +
@@ -1798,12 +1821,13 @@ var file_sirsi_v1_agent_proto_goTypes = []any{
 	(*UtilizationSummary)(nil),            // 31: sirsi.v1.UtilizationSummary
 	(*CostRecord)(nil),                    // 32: sirsi.v1.CostRecord
 	(*CostAnomaly)(nil),                   // 33: sirsi.v1.CostAnomaly
-	(*Recommendation)(nil),                // 34: sirsi.v1.Recommendation
-	(*Action)(nil),                        // 35: sirsi.v1.Action
-	(*ActionPlan)(nil),                    // 36: sirsi.v1.ActionPlan
-	(*CloudAccount)(nil),                  // 37: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),            // 38: sirsi.v1.OptimizationPolicy
-	(*SweepFailure)(nil),                  // 39: sirsi.v1.SweepFailure
+	(*ResourceCost)(nil),                  // 34: sirsi.v1.ResourceCost
+	(*Recommendation)(nil),                // 35: sirsi.v1.Recommendation
+	(*Action)(nil),                        // 36: sirsi.v1.Action
+	(*ActionPlan)(nil),                    // 37: sirsi.v1.ActionPlan
+	(*CloudAccount)(nil),                  // 38: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),            // 39: sirsi.v1.OptimizationPolicy
+	(*SweepFailure)(nil),                  // 40: sirsi.v1.SweepFailure
 }
 var file_sirsi_v1_agent_proto_depIdxs = []int32{
 	28, // 0: sirsi.v1.EnrollResponse.expire_time:type_name -> google.protobuf.Timestamp
@@ -1823,43 +1847,44 @@ var file_sirsi_v1_agent_proto_depIdxs = []int32{
 	31, // 14: sirsi.v1.ReportUtilizationRequest.summaries:type_name -> sirsi.v1.UtilizationSummary
 	32, // 15: sirsi.v1.ReportCostsRequest.records:type_name -> sirsi.v1.CostRecord
 	33, // 16: sirsi.v1.ReportCostsRequest.anomalies:type_name -> sirsi.v1.CostAnomaly
-	34, // 17: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
-	35, // 18: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
-	36, // 19: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
-	28, // 20: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
-	37, // 21: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	38, // 22: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
-	34, // 23: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
-	36, // 24: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
-	28, // 25: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	39, // 26: sirsi.v1.HeartbeatRequest.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	1,  // 27: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
-	3,  // 28: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
-	5,  // 29: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
-	9,  // 30: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
-	12, // 31: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
-	14, // 32: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
-	16, // 33: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
-	18, // 34: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
-	20, // 35: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
-	22, // 36: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
-	24, // 37: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
-	2,  // 38: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
-	4,  // 39: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
-	6,  // 40: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
-	11, // 41: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
-	13, // 42: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
-	15, // 43: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
-	17, // 44: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
-	19, // 45: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
-	21, // 46: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
-	23, // 47: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
-	25, // 48: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
-	38, // [38:49] is the sub-list for method output_type
-	27, // [27:38] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	34, // 17: sirsi.v1.ReportCostsRequest.resource_costs:type_name -> sirsi.v1.ResourceCost
+	35, // 18: sirsi.v1.ReportRecommendationsRequest.recommendations:type_name -> sirsi.v1.Recommendation
+	36, // 19: sirsi.v1.ReportActionsRequest.actions:type_name -> sirsi.v1.Action
+	37, // 20: sirsi.v1.ReportActionPlanRequest.plan:type_name -> sirsi.v1.ActionPlan
+	28, // 21: sirsi.v1.ReserveActionsResponse.retry_time:type_name -> google.protobuf.Timestamp
+	38, // 22: sirsi.v1.GetAssignmentResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	39, // 23: sirsi.v1.GetAssignmentResponse.policies:type_name -> sirsi.v1.OptimizationPolicy
+	35, // 24: sirsi.v1.GetAssignmentResponse.approved_recommendations:type_name -> sirsi.v1.Recommendation
+	37, // 25: sirsi.v1.GetAssignmentResponse.approved_plans:type_name -> sirsi.v1.ActionPlan
+	28, // 26: sirsi.v1.HeartbeatRequest.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	40, // 27: sirsi.v1.HeartbeatRequest.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	1,  // 28: sirsi.v1.AgentService.Enroll:input_type -> sirsi.v1.EnrollRequest
+	3,  // 29: sirsi.v1.AgentService.RenewCertificate:input_type -> sirsi.v1.RenewCertificateRequest
+	5,  // 30: sirsi.v1.AgentService.Heartbeat:input_type -> sirsi.v1.HeartbeatRequest
+	9,  // 31: sirsi.v1.AgentService.ReportInventory:input_type -> sirsi.v1.ReportInventoryRequest
+	12, // 32: sirsi.v1.AgentService.ReportUtilization:input_type -> sirsi.v1.ReportUtilizationRequest
+	14, // 33: sirsi.v1.AgentService.ReportCosts:input_type -> sirsi.v1.ReportCostsRequest
+	16, // 34: sirsi.v1.AgentService.ReportRecommendations:input_type -> sirsi.v1.ReportRecommendationsRequest
+	18, // 35: sirsi.v1.AgentService.ReportActions:input_type -> sirsi.v1.ReportActionsRequest
+	20, // 36: sirsi.v1.AgentService.ReportActionPlan:input_type -> sirsi.v1.ReportActionPlanRequest
+	22, // 37: sirsi.v1.AgentService.ReserveActions:input_type -> sirsi.v1.ReserveActionsRequest
+	24, // 38: sirsi.v1.AgentService.GetAssignment:input_type -> sirsi.v1.GetAssignmentRequest
+	2,  // 39: sirsi.v1.AgentService.Enroll:output_type -> sirsi.v1.EnrollResponse
+	4,  // 40: sirsi.v1.AgentService.RenewCertificate:output_type -> sirsi.v1.RenewCertificateResponse
+	6,  // 41: sirsi.v1.AgentService.Heartbeat:output_type -> sirsi.v1.HeartbeatResponse
+	11, // 42: sirsi.v1.AgentService.ReportInventory:output_type -> sirsi.v1.ReportInventoryResponse
+	13, // 43: sirsi.v1.AgentService.ReportUtilization:output_type -> sirsi.v1.ReportUtilizationResponse
+	15, // 44: sirsi.v1.AgentService.ReportCosts:output_type -> sirsi.v1.ReportCostsResponse
+	17, // 45: sirsi.v1.AgentService.ReportRecommendations:output_type -> sirsi.v1.ReportRecommendationsResponse
+	19, // 46: sirsi.v1.AgentService.ReportActions:output_type -> sirsi.v1.ReportActionsResponse
+	21, // 47: sirsi.v1.AgentService.ReportActionPlan:output_type -> sirsi.v1.ReportActionPlanResponse
+	23, // 48: sirsi.v1.AgentService.ReserveActions:output_type -> sirsi.v1.ReserveActionsResponse
+	25, // 49: sirsi.v1.AgentService.GetAssignment:output_type -> sirsi.v1.GetAssignmentResponse
+	39, // [39:50] is the sub-list for method output_type
+	28, // [28:39] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_agent_proto_init() }

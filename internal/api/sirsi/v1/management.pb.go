@@ -4431,8 +4431,12 @@ type GetSavingsSummaryResponse struct {
 	// Entries whose hourly costs are unknown: counted here, absent from
 	// every amount.
 	UnknownEntries int64 `protobuf:"varint,14,opt,name=unknown_entries,json=unknownEntries,proto3" json:"unknown_entries,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Entries (rolled-back ones aside) whose saving Cost Explorer verified
+	// from the bill, and the others by why they are still estimates.
+	VerifiedEntries int64                    `protobuf:"varint,15,opt,name=verified_entries,json=verifiedEntries,proto3" json:"verified_entries,omitempty"`
+	EstimateReasons []*SavingsEstimateReason `protobuf:"bytes,16,rep,name=estimate_reasons,json=estimateReasons,proto3" json:"estimate_reasons,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetSavingsSummaryResponse) Reset() {
@@ -4549,6 +4553,75 @@ func (x *GetSavingsSummaryResponse) GetUnknownEntries() int64 {
 	return 0
 }
 
+func (x *GetSavingsSummaryResponse) GetVerifiedEntries() int64 {
+	if x != nil {
+		return x.VerifiedEntries
+	}
+	return 0
+}
+
+func (x *GetSavingsSummaryResponse) GetEstimateReasons() []*SavingsEstimateReason {
+	if x != nil {
+		return x.EstimateReasons
+	}
+	return nil
+}
+
+// SavingsEstimateReason counts ledger entries that are estimates for one
+// reason (no resource-level data in Cost Explorer, no bill yet, a type
+// Cost Explorer does not bill per resource...).
+type SavingsEstimateReason struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reason        string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	Entries       int64                  `protobuf:"varint,2,opt,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SavingsEstimateReason) Reset() {
+	*x = SavingsEstimateReason{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SavingsEstimateReason) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SavingsEstimateReason) ProtoMessage() {}
+
+func (x *SavingsEstimateReason) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SavingsEstimateReason.ProtoReflect.Descriptor instead.
+func (*SavingsEstimateReason) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *SavingsEstimateReason) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SavingsEstimateReason) GetEntries() int64 {
+	if x != nil {
+		return x.Entries
+	}
+	return 0
+}
+
 // SavingsPeriod is what the ledger accrued in [start_time, end_time).
 type SavingsPeriod struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -4557,8 +4630,10 @@ type SavingsPeriod struct {
 	// Each entry at its reconciled hourly saving where Cost Explorer
 	// verified it, at its estimate otherwise.
 	AccruedSavings *Money `protobuf:"bytes,3,opt,name=accrued_savings,json=accruedSavings,proto3" json:"accrued_savings,omitempty"`
-	// The part of accrued_savings from entries verified by Cost Explorer.
-	VerifiedSavings *Money `protobuf:"bytes,4,opt,name=verified_savings,json=verifiedSavings,proto3" json:"verified_savings,omitempty"`
+	// The part of accrued_savings from entries verified by Cost Explorer,
+	// and the rest, from estimates.
+	VerifiedSavings  *Money `protobuf:"bytes,4,opt,name=verified_savings,json=verifiedSavings,proto3" json:"verified_savings,omitempty"`
+	EstimatedSavings *Money `protobuf:"bytes,8,opt,name=estimated_savings,json=estimatedSavings,proto3" json:"estimated_savings,omitempty"`
 	// accrued_savings by the opening action's type (resize, stop,
 	// migrate_gp3...), policy id and cloud account id; keys with nothing
 	// accrued in the period are left out.
@@ -4571,7 +4646,7 @@ type SavingsPeriod struct {
 
 func (x *SavingsPeriod) Reset() {
 	*x = SavingsPeriod{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4583,7 +4658,7 @@ func (x *SavingsPeriod) String() string {
 func (*SavingsPeriod) ProtoMessage() {}
 
 func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4596,7 +4671,7 @@ func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsPeriod.ProtoReflect.Descriptor instead.
 func (*SavingsPeriod) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SavingsPeriod) GetStartTime() *timestamppb.Timestamp {
@@ -4623,6 +4698,13 @@ func (x *SavingsPeriod) GetAccruedSavings() *Money {
 func (x *SavingsPeriod) GetVerifiedSavings() *Money {
 	if x != nil {
 		return x.VerifiedSavings
+	}
+	return nil
+}
+
+func (x *SavingsPeriod) GetEstimatedSavings() *Money {
+	if x != nil {
+		return x.EstimatedSavings
 	}
 	return nil
 }
@@ -4658,7 +4740,7 @@ type SavingsAmount struct {
 
 func (x *SavingsAmount) Reset() {
 	*x = SavingsAmount{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4670,7 +4752,7 @@ func (x *SavingsAmount) String() string {
 func (*SavingsAmount) ProtoMessage() {}
 
 func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4683,7 +4765,7 @@ func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsAmount.ProtoReflect.Descriptor instead.
 func (*SavingsAmount) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *SavingsAmount) GetKey() string {
@@ -4718,7 +4800,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4730,7 +4812,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4743,7 +4825,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ListAuditEventsRequest) GetTenantId() string {
@@ -4812,7 +4894,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4824,7 +4906,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4837,7 +4919,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -4864,7 +4946,7 @@ type GetRecommendationRequest struct {
 
 func (x *GetRecommendationRequest) Reset() {
 	*x = GetRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4876,7 +4958,7 @@ func (x *GetRecommendationRequest) String() string {
 func (*GetRecommendationRequest) ProtoMessage() {}
 
 func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4889,7 +4971,7 @@ func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*GetRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *GetRecommendationRequest) GetTenantId() string {
@@ -4915,7 +4997,7 @@ type GetRecommendationResponse struct {
 
 func (x *GetRecommendationResponse) Reset() {
 	*x = GetRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4927,7 +5009,7 @@ func (x *GetRecommendationResponse) String() string {
 func (*GetRecommendationResponse) ProtoMessage() {}
 
 func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4940,7 +5022,7 @@ func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*GetRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *GetRecommendationResponse) GetRecommendation() *Recommendation {
@@ -4960,7 +5042,7 @@ type ApproveRecommendationRequest struct {
 
 func (x *ApproveRecommendationRequest) Reset() {
 	*x = ApproveRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4972,7 +5054,7 @@ func (x *ApproveRecommendationRequest) String() string {
 func (*ApproveRecommendationRequest) ProtoMessage() {}
 
 func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4985,7 +5067,7 @@ func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ApproveRecommendationRequest) GetTenantId() string {
@@ -5011,7 +5093,7 @@ type ApproveRecommendationResponse struct {
 
 func (x *ApproveRecommendationResponse) Reset() {
 	*x = ApproveRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5023,7 +5105,7 @@ func (x *ApproveRecommendationResponse) String() string {
 func (*ApproveRecommendationResponse) ProtoMessage() {}
 
 func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5036,7 +5118,7 @@ func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *ApproveRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5056,7 +5138,7 @@ type RevokeRecommendationApprovalRequest struct {
 
 func (x *RevokeRecommendationApprovalRequest) Reset() {
 	*x = RevokeRecommendationApprovalRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[90]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5068,7 +5150,7 @@ func (x *RevokeRecommendationApprovalRequest) String() string {
 func (*RevokeRecommendationApprovalRequest) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[90]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5081,7 +5163,7 @@ func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RevokeRecommendationApprovalRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{90}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *RevokeRecommendationApprovalRequest) GetTenantId() string {
@@ -5107,7 +5189,7 @@ type RevokeRecommendationApprovalResponse struct {
 
 func (x *RevokeRecommendationApprovalResponse) Reset() {
 	*x = RevokeRecommendationApprovalResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[91]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5119,7 +5201,7 @@ func (x *RevokeRecommendationApprovalResponse) String() string {
 func (*RevokeRecommendationApprovalResponse) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[91]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5132,7 +5214,7 @@ func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RevokeRecommendationApprovalResponse.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{91}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *RevokeRecommendationApprovalResponse) GetRecommendation() *Recommendation {
@@ -5152,7 +5234,7 @@ type DismissRecommendationRequest struct {
 
 func (x *DismissRecommendationRequest) Reset() {
 	*x = DismissRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[92]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5164,7 +5246,7 @@ func (x *DismissRecommendationRequest) String() string {
 func (*DismissRecommendationRequest) ProtoMessage() {}
 
 func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[92]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5177,7 +5259,7 @@ func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{92}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *DismissRecommendationRequest) GetTenantId() string {
@@ -5203,7 +5285,7 @@ type DismissRecommendationResponse struct {
 
 func (x *DismissRecommendationResponse) Reset() {
 	*x = DismissRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[93]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5215,7 +5297,7 @@ func (x *DismissRecommendationResponse) String() string {
 func (*DismissRecommendationResponse) ProtoMessage() {}
 
 func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[93]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5228,7 +5310,7 @@ func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{93}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *DismissRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5252,7 +5334,7 @@ type ListActionPlansRequest struct {
 
 func (x *ListActionPlansRequest) Reset() {
 	*x = ListActionPlansRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[94]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5264,7 +5346,7 @@ func (x *ListActionPlansRequest) String() string {
 func (*ListActionPlansRequest) ProtoMessage() {}
 
 func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[94]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5277,7 +5359,7 @@ func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListActionPlansRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{94}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *ListActionPlansRequest) GetTenantId() string {
@@ -5325,7 +5407,7 @@ type ListActionPlansResponse struct {
 
 func (x *ListActionPlansResponse) Reset() {
 	*x = ListActionPlansResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[95]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5337,7 +5419,7 @@ func (x *ListActionPlansResponse) String() string {
 func (*ListActionPlansResponse) ProtoMessage() {}
 
 func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[95]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5350,7 +5432,7 @@ func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListActionPlansResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{95}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *ListActionPlansResponse) GetPlans() []*ActionPlan {
@@ -5377,7 +5459,7 @@ type GetActionPlanRequest struct {
 
 func (x *GetActionPlanRequest) Reset() {
 	*x = GetActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[96]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5389,7 +5471,7 @@ func (x *GetActionPlanRequest) String() string {
 func (*GetActionPlanRequest) ProtoMessage() {}
 
 func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[96]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5402,7 +5484,7 @@ func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{96}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *GetActionPlanRequest) GetTenantId() string {
@@ -5428,7 +5510,7 @@ type GetActionPlanResponse struct {
 
 func (x *GetActionPlanResponse) Reset() {
 	*x = GetActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[97]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5440,7 +5522,7 @@ func (x *GetActionPlanResponse) String() string {
 func (*GetActionPlanResponse) ProtoMessage() {}
 
 func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[97]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5453,7 +5535,7 @@ func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{97}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *GetActionPlanResponse) GetPlan() *ActionPlan {
@@ -5473,7 +5555,7 @@ type ApproveActionPlanRequest struct {
 
 func (x *ApproveActionPlanRequest) Reset() {
 	*x = ApproveActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[98]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5485,7 +5567,7 @@ func (x *ApproveActionPlanRequest) String() string {
 func (*ApproveActionPlanRequest) ProtoMessage() {}
 
 func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[98]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5498,7 +5580,7 @@ func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{98}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *ApproveActionPlanRequest) GetTenantId() string {
@@ -5524,7 +5606,7 @@ type ApproveActionPlanResponse struct {
 
 func (x *ApproveActionPlanResponse) Reset() {
 	*x = ApproveActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[99]
+	mi := &file_sirsi_v1_management_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5536,7 +5618,7 @@ func (x *ApproveActionPlanResponse) String() string {
 func (*ApproveActionPlanResponse) ProtoMessage() {}
 
 func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[99]
+	mi := &file_sirsi_v1_management_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5549,7 +5631,7 @@ func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{99}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *ApproveActionPlanResponse) GetPlan() *ActionPlan {
@@ -5841,7 +5923,7 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\aactions\x18\x01 \x03(\v2\x10.sirsi.v1.ActionR\aactions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
 	"\x18GetSavingsSummaryRequest\x12\x1b\n" +
-	"\ttenant_id\x18\x01 \x01(\tR\btenantIdJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\x05startR\x03end\"\x9b\x05\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantIdJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\x05startR\x03end\"\x92\x06\n" +
 	"\x19GetSavingsSummaryResponse\x12#\n" +
 	"\ractions_taken\x18\x01 \x01(\x03R\factionsTaken\x12+\n" +
 	"\x11actions_succeeded\x18\x02 \x01(\x03R\x10actionsSucceeded\x12.\n" +
@@ -5858,13 +5940,19 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x13annualized_run_rate\x18\v \x01(\v2\x0f.sirsi.v1.MoneyR\x11annualizedRunRate\x129\n" +
 	"\x10monthly_run_rate\x18\f \x01(\v2\x0f.sirsi.v1.MoneyR\x0emonthlyRunRate\x12!\n" +
 	"\fopen_entries\x18\r \x01(\x03R\vopenEntries\x12'\n" +
-	"\x0funknown_entries\x18\x0e \x01(\x03R\x0eunknownEntriesJ\x04\b\x05\x10\x06J\x04\b\x06\x10\aR\x18realized_monthly_savingsR\bcurrency\"\xa6\x03\n" +
+	"\x0funknown_entries\x18\x0e \x01(\x03R\x0eunknownEntries\x12)\n" +
+	"\x10verified_entries\x18\x0f \x01(\x03R\x0fverifiedEntries\x12J\n" +
+	"\x10estimate_reasons\x18\x10 \x03(\v2\x1f.sirsi.v1.SavingsEstimateReasonR\x0festimateReasonsJ\x04\b\x05\x10\x06J\x04\b\x06\x10\aR\x18realized_monthly_savingsR\bcurrency\"I\n" +
+	"\x15SavingsEstimateReason\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
+	"\aentries\x18\x02 \x01(\x03R\aentries\"\xe4\x03\n" +
 	"\rSavingsPeriod\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x128\n" +
 	"\x0faccrued_savings\x18\x03 \x01(\v2\x0f.sirsi.v1.MoneyR\x0eaccruedSavings\x12:\n" +
-	"\x10verified_savings\x18\x04 \x01(\v2\x0f.sirsi.v1.MoneyR\x0fverifiedSavings\x124\n" +
+	"\x10verified_savings\x18\x04 \x01(\v2\x0f.sirsi.v1.MoneyR\x0fverifiedSavings\x12<\n" +
+	"\x11estimated_savings\x18\b \x01(\v2\x0f.sirsi.v1.MoneyR\x10estimatedSavings\x124\n" +
 	"\tby_action\x18\x05 \x03(\v2\x17.sirsi.v1.SavingsAmountR\bbyAction\x124\n" +
 	"\tby_policy\x18\x06 \x03(\v2\x17.sirsi.v1.SavingsAmountR\bbyPolicy\x12A\n" +
 	"\x10by_cloud_account\x18\a \x03(\v2\x17.sirsi.v1.SavingsAmountR\x0ebyCloudAccount\"[\n" +
@@ -5993,7 +6081,7 @@ func file_sirsi_v1_management_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_management_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 101)
+var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 102)
 var file_sirsi_v1_management_proto_goTypes = []any{
 	(Granularity)(0),                             // 0: sirsi.v1.Granularity
 	(*GetIdentityRequest)(nil),                   // 1: sirsi.v1.GetIdentityRequest
@@ -6078,231 +6166,234 @@ var file_sirsi_v1_management_proto_goTypes = []any{
 	(*ListActionsResponse)(nil),                  // 80: sirsi.v1.ListActionsResponse
 	(*GetSavingsSummaryRequest)(nil),             // 81: sirsi.v1.GetSavingsSummaryRequest
 	(*GetSavingsSummaryResponse)(nil),            // 82: sirsi.v1.GetSavingsSummaryResponse
-	(*SavingsPeriod)(nil),                        // 83: sirsi.v1.SavingsPeriod
-	(*SavingsAmount)(nil),                        // 84: sirsi.v1.SavingsAmount
-	(*ListAuditEventsRequest)(nil),               // 85: sirsi.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 86: sirsi.v1.ListAuditEventsResponse
-	(*GetRecommendationRequest)(nil),             // 87: sirsi.v1.GetRecommendationRequest
-	(*GetRecommendationResponse)(nil),            // 88: sirsi.v1.GetRecommendationResponse
-	(*ApproveRecommendationRequest)(nil),         // 89: sirsi.v1.ApproveRecommendationRequest
-	(*ApproveRecommendationResponse)(nil),        // 90: sirsi.v1.ApproveRecommendationResponse
-	(*RevokeRecommendationApprovalRequest)(nil),  // 91: sirsi.v1.RevokeRecommendationApprovalRequest
-	(*RevokeRecommendationApprovalResponse)(nil), // 92: sirsi.v1.RevokeRecommendationApprovalResponse
-	(*DismissRecommendationRequest)(nil),         // 93: sirsi.v1.DismissRecommendationRequest
-	(*DismissRecommendationResponse)(nil),        // 94: sirsi.v1.DismissRecommendationResponse
-	(*ListActionPlansRequest)(nil),               // 95: sirsi.v1.ListActionPlansRequest
-	(*ListActionPlansResponse)(nil),              // 96: sirsi.v1.ListActionPlansResponse
-	(*GetActionPlanRequest)(nil),                 // 97: sirsi.v1.GetActionPlanRequest
-	(*GetActionPlanResponse)(nil),                // 98: sirsi.v1.GetActionPlanResponse
-	(*ApproveActionPlanRequest)(nil),             // 99: sirsi.v1.ApproveActionPlanRequest
-	(*ApproveActionPlanResponse)(nil),            // 100: sirsi.v1.ApproveActionPlanResponse
-	nil,                                          // 101: sirsi.v1.ListResourcesRequest.TagsEntry
-	(Role)(0),                                    // 102: sirsi.v1.Role
-	(*timestamppb.Timestamp)(nil),                // 103: google.protobuf.Timestamp
-	(*Tenant)(nil),                               // 104: sirsi.v1.Tenant
-	(*CloudAccount)(nil),                         // 105: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),                   // 106: sirsi.v1.OptimizationPolicy
-	(*durationpb.Duration)(nil),                  // 107: google.protobuf.Duration
-	(*EnrollmentToken)(nil),                      // 108: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),                             // 109: sirsi.v1.ApiToken
-	(*OidcTrust)(nil),                            // 110: sirsi.v1.OidcTrust
-	(*Agent)(nil),                                // 111: sirsi.v1.Agent
-	(*Resource)(nil),                             // 112: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),                   // 113: sirsi.v1.UtilizationSummary
-	(*Money)(nil),                                // 114: sirsi.v1.Money
-	(*CostAnomaly)(nil),                          // 115: sirsi.v1.CostAnomaly
-	(RecommendationStatus)(0),                    // 116: sirsi.v1.RecommendationStatus
-	(*Recommendation)(nil),                       // 117: sirsi.v1.Recommendation
-	(ActionStatus)(0),                            // 118: sirsi.v1.ActionStatus
-	(*Action)(nil),                               // 119: sirsi.v1.Action
-	(*AuditEvent)(nil),                           // 120: sirsi.v1.AuditEvent
-	(ActionPlanStatus)(0),                        // 121: sirsi.v1.ActionPlanStatus
-	(*ActionPlan)(nil),                           // 122: sirsi.v1.ActionPlan
+	(*SavingsEstimateReason)(nil),                // 83: sirsi.v1.SavingsEstimateReason
+	(*SavingsPeriod)(nil),                        // 84: sirsi.v1.SavingsPeriod
+	(*SavingsAmount)(nil),                        // 85: sirsi.v1.SavingsAmount
+	(*ListAuditEventsRequest)(nil),               // 86: sirsi.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 87: sirsi.v1.ListAuditEventsResponse
+	(*GetRecommendationRequest)(nil),             // 88: sirsi.v1.GetRecommendationRequest
+	(*GetRecommendationResponse)(nil),            // 89: sirsi.v1.GetRecommendationResponse
+	(*ApproveRecommendationRequest)(nil),         // 90: sirsi.v1.ApproveRecommendationRequest
+	(*ApproveRecommendationResponse)(nil),        // 91: sirsi.v1.ApproveRecommendationResponse
+	(*RevokeRecommendationApprovalRequest)(nil),  // 92: sirsi.v1.RevokeRecommendationApprovalRequest
+	(*RevokeRecommendationApprovalResponse)(nil), // 93: sirsi.v1.RevokeRecommendationApprovalResponse
+	(*DismissRecommendationRequest)(nil),         // 94: sirsi.v1.DismissRecommendationRequest
+	(*DismissRecommendationResponse)(nil),        // 95: sirsi.v1.DismissRecommendationResponse
+	(*ListActionPlansRequest)(nil),               // 96: sirsi.v1.ListActionPlansRequest
+	(*ListActionPlansResponse)(nil),              // 97: sirsi.v1.ListActionPlansResponse
+	(*GetActionPlanRequest)(nil),                 // 98: sirsi.v1.GetActionPlanRequest
+	(*GetActionPlanResponse)(nil),                // 99: sirsi.v1.GetActionPlanResponse
+	(*ApproveActionPlanRequest)(nil),             // 100: sirsi.v1.ApproveActionPlanRequest
+	(*ApproveActionPlanResponse)(nil),            // 101: sirsi.v1.ApproveActionPlanResponse
+	nil,                                          // 102: sirsi.v1.ListResourcesRequest.TagsEntry
+	(Role)(0),                                    // 103: sirsi.v1.Role
+	(*timestamppb.Timestamp)(nil),                // 104: google.protobuf.Timestamp
+	(*Tenant)(nil),                               // 105: sirsi.v1.Tenant
+	(*CloudAccount)(nil),                         // 106: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),                   // 107: sirsi.v1.OptimizationPolicy
+	(*durationpb.Duration)(nil),                  // 108: google.protobuf.Duration
+	(*EnrollmentToken)(nil),                      // 109: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),                             // 110: sirsi.v1.ApiToken
+	(*OidcTrust)(nil),                            // 111: sirsi.v1.OidcTrust
+	(*Agent)(nil),                                // 112: sirsi.v1.Agent
+	(*Resource)(nil),                             // 113: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),                   // 114: sirsi.v1.UtilizationSummary
+	(*Money)(nil),                                // 115: sirsi.v1.Money
+	(*CostAnomaly)(nil),                          // 116: sirsi.v1.CostAnomaly
+	(RecommendationStatus)(0),                    // 117: sirsi.v1.RecommendationStatus
+	(*Recommendation)(nil),                       // 118: sirsi.v1.Recommendation
+	(ActionStatus)(0),                            // 119: sirsi.v1.ActionStatus
+	(*Action)(nil),                               // 120: sirsi.v1.Action
+	(*AuditEvent)(nil),                           // 121: sirsi.v1.AuditEvent
+	(ActionPlanStatus)(0),                        // 122: sirsi.v1.ActionPlanStatus
+	(*ActionPlan)(nil),                           // 123: sirsi.v1.ActionPlan
 }
 var file_sirsi_v1_management_proto_depIdxs = []int32{
-	102, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
-	103, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
-	104, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	104, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	104, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	104, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	104, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	104, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
-	105, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	105, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	105, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	105, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	105, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	105, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
-	106, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	106, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	106, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	106, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	106, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	106, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
-	107, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
-	108, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	108, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	108, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
-	102, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
-	107, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
-	109, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	109, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	109, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	109, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
-	110, // 30: sirsi.v1.CreateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	110, // 31: sirsi.v1.CreateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	110, // 32: sirsi.v1.GetOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	110, // 33: sirsi.v1.UpdateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	110, // 34: sirsi.v1.UpdateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	110, // 35: sirsi.v1.ListOidcTrustsResponse.oidc_trusts:type_name -> sirsi.v1.OidcTrust
-	111, // 36: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
-	111, // 37: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
-	111, // 38: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
-	101, // 39: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
-	112, // 40: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
-	113, // 41: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
+	103, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
+	104, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
+	105, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	105, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	105, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	105, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	105, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	105, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
+	106, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	106, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	106, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	106, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	106, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	106, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
+	107, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	107, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	107, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	107, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	107, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	107, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
+	108, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
+	109, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	109, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	109, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
+	103, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
+	108, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
+	110, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	110, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	110, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	110, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
+	111, // 30: sirsi.v1.CreateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	111, // 31: sirsi.v1.CreateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	111, // 32: sirsi.v1.GetOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	111, // 33: sirsi.v1.UpdateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	111, // 34: sirsi.v1.UpdateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	111, // 35: sirsi.v1.ListOidcTrustsResponse.oidc_trusts:type_name -> sirsi.v1.OidcTrust
+	112, // 36: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
+	112, // 37: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
+	112, // 38: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
+	102, // 39: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
+	113, // 40: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
+	114, // 41: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
 	0,   // 42: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
-	114, // 43: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
-	114, // 44: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
+	115, // 43: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
+	115, // 44: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
 	72,  // 45: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
-	114, // 46: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
+	115, // 46: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
 	72,  // 47: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
 	73,  // 48: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
-	114, // 49: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
-	115, // 50: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
-	114, // 51: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
-	116, // 52: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
-	117, // 53: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
-	114, // 54: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
-	118, // 55: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
-	119, // 56: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
-	103, // 57: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
-	83,  // 58: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
-	83,  // 59: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
-	83,  // 60: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
-	114, // 61: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
-	114, // 62: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
-	103, // 63: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
-	103, // 64: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
-	114, // 65: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
-	114, // 66: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
-	84,  // 67: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
-	84,  // 68: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
-	84,  // 69: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
-	114, // 70: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
-	103, // 71: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	103, // 72: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	120, // 73: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
-	117, // 74: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	117, // 75: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	117, // 76: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	117, // 77: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	121, // 78: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
-	122, // 79: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
-	122, // 80: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	122, // 81: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	1,   // 82: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
-	3,   // 83: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
-	5,   // 84: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
-	7,   // 85: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
-	9,   // 86: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
-	11,  // 87: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
-	13,  // 88: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
-	15,  // 89: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
-	17,  // 90: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
-	19,  // 91: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
-	21,  // 92: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
-	23,  // 93: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
-	25,  // 94: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
-	27,  // 95: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
-	29,  // 96: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
-	31,  // 97: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
-	33,  // 98: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
-	35,  // 99: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
-	37,  // 100: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
-	39,  // 101: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
-	41,  // 102: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
-	43,  // 103: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
-	45,  // 104: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
-	47,  // 105: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
-	49,  // 106: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
-	51,  // 107: sirsi.v1.ManagementService.CreateOidcTrust:input_type -> sirsi.v1.CreateOidcTrustRequest
-	53,  // 108: sirsi.v1.ManagementService.GetOidcTrust:input_type -> sirsi.v1.GetOidcTrustRequest
-	55,  // 109: sirsi.v1.ManagementService.UpdateOidcTrust:input_type -> sirsi.v1.UpdateOidcTrustRequest
-	57,  // 110: sirsi.v1.ManagementService.DeleteOidcTrust:input_type -> sirsi.v1.DeleteOidcTrustRequest
-	59,  // 111: sirsi.v1.ManagementService.ListOidcTrusts:input_type -> sirsi.v1.ListOidcTrustsRequest
-	61,  // 112: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
-	63,  // 113: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
-	65,  // 114: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
-	67,  // 115: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
-	69,  // 116: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
-	71,  // 117: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
-	75,  // 118: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
-	77,  // 119: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
-	87,  // 120: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
-	89,  // 121: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
-	91,  // 122: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
-	93,  // 123: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
-	95,  // 124: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
-	97,  // 125: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
-	99,  // 126: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
-	79,  // 127: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
-	81,  // 128: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
-	85,  // 129: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
-	2,   // 130: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
-	4,   // 131: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
-	6,   // 132: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
-	8,   // 133: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
-	10,  // 134: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
-	12,  // 135: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
-	14,  // 136: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
-	16,  // 137: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
-	18,  // 138: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
-	20,  // 139: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
-	22,  // 140: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
-	24,  // 141: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
-	26,  // 142: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
-	28,  // 143: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
-	30,  // 144: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
-	32,  // 145: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
-	34,  // 146: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
-	36,  // 147: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
-	38,  // 148: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
-	40,  // 149: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
-	42,  // 150: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
-	44,  // 151: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
-	46,  // 152: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
-	48,  // 153: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
-	50,  // 154: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
-	52,  // 155: sirsi.v1.ManagementService.CreateOidcTrust:output_type -> sirsi.v1.CreateOidcTrustResponse
-	54,  // 156: sirsi.v1.ManagementService.GetOidcTrust:output_type -> sirsi.v1.GetOidcTrustResponse
-	56,  // 157: sirsi.v1.ManagementService.UpdateOidcTrust:output_type -> sirsi.v1.UpdateOidcTrustResponse
-	58,  // 158: sirsi.v1.ManagementService.DeleteOidcTrust:output_type -> sirsi.v1.DeleteOidcTrustResponse
-	60,  // 159: sirsi.v1.ManagementService.ListOidcTrusts:output_type -> sirsi.v1.ListOidcTrustsResponse
-	62,  // 160: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
-	64,  // 161: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
-	66,  // 162: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
-	68,  // 163: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
-	70,  // 164: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
-	74,  // 165: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
-	76,  // 166: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
-	78,  // 167: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
-	88,  // 168: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
-	90,  // 169: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
-	92,  // 170: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
-	94,  // 171: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
-	96,  // 172: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
-	98,  // 173: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
-	100, // 174: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
-	80,  // 175: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
-	82,  // 176: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
-	86,  // 177: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
-	130, // [130:178] is the sub-list for method output_type
-	82,  // [82:130] is the sub-list for method input_type
-	82,  // [82:82] is the sub-list for extension type_name
-	82,  // [82:82] is the sub-list for extension extendee
-	0,   // [0:82] is the sub-list for field type_name
+	115, // 49: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
+	116, // 50: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
+	115, // 51: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
+	117, // 52: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
+	118, // 53: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
+	115, // 54: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
+	119, // 55: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
+	120, // 56: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
+	104, // 57: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
+	84,  // 58: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
+	84,  // 59: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
+	84,  // 60: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
+	115, // 61: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
+	115, // 62: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
+	83,  // 63: sirsi.v1.GetSavingsSummaryResponse.estimate_reasons:type_name -> sirsi.v1.SavingsEstimateReason
+	104, // 64: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
+	104, // 65: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
+	115, // 66: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
+	115, // 67: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
+	115, // 68: sirsi.v1.SavingsPeriod.estimated_savings:type_name -> sirsi.v1.Money
+	85,  // 69: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
+	85,  // 70: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
+	85,  // 71: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
+	115, // 72: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
+	104, // 73: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	104, // 74: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	121, // 75: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
+	118, // 76: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	118, // 77: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	118, // 78: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	118, // 79: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	122, // 80: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
+	123, // 81: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
+	123, // 82: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	123, // 83: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	1,   // 84: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
+	3,   // 85: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
+	5,   // 86: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
+	7,   // 87: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
+	9,   // 88: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
+	11,  // 89: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
+	13,  // 90: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
+	15,  // 91: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
+	17,  // 92: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
+	19,  // 93: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
+	21,  // 94: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
+	23,  // 95: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
+	25,  // 96: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
+	27,  // 97: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
+	29,  // 98: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
+	31,  // 99: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
+	33,  // 100: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
+	35,  // 101: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
+	37,  // 102: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
+	39,  // 103: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
+	41,  // 104: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
+	43,  // 105: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
+	45,  // 106: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
+	47,  // 107: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
+	49,  // 108: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
+	51,  // 109: sirsi.v1.ManagementService.CreateOidcTrust:input_type -> sirsi.v1.CreateOidcTrustRequest
+	53,  // 110: sirsi.v1.ManagementService.GetOidcTrust:input_type -> sirsi.v1.GetOidcTrustRequest
+	55,  // 111: sirsi.v1.ManagementService.UpdateOidcTrust:input_type -> sirsi.v1.UpdateOidcTrustRequest
+	57,  // 112: sirsi.v1.ManagementService.DeleteOidcTrust:input_type -> sirsi.v1.DeleteOidcTrustRequest
+	59,  // 113: sirsi.v1.ManagementService.ListOidcTrusts:input_type -> sirsi.v1.ListOidcTrustsRequest
+	61,  // 114: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
+	63,  // 115: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
+	65,  // 116: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
+	67,  // 117: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
+	69,  // 118: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
+	71,  // 119: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
+	75,  // 120: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
+	77,  // 121: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
+	88,  // 122: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
+	90,  // 123: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
+	92,  // 124: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
+	94,  // 125: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
+	96,  // 126: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
+	98,  // 127: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
+	100, // 128: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
+	79,  // 129: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
+	81,  // 130: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
+	86,  // 131: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
+	2,   // 132: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
+	4,   // 133: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
+	6,   // 134: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
+	8,   // 135: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
+	10,  // 136: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
+	12,  // 137: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
+	14,  // 138: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
+	16,  // 139: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
+	18,  // 140: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
+	20,  // 141: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
+	22,  // 142: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
+	24,  // 143: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
+	26,  // 144: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
+	28,  // 145: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
+	30,  // 146: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
+	32,  // 147: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
+	34,  // 148: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
+	36,  // 149: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
+	38,  // 150: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
+	40,  // 151: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
+	42,  // 152: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
+	44,  // 153: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
+	46,  // 154: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
+	48,  // 155: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
+	50,  // 156: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
+	52,  // 157: sirsi.v1.ManagementService.CreateOidcTrust:output_type -> sirsi.v1.CreateOidcTrustResponse
+	54,  // 158: sirsi.v1.ManagementService.GetOidcTrust:output_type -> sirsi.v1.GetOidcTrustResponse
+	56,  // 159: sirsi.v1.ManagementService.UpdateOidcTrust:output_type -> sirsi.v1.UpdateOidcTrustResponse
+	58,  // 160: sirsi.v1.ManagementService.DeleteOidcTrust:output_type -> sirsi.v1.DeleteOidcTrustResponse
+	60,  // 161: sirsi.v1.ManagementService.ListOidcTrusts:output_type -> sirsi.v1.ListOidcTrustsResponse
+	62,  // 162: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
+	64,  // 163: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
+	66,  // 164: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
+	68,  // 165: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
+	70,  // 166: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
+	74,  // 167: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
+	76,  // 168: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
+	78,  // 169: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
+	89,  // 170: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
+	91,  // 171: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
+	93,  // 172: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
+	95,  // 173: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
+	97,  // 174: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
+	99,  // 175: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
+	101, // 176: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
+	80,  // 177: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
+	82,  // 178: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
+	87,  // 179: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
+	132, // [132:180] is the sub-list for method output_type
+	84,  // [84:132] is the sub-list for method input_type
+	84,  // [84:84] is the sub-list for extension type_name
+	84,  // [84:84] is the sub-list for extension extendee
+	0,   // [0:84] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_management_proto_init() }
@@ -6317,7 +6408,7 @@ func file_sirsi_v1_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_management_proto_rawDesc), len(file_sirsi_v1_management_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   101,
+			NumMessages:   102,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

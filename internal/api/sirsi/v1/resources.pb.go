@@ -2785,6 +2785,89 @@ func (x *CostRecord) GetAmount() *Money {
 	return nil
 }
 
+// ResourceCost is what Cost Explorer billed one resource on one complete
+// UTC day (GetCostAndUsageWithResources, which AWS answers for the last 14
+// days once resource-level data is enabled). The control plane reconciles
+// the savings ledger with it.
+type ResourceCost struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// YYYY-MM-DD (UTC).
+	Day       string `protobuf:"bytes,1,opt,name=day,proto3" json:"day,omitempty"`
+	AccountId string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// The resource's sirsi type: aws_ec2_instance.
+	ResourceType string `protobuf:"bytes,3,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	ResourceId   string `protobuf:"bytes,4,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	// Absent when Cost Explorer's amount could not be read: unknown, not 0.
+	Amount        *Money `protobuf:"bytes,5,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceCost) Reset() {
+	*x = ResourceCost{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceCost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceCost) ProtoMessage() {}
+
+func (x *ResourceCost) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceCost.ProtoReflect.Descriptor instead.
+func (*ResourceCost) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ResourceCost) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *ResourceCost) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ResourceCost) GetResourceType() string {
+	if x != nil {
+		return x.ResourceType
+	}
+	return ""
+}
+
+func (x *ResourceCost) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *ResourceCost) GetAmount() *Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
 type CostAnomaly struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2802,7 +2885,7 @@ type CostAnomaly struct {
 
 func (x *CostAnomaly) Reset() {
 	*x = CostAnomaly{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2814,7 +2897,7 @@ func (x *CostAnomaly) String() string {
 func (*CostAnomaly) ProtoMessage() {}
 
 func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[18]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2827,7 +2910,7 @@ func (x *CostAnomaly) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostAnomaly.ProtoReflect.Descriptor instead.
 func (*CostAnomaly) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CostAnomaly) GetId() string {
@@ -2906,7 +2989,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3001,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[19]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3014,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -3003,7 +3086,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3015,7 +3098,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3028,7 +3111,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Recommendation) GetId() string {
@@ -3190,7 +3273,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3202,7 +3285,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3215,7 +3298,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ActionStep) GetName() string {
@@ -3284,7 +3367,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3296,7 +3379,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3309,7 +3392,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Action) GetId() string {
@@ -3488,7 +3571,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3500,7 +3583,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3513,7 +3596,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -3609,7 +3692,7 @@ type PlanSkip struct {
 
 func (x *PlanSkip) Reset() {
 	*x = PlanSkip{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3621,7 +3704,7 @@ func (x *PlanSkip) String() string {
 func (*PlanSkip) ProtoMessage() {}
 
 func (x *PlanSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3634,7 +3717,7 @@ func (x *PlanSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanSkip.ProtoReflect.Descriptor instead.
 func (*PlanSkip) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PlanSkip) GetResourceId() string {
@@ -3697,7 +3780,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3709,7 +3792,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3722,7 +3805,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -4049,7 +4132,15 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x06amount\x18\x06 \x01(\v2\x0f.sirsi.v1.MoneyR\x06amount\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01J\x04\b\a\x10\bR\bcurrency\"\xd3\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01J\x04\b\a\x10\bR\bcurrency\"\xae\x01\n" +
+	"\fResourceCost\x12\x10\n" +
+	"\x03day\x18\x01 \x01(\tR\x03day\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x02 \x01(\tR\taccountId\x12#\n" +
+	"\rresource_type\x18\x03 \x01(\tR\fresourceType\x12\x1f\n" +
+	"\vresource_id\x18\x04 \x01(\tR\n" +
+	"resourceId\x12'\n" +
+	"\x06amount\x18\x05 \x01(\v2\x0f.sirsi.v1.MoneyR\x06amount\"\xd3\x02\n" +
 	"\vCostAnomaly\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -4257,7 +4348,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -4291,38 +4382,39 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(*Resource)(nil),              // 29: sirsi.v1.Resource
 	(*UtilizationSummary)(nil),    // 30: sirsi.v1.UtilizationSummary
 	(*CostRecord)(nil),            // 31: sirsi.v1.CostRecord
-	(*CostAnomaly)(nil),           // 32: sirsi.v1.CostAnomaly
-	(*Evidence)(nil),              // 33: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 34: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 35: sirsi.v1.ActionStep
-	(*Action)(nil),                // 36: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 37: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 38: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 39: sirsi.v1.AuditEvent
-	nil,                           // 40: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 41: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 42: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 43: sirsi.v1.OidcTrust.BoundClaimsEntry
-	nil,                           // 44: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 45: sirsi.v1.Agent.LastSweepFailuresEntry
-	nil,                           // 46: sirsi.v1.Resource.TagsEntry
-	nil,                           // 47: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 48: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 49: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 50: google.protobuf.Duration
+	(*ResourceCost)(nil),          // 32: sirsi.v1.ResourceCost
+	(*CostAnomaly)(nil),           // 33: sirsi.v1.CostAnomaly
+	(*Evidence)(nil),              // 34: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 35: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 36: sirsi.v1.ActionStep
+	(*Action)(nil),                // 37: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 38: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 39: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 40: sirsi.v1.AuditEvent
+	nil,                           // 41: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 42: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 43: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 44: sirsi.v1.OidcTrust.BoundClaimsEntry
+	nil,                           // 45: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 46: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 47: sirsi.v1.Resource.TagsEntry
+	nil,                           // 48: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 49: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 50: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 51: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	40, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	49, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	49, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	41, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	50, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	50, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	49, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	49, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	49, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	41, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	42, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	50, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	50, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	50, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	42, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	43, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
 	14, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
@@ -4335,73 +4427,74 @@ var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	19, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
 	20, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
 	21, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	49, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	49, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	50, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	50, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
 	22, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
-	50, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	49, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	49, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	51, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	50, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	50, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 29: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	50, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	49, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	49, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	49, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	43, // 34: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
+	51, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	50, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	50, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	50, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	44, // 34: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
 	0,  // 35: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
-	50, // 36: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
-	49, // 37: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
-	49, // 38: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
+	51, // 36: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
+	50, // 37: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
+	50, // 38: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
 	10, // 39: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	49, // 40: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	49, // 41: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	49, // 42: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	50, // 43: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	44, // 44: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	45, // 45: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
-	49, // 46: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
-	46, // 47: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	50, // 40: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	50, // 41: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	50, // 42: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	51, // 43: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	45, // 44: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	46, // 45: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	50, // 46: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	47, // 47: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
 	14, // 48: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	47, // 49: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	49, // 50: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	49, // 51: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	49, // 52: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	49, // 53: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	49, // 54: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	48, // 55: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	48, // 49: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	50, // 50: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	50, // 51: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	50, // 52: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	50, // 53: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	50, // 54: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	49, // 55: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
 	14, // 56: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
-	14, // 57: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
-	14, // 58: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	49, // 59: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	14, // 60: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 61: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 62: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	11, // 63: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	33, // 64: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	49, // 65: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	49, // 66: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	49, // 67: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	49, // 68: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	12, // 69: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	14, // 70: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	35, // 71: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	49, // 72: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	49, // 73: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	14, // 74: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	14, // 75: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	13, // 76: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	36, // 77: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	14, // 78: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	49, // 79: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	49, // 80: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	38, // 81: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	49, // 82: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	49, // 83: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	28, // 84: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	85, // [85:85] is the sub-list for method output_type
-	85, // [85:85] is the sub-list for method input_type
-	85, // [85:85] is the sub-list for extension type_name
-	85, // [85:85] is the sub-list for extension extendee
-	0,  // [0:85] is the sub-list for field type_name
+	14, // 57: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
+	14, // 58: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	14, // 59: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	50, // 60: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	14, // 61: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 62: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	14, // 63: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	11, // 64: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	34, // 65: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	50, // 66: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	50, // 67: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	50, // 68: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	50, // 69: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	12, // 70: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	14, // 71: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	36, // 72: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	50, // 73: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	50, // 74: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	14, // 75: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	14, // 76: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	13, // 77: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	37, // 78: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	14, // 79: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	50, // 80: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	50, // 81: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	39, // 82: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	50, // 83: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	50, // 84: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	28, // 85: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	86, // [86:86] is the sub-list for method output_type
+	86, // [86:86] is the sub-list for method input_type
+	86, // [86:86] is the sub-list for extension type_name
+	86, // [86:86] is the sub-list for extension extendee
+	0,  // [0:86] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4418,7 +4511,7 @@ func file_sirsi_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
