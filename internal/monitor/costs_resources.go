@@ -27,6 +27,11 @@ const ec2ComputeService = "Amazon Elastic Compute Cloud - Compute"
 // resource.
 const ec2InstanceType = "aws_ec2_instance"
 
+// resourceCostAttempts bounds the SDK's attempts at a resource-level
+// call: the data is optional, and an endpoint that fails it for good
+// (moto answers 500) must not hold the cost sweep through ten backoffs.
+const resourceCostAttempts = 3
+
 // PullResources returns what Cost Explorer billed each EC2 instance on each
 // of the last ResourceCostDays complete UTC days, per linked account
 // (GetCostAndUsageWithResources grouped by RESOURCE_ID), for the savings
@@ -51,7 +56,7 @@ func (c *Costs) PullResources(ctx context.Context) ([]*sirsiv1.ResourceCost, err
 	var out []*sirsiv1.ResourceCost
 	err := c.pages(ctx, "GetCostAndUsageWithResources", groups, func(token *string) (cePage, error) {
 		in.NextPageToken = token
-		res, err := c.ce.GetCostAndUsageWithResources(ctx, in)
+		res, err := c.ce.GetCostAndUsageWithResources(ctx, in, func(o *costexplorer.Options) { o.RetryMaxAttempts = resourceCostAttempts })
 		if err != nil {
 			return cePage{}, err
 		}
