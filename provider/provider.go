@@ -6,12 +6,14 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/providervalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -27,8 +29,13 @@ import (
 // Environment variables read when the provider block leaves an attribute
 // out, so a configuration runs unchanged in Terraform Cloud.
 const (
-	envEndpoint   = "SIRSI_ENDPOINT"
-	envToken      = "SIRSI_TOKEN"
+	envEndpoint = "SIRSI_ENDPOINT"
+	envToken    = "SIRSI_TOKEN"
+	// envOIDCToken, then envTFCToken (the workload identity token HCP
+	// Terraform sets in runs of a workspace with
+	// TFC_WORKLOAD_IDENTITY_AUDIENCE), are oidc_token's fallbacks.
+	envOIDCToken  = "SIRSI_OIDC_TOKEN"
+	envTFCToken   = "TFC_WORKLOAD_IDENTITY_TOKEN"
 	envCACertPEM  = "SIRSI_CA_CERT_PEM"
 	envCACertFile = "SIRSI_CA_CERT_FILE"
 	envInsecure   = "SIRSI_INSECURE_SKIP_VERIFY"
@@ -52,7 +59,10 @@ func insecureEnv() (name, value string) {
 // reported once.
 const defaultIdentityTimeout = 30 * time.Second
 
-var _ provider.Provider = (*sirsiProvider)(nil)
+var (
+	_ provider.Provider                     = (*sirsiProvider)(nil)
+	_ provider.ProviderWithConfigValidators = (*sirsiProvider)(nil)
+)
 
 type sirsiProvider struct {
 	version string
@@ -66,6 +76,7 @@ type sirsiProvider struct {
 type providerModel struct {
 	Endpoint   types.String `tfsdk:"endpoint"`
 	Token      types.String `tfsdk:"token"`
+	OIDCToken  types.String `tfsdk:"oidc_token"`
 	CACertPEM  types.String `tfsdk:"ca_cert_pem"`
 	CACertFile types.String `tfsdk:"ca_cert_file"`
 	Insecure   types.Bool   `tfsdk:"insecure"`
@@ -97,7 +108,13 @@ func (p *sirsiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"token": schema.StringAttribute{
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "Operator token or tenant API token, sent as a bearer token on every call. Falls back to `SIRSI_TOKEN`.",
+				MarkdownDescription: "Operator token or tenant API token, sent as a bearer token on every call. Falls back to `SIRSI_TOKEN`. Conflicts with `oidc_token`.",
+			},
+			"oidc_token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "A signed OpenID Connect token (a JWT) that a `sirsi_oidc_trust` of the tenant accepts, sent as the bearer token on every call instead of a stored API token: the caller acts with the trust's role in the trust's tenant. " +
+					"Falls back to `" + envOIDCToken + "`, then to HCP Terraform's `" + envTFCToken + "` (set in runs of a workspace with `TFC_WORKLOAD_IDENTITY_AUDIENCE`), so a workspace needs no secret at all. Conflicts with `token`.",
 			},
 			"ca_cert_pem": schema.StringAttribute{
 				Optional:            true,
@@ -119,6 +136,47 @@ func (p *sirsiProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 	}
 }
 
+// ConfigValidators refuse token and oidc_token together at plan time.
+func (p *sirsiProvider) ConfigValidators(context.Context) []provider.ConfigValidator {
+	return []provider.ConfigValidator{providervalidator.Conflicting(path.MatchRoot("token"), path.MatchRoot("oidc_token"))}
+}
+
+// errConflictingCredentials: a token and an OIDC token both came from the
+// environment.
+var errConflictingCredentials = errors.New("token and oidc_token are mutually exclusive")
+
+// bearerSetting settles which credential the provider sends: token
+// (SIRSI_TOKEN) or oidc_token (SIRSI_OIDC_TOKEN, then
+// TFC_WORKLOAD_IDENTITY_TOKEN). One configured in the provider block wins
+// over the other's environment variables; two from the environment are an
+// error naming them, as is none. The second result names where the
+// credential came from, for diagnostics.
+func bearerSetting(cfg providerModel) (string, string, error) {
+	switch {
+	case !cfg.Token.IsNull():
+		return cfg.Token.ValueString(), "token", nil
+	case !cfg.OIDCToken.IsNull():
+		return cfg.OIDCToken.ValueString(), "oidc_token", nil
+	}
+	var oidcTok, oidcFrom string
+	for _, env := range []string{envOIDCToken, envTFCToken} {
+		if v := os.Getenv(env); v != "" {
+			oidcTok, oidcFrom = v, env
+			break
+		}
+	}
+	tok := os.Getenv(envToken)
+	switch {
+	case tok != "" && oidcTok != "":
+		return "", "", fmt.Errorf("%w: both %s and %s are set; unset one, or set token or oidc_token in the provider block", errConflictingCredentials, envToken, oidcFrom)
+	case tok != "":
+		return tok, envToken, nil
+	case oidcTok != "":
+		return oidcTok, oidcFrom, nil
+	}
+	return "", "", fmt.Errorf("token (or the %s environment variable) or oidc_token (or the %s or %s environment variables)", envToken, envOIDCToken, envTFCToken)
+}
+
 // stringSetting is the configured value, else the environment variable.
 func stringSetting(v types.String, env string) string {
 	if !v.IsNull() {
@@ -135,7 +193,7 @@ func (p *sirsiProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	}
 	// A value that comes from another resource is unknown until apply;
 	// Terraform configures the provider again once it is known.
-	if cfg.Endpoint.IsUnknown() || cfg.Token.IsUnknown() || cfg.CACertPEM.IsUnknown() ||
+	if cfg.Endpoint.IsUnknown() || cfg.Token.IsUnknown() || cfg.OIDCToken.IsUnknown() || cfg.CACertPEM.IsUnknown() ||
 		cfg.CACertFile.IsUnknown() || cfg.Insecure.IsUnknown() || cfg.TenantID.IsUnknown() {
 		tflog.Debug(ctx, "provider configuration has unknown values; not configuring yet")
 		return
@@ -143,7 +201,6 @@ func (p *sirsiProvider) Configure(ctx context.Context, req provider.ConfigureReq
 
 	ccfg := client.Config{
 		Endpoint:   stringSetting(cfg.Endpoint, envEndpoint),
-		Token:      stringSetting(cfg.Token, envToken),
 		CACertPEM:  stringSetting(cfg.CACertPEM, envCACertPEM),
 		CACertFile: stringSetting(cfg.CACertFile, envCACertFile),
 		TenantID:   stringSetting(cfg.TenantID, envTenantID),
@@ -170,9 +227,15 @@ func (p *sirsiProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	if ccfg.Endpoint == "" {
 		missing = append(missing, fmt.Sprintf("endpoint (or the %s environment variable)", envEndpoint))
 	}
-	if ccfg.Token == "" {
-		missing = append(missing, fmt.Sprintf("token (or the %s environment variable)", envToken))
+	tok, tokFrom, tokErr := bearerSetting(cfg)
+	switch {
+	case errors.Is(tokErr, errConflictingCredentials):
+		resp.Diagnostics.AddAttributeError(path.Root("oidc_token"), "Conflicting credentials", tokErr.Error())
+		return
+	case tokErr != nil:
+		missing = append(missing, tokErr.Error())
 	}
+	ccfg.Token = tok
 	if len(missing) > 0 {
 		resp.Diagnostics.AddError("Missing provider configuration",
 			"The sirsi provider needs "+strings.Join(missing, " and ")+" to reach the SirsiNexus control plane. "+
@@ -189,8 +252,12 @@ func (p *sirsiProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	if err != nil {
 		_ = c.Close()
 		if client.IsUnauthenticated(err) {
-			resp.Diagnostics.AddAttributeError(path.Root("token"), "Authentication failed",
-				fmt.Sprintf("The control plane at %s refused the token: the token was rejected: %s", ccfg.Endpoint, client.ErrorDetail(err)))
+			attr := "token"
+			if tokFrom != "token" && tokFrom != envToken {
+				attr = "oidc_token"
+			}
+			resp.Diagnostics.AddAttributeError(path.Root(attr), "Authentication failed",
+				fmt.Sprintf("The control plane at %s refused the credential from %s: %s", ccfg.Endpoint, tokFrom, client.ErrorDetail(err)))
 			return
 		}
 		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Cannot reach the SirsiNexus control plane",

@@ -139,7 +139,7 @@ func configure(t *testing.T, p *sirsiProvider, set map[string]tftypes.Value) *pr
 }
 
 func clearSirsiEnv(t *testing.T) {
-	for _, k := range []string{envEndpoint, envToken, envCACertPEM, envCACertFile, envInsecure, envInsecureDeprecated, envTenantID} {
+	for _, k := range []string{envEndpoint, envToken, envOIDCToken, envTFCToken, envCACertPEM, envCACertFile, envInsecure, envInsecureDeprecated, envTenantID} {
 		t.Setenv(k, "")
 	}
 }
