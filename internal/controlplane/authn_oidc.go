@@ -49,8 +49,10 @@ func (s *Server) oidcRefused(ctx context.Context, issuer string, err error) erro
 		r = &oidcverify.Refusal{Reason: oidcverify.ReasonMalformed, Detail: err.Error()}
 	}
 	s.metrics.oidcRefusals.WithLabelValues(r.Reason).Inc()
-	s.log.Warn("refused an OIDC token", "reason", r.Reason, "detail", r.Detail, "issuer", issuer,
-		"source", sourceHost(ctx), "request_id", requestID(ctx))
+	if src := sourceHost(ctx); s.logAllowed(src) {
+		s.log.Warn("refused an OIDC token", "reason", r.Reason, "detail", r.Detail, "issuer", issuer,
+			"source", src, "request_id", requestID(ctx))
+	}
 	return status.Errorf(codes.Unauthenticated, "OIDC token refused: %s (request id %s)", r.Reason, requestID(ctx))
 }
 

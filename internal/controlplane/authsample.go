@@ -146,6 +146,17 @@ func (s *sample) summary(k sampleKey, now time.Time) *sirsiv1.AuditEvent {
 	}
 }
 
+// refusalLogsPerMinute bounds the log lines one source's refused
+// credentials may cause; the metrics and the audit summary count them all.
+const refusalLogsPerMinute = 10
+
+// logAllowed spends one of src's refusal log lines, so a stranger cannot
+// flood the log either.
+func (s *Server) logAllowed(src string) bool {
+	_, ok := s.abuse.buckets.take("log/"+src, refusalLogsPerMinute, s.now())
+	return ok
+}
+
 // auditRefusal audits a call refused for its credentials through the
 // sampler, reporting whether it opened an interval (and was written).
 func (s *Server) auditRefusal(ctx context.Context, source string, ev *sirsiv1.AuditEvent) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -139,5 +140,33 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: condition not met within 10s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRefusedOIDCTokensAreSampled: OIDC callers' failures go through the
+// same per-source accounting: the lockout counts them, the audit log
+// samples them, and the log takes at most a few lines per source a minute.
+func TestRefusedOIDCTokensAreSampled(t *testing.T) {
+	var logs syncBuffer
+	env := cptest.Start(t, cptest.WithLogger(hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})),
+		withLimits(func(o *controlplane.Options) {
+			o.Lockout = controlplane.LockoutPolicy{BlockAfter: 25, DelayAfter: 25, Delay: time.Millisecond}
+		}))
+	env.Clock.Set(time.Now())
+	before := len(listAudit(t, env.Client, ""))
+	c := env.Dial(t, "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlIn0.c2ln")
+	codesSeen := map[codes.Code]int{}
+	for range 30 {
+		codesSeen[status.Code(getTenant(c, "x"))]++
+	}
+	if codesSeen[codes.Unauthenticated] != 25 || codesSeen[codes.ResourceExhausted] != 5 {
+		t.Fatalf("answers %v, want 25 Unauthenticated (the lockout's limit) then ResourceExhausted", codesSeen)
+	}
+	if n := strings.Count(logs.String(), "refused an OIDC token"); n == 0 || n > 10 {
+		t.Fatalf("%d log lines for 25 refused OIDC tokens, want 1..10", n)
+	}
+	env.Clock.Advance(controlplane.DefaultLockoutBlockFor) // the operator shares the blocked address
+	if added := len(listAudit(t, env.Client, "")) - before; added > 3 {
+		t.Fatalf("30 refused OIDC tokens added %d audit rows, want at most 3", added)
 	}
 }
