@@ -20,6 +20,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/oidcverify/oidctest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -422,7 +423,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// Past the expiring token's hour; the others never expire.
 	env.Clock.Advance(2 * time.Hour)
 
+	// OIDC callers of tenant A, one trust per role, bound to a claim.
+	is := oidctest.Start(t)
+	oidcTok := map[sirsiv1.Role]string{}
+	for _, role := range []sirsiv1.Role{sirsiv1.Role_ROLE_ADMIN, sirsiv1.Role_ROLE_EDITOR, sirsiv1.Role_ROLE_VIEWER} {
+		name := strings.ToLower(strings.TrimPrefix(role.String(), "ROLE_"))
+		if _, err := env.Client.CreateOidcTrust(m.ctx, &sirsiv1.CreateOidcTrustRequest{OidcTrust: &sirsiv1.OidcTrust{
+			TenantId: a.id, Name: "ci-" + name, Issuer: is.URL, Audience: "matrix", Role: role,
+			BoundClaims: map[string]string{"pipeline": name},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		now := env.Clock.Now()
+		oidcTok[role] = is.Token(t, map[string]any{"aud": "matrix", "sub": "ci/" + name, "pipeline": name,
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	}
+
 	principals := []principal{
+		{name: "oidc-admin", token: oidcTok[sirsiv1.Role_ROLE_ADMIN], role: 3},
+		{name: "oidc-editor", token: oidcTok[sirsiv1.Role_ROLE_EDITOR], role: 2},
+		{name: "oidc-viewer", token: oidcTok[sirsiv1.Role_ROLE_VIEWER], role: 1},
 		{name: "admin", token: adminTok, role: 3},
 		{name: "editor", token: editorTok, role: 2},
 		{name: "viewer", token: viewerTok, role: 1},
@@ -486,7 +506,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	// The operator may change B, so it goes last.
 	run(operator)
-	if want := 9 * 2 * sd.Methods().Len(); cells != want {
+	if want := 12 * 2 * sd.Methods().Len(); cells != want {
 		t.Errorf("ran %d cells, want %d", cells, want)
 	}
 }
