@@ -416,8 +416,8 @@ func validateReportCosts(r *sirsiv1.ReportCostsRequest) error {
 			e.Check(p+".region", region(c.Region))
 		}
 		e.Check(p+".tags", reportTags(c.Tags))
-		// Credits and refunds are negative.
-		e.Check(p+".amount", money.Check(c.Amount, true, false))
+		// Credits and refunds are negative; absent is unknown.
+		e.Check(p+".amount", money.Check(c.Amount, false, false))
 	}
 	for i, a := range r.Anomalies {
 		p := fmt.Sprintf("anomalies[%d]", i)

@@ -47,6 +47,8 @@ func oneCurrency(rows []store.CostRow) (string, error) {
 	cur := ""
 	for _, r := range rows {
 		switch {
+		case r.Currency == "":
+			// Unknown amounts alone: no currency to add up.
 		case cur == "":
 			cur = r.Currency
 		case r.Currency != cur:
@@ -65,10 +67,21 @@ func summarise(rows []store.CostRow, rng costRange, monthly bool) (*sirsiv1.GetC
 	if err != nil || len(rows) == 0 {
 		return resp, err
 	}
+	if cur == "" {
+		// Only unknown amounts in the range.
+		for _, r := range rows {
+			resp.UnknownRecords += r.Unknown
+		}
+		return resp, nil
+	}
 	overall := map[string]int64{}
 	periods := map[time.Time]map[string]int64{}
 	var total int64
 	for _, r := range rows {
+		resp.UnknownRecords += r.Unknown
+		if r.Currency == "" {
+			continue
+		}
 		start := r.PeriodStart.UTC()
 		if periods[start] == nil {
 			periods[start] = map[string]int64{}
@@ -147,12 +160,15 @@ func (s *Server) forecast(ctx context.Context, ts store.TenantStore, cloudAccoun
 
 func forecastFrom(rows []store.CostRow, today, monthStart, windowStart, nextMonth time.Time) (*sirsiv1.Money, error) {
 	cur, err := oneCurrency(rows)
-	if err != nil || len(rows) == 0 {
+	if err != nil || cur == "" {
 		return nil, err
 	}
 	var mtd, windowSum int64
 	days := map[time.Time]bool{}
 	for _, r := range rows {
+		if r.Currency == "" {
+			continue
+		}
 		day := r.PeriodStart.UTC()
 		if !day.Before(monthStart) {
 			mtd += r.AmountMicros

@@ -2,7 +2,10 @@ package monitor
 
 import (
 	"context"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +88,44 @@ func TestPullResourcesWithoutResourceLevelData(t *testing.T) {
 	got, err := newCosts(t, CostOptions{Config: cfg, CacheDir: t.TempDir(), Clock: clock.Now}).PullResources(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "DataUnavailableException") || got != nil {
 		t.Fatalf("got %d costs, error %v; want none and DataUnavailableException", len(got), err)
+	}
+}
+
+// TestCostsPullUnreadableAmount: Cost Explorer (a stand-in answering in
+// its JSON shapes) gives one group an amount that is not a decimal; the
+// pull keeps the rest, leaves that amount unknown (absent, not 0) and logs
+// the group, day and field.
+func TestCostsPullUnreadableAmount(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		groups := `[{"Keys":["123456789012"],"Metrics":{"UnblendedCost":{"Amount":"3.5","Unit":"USD"}}}]`
+		if strings.Contains(string(body), `"SERVICE"`) {
+			groups = `[{"Keys":["AmazonEC2","us-east-1"],"Metrics":{"UnblendedCost":{"Amount":"1.25","Unit":"USD"}}},` +
+				`{"Keys":["AmazonS3","us-east-1"],"Metrics":{"UnblendedCost":{"Amount":"NaN","Unit":"USD"}}}]`
+		}
+		_, _ = io.WriteString(w, `{"ResultsByTime":[{"TimePeriod":{"Start":"2026-03-03","End":"2026-03-04"},"Groups":`+groups+`,"Estimated":false}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	cfg, _ := loadConfig(t, srv.URL, awsclient.Options{})
+	var logs syncBuffer
+	recs, _, err := newCosts(t, CostOptions{Config: cfg, CacheDir: t.TempDir(), Clock: func() time.Time { return epoch }, Logger: bufferLogger(&logs)}).Pull(context.Background(), 1)
+	if err != nil {
+		t.Fatalf("one unreadable amount failed the pull: %v", err)
+	}
+	got := map[string]string{}
+	for _, r := range recs {
+		got[r.Service] = money.Format(r.Amount)
+		if r.Service == "AmazonS3" && r.Amount != nil {
+			t.Errorf("the unreadable amount became %v", r.Amount)
+		}
+	}
+	if len(recs) != 2 || got["AmazonEC2"] != money.Format(money.Micros(1_250_000, money.USD)) {
+		t.Errorf("records %v, want EC2 at 1.25 USD and S3 unknown", got)
+	}
+	for _, want := range []string{"AmazonS3,us-east-1", "2026-03-03", "Metrics.UnblendedCost.Amount", "amount=NaN"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log does not name %s:\n%s", want, logs.String())
+		}
 	}
 }

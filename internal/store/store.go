@@ -391,9 +391,12 @@ type CostQuery struct {
 type CostRow struct {
 	PeriodStart time.Time
 	Key         string
-	// AmountMicros is in micro-units of Currency.
+	// AmountMicros is in micro-units of Currency, the sum of the known
+	// amounts; Unknown counts the records whose amount is unknown (a row
+	// of those alone has no Currency).
 	AmountMicros int64
 	Currency     string
+	Unknown      int64
 }
 
 type RecommendationFilter struct {

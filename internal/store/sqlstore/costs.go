@@ -93,9 +93,6 @@ func (t *tenantStore) ApplyCosts(ctx context.Context, cloudAccountID, batchID st
 		if _, err := time.Parse(dayLayout, r.Day); err != nil {
 			return false, invalid("apply cost batch %q: records[%d].day %q is not YYYY-MM-DD", batchID, i, r.Day)
 		}
-		if r.Amount == nil {
-			return false, invalid("apply cost batch %q: records[%d].amount is required", batchID, i)
-		}
 	}
 	for i, a := range anomalies {
 		if a == nil {
@@ -122,7 +119,12 @@ ON CONFLICT (tenant_id, cloud_account_id, day, account_id, service, region, tags
 				if err != nil {
 					return "", err
 				}
-				if _, err := st.ExecContext(ctx, t.id, cloudAccountID, r.Day, r.AccountId, r.Service, r.Region, tags, r.GetAmount().GetMicros(), r.GetAmount().GetCurrencyCode()); err != nil {
+				// An unknown amount is stored as NULL, never 0.
+				var amount any
+				if r.Amount != nil {
+					amount = r.Amount.Micros
+				}
+				if _, err := st.ExecContext(ctx, t.id, cloudAccountID, r.Day, r.AccountId, r.Service, r.Region, tags, amount, r.GetAmount().GetCurrencyCode()); err != nil {
 					return "", fmt.Errorf("upsert cost record %s %s: %w", r.Day, r.Service, err)
 				}
 			}
@@ -181,7 +183,7 @@ func (t *tenantStore) SumCosts(ctx context.Context, q store.CostQuery) ([]store.
 		where += ` AND cloud_account_id = ?`
 		args = append(args, q.CloudAccountID)
 	}
-	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+period+` AS period, `+keyExpr+` AS group_key, currency, SUM(amount_micros)
+	rows, err := t.s.r.QueryContext(ctx, t.q(`SELECT `+period+` AS period, `+keyExpr+` AS group_key, currency, COALESCE(SUM(amount_micros), 0), COUNT(*) - COUNT(amount_micros)
 FROM cost_records`+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sum costs: %w", err)
@@ -191,7 +193,7 @@ FROM cost_records`+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`), args...)
 	for rows.Next() {
 		var p string
 		var r store.CostRow
-		if err := rows.Scan(&p, &r.Key, &r.Currency, &r.AmountMicros); err != nil {
+		if err := rows.Scan(&p, &r.Key, &r.Currency, &r.AmountMicros, &r.Unknown); err != nil {
 			return nil, fmt.Errorf("sum costs: %w", err)
 		}
 		layout := dayLayout

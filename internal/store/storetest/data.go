@@ -330,6 +330,20 @@ func testCosts(t *testing.T, s store.Store) {
 	_, err := ts.SumCosts(c, store.CostQuery{GroupBy: "color"})
 	wantErr(t, err, store.ErrInvalidArgument, "unknown group by")
 
+	// An amount Cost Explorer gave unreadably is stored unknown: counted
+	// as such, absent from the sums, never 0.
+	unknown := rec("2026-11-02", "123456789012", "S3", "eu-west-1", 0, nil)
+	unknown.Amount = nil
+	must(ts.ApplyCosts(c, a.Id, "c-unknown", []*sirsiv1.CostRecord{unknown, rec("2026-11-02", "123456789012", "EC2", "eu-west-1", 3, nil)}, nil))
+	var known, unknowns int64
+	for _, r := range must(ts.SumCosts(c, store.CostQuery{Start: nov1.AddDate(0, 0, 1), End: nov3, CloudAccountID: a.Id})) {
+		known += r.AmountMicros
+		unknowns += r.Unknown
+	}
+	if known != 7*money.MicrosPerUnit || unknowns != 1 {
+		t.Errorf("2026-11-02 with an unknown amount: %d micro-USD known, %d unknown; want 7 USD and 1", known, unknowns)
+	}
+
 	// A second report of the same anomaly updates it in place.
 	must(ts.ApplyCosts(c, a.Id, "c4", nil, []*sirsiv1.CostAnomaly{{Day: "2026-11-01", Service: "EC2", ExpectedAmount: money.USDFromFloat(5), ActualAmount: money.USDFromFloat(21), Score: 4}}))
 	an, _, err := ts.ListCostAnomalies(c, store.Page{})

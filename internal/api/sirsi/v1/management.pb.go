@@ -3878,8 +3878,11 @@ type GetCostSummaryResponse struct {
 	// current month.
 	// Absent when the current month has no data.
 	ForecastMonthEnd *Money `protobuf:"bytes,5,opt,name=forecast_month_end,json=forecastMonthEnd,proto3" json:"forecast_month_end,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Cost records in the range whose amount Cost Explorer gave unreadably:
+	// unknown, so absent from every amount above (not counted as 0).
+	UnknownRecords int64 `protobuf:"varint,6,opt,name=unknown_records,json=unknownRecords,proto3" json:"unknown_records,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetCostSummaryResponse) Reset() {
@@ -3938,6 +3941,13 @@ func (x *GetCostSummaryResponse) GetForecastMonthEnd() *Money {
 		return x.ForecastMonthEnd
 	}
 	return nil
+}
+
+func (x *GetCostSummaryResponse) GetUnknownRecords() int64 {
+	if x != nil {
+		return x.UnknownRecords
+	}
+	return 0
 }
 
 type ListCostAnomaliesRequest struct {
@@ -5881,12 +5891,13 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x05start\x18\x01 \x01(\tR\x05start\x12\x10\n" +
 	"\x03end\x18\x02 \x01(\tR\x03end\x12%\n" +
 	"\x05total\x18\x03 \x01(\v2\x0f.sirsi.v1.MoneyR\x05total\x12(\n" +
-	"\x05items\x18\x04 \x03(\v2\x12.sirsi.v1.CostItemR\x05items\"\xe8\x01\n" +
+	"\x05items\x18\x04 \x03(\v2\x12.sirsi.v1.CostItemR\x05items\"\x91\x02\n" +
 	"\x16GetCostSummaryResponse\x12%\n" +
 	"\x05total\x18\x01 \x01(\v2\x0f.sirsi.v1.MoneyR\x05total\x12(\n" +
 	"\x05items\x18\x03 \x03(\v2\x12.sirsi.v1.CostItemR\x05items\x12.\n" +
 	"\aperiods\x18\x04 \x03(\v2\x14.sirsi.v1.CostPeriodR\aperiods\x12=\n" +
-	"\x12forecast_month_end\x18\x05 \x01(\v2\x0f.sirsi.v1.MoneyR\x10forecastMonthEndJ\x04\b\x02\x10\x03R\bcurrency\"s\n" +
+	"\x12forecast_month_end\x18\x05 \x01(\v2\x0f.sirsi.v1.MoneyR\x10forecastMonthEnd\x12'\n" +
+	"\x0funknown_records\x18\x06 \x01(\x03R\x0eunknownRecordsJ\x04\b\x02\x10\x03R\bcurrency\"s\n" +
 	"\x18ListCostAnomaliesRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +

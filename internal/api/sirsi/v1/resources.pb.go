@@ -2707,7 +2707,8 @@ type CostRecord struct {
 	Service   string            `protobuf:"bytes,3,opt,name=service,proto3" json:"service,omitempty"`
 	Region    string            `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
 	Tags      map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// Names its currency; absent is invalid in a report.
+	// Names its currency; absent when Cost Explorer's amount could not be
+	// read (unknown, not 0).
 	Amount        *Money `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
