@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -94,6 +95,11 @@ func (t *tenantStore) ledgerRates(ctx context.Context, tx *sql.Tx, a *sirsiv1.Ac
 	return nil, nil, ledger.RateUnknown, nil
 }
 
+// ledgerIDsPerQuery bounds the resource ids one read of open entries
+// lists (bind parameters per statement stay far below SQLite's and
+// PostgreSQL's limits).
+const ledgerIDsPerQuery = 500
+
 // ledgerKey names a resource within one cloud account.
 type ledgerKey struct{ region, typ, id string }
 
@@ -103,6 +109,8 @@ type openEntry struct {
 	key    ledgerKey
 	effect ledger.Effect
 	opened int64
+	// present is 0 when inventory no longer holds the resource.
+	present int64
 }
 
 // closeLedgerOnInventory closes, inside an inventory batch's transaction,
@@ -111,31 +119,74 @@ type openEntry struct {
 // deleted (explicitly, or by a unit's membership) when the action did not
 // delete them. The entry closes at the time the sweep saw the change.
 func (t *tenantStore) closeLedgerOnInventory(ctx context.Context, tx *sql.Tx, account string, b store.InventoryBatch, ups []*sirsiv1.Resource, observed int64) error {
-	rows, err := tx.QueryContext(ctx, t.q(`SELECT l.id, l.region, l.resource_type, l.resource_id, l.action, l.to_size, l.opened_at,
+	// Only the entries this batch can close are read: those of the
+	// resources it names, and those of the units whose complete membership
+	// it carries (a resource absent from one is gone). The work is the
+	// batch's, not the account's open ledger's.
+	swept := map[[2]string]bool{}
+	for _, u := range b.Units {
+		if u.Last && u.Error == "" {
+			swept[[2]string{u.Region, u.Type}] = true
+		}
+	}
+	named := map[string]bool{}
+	for _, r := range ups {
+		named[r.ResourceId] = true
+	}
+	for _, d := range b.Deletions {
+		named[d.ResourceId] = true
+	}
+	const sel = `SELECT l.id, l.region, l.resource_type, l.resource_id, l.action, l.to_size, l.opened_at,
 CASE WHEN r.resource_id IS NULL THEN 0 ELSE 1 END
 FROM savings_ledger l LEFT JOIN resources r ON r.tenant_id = l.tenant_id AND r.cloud_account_id = l.cloud_account_id
 AND r.region = l.region AND r.type = l.resource_type AND r.resource_id = l.resource_id
-WHERE l.tenant_id = ? AND l.cloud_account_id = ? AND l.closed_at IS NULL`), t.id, account)
-	if err != nil {
-		return fmt.Errorf("read open ledger entries: %w", err)
+WHERE l.tenant_id = ? AND l.cloud_account_id = ? AND l.closed_at IS NULL`
+	var queries []string
+	var args [][]any
+	ids := slices.Sorted(maps.Keys(named))
+	for i := 0; i < len(ids); i += ledgerIDsPerQuery {
+		part := ids[i:min(i+ledgerIDsPerQuery, len(ids))]
+		a := []any{t.id, account}
+		for _, id := range part {
+			a = append(a, id)
+		}
+		queries = append(queries, sel+` AND l.resource_id IN (?`+strings.Repeat(`, ?`, len(part)-1)+`)`)
+		args = append(args, a)
 	}
-	var gone []openEntry
+	for _, u := range slices.SortedFunc(maps.Keys(swept), func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) }) {
+		queries = append(queries, sel+` AND l.region = ? AND l.resource_type = ?`)
+		args = append(args, []any{t.id, account, u[0], u[1]})
+	}
+	var gone, list []openEntry
+	read := map[string]bool{}
 	open := map[ledgerKey][]openEntry{}
-	list, err := collect(rows, func(r interface{ Scan(...any) error }) (openEntry, error) {
-		var e openEntry
-		var action, toSize string
-		var present int64
-		if err := r.Scan(&e.id, &e.key.region, &e.key.typ, &e.key.id, &action, &toSize, &e.opened, &present); err != nil {
-			return e, err
+	for i, q := range queries {
+		rows, err := tx.QueryContext(ctx, t.q(q), args[i]...)
+		if err != nil {
+			return fmt.Errorf("read open ledger entries: %w", err)
 		}
-		e.effect, _ = ledger.EffectOf(action, toSize)
-		if present == 0 {
-			gone = append(gone, e)
+		part, err := collect(rows, func(r interface{ Scan(...any) error }) (openEntry, error) {
+			var e openEntry
+			var action, toSize string
+			if err := r.Scan(&e.id, &e.key.region, &e.key.typ, &e.key.id, &action, &toSize, &e.opened, &e.present); err != nil {
+				return e, err
+			}
+			e.effect, _ = ledger.EffectOf(action, toSize)
+			return e, nil
+		})
+		if err != nil {
+			return fmt.Errorf("read open ledger entries: %w", err)
 		}
-		return e, nil
-	})
-	if err != nil {
-		return fmt.Errorf("read open ledger entries: %w", err)
+		for _, e := range part {
+			if read[e.id] {
+				continue
+			}
+			read[e.id] = true
+			list = append(list, e)
+			if e.present == 0 {
+				gone = append(gone, e)
+			}
+		}
 	}
 	if len(list) == 0 {
 		return nil
@@ -184,12 +235,6 @@ WHERE tenant_id = ? AND id = ? AND closed_at IS NULL`),
 	// A unit's complete membership deletes resources without naming them;
 	// a resource absent without one (an action reported before any sweep
 	// of its type) is not known to be gone.
-	swept := map[[2]string]bool{}
-	for _, u := range b.Units {
-		if u.Last && u.Error == "" {
-			swept[[2]string{u.Region, u.Type}] = true
-		}
-	}
 	for _, e := range gone {
 		if !e.effect.Gone && swept[[2]string{e.key.region, e.key.typ}] {
 			if err := closeAt(e, observed, ledger.ClosedByDeletion); err != nil {
