@@ -48,7 +48,7 @@ func (k *issuerKeys) VerifySignature(ctx context.Context, raw string) ([]byte, e
 }
 
 func (k *issuerKeys) verify(ctx context.Context, raw string) ([]byte, *Refusal) {
-	jws, err := jose.ParseSigned(raw, algorithms)
+	jws, err := jose.ParseSignedCompact(raw, algorithms)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, refuse(ReasonMalformed, "the token is not a JWS with one RS256 or ES256 signature")
 	}

@@ -154,7 +154,7 @@ func Issuer(raw string) (string, error) {
 	if len(raw) > validation.MaxOIDCTokenBytes {
 		return "", refuse(ReasonTooLong, fmt.Sprintf("the token is %d bytes, at most %d are accepted", len(raw), validation.MaxOIDCTokenBytes))
 	}
-	jws, err := jose.ParseSigned(raw, algorithms)
+	jws, err := jose.ParseSignedCompact(raw, algorithms)
 	if err != nil || len(jws.Signatures) != 1 {
 		return "", refuse(ReasonMalformed, "not a compact JWS with one RS256 or ES256 signature (alg none and HS* are refused)")
 	}

@@ -1,6 +1,7 @@
 package oidcverify
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,8 @@ func TestIssuerRefusesBeforeParsing(t *testing.T) {
 		{"not.a.jwt", ReasonMalformed},
 	} {
 		_, err := Issuer(c.tok)
-		if r, ok := err.(*Refusal); !ok || r.Reason != c.reason {
+		var r *Refusal
+		if !errors.As(err, &r) || r.Reason != c.reason {
 			t.Errorf("Issuer(%.20q) = %v, want %s", c.tok, err, c.reason)
 		}
 	}
