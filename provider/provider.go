@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/providervalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -60,8 +61,9 @@ func insecureEnv() (name, value string) {
 const defaultIdentityTimeout = 30 * time.Second
 
 var (
-	_ provider.Provider                     = (*sirsiProvider)(nil)
-	_ provider.ProviderWithConfigValidators = (*sirsiProvider)(nil)
+	_ provider.Provider                       = (*sirsiProvider)(nil)
+	_ provider.ProviderWithConfigValidators   = (*sirsiProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*sirsiProvider)(nil)
 )
 
 type sirsiProvider struct {
@@ -270,6 +272,7 @@ func (p *sirsiProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	tflog.Debug(ctx, "configured sirsi provider", map[string]any{"endpoint": ccfg.Endpoint, "actor": identity.GetActor(), "tenant_id": c.DefaultTenantID})
 	resp.ResourceData = c
 	resp.DataSourceData = c
+	resp.EphemeralResourceData = c
 }
 
 func (p *sirsiProvider) checkIdentity(ctx context.Context, c *client.Client) (*sirsiv1.GetIdentityResponse, error) {
@@ -288,6 +291,15 @@ func (p *sirsiProvider) Resources(context.Context) []func() resource.Resource {
 		NewOptimizationPolicyResource,
 		NewRecommendationApprovalResource,
 		NewActionPlanApprovalResource,
+	}
+}
+
+// EphemeralResources are the secrets a run opens without writing them to
+// state (Terraform 1.10 and later; older versions do not ask for them).
+func (p *sirsiProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		NewEnrollmentTokenEphemeral,
+		NewApiTokenEphemeral,
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -24,8 +25,9 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*tenantResource)(nil)
-	_ resource.ResourceWithImportState = (*tenantResource)(nil)
+	_ resource.ResourceWithConfigure      = (*tenantResource)(nil)
+	_ resource.ResourceWithImportState    = (*tenantResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*tenantResource)(nil)
 )
 
 type tenantResource struct {
@@ -42,9 +44,14 @@ type tenantModel struct {
 	WebhookURL  types.String `tfsdk:"webhook_url"`
 	// WebhookSecret is whatever the configuration last set: the control
 	// plane never returns it.
-	WebhookSecret      types.String `tfsdk:"webhook_secret"`
-	RateLimitPerMinute types.Int64  `tfsdk:"rate_limit_per_minute"`
-	MaxActionsPerHour  types.Int64  `tfsdk:"max_actions_per_hour"`
+	WebhookSecret types.String `tfsdk:"webhook_secret"`
+	// WebhookSecretWO is always null here: Terraform keeps write-only
+	// values out of plan and state, so Create and Update read it from the
+	// configuration.
+	WebhookSecretWO        types.String `tfsdk:"webhook_secret_wo"`
+	WebhookSecretWOVersion types.Int64  `tfsdk:"webhook_secret_wo_version"`
+	RateLimitPerMinute     types.Int64  `tfsdk:"rate_limit_per_minute"`
+	MaxActionsPerHour      types.Int64  `tfsdk:"max_actions_per_hour"`
 }
 
 // The control plane's defaults for a tenant that leaves the limits unset;
@@ -72,7 +79,7 @@ func webhookSecretValidator() validator.String {
 // tenantWebhookDoc documents the webhook for whoever writes a receiver:
 // the wire format and how to verify the signature.
 const tenantWebhookDoc = "\n\n## Cost-anomaly webhook\n\n" +
-	"With `webhook_url` and `webhook_secret` set, the control plane POSTs the tenant's cost anomalies, as agents report them, to the URL: " +
+	"With `webhook_url` and `webhook_secret` (or `webhook_secret_wo`) set, the control plane POSTs the tenant's cost anomalies, as agents report them, to the URL: " +
 	"a JSON body `{\"type\":\"cost_anomaly\",\"tenant_id\":\"...\",\"anomalies\":[...],\"sent_at\":\"<RFC 3339>\"}` " +
 	"(each anomaly in protobuf's JSON mapping of `sirsi.v1.CostAnomaly`) with the headers `Content-Type: application/json`, `X-Sirsi-Event: cost_anomaly`, " +
 	"`X-Sirsi-Delivery` (a UUID, the same on every retry), `X-Sirsi-Timestamp` (Unix seconds) and `X-Sirsi-Signature`.\n\n" +
@@ -123,11 +130,8 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"webhook_url": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Where the control plane POSTs the tenant's cost anomalies (see above). An `https` URL of at most 2048 characters without user info or fragment; plain `http` only for a loopback host. Needs `webhook_secret`; removing both removes the webhook.",
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1), webhookURLValidator(),
-					stringvalidator.AlsoRequires(path.MatchRoot("webhook_secret")),
-				},
+				MarkdownDescription: "Where the control plane POSTs the tenant's cost anomalies (see above). An `https` URL of at most 2048 characters without user info or fragment; plain `http` only for a loopback host. Needs `webhook_secret` or `webhook_secret_wo`; removing the URL and the secret removes the webhook.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1), webhookURLValidator()},
 			},
 			"webhook_secret": schema.StringAttribute{
 				Optional:            true,
@@ -137,6 +141,24 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 					webhookSecretValidator(),
 					stringvalidator.AlsoRequires(path.MatchRoot("webhook_url")),
 				},
+			},
+			"webhook_secret_wo": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				MarkdownDescription: "The webhook signing key as a write-only argument (Terraform 1.11 and later): the same rules as `webhook_secret`, which it replaces, but Terraform never writes it to state or plan files, " +
+					"so it can come from an ephemeral value (an ephemeral resource, an ephemeral variable). Terraform cannot see a change of a value it does not keep: " +
+					"the key is sent when the tenant is created and whenever `webhook_secret_wo_version` changes. Needs `webhook_url` and `webhook_secret_wo_version`.",
+				Validators: []validator.String{
+					webhookSecretValidator(),
+					stringvalidator.ConflictsWith(path.MatchRoot("webhook_secret")),
+					stringvalidator.AlsoRequires(path.MatchRoot("webhook_url"), path.MatchRoot("webhook_secret_wo_version")),
+				},
+			},
+			"webhook_secret_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number that changes when `webhook_secret_wo` should be sent again: raise it to rotate the key. Kept in state (the key is not). When the control plane holds no key (removed outside Terraform) it reads back as null, so the next apply sends the key again.",
+				Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("webhook_secret_wo"))},
 			},
 			"rate_limit_per_minute": schema.Int64Attribute{
 				Optional:            true,
@@ -211,10 +233,40 @@ func (m *tenantModel) fromAPI(ctx context.Context, t *sirsiv1.Tenant, diags *dia
 	}
 	// The secret is never returned; the configured one stays in state.
 	// When the control plane holds none (removed outside Terraform) the
-	// state forgets it too, so the next plan sets it again.
+	// state forgets it too, so the next plan sets it again; for the
+	// write-only key, forgetting its version does that.
 	if !t.GetWebhookSecretSet() {
 		m.WebhookSecret = types.StringNull()
+		m.WebhookSecretWOVersion = types.Int64Null()
 	}
+}
+
+// ValidateConfig insists on a key next to a URL: every delivery is signed.
+// An unknown value counts as set; it is checked again once known.
+func (r *tenantResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var url, secret, wo types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("webhook_url"), &url)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("webhook_secret"), &secret)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("webhook_secret_wo"), &wo)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !url.IsNull() && secret.IsNull() && wo.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("webhook_url"), "Invalid Attribute Combination",
+			"webhook_url needs webhook_secret, or webhook_secret_wo with Terraform 1.11 and later: the key signs every delivery.")
+	}
+}
+
+// writeOnlyWebhookSecret is the key to send from webhook_secret_wo: on
+// create, and on update when webhook_secret_wo_version changed. Otherwise
+// it is empty, which the control plane reads as "keep the stored key".
+func writeOnlyWebhookSecret(ctx context.Context, config tfsdk.Config, plan, state *tenantModel, diags *diag.Diagnostics) string {
+	if state != nil && plan.WebhookSecretWOVersion.Equal(state.WebhookSecretWOVersion) {
+		return ""
+	}
+	var wo types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("webhook_secret_wo"), &wo)...)
+	return wo.ValueString()
 }
 
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -229,6 +281,9 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 	t := plan.toAPI(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if wo := writeOnlyWebhookSecret(ctx, req.Config, &plan, nil, &resp.Diagnostics); wo != "" {
+		t.WebhookSecret = wo
 	}
 	out, err := r.client.Management.CreateTenant(ctx, &sirsiv1.CreateTenantRequest{Tenant: t})
 	if err != nil {
@@ -266,6 +321,9 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	t := plan.toAPI(ctx, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if wo := writeOnlyWebhookSecret(ctx, req.Config, &plan, &state, &resp.Diagnostics); wo != "" {
+		t.WebhookSecret = wo
 	}
 	t.Version = getVersion(ctx, req.Private, &resp.Diagnostics)
 	out, err := r.client.Management.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: t})

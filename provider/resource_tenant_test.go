@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -498,4 +499,47 @@ func TestAccTenant_limits(t *testing.T) {
 			{Config: cfg("")},
 		},
 	})
+}
+
+// Terraform before 1.11 cannot keep a write-only value out of state: the
+// argument is refused at plan, naming the version it needs.
+func TestAccTenant_webhookSecretWOBeforeTerraform111(t *testing.T) {
+	env := testAccStart(t)
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipAbove(tfversion.Version1_10_0)},
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{{
+			Config: env.operatorProvider() + `
+resource "sirsi_tenant" "t" {
+  name                      = "hooked"
+  webhook_url               = "https://hooks.example.com/sirsi"
+  webhook_secret_wo         = "whsec-0123456789abcdef"
+  webhook_secret_wo_version = 1
+}
+`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)webhook_secret_wo.*only supported in Terraform 1.11`),
+		}},
+	})
+}
+
+// A write-only key is sent on create and when its version changes; when
+// the control plane has lost the key, the version reads back as null so
+// the next apply sends it again.
+func TestTenantWebhookSecretWOVersion(t *testing.T) {
+	ctx := context.Background()
+	var diags diag.Diagnostics
+	m := tenantModel{Name: types.StringValue("acme"), Labels: types.MapNull(types.StringType), WebhookSecretWOVersion: types.Int64Value(3)}
+	m.fromAPI(ctx, &sirsiv1.Tenant{Id: "ten-1", Name: "acme", WebhookUrl: "https://hooks.example.com/y", WebhookSecretSet: true}, &diags)
+	if m.WebhookSecretWOVersion.ValueInt64() != 3 {
+		t.Errorf("with a stored key the version is %v, want 3 kept", m.WebhookSecretWOVersion)
+	}
+	m.fromAPI(ctx, &sirsiv1.Tenant{Id: "ten-1", Name: "acme", WebhookUrl: "https://hooks.example.com/y"}, &diags)
+	if !m.WebhookSecretWOVersion.IsNull() {
+		t.Errorf("without a stored key the version is %v, want null", m.WebhookSecretWOVersion)
+	}
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
 }

@@ -19,6 +19,21 @@ variable "acme_webhook_secret" {
   sensitive = true
 }
 
+# Terraform 1.11 and later: the key as a write-only argument, read from the
+# secret store the receiver also reads, and kept out of state and plan
+# files. It is sent when the tenant is created and again whenever
+# webhook_secret_wo_version changes.
+ephemeral "aws_secretsmanager_secret_version" "globex_webhook" {
+  secret_id = "sirsi/globex-webhook-key"
+}
+
+resource "sirsi_tenant" "globex" {
+  name                      = "globex"
+  webhook_url               = "https://hooks.globex.example/sirsi"
+  webhook_secret_wo         = ephemeral.aws_secretsmanager_secret_version.globex_webhook.secret_string
+  webhook_secret_wo_version = 1 # raise to rotate the key
+}
+
 output "acme_tenant_id" {
   value = sirsi_tenant.acme.id
 }
