@@ -23,6 +23,9 @@ output "web_server" {
   data.sirsi_price.web.monthly_usd, data.sirsi_price.web.snapshot_date)
 }
 
+# Formatted to cents: Terraform 1.11 plans the raw sum of two fractional
+# prices as a changed output on every run (the stored and the recomputed
+# number differ in their last digits); 1.5 does not.
 output "monthly_estimate_usd" {
-  value = data.sirsi_price.web.monthly_usd + data.sirsi_price.data_volume.monthly_usd
+  value = format("%.2f", data.sirsi_price.web.monthly_usd + data.sirsi_price.data_volume.monthly_usd)
 }
