@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -53,6 +54,11 @@ data "sirsi_agents" "a" {
 		ProtoV6ProviderFactories: opened.factories(),
 		WorkingDir:               dir,
 		Steps: []tfresource.TestStep{
+			{
+				Config:      strings.Replace(cfg(""), account, "no-such-account", 1),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Opening enrollment token for cloud account no-such-account failed`),
+			},
 			{
 				Config:      cfg("  max_uses = 0\n"),
 				PlanOnly:    true,

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -70,7 +71,10 @@ type recordingServer struct {
 
 func (s *recordingServer) OpenEphemeralResource(ctx context.Context, req *tfprotov6.OpenEphemeralResourceRequest) (*tfprotov6.OpenEphemeralResourceResponse, error) {
 	resp, err := s.ProviderServer.OpenEphemeralResource(ctx, req)
-	if err != nil || resp == nil || resp.Result == nil {
+	// A failed Open still carries a result (the configuration, no token).
+	if err != nil || resp == nil || resp.Result == nil || slices.ContainsFunc(resp.Diagnostics, func(d *tfprotov6.Diagnostic) bool {
+		return d.Severity == tfprotov6.DiagnosticSeverityError
+	}) {
 		return resp, err
 	}
 	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
@@ -95,6 +99,9 @@ func (s *recordingServer) OpenEphemeralResource(ctx context.Context, req *tfprot
 	}
 	if err := attrs["token"].As(&token); err != nil {
 		return nil, err
+	}
+	if token == "" {
+		return nil, fmt.Errorf("recording: %s opened without a token", req.TypeName)
 	}
 	s.into.mu.Lock()
 	s.into.opened = append(s.into.opened, openedSecret{typeName: req.TypeName, id: id, token: token})

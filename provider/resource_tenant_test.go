@@ -543,3 +543,28 @@ func TestTenantWebhookSecretWOVersion(t *testing.T) {
 		t.Fatal(diags)
 	}
 }
+
+// The write-only key is checked at plan like webhook_secret, needs its
+// version and the URL, and cannot be set next to webhook_secret.
+func TestAccTenant_webhookSecretWOInvalid(t *testing.T) {
+	env := testAccStart(t)
+	cfg := func(body string) string {
+		return env.operatorProvider() + "resource \"sirsi_tenant\" \"t\" {\n  name = \"hooked\"\n" + body + "}\n"
+	}
+	const url = "  webhook_url = \"https://hooks.example.com/sirsi\"\n"
+	step := func(body, want string) tfresource.TestStep {
+		return tfresource.TestStep{Config: cfg(body), PlanOnly: true, ExpectError: regexp.MustCompile(want)}
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		TerraformVersionChecks:   requireWriteOnly,
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			step(url+"  webhook_secret_wo = \"too-short\"\n  webhook_secret_wo_version = 1\n", `(?s)Invalid webhook secret.*must be 16..256`),
+			step(url+"  webhook_secret_wo = \"whsec-0123456789abcdef\"\n", `(?s)Invalid Attribute Combination.*webhook_secret_wo_version`),
+			step("  webhook_secret_wo = \"whsec-0123456789abcdef\"\n  webhook_secret_wo_version = 1\n", `(?s)Invalid Attribute Combination.*webhook_url`),
+			step(url+"  webhook_secret = \"whsec-0123456789abcdef\"\n  webhook_secret_wo = \"whsec-0123456789abcdef\"\n  webhook_secret_wo_version = 1\n", `(?s)Invalid Attribute Combination.*webhook_secret`),
+			step("  webhook_secret_wo_version = 1\n", `(?s)Invalid Attribute Combination.*webhook_secret_wo`),
+		},
+	})
+}
