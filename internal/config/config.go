@@ -53,6 +53,8 @@ type Server struct {
 	// OperatorTokenFile is read into OperatorToken by Load.
 	OperatorTokenFile string
 	AgentStaleAfter   time.Duration
+	// WebhookAllowLoopback: see controlplane.Options.
+	WebhookAllowLoopback bool
 	// ShutdownTimeout bounds the drain of in-flight RPCs after SIGTERM.
 	ShutdownTimeout time.Duration
 	// TrustDomain is the SPIFFE trust domain of agent certificates.

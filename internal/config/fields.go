@@ -149,6 +149,18 @@ var fields = []*field[*Server]{
 		check: func(c *Server) error { return positive(c.AgentStaleAfter) },
 	},
 	{
+		name: "webhook_allow_loopback", env: "SIRSI_WEBHOOK_ALLOW_LOOPBACK", flag: "webhook-allow-loopback", boolean: true,
+		usage: "let webhook deliveries reach loopback, link-local and unspecified addresses (refused by default; for tests and single-machine setups)",
+		set: func(c *Server, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a boolean (true or false)", v)
+			}
+			c.WebhookAllowLoopback = b
+			return nil
+		},
+	},
+	{
 		name: "shutdown_timeout", env: "SIRSI_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout",
 		usage: "`duration` SIGTERM waits for in-flight RPCs before cutting them",
 		set:   func(c *Server, v string) error { return setDuration(&c.ShutdownTimeout, v) },

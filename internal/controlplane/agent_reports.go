@@ -60,8 +60,8 @@ func (a *AgentServer) ReportUtilization(ctx context.Context, req *sirsiv1.Report
 	return &sirsiv1.ReportUtilizationResponse{Duplicate: dup}, nil
 }
 
-// ReportCosts also hands new anomalies to the tenant's webhook; a
-// duplicate batch delivers nothing again.
+// ReportCosts: the store writes an event for each anomaly new or changed
+// to the outbox; the webhook workers are woken for them.
 func (a *AgentServer) ReportCosts(ctx context.Context, req *sirsiv1.ReportCostsRequest) (*sirsiv1.ReportCostsResponse, error) {
 	s := a.s
 	if err := validateReportCosts(req); err != nil {
@@ -91,7 +91,7 @@ func (a *AgentServer) ReportCosts(ctx context.Context, req *sirsiv1.ReportCostsR
 		return nil, s.storeError(ctx, "apply cost batch", err)
 	}
 	if !dup && len(req.Anomalies) > 0 {
-		s.deliverAnomalies(ctx, c.id.TenantID, req.Anomalies)
+		s.hooks.wake()
 	}
 	return &sirsiv1.ReportCostsResponse{Duplicate: dup}, nil
 }
@@ -149,6 +149,9 @@ func (a *AgentServer) ReportActions(ctx context.Context, req *sirsiv1.ReportActi
 		return nil, s.storeError(ctx, "apply action batch", err)
 	}
 	crashpoint.Hit(crashpoint.ServerActionsAfterCommit)
+	if !dup {
+		s.hooks.wake()
+	}
 	// Audited even when the batch is a duplicate: a replica killed after
 	// storing it and before auditing it left the audit to the agent's
 	// retry, perhaps on another replica. The event id is the action's and

@@ -101,6 +101,7 @@ var rules = map[string]rule{
 	sirsiv1.ManagementService_ListUtilization_FullMethodName:     read(viewer, tenantField),
 	sirsiv1.ManagementService_GetCostSummary_FullMethodName:      read(viewer, tenantField),
 	sirsiv1.ManagementService_ListCostAnomalies_FullMethodName:   read(viewer, tenantField),
+	sirsiv1.ManagementService_ListWebhookEvents_FullMethodName:   read(viewer, tenantField),
 	sirsiv1.ManagementService_ListRecommendations_FullMethodName: read(viewer, tenantField),
 	sirsiv1.ManagementService_ListActions_FullMethodName:         read(viewer, tenantField),
 	sirsiv1.ManagementService_GetSavingsSummary_FullMethodName:   read(viewer, tenantField),

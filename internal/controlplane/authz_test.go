@@ -353,6 +353,9 @@ func calls() map[string]call {
 		"ListCostAnomalies": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
 			return &sirsiv1.ListCostAnomaliesRequest{TenantId: f.id}
 		}},
+		"ListWebhookEvents": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.ListWebhookEventsRequest{TenantId: f.id}
+		}},
 		"ListRecommendations": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
 			return &sirsiv1.ListRecommendationsRequest{TenantId: f.id}
 		}},

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
@@ -40,6 +41,22 @@ func (s *Server) ListCostAnomalies(ctx context.Context, req *sirsiv1.ListCostAno
 		return nil, s.storeError(ctx, "list cost anomalies", err)
 	}
 	return &sirsiv1.ListCostAnomaliesResponse{Anomalies: list, NextPageToken: next}, nil
+}
+
+// ListWebhookEvents shows the tenant's outbox: what is pending, what was
+// delivered, and what was dead-lettered and why.
+func (s *Server) ListWebhookEvents(ctx context.Context, req *sirsiv1.ListWebhookEventsRequest) (*sirsiv1.ListWebhookEventsResponse, error) {
+	if err := validList(req.TenantId, req.PageSize); err != nil {
+		return nil, err
+	}
+	if _, ok := sirsiv1.WebhookEventState_name[int32(req.State)]; !ok {
+		return nil, invalidField("state", fmt.Sprintf("%d is not a webhook event state", req.State))
+	}
+	list, next, err := s.st.Tenant(req.TenantId).ListWebhookEvents(ctx, req.State, store.Page{Size: int(req.PageSize), Token: req.PageToken})
+	if err != nil {
+		return nil, s.storeError(ctx, "list webhook events", err)
+	}
+	return &sirsiv1.ListWebhookEventsResponse{Events: list, NextPageToken: next}, nil
 }
 
 func (s *Server) ListRecommendations(ctx context.Context, req *sirsiv1.ListRecommendationsRequest) (*sirsiv1.ListRecommendationsResponse, error) {

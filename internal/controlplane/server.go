@@ -36,6 +36,11 @@ type Options struct {
 	// token, replacing any stored one. Empty: keep the stored one, or make
 	// one on first start (see InitialOperatorToken).
 	OperatorToken string
+	// WebhookAllowLoopback lets webhook deliveries reach loopback,
+	// link-local and unspecified addresses, which are refused otherwise
+	// (a tenant's URL must not reach the control plane's own services or
+	// the cloud's metadata endpoint). For tests and single-machine setups.
+	WebhookAllowLoopback bool
 	// JobInterval is how often the background jobs run. Default 1h.
 	JobInterval time.Duration
 	// EnrollmentTokenRetention is how long expired or used-up enrollment
@@ -88,7 +93,7 @@ type Server struct {
 	retention  time.Duration
 	// touched: token id -> when this process last wrote its last-used time.
 	touched sync.Map
-	// hooks delivers cost anomalies to tenant webhooks (webhook.go).
+	// hooks delivers the outbox's events to tenant webhooks (webhook.go).
 	hooks *webhooks
 	// agent is AgentService's configuration (agent.go).
 	agent agentConfig
@@ -155,7 +160,7 @@ func New(o Options) (*Server, error) {
 	if o.MaxAPITokensPerTenant < 0 {
 		return nil, fmt.Errorf("controlplane: Options.MaxAPITokensPerTenant must not be negative (0 is no cap), is %d", o.MaxAPITokensPerTenant)
 	}
-	if s.hooks, err = newWebhooks(o.Registerer); err != nil {
+	if s.hooks, err = newWebhooks(o.Registerer, o.WebhookAllowLoopback); err != nil {
 		return nil, err
 	}
 	if s.agent, err = newAgentConfig(o); err != nil {

@@ -31,6 +31,16 @@ func (d timedStore) Tenant(tenantID string) store.TenantStore {
 
 func (d timedStore) Close() error { return d.s.Close() }
 
+func (d timedStore) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.OutboxEvent, error) {
+	defer d.m.observe("ClaimEvents", time.Now())
+	return d.s.ClaimEvents(ctx, now, lease, limit)
+}
+
+func (d timedStore) FinishEvent(ctx context.Context, tenantID, id string, o store.EventOutcome) error {
+	defer d.m.observe("FinishEvent", time.Now())
+	return d.s.FinishEvent(ctx, tenantID, id, o)
+}
+
 func (d timedStore) CreateTenant(ctx context.Context, t *sirsiv1.Tenant) (*sirsiv1.Tenant, error) {
 	defer d.m.observe("CreateTenant", time.Now())
 	return d.s.CreateTenant(ctx, t)
@@ -406,4 +416,9 @@ func (d timedTenantStore) ApproveActionPlan(ctx context.Context, id, approver st
 func (d timedTenantStore) ReserveActions(ctx context.Context, r store.Reservation) (store.Grant, error) {
 	defer d.m.observe("ReserveActions", time.Now())
 	return d.s.ReserveActions(ctx, r)
+}
+
+func (d timedTenantStore) ListWebhookEvents(ctx context.Context, state sirsiv1.WebhookEventState, p store.Page) ([]*sirsiv1.WebhookEvent, string, error) {
+	defer d.m.observe("ListWebhookEvents", time.Now())
+	return d.s.ListWebhookEvents(ctx, state, p)
 }

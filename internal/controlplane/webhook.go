@@ -10,35 +10,47 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-// Tenant webhooks: the control plane POSTs a tenant's cost anomalies to the
-// tenant's webhook_url as they are reported.
+// Tenant webhooks: the control plane POSTs a tenant's events to the
+// tenant's webhook_url, one CloudEvents 1.0 event per request.
 //
-// Each delivery is one HTTP POST with a JSON body
+// Events come from the store's outbox (sqlstore/outbox.go): each is
+// written in the transaction of the change it reports, so an event exists
+// exactly when its change is stored, and survives restarts. Types:
+// cost.anomaly (each anomaly once, and once more whenever its figures
+// change), action.started, action.succeeded, action.rolled_back,
+// action.failed. Workers on every replica claim due events (replicas on
+// PostgreSQL with FOR UPDATE SKIP LOCKED, so none waits for another) and
+// record each attempt's outcome.
 //
-//	{"type":"cost_anomaly","tenant_id":"...","anomalies":[...],"sent_at":"RFC 3339"}
+// The body is a CloudEvents structured-mode JSON event:
 //
-// where every anomaly is a sirsi.v1.CostAnomaly in protobuf's JSON mapping,
-// and these headers:
+//	{"specversion":"1.0","id":"<event id>","source":"/sirsi/tenants/<tenant id>",
+//	 "type":"cost.anomaly","subject":"...","time":"RFC 3339",
+//	 "datacontenttype":"application/json","data":{...}}
 //
-//	Content-Type:      application/json
-//	X-Sirsi-Event:     cost_anomaly
-//	X-Sirsi-Delivery:  a UUID, the same on every retry of one delivery
+// where data is the sirsi.v1 message (CostAnomaly, Action) in protobuf's
+// JSON mapping, and these headers:
+//
+//	Content-Type:      application/cloudevents+json
+//	X-Sirsi-Event:     the event type
+//	X-Sirsi-Delivery:  the event id, the same on every attempt: the
+//	                   idempotency key a receiver drops repeats by
 //	X-Sirsi-Timestamp: Unix seconds when this attempt was sent
 //	X-Sirsi-Signature: sha256=<hex HMAC-SHA256(webhook_secret, timestamp + "." + body)>
 //
@@ -47,64 +59,76 @@ import (
 // raw body bytes exactly as received (before any JSON parsing), hex-encodes
 // it in lower case, and compares "sha256=" + that with X-Sirsi-Signature
 // in constant time (VerifyWebhookSignature does this). It should also
-// refuse a timestamp more than a few minutes from its own clock, so a
-// recorded delivery cannot be replayed later, and may use X-Sirsi-Delivery
-// to drop a retry it has already processed.
+// refuse a timestamp more than a few minutes from its own clock.
 //
 // Deliveries answered with 2xx succeed. 5xx answers and network errors
-// (timeouts included) are retried with exponential backoff, up to
-// webhookMaxAttempts in all; any other answer (4xx, and 3xx because
-// redirects are never followed) fails the delivery at once. The queue is
-// in memory: deliveries still queued when the process stops are lost, and
-// a full queue drops new ones with a warning and the "dropped" outcome of
-// sirsi_webhook_deliveries_total.
+// (timeouts included) are retried with exponential backoff (backoff,
+// 2*backoff, 4*backoff...), up to webhookMaxAttempts in all; any other
+// answer (4xx, and 3xx because redirects are never followed), and an
+// endpoint resolving to a loopback, link-local or unspecified address
+// while the operator has not allowed that, dead-letter the event at once.
+// Dead events stay listable (ListWebhookEvents) with their last error.
+// Delivery is at least once: an attempt whose answer was lost to a crash
+// is made again, with the same id.
 
 const (
-	// webhookQueueSize bounds the anomaly reports waiting for delivery.
-	webhookQueueSize = 1024
-	// webhookWorkers deliver in parallel so one slow receiver, which can
-	// hold a worker for about a minute of timeouts and backoff, does not
-	// stall every other tenant's deliveries.
+	// webhookWorkers deliver in parallel so one slow receiver, which
+	// holds a worker for up to webhookTimeout per attempt, does not stall
+	// every other tenant's deliveries.
 	webhookWorkers     = 4
 	webhookTimeout     = 10 * time.Second
 	webhookMaxAttempts = 5
 	webhookBackoff     = time.Second
+	// webhookPoll is how often an idle worker looks for due events (a
+	// retry coming due, another replica's report); a report on this
+	// replica wakes the workers at once.
+	webhookPoll = 2 * time.Second
+	// webhookClaim is how many events a worker claims at a time, and
+	// webhookLease how long they stay hidden from other claimers: longer
+	// than the attempts of a whole claim can take.
+	webhookClaim = 8
+	webhookLease = 2 * webhookClaim * webhookTimeout
 	// webhookDrainLimit caps how much of a receiver's answer is read so the
 	// connection can be reused without trusting the receiver's size.
 	webhookDrainLimit = 64 << 10
 
-	webhookEvent    = "cost_anomaly"
 	webhookAuditAct = "webhook.deliver"
 	// webhookActor is the audit actor of deliveries: nobody called the
 	// API, the control plane acted on its own.
 	webhookActor = "control-plane"
 )
 
-type webhookJob struct {
-	tenantID  string
-	anomalies []*sirsiv1.CostAnomaly
-}
+// errRefusedAddress: the endpoint resolved to an address deliveries may
+// not go to.
+var errRefusedAddress = errors.New("refused address")
 
-// webhooks is the delivery machinery: the queue, the HTTP client and the
-// outcome counter.
+// webhooks is the delivery machinery: the HTTP client, the wake-up
+// signal and the outcome counter.
 type webhooks struct {
-	queue      chan webhookJob
 	client     *http.Client
 	backoff    time.Duration
+	poll       time.Duration
+	wakeup     chan struct{}
 	deliveries *prometheus.CounterVec
 }
 
-func newWebhooks(r prometheus.Registerer) (*webhooks, error) {
+func newWebhooks(r prometheus.Registerer, allowLoopback bool) (*webhooks, error) {
 	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sirsi_webhook_deliveries_total",
-		Help: "Tenant webhook deliveries by outcome: ok, failed (after retries, or refused by the receiver) or dropped (queue full).",
+		Help: "Tenant webhook delivery attempts by outcome: ok, retry (to be tried again) or dead (dead-lettered).",
 	}, []string{"outcome"})
 	if err := r.Register(deliveries); err != nil {
 		return nil, fmt.Errorf("register webhook metrics: %w", err)
 	}
+	dialer := &net.Dialer{Timeout: webhookTimeout, Control: func(_, address string, _ syscall.RawConn) error {
+		return checkWebhookAddress(address, allowLoopback)
+	}}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// Through a proxy the address check would judge the proxy, not the
+	// receiver.
+	transport.Proxy = nil
+	transport.DialContext = dialer.DialContext
 	return &webhooks{
-		queue: make(chan webhookJob, webhookQueueSize),
 		client: &http.Client{
 			Transport: transport,
 			Timeout:   webhookTimeout,
@@ -113,30 +137,36 @@ func newWebhooks(r prometheus.Registerer) (*webhooks, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		backoff:    webhookBackoff,
+		poll:       webhookPoll,
+		wakeup:     make(chan struct{}, 1),
 		deliveries: deliveries,
 	}, nil
 }
 
-// deliverAnomalies queues anomalies for delivery to the tenant's webhook
-// and returns at once: the caller is an agent's report, which must not wait
-// for a tenant's receiver. When the queue is full the anomalies are dropped
-// (logged and counted); they stay stored and listable either way. Whether
-// the tenant has a webhook is looked up at delivery time, so a URL or
-// secret changed in between is honoured.
-func (s *Server) deliverAnomalies(ctx context.Context, tenantID string, anomalies []*sirsiv1.CostAnomaly) {
-	if len(anomalies) == 0 {
-		return
+// checkWebhookAddress refuses, unless allowed, the addresses a tenant's
+// URL must not reach on the control plane's side: loopback, link-local
+// (the cloud's instance metadata service is there) and unspecified.
+// It runs on the address actually dialled, after DNS.
+func checkWebhookAddress(address string, allowLoopback bool) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("webhook address %q: %w", address, err)
 	}
-	job := webhookJob{tenantID: tenantID, anomalies: make([]*sirsiv1.CostAnomaly, len(anomalies))}
-	for i, a := range anomalies {
-		job.anomalies[i] = proto.CloneOf(a)
+	ip := net.ParseIP(host)
+	if ip == nil || allowLoopback {
+		return nil
 	}
+	if ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() {
+		return fmt.Errorf("%w: %s is loopback, link-local or unspecified (the server's webhook_allow_loopback allows it)", errRefusedAddress, ip)
+	}
+	return nil
+}
+
+// wake tells the workers that events may be due, without waiting.
+func (h *webhooks) wake() {
 	select {
-	case s.hooks.queue <- job:
+	case h.wakeup <- struct{}{}:
 	default:
-		s.hooks.deliveries.WithLabelValues("dropped").Inc()
-		s.log.Warn("webhook queue full: cost anomalies not delivered", "tenant_id", tenantID,
-			"anomalies", len(anomalies), "queue_size", cap(s.hooks.queue), "request_id", requestID(ctx))
 	}
 }
 
@@ -146,12 +176,17 @@ func (s *Server) startWebhookDelivery(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	for range webhookWorkers {
 		wg.Go(func() {
+			t := time.NewTicker(s.hooks.poll)
+			defer t.Stop()
 			for {
+				if n := s.deliverDue(ctx); n > 0 {
+					continue
+				}
 				select {
 				case <-ctx.Done():
 					return
-				case job := <-s.hooks.queue:
-					s.deliverJob(ctx, job)
+				case <-s.hooks.wakeup:
+				case <-t.C:
 				}
 			}
 		})
@@ -159,35 +194,33 @@ func (s *Server) startWebhookDelivery(ctx context.Context) (wait func()) {
 	return wg.Wait
 }
 
-// deliverJob delivers one anomaly report if the tenant has a webhook.
-func (s *Server) deliverJob(ctx context.Context, job webhookJob) {
-	t, err := s.st.GetTenant(ctx, job.tenantID)
-	if isNotFound(err) {
-		return
+// deliverDue claims due events and delivers them; it returns how many it
+// claimed.
+func (s *Server) deliverDue(ctx context.Context) int {
+	if ctx.Err() != nil {
+		return 0
 	}
+	events, err := s.st.ClaimEvents(ctx, s.now(), webhookLease, webhookClaim)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Error("webhook: read tenant", "tenant_id", job.tenantID, "error", err)
-			s.hooks.deliveries.WithLabelValues("failed").Inc()
+			s.log.Error("webhook: claim events", "error", err)
 		}
-		return
+		return 0
 	}
-	if t.WebhookUrl == "" || t.WebhookSecret == "" {
-		return
+	for i, ev := range events {
+		if ctx.Err() != nil {
+			// Not attempted: the lease runs out and a worker (here after a
+			// restart, or another replica) takes them.
+			s.log.Debug("webhook: stopping with claimed events unattempted", "events", len(events)-i)
+			return 0
+		}
+		s.deliverEvent(ctx, ev)
 	}
-	d := delivery{id: uuid.NewString(), tenantID: t.Id, url: t.WebhookUrl, secret: t.WebhookSecret, count: len(job.anomalies)}
-	body, err := webhookBody(t.Id, job.anomalies, s.now())
-	if err != nil {
-		s.finishDelivery(ctx, d, fmt.Errorf("encode anomalies: %w", err), 0)
-		return
-	}
-	attempts, err := s.sendWithRetries(ctx, d, body)
-	s.finishDelivery(ctx, d, err, attempts)
+	return len(events)
 }
 
 type delivery struct {
-	id, tenantID, url, secret string
-	count                     int
+	id, tenantID, url, secret, typ string
 }
 
 // host names the receiver in logs: the path and query of a webhook URL
@@ -200,21 +233,51 @@ func (d delivery) host() string {
 	return u.Host
 }
 
-func webhookBody(tenantID string, anomalies []*sirsiv1.CostAnomaly, now time.Time) ([]byte, error) {
-	list := make([]json.RawMessage, len(anomalies))
-	for i, a := range anomalies {
-		b, err := protojson.Marshal(a)
-		if err != nil {
-			return nil, fmt.Errorf("anomaly %s: %w", a.GetId(), err)
-		}
-		list[i] = b
+// deliverEvent makes one attempt at a claimed event and records it. The
+// attempt runs to its end even when ctx ends (it is bounded by
+// webhookTimeout): a stop between a receiver's 2xx and its record would
+// send the event again after the restart.
+func (s *Server) deliverEvent(ctx context.Context, ev *store.OutboxEvent) {
+	ctx = context.WithoutCancel(ctx)
+	e := ev.Event
+	d := delivery{id: e.Id, tenantID: e.TenantId, typ: e.Type}
+	t, err := s.st.GetTenant(ctx, e.TenantId)
+	switch {
+	case isNotFound(err):
+		return // deleted with its outbox
+	case err != nil:
+		s.log.Error("webhook: read tenant", "tenant_id", e.TenantId, "event_id", e.Id, "error", err)
+		return // the lease runs out and the event is tried again
+	case t.WebhookUrl == "" || t.WebhookSecret == "":
+		s.finishEvent(ctx, d, int(e.Attempts), errors.New("the tenant has no webhook any more"), false)
+		return
+	}
+	d.url, d.secret = t.WebhookUrl, t.WebhookSecret
+	body, err := cloudEvent(e, ev.Data)
+	if err != nil {
+		s.finishEvent(ctx, d, int(e.Attempts), fmt.Errorf("encode event: %w", err), false)
+		return
+	}
+	err = s.send(ctx, d, body)
+	var ae *attemptError
+	s.finishEvent(ctx, d, int(e.Attempts), err, errors.As(err, &ae) && ae.retry)
+}
+
+// cloudEvent is the structured-mode CloudEvents 1.0 JSON of an event.
+func cloudEvent(e *sirsiv1.WebhookEvent, data []byte) ([]byte, error) {
+	if !json.Valid(data) {
+		return nil, errors.New("stored data is not JSON")
 	}
 	return json.Marshal(struct {
-		Type      string            `json:"type"`
-		TenantID  string            `json:"tenant_id"`
-		Anomalies []json.RawMessage `json:"anomalies"`
-		SentAt    string            `json:"sent_at"`
-	}{webhookEvent, tenantID, list, now.UTC().Format(time.RFC3339)})
+		SpecVersion     string          `json:"specversion"`
+		ID              string          `json:"id"`
+		Source          string          `json:"source"`
+		Type            string          `json:"type"`
+		Subject         string          `json:"subject,omitempty"`
+		Time            string          `json:"time"`
+		DataContentType string          `json:"datacontenttype"`
+		Data            json.RawMessage `json:"data"`
+	}{"1.0", e.Id, "/sirsi/tenants/" + e.TenantId, e.Type, e.Subject, e.CreateTime.AsTime().UTC().Format(time.RFC3339Nano), "application/json", data})
 }
 
 // attemptError is a failed attempt; retry says whether another may help.
@@ -233,31 +296,6 @@ func (e *attemptError) Error() string {
 
 func (e *attemptError) Unwrap() error { return e.err }
 
-// sendWithRetries makes up to webhookMaxAttempts attempts, waiting
-// backoff, 2*backoff, 4*backoff... between them; it returns how many it
-// made and the last attempt's error.
-func (s *Server) sendWithRetries(ctx context.Context, d delivery, body []byte) (int, error) {
-	wait := s.hooks.backoff
-	for attempt := 1; ; attempt++ {
-		err := s.send(ctx, d, body)
-		if err == nil {
-			return attempt, nil
-		}
-		var ae *attemptError
-		if !errors.As(err, &ae) || !ae.retry || attempt == webhookMaxAttempts || ctx.Err() != nil {
-			return attempt, err
-		}
-		s.log.Warn("webhook delivery attempt failed; retrying", "tenant_id", d.tenantID, "delivery_id", d.id,
-			"host", d.host(), "attempt", attempt, "retry_in", wait, "error", err)
-		select {
-		case <-ctx.Done():
-			return attempt, fmt.Errorf("control plane stopping: %w", ctx.Err())
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
-}
-
 // send makes one signed attempt.
 func (s *Server) send(ctx context.Context, d delivery, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
@@ -265,9 +303,9 @@ func (s *Server) send(ctx context.Context, d delivery, body []byte) error {
 		return fmt.Errorf("build request: %w", err)
 	}
 	ts := strconv.FormatInt(s.now().Unix(), 10)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", "application/cloudevents+json")
 	req.Header.Set("User-Agent", "sirsi-webhook/1")
-	req.Header.Set("X-Sirsi-Event", webhookEvent)
+	req.Header.Set("X-Sirsi-Event", d.typ)
 	req.Header.Set("X-Sirsi-Delivery", d.id)
 	req.Header.Set("X-Sirsi-Timestamp", ts)
 	req.Header.Set("X-Sirsi-Signature", webhookSignature(d.secret, ts, body))
@@ -279,7 +317,7 @@ func (s *Server) send(ctx context.Context, d delivery, body []byte) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return &attemptError{err: err, retry: true}
+		return &attemptError{err: err, retry: !errors.Is(err, errRefusedAddress)}
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, webhookDrainLimit)
 	resp.Body.Close()
@@ -293,29 +331,56 @@ func (s *Server) send(ctx context.Context, d delivery, body []byte) error {
 	}
 }
 
-// finishDelivery counts, logs and audits the outcome of a delivery. The
-// audit event names the delivery, never the secret or the URL.
-func (s *Server) finishDelivery(ctx context.Context, d delivery, err error, attempts int) {
-	outcome, detail := "ok", fmt.Sprintf("%d anomalies delivered in %d attempt(s)", d.count, attempts)
+// finishEvent records an attempt (prior attempts before it): delivered
+// when err is nil; else retried after the backoff while retry allows and
+// attempts remain, or dead-lettered. Final outcomes are counted, logged
+// and audited; the audit event names the event, never the secret or the
+// URL.
+func (s *Server) finishEvent(ctx context.Context, d delivery, prior int, err error, retry bool) {
+	now := s.now()
+	attempts := prior + 1
+	o := store.EventOutcome{At: now, Delivered: err == nil}
+	outcome := "ok"
 	if err != nil {
-		outcome, detail = "failed", fmt.Sprintf("%d anomalies not delivered after %d attempt(s): %v", d.count, attempts, err)
-		s.log.Warn("webhook delivery failed", "tenant_id", d.tenantID, "delivery_id", d.id, "host", d.host(),
-			"attempts", attempts, "error", err)
+		o.Err = err.Error()
+		outcome = "dead"
+		if retry && attempts < webhookMaxAttempts {
+			outcome = "retry"
+			o.RetryAt = now.Add(s.hooks.backoff << (attempts - 1))
+		}
+	}
+	if ferr := s.st.FinishEvent(ctx, d.tenantID, d.id, o); ferr != nil {
+		// The lease runs out and the event is tried again.
+		s.log.Error("webhook: record attempt", "tenant_id", d.tenantID, "event_id", d.id, "error", ferr)
+		return
 	}
 	s.hooks.deliveries.WithLabelValues(outcome).Inc()
+	switch outcome {
+	case "retry":
+		s.log.Warn("webhook delivery attempt failed; retrying", "tenant_id", d.tenantID, "event_id", d.id, "type", d.typ,
+			"host", d.host(), "attempt", attempts, "retry_at", o.RetryAt, "error", err)
+		return
+	case "dead":
+		s.log.Warn("webhook event dead-lettered", "tenant_id", d.tenantID, "event_id", d.id, "type", d.typ, "host", d.host(),
+			"attempts", attempts, "error", err)
+	}
+	detail := fmt.Sprintf("%s delivered in %d attempt(s)", d.typ, attempts)
+	if err != nil {
+		detail = fmt.Sprintf("%s dead-lettered after %d attempt(s): %v", d.typ, attempts, err)
+	}
 	ev := &sirsiv1.AuditEvent{
 		TenantId: d.tenantID,
-		Time:     timestamppb.New(s.now()),
+		Time:     timestamppb.New(now),
 		Actor:    webhookActor,
 		Action:   webhookAuditAct,
 		Target:   "webhook/" + d.id,
-		Outcome:  outcome,
+		Outcome:  map[bool]string{true: "ok", false: "failed"}[err == nil],
 		Detail:   detail,
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	actx, cancel := context.WithTimeout(ctx, auditTimeout)
 	defer cancel()
 	if _, err := s.st.AppendAudit(actx, ev); err != nil {
-		s.log.Error("append audit event", "action", ev.Action, "delivery_id", d.id, "outcome", outcome, "error", err)
+		s.log.Error("append audit event", "action", ev.Action, "event_id", d.id, "outcome", ev.Outcome, "error", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,8 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
 )
 
 const (
@@ -122,32 +125,69 @@ func (l *lockedBuffer) String() string {
 
 type hookEnv struct {
 	*cptest.Env
-	log *lockedBuffer
+	log      *lockedBuffer
+	accounts map[string]string // tenant id -> cloud account id
+	batch    int
 }
 
 // startHooks starts a control plane logging everything, with a short
-// retry backoff; run starts its background work (the delivery workers).
-func startHooks(t *testing.T, run bool) *hookEnv {
+// retry backoff and poll, allowed to deliver to the loopback receivers of
+// these tests; run starts its background work (the delivery workers).
+func startHooks(t *testing.T, run bool, opts ...cptest.Option) *hookEnv {
 	log := &lockedBuffer{}
-	env := cptest.Start(t, cptest.WithLogger(hclog.New(&hclog.LoggerOptions{Output: log, Level: hclog.Trace})))
-	env.Server.SetWebhookBackoff(time.Millisecond)
-	h := &hookEnv{Env: env, log: log}
+	opts = append([]cptest.Option{
+		cptest.WithLogger(hclog.New(&hclog.LoggerOptions{Output: log, Level: hclog.Trace})),
+		cptest.WithServerOptions(func(o *controlplane.Options) { o.WebhookAllowLoopback = true }),
+	}, opts...)
+	env := cptest.Start(t, opts...)
+	env.Server.SetWebhookTiming(time.Millisecond, 10*time.Millisecond)
+	h := &hookEnv{Env: env, log: log, accounts: map[string]string{}}
 	if run {
 		h.run(t)
 	}
 	return h
 }
 
-func (h *hookEnv) run(t *testing.T) {
+func (h *hookEnv) run(t *testing.T) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Server.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// report stores anomalies as an agent's cost report does, in a batch of
+// their own, under a cloud account of the tenant made on first use.
+func (h *hookEnv) report(t *testing.T, tenantID string, list ...*sirsiv1.CostAnomaly) {
+	t.Helper()
+	acct, ok := h.accounts[tenantID]
+	if !ok {
+		acct = h.NewCloudAccount(t, tenantID, fmt.Sprintf("1234567890%02d", len(h.accounts))).Id
+		h.accounts[tenantID] = acct
+	}
+	h.batch++
+	if _, err := h.Store.Tenant(tenantID).ApplyCosts(context.Background(), acct, fmt.Sprintf("batch-%d", h.batch), nil, list); err != nil {
+		t.Fatalf("store cost anomalies: %v", err)
+	}
+}
+
+// events lists the tenant's outbox through the API.
+func (h *hookEnv) events(t *testing.T, tenantID string, state sirsiv1.WebhookEventState) []*sirsiv1.WebhookEvent {
+	t.Helper()
+	resp, err := h.Client.ListWebhookEvents(context.Background(), &sirsiv1.ListWebhookEventsRequest{TenantId: tenantID, State: state, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Events
 }
 
 func (h *hookEnv) hookedTenant(t *testing.T, name, url string) *sirsiv1.Tenant {
@@ -226,29 +266,52 @@ func (h *hookEnv) noSecrets(t *testing.T, tenantID string) {
 	}
 }
 
-func anomalies(tenantID string, n int) []*sirsiv1.CostAnomaly {
+// anomaly is the i-th test anomaly (one service each); extra changes its
+// actual amount, as a later cost pull revising the day would.
+func anomaly(i int, extra float64) *sirsiv1.CostAnomaly {
+	return &sirsiv1.CostAnomaly{
+		Day: "2026-11-20", Service: fmt.Sprintf("Service %d", i), ExpectedAmount: money.USDFromFloat(100),
+		ActualAmount: money.USDFromFloat(340.5 + float64(i) + extra), Score: 4.2,
+		DetectTime: timestamppb.New(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)),
+	}
+}
+
+func anomalies(n int) []*sirsiv1.CostAnomaly {
 	out := make([]*sirsiv1.CostAnomaly, n)
 	for i := range out {
-		out[i] = &sirsiv1.CostAnomaly{
-			Id: fmt.Sprintf("anomaly-%d", i), TenantId: tenantID, CloudAccountId: "acct-1", Day: "2026-11-20",
-			Service: "Amazon Elastic Compute Cloud - Compute", ExpectedAmount: money.USDFromFloat(100), ActualAmount: money.USDFromFloat(340.5 + float64(i)), Score: 4.2,
-			DetectTime: timestamppb.New(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)),
-		}
+		out[i] = anomaly(i, 0)
 	}
 	return out
 }
 
-// checkSigned checks one request is a correctly signed cost_anomaly
-// delivery under secret and returns its delivery id.
-func checkSigned(t *testing.T, r received, secret string) string {
+// cloudEventBody is the CloudEvents JSON of a delivery.
+type cloudEventBody struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Subject         string          `json:"subject"`
+	Time            time.Time       `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// checkSigned checks one request is a correctly signed CloudEvents
+// delivery under secret and returns its body.
+func checkSigned(t *testing.T, r received, secret string) cloudEventBody {
 	t.Helper()
 	if r.method != http.MethodPost || r.path != "/hook" {
 		t.Fatalf("request %s %s, want POST /hook", r.method, r.path)
 	}
-	for k, want := range map[string]string{"Content-Type": "application/json", "X-Sirsi-Event": "cost_anomaly"} {
-		if got := r.header.Get(k); got != want {
-			t.Errorf("%s = %q, want %q", k, got, want)
-		}
+	var ev cloudEventBody
+	if err := json.Unmarshal(r.body, &ev); err != nil {
+		t.Fatalf("body %s: %v", r.body, err)
+	}
+	if got := r.header.Get("Content-Type"); got != "application/cloudevents+json" {
+		t.Errorf("Content-Type = %q", got)
+	}
+	if got := r.header.Get("X-Sirsi-Event"); got != ev.Type {
+		t.Errorf("X-Sirsi-Event %q, the event's type %q", got, ev.Type)
 	}
 	ts := r.header.Get("X-Sirsi-Timestamp")
 	if _, err := strconv.ParseInt(ts, 10, 64); err != nil {
@@ -257,162 +320,221 @@ func checkSigned(t *testing.T, r received, secret string) string {
 	if !controlplane.VerifyWebhookSignature(secret, ts, string(r.body), r.header.Get("X-Sirsi-Signature")) {
 		t.Errorf("signature %q does not verify", r.header.Get("X-Sirsi-Signature"))
 	}
-	id := r.header.Get("X-Sirsi-Delivery")
-	if len(id) != 36 {
-		t.Errorf("X-Sirsi-Delivery %q is not a UUID", id)
+	if id := r.header.Get("X-Sirsi-Delivery"); len(id) != 36 || id != ev.ID {
+		t.Errorf("X-Sirsi-Delivery %q: want the event's id %q, a UUID", id, ev.ID)
 	}
-	return id
+	if ev.SpecVersion != "1.0" || ev.DataContentType != "application/json" || !strings.HasPrefix(ev.Source, "/sirsi/tenants/") || ev.Time.IsZero() {
+		t.Errorf("CloudEvents attributes: %s", r.body)
+	}
+	return ev
 }
 
-func TestWebhookDeliverySigned(t *testing.T) {
+// TestWebhookEachAnomalyOnce: every anomaly is one signed CloudEvents
+// delivery carrying the anomaly as stored; the same anomalies reported
+// again by the next cost pull make no event, a changed one makes one.
+func TestWebhookEachAnomalyOnce(t *testing.T) {
 	h := startHooks(t, true)
 	rcv := newReceiver(t, http.StatusNoContent)
 	tn := h.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
-	at := time.Now().Truncate(time.Second)
-	h.Clock.Set(at)
-	want := anomalies(tn.Id, 2)
-	h.Server.DeliverAnomalies(context.Background(), tn.Id, want)
-
-	ev := h.deliveries(t, tn.Id, 1)[0]
+	want := anomalies(2)
+	h.report(t, tn.Id, want...)
+	h.report(t, tn.Id, anomalies(2)...) // the next pull finds the same
+	if n := len(h.events(t, tn.Id, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_UNSPECIFIED)); n != 2 {
+		t.Fatalf("%d events in the outbox after the same two anomalies twice, want 2", n)
+	}
+	audits := h.deliveries(t, tn.Id, 2)
+	stored, err := h.Client.ListCostAnomalies(context.Background(), &sirsiv1.ListCostAnomaliesRequest{TenantId: tn.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byService := map[string]*sirsiv1.CostAnomaly{}
+	for _, a := range stored.Anomalies {
+		byService[a.Service] = a
+	}
 	reqs := rcv.requests()
-	if len(reqs) != 1 {
-		t.Fatalf("%d requests, want 1", len(reqs))
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
 	}
-	id := checkSigned(t, reqs[0], hookSecret)
-	if ev.Outcome != "ok" || ev.Actor != "control-plane" || ev.Target != "webhook/"+id || !strings.Contains(ev.Detail, "2 anomalies delivered in 1 attempt") {
-		t.Errorf("audit event = %v", ev)
-	}
-	if ts := reqs[0].header.Get("X-Sirsi-Timestamp"); ts != strconv.FormatInt(at.Unix(), 10) {
-		t.Errorf("X-Sirsi-Timestamp %s, want the control plane's clock %d", ts, at.Unix())
-	}
-	var body struct {
-		Type      string            `json:"type"`
-		TenantID  string            `json:"tenant_id"`
-		Anomalies []json.RawMessage `json:"anomalies"`
-		SentAt    time.Time         `json:"sent_at"`
-	}
-	if err := json.Unmarshal(reqs[0].body, &body); err != nil {
-		t.Fatalf("body %s: %v", reqs[0].body, err)
-	}
-	if body.Type != "cost_anomaly" || body.TenantID != tn.Id || !body.SentAt.Equal(at) || len(body.Anomalies) != 2 {
-		t.Fatalf("body = %s", reqs[0].body)
-	}
-	for i, raw := range body.Anomalies {
+	ids := map[string]bool{}
+	for _, r := range reqs {
+		ev := checkSigned(t, r, hookSecret)
+		ids[ev.ID] = true
 		var got sirsiv1.CostAnomaly
-		if err := protojson.Unmarshal(raw, &got); err != nil {
-			t.Fatalf("anomaly %d: %v", i, err)
+		if err := protojson.Unmarshal(ev.Data, &got); err != nil {
+			t.Fatalf("data %s: %v", ev.Data, err)
 		}
-		if !proto.Equal(&got, want[i]) {
-			t.Errorf("anomaly %d = %v, want %v", i, &got, want[i])
+		if ev.Type != "cost.anomaly" || ev.Source != "/sirsi/tenants/"+tn.Id || ev.Subject != got.CloudAccountId+"/"+got.Day+"/"+got.Service {
+			t.Errorf("event %s %s %s", ev.Type, ev.Source, ev.Subject)
+		}
+		if !proto.Equal(&got, byService[got.Service]) {
+			t.Errorf("event data %v, the anomaly as stored %v", &got, byService[got.Service])
 		}
 	}
-	if n := h.deliveryCount(t, "ok"); n != 1 {
-		t.Errorf("ok deliveries counted %v, want 1", n)
+	for _, a := range audits {
+		if a.Outcome != "ok" || a.Actor != "control-plane" || !ids[strings.TrimPrefix(a.Target, "webhook/")] || !strings.Contains(a.Detail, "cost.anomaly delivered in 1 attempt") {
+			t.Errorf("audit event = %v", a)
+		}
+	}
+
+	// A revised figure is an update: one more event, same subject.
+	h.report(t, tn.Id, anomaly(1, 10), anomaly(0, 0))
+	h.deliveries(t, tn.Id, 3)
+	reqs = rcv.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3", len(reqs))
+	}
+	if ev := checkSigned(t, reqs[2], hookSecret); ev.Subject != h.accounts[tn.Id]+"/2026-11-20/Service 1" || ids[ev.ID] {
+		t.Errorf("update event %s %s", ev.ID, ev.Subject)
+	}
+	if n := h.deliveryCount(t, "ok"); n != 3 {
+		t.Errorf("ok deliveries counted %v, want 3", n)
 	}
 	h.noSecrets(t, tn.Id)
+}
+
+// TestWebhookExactlyOnceAcrossRestart: events stored while the control
+// plane is down, and events whose receiver failed before the stop, are
+// delivered after the restart by a new server on the same database, each
+// exactly once; those delivered before the stop are not sent again.
+func TestWebhookExactlyOnceAcrossRestart(t *testing.T) {
+	const restartOperatorToken = "webhook-restart-operator-token"
+	path := filepath.Join(t.TempDir(), "sirsi.db")
+	open := func() store.Store {
+		st, err := sqlite.Open(context.Background(), path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	rcv := newReceiver(t, http.StatusOK)
+	first := startHooks(t, false, cptest.WithStore(open()), cptest.WithOperatorToken(restartOperatorToken))
+	stop := first.run(t)
+	tn := first.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
+	first.report(t, tn.Id, anomalies(2)...)
+	first.deliveries(t, tn.Id, 2)
+	stop()
+	// Reported while no server runs.
+	first.report(t, tn.Id, anomaly(2, 0), anomaly(3, 0))
+	acct := first.accounts[tn.Id]
+	if err := first.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startHooks(t, false, cptest.WithStore(open()), cptest.WithOperatorToken(restartOperatorToken))
+	second.accounts[tn.Id], second.batch = acct, first.batch
+	second.run(t)
+	// The same four again, as the next pull after the restart finds them.
+	second.report(t, tn.Id, anomalies(4)...)
+	second.deliveries(t, tn.Id, 4)
+	delivered := second.events(t, tn.Id, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_DELIVERED)
+	if len(delivered) != 4 {
+		t.Fatalf("%d events delivered, want 4: %v", len(delivered), delivered)
+	}
+	seen := map[string]int{}
+	for _, r := range rcv.requests() {
+		seen[checkSigned(t, r, hookSecret).Subject]++
+	}
+	for i := range 4 {
+		if subject := acct + "/2026-11-20/" + fmt.Sprintf("Service %d", i); seen[subject] != 1 {
+			t.Errorf("%s received %d times, want exactly once (all: %v)", subject, seen[subject], seen)
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("received %v, want the 4 anomalies", seen)
+	}
 }
 
 func TestWebhookRetriesServerErrors(t *testing.T) {
 	h := startHooks(t, true)
 	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusOK)
 	tn := h.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
-	h.Server.DeliverAnomalies(context.Background(), tn.Id, anomalies(tn.Id, 1))
+	h.report(t, tn.Id, anomaly(0, 0))
 
 	ev := h.deliveries(t, tn.Id, 1)[0]
 	reqs := rcv.requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d requests, want 3 (two 5xx, then success)", len(reqs))
 	}
-	first := checkSigned(t, reqs[0], hookSecret)
+	first := checkSigned(t, reqs[0], hookSecret).ID
 	for _, r := range reqs[1:] {
-		if id := checkSigned(t, r, hookSecret); id != first {
-			t.Errorf("retry has delivery id %s, the first attempt %s", id, first)
+		if id := checkSigned(t, r, hookSecret).ID; id != first {
+			t.Errorf("retry has event id %s, the first attempt %s", id, first)
 		}
 	}
 	if ev.Outcome != "ok" || !strings.Contains(ev.Detail, "in 3 attempt(s)") {
 		t.Errorf("audit event = %v", ev)
 	}
-	if ok, failed := h.deliveryCount(t, "ok"), h.deliveryCount(t, "failed"); ok != 1 || failed != 0 {
-		t.Errorf("counted ok=%v failed=%v, want 1 and 0", ok, failed)
+	if ok, retried, dead := h.deliveryCount(t, "ok"), h.deliveryCount(t, "retry"), h.deliveryCount(t, "dead"); ok != 1 || retried != 2 || dead != 0 {
+		t.Errorf("counted ok=%v retry=%v dead=%v, want 1, 2 and 0", ok, retried, dead)
 	}
 	h.noSecrets(t, tn.Id)
 }
 
-func TestWebhookGivesUpAfterMaxAttempts(t *testing.T) {
+// deadLetter waits for the tenant's one event to be dead-lettered and
+// checks what the API shows of it.
+func (h *hookEnv) deadLetter(t *testing.T, tenantID string, attempts int32, reason string) {
+	t.Helper()
+	ev := h.deliveries(t, tenantID, 1)[0]
+	if ev.Outcome != "failed" || !strings.Contains(ev.Detail, reason) {
+		t.Errorf("audit event = %v", ev)
+	}
+	dead := h.events(t, tenantID, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_DEAD)
+	if len(dead) != 1 || dead[0].Attempts != attempts || !strings.Contains(dead[0].LastError, reason) || dead[0].FinishTime == nil || dead[0].NextAttemptTime != nil {
+		t.Fatalf("dead letters %v, want one after %d attempt(s) with %q", dead, attempts, reason)
+	}
+	if n := len(h.events(t, tenantID, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING)); n != 0 {
+		t.Errorf("%d events still pending", n)
+	}
+	if n := h.deliveryCount(t, "dead"); n != 1 {
+		t.Errorf("dead deliveries counted %v, want 1", n)
+	}
+	h.noSecrets(t, tenantID)
+}
+
+func TestWebhookDeadLettersAfterMaxAttempts(t *testing.T) {
 	h := startHooks(t, true)
 	rcv := newReceiver(t, http.StatusBadGateway)
 	tn := h.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
-	h.Server.DeliverAnomalies(context.Background(), tn.Id, anomalies(tn.Id, 1))
-
-	ev := h.deliveries(t, tn.Id, 1)[0]
+	h.report(t, tn.Id, anomaly(0, 0))
+	h.deadLetter(t, tn.Id, controlplane.WebhookMaxAttempts, "HTTP 502")
 	if n := len(rcv.requests()); n != controlplane.WebhookMaxAttempts {
 		t.Fatalf("%d requests, want %d", n, controlplane.WebhookMaxAttempts)
 	}
-	if ev.Outcome != "failed" || !strings.Contains(ev.Detail, "HTTP 502") {
-		t.Errorf("audit event = %v", ev)
-	}
-	if n := h.deliveryCount(t, "failed"); n != 1 {
-		t.Errorf("failed deliveries counted %v, want 1", n)
-	}
-	h.noSecrets(t, tn.Id)
 }
 
 func TestWebhookNoRetryOnClientError(t *testing.T) {
 	h := startHooks(t, true)
 	rcv := newReceiver(t, http.StatusBadRequest, http.StatusOK)
 	tn := h.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
-	h.Server.DeliverAnomalies(context.Background(), tn.Id, anomalies(tn.Id, 1))
-
-	ev := h.deliveries(t, tn.Id, 1)[0]
+	h.report(t, tn.Id, anomaly(0, 0))
+	h.deadLetter(t, tn.Id, 1, "HTTP 400")
 	if n := len(rcv.requests()); n != 1 {
 		t.Fatalf("%d requests, want 1: a 4xx is not retried", n)
 	}
-	if ev.Outcome != "failed" || !strings.Contains(ev.Detail, "after 1 attempt(s): HTTP 400") {
-		t.Errorf("audit event = %v", ev)
-	}
-	if n := h.deliveryCount(t, "failed"); n != 1 {
-		t.Errorf("failed deliveries counted %v, want 1", n)
-	}
-	h.noSecrets(t, tn.Id)
 }
 
 func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 	h := startHooks(t, true)
 	rcv := newReceiver(t, http.StatusFound, http.StatusOK)
 	tn := h.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
-	h.Server.DeliverAnomalies(context.Background(), tn.Id, anomalies(tn.Id, 1))
-
-	ev := h.deliveries(t, tn.Id, 1)[0]
-	reqs := rcv.requests()
-	if len(reqs) != 1 || reqs[0].path != "/hook" {
+	h.report(t, tn.Id, anomaly(0, 0))
+	h.deadLetter(t, tn.Id, 1, "HTTP 302")
+	if reqs := rcv.requests(); len(reqs) != 1 || reqs[0].path != "/hook" {
 		t.Fatalf("requests %v, want only the one to /hook", reqs)
-	}
-	if ev.Outcome != "failed" || !strings.Contains(ev.Detail, "HTTP 302") {
-		t.Errorf("audit event = %v", ev)
 	}
 }
 
-func TestWebhookQueueFullDrops(t *testing.T) {
-	h := startHooks(t, false)
-	h.Server.SetWebhookQueueSize(1)
+// TestWebhookRefusesLoopbackUnlessAllowed: without the operator's allow,
+// an endpoint on a loopback address is never contacted.
+func TestWebhookRefusesLoopbackUnlessAllowed(t *testing.T) {
+	h := startHooks(t, true, cptest.WithServerOptions(func(o *controlplane.Options) { o.WebhookAllowLoopback = false }))
 	rcv := newReceiver(t, http.StatusOK)
 	tn := h.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
-	h.Server.DeliverAnomalies(context.Background(), tn.Id, anomalies(tn.Id, 1))
-	h.Server.DeliverAnomalies(context.Background(), tn.Id, anomalies(tn.Id, 3))
-	if n := h.deliveryCount(t, "dropped"); n != 1 {
-		t.Fatalf("dropped deliveries counted %v, want 1", n)
+	h.report(t, tn.Id, anomaly(0, 0))
+	h.deadLetter(t, tn.Id, 1, "127.0.0.1 is loopback")
+	if n := len(rcv.requests()); n != 0 {
+		t.Fatalf("the loopback receiver got %d requests", n)
 	}
-	if !strings.Contains(h.log.String(), "webhook queue full") {
-		t.Errorf("no warning about the full queue in the log:\n%s", h.log.String())
-	}
-
-	// The report that found room is still delivered once workers run.
-	h.run(t)
-	ev := h.deliveries(t, tn.Id, 1)[0]
-	if ev.Outcome != "ok" || !strings.Contains(ev.Detail, "1 anomalies delivered") {
-		t.Errorf("audit event = %v", ev)
-	}
-	h.noSecrets(t, tn.Id)
 }
 
 func TestWebhookSecretKeptRotatedAndRemoved(t *testing.T) {
@@ -448,7 +570,7 @@ func TestWebhookSecretKeptRotatedAndRemoved(t *testing.T) {
 	if u.Tenant.WebhookSecret != "" || !u.Tenant.WebhookSecretSet || u.Tenant.WebhookUrl != up.WebhookUrl {
 		t.Fatalf("update returned %v", u.Tenant)
 	}
-	h.Server.DeliverAnomalies(ctx, tn.Id, anomalies(tn.Id, 1))
+	h.report(t, tn.Id, anomalies(1)...)
 	h.deliveries(t, tn.Id, 1)
 	checkSigned(t, rcv.requests()[0], hookSecret)
 
@@ -459,7 +581,7 @@ func TestWebhookSecretKeptRotatedAndRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Server.DeliverAnomalies(ctx, tn.Id, anomalies(tn.Id, 1))
+	h.report(t, tn.Id, anomaly(1, 1))
 	h.deliveries(t, tn.Id, 2)
 	r := rcv.requests()[1]
 	checkSigned(t, r, hookSecret2)

@@ -172,15 +172,16 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 		agentCA = in.ca
 	}
 	in.cp, err = controlplane.New(controlplane.Options{
-		Store:             in.st,
-		Logger:            in.log.Named("controlplane"),
-		Registerer:        in.reg,
-		AgentStaleAfter:   in.cfg.AgentStaleAfter,
-		OperatorToken:     in.cfg.OperatorToken,
-		AgentCA:           agentCA,
-		TrustDomain:       in.cfg.TrustDomain,
-		AgentCertTTL:      in.cfg.AgentCertTTL,
-		HeartbeatInterval: in.cfg.AgentHeartbeatInterval,
+		Store:                in.st,
+		Logger:               in.log.Named("controlplane"),
+		Registerer:           in.reg,
+		AgentStaleAfter:      in.cfg.AgentStaleAfter,
+		WebhookAllowLoopback: in.cfg.WebhookAllowLoopback,
+		OperatorToken:        in.cfg.OperatorToken,
+		AgentCA:              agentCA,
+		TrustDomain:          in.cfg.TrustDomain,
+		AgentCertTTL:         in.cfg.AgentCertTTL,
+		HeartbeatInterval:    in.cfg.AgentHeartbeatInterval,
 		RateLimits: controlplane.RateLimits{
 			ManagementPerMinute:      in.cfg.RateLimit.ManagementPerMinute,
 			OperatorPerMinute:        in.cfg.RateLimit.OperatorPerMinute,

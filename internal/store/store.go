@@ -137,9 +137,37 @@ type Store interface {
 	// PutSetting stores value, replacing any previous one.
 	PutSetting(ctx context.Context, key string, value []byte) error
 
+	// ClaimEvents takes up to limit pending webhook events, of every
+	// tenant, whose next attempt is due at now, oldest first, and moves
+	// their next attempt to now+lease so that no other claimer (another
+	// worker or replica) takes them meanwhile; one whose claimer dies is
+	// taken again after the lease. Replicas on PostgreSQL claim with FOR
+	// UPDATE SKIP LOCKED and never wait for each other.
+	ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*OutboxEvent, error)
+	// FinishEvent records the outcome of one attempt at a claimed event.
+	// An event no longer pending is left as it is (ErrNotFound when it
+	// does not exist).
+	FinishEvent(ctx context.Context, tenantID, id string, o EventOutcome) error
+
 	// SchemaVersion is the migration the database is at.
 	SchemaVersion(ctx context.Context) (int, error)
 	Close() error
+}
+
+// OutboxEvent is a claimed webhook event with its CloudEvents data (JSON).
+type OutboxEvent struct {
+	Event *sirsiv1.WebhookEvent
+	Data  []byte
+}
+
+// EventOutcome is what one delivery attempt came to: delivered; or
+// failed with Err, to be tried again at RetryAt, or dead-lettered when
+// RetryAt is zero.
+type EventOutcome struct {
+	At        time.Time
+	Delivered bool
+	Err       string
+	RetryAt   time.Time
 }
 
 // TenantStore is everything that belongs to one tenant.
@@ -283,6 +311,9 @@ type TenantStore interface {
 	SavingsSummary(ctx context.Context, now time.Time) (*sirsiv1.GetSavingsSummaryResponse, error)
 
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*sirsiv1.AuditEvent, string, error)
+	// ListWebhookEvents lists the tenant's webhook events, oldest first;
+	// an unspecified state means every state.
+	ListWebhookEvents(ctx context.Context, state sirsiv1.WebhookEventState, p Page) ([]*sirsiv1.WebhookEvent, string, error)
 }
 
 // Heartbeat is what an agent tells about itself.

@@ -33,6 +33,7 @@ var Dialect = &sqlstore.Dialect{
 		return `(` + column + `::jsonb ->> ?::text)`, key
 	},
 	TagsContain: func(column string) string { return column + ` @> ?::jsonb` },
+	SkipLocked:  ` FOR UPDATE SKIP LOCKED`,
 	LockAudit: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLockKey)
 		return err

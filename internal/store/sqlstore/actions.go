@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
@@ -59,7 +61,14 @@ func (t *tenantStore) ApplyActions(ctx context.Context, cloudAccountID, batchID 
 	}
 	dup, _, err := t.applyBatch(ctx, "actions", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
 		var plans []string
+		var events []outboxEvent
 		for _, a := range actions {
+			if ev, ok := actionEvent(a); ok {
+				stored := proto.CloneOf(a)
+				stored.TenantId, stored.CloudAccountId = t.id, cloudAccountID
+				ev.data = stored
+				events = append(events, ev)
+			}
 			steps, err := stepsJSON(a.Steps)
 			if err != nil {
 				return "", err
@@ -98,7 +107,7 @@ error = excluded.error, steps = excluded.steps, start_time = excluded.start_time
 				return "", err
 			}
 		}
-		return "", nil
+		return "", t.enqueueEvents(ctx, tx, events)
 	})
 	return dup, err
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
@@ -129,21 +131,27 @@ ON CONFLICT (tenant_id, cloud_account_id, day, account_id, service, region, tags
 				}
 			}
 		}
+		events := make([]outboxEvent, 0, len(anomalies))
 		for _, a := range anomalies {
 			id := a.Id
 			if id == "" {
 				id = newID()
 			}
-			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO cost_anomalies (tenant_id, id, cloud_account_id, day, service, expected_amount_micros, actual_amount_micros, currency, score, detect_time)
+			// RETURNING gives the id kept by an anomaly seen before, which
+			// its event must carry.
+			if err := tx.QueryRowContext(ctx, t.q(`INSERT INTO cost_anomalies (tenant_id, id, cloud_account_id, day, service, expected_amount_micros, actual_amount_micros, currency, score, detect_time)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tenant_id, cloud_account_id, day, service) DO UPDATE SET
 expected_amount_micros = excluded.expected_amount_micros, actual_amount_micros = excluded.actual_amount_micros, currency = excluded.currency,
-score = excluded.score, detect_time = excluded.detect_time`),
-				t.id, id, cloudAccountID, a.Day, a.Service, a.ExpectedAmount.Micros, a.ActualAmount.Micros, a.ExpectedAmount.CurrencyCode, a.Score, tsNanos(a.DetectTime)); err != nil {
+score = excluded.score, detect_time = excluded.detect_time RETURNING id`),
+				t.id, id, cloudAccountID, a.Day, a.Service, a.ExpectedAmount.Micros, a.ActualAmount.Micros, a.ExpectedAmount.CurrencyCode, a.Score, tsNanos(a.DetectTime)).Scan(&id); err != nil {
 				return "", fmt.Errorf("upsert cost anomaly %s %s: %w", a.Day, a.Service, err)
 			}
+			stored := proto.CloneOf(a)
+			stored.Id, stored.TenantId, stored.CloudAccountId = id, t.id, cloudAccountID
+			events = append(events, anomalyEvent(stored))
 		}
-		return "", nil
+		return "", t.enqueueEvents(ctx, tx, events)
 	})
 	return dup, err
 }

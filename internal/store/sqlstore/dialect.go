@@ -28,6 +28,10 @@ type Dialect struct {
 	// LockAudit serialises audit appends across connections and processes
 	// for the rest of tx; nil when the back end has one writer anyway.
 	LockAudit func(ctx context.Context, tx *sql.Tx) error
+	// SkipLocked ends a SELECT that claims rows so replicas claiming at
+	// once take different rows instead of waiting for each other (" FOR
+	// UPDATE SKIP LOCKED"); empty when the back end has one writer anyway.
+	SkipLocked string
 	// Lock and Unlock take a session-level cluster-wide lock on conn for
 	// migrations and leader election; TryLock does not wait. Nil means
 	// the store is the only process using the database.

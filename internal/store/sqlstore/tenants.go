@@ -138,7 +138,7 @@ rate_limit_per_minute = ?, max_actions_per_hour = ?, update_time = ?, version = 
 // tenantTables lists every tenant-owned table, children before parents, for
 // a forced tenant delete. Audit events are deliberately absent.
 var tenantTables = []string{
-	"applied_batches", "action_reservations", "action_plans", "savings_ledger", "resource_costs", "actions", "recommendations", "cost_anomalies", "cost_records",
+	"event_outbox", "applied_batches", "action_reservations", "action_plans", "savings_ledger", "resource_costs", "actions", "recommendations", "cost_anomalies", "cost_records",
 	"utilization", "inventory_units", "resources", "agents", "oidc_trusts", "api_tokens", "enrollment_tokens", "policies", "cloud_accounts",
 }
 

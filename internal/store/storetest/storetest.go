@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Tenants", testTenants},
 		{"TenantWebhook", testTenantWebhook},
+		{"EventOutbox", testEventOutbox},
 		{"CloudAccounts", testCloudAccounts},
 		{"Policies", testPolicies},
 		{"EnrollmentTokens", testEnrollmentTokens},

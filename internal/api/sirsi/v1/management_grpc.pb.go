@@ -67,6 +67,7 @@ const (
 	ManagementService_ListActions_FullMethodName                  = "/sirsi.v1.ManagementService/ListActions"
 	ManagementService_GetSavingsSummary_FullMethodName            = "/sirsi.v1.ManagementService/GetSavingsSummary"
 	ManagementService_ListAuditEvents_FullMethodName              = "/sirsi.v1.ManagementService/ListAuditEvents"
+	ManagementService_ListWebhookEvents_FullMethodName            = "/sirsi.v1.ManagementService/ListWebhookEvents"
 )
 
 // ManagementServiceClient is the client API for ManagementService service.
@@ -139,6 +140,9 @@ type ManagementServiceClient interface {
 	ListActions(ctx context.Context, in *ListActionsRequest, opts ...grpc.CallOption) (*ListActionsResponse, error)
 	GetSavingsSummary(ctx context.Context, in *GetSavingsSummaryRequest, opts ...grpc.CallOption) (*GetSavingsSummaryResponse, error)
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
+	// The tenant's webhook events (the outbox): pending, delivered, and
+	// dead-lettered ones with their last error.
+	ListWebhookEvents(ctx context.Context, in *ListWebhookEventsRequest, opts ...grpc.CallOption) (*ListWebhookEventsResponse, error)
 }
 
 type managementServiceClient struct {
@@ -629,6 +633,16 @@ func (c *managementServiceClient) ListAuditEvents(ctx context.Context, in *ListA
 	return out, nil
 }
 
+func (c *managementServiceClient) ListWebhookEvents(ctx context.Context, in *ListWebhookEventsRequest, opts ...grpc.CallOption) (*ListWebhookEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWebhookEventsResponse)
+	err := c.cc.Invoke(ctx, ManagementService_ListWebhookEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ManagementServiceServer is the server API for ManagementService service.
 // All implementations must embed UnimplementedManagementServiceServer
 // for forward compatibility.
@@ -699,6 +713,9 @@ type ManagementServiceServer interface {
 	ListActions(context.Context, *ListActionsRequest) (*ListActionsResponse, error)
 	GetSavingsSummary(context.Context, *GetSavingsSummaryRequest) (*GetSavingsSummaryResponse, error)
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
+	// The tenant's webhook events (the outbox): pending, delivered, and
+	// dead-lettered ones with their last error.
+	ListWebhookEvents(context.Context, *ListWebhookEventsRequest) (*ListWebhookEventsResponse, error)
 	mustEmbedUnimplementedManagementServiceServer()
 }
 
@@ -852,6 +869,9 @@ func (UnimplementedManagementServiceServer) GetSavingsSummary(context.Context, *
 }
 func (UnimplementedManagementServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAuditEvents not implemented")
+}
+func (UnimplementedManagementServiceServer) ListWebhookEvents(context.Context, *ListWebhookEventsRequest) (*ListWebhookEventsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListWebhookEvents not implemented")
 }
 func (UnimplementedManagementServiceServer) mustEmbedUnimplementedManagementServiceServer() {}
 func (UnimplementedManagementServiceServer) testEmbeddedByValue()                           {}
@@ -1738,6 +1758,24 @@ func _ManagementService_ListAuditEvents_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ManagementService_ListWebhookEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhookEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ManagementServiceServer).ListWebhookEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ManagementService_ListWebhookEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ManagementServiceServer).ListWebhookEvents(ctx, req.(*ListWebhookEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ManagementService_ServiceDesc is the grpc.ServiceDesc for ManagementService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1936,6 +1974,10 @@ var ManagementService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAuditEvents",
 			Handler:    _ManagementService_ListAuditEvents_Handler,
+		},
+		{
+			MethodName: "ListWebhookEvents",
+			Handler:    _ManagementService_ListWebhookEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

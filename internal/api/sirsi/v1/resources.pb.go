@@ -615,6 +615,64 @@ func (AgentStatus) EnumDescriptor() ([]byte, []int) {
 	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
+// Where a webhook event is in its delivery.
+type WebhookEventState int32
+
+const (
+	WebhookEventState_WEBHOOK_EVENT_STATE_UNSPECIFIED WebhookEventState = 0
+	// Waiting for its first or next attempt.
+	WebhookEventState_WEBHOOK_EVENT_STATE_PENDING WebhookEventState = 1
+	// A 2xx answer was received.
+	WebhookEventState_WEBHOOK_EVENT_STATE_DELIVERED WebhookEventState = 2
+	// Dead-lettered: refused by the receiver (4xx, 3xx, an address not
+	// allowed), out of attempts, or the tenant's webhook was removed. Not
+	// retried.
+	WebhookEventState_WEBHOOK_EVENT_STATE_DEAD WebhookEventState = 3
+)
+
+// Enum value maps for WebhookEventState.
+var (
+	WebhookEventState_name = map[int32]string{
+		0: "WEBHOOK_EVENT_STATE_UNSPECIFIED",
+		1: "WEBHOOK_EVENT_STATE_PENDING",
+		2: "WEBHOOK_EVENT_STATE_DELIVERED",
+		3: "WEBHOOK_EVENT_STATE_DEAD",
+	}
+	WebhookEventState_value = map[string]int32{
+		"WEBHOOK_EVENT_STATE_UNSPECIFIED": 0,
+		"WEBHOOK_EVENT_STATE_PENDING":     1,
+		"WEBHOOK_EVENT_STATE_DELIVERED":   2,
+		"WEBHOOK_EVENT_STATE_DEAD":        3,
+	}
+)
+
+func (x WebhookEventState) Enum() *WebhookEventState {
+	p := new(WebhookEventState)
+	*p = x
+	return p
+}
+
+func (x WebhookEventState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WebhookEventState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_resources_proto_enumTypes[11].Descriptor()
+}
+
+func (WebhookEventState) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_resources_proto_enumTypes[11]
+}
+
+func (x WebhookEventState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WebhookEventState.Descriptor instead.
+func (WebhookEventState) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
+}
+
 type RecommendationStatus int32
 
 const (
@@ -657,11 +715,11 @@ func (x RecommendationStatus) String() string {
 }
 
 func (RecommendationStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[11].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[12].Descriptor()
 }
 
 func (RecommendationStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[11]
+	return &file_sirsi_v1_resources_proto_enumTypes[12]
 }
 
 func (x RecommendationStatus) Number() protoreflect.EnumNumber {
@@ -670,7 +728,7 @@ func (x RecommendationStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RecommendationStatus.Descriptor instead.
 func (RecommendationStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 type ActionStatus int32
@@ -715,11 +773,11 @@ func (x ActionStatus) String() string {
 }
 
 func (ActionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[12].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[13].Descriptor()
 }
 
 func (ActionStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[12]
+	return &file_sirsi_v1_resources_proto_enumTypes[13]
 }
 
 func (x ActionStatus) Number() protoreflect.EnumNumber {
@@ -728,7 +786,7 @@ func (x ActionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionStatus.Descriptor instead.
 func (ActionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 type ActionPlanStatus int32
@@ -775,11 +833,11 @@ func (x ActionPlanStatus) String() string {
 }
 
 func (ActionPlanStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[13].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[14].Descriptor()
 }
 
 func (ActionPlanStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[13]
+	return &file_sirsi_v1_resources_proto_enumTypes[14]
 }
 
 func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
@@ -788,7 +846,7 @@ func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionPlanStatus.Descriptor instead.
 func (ActionPlanStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 // Money is an amount of money. Every amount on the wire is one: never a
@@ -2977,6 +3035,128 @@ func (x *CostAnomaly) GetDetectTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// One event of a tenant's webhook outbox; its id is the CloudEvents id
+// the receiver sees on every attempt (the idempotency key).
+type WebhookEvent struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TenantId string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// CloudEvents type, e.g. "cost.anomaly", "action.succeeded".
+	Type     string            `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	Subject  string            `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
+	State    WebhookEventState `protobuf:"varint,5,opt,name=state,proto3,enum=sirsi.v1.WebhookEventState" json:"state,omitempty"`
+	Attempts int32             `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Why the last attempt failed; empty after success.
+	LastError  string                 `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When a pending event is next tried.
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	// When it was delivered or dead-lettered.
+	FinishTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookEvent) Reset() {
+	*x = WebhookEvent{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookEvent) ProtoMessage() {}
+
+func (x *WebhookEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookEvent.ProtoReflect.Descriptor instead.
+func (*WebhookEvent) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *WebhookEvent) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WebhookEvent) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *WebhookEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *WebhookEvent) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *WebhookEvent) GetState() WebhookEventState {
+	if x != nil {
+		return x.State
+	}
+	return WebhookEventState_WEBHOOK_EVENT_STATE_UNSPECIFIED
+}
+
+func (x *WebhookEvent) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *WebhookEvent) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *WebhookEvent) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *WebhookEvent) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
+}
+
+func (x *WebhookEvent) GetFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishTime
+	}
+	return nil
+}
+
 type Evidence struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Metric        string                 `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
@@ -2990,7 +3170,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3182,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3195,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -3087,7 +3267,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3099,7 +3279,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3112,7 +3292,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Recommendation) GetId() string {
@@ -3274,7 +3454,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3286,7 +3466,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3299,7 +3479,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ActionStep) GetName() string {
@@ -3368,7 +3548,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3380,7 +3560,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3393,7 +3573,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Action) GetId() string {
@@ -3572,7 +3752,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3584,7 +3764,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3597,7 +3777,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -3693,7 +3873,7 @@ type PlanSkip struct {
 
 func (x *PlanSkip) Reset() {
 	*x = PlanSkip{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3705,7 +3885,7 @@ func (x *PlanSkip) String() string {
 func (*PlanSkip) ProtoMessage() {}
 
 func (x *PlanSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3718,7 +3898,7 @@ func (x *PlanSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanSkip.ProtoReflect.Descriptor instead.
 func (*PlanSkip) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PlanSkip) GetResourceId() string {
@@ -3781,7 +3961,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3793,7 +3973,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3806,7 +3986,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{26}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -4152,7 +4332,22 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\ractual_amount\x18\a \x01(\v2\x0f.sirsi.v1.MoneyR\factualAmount\x12\x14\n" +
 	"\x05score\x18\b \x01(\x01R\x05score\x12;\n" +
 	"\vdetect_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"detectTime\"\x93\x01\n" +
+	"detectTime\"\x99\x03\n" +
+	"\fWebhookEvent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject\x121\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x1b.sirsi.v1.WebhookEventStateR\x05state\x12\x1a\n" +
+	"\battempts\x18\x06 \x01(\x05R\battempts\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\a \x01(\tR\tlastError\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12F\n" +
+	"\x11next_attempt_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\x12;\n" +
+	"\vfinish_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishTime\"\x93\x01\n" +
 	"\bEvidence\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x1c\n" +
 	"\tstatistic\x18\x02 \x01(\tR\tstatistic\x12\x14\n" +
@@ -4314,7 +4509,12 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x12AGENT_STATUS_STALE\x10\x02\x12\x18\n" +
 	"\x14AGENT_STATUS_REVOKED\x10\x03\x12%\n" +
 	"!AGENT_STATUS_CREDENTIALS_MISMATCH\x10\x04\x12#\n" +
-	"\x1fAGENT_STATUS_ASSUME_ROLE_FAILED\x10\x05*\xf0\x01\n" +
+	"\x1fAGENT_STATUS_ASSUME_ROLE_FAILED\x10\x05*\x9a\x01\n" +
+	"\x11WebhookEventState\x12#\n" +
+	"\x1fWEBHOOK_EVENT_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bWEBHOOK_EVENT_STATE_PENDING\x10\x01\x12!\n" +
+	"\x1dWEBHOOK_EVENT_STATE_DELIVERED\x10\x02\x12\x1c\n" +
+	"\x18WEBHOOK_EVENT_STATE_DEAD\x10\x03*\xf0\x01\n" +
 	"\x14RecommendationStatus\x12%\n" +
 	"!RECOMMENDATION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRECOMMENDATION_STATUS_OPEN\x10\x01\x12\"\n" +
@@ -4348,8 +4548,8 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_resources_proto_rawDescData
 }
 
-var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 15)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -4362,140 +4562,146 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(CommitmentTerm)(0),           // 8: sirsi.v1.CommitmentTerm
 	(PaymentOption)(0),            // 9: sirsi.v1.PaymentOption
 	(AgentStatus)(0),              // 10: sirsi.v1.AgentStatus
-	(RecommendationStatus)(0),     // 11: sirsi.v1.RecommendationStatus
-	(ActionStatus)(0),             // 12: sirsi.v1.ActionStatus
-	(ActionPlanStatus)(0),         // 13: sirsi.v1.ActionPlanStatus
-	(*Money)(nil),                 // 14: sirsi.v1.Money
-	(*Tenant)(nil),                // 15: sirsi.v1.Tenant
-	(*CloudAccount)(nil),          // 16: sirsi.v1.CloudAccount
-	(*PolicySelector)(nil),        // 17: sirsi.v1.PolicySelector
-	(*RightsizingSettings)(nil),   // 18: sirsi.v1.RightsizingSettings
-	(*IdleSettings)(nil),          // 19: sirsi.v1.IdleSettings
-	(*OffHoursSettings)(nil),      // 20: sirsi.v1.OffHoursSettings
-	(*VerifySettings)(nil),        // 21: sirsi.v1.VerifySettings
-	(*CommitmentSettings)(nil),    // 22: sirsi.v1.CommitmentSettings
-	(*OptimizationPolicy)(nil),    // 23: sirsi.v1.OptimizationPolicy
-	(*EnrollmentToken)(nil),       // 24: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),              // 25: sirsi.v1.ApiToken
-	(*OidcTrust)(nil),             // 26: sirsi.v1.OidcTrust
-	(*Agent)(nil),                 // 27: sirsi.v1.Agent
-	(*SweepFailure)(nil),          // 28: sirsi.v1.SweepFailure
-	(*Resource)(nil),              // 29: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 30: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 31: sirsi.v1.CostRecord
-	(*ResourceCost)(nil),          // 32: sirsi.v1.ResourceCost
-	(*CostAnomaly)(nil),           // 33: sirsi.v1.CostAnomaly
-	(*Evidence)(nil),              // 34: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 35: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 36: sirsi.v1.ActionStep
-	(*Action)(nil),                // 37: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 38: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 39: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 40: sirsi.v1.AuditEvent
-	nil,                           // 41: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 42: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 43: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 44: sirsi.v1.OidcTrust.BoundClaimsEntry
-	nil,                           // 45: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 46: sirsi.v1.Agent.LastSweepFailuresEntry
-	nil,                           // 47: sirsi.v1.Resource.TagsEntry
-	nil,                           // 48: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 49: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 50: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 51: google.protobuf.Duration
+	(WebhookEventState)(0),        // 11: sirsi.v1.WebhookEventState
+	(RecommendationStatus)(0),     // 12: sirsi.v1.RecommendationStatus
+	(ActionStatus)(0),             // 13: sirsi.v1.ActionStatus
+	(ActionPlanStatus)(0),         // 14: sirsi.v1.ActionPlanStatus
+	(*Money)(nil),                 // 15: sirsi.v1.Money
+	(*Tenant)(nil),                // 16: sirsi.v1.Tenant
+	(*CloudAccount)(nil),          // 17: sirsi.v1.CloudAccount
+	(*PolicySelector)(nil),        // 18: sirsi.v1.PolicySelector
+	(*RightsizingSettings)(nil),   // 19: sirsi.v1.RightsizingSettings
+	(*IdleSettings)(nil),          // 20: sirsi.v1.IdleSettings
+	(*OffHoursSettings)(nil),      // 21: sirsi.v1.OffHoursSettings
+	(*VerifySettings)(nil),        // 22: sirsi.v1.VerifySettings
+	(*CommitmentSettings)(nil),    // 23: sirsi.v1.CommitmentSettings
+	(*OptimizationPolicy)(nil),    // 24: sirsi.v1.OptimizationPolicy
+	(*EnrollmentToken)(nil),       // 25: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),              // 26: sirsi.v1.ApiToken
+	(*OidcTrust)(nil),             // 27: sirsi.v1.OidcTrust
+	(*Agent)(nil),                 // 28: sirsi.v1.Agent
+	(*SweepFailure)(nil),          // 29: sirsi.v1.SweepFailure
+	(*Resource)(nil),              // 30: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 31: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 32: sirsi.v1.CostRecord
+	(*ResourceCost)(nil),          // 33: sirsi.v1.ResourceCost
+	(*CostAnomaly)(nil),           // 34: sirsi.v1.CostAnomaly
+	(*WebhookEvent)(nil),          // 35: sirsi.v1.WebhookEvent
+	(*Evidence)(nil),              // 36: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 37: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 38: sirsi.v1.ActionStep
+	(*Action)(nil),                // 39: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 40: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 41: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 42: sirsi.v1.AuditEvent
+	nil,                           // 43: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 44: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 45: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 46: sirsi.v1.OidcTrust.BoundClaimsEntry
+	nil,                           // 47: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 48: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 49: sirsi.v1.Resource.TagsEntry
+	nil,                           // 50: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 51: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 52: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 53: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	41, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	50, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	50, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	43, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	52, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	52, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	50, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	50, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	50, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	42, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	43, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	52, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	52, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	52, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	44, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	45, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
-	14, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
+	15, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
 	7,  // 14: sirsi.v1.CommitmentSettings.savings_plans_type:type_name -> sirsi.v1.SavingsPlansType
 	8,  // 15: sirsi.v1.CommitmentSettings.term:type_name -> sirsi.v1.CommitmentTerm
 	9,  // 16: sirsi.v1.CommitmentSettings.payment_option:type_name -> sirsi.v1.PaymentOption
 	4,  // 17: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
-	17, // 18: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
-	18, // 19: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
-	19, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
-	20, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
-	21, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	50, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	50, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
-	22, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
-	51, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	50, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	50, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	18, // 18: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
+	19, // 19: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
+	20, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
+	21, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
+	22, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
+	52, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	52, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	23, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
+	53, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	52, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	52, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 29: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	51, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	50, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	50, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	50, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	44, // 34: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
+	53, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	52, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	52, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	52, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	46, // 34: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
 	0,  // 35: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
-	51, // 36: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
-	50, // 37: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
-	50, // 38: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
+	53, // 36: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
+	52, // 37: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
+	52, // 38: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
 	10, // 39: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	50, // 40: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	50, // 41: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	50, // 42: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	51, // 43: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	45, // 44: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	46, // 45: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
-	50, // 46: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
-	47, // 47: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	14, // 48: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	48, // 49: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	50, // 50: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	50, // 51: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	50, // 52: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	50, // 53: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	50, // 54: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	49, // 55: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	14, // 56: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
-	14, // 57: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
-	14, // 58: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
-	14, // 59: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	50, // 60: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	14, // 61: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 62: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	14, // 63: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	11, // 64: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	34, // 65: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	50, // 66: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	50, // 67: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	50, // 68: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	50, // 69: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	12, // 70: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	14, // 71: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	36, // 72: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	50, // 73: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	50, // 74: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	14, // 75: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	14, // 76: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	13, // 77: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	37, // 78: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	14, // 79: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	50, // 80: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	50, // 81: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	39, // 82: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	50, // 83: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	50, // 84: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	28, // 85: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	86, // [86:86] is the sub-list for method output_type
-	86, // [86:86] is the sub-list for method input_type
-	86, // [86:86] is the sub-list for extension type_name
-	86, // [86:86] is the sub-list for extension extendee
-	0,  // [0:86] is the sub-list for field type_name
+	52, // 40: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	52, // 41: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	52, // 42: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	53, // 43: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	47, // 44: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	48, // 45: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	52, // 46: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	49, // 47: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	15, // 48: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
+	50, // 49: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	52, // 50: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	52, // 51: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	52, // 52: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	52, // 53: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	52, // 54: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	51, // 55: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	15, // 56: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
+	15, // 57: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
+	15, // 58: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	15, // 59: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	52, // 60: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	11, // 61: sirsi.v1.WebhookEvent.state:type_name -> sirsi.v1.WebhookEventState
+	52, // 62: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
+	52, // 63: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
+	52, // 64: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
+	15, // 65: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	15, // 66: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	15, // 67: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	12, // 68: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	36, // 69: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	52, // 70: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	52, // 71: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	52, // 72: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	52, // 73: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	13, // 74: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	15, // 75: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	38, // 76: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	52, // 77: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	52, // 78: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	15, // 79: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	15, // 80: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	14, // 81: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	39, // 82: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	15, // 83: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	52, // 84: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	52, // 85: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	41, // 86: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	52, // 87: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	52, // 88: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	29, // 89: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	90, // [90:90] is the sub-list for method output_type
+	90, // [90:90] is the sub-list for method input_type
+	90, // [90:90] is the sub-list for extension type_name
+	90, // [90:90] is the sub-list for extension extendee
+	0,  // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4511,8 +4717,8 @@ func file_sirsi_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
-			NumEnums:      14,
-			NumMessages:   36,
+			NumEnums:      15,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

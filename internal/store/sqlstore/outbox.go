@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+)
+
+// The outbox of webhook events (migration 0012). Events are written by
+// enqueueEvent inside the transaction of the change they report, and only
+// for a tenant that has a webhook then, so nothing piles up for tenants
+// without one.
+
+const eventCols = `tenant_id, id, type, subject, state, attempts, last_error, create_time, next_attempt_time, finish_time`
+
+// outboxEvent is an event to write: its dedup key makes the same change,
+// reported again, one event.
+type outboxEvent struct {
+	dedupKey string
+	typ      string
+	subject  string
+	data     proto.Message
+}
+
+func scanEvent(row interface{ Scan(...any) error }) (*sirsiv1.WebhookEvent, error) {
+	var e sirsiv1.WebhookEvent
+	var state int64
+	var ct, nt, ft int64
+	if err := row.Scan(&e.TenantId, &e.Id, &e.Type, &e.Subject, &state, &e.Attempts, &e.LastError, &ct, &nt, &ft); err != nil {
+		return nil, err
+	}
+	e.State = sirsiv1.WebhookEventState(state)
+	e.CreateTime, e.FinishTime = ts(ct), ts(ft)
+	if e.State == sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING {
+		e.NextAttemptTime = ts(nt)
+	}
+	return &e, nil
+}
+
+// enqueueEvents writes events to the outbox in tx when the tenant has a
+// webhook; an event whose dedup key is already there is not written again.
+// A new event is due at once whatever the claimer's clock says.
+func (t *tenantStore) enqueueEvents(ctx context.Context, tx *sql.Tx, events []outboxEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var url string
+	if err := tx.QueryRowContext(ctx, t.q(`SELECT webhook_url FROM tenants WHERE id = ?`), t.id).Scan(&url); err != nil {
+		return fmt.Errorf("enqueue webhook events: read the tenant's webhook: %w", err)
+	}
+	if url == "" {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	for _, e := range events {
+		data, err := protojson.Marshal(e.data)
+		if err != nil {
+			return fmt.Errorf("enqueue %s event %s: encode data: %w", e.typ, e.subject, err)
+		}
+		if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO event_outbox (tenant_id, id, dedup_key, type, subject, data, create_time, state, next_attempt_time)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (tenant_id, dedup_key) DO NOTHING`),
+			t.id, newID(), e.dedupKey, e.typ, e.subject, string(data), now, int64(sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING)); err != nil {
+			return fmt.Errorf("enqueue %s event %s: %w", e.typ, e.subject, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.OutboxEvent, error) {
+	if limit <= 0 || lease <= 0 {
+		return nil, fmt.Errorf("claim webhook events: limit %d and lease %v must be positive: %w", limit, lease, store.ErrInvalidArgument)
+	}
+	var out []*store.OutboxEvent
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+eventCols+`, data FROM event_outbox WHERE state = ? AND next_attempt_time <= ?
+ORDER BY next_attempt_time, id LIMIT `+fmt.Sprint(limit)+s.d.SkipLocked),
+			int64(sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING), now.UnixNano())
+		if err != nil {
+			return fmt.Errorf("select due events: %w", err)
+		}
+		out, err = collect(rows, func(row interface{ Scan(...any) error }) (*store.OutboxEvent, error) {
+			var e sirsiv1.WebhookEvent
+			var state int64
+			var ct, nt, ft int64
+			var data string
+			if err := row.Scan(&e.TenantId, &e.Id, &e.Type, &e.Subject, &state, &e.Attempts, &e.LastError, &ct, &nt, &ft, &data); err != nil {
+				return nil, err
+			}
+			e.State, e.CreateTime, e.NextAttemptTime = sirsiv1.WebhookEventState(state), ts(ct), ts(nt)
+			return &store.OutboxEvent{Event: &e, Data: []byte(data)}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("select due events: %w", err)
+		}
+		until := now.Add(lease).UnixNano()
+		for _, e := range out {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE event_outbox SET next_attempt_time = ? WHERE tenant_id = ? AND id = ?`), until, e.Event.TenantId, e.Event.Id); err != nil {
+				return fmt.Errorf("lease event %s: %w", e.Event.Id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook events: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) FinishEvent(ctx context.Context, tenantID, id string, o store.EventOutcome) error {
+	state, next := sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_DELIVERED, int64(0)
+	finish := o.At.UnixNano()
+	switch {
+	case o.Delivered:
+	case !o.RetryAt.IsZero():
+		state, next, finish = sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING, o.RetryAt.UnixNano(), 0
+	default:
+		state = sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_DEAD
+	}
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE event_outbox SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_time = ?, finish_time = ?
+WHERE tenant_id = ? AND id = ? AND state = ?`),
+		int64(state), o.Err, next, finish, tenantID, id, int64(sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING))
+	if err != nil {
+		return fmt.Errorf("finish webhook event %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var n int
+	err = s.r.QueryRowContext(ctx, s.q(`SELECT 1 FROM event_outbox WHERE tenant_id = ? AND id = ?`), tenantID, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("finish webhook event %s: %w", id, store.ErrNotFound)
+	}
+	return err
+}
+
+func (t *tenantStore) ListWebhookEvents(ctx context.Context, state sirsiv1.WebhookEventState, p store.Page) ([]*sirsiv1.WebhookEvent, string, error) {
+	var matches []match
+	if state != sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_UNSPECIFIED {
+		matches = append(matches, match{"state", int64(state)})
+	}
+	return listWhere(ctx, t, "event_outbox", eventCols, state.String(), matches, p, scanEvent, func(e *sirsiv1.WebhookEvent) string { return e.Id })
+}
+
+// anomalyEvent is the cost.anomaly event of an anomaly as stored: once
+// per anomaly (account, day, service), and once more each time its
+// figures change.
+func anomalyEvent(a *sirsiv1.CostAnomaly) outboxEvent {
+	subject := strings.Join([]string{a.CloudAccountId, a.Day, a.Service}, "/")
+	return outboxEvent{
+		dedupKey: fmt.Sprintf("cost.anomaly/%s/%d/%d/%s", subject, a.GetExpectedAmount().GetMicros(), a.GetActualAmount().GetMicros(), a.GetActualAmount().GetCurrencyCode()),
+		typ:      "cost.anomaly",
+		subject:  subject,
+		data:     a,
+	}
+}
+
+// actionEventTypes are the action statuses that make an event.
+var actionEventTypes = map[sirsiv1.ActionStatus]string{
+	sirsiv1.ActionStatus_ACTION_STATUS_RUNNING:     "action.started",
+	sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED:   "action.succeeded",
+	sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK: "action.rolled_back",
+	sirsiv1.ActionStatus_ACTION_STATUS_FAILED:      "action.failed",
+}
+
+// actionEvent is the event of an action's status, once per action and
+// status; ok is false for a status that makes none (dry runs make none).
+func actionEvent(a *sirsiv1.Action) (outboxEvent, bool) {
+	typ, ok := actionEventTypes[a.Status]
+	if !ok || a.DryRun {
+		return outboxEvent{}, false
+	}
+	return outboxEvent{dedupKey: typ + "/" + a.Id, typ: typ, subject: "actions/" + a.Id, data: a}, true
+}
