@@ -32,10 +32,15 @@ type outboxEvent struct {
 }
 
 func scanEvent(row interface{ Scan(...any) error }) (*sirsiv1.WebhookEvent, error) {
+	return scanEventWith(row)
+}
+
+// scanEventWith scans eventCols, then extra columns into extra.
+func scanEventWith(row interface{ Scan(...any) error }, extra ...any) (*sirsiv1.WebhookEvent, error) {
 	var e sirsiv1.WebhookEvent
 	var state int64
 	var ct, nt, ft int64
-	if err := row.Scan(&e.TenantId, &e.Id, &e.Type, &e.Subject, &state, &e.Attempts, &e.LastError, &ct, &nt, &ft); err != nil {
+	if err := row.Scan(append([]any{&e.TenantId, &e.Id, &e.Type, &e.Subject, &state, &e.Attempts, &e.LastError, &ct, &nt, &ft}, extra...)...); err != nil {
 		return nil, err
 	}
 	e.State = sirsiv1.WebhookEventState(state)
@@ -88,15 +93,12 @@ ORDER BY next_attempt_time, id LIMIT `+fmt.Sprint(limit)+s.d.SkipLocked),
 			return fmt.Errorf("select due events: %w", err)
 		}
 		out, err = collect(rows, func(row interface{ Scan(...any) error }) (*store.OutboxEvent, error) {
-			var e sirsiv1.WebhookEvent
-			var state int64
-			var ct, nt, ft int64
 			var data string
-			if err := row.Scan(&e.TenantId, &e.Id, &e.Type, &e.Subject, &state, &e.Attempts, &e.LastError, &ct, &nt, &ft, &data); err != nil {
+			e, err := scanEventWith(row, &data)
+			if err != nil {
 				return nil, err
 			}
-			e.State, e.CreateTime, e.NextAttemptTime = sirsiv1.WebhookEventState(state), ts(ct), ts(nt)
-			return &store.OutboxEvent{Event: &e, Data: []byte(data)}, nil
+			return &store.OutboxEvent{Event: e, Data: []byte(data)}, nil
 		})
 		if err != nil {
 			return fmt.Errorf("select due events: %w", err)
