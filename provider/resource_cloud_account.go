@@ -105,11 +105,11 @@ func (r *cloudAccountResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"status": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "Agent connection: `pending` (no agent has reported yet), `connected`, `stale` (silent for longer than the staleness window), `credentials_mismatch` (the agent's AWS credentials belong to another AWS account than `account_id`) or `assume_role_failed` (AWS refused the agent `sts:AssumeRole` of `role_arn` with `external_id`). In the last two the agent runs no sweep and no action for the account until its credentials are right; `status_detail` says why. Changes outside Terraform.",
+				MarkdownDescription: "Agent connection: `pending` (no agent has reported yet), `connected`, `stale` (silent for longer than the staleness window), `credentials_mismatch` (the agent's AWS credentials belong to another AWS account than `account_id`), `assume_role_failed` (AWS refused the agent `sts:AssumeRole` of `role_arn` with `external_id`) or `actions_denied` (AWS refused the agent's last actions with `AccessDenied` or `UnauthorizedOperation`: the role lacks a permission; cleared by the next action that succeeds or is rolled back). With `credentials_mismatch` or `assume_role_failed` the agent runs no sweep and no action for the account until its credentials are right; `status_detail` says why. Changes outside Terraform.",
 			},
 			"status_detail": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "Why `status` is `credentials_mismatch` or `assume_role_failed`: the account the credentials belong to, or AWS's error code and message. Null otherwise.",
+				MarkdownDescription: "Why `status` is `credentials_mismatch`, `assume_role_failed` or `actions_denied`: the account the credentials belong to, AWS's error code and message, or the refused action, its resource and AWS's code. Null otherwise.",
 			},
 			"last_seen_at": schema.StringAttribute{
 				Computed:            true,

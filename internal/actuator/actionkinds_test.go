@@ -412,6 +412,9 @@ func TestBadInputLeavesResourcesAsTheyWere(t *testing.T) {
 		t.Fatalf("a class RDS does not offer: %v %q", refused.Status, refused.Error)
 	}
 	failedStep(refused, "InvalidParameterCombination")
+	if refused.ErrorCode != "InvalidParameterCombination" {
+		t.Errorf("the action's error code is %q, want AWS's InvalidParameterCombination", refused.ErrorCode)
+	}
 	wantDB(t, c, db.ResourceID, bigDBClass)
 
 	// The actuator is still in service.

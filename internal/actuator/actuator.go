@@ -587,9 +587,9 @@ func toAction(r *record) *sirsiv1.Action {
 		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED
 		act.RealizedMonthlySavings = r.Req.EstimatedMonthlySavings
 	case outcomeFailed:
-		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_FAILED
+		act.Status, act.ErrorCode = sirsiv1.ActionStatus_ACTION_STATUS_FAILED, r.FailureCode
 	case outcomeRolledBack:
-		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK
+		act.Status, act.ErrorCode = sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, r.FailureCode
 	default:
 		act.Status = sirsiv1.ActionStatus_ACTION_STATUS_RUNNING
 	}

@@ -284,12 +284,13 @@ func (f *flow) failed(ctx context.Context, phase string, err error) {
 	switch {
 	case phase == phaseCheck:
 		rec.Outcome, rec.Error, rec.End = outcomeFailed, err.Error(), now
+		rec.FailureCode = awsCode(err)
 		rec.Phase = done
 	case gone != "" && phase != phaseTag && phase != phaseTagError:
 		// Nothing to roll back, rescue or tag: the flow ends here.
 		rec.Gone = gone
 		if rec.Failure == "" {
-			rec.Failure = err.Error()
+			rec.Failure, rec.FailureCode = err.Error(), awsCode(err)
 		}
 		rec.Phase = done
 	case phase == phaseRescueStart:
@@ -315,7 +316,7 @@ func (f *flow) failed(ctx context.Context, phase string, err error) {
 		// Tagging never fails a flow (see tagSuccess); defensive only.
 		rec.Phase = done
 	default:
-		rec.Failure = err.Error()
+		rec.Failure, rec.FailureCode = err.Error(), awsCode(err)
 		switch {
 		case rec.rollsBack():
 			rec.Phase = rec.kind().rollback

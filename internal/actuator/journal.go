@@ -71,7 +71,11 @@ type record struct {
 	// Failure is the error that sent the flow into rollback; RollbackErr
 	// the error that ended the rollback; RescueErr the last failure to
 	// start the instance again after that, RescueTries how often it failed.
-	Failure     string `json:"failure,omitempty"`
+	Failure string `json:"failure,omitempty"`
+	// FailureCode is AWS's error code in Failure ("" when AWS did not
+	// answer): the control plane turns repeated authorization refusals
+	// into the cloud account's status.
+	FailureCode string `json:"failure_code,omitempty"`
 	RollbackErr string `json:"rollback_error,omitempty"`
 	RescueErr   string `json:"rescue_error,omitempty"`
 	RescueTries int    `json:"rescue_tries,omitempty"`

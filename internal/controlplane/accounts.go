@@ -99,13 +99,17 @@ func (s *Server) presentAccount(ctx context.Context, a *sirsiv1.CloudAccount) *s
 	case s.now().Sub(a.LastSeenTime.AsTime()) > s.staleAfter:
 		a.Status = sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_STALE
 	case a.Status == sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH,
-		a.Status == sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED:
-		// Stored by the agent's last heartbeat, with status_detail.
+		a.Status == sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED,
+		a.Status == sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ACTIONS_DENIED:
+		// Stored by the agent's last heartbeat or its last actions, with
+		// status_detail.
 	default:
 		a.Status = sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED
 	}
-	if a.Status != sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH &&
-		a.Status != sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED {
+	switch a.Status {
+	case sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH, sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED,
+		sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ACTIONS_DENIED:
+	default:
 		a.StatusDetail = ""
 	}
 	if p := PrincipalFrom(ctx); p != nil && !p.Operator && roleRank(p.Role) < roleRank(editor) {

@@ -46,6 +46,8 @@ const (
 	maxHostnameLen = 253
 	maxVersionLen  = 64
 	maxErrorLen    = 4096
+	// maxErrorCodeLen bounds an AWS error code (the longest are about 60).
+	maxErrorCodeLen = 128
 	// maxCredentialsDetailLen bounds what an agent says about its AWS
 	// credentials: an account id, or AWS's error code and message.
 	maxCredentialsDetailLen = 1024
@@ -518,6 +520,7 @@ func checkActionRecord(e *validation.Errors, p string, a *sirsiv1.Action) {
 	e.Check(p+".hourly_cost_before", ledger.CheckHourlyCost(a.HourlyCostBefore))
 	e.Check(p+".hourly_cost_after", ledger.CheckHourlyCost(a.HourlyCostAfter))
 	e.Check(p+".error", validation.Text(a.Error, maxErrorLen, true))
+	e.Check(p+".error_code", validation.Text(a.ErrorCode, maxErrorCodeLen, true))
 	timestamp(e, p+".start_time", a.StartTime)
 	timestamp(e, p+".end_time", a.EndTime)
 	tooMany(e, p+".steps", len(a.Steps), maxSteps)

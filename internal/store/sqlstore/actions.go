@@ -88,6 +88,9 @@ error = excluded.error, steps = excluded.steps, start_time = excluded.start_time
 			if a.DryRun || !terminal(a.Status) {
 				continue
 			}
+			if err := t.noteActionOutcome(ctx, tx, cloudAccountID, a); err != nil {
+				return "", err
+			}
 			if a.PlanId != "" {
 				plans = append(plans, a.PlanId)
 			}

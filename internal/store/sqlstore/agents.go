@@ -149,8 +149,15 @@ func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb st
 		}
 		// Not a configuration change: the account's version stays, so a
 		// heartbeat never turns a user's pending update stale.
-		if _, err := tx.ExecContext(ctx, t.q(`UPDATE cloud_accounts SET status = ?, last_seen_time = ?, agent_version = ?, status_detail = ? WHERE tenant_id = ? AND id = ?`),
-			int64(accountStatus), at, hb.Version, detail, t.id, a.CloudAccountId); err != nil {
+		// A connected agent leaves actions_denied as the actions set it
+		// (see noteActionOutcome); a credentials verdict replaces it.
+		deniedStatus := int64(sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ACTIONS_DENIED)
+		keep := accountStatus == sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CONNECTED
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE cloud_accounts SET last_seen_time = ?, agent_version = ?,
+status_detail = CASE WHEN ? AND status = ? THEN status_detail ELSE ? END,
+status = CASE WHEN ? AND status = ? THEN status ELSE ? END
+WHERE tenant_id = ? AND id = ?`),
+			at, hb.Version, keep, deniedStatus, detail, keep, deniedStatus, int64(accountStatus), t.id, a.CloudAccountId); err != nil {
 			return fmt.Errorf("record heartbeat on cloud account %q: %w", a.CloudAccountId, err)
 		}
 		out, err = t.getAgentTx(ctx, tx, agentID)

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"APITokens", testAPITokens},
 		{"OIDCTrusts", testOIDCTrusts},
 		{"Agents", testAgents},
+		{"ActionDenials", testActionDenials},
 		{"AgentCertificates", testAgentCertificates},
 		{"LookupEnrollmentToken", testLookupEnrollmentToken},
 		{"Inventory", testInventory},

@@ -196,6 +196,12 @@ const (
 	// external_id: it runs no sweep and no action (status_detail carries
 	// AWS's error code).
 	CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED CloudAccountStatus = 5
+	// The agent is connected, but AWS refused its last actions on this
+	// account with an authorization error (AccessDenied,
+	// UnauthorizedOperation): its role lacks a permission an action needs.
+	// status_detail names the action, the resource and AWS's code. Clears
+	// when an action succeeds (or is rolled back) again.
+	CloudAccountStatus_CLOUD_ACCOUNT_STATUS_ACTIONS_DENIED CloudAccountStatus = 6
 )
 
 // Enum value maps for CloudAccountStatus.
@@ -207,6 +213,7 @@ var (
 		3: "CLOUD_ACCOUNT_STATUS_STALE",
 		4: "CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH",
 		5: "CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED",
+		6: "CLOUD_ACCOUNT_STATUS_ACTIONS_DENIED",
 	}
 	CloudAccountStatus_value = map[string]int32{
 		"CLOUD_ACCOUNT_STATUS_UNSPECIFIED":          0,
@@ -215,6 +222,7 @@ var (
 		"CLOUD_ACCOUNT_STATUS_STALE":                3,
 		"CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH": 4,
 		"CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED":   5,
+		"CLOUD_ACCOUNT_STATUS_ACTIONS_DENIED":       6,
 	}
 )
 
@@ -1095,7 +1103,7 @@ type CloudAccount struct {
 	UpdateTime   *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	Version      int64                  `protobuf:"varint,14,opt,name=version,proto3" json:"version,omitempty"`
 	// Why status is credentials_mismatch or assume_role_failed, as the
-	// agent last reported it; empty otherwise.
+	// agent last reported it, or actions_denied; empty otherwise.
 	StatusDetail  string `protobuf:"bytes,15,opt,name=status_detail,json=statusDetail,proto3" json:"status_detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3542,8 +3550,12 @@ type Action struct {
 	// recommendation's monthly estimates over a 730-hour month).
 	HourlyCostBefore *Money `protobuf:"bytes,20,opt,name=hourly_cost_before,json=hourlyCostBefore,proto3" json:"hourly_cost_before,omitempty"`
 	HourlyCostAfter  *Money `protobuf:"bytes,21,opt,name=hourly_cost_after,json=hourlyCostAfter,proto3" json:"hourly_cost_after,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// AWS's error code of the call that failed the action (AccessDenied,
+	// UnauthorizedOperation, DBInstanceNotFound, ...); empty when it did
+	// not fail or AWS did not answer.
+	ErrorCode     string `protobuf:"bytes,22,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Action) Reset() {
@@ -3721,6 +3733,13 @@ func (x *Action) GetHourlyCostAfter() *Money {
 		return x.HourlyCostAfter
 	}
 	return nil
+}
+
+func (x *Action) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
 }
 
 // ActionPlan is a saved dry run: the exact actions one policy run would
@@ -4389,7 +4408,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
-	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xb2\x06\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xd1\x06\n" +
 	"\x06Action\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12(\n" +
@@ -4414,7 +4433,9 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\bend_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x17\n" +
 	"\aplan_id\x18\x13 \x01(\tR\x06planId\x12=\n" +
 	"\x12hourly_cost_before\x18\x14 \x01(\v2\x0f.sirsi.v1.MoneyR\x10hourlyCostBefore\x12;\n" +
-	"\x11hourly_cost_after\x18\x15 \x01(\v2\x0f.sirsi.v1.MoneyR\x0fhourlyCostAfter\"\xf8\x03\n" +
+	"\x11hourly_cost_after\x18\x15 \x01(\v2\x0f.sirsi.v1.MoneyR\x0fhourlyCostAfter\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x16 \x01(\tR\terrorCode\"\xf8\x03\n" +
 	"\n" +
 	"ActionPlan\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
@@ -4466,14 +4487,15 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x0fTIER_ENTERPRISE\x10\x03*-\n" +
 	"\x05Cloud\x12\x15\n" +
 	"\x11CLOUD_UNSPECIFIED\x10\x00\x12\r\n" +
-	"\tCLOUD_AWS\x10\x01*\xfc\x01\n" +
+	"\tCLOUD_AWS\x10\x01*\xa5\x02\n" +
 	"\x12CloudAccountStatus\x12$\n" +
 	" CLOUD_ACCOUNT_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cCLOUD_ACCOUNT_STATUS_PENDING\x10\x01\x12\"\n" +
 	"\x1eCLOUD_ACCOUNT_STATUS_CONNECTED\x10\x02\x12\x1e\n" +
 	"\x1aCLOUD_ACCOUNT_STATUS_STALE\x10\x03\x12-\n" +
 	")CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH\x10\x04\x12+\n" +
-	"'CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED\x10\x05*s\n" +
+	"'CLOUD_ACCOUNT_STATUS_ASSUME_ROLE_FAILED\x10\x05\x12'\n" +
+	"#CLOUD_ACCOUNT_STATUS_ACTIONS_DENIED\x10\x06*s\n" +
 	"\n" +
 	"PolicyMode\x12\x1b\n" +
 	"\x17POLICY_MODE_UNSPECIFIED\x10\x00\x12\x19\n" +
