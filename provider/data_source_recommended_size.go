@@ -57,6 +57,7 @@ type recommendedSizeModel struct {
 	EstimatedMonthlySavings types.Float64 `tfsdk:"estimated_monthly_savings"`
 	Currency                types.String  `tfsdk:"currency"`
 	Status                  types.String  `tfsdk:"status"`
+	ExecutedBy              types.String  `tfsdk:"executed_by"`
 	Reason                  types.String  `tfsdk:"reason"`
 }
 
@@ -142,6 +143,11 @@ func (d *recommendedSizeDataSource) Schema(_ context.Context, _ datasource.Schem
 			"status": schema.StringAttribute{
 				MarkdownDescription: "Status of the recommendation: `open`, `approved` or `executed` (the resource runs at its size); null without one.",
 				Computed:            true,
+			},
+			"executed_by": schema.StringAttribute{
+				MarkdownDescription: "Who carried out an executed recommendation: `agent`, or `external` when the resource reached the " +
+					"size by other means (a Terraform apply); null unless executed.",
+				Computed: true,
 			},
 			"reason": schema.StringAttribute{
 				MarkdownDescription: "Why `size` is what it is, in a sentence.",
@@ -245,11 +251,12 @@ func (d *recommendedSizeDataSource) Read(ctx context.Context, req datasource.Rea
 	choice := chooseSize(res, policies, recs, m.Current.ValueString(), m.OnlyApproved.ValueBool())
 	m.Size = types.StringValue(choice.size)
 	m.Reason = types.StringValue(choice.reason)
-	m.RecommendationID, m.Status = types.StringNull(), types.StringNull()
+	m.RecommendationID, m.Status, m.ExecutedBy = types.StringNull(), types.StringNull(), types.StringNull()
 	m.EstimatedMonthlySavings, m.Currency = types.Float64Null(), types.StringNull()
 	if r := choice.rec; r != nil {
 		m.RecommendationID = types.StringValue(r.GetId())
 		m.Status = types.StringValue(enumName(r.GetStatus(), "open"))
+		m.ExecutedBy = optionalString(r.GetExecutedBy())
 		m.EstimatedMonthlySavings = moneyValue(r.GetEstimatedMonthlySavings())
 		m.Currency = currencyValue(r.GetEstimatedMonthlySavings())
 	}
@@ -372,10 +379,11 @@ type sizeChoice struct {
 }
 
 // chooseSize picks the answer from the resource's recommendations under
-// the covering policies: an approved proposal, else an open one (reported
-// without changing size when only approved ones count), else an executed
-// one whose size the resource runs at (so the configuration keeps the size
-// it was right-sized to), else current. Among several, the largest saving.
+// the covering policies: an approved proposal, else an open one unless
+// only approved ones count, else an executed one whose size the resource
+// runs at (so the configuration keeps the size it was right-sized to),
+// else current (reporting an open proposal awaiting approval). Among
+// several, the largest saving.
 func chooseSize(res *sirsiv1.Resource, policies []*sirsiv1.OptimizationPolicy, recs []*sirsiv1.Recommendation, current string, onlyApproved bool) sizeChoice {
 	byPolicy := map[string]bool{}
 	for _, p := range policies {
@@ -404,15 +412,15 @@ func chooseSize(res *sirsiv1.Resource, policies []*sirsiv1.OptimizationPolicy, r
 	if r := bestSaving(approved); r != nil {
 		return sizeChoice{size: r.GetProposedSize(), rec: r, reason: "Approved " + change(r)}
 	}
-	if r := bestSaving(open); r != nil {
-		if onlyApproved {
-			return sizeChoice{size: current, rec: r, reason: "Open " + change(r) + "; only_approved keeps current until it is approved"}
-		}
+	if r := bestSaving(open); r != nil && !onlyApproved {
 		return sizeChoice{size: r.GetProposedSize(), rec: r, reason: "Open " + change(r)}
 	}
 	if r := latest(executed); r != nil {
-		return sizeChoice{size: r.GetProposedSize(), rec: r, reason: fmt.Sprintf("%s %s runs at %s, the size executed recommendation %s proposed",
-			res.GetType(), res.GetResourceId(), res.GetSize(), r.GetId())}
+		return sizeChoice{size: r.GetProposedSize(), rec: r, reason: fmt.Sprintf("%s %s runs at %s, the size recommendation %s proposed (executed by %s)",
+			res.GetType(), res.GetResourceId(), res.GetSize(), r.GetId(), r.GetExecutedBy())}
+	}
+	if r := bestSaving(open); r != nil {
+		return sizeChoice{size: current, rec: r, reason: "Open " + change(r) + "; only_approved keeps current until it is approved"}
 	}
 	return sizeChoice{size: current, reason: fmt.Sprintf("No right-sizing recommendation for %s %s (discovered at %s): its utilisation "+
 		"calls for no other size, or there is not yet enough evidence", res.GetType(), res.GetResourceId(), res.GetSize())}

@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -19,6 +23,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awssim"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/ledger"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 )
 
@@ -78,6 +83,8 @@ func TestChooseSize(t *testing.T) {
 		{"open, only approved", append(noise, rec("o1", "p", "ca", "resize", "m5.xlarge", open, 10, 1)), true, "m5.2xlarge", "o1"},
 		{"approved first", append(noise, rec("o1", "p", "ca", "resize", "m5.large", open, 90, 1), rec("a1", "p", "ca", "resize", "m5.xlarge", approved, 10, 1)), true, "m5.xlarge", "a1"},
 		{"executed at size", append(noise, rec("e1", "p", "ca", "resize", "m5.large", executed, 10, 1), rec("e2", "p", "ca", "resize", "m5.large", executed, 10, 5)), false, "m5.large", "e2"},
+		{"executed, then a new open one", append(noise, rec("e1", "p", "ca", "resize", "m5.large", executed, 10, 1), rec("o1", "p", "ca", "resize", "m5.medium", open, 10, 5)), false, "m5.medium", "o1"},
+		{"executed, new open one unapproved", append(noise, rec("e1", "p", "ca", "resize", "m5.large", executed, 10, 1), rec("o1", "p", "ca", "resize", "m5.medium", open, 10, 5)), true, "m5.large", "e1"},
 	} {
 		got := chooseSize(res, pols, tc.recs, "m5.2xlarge", tc.onlyApproved)
 		if got.size != tc.size || got.rec.GetId() != tc.id || got.reason == "" {
@@ -90,15 +97,15 @@ func TestChooseSize(t *testing.T) {
 // simulator's default one, 30 days of history) with an agent of the
 // tenant running against it under a right-sizing policy of the given
 // mode and execution. It returns the fleet, the policy's id and the
-// simulator's URL.
+// simulator's EC2 client.
 type rightsizeFleet struct {
 	man      awssim.FleetManifest
 	policyID string
-	simURL   string
+	ec2      *ec2.Client
 	account  string
 }
 
-func startRightsizeFleet(t *testing.T, env *accEnv, mode sirsiv1.PolicyMode) *rightsizeFleet {
+func startRightsizeFleet(t *testing.T, env *accEnv, mode sirsiv1.PolicyMode, execution sirsiv1.Execution) *rightsizeFleet {
 	t.Helper()
 	sim, err := awssim.New(awssim.Options{Seed: 5, Backfill: 30 * 24 * time.Hour})
 	if err != nil {
@@ -120,7 +127,7 @@ func startRightsizeFleet(t *testing.T, env *accEnv, mode sirsiv1.PolicyMode) *ri
 		t.Fatalf("GenerateFleet: %v", err)
 	}
 	pol, err := env.admin.CreateOptimizationPolicy(context.Background(), &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
-		TenantId: env.tenantID, Name: "rightsize", Mode: mode, ResourceTypes: []string{"aws_ec2_instance"},
+		TenantId: env.tenantID, Name: "rightsize", Mode: mode, Execution: execution, ResourceTypes: []string{"aws_ec2_instance"},
 		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20, MinMonthlySavings: money.USDFromFloat(1)},
 		Schedule:    "* * * * *", Timezone: "UTC", Verify: &sirsiv1.VerifySettings{WaitMinutes: 0},
 	}})
@@ -130,7 +137,7 @@ func startRightsizeFleet(t *testing.T, env *accEnv, mode sirsiv1.PolicyMode) *ri
 	account := env.createCloudAccount(t, awssim.DefaultAccountID)
 	stop := startTestAgent(t, env, t.TempDir(), env.cp.NewEnrollmentToken(t, env.tenantID, account), srv.URL, "")
 	t.Cleanup(stop)
-	return &rightsizeFleet{man: man, policyID: pol.GetOptimizationPolicy().GetId(), simURL: srv.URL, account: account}
+	return &rightsizeFleet{man: man, policyID: pol.GetOptimizationPolicy().GetId(), ec2: ec2.NewFromConfig(cfg), account: account}
 }
 
 // instance is the first instance of the fleet with the profile.
@@ -193,7 +200,7 @@ func (e *accEnv) waitResources(t *testing.T, n int) {
 // input fails the plan naming the argument.
 func TestAccRecommendedSizeDataSource(t *testing.T) {
 	env := testAccStart(t, cptest.WithAgentService())
-	fleet := startRightsizeFleet(t, env, sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND)
+	fleet := startRightsizeFleet(t, env, sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND, sirsiv1.Execution_EXECUTION_AGENT)
 	over, right := fleet.instance(t, awssim.ProfileOverProvisioned), fleet.instance(t, awssim.ProfileRightSized)
 	env.waitResources(t, fleet.man.Count("instance"))
 	rec := env.waitRecommendation(t, over.ID)
@@ -281,6 +288,129 @@ func TestAccRecommendedSizeDataSource(t *testing.T) {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(over0, tfjsonpath.New("status"), knownvalue.StringExact("open")),
+				},
+			},
+		},
+	})
+}
+
+// resize changes the instance's type through the EC2 API, outside the
+// agent, the way a Terraform apply of aws_instance does: stop, modify,
+// start.
+func (f *rightsizeFleet) resize(t *testing.T, id, to string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatalf("StopInstances %s: %v", id, err)
+	}
+	if err := ec2.NewInstanceStoppedWaiter(f.ec2, func(o *ec2.InstanceStoppedWaiterOptions) { o.MinDelay = 10 * time.Millisecond }).
+		Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, time.Minute); err != nil {
+		t.Fatalf("waiting for %s to stop: %v", id, err)
+	}
+	if _, err := f.ec2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id),
+		InstanceType: &ec2types.AttributeValue{Value: aws.String(to)}}); err != nil {
+		t.Fatalf("ModifyInstanceAttribute %s to %s: %v", id, to, err)
+	}
+	if _, err := f.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatalf("StartInstances %s: %v", id, err)
+	}
+}
+
+// waitExecuted waits for the recommendation to close as executed.
+func (e *accEnv) waitExecuted(t *testing.T, id string) *sirsiv1.Recommendation {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, err := e.admin.GetRecommendation(context.Background(), &sirsiv1.GetRecommendationRequest{TenantId: e.tenantID, Id: id})
+		if err != nil {
+			t.Fatalf("GetRecommendation: %v", err)
+		}
+		if r := out.GetRecommendation(); r.GetStatus() == sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recommendation %s is %v 2m after the resize", id, out.GetRecommendation().GetStatus())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestAccRecommendedSizeExecutedByTerraform closes the loop under a policy
+// whose right-sizing Terraform carries out (auto mode, so the agent would
+// otherwise resize): the agent takes no action; the configuration's
+// terraform_data shows the recommended size in the plan; the instance is
+// resized to it through the EC2 API outside the agent, as the pipeline's
+// apply would; the recommendation closes as executed by "external", the
+// data source keeps the size, and sirsi_savings credits hours x the
+// recommendation's hourly difference from the sweep that saw the change.
+func TestAccRecommendedSizeExecutedByTerraform(t *testing.T) {
+	env := testAccStart(t, cptest.WithAgentService())
+	fleet := startRightsizeFleet(t, env, sirsiv1.PolicyMode_POLICY_MODE_AUTO, sirsiv1.Execution_EXECUTION_TERRAFORM)
+	over := fleet.instance(t, awssim.ProfileOverProvisioned)
+	rec := env.waitRecommendation(t, over.ID)
+	ds := "data.sirsi_recommended_size.web"
+	config := env.tenantProvider() + fmt.Sprintf(`
+data "sirsi_recommended_size" "web" {
+  resource_type = "aws_ec2_instance"
+  tags          = { Name = %q }
+  current       = %q
+  only_approved = %t
+}
+
+resource "terraform_data" "web" {
+  input = data.sirsi_recommended_size.web.size
+}
+
+data "sirsi_savings" "all" {
+  depends_on = [terraform_data.web]
+}
+`, over.Tags["Name"], over.Type, false)
+	var executed *sirsiv1.Recommendation
+	hourly := ledger.HourlyFromMonthly(rec.GetCurrentMonthlyCost().GetMicros()) - ledger.HourlyFromMonthly(rec.GetProposedMonthlyCost().GetMicros())
+	dollars := func(micros int64) knownvalue.Check { return moneyCheck(money.Micros(micros, money.USD)) }
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{
+				Config: config,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("terraform_data.web", tfjsonpath.New("input"), knownvalue.StringExact(rec.GetProposedSize())),
+				}},
+			},
+			{
+				// The pipeline's apply resizes the instance; the agent's next
+				// sweep sees it.
+				PreConfig: func() {
+					fleet.resize(t, over.ID, rec.GetProposedSize())
+					executed = env.waitExecuted(t, rec.GetId())
+					if executed.GetExecutedBy() != ledger.ExecutedByExternal {
+						t.Fatalf("recommendation executed by %q, want external", executed.GetExecutedBy())
+					}
+					if acts := env.listActions(t); len(acts) != 0 {
+						t.Fatalf("the agent acted under a policy Terraform executes: %v", acts)
+					}
+					// Ten hours after the sweep saw the change.
+					env.cp.Clock.Set(executed.GetUpdateTime().AsTime().Add(10 * time.Hour))
+				},
+				Config: strings.Replace(config, "only_approved = false", "only_approved = true", 1),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("terraform_data.web", plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("size"), knownvalue.StringExact(rec.GetProposedSize())),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("discovered_size"), knownvalue.StringExact(rec.GetProposedSize())),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("recommendation_id"), knownvalue.StringExact(rec.GetId())),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("status"), knownvalue.StringExact("executed")),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("executed_by"), knownvalue.StringExact("external")),
+					statecheck.ExpectKnownValue("data.sirsi_savings.all", tfjsonpath.New("actions_taken"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue("data.sirsi_savings.all", tfjsonpath.New("to_date").AtMapKey("accrued_savings"), dollars(10*hourly)),
+					statecheck.ExpectKnownValue("data.sirsi_savings.all", tfjsonpath.New("to_date").AtMapKey("by_action_type"),
+						knownvalue.MapExact(map[string]knownvalue.Check{"resize": dollars(10 * hourly)})),
+					statecheck.ExpectKnownValue("data.sirsi_savings.all", tfjsonpath.New("to_date").AtMapKey("by_policy"),
+						knownvalue.MapExact(map[string]knownvalue.Check{fleet.policyID: dollars(10 * hourly)})),
+					statecheck.ExpectKnownValue("data.sirsi_savings.all", tfjsonpath.New("monthly_run_rate"), dollars(hourly*730)),
+					statecheck.ExpectKnownValue("data.sirsi_savings.all", tfjsonpath.New("open_entries"), knownvalue.Int64Exact(1)),
 				},
 			},
 		},

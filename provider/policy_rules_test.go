@@ -120,6 +120,9 @@ var enumRules = map[string]struct {
 	"mode": {sirsiv1.PolicyMode(0).Descriptor(), func(p *sirsiv1.OptimizationPolicy, n protoreflect.EnumNumber) {
 		p.Mode = sirsiv1.PolicyMode(n)
 	}},
+	"execution": {sirsiv1.Execution(0).Descriptor(), func(p *sirsiv1.OptimizationPolicy, n protoreflect.EnumNumber) {
+		p.Execution = sirsiv1.Execution(n)
+	}},
 	"rightsizing.statistic": {sirsiv1.Statistic(0).Descriptor(), func(p *sirsiv1.OptimizationPolicy, n protoreflect.EnumNumber) {
 		p.Rightsizing.Statistic = sirsiv1.Statistic(n)
 	}},
@@ -428,6 +431,7 @@ func TestPolicyProviderDefaultsAreTheServers(t *testing.T) {
 		CooldownHours:    types.Int64Value(policy.DefaultCooldownHours),
 		Commitments:      defaultCommitmentsObject(),
 		Hibernate:        types.BoolValue(policy.DefaultHibernate),
+		Execution:        types.StringValue(defaultExecution),
 	}
 	sent, diags := policyToProto(ctx, planned)
 	if diags.HasError() {

@@ -48,6 +48,7 @@ var (
 // here is refused by the server (policy_rules_test.go checks both).
 var (
 	defaultPolicyMode           = validation.EnumName(policy.DefaultMode)
+	defaultExecution            = validation.EnumName(policy.DefaultExecution)
 	defaultRightsizingStatistic = validation.EnumName(policy.DefaultStatistic)
 	defaultIdleAction           = validation.EnumName(policy.DefaultIdleAction)
 	defaultSavingsPlansType     = validation.EnumName(policy.DefaultSavingsPlansType)
@@ -85,6 +86,7 @@ type optimizationPolicyModel struct {
 	CooldownHours    types.Int64  `tfsdk:"cooldown_hours"`
 	Commitments      types.Object `tfsdk:"commitments"`
 	Hibernate        types.Bool   `tfsdk:"hibernate"`
+	Execution        types.String `tfsdk:"execution"`
 }
 
 type policySelectorModel struct {
@@ -228,6 +230,17 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 				Computed:            true,
 				Default:             stringdefault.StaticString(defaultPolicyMode),
 				Validators:          []validator.String{stringvalidator.OneOf(policy.ModeNames()...)},
+			},
+			"execution": schema.StringAttribute{
+				MarkdownDescription: "Who carries out the policy's right-sizing (`resize` of instances and DB classes, `set_memory` of functions): " +
+					"`agent`, in the policy's `mode` and `schedule`; or `terraform`: the agent never acts on these recommendations, the " +
+					"configuration takes the size from `sirsi_recommended_size` and the pipeline applies it, and the control plane closes a " +
+					"recommendation as executed (`executed_by = \"external\"`) and credits its saving when inventory shows the new size. " +
+					"Other actions (idle stops, off-hours, volumes) stay the agent's. Defaults to `" + defaultExecution + "`.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultExecution),
+				Validators: []validator.String{stringvalidator.OneOf(policy.ExecutionNames()...)},
 			},
 			"resource_types": schema.SetAttribute{
 				MarkdownDescription: "Resource types the policy covers: " + markdownList(policy.ResourceTypes) + ".",
@@ -670,6 +683,7 @@ func policyToProto(ctx context.Context, m optimizationPolicyModel) (*sirsiv1.Opt
 		Version:     m.Version.ValueInt64(),
 		DryRun:      m.DryRun.ValueBool(),
 		Hibernate:   m.Hibernate.ValueBool(),
+		Execution:   sirsiv1.Execution(parseEnum(sirsiv1.Execution(0).Descriptor(), m.Execution)),
 	}
 	if !m.WindowMinutes.IsNull() && !m.WindowMinutes.IsUnknown() {
 		n := int32(m.WindowMinutes.ValueInt64())
@@ -860,5 +874,6 @@ func policyFromProto(p *sirsiv1.OptimizationPolicy) tftypes.Value {
 		"cooldown_hours":      count(p.CooldownHours, policy.DefaultCooldownHours),
 		"commitments":         object("commitments", commitments),
 		"hibernate":           tfBool(p.GetHibernate()),
+		"execution":           tfString(orDefault(validation.EnumName(p.GetExecution()), defaultExecution)),
 	})
 }

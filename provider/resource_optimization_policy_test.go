@@ -79,6 +79,7 @@ func fullPolicy() *sirsiv1.OptimizationPolicy {
 		Version:          7,
 		DryRun:           true,
 		Hibernate:        true,
+		Execution:        sirsiv1.Execution_EXECUTION_TERRAFORM,
 		WindowMinutes:    &window,
 		CooldownHours:    &cooldown,
 		Commitments: &sirsiv1.CommitmentSettings{SavingsPlansType: sirsiv1.SavingsPlansType_SAVINGS_PLANS_TYPE_EC2_INSTANCE,

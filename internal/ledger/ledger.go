@@ -10,6 +10,14 @@
 // A rolled-back action's entry is closed where it opened and accrues
 // nothing. Savings are therefore hours in effect x rate, never a month per
 // action.
+//
+// A right-sizing recommendation carried out by other means (a Terraform
+// apply: an inventory sweep finds the resource at the proposed size with
+// no action of the agent) is credited the same way: the recommendation
+// closes as executed by "external" and opens an entry from the time the
+// sweep saw the change, priced from the recommendation's monthly
+// estimates. Should the agent's own action for it be reported after all,
+// the action's entry replaces that one.
 package ledger
 
 import (
@@ -53,6 +61,17 @@ const (
 	ClosedByDeletion  = "deleted"
 	ClosedByRollback  = "rolled_back"
 )
+
+// Who carried out an executed recommendation (Recommendation.executed_by).
+const (
+	ExecutedByAgent    = "agent"
+	ExecutedByExternal = "external"
+)
+
+// ExternalEntryID is the id of the entry crediting a recommendation
+// executed externally: derived from it, so a re-sent inventory batch
+// opens it once and the agent's late action report finds it.
+func ExternalEntryID(recommendationID string) string { return "external:" + recommendationID }
 
 // HoursPerYear is the year the annualised run-rate counts (365 days).
 const HoursPerYear = 8760

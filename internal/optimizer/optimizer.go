@@ -26,6 +26,11 @@ const (
 	ActionDeleteSnapshot    = "delete_snapshot"
 )
 
+// IsRightsizing reports whether action changes a resource's size (instance
+// type, DB class, function memory): what a policy's execution setting
+// assigns to the agent or to Terraform.
+func IsRightsizing(action string) bool { return action == ActionResize || action == ActionSetMemory }
+
 // ActionStart is not recommended: off-hours asks for it to undo its stop,
 // and the savings ledger ends the stop's saving with it.
 const ActionStart = "start"

@@ -19,6 +19,7 @@ func Check(e *validation.Errors, path string, p *sirsiv1.OptimizationPolicy) {
 	e.Check(path+".name", validation.Slug(p.Name))
 	e.Check(path+".description", validation.Description(p.Description))
 	e.Check(path+".mode", validation.Enum(p.Mode, false))
+	e.Check(path+".execution", validation.Enum(p.Execution, false))
 	e.Check(path+".resource_types", ResourceTypeList(p.ResourceTypes))
 	if sel := p.Selector; sel != nil {
 		e.Check(path+".selector.account_ids", validation.AccountIDList(sel.AccountIds))
@@ -161,6 +162,9 @@ func ApplyDefaults(p *sirsiv1.OptimizationPolicy) {
 	}
 	if p.Timezone == "" {
 		p.Timezone = DefaultTimezone
+	}
+	if p.Execution == sirsiv1.Execution_EXECUTION_UNSPECIFIED {
+		p.Execution = DefaultExecution
 	}
 	if p.MaxActionsPerRun == nil {
 		p.MaxActionsPerRun = proto.Int32(DefaultMaxActionsPerRun)

@@ -63,6 +63,9 @@ const (
 	// hibernate, because hibernation keeps the instance's memory on its
 	// root volume (billed, and a restore the owner must have planned).
 	DefaultHibernate = false
+	// DefaultExecution: the agent carries out right-sizing, as it did
+	// before Terraform could.
+	DefaultExecution = sirsiv1.Execution_EXECUTION_AGENT
 )
 
 // Bounds, inclusive.
@@ -102,6 +105,8 @@ func Covers(t string) bool { return slices.Contains(ResourceTypes, t) }
 // "p95", "stop"), derived from the API's enums.
 func ModeNames() []string { return validation.EnumStrings(sirsiv1.PolicyMode(0).Descriptor()) }
 
+func ExecutionNames() []string { return validation.EnumStrings(sirsiv1.Execution(0).Descriptor()) }
+
 func StatisticNames() []string { return validation.EnumStrings(sirsiv1.Statistic(0).Descriptor()) }
 
 func IdleActionNames() []string { return validation.EnumStrings(sirsiv1.IdleAction(0).Descriptor()) }
@@ -122,6 +127,13 @@ func PaymentOptionNames() []string {
 // auto) rather than only recommend.
 func Acts(m sirsiv1.PolicyMode) bool {
 	return m == sirsiv1.PolicyMode_POLICY_MODE_APPROVE || m == sirsiv1.PolicyMode_POLICY_MODE_AUTO
+}
+
+// TerraformExecutes reports whether right-sizing under p is carried out
+// through Terraform (execution = "terraform"), so the agent must not act
+// on its right-sizing recommendations.
+func TerraformExecutes(p *sirsiv1.OptimizationPolicy) bool {
+	return p.GetExecution() == sirsiv1.Execution_EXECUTION_TERRAFORM
 }
 
 // MaxActions is max_actions_per_run, or its default when unset.

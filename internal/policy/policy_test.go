@@ -127,7 +127,7 @@ func TestApplyDefaults(t *testing.T) {
 	ApplyDefaults(p)
 	want := &sirsiv1.OptimizationPolicy{
 		Name: "nightly", ResourceTypes: []string{validation.ResourceEC2Instance},
-		Mode: sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND, Timezone: "Europe/Paris",
+		Mode: sirsiv1.PolicyMode_POLICY_MODE_RECOMMEND, Timezone: "Europe/Paris", Execution: sirsiv1.Execution_EXECUTION_AGENT,
 		MaxActionsPerRun: proto.Int32(5),
 		Verify:           &sirsiv1.VerifySettings{WaitMinutes: 10, RollbackOnFailure: proto.Bool(true)},
 		Rightsizing:      &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_P95, LookbackDays: 14},

@@ -23,7 +23,7 @@ func (r *Runner) savePlan(ctx context.Context, p *sirsiv1.OptimizationPolicy, re
 	var planned []*sirsiv1.Recommendation
 	var skipped []*sirsiv1.PlanSkip
 	var key strings.Builder
-	for _, rec := range candidates(recs) {
+	for _, rec := range candidates(p, recs) {
 		if len(actions) >= limit {
 			break
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/actuator"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/policy"
 )
 
@@ -18,18 +19,20 @@ import (
 // actuator's journal refuses to act twice.
 var idNamespace = uuid.MustParse("6f1c2f4e-8a59-4bd5-9d35-2f0b8f3e51a7")
 
-// isActionable: the recommendations the actuator carries out (see
-// actuator.Carries); every other one (Savings Plans, S3) is advice only.
-func isActionable(resourceType, action string) bool {
-	return actuator.Carries(resourceType, action)
+// isActionable: the recommendations the agent carries out under p: those
+// the actuator carries out (see actuator.Carries; every other one, Savings
+// Plans, S3, is advice only), except right-sizing that p leaves to
+// Terraform (execution = "terraform"), approved or not.
+func isActionable(p *sirsiv1.OptimizationPolicy, resourceType, action string) bool {
+	return actuator.Carries(resourceType, action) && !(policy.TerraformExecutes(p) && optimizer.IsRightsizing(action))
 }
 
-// candidates are the actionable recommendations a run would carry out,
-// largest saving first.
-func candidates(recs []*sirsiv1.Recommendation) []*sirsiv1.Recommendation {
+// candidates are the actionable recommendations a run of p would carry
+// out, largest saving first.
+func candidates(p *sirsiv1.OptimizationPolicy, recs []*sirsiv1.Recommendation) []*sirsiv1.Recommendation {
 	var out []*sirsiv1.Recommendation
 	for _, r := range recs {
-		if r.GetId() != "" && isActionable(r.GetResourceType(), r.GetAction()) {
+		if r.GetId() != "" && isActionable(p, r.GetResourceType(), r.GetAction()) {
 			out = append(out, r)
 		}
 	}
@@ -84,7 +87,7 @@ func approvedRequests(p *sirsiv1.OptimizationPolicy, asg *sirsiv1.GetAssignmentR
 			continue
 		}
 		for _, a := range pl.GetActions() {
-			if !isActionable(a.GetResourceType(), a.GetAction()) {
+			if !isActionable(p, a.GetResourceType(), a.GetAction()) {
 				continue
 			}
 			r := requestFor(p, &sirsiv1.Recommendation{Id: a.GetRecommendationId(), ResourceId: a.GetResourceId(), ResourceType: a.GetResourceType(),
@@ -100,7 +103,7 @@ func approvedRequests(p *sirsiv1.OptimizationPolicy, asg *sirsiv1.GetAssignmentR
 			recs = append(recs, r)
 		}
 	}
-	for _, r := range candidates(recs) {
+	for _, r := range candidates(p, recs) {
 		req := requestFor(p, r)
 		req.Approved = true
 		reqs = append(reqs, req)

@@ -313,7 +313,7 @@ func (r *Runner) runActions(ctx context.Context, p *sirsiv1.OptimizationPolicy, 
 			return err
 		}
 		r.mu.Lock()
-		recs := candidates(r.decided[p.GetId()])
+		recs := candidates(p, r.decided[p.GetId()])
 		r.mu.Unlock()
 		reqs := make([]actuator.Request, 0, len(recs))
 		for _, rec := range recs {

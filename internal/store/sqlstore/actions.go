@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/ledger"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -99,9 +100,21 @@ error = excluded.error, steps = excluded.steps, start_time = excluded.start_time
 			// action record carries the outcome. The next optimizer run
 			// proposes it afresh if it still makes sense.
 			if a.RecommendationId != "" {
-				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ? WHERE tenant_id = ? AND id = ?`),
-					int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED), time.Now().UnixNano(), t.id, a.RecommendationId); err != nil {
+				// A sweep may have seen the change before this report and
+				// credited it as external: a success is the agent's, and its
+				// own entry replaces that one.
+				ok := a.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED
+				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ?,
+executed_by = CASE WHEN ? OR executed_by = '' THEN ? ELSE executed_by END WHERE tenant_id = ? AND id = ?`),
+					int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED), time.Now().UnixNano(), ok, ledger.ExecutedByAgent,
+					t.id, a.RecommendationId); err != nil {
 					return "", fmt.Errorf("mark recommendation %q executed: %w", a.RecommendationId, err)
+				}
+				if ok {
+					if _, err := tx.ExecContext(ctx, t.q(`DELETE FROM savings_ledger WHERE tenant_id = ? AND id = ?`),
+						t.id, ledger.ExternalEntryID(a.RecommendationId)); err != nil {
+						return "", fmt.Errorf("replace the external ledger entry of recommendation %q: %w", a.RecommendationId, err)
+					}
 				}
 			}
 		}

@@ -168,6 +168,10 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 	ups := dedupeResources(b.Upserts)
 	observed := nanos(b.ObservedAt)
 	dup, _, err := t.applyBatch(ctx, "inventory", cloudAccountID, batchID, func(tx *sql.Tx) (string, error) {
+		external, err := t.externalCandidates(ctx, tx, cloudAccountID, ups)
+		if err != nil {
+			return "", err
+		}
 		args := make([]any, 0, 17*upsertChunk)
 		for start := 0; start < len(ups); start += upsertChunk {
 			chunk := ups[start:min(start+upsertChunk, len(ups))]
@@ -215,6 +219,9 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 			res.Missing = append(res.Missing, missing...)
 		}
 		if err := t.closeLedgerOnInventory(ctx, tx, cloudAccountID, b, ups, observed); err != nil {
+			return "", err
+		}
+		if err := t.closeExecutedExternally(ctx, tx, cloudAccountID, external, ups, observed); err != nil {
 			return "", err
 		}
 		crashpoint.Hit(crashpoint.ServerBeforeCommit)

@@ -64,13 +64,21 @@ WHERE tenant_id = ? AND cloud_account_id = ? AND resource_id = ? AND region = ? 
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO savings_ledger (tenant_id, id, cloud_account_id, policy_id, region, resource_type, resource_id, action, to_size,
-rate_before_micros, rate_after_micros, rate_source, opened_at, verified_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (tenant_id, id) DO NOTHING`),
-		t.id, a.Id, account, a.PolicyId, a.Region, a.ResourceType, a.ResourceId, a.Action, a.ToSize, before, after, source, opened, ledger.VerifiedByEstimate); err != nil {
+	if err := t.openLedgerEntry(ctx, tx, a.Id, account, a.PolicyId, a.Region, a.ResourceType, a.ResourceId, a.Action, a.ToSize, before, after, source, opened); err != nil {
 		return fmt.Errorf("open the ledger entry of action %q: %w", a.Id, err)
 	}
 	return nil
+}
+
+// openLedgerEntry opens entry id, once: a re-sent report opens nothing
+// twice. before and after are hourly micro-units, or nil when unknown.
+func (t *tenantStore) openLedgerEntry(ctx context.Context, tx *sql.Tx, id, account, policy, region, typ, resourceID, action, toSize string,
+	before, after any, source string, opened int64) error {
+	_, err := tx.ExecContext(ctx, t.q(`INSERT INTO savings_ledger (tenant_id, id, cloud_account_id, policy_id, region, resource_type, resource_id, action, to_size,
+rate_before_micros, rate_after_micros, rate_source, opened_at, verified_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant_id, id) DO NOTHING`),
+		t.id, id, account, policy, region, typ, resourceID, action, toSize, before, after, source, opened, ledger.VerifiedByEstimate)
+	return err
 }
 
 // ledgerRates prices an entry: the hourly costs the agent reported with

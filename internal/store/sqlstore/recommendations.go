@@ -15,7 +15,7 @@ import (
 
 const recCols = `id, tenant_id, policy_id, cloud_account_id, resource_id, resource_type, region, action, current_size, proposed_size,
 current_monthly_cost_micros, proposed_monthly_cost_micros, estimated_monthly_savings_micros, confidence, reason, status, evidence, create_time, update_time,
-approved_by, approve_time`
+approved_by, approve_time, executed_by`
 
 func scanRec(row interface{ Scan(...any) error }) (*sirsiv1.Recommendation, error) {
 	var r sirsiv1.Recommendation
@@ -24,7 +24,7 @@ func scanRec(row interface{ Scan(...any) error }) (*sirsiv1.Recommendation, erro
 	var cur, prop, save sql.NullInt64
 	if err := row.Scan(&r.Id, &r.TenantId, &r.PolicyId, &r.CloudAccountId, &r.ResourceId, &r.ResourceType, &r.Region, &r.Action, &r.CurrentSize, &r.ProposedSize,
 		&cur, &prop, &save, &r.Confidence, &r.Reason, &status, &evidence, &ct, &ut,
-		&r.ApprovedBy, &at); err != nil {
+		&r.ApprovedBy, &at, &r.ExecutedBy); err != nil {
 		return nil, err
 	}
 	r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings = usdMicros(cur), usdMicros(prop), usdMicros(save)
@@ -130,7 +130,7 @@ WHERE tenant_id = ? AND id = ?`),
 				continue
 			}
 			id := newID()
-			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0)`),
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '')`),
 				id, t.id, policyID, cloudAccountID, r.ResourceId, r.ResourceType, r.Region, r.Action, r.CurrentSize, r.ProposedSize,
 				microsArg(r.CurrentMonthlyCost), microsArg(r.ProposedMonthlyCost), microsArg(r.EstimatedMonthlySavings), r.Confidence, r.Reason, statusOpen, evidence, now, now); err != nil {
 				return "", fmt.Errorf("insert recommendation for %s: %w", r.ResourceId, err)

@@ -224,3 +224,71 @@ func testLedgerChangedBySomeoneElse(t *testing.T, s store.Store) {
 			sum.ToDate.AccruedSavings, sum.UnknownEntries, sum.OpenEntries, resized+stopped+snapshotted)
 	}
 }
+
+// testLedgerExecutedExternally: a sweep finding a resource at its open
+// recommendation's proposed size closes the recommendation as executed by
+// "external" and credits hours x the recommendation's hourly difference
+// from the sweep's time; seeing it again credits nothing twice. When the
+// agent's own action for a recommendation is reported after a sweep saw
+// its change, the action's entry replaces the external one.
+func testLedgerExecutedExternally(t *testing.T, s store.Store) {
+	c := ctx(t)
+	ts := newTenant(t, s, "external")
+	a := newAccount(t, ts, "123456789012")
+	p := newPolicy(t, ts, "rightsize")
+	rec := func(id string) *sirsiv1.Recommendation {
+		return &sirsiv1.Recommendation{ResourceId: id, ResourceType: ec2, Region: usEast1, Action: "resize", CurrentSize: "m5.xlarge", ProposedSize: "m5.large",
+			CurrentMonthlyCost: money.USDFromFloat(140.16), ProposedMonthlyCost: money.USDFromFloat(70.08)}
+	}
+	ids, _ := must2(ts.ApplyRecommendations(c, a.Id, "recs", p.Id, nil, []*sirsiv1.Recommendation{rec("i-1"), rec("i-2"), rec("i-3"), rec("i-4")}))
+	t0 := time.Date(2026, 11, 5, 2, 0, 0, 0, time.UTC)
+	sweep := func(batch string, at time.Time, sizes map[string]string) {
+		var ups []*sirsiv1.Resource
+		for _, id := range []string{"i-1", "i-2", "i-3", "i-4"} {
+			ups = append(ups, ledgerSweep(id, sizes[id], "running", at).Upserts[0])
+		}
+		must(ts.ApplyInventory(c, a.Id, batch, store.InventoryBatch{Upserts: ups, ObservedAt: at}))
+	}
+	sweep("before", t0, map[string]string{"i-1": "m5.xlarge", "i-2": "m5.xlarge", "i-3": "m5.xlarge", "i-4": "m5.xlarge"})
+	// The optimizer saw i-4 resized before the sweep reported it: its
+	// next report no longer proposes anything for it.
+	must2(ts.ApplyRecommendations(c, a.Id, "recs-2", p.Id, nil, []*sirsiv1.Recommendation{rec("i-1"), rec("i-2"), rec("i-3")}))
+	for i := range ids[:3] {
+		if r := must(ts.GetRecommendation(c, ids[i])); r.Status != sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN || r.ExecutedBy != "" {
+			t.Fatalf("recommendation %d after a sweep at the current size: %v by %q", i, r.Status, r.ExecutedBy)
+		}
+	}
+	// i-1 and i-2 are resized by someone; i-3 to another size than proposed.
+	t1 := t0.Add(time.Hour)
+	sweep("after", t1, map[string]string{"i-1": "m5.large", "i-2": "m5.large", "i-3": "m5.2xlarge", "i-4": "m5.large"})
+	sweep("again", t1.Add(time.Hour), map[string]string{"i-1": "m5.large", "i-2": "m5.large", "i-3": "m5.2xlarge", "i-4": "m5.large"})
+	for i, want := range []string{"external", "external", "", "external"} {
+		r := must(ts.GetRecommendation(c, ids[i]))
+		executed := r.Status == sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED
+		if r.ExecutedBy != want || executed != (want != "") {
+			t.Fatalf("recommendation %d: %v by %q, want executed by %q", i, r.Status, r.ExecutedBy, want)
+		}
+		if want != "" && !r.UpdateTime.AsTime().Equal(t1) {
+			t.Fatalf("recommendation %d closed at %v, want the sweep's time %v", i, r.UpdateTime.AsTime(), t1)
+		}
+	}
+	// The agent's report of its own resize of i-2 arrives late.
+	done := t1.Add(-time.Minute)
+	act := ledgerAction("resize-2", p.Id, "i-2", "resize", "m5.large", succeeded, done.Add(-4*time.Minute), done, 192_000, 96_000)
+	act.RecommendationId = ids[1]
+	must(ts.ApplyActions(c, a.Id, "acts", []*sirsiv1.Action{act}))
+	if r := must(ts.GetRecommendation(c, ids[1])); r.ExecutedBy != "agent" {
+		t.Fatalf("recommendation carried out by the agent is executed by %q", r.ExecutedBy)
+	}
+	now := t1.Add(10 * time.Hour)
+	sum := must(ts.SavingsSummary(c, now))
+	accrual := func(from time.Time, rate int64) int64 {
+		secs := int64(now.Sub(from) / time.Second)
+		return secs/3600*rate + secs%3600*rate/3600
+	}
+	want := 2*accrual(t1, 96_000) + accrual(done, 96_000)
+	if got := sum.ToDate.AccruedSavings.GetMicros(); got != want || sum.OpenEntries != 3 || sum.MonthlyRunRate.GetMicros() != 3*96_000*730 {
+		t.Fatalf("to date %d micros, %d open, run-rate %d; want %d (10 h of i-1 and i-4 from the sweep, 10 h 1 min of i-2 from its action), 3 open, %d",
+			got, sum.OpenEntries, sum.MonthlyRunRate.GetMicros(), want, 3*96_000*730)
+	}
+}

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LedgerReconciledWithTheBill", testLedgerReconciledWithTheBill},
 		{"LedgerRollback", testLedgerRollback},
 		{"LedgerChangedBySomeoneElse", testLedgerChangedBySomeoneElse},
+		{"LedgerExecutedExternally", testLedgerExecutedExternally},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

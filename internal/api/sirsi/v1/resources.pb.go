@@ -561,6 +561,61 @@ func (PaymentOption) EnumDescriptor() ([]byte, []int) {
 	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
+// Who carries out right-sizing recommendations.
+type Execution int32
+
+const (
+	Execution_EXECUTION_UNSPECIFIED Execution = 0
+	// The agent resizes, in the policy's mode (approve, auto) and windows.
+	Execution_EXECUTION_AGENT Execution = 1
+	// Terraform does: the configuration takes the size from
+	// sirsi_recommended_size and the pipeline applies it; the agent never
+	// acts on these recommendations, and the control plane closes one as
+	// executed (executed_by "external") when inventory shows the size.
+	Execution_EXECUTION_TERRAFORM Execution = 2
+)
+
+// Enum value maps for Execution.
+var (
+	Execution_name = map[int32]string{
+		0: "EXECUTION_UNSPECIFIED",
+		1: "EXECUTION_AGENT",
+		2: "EXECUTION_TERRAFORM",
+	}
+	Execution_value = map[string]int32{
+		"EXECUTION_UNSPECIFIED": 0,
+		"EXECUTION_AGENT":       1,
+		"EXECUTION_TERRAFORM":   2,
+	}
+)
+
+func (x Execution) Enum() *Execution {
+	p := new(Execution)
+	*p = x
+	return p
+}
+
+func (x Execution) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Execution) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_resources_proto_enumTypes[10].Descriptor()
+}
+
+func (Execution) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_resources_proto_enumTypes[10]
+}
+
+func (x Execution) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Execution.Descriptor instead.
+func (Execution) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
+}
+
 type AgentStatus int32
 
 const (
@@ -607,11 +662,11 @@ func (x AgentStatus) String() string {
 }
 
 func (AgentStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[10].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[11].Descriptor()
 }
 
 func (AgentStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[10]
+	return &file_sirsi_v1_resources_proto_enumTypes[11]
 }
 
 func (x AgentStatus) Number() protoreflect.EnumNumber {
@@ -620,7 +675,7 @@ func (x AgentStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AgentStatus.Descriptor instead.
 func (AgentStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 // Where a webhook event is in its delivery.
@@ -665,11 +720,11 @@ func (x WebhookEventState) String() string {
 }
 
 func (WebhookEventState) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[11].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[12].Descriptor()
 }
 
 func (WebhookEventState) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[11]
+	return &file_sirsi_v1_resources_proto_enumTypes[12]
 }
 
 func (x WebhookEventState) Number() protoreflect.EnumNumber {
@@ -678,7 +733,7 @@ func (x WebhookEventState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WebhookEventState.Descriptor instead.
 func (WebhookEventState) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 type RecommendationStatus int32
@@ -723,11 +778,11 @@ func (x RecommendationStatus) String() string {
 }
 
 func (RecommendationStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[12].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[13].Descriptor()
 }
 
 func (RecommendationStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[12]
+	return &file_sirsi_v1_resources_proto_enumTypes[13]
 }
 
 func (x RecommendationStatus) Number() protoreflect.EnumNumber {
@@ -736,7 +791,7 @@ func (x RecommendationStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RecommendationStatus.Descriptor instead.
 func (RecommendationStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 type ActionStatus int32
@@ -781,11 +836,11 @@ func (x ActionStatus) String() string {
 }
 
 func (ActionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[13].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[14].Descriptor()
 }
 
 func (ActionStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[13]
+	return &file_sirsi_v1_resources_proto_enumTypes[14]
 }
 
 func (x ActionStatus) Number() protoreflect.EnumNumber {
@@ -794,7 +849,7 @@ func (x ActionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionStatus.Descriptor instead.
 func (ActionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 type ActionPlanStatus int32
@@ -841,11 +896,11 @@ func (x ActionPlanStatus) String() string {
 }
 
 func (ActionPlanStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[14].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[15].Descriptor()
 }
 
 func (ActionPlanStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[14]
+	return &file_sirsi_v1_resources_proto_enumTypes[15]
 }
 
 func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
@@ -854,7 +909,7 @@ func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionPlanStatus.Descriptor instead.
 func (ActionPlanStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 // Money is an amount of money. Every amount on the wire is one: never a
@@ -1692,7 +1747,10 @@ type OptimizationPolicy struct {
 	// enabled for hibernation at launch (HibernationOptions.Configured)
 	// instead of stopping it, keeping its memory; other instances are
 	// stopped. A resize always stops.
-	Hibernate     bool `protobuf:"varint,22,opt,name=hibernate,proto3" json:"hibernate,omitempty"`
+	Hibernate bool `protobuf:"varint,22,opt,name=hibernate,proto3" json:"hibernate,omitempty"`
+	// Who carries out the policy's right-sizing (resize, set_memory).
+	// Unspecified means the agent.
+	Execution     Execution `protobuf:"varint,23,opt,name=execution,proto3,enum=sirsi.v1.Execution" json:"execution,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1879,6 +1937,13 @@ func (x *OptimizationPolicy) GetHibernate() bool {
 		return x.Hibernate
 	}
 	return false
+}
+
+func (x *OptimizationPolicy) GetExecution() Execution {
+	if x != nil {
+		return x.Execution
+	}
+	return Execution_EXECUTION_UNSPECIFIED
 }
 
 type EnrollmentToken struct {
@@ -3267,8 +3332,13 @@ type Recommendation struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Output only: who approved it (token:<id>) and when; empty unless
 	// approved.
-	ApprovedBy    string                 `protobuf:"bytes,20,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
-	ApproveTime   *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	ApprovedBy  string                 `protobuf:"bytes,20,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	// Output only: who carried out an executed recommendation: "agent" (an
+	// action of the agent), or "external" (inventory found the resource at
+	// the proposed size without one, e.g. after a Terraform apply); empty
+	// unless executed.
+	ExecutedBy    string `protobuf:"bytes,22,opt,name=executed_by,json=executedBy,proto3" json:"executed_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3448,6 +3518,13 @@ func (x *Recommendation) GetApproveTime() *timestamppb.Timestamp {
 		return x.ApproveTime
 	}
 	return nil
+}
+
+func (x *Recommendation) GetExecutedBy() string {
+	if x != nil {
+		return x.ExecutedBy
+	}
+	return ""
 }
 
 type ActionStep struct {
@@ -4175,7 +4252,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x12CommitmentSettings\x12H\n" +
 	"\x12savings_plans_type\x18\x01 \x01(\x0e2\x1a.sirsi.v1.SavingsPlansTypeR\x10savingsPlansType\x12,\n" +
 	"\x04term\x18\x02 \x01(\x0e2\x18.sirsi.v1.CommitmentTermR\x04term\x12>\n" +
-	"\x0epayment_option\x18\x03 \x01(\x0e2\x17.sirsi.v1.PaymentOptionR\rpaymentOption\"\xe2\a\n" +
+	"\x0epayment_option\x18\x03 \x01(\x0e2\x17.sirsi.v1.PaymentOptionR\rpaymentOption\"\x95\b\n" +
 	"\x12OptimizationPolicy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
@@ -4201,7 +4278,8 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x0ewindow_minutes\x18\x13 \x01(\x05H\x01R\rwindowMinutes\x88\x01\x01\x12*\n" +
 	"\x0ecooldown_hours\x18\x14 \x01(\x05H\x02R\rcooldownHours\x88\x01\x01\x12>\n" +
 	"\vcommitments\x18\x15 \x01(\v2\x1c.sirsi.v1.CommitmentSettingsR\vcommitments\x12\x1c\n" +
-	"\thibernate\x18\x16 \x01(\bR\thibernateB\x16\n" +
+	"\thibernate\x18\x16 \x01(\bR\thibernate\x121\n" +
+	"\texecution\x18\x17 \x01(\x0e2\x13.sirsi.v1.ExecutionR\texecutionB\x16\n" +
 	"\x14_max_actions_per_runB\x11\n" +
 	"\x0f_window_minutesB\x11\n" +
 	"\x0f_cooldown_hours\"\xd4\x02\n" +
@@ -4373,7 +4451,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x1f\n" +
 	"\vwindow_days\x18\x04 \x01(\x05R\n" +
 	"windowDays\x12\x1a\n" +
-	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\x91\a\n" +
+	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\xb2\a\n" +
 	"\x0eRecommendation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x1b\n" +
@@ -4402,7 +4480,9 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"updateTime\x12\x1f\n" +
 	"\vapproved_by\x18\x14 \x01(\tR\n" +
 	"approvedBy\x12=\n" +
-	"\fapprove_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\x80\x01\n" +
+	"\fapprove_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12\x1f\n" +
+	"\vexecuted_by\x18\x16 \x01(\tR\n" +
+	"executedBy\"\x80\x01\n" +
 	"\n" +
 	"ActionStep\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
@@ -4524,7 +4604,11 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x1aPAYMENT_OPTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19PAYMENT_OPTION_NO_UPFRONT\x10\x01\x12\"\n" +
 	"\x1ePAYMENT_OPTION_PARTIAL_UPFRONT\x10\x02\x12\x1e\n" +
-	"\x1aPAYMENT_OPTION_ALL_UPFRONT\x10\x03*\xc5\x01\n" +
+	"\x1aPAYMENT_OPTION_ALL_UPFRONT\x10\x03*T\n" +
+	"\tExecution\x12\x19\n" +
+	"\x15EXECUTION_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fEXECUTION_AGENT\x10\x01\x12\x17\n" +
+	"\x13EXECUTION_TERRAFORM\x10\x02*\xc5\x01\n" +
 	"\vAgentStatus\x12\x1c\n" +
 	"\x18AGENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16AGENT_STATUS_CONNECTED\x10\x01\x12\x16\n" +
@@ -4570,7 +4654,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_resources_proto_rawDescData
 }
 
-var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 15)
+var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 16)
 var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
@@ -4583,147 +4667,149 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(SavingsPlansType)(0),         // 7: sirsi.v1.SavingsPlansType
 	(CommitmentTerm)(0),           // 8: sirsi.v1.CommitmentTerm
 	(PaymentOption)(0),            // 9: sirsi.v1.PaymentOption
-	(AgentStatus)(0),              // 10: sirsi.v1.AgentStatus
-	(WebhookEventState)(0),        // 11: sirsi.v1.WebhookEventState
-	(RecommendationStatus)(0),     // 12: sirsi.v1.RecommendationStatus
-	(ActionStatus)(0),             // 13: sirsi.v1.ActionStatus
-	(ActionPlanStatus)(0),         // 14: sirsi.v1.ActionPlanStatus
-	(*Money)(nil),                 // 15: sirsi.v1.Money
-	(*Tenant)(nil),                // 16: sirsi.v1.Tenant
-	(*CloudAccount)(nil),          // 17: sirsi.v1.CloudAccount
-	(*PolicySelector)(nil),        // 18: sirsi.v1.PolicySelector
-	(*RightsizingSettings)(nil),   // 19: sirsi.v1.RightsizingSettings
-	(*IdleSettings)(nil),          // 20: sirsi.v1.IdleSettings
-	(*OffHoursSettings)(nil),      // 21: sirsi.v1.OffHoursSettings
-	(*VerifySettings)(nil),        // 22: sirsi.v1.VerifySettings
-	(*CommitmentSettings)(nil),    // 23: sirsi.v1.CommitmentSettings
-	(*OptimizationPolicy)(nil),    // 24: sirsi.v1.OptimizationPolicy
-	(*EnrollmentToken)(nil),       // 25: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),              // 26: sirsi.v1.ApiToken
-	(*OidcTrust)(nil),             // 27: sirsi.v1.OidcTrust
-	(*Agent)(nil),                 // 28: sirsi.v1.Agent
-	(*SweepFailure)(nil),          // 29: sirsi.v1.SweepFailure
-	(*Resource)(nil),              // 30: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 31: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 32: sirsi.v1.CostRecord
-	(*ResourceCost)(nil),          // 33: sirsi.v1.ResourceCost
-	(*CostAnomaly)(nil),           // 34: sirsi.v1.CostAnomaly
-	(*WebhookEvent)(nil),          // 35: sirsi.v1.WebhookEvent
-	(*Evidence)(nil),              // 36: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 37: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 38: sirsi.v1.ActionStep
-	(*Action)(nil),                // 39: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 40: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 41: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 42: sirsi.v1.AuditEvent
-	nil,                           // 43: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 44: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 45: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 46: sirsi.v1.OidcTrust.BoundClaimsEntry
-	nil,                           // 47: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 48: sirsi.v1.Agent.LastSweepFailuresEntry
-	nil,                           // 49: sirsi.v1.Resource.TagsEntry
-	nil,                           // 50: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 51: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 52: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 53: google.protobuf.Duration
+	(Execution)(0),                // 10: sirsi.v1.Execution
+	(AgentStatus)(0),              // 11: sirsi.v1.AgentStatus
+	(WebhookEventState)(0),        // 12: sirsi.v1.WebhookEventState
+	(RecommendationStatus)(0),     // 13: sirsi.v1.RecommendationStatus
+	(ActionStatus)(0),             // 14: sirsi.v1.ActionStatus
+	(ActionPlanStatus)(0),         // 15: sirsi.v1.ActionPlanStatus
+	(*Money)(nil),                 // 16: sirsi.v1.Money
+	(*Tenant)(nil),                // 17: sirsi.v1.Tenant
+	(*CloudAccount)(nil),          // 18: sirsi.v1.CloudAccount
+	(*PolicySelector)(nil),        // 19: sirsi.v1.PolicySelector
+	(*RightsizingSettings)(nil),   // 20: sirsi.v1.RightsizingSettings
+	(*IdleSettings)(nil),          // 21: sirsi.v1.IdleSettings
+	(*OffHoursSettings)(nil),      // 22: sirsi.v1.OffHoursSettings
+	(*VerifySettings)(nil),        // 23: sirsi.v1.VerifySettings
+	(*CommitmentSettings)(nil),    // 24: sirsi.v1.CommitmentSettings
+	(*OptimizationPolicy)(nil),    // 25: sirsi.v1.OptimizationPolicy
+	(*EnrollmentToken)(nil),       // 26: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),              // 27: sirsi.v1.ApiToken
+	(*OidcTrust)(nil),             // 28: sirsi.v1.OidcTrust
+	(*Agent)(nil),                 // 29: sirsi.v1.Agent
+	(*SweepFailure)(nil),          // 30: sirsi.v1.SweepFailure
+	(*Resource)(nil),              // 31: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 32: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 33: sirsi.v1.CostRecord
+	(*ResourceCost)(nil),          // 34: sirsi.v1.ResourceCost
+	(*CostAnomaly)(nil),           // 35: sirsi.v1.CostAnomaly
+	(*WebhookEvent)(nil),          // 36: sirsi.v1.WebhookEvent
+	(*Evidence)(nil),              // 37: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 38: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 39: sirsi.v1.ActionStep
+	(*Action)(nil),                // 40: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 41: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 42: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 43: sirsi.v1.AuditEvent
+	nil,                           // 44: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 45: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 46: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 47: sirsi.v1.OidcTrust.BoundClaimsEntry
+	nil,                           // 48: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 49: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 50: sirsi.v1.Resource.TagsEntry
+	nil,                           // 51: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 52: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 53: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 54: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	43, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	52, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	52, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	44, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	53, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	53, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	52, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	52, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	52, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	44, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	45, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	53, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	53, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	53, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	45, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	46, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
-	15, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
+	16, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
 	7,  // 14: sirsi.v1.CommitmentSettings.savings_plans_type:type_name -> sirsi.v1.SavingsPlansType
 	8,  // 15: sirsi.v1.CommitmentSettings.term:type_name -> sirsi.v1.CommitmentTerm
 	9,  // 16: sirsi.v1.CommitmentSettings.payment_option:type_name -> sirsi.v1.PaymentOption
 	4,  // 17: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
-	18, // 18: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
-	19, // 19: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
-	20, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
-	21, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
-	22, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	52, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	52, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
-	23, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
-	53, // 26: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	52, // 27: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	52, // 28: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 29: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	53, // 30: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	52, // 31: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	52, // 32: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	52, // 33: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	46, // 34: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
-	0,  // 35: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
-	53, // 36: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
-	52, // 37: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
-	52, // 38: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
-	10, // 39: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	52, // 40: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	52, // 41: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	52, // 42: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	53, // 43: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	47, // 44: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	48, // 45: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
-	52, // 46: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
-	49, // 47: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	15, // 48: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	50, // 49: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	52, // 50: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	52, // 51: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	52, // 52: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	52, // 53: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	52, // 54: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	51, // 55: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	15, // 56: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
-	15, // 57: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
-	15, // 58: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
-	15, // 59: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	52, // 60: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	11, // 61: sirsi.v1.WebhookEvent.state:type_name -> sirsi.v1.WebhookEventState
-	52, // 62: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
-	52, // 63: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
-	52, // 64: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
-	15, // 65: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	15, // 66: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	15, // 67: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	12, // 68: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	36, // 69: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	52, // 70: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	52, // 71: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	52, // 72: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	52, // 73: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	13, // 74: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	15, // 75: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	38, // 76: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	52, // 77: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	52, // 78: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	15, // 79: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	15, // 80: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	14, // 81: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	39, // 82: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	15, // 83: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	52, // 84: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	52, // 85: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	41, // 86: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	52, // 87: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	52, // 88: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	29, // 89: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	90, // [90:90] is the sub-list for method output_type
-	90, // [90:90] is the sub-list for method input_type
-	90, // [90:90] is the sub-list for extension type_name
-	90, // [90:90] is the sub-list for extension extendee
-	0,  // [0:90] is the sub-list for field type_name
+	19, // 18: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
+	20, // 19: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
+	21, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
+	22, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
+	23, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
+	53, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	53, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	24, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
+	10, // 26: sirsi.v1.OptimizationPolicy.execution:type_name -> sirsi.v1.Execution
+	54, // 27: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	53, // 28: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	53, // 29: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 30: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
+	54, // 31: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	53, // 32: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	53, // 33: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	53, // 34: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	47, // 35: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
+	0,  // 36: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
+	54, // 37: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
+	53, // 38: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
+	53, // 39: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
+	11, // 40: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
+	53, // 41: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	53, // 42: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	53, // 43: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	54, // 44: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	48, // 45: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	49, // 46: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	53, // 47: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	50, // 48: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	16, // 49: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
+	51, // 50: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	53, // 51: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	53, // 52: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	53, // 53: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	53, // 54: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	53, // 55: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	52, // 56: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	16, // 57: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
+	16, // 58: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
+	16, // 59: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	16, // 60: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	53, // 61: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	12, // 62: sirsi.v1.WebhookEvent.state:type_name -> sirsi.v1.WebhookEventState
+	53, // 63: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
+	53, // 64: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
+	53, // 65: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
+	16, // 66: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	16, // 67: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	16, // 68: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	13, // 69: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	37, // 70: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	53, // 71: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	53, // 72: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	53, // 73: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	53, // 74: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	14, // 75: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	16, // 76: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	39, // 77: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	53, // 78: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	53, // 79: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	16, // 80: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	16, // 81: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	15, // 82: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	40, // 83: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	16, // 84: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	53, // 85: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	53, // 86: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	42, // 87: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	53, // 88: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	53, // 89: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	30, // 90: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	91, // [91:91] is the sub-list for method output_type
+	91, // [91:91] is the sub-list for method input_type
+	91, // [91:91] is the sub-list for extension type_name
+	91, // [91:91] is the sub-list for extension extendee
+	0,  // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4739,7 +4825,7 @@ func file_sirsi_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
-			NumEnums:      15,
+			NumEnums:      16,
 			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
