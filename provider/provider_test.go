@@ -551,7 +551,7 @@ func TestAccProvider_badToken(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []tfresource.TestStep{{
 			Config:      fmt.Sprintf("provider \"sirsi\" {\n  endpoint = %q\n  token = \"sirsi_wrong\"\n}\ndata \"sirsi_agents\" \"a\" {\n  tenant_id = %q\n}\n", "http://"+env.cp.Endpoint, env.tenantID),
-			ExpectError: regexp.MustCompile(`(?s)Authentication failed.*the\s+token\s+was\s+rejected`),
+			ExpectError: regexp.MustCompile(`(?s)Authentication failed.*refused\s+the\s+credential\s+from\s+token:\s+invalid\s+token`),
 		}},
 	})
 }
