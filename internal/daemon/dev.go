@@ -134,6 +134,11 @@ func runDev(env *environment, fl *config.Flags[*config.Server], latency time.Dur
 		log.Error("printing the export lines", "error", err)
 		return exitFailure
 	}
+	// stdout is only export lines (scripts eval them); the console's
+	// address is for the person at the terminal.
+	if u := in.consoleURL(); u != "" {
+		fmt.Fprintf(env.stderr, "agentd dev: web console at %s (sign in with an API token of tenant %q)\n", u, DevTenant)
+	}
 	return serve(env, sigs, in, loader.Load, extra...)
 }
 

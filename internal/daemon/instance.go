@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -23,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/console"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
@@ -52,6 +54,8 @@ type instance struct {
 	grpcLn net.Listener
 	grpcUp *telemetry.Flag
 	https  []*httpListener
+	// changes carries what agents report to the web console's streams.
+	changes *console.Hub
 
 	// ca is the data dir CA: it signs agent certificates always, and the
 	// listeners' certificates unless operator files serve the management
@@ -214,6 +218,9 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	}
 	common := []grpc.ServerOption{grpc.ChainUnaryInterceptor(countInFlight(inflight), accessLog(in.log.Named("grpc")))}
 	common = append(common, in.cp.ServerOptions()...)
+	// Innermost, where the caller is known: tell the console's browsers.
+	in.changes = console.NewHub(nil)
+	common = append(common, grpc.ChainUnaryInterceptor(in.changes.Interceptor()))
 	if o.rpcLatency > 0 {
 		common = append(common, grpc.ChainUnaryInterceptor(addLatency(o.rpcLatency)))
 	}
@@ -388,13 +395,18 @@ func (in *instance) listenAgents(common []grpc.ServerOption) error {
 
 func (in *instance) listenHTTP() error {
 	var err error
-	in.https, err = openHTTPListeners(in.log, httpAddrs{main: in.cfg.HTTPListen, metrics: in.cfg.MetricsListen, pprof: in.cfg.PprofListen}, in.ready, in.reg)
+	ui := console.New(console.Options{API: in.cp, Changes: in.changes, Log: in.log.Named("console")})
+	in.https, err = openHTTPListeners(in.log, httpAddrs{main: in.cfg.HTTPListen, metrics: in.cfg.MetricsListen, pprof: in.cfg.PprofListen, ui: ui}, in.ready, in.reg)
 	return err
 }
 
 // httpAddrs are a daemon's HTTP listeners: health, readiness and (unless
-// metrics has its own) /metrics on main; pprof only when asked for.
-type httpAddrs struct{ main, metrics, pprof string }
+// metrics has its own) /metrics on main, with the web console (ui, the
+// server's) under console.Prefix; pprof only when asked for.
+type httpAddrs struct {
+	main, metrics, pprof string
+	ui                   http.Handler
+}
 
 // openHTTPListeners binds the listeners, so a port in use fails the start;
 // on error the ones already bound are closed.
@@ -415,7 +427,14 @@ func openHTTPListeners(log hclog.Logger, a httpAddrs, ready *telemetry.Readiness
 	if a.metrics == "" {
 		main.Gatherer = g
 	}
-	if err := add("http_listen", a.main, telemetry.NewHTTPHandler(main)); err != nil {
+	mainHandler := telemetry.NewHTTPHandler(main)
+	if a.ui != nil {
+		mux := http.NewServeMux()
+		mux.Handle(console.Prefix, a.ui)
+		mux.Handle("/", mainHandler)
+		mainHandler = mux
+	}
+	if err := add("http_listen", a.main, mainHandler); err != nil {
 		return nil, err
 	}
 	if a.metrics != "" {
@@ -430,6 +449,23 @@ func openHTTPListeners(log hclog.Logger, a httpAddrs, ready *telemetry.Readiness
 		log.Warn("pprof is enabled; keep its listener private", "addr", a.pprof)
 	}
 	return out, nil
+}
+
+// consoleURL is the web console's address on the main HTTP listener,
+// with a loopback host when it listens on every interface.
+func (in *instance) consoleURL() string {
+	for _, h := range in.https {
+		if h.name != "http_listen" {
+			continue
+		}
+		addr := h.ln.Addr().(*net.TCPAddr)
+		host := addr.IP.String()
+		if addr.IP.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + console.Prefix
+	}
+	return ""
 }
 
 // grpcAddr is the bound gRPC address (the real port when listening on :0).
