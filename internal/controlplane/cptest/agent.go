@@ -56,11 +56,11 @@ func newAgentPKI(t testing.TB, clock *Clock) *agentPKI {
 // startAgentListener serves AgentService alone with the interceptors of
 // the control plane, verifying client certificates (when given) at the
 // server's clock.
-func startAgentListener(t testing.TB, srv *controlplane.Server, p *agentPKI, clock *Clock) string {
+func startAgentListener(t testing.TB, srv *controlplane.Server, p *agentPKI, clock *Clock, inner []grpc.UnaryServerInterceptor) string {
 	t.Helper()
 	cfg := pki.ServerTLSConfig(p.server.GetCertificate, nil)
 	cfg.ClientCAs, cfg.ClientAuth, cfg.Time = p.signer.Pool(), tls.VerifyClientCertIfGiven, clock.Now
-	opts := append(srv.ServerOptions(), grpc.Creds(srv.ObserveHandshakes(credentials.NewTLS(cfg))), grpc.MaxRecvMsgSize(controlplane.MaxAgentMessageBytes))
+	opts := append(srv.ServerOptions(), grpc.ChainUnaryInterceptor(inner...), grpc.Creds(srv.ObserveHandshakes(credentials.NewTLS(cfg))), grpc.MaxRecvMsgSize(controlplane.MaxAgentMessageBytes))
 	g := grpc.NewServer(opts...)
 	srv.RegisterAgentService(g)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

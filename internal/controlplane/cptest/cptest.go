@@ -63,10 +63,17 @@ type config struct {
 	logger   hclog.Logger
 	edit     []func(*controlplane.Options)
 	agent    bool
+	inner    []grpc.UnaryServerInterceptor
 }
 
 // Option changes how Start builds the environment.
 type Option func(*config)
+
+// WithInnerInterceptor adds ic innermost to both listeners' chains, where
+// the caller is authenticated, as agentd adds the console's change feed.
+func WithInnerInterceptor(ic grpc.UnaryServerInterceptor) Option {
+	return func(c *config) { c.inner = append(c.inner, ic) }
+}
 
 // WithTLS serves TLS with a certificate from a throwaway CA.
 func WithTLS() Option { return func(c *config) { c.tls = true } }
@@ -129,12 +136,12 @@ func Start(t testing.TB, opts ...Option) *Env {
 		t.Fatal("cptest: the store already had an operator token; pass WithOperatorToken")
 	}
 
-	serverOpts := srv.ServerOptions()
+	serverOpts := append(srv.ServerOptions(), grpc.ChainUnaryInterceptor(cfg.inner...))
 	env.clientCreds = insecure.NewCredentials()
 	env.secure = cfg.tls
 	if agentCA != nil {
 		env.AgentCA, env.CACertPEM, env.CACertFile = agentCA.signer, agentCA.signer.CertPEM, agentCA.signer.CertPath
-		env.AgentEndpoint = startAgentListener(t, srv, agentCA, env.Clock)
+		env.AgentEndpoint = startAgentListener(t, srv, agentCA, env.Clock, cfg.inner)
 	}
 	if cfg.tls && agentCA != nil {
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(&tls.Config{GetCertificate: agentCA.server.GetCertificate, MinVersion: tls.VersionTLS12})))
