@@ -18,12 +18,14 @@ type job struct {
 // Run runs the background jobs until ctx ends: once at start, then every
 // JobInterval, each under the store's leader lock so replicas sharing a
 // database take turns. Tenant webhook deliveries run alongside on every
-// replica (each delivers what its own agents reported), and so does the
+// replica (each delivers what its own agents reported), and so do the
+// watch for silent agents (agent_presence.go) and the
 // flush of sampled authentication failures (authsample.go). It returns
 // nil when ctx is cancelled, after the deliveries in flight have stopped
 // and the open failure samples are written.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.startWebhookDelivery(ctx)()
+	defer s.startStaleWatch(ctx)()
 	defer s.startRefusalFlush(ctx)()
 	t := time.NewTicker(s.jobEvery)
 	defer t.Stop()

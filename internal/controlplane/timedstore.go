@@ -36,6 +36,11 @@ func (d timedStore) ClaimEvents(ctx context.Context, now time.Time, lease time.D
 	return d.s.ClaimEvents(ctx, now, lease, limit)
 }
 
+func (d timedStore) MarkStaleAgents(ctx context.Context, silentSince time.Time) (int, error) {
+	defer d.m.observe("MarkStaleAgents", time.Now())
+	return d.s.MarkStaleAgents(ctx, silentSince)
+}
+
 func (d timedStore) FinishEvent(ctx context.Context, tenantID, id string, o store.EventOutcome) error {
 	defer d.m.observe("FinishEvent", time.Now())
 	return d.s.FinishEvent(ctx, tenantID, id, o)

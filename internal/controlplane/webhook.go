@@ -31,10 +31,10 @@ import (
 //
 // Events come from the store's outbox (sqlstore/outbox.go): each is
 // written in the transaction of the change it reports, so an event exists
-// exactly when its change is stored, and survives restarts. Types:
-// cost.anomaly (each anomaly once, and once more whenever its figures
-// change), action.started, action.succeeded, action.rolled_back,
-// action.failed. Workers on every replica claim due events (replicas on
+// exactly when its change is stored, and survives restarts. The types
+// are listed in internal/validation (events.go) and described, with when
+// each fires and its data, in docs/webhooks.md. Workers on every replica
+// claim due events (replicas on
 // PostgreSQL with FOR UPDATE SKIP LOCKED, so none waits for another) and
 // record each attempt's outcome.
 //
@@ -44,8 +44,8 @@ import (
 //	 "type":"cost.anomaly","subject":"...","time":"RFC 3339",
 //	 "datacontenttype":"application/json","data":{...}}
 //
-// where data is the sirsi.v1 message (CostAnomaly, Action) in protobuf's
-// JSON mapping, and these headers:
+// where data is the sirsi.v1 message (Recommendation, ActionPlan, Action,
+// Agent, CostAnomaly, SavingsVerification) in protobuf's JSON mapping, and these headers:
 //
 //	Content-Type:      application/cloudevents+json
 //	X-Sirsi-Event:     the event type

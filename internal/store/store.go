@@ -149,6 +149,13 @@ type Store interface {
 	// does not exist).
 	FinishEvent(ctx context.Context, tenantID, id string, o EventOutcome) error
 
+	// MarkStaleAgents marks every agent, of every tenant, that is not
+	// revoked and was last seen before silentSince as stale, writing one
+	// agent.stale webhook event per silence in the same transaction; it
+	// returns how many it marked. The agent's next heartbeat clears the
+	// mark and writes agent.connected.
+	MarkStaleAgents(ctx context.Context, silentSince time.Time) (int, error)
+
 	// SchemaVersion is the migration the database is at.
 	SchemaVersion(ctx context.Context) (int, error)
 	Close() error

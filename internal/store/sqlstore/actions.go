@@ -12,6 +12,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/ledger"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 const actionCols = `id, tenant_id, cloud_account_id, policy_id, recommendation_id, resource_id, resource_type, region, action, from_size, to_size,
@@ -104,11 +105,21 @@ error = excluded.error, steps = excluded.steps, start_time = excluded.start_time
 				// credited it as external: a success is the agent's, and its
 				// own entry replaces that one.
 				ok := a.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED
-				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ?,
+				res, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET status = ?, update_time = ?,
 executed_by = CASE WHEN ? OR executed_by = '' THEN ? ELSE executed_by END WHERE tenant_id = ? AND id = ?`),
 					int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED), time.Now().UnixNano(), ok, ledger.ExecutedByAgent,
-					t.id, a.RecommendationId); err != nil {
+					t.id, a.RecommendationId)
+				if err != nil {
 					return "", fmt.Errorf("mark recommendation %q executed: %w", a.RecommendationId, err)
+				}
+				if n, err := res.RowsAffected(); err != nil {
+					return "", fmt.Errorf("mark recommendation %q executed: %w", a.RecommendationId, err)
+				} else if n > 0 {
+					closed, err := t.recEvents(ctx, tx, validation.EventRecommendationClosed, []string{a.RecommendationId})
+					if err != nil {
+						return "", err
+					}
+					events = append(events, closed...)
 				}
 				if ok {
 					if _, err := tx.ExecContext(ctx, t.q(`DELETE FROM savings_ledger WHERE tenant_id = ? AND id = ?`),

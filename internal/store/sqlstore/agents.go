@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 const agentCols = `id, tenant_id, cloud_account_id, version, hostname, status, enroll_time, last_seen_time, cert_expire_time, uptime, last_sweep_times, last_error, status_detail, last_sweep_failures`
@@ -101,6 +103,9 @@ func (t *tenantStore) createAgentTx(ctx context.Context, tx *sql.Tx, in *sirsiv1
 	if err != nil {
 		return nil, fmt.Errorf("create agent: %w", err)
 	}
+	if err := t.enqueueEvents(ctx, tx, []outboxEvent{agentEvent(validation.EventAgentConnected, a, "enrolled")}); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -132,6 +137,10 @@ func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb st
 		if a.Status == sirsiv1.AgentStatus_AGENT_STATUS_REVOKED {
 			return fmt.Errorf("record heartbeat: agent %q is revoked: %w", agentID, store.ErrFailedPrecondition)
 		}
+		var staleMarked int64
+		if err := tx.QueryRowContext(ctx, t.q(`SELECT stale_marked FROM agents WHERE tenant_id = ? AND id = ?`), t.id, agentID).Scan(&staleMarked); err != nil {
+			return fmt.Errorf("record heartbeat of agent %q: read its stale mark: %w", agentID, err)
+		}
 		at := nanos(hb.At)
 		agentStatus, detail := agentStatusOf(hb.CredentialsVerdict), hb.CredentialsDetail
 		if hb.CredentialsVerdict == sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_UNSPECIFIED {
@@ -143,7 +152,7 @@ func (t *tenantStore) RecordHeartbeat(ctx context.Context, agentID string, hb st
 			detail = ""
 		}
 		accountStatus := accountStatusOf(agentStatus)
-		if _, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET version = ?, hostname = ?, status = ?, last_seen_time = ?, uptime = ?, last_sweep_times = ?, last_error = ?, status_detail = ?, last_sweep_failures = ? WHERE tenant_id = ? AND id = ?`),
+		if _, err := tx.ExecContext(ctx, t.q(`UPDATE agents SET version = ?, hostname = ?, status = ?, last_seen_time = ?, uptime = ?, last_sweep_times = ?, last_error = ?, status_detail = ?, last_sweep_failures = ?, stale_marked = 0 WHERE tenant_id = ? AND id = ?`),
 			hb.Version, hb.Hostname, int64(agentStatus), at, int64(hb.Uptime), sweeps, hb.LastError, detail, failures, t.id, agentID); err != nil {
 			return fmt.Errorf("record heartbeat of agent %q: %w", agentID, err)
 		}
@@ -161,9 +170,54 @@ WHERE tenant_id = ? AND id = ?`),
 			return fmt.Errorf("record heartbeat on cloud account %q: %w", a.CloudAccountId, err)
 		}
 		out, err = t.getAgentTx(ctx, tx, agentID)
-		return err
+		if err != nil || staleMarked == 0 {
+			return err
+		}
+		return t.enqueueEvents(ctx, tx, []outboxEvent{agentEvent(validation.EventAgentConnected, out, strconv.FormatInt(staleMarked, 10))})
 	})
 	return out, err
+}
+
+func (s *Store) MarkStaleAgents(ctx context.Context, silentSince time.Time) (int, error) {
+	marked := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		marked = 0
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+agentCols+` FROM agents WHERE stale_marked = 0 AND status <> ? AND last_seen_time < ?`),
+			int64(sirsiv1.AgentStatus_AGENT_STATUS_REVOKED), nanos(silentSince))
+		if err != nil {
+			return fmt.Errorf("find silent agents: %w", err)
+		}
+		silent, err := collect(rows, scanAgent)
+		if err != nil {
+			return fmt.Errorf("find silent agents: %w", err)
+		}
+		for _, a := range silent {
+			seen := tsNanos(a.LastSeenTime)
+			// The conditions again: a heartbeat or another replica may have
+			// come first (on PostgreSQL the row lock makes this wait for it).
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET stale_marked = ? WHERE tenant_id = ? AND id = ? AND stale_marked = 0 AND last_seen_time = ?`),
+				seen, a.TenantId, a.Id, seen)
+			if err != nil {
+				return fmt.Errorf("mark agent %q stale: %w", a.Id, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("mark agent %q stale: %w", a.Id, err)
+			} else if n == 0 {
+				continue
+			}
+			marked++
+			a.Status = sirsiv1.AgentStatus_AGENT_STATUS_STALE
+			t := &tenantStore{s: s, id: a.TenantId}
+			if err := t.enqueueEvents(ctx, tx, []outboxEvent{agentEvent(validation.EventAgentStale, a, strconv.FormatInt(seen, 10))}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark stale agents: %w", err)
+	}
+	return marked, nil
 }
 
 // agentStatusOf is the stored status of a connected agent whose

@@ -9,6 +9,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/ledger"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/optimizer"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // rightsizingCandidate is a right-sizing recommendation whose resource
@@ -83,6 +84,13 @@ WHERE tenant_id = ? AND id = ? AND status IN (?, ?, ?)`),
 			}
 			if n, err := res.RowsAffected(); err != nil || n == 0 {
 				continue
+			}
+			closed, err := t.recEvents(ctx, tx, validation.EventRecommendationClosed, []string{l.id})
+			if err != nil {
+				return err
+			}
+			if err := t.enqueueEvents(ctx, tx, closed); err != nil {
+				return err
 			}
 			var before, after any
 			source := ledger.RateUnknown

@@ -8,6 +8,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/ledger"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // ApplyResourceCosts keeps the reported resource-level daily costs and
@@ -145,6 +146,33 @@ WHERE tenant_id = ? AND cloud_account_id = ? AND resource_id = ? AND resource_ty
 			t.id, entryID); err != nil {
 			return fmt.Errorf("reconcile ledger entry %q: %w", entryID, err)
 		}
+		if !verified[entryID] {
+			if err := t.enqueueSavingsVerified(ctx, tx, entryID); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// enqueueSavingsVerified writes the savings.verified event of a ledger
+// entry Cost Explorer has just verified for the first time: once per
+// entry (a later revision of its figure makes none).
+func (t *tenantStore) enqueueSavingsVerified(ctx context.Context, tx *sql.Tx, entryID string) error {
+	if want, err := t.wantsEvents(ctx, tx); err != nil || !want {
+		return err
+	}
+	v := &sirsiv1.SavingsVerification{LedgerEntryId: entryID}
+	var estimated, reconciled, closed sql.NullInt64
+	var opened, verified int64
+	if err := tx.QueryRowContext(ctx, t.q(`SELECT cloud_account_id, policy_id, region, resource_type, resource_id, action, to_size,
+rate_before_micros - rate_after_micros, reconciled_hourly_savings_micros, opened_at, closed_at, reconcile_time FROM savings_ledger WHERE tenant_id = ? AND id = ?`), t.id, entryID).Scan(
+		&v.CloudAccountId, &v.PolicyId, &v.Region, &v.ResourceType, &v.ResourceId, &v.Action, &v.ToSize, &estimated, &reconciled, &opened, &closed, &verified); err != nil {
+		return fmt.Errorf("read ledger entry %q for its savings.verified event: %w", entryID, err)
+	}
+	v.EstimatedHourlySavings, v.VerifiedHourlySavings = usdMicros(estimated), usdMicros(reconciled)
+	v.OpenedTime, v.VerifyTime, v.ClosedTime = ts(opened), ts(verified), ts(closed.Int64)
+	return t.enqueueEvents(ctx, tx, []outboxEvent{{
+		dedupKey: validation.EventSavingsVerified + "/" + entryID, typ: validation.EventSavingsVerified, subject: "savings/" + entryID, data: v,
+	}})
 }

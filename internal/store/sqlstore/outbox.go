@@ -13,9 +13,10 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
-// The outbox of webhook events (migration 0012). Events are written by
+// The outbox of webhook events (migration 0014). Events are written by
 // enqueueEvent inside the transaction of the change they report, and only
 // for a tenant that has a webhook then, so nothing piles up for tenants
 // without one.
@@ -58,12 +59,8 @@ func (t *tenantStore) enqueueEvents(ctx context.Context, tx *sql.Tx, events []ou
 	if len(events) == 0 {
 		return nil
 	}
-	var url string
-	if err := tx.QueryRowContext(ctx, t.q(`SELECT webhook_url FROM tenants WHERE id = ?`), t.id).Scan(&url); err != nil {
-		return fmt.Errorf("enqueue webhook events: read the tenant's webhook: %w", err)
-	}
-	if url == "" {
-		return nil
+	if want, err := t.wantsEvents(ctx, tx); err != nil || !want {
+		return err
 	}
 	now := time.Now().UnixNano()
 	for _, e := range events {
@@ -78,6 +75,17 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (tenant_id, dedup_key) DO NOTHING
 		}
 	}
 	return nil
+}
+
+// wantsEvents says whether the tenant has a webhook, so that callers
+// building an event's data from the database skip that work when no
+// event would be written.
+func (t *tenantStore) wantsEvents(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var url string
+	if err := tx.QueryRowContext(ctx, t.q(`SELECT webhook_url FROM tenants WHERE id = ?`), t.id).Scan(&url); err != nil {
+		return false, fmt.Errorf("enqueue webhook events: read the tenant's webhook: %w", err)
+	}
+	return url != "", nil
 }
 
 func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.OutboxEvent, error) {
@@ -158,8 +166,8 @@ func (t *tenantStore) ListWebhookEvents(ctx context.Context, state sirsiv1.Webho
 func anomalyEvent(a *sirsiv1.CostAnomaly) outboxEvent {
 	subject := strings.Join([]string{a.CloudAccountId, a.Day, a.Service}, "/")
 	return outboxEvent{
-		dedupKey: fmt.Sprintf("cost.anomaly/%s/%d/%d/%s", subject, a.GetExpectedAmount().GetMicros(), a.GetActualAmount().GetMicros(), a.GetActualAmount().GetCurrencyCode()),
-		typ:      "cost.anomaly",
+		dedupKey: fmt.Sprintf(validation.EventCostAnomaly+"/%s/%d/%d/%s", subject, a.GetExpectedAmount().GetMicros(), a.GetActualAmount().GetMicros(), a.GetActualAmount().GetCurrencyCode()),
+		typ:      validation.EventCostAnomaly,
 		subject:  subject,
 		data:     a,
 	}
@@ -167,10 +175,10 @@ func anomalyEvent(a *sirsiv1.CostAnomaly) outboxEvent {
 
 // actionEventTypes are the action statuses that make an event.
 var actionEventTypes = map[sirsiv1.ActionStatus]string{
-	sirsiv1.ActionStatus_ACTION_STATUS_RUNNING:     "action.started",
-	sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED:   "action.succeeded",
-	sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK: "action.rolled_back",
-	sirsiv1.ActionStatus_ACTION_STATUS_FAILED:      "action.failed",
+	sirsiv1.ActionStatus_ACTION_STATUS_RUNNING:     validation.EventActionStarted,
+	sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED:   validation.EventActionSucceeded,
+	sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK: validation.EventActionRolledBack,
+	sirsiv1.ActionStatus_ACTION_STATUS_FAILED:      validation.EventActionFailed,
 }
 
 // actionEvent is the event of an action's status, once per action and
@@ -181,4 +189,56 @@ func actionEvent(a *sirsiv1.Action) (outboxEvent, bool) {
 		return outboxEvent{}, false
 	}
 	return outboxEvent{dedupKey: typ + "/" + a.Id, typ: typ, subject: "actions/" + a.Id, data: a}, true
+}
+
+// recEvents are the recommendation.opened or recommendation.closed
+// events of the recommendations ids, as they now are in tx: each
+// recommendation opens once and closes once (a superseded recommendation
+// later found executed does not close again).
+func (t *tenantStore) recEvents(ctx context.Context, tx *sql.Tx, typ string, ids []string) ([]outboxEvent, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if want, err := t.wantsEvents(ctx, tx); err != nil || !want {
+		return nil, err
+	}
+	out := make([]outboxEvent, 0, len(ids))
+	for _, id := range ids {
+		r, err := scanRec(tx.QueryRowContext(ctx, t.q(`SELECT `+recCols+` FROM recommendations WHERE tenant_id = ? AND id = ?`), t.id, id))
+		if err != nil {
+			return nil, notFound(err, "read recommendation %q for its %s event", id, typ)
+		}
+		out = append(out, recEvent(typ, r))
+	}
+	return out, nil
+}
+
+// recEvent is a recommendation's typ event: once per recommendation and type.
+func recEvent(typ string, r *sirsiv1.Recommendation) outboxEvent {
+	return outboxEvent{dedupKey: typ + "/" + r.Id, typ: typ, subject: "recommendations/" + r.Id, data: r}
+}
+
+// recClosed reports whether a recommendation in status s is closed: no
+// longer open or approved.
+func recClosed(s sirsiv1.RecommendationStatus) bool {
+	switch s {
+	case sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED, sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_DISMISSED,
+		sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_EXECUTED:
+		return true
+	}
+	return false
+}
+
+// planEvent is the plan.pending_approval event of a plan just saved:
+// once per plan.
+func planEvent(p *sirsiv1.ActionPlan) outboxEvent {
+	return outboxEvent{dedupKey: validation.EventPlanPendingApproval + "/" + p.Id, typ: validation.EventPlanPendingApproval, subject: "plans/" + p.Id, data: p}
+}
+
+// agentEvent is an agent.connected or agent.stale event of one
+// connection episode: epoch names the episode (the last-seen time the
+// agent went stale at, or "enrolled" for its first connection), so each
+// episode makes one event however many replicas notice it.
+func agentEvent(typ string, a *sirsiv1.Agent, epoch string) outboxEvent {
+	return outboxEvent{dedupKey: typ + "/" + a.Id + "/" + epoch, typ: typ, subject: "agents/" + a.Id, data: a}
 }

@@ -132,7 +132,14 @@ func (t *tenantStore) SaveActionPlan(ctx context.Context, cloudAccountID, batchI
 			p.Id, t.id, cloudAccountID, p.PolicyId, planPending, actions, microsArg(p.EstimatedMonthlySavings), time.Now().UnixNano(), skipped); err != nil {
 			return "", fmt.Errorf("insert plan %q: %w", p.Id, err)
 		}
-		return "", nil
+		if want, err := t.wantsEvents(ctx, tx); err != nil || !want {
+			return "", err
+		}
+		stored, err := scanPlan(tx.QueryRowContext(ctx, t.q(`SELECT `+planCols+` FROM action_plans WHERE tenant_id = ? AND id = ?`), t.id, p.Id))
+		if err != nil {
+			return "", fmt.Errorf("read plan %q for its event: %w", p.Id, err)
+		}
+		return "", t.enqueueEvents(ctx, tx, []outboxEvent{planEvent(stored)})
 	})
 	return dup || result == planKept, err
 }

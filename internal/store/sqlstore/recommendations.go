@@ -11,6 +11,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 const recCols = `id, tenant_id, policy_id, cloud_account_id, resource_id, resource_type, region, action, current_size, proposed_size,
@@ -107,7 +108,7 @@ WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status IN (?,
 		}
 		now := time.Now().UnixNano()
 		ids := make([]string, 0, len(recs))
-		var superseded []string
+		var opened, superseded []string
 		for _, r := range recs {
 			evidence, err := evidenceJSON(r.Evidence)
 			if err != nil {
@@ -140,6 +141,7 @@ WHERE tenant_id = ? AND id = ?`),
 			}
 			current[k] = &live{id: id, seen: true}
 			ids = append(ids, id)
+			opened = append(opened, id)
 		}
 		for _, l := range current {
 			if !l.seen {
@@ -151,6 +153,17 @@ WHERE tenant_id = ? AND id = ?`),
 				int64(sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_SUPERSEDED), now, t.id, id); err != nil {
 				return "", fmt.Errorf("supersede recommendation %q: %w", id, err)
 			}
+		}
+		events, err := t.recEvents(ctx, tx, validation.EventRecommendationOpened, opened)
+		if err != nil {
+			return "", err
+		}
+		closed, err := t.recEvents(ctx, tx, validation.EventRecommendationClosed, superseded)
+		if err != nil {
+			return "", err
+		}
+		if err := t.enqueueEvents(ctx, tx, append(events, closed...)); err != nil {
+			return "", err
 		}
 		return encodeJSON(ids)
 	})
@@ -183,7 +196,10 @@ approved_by = CASE WHEN ? THEN approved_by ELSE '' END, approve_time = CASE WHEN
 			return err
 		}
 		out, err = scanRec(tx.QueryRowContext(ctx, t.q(`SELECT `+recCols+` FROM recommendations WHERE tenant_id = ? AND id = ?`), t.id, id))
-		return notFound(err, "read recommendation %q", id)
+		if err != nil {
+			return notFound(err, "read recommendation %q", id)
+		}
+		return t.enqueueRecClosed(ctx, tx, out)
 	})
 	return out, err
 }
@@ -276,7 +292,7 @@ WHERE tenant_id = ? AND id = ? AND status = ?`), int64(to), approver, approvedAt
 		}
 		cur.Status, cur.ApprovedBy, cur.ApproveTime, cur.UpdateTime = to, approver, ts(approvedAt), ts(now)
 		out = cur
-		return nil
+		return t.enqueueRecClosed(ctx, tx, cur)
 	})
 	return out, err
 }
@@ -299,4 +315,13 @@ func (t *tenantStore) DismissRecommendation(ctx context.Context, id string) (*si
 	return t.transitionRec(ctx, "dismiss", id, []sirsiv1.RecommendationStatus{
 		sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN, sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_APPROVED,
 	}, sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_DISMISSED, true, "", time.Time{})
+}
+
+// enqueueRecClosed writes the recommendation.closed event of r, as stored
+// in tx, when its status closes it.
+func (t *tenantStore) enqueueRecClosed(ctx context.Context, tx *sql.Tx, r *sirsiv1.Recommendation) error {
+	if !recClosed(r.Status) {
+		return nil
+	}
+	return t.enqueueEvents(ctx, tx, []outboxEvent{recEvent(validation.EventRecommendationClosed, r)})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // billedFleet is a simulated account driven through the EC2 API on a
@@ -132,10 +133,12 @@ func micros(usd float64) int64 { return int64(math.Round(usd * 1e6)) }
 // ledger then accrues agrees within 1 % with what the bill shows saved
 // (the actions' hours at the price before, minus what was billed), the
 // mispriced instance included. A second account whose Cost Explorer has
-// no resource-level data keeps its estimates and says why.
+// no resource-level data keeps its estimates and says why. Each entry's
+// first verification writes one savings.verified webhook event.
 func testLedgerReconciledWithTheBill(t *testing.T, s store.Store) {
 	c := ctx(t)
-	ts := newTenant(t, s, "reconcile")
+	tn := must(s.CreateTenant(c, &sirsiv1.Tenant{Name: "reconcile", WebhookUrl: "https://hooks.example.com/x", WebhookSecret: "0123456789abcdef-first"}))
+	ts := s.Tenant(tn.Id)
 	acct := newAccount(t, ts, "123456789012")
 	p := newPolicy(t, ts, "nightly")
 	day0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
@@ -234,9 +237,25 @@ func testLedgerReconciledWithTheBill(t *testing.T, s store.Store) {
 	if est := float64(estimated.ToDate.GetAccruedSavings().GetMicros()) / 1e6; math.Abs(est-f.saved) < 0.1*f.saved {
 		t.Errorf("the estimate $%.2f is within 10%% of the bill's $%.2f: the test cannot tell reconciliation from the estimate", est, f.saved)
 	}
-	// Re-sent, the batch changes nothing.
+	// Re-sent, the batch changes nothing; pulled again, it verifies
+	// nothing anew.
 	if dup := must(ts.ApplyResourceCosts(c, acct.Id, "resource-costs", costs, "")); !dup {
 		t.Error("a re-sent resource cost batch was applied again")
+	}
+	must(ts.ApplyResourceCosts(c, acct.Id, "resource-costs-again", costs, ""))
+	verifiedEvents := map[string]int{}
+	for _, e := range must3(ts.ListWebhookEvents(c, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_UNSPECIFIED, store.Page{Size: store.MaxPageSize})) {
+		if e.Type == validation.EventSavingsVerified {
+			verifiedEvents[e.Subject]++
+		}
+	}
+	if int64(len(verifiedEvents)) != entries {
+		t.Errorf("savings.verified events for %d entries, want %d", len(verifiedEvents), entries)
+	}
+	for subject, n := range verifiedEvents {
+		if n != 1 {
+			t.Errorf("%d savings.verified events for %s, want 1", n, subject)
+		}
 	}
 
 	// An account without resource-level data.

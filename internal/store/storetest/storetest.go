@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tenants", testTenants},
 		{"TenantWebhook", testTenantWebhook},
 		{"EventOutbox", testEventOutbox},
+		{"EventTypes", testEventTypes},
 		{"CloudAccounts", testCloudAccounts},
 		{"Policies", testPolicies},
 		{"EnrollmentTokens", testEnrollmentTokens},

@@ -3108,6 +3108,155 @@ func (x *CostAnomaly) GetDetectTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// SavingsVerification is the data of a savings.verified webhook event:
+// a savings ledger entry whose saving Cost Explorer's billed costs
+// confirmed for the first time.
+type SavingsVerification struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ledger entry (an action's id, or "external:" and the id of the
+	// recommendation a Terraform apply carried out).
+	LedgerEntryId  string `protobuf:"bytes,1,opt,name=ledger_entry_id,json=ledgerEntryId,proto3" json:"ledger_entry_id,omitempty"`
+	CloudAccountId string `protobuf:"bytes,2,opt,name=cloud_account_id,json=cloudAccountId,proto3" json:"cloud_account_id,omitempty"`
+	PolicyId       string `protobuf:"bytes,3,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	Region         string `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	ResourceType   string `protobuf:"bytes,5,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	ResourceId     string `protobuf:"bytes,6,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	Action         string `protobuf:"bytes,7,opt,name=action,proto3" json:"action,omitempty"`
+	ToSize         string `protobuf:"bytes,8,opt,name=to_size,json=toSize,proto3" json:"to_size,omitempty"`
+	// The hourly saving estimated from rates; unset when the rates were
+	// unknown.
+	EstimatedHourlySavings *Money `protobuf:"bytes,9,opt,name=estimated_hourly_savings,json=estimatedHourlySavings,proto3" json:"estimated_hourly_savings,omitempty"`
+	// The hourly saving the bill shows.
+	VerifiedHourlySavings *Money                 `protobuf:"bytes,10,opt,name=verified_hourly_savings,json=verifiedHourlySavings,proto3" json:"verified_hourly_savings,omitempty"`
+	OpenedTime            *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=opened_time,json=openedTime,proto3" json:"opened_time,omitempty"`
+	// Unset while the entry is still open.
+	ClosedTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=closed_time,json=closedTime,proto3" json:"closed_time,omitempty"`
+	VerifyTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SavingsVerification) Reset() {
+	*x = SavingsVerification{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SavingsVerification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SavingsVerification) ProtoMessage() {}
+
+func (x *SavingsVerification) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SavingsVerification.ProtoReflect.Descriptor instead.
+func (*SavingsVerification) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SavingsVerification) GetLedgerEntryId() string {
+	if x != nil {
+		return x.LedgerEntryId
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetCloudAccountId() string {
+	if x != nil {
+		return x.CloudAccountId
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetResourceType() string {
+	if x != nil {
+		return x.ResourceType
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetToSize() string {
+	if x != nil {
+		return x.ToSize
+	}
+	return ""
+}
+
+func (x *SavingsVerification) GetEstimatedHourlySavings() *Money {
+	if x != nil {
+		return x.EstimatedHourlySavings
+	}
+	return nil
+}
+
+func (x *SavingsVerification) GetVerifiedHourlySavings() *Money {
+	if x != nil {
+		return x.VerifiedHourlySavings
+	}
+	return nil
+}
+
+func (x *SavingsVerification) GetOpenedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenedTime
+	}
+	return nil
+}
+
+func (x *SavingsVerification) GetClosedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedTime
+	}
+	return nil
+}
+
+func (x *SavingsVerification) GetVerifyTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VerifyTime
+	}
+	return nil
+}
+
 // One event of a tenant's webhook outbox; its id is the CloudEvents id
 // the receiver sees on every attempt (the idempotency key).
 type WebhookEvent struct {
@@ -3132,7 +3281,7 @@ type WebhookEvent struct {
 
 func (x *WebhookEvent) Reset() {
 	*x = WebhookEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3144,7 +3293,7 @@ func (x *WebhookEvent) String() string {
 func (*WebhookEvent) ProtoMessage() {}
 
 func (x *WebhookEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[20]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3157,7 +3306,7 @@ func (x *WebhookEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookEvent.ProtoReflect.Descriptor instead.
 func (*WebhookEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WebhookEvent) GetId() string {
@@ -3243,7 +3392,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3404,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[21]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3417,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -3345,7 +3494,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3357,7 +3506,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3370,7 +3519,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Recommendation) GetId() string {
@@ -3539,7 +3688,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +3700,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,7 +3713,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ActionStep) GetName() string {
@@ -3637,7 +3786,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3649,7 +3798,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3662,7 +3811,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Action) GetId() string {
@@ -3848,7 +3997,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3860,7 +4009,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3873,7 +4022,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -3969,7 +4118,7 @@ type PlanSkip struct {
 
 func (x *PlanSkip) Reset() {
 	*x = PlanSkip{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3981,7 +4130,7 @@ func (x *PlanSkip) String() string {
 func (*PlanSkip) ProtoMessage() {}
 
 func (x *PlanSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3994,7 +4143,7 @@ func (x *PlanSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanSkip.ProtoReflect.Descriptor instead.
 func (*PlanSkip) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{26}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PlanSkip) GetResourceId() string {
@@ -4057,7 +4206,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4069,7 +4218,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4082,7 +4231,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{27}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -4429,7 +4578,26 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\ractual_amount\x18\a \x01(\v2\x0f.sirsi.v1.MoneyR\factualAmount\x12\x14\n" +
 	"\x05score\x18\b \x01(\x01R\x05score\x12;\n" +
 	"\vdetect_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"detectTime\"\x99\x03\n" +
+	"detectTime\"\xde\x04\n" +
+	"\x13SavingsVerification\x12&\n" +
+	"\x0fledger_entry_id\x18\x01 \x01(\tR\rledgerEntryId\x12(\n" +
+	"\x10cloud_account_id\x18\x02 \x01(\tR\x0ecloudAccountId\x12\x1b\n" +
+	"\tpolicy_id\x18\x03 \x01(\tR\bpolicyId\x12\x16\n" +
+	"\x06region\x18\x04 \x01(\tR\x06region\x12#\n" +
+	"\rresource_type\x18\x05 \x01(\tR\fresourceType\x12\x1f\n" +
+	"\vresource_id\x18\x06 \x01(\tR\n" +
+	"resourceId\x12\x16\n" +
+	"\x06action\x18\a \x01(\tR\x06action\x12\x17\n" +
+	"\ato_size\x18\b \x01(\tR\x06toSize\x12I\n" +
+	"\x18estimated_hourly_savings\x18\t \x01(\v2\x0f.sirsi.v1.MoneyR\x16estimatedHourlySavings\x12G\n" +
+	"\x17verified_hourly_savings\x18\n" +
+	" \x01(\v2\x0f.sirsi.v1.MoneyR\x15verifiedHourlySavings\x12;\n" +
+	"\vopened_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"openedTime\x12;\n" +
+	"\vclosed_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"closedTime\x12;\n" +
+	"\vverify_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"verifyTime\"\x99\x03\n" +
 	"\fWebhookEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
@@ -4655,7 +4823,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 16)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -4693,38 +4861,39 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(*CostRecord)(nil),            // 33: sirsi.v1.CostRecord
 	(*ResourceCost)(nil),          // 34: sirsi.v1.ResourceCost
 	(*CostAnomaly)(nil),           // 35: sirsi.v1.CostAnomaly
-	(*WebhookEvent)(nil),          // 36: sirsi.v1.WebhookEvent
-	(*Evidence)(nil),              // 37: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 38: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 39: sirsi.v1.ActionStep
-	(*Action)(nil),                // 40: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 41: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 42: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 43: sirsi.v1.AuditEvent
-	nil,                           // 44: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 45: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 46: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 47: sirsi.v1.OidcTrust.BoundClaimsEntry
-	nil,                           // 48: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 49: sirsi.v1.Agent.LastSweepFailuresEntry
-	nil,                           // 50: sirsi.v1.Resource.TagsEntry
-	nil,                           // 51: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 52: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 53: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 54: google.protobuf.Duration
+	(*SavingsVerification)(nil),   // 36: sirsi.v1.SavingsVerification
+	(*WebhookEvent)(nil),          // 37: sirsi.v1.WebhookEvent
+	(*Evidence)(nil),              // 38: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 39: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 40: sirsi.v1.ActionStep
+	(*Action)(nil),                // 41: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 42: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 43: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 44: sirsi.v1.AuditEvent
+	nil,                           // 45: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 46: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 47: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 48: sirsi.v1.OidcTrust.BoundClaimsEntry
+	nil,                           // 49: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 50: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 51: sirsi.v1.Resource.TagsEntry
+	nil,                           // 52: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 53: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 54: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 55: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	44, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	53, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	53, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	45, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	54, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	54, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	53, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	53, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	53, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	45, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	46, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	54, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	54, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	54, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	46, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	47, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
 	16, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
@@ -4737,79 +4906,84 @@ var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	21, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
 	22, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
 	23, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	53, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	53, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	54, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	54, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
 	24, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
 	10, // 26: sirsi.v1.OptimizationPolicy.execution:type_name -> sirsi.v1.Execution
-	54, // 27: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	53, // 28: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	53, // 29: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	55, // 27: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	54, // 28: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	54, // 29: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 30: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	54, // 31: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	53, // 32: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	53, // 33: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	53, // 34: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	47, // 35: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
+	55, // 31: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	54, // 32: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	54, // 33: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	54, // 34: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	48, // 35: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
 	0,  // 36: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
-	54, // 37: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
-	53, // 38: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
-	53, // 39: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
+	55, // 37: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
+	54, // 38: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
+	54, // 39: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
 	11, // 40: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	53, // 41: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	53, // 42: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	53, // 43: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	54, // 44: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	48, // 45: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	49, // 46: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
-	53, // 47: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
-	50, // 48: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	54, // 41: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	54, // 42: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	54, // 43: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	55, // 44: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	49, // 45: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	50, // 46: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	54, // 47: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	51, // 48: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
 	16, // 49: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	51, // 50: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	53, // 51: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	53, // 52: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	53, // 53: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	53, // 54: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	53, // 55: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	52, // 56: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	52, // 50: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	54, // 51: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	54, // 52: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	54, // 53: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	54, // 54: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	54, // 55: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	53, // 56: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
 	16, // 57: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
 	16, // 58: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
 	16, // 59: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
 	16, // 60: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	53, // 61: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	12, // 62: sirsi.v1.WebhookEvent.state:type_name -> sirsi.v1.WebhookEventState
-	53, // 63: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
-	53, // 64: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
-	53, // 65: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
-	16, // 66: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	16, // 67: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	16, // 68: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	13, // 69: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	37, // 70: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	53, // 71: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	53, // 72: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	53, // 73: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	53, // 74: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	14, // 75: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	16, // 76: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	39, // 77: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	53, // 78: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	53, // 79: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	16, // 80: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	16, // 81: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	15, // 82: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	40, // 83: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	16, // 84: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	53, // 85: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	53, // 86: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	42, // 87: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	53, // 88: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	53, // 89: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	30, // 90: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	91, // [91:91] is the sub-list for method output_type
-	91, // [91:91] is the sub-list for method input_type
-	91, // [91:91] is the sub-list for extension type_name
-	91, // [91:91] is the sub-list for extension extendee
-	0,  // [0:91] is the sub-list for field type_name
+	54, // 61: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	16, // 62: sirsi.v1.SavingsVerification.estimated_hourly_savings:type_name -> sirsi.v1.Money
+	16, // 63: sirsi.v1.SavingsVerification.verified_hourly_savings:type_name -> sirsi.v1.Money
+	54, // 64: sirsi.v1.SavingsVerification.opened_time:type_name -> google.protobuf.Timestamp
+	54, // 65: sirsi.v1.SavingsVerification.closed_time:type_name -> google.protobuf.Timestamp
+	54, // 66: sirsi.v1.SavingsVerification.verify_time:type_name -> google.protobuf.Timestamp
+	12, // 67: sirsi.v1.WebhookEvent.state:type_name -> sirsi.v1.WebhookEventState
+	54, // 68: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
+	54, // 69: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
+	54, // 70: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
+	16, // 71: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	16, // 72: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	16, // 73: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	13, // 74: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	38, // 75: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	54, // 76: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	54, // 77: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	54, // 78: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	54, // 79: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	14, // 80: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	16, // 81: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	40, // 82: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	54, // 83: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	54, // 84: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	16, // 85: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	16, // 86: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	15, // 87: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	41, // 88: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	16, // 89: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	54, // 90: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	54, // 91: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	43, // 92: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	54, // 93: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	54, // 94: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	30, // 95: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	96, // [96:96] is the sub-list for method output_type
+	96, // [96:96] is the sub-list for method input_type
+	96, // [96:96] is the sub-list for extension type_name
+	96, // [96:96] is the sub-list for extension extendee
+	0,  // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4826,7 +5000,7 @@ func file_sirsi_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
 			NumEnums:      16,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
