@@ -2,11 +2,15 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
@@ -106,4 +110,114 @@ func testEventTypes(t *testing.T, s store.Store) {
 		t.Fatalf("tenant without webhook has events %v (%v)", none, err)
 	}
 	expect(fmt.Sprintf("another tenant's agent %s going silent", pa.Id))
+}
+
+// EveryEventType makes, through s, one state change of each webhook event
+// type for the tenant tenantID (which must have a webhook and nothing
+// else yet), each reported twice as an agent resending it would, and
+// returns the "type subject" of every event they must make, each once.
+// Tests of delivery (two replicas, a killed server) use it as the truth a
+// receiver is compared with.
+func EveryEventType(t *testing.T, s store.Store, tenantID string) []string {
+	t.Helper()
+	defer guard(t)
+	c := ctx(t)
+	ts := s.Tenant(tenantID)
+	acct := newAccount(t, ts, "111111111111")
+	pol := newPolicy(t, ts, "every-event")
+	twice := func(do func(batch string)) {
+		do("first")
+		do("again")
+	}
+	var want []string
+	add := func(typ, subject string) { want = append(want, typ+" "+subject) }
+
+	// The agent enrolls, goes silent, and comes back.
+	agent := must(ts.CreateAgent(c, &sirsiv1.Agent{CloudAccountId: acct.Id, Version: "1"}))
+	add(validation.EventAgentConnected, "agents/"+agent.Id)
+	twice(func(string) { must(s.MarkStaleAgents(c, time.Now().Add(time.Hour))) })
+	add(validation.EventAgentStale, "agents/"+agent.Id)
+	twice(func(string) { must(ts.RecordHeartbeat(c, agent.Id, store.Heartbeat{At: time.Now().Add(2 * time.Hour), Version: "1"})) })
+	add(validation.EventAgentConnected, "agents/"+agent.Id)
+
+	// Two recommendations open; one is dismissed, the other carried out.
+	var ids []string
+	twice(func(batch string) {
+		ids, _ = must2(ts.ApplyRecommendations(c, acct.Id, "recs-"+batch, pol.Id, nil, []*sirsiv1.Recommendation{
+			sizedRec("i-1", "m5.xlarge", "m5.large"), sizedRec("i-2", "m5.xlarge", "m5.large"),
+		}))
+	})
+	for _, id := range ids {
+		add(validation.EventRecommendationOpened, "recommendations/"+id)
+	}
+	twice(func(string) { must(ts.DismissRecommendation(c, ids[1])) })
+	add(validation.EventRecommendationClosed, "recommendations/"+ids[1])
+
+	twice(func(batch string) {
+		must(ts.SaveActionPlan(c, acct.Id, "plan-"+batch, &sirsiv1.ActionPlan{Id: "plan-1", PolicyId: pol.Id}))
+	})
+	add(validation.EventPlanPendingApproval, "plans/plan-1")
+
+	// A resize carried out on day 3 at $0.192 -> $0.096 an hour; the bill
+	// shows $4.608 a day before and $2.304 after, so Cost Explorer
+	// verifies its saving.
+	day0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	changed := day0.AddDate(0, 0, 3)
+	running := ledgerAction("act-1", pol.Id, "i-1", "resize", "m5.large", sirsiv1.ActionStatus_ACTION_STATUS_RUNNING, changed.Add(-time.Minute), changed, 192_000, 96_000)
+	running.RecommendationId = ids[0]
+	succeeded := proto.CloneOf(running)
+	succeeded.Status = sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED
+	failed := ledgerAction("act-2", pol.Id, "i-9", "stop", "", sirsiv1.ActionStatus_ACTION_STATUS_FAILED, changed, changed, 0, 0)
+	rolledBack := ledgerAction("act-3", pol.Id, "i-8", "stop", "", sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, changed, changed, 0, 0)
+	for i, batch := range [][]*sirsiv1.Action{{running}, {succeeded, failed, rolledBack}} {
+		twice(func(again string) { must(ts.ApplyActions(c, acct.Id, fmt.Sprintf("actions-%d-%s", i, again), batch)) })
+	}
+	add(validation.EventActionStarted, "actions/act-1")
+	add(validation.EventActionSucceeded, "actions/act-1")
+	add(validation.EventRecommendationClosed, "recommendations/"+ids[0])
+	add(validation.EventActionFailed, "actions/act-2")
+	add(validation.EventActionRolledBack, "actions/act-3")
+
+	var costs []*sirsiv1.ResourceCost
+	for d := range 6 {
+		amount := int64(4_608_000)
+		if d >= 3 {
+			amount = 2_304_000
+		}
+		costs = append(costs, &sirsiv1.ResourceCost{ResourceType: ec2, ResourceId: "i-1", Day: day0.AddDate(0, 0, d).Format("2006-01-02"),
+			Amount: money.Micros(amount, money.USD)})
+	}
+	twice(func(batch string) { must(ts.ApplyResourceCosts(c, acct.Id, "resource-costs-"+batch, costs, "")) })
+	add(validation.EventSavingsVerified, "savings/act-1")
+
+	anomaly := &sirsiv1.CostAnomaly{Day: "2026-11-20", Service: "EC2", ExpectedAmount: money.USDFromFloat(100), ActualAmount: money.USDFromFloat(300), Score: 3}
+	twice(func(batch string) { must(ts.ApplyCosts(c, acct.Id, "costs-"+batch, nil, []*sirsiv1.CostAnomaly{anomaly})) })
+	add(validation.EventCostAnomaly, acct.Id+"/2026-11-20/EC2")
+
+	seen := map[string]bool{}
+	for _, w := range want {
+		seen[strings.Fields(w)[0]] = true
+	}
+	if len(seen) != len(validation.WebhookEventTypes()) {
+		t.Fatalf("EveryEventType covers %d of the %d event types", len(seen), len(validation.WebhookEventTypes()))
+	}
+	return want
+}
+
+// testEveryEventType checks EveryEventType against the outbox itself.
+func testEveryEventType(t *testing.T, s store.Store) {
+	c := ctx(t)
+	tn := must(s.CreateTenant(c, &sirsiv1.Tenant{Name: "every", WebhookUrl: "https://hooks.example.com/x", WebhookSecret: "0123456789abcdef-first"}))
+	want := EveryEventType(t, s, tn.Id)
+	all, _, err := s.Tenant(tn.Id).ListWebhookEvents(c, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_UNSPECIFIED, store.Page{Size: store.MaxPageSize})
+	ok(t, err)
+	got := make([]string, 0, len(all))
+	for _, e := range all {
+		got = append(got, e.Type+" "+e.Subject)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TenantWebhook", testTenantWebhook},
 		{"EventOutbox", testEventOutbox},
 		{"EventTypes", testEventTypes},
+		{"EveryEventType", testEveryEventType},
 		{"CloudAccounts", testCloudAccounts},
 		{"Policies", testPolicies},
 		{"EnrollmentTokens", testEnrollmentTokens},
