@@ -137,7 +137,9 @@ func EveryEventType(t *testing.T, s store.Store, tenantID string) []string {
 	add(validation.EventAgentConnected, "agents/"+agent.Id)
 	twice(func(string) { must(s.MarkStaleAgents(c, time.Now().Add(time.Hour))) })
 	add(validation.EventAgentStale, "agents/"+agent.Id)
-	twice(func(string) { must(ts.RecordHeartbeat(c, agent.Id, store.Heartbeat{At: time.Now().Add(2 * time.Hour), Version: "1"})) })
+	twice(func(string) {
+		must(ts.RecordHeartbeat(c, agent.Id, store.Heartbeat{At: time.Now().Add(2 * time.Hour), Version: "1"}))
+	})
 	add(validation.EventAgentConnected, "agents/"+agent.Id)
 
 	// Two recommendations open; one is dismissed, the other carried out.
@@ -191,7 +193,9 @@ func EveryEventType(t *testing.T, s store.Store, tenantID string) []string {
 	add(validation.EventSavingsVerified, "savings/act-1")
 
 	anomaly := &sirsiv1.CostAnomaly{Day: "2026-11-20", Service: "EC2", ExpectedAmount: money.USDFromFloat(100), ActualAmount: money.USDFromFloat(300), Score: 3}
-	twice(func(batch string) { must(ts.ApplyCosts(c, acct.Id, "costs-"+batch, nil, []*sirsiv1.CostAnomaly{anomaly})) })
+	twice(func(batch string) {
+		must(ts.ApplyCosts(c, acct.Id, "costs-"+batch, nil, []*sirsiv1.CostAnomaly{anomaly}))
+	})
 	add(validation.EventCostAnomaly, acct.Id+"/2026-11-20/EC2")
 
 	seen := map[string]bool{}
