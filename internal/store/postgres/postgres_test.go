@@ -186,3 +186,44 @@ func BenchmarkListResources(b *testing.B) {
 		}
 	})
 }
+
+// TestClaimSkipsLockedEvents: while another replica's claim transaction
+// holds an outbox row locked, a claim takes the other due rows at once
+// (FOR UPDATE SKIP LOCKED) instead of waiting for the lock or taking
+// the locked row too.
+func TestClaimSkipsLockedEvents(t *testing.T) {
+	url := pgtest.Database(t)
+	s := openAt(t, url)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tn, err := s.CreateTenant(ctx, &sirsiv1.Tenant{Name: "skip", WebhookUrl: "https://hooks.example.com/x", WebhookSecret: "0123456789abcdef-first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.EveryEventType(t, s, tn.Id)
+	all, _, err := s.Tenant(tn.Id).ListWebhookEvents(ctx, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING, store.Page{Size: store.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := rawDB(t, url).BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	var locked string
+	if err := other.QueryRowContext(ctx, `SELECT id FROM event_outbox WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tn.Id, all[0].Id).Scan(&locked); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimEvents(ctx, time.Now(), time.Minute, store.MaxPageSize)
+	if err != nil {
+		t.Fatalf("claim while a row is locked: %v", err)
+	}
+	if len(claimed) != len(all)-1 {
+		t.Fatalf("claimed %d of %d events with one locked, want all the others", len(claimed), len(all))
+	}
+	for _, e := range claimed {
+		if e.Event.Id == locked {
+			t.Fatalf("claimed the locked event %s", locked)
+		}
+	}
+}
