@@ -72,13 +72,17 @@ type browser struct {
 	csrf string
 }
 
-func (f *fixture) browser(t *testing.T) *browser {
+func (f *fixture) browser(t *testing.T) *browser { return newBrowser(t, f.srv) }
+
+// newBrowser is a client of srv with a cookie jar of its own, which sees
+// redirects rather than following them.
+func newBrowser(t *testing.T, srv *httptest.Server) *browser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := *f.srv.Client() // a copy: the server's client is shared
+	c := *srv.Client() // a copy: the server's client is shared
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, c: &c, base: f.srv.URL}
+	return &browser{t: t, c: &c, base: srv.URL}
 }
 
 func (b *browser) do(method, path string, body io.Reader, hdr map[string]string) (*http.Response, string) {

@@ -54,8 +54,10 @@ type instance struct {
 	grpcLn net.Listener
 	grpcUp *telemetry.Flag
 	https  []*httpListener
-	// changes carries what agents report to the web console's streams.
+	// changes carries what agents report to the web console's streams;
+	// fanout, with PostgreSQL, carries it to the other replicas' too.
 	changes *console.Hub
+	fanout  *console.PGFanout
 
 	// ca is the data dir CA: it signs agent certificates always, and the
 	// listeners' certificates unless operator files serve the management
@@ -218,8 +220,16 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	}
 	common := []grpc.ServerOption{grpc.ChainUnaryInterceptor(countInFlight(inflight), accessLog(in.log.Named("grpc")))}
 	common = append(common, in.cp.ServerOptions()...)
-	// Innermost, where the caller is known: tell the console's browsers.
-	in.changes = console.NewHub(nil)
+	// Innermost, where the caller is known: tell the console's browsers,
+	// those of every replica when they share a PostgreSQL database.
+	if in.cfg.DatabaseURL != "" {
+		if in.fanout, err = console.NewPGFanout(ctx, in.cfg.DatabaseURL, in.log.Named("console")); err != nil {
+			return nil, err
+		}
+		in.changes = console.NewHub(in.fanout)
+	} else {
+		in.changes = console.NewHub(nil)
+	}
 	common = append(common, grpc.ChainUnaryInterceptor(in.changes.Interceptor()))
 	if o.rpcLatency > 0 {
 		common = append(common, grpc.ChainUnaryInterceptor(addLatency(o.rpcLatency)))
@@ -533,6 +543,10 @@ func (in *instance) addActors(g *run.Group) {
 		addHTTPActor(g, in.log.Named("http"), h, in.cfg.ShutdownTimeout)
 	}
 	in.addSealActor(g)
+	if in.fanout != nil {
+		fctx, fcancel := context.WithCancel(context.Background())
+		g.Add(func() error { return in.fanout.Run(fctx, in.changes) }, func(error) { fcancel() })
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g.Add(func() error {
 		if err := in.cp.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -593,6 +607,9 @@ func (in *instance) close() {
 	}
 	for _, h := range in.https {
 		_ = h.ln.Close()
+	}
+	if in.fanout != nil {
+		in.fanout.Close()
 	}
 	if in.st != nil {
 		if err := in.st.Close(); err != nil {
