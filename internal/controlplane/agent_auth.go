@@ -50,7 +50,7 @@ func (s *Server) agentGuard(ctx context.Context, req any, info *grpc.UnaryServer
 		}
 		// The agent port spends the same per-source budget as the
 		// management port's refused tokens.
-		if lerr := s.limitSource(sourceHost(ctx)); lerr != nil {
+		if lerr := s.limitSource(ctx, sourceHost(ctx)); lerr != nil {
 			err = lerr
 		}
 		s.auditRefused(ctx, auditEntry{principal: p, tenant: tenant, method: info.FullMethod, err: err})

@@ -23,3 +23,13 @@ func (s *Server) PruneNow(ctx context.Context) (bool, error) {
 	}
 	return false, errors.New("no prune job")
 }
+
+// RunJobNamed runs the background job name once, under the leader lock.
+func (s *Server) RunJobNamed(ctx context.Context, name string) (bool, error) {
+	for _, j := range s.jobs {
+		if j.name == name {
+			return s.runJob(ctx, j)
+		}
+	}
+	return false, errors.New("no job " + name)
+}

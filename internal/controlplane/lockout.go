@@ -25,7 +25,9 @@ import (
 // their certificates are not affected: a certificate cannot be guessed.
 // BlockAfter 0 turns the protection off, so embedding the server takes
 // no lockout by surprise (agentd always sets it); any other zero field
-// takes its default.
+// takes its default. Replicas on one PostgreSQL also count attempts,
+// failures and blocks there, so guesses spread over them are cut at the
+// same BlockAfter (sharedlimits.go).
 type LockoutPolicy struct {
 	// Window is how far back failures count. Default 5m.
 	Window time.Duration
@@ -151,6 +153,10 @@ type attempt struct {
 	l       *lockout
 	src     string
 	settled bool
+	// shared is set when the attempt also came from the replicas' lease of
+	// the source's window starting at window.
+	shared *sharedLimits
+	window time.Time
 }
 
 // reserve takes one attempt of src's budget before its credential is
@@ -192,6 +198,9 @@ func (a *attempt) settle(failed bool, now time.Time) (bool, int) {
 		return false, 0
 	}
 	a.settled = true
+	if !failed && a.shared != nil {
+		a.shared.giveBack(scopeAttempts+a.src, a.window)
+	}
 	l := a.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -220,6 +229,24 @@ func (l *lockout) fail(src string, now time.Time) (bool, int) {
 	return l.failLocked(f, now)
 }
 
+// block blocks src until until, a block another replica started, and
+// reports whether src was not blocked here already.
+func (l *lockout) block(src string, until time.Time, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.m[src]
+	if !ok {
+		f = &failures{}
+		l.m[src] = f
+	}
+	if now.Before(f.blockedUntil) {
+		return false
+	}
+	f.blockedUntil = until
+	f.times = nil
+	return true
+}
+
 func (l *lockout) failLocked(f *failures, now time.Time) (bool, int) {
 	if now.Before(f.blockedUntil) {
 		return false, 0
@@ -241,7 +268,14 @@ type attemptKey struct{}
 // block, and otherwise reserves an attempt for the credential the call
 // carries; settleAttempt (or a failure through tokenFailed) ends it.
 func (s *Server) reserveAttempt(ctx context.Context, src string) (context.Context, error) {
-	a, refuse, delay := s.abuse.lock.reserve(src, s.now())
+	now := s.now()
+	a, refuse, delay := s.abuse.lock.reserve(src, now)
+	if a != nil && s.abuse.shared != nil {
+		refuse = s.reserveShared(ctx, a, now)
+		if refuse > 0 {
+			a.settle(false, now)
+		}
+	}
 	if refuse > 0 {
 		s.metrics.ratelimited.WithLabelValues(limitLockout).Inc()
 		return ctx, exhausted(refuse, fmt.Sprintf("too many failed authentications from %s (counting those being checked): blocked for another %s", src, refuse.Round(time.Millisecond)))
@@ -259,6 +293,62 @@ func (s *Server) reserveAttempt(ctx context.Context, src string) (context.Contex
 	case <-t.C:
 		return ctx, nil
 	}
+}
+
+// reserveShared takes a's attempt also from this replica's lease of the
+// source's shared window, reading the shared block before reserving a new
+// lease. It says how long to refuse the call: the rest of a block another
+// replica started, or Delay while the failures and attempts of every
+// replica fill BlockAfter. A store error admits the call on this
+// replica's lockout alone.
+func (s *Server) reserveShared(ctx context.Context, a *attempt, now time.Time) time.Duration {
+	sl, p := s.abuse.shared, s.abuse.lock.p
+	key, w := scopeAttempts+a.src, now.Truncate(p.Window)
+	sl.mu.Lock()
+	leased := sl.leaseLocked(key, w, p.Window, now).left >= 1
+	sl.mu.Unlock()
+	if !leased {
+		until, err := sl.st.MarkedUntil(ctx, scopeBlock+a.src)
+		if err != nil {
+			s.log.Warn("read the replicas' block of a source; checking this replica's lockout only", "source", a.src, "request_id", requestID(ctx), "error", err)
+			return 0
+		}
+		if until.After(now) {
+			s.abuse.lock.block(a.src, until, now)
+			return until.Sub(now)
+		}
+	}
+	refused, err := sl.take(ctx, now, p.Window, spend{key, p.BlockAfter})
+	switch {
+	case err != nil:
+		s.log.Warn("reserve an attempt from the replicas' lockout; checking this replica's only", "source", a.src, "request_id", requestID(ctx), "error", err)
+		return 0
+	case refused >= 0:
+		return p.Delay
+	}
+	a.shared, a.window = sl, w
+	return 0
+}
+
+// sharedFailure counts a failure of src for every replica and, when it is
+// the one that reaches BlockAfter, or this replica started a block
+// (started), records the block for the others. It reports whether a block
+// started that this replica has not reported yet, and the failure count.
+func (s *Server) sharedFailure(ctx context.Context, src string, now time.Time, started bool) (bool, int) {
+	sl, p := s.abuse.shared, s.abuse.lock.p
+	n, err := sl.countFailure(ctx, src, now, p.Window)
+	if err != nil {
+		s.log.Warn("count a failed authentication for every replica", "source", src, "request_id", requestID(ctx), "error", err)
+		return false, 0
+	}
+	if !started && n != int64(p.BlockAfter) {
+		return false, int(n)
+	}
+	until := now.Add(p.BlockFor)
+	if err := sl.st.MarkUntil(ctx, scopeBlock+src, until); err != nil {
+		s.log.Warn("record a block for every replica", "source", src, "request_id", requestID(ctx), "error", err)
+	}
+	return s.abuse.lock.block(src, until, now), int(n)
 }
 
 // settleAttempt gives back the call's attempt if no failure used it: the
@@ -296,7 +386,7 @@ func (s *Server) authFailed(ctx context.Context, p *Principal, err error) error 
 			s.tokenFailed(ctx, src, "invalid")
 		}
 	}
-	if lerr := s.limitSource(src); lerr != nil {
+	if lerr := s.limitSource(ctx, src); lerr != nil {
 		return lerr
 	}
 	return err
@@ -314,6 +404,10 @@ func (s *Server) tokenFailed(ctx context.Context, src, reason string) {
 		started, n = a.settle(true, now)
 	} else {
 		started, n = s.abuse.lock.fail(src, now)
+	}
+	if s.abuse.shared != nil && s.abuse.lock.p.BlockAfter > 0 {
+		sharedStarted, total := s.sharedFailure(ctx, src, now, started)
+		started, n = started || sharedStarted, max(n, total)
 	}
 	if !started {
 		return

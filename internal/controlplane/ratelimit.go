@@ -19,9 +19,10 @@ import (
 
 // RateLimits are per-minute call budgets. Each is a token bucket holding a
 // minute's worth of calls and refilling evenly, so a client may burst its
-// whole budget and then gets one call every 60/N seconds. Budgets live in
-// this process only: with several replicas behind a load balancer a client
-// gets up to one budget per replica.
+// whole budget and then gets one call every 60/N seconds. Replicas on one
+// PostgreSQL also count every budget in the database, per minute, so they
+// enforce one budget together (sharedlimits.go); on SQLite, which one
+// process owns, the buckets are the whole story.
 //
 // A zero field means no limit, so embedding the server (tests, tools)
 // takes no budget by surprise; agentd always passes its configured
@@ -104,6 +105,9 @@ type abuseGuard struct {
 	agentTimeout time.Duration
 	buckets      buckets
 	lock         *lockout
+	// shared counts the budgets and the lockout across replicas; nil when
+	// the store is one process's (sharedlimits.go).
+	shared *sharedLimits
 
 	mu      sync.Mutex
 	tenants map[string]tenantLimit
@@ -127,6 +131,7 @@ func newAbuseGuard(o Options) (*abuseGuard, error) {
 	g := &abuseGuard{
 		limits: o.RateLimits, callTimeout: o.CallTimeout, agentTimeout: o.AgentCallTimeout,
 		buckets: buckets{m: map[string]*bucket{}}, lock: lock, tenants: map[string]tenantLimit{},
+		shared: newSharedLimits(o.Store),
 	}
 	if g.callTimeout < 0 || g.agentTimeout < 0 {
 		return nil, fmt.Errorf("controlplane: Options.CallTimeout and AgentCallTimeout must not be negative, are %s and %s", g.callTimeout, g.agentTimeout)
@@ -154,14 +159,15 @@ type bucket struct {
 	at     time.Time
 }
 
-// spend is one budget a call draws on: key's perMinute (0: no limit).
+// spend is one budget a call draws on: key's limit of calls per minute
+// (per lockout window for attempts; 0: no limit).
 type spend struct {
-	key       string
-	perMinute int
+	key   string
+	limit int
 }
 
-// take spends one call of key's budget of perMinute (0: no limit). When
-// none is left it says how long until one is.
+// take spends one call of key's budget of perMinute (0: no limit) in this
+// process. When none is left it says how long until one is.
 func (b *buckets) take(key string, perMinute int, now time.Time) (time.Duration, bool) {
 	wait, refused := b.takeAll(now, spend{key, perMinute})
 	return wait, refused < 0
@@ -184,10 +190,10 @@ func (b *buckets) takeAll(now time.Time, budgets ...spend) (wait time.Duration, 
 	}
 	ks := make([]*bucket, len(budgets))
 	for i, sp := range budgets {
-		if sp.perMinute <= 0 {
+		if sp.limit <= 0 {
 			continue
 		}
-		capacity := float64(sp.perMinute)
+		capacity := float64(sp.limit)
 		k, ok := b.m[sp.key]
 		if !ok {
 			k = &bucket{tokens: capacity, at: now}
@@ -210,6 +216,41 @@ func (b *buckets) takeAll(now time.Time, budgets ...spend) (wait time.Duration, 
 		if k != nil {
 			k.tokens--
 		}
+	}
+	return 0, -1
+}
+
+// giveBack returns the call takeAll spent of each budget: the replicas'
+// shared budget refused it.
+func (b *buckets) giveBack(budgets ...spend) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, sp := range budgets {
+		if k, ok := b.m[sp.key]; ok && sp.limit > 0 {
+			k.tokens = min(k.tokens+1, float64(sp.limit))
+		}
+	}
+}
+
+// takeBudgets spends one call of every budget or of none: this process's
+// buckets first, then, with replicas sharing the store, the budgets' shared
+// minute, giving the local spend back when that is used up. refused is the
+// index of the first budget without a call left (with the wait until it
+// has one), -1 when all were spent.
+func (s *Server) takeBudgets(ctx context.Context, budgets ...spend) (wait time.Duration, refused int) {
+	g := s.abuse
+	now := s.now()
+	if wait, refused = g.buckets.takeAll(now, budgets...); refused >= 0 || g.shared == nil {
+		return wait, refused
+	}
+	refused, err := g.shared.take(ctx, now, time.Minute, budgets...)
+	if err != nil {
+		s.log.Warn("spend the replicas' shared rate budget; admitting on this replica's", "request_id", requestID(ctx), "error", err)
+		return 0, -1
+	}
+	if refused >= 0 {
+		g.buckets.giveBack(budgets...)
+		return windowEnd(now, time.Minute).Sub(now), refused
 	}
 	return 0, -1
 }
@@ -264,7 +305,7 @@ func (s *Server) limitPrincipal(ctx context.Context, p *Principal) error {
 		if tenantPer > 0 && per > tenantPer {
 			tenantPer = per
 		}
-		wait, refused := g.buckets.takeAll(s.now(), spend{limitToken + "/" + p.TokenID, per}, spend{limitTenant + "/" + p.TenantID, tenantPer})
+		wait, refused := s.takeBudgets(ctx, spend{limitToken + "/" + p.TokenID, per}, spend{limitTenant + "/" + p.TenantID, tenantPer})
 		switch refused {
 		case 0:
 			return s.refuseRate(limitToken, per, wait)
@@ -273,7 +314,7 @@ func (s *Server) limitPrincipal(ctx context.Context, p *Principal) error {
 		}
 		return nil
 	}
-	if wait, ok := g.buckets.take(kind+"/"+key, per, s.now()); !ok {
+	if wait, refused := s.takeBudgets(ctx, spend{kind + "/" + key, per}); refused >= 0 {
 		return s.refuseRate(kind, per, wait)
 	}
 	return nil
@@ -281,9 +322,9 @@ func (s *Server) limitPrincipal(ctx context.Context, p *Principal) error {
 
 // limitSource spends one call of a source address's unauthenticated
 // budget.
-func (s *Server) limitSource(src string) error {
+func (s *Server) limitSource(ctx context.Context, src string) error {
 	per := s.abuse.limits.UnauthenticatedPerMinute
-	if wait, ok := s.abuse.buckets.take(limitUnauthenticated+"/"+src, per, s.now()); !ok {
+	if wait, refused := s.takeBudgets(ctx, spend{limitUnauthenticated + "/" + src, per}); refused >= 0 {
 		return s.refuseRate(limitUnauthenticated, per, wait)
 	}
 	return nil
@@ -383,7 +424,7 @@ func (s *Server) unaryAbuse(ctx context.Context, req any, info *grpc.UnaryServer
 	if !enroll {
 		return h(ctx, req)
 	}
-	if err := s.limitSource(src); err != nil {
+	if err := s.limitSource(ctx, src); err != nil {
 		return nil, err
 	}
 	resp, err := h(ctx, req)

@@ -174,6 +174,9 @@ func New(o Options) (*Server, error) {
 	}
 	s.oidc = oidcverify.New(oidcverify.Options{Now: o.Clock, Logger: o.Logger})
 	s.jobs = []job{{name: "prune-enrollment-tokens", run: s.pruneEnrollmentTokens}}
+	if s.abuse.shared != nil {
+		s.jobs = append(s.jobs, job{name: "prune-limit-windows", run: s.pruneLimitWindows})
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if err := s.initOperatorToken(ctx, o.OperatorToken); err != nil {

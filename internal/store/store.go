@@ -161,6 +161,26 @@ type Store interface {
 	Close() error
 }
 
+// SharedLimits is implemented by stores whose database several control
+// plane replicas share (PostgreSQL): rate budgets and the lockout are
+// counted there so replicas enforce one limit. Stores used by one process
+// (SQLite) do not implement it and the control plane counts in memory.
+type SharedLimits interface {
+	// ReserveQuota grants up to want units of scope's limit in the fixed
+	// window starting at window, in one atomic step: what earlier grants
+	// (from any replica) left, at most want, 0 when nothing is left or a
+	// lowered limit is already exceeded. used is the window's total after
+	// the grant.
+	ReserveQuota(ctx context.Context, scope string, window time.Time, want, limit int64) (granted, used int64, err error)
+	// MarkUntil records that scope holds until the instant until (a
+	// source's block); MarkedUntil is the latest such instant, zero when
+	// none was recorded.
+	MarkUntil(ctx context.Context, scope string, until time.Time) error
+	MarkedUntil(ctx context.Context, scope string) (time.Time, error)
+	// PruneQuotas deletes windows (and marks) that started before before.
+	PruneQuotas(ctx context.Context, before time.Time) (int64, error)
+}
+
 // OutboxEvent is a claimed webhook event with its CloudEvents data (JSON).
 type OutboxEvent struct {
 	Event *sirsiv1.WebhookEvent

@@ -91,5 +91,5 @@ func Open(ctx context.Context, url string, opts Options) (store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL store %s/%s: %w", cfg.Host, cfg.Database, err)
 	}
-	return s, nil
+	return &Store{Store: s, db: db}, nil
 }

@@ -177,6 +177,7 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // the same statements work on both dialects. A new migration adds its undo
 // here.
 var undoAfterResourceRecord = []string{
+	`DROP TABLE limit_windows`,
 	`ALTER TABLE agents DROP COLUMN stale_marked`,
 	`ALTER TABLE recommendations DROP COLUMN executed_by`,
 	`ALTER TABLE cloud_accounts DROP COLUMN action_denials`,
