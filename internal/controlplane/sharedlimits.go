@@ -65,7 +65,7 @@ const (
 )
 
 func newSharedLimits(st store.Store) *sharedLimits {
-	sl, ok := st.(store.SharedLimits)
+	sl, ok := store.SharedLimitsOf(st)
 	if !ok {
 		return nil
 	}

@@ -181,6 +181,21 @@ type SharedLimits interface {
 	PruneQuotas(ctx context.Context, before time.Time) (int64, error)
 }
 
+// SharedLimitsOf is st's SharedLimits, looking through decorators (the
+// sealing store) that return what they wrap from Unwrap.
+func SharedLimitsOf(st Store) (SharedLimits, bool) {
+	for {
+		if sl, ok := st.(SharedLimits); ok {
+			return sl, true
+		}
+		w, ok := st.(interface{ Unwrap() Store })
+		if !ok {
+			return nil, false
+		}
+		st = w.Unwrap()
+	}
+}
+
 // OutboxEvent is a claimed webhook event with its CloudEvents data (JSON).
 type OutboxEvent struct {
 	Event *sirsiv1.WebhookEvent

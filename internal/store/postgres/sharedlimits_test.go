@@ -8,6 +8,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/pgtest"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sealed"
 )
 
 // Reservations from two connection pools (two replicas) on one window add
@@ -16,6 +17,10 @@ import (
 func TestReserveQuotaAcrossReplicas(t *testing.T) {
 	url := pgtest.Database(t)
 	a, b := openAt(t, url).(store.SharedLimits), openAt(t, url).(store.SharedLimits)
+	// agentd puts the sealing decorator in front of the store.
+	if sl, ok := store.SharedLimitsOf(sealed.Wrap(a.(store.Store), nil)); !ok || sl != a {
+		t.Fatal("the sealed store hides the shared limits")
+	}
 	ctx := context.Background()
 	w := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex

@@ -36,6 +36,10 @@ func Wrap(inner store.Store, s secrets.Sealer) store.Store {
 	return &Store{Store: inner, sealer: s}
 }
 
+// Unwrap is the inner store, for the capabilities of a back end that the
+// decorator has nothing to seal in (store.SharedLimitsOf).
+func (s *Store) Unwrap() store.Store { return s.Store }
+
 // TenantAAD is the context a tenant's webhook secret is sealed with.
 func TenantAAD(tenantID string) []byte {
 	return []byte("tenant:" + tenantID + ":webhook_secret")
