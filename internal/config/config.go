@@ -55,6 +55,8 @@ type Server struct {
 	AgentStaleAfter   time.Duration
 	// WebhookAllowLoopback: see controlplane.Options.
 	WebhookAllowLoopback bool
+	// WebhookTimeout: see controlplane.Options.
+	WebhookTimeout time.Duration
 	// ShutdownTimeout bounds the drain of in-flight RPCs after SIGTERM.
 	ShutdownTimeout time.Duration
 	// TrustDomain is the SPIFFE trust domain of agent certificates.
@@ -116,6 +118,7 @@ func Defaults() Server {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		AgentStaleAfter: 10 * time.Minute,
+		WebhookTimeout:  10 * time.Second,
 		ShutdownTimeout: 30 * time.Second,
 		TrustDomain:     "sirsi.local",
 

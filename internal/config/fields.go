@@ -161,6 +161,12 @@ var fields = []*field[*Server]{
 		},
 	},
 	{
+		name: "webhook_timeout", env: "SIRSI_WEBHOOK_TIMEOUT", flag: "webhook-timeout",
+		usage: "`duration` one webhook delivery attempt may take; a claimed event stays hidden from other replicas for 16 times this",
+		set:   func(c *Server, v string) error { return setDuration(&c.WebhookTimeout, v) },
+		check: func(c *Server) error { return positive(c.WebhookTimeout) },
+	},
+	{
 		name: "shutdown_timeout", env: "SIRSI_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout",
 		usage: "`duration` SIGTERM waits for in-flight RPCs before cutting them",
 		set:   func(c *Server, v string) error { return setDuration(&c.ShutdownTimeout, v) },

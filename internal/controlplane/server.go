@@ -41,6 +41,9 @@ type Options struct {
 	// (a tenant's URL must not reach the control plane's own services or
 	// the cloud's metadata endpoint). For tests and single-machine setups.
 	WebhookAllowLoopback bool
+	// WebhookTimeout bounds one delivery attempt (connect, send, answer);
+	// a claimed event's lease is derived from it (webhook.go). Default 10s.
+	WebhookTimeout time.Duration
 	// JobInterval is how often the background jobs run. Default 1h.
 	JobInterval time.Duration
 	// EnrollmentTokenRetention is how long expired or used-up enrollment
@@ -160,7 +163,7 @@ func New(o Options) (*Server, error) {
 	if o.MaxAPITokensPerTenant < 0 {
 		return nil, fmt.Errorf("controlplane: Options.MaxAPITokensPerTenant must not be negative (0 is no cap), is %d", o.MaxAPITokensPerTenant)
 	}
-	if s.hooks, err = newWebhooks(o.Registerer, o.WebhookAllowLoopback); err != nil {
+	if s.hooks, err = newWebhooks(o.Registerer, o.WebhookAllowLoopback, o.WebhookTimeout); err != nil {
 		return nil, err
 	}
 	if s.agent, err = newAgentConfig(o); err != nil {

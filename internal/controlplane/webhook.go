@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -73,21 +74,20 @@ import (
 
 const (
 	// webhookWorkers deliver in parallel so one slow receiver, which
-	// holds a worker for up to webhookTimeout per attempt, does not stall
+	// holds a worker for up to the attempt timeout, does not stall
 	// every other tenant's deliveries.
 	webhookWorkers     = 4
-	webhookTimeout     = 10 * time.Second
 	webhookMaxAttempts = 5
 	webhookBackoff     = time.Second
 	// webhookPoll is how often an idle worker looks for due events (a
 	// retry coming due, another replica's report); a report on this
 	// replica wakes the workers at once.
 	webhookPoll = 2 * time.Second
-	// webhookClaim is how many events a worker claims at a time, and
-	// webhookLease how long they stay hidden from other claimers: longer
-	// than the attempts of a whole claim can take.
-	webhookClaim = 8
-	webhookLease = 2 * webhookClaim * webhookTimeout
+	// webhookClaim is how many events a worker claims at a time; they
+	// stay hidden from other claimers for webhookLeaseFactor attempt
+	// timeouts, longer than the attempts of a whole claim can take.
+	webhookClaim       = 8
+	webhookLeaseFactor = 2 * webhookClaim
 	// webhookDrainLimit caps how much of a receiver's answer is read so the
 	// connection can be reused without trusting the receiver's size.
 	webhookDrainLimit = 64 << 10
@@ -106,13 +106,17 @@ var errRefusedAddress = errors.New("refused address")
 // signal and the outcome counter.
 type webhooks struct {
 	client     *http.Client
+	lease      time.Duration
 	backoff    time.Duration
 	poll       time.Duration
 	wakeup     chan struct{}
 	deliveries *prometheus.CounterVec
 }
 
-func newWebhooks(r prometheus.Registerer, allowLoopback bool) (*webhooks, error) {
+func newWebhooks(r prometheus.Registerer, allowLoopback bool, timeout time.Duration) (*webhooks, error) {
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
 	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sirsi_webhook_deliveries_total",
 		Help: "Tenant webhook delivery attempts by outcome: ok, retry (to be tried again) or dead (dead-lettered).",
@@ -120,7 +124,7 @@ func newWebhooks(r prometheus.Registerer, allowLoopback bool) (*webhooks, error)
 	if err := r.Register(deliveries); err != nil {
 		return nil, fmt.Errorf("register webhook metrics: %w", err)
 	}
-	dialer := &net.Dialer{Timeout: webhookTimeout, Control: func(_, address string, _ syscall.RawConn) error {
+	dialer := &net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
 		return checkWebhookAddress(address, allowLoopback)
 	}}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -131,11 +135,12 @@ func newWebhooks(r prometheus.Registerer, allowLoopback bool) (*webhooks, error)
 	return &webhooks{
 		client: &http.Client{
 			Transport: transport,
-			Timeout:   webhookTimeout,
+			Timeout:   timeout,
 			// A redirect could send the signed body somewhere the tenant
 			// never configured; the 3xx answer fails the delivery instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+		lease:      webhookLeaseFactor * timeout,
 		backoff:    webhookBackoff,
 		poll:       webhookPoll,
 		wakeup:     make(chan struct{}, 1),
@@ -200,7 +205,7 @@ func (s *Server) deliverDue(ctx context.Context) int {
 	if ctx.Err() != nil {
 		return 0
 	}
-	events, err := s.st.ClaimEvents(ctx, s.now(), webhookLease, webhookClaim)
+	events, err := s.st.ClaimEvents(ctx, s.now(), s.hooks.lease, webhookClaim)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("webhook: claim events", "error", err)
@@ -214,6 +219,7 @@ func (s *Server) deliverDue(ctx context.Context) int {
 			s.log.Debug("webhook: stopping with claimed events unattempted", "events", len(events)-i)
 			return 0
 		}
+		crashpoint.Hit(crashpoint.ServerWebhookAfterClaim)
 		s.deliverEvent(ctx, ev)
 	}
 	return len(events)
@@ -234,8 +240,8 @@ func (d delivery) host() string {
 }
 
 // deliverEvent makes one attempt at a claimed event and records it. The
-// attempt runs to its end even when ctx ends (it is bounded by
-// webhookTimeout): a stop between a receiver's 2xx and its record would
+// attempt runs to its end even when ctx ends (it is bounded by the
+// attempt timeout): a stop between a receiver's 2xx and its record would
 // send the event again after the restart.
 func (s *Server) deliverEvent(ctx context.Context, ev *store.OutboxEvent) {
 	ctx = context.WithoutCancel(ctx)
@@ -259,6 +265,9 @@ func (s *Server) deliverEvent(ctx context.Context, ev *store.OutboxEvent) {
 		return
 	}
 	err = s.send(ctx, d, body)
+	if err == nil {
+		crashpoint.Hit(crashpoint.ServerWebhookAfterSend)
+	}
 	var ae *attemptError
 	s.finishEvent(ctx, d, int(e.Attempts), err, errors.As(err, &ae) && ae.retry)
 }

@@ -39,6 +39,19 @@ const (
 	AgentEnrollAfterIdentitySave = "agent.enroll_after_identity_save"
 )
 
+// The steps of a webhook delivery: events claimed (leased) and not yet
+// sent; the receiver's 2xx answer in and the outcome not yet recorded.
+// A kill at either must leave every event delivered after the restart,
+// under its one id (a kill after the answer sends that event again with
+// the same id, the idempotency key receivers drop repeats by).
+const (
+	ServerWebhookAfterClaim = "server.webhook_after_claim"
+	ServerWebhookAfterSend  = "server.webhook_after_send"
+)
+
+// WebhookPoints are the points of a delivery in order.
+var WebhookPoints = []string{ServerWebhookAfterClaim, ServerWebhookAfterSend}
+
 // EnrollPoints are the points of an enrollment in order.
 var EnrollPoints = []string{AgentEnrollAfterKeySave, ServerEnrollAfterCommit, AgentEnrollAfterAnswer, AgentEnrollAfterCertSave, AgentEnrollAfterIdentitySave}
 

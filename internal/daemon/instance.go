@@ -183,6 +183,7 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 		Registerer:           in.reg,
 		AgentStaleAfter:      in.cfg.AgentStaleAfter,
 		WebhookAllowLoopback: in.cfg.WebhookAllowLoopback,
+		WebhookTimeout:       in.cfg.WebhookTimeout,
 		OperatorToken:        in.cfg.OperatorToken,
 		AgentCA:              agentCA,
 		TrustDomain:          in.cfg.TrustDomain,
