@@ -209,7 +209,7 @@ func TestClaimSkipsLockedEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Rollback()
+	defer func() { _ = other.Rollback() }()
 	var locked string
 	if err := other.QueryRowContext(ctx, `SELECT id FROM event_outbox WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tn.Id, all[0].Id).Scan(&locked); err != nil {
 		t.Fatal(err)
