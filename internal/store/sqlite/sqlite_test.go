@@ -46,6 +46,7 @@ func TestReopen(t *testing.T) {
 			}
 		},
 		UndoResourceRecord: []string{`ALTER TABLE resources DROP COLUMN record`},
+		UndoLedgerTotals:   []string{`DROP TRIGGER savings_ledger_totals_insert`, `DROP TRIGGER savings_ledger_totals_delete`, `DROP TRIGGER savings_ledger_totals_update`},
 	})
 }
 

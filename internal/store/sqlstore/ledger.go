@@ -270,11 +270,13 @@ func accrualSQL[T string | int64](lo string, hi T) string {
 	return `(CASE WHEN ` + h + ` > ` + lo + ` THEN (` + secs + ` / 3600) * ` + diffSQL + ` + (` + secs + ` % 3600) * ` + diffSQL + ` / 3600 ELSE 0 END)`
 }
 
-// SavingsSummary reports the ledger at now in three reads, each a small
-// part of the ledger or an index alone: closed entries' stored accrual
-// summed per group (to date); entries open at now, accrued up to now per
-// period; entries closed within the periods, their overlap with each.
-// Periods, run-rates and breakdowns are added up from the groups.
+// SavingsSummary reports the ledger at now in four small reads: the
+// per-group totals migration 19's triggers keep of closed entries and of
+// entries per verification (to date); the first closed entry's opening,
+// from an index; entries open at now, accrued up to now per period; entries closed
+// within the periods, their overlap with each. Periods, run-rates and
+// breakdowns are added up from the groups. Every entry accrues exactly
+// what accrualSQL gives it: closed entries stored it when they closed.
 func (t *tenantStore) SavingsSummary(ctx context.Context, now time.Time) (*sirsiv1.GetSavingsSummaryResponse, error) {
 	now = now.UTC()
 	out := &sirsiv1.GetSavingsSummaryResponse{AsOfTime: timestamppb.New(now)}
@@ -285,26 +287,24 @@ func (t *tenantStore) SavingsSummary(ctx context.Context, now time.Time) (*sirsi
 	end := now.UnixNano()
 	starts := []int64{0, last30.Start.UnixNano(), month.Start.UnixNano()}
 	periods := []*periodSum{newPeriodSum(), newPeriodSum(), newPeriodSum()}
-	var first, openRate int64
+	if err := t.addLedgerTotals(ctx, out, periods[0]); err != nil {
+		return nil, err
+	}
+	// To date starts with the first entry that has accrued: every closed
+	// one, and those open by now.
+	var first sql.NullInt64
+	if err := t.s.r.QueryRowContext(ctx, t.q(`SELECT MIN(opened_at) FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NOT NULL`), t.id).Scan(&first); err != nil {
+		return nil, fmt.Errorf("savings summary: first closed entry: %w", err)
+	}
 	seen := func(opened sql.NullInt64) {
-		if opened.Valid && (first == 0 || opened.Int64 < first) {
-			first = opened.Int64
+		if opened.Valid && (!first.Valid || opened.Int64 < first.Int64) {
+			first = opened
 		}
 	}
 	const groups = `action, policy_id, cloud_account_id, verified_by`
-	// Closed entries, to date.
-	err := t.eachGroup(ctx, `SELECT `+groups+`, CAST(COALESCE(SUM(accrued_micros), 0) AS BIGINT), COUNT(*) - COUNT(accrued_micros), MIN(opened_at)
-FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NOT NULL GROUP BY `+groups, func(g ledgerGroup, vals []any) error {
-		periods[0].add(g, *vals[0].(*int64))
-		out.UnknownEntries += *vals[1].(*int64)
-		seen(*vals[2].(*sql.NullInt64))
-		return nil
-	}, new(int64), new(int64), new(sql.NullInt64))
-	if err != nil {
-		return nil, err
-	}
 	// Entries open at now: accrued from the later of their opening and the
 	// period's start, up to now.
+	var openRate int64
 	sum := func(expr string) string { return `CAST(COALESCE(SUM(` + expr + `), 0) AS BIGINT)` }
 	from := func(start int64) string {
 		return fmt.Sprintf(`(CASE WHEN opened_at < %d THEN %d ELSE opened_at END)`, start, start)
@@ -315,7 +315,7 @@ FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NOT NULL GROUP BY `+gro
 	}
 	q += `, ` + sum(diffSQL) + `, COUNT(` + diffSQL + `), COUNT(*) - COUNT(` + diffSQL + `), MIN(opened_at)
 FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NULL AND opened_at <= ` + fmt.Sprint(end) + ` GROUP BY ` + groups
-	err = t.eachGroup(ctx, q, func(g ledgerGroup, vals []any) error {
+	err := t.eachGroup(ctx, q, func(g ledgerGroup, vals []any) error {
 		for i, p := range periods {
 			p.add(g, *vals[i].(*int64))
 		}
@@ -345,12 +345,9 @@ FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NULL AND opened_at <= `
 	if err != nil {
 		return nil, err
 	}
-	if err := t.countVerification(ctx, out); err != nil {
-		return nil, err
-	}
 	toDate := ledger.Period{Start: now, End: now}
-	if first != 0 {
-		toDate.Start = time.Unix(0, first).UTC()
+	if first.Valid {
+		toDate.Start = time.Unix(0, first.Int64).UTC()
 	}
 	out.ToDate = periods[0].period(toDate)
 	out.Last_30Days = periods[1].period(last30)
@@ -358,6 +355,46 @@ FROM savings_ledger WHERE tenant_id = ? AND closed_at IS NULL AND opened_at <= `
 	out.AnnualizedRunRate = money.Micros(openRate*ledger.HoursPerYear, money.USD)
 	out.MonthlyRunRate = money.Micros(openRate*pricing.HoursPerMonth, money.USD)
 	return out, nil
+}
+
+// addLedgerTotals adds the per-group totals the ledger's triggers keep:
+// closed entries' accrual to toDate, their unknown accruals to the count,
+// and the entries by verification (Cost Explorer verified, or estimated by
+// why), rolled-back entries aside.
+func (t *tenantStore) addLedgerTotals(ctx context.Context, out *sirsiv1.GetSavingsSummaryResponse, toDate *periodSum) error {
+	rows, err := t.s.queryReader(ctx, t.q(`SELECT action, policy_id, cloud_account_id, verified_by, verify_note, close_reason, entries, closed_accrued_micros, closed_unknown
+FROM savings_ledger_totals WHERE tenant_id = ? ORDER BY verified_by, verify_note`), t.id)
+	if err != nil {
+		return fmt.Errorf("savings summary: ledger totals: %w", err)
+	}
+	defer rows.Close()
+	// Rows come in (verified_by, verify_note) order: one reason each.
+	var reason *sirsiv1.SavingsEstimateReason
+	var reasonKey [2]string
+	for rows.Next() {
+		var g ledgerGroup
+		var note, closeReason string
+		var entries, accrued, unknown int64
+		if err := rows.Scan(&g.action, &g.policy, &g.account, &g.verifiedBy, &note, &closeReason, &entries, &accrued, &unknown); err != nil {
+			return fmt.Errorf("savings summary: ledger totals: %w", err)
+		}
+		toDate.add(g, accrued)
+		out.UnknownEntries += unknown
+		switch {
+		case closeReason == ledger.ClosedByRollback:
+		case g.verifiedBy == ledger.VerifiedByCostExplorer:
+			out.VerifiedEntries += entries
+		case reason != nil && reasonKey == [2]string{g.verifiedBy, note}:
+			reason.Entries += entries
+		default:
+			reason, reasonKey = &sirsiv1.SavingsEstimateReason{Reason: ledger.DescribeNote(note), Entries: entries}, [2]string{g.verifiedBy, note}
+			out.EstimateReasons = append(out.EstimateReasons, reason)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("savings summary: ledger totals: %w", err)
+	}
+	return nil
 }
 
 // ledgerGroup is the key the summary groups entries by.
@@ -382,33 +419,6 @@ func (t *tenantStore) eachGroup(ctx context.Context, q string, fn func(g ledgerG
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("savings summary: %w", err)
-	}
-	return nil
-}
-
-// countVerification counts the entries Cost Explorer verified and the
-// estimated ones by why they are estimates (rolled-back entries aside).
-func (t *tenantStore) countVerification(ctx context.Context, out *sirsiv1.GetSavingsSummaryResponse) error {
-	rows, err := t.s.queryReader(ctx, t.q(`SELECT verified_by, verify_note, COUNT(*) FROM savings_ledger WHERE tenant_id = ? AND close_reason <> ?
-GROUP BY verified_by, verify_note ORDER BY verified_by, verify_note`), t.id, ledger.ClosedByRollback)
-	if err != nil {
-		return fmt.Errorf("savings summary: count verification: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var by, note string
-		var n int64
-		if err := rows.Scan(&by, &note, &n); err != nil {
-			return fmt.Errorf("savings summary: count verification: %w", err)
-		}
-		if by == ledger.VerifiedByCostExplorer {
-			out.VerifiedEntries += n
-			continue
-		}
-		out.EstimateReasons = append(out.EstimateReasons, &sirsiv1.SavingsEstimateReason{Reason: ledger.DescribeNote(note), Entries: n})
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("savings summary: count verification: %w", err)
 	}
 	return nil
 }

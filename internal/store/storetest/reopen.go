@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +28,9 @@ type Backend struct {
 	// whatever else the dialect's migration 2 changed), for the test that
 	// the migration fills in the records of existing rows.
 	UndoResourceRecord []string
+	// UndoLedgerTotals drops what only the dialect's migration 19 made
+	// (its triggers), before the migrations after 2 are undone.
+	UndoLedgerTotals []string
 }
 
 // RunReopen runs the tests that need to reopen a database or touch it
@@ -111,7 +116,7 @@ func RunReopen(t *testing.T, b Backend) {
 		ok(t, s.Close())
 		// Back to schema version 1: the migrations after 2 are undone as
 		// well, since a database is at the highest version it recorded.
-		for _, stmt := range undoAfterResourceRecord {
+		for _, stmt := range append(b.UndoLedgerTotals, undoAfterResourceRecord...) {
 			b.Exec(t, loc, stmt)
 		}
 		for _, stmt := range b.UndoResourceRecord {
@@ -132,6 +137,43 @@ func RunReopen(t *testing.T, b Backend) {
 		// The tag filter works on the migrated rows too.
 		if l := listAllResources(t, s.Tenant(ts.TenantID()), store.ResourceFilter{Tags: map[string]string{"env": "prod"}}, 100); len(l) != 1 || l[0].ResourceId != "i-00000001" {
 			t.Fatalf("tag filter after the migration: %v", l)
+		}
+	})
+	t.Run("LedgerTotalsBackfill", func(t *testing.T) {
+		defer guard(t)
+		loc := b.Fresh(t)
+		s := open(t, loc)
+		ts := newTenant(t, s, "ledger-totals")
+		acct := newAccount(t, ts, "000000000042")
+		// Entries closed, open, rolled back and unpriced, written before
+		// the ledger had totals, are in them after the migration: the
+		// summary is unchanged.
+		t0 := time.Date(2026, 11, 5, 2, 0, 0, 0, time.UTC)
+		must(ts.ApplyActions(ctx(t), acct.Id, "l1", []*sirsiv1.Action{
+			ledgerAction("l-1", "p", "i-1", "resize", "m5.large", succeeded, t0, t0, 192_000, 96_000),
+			ledgerAction("l-2", "p", "i-1", "resize", "m5.medium", succeeded, t0.Add(5*time.Hour), t0.Add(5*time.Hour), 96_000, 48_000),
+			ledgerAction("l-3", "q", "i-2", "stop", "", succeeded, t0, t0, 50_000, 0),
+			ledgerAction("l-4", "q", "i-3", "stop", "", succeeded, t0, t0, -1, 0),
+			ledgerAction("l-5", "q", "i-4", "stop", "", succeeded, t0, t0, -1, 0),
+		}))
+		must(ts.ApplyActions(ctx(t), acct.Id, "l2", []*sirsiv1.Action{
+			ledgerAction("l-3", "q", "i-2", "stop", "", rolledBack, t0, t0.Add(time.Hour), 50_000, 0),
+			ledgerAction("l-6", "q", "i-4", "start", "", succeeded, t0.Add(2*time.Hour), t0.Add(2*time.Hour), -1, 0),
+		}))
+		at := t0.Add(30 * time.Hour)
+		want := must(ts.SavingsSummary(ctx(t), at))
+		if want.ToDate.AccruedSavings.GetMicros() != 5*96_000+25*48_000 || want.UnknownEntries != 2 || want.OpenEntries != 1 {
+			t.Fatalf("summary before the migration is undone: %v", want)
+		}
+		ok(t, s.Close())
+		for _, stmt := range append(slices.Clone(b.UndoLedgerTotals), undoLedgerTotals...) {
+			b.Exec(t, loc, stmt)
+		}
+		b.Exec(t, loc, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version >= %d`, ledgerTotalsMigration))
+		s = open(t, loc)
+		defer s.Close()
+		if got := must(s.Tenant(ts.TenantID()).SavingsSummary(ctx(t), at)); !proto.Equal(got, want) {
+			t.Fatalf("savings summary after the migration:\n%v\nwant\n%v", got, want)
 		}
 	})
 	t.Run("SchemaTooNew", func(t *testing.T) {
@@ -176,7 +218,7 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // undoAfterResourceRecord takes back the migrations after 2, newest first;
 // the same statements work on both dialects. A new migration adds its undo
 // here.
-var undoAfterResourceRecord = []string{
+var undoAfterResourceRecord = slices.Concat(undoLedgerTotals, []string{
 	`DROP TABLE limit_windows`,
 	`ALTER TABLE agents DROP COLUMN stale_marked`,
 	`ALTER TABLE recommendations DROP COLUMN executed_by`,
@@ -224,4 +266,19 @@ var undoAfterResourceRecord = []string{
 	`ALTER TABLE tenants DROP COLUMN webhook_url`,
 	`ALTER TABLE agents DROP COLUMN prev_cert_expire_time`,
 	`ALTER TABLE agents DROP COLUMN prev_cert_serial`,
+})
+
+// ledgerTotalsMigration is the version of the migration that keeps the
+// ledger's totals; undoLedgerTotals takes back its part common to both
+// dialects (Backend.UndoLedgerTotals, its triggers, goes first).
+const ledgerTotalsMigration = 19
+
+var undoLedgerTotals = []string{
+	`DROP INDEX savings_ledger_open`,
+	`CREATE INDEX savings_ledger_open ON savings_ledger (tenant_id, action, policy_id, cloud_account_id, verified_by,
+  opened_at, rate_before_micros, rate_after_micros, reconciled_hourly_savings_micros) WHERE closed_at IS NULL`,
+	`DROP INDEX savings_ledger_closed_opened`,
+	`CREATE INDEX savings_ledger_verification ON savings_ledger (tenant_id, close_reason, verified_by, verify_note)`,
+	`CREATE INDEX savings_ledger_closed ON savings_ledger (tenant_id, action, policy_id, cloud_account_id, verified_by, accrued_micros, opened_at) WHERE closed_at IS NOT NULL`,
+	`DROP TABLE savings_ledger_totals`,
 }
