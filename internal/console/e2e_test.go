@@ -25,13 +25,13 @@ import (
 
 // e2eTools finds node, Debian's chromium and web/node_modules; it skips
 // the test when one is missing on a developer's machine, and fails it in
-// CI, which installs them (.ci/run).
+// CI; `make test` installs them first (the browser target).
 func e2eTools(t *testing.T) (node, chromium string) {
 	t.Helper()
 	missing := func(what string) {
 		msg := "end-to-end console test needs " + what
 		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI must install it: see .ci/run)")
+			t.Fatal(msg + " (make test installs it: see the browser target in GNUmakefile)")
 		}
 		t.Skip(msg + "; skipped")
 	}
@@ -44,7 +44,7 @@ func e2eTools(t *testing.T) (node, chromium string) {
 		missing("Debian's chromium (apt-get install chromium)")
 	}
 	if _, err := os.Stat(filepath.Join("web", "node_modules", "playwright-core")); err != nil {
-		missing("playwright-core in internal/console/web/node_modules (make console-assets)")
+		missing("playwright-core in internal/console/web/node_modules (make browser)")
 	}
 	return node, chromium
 }
