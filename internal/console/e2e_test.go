@@ -26,7 +26,7 @@ import (
 // e2eTools finds node, Debian's chromium and web/node_modules; it skips
 // the test when one is missing on a developer's machine, and fails it in
 // CI; `make test` installs them first (the browser target).
-func e2eTools(t *testing.T) (node, chromium string) {
+func e2eTools(t testing.TB) (node, chromium string) {
 	t.Helper()
 	missing := func(what string) {
 		msg := "end-to-end console test needs " + what
