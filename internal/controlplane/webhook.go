@@ -62,6 +62,8 @@ import (
 // in constant time (VerifyWebhookSignature does this). It should also
 // refuse a timestamp more than a few minutes from its own clock.
 //
+// docs/webhooks.md is the receiver's guide to all of this.
+//
 // Deliveries answered with 2xx succeed. 5xx answers and network errors
 // (timeouts included) are retried with exponential backoff (backoff,
 // 2*backoff, 4*backoff...), up to webhookMaxAttempts in all; any other
