@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/telemetry"
@@ -137,7 +139,14 @@ func runDev(env *environment, fl *config.Flags[*config.Server], latency time.Dur
 	// stdout is only export lines (scripts eval them); the console's
 	// address is for the person at the terminal.
 	if u := in.consoleURL(); u != "" {
-		fmt.Fprintf(env.stderr, "agentd dev: web console at %s (sign in with an API token of tenant %q)\n", u, DevTenant)
+		secret, err := devConsoleToken(ctx, in.st.Tenant(tenant.GetId()))
+		if err != nil {
+			in.close()
+			log.Error("could not create the console's sign-in token", "error", err)
+			return exitFailure
+		}
+		fmt.Fprintf(env.stderr, "agentd dev: web console at %s\nagentd dev: sign in with this admin API token of tenant %q (valid %s): %s\n",
+			u, DevTenant, devConsoleTokenTTL, secret)
 	}
 	return serve(env, sigs, in, loader.Load, extra...)
 }
@@ -169,6 +178,24 @@ func ensureDevTenant(ctx context.Context, st store.Store) (*sirsiv1.Tenant, erro
 		return nil, fmt.Errorf("auditing the creation of tenant %q: %w", DevTenant, err)
 	}
 	return t, nil
+}
+
+// devConsoleTokenTTL bounds the sign-in tokens that every start of a
+// kept data dir adds.
+const devConsoleTokenTTL = 24 * time.Hour
+
+// devConsoleToken makes an admin API token of the dev tenant so the person
+// at the terminal can sign in to the console at once (and approve).
+func devConsoleToken(ctx context.Context, ts store.TenantStore) (string, error) {
+	secret, err := auth.Generate(auth.KindAPIToken)
+	if err != nil {
+		return "", fmt.Errorf("generating the console sign-in token: %w", err)
+	}
+	if _, err := ts.CreateAPIToken(ctx, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_ADMIN, Description: "agentd dev: console sign-in",
+		Ttl: durationpb.New(devConsoleTokenTTL)}, auth.Hash(secret)); err != nil {
+		return "", fmt.Errorf("creating the console sign-in token: %w", err)
+	}
+	return secret, nil
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)

@@ -75,6 +75,25 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("ListTenants = %v, want tenant dev with id %s", tenants.GetTenants(), ex["SIRSI_TENANT_ID"])
 	}
 
+	// The sign-in token printed with the console's address is an admin
+	// token of the dev tenant.
+	const signIn = "sign in with this admin API token of tenant"
+	if !p.waitFor(func() bool { return strings.Contains(strings.Join(p.raw, "\n"), signIn) }) {
+		t.Fatalf("no console sign-in token on stderr:\n%s", p.stderrText())
+	}
+	_, line, _ := strings.Cut(p.stderrText(), signIn)
+	line, _, _ = strings.Cut(line, "\n")
+	consoleToken := line[strings.LastIndex(line, " ")+1:]
+	cc, err := client.New(ctx, client.Config{Endpoint: ex["SIRSI_ENDPOINT"], Token: consoleToken, CACertFile: ex["SIRSI_CA_CERT_FILE"],
+		TenantID: ex["SIRSI_TENANT_ID"], RetryTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if id, err := cc.Management.GetIdentity(ctx, &sirsiv1.GetIdentityRequest{}); err != nil || id.GetTenantId() != dev.GetId() || id.GetRole() != sirsiv1.Role_ROLE_ADMIN {
+		t.Errorf("identity of the printed console token = %v, %v; want an admin of tenant %s", id, err, dev.GetId())
+	}
+
 	_, err = dial(t, ex["SIRSI_ENDPOINT"], ex["SIRSI_CA_CERT_FILE"]).GetIdentity(withToken(ctx, "wrong-token-0123456789"), &sirsiv1.GetIdentityRequest{})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Errorf("wrong token: %v, want Unauthenticated", err)
