@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -18,6 +19,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
@@ -52,6 +55,9 @@ type tenantModel struct {
 	WebhookSecretWOVersion types.Int64  `tfsdk:"webhook_secret_wo_version"`
 	RateLimitPerMinute     types.Int64  `tfsdk:"rate_limit_per_minute"`
 	MaxActionsPerHour      types.Int64  `tfsdk:"max_actions_per_hour"`
+	// ForceDestroy lives only in state: it says how Delete asks, not what
+	// the control plane stores.
+	ForceDestroy types.Bool `tfsdk:"force_destroy"`
 }
 
 // The control plane's defaults for a tenant that leaves the limits unset;
@@ -173,6 +179,12 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Default:             int64default.StaticInt64(defaultMaxActionsPerHour),
 				MarkdownDescription: "Actions (resizes, stops, starts, volume migrations) all of the tenant's agents together may start in any trailing hour, 0 to 10000, on top of each policy's `max_actions_per_run`. 0 stops every action: a kill switch for the whole tenant. Defaults to 20.",
 				Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+			},
+			"force_destroy": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Whether destroying the tenant may delete everything it owns. Without it (the default) the control plane refuses to delete a tenant that still has cloud accounts or optimization policies (and so agents, resources, recommendations...): destroy those first, or set `force_destroy = true` and apply before destroying. With it, the tenant and every object it owns are deleted in one transaction; its audit events are kept. Kept only in Terraform state; imports set it to `false`.",
 			},
 		},
 	}
@@ -341,7 +353,11 @@ func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		_, err := r.client.Management.DeleteTenant(ctx, &sirsiv1.DeleteTenantRequest{
 			Id:      state.ID.ValueString(),
 			Version: getVersion(ctx, req.Private, &resp.Diagnostics),
+			Force:   state.ForceDestroy.ValueBool(),
 		})
+		if status.Code(err) == codes.FailedPrecondition {
+			return status.Errorf(codes.FailedPrecondition, "%s; set force_destroy = true on the tenant and apply before destroying to delete everything it owns", status.Convert(err).Message())
+		}
 		return err
 	})
 }
@@ -360,4 +376,5 @@ func (r *tenantResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), out.GetTenant().GetId())...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("force_destroy"), false)...)
 }

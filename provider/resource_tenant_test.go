@@ -17,9 +17,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
 )
 
 func TestTenantResourceSchema(t *testing.T) {
@@ -565,6 +568,80 @@ func TestAccTenant_webhookSecretWOInvalid(t *testing.T) {
 			step("  webhook_secret_wo = \"whsec-0123456789abcdef\"\n  webhook_secret_wo_version = 1\n", `(?s)Invalid Attribute Combination.*webhook_url`),
 			step(url+"  webhook_secret = \"whsec-0123456789abcdef\"\n  webhook_secret_wo = \"whsec-0123456789abcdef\"\n  webhook_secret_wo_version = 1\n", `(?s)Invalid Attribute Combination.*webhook_secret`),
 			step("  webhook_secret_wo_version = 1\n", `(?s)Invalid Attribute Combination.*webhook_secret_wo`),
+		},
+	})
+}
+
+// TestAccTenant_forceDestroy: a tenant that owns a cloud account with an
+// enrolled agent is not destroyed without force_destroy (and keeps
+// everything); with it, the tenant and all it owns are gone.
+func TestAccTenant_forceDestroy(t *testing.T) {
+	env := testAccStart(t, cptest.WithAgentService())
+	cfg := func(force string) string {
+		return env.operatorProvider() + `
+resource "sirsi_tenant" "t" {
+  name = "doomed"
+` + force + `
+}
+`
+	}
+	var tenantID, accountID, agentID string
+	owned := func(ctx context.Context) []error {
+		_, errAccount := env.operator.GetCloudAccount(ctx, &sirsiv1.GetCloudAccountRequest{TenantId: tenantID, Id: accountID})
+		_, errAgent := env.operator.GetAgent(ctx, &sirsiv1.GetAgentRequest{TenantId: tenantID, Id: agentID})
+		return []error{errAccount, errAgent}
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(s *terraform.State) error {
+			if err := env.checkTenantsDestroyed(s); err != nil {
+				return err
+			}
+			for _, err := range owned(context.Background()) {
+				if status.Code(err) != codes.NotFound {
+					return fmt.Errorf("an object of the force-destroyed tenant is still there (or the read failed): %v", err)
+				}
+			}
+			return nil
+		},
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg(""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("sirsi_tenant.t", tfjsonpath.New("force_destroy"), knownvalue.Bool(false)),
+				},
+			},
+			{
+				PreConfig: func() {
+					tenantID = env.tenantIDByName(t, "doomed")
+					accountID = env.cp.NewCloudAccount(t, tenantID, "123456789012").GetId()
+					agentID = env.cp.EnrollAgent(t, tenantID, accountID).ID
+				},
+				Config:      cfg(""),
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)still\s+owns\s+1\s+cloud\s+accounts,\s+0\s+optimization\s+policies\s+and\s+1\s+agents.*set\s+force_destroy\s+=\s+true`),
+			},
+			{
+				// The refused destroy left everything in place.
+				PreConfig: func() {
+					for _, err := range owned(context.Background()) {
+						if err != nil {
+							t.Fatalf("the refused destroy deleted something: %v", err)
+						}
+					}
+				},
+				Config: cfg("  force_destroy = true"),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("sirsi_tenant.t", plancheck.ResourceActionUpdate),
+				}},
+			},
+			{
+				ResourceName:            "sirsi_tenant.t",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"force_destroy"},
+			},
 		},
 	})
 }

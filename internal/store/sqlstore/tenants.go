@@ -153,13 +153,15 @@ func (s *Store) DeleteTenant(ctx context.Context, id string, version int64, forc
 			return fmt.Errorf("delete tenant %q: stored version %d, request version %d: %w", id, cur, version, store.ErrVersionMismatch)
 		}
 		if !force {
-			var n int64
-			err := tx.QueryRowContext(ctx, s.q(`SELECT (SELECT COUNT(*) FROM cloud_accounts WHERE tenant_id = ?) + (SELECT COUNT(*) FROM policies WHERE tenant_id = ?)`), id, id).Scan(&n)
+			var accounts, policies, agents int64
+			err := tx.QueryRowContext(ctx, s.q(`SELECT (SELECT COUNT(*) FROM cloud_accounts WHERE tenant_id = ?), (SELECT COUNT(*) FROM policies WHERE tenant_id = ?),
+(SELECT COUNT(*) FROM agents WHERE tenant_id = ?)`), id, id, id).Scan(&accounts, &policies, &agents)
 			if err != nil {
 				return fmt.Errorf("delete tenant %q: count owned objects: %w", id, err)
 			}
-			if n > 0 {
-				return fmt.Errorf("delete tenant %q: it still owns %d cloud accounts and policies: %w", id, n, store.ErrFailedPrecondition)
+			if accounts+policies+agents > 0 {
+				return fmt.Errorf("delete tenant %q: it still owns %d cloud accounts, %d optimization policies and %d agents (delete them first, or delete with force): %w",
+					id, accounts, policies, agents, store.ErrFailedPrecondition)
 			}
 		}
 		for _, table := range tenantTables {
