@@ -135,13 +135,6 @@ rate_limit_per_minute = ?, max_actions_per_hour = ?, update_time = ?, version = 
 	return out, err
 }
 
-// tenantTables lists every tenant-owned table, children before parents, for
-// a forced tenant delete. Audit events are deliberately absent.
-var tenantTables = []string{
-	"event_outbox", "applied_batches", "action_reservations", "action_plans", "savings_ledger", "resource_costs", "actions", "recommendations", "cost_anomalies", "cost_records",
-	"utilization", "inventory_units", "resources", "agents", "oidc_trusts", "api_tokens", "enrollment_tokens", "policies", "cloud_accounts",
-}
-
 func (s *Store) DeleteTenant(ctx context.Context, id string, version int64, force bool) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var cur int64
@@ -165,8 +158,11 @@ func (s *Store) DeleteTenant(ctx context.Context, id string, version int64, forc
 			}
 		}
 		for _, table := range tenantTables {
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE tenant_id = ?`), id); err != nil {
-				return fmt.Errorf("delete tenant %q: delete from %s: %w", id, table, err)
+			if table.keptOnDelete {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table.name+` WHERE tenant_id = ?`), id); err != nil {
+				return fmt.Errorf("delete tenant %q: delete from %s: %w", id, table.name, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM tenants WHERE id = ?`), id); err != nil {

@@ -1,0 +1,44 @@
+package sqlstore
+
+// tenantTable is a table whose rows belong to one tenant (its tenant_id
+// column). Every such table is listed here: a forced tenant delete and a
+// tenant export both walk this list, and a test compares it with the
+// schema, so a new table is either listed or the test fails.
+type tenantTable struct {
+	name string
+	// secret columns are never exported: token hashes (a stolen hash
+	// lets nobody in, but it confirms a guessed token), sealed envelopes
+	// of webhook secrets and external ids.
+	secret []string
+	// keptOnDelete rows outlive the tenant: the audit log is one hash
+	// chain across tenants and is pruned only by retention.
+	keptOnDelete bool
+}
+
+// tenantTables lists every tenant-owned table, children before parents,
+// which is the order a forced delete needs.
+var tenantTables = []tenantTable{
+	{name: "event_outbox"},
+	{name: "applied_batches"},
+	{name: "action_reservations"},
+	{name: "action_plans"},
+	{name: "savings_ledger"},
+	{name: "resource_costs"},
+	{name: "actions"},
+	{name: "recommendations"},
+	{name: "cost_anomalies"},
+	{name: "cost_records"},
+	{name: "utilization"},
+	{name: "inventory_units"},
+	{name: "resources"},
+	{name: "agents"},
+	{name: "oidc_trusts"},
+	{name: "api_tokens", secret: []string{"secret_hash"}},
+	{name: "enrollment_tokens", secret: []string{"secret_hash"}},
+	{name: "policies"},
+	{name: "cloud_accounts", secret: []string{"external_id"}},
+	{name: "audit_events", keptOnDelete: true},
+}
+
+// tenantRowSecrets are the tenants row's columns an export leaves out.
+var tenantRowSecrets = []string{"webhook_secret"}
