@@ -93,6 +93,10 @@ var rules = map[string]rule{
 	sirsiv1.ManagementService_DeleteOidcTrust_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
 	sirsiv1.ManagementService_ListOidcTrusts_FullMethodName:  {role: admin, tenant: tenantField},
 
+	// An export is everything the tenant owns: admins only, like tokens,
+	// and audited like a mutation.
+	sirsiv1.ManagementService_ExportTenant_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
+
 	sirsiv1.ManagementService_ListAgents_FullMethodName:  read(viewer, tenantField),
 	sirsiv1.ManagementService_GetAgent_FullMethodName:    read(viewer, tenantField),
 	sirsiv1.ManagementService_RevokeAgent_FullMethodName: write(editor, tenantField),

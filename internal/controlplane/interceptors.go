@@ -30,8 +30,9 @@ func (s *Server) UnaryInterceptors() []grpc.UnaryServerInterceptor {
 	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryDecodeCheck, s.unaryRecover, s.unaryAbuse, s.unaryGuard, s.unaryAgentLimit, s.unaryRecover}
 }
 
-// StreamInterceptors mirror UnaryInterceptors. ManagementService has no
-// streaming RPC, so a stream for it is refused by the guard.
+// StreamInterceptors mirror UnaryInterceptors. ManagementService's only
+// streams are server-streaming (one request): the guard authorises that
+// request when the handler receives it.
 func (s *Server) StreamInterceptors() []grpc.StreamServerInterceptor {
 	return []grpc.StreamServerInterceptor{s.streamRequestID, s.streamMetrics, s.streamDecodeCheck, s.streamRecover, s.streamGuard, s.streamRecover}
 }
@@ -193,9 +194,59 @@ func (s *Server) streamGuard(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		s.auditRefused(ctx, auditEntry{principal: p, method: info.FullMethod, err: err})
 		return err
 	}
-	err = status.Errorf(codes.PermissionDenied, "%s is not a unary ManagementService method", info.FullMethod)
-	s.audit(ctx, auditEntry{principal: p, method: info.FullMethod, err: err})
+	if _, ok := rules[info.FullMethod]; !ok || info.IsClientStream {
+		err = status.Errorf(codes.PermissionDenied, "%s is not a ManagementService method", info.FullMethod)
+		s.audit(ctx, auditEntry{principal: p, method: info.FullMethod, err: err})
+		return err
+	}
+	s.settleAttempt(ctx)
+	g := &guardedStream{ServerStream: ss, s: s, p: p, method: info.FullMethod}
+	err = h(srv, g)
+	if g.req == nil {
+		// Refused before the handler saw a request: audited there.
+		return err
+	}
+	if rules[info.FullMethod].mutation {
+		s.audit(g.Context(), auditEntry{principal: p, tenant: g.tenant, method: info.FullMethod, req: g.req, err: err})
+	}
 	return err
+}
+
+// guardedStream authorises a server-streaming call's one request as
+// unaryGuard does a unary call's, when the handler receives it: the
+// request is what names the tenant.
+type guardedStream struct {
+	grpc.ServerStream
+	s      *Server
+	p      *Principal
+	method string
+	ctx    context.Context
+	req    any
+	tenant string
+}
+
+func (g *guardedStream) Context() context.Context {
+	if g.ctx != nil {
+		return g.ctx
+	}
+	return g.ServerStream.Context()
+}
+
+func (g *guardedStream) RecvMsg(m any) error {
+	if err := g.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	ctx := g.ServerStream.Context()
+	tenant, err := authorize(g.method, g.p, m)
+	if err != nil {
+		g.s.audit(ctx, auditEntry{principal: g.p, tenant: g.p.TenantID, method: g.method, err: err})
+		return err
+	}
+	if err := g.s.limitPrincipal(ctx, g.p); err != nil {
+		return err
+	}
+	g.req, g.tenant, g.ctx = m, tenant, withPrincipal(ctx, g.p)
+	return nil
 }
 
 func sourceAddress(ctx context.Context) string {

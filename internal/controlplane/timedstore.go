@@ -427,3 +427,8 @@ func (d timedTenantStore) ListWebhookEvents(ctx context.Context, state sirsiv1.W
 	defer d.m.observe("ListWebhookEvents", time.Now())
 	return d.s.ListWebhookEvents(ctx, state, p)
 }
+
+func (d timedStore) ExportTenant(ctx context.Context, tenantID string, emit func(table string, record []byte) error) error {
+	defer d.m.observe("ExportTenant", time.Now())
+	return d.s.ExportTenant(ctx, tenantID, emit)
+}

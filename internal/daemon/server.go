@@ -22,6 +22,7 @@ var serverCommand = &command{
 		rotateSealCommand,
 		rotateCACommand,
 		backupCommand,
+		exportCommand,
 	},
 }
 

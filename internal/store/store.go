@@ -89,6 +89,13 @@ type Store interface {
 	// same transaction. Audit events are kept.
 	DeleteTenant(ctx context.Context, id string, version int64, force bool) error
 	ListTenants(ctx context.Context, p Page) ([]*sirsiv1.Tenant, string, error)
+	// ExportTenant hands emit the tenant's row and every row the tenant
+	// owns (its audit events included), table by table, each as one JSON
+	// object (column name to value) without secret columns (token hashes,
+	// sealed secrets). All is read in one read transaction, so the export
+	// is one consistent snapshot; ErrNotFound when the tenant does not
+	// exist in it. An error from emit ends the export and is returned.
+	ExportTenant(ctx context.Context, tenantID string, emit func(table string, record []byte) error) error
 
 	// LookupAPIToken finds a token by the hash of its secret, whoever owns it.
 	LookupAPIToken(ctx context.Context, secretHash []byte) (*sirsiv1.ApiToken, error)

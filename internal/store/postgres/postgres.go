@@ -32,8 +32,10 @@ var Dialect = &sqlstore.Dialect{
 	JSONField: func(column, key string) (string, any) {
 		return `(` + column + `::jsonb ->> ?::text)`, key
 	},
-	TagsContain: func(column string) string { return column + ` @> ?::jsonb` },
-	SkipLocked:  ` FOR UPDATE SKIP LOCKED`,
+	TagsContain:       func(column string) string { return column + ` @> ?::jsonb` },
+	SkipLocked:        ` FOR UPDATE SKIP LOCKED`,
+	TenantTablesQuery: `SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema()`,
+	Snapshot:          &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	LockAudit: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLockKey)
 		return err

@@ -25,7 +25,8 @@ import (
 // cross-process locks: a SQLite file belongs to one agentd process, whose
 // single writer connection already serialises audit appends.
 var Dialect = &sqlstore.Dialect{
-	Name: "sqlite",
+	Name:              "sqlite",
+	TenantTablesQuery: `SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'tenant_id'`,
 	IsUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {

@@ -32,6 +32,13 @@ type Dialect struct {
 	// once take different rows instead of waiting for each other (" FOR
 	// UPDATE SKIP LOCKED"); empty when the back end has one writer anyway.
 	SkipLocked string
+	// TenantTablesQuery lists the names of the tables that have a
+	// tenant_id column.
+	TenantTablesQuery string
+	// Snapshot are the options of a read transaction that sees one
+	// snapshot from its first read to its end (PostgreSQL needs
+	// REPEATABLE READ; a SQLite read transaction is one by itself).
+	Snapshot *sql.TxOptions
 	// Lock and Unlock take a session-level cluster-wide lock on conn for
 	// migrations and leader election; TryLock does not wait. Nil means
 	// the store is the only process using the database.

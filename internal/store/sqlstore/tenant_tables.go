@@ -1,5 +1,11 @@
 package sqlstore
 
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
 // tenantTable is a table whose rows belong to one tenant (its tenant_id
 // column). Every such table is listed here: a forced tenant delete and a
 // tenant export both walk this list, and a test compares it with the
@@ -42,3 +48,31 @@ var tenantTables = []tenantTable{
 
 // tenantRowSecrets are the tenants row's columns an export leaves out.
 var tenantRowSecrets = []string{"webhook_secret"}
+
+// checkTenantTables refuses a schema with a tenant_id table missing from
+// tenantTables: such a table would survive a forced delete and be left out
+// of exports without anyone deciding so. Every test opening a store
+// fails until the table is listed (with its secret columns).
+func (s *Store) checkTenantTables(ctx context.Context) error {
+	rows, err := s.r.QueryContext(ctx, s.d.TenantTablesQuery)
+	if err != nil {
+		return fmt.Errorf("list the tables with a tenant_id column: %w", err)
+	}
+	names, err := collect(rows, func(r interface{ Scan(...any) error }) (string, error) {
+		var n string
+		return n, r.Scan(&n)
+	})
+	if err != nil {
+		return fmt.Errorf("list the tables with a tenant_id column: %w", err)
+	}
+	var unlisted []string
+	for _, n := range names {
+		if !slices.ContainsFunc(tenantTables, func(t tenantTable) bool { return t.name == n }) {
+			unlisted = append(unlisted, n)
+		}
+	}
+	if len(unlisted) > 0 {
+		return fmt.Errorf("tables %v have a tenant_id column but are not in sqlstore's tenantTables (tenant_tables.go): list each, with its secret columns", unlisted)
+	}
+	return nil
+}

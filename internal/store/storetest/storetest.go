@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ForceDeleteTenant", testForceDelete},
+		{"ExportTenant", testExport},
 		{"TenantLimits", testTenantLimits},
 		{"PolicyTiming", testPolicyTiming},
 		{"RecommendationApprovals", testRecommendationApprovals},

@@ -3950,6 +3950,106 @@ func (x *GetCostSummaryResponse) GetUnknownRecords() int64 {
 	return 0
 }
 
+type ExportTenantRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportTenantRequest) Reset() {
+	*x = ExportTenantRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportTenantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportTenantRequest) ProtoMessage() {}
+
+func (x *ExportTenantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportTenantRequest.ProtoReflect.Descriptor instead.
+func (*ExportTenantRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *ExportTenantRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+type ExportTenantResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table the record comes from.
+	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// The row as one JSON object, column name to value, in column order:
+	// times are Unix nanoseconds, money in micro-units, maps and lists JSON
+	// text, as the store keeps them (docs/production.md).
+	Record        string `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportTenantResponse) Reset() {
+	*x = ExportTenantResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportTenantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportTenantResponse) ProtoMessage() {}
+
+func (x *ExportTenantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportTenantResponse.ProtoReflect.Descriptor instead.
+func (*ExportTenantResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *ExportTenantResponse) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *ExportTenantResponse) GetRecord() string {
+	if x != nil {
+		return x.Record
+	}
+	return ""
+}
+
 type ListWebhookEventsRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
@@ -3963,7 +4063,7 @@ type ListWebhookEventsRequest struct {
 
 func (x *ListWebhookEventsRequest) Reset() {
 	*x = ListWebhookEventsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3975,7 +4075,7 @@ func (x *ListWebhookEventsRequest) String() string {
 func (*ListWebhookEventsRequest) ProtoMessage() {}
 
 func (x *ListWebhookEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3988,7 +4088,7 @@ func (x *ListWebhookEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListWebhookEventsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ListWebhookEventsRequest) GetTenantId() string {
@@ -4030,7 +4130,7 @@ type ListWebhookEventsResponse struct {
 
 func (x *ListWebhookEventsResponse) Reset() {
 	*x = ListWebhookEventsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4042,7 +4142,7 @@ func (x *ListWebhookEventsResponse) String() string {
 func (*ListWebhookEventsResponse) ProtoMessage() {}
 
 func (x *ListWebhookEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4055,7 +4155,7 @@ func (x *ListWebhookEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListWebhookEventsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ListWebhookEventsResponse) GetEvents() []*WebhookEvent {
@@ -4083,7 +4183,7 @@ type ListCostAnomaliesRequest struct {
 
 func (x *ListCostAnomaliesRequest) Reset() {
 	*x = ListCostAnomaliesRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4095,7 +4195,7 @@ func (x *ListCostAnomaliesRequest) String() string {
 func (*ListCostAnomaliesRequest) ProtoMessage() {}
 
 func (x *ListCostAnomaliesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4108,7 +4208,7 @@ func (x *ListCostAnomaliesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCostAnomaliesRequest.ProtoReflect.Descriptor instead.
 func (*ListCostAnomaliesRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ListCostAnomaliesRequest) GetTenantId() string {
@@ -4142,7 +4242,7 @@ type ListCostAnomaliesResponse struct {
 
 func (x *ListCostAnomaliesResponse) Reset() {
 	*x = ListCostAnomaliesResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4154,7 +4254,7 @@ func (x *ListCostAnomaliesResponse) String() string {
 func (*ListCostAnomaliesResponse) ProtoMessage() {}
 
 func (x *ListCostAnomaliesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4167,7 +4267,7 @@ func (x *ListCostAnomaliesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCostAnomaliesResponse.ProtoReflect.Descriptor instead.
 func (*ListCostAnomaliesResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ListCostAnomaliesResponse) GetAnomalies() []*CostAnomaly {
@@ -4204,7 +4304,7 @@ type ListRecommendationsRequest struct {
 
 func (x *ListRecommendationsRequest) Reset() {
 	*x = ListRecommendationsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4216,7 +4316,7 @@ func (x *ListRecommendationsRequest) String() string {
 func (*ListRecommendationsRequest) ProtoMessage() {}
 
 func (x *ListRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4229,7 +4329,7 @@ func (x *ListRecommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *ListRecommendationsRequest) GetTenantId() string {
@@ -4301,7 +4401,7 @@ type ListRecommendationsResponse struct {
 
 func (x *ListRecommendationsResponse) Reset() {
 	*x = ListRecommendationsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4313,7 +4413,7 @@ func (x *ListRecommendationsResponse) String() string {
 func (*ListRecommendationsResponse) ProtoMessage() {}
 
 func (x *ListRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4326,7 +4426,7 @@ func (x *ListRecommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *ListRecommendationsResponse) GetRecommendations() []*Recommendation {
@@ -4364,7 +4464,7 @@ type ListActionsRequest struct {
 
 func (x *ListActionsRequest) Reset() {
 	*x = ListActionsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4376,7 +4476,7 @@ func (x *ListActionsRequest) String() string {
 func (*ListActionsRequest) ProtoMessage() {}
 
 func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4389,7 +4489,7 @@ func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsRequest.ProtoReflect.Descriptor instead.
 func (*ListActionsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *ListActionsRequest) GetTenantId() string {
@@ -4444,7 +4544,7 @@ type ListActionsResponse struct {
 
 func (x *ListActionsResponse) Reset() {
 	*x = ListActionsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4456,7 +4556,7 @@ func (x *ListActionsResponse) String() string {
 func (*ListActionsResponse) ProtoMessage() {}
 
 func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4469,7 +4569,7 @@ func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsResponse.ProtoReflect.Descriptor instead.
 func (*ListActionsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *ListActionsResponse) GetActions() []*Action {
@@ -4495,7 +4595,7 @@ type GetSavingsSummaryRequest struct {
 
 func (x *GetSavingsSummaryRequest) Reset() {
 	*x = GetSavingsSummaryRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4507,7 +4607,7 @@ func (x *GetSavingsSummaryRequest) String() string {
 func (*GetSavingsSummaryRequest) ProtoMessage() {}
 
 func (x *GetSavingsSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4520,7 +4620,7 @@ func (x *GetSavingsSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSavingsSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetSavingsSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *GetSavingsSummaryRequest) GetTenantId() string {
@@ -4573,7 +4673,7 @@ type GetSavingsSummaryResponse struct {
 
 func (x *GetSavingsSummaryResponse) Reset() {
 	*x = GetSavingsSummaryResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4585,7 +4685,7 @@ func (x *GetSavingsSummaryResponse) String() string {
 func (*GetSavingsSummaryResponse) ProtoMessage() {}
 
 func (x *GetSavingsSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4598,7 +4698,7 @@ func (x *GetSavingsSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSavingsSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetSavingsSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *GetSavingsSummaryResponse) GetActionsTaken() int64 {
@@ -4712,7 +4812,7 @@ type SavingsEstimateReason struct {
 
 func (x *SavingsEstimateReason) Reset() {
 	*x = SavingsEstimateReason{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4724,7 +4824,7 @@ func (x *SavingsEstimateReason) String() string {
 func (*SavingsEstimateReason) ProtoMessage() {}
 
 func (x *SavingsEstimateReason) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4737,7 +4837,7 @@ func (x *SavingsEstimateReason) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsEstimateReason.ProtoReflect.Descriptor instead.
 func (*SavingsEstimateReason) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SavingsEstimateReason) GetReason() string {
@@ -4778,7 +4878,7 @@ type SavingsPeriod struct {
 
 func (x *SavingsPeriod) Reset() {
 	*x = SavingsPeriod{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4790,7 +4890,7 @@ func (x *SavingsPeriod) String() string {
 func (*SavingsPeriod) ProtoMessage() {}
 
 func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4803,7 +4903,7 @@ func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsPeriod.ProtoReflect.Descriptor instead.
 func (*SavingsPeriod) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *SavingsPeriod) GetStartTime() *timestamppb.Timestamp {
@@ -4872,7 +4972,7 @@ type SavingsAmount struct {
 
 func (x *SavingsAmount) Reset() {
 	*x = SavingsAmount{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4884,7 +4984,7 @@ func (x *SavingsAmount) String() string {
 func (*SavingsAmount) ProtoMessage() {}
 
 func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4897,7 +4997,7 @@ func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsAmount.ProtoReflect.Descriptor instead.
 func (*SavingsAmount) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *SavingsAmount) GetKey() string {
@@ -4932,7 +5032,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4944,7 +5044,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4957,7 +5057,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ListAuditEventsRequest) GetTenantId() string {
@@ -5026,7 +5126,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5038,7 +5138,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5051,7 +5151,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -5078,7 +5178,7 @@ type GetRecommendationRequest struct {
 
 func (x *GetRecommendationRequest) Reset() {
 	*x = GetRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5090,7 +5190,7 @@ func (x *GetRecommendationRequest) String() string {
 func (*GetRecommendationRequest) ProtoMessage() {}
 
 func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5103,7 +5203,7 @@ func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*GetRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *GetRecommendationRequest) GetTenantId() string {
@@ -5129,7 +5229,7 @@ type GetRecommendationResponse struct {
 
 func (x *GetRecommendationResponse) Reset() {
 	*x = GetRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[90]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5141,7 +5241,7 @@ func (x *GetRecommendationResponse) String() string {
 func (*GetRecommendationResponse) ProtoMessage() {}
 
 func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[90]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5154,7 +5254,7 @@ func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*GetRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{90}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *GetRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5174,7 +5274,7 @@ type ApproveRecommendationRequest struct {
 
 func (x *ApproveRecommendationRequest) Reset() {
 	*x = ApproveRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[91]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5186,7 +5286,7 @@ func (x *ApproveRecommendationRequest) String() string {
 func (*ApproveRecommendationRequest) ProtoMessage() {}
 
 func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[91]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5199,7 +5299,7 @@ func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{91}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *ApproveRecommendationRequest) GetTenantId() string {
@@ -5225,7 +5325,7 @@ type ApproveRecommendationResponse struct {
 
 func (x *ApproveRecommendationResponse) Reset() {
 	*x = ApproveRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[92]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5237,7 +5337,7 @@ func (x *ApproveRecommendationResponse) String() string {
 func (*ApproveRecommendationResponse) ProtoMessage() {}
 
 func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[92]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5250,7 +5350,7 @@ func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{92}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *ApproveRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5270,7 +5370,7 @@ type RevokeRecommendationApprovalRequest struct {
 
 func (x *RevokeRecommendationApprovalRequest) Reset() {
 	*x = RevokeRecommendationApprovalRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[93]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5282,7 +5382,7 @@ func (x *RevokeRecommendationApprovalRequest) String() string {
 func (*RevokeRecommendationApprovalRequest) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[93]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5295,7 +5395,7 @@ func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RevokeRecommendationApprovalRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{93}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *RevokeRecommendationApprovalRequest) GetTenantId() string {
@@ -5321,7 +5421,7 @@ type RevokeRecommendationApprovalResponse struct {
 
 func (x *RevokeRecommendationApprovalResponse) Reset() {
 	*x = RevokeRecommendationApprovalResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[94]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5333,7 +5433,7 @@ func (x *RevokeRecommendationApprovalResponse) String() string {
 func (*RevokeRecommendationApprovalResponse) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[94]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5346,7 +5446,7 @@ func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RevokeRecommendationApprovalResponse.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{94}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *RevokeRecommendationApprovalResponse) GetRecommendation() *Recommendation {
@@ -5366,7 +5466,7 @@ type DismissRecommendationRequest struct {
 
 func (x *DismissRecommendationRequest) Reset() {
 	*x = DismissRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[95]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5378,7 +5478,7 @@ func (x *DismissRecommendationRequest) String() string {
 func (*DismissRecommendationRequest) ProtoMessage() {}
 
 func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[95]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5391,7 +5491,7 @@ func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{95}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *DismissRecommendationRequest) GetTenantId() string {
@@ -5417,7 +5517,7 @@ type DismissRecommendationResponse struct {
 
 func (x *DismissRecommendationResponse) Reset() {
 	*x = DismissRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[96]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5429,7 +5529,7 @@ func (x *DismissRecommendationResponse) String() string {
 func (*DismissRecommendationResponse) ProtoMessage() {}
 
 func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[96]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5442,7 +5542,7 @@ func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{96}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *DismissRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5466,7 +5566,7 @@ type ListActionPlansRequest struct {
 
 func (x *ListActionPlansRequest) Reset() {
 	*x = ListActionPlansRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[97]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5478,7 +5578,7 @@ func (x *ListActionPlansRequest) String() string {
 func (*ListActionPlansRequest) ProtoMessage() {}
 
 func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[97]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5491,7 +5591,7 @@ func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListActionPlansRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{97}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *ListActionPlansRequest) GetTenantId() string {
@@ -5539,7 +5639,7 @@ type ListActionPlansResponse struct {
 
 func (x *ListActionPlansResponse) Reset() {
 	*x = ListActionPlansResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[98]
+	mi := &file_sirsi_v1_management_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5551,7 +5651,7 @@ func (x *ListActionPlansResponse) String() string {
 func (*ListActionPlansResponse) ProtoMessage() {}
 
 func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[98]
+	mi := &file_sirsi_v1_management_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5564,7 +5664,7 @@ func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListActionPlansResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{98}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *ListActionPlansResponse) GetPlans() []*ActionPlan {
@@ -5591,7 +5691,7 @@ type GetActionPlanRequest struct {
 
 func (x *GetActionPlanRequest) Reset() {
 	*x = GetActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[99]
+	mi := &file_sirsi_v1_management_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5603,7 +5703,7 @@ func (x *GetActionPlanRequest) String() string {
 func (*GetActionPlanRequest) ProtoMessage() {}
 
 func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[99]
+	mi := &file_sirsi_v1_management_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5616,7 +5716,7 @@ func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{99}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *GetActionPlanRequest) GetTenantId() string {
@@ -5642,7 +5742,7 @@ type GetActionPlanResponse struct {
 
 func (x *GetActionPlanResponse) Reset() {
 	*x = GetActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[100]
+	mi := &file_sirsi_v1_management_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5654,7 +5754,7 @@ func (x *GetActionPlanResponse) String() string {
 func (*GetActionPlanResponse) ProtoMessage() {}
 
 func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[100]
+	mi := &file_sirsi_v1_management_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5667,7 +5767,7 @@ func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{100}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *GetActionPlanResponse) GetPlan() *ActionPlan {
@@ -5687,7 +5787,7 @@ type ApproveActionPlanRequest struct {
 
 func (x *ApproveActionPlanRequest) Reset() {
 	*x = ApproveActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[101]
+	mi := &file_sirsi_v1_management_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5699,7 +5799,7 @@ func (x *ApproveActionPlanRequest) String() string {
 func (*ApproveActionPlanRequest) ProtoMessage() {}
 
 func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[101]
+	mi := &file_sirsi_v1_management_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5712,7 +5812,7 @@ func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{101}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *ApproveActionPlanRequest) GetTenantId() string {
@@ -5738,7 +5838,7 @@ type ApproveActionPlanResponse struct {
 
 func (x *ApproveActionPlanResponse) Reset() {
 	*x = ApproveActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[102]
+	mi := &file_sirsi_v1_management_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5750,7 +5850,7 @@ func (x *ApproveActionPlanResponse) String() string {
 func (*ApproveActionPlanResponse) ProtoMessage() {}
 
 func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[102]
+	mi := &file_sirsi_v1_management_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5763,7 +5863,7 @@ func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{102}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *ApproveActionPlanResponse) GetPlan() *ActionPlan {
@@ -6019,7 +6119,12 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x05items\x18\x03 \x03(\v2\x12.sirsi.v1.CostItemR\x05items\x12.\n" +
 	"\aperiods\x18\x04 \x03(\v2\x14.sirsi.v1.CostPeriodR\aperiods\x12=\n" +
 	"\x12forecast_month_end\x18\x05 \x01(\v2\x0f.sirsi.v1.MoneyR\x10forecastMonthEnd\x12'\n" +
-	"\x0funknown_records\x18\x06 \x01(\x03R\x0eunknownRecordsJ\x04\b\x02\x10\x03R\bcurrency\"\xa6\x01\n" +
+	"\x0funknown_records\x18\x06 \x01(\x03R\x0eunknownRecordsJ\x04\b\x02\x10\x03R\bcurrency\"2\n" +
+	"\x13ExportTenantRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\"D\n" +
+	"\x14ExportTenantResponse\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x16\n" +
+	"\x06record\x18\x02 \x01(\tR\x06record\"\xa6\x01\n" +
 	"\x18ListWebhookEventsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x121\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1b.sirsi.v1.WebhookEventStateR\x05state\x12\x1b\n" +
@@ -6158,7 +6263,7 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\vGranularity\x12\x1b\n" +
 	"\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11GRANULARITY_DAILY\x10\x01\x12\x17\n" +
-	"\x13GRANULARITY_MONTHLY\x10\x022\x84#\n" +
+	"\x13GRANULARITY_MONTHLY\x10\x022\xd5#\n" +
 	"\x11ManagementService\x12J\n" +
 	"\vGetIdentity\x12\x1c.sirsi.v1.GetIdentityRequest\x1a\x1d.sirsi.v1.GetIdentityResponse\x12M\n" +
 	"\fCreateTenant\x12\x1d.sirsi.v1.CreateTenantRequest\x1a\x1e.sirsi.v1.CreateTenantResponse\x12D\n" +
@@ -6209,7 +6314,8 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\vListActions\x12\x1c.sirsi.v1.ListActionsRequest\x1a\x1d.sirsi.v1.ListActionsResponse\x12\\\n" +
 	"\x11GetSavingsSummary\x12\".sirsi.v1.GetSavingsSummaryRequest\x1a#.sirsi.v1.GetSavingsSummaryResponse\x12V\n" +
 	"\x0fListAuditEvents\x12 .sirsi.v1.ListAuditEventsRequest\x1a!.sirsi.v1.ListAuditEventsResponse\x12\\\n" +
-	"\x11ListWebhookEvents\x12\".sirsi.v1.ListWebhookEventsRequest\x1a#.sirsi.v1.ListWebhookEventsResponseBNZLgithub.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1;sirsiv1b\x06proto3"
+	"\x11ListWebhookEvents\x12\".sirsi.v1.ListWebhookEventsRequest\x1a#.sirsi.v1.ListWebhookEventsResponse\x12O\n" +
+	"\fExportTenant\x12\x1d.sirsi.v1.ExportTenantRequest\x1a\x1e.sirsi.v1.ExportTenantResponse0\x01BNZLgithub.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1;sirsiv1b\x06proto3"
 
 var (
 	file_sirsi_v1_management_proto_rawDescOnce sync.Once
@@ -6224,7 +6330,7 @@ func file_sirsi_v1_management_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_management_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 104)
+var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 106)
 var file_sirsi_v1_management_proto_goTypes = []any{
 	(Granularity)(0),                             // 0: sirsi.v1.Granularity
 	(*GetIdentityRequest)(nil),                   // 1: sirsi.v1.GetIdentityRequest
@@ -6301,147 +6407,149 @@ var file_sirsi_v1_management_proto_goTypes = []any{
 	(*CostItem)(nil),                             // 72: sirsi.v1.CostItem
 	(*CostPeriod)(nil),                           // 73: sirsi.v1.CostPeriod
 	(*GetCostSummaryResponse)(nil),               // 74: sirsi.v1.GetCostSummaryResponse
-	(*ListWebhookEventsRequest)(nil),             // 75: sirsi.v1.ListWebhookEventsRequest
-	(*ListWebhookEventsResponse)(nil),            // 76: sirsi.v1.ListWebhookEventsResponse
-	(*ListCostAnomaliesRequest)(nil),             // 77: sirsi.v1.ListCostAnomaliesRequest
-	(*ListCostAnomaliesResponse)(nil),            // 78: sirsi.v1.ListCostAnomaliesResponse
-	(*ListRecommendationsRequest)(nil),           // 79: sirsi.v1.ListRecommendationsRequest
-	(*ListRecommendationsResponse)(nil),          // 80: sirsi.v1.ListRecommendationsResponse
-	(*ListActionsRequest)(nil),                   // 81: sirsi.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),                  // 82: sirsi.v1.ListActionsResponse
-	(*GetSavingsSummaryRequest)(nil),             // 83: sirsi.v1.GetSavingsSummaryRequest
-	(*GetSavingsSummaryResponse)(nil),            // 84: sirsi.v1.GetSavingsSummaryResponse
-	(*SavingsEstimateReason)(nil),                // 85: sirsi.v1.SavingsEstimateReason
-	(*SavingsPeriod)(nil),                        // 86: sirsi.v1.SavingsPeriod
-	(*SavingsAmount)(nil),                        // 87: sirsi.v1.SavingsAmount
-	(*ListAuditEventsRequest)(nil),               // 88: sirsi.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 89: sirsi.v1.ListAuditEventsResponse
-	(*GetRecommendationRequest)(nil),             // 90: sirsi.v1.GetRecommendationRequest
-	(*GetRecommendationResponse)(nil),            // 91: sirsi.v1.GetRecommendationResponse
-	(*ApproveRecommendationRequest)(nil),         // 92: sirsi.v1.ApproveRecommendationRequest
-	(*ApproveRecommendationResponse)(nil),        // 93: sirsi.v1.ApproveRecommendationResponse
-	(*RevokeRecommendationApprovalRequest)(nil),  // 94: sirsi.v1.RevokeRecommendationApprovalRequest
-	(*RevokeRecommendationApprovalResponse)(nil), // 95: sirsi.v1.RevokeRecommendationApprovalResponse
-	(*DismissRecommendationRequest)(nil),         // 96: sirsi.v1.DismissRecommendationRequest
-	(*DismissRecommendationResponse)(nil),        // 97: sirsi.v1.DismissRecommendationResponse
-	(*ListActionPlansRequest)(nil),               // 98: sirsi.v1.ListActionPlansRequest
-	(*ListActionPlansResponse)(nil),              // 99: sirsi.v1.ListActionPlansResponse
-	(*GetActionPlanRequest)(nil),                 // 100: sirsi.v1.GetActionPlanRequest
-	(*GetActionPlanResponse)(nil),                // 101: sirsi.v1.GetActionPlanResponse
-	(*ApproveActionPlanRequest)(nil),             // 102: sirsi.v1.ApproveActionPlanRequest
-	(*ApproveActionPlanResponse)(nil),            // 103: sirsi.v1.ApproveActionPlanResponse
-	nil,                                          // 104: sirsi.v1.ListResourcesRequest.TagsEntry
-	(Role)(0),                                    // 105: sirsi.v1.Role
-	(*timestamppb.Timestamp)(nil),                // 106: google.protobuf.Timestamp
-	(*Tenant)(nil),                               // 107: sirsi.v1.Tenant
-	(*CloudAccount)(nil),                         // 108: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),                   // 109: sirsi.v1.OptimizationPolicy
-	(*durationpb.Duration)(nil),                  // 110: google.protobuf.Duration
-	(*EnrollmentToken)(nil),                      // 111: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),                             // 112: sirsi.v1.ApiToken
-	(*OidcTrust)(nil),                            // 113: sirsi.v1.OidcTrust
-	(*Agent)(nil),                                // 114: sirsi.v1.Agent
-	(*Resource)(nil),                             // 115: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),                   // 116: sirsi.v1.UtilizationSummary
-	(*Money)(nil),                                // 117: sirsi.v1.Money
-	(WebhookEventState)(0),                       // 118: sirsi.v1.WebhookEventState
-	(*WebhookEvent)(nil),                         // 119: sirsi.v1.WebhookEvent
-	(*CostAnomaly)(nil),                          // 120: sirsi.v1.CostAnomaly
-	(RecommendationStatus)(0),                    // 121: sirsi.v1.RecommendationStatus
-	(*Recommendation)(nil),                       // 122: sirsi.v1.Recommendation
-	(ActionStatus)(0),                            // 123: sirsi.v1.ActionStatus
-	(*Action)(nil),                               // 124: sirsi.v1.Action
-	(*AuditEvent)(nil),                           // 125: sirsi.v1.AuditEvent
-	(ActionPlanStatus)(0),                        // 126: sirsi.v1.ActionPlanStatus
-	(*ActionPlan)(nil),                           // 127: sirsi.v1.ActionPlan
+	(*ExportTenantRequest)(nil),                  // 75: sirsi.v1.ExportTenantRequest
+	(*ExportTenantResponse)(nil),                 // 76: sirsi.v1.ExportTenantResponse
+	(*ListWebhookEventsRequest)(nil),             // 77: sirsi.v1.ListWebhookEventsRequest
+	(*ListWebhookEventsResponse)(nil),            // 78: sirsi.v1.ListWebhookEventsResponse
+	(*ListCostAnomaliesRequest)(nil),             // 79: sirsi.v1.ListCostAnomaliesRequest
+	(*ListCostAnomaliesResponse)(nil),            // 80: sirsi.v1.ListCostAnomaliesResponse
+	(*ListRecommendationsRequest)(nil),           // 81: sirsi.v1.ListRecommendationsRequest
+	(*ListRecommendationsResponse)(nil),          // 82: sirsi.v1.ListRecommendationsResponse
+	(*ListActionsRequest)(nil),                   // 83: sirsi.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),                  // 84: sirsi.v1.ListActionsResponse
+	(*GetSavingsSummaryRequest)(nil),             // 85: sirsi.v1.GetSavingsSummaryRequest
+	(*GetSavingsSummaryResponse)(nil),            // 86: sirsi.v1.GetSavingsSummaryResponse
+	(*SavingsEstimateReason)(nil),                // 87: sirsi.v1.SavingsEstimateReason
+	(*SavingsPeriod)(nil),                        // 88: sirsi.v1.SavingsPeriod
+	(*SavingsAmount)(nil),                        // 89: sirsi.v1.SavingsAmount
+	(*ListAuditEventsRequest)(nil),               // 90: sirsi.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 91: sirsi.v1.ListAuditEventsResponse
+	(*GetRecommendationRequest)(nil),             // 92: sirsi.v1.GetRecommendationRequest
+	(*GetRecommendationResponse)(nil),            // 93: sirsi.v1.GetRecommendationResponse
+	(*ApproveRecommendationRequest)(nil),         // 94: sirsi.v1.ApproveRecommendationRequest
+	(*ApproveRecommendationResponse)(nil),        // 95: sirsi.v1.ApproveRecommendationResponse
+	(*RevokeRecommendationApprovalRequest)(nil),  // 96: sirsi.v1.RevokeRecommendationApprovalRequest
+	(*RevokeRecommendationApprovalResponse)(nil), // 97: sirsi.v1.RevokeRecommendationApprovalResponse
+	(*DismissRecommendationRequest)(nil),         // 98: sirsi.v1.DismissRecommendationRequest
+	(*DismissRecommendationResponse)(nil),        // 99: sirsi.v1.DismissRecommendationResponse
+	(*ListActionPlansRequest)(nil),               // 100: sirsi.v1.ListActionPlansRequest
+	(*ListActionPlansResponse)(nil),              // 101: sirsi.v1.ListActionPlansResponse
+	(*GetActionPlanRequest)(nil),                 // 102: sirsi.v1.GetActionPlanRequest
+	(*GetActionPlanResponse)(nil),                // 103: sirsi.v1.GetActionPlanResponse
+	(*ApproveActionPlanRequest)(nil),             // 104: sirsi.v1.ApproveActionPlanRequest
+	(*ApproveActionPlanResponse)(nil),            // 105: sirsi.v1.ApproveActionPlanResponse
+	nil,                                          // 106: sirsi.v1.ListResourcesRequest.TagsEntry
+	(Role)(0),                                    // 107: sirsi.v1.Role
+	(*timestamppb.Timestamp)(nil),                // 108: google.protobuf.Timestamp
+	(*Tenant)(nil),                               // 109: sirsi.v1.Tenant
+	(*CloudAccount)(nil),                         // 110: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),                   // 111: sirsi.v1.OptimizationPolicy
+	(*durationpb.Duration)(nil),                  // 112: google.protobuf.Duration
+	(*EnrollmentToken)(nil),                      // 113: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),                             // 114: sirsi.v1.ApiToken
+	(*OidcTrust)(nil),                            // 115: sirsi.v1.OidcTrust
+	(*Agent)(nil),                                // 116: sirsi.v1.Agent
+	(*Resource)(nil),                             // 117: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),                   // 118: sirsi.v1.UtilizationSummary
+	(*Money)(nil),                                // 119: sirsi.v1.Money
+	(WebhookEventState)(0),                       // 120: sirsi.v1.WebhookEventState
+	(*WebhookEvent)(nil),                         // 121: sirsi.v1.WebhookEvent
+	(*CostAnomaly)(nil),                          // 122: sirsi.v1.CostAnomaly
+	(RecommendationStatus)(0),                    // 123: sirsi.v1.RecommendationStatus
+	(*Recommendation)(nil),                       // 124: sirsi.v1.Recommendation
+	(ActionStatus)(0),                            // 125: sirsi.v1.ActionStatus
+	(*Action)(nil),                               // 126: sirsi.v1.Action
+	(*AuditEvent)(nil),                           // 127: sirsi.v1.AuditEvent
+	(ActionPlanStatus)(0),                        // 128: sirsi.v1.ActionPlanStatus
+	(*ActionPlan)(nil),                           // 129: sirsi.v1.ActionPlan
 }
 var file_sirsi_v1_management_proto_depIdxs = []int32{
-	105, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
-	106, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
-	107, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	107, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	107, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	107, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	107, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	107, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
-	108, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	108, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	108, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	108, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	108, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	108, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
-	109, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	109, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	109, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	109, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	109, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	109, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
-	110, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
-	111, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	111, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	111, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
-	105, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
-	110, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
-	112, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	112, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	112, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	112, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
-	113, // 30: sirsi.v1.CreateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	113, // 31: sirsi.v1.CreateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	113, // 32: sirsi.v1.GetOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	113, // 33: sirsi.v1.UpdateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	113, // 34: sirsi.v1.UpdateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	113, // 35: sirsi.v1.ListOidcTrustsResponse.oidc_trusts:type_name -> sirsi.v1.OidcTrust
-	114, // 36: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
-	114, // 37: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
-	114, // 38: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
-	104, // 39: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
-	115, // 40: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
-	116, // 41: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
+	107, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
+	108, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
+	109, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	109, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	109, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	109, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	109, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	109, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
+	110, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	110, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	110, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	110, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	110, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	110, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
+	111, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	111, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	111, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	111, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	111, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	111, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
+	112, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
+	113, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	113, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	113, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
+	107, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
+	112, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
+	114, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	114, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	114, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	114, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
+	115, // 30: sirsi.v1.CreateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	115, // 31: sirsi.v1.CreateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	115, // 32: sirsi.v1.GetOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	115, // 33: sirsi.v1.UpdateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	115, // 34: sirsi.v1.UpdateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	115, // 35: sirsi.v1.ListOidcTrustsResponse.oidc_trusts:type_name -> sirsi.v1.OidcTrust
+	116, // 36: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
+	116, // 37: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
+	116, // 38: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
+	106, // 39: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
+	117, // 40: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
+	118, // 41: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
 	0,   // 42: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
-	117, // 43: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
-	117, // 44: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
+	119, // 43: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
+	119, // 44: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
 	72,  // 45: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
-	117, // 46: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
+	119, // 46: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
 	72,  // 47: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
 	73,  // 48: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
-	117, // 49: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
-	118, // 50: sirsi.v1.ListWebhookEventsRequest.state:type_name -> sirsi.v1.WebhookEventState
-	119, // 51: sirsi.v1.ListWebhookEventsResponse.events:type_name -> sirsi.v1.WebhookEvent
-	120, // 52: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
-	117, // 53: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
-	121, // 54: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
-	122, // 55: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
-	117, // 56: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
-	123, // 57: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
-	124, // 58: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
-	106, // 59: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
-	86,  // 60: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
-	86,  // 61: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
-	86,  // 62: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
-	117, // 63: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
-	117, // 64: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
-	85,  // 65: sirsi.v1.GetSavingsSummaryResponse.estimate_reasons:type_name -> sirsi.v1.SavingsEstimateReason
-	106, // 66: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
-	106, // 67: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
-	117, // 68: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
-	117, // 69: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
-	117, // 70: sirsi.v1.SavingsPeriod.estimated_savings:type_name -> sirsi.v1.Money
-	87,  // 71: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
-	87,  // 72: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
-	87,  // 73: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
-	117, // 74: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
-	106, // 75: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	106, // 76: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	125, // 77: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
-	122, // 78: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	122, // 79: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	122, // 80: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	122, // 81: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	126, // 82: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
-	127, // 83: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
-	127, // 84: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	127, // 85: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	119, // 49: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
+	120, // 50: sirsi.v1.ListWebhookEventsRequest.state:type_name -> sirsi.v1.WebhookEventState
+	121, // 51: sirsi.v1.ListWebhookEventsResponse.events:type_name -> sirsi.v1.WebhookEvent
+	122, // 52: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
+	119, // 53: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
+	123, // 54: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
+	124, // 55: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
+	119, // 56: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
+	125, // 57: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
+	126, // 58: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
+	108, // 59: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
+	88,  // 60: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
+	88,  // 61: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
+	88,  // 62: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
+	119, // 63: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
+	119, // 64: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
+	87,  // 65: sirsi.v1.GetSavingsSummaryResponse.estimate_reasons:type_name -> sirsi.v1.SavingsEstimateReason
+	108, // 66: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
+	108, // 67: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
+	119, // 68: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
+	119, // 69: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
+	119, // 70: sirsi.v1.SavingsPeriod.estimated_savings:type_name -> sirsi.v1.Money
+	89,  // 71: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
+	89,  // 72: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
+	89,  // 73: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
+	119, // 74: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
+	108, // 75: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	108, // 76: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	127, // 77: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
+	124, // 78: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	124, // 79: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	124, // 80: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	124, // 81: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	128, // 82: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
+	129, // 83: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
+	129, // 84: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	129, // 85: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
 	1,   // 86: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
 	3,   // 87: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
 	5,   // 88: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
@@ -6478,70 +6586,72 @@ var file_sirsi_v1_management_proto_depIdxs = []int32{
 	67,  // 119: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
 	69,  // 120: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
 	71,  // 121: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
-	77,  // 122: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
-	79,  // 123: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
-	90,  // 124: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
-	92,  // 125: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
-	94,  // 126: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
-	96,  // 127: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
-	98,  // 128: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
-	100, // 129: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
-	102, // 130: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
-	81,  // 131: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
-	83,  // 132: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
-	88,  // 133: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
-	75,  // 134: sirsi.v1.ManagementService.ListWebhookEvents:input_type -> sirsi.v1.ListWebhookEventsRequest
-	2,   // 135: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
-	4,   // 136: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
-	6,   // 137: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
-	8,   // 138: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
-	10,  // 139: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
-	12,  // 140: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
-	14,  // 141: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
-	16,  // 142: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
-	18,  // 143: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
-	20,  // 144: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
-	22,  // 145: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
-	24,  // 146: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
-	26,  // 147: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
-	28,  // 148: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
-	30,  // 149: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
-	32,  // 150: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
-	34,  // 151: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
-	36,  // 152: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
-	38,  // 153: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
-	40,  // 154: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
-	42,  // 155: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
-	44,  // 156: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
-	46,  // 157: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
-	48,  // 158: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
-	50,  // 159: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
-	52,  // 160: sirsi.v1.ManagementService.CreateOidcTrust:output_type -> sirsi.v1.CreateOidcTrustResponse
-	54,  // 161: sirsi.v1.ManagementService.GetOidcTrust:output_type -> sirsi.v1.GetOidcTrustResponse
-	56,  // 162: sirsi.v1.ManagementService.UpdateOidcTrust:output_type -> sirsi.v1.UpdateOidcTrustResponse
-	58,  // 163: sirsi.v1.ManagementService.DeleteOidcTrust:output_type -> sirsi.v1.DeleteOidcTrustResponse
-	60,  // 164: sirsi.v1.ManagementService.ListOidcTrusts:output_type -> sirsi.v1.ListOidcTrustsResponse
-	62,  // 165: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
-	64,  // 166: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
-	66,  // 167: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
-	68,  // 168: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
-	70,  // 169: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
-	74,  // 170: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
-	78,  // 171: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
-	80,  // 172: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
-	91,  // 173: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
-	93,  // 174: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
-	95,  // 175: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
-	97,  // 176: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
-	99,  // 177: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
-	101, // 178: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
-	103, // 179: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
-	82,  // 180: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
-	84,  // 181: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
-	89,  // 182: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
-	76,  // 183: sirsi.v1.ManagementService.ListWebhookEvents:output_type -> sirsi.v1.ListWebhookEventsResponse
-	135, // [135:184] is the sub-list for method output_type
-	86,  // [86:135] is the sub-list for method input_type
+	79,  // 122: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
+	81,  // 123: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
+	92,  // 124: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
+	94,  // 125: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
+	96,  // 126: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
+	98,  // 127: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
+	100, // 128: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
+	102, // 129: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
+	104, // 130: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
+	83,  // 131: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
+	85,  // 132: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
+	90,  // 133: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
+	77,  // 134: sirsi.v1.ManagementService.ListWebhookEvents:input_type -> sirsi.v1.ListWebhookEventsRequest
+	75,  // 135: sirsi.v1.ManagementService.ExportTenant:input_type -> sirsi.v1.ExportTenantRequest
+	2,   // 136: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
+	4,   // 137: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
+	6,   // 138: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
+	8,   // 139: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
+	10,  // 140: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
+	12,  // 141: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
+	14,  // 142: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
+	16,  // 143: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
+	18,  // 144: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
+	20,  // 145: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
+	22,  // 146: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
+	24,  // 147: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
+	26,  // 148: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
+	28,  // 149: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
+	30,  // 150: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
+	32,  // 151: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
+	34,  // 152: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
+	36,  // 153: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
+	38,  // 154: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
+	40,  // 155: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
+	42,  // 156: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
+	44,  // 157: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
+	46,  // 158: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
+	48,  // 159: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
+	50,  // 160: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
+	52,  // 161: sirsi.v1.ManagementService.CreateOidcTrust:output_type -> sirsi.v1.CreateOidcTrustResponse
+	54,  // 162: sirsi.v1.ManagementService.GetOidcTrust:output_type -> sirsi.v1.GetOidcTrustResponse
+	56,  // 163: sirsi.v1.ManagementService.UpdateOidcTrust:output_type -> sirsi.v1.UpdateOidcTrustResponse
+	58,  // 164: sirsi.v1.ManagementService.DeleteOidcTrust:output_type -> sirsi.v1.DeleteOidcTrustResponse
+	60,  // 165: sirsi.v1.ManagementService.ListOidcTrusts:output_type -> sirsi.v1.ListOidcTrustsResponse
+	62,  // 166: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
+	64,  // 167: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
+	66,  // 168: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
+	68,  // 169: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
+	70,  // 170: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
+	74,  // 171: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
+	80,  // 172: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
+	82,  // 173: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
+	93,  // 174: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
+	95,  // 175: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
+	97,  // 176: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
+	99,  // 177: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
+	101, // 178: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
+	103, // 179: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
+	105, // 180: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
+	84,  // 181: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
+	86,  // 182: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
+	91,  // 183: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
+	78,  // 184: sirsi.v1.ManagementService.ListWebhookEvents:output_type -> sirsi.v1.ListWebhookEventsResponse
+	76,  // 185: sirsi.v1.ManagementService.ExportTenant:output_type -> sirsi.v1.ExportTenantResponse
+	136, // [136:186] is the sub-list for method output_type
+	86,  // [86:136] is the sub-list for method input_type
 	86,  // [86:86] is the sub-list for extension type_name
 	86,  // [86:86] is the sub-list for extension extendee
 	0,   // [0:86] is the sub-list for field type_name
@@ -6559,7 +6669,7 @@ func file_sirsi_v1_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_management_proto_rawDesc), len(file_sirsi_v1_management_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   104,
+			NumMessages:   106,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

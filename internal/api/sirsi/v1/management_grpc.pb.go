@@ -68,6 +68,7 @@ const (
 	ManagementService_GetSavingsSummary_FullMethodName            = "/sirsi.v1.ManagementService/GetSavingsSummary"
 	ManagementService_ListAuditEvents_FullMethodName              = "/sirsi.v1.ManagementService/ListAuditEvents"
 	ManagementService_ListWebhookEvents_FullMethodName            = "/sirsi.v1.ManagementService/ListWebhookEvents"
+	ManagementService_ExportTenant_FullMethodName                 = "/sirsi.v1.ManagementService/ExportTenant"
 )
 
 // ManagementServiceClient is the client API for ManagementService service.
@@ -143,6 +144,15 @@ type ManagementServiceClient interface {
 	// The tenant's webhook events (the outbox): pending, delivered, and
 	// dead-lettered ones with their last error.
 	ListWebhookEvents(ctx context.Context, in *ListWebhookEventsRequest, opts ...grpc.CallOption) (*ListWebhookEventsResponse, error)
+	// Every row the tenant owns, streamed one record per message: first the
+	// tenant itself (table "tenants"), then each table's rows, the tenant's
+	// audit events included. Secrets are left out (token hashes, the
+	// webhook secret, sealed external ids). All of it is read in one read
+	// transaction, so the export is one consistent snapshot: a tenant
+	// deleted while it runs is exported as it was, one deleted before it
+	// starts is NOT_FOUND. Tenant admins export their own tenant, the
+	// operator any; every export is audited.
+	ExportTenant(ctx context.Context, in *ExportTenantRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportTenantResponse], error)
 }
 
 type managementServiceClient struct {
@@ -643,6 +653,25 @@ func (c *managementServiceClient) ListWebhookEvents(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *managementServiceClient) ExportTenant(ctx context.Context, in *ExportTenantRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportTenantResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ManagementService_ServiceDesc.Streams[0], ManagementService_ExportTenant_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportTenantRequest, ExportTenantResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ManagementService_ExportTenantClient = grpc.ServerStreamingClient[ExportTenantResponse]
+
 // ManagementServiceServer is the server API for ManagementService service.
 // All implementations must embed UnimplementedManagementServiceServer
 // for forward compatibility.
@@ -716,6 +745,15 @@ type ManagementServiceServer interface {
 	// The tenant's webhook events (the outbox): pending, delivered, and
 	// dead-lettered ones with their last error.
 	ListWebhookEvents(context.Context, *ListWebhookEventsRequest) (*ListWebhookEventsResponse, error)
+	// Every row the tenant owns, streamed one record per message: first the
+	// tenant itself (table "tenants"), then each table's rows, the tenant's
+	// audit events included. Secrets are left out (token hashes, the
+	// webhook secret, sealed external ids). All of it is read in one read
+	// transaction, so the export is one consistent snapshot: a tenant
+	// deleted while it runs is exported as it was, one deleted before it
+	// starts is NOT_FOUND. Tenant admins export their own tenant, the
+	// operator any; every export is audited.
+	ExportTenant(*ExportTenantRequest, grpc.ServerStreamingServer[ExportTenantResponse]) error
 	mustEmbedUnimplementedManagementServiceServer()
 }
 
@@ -872,6 +910,9 @@ func (UnimplementedManagementServiceServer) ListAuditEvents(context.Context, *Li
 }
 func (UnimplementedManagementServiceServer) ListWebhookEvents(context.Context, *ListWebhookEventsRequest) (*ListWebhookEventsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListWebhookEvents not implemented")
+}
+func (UnimplementedManagementServiceServer) ExportTenant(*ExportTenantRequest, grpc.ServerStreamingServer[ExportTenantResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method ExportTenant not implemented")
 }
 func (UnimplementedManagementServiceServer) mustEmbedUnimplementedManagementServiceServer() {}
 func (UnimplementedManagementServiceServer) testEmbeddedByValue()                           {}
@@ -1776,6 +1817,17 @@ func _ManagementService_ListWebhookEvents_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ManagementService_ExportTenant_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportTenantRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ManagementServiceServer).ExportTenant(m, &grpc.GenericServerStream[ExportTenantRequest, ExportTenantResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ManagementService_ExportTenantServer = grpc.ServerStreamingServer[ExportTenantResponse]
+
 // ManagementService_ServiceDesc is the grpc.ServiceDesc for ManagementService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1980,6 +2032,12 @@ var ManagementService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ManagementService_ListWebhookEvents_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ExportTenant",
+			Handler:       _ManagementService_ExportTenant_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "sirsi/v1/management.proto",
 }
