@@ -162,7 +162,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *sirsiv1.ListAuditEven
 	if err := validateListAuditEvents(req); err != nil {
 		return nil, err
 	}
-	f := store.AuditFilter{Actor: req.Actor, Action: req.Action, Outcome: req.Outcome}
+	f := store.AuditFilter{Actor: req.Actor, Action: req.Action, Outcome: req.Outcome, Target: req.Target}
 	if req.StartTime != nil {
 		f.Start = req.StartTime.AsTime()
 	}

@@ -3,7 +3,9 @@ package controlplane_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -353,6 +355,9 @@ func calls() map[string]call {
 		"ListCostAnomalies": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
 			return &sirsiv1.ListCostAnomaliesRequest{TenantId: f.id}
 		}},
+		"ExportTenant": {tokenAdmin, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.ExportTenantRequest{TenantId: f.id}
+		}},
 		"ListWebhookEvents": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
 			return &sirsiv1.ListWebhookEventsRequest{TenantId: f.id}
 		}},
@@ -489,9 +494,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if !p.operator && got != want {
 					t.Errorf("%s as %s on %s tenant: code %s (%v), want %s", md.Name(), p.name, target, got, err, want)
 				}
-				if !p.operator && resp != nil {
-					if text := prototext.Format(resp); containsAny(text, idsOf(b)) {
-						leaked = append(leaked, fmt.Sprintf("%s as %s: %s", md.Name(), p.name, text))
+				if !p.operator {
+					for _, r := range resp {
+						if text := prototext.Format(r); containsAny(text, idsOf(b)) {
+							leaked = append(leaked, fmt.Sprintf("%s as %s: %s", md.Name(), p.name, text))
+						}
 					}
 				}
 			}
@@ -526,17 +533,43 @@ func expected(a access, p principal, own bool) codes.Code {
 	return codes.OK
 }
 
-func invoke(ctx context.Context, conn *grpc.ClientConn, md protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
+// invoke calls md with req and returns its responses: one for a unary
+// method, every message for a server-streaming one.
+func invoke(ctx context.Context, conn *grpc.ClientConn, md protoreflect.MethodDescriptor, req proto.Message) ([]proto.Message, error) {
 	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
 	if err != nil {
 		return nil, err
 	}
-	resp := mt.New().Interface()
 	method := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
-	if err := conn.Invoke(ctx, method, req, resp); err != nil {
+	if !md.IsStreamingServer() {
+		resp := mt.New().Interface()
+		if err := conn.Invoke(ctx, method, req, resp); err != nil {
+			return nil, err
+		}
+		return []proto.Message{resp}, nil
+	}
+	stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, method)
+	if err != nil {
 		return nil, err
 	}
-	return resp, nil
+	if err := stream.SendMsg(req); err != nil {
+		return nil, err
+	}
+	if err := stream.CloseSend(); err != nil {
+		return nil, err
+	}
+	var out []proto.Message
+	for {
+		resp := mt.New().Interface()
+		err := stream.RecvMsg(resp)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, resp)
+	}
 }
 
 func idsOf(f *tfx) []string {

@@ -329,6 +329,7 @@ func validateListAuditEvents(r *sirsiv1.ListAuditEventsRequest) error {
 	e.Check("actor", validation.OptionalID(r.Actor))
 	e.Check("action", validation.OptionalID(r.Action))
 	e.Check("outcome", validation.OptionalID(r.Outcome))
+	e.Check("target", validation.OptionalID(r.Target))
 	if r.StartTime != nil {
 		if err := r.StartTime.CheckValid(); err != nil {
 			e.Add("start_time", "is not a valid timestamp")

@@ -530,6 +530,7 @@ type AuditFilter struct {
 	Actor      string
 	Action     string
 	Outcome    string
+	Target     string
 	Start, End time.Time
 }
 

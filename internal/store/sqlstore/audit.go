@@ -132,7 +132,7 @@ func (s *Store) listAudit(ctx context.Context, tenantID string, f store.AuditFil
 		key = []any{seq}
 	}
 	where, args := ` WHERE tenant_id = ?`, []any{tenantID}
-	for _, c := range []struct{ col, v string }{{"actor", f.Actor}, {"action", f.Action}, {"outcome", f.Outcome}} {
+	for _, c := range []struct{ col, v string }{{"actor", f.Actor}, {"action", f.Action}, {"outcome", f.Outcome}, {"target", f.Target}} {
 		if c.v != "" {
 			where += ` AND ` + c.col + ` = ?`
 			args = append(args, c.v)

@@ -88,6 +88,13 @@ func testAudit(t *testing.T, s store.Store) {
 	if len(filtered) != 1 || filtered[0].Target != "policy/6" {
 		t.Fatalf("filtered = %v", filtered)
 	}
+	byTarget, _ := must2(a.ListAuditEvents(c, store.AuditFilter{Target: "policy/9"}, store.Page{}))
+	if len(byTarget) != 1 || byTarget[0].Sequence != appended[9].Sequence {
+		t.Fatalf("by target policy/9: %v", byTarget)
+	}
+	if other, _ := must2(a.ListAuditEvents(c, store.AuditFilter{Target: "policy/1"}, store.Page{})); len(other) != 0 {
+		t.Fatalf("tenant A lists tenant B's event by its target: %v", other)
+	}
 	_, _, err = a.ListAuditEvents(c, store.AuditFilter{Outcome: "ok"}, store.Page{Token: "%%%"})
 	wantErr(t, err, store.ErrInvalidPageToken, "garbage token")
 
