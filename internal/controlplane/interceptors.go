@@ -27,7 +27,7 @@ const managementPrefix = "/sirsi.v1.ManagementService/"
 // the agent's rate limit, and recovery again so a handler's panic is
 // audited as Internal.
 func (s *Server) UnaryInterceptors() []grpc.UnaryServerInterceptor {
-	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryDecodeCheck, s.unaryRecover, s.unaryAbuse, s.unaryGuard, s.unaryAgentLimit, s.unaryRecover}
+	return []grpc.UnaryServerInterceptor{s.unaryRequestID, s.unaryMetrics, s.unaryDecodeCheck, s.unaryRecover, s.unaryAbuse, s.unaryGuard, s.unaryAgentLimit, s.unaryPageTokens, s.unaryRecover}
 }
 
 // StreamInterceptors mirror UnaryInterceptors. ManagementService's only

@@ -15,6 +15,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/oidcverify"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
@@ -79,6 +80,9 @@ type Options struct {
 	// for their credentials are summed into one audit entry
 	// (authsample.go). Default DefaultAuthFailureAuditInterval.
 	AuthFailureAuditInterval time.Duration
+	// Sealer, when set, seals the page-token signing key in the store
+	// (pagetoken.go); without one the key is stored in clear.
+	Sealer secrets.Sealer
 }
 
 // Server implements sirsiv1.ManagementServiceServer.
@@ -113,6 +117,9 @@ type Server struct {
 	// oidc verifies OIDC bearer tokens and caches issuers' keys
 	// (authn_oidc.go).
 	oidc *oidcverify.Verifier
+	// pageKey signs page tokens; every replica reads the same one from
+	// the store (pagetoken.go).
+	pageKey []byte
 }
 
 var _ sirsiv1.ManagementServiceServer = (*Server)(nil)
@@ -183,6 +190,9 @@ func New(o Options) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if err := s.initOperatorToken(ctx, o.OperatorToken); err != nil {
+		return nil, err
+	}
+	if s.pageKey, err = loadPageKey(ctx, o.Store, o.Sealer); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -179,6 +179,7 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	}
 	in.cp, err = controlplane.New(controlplane.Options{
 		Store:                in.st,
+		Sealer:               in.sealer,
 		Logger:               in.log.Named("controlplane"),
 		Registerer:           in.reg,
 		AgentStaleAfter:      in.cfg.AgentStaleAfter,
