@@ -42,6 +42,7 @@ type costSummaryModel struct {
 	Items            []costItemModel   `tfsdk:"items"`
 	ForecastMonthEnd types.Float64     `tfsdk:"forecast_month_end"`
 	Periods          []costPeriodModel `tfsdk:"periods"`
+	UnknownRecords   types.Int64       `tfsdk:"unknown_records"`
 }
 
 type costItemModel struct {
@@ -123,6 +124,11 @@ func (d *costSummaryDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				MarkdownDescription: "Expected cost of the current calendar month, rounded to cents: month-to-date spend plus the trailing daily average for the remaining days; null when there are no recent cost records.",
 				Computed:            true,
 			},
+			"unknown_records": schema.Int64Attribute{
+				MarkdownDescription: "Cost records in the period whose amount Cost Explorer gave unreadably (not a decimal number): " +
+					"their amount is unknown, so it is left out of `total`, `items`, `periods` and `forecast_month_end` rather than counted as 0.",
+				Computed: true,
+			},
 			"periods": schema.ListNestedAttribute{
 				MarkdownDescription: "Total per day or per calendar month, in order, cut to `start` and `end`; periods without cost records are left out.",
 				Computed:            true,
@@ -182,6 +188,7 @@ func (d *costSummaryDataSource) Read(ctx context.Context, req datasource.ReadReq
 	m.Total = moneyValue(out.GetTotal())
 	m.Currency = currencyValue(out.GetTotal())
 	m.ForecastMonthEnd = moneyValue(out.GetForecastMonthEnd())
+	m.UnknownRecords = types.Int64Value(out.GetUnknownRecords())
 	m.Items = make([]costItemModel, 0, len(out.GetItems()))
 	for _, it := range out.GetItems() {
 		m.Items = append(m.Items, costItemModel{Key: types.StringValue(it.GetKey()), Amount: moneyValue(it.GetAmount())})

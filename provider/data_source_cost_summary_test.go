@@ -64,6 +64,9 @@ func TestAccCostSummaryDataSource_populated(t *testing.T) {
 		{Day: "2026-03-01", AccountId: "111111111111", Service: "AmazonEC2", Region: "us-east-1", Amount: money.USDFromFloat(10)},
 		{Day: "2026-03-02", AccountId: "111111111111", Service: "AmazonEC2", Region: "us-east-1", Amount: money.USDFromFloat(12.5)},
 		{Day: "2026-03-02", AccountId: "111111111111", Service: "AmazonRDS", Region: "eu-west-1", Amount: money.USDFromFloat(4)},
+		// An amount Cost Explorer gave unreadably: unknown, counted, in no
+		// total.
+		{Day: "2026-03-02", AccountId: "111111111111", Service: "AmazonS3", Region: "us-east-1"},
 		// Outside the period (end is exclusive).
 		{Day: "2026-03-04", AccountId: "111111111111", Service: "AmazonRDS", Region: "eu-west-1", Amount: money.USDFromFloat(1000)},
 	}
@@ -94,6 +97,7 @@ data "sirsi_cost_summary" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("tenant_id"), knownvalue.StringExact(env.tenantID)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("total"), knownvalue.Float64Exact(26.5)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("unknown_records"), knownvalue.Int64Exact(1)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("currency"), knownvalue.StringExact("USD")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("granularity"), knownvalue.StringExact("daily")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items"), knownvalue.ListExact([]knownvalue.Check{
@@ -144,6 +148,7 @@ data "sirsi_cost_summary" "test" {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("total"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("currency"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("forecast_month_end"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("unknown_records"), knownvalue.Int64Exact(0)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("items"), knownvalue.ListSizeExact(0)),
 				},
 			},
