@@ -3,14 +3,9 @@
 // owns the server and the agent: this script reports what it sees on
 // stdout ("FIGURES {...}", "APPROVED <id>", "WAITING-FOR-ACTION") and the
 // Go test checks it against the API and reports the agent's action.
-import { chromium } from "playwright-core";
+import { env, launch } from "./browser.mjs";
 import { createInterface } from "node:readline";
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set`);
-  return v;
-};
 const base = env("CONSOLE_URL");
 const evil = env("EVIL_URL");
 const out = env("SCREENSHOT_DIR");
@@ -27,10 +22,7 @@ function check(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
-const browser = await chromium.launch({
-  executablePath: env("CHROMIUM"),
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-});
+const browser = await launch();
 try {
   const admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await admin.newPage();

@@ -4,21 +4,13 @@
 // is reused but the cookie and the HTTP cache). Started by
 // BenchmarkConsoleInChromium, which owns the server; prints one
 // "RUN <ms>" line per run and "MEDIAN <ms>".
-import { chromium } from "playwright-core";
+import { env, launch } from "./browser.mjs";
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set`);
-  return v;
-};
 const base = env("CONSOLE_URL");
 const runs = Number(env("RUNS"));
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`RUNS=${process.env.RUNS} is not a positive integer`);
 
-const browser = await chromium.launch({
-  executablePath: env("CHROMIUM"),
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-});
+const browser = await launch();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const login = await ctx.newPage();
