@@ -600,7 +600,7 @@ resource "sirsi_tenant" "t" {
 			}
 			for _, err := range owned(context.Background()) {
 				if status.Code(err) != codes.NotFound {
-					return fmt.Errorf("an object of the force-destroyed tenant is still there (or the read failed): %v", err)
+					return fmt.Errorf("an object of the force-destroyed tenant is still there (or the read failed): %w", err)
 				}
 			}
 			return nil
