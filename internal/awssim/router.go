@@ -250,6 +250,10 @@ func (s *Sim) admit(rc *Request, action string) bool {
 			Message: "We encountered an internal error. Please try again. (injected fault)"})
 		return false
 	}
+	if err := s.denial(rc, action); err != nil {
+		rc.WriteError(err)
+		return false
+	}
 	return true
 }
 

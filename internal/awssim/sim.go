@@ -107,7 +107,10 @@ type Sim struct {
 	mu       sync.Mutex
 	accounts map[string]*Account
 	creds    map[string]session // temporary access key -> session (STS)
-	rng      *rand.Rand         // ids; guarded by mu
+	// denied is, by role ARN, the IAM actions its sessions may not call
+	// (DenyRoleActions).
+	denied map[string]map[string]bool
+	rng    *rand.Rand // ids; guarded by mu
 	// imageRoots is the root device type of images that are not EBS-backed.
 	imageRoots map[string]string
 
@@ -164,6 +167,7 @@ func New(opts Options) (*Sim, error) {
 		regions:  regions,
 		accounts: map[string]*Account{},
 		creds:    map[string]session{},
+		denied:   map[string]map[string]bool{},
 		rng:      rand.New(rand.NewPCG(seed, 0x5151_aaaa)),
 		throttle: th,
 		faults:   newFaults(seed),

@@ -21,8 +21,9 @@ func init() {
 
 // session is a temporary credential issued by AssumeRole.
 type session struct {
-	account, arn, userID string
-	expires              time.Time
+	// role is the assumed role's ARN, arn its session's.
+	account, role, arn, userID string
+	expires                    time.Time
 }
 
 func (s *Sim) serveSTS(rc *Request) {
@@ -165,6 +166,7 @@ func (s *Sim) stsAssumeRole(rc *Request) {
 	roleID := "AROA" + pseudoID(roleARN, 17)
 	sess := session{
 		account: roleAccount,
+		role:    roleARN,
 		arn:     fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", roleAccount, roleName, sessionName),
 		userID:  roleID + ":" + sessionName,
 		expires: rc.Now.Add(time.Duration(duration) * time.Second),

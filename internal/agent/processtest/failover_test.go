@@ -78,27 +78,7 @@ const actionCap = 3
 func actionsFailOver(t *testing.T, w *world, first *serverProc, dir, servers string) {
 	t.Helper()
 	ctx := context.Background()
-	tn, err := w.viewer.GetTenant(ctx, &sirsiv1.GetTenantRequest{Id: w.tenantID})
-	if err != nil {
-		t.Fatalf("GetTenant: %v", err)
-	}
-	upd, limit := tn.GetTenant(), int32(actionCap)
-	upd.MaxActionsPerHour = &limit
-	if _, err := w.viewer.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: upd}); err != nil {
-		t.Fatalf("UpdateTenant: %v", err)
-	}
-	perRun := int32(actionCap)
-	if _, err := w.viewer.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
-		TenantId: w.tenantID, Name: "rightsize", Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, ResourceTypes: []string{"aws_ec2_instance"},
-		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20,
-			MinMonthlySavings: money.USDFromFloat(1)},
-		Schedule: "* * * * *", Timezone: "UTC", MaxActionsPerRun: &perRun,
-		// The metric check after a resize is the actuator's own test; here
-		// the flow must not wait minutes of real time for it.
-		Verify: &sirsiv1.VerifySettings{WaitMinutes: 0},
-	}}); err != nil {
-		t.Fatalf("CreateOptimizationPolicy: %v", err)
-	}
+	rightsizeInAuto(t, w)
 
 	point := crashpoint.ServerActionsAfterCommit
 	first.p.kill()
@@ -183,6 +163,34 @@ func actionsFailOver(t *testing.T, w *world, first *serverProc, dir, servers str
 	}
 	for _, line := range a.errorLines() {
 		t.Errorf("the agent logged an error while failing over during actions: %s", line)
+	}
+}
+
+// rightsizeInAuto caps the tenant at actionCap actions an hour and gives
+// it an auto policy that resizes EC2 instances at every minute's window,
+// without the verify wait (the metric check after a resize is the
+// actuator's own test; here a flow must not wait minutes of real time).
+func rightsizeInAuto(t *testing.T, w *world) {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := w.viewer.GetTenant(ctx, &sirsiv1.GetTenantRequest{Id: w.tenantID})
+	if err != nil {
+		t.Fatalf("GetTenant: %v", err)
+	}
+	upd, limit := tn.GetTenant(), int32(actionCap)
+	upd.MaxActionsPerHour = &limit
+	if _, err := w.viewer.UpdateTenant(ctx, &sirsiv1.UpdateTenantRequest{Tenant: upd}); err != nil {
+		t.Fatalf("UpdateTenant: %v", err)
+	}
+	perRun := int32(actionCap)
+	if _, err := w.viewer.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{
+		TenantId: w.tenantID, Name: "rightsize", Mode: sirsiv1.PolicyMode_POLICY_MODE_AUTO, ResourceTypes: []string{"aws_ec2_instance"},
+		Rightsizing: &sirsiv1.RightsizingSettings{Statistic: sirsiv1.Statistic_STATISTIC_MAX, LookbackDays: 14, HeadroomPercent: 20,
+			MinMonthlySavings: money.USDFromFloat(1)},
+		Schedule: "* * * * *", Timezone: "UTC", MaxActionsPerRun: &perRun,
+		Verify: &sirsiv1.VerifySettings{WaitMinutes: 0},
+	}}); err != nil {
+		t.Fatalf("CreateOptimizationPolicy: %v", err)
 	}
 }
 

@@ -22,14 +22,17 @@ var deniedCodes = map[string]bool{
 const deniedInARow = 2
 
 // noteActionOutcome keeps the cloud account's count of actions AWS refused
-// in a row and its actions_denied status: a refusal counts, an action that
-// succeeded or was rolled back (so AWS let the agent change things)
-// resets both, and any other outcome (a live check refusing, a resource
-// gone) says nothing about permissions. A credentials status (mismatch,
+// in a row and its actions_denied status: a refusal counts, whether the
+// action then failed or was rolled back (a resize whose stop AWS refuses
+// is rolled back: the instance is left as it was), an action that
+// succeeded or was rolled back after another failure (so AWS let the
+// agent change things) resets both, and any other outcome (a live check
+// refusing, a resource gone) says nothing about permissions. A credentials status (mismatch,
 // role refused) stays: it is the graver one and the heartbeat owns it.
 func (t *tenantStore) noteActionOutcome(ctx context.Context, tx *sql.Tx, accountID string, a *sirsiv1.Action) error {
-	denied := a.Status == sirsiv1.ActionStatus_ACTION_STATUS_FAILED && deniedCodes[a.ErrorCode]
-	allowed := a.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || a.Status == sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK
+	rolledBack := a.Status == sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK
+	denied := (a.Status == sirsiv1.ActionStatus_ACTION_STATUS_FAILED || rolledBack) && deniedCodes[a.ErrorCode]
+	allowed := !denied && (a.Status == sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED || rolledBack)
 	if !denied && !allowed {
 		return nil
 	}

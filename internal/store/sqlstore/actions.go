@@ -16,7 +16,7 @@ import (
 )
 
 const actionCols = `id, tenant_id, cloud_account_id, policy_id, recommendation_id, resource_id, resource_type, region, action, from_size, to_size,
-status, dry_run, realized_monthly_savings_micros, error, steps, start_time, end_time, plan_id`
+status, dry_run, realized_monthly_savings_micros, error, steps, start_time, end_time, plan_id, error_code`
 
 func scanAction(row interface{ Scan(...any) error }) (*sirsiv1.Action, error) {
 	var a sirsiv1.Action
@@ -24,7 +24,7 @@ func scanAction(row interface{ Scan(...any) error }) (*sirsiv1.Action, error) {
 	var steps string
 	var realized sql.NullInt64
 	if err := row.Scan(&a.Id, &a.TenantId, &a.CloudAccountId, &a.PolicyId, &a.RecommendationId, &a.ResourceId, &a.ResourceType, &a.Region, &a.Action,
-		&a.FromSize, &a.ToSize, &status, &dry, &realized, &a.Error, &steps, &st, &et, &a.PlanId); err != nil {
+		&a.FromSize, &a.ToSize, &status, &dry, &realized, &a.Error, &steps, &st, &et, &a.PlanId, &a.ErrorCode); err != nil {
 		return nil, err
 	}
 	a.Status, a.DryRun, a.StartTime, a.EndTime = sirsiv1.ActionStatus(status), dry != 0, ts(st), ts(et)
@@ -77,11 +77,11 @@ func (t *tenantStore) ApplyActions(ctx context.Context, cloudAccountID, batchID 
 			}
 			// The id is the agent's; the tenant in the key keeps an id
 			// chosen by one tenant's agent from touching another's row.
-			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO actions (`+actionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO actions (`+actionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, realized_monthly_savings_micros = excluded.realized_monthly_savings_micros,
-error = excluded.error, steps = excluded.steps, start_time = excluded.start_time, end_time = excluded.end_time, to_size = excluded.to_size`),
+error = excluded.error, error_code = excluded.error_code, steps = excluded.steps, start_time = excluded.start_time, end_time = excluded.end_time, to_size = excluded.to_size`),
 				a.Id, t.id, cloudAccountID, a.PolicyId, a.RecommendationId, a.ResourceId, a.ResourceType, a.Region, a.Action, a.FromSize, a.ToSize,
-				int64(a.Status), boolInt(a.DryRun), microsArg(a.RealizedMonthlySavings), a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime), a.PlanId); err != nil {
+				int64(a.Status), boolInt(a.DryRun), microsArg(a.RealizedMonthlySavings), a.Error, steps, tsNanos(a.StartTime), tsNanos(a.EndTime), a.PlanId, a.ErrorCode); err != nil {
 				return "", fmt.Errorf("upsert action %q: %w", a.Id, err)
 			}
 			if err := t.recordLedger(ctx, tx, cloudAccountID, a); err != nil {

@@ -14,8 +14,11 @@ import (
 // the cloud account actions_denied from the second in a row, with the
 // action, resource and code as its detail; a heartbeat of a connected
 // agent keeps it, a credentials verdict replaces it; other failures and
-// dry runs change nothing; an action that succeeds (or is rolled back)
-// clears it, and the count starts again.
+// dry runs change nothing; an action that succeeds (or is rolled back
+// after a failure of another kind) clears it, and the count starts again.
+// A rolled-back action AWS refused counts as a refusal (a resize whose
+// stop AWS refused leaves the instance as it was). ListActions gives each
+// action's code back.
 func testActionDenials(t *testing.T, s store.Store) {
 	c := ctx(t)
 	ts := newTenant(t, s, "acme")
@@ -62,8 +65,18 @@ func testActionDenials(t *testing.T, s store.Store) {
 	want("an action AWS allowed", connected, "")
 	apply(a.Id, failed, "AccessDenied", false)
 	want("one refusal after the reset", connected, "")
+	apply(a.Id, sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, "UnauthorizedOperation", false)
+	want("refused again, the change rolled back", denied, "AWS refused stop of aws_ec2_instance i-1: UnauthorizedOperation")
+	acts, _, err := ts.ListActions(c, store.ActionFilter{Status: sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK}, store.Page{Size: 10})
+	ok(t, err)
+	if len(acts) != 1 || acts[0].ErrorCode != "UnauthorizedOperation" {
+		t.Fatalf("rolled-back actions read back: %v, want the one with error_code UnauthorizedOperation", acts)
+	}
+	apply(a.Id, sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, "IncorrectInstanceState", false)
+	want("a rollback after a failure of another kind", connected, "")
 	apply(a.Id, failed, "AccessDenied", false)
-	want("refused again", denied, "AccessDenied")
+	apply(a.Id, failed, "AccessDenied", false)
+	want("refused twice more", denied, "AccessDenied")
 	heartbeat(sirsiv1.CredentialsVerdict_CREDENTIALS_VERDICT_MISMATCH)
 	want("a credentials mismatch", sirsiv1.CloudAccountStatus_CLOUD_ACCOUNT_STATUS_CREDENTIALS_MISMATCH, "")
 	apply(a.Id, sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK, "", false)

@@ -218,7 +218,7 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // undoAfterResourceRecord takes back the migrations after 2, newest first;
 // the same statements work on both dialects. A new migration adds its undo
 // here.
-var undoAfterResourceRecord = slices.Concat(undoLedgerTotals, []string{
+var undoAfterResourceRecord = slices.Concat([]string{`ALTER TABLE actions DROP COLUMN error_code`}, undoLedgerTotals, []string{
 	`DROP TABLE limit_windows`,
 	`ALTER TABLE agents DROP COLUMN stale_marked`,
 	`ALTER TABLE recommendations DROP COLUMN executed_by`,
