@@ -60,7 +60,31 @@ type kind struct {
 	done, kept func(t testing.TB, c clients, req Request)
 	// failure is the text the injected failure leaves in the error.
 	failure string
+	// vanish deletes the resource as a person would; settle lets the
+	// deletion complete.
+	vanish func(t testing.TB, c clients, req Request, settle func())
 }
+
+// vanishers delete a resource of each action kind as a person would.
+var (
+	vanishVolume = func(t testing.TB, c clients, req Request, _ func()) {
+		if _, err := c.ec2.DeleteVolume(context.Background(), &ec2.DeleteVolumeInput{VolumeId: aws.String(req.ResourceID)}); err != nil && awsCode(err) != "InvalidVolume.NotFound" {
+			t.Fatalf("deleting volume %s: %v", req.ResourceID, err)
+		}
+	}
+	vanishDB = func(t testing.TB, c clients, req Request, settle func()) {
+		if _, err := c.rds.DeleteDBInstance(context.Background(), &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(req.ResourceID),
+			SkipFinalSnapshot: aws.Bool(true)}); err != nil {
+			t.Fatalf("deleting DB instance %s: %v", req.ResourceID, err)
+		}
+		settle()
+	}
+	vanishFunction = func(t testing.TB, c clients, req Request, _ func()) {
+		if _, err := c.lambda.DeleteFunction(context.Background(), &lambda.DeleteFunctionInput{FunctionName: aws.String(req.ResourceID)}); err != nil {
+			t.Fatalf("deleting function %s: %v", req.ResourceID, err)
+		}
+	}
+)
 
 var kinds = []kind{
 	{
@@ -100,6 +124,7 @@ var kinds = []kind{
 			}
 		},
 		failure: "snapshot",
+		vanish:  vanishVolume,
 	},
 	{
 		name: "rds_resize_multi_az",
@@ -128,6 +153,7 @@ var kinds = []kind{
 		done:    func(t testing.TB, c clients, req Request) { wantDB(t, c, req.ResourceID, smallDBClass) },
 		kept:    func(t testing.TB, c clients, req Request) { wantDB(t, c, req.ResourceID, bigDBClass) },
 		failure: "InvalidDBInstanceState",
+		vanish:  vanishDB,
 	},
 	{
 		name: "lambda_memory",
@@ -148,6 +174,7 @@ var kinds = []kind{
 		done:    func(t testing.TB, c clients, req Request) { wantMemory(t, c, req.ResourceID, 512) },
 		kept:    func(t testing.TB, c clients, req Request) { wantMemory(t, c, req.ResourceID, 1024) },
 		failure: "InternalError",
+		vanish:  vanishFunction,
 	},
 }
 
@@ -282,8 +309,9 @@ func TestReleaseOnlyWhenApproved(t *testing.T) {
 }
 
 // TestVolumeGoneMidFlow: a volume deleted by someone between the check
-// and the snapshot fails the flow with AWS's error code; nothing is left
-// behind.
+// and the snapshot fails the flow with AWS's error code, saying it is
+// gone; nothing is rolled back or tagged against it, and no snapshot is
+// left behind.
 func TestVolumeGoneMidFlow(t *testing.T) {
 	e := newEnv(t)
 	c := newClients(t, e.url)
@@ -292,8 +320,9 @@ func TestVolumeGoneMidFlow(t *testing.T) {
 	cfg.EC2 = func(string) EC2API { return deleteBeforeSnapshot{Client: c.ec2} }
 	a := e.actuator(t, cfg)
 	act := a.Execute(context.Background(), req)
-	if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK || !strings.Contains(act.Error, "InvalidVolume.NotFound") {
-		t.Fatalf("status %v, error %q, steps %v", act.Status, act.Error, act.Steps)
+	if act.Status != sirsiv1.ActionStatus_ACTION_STATUS_FAILED || act.ErrorCode != "InvalidVolume.NotFound" ||
+		!strings.Contains(act.Error, "is gone (InvalidVolume.NotFound)") || !slices.Equal(stepNames(act), []string{phaseCheck, phaseSnapshot}) {
+		t.Fatalf("status %v, code %q, error %q, steps %v", act.Status, act.ErrorCode, act.Error, stepNames(act))
 	}
 	if snaps := snapshotsOf(t, c, req.ResourceID); len(snaps) != 0 {
 		t.Errorf("%d snapshots of the vanished volume", len(snaps))

@@ -531,6 +531,9 @@ func (f *flow) stop(ctx context.Context) (result, error) {
 		}
 		return result{}, nil
 	default:
+		if err := instanceGoing(f.rec.Req.ResourceID, st, "stop"); err != nil {
+			return result{}, err
+		}
 		return result{}, fmt.Errorf("instance %s is %s: cannot stop it", f.rec.Req.ResourceID, st)
 	}
 }
@@ -547,8 +550,8 @@ func (f *flow) waitState(ctx context.Context, want string) (ec2types.Instance, e
 		if st == want {
 			return in, nil
 		}
-		if st == "shutting-down" || st == "terminated" {
-			return in, fmt.Errorf("instance %s is %s while waiting for %s", f.rec.Req.ResourceID, st, want)
+		if err := instanceGoing(f.rec.Req.ResourceID, st, "wait until "+want+" for"); err != nil {
+			return in, err
 		}
 		if !f.a.cfg.Now().Before(deadline) {
 			return in, fmt.Errorf("instance %s still %s after %v waiting for %s", f.rec.Req.ResourceID, st, f.a.cfg.StepTimeout, want)
@@ -610,6 +613,9 @@ func (f *flow) restart(ctx context.Context, next string) (result, error) {
 		}
 	case "stopped":
 	default:
+		if err := instanceGoing(id, st, "start"); err != nil {
+			return result{}, err
+		}
 		return result{}, fmt.Errorf("instance %s is %s: cannot start it", id, st)
 	}
 	if _, err := f.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {

@@ -16,12 +16,25 @@ import (
 var errGone = errors.New("the resource is being deleted")
 
 // goneCodes are AWS's error codes saying the flow's resource does not
-// exist, by resource type. Volumes are absent on purpose: a volume gone
-// during snapshot_and_delete counts as deleted (see deleteVolume).
+// exist, by resource type. A volume gone at snapshot_and_delete's delete
+// step counts as deleted instead (deleteVolume answers that itself: the
+// snapshot holds the data); gone before its snapshot, it ends the flow.
 var goneCodes = map[string]string{
+	ResourceEBSVolume:      "InvalidVolume.NotFound",
 	ResourceRDSInstance:    "DBInstanceNotFound",
 	ResourceLambdaFunction: "ResourceNotFoundException",
 	ResourceEC2Instance:    "InvalidInstanceID.NotFound",
+}
+
+// instanceGoing is the error for an instance found shutting-down or
+// terminated where the flow needs it: terminated instances stay listed
+// for about an hour, so EC2 answers with their state, not a not-found
+// code, and the flow ends as for a resource gone.
+func instanceGoing(id, state, doing string) error {
+	if state == "shutting-down" || state == "terminated" {
+		return fmt.Errorf("instance %s is %s: cannot %s it: %w", id, state, doing, errGone)
+	}
+	return nil
 }
 
 // goneReason says why err means the flow's resource is gone ("" when it

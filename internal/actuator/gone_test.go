@@ -8,10 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 )
 
@@ -30,26 +26,16 @@ func TestResourceGoneAtEveryStep(t *testing.T) {
 	type variant struct {
 		kind kind
 		// vanish deletes the resource.
-		vanish func(t testing.TB, c clients, req Request)
+		vanish func(t testing.TB, c clients, req Request, settle func())
 		// codes is what the step after the deletion may report: a DB
 		// instance still deleting says so, unless the verify wait outlasts
 		// the deletion.
 		codes []string
 	}
-	deleteDB := func(t testing.TB, c clients, req Request) {
-		if _, err := c.rds.DeleteDBInstance(context.Background(), &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(req.ResourceID), SkipFinalSnapshot: aws.Bool(true)}); err != nil {
-			t.Fatalf("deleting DB instance %s: %v", req.ResourceID, err)
-		}
-	}
-	deleteFn := func(t testing.TB, c clients, req Request) {
-		if _, err := c.lambda.DeleteFunction(context.Background(), &lambda.DeleteFunctionInput{FunctionName: aws.String(req.ResourceID)}); err != nil {
-			t.Fatalf("deleting function %s: %v", req.ResourceID, err)
-		}
-	}
 	variants := map[string]variant{
-		"rds/deleting": {kinds[1], deleteDB, []string{errGone.Error(), "DBInstanceNotFound"}},
-		"rds/gone":     {kinds[1], deleteDB, []string{"DBInstanceNotFound"}},
-		"lambda/gone":  {kinds[2], deleteFn, []string{"ResourceNotFoundException"}},
+		"rds/deleting": {kinds[1], vanishDB, []string{errGone.Error(), "DBInstanceNotFound"}},
+		"rds/gone":     {kinds[1], vanishDB, []string{"DBInstanceNotFound"}},
+		"lambda/gone":  {kinds[2], vanishFunction, []string{"ResourceNotFoundException"}},
 	}
 	for name, v := range variants {
 		for _, degrade := range []bool{false, true} {
@@ -70,10 +56,11 @@ func TestResourceGoneAtEveryStep(t *testing.T) {
 						if phase != vanishAfter {
 							return
 						}
-						v.vanish(t, c, req)
-						if name == "rds/gone" {
-							e.clock.Advance(time.Hour) // the deletion completes
-						}
+						v.vanish(t, c, req, func() {
+							if name == "rds/gone" {
+								e.clock.Advance(time.Hour) // the deletion completes
+							}
+						})
 					}
 					return a.Execute(context.Background(), req), req, a
 				}

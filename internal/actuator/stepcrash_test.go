@@ -79,7 +79,11 @@ func TestHelperStepCrashChild(t *testing.T) {
 // every action, each before and after the step is journaled, on the
 // way to success and on the way through a rollback (the failure injected
 // before the child starts), then resumes the journal in a fresh actuator:
-// each ends exactly where an uninterrupted flow ends.
+// each ends exactly where an uninterrupted flow ends. In the gone variant
+// a person deletes the resource while the agent is down: the resumed flow
+// must still end, without a rollback against nothing, either done (the
+// change was complete, or the deletion is what the action did) or failed
+// with AWS's code saying the resource is gone.
 func TestKilledAtEveryStepResumes(t *testing.T) {
 	if os.Getenv(stepURLEnv) != "" {
 		t.Skip("running as the child")
@@ -96,6 +100,12 @@ func TestKilledAtEveryStepResumes(t *testing.T) {
 			}
 			return Request{ID: uuid.NewString(), ResourceID: aws.ToString(out.AllocationId), ResourceType: ResourceEIP, Region: region,
 				Action: ActionRelease, Approved: true}
+		},
+		vanish: func(t testing.TB, c clients, req Request, _ func()) {
+			if _, err := c.ec2.ReleaseAddress(context.Background(), &ec2.ReleaseAddressInput{AllocationId: aws.String(req.ResourceID)}); err != nil &&
+				awsCode(err) != "InvalidAllocationID.NotFound" {
+				t.Fatalf("releasing %s: %v", req.ResourceID, err)
+			}
 		},
 		done: func(t testing.TB, c clients, req Request) {
 			if _, err := c.ec2.DescribeAddresses(context.Background(), &ec2.DescribeAddressesInput{AllocationIds: []string{req.ResourceID}}); awsCode(err) != "InvalidAllocationID.NotFound" {
@@ -120,25 +130,35 @@ func TestKilledAtEveryStepResumes(t *testing.T) {
 		},
 		done: func(t testing.TB, c clients, req Request) { wantInstance(t, c, req.ResourceID, smallType) },
 		kept: func(t testing.TB, c clients, req Request) { wantInstance(t, c, req.ResourceID, bigType) },
+		vanish: func(t testing.TB, c clients, req Request, settle func()) {
+			if _, err := c.ec2.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{req.ResourceID}}); err != nil {
+				t.Fatalf("terminating %s: %v", req.ResourceID, err)
+			}
+			settle()
+		},
 	}
 	for _, k := range append(kinds, resize, release) {
-		for _, failing := range []bool{false, true} {
-			if failing && k.inject == nil {
+		for _, variant := range []string{"", "rollback", "gone"} {
+			if variant == "rollback" && k.inject == nil {
 				continue
 			}
 			name := k.name
-			if failing {
-				name += "/rollback"
+			if variant != "" {
+				name += "/" + variant
 			}
 			t.Run(name, func(t *testing.T) {
 				points := map[string]bool{}
 				for kill := 1; ; kill++ {
 					req := k.create(t, c, settle)
-					if failing {
+					if variant == "rollback" {
 						k.inject(t, sim, req)
 					}
 					dir := t.TempDir()
 					out := runStepChild(t, url, dir, req, kill)
+					killed := strings.HasPrefix(out, "K ")
+					if variant == "gone" && killed {
+						k.vanish(t, c, req, settle)
+					}
 					a, err := New(c.withServices(crashConfig(t, url, dir)))
 					if err != nil {
 						t.Fatalf("kill %d: New after SIGKILL: %v", kill, err)
@@ -153,19 +173,21 @@ func TestKilledAtEveryStepResumes(t *testing.T) {
 					if err := a.Close(); err != nil {
 						t.Fatal(err)
 					}
-					want := outcomeSucceeded
-					if failing {
-						want = outcomeRolledBack
-					}
-					if rec.Outcome != want {
-						t.Fatalf("kill %d (%s): outcome %q (%s), want %q", kill, out, rec.Outcome, rec.Error, want)
-					}
-					if failing {
+					switch {
+					case variant == "gone" && killed:
+						wantGoneOutcome(t, kill, out, rec)
+					case variant == "rollback":
+						if rec.Outcome != outcomeRolledBack {
+							t.Fatalf("kill %d (%s): outcome %q (%s), want %q", kill, out, rec.Outcome, rec.Error, outcomeRolledBack)
+						}
 						k.kept(t, c, req)
-					} else {
+					default:
+						if rec.Outcome != outcomeSucceeded {
+							t.Fatalf("kill %d (%s): outcome %q (%s), want %q", kill, out, rec.Outcome, rec.Error, outcomeSucceeded)
+						}
 						k.done(t, c, req)
 					}
-					if strings.HasPrefix(out, "D ") {
+					if !killed {
 						break // the flow finished before the kill point
 					}
 					points[strings.TrimPrefix(out, "K ")] = true
@@ -177,6 +199,36 @@ func TestKilledAtEveryStepResumes(t *testing.T) {
 			})
 		}
 	}
+}
+
+// wantGoneOutcome checks a flow resumed after its resource was deleted
+// while the agent was down: it ended, and not by rolling back (there is
+// nothing to put back); done when the change was complete or the deletion
+// is what the action did (a volume or an address nobody holds), otherwise
+// failed: refused by the live check, or with AWS's code for the missing
+// resource recorded as gone.
+func wantGoneOutcome(t *testing.T, kill int, out string, rec *record) {
+	t.Helper()
+	switch rec.Outcome {
+	case outcomeSucceeded:
+	case outcomeFailed:
+		// Gone before the live check, it is a refusal: nothing was begun.
+		refused := len(rec.Steps) > 0 && rec.Steps[0].Name == phaseCheck && rec.Steps[0].Status == statusFailed
+		if rec.Gone == "" && !refused {
+			t.Fatalf("kill %d (%s), then deleted: failed with %q after %v, but not as gone", kill, out, rec.Error, stepNamesOf(rec))
+		}
+	default:
+		t.Fatalf("kill %d (%s), then deleted: outcome %q (%s) after %v; want done or failed saying it is gone",
+			kill, out, rec.Outcome, rec.Error, stepNamesOf(rec))
+	}
+}
+
+func stepNamesOf(rec *record) []string {
+	names := make([]string, len(rec.Steps))
+	for i, s := range rec.Steps {
+		names[i] = s.Name + ":" + s.Status
+	}
+	return names
 }
 
 func crashConfig(t testing.TB, url, dir string) Config {
