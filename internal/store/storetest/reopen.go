@@ -166,7 +166,7 @@ func RunReopen(t *testing.T, b Backend) {
 			t.Fatalf("summary before the migration is undone: %v", want)
 		}
 		ok(t, s.Close())
-		for _, stmt := range append(slices.Clone(b.UndoLedgerTotals), undoLedgerTotals...) {
+		for _, stmt := range slices.Concat(undoAfterLedgerTotals, b.UndoLedgerTotals, undoLedgerTotals) {
 			b.Exec(t, loc, stmt)
 		}
 		b.Exec(t, loc, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version >= %d`, ledgerTotalsMigration))
@@ -218,7 +218,11 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // undoAfterResourceRecord takes back the migrations after 2, newest first;
 // the same statements work on both dialects. A new migration adds its undo
 // here.
-var undoAfterResourceRecord = slices.Concat([]string{`ALTER TABLE actions DROP COLUMN error_code`}, undoLedgerTotals, []string{
+// undoAfterLedgerTotals takes back the migrations after the ledger
+// totals, newest first.
+var undoAfterLedgerTotals = []string{`ALTER TABLE actions DROP COLUMN error_code`}
+
+var undoAfterResourceRecord = slices.Concat(undoAfterLedgerTotals, undoLedgerTotals, []string{
 	`DROP TABLE limit_windows`,
 	`ALTER TABLE agents DROP COLUMN stale_marked`,
 	`ALTER TABLE recommendations DROP COLUMN executed_by`,
