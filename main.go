@@ -7,10 +7,13 @@ import (
 	"log"
 	"os"
 	"runtime/debug"
+	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pluginlog"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 	"github.com/sirsinexus/terraform-provider-sirsi/provider"
 )
 
@@ -23,6 +26,9 @@ var version = "dev"
 // in a plan of 500 policies by about a quarter (2.6-2.9 to 2.0-2.1
 // CPU-seconds against GOGC=100) for a peak RSS of 235 MB instead of 105.
 const gcPercent = 400
+
+// address is the provider's registry address.
+const address = "registry.terraform.io/sirsinexus/sirsi"
 
 func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
@@ -40,11 +46,30 @@ func main() {
 			}
 		}
 	}
-
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/sirsinexus/sirsi",
-		Debug:   debugMode,
-	})
+	// Terraform starts the provider with its own environment, so OTEL_*
+	// set for terraform reach this process. stdout is the plugin
+	// handshake: the console exporter writes to stderr (or its file).
+	flushTraces, err := tracing.Setup(context.Background(), "terraform-provider-sirsi", os.Stderr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var opts []tf6server.ServeOpt
+	if debugMode {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	newServer := provider.NewServer(version)
+	err = tf6server.Serve(address, func() tfprotov6.ProviderServer {
+		s, err := newServer()
+		if err != nil {
+			log.Fatal(err)
+		}
+		return s
+	}, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if ferr := flushTraces(ctx); ferr != nil {
+		log.Print(ferr)
+	}
 	if err != nil {
 		log.Fatal(err)
 	}

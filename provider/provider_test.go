@@ -268,7 +268,7 @@ func TestConfigureUnreachableEndpointConfigWinsOverEnv(t *testing.T) {
 // Terraform CLI built into bin/.
 
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"sirsi": providerserver.NewProtocol6WithError(New("test")()),
+	"sirsi": NewServer("test"),
 }
 
 // testAccPreCheck points terraform-plugin-testing at bin/terraform unless

@@ -30,6 +30,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/atomicfile"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/cpaddr"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // Agent is one running agent.
@@ -222,7 +223,7 @@ func (a *Agent) newConn(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("servers: %w", err)
 	}
 	target, copts := cpaddr.DialOptions(servers, a.cfg.ServerName)
-	conn, err := grpc.NewClient(target, append(copts, opts...)...)
+	conn, err := grpc.NewClient(target, append(append(copts, tracing.DialOption()), opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("servers %v: %w", a.cfg.Servers, err)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // Options say how to reach one AWS account.
@@ -120,6 +122,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	// settings the loader applies to its buildable client still apply.
 	cfg.HTTPClient = OwnBody(cfg.HTTPClient)
 	cfg.APIOptions = append(cfg.APIOptions, attemptMiddleware(o.Limiter, o.Metrics))
+	tracing.AWS(&cfg)
 	if o.AssumeRoleARN != "" {
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.AssumeRoleARN, func(ao *stscreds.AssumeRoleOptions) {
 			ao.RoleSessionName = o.SessionName

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // DefaultRetryTimeout bounds how long one call keeps retrying transient
@@ -85,6 +86,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
+		tracing.DialOption(),
 		// The retry interceptor runs outermost so every attempt carries the
 		// token again.
 		grpc.WithChainUnaryInterceptor(

@@ -17,6 +17,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // Options configure a Server. Store is required; everything else has a
@@ -251,10 +252,11 @@ func checkSuppliedOperatorToken(t string) error {
 // data dir; it is not kept anywhere else.
 func (s *Server) InitialOperatorToken() string { return s.initialTok }
 
-// ServerOptions are the codec and interceptor chains to pass to
-// grpc.NewServer.
+// ServerOptions are the tracing stats handler, codec and interceptor
+// chains to pass to grpc.NewServer.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		tracing.ServerOption(),
 		grpc.ForceServerCodecV2(s.codec()),
 		grpc.ChainUnaryInterceptor(s.UnaryInterceptors()...),
 		grpc.ChainStreamInterceptor(s.StreamInterceptors()...),

@@ -56,6 +56,12 @@ func runAgent(env *environment, loader config.AgentLoader) int {
 		return exitUsage
 	}
 	applyMemoryLimit(env, log, cfg)
+	flushTraces, err := startTracing(env, log, "agentd-agent")
+	if err != nil {
+		fmt.Fprintf(env.stderr, "agentd agent: %s\n", err)
+		return exitUsage
+	}
+	defer flushTraces()
 	sigs, stop := notifySignals()
 	defer stop()
 

@@ -83,6 +83,12 @@ func runDev(env *environment, fl *config.Flags[*config.Server], latency time.Dur
 		fmt.Fprintf(env.stderr, "agentd dev: %s\n", err)
 		return exitUsage
 	}
+	flushTraces, err := startTracing(env, log, "agentd-dev")
+	if err != nil {
+		fmt.Fprintf(env.stderr, "agentd dev: %s\n", err)
+		return exitUsage
+	}
+	defer flushTraces()
 	tempDir := ""
 	if cfg.DataDir == "" {
 		if tempDir, err = os.MkdirTemp("", "agentd-dev-"); err != nil {

@@ -51,6 +51,12 @@ func serverFlags(env *environment, fs *flag.FlagSet) func() int {
 		for _, w := range cfg.Deprecations() {
 			log.Warn(w)
 		}
+		flushTraces, err := startTracing(env, log, "agentd-server")
+		if err != nil {
+			fmt.Fprintf(env.stderr, "agentd server: %s\n", err)
+			return exitUsage
+		}
+		defer flushTraces()
 		sigs, stop := notifySignals()
 		defer stop()
 		in, err := newInstance(context.Background(), instanceOptions{cfg: cfg, log: log})

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // applyBatch runs fn at most once per (tenant, batch id), in the same
@@ -17,6 +21,12 @@ func (t *tenantStore) applyBatch(ctx context.Context, kind, accountID, batchID s
 	if batchID == "" {
 		return false, "", fmt.Errorf("apply %s batch: batch id is empty: %w", kind, store.ErrInvalidArgument)
 	}
+	ctx, span := tracer.Start(ctx, "store.apply_batch", trace.WithAttributes(
+		attribute.String("sirsi.batch.kind", kind), attribute.String("sirsi.batch.id", batchID), attribute.String("sirsi.tenant.id", t.id)))
+	defer func() {
+		span.SetAttributes(attribute.Bool("sirsi.batch.duplicate", dup))
+		tracing.End(span, err)
+	}()
 	err = t.s.inTx(ctx, func(tx *sql.Tx) error {
 		// Inserting first makes a concurrent twin of this batch wait for
 		// our commit and then see the row, instead of applying it again.

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // Config is what a back end hands over.
@@ -166,8 +167,11 @@ func (s *Store) tagsMatch(tags map[string]string) (string, []any, error) {
 	return strings.Join(conds, ` AND `), args, nil
 }
 
-// inTx runs fn in a writer transaction, committing when fn returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// inTx runs fn in a writer transaction, committing when fn returns nil;
+// a span covers the transaction from begin to commit or rollback.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	ctx, span := s.startTx(ctx)
+	defer func() { tracing.End(span, err) }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
