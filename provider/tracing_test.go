@@ -79,4 +79,3 @@ func hasAttr(s tracetest.SpanStub, want attribute.KeyValue) bool {
 	}
 	return false
 }
-

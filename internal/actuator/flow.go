@@ -11,8 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/stopguard"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // Phases. The names are the step names reported in ActionStep.name.
@@ -127,12 +131,25 @@ func (a *Actuator) newFlow(rec *record) *flow {
 }
 
 // run drives rec until it is terminal or ctx ends, journaling every step.
+// A span covers the run and one child span each step, the step's AWS
+// calls beneath it.
 func (a *Actuator) run(ctx context.Context, rec *record) {
+	ctx, span := tracer.Start(ctx, "actuator.action", trace.WithAttributes(
+		attribute.String("sirsi.action.id", rec.Req.ID), attribute.String("sirsi.action.kind", rec.Req.Action),
+		attribute.String("sirsi.resource.id", rec.Req.ResourceID), attribute.String("sirsi.resource.type", rec.Req.ResourceType),
+		attribute.String("cloud.region", rec.Req.Region)))
+	defer func() {
+		span.SetAttributes(attribute.String("sirsi.action.outcome", rec.Outcome))
+		span.End()
+	}()
 	f := a.newFlow(rec)
 	for !rec.terminal() && ctx.Err() == nil {
 		phase := rec.Phase
 		t0 := a.cfg.Now()
-		res, err := f.runPhase(ctx, phase)
+		sctx, step := tracer.Start(ctx, "actuator.step", trace.WithAttributes(attribute.String("sirsi.action.step", phase)))
+		res, err := f.runPhase(sctx, phase)
+		step.SetAttributes(attribute.Bool("sirsi.action.step.skipped", res.skipped))
+		tracing.End(step, err)
 		now := a.cfg.Now()
 		a.m.step(phase, now.Sub(t0))
 		if err != nil && ctx.Err() != nil {
@@ -789,3 +806,6 @@ func (f *flow) tagFailure(ctx context.Context) result {
 	}
 	return result{next: done, detail: TagError + " set"}
 }
+
+// tracer names the actuator's spans' instrumentation scope.
+var tracer = otel.Tracer("github.com/sirsinexus/terraform-provider-sirsi/internal/actuator")

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -14,6 +16,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/crashpoint"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // enqueue puts one report into the spool under a fresh batch id. The batch
@@ -82,11 +85,20 @@ func (a *Agent) reportLoop(ctx context.Context) error {
 // than leave the server guessing. A permanent refusal (the batch is
 // invalid, its policy deleted) acknowledges the record with an error log,
 // since re-sending it can never succeed.
+//
+// Each delivery is the root of a trace that the report RPC carries to the
+// server's ingest: the sweep that spooled the batch ended long before
+// (perhaps in an earlier process), so the batch id, not a span link,
+// ties the two together.
 func (a *Agent) deliver(ctx context.Context, rec spool.Record) error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	kind := rec.Kind.String()
+	cctx, span := tracer.Start(context.WithoutCancel(ctx), "agent.report", trace.WithNewRoot(), trace.WithAttributes(
+		attribute.String("sirsi.batch.kind", kind), attribute.String("sirsi.batch.id", rec.BatchID)))
+	cctx, cancel := context.WithTimeout(cctx, time.Minute)
 	defer cancel()
 	dup, err := a.send(cctx, rec)
-	kind := rec.Kind.String()
+	span.SetAttributes(attribute.Bool("sirsi.batch.duplicate", dup))
+	tracing.End(span, err)
 	switch {
 	case err == nil:
 		outcome := "sent"

@@ -19,6 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/robfig/cron/v3"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/agent/spool"
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -29,6 +32,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pricing"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 const snapshotFile = "inventory.snapshot"
@@ -199,7 +203,12 @@ func (s *sweeps) runSweep(ctx context.Context, name string) {
 	defer mu.Unlock()
 	start := s.a.now()
 	log := s.a.log.Named(name)
+	// Each run is the root of its own trace: it is started by the clock,
+	// not by a request. Its AWS calls are its children; what it reports
+	// travels later, through the spool, in traces of their own.
+	ctx, span := tracer.Start(ctx, "agent.sweep", trace.WithNewRoot(), trace.WithAttributes(attribute.String("sirsi.sweep", name)))
 	err := s.sweep(ctx, name)
+	tracing.End(span, err)
 	s.a.metrics.sweepSeconds.WithLabelValues(name).Observe(s.a.now().Sub(start).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -564,3 +573,6 @@ func instanceTypes(snap *discovery.Snapshot) []string {
 	slices.Sort(out)
 	return out
 }
+
+// tracer names the agent's spans' instrumentation scope.
+var tracer = otel.Tracer("github.com/sirsinexus/terraform-provider-sirsi/internal/agent")

@@ -23,10 +23,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/awsclient"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
@@ -296,15 +300,20 @@ func (d *Discoverer) prepared(ctx context.Context) map[*collector]func() (any, e
 	return shared
 }
 
-func (d *Discoverer) runUnit(ctx context.Context, u unit, prepare func() (any, error)) ([]*sirsiv1.Resource, error) {
+func (d *Discoverer) runUnit(ctx context.Context, u unit, prepare func() (any, error)) (res []*sirsiv1.Resource, err error) {
+	ctx, span := tracer.Start(ctx, "discovery.unit", trace.WithAttributes(
+		attribute.String("sirsi.resource.type", u.c.typ), attribute.String("cloud.region", u.region)))
+	defer func() {
+		span.SetAttributes(attribute.Int("sirsi.resources", len(res)))
+		tracing.End(span, err)
+	}()
 	var shared any
 	if prepare != nil {
-		var err error
 		if shared, err = prepare(); err != nil {
 			return nil, err
 		}
 	}
-	res, err := u.c.collect(ctx, d, u.region, shared)
+	res, err = u.c.collect(ctx, d, u.region, shared)
 	if err != nil {
 		return nil, err
 	}
@@ -370,3 +379,6 @@ func putAttr(m map[string]string, k, v string) {
 		m[k] = v
 	}
 }
+
+// tracer names discovery's spans' instrumentation scope.
+var tracer = otel.Tracer("github.com/sirsinexus/terraform-provider-sirsi/internal/discovery")
