@@ -70,9 +70,16 @@ type proc struct {
 
 func startAgentd(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startAgentdEnv(t, nil, args...)
+}
+
+// startAgentdEnv is startAgentd with env added to the process's
+// environment.
+func startAgentdEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(agentdBin, args...)}
 	p.cond = sync.NewCond(&p.mu)
-	p.cmd.Env = append(os.Environ(), "SIRSI_LOG_FORMAT=json")
+	p.cmd.Env = append(append(os.Environ(), "SIRSI_LOG_FORMAT=json"), env...)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

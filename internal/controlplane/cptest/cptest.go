@@ -29,6 +29,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/tracing"
 )
 
 // Env is one running control plane.
@@ -189,7 +190,9 @@ func (e *Env) Dial(t testing.TB, token string) sirsiv1.ManagementServiceClient {
 // DialConn is Dial returning the connection, for generic Invoke calls.
 func (e *Env) DialConn(t testing.TB, token string) *grpc.ClientConn {
 	t.Helper()
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(e.clientCreds)}
+	// Traced like the provider's client, so a test's trace crosses the
+	// wire as a real caller's does.
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(e.clientCreds), tracing.DialOption()}
 	if token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: token, secure: e.secure}))
 	}
