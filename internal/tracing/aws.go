@@ -2,7 +2,7 @@ package tracing
 
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws" //nolint:staticcheck // SA1019: deprecated upstream; the successor (smithy-go's smithyoteltracing) is not served by our module proxy, see AWS below
 )
 
 // AWS adds a client span per AWS API call (service, operation, region,
