@@ -146,7 +146,13 @@ func TestTracesAcrossProcesses(t *testing.T) {
 	if err := os.MkdirAll(work, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(`resource "sirsi_tenant" "t" {
+	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(`terraform {
+  required_providers {
+    sirsi = { source = "sirsinexus/sirsi" }
+  }
+}
+
+resource "sirsi_tenant" "t" {
   name = "traced"
 }
 `), 0o600); err != nil {
