@@ -136,8 +136,9 @@ func Defaults() Server {
 
 // RateLimit is the rate_limit block: calls per minute per API token (a
 // tenant's rate_limit_per_minute overrides it), for the operator token,
-// per agent, and per source address without valid credentials. Budgets
-// are per server process.
+// per agent, and per source address without valid credentials. Replicas
+// on one PostgreSQL share the budgets (docs/security.md, "Limits across
+// replicas"); with SQLite they are the one process's.
 type RateLimit struct {
 	ManagementPerMinute      int
 	OperatorPerMinute        int
