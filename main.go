@@ -66,10 +66,10 @@ func main() {
 		return s
 	}, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
 	if ferr := flushTraces(ctx); ferr != nil {
 		log.Print(ferr)
 	}
+	cancel()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -173,10 +173,7 @@ resource "sirsi_tenant" "t" {
 	// after the server's ingest, then drain agentd (SIGTERM), which
 	// flushes on the way out.
 	deadline := time.Now().Add(waitBound)
-	for {
-		if inventoryDelivered(serverFile) {
-			break
-		}
+	for !inventoryDelivered(serverFile) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no inventory delivery span from the dev agent within %s", waitBound)
 		}

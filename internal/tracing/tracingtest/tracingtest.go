@@ -47,7 +47,7 @@ func Of(exp *tracetest.InMemoryExporter, id trace.TraceID) Trace {
 	return out
 }
 
-// Find returns the spans named name, of kind kind (any kind when
+// Find returns the spans called name, of the given kind (any kind when
 // trace.SpanKindUnspecified), whose parent is parent (any parent when
 // parent is invalid).
 func (tr Trace) Find(name string, kind trace.SpanKind, parent trace.SpanContext) []tracetest.SpanStub {
