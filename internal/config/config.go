@@ -57,6 +57,9 @@ type Server struct {
 	WebhookAllowLoopback bool
 	// WebhookTimeout: see controlplane.Options.
 	WebhookTimeout time.Duration
+	// ListCacheBytes bounds the cache of encoded ListResources pages; 0
+	// turns it off.
+	ListCacheBytes int64
 	// ShutdownTimeout bounds the drain of in-flight RPCs after SIGTERM.
 	ShutdownTimeout time.Duration
 	// TrustDomain is the SPIFFE trust domain of agent certificates.
@@ -122,6 +125,7 @@ func Defaults() Server {
 		ShutdownTimeout: 30 * time.Second,
 		TrustDomain:     "sirsi.local",
 
+		ListCacheBytes:         64 << 20,
 		AgentListen:            "127.0.0.1:7444",
 		AgentCertTTL:           24 * time.Hour,
 		AgentHeartbeatInterval: 30 * time.Second,

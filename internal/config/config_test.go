@@ -196,6 +196,11 @@ func TestLoadErrorsNameFieldAndSource(t *testing.T) {
 			want:  []string{"log_format", "flag -log-format"},
 		},
 		{
+			name: "list cache too small",
+			env:  map[string]string{"SIRSI_LIST_CACHE_SIZE": "1MiB"},
+			want: []string{"list_cache_size", "environment variable SIRSI_LIST_CACHE_SIZE", "minimum of 32MiB"},
+		},
+		{
 			name:  "bad duration",
 			flags: []string{"-agent-stale-after", "soon"},
 			want:  []string{"agent_stale_after", "not a duration", "flag -agent-stale-after"},

@@ -167,6 +167,18 @@ var fields = []*field[*Server]{
 		check: func(c *Server) error { return positive(c.WebhookTimeout) },
 	},
 	{
+		name: "list_cache_size", env: "SIRSI_LIST_CACHE_SIZE", flag: "list-cache-size",
+		usage: "`bytes` of encoded ListResources pages kept per replica, GOMEMLIMIT's syntax (64MiB, 1GiB), or off",
+		set: func(c *Server, v string) error {
+			n, err := parseMemoryLimit(v)
+			if err != nil {
+				return err
+			}
+			c.ListCacheBytes = n
+			return nil
+		},
+	},
+	{
 		name: "shutdown_timeout", env: "SIRSI_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout",
 		usage: "`duration` SIGTERM waits for in-flight RPCs before cutting them",
 		set:   func(c *Server, v string) error { return setDuration(&c.ShutdownTimeout, v) },

@@ -84,6 +84,10 @@ type Options struct {
 	// Sealer, when set, seals the page-token signing key in the store
 	// (pagetoken.go); without one the key is stored in clear.
 	Sealer secrets.Sealer
+	// ListCacheBytes bounds the cache of encoded ListResources pages
+	// (pagecache.go). 0 is DefaultListCacheBytes; negative turns the
+	// cache off.
+	ListCacheBytes int64
 }
 
 // Server implements sirsiv1.ManagementServiceServer.
@@ -121,6 +125,9 @@ type Server struct {
 	// pageKey signs page tokens; every replica reads the same one from
 	// the store (pagetoken.go).
 	pageKey []byte
+	// pages caches encoded ListResources responses; nil when off
+	// (pagecache.go).
+	pages *pageCache
 }
 
 var _ sirsiv1.ManagementServiceServer = (*Server)(nil)
@@ -178,6 +185,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if s.abuse, err = newAbuseGuard(o); err != nil {
+		return nil, err
+	}
+	if s.pages, err = newPageCache(o.ListCacheBytes, o.Registerer); err != nil {
 		return nil, err
 	}
 	if s.sampler, err = newFailureSampler(o.AuthFailureAuditInterval); err != nil {

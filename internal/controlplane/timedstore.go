@@ -338,6 +338,11 @@ func (d timedTenantStore) ListResources(ctx context.Context, f store.ResourceFil
 	return d.s.ListResources(ctx, f, p)
 }
 
+func (d timedTenantStore) InventoryVersion(ctx context.Context) (int64, error) {
+	defer d.m.observe("InventoryVersion", time.Now())
+	return d.s.InventoryVersion(ctx)
+}
+
 func (d timedTenantStore) ListUtilization(ctx context.Context, f store.UtilizationFilter, p store.Page) ([]*sirsiv1.UtilizationSummary, string, error) {
 	defer d.m.observe("ListUtilization", time.Now())
 	return d.s.ListUtilization(ctx, f, p)

@@ -185,6 +185,7 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 		AgentStaleAfter:      in.cfg.AgentStaleAfter,
 		WebhookAllowLoopback: in.cfg.WebhookAllowLoopback,
 		WebhookTimeout:       in.cfg.WebhookTimeout,
+		ListCacheBytes:       listCacheBytes(in.cfg.ListCacheBytes),
 		OperatorToken:        in.cfg.OperatorToken,
 		AgentCA:              agentCA,
 		TrustDomain:          in.cfg.TrustDomain,
@@ -673,4 +674,13 @@ func addLatency(d time.Duration) grpc.UnaryServerInterceptor {
 		}
 		return handler(ctx, req)
 	}
+}
+
+// listCacheBytes maps list_cache_size (0 is off) onto
+// controlplane.Options.ListCacheBytes (0 is the default, negative off).
+func listCacheBytes(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

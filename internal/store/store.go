@@ -304,6 +304,12 @@ type TenantStore interface {
 	ApplyActions(ctx context.Context, cloudAccountID, batchID string, actions []*sirsiv1.Action) (duplicate bool, err error)
 
 	ListResources(ctx context.Context, f ResourceFilter, p Page) ([]*sirsiv1.Resource, string, error)
+	// InventoryVersion is the tenant's inventory version: it changes in
+	// the transaction of every change to the tenant's resources (inventory
+	// batches, a cloud account's deletion), so ListResources pages cached
+	// under it are never served once a change has committed. 0 until the
+	// first change.
+	InventoryVersion(ctx context.Context) (int64, error)
 	ListUtilization(ctx context.Context, f UtilizationFilter, p Page) ([]*sirsiv1.UtilizationSummary, string, error)
 	// SumCosts aggregates stored cost records.
 	SumCosts(ctx context.Context, q CostQuery) ([]CostRow, error)

@@ -164,6 +164,10 @@ func (t *tenantStore) DeleteCloudAccount(ctx context.Context, id string, version
 		if _, err := tx.ExecContext(ctx, t.q(`DELETE FROM cloud_accounts WHERE tenant_id = ? AND id = ?`), t.id, id); err != nil {
 			return fmt.Errorf("delete cloud account %q: %w", id, err)
 		}
+		// Its resources went with it.
+		if err := t.bumpInventoryVersion(ctx, tx); err != nil {
+			return fmt.Errorf("delete cloud account %q: %w", id, err)
+		}
 		return nil
 	})
 }

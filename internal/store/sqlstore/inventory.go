@@ -224,6 +224,9 @@ func (t *tenantStore) ApplyInventory(ctx context.Context, cloudAccountID, batchI
 		if err := t.closeExecutedExternally(ctx, tx, cloudAccountID, external, ups, observed); err != nil {
 			return "", err
 		}
+		if err := t.bumpInventoryVersion(ctx, tx); err != nil {
+			return "", err
+		}
 		crashpoint.Hit(crashpoint.ServerBeforeCommit)
 		return "", nil
 	})

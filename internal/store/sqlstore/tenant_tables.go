@@ -40,6 +40,7 @@ var tenantTables = []tenantTable{
 	{name: "utilization"},
 	{name: "inventory_units"},
 	{name: "resources"},
+	{name: "inventory_versions"},
 	{name: "agents"},
 	{name: "oidc_trusts"},
 	{name: "api_tokens", secret: []string{"secret_hash"}},

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Inventory", testInventory},
 		{"InventoryPagination", testInventoryPagination},
 		{"InventoryMembership", testInventoryMembership},
+		{"InventoryVersion", testInventoryVersion},
 		{"BadBatchWritesNothing", testBadBatch},
 		{"Utilization", testUtilization},
 		{"Costs", testCosts},
