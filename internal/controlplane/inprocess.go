@@ -44,7 +44,7 @@ func (s *Server) InvokeManagement(ctx context.Context, method string, req proto.
 	if !ok {
 		return nil, fmt.Errorf("%s returned a %T, not a protobuf message", method, resp)
 	}
-	return m, nil
+	return decodePreEncoded(m)
 }
 
 // IsManagementMutation reports whether method changes state (and is

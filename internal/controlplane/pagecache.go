@@ -159,3 +159,23 @@ func preEncoded(wire []byte) *sirsiv1.ListResourcesResponse {
 	resp.ProtoReflect().SetUnknown(wire)
 	return resp
 }
+
+// decodePreEncoded turns a preEncoded response into one with its fields
+// set, for in-process callers that read fields instead of sending the
+// message (InvokeManagement); messages without unknown fields are returned
+// as they are.
+func decodePreEncoded(m proto.Message) (proto.Message, error) {
+	r := m.ProtoReflect()
+	if len(r.GetUnknown()) == 0 {
+		return m, nil
+	}
+	wire, err := proto.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode the cached %s: %w", r.Descriptor().FullName(), err)
+	}
+	out := r.New().Interface()
+	if err := proto.Unmarshal(wire, out); err != nil {
+		return nil, fmt.Errorf("decode the cached %s: %w", r.Descriptor().FullName(), err)
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -223,5 +224,23 @@ func TestListCacheBehindAuthorization(t *testing.T) {
 		if status.Code(err) != tc.code {
 			t.Errorf("%s: %v, want %v", name, err, tc.code)
 		}
+	}
+}
+
+// In-process callers (the web console) get the cached page's fields, not
+// its encoding.
+func TestListCacheInProcess(t *testing.T) {
+	env := cptest.Start(t)
+	tn, _ := cacheTenant(t, env, "tenant-a", "alpha", 3)
+	req := &sirsiv1.ListResourcesRequest{TenantId: tn.ID}
+	for range 2 {
+		resp, err := env.Server.InvokeManagement(context.Background(), "ListResources", req, tn.ViewerToken, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPage(t, env, tn.ID, req, resp.(*sirsiv1.ListResourcesResponse))
+	}
+	if hits, _ := cacheLookups(t, env); hits != 1 {
+		t.Fatalf("%v cache hits, want 1", hits)
 	}
 }

@@ -220,7 +220,10 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // here.
 // undoAfterLedgerTotals takes back the migrations after the ledger
 // totals, newest first.
-var undoAfterLedgerTotals = []string{`ALTER TABLE actions DROP COLUMN error_code`}
+var undoAfterLedgerTotals = []string{
+	`DROP TABLE inventory_versions`,
+	`ALTER TABLE actions DROP COLUMN error_code`,
+}
 
 var undoAfterResourceRecord = slices.Concat(undoAfterLedgerTotals, undoLedgerTotals, []string{
 	`DROP TABLE limit_windows`,
