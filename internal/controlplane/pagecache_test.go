@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,17 +46,33 @@ func ingest(t *testing.T, env *cptest.Env, tenantID, accountID, prefix string, n
 	}
 }
 
+// storeToken is the store's continuation inside a signed page token
+// ("<store token>.<mac>", pagetoken.go); "" stays "".
+func storeToken(t *testing.T, signed string) string {
+	t.Helper()
+	if signed == "" {
+		return ""
+	}
+	i := strings.LastIndexByte(signed, '.')
+	if i <= 0 || i == len(signed)-1 {
+		t.Fatalf("page token %q is not signed", signed)
+	}
+	return signed[:i]
+}
+
 // wantPage checks that the served page equals the store's own answer to
-// the same query, field by field.
+// the same query, field by field, its next page token being the store's
+// continuation signed.
 func wantPage(t *testing.T, env *cptest.Env, tenantID string, req *sirsiv1.ListResourcesRequest, got *sirsiv1.ListResourcesResponse) {
 	t.Helper()
 	list, next, err := env.Store.Tenant(tenantID).ListResources(context.Background(),
-		store.ResourceFilter{Tags: req.Tags, Region: req.Region}, store.Page{Size: int(req.PageSize), Token: req.PageToken})
+		store.ResourceFilter{Tags: req.Tags, Region: req.Region}, store.Page{Size: int(req.PageSize), Token: storeToken(t, req.PageToken)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &sirsiv1.ListResourcesResponse{Resources: list, NextPageToken: next}
-	if !proto.Equal(got, want) {
+	served := &sirsiv1.ListResourcesResponse{Resources: got.Resources, NextPageToken: storeToken(t, got.NextPageToken)}
+	if !proto.Equal(served, want) {
 		t.Fatalf("tenant %s: served page differs from the store's:\n got %v\nwant %v", tenantID, got, want)
 	}
 }
@@ -93,9 +110,22 @@ func TestListCacheNoCrossTenantHit(t *testing.T) {
 	if hits, _ := cacheLookups(t, env); hits != 1 {
 		t.Fatalf("%v cache hits after a repeated page, want 1", hits)
 	}
-	// The same request, and then the same request with tenant a's page
-	// token, from tenant b.
-	for _, tok := range []string{"", pageA.NextPageToken} {
+	// Tenant a's signed token is refused to tenant b before any cache
+	// lookup.
+	stolen := proto.Clone(first).(*sirsiv1.ListResourcesRequest)
+	stolen.TenantId, stolen.PageToken = b.ID, pageA.NextPageToken
+	hitsBefore, missesBefore := cacheLookups(t, env)
+	if _, err := b.Viewer.ListResources(context.Background(), stolen); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("tenant a's page token at tenant b: %v, want InvalidArgument", err)
+	}
+	if hits, misses := cacheLookups(t, env); hits != hitsBefore || misses != missesBefore {
+		t.Fatalf("a refused token reached the cache (hits %v -> %v, misses %v -> %v)", hitsBefore, hits, missesBefore, misses)
+	}
+	// The same request, and then the next page with tenant b's own token
+	// (the resource ids are tenant a's, so the store's continuations may be
+	// alike), from tenant b.
+	tok := ""
+	for range 2 {
 		req := proto.Clone(first).(*sirsiv1.ListResourcesRequest)
 		req.TenantId, req.PageToken = b.ID, tok
 		_, missesBefore := cacheLookups(t, env)
@@ -108,6 +138,58 @@ func TestListCacheNoCrossTenantHit(t *testing.T) {
 			if r.TenantId != b.ID || r.Tags["owner"] != "bravo" {
 				t.Fatalf("tenant b was served %s of tenant %s", r.Name, r.TenantId)
 			}
+		}
+		tok = got.NextPageToken
+	}
+}
+
+// Paging through a whole tenant's inventory twice, the second time from
+// the cache, yields every resource exactly once each time: each signed
+// token the cache hands out is accepted for the next page, and the
+// unsigned continuation inside it is refused.
+func TestListCachePagesWholeInventoryWithSignedTokens(t *testing.T) {
+	const n, size = 23, 5
+	env := cptest.Start(t)
+	tn, _ := cacheTenant(t, env, "tenant-a", "alpha", n)
+	cacheTenant(t, env, "tenant-b", "bravo", n)
+	for pass := range 2 {
+		hitsBefore, _ := cacheLookups(t, env)
+		seen := map[string]int{}
+		tok, pages := "", 0
+		for {
+			req := &sirsiv1.ListResourcesRequest{TenantId: tn.ID, PageSize: size, PageToken: tok}
+			got := list(t, tn.Viewer, req)
+			wantPage(t, env, tn.ID, req, got)
+			pages++
+			for _, r := range got.Resources {
+				if r.TenantId != tn.ID {
+					t.Fatalf("pass %d: resource %s of tenant %s", pass, r.ResourceId, r.TenantId)
+				}
+				seen[r.ResourceId]++
+			}
+			if got.NextPageToken == "" {
+				break
+			}
+			if pages > n {
+				t.Fatalf("pass %d: more pages than resources", pass)
+			}
+			unsigned := &sirsiv1.ListResourcesRequest{TenantId: tn.ID, PageSize: size, PageToken: storeToken(t, got.NextPageToken)}
+			if _, err := tn.Viewer.ListResources(context.Background(), unsigned); status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("pass %d: the unsigned continuation: %v, want InvalidArgument", pass, err)
+			}
+			tok = got.NextPageToken
+		}
+		if len(seen) != n {
+			t.Fatalf("pass %d: %d distinct resources, want %d", pass, len(seen), n)
+		}
+		for id, c := range seen {
+			if c != 1 {
+				t.Fatalf("pass %d: resource %s listed %d times", pass, id, c)
+			}
+		}
+		hits, _ := cacheLookups(t, env)
+		if want := map[int]float64{0: 0, 1: float64(pages)}[pass]; hits-hitsBefore != want {
+			t.Fatalf("pass %d: %v cache hits over %d pages, want %v", pass, hits-hitsBefore, pages, want)
 		}
 	}
 }
