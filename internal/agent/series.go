@@ -5,6 +5,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/monitor"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 // measured lists, per resource type, the metric statistics every sweep
@@ -25,6 +26,8 @@ var measured = map[string][]struct{ metric, stat string }{
 		{"duration_ms", "Average"}, {"duration_ms", "p95"}, {"duration_ms", "Maximum"}, {"invocations", "Sum"},
 		{"memory_utilization", "Maximum"},
 	},
+	// What the estimator prices a bucket at.
+	"aws_s3_bucket": {{validation.MetricBucketSizeBytes, "Average"}},
 }
 
 // appendPlan appends the series a utilisation sweep measures of r. Stopped

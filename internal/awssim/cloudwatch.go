@@ -563,6 +563,10 @@ func (s *Sim) evalGetMetricData(rc *Request, p *cwPlan) (*cwResults, *cwError) {
 	cw := regionExt(s.region(rc.Account, rc.Region), "monitoring", newCWState)
 	for i, q := range p.queries {
 		m := q.MetricStat.Metric
+		if sr, ok := s.bucketSizeSeries(rc.Account, rc.Region, m, p.start, p.end, now); ok {
+			srcs[i] = sr
+			continue
+		}
 		if ns, ok := builtinNamespaces[m.Namespace]; ok {
 			bm, known := ns.metrics[m.MetricName]
 			if r := resources[m.Namespace][dimValue(m.Dimensions)]; known && r != nil && len(m.Dimensions) == 1 {

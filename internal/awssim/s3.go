@@ -42,6 +42,9 @@ type Bucket struct {
 	// Tags is nil when the bucket has no tag set (GetBucketTagging answers
 	// NoSuchTagSet).
 	Tags []Tag
+	// SizeBytes is the bucket's Standard storage, what CloudWatch's
+	// BucketSizeBytes reports (see s3_metrics.go).
+	SizeBytes int64
 }
 
 // s3State is one account-region's buckets.
@@ -292,7 +295,7 @@ func (s *Sim) s3CreateBucket(rc *Request, name string) *s3Failure {
 			"Your previous request to create the named bucket succeeded and you already own it.")
 	}
 	st := regionExt(s.region(rc.Account, region), "s3", newS3State)
-	b := &Bucket{Name: name, Region: region, Account: rc.Account, Created: rc.Now}
+	b := &Bucket{Name: name, Region: region, Account: rc.Account, Created: rc.Now, SizeBytes: seededBucketBytes(s.opts.Seed, name)}
 	st.buckets[name] = b
 	s.recordEvent(Event{Time: rc.Now, Account: rc.Account, Region: region, Service: "s3", ResourceType: "bucket",
 		ResourceID: name, Kind: EventCreated, State: "available"})

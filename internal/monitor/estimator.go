@@ -42,12 +42,17 @@ type Estimator struct {
 type usageKey struct{ region, id string }
 
 // lambdaUsage is what a function did over window: invocations and their
-// average duration.
+// average duration; for a bucket, its average size in bytes.
 type lambdaUsage struct {
 	invocations, durationMs float64
 	window                  time.Duration
 	haveInv, haveDur        bool
+	bucketBytes             float64
+	haveBytes               bool
 }
+
+// bytesPerGB is the GB of S3's GB-month: AWS bills 2^30 bytes.
+const bytesPerGB = 1 << 30
 
 // ErrUnknownCost wraps every reason MonthlyCost gives for not knowing a
 // resource's cost; the cost is then unknown, never 0.
@@ -64,7 +69,8 @@ func NewEstimator(cat *pricing.Catalogue) *Estimator {
 func (e *Estimator) Catalogue() *pricing.Catalogue { return e.cat.Load() }
 
 // ObserveUsage keeps the Lambda invocation counts and average durations
-// among sums (a utilisation sweep's summaries) for the next estimates.
+// and the buckets' average sizes among sums (a utilisation sweep's
+// summaries) for the next estimates.
 func (e *Estimator) ObserveUsage(sums []*sirsiv1.UtilizationSummary) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -77,6 +83,10 @@ func (e *Estimator) ObserveUsage(sums []*sirsiv1.UtilizationSummary) {
 			u.window = s.GetWindowEnd().AsTime().Sub(s.GetWindowStart().AsTime())
 		case s.GetMetric() == "duration_ms" && s.GetStatistic() == "Average":
 			u.durationMs, u.haveDur = s.GetValue(), true
+		case s.GetMetric() == validation.MetricBucketSizeBytes && s.GetStatistic() == "Average":
+			// A sweep reports 0 with no coverage when CloudWatch had no
+			// datapoint: the size is then not known, not 0.
+			u.bucketBytes, u.haveBytes = s.GetValue(), s.GetCoverage() > 0
 		default:
 			continue
 		}
@@ -100,9 +110,14 @@ func (e *Estimator) ObserveUsage(sums []*sirsiv1.UtilizationSummary) {
 //     twice for multi_az; stopped, only the storage.
 //   - Lambda function: requests and GB-seconds (memory in Size) at the use
 //     the last utilisation sweep observed, scaled to a month.
+//   - S3 bucket: the average BucketSizeBytes (Standard storage) the last
+//     utilisation sweep observed, in GB of 2^30 bytes, at the region's
+//     first-tier S3 Standard price. Tiers above 50 TB are cheaper, so a
+//     bucket that large is overestimated by at most their difference;
+//     other storage classes are not measured.
 //
-// Anything else (S3 buckets, prices the catalogue lacks, missing or bad
-// attributes, a Lambda function not yet measured) is unknown: the error
+// Anything else (prices the catalogue lacks, missing or bad
+// attributes, a Lambda function or bucket not yet measured) is unknown: the error
 // wraps ErrUnknownCost and names the field or price missing.
 func (e *Estimator) MonthlyCost(r *sirsiv1.Resource) (float64, error) {
 	usd, err := e.monthlyCost(r)
@@ -166,6 +181,8 @@ func (e *Estimator) monthlyCost(r *sirsiv1.Resource) (float64, error) {
 		return e.rdsMonthly(cat, r)
 	case validation.ResourceLambdaFunction:
 		return e.lambdaMonthly(cat, r)
+	case validation.ResourceS3Bucket:
+		return e.s3Monthly(cat, r)
 	}
 	return 0, fmt.Errorf("type: no price for resource type %q", r.GetType())
 }
@@ -228,6 +245,20 @@ func (e *Estimator) lambdaMonthly(cat *pricing.Catalogue, r *sirsiv1.Resource) (
 	gbSeconds := u.invocations * u.durationMs / 1000 * float64(memMB) / 1024
 	perWindow := gbSeconds*price.USDPerGBSecond + u.invocations*price.USDPerRequest
 	return perWindow * pricing.HoursPerMonth / u.window.Hours(), nil
+}
+
+func (e *Estimator) s3Monthly(cat *pricing.Catalogue, r *sirsiv1.Resource) (float64, error) {
+	p, err := cat.S3GBMonth(r.GetRegion(), pricing.S3Standard)
+	if err != nil {
+		return 0, err
+	}
+	e.mu.Lock()
+	u, ok := e.usage[usageKey{r.GetRegion(), r.GetResourceId()}]
+	e.mu.Unlock()
+	if !ok || !u.haveBytes {
+		return 0, fmt.Errorf("%s: no datapoint", validation.MetricBucketSizeBytes)
+	}
+	return u.bucketBytes / bytesPerGB * p, nil
 }
 
 func billedInstanceState(state string) bool {

@@ -49,6 +49,16 @@ func TestMonthlyCost(t *testing.T) {
 		sum("fn", "invocations", "Sum", 1e6), sum("fn", "duration_ms", "Average", 200),
 		sum("quiet", "invocations", "Sum", 0),
 	})
+	// 1.5 TiB averaged over the window; a bucket CloudWatch had no
+	// datapoint for comes back as 0 with no coverage.
+	measured := sum("logs", "bucket_size_bytes", "Average", 1536*(1<<30))
+	measured.Coverage = 1
+	e.ObserveUsage([]*sirsiv1.UtilizationSummary{measured, sum("nodata", "bucket_size_bytes", "Average", 0)})
+	bucket := func(id string) *sirsiv1.Resource {
+		b := res(validation.ResourceS3Bucket, "us-east-1", "", "", nil)
+		b.ResourceId = id
+		return b
+	}
 	for _, c := range []struct {
 		name string
 		r    *sirsiv1.Resource
@@ -91,7 +101,9 @@ func TestMonthlyCost(t *testing.T) {
 		{"Lambda by requests and GB-seconds", fn, (200000*1.33334e-05 + 1e6*2e-07) * 730 / 336, ""},
 		{"Lambda without invocations", quiet, 0, ""},
 		{"Lambda not measured yet", unmeasured, 0, "invocations"},
-		{"S3 is not estimated", res(validation.ResourceS3Bucket, "us-east-1", "", "", nil), 0, "aws_s3_bucket"},
+		{"S3 1536 GB × 0.023", bucket("logs"), 35.328, ""},
+		{"S3 bucket without a datapoint", bucket("nodata"), 0, "bucket_size_bytes: no datapoint"},
+		{"S3 bucket not measured yet", bucket("unmeasured"), 0, "bucket_size_bytes: no datapoint"},
 	} {
 		usd, err := e.MonthlyCost(c.r)
 		switch {

@@ -29,7 +29,8 @@ type Series struct {
 	ResourceType, ResourceID, Region string
 	// Metric is a validation.Metrics name: cpu_utilization,
 	// network_in_bytes, network_out_bytes, database_connections,
-	// freeable_memory_bytes, duration_ms, invocations, memory_utilization.
+	// freeable_memory_bytes, duration_ms, invocations, memory_utilization,
+	// bucket_size_bytes.
 	Metric string
 	// Statistic is "Average", "Maximum", "Minimum", "Sum", "SampleCount",
 	// or a percentile "pNN" / "pNN.N" (0 < NN < 100).
@@ -128,6 +129,8 @@ type namespaceSpec struct {
 	// elsewhere gives the namespace and dimension of CloudWatch metrics
 	// published outside the type's own namespace (Lambda Insights).
 	elsewhere map[string][2]string
+	// fixed are further dimensions (name, value) every query carries.
+	fixed [][2]string
 }
 
 var namespaces = map[string]namespaceSpec{
@@ -145,6 +148,13 @@ var namespaces = map[string]namespaceSpec{
 		// Percent of configured memory, published by the Lambda Insights
 		// extension as one point per invocation.
 		elsewhere: map[string][2]string{"memory_utilization": {"LambdaInsights", "function_name"}},
+	},
+	// S3 publishes storage metrics once a day per bucket and storage
+	// class; Standard storage is what the estimator prices.
+	validation.ResourceS3Bucket: {
+		namespace: "AWS/S3", dimension: "BucketName", primary: "BucketSizeBytes", resolution: 86400,
+		metrics: map[string]string{validation.MetricBucketSizeBytes: "BucketSizeBytes"},
+		fixed:   [][2]string{{"StorageType", "StandardStorage"}},
 	},
 }
 
@@ -169,8 +179,8 @@ func checkStatistic(s string) error {
 func (s Series) check() (string, error) {
 	ns, ok := namespaces[s.ResourceType]
 	if !ok {
-		return "resource_type", fmt.Errorf("%q has no CloudWatch metrics here (want %s, %s or %s)", s.ResourceType,
-			validation.ResourceEC2Instance, validation.ResourceRDSInstance, validation.ResourceLambdaFunction)
+		return "resource_type", fmt.Errorf("%q has no CloudWatch metrics here (want %s, %s, %s or %s)", s.ResourceType,
+			validation.ResourceEC2Instance, validation.ResourceRDSInstance, validation.ResourceLambdaFunction, validation.ResourceS3Bucket)
 	}
 	if s.ResourceID == "" || len(s.ResourceID) > 1024 {
 		return "resource_id", errors.New("must be 1 to 1024 characters")
@@ -373,11 +383,15 @@ func (u *Utilization) fetch(ctx context.Context, region string, qs []query, star
 		if e, ok := ns.elsewhere[q.metric]; ok {
 			namespace, dimension = e[0], e[1]
 		}
+		dims := []cwtypes.Dimension{{Name: aws.String(dimension), Value: aws.String(q.resource.id)}}
+		for _, d := range ns.fixed {
+			dims = append(dims, cwtypes.Dimension{Name: aws.String(d[0]), Value: aws.String(d[1])})
+		}
 		in.MetricDataQueries[i] = cwtypes.MetricDataQuery{
 			Id: aws.String("q" + strconv.Itoa(i)),
 			MetricStat: &cwtypes.MetricStat{
 				Metric: &cwtypes.Metric{Namespace: aws.String(namespace), MetricName: aws.String(q.metric),
-					Dimensions: []cwtypes.Dimension{{Name: aws.String(dimension), Value: aws.String(q.resource.id)}}},
+					Dimensions: dims},
 				Period: aws.Int32(period), Stat: aws.String(q.stat),
 			},
 			ReturnData: aws.Bool(true),

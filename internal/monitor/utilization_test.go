@@ -279,7 +279,7 @@ func TestSweepRejectsInvalidSeriesBeforeAnyCall(t *testing.T) {
 		mutate func(*Series)
 		want   string
 	}{
-		{"resource type", func(s *Series) { s.ResourceType = validation.ResourceS3Bucket }, "series[1].resource_type"},
+		{"resource type", func(s *Series) { s.ResourceType = validation.ResourceEIP }, "series[1].resource_type"},
 		{"metric of another type", func(s *Series) { s.Metric = "database_connections" }, "series[1].metric"},
 		{"unknown metric", func(s *Series) { s.Metric = "cpu" }, "series[1].metric"},
 		{"statistic", func(s *Series) { s.Statistic = "Median" }, "series[1].statistic"},

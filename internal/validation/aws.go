@@ -218,9 +218,13 @@ func InstanceFamily(s string) error {
 	return nil
 }
 
+// MetricBucketSizeBytes is an S3 bucket's Standard storage in bytes
+// (CloudWatch AWS/S3 BucketSizeBytes), what its cost is estimated from.
+const MetricBucketSizeBytes = "bucket_size_bytes"
+
 // Metrics are the utilisation metrics the agent summarises.
 var Metrics = []string{
-	"commitment_utilization", "cpu_utilization", "database_connections", "duration_ms",
+	MetricBucketSizeBytes, "commitment_utilization", "cpu_utilization", "database_connections", "duration_ms",
 	"freeable_memory_bytes", "invocations", "memory_utilization",
 	"network_in_bytes", "network_out_bytes",
 }
