@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestSweepPricesBucketsFromBucketSizeBytes(t *testing.T) {
 		t.Fatalf("simulator sizes %v", sizes)
 	}
 
-	all := append(buckets, awssim.FleetResource{Kind: "bucket", ID: fresh, Region: "us-east-1"})
+	all := slices.Concat(buckets, []awssim.FleetResource{{Kind: "bucket", ID: fresh, Region: "us-east-1"}})
 	series := make([]Series, len(all))
 	for i, b := range all {
 		series[i] = Series{validation.ResourceS3Bucket, b.ID, b.Region, validation.MetricBucketSizeBytes, "Average"}
