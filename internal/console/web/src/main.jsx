@@ -28,6 +28,9 @@ function useHash() {
   useEffect(() => {
     const f = () => setHash(location.hash.slice(2) || "overview");
     addEventListener("hashchange", f);
+    // A hash change between the first render and this effect fired no
+    // listener: read the hash again now that one is listening.
+    f();
     return () => removeEventListener("hashchange", f);
   }, []);
   return hash;
