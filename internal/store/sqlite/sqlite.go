@@ -72,6 +72,9 @@ func Open(ctx context.Context, path string, logger hclog.Logger) (store.Store, e
 	if err := restrictFiles(path); err != nil {
 		return nil, fmt.Errorf("open SQLite store %s: %w", path, err)
 	}
+	if err := enableWAL(ctx, path); err != nil {
+		return nil, fmt.Errorf("open SQLite store %s: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", DSN(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite store %s: %w", path, err)
