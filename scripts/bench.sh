@@ -14,5 +14,7 @@ go test -run '^$' -bench "$pattern" -benchmem ${BENCHTIME:+-benchtime "$BENCHTIM
 # The optimizer's goal is per core.
 GOMAXPROCS=1 go test -run '^$' -bench "$pattern" ${BENCHTIME:+-benchtime "$BENCHTIME"} ./internal/optimizer/
 if [ "$pattern" = "." ]; then
+	make --no-print-directory bench-listresources BENCH_STORE=sqlite
+	make --no-print-directory bench-listresources BENCH_STORE=postgres
 	./scripts/bench-provider.sh
 fi

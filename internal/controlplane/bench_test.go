@@ -7,10 +7,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
-	mrand "math/rand/v2"
-	"os"
-	"slices"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +16,7 @@ import (
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/auth"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
-	"github.com/sirsinexus/terraform-provider-sirsi/internal/money"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/loadgen"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/pgtest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
@@ -36,9 +32,6 @@ const (
 	// openDuration is how long an open-loop run offers load: 3000 requests
 	// at 500 req/s, 6000 at 1000 req/s.
 	openDuration = 6 * time.Second
-	// requestTimeout bounds a single request, so a wedged server fails the
-	// benchmark instead of hanging it.
-	requestTimeout = 2 * time.Minute
 )
 
 // BenchmarkListResources1000Clients is the issue's ListResources figure:
@@ -103,7 +96,7 @@ func listResources1000Clients(b *testing.B, settle func(*testing.B), opts ...cpt
 		settle(b)
 	}
 	ctx := context.Background()
-	clients := make([]sirsiv1.ManagementServiceClient, benchClients)
+	clients := make([]loadgen.Client, benchClients)
 	for i := range clients {
 		secret, err := auth.Generate(auth.KindAPIToken)
 		if err != nil {
@@ -112,24 +105,25 @@ func listResources1000Clients(b *testing.B, settle func(*testing.B), opts ...cpt
 		if _, err := env.Store.Tenant(tn.ID).CreateAPIToken(ctx, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_VIEWER}, auth.Hash(secret)); err != nil {
 			b.Fatal(err)
 		}
-		clients[i] = env.Dial(b, secret)
+		clients[i].API = env.Dial(b, secret)
 		// Connect and authenticate once so the run measures steady state.
-		if _, err := clients[i].GetIdentity(ctx, &sirsiv1.GetIdentityRequest{}); err != nil {
+		if _, err := clients[i].API.GetIdentity(ctx, &sirsiv1.GetIdentityRequest{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for _, m := range loadModels {
 		b.Run(m.name, func(b *testing.B) {
-			var runs []loadResult
+			var runs []loadgen.Sample
 			for range b.N {
 				for range benchRuns {
-					runs = append(runs, runLoad(b, clients, m.sched))
+					s, err := loadgen.Measure(ctx, clients, m.model, benchPageSize, loadgen.Watch{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					runs = append(runs, s)
 				}
 			}
-			reportRuns(b, runs)
-			if m.offered > 0 {
-				b.ReportMetric(m.offered, "offered-req/s")
-			}
+			reportRuns(b, m.model, runs)
 		})
 	}
 }
@@ -142,154 +136,36 @@ const benchRuns = 3
 // loadModels are the issue's three: open loop at 500 and 1000 req/s (each
 // client one page every 2 s or every 1 s), and closed loop.
 var loadModels = []struct {
-	name    string
-	sched   schedule
-	offered float64
+	name  string
+	model loadgen.Model
 }{
-	{"open-500rps", openSchedule(2 * time.Second), 500},
-	{"open-1000rps", openSchedule(time.Second), 1000},
-	{"closed", closedSchedule, 0},
+	{"open-500rps", loadgen.Open(500, benchClients, openDuration)},
+	{"open-1000rps", loadgen.Open(1000, benchClients, openDuration)},
+	{"closed", loadgen.Closed(benchClients, closedPages)},
 }
 
 // reportRuns reports the median p99 of the runs and its spread (lowest and
 // highest run), the median p50, throughput and CPU, and the load average
 // of the machine during the runs, so a figure taken on a busy machine says
-// so.
-func reportRuns(b *testing.B, runs []loadResult) {
-	var p50, p99, rate, cpu, busy []float64
+// so. Server and clients share this process, so its CPU is both's.
+func reportRuns(b *testing.B, m loadgen.Model, runs []loadgen.Sample) {
+	row := loadgen.Summarize(m, benchClients, runs)
+	var busy []float64
 	for _, r := range runs {
-		slices.Sort(r.lat)
-		p50 = append(p50, ms(r.lat[len(r.lat)/2]))
-		p99 = append(p99, ms(r.lat[int(0.99*float64(len(r.lat)-1))]))
-		rate = append(rate, float64(len(r.lat))/r.wall.Seconds())
-		cpu = append(cpu, ms(r.cpu)/float64(len(r.lat)))
-		busy = append(busy, r.cpu.Seconds()/r.wall.Seconds())
+		busy = append(busy, r.ClientCPU.Seconds()/r.Wall.Seconds())
 	}
-	b.ReportMetric(median(p50), "p50-ms")
-	b.ReportMetric(median(p99), "p99-ms")
-	b.ReportMetric(slices.Min(p99), "p99-min-ms")
-	b.ReportMetric(slices.Max(p99), "p99-max-ms")
-	b.ReportMetric(median(rate), "req/s")
-	b.ReportMetric(median(cpu), "cpu-ms/req")
-	b.ReportMetric(median(busy), "cores-got")
-	b.ReportMetric(float64(len(runs)), "runs")
-	b.ReportMetric(loadAverage(b), "loadavg")
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func median(v []float64) float64 {
-	v = slices.Clone(v)
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
+	b.ReportMetric(row.P50.Median, "p50-ms")
+	b.ReportMetric(row.P99.Median, "p99-ms")
+	b.ReportMetric(row.P99.Min, "p99-min-ms")
+	b.ReportMetric(row.P99.Max, "p99-max-ms")
+	b.ReportMetric(row.Rate.Median, "req/s")
+	b.ReportMetric(row.ClientCPU.Median, "cpu-ms/req")
+	b.ReportMetric(loadgen.SpreadOf(busy).Median, "cores-got")
+	b.ReportMetric(float64(row.Runs), "runs")
+	b.ReportMetric(row.Load.Max, "loadavg")
+	if off := row.Offered; off > 0 {
+		b.ReportMetric(off, "offered-req/s")
 	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
-}
-
-// loadAverage is the machine's one-minute load average.
-func loadAverage(b *testing.B) float64 {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		b.Logf("no load average: %v", err)
-		return 0
-	}
-	var one float64
-	if _, err := fmt.Sscanf(string(raw), "%f", &one); err != nil {
-		b.Fatalf("reading /proc/loadavg %q: %v", raw, err)
-	}
-	return one
-}
-
-// A schedule gives a client's send times as offsets from the run's start;
-// ok is false after its last request. A zero offset means "as soon as the
-// previous response arrives" (closed loop).
-type schedule func(rng *mrand.Rand) func(k int) (at time.Duration, ok bool)
-
-func closedSchedule(*mrand.Rand) func(int) (time.Duration, bool) {
-	return func(k int) (time.Duration, bool) { return 0, k < closedPages }
-}
-
-// openSchedule sends every interval from a random phase, for openDuration.
-func openSchedule(interval time.Duration) schedule {
-	return func(rng *mrand.Rand) func(int) (time.Duration, bool) {
-		phase := time.Duration(rng.Int64N(int64(interval)))
-		return func(k int) (time.Duration, bool) {
-			at := phase + time.Duration(k)*interval
-			return at, at < openDuration
-		}
-	}
-}
-
-// loadResult is one run: every request's latency, the wall time from the
-// first send to the last response, and the process CPU time meanwhile.
-type loadResult struct {
-	lat       []time.Duration
-	wall, cpu time.Duration
-}
-
-// runLoad has every client walk the list by its schedule and returns every
-// request's latency, from its scheduled time when it has one.
-func runLoad(b *testing.B, clients []sirsiv1.ManagementServiceClient, sched schedule) loadResult {
-	var (
-		mu   sync.Mutex
-		all  []time.Duration
-		wg   sync.WaitGroup
-		fail error
-		once sync.Once
-	)
-	plans := make([]func(int) (time.Duration, bool), len(clients))
-	for i := range plans {
-		plans[i] = sched(mrand.New(mrand.NewPCG(uint64(i), 1)))
-	}
-	start := make(chan struct{})
-	var t0 time.Time
-	for i, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			var mine []time.Duration
-			tok := ""
-			for k := 0; ; k++ {
-				at, ok := plans[i](k)
-				if !ok {
-					break
-				}
-				sent := time.Now()
-				if at > 0 {
-					due := t0.Add(at)
-					time.Sleep(time.Until(due))
-					sent = due
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-				r, err := c.ListResources(ctx, &sirsiv1.ListResourcesRequest{PageSize: benchPageSize, PageToken: tok})
-				cancel()
-				mine = append(mine, time.Since(sent))
-				if err == nil && len(r.Resources) != benchPageSize {
-					err = fmt.Errorf("page %d has %d resources", k, len(r.Resources))
-				}
-				if err != nil {
-					once.Do(func() { fail = err })
-					return
-				}
-				tok = r.NextPageToken
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			mu.Unlock()
-		}()
-	}
-	cpu0 := cpuTime(b)
-	t0 = time.Now()
-	close(start)
-	wg.Wait()
-	wall := time.Since(t0)
-	cpu := cpuTime(b) - cpu0
-	if fail != nil {
-		b.Fatal(fail)
-	}
-	return loadResult{lat: all, wall: wall, cpu: cpu}
 }
 
 // cpuTime is the process's user and system CPU time so far.
@@ -379,23 +255,11 @@ func benchEnv(b *testing.B, opts ...cptest.Option) (*cptest.Env, *cptest.Tenant)
 
 func seedResources(b *testing.B, ts store.TenantStore, accountID string, n int) {
 	b.Helper()
-	regions := []string{"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"}
-	types := []string{"aws_ec2_instance", "aws_ebs_volume", "aws_rds_instance", "aws_lambda_function"}
-	now := time.Now()
 	const batch = 1000
 	for off := 0; off < n; off += batch {
-		var ups []*sirsiv1.Resource
-		for i := off; i < off+batch && i < n; i++ {
-			ups = append(ups, &sirsiv1.Resource{
-				ResourceId: fmt.Sprintf("i-%017x", i), AccountId: "123456789012", Region: regions[i%len(regions)],
-				Type: types[i%len(types)], Name: fmt.Sprintf("web-%d", i), Size: "m5.large", State: "running",
-				Tags: map[string]string{"env": "prod", "team": fmt.Sprintf("t%d", i%17)}, MonthlyCost: money.USDFromFloat(70.08),
-				Attributes: map[string]string{"architecture": "x86_64"},
-			})
-		}
 		id := make([]byte, 8)
 		_, _ = rand.Read(id)
-		if _, err := ts.ApplyInventory(context.Background(), accountID, fmt.Sprintf("seed-%x", id), store.InventoryBatch{Upserts: ups, ObservedAt: now}); err != nil {
+		if _, err := ts.ApplyInventory(context.Background(), accountID, fmt.Sprintf("seed-%x", id), store.InventoryBatch{Upserts: loadgen.Resources(off, min(off+batch, n)), ObservedAt: time.Now()}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -183,6 +184,21 @@ func (c *Cluster) CreateDatabase(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
 	}
 	return c.URL(name), nil
+}
+
+// PID is the postmaster's process id, from its postmaster.pid file: the
+// process whose children are the cluster's backends.
+func (c *Cluster) PID() (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.data(), "postmaster.pid"))
+	if err != nil {
+		return 0, fmt.Errorf("pgtest: the postmaster's pid: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		return 0, fmt.Errorf("pgtest: postmaster.pid starts with %q, not a pid", line)
+	}
+	return pid, nil
 }
 
 // Stop stops the server and removes its files.
