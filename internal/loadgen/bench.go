@@ -267,5 +267,14 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (err error)
 		o.store, o.replicas, o.resources, o.clients, o.pageSize, o.runs, labelSuffix(o))
 	fmt.Fprintf(stdout, "machine: %d cores, %s; figures are medians (lowest-highest run)\n\n", runtime.NumCPU(), runtime.Version())
 	fmt.Fprint(stdout, Markdown(rows, watch.Database != nil))
+	var peaks []string
+	for _, s := range servers {
+		rss, err := PeakRSS(s.pid())
+		if err != nil {
+			return err
+		}
+		peaks = append(peaks, fmt.Sprintf("%d MiB", rss>>20))
+	}
+	fmt.Fprintf(stdout, "\nserver peak resident memory: %s\n", strings.Join(peaks, " / "))
 	return nil
 }

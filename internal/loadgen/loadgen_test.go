@@ -117,6 +117,21 @@ func TestProcessCPUAgreesWithRusage(t *testing.T) {
 	check()
 }
 
+func TestParseVmHWM(t *testing.T) {
+	status := "Name:\tagentd\nVmPeak:\t 2000000 kB\nVmHWM:\t   81234 kB\nVmRSS:\t   80000 kB\n"
+	if got, err := parseVmHWM([]byte(status)); err != nil || got != 81234*1024 {
+		t.Errorf("parseVmHWM = %d, %v; want %d", got, err, 81234*1024)
+	}
+	for _, bad := range []string{"Name:\tx\n", "VmHWM:\t 12 MB\n", "VmHWM:\t x kB\n"} {
+		if _, err := parseVmHWM([]byte(bad)); err == nil {
+			t.Errorf("parseVmHWM(%q) took it", bad)
+		}
+	}
+	if rss, err := PeakRSS(os.Getpid()); err != nil || rss <= 0 {
+		t.Errorf("PeakRSS(self) = %d, %v", rss, err)
+	}
+}
+
 func TestParseLoadavg(t *testing.T) {
 	if got, err := parseLoadavg([]byte("1.52 0.98 0.70 2/345 6789\n")); err != nil || got != 1.52 {
 		t.Errorf("parseLoadavg = %v, %v; want 1.52", got, err)

@@ -125,3 +125,29 @@ func parseLoadavg(raw []byte) (float64, error) {
 	}
 	return v, nil
 }
+
+// PeakRSS is the most resident memory process pid has held (VmHWM in
+// /proc/PID/status).
+func PeakRSS(pid int) (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the peak memory of process %d: %w", pid, err)
+	}
+	return parseVmHWM(raw)
+}
+
+func parseVmHWM(raw []byte) (int64, error) {
+	for line := range strings.Lines(string(raw)) {
+		v, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		num, ok := strings.CutSuffix(strings.TrimSpace(v), " kB")
+		n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		if !ok || err != nil || n < 0 {
+			return 0, fmt.Errorf("/proc status line %q: not a size in kB", strings.TrimSpace(line))
+		}
+		return n << 10, nil
+	}
+	return 0, errors.New("/proc status has no VmHWM line")
+}

@@ -54,17 +54,23 @@ sirsi_stop_agentd() {
   SIRSI_AGENTD_PID=""
 }
 
-# sirsi_cli_config BIN_DIR FILE: a Terraform CLI configuration that uses the
-# provider in BIN_DIR; exported as TF_CLI_CONFIG_FILE. With every provider
-# overridden (or built in), plan and apply need no `terraform init`;
-# Terraform warns that dev overrides are in effect.
+# sirsi_cli_config BIN_DIR FILE [SOURCE=DIR...]: a Terraform CLI
+# configuration that uses the provider in BIN_DIR, and each further
+# provider SOURCE (e.g. registry.terraform.io/hashicorp/time) from DIR;
+# exported as TF_CLI_CONFIG_FILE. With every provider overridden (or built
+# in), plan and apply need no `terraform init`; Terraform warns that dev
+# overrides are in effect.
 sirsi_cli_config() {
-  local bin=$1 file=$2
+  local bin=$1 file=$2 extra="" o
+  shift 2
+  for o in "$@"; do
+    extra+="    \"${o%%=*}\" = \"${o#*=}\""$'\n'
+  done
   cat >"$file" <<RC
 provider_installation {
   dev_overrides {
     "registry.terraform.io/sirsinexus/sirsi" = "$bin"
-  }
+${extra}  }
   direct {}
 }
 RC
