@@ -445,13 +445,10 @@ func TestOverviewFiguresAreTheAPIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ov.TenantID != f.a.ID || len(recs.Recommendations) != len(want.Recommendations) || recs.TotalMonthlySavings.GetMicros() != want.TotalMonthlySavings.GetMicros() {
+	// Only the total: the overview lists no recommendation.
+	if ov.TenantID != f.a.ID || len(recs.Recommendations) != 0 || len(want.Recommendations) == 0 ||
+		recs.TotalMonthlySavings.GetMicros() != want.TotalMonthlySavings.GetMicros() {
 		t.Fatalf("overview open recommendations %v, API %v", &recs, want)
-	}
-	for _, r := range recs.Recommendations {
-		if r.TenantId != f.a.ID {
-			t.Fatalf("overview shows another tenant's recommendation %v", r)
-		}
 	}
 }
 

@@ -30,8 +30,9 @@ type Overview struct {
 	Costs json.RawMessage `json:"costs"`
 	// Savings: GetSavingsSummary (accrued savings, run rate).
 	Savings json.RawMessage `json:"savings"`
-	// OpenRecommendations: ListRecommendations of open ones, first page,
-	// with the total monthly saving over all of them.
+	// OpenRecommendations: ListRecommendations of open ones, only its total
+	// monthly saving over all of them (the page lists none; the
+	// recommendations view does).
 	OpenRecommendations json.RawMessage `json:"open_recommendations"`
 	// Anomalies: ListCostAnomalies, first page.
 	Anomalies json.RawMessage `json:"anomalies"`
@@ -63,7 +64,7 @@ func (h *Handler) buildOverview(ctx context.Context, c caller, tenant string) (*
 			Granularity: sirsiv1.Granularity_GRANULARITY_DAILY, GroupBy: "service"}, &ov.Costs},
 		{"GetSavingsSummary", &sirsiv1.GetSavingsSummaryRequest{TenantId: tenant}, &ov.Savings},
 		{"ListRecommendations", &sirsiv1.ListRecommendationsRequest{TenantId: tenant,
-			Status: sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN, PageSize: 20}, &ov.OpenRecommendations},
+			Status: sirsiv1.RecommendationStatus_RECOMMENDATION_STATUS_OPEN, PageSize: 1}, &ov.OpenRecommendations},
 		{"ListCostAnomalies", &sirsiv1.ListCostAnomaliesRequest{TenantId: tenant, PageSize: overviewAnomalies}, &ov.Anomalies},
 	}
 	for _, p := range parts {
@@ -71,6 +72,9 @@ func (h *Handler) buildOverview(ctx context.Context, c caller, tenant string) (*
 		if err != nil {
 			// The API's status, unwrapped: its message is the caller's.
 			return nil, err
+		}
+		if recs, ok := resp.(*sirsiv1.ListRecommendationsResponse); ok {
+			resp = &sirsiv1.ListRecommendationsResponse{TotalMonthlySavings: recs.TotalMonthlySavings}
 		}
 		b, err := encodeOptions.Marshal(resp)
 		if err != nil {

@@ -33,12 +33,37 @@ export async function post(method, req) {
   );
 }
 
+// Reads started before the bundle's other modules are evaluated (early.js),
+// by name; each is handed out once, to the first view asking for it.
+const started = {};
+
+export function startEarly(path) {
+  const p = get(path);
+  // A read nobody takes (the view changed first) must not surface as an
+  // unhandled rejection; whoever takes it sees the rejection.
+  p.catch(() => {});
+  started[path] = p;
+}
+
+// early returns the early read of path, once, or fetches it now.
+export function early(path) {
+  const p = started[path];
+  delete started[path];
+  return p || get(path);
+}
+
+// One formatter per currency: building an Intl.NumberFormat costs far more
+// than formatting with it, and a page formats hundreds of amounts.
+const formats = {};
+
 // money formats a Money message ({currency_code, micros}); unknown is not
 // zero, so a missing amount shows as a dash.
 export function money(m) {
   if (!m) return "—";
   const v = Number(m.micros || 0) / 1e6;
-  return new Intl.NumberFormat("en-US", { style: "currency", currency: m.currency_code || "USD" }).format(v);
+  const c = m.currency_code || "USD";
+  formats[c] ||= new Intl.NumberFormat("en-US", { style: "currency", currency: c });
+  return formats[c].format(v);
 }
 
 export function when(ts) {

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
@@ -7,7 +7,9 @@ const palette = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2
 // CostChart draws daily cost per service (GetCostSummary periods).
 export function CostChart({ periods }) {
   const el = useRef(null);
-  useEffect(() => {
+  // A layout effect, not an effect: the chart is built in the same frame
+  // as the figures, not one frame later (Preact runs effects after paint).
+  useLayoutEffect(() => {
     if (!el.current || !periods || periods.length === 0) return undefined;
     const services = [...new Set(periods.flatMap((p) => (p.items || []).map((i) => i.key)))].sort();
     const xs = periods.map((p) => Date.parse(p.start) / 1000);

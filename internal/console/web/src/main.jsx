@@ -1,6 +1,8 @@
+// early.js first: its reads start before the other modules are evaluated.
+import { currentView } from "./early.js";
 import { render } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
-import { enumName, get, money, post, setCSRF, when } from "./api.js";
+import { early, enumName, get, money, post, setCSRF, when } from "./api.js";
 import { CostChart } from "./chart.jsx";
 import "./style.css";
 
@@ -24,9 +26,9 @@ const watches = {
 };
 
 function useHash() {
-  const [hash, setHash] = useState(location.hash.slice(2) || "overview");
+  const [hash, setHash] = useState(currentView());
   useEffect(() => {
-    const f = () => setHash(location.hash.slice(2) || "overview");
+    const f = () => setHash(currentView());
     addEventListener("hashchange", f);
     // A hash change between the first render and this effect fired no
     // listener: read the hash again now that one is listening.
@@ -78,9 +80,11 @@ function Figure({ label, value, id, sub }) {
   );
 }
 
-function Overview({ session }) {
+// Overview needs nothing of the session (the server knows the tenant from
+// the cookie), so it is drawn without waiting for it.
+function Overview() {
   const tick = useLive(watches.overview);
-  const st = useData(() => get("overview"), [tick]);
+  const st = useData(() => early("overview"), [tick]);
   return (
     <Loading state={st}>
       {st.data && (
@@ -372,7 +376,7 @@ function useStream() {
 
 function App() {
   const hash = useHash();
-  const session = useData(() => get("session"), []);
+  const session = useData(() => early("session"), []);
   const stream = useStream();
   if (session.data) setCSRF(session.data.csrf);
   const Page = pages[hash] || Overview;
@@ -394,7 +398,7 @@ function App() {
       </header>
       <main data-view={hash}>
         <h1>{(views.find(([k]) => k === hash) || views[0])[1]}</h1>
-        <Loading state={session}>{session.data && <Page session={session.data} />}</Loading>
+        {Page === Overview ? <Overview /> : <Loading state={session}>{session.data && <Page session={session.data} />}</Loading>}
       </main>
     </div>
   );
