@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -42,25 +41,15 @@ func Measure(ctx context.Context, clients []Client, m Model, pageSize int32, w W
 	if err != nil {
 		return Sample{}, err
 	}
-	self0, err := selfCPU()
-	if err != nil {
-		return Sample{}, err
-	}
-	var (
-		loads []float64
-		mu    sync.Mutex
-	)
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
+	var loads []float64 // written by the sampler alone until it is done
+	stop, sampled := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(sampled)
 		t := time.NewTicker(loadEvery)
 		defer t.Stop()
 		for {
 			if l, err := LoadAverage(); err == nil {
-				mu.Lock()
 				loads = append(loads, l)
-				mu.Unlock()
 			}
 			select {
 			case <-stop:
@@ -79,17 +68,13 @@ func Measure(ctx context.Context, clients []Client, m Model, pageSize int32, w W
 	if err != nil {
 		return Sample{}, err
 	}
-	self1, err := selfCPU()
-	if err != nil {
-		return Sample{}, err
-	}
-	s := Sample{Result: res, ClientCPU: self1 - self0, Load: loads, ExtraCPU: after[len(after)-1] - before[len(before)-1]}
-	for i := range w.Servers {
+	n := len(w.Servers)
+	s := Sample{Result: res, Load: loads, ExtraCPU: after[n] - before[n], ClientCPU: after[n+1] - before[n+1], Served: make([]int, n)}
+	for i := range n {
 		s.ServerCPU = append(s.ServerCPU, after[i]-before[i])
 	}
-	s.Served = make([]int, len(w.Servers))
 	for i, c := range clients {
-		if c.Target < len(s.Served) {
+		if c.Target < n {
 			s.Served[c.Target] += res.PerClient[i]
 		}
 	}
@@ -97,9 +82,9 @@ func Measure(ctx context.Context, clients []Client, m Model, pageSize int32, w W
 }
 
 // cpu is each server's CPU time, then the database's (0 when not
-// watched).
+// watched), then this process's.
 func (w Watch) cpu() ([]time.Duration, error) {
-	out := make([]time.Duration, 0, len(w.Servers)+1)
+	out := make([]time.Duration, 0, len(w.Servers)+2)
 	for _, pid := range w.Servers {
 		d, err := ProcessCPU(pid)
 		if err != nil {
@@ -114,7 +99,11 @@ func (w Watch) cpu() ([]time.Duration, error) {
 			return nil, err
 		}
 	}
-	return append(out, db), nil
+	self, err := selfCPU()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, db, self), nil
 }
 
 // selfCPU is this process's user and system CPU time so far.
