@@ -72,6 +72,9 @@ type Server struct {
 	AgentCertTTL time.Duration
 	// AgentHeartbeatInterval is how often agents are told to call in.
 	AgentHeartbeatInterval time.Duration
+	// AuditCheckpointInterval is how often the server signs the audit
+	// chain's head (one replica per interval on a shared database).
+	AuditCheckpointInterval time.Duration
 	// RateLimit are the per-minute call budgets; 0 is no limit.
 	RateLimit RateLimit
 	// Lockout is the brute-force protection for tokens.
@@ -125,10 +128,11 @@ func Defaults() Server {
 		ShutdownTimeout: 30 * time.Second,
 		TrustDomain:     "sirsi.local",
 
-		ListCacheBytes:         64 << 20,
-		AgentListen:            "127.0.0.1:7444",
-		AgentCertTTL:           24 * time.Hour,
-		AgentHeartbeatInterval: 30 * time.Second,
+		ListCacheBytes:          64 << 20,
+		AgentListen:             "127.0.0.1:7444",
+		AgentCertTTL:            24 * time.Hour,
+		AgentHeartbeatInterval:  30 * time.Second,
+		AuditCheckpointInterval: time.Hour,
 
 		Seal:  Seal{Backend: "local", TransitMount: "transit", TransitKey: "sirsi"},
 		Vault: AgentVault{AppRoleMount: "approle"},

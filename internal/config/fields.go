@@ -214,6 +214,12 @@ var fields = []*field[*Server]{
 		check: func(c *Server) error { return positive(c.AgentHeartbeatInterval) },
 	},
 	{
+		name: "audit_checkpoint_interval", env: "SIRSI_AUDIT_CHECKPOINT_INTERVAL", flag: "audit-checkpoint-interval",
+		usage: "`duration` between signed checkpoints of the audit chain's head (1s..24h); one more is signed at shutdown",
+		set:   func(c *Server, v string) error { return setDuration(&c.AuditCheckpointInterval, v) },
+		check: func(c *Server) error { return between(c.AuditCheckpointInterval, time.Second, 24*time.Hour) },
+	},
+	{
 		name: "seal.backend", env: "SIRSI_SEAL_BACKEND", flag: "seal-backend",
 		usage: "`backend` sealing secrets at rest: local (key file) or vault (transit, via the vault settings)",
 		set:   func(c *Server, v string) error { c.Seal.Backend = strings.ToLower(v); return nil },

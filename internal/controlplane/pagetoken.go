@@ -3,7 +3,6 @@ package controlplane
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sealed"
 )
 
 // Page tokens handed to clients are the store's continuation followed by
@@ -27,51 +27,15 @@ import (
 // stays as a second line. This file is the one home of the token format.
 
 // pageKeySetting holds the HMAC key, sealed when the server has a sealer:
-// every replica on the database reads the same key.
+// every replica on the database reads the same key (sealed.LoadKey).
 const pageKeySetting = "page_token_key"
 
-var pageKeyAAD = []byte("setting:" + pageKeySetting)
-
-const pageKeyBytes = 32
-
 // loadPageKey reads the page-token key from the store, making it on the
-// first start (replicas racing to make it all end up with the stored one).
-// With a sealer the key is stored sealed, and a key stored in clear by a
-// start without one is sealed now.
+// first start.
 func loadPageKey(ctx context.Context, st store.Store, sealer secrets.Sealer) ([]byte, error) {
-	fresh := make([]byte, pageKeyBytes)
-	_, _ = rand.Read(fresh) // crypto/rand.Read never fails on supported platforms
-	value := fresh
-	if sealer != nil {
-		sealed, err := sealer.Seal(ctx, fresh, pageKeyAAD)
-		if err != nil {
-			return nil, fmt.Errorf("seal a new page token key: %w", err)
-		}
-		value = []byte(sealed)
-	}
-	stored, err := st.PutSettingIfAbsent(ctx, pageKeySetting, value)
+	key, err := sealed.LoadKey(ctx, st, sealer, pageKeySetting)
 	if err != nil {
-		return nil, fmt.Errorf("initialise the page token key: %w", err)
-	}
-	key := stored
-	switch sealedKey := secrets.IsSealed(string(stored)); {
-	case sealedKey && sealer == nil:
-		return nil, fmt.Errorf("the page token key (setting %s) is sealed and this server has no seal configured", pageKeySetting)
-	case sealedKey:
-		if key, err = sealer.Open(ctx, string(stored), pageKeyAAD); err != nil {
-			return nil, fmt.Errorf("open the page token key: %w", err)
-		}
-	case sealer != nil:
-		sealed, err := sealer.Seal(ctx, stored, pageKeyAAD)
-		if err != nil {
-			return nil, fmt.Errorf("seal the page token key stored in clear: %w", err)
-		}
-		if err := st.PutSetting(ctx, pageKeySetting, []byte(sealed)); err != nil {
-			return nil, fmt.Errorf("store the sealed page token key: %w", err)
-		}
-	}
-	if len(key) != pageKeyBytes {
-		return nil, fmt.Errorf("the page token key (setting %s) is %d bytes, want %d", pageKeySetting, len(key), pageKeyBytes)
+		return nil, fmt.Errorf("page token key: %w", err)
 	}
 	return key, nil
 }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto/ed25519"
 	"time"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
@@ -109,6 +110,26 @@ func (d timedStore) AppendAudit(ctx context.Context, e *sirsiv1.AuditEvent) (*si
 func (d timedStore) ListOperatorAuditEvents(ctx context.Context, f store.AuditFilter, p store.Page) ([]*sirsiv1.AuditEvent, string, error) {
 	defer d.m.observe("ListOperatorAuditEvents", time.Now())
 	return d.s.ListOperatorAuditEvents(ctx, f, p)
+}
+
+func (d timedStore) VerifyAuditChain(ctx context.Context, expect *store.AuditHead, pub ed25519.PublicKey) (*store.AuditVerdict, error) {
+	defer d.m.observe("VerifyAuditChain", time.Now())
+	return d.s.VerifyAuditChain(ctx, expect, pub)
+}
+
+func (d timedStore) AuditCheckpoints(ctx context.Context) ([]*store.AuditCheckpoint, error) {
+	defer d.m.observe("AuditCheckpoints", time.Now())
+	return d.s.AuditCheckpoints(ctx)
+}
+
+func (d timedStore) WriteAuditCheckpoint(ctx context.Context, key ed25519.PrivateKey, at time.Time) (*store.AuditCheckpoint, error) {
+	defer d.m.observe("WriteAuditCheckpoint", time.Now())
+	return d.s.WriteAuditCheckpoint(ctx, key, at)
+}
+
+func (d timedStore) PruneAudit(ctx context.Context, tenantID string, before time.Time, key ed25519.PrivateKey) (*store.AuditPrune, error) {
+	defer d.m.observe("PruneAudit", time.Now())
+	return d.s.PruneAudit(ctx, tenantID, before, key)
 }
 
 func (d timedStore) VerifyAudit(ctx context.Context) (*store.AuditBreak, error) {

@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,78 +17,145 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/config"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sealed"
 )
 
 // auditVerifyCommand is `agentd server audit verify`.
-var auditVerifyCommand = offlineCommandWith("verify", "walk the audit log's hash chain, name the first bad entry, print the head",
+var auditVerifyCommand = offlineCommandWith("verify", "walk the audit log's hash chain and its signed checkpoints, name the first bad entry, print the head",
 	"(-data-dir DIR | -config FILE) [-expect-head SEQ:HASH | -expect-head-file FILE]", `
 Walks the audit log's hash chain from the first entry to the last. Prints
 "audit log intact: N entries, head SEQ:HASH" and exits 0, or names the
 first bad entry and exits 1. Exit code 2 means bad flags or configuration.
 
+The server signs the chain's head every audit_checkpoint_interval, and
+pruning signs what it removes (docs/security.md). Verify checks every
+checkpoint's signature with the server's key (opened with the seal
+settings), that the chain has each checkpoint's hash at its sequence, and
+that it reaches the newest checkpoint: deleting entries the server has
+checkpointed is reported without anything kept elsewhere.
+
 The head is the newest entry's sequence and hash. Keep it somewhere the
 database's writers cannot reach (a log sink, a ticket, another system) and
-pass it back with -expect-head (or -expect-head-file, a file holding it):
-the chain must then still reach that entry with that hash, so deleting the
-newest entries, or rewriting the whole log, is reported as broken too.
+pass it back with -expect-head (or -expect-head-file, a file holding it,
+or a checkpoint exported by "agentd server audit checkpoint", whose
+signature is then checked too): the chain must then still reach that
+entry with that hash, so deleting the newest entries, or rewriting the
+whole log with the checkpoints, is reported as broken too.
 
--data-dir reads the SQLite database of that data dir; -config reads the
-server configuration (database_url selects PostgreSQL). SIRSI_DATA_DIR and
-SIRSI_DATABASE_URL apply as they do to agentd server.`, func(fs *flag.FlagSet) offlineBody {
+-data-dir reads the SQLite database (and seal key) of that data dir;
+-config reads the server configuration (database_url selects PostgreSQL,
+seal and vault the seal). SIRSI_* variables apply as they do to agentd
+server.`, func(fs *flag.FlagSet) offlineBody {
 		expect := fs.String("expect-head", "", "a head printed by an earlier verify (`SEQ:HASH`) the log must still reach")
-		expectFile := fs.String("expect-head-file", "", "`file` holding such a head")
+		expectFile := fs.String("expect-head-file", "", "`file` holding such a head, or an exported checkpoint")
 		return func(env *environment, cfg *config.Server, sqlitePath string) int {
-			head, err := expectedHead(*expect, *expectFile)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			log := hclog.New(&hclog.LoggerOptions{Name: "agentd", Output: env.stderr, Level: hclog.Warn})
+			exp, err := expectedHead(*expect, *expectFile)
 			if err != nil {
 				fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
 				return exitUsage
 			}
-			return runAuditVerify(env, cfg, sqlitePath, head)
+			st, pub, err := openAuditLog(ctx, cfg, sqlitePath, log)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
+				return exitFailure
+			}
+			defer st.Close()
+			head, err := exp.head(pub)
+			if err != nil {
+				fmt.Fprintf(env.stdout, "audit log BROKEN: the expected head: %s\n", err)
+				return exitFailure
+			}
+			return verifyAudit(ctx, env, st, head, pub)
 		}
 	})
 
-// expectedHead reads -expect-head or -expect-head-file; nil when neither
-// is given.
-func expectedHead(v, file string) (*store.AuditHead, error) {
-	switch {
-	case v != "" && file != "":
-		return nil, errors.New("-expect-head and -expect-head-file: give one, not both")
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("-expect-head-file: %w", err)
-		}
-		v = string(b)
-	case v == "":
-		return nil, nil
+// expected is what -expect-head or -expect-head-file give: a head, or an
+// exported checkpoint whose signature must be checked first.
+type expected struct {
+	h  *store.AuditHead
+	cp *store.AuditCheckpoint
+}
+
+// head is the expected head; an exported checkpoint must be signed by
+// pub, the server's checkpoint key.
+func (e expected) head(pub ed25519.PublicKey) (*store.AuditHead, error) {
+	if e.cp == nil {
+		return e.h, nil
 	}
-	h, err := store.ParseAuditHead(v)
-	if err != nil {
-		return nil, fmt.Errorf("expected head: %w", err)
+	if pub == nil {
+		return nil, errors.New("the file is a signed checkpoint, and this server has no checkpoint key")
 	}
+	if err := e.cp.Verify(pub); err != nil {
+		return nil, err
+	}
+	h := e.cp.Head()
 	return &h, nil
 }
 
-// auditLog is what verify needs beyond store.Store, to describe the log;
-// both SQL back ends provide it.
-type auditLog interface {
-	AuditEvent(ctx context.Context, sequence int64) (*sirsiv1.AuditEvent, error)
-	AuditLength(ctx context.Context) (int64, error)
-	VerifyAuditHead(ctx context.Context, expect *store.AuditHead) (*store.AuditBreak, store.AuditHead, error)
+// expectedHead reads -expect-head or -expect-head-file.
+func expectedHead(v, file string) (expected, error) {
+	switch {
+	case v != "" && file != "":
+		return expected{}, errors.New("-expect-head and -expect-head-file: give one, not both")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return expected{}, fmt.Errorf("-expect-head-file: %w", err)
+		}
+		if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+			cp, err := store.ParseAuditCheckpoint(b)
+			if err != nil {
+				return expected{}, fmt.Errorf("-expect-head-file: %w", err)
+			}
+			return expected{cp: cp}, nil
+		}
+		v = string(b)
+	case v == "":
+		return expected{}, nil
+	}
+	h, err := store.ParseAuditHead(v)
+	if err != nil {
+		return expected{}, fmt.Errorf("expected head: %w", err)
+	}
+	return expected{h: &h}, nil
 }
 
-func runAuditVerify(env *environment, cfg *config.Server, sqlitePath string, expect *store.AuditHead) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := hclog.New(&hclog.LoggerOptions{Name: "agentd", Output: env.stderr, Level: hclog.Warn})
+// openAuditLog opens the store and reads the public checkpoint key with
+// the server's seal, changing nothing: a data dir without a seal key file
+// has none (an older server's), and the key is then read in clear if it
+// is there at all.
+func openAuditLog(ctx context.Context, cfg *config.Server, sqlitePath string, log hclog.Logger) (store.Store, ed25519.PublicKey, error) {
 	st, err := openStore(ctx, cfg, sqlitePath, offlineMaxConns, log)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
-		return exitFailure
+		return nil, nil, err
 	}
-	defer st.Close()
-	return verifyAudit(ctx, env, st, expect)
+	var sealer secrets.Sealer
+	if cfg.Seal.Backend == "vault" || cfg.Seal.KeyFile != "" || sealKeyPresent(cfg) {
+		if sealer, _, err = newSealer(ctx, cfg, log); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+	}
+	pub, err := sealed.AuditCheckpointPublicKey(ctx, st, sealer)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, pub, nil
+}
+
+// sealKeyPresent: the data dir holds the local seal's key file.
+func sealKeyPresent(cfg *config.Server) bool {
+	if cfg.DataDir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(cfg.DataDir, sealKeyFile))
+	return err == nil
 }
 
 // offlineBody is the work of an offline command, given the loaded
@@ -158,36 +227,34 @@ func auditSQLitePath(cfg *config.Server) (string, error) {
 }
 
 // verifyAudit prints the verdict and returns the exit code.
-func verifyAudit(ctx context.Context, env *environment, st store.Store, expect *store.AuditHead) int {
-	al, ok := st.(auditLog)
-	if !ok {
-		fmt.Fprintf(env.stderr, "agentd server audit verify: the %T store cannot describe its audit log\n", st)
-		return exitFailure
-	}
-	// Counted first: a running server may append while the walk runs, and
-	// the walk then covers at least this many.
-	n, err := al.AuditLength(ctx)
+func verifyAudit(ctx context.Context, env *environment, st store.Store, expect *store.AuditHead, pub ed25519.PublicKey) int {
+	v, err := st.VerifyAuditChain(ctx, expect, pub)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
 		return exitFailure
 	}
-	brk, head, err := al.VerifyAuditHead(ctx, expect)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "agentd server audit verify: %s\n", err)
-		return exitFailure
+	checked := "no signed checkpoints"
+	if v.Newest != nil {
+		checked = fmt.Sprintf("%d signed checkpoints, newest at sequence %d", v.Checkpoints, v.Newest.Sequence)
 	}
+	brk := v.Break
 	if brk == nil {
-		fmt.Fprintf(env.stdout, "audit log intact: %d entries, head %s\n", n, head)
+		fmt.Fprintf(env.stdout, "audit log intact: %d entries (%d pruned), %s, head %s\n", v.Entries, v.Pruned, checked, v.Head)
 		return exitOK
 	}
 	if brk.ID == "" {
-		// Nothing is there to describe: the log ends before the head.
-		fmt.Fprintf(env.stdout, "audit log BROKEN: %s (last intact head %s)\n", brk.Reason, head)
+		// Nothing is there to describe: the log ends before the head, a
+		// checkpoint is bad, or the entry was pruned.
+		fmt.Fprintf(env.stdout, "audit log BROKEN: at sequence %d: %s (last intact head %s)\n", brk.Sequence, brk.Reason, v.Head)
 		return exitFailure
 	}
 	fmt.Fprintf(env.stdout, "audit log BROKEN: first bad entry: sequence %d, id %s", brk.Sequence, brk.ID)
-	if e, err := al.AuditEvent(ctx, brk.Sequence); err == nil {
-		fmt.Fprintf(env.stdout, ", time %s, action %s", e.Time.AsTime().UTC().Format(time.RFC3339Nano), e.Action)
+	if al, ok := st.(interface {
+		AuditEvent(ctx context.Context, sequence int64) (*sirsiv1.AuditEvent, error)
+	}); ok {
+		if e, err := al.AuditEvent(ctx, brk.Sequence); err == nil {
+			fmt.Fprintf(env.stdout, ", time %s, action %s", e.Time.AsTime().UTC().Format(time.RFC3339Nano), e.Action)
+		}
 	}
 	fmt.Fprintf(env.stdout, ": %s\n", brk.Reason)
 	return exitFailure

@@ -4,18 +4,23 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/pgtest"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/postgres"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sealed"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sqlite"
 )
 
@@ -83,7 +88,8 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := strconv.Itoa(n) + ":" + headHash
-	if want := "audit log intact: " + strconv.Itoa(n) + " entries, head " + head + "\n"; out != want {
+	// The server signed its head when it stopped.
+	if want := "audit log intact: " + strconv.Itoa(n) + " entries (0 pruned), 1 signed checkpoints, newest at sequence " + strconv.Itoa(n) + ", head " + head + "\n"; out != want {
 		t.Fatalf("stdout %q, want %q", out, want)
 	}
 	headFile := filepath.Join(t.TempDir(), "head")
@@ -136,10 +142,11 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		exec(`DELETE FROM audit_events WHERE sequence >= ?`, n-1)
 		defer exec(`DROP TABLE cut_audit`)
 		defer exec(`INSERT INTO audit_events SELECT * FROM cut_audit`)
-		// What is left is a consistent chain: only the head kept
-		// elsewhere shows the cut.
-		if code, out, _ := runVerify(t, "-data-dir", dir); code != exitOK {
-			t.Fatalf("without -expect-head: exit %d, %q", code, out)
+		// What is left is a consistent chain, but the checkpoint the
+		// server signed when it stopped shows the cut.
+		code, out, _ := runVerify(t, "-data-dir", dir)
+		if want := "before signed checkpoint periodic-" + strconv.Itoa(n); code != exitFailure || !strings.Contains(out, want) {
+			t.Fatalf("without -expect-head: exit %d, %q, want %q", code, out, want)
 		}
 		code, out, errOut := runVerify(t, "-data-dir", dir, "-expect-head", head)
 		if code != exitFailure {
@@ -269,7 +276,7 @@ func TestAuditVerifyPostgres(t *testing.T) {
 	t.Setenv("SIRSI_DATA_DIR", "")
 	t.Setenv("SIRSI_DATABASE_URL", "")
 
-	if code, out, errOut := runVerify(t, "-config", cfg); code != exitOK || !strings.HasPrefix(out, "audit log intact: 3 entries, head 3:") {
+	if code, out, errOut := runVerify(t, "-config", cfg); code != exitOK || !strings.HasPrefix(out, "audit log intact: 3 entries (0 pruned), no signed checkpoints, head 3:") {
 		t.Fatalf("intact log: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -292,4 +299,114 @@ func TestAuditVerifyPostgres(t *testing.T) {
 	if strings.Contains(out+errOut, dbURL) {
 		t.Error("the database URL (it may carry a password) was printed")
 	}
+}
+
+// TestAuditCheckpointExportedAndPruned follows a checkpoint from the
+// server to a file shipped elsewhere and back: the server signs its head
+// when it stops, `audit checkpoint` exports it, verify accepts it as the
+// expected head after one tenant's entries are pruned, and refuses it
+// once its hash is edited or the entries it covers are cut.
+func TestAuditCheckpointExportedAndPruned(t *testing.T) {
+	dir := t.TempDir()
+	p, endpoint := startServer(t, "-data-dir", dir)
+	tok, _ := readToken(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
+	cl := dial(t, endpoint, filepath.Join(dir, pkiDir, "ca.pem"))
+	var tenants []string
+	for _, name := range []string{"acme", "bravo"} {
+		tn, err := cl.CreateTenant(withToken(ctx, tok), &sirsiv1.CreateTenantRequest{Tenant: &sirsiv1.Tenant{Name: name, DisplayName: name, Tier: sirsiv1.Tier_TIER_STANDARD}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenants = append(tenants, tn.Tenant.Id)
+	}
+	// One entry of the tenant, after the operator's two.
+	if _, err := cl.CreateApiToken(withToken(ctx, tok), &sirsiv1.CreateApiTokenRequest{TenantId: tenants[0], Role: sirsiv1.Role_ROLE_VIEWER}); err != nil {
+		t.Fatal(err)
+	}
+	stopServer(t, p)
+
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"server", "audit", "checkpoint", "-data-dir", dir}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("audit checkpoint: exit %d, %s", code, stderr.String())
+	}
+	exported, err := store.ParseAuditCheckpoint(stdout.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exported.Verify(exported.PublicKey) != nil || exported.Kind != store.CheckpointPeriodic {
+		t.Fatalf("exported checkpoint %s does not verify with its own key", stdout.String())
+	}
+	shipped := filepath.Join(t.TempDir(), "checkpoint.json")
+	if err := os.WriteFile(shipped, stdout.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The operator-level entries (the tenants' creation) are pruned, with
+	// the server's own key opened with its seal.
+	sealer, err := secrets.NewLocalSealer(filepath.Join(dir, sealKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, sqliteFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sealed.AuditCheckpointKey(ctx, st, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := st.PruneAudit(ctx, "", time.Now().Add(time.Hour), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if pr.Pruned != 2 || pr.Checkpoint.Sequence != exported.Sequence {
+		t.Fatalf("pruned %d entries at head %d, want the two creations at %d", pr.Pruned, pr.Checkpoint.Sequence, exported.Sequence)
+	}
+	code, out, errOut := runVerify(t, "-data-dir", dir, "-expect-head-file", shipped)
+	if want := "1 entries (2 pruned), 2 signed checkpoints"; code != exitOK || !strings.Contains(out, want) {
+		t.Fatalf("after the prune: exit %d, stdout %q (want %q), stderr %q", code, out, want, errOut)
+	}
+
+	t.Run("edited export", func(t *testing.T) {
+		edited := *exported
+		edited.Hash = strings.Repeat("0", 64)
+		b, err := json.Marshal(&edited)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "edited.json")
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := runVerify(t, "-data-dir", dir, "-expect-head-file", file)
+		if code != exitFailure || !strings.Contains(out, "signature does not match") {
+			t.Fatalf("edited checkpoint: exit %d, %q", code, out)
+		}
+	})
+	t.Run("checkpoints and newest entries deleted", func(t *testing.T) {
+		db := rawSQLite(t, dir)
+		if _, err := db.Exec(`DELETE FROM audit_checkpoints WHERE kind = 'periodic'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`DELETE FROM audit_events WHERE sequence = ?`, exported.Sequence); err != nil {
+			t.Fatal(err)
+		}
+		// The prune's own checkpoint still shows the cut ...
+		if code, out, _ := runVerify(t, "-data-dir", dir); code != exitFailure || !strings.Contains(out, "truncated") {
+			t.Fatalf("without the periodic checkpoints: exit %d, %q", code, out)
+		}
+		// ... and so does the shipped one, were that one gone too.
+		if _, err := db.Exec(`DELETE FROM audit_checkpoints`); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := runVerify(t, "-data-dir", dir, "-expect-head-file", shipped)
+		if code != exitFailure || !strings.Contains(out, "BROKEN") {
+			t.Fatalf("against the shipped checkpoint: exit %d, %q", code, out)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -29,6 +30,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sealed"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/telemetry"
 )
 
@@ -83,7 +85,10 @@ type instance struct {
 	// its Vault client when the seal backend is vault, kept logged in by
 	// an actor.
 	sealer secrets.Sealer
-	vault  *secrets.Vault
+	// auditKey signs audit checkpoints (and prunes); it is kept sealed in
+	// the store.
+	auditKey ed25519.PrivateKey
+	vault    *secrets.Vault
 }
 
 type httpListener struct {
@@ -165,6 +170,9 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 		return nil, err
 	}
 	if err := in.checkSharedSeal(ctx); err != nil {
+		return nil, err
+	}
+	if in.auditKey, err = sealed.AuditCheckpointKey(ctx, in.st, in.sealer); err != nil {
 		return nil, err
 	}
 	if err := in.loadCA(); err != nil {
@@ -550,6 +558,9 @@ func (in *instance) addActors(g *run.Group) {
 		fctx, fcancel := context.WithCancel(context.Background())
 		g.Add(func() error { return in.fanout.Run(fctx, in.changes) }, func(error) { fcancel() })
 	}
+	cpCtx, cpCancel := context.WithCancel(context.Background())
+	cp := &checkpointer{st: in.st, key: in.auditKey, every: in.cfg.AuditCheckpointInterval, log: in.log.Named("audit"), now: time.Now}
+	g.Add(func() error { return cp.Run(cpCtx) }, func(error) { cpCancel() })
 	ctx, cancel := context.WithCancel(context.Background())
 	g.Add(func() error {
 		if err := in.cp.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

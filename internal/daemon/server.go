@@ -18,7 +18,7 @@ var serverCommand = &command{
 	about:    "Runs the control plane. Settings come from defaults < -config file < SIRSI_* environment < flags.",
 	flags:    serverFlags,
 	subs: []*command{
-		{name: "audit", subs: []*command{auditVerifyCommand, auditListCommand}},
+		{name: "audit", subs: []*command{auditVerifyCommand, auditListCommand, auditCheckpointCommand}},
 		rotateSealCommand,
 		rotateCACommand,
 		backupCommand,

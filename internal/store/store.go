@@ -15,6 +15,7 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -129,6 +130,26 @@ type Store interface {
 	// VerifyAudit walks the whole chain and returns the first event whose
 	// hash does not match, or nil when the chain is intact.
 	VerifyAudit(ctx context.Context) (*AuditBreak, error)
+	// VerifyAuditChain walks the whole chain and checks it against the
+	// signed checkpoints (signatures with pub, the server's checkpoint
+	// key; nil checks none), and, with expect, that it reaches expect.
+	VerifyAuditChain(ctx context.Context, expect *AuditHead, pub ed25519.PublicKey) (*AuditVerdict, error)
+	// AuditCheckpoints lists every signed checkpoint, oldest first.
+	AuditCheckpoints(ctx context.Context) ([]*AuditCheckpoint, error)
+	// WriteAuditCheckpoint signs the chain's current head with key (the
+	// server's checkpoint key, sealed.AuditCheckpointKey) after checking
+	// the entries since the previous checkpoint; one row per head however
+	// many replicas write it; nil for an empty log.
+	WriteAuditCheckpoint(ctx context.Context, key ed25519.PrivateKey, at time.Time) (*AuditCheckpoint, error)
+	// PruneAudit removes the audit entries of tenant tenantID ("" for
+	// the operator-level entries) older than before, in one transaction
+	// that first writes a checkpoint signed with key (the server's
+	// checkpoint key, sealed.AuditCheckpointKey) of the chain's head and
+	// of exactly which entries it removes, and keeps each removed entry's
+	// link (sequence and hashes) so the chain still verifies. It refuses
+	// (ErrFailedPrecondition) to remove an entry that does not match its
+	// hash; nothing to remove writes nothing and returns Pruned 0.
+	PruneAudit(ctx context.Context, tenantID string, before time.Time, key ed25519.PrivateKey) (*AuditPrune, error)
 
 	// TryLeader runs fn while holding the named cluster-wide lock, if the
 	// lock can be had now; ok reports whether fn ran. On PostgreSQL this is

@@ -101,6 +101,7 @@ func RunReopen(t *testing.T, b Backend) {
 			t.Fatalf("edited event 3 not reported: %+v", br)
 		}
 	})
+	t.Run("AuditPruneTampering", func(t *testing.T) { testAuditPruneTampering(t, b) })
 	t.Run("ResourceRecordBackfill", func(t *testing.T) {
 		defer guard(t)
 		loc := b.Fresh(t)
@@ -221,6 +222,8 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // undoAfterLedgerTotals takes back the migrations after the ledger
 // totals, newest first.
 var undoAfterLedgerTotals = []string{
+	`DROP TABLE audit_pruned`,
+	`DROP TABLE audit_checkpoints`,
 	`DROP TABLE inventory_versions`,
 	`ALTER TABLE actions DROP COLUMN error_code`,
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Recommendations", testRecommendations},
 		{"Actions", testActions},
 		{"Audit", testAudit},
+		{"AuditCheckpoints", testAuditCheckpoints},
 		{"Settings", testSettings},
 		{"TryLeader", testTryLeader},
 		{"TenantIsolation", testTenantIsolation},
