@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -90,7 +91,8 @@ func (in *instance) addSealActor(g *run.Group) {
 var rotateSealCommand = offlineCommand("rotate-seal", "rotate the seal key and re-seal every sealed value under it", `
 Rotates the seal key (a new version in the local key file, or a new
 version of the Vault transit key) and re-seals every sealed value under it:
-tenant webhook secrets, cloud-account external ids and the CA private key.
+tenant webhook secrets, cloud-account external ids, the CA private key and
+the server's TLS key.
 Values still stored in clear are sealed too. Each row is rewritten on its
 own with its version as a precondition, so a running server keeps working:
 values it sealed under the old version keep opening, and a later run
@@ -145,7 +147,51 @@ func rotateSeal(ctx context.Context, env *environment, cfg *config.Server, sqlit
 		return err
 	}
 	fmt.Fprintf(env.stdout, "CA key: %s\n", msg)
+	msg, err = resealServerKey(ctx, cfg, s, latest)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "server TLS key: %s\n", msg)
 	return nil
+}
+
+// rewrapBelow rewraps a sealed value unless it is already under version
+// latest.
+func rewrapBelow(ctx context.Context, s secrets.Sealer, latest int) func(v string, aad []byte) (string, error) {
+	return func(v string, aad []byte) (string, error) {
+		if n, err := s.KeyVersion(v); err == nil && n >= latest {
+			return v, nil
+		}
+		return s.Rewrap(ctx, v, aad)
+	}
+}
+
+// resealServerKey brings the sealed server TLS key in the data dir under
+// version latest. One still in clear is left to the next start, which
+// seals it in place with the certificate it belongs to.
+func resealServerKey(ctx context.Context, cfg *config.Server, s secrets.Sealer, latest int) (string, error) {
+	if cfg.DataDir == "" {
+		return "no data dir, nothing to do", nil
+	}
+	dir := filepath.Join(cfg.DataDir, pkiDir)
+	b, err := os.ReadFile(filepath.Join(dir, pki.ServerKeyFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "none in the data dir yet", nil
+	case err != nil:
+		return "", fmt.Errorf("reading the server key: %w", err)
+	case !secrets.IsSealed(strings.TrimSpace(string(b))):
+		return "in clear; the next server start seals it", nil
+	}
+	changed, err := pki.ResealServerKey(dir, rewrapBelow(ctx, s, latest))
+	switch {
+	case err != nil:
+		return "", err
+	case changed:
+		return fmt.Sprintf("rewrapped to version %d", latest), nil
+	default:
+		return "already current", nil
+	}
 }
 
 // resealCAKey brings the CA key in the data dir under version latest,
@@ -162,12 +208,7 @@ func resealCAKey(ctx context.Context, cfg *config.Server, s secrets.Sealer, late
 	if err != nil {
 		return "", err
 	}
-	changed, err := pki.ResealCAKey(dir, func(v string, aad []byte) (string, error) {
-		if n, err := s.KeyVersion(v); err == nil && n >= latest {
-			return v, nil
-		}
-		return s.Rewrap(ctx, v, aad)
-	})
+	changed, err := pki.ResealCAKey(dir, rewrapBelow(ctx, s, latest))
 	switch {
 	case err != nil:
 		return "", err

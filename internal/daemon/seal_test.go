@@ -81,7 +81,7 @@ func TestRotateSealWhileServing(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("rotate-seal exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	for _, want := range []string{"version 2", "1 values rewrapped", "CA key: rewrapped to version 2"} {
+	for _, want := range []string{"version 2", "1 values rewrapped", "CA key: rewrapped to version 2", "server TLS key: rewrapped to version 2"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("rotate-seal output lacks %q:\n%s", want, stdout)
 		}

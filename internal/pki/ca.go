@@ -3,9 +3,10 @@
 // the server certificate for the gRPC listener (renewing it before it
 // expires), and signs agents' CSRs with a SPIFFE URI.
 //
-// The CA private key is read and written only in keyfile.go: in clear by
-// readKey and writeKey, or sealed at rest (Vault transit, a local key file)
-// by readSealedKey and writeSealedKey when Options.Sealer is set.
+// The CA and server private keys are read and written only in keyfile.go:
+// in clear by readKey and writeKey, or sealed at rest (Vault transit, a
+// local key file) by readSealedKey and writeSealedKey when Options.Sealer
+// is set.
 package pki
 
 import (
@@ -60,6 +61,9 @@ type CA struct {
 
 	key crypto.Signer
 	now func() time.Time
+	// sealer, when set, also keeps the server certificates' keys sealed
+	// (ServerCert).
+	sealer KeySealer
 	// trusted are the staged or previous CA certificates of a rotation
 	// (rotate.go), trusted beside Cert but never signing.
 	trusted []*x509.Certificate
@@ -169,19 +173,14 @@ func createCA(certPath, keyPath, name string, now func() time.Time, sealer KeySe
 	// The key goes first: a crash between the two writes leaves a key
 	// without a certificate, which LoadOrCreateCA reports instead of
 	// handing out certificates nobody can verify.
-	if sealer != nil {
-		err = writeSealedKey(context.Background(), keyPath, key, sealer)
-	} else {
-		err = writeKey(keyPath, key)
-	}
-	if err != nil {
+	if err := saveKey(context.Background(), keyPath, key, sealer, CAKeyAAD); err != nil {
 		return nil, err
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	if err := atomicfile.Write(certPath, certPEM, 0o644); err != nil {
 		return nil, err
 	}
-	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, key: key, now: now}, nil
+	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, key: key, now: now, sealer: sealer}, nil
 }
 
 func loadCA(certPath, keyPath string, sealer KeySealer) (*CA, error) {
@@ -196,22 +195,14 @@ func loadCA(certPath, keyPath string, sealer KeySealer) (*CA, error) {
 	if !cert.IsCA {
 		return nil, fmt.Errorf("CA certificate %s: not a CA certificate", certPath)
 	}
-	var (
-		key      crypto.Signer
-		migrated bool
-	)
-	if sealer != nil {
-		key, migrated, err = readSealedKey(context.Background(), keyPath, sealer)
-	} else {
-		key, err = readKey(keyPath)
-	}
+	key, migrated, err := loadKey(context.Background(), keyPath, sealer, CAKeyAAD)
 	if err != nil {
 		return nil, err
 	}
 	if !publicKeysEqual(cert.PublicKey, key.Public()) {
 		return nil, fmt.Errorf("CA key %s does not belong to the certificate %s", keyPath, certPath)
 	}
-	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, SealedOnLoad: migrated, key: key}, nil
+	return &CA{Cert: cert, CertPEM: certPEM, CertPath: certPath, SealedOnLoad: migrated, key: key, sealer: sealer}, nil
 }
 
 // Pool returns a pool holding this CA and, during a rotation, the CA

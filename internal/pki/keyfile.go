@@ -15,8 +15,9 @@ import (
 )
 
 // writeKey and readKey are the only code that touches private keys at rest
-// in clear; writeSealedKey and readSealedKey keep the CA key sealed instead
-// when a KeySealer is configured.
+// in clear; writeSealedKey and readSealedKey keep the CA key and the
+// server's TLS key sealed instead when a KeySealer is configured, and
+// saveKey and loadKey choose between the two.
 
 func writeKey(path string, key crypto.Signer) error {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
@@ -80,7 +81,7 @@ func parseKeyPEM(path string, b []byte) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// KeySealer seals the CA private key at rest (secrets.Sealer is one); it
+// KeySealer seals the CA and server private keys at rest (secrets.Sealer is one); it
 // is declared here so pki does not depend on the secrets package.
 type KeySealer interface {
 	Seal(ctx context.Context, plaintext, aad []byte) (string, error)
@@ -91,16 +92,37 @@ type KeySealer interface {
 // value can be passed off as the CA key.
 var CAKeyAAD = []byte("pki:ca-key")
 
+// ServerKeyAAD is the context the server's TLS key is sealed with.
+var ServerKeyAAD = []byte("pki:server-key")
+
+// saveKey writes key sealed with aad when s is set, else in clear.
+func saveKey(ctx context.Context, path string, key crypto.Signer, s KeySealer, aad []byte) error {
+	if s == nil {
+		return writeKey(path, key)
+	}
+	return writeSealedKey(ctx, path, key, s, aad)
+}
+
+// loadKey reads a key saveKey wrote; with s set, a key still in clear is
+// sealed in place (migrated).
+func loadKey(ctx context.Context, path string, s KeySealer, aad []byte) (key crypto.Signer, migrated bool, err error) {
+	if s == nil {
+		key, err = readKey(path)
+		return key, false, err
+	}
+	return readSealedKey(ctx, path, s, aad)
+}
+
 // sealedPrefix starts every sealed value (see secrets.IsSealed); a sealed
 // key file holds one such line.
 const sealedPrefix = "sirsi:v1:"
 
-func writeSealedKey(ctx context.Context, path string, key crypto.Signer, s KeySealer) error {
+func writeSealedKey(ctx context.Context, path string, key crypto.Signer, s KeySealer, aad []byte) error {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return fmt.Errorf("encoding the private key for %s: %w", path, err)
 	}
-	sealed, err := s.Seal(ctx, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), CAKeyAAD)
+	sealed, err := s.Seal(ctx, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), aad)
 	if err != nil {
 		return fmt.Errorf("sealing the private key for %s: %w", path, err)
 	}
@@ -108,8 +130,10 @@ func writeSealedKey(ctx context.Context, path string, key crypto.Signer, s KeySe
 }
 
 // readSealedKey reads a sealed key, or a PEM key written before sealing was
-// on, which it then rewrites sealed (migrated reports that).
-func readSealedKey(ctx context.Context, path string, s KeySealer) (key crypto.Signer, migrated bool, err error) {
+// on, which it then rewrites sealed (migrated reports that): the same key,
+// replaced in one atomic rename, so a crash leaves the old file or the new
+// one and the key is never lost.
+func readSealedKey(ctx context.Context, path string, s KeySealer, aad []byte) (key crypto.Signer, migrated bool, err error) {
 	b, err := readKeyFile(path)
 	if err != nil {
 		return nil, false, err
@@ -120,12 +144,12 @@ func readSealedKey(ctx context.Context, path string, s KeySealer) (key crypto.Si
 		if err != nil {
 			return nil, false, err
 		}
-		if err := writeSealedKey(ctx, path, key, s); err != nil {
+		if err := writeSealedKey(ctx, path, key, s, aad); err != nil {
 			return nil, false, fmt.Errorf("sealing the existing private key %s: %w", path, err)
 		}
 		return key, true, nil
 	}
-	pemBytes, err := s.Open(ctx, content, CAKeyAAD)
+	pemBytes, err := s.Open(ctx, content, aad)
 	if err != nil {
 		return nil, false, fmt.Errorf("private key %s: %w", path, err)
 	}
@@ -138,7 +162,16 @@ func readSealedKey(ctx context.Context, path string, s KeySealer) (key crypto.Si
 // returning its input unchanged leaves the file alone. A key still in clear
 // is an error: loading the CA with a sealer seals it first.
 func ResealCAKey(dir string, reseal func(sealed string, aad []byte) (string, error)) (changed bool, err error) {
-	path := filepath.Join(dir, CAKeyFile)
+	return resealKey(filepath.Join(dir, CAKeyFile), CAKeyAAD, reseal)
+}
+
+// ResealServerKey is ResealCAKey for the server's TLS key; a key still in
+// clear is an error too (NewServerCert with a sealing CA seals it).
+func ResealServerKey(dir string, reseal func(sealed string, aad []byte) (string, error)) (changed bool, err error) {
+	return resealKey(filepath.Join(dir, ServerKeyFile), ServerKeyAAD, reseal)
+}
+
+func resealKey(path string, aad []byte, reseal func(sealed string, aad []byte) (string, error)) (changed bool, err error) {
 	b, err := readKeyFile(path)
 	if err != nil {
 		return false, err
@@ -147,7 +180,7 @@ func ResealCAKey(dir string, reseal func(sealed string, aad []byte) (string, err
 	if !strings.HasPrefix(content, sealedPrefix) {
 		return false, fmt.Errorf("private key %s is not sealed: start the server once with sealing on, which seals it", path)
 	}
-	next, err := reseal(content, CAKeyAAD)
+	next, err := reseal(content, aad)
 	if err != nil {
 		return false, fmt.Errorf("resealing the private key %s: %w", path, err)
 	}

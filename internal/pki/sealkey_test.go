@@ -139,3 +139,76 @@ func TestResealCAKey(t *testing.T) {
 		t.Fatalf("resealing a PEM key: %v", err)
 	}
 }
+
+// TestServerKeySealed: with a sealing CA the server's TLS key is written
+// sealed; a key a server wrote in clear before is read once, rewritten
+// sealed in place and kept (the certificate is not reissued), and a key
+// sealed for another context is not taken for it.
+func TestServerKeySealed(t *testing.T) {
+	dir := t.TempDir()
+	serverKeyFile := func() []byte {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, ServerKeyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// An older server: CA and server key in clear.
+	plainCA, _, err := LoadOrCreateCA(Options{Dir: dir, Name: "sirsi.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := NewServerCert(plainCA, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(serverKeyFile(), []byte("PRIVATE KEY")) {
+		t.Fatal("without a sealer the server key should be PEM")
+	}
+
+	sealer := localSealer(t)
+	ca, _, err := LoadOrCreateCA(Options{Dir: dir, Name: "sirsi.test", Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := NewServerCert(ca, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := serverKeyFile()
+	if !secrets.IsSealed(strings.TrimSpace(string(b))) || bytes.Contains(b, []byte("PRIVATE KEY")) {
+		t.Fatalf("after a start with sealing the server key file holds %q, want one sealed value", b)
+	}
+	if !bytes.Equal(sc.Leaf().Raw, plain.Leaf().Raw) {
+		t.Fatal("sealing the server key reissued the certificate: the key was not kept")
+	}
+	if info, err := os.Stat(filepath.Join(dir, ServerKeyFile)); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("sealed server key file mode: %v %v", info.Mode(), err)
+	}
+	// Loaded again it is the same sealed key and the same certificate.
+	again, err := NewServerCert(ca, dir, nil)
+	if err != nil || !bytes.Equal(again.Leaf().Raw, plain.Leaf().Raw) {
+		t.Fatalf("reloading the sealed server key: %v (certificate reissued: %v)", err, err == nil)
+	}
+	sk, _, err := readSealedKey(context.Background(), filepath.Join(dir, ServerKeyFile), sealer, ServerKeyAAD)
+	if err != nil || !publicKeysEqual(sk.Public(), plain.Leaf().PublicKey) {
+		t.Fatalf("the sealed file does not hold the certificate's key: %v", err)
+	}
+	// The CA's sealed key is not the server's: contexts keep them apart.
+	if _, _, err := readSealedKey(context.Background(), filepath.Join(dir, CAKeyFile), sealer, ServerKeyAAD); err == nil {
+		t.Fatal("the sealed CA key opened as the server key")
+	}
+	// A server started with sealing issues its key sealed from the start.
+	fresh := t.TempDir()
+	fca, _, err := LoadOrCreateCA(Options{Dir: fresh, Name: "sirsi.test", Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewServerCert(fca, fresh, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(fresh, ServerKeyFile)); err != nil || !secrets.IsSealed(strings.TrimSpace(string(b))) {
+		t.Fatalf("a new server key is not sealed: %q %v", b, err)
+	}
+}

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -116,7 +117,8 @@ func (s *ServerCert) reusable() (*tls.Certificate, bool) {
 	if err != nil {
 		return nil, false
 	}
-	key, err := readKey(s.keyPath)
+	// A key in clear from before sealing is sealed here, in place.
+	key, _, err := loadKey(context.Background(), s.keyPath, s.ca.sealer, ServerKeyAAD)
 	if err != nil {
 		return nil, false
 	}
@@ -171,7 +173,7 @@ func (s *ServerCert) issue() error {
 	}
 	// Key first, then certificate: a crash in between leaves a mismatched
 	// pair, which reusable() rejects and the next start reissues.
-	if err := writeKey(s.keyPath, key); err != nil {
+	if err := saveKey(context.Background(), s.keyPath, key, s.ca.sealer, ServerKeyAAD); err != nil {
 		return err
 	}
 	if err := atomicfile.Write(s.certPath, certPEM, 0o644); err != nil {
