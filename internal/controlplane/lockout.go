@@ -85,6 +85,9 @@ type lockout struct {
 	mu      sync.Mutex
 	m       map[string]*failures
 	sweptAt time.Time
+	// settled is closed, and replaced, whenever an attempt settles, to
+	// wake the calls waiting for a budget held by attempts in flight.
+	settled chan struct{}
 }
 
 type failures struct {
@@ -100,7 +103,7 @@ func newLockout(p LockoutPolicy) (*lockout, error) {
 	if err := p.setDefaults(); err != nil {
 		return nil, err
 	}
-	return &lockout{p: p, m: map[string]*failures{}}, nil
+	return &lockout{p: p, m: map[string]*failures{}, settled: make(chan struct{})}, nil
 }
 
 func (f *failures) prune(since time.Time) {
@@ -162,12 +165,14 @@ type attempt struct {
 // reserve takes one attempt of src's budget before its credential is
 // checked, so that concurrent guesses cannot all be evaluated before the
 // first of them is counted: failures inside the window plus attempts in
-// flight never exceed BlockAfter. When the budget is taken it says how
-// long to wait (the rest of a block, or Delay while other attempts are
-// still in flight); otherwise how long to slow the call down.
-func (l *lockout) reserve(src string, now time.Time) (a *attempt, refuse, delay time.Duration) {
+// flight never exceed BlockAfter. A blocked source is refused for the rest
+// of its block. When attempts in flight fill the budget, full is closed
+// once one of them settles: most are good credentials (many users behind
+// one NAT address), so the caller waits and tries again rather than
+// refusing them. Otherwise it says how long to slow the call down.
+func (l *lockout) reserve(src string, now time.Time) (a *attempt, refuse, delay time.Duration, full <-chan struct{}) {
 	if l.p.BlockAfter == 0 {
-		return nil, 0, 0
+		return nil, 0, 0, nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -178,17 +183,24 @@ func (l *lockout) reserve(src string, now time.Time) (a *attempt, refuse, delay 
 		l.m[src] = f
 	}
 	if now.Before(f.blockedUntil) {
-		return nil, f.blockedUntil.Sub(now), 0
+		return nil, f.blockedUntil.Sub(now), 0, nil
 	}
 	f.prune(now.Add(-l.p.Window))
 	if len(f.times)+f.pending >= l.p.BlockAfter {
-		return nil, l.p.Delay, 0
+		return nil, 0, 0, l.settled
 	}
 	f.pending++
 	if len(f.times) >= l.p.DelayAfter {
 		delay = l.p.Delay
 	}
-	return &attempt{l: l, src: src}, 0, delay
+	return &attempt{l: l, src: src}, 0, delay, nil
+}
+
+// changed is closed when an attempt settles after this call.
+func (l *lockout) changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.settled
 }
 
 // settle ends the attempt: a failure is counted (and may start a block,
@@ -206,6 +218,8 @@ func (a *attempt) settle(failed bool, now time.Time) (bool, int) {
 	defer l.mu.Unlock()
 	f := l.m[a.src] // kept by the sweep while pending
 	f.pending--
+	close(l.settled)
+	l.settled = make(chan struct{})
 	if !failed {
 		return false, 0
 	}
@@ -263,22 +277,57 @@ func (l *lockout) failLocked(f *failures, now time.Time) (bool, int) {
 
 type attemptKey struct{}
 
-// reserveAttempt refuses a blocked source, and one whose failures and
-// attempts in flight have reached the block, delays one close to a
-// block, and otherwise reserves an attempt for the credential the call
-// carries; settleAttempt (or a failure through tokenFailed) ends it.
+// reserveAttempt refuses a blocked source, delays one close to a block,
+// and otherwise reserves an attempt for the credential the call carries;
+// settleAttempt (or a failure through tokenFailed) ends it. A source whose
+// failures and attempts in flight fill the block waits up to Delay for an
+// attempt of this replica to settle and tries again; it is refused if the
+// budget is still full then.
 func (s *Server) reserveAttempt(ctx context.Context, src string) (context.Context, error) {
-	now := s.now()
-	a, refuse, delay := s.abuse.lock.reserve(src, now)
-	if a != nil && s.abuse.shared != nil {
-		refuse = s.reserveShared(ctx, a, now)
-		if refuse > 0 {
-			a.settle(false, now)
+	var give *time.Timer // started by the first wait
+	defer func() {
+		if give != nil {
+			give.Stop()
+		}
+	}()
+	var a *attempt
+	var refuse, delay time.Duration
+	for {
+		now := s.now()
+		var full <-chan struct{}
+		a, refuse, delay, full = s.abuse.lock.reserve(src, now)
+		if a != nil && s.abuse.shared != nil {
+			var sharedFull bool
+			refuse, sharedFull = s.reserveShared(ctx, a, now)
+			if refuse > 0 || sharedFull {
+				a.settle(false, now)
+				a = nil
+			}
+			if sharedFull {
+				// Read after giving a's attempt back, which closed the
+				// channel before.
+				full = s.abuse.lock.changed()
+			}
+		}
+		if full == nil {
+			break
+		}
+		if give == nil {
+			give = time.NewTimer(s.abuse.lock.p.Delay)
+		}
+		select {
+		case <-full:
+			continue
+		case <-give.C:
+			s.metrics.ratelimited.WithLabelValues(limitLockout).Inc()
+			return ctx, exhausted(s.abuse.lock.p.Delay, fmt.Sprintf("too many failed authentications and authentications being checked from %s: try again in %s", src, s.abuse.lock.p.Delay))
+		case <-ctx.Done():
+			return ctx, status.FromContextError(ctx.Err()).Err()
 		}
 	}
 	if refuse > 0 {
 		s.metrics.ratelimited.WithLabelValues(limitLockout).Inc()
-		return ctx, exhausted(refuse, fmt.Sprintf("too many failed authentications from %s (counting those being checked): blocked for another %s", src, refuse.Round(time.Millisecond)))
+		return ctx, exhausted(refuse, fmt.Sprintf("too many failed authentications from %s: blocked for another %s", src, refuse.Round(time.Millisecond)))
 	}
 	ctx = context.WithValue(ctx, attemptKey{}, a)
 	if delay <= 0 {
@@ -297,11 +346,11 @@ func (s *Server) reserveAttempt(ctx context.Context, src string) (context.Contex
 
 // reserveShared takes a's attempt also from this replica's lease of the
 // source's shared window, reading the shared block before reserving a new
-// lease. It says how long to refuse the call: the rest of a block another
-// replica started, or Delay while the failures and attempts of every
-// replica fill BlockAfter. A store error admits the call on this
-// replica's lockout alone.
-func (s *Server) reserveShared(ctx context.Context, a *attempt, now time.Time) time.Duration {
+// lease. It says how long to refuse the call (the rest of a block another
+// replica started), or that the failures and attempts of every replica
+// fill BlockAfter (full). A store error admits the call on this replica's
+// lockout alone.
+func (s *Server) reserveShared(ctx context.Context, a *attempt, now time.Time) (refuse time.Duration, full bool) {
 	sl, p := s.abuse.shared, s.abuse.lock.p
 	key, w := scopeAttempts+a.src, now.Truncate(p.Window)
 	sl.mu.Lock()
@@ -311,23 +360,23 @@ func (s *Server) reserveShared(ctx context.Context, a *attempt, now time.Time) t
 		until, err := sl.st.MarkedUntil(ctx, scopeBlock+a.src)
 		if err != nil {
 			s.log.Warn("read the replicas' block of a source; checking this replica's lockout only", "source", a.src, "request_id", requestID(ctx), "error", err)
-			return 0
+			return 0, false
 		}
 		if until.After(now) {
 			s.abuse.lock.block(a.src, until, now)
-			return until.Sub(now)
+			return until.Sub(now), false
 		}
 	}
 	refused, err := sl.take(ctx, now, p.Window, spend{key, p.BlockAfter})
 	switch {
 	case err != nil:
 		s.log.Warn("reserve an attempt from the replicas' lockout; checking this replica's only", "source", a.src, "request_id", requestID(ctx), "error", err)
-		return 0
+		return 0, false
 	case refused >= 0:
-		return p.Delay
+		return 0, true
 	}
 	a.shared, a.window = sl, w
-	return 0
+	return 0, false
 }
 
 // sharedFailure counts a failure of src for every replica and, when it is

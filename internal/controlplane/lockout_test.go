@@ -119,17 +119,28 @@ func TestLockoutReservesAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a, refuse, _ := l.reserve("s", now)
-	b, _, _ := l.reserve("s", now)
+	a, refuse, _, _ := l.reserve("s", now)
+	b, _, _, _ := l.reserve("s", now)
 	if a == nil || b == nil || refuse != 0 {
 		t.Fatal("the first two attempts were not reserved")
 	}
-	if c, refuse, _ := l.reserve("s", now); c != nil || refuse != time.Second {
-		t.Fatalf("third attempt with two in flight: %v, refuse %s; want refused for the delay", c, refuse)
+	c, refuse, _, full := l.reserve("s", now)
+	if c != nil || refuse != 0 || full == nil {
+		t.Fatalf("third attempt with two in flight: %v, refuse %s, full %v; want to wait for one to settle", c, refuse, full)
 	}
-	// A good credential gives its attempt back.
+	select {
+	case <-full:
+		t.Fatal("the wait ended with both attempts still in flight")
+	default:
+	}
+	// A good credential gives its attempt back and wakes the waiter.
 	a.settle(false, now)
-	c, _, delay := l.reserve("s", now)
+	select {
+	case <-full:
+	default:
+		t.Fatal("giving an attempt back did not wake the waiter")
+	}
+	c, _, delay, _ := l.reserve("s", now)
 	if c == nil || delay != 0 {
 		t.Fatalf("attempt after one was given back: %v, delay %s", c, delay)
 	}
@@ -138,14 +149,14 @@ func TestLockoutReservesAttempts(t *testing.T) {
 	}
 	c.settle(false, now)
 	c.settle(true, now) // settled twice: the second is ignored
-	d, _, delay := l.reserve("s", now)
+	d, _, delay, _ := l.reserve("s", now)
 	if d == nil || delay != time.Second {
 		t.Fatalf("after one failure: %v, delay %s; want reserved and delayed", d, delay)
 	}
 	if started, n := d.settle(true, now); !started || n != 2 {
 		t.Fatalf("second failure: started %v (%d), want a block", started, n)
 	}
-	if _, refuse, _ := l.reserve("s", now); refuse != time.Hour {
+	if _, refuse, _, _ := l.reserve("s", now); refuse != time.Hour {
 		t.Fatalf("blocked source: refuse %s, want 1h", refuse)
 	}
 	l.sweptAt = time.Time{}

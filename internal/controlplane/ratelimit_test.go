@@ -432,6 +432,41 @@ func TestLockoutHoldsUnderConcurrency(t *testing.T) {
 	}
 }
 
+// TestLockoutAdmitsConcurrentGoodTokens: attempts being checked count
+// toward the block, but good tokens sent at once from one address (a team
+// behind one NAT address) wait for the checks in flight instead of being
+// refused, and cost no attempt.
+func TestLockoutAdmitsConcurrentGoodTokens(t *testing.T) {
+	const calls = 100
+	env := cptest.Start(t, withLimits(func(o *controlplane.Options) {
+		// A long Delay: a good token is admitted only by another check
+		// settling, never by a timer running out.
+		o.Lockout = controlplane.LockoutPolicy{BlockAfter: 2, DelayAfter: 1, Delay: time.Hour}
+	}))
+	env.Clock.Set(time.Now())
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var answered atomic.Int32
+	for range calls {
+		wg.Go(func() {
+			<-start
+			if _, err := env.Client.ListTenants(context.Background(), &sirsiv1.ListTenantsRequest{}); err != nil {
+				t.Errorf("good token: %v", err)
+				return
+			}
+			answered.Add(1)
+		})
+	}
+	close(start)
+	wg.Wait()
+	if answered.Load() != calls {
+		t.Fatalf("%d of %d calls with a good token answered", answered.Load(), calls)
+	}
+	if got := metricValue(t, env, "sirsi_ratelimited_total", "kind", "lockout"); got != 0 {
+		t.Fatalf("sirsi_ratelimited_total{kind=lockout} = %v, want 0", got)
+	}
+}
+
 // TestTenantBudgetSpansItsTokens: minting more tokens buys no more calls.
 func TestTenantBudgetSpansItsTokens(t *testing.T) {
 	const perToken, perTenant = 5, 8
