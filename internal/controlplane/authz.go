@@ -93,6 +93,14 @@ var rules = map[string]rule{
 	sirsiv1.ManagementService_DeleteOidcTrust_FullMethodName: {role: admin, tenant: tenantField, mutation: true},
 	sirsiv1.ManagementService_ListOidcTrusts_FullMethodName:  {role: admin, tenant: tenantField},
 
+	// Webhook endpoints are tenant configuration like cloud accounts;
+	// their secrets are never returned, so viewers may read them.
+	sirsiv1.ManagementService_CreateWebhook_FullMethodName: write(editor, tenantNested),
+	sirsiv1.ManagementService_GetWebhook_FullMethodName:    read(viewer, tenantField),
+	sirsiv1.ManagementService_UpdateWebhook_FullMethodName: write(editor, tenantNested),
+	sirsiv1.ManagementService_DeleteWebhook_FullMethodName: write(editor, tenantField),
+	sirsiv1.ManagementService_ListWebhooks_FullMethodName:  read(viewer, tenantField),
+
 	// An export is everything the tenant owns: admins only, like tokens,
 	// and audited like a mutation.
 	sirsiv1.ManagementService_ExportTenant_FullMethodName: {role: admin, tenant: tenantField, mutation: true},

@@ -51,6 +51,7 @@ type tfx struct {
 	enroll  *sirsiv1.EnrollmentToken
 	token   *sirsiv1.ApiToken
 	trust   *sirsiv1.OidcTrust
+	hook    *sirsiv1.Webhook
 	agent   *sirsiv1.Agent
 	rec     string
 	plan    string
@@ -122,6 +123,14 @@ func (m *matrix) freshTrust(tenant string) *sirsiv1.OidcTrust {
 	return o
 }
 
+func (m *matrix) freshHook(tenant string) *sirsiv1.Webhook {
+	w, err := m.env.Store.Tenant(tenant).CreateWebhook(m.ctx, &sirsiv1.Webhook{Url: "https://hooks.example.com/seed", Secret: "0123456789abcdef-seed"})
+	if err != nil {
+		m.t.Fatalf("seed webhook: %v", err)
+	}
+	return w
+}
+
 func (m *matrix) freshAgent(tenant, account string) *sirsiv1.Agent {
 	a, err := m.env.Store.Tenant(tenant).CreateAgent(m.ctx, &sirsiv1.Agent{CloudAccountId: account, Hostname: "h", Version: "1"})
 	if err != nil {
@@ -149,6 +158,7 @@ func (m *matrix) fixture(name string) *tfx {
 	f.enroll = m.freshEnroll(f.id, f.account.Id)
 	f.token = m.freshToken(f.id)
 	f.trust = m.freshTrust(f.id)
+	f.hook = m.freshHook(f.id)
 	f.agent = m.freshAgent(f.id, f.account.Id)
 	f.rec = m.freshRecommendation(f)
 	f.plan = m.freshPlan(f)
@@ -333,6 +343,30 @@ func calls() map[string]call {
 		}},
 		"ListOidcTrusts": {tokenAdmin, func(_ *matrix, f *tfx, _ bool) proto.Message {
 			return &sirsiv1.ListOidcTrustsRequest{TenantId: f.id}
+		}},
+
+		"CreateWebhook": {editorOnly, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.CreateWebhookRequest{Webhook: &sirsiv1.Webhook{TenantId: f.id, Url: "https://hooks.example.com/new", Secret: "0123456789abcdef-new"}}
+		}},
+		"GetWebhook": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.GetWebhookRequest{TenantId: f.id, Id: f.hook.Id}
+		}},
+		"UpdateWebhook": {editorOnly, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			w := f.hook
+			if fresh {
+				w = m.freshHook(f.id)
+			}
+			return &sirsiv1.UpdateWebhookRequest{Webhook: &sirsiv1.Webhook{TenantId: f.id, Id: w.Id, Url: "https://hooks.example.com/changed"}}
+		}},
+		"DeleteWebhook": {editorOnly, func(m *matrix, f *tfx, fresh bool) proto.Message {
+			id := f.hook.Id
+			if fresh {
+				id = m.freshHook(f.id).Id
+			}
+			return &sirsiv1.DeleteWebhookRequest{TenantId: f.id, Id: id}
+		}},
+		"ListWebhooks": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message {
+			return &sirsiv1.ListWebhooksRequest{TenantId: f.id}
 		}},
 
 		"ListAgents": {viewerRead, func(_ *matrix, f *tfx, _ bool) proto.Message { return &sirsiv1.ListAgentsRequest{TenantId: f.id} }},

@@ -29,6 +29,7 @@ const defaultTier = sirsiv1.Tier_TIER_STANDARD
 func (s *Server) CreateTenant(ctx context.Context, req *sirsiv1.CreateTenantRequest) (*sirsiv1.CreateTenantResponse, error) {
 	var e validation.Errors
 	validTenant(&e, "tenant", req.Tenant, false)
+	s.validTenantWebhookAddress(&e, req.Tenant)
 	if err := errOrInvalid(&e); err != nil {
 		return nil, err
 	}
@@ -84,6 +85,7 @@ func (s *Server) tenantByName(ctx context.Context, p *Principal, name string) (*
 func (s *Server) UpdateTenant(ctx context.Context, req *sirsiv1.UpdateTenantRequest) (*sirsiv1.UpdateTenantResponse, error) {
 	var e validation.Errors
 	validTenant(&e, "tenant", req.Tenant, true)
+	s.validTenantWebhookAddress(&e, req.Tenant)
 	if err := errOrInvalid(&e); err != nil {
 		return nil, err
 	}

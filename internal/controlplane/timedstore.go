@@ -289,6 +289,31 @@ func (d timedTenantStore) ListOIDCTrusts(ctx context.Context, p store.Page) ([]*
 	return d.s.ListOIDCTrusts(ctx, p)
 }
 
+func (d timedTenantStore) CreateWebhook(ctx context.Context, w *sirsiv1.Webhook) (*sirsiv1.Webhook, error) {
+	defer d.m.observe("CreateWebhook", time.Now())
+	return d.s.CreateWebhook(ctx, w)
+}
+
+func (d timedTenantStore) GetWebhook(ctx context.Context, id string) (*sirsiv1.Webhook, error) {
+	defer d.m.observe("GetWebhook", time.Now())
+	return d.s.GetWebhook(ctx, id)
+}
+
+func (d timedTenantStore) UpdateWebhook(ctx context.Context, w *sirsiv1.Webhook) (*sirsiv1.Webhook, error) {
+	defer d.m.observe("UpdateWebhook", time.Now())
+	return d.s.UpdateWebhook(ctx, w)
+}
+
+func (d timedTenantStore) DeleteWebhook(ctx context.Context, id string, version int64) error {
+	defer d.m.observe("DeleteWebhook", time.Now())
+	return d.s.DeleteWebhook(ctx, id, version)
+}
+
+func (d timedTenantStore) ListWebhooks(ctx context.Context, p store.Page) ([]*sirsiv1.Webhook, string, error) {
+	defer d.m.observe("ListWebhooks", time.Now())
+	return d.s.ListWebhooks(ctx, p)
+}
+
 func (d timedTenantStore) CreateAgent(ctx context.Context, a *sirsiv1.Agent) (*sirsiv1.Agent, error) {
 	defer d.m.observe("CreateAgent", time.Now())
 	return d.s.CreateAgent(ctx, a)

@@ -27,8 +27,10 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-// Tenant webhooks: the control plane POSTs a tenant's events to the
-// tenant's webhook_url, one CloudEvents 1.0 event per request.
+// Tenant webhooks: the control plane POSTs a tenant's events to each of
+// the tenant's enabled webhook endpoints whose filter takes them
+// (webhook_endpoints.go), one CloudEvents 1.0 event per request; every
+// endpoint has its own deliveries, attempts and dead letters.
 //
 // Events come from the store's outbox (sqlstore/outbox.go): each is
 // written in the transaction of the change it reports, so an event exists
@@ -50,13 +52,14 @@ import (
 //
 //	Content-Type:      application/cloudevents+json
 //	X-Sirsi-Event:     the event type
-//	X-Sirsi-Delivery:  the event id, the same on every attempt: the
+//	X-Sirsi-Delivery:  the delivery id (also the CloudEvents id), one per
+//	                   endpoint and event, the same on every attempt: the
 //	                   idempotency key a receiver drops repeats by
 //	X-Sirsi-Timestamp: Unix seconds when this attempt was sent
-//	X-Sirsi-Signature: sha256=<hex HMAC-SHA256(webhook_secret, timestamp + "." + body)>
+//	X-Sirsi-Signature: sha256=<hex HMAC-SHA256(endpoint secret, timestamp + "." + body)>
 //
-// To verify a delivery, a receiver computes HMAC-SHA256 keyed with the
-// tenant's webhook_secret over the X-Sirsi-Timestamp value, a ".", and the
+// To verify a delivery, a receiver computes HMAC-SHA256 keyed with its
+// endpoint's secret over the X-Sirsi-Timestamp value, a ".", and the
 // raw body bytes exactly as received (before any JSON parsing), hex-encodes
 // it in lower case, and compares "sha256=" + that with X-Sirsi-Signature
 // in constant time (VerifyWebhookSignature does this). It should also
@@ -107,12 +110,15 @@ var errRefusedAddress = errors.New("refused address")
 // webhooks is the delivery machinery: the HTTP client, the wake-up
 // signal and the outcome counter.
 type webhooks struct {
-	client     *http.Client
-	lease      time.Duration
-	backoff    time.Duration
-	poll       time.Duration
-	wakeup     chan struct{}
-	deliveries *prometheus.CounterVec
+	client *http.Client
+	// allowLoopback is the operator's webhook_allow_loopback: endpoints
+	// are checked against it when written and when dialled.
+	allowLoopback bool
+	lease         time.Duration
+	backoff       time.Duration
+	poll          time.Duration
+	wakeup        chan struct{}
+	deliveries    *prometheus.CounterVec
 }
 
 func newWebhooks(r prometheus.Registerer, allowLoopback bool, timeout time.Duration) (*webhooks, error) {
@@ -142,11 +148,12 @@ func newWebhooks(r prometheus.Registerer, allowLoopback bool, timeout time.Durat
 			// never configured; the 3xx answer fails the delivery instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		lease:      webhookLeaseFactor * timeout,
-		backoff:    webhookBackoff,
-		poll:       webhookPoll,
-		wakeup:     make(chan struct{}, 1),
-		deliveries: deliveries,
+		allowLoopback: allowLoopback,
+		lease:         webhookLeaseFactor * timeout,
+		backoff:       webhookBackoff,
+		poll:          webhookPoll,
+		wakeup:        make(chan struct{}, 1),
+		deliveries:    deliveries,
 	}, nil
 }
 
@@ -214,6 +221,11 @@ func (s *Server) deliverDue(ctx context.Context) int {
 		}
 		return 0
 	}
+	// The claimed deliveries are attempted side by side: one endpoint
+	// that is slow to answer holds up its own attempt only, not the
+	// others' of the same claim.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for i, ev := range events {
 		if ctx.Err() != nil {
 			// Not attempted: the lease runs out and a worker (here after a
@@ -222,13 +234,13 @@ func (s *Server) deliverDue(ctx context.Context) int {
 			return 0
 		}
 		crashpoint.Hit(crashpoint.ServerWebhookAfterClaim)
-		s.deliverEvent(ctx, ev)
+		wg.Go(func() { s.deliverEvent(ctx, ev) })
 	}
 	return len(events)
 }
 
 type delivery struct {
-	id, tenantID, url, secret, typ string
+	id, tenantID, webhookID, url, secret, typ string
 }
 
 // host names the receiver in logs: the path and query of a webhook URL
@@ -241,26 +253,30 @@ func (d delivery) host() string {
 	return u.Host
 }
 
-// deliverEvent makes one attempt at a claimed event and records it. The
+// deliverEvent makes one attempt at a claimed delivery and records it. The
 // attempt runs to its end even when ctx ends (it is bounded by the
 // attempt timeout): a stop between a receiver's 2xx and its record would
 // send the event again after the restart.
 func (s *Server) deliverEvent(ctx context.Context, ev *store.OutboxEvent) {
 	ctx = context.WithoutCancel(ctx)
 	e := ev.Event
-	d := delivery{id: e.Id, tenantID: e.TenantId, typ: e.Type}
-	t, err := s.st.GetTenant(ctx, e.TenantId)
+	d := delivery{id: e.Id, tenantID: e.TenantId, webhookID: e.WebhookId, typ: e.Type}
+	w, err := s.st.Tenant(e.TenantId).GetWebhook(ctx, e.WebhookId)
 	switch {
 	case isNotFound(err):
-		return // deleted with its outbox
+		// Deleted with its tenant (and its outbox), or deleted on its own
+		// after this delivery was claimed (DeleteWebhook dead-letters the
+		// rest).
+		s.finishEvent(ctx, d, int(e.Attempts), errors.New("the webhook endpoint was deleted"), false)
+		return
 	case err != nil:
-		s.log.Error("webhook: read tenant", "tenant_id", e.TenantId, "event_id", e.Id, "error", err)
+		s.log.Error("webhook: read endpoint", "tenant_id", e.TenantId, "webhook_id", e.WebhookId, "event_id", e.Id, "error", err)
 		return // the lease runs out and the event is tried again
-	case t.WebhookUrl == "" || t.WebhookSecret == "":
-		s.finishEvent(ctx, d, int(e.Attempts), errors.New("the tenant has no webhook any more"), false)
+	case !w.GetEnabled():
+		s.finishEvent(ctx, d, int(e.Attempts), errors.New("the webhook endpoint was disabled"), false)
 		return
 	}
-	d.url, d.secret = t.WebhookUrl, t.WebhookSecret
+	d.url, d.secret = w.Url, w.Secret
 	body, err := cloudEvent(e, ev.Data)
 	if err != nil {
 		s.finishEvent(ctx, d, int(e.Attempts), fmt.Errorf("encode event: %w", err), false)
@@ -274,7 +290,8 @@ func (s *Server) deliverEvent(ctx context.Context, ev *store.OutboxEvent) {
 	s.finishEvent(ctx, d, int(e.Attempts), err, errors.As(err, &ae) && ae.retry)
 }
 
-// cloudEvent is the structured-mode CloudEvents 1.0 JSON of an event.
+// cloudEvent is the structured-mode CloudEvents 1.0 JSON of a delivery;
+// its id is the delivery's (one per endpoint and event).
 func cloudEvent(e *sirsiv1.WebhookEvent, data []byte) ([]byte, error) {
 	if !json.Valid(data) {
 		return nil, errors.New("stored data is not JSON")
@@ -368,16 +385,16 @@ func (s *Server) finishEvent(ctx context.Context, d delivery, prior int, err err
 	s.hooks.deliveries.WithLabelValues(outcome).Inc()
 	switch outcome {
 	case "retry":
-		s.log.Warn("webhook delivery attempt failed; retrying", "tenant_id", d.tenantID, "event_id", d.id, "type", d.typ,
+		s.log.Warn("webhook delivery attempt failed; retrying", "tenant_id", d.tenantID, "webhook_id", d.webhookID, "event_id", d.id, "type", d.typ,
 			"host", d.host(), "attempt", attempts, "retry_at", o.RetryAt, "error", err)
 		return
 	case "dead":
-		s.log.Warn("webhook event dead-lettered", "tenant_id", d.tenantID, "event_id", d.id, "type", d.typ, "host", d.host(),
+		s.log.Warn("webhook event dead-lettered", "tenant_id", d.tenantID, "webhook_id", d.webhookID, "event_id", d.id, "type", d.typ, "host", d.host(),
 			"attempts", attempts, "error", err)
 	}
-	detail := fmt.Sprintf("%s delivered in %d attempt(s)", d.typ, attempts)
+	detail := fmt.Sprintf("%s delivered in %d attempt(s) to webhook %s", d.typ, attempts, d.webhookID)
 	if err != nil {
-		detail = fmt.Sprintf("%s dead-lettered after %d attempt(s): %v", d.typ, attempts, err)
+		detail = fmt.Sprintf("%s dead-lettered after %d attempt(s) to webhook %s: %v", d.typ, attempts, d.webhookID, err)
 	}
 	ev := &sirsiv1.AuditEvent{
 		TenantId: d.tenantID,

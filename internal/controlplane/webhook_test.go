@@ -525,15 +525,36 @@ func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 }
 
 // TestWebhookRefusesLoopbackUnlessAllowed: without the operator's allow,
-// an endpoint on a loopback address is never contacted.
+// an endpoint naming a loopback address is refused when written (the
+// tenant's webhook_url and a webhook alike), and one that reaches a
+// loopback address at delivery (a name that resolved elsewhere when it was
+// written, stored here behind the API's back) is never contacted.
 func TestWebhookRefusesLoopbackUnlessAllowed(t *testing.T) {
 	h := startHooks(t, true, cptest.WithServerOptions(func(o *controlplane.Options) { o.WebhookAllowLoopback = false }))
+	ctx := context.Background()
 	rcv := newReceiver(t, http.StatusOK)
-	tn := h.hookedTenant(t, "acme", rcv.srv.URL+"/hook")
-	h.report(t, tn.Id, anomaly(0, 0))
-	h.deadLetter(t, tn.Id, 1, "127.0.0.1 is loopback")
+	_, err := h.Client.CreateTenant(ctx, &sirsiv1.CreateTenantRequest{Tenant: &sirsiv1.Tenant{Name: "acme", WebhookUrl: rcv.srv.URL + "/hook", WebhookSecret: hookSecret}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "tenant.webhook_url") || !strings.Contains(err.Error(), "127.0.0.1 is loopback") {
+		t.Fatalf("create tenant with a loopback webhook_url: %v, want InvalidArgument naming the field", err)
+	}
+	tn := h.NewTenant(t, "acme")
+	for _, u := range []string{rcv.srv.URL + "/hook", "http://localhost:9/hook", "https://[::1]/hook", "https://169.254.169.254/latest"} {
+		_, err = tn.Editor.CreateWebhook(ctx, &sirsiv1.CreateWebhookRequest{Webhook: &sirsiv1.Webhook{TenantId: tn.ID, Url: u, Secret: hookSecret}})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "webhook.url") {
+			t.Errorf("create webhook %s: %v, want InvalidArgument naming webhook.url", u, err)
+		}
+	}
+	w, err := h.Store.Tenant(tn.ID).CreateWebhook(ctx, &sirsiv1.Webhook{Url: rcv.srv.URL + "/hook", Secret: hookSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.report(t, tn.ID, anomaly(0, 0))
+	h.deadLetter(t, tn.ID, 1, "127.0.0.1 is loopback")
 	if n := len(rcv.requests()); n != 0 {
 		t.Fatalf("the loopback receiver got %d requests", n)
+	}
+	if dead := h.events(t, tn.ID, sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_DEAD); dead[0].WebhookId != w.Id {
+		t.Fatalf("dead letter %v, want it for webhook %s", dead[0], w.Id)
 	}
 }
 

@@ -73,8 +73,12 @@ func TestServerExportWritesJSONLines(t *testing.T) {
 		}
 		tables[l.Table] = append(tables[l.Table], l.Record)
 	}
-	if len(tables["tenants"]) != 1 || tables["tenants"][0]["name"] != "acme" || tables["tenants"][0]["webhook_url"] != "https://hooks.example.com/x" {
+	if len(tables["tenants"]) != 1 || tables["tenants"][0]["name"] != "acme" {
 		t.Errorf("tenant lines %v", tables["tenants"])
+	}
+	// The tenant's webhook is its own endpoint, exported without its secret.
+	if w := tables["webhooks"]; len(w) != 1 || w[0]["url"] != "https://hooks.example.com/x" || w[0]["id"] != tn.Id || w[0]["secret"] != nil {
+		t.Errorf("webhook lines %v", w)
 	}
 	if len(tables["cloud_accounts"]) != 1 || tables["cloud_accounts"][0]["id"] != acct.Id || tables["cloud_accounts"][0]["account_id"] != "123456789012" {
 		t.Errorf("account lines %v (only acme's one wanted)", tables["cloud_accounts"])

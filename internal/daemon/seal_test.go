@@ -65,7 +65,7 @@ func TestRotateSealWhileServing(t *testing.T) {
 	storedSecret := func() string {
 		t.Helper()
 		var v string
-		if err := db.QueryRow(`SELECT webhook_secret FROM tenants WHERE name = 'acme'`).Scan(&v); err != nil {
+		if err := db.QueryRow(`SELECT secret FROM webhooks WHERE id = (SELECT id FROM tenants WHERE name = 'acme')`).Scan(&v); err != nil {
 			t.Fatal(err)
 		}
 		return v

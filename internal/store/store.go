@@ -282,6 +282,21 @@ type TenantStore interface {
 	DeleteOIDCTrust(ctx context.Context, id string, version int64) error
 	ListOIDCTrusts(ctx context.Context, p Page) ([]*sirsiv1.OidcTrust, string, error)
 
+	// CreateWebhook stores an endpoint with its secret as given (sealing
+	// is the job of internal/store/sealed); unset enabled stores true.
+	// Webhook reads return the secret: the control plane signs deliveries
+	// with it and clears it from every response.
+	CreateWebhook(ctx context.Context, w *sirsiv1.Webhook) (*sirsiv1.Webhook, error)
+	GetWebhook(ctx context.Context, id string) (*sirsiv1.Webhook, error)
+	// UpdateWebhook replaces url, event types, enabled and description; an
+	// empty secret keeps the stored one. Disabling dead-letters the
+	// endpoint's pending deliveries in the same transaction.
+	UpdateWebhook(ctx context.Context, w *sirsiv1.Webhook) (*sirsiv1.Webhook, error)
+	// DeleteWebhook removes the endpoint and dead-letters its pending
+	// deliveries in the same transaction.
+	DeleteWebhook(ctx context.Context, id string, version int64) error
+	ListWebhooks(ctx context.Context, p Page) ([]*sirsiv1.Webhook, string, error)
+
 	CreateAgent(ctx context.Context, a *sirsiv1.Agent) (*sirsiv1.Agent, error)
 	GetAgent(ctx context.Context, id string) (*sirsiv1.Agent, error)
 	// RecordHeartbeat updates the agent and its cloud account's last-seen

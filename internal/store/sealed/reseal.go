@@ -52,7 +52,7 @@ func Reseal(ctx context.Context, inner store.Store, s secrets.Sealer) (ResealRep
 		page.Token = next
 	}
 	for _, t := range tenants {
-		if err := resealTenant(ctx, inner, s, latest, t, &r); err != nil {
+		if err := resealWebhooks(ctx, inner.Tenant(t.Id), s, latest, &r); err != nil {
 			return r, err
 		}
 		if err := resealAccounts(ctx, inner.Tenant(t.Id), s, latest, &r); err != nil {
@@ -90,33 +90,56 @@ func resealValue(ctx context.Context, s secrets.Sealer, latest int, v string, aa
 	return out, err
 }
 
-func resealTenant(ctx context.Context, inner store.Store, s secrets.Sealer, latest int, t *sirsiv1.Tenant, r *ResealReport) error {
-	for range maxAttempts {
-		next, err := resealValue(ctx, s, latest, t.WebhookSecret, TenantAAD(t.Id), r)
+// resealWebhooks reseals the secrets of the tenant's webhook endpoints,
+// its own (the tenant's webhook_url) included.
+func resealWebhooks(ctx context.Context, ts store.TenantStore, s secrets.Sealer, latest int, r *ResealReport) error {
+	var hooks []*sirsiv1.Webhook
+	for page := (store.Page{Size: store.MaxPageSize}); ; {
+		list, next, err := ts.ListWebhooks(ctx, page)
 		if err != nil {
-			return fmt.Errorf("resealing the webhook secret of tenant %q: %w", t.Id, err)
+			return fmt.Errorf("resealing: listing the webhooks of tenant %q: %w", ts.TenantID(), err)
+		}
+		hooks = append(hooks, list...)
+		if next == "" {
+			break
+		}
+		page.Token = next
+	}
+	for _, w := range hooks {
+		if err := resealWebhook(ctx, ts, s, latest, w, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func resealWebhook(ctx context.Context, ts store.TenantStore, s secrets.Sealer, latest int, w *sirsiv1.Webhook, r *ResealReport) error {
+	for range maxAttempts {
+		next, err := resealValue(ctx, s, latest, w.Secret, WebhookAAD(ts.TenantID(), w.Id), r)
+		if err != nil {
+			return fmt.Errorf("resealing the secret of webhook %q: %w", w.Id, err)
 		}
 		if next == "" {
 			return nil
 		}
-		up := proto.Clone(t).(*sirsiv1.Tenant)
-		up.WebhookSecret = next
-		_, err = inner.UpdateTenant(ctx, up)
+		up := proto.Clone(w).(*sirsiv1.Webhook)
+		up.Secret = next
+		_, err = ts.UpdateWebhook(ctx, up)
 		if !errors.Is(err, store.ErrVersionMismatch) {
 			if err != nil {
-				return fmt.Errorf("resealing the webhook secret of tenant %q: %w", t.Id, err)
+				return fmt.Errorf("resealing the secret of webhook %q: %w", w.Id, err)
 			}
 			return nil
 		}
-		uncount(r, t.WebhookSecret)
-		if t, err = inner.GetTenant(ctx, t.Id); err != nil {
+		uncount(r, w.Secret)
+		if w, err = ts.GetWebhook(ctx, w.Id); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
-			return fmt.Errorf("resealing the webhook secret of tenant %q: %w", up.Id, err)
+			return fmt.Errorf("resealing the secret of webhook %q: %w", up.Id, err)
 		}
 	}
-	return fmt.Errorf("resealing the webhook secret of tenant %q: %w", t.Id, errTooManyConflicts)
+	return fmt.Errorf("resealing the secret of webhook %q: %w", w.Id, errTooManyConflicts)
 }
 
 func resealAccounts(ctx context.Context, ts store.TenantStore, s secrets.Sealer, latest int, r *ResealReport) error {

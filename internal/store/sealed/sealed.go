@@ -4,8 +4,10 @@
 // read, so the database (and its backups) never holds them in clear while
 // callers see plaintext as before.
 //
-// Each value is sealed with its row as context ("tenant:<id>:webhook_secret",
-// "account:<tenant>/<id>:external_id"): a sealed value copied into another
+// Each value is sealed with its row as context ("webhook:<tenant>/<id>:secret",
+// "account:<tenant>/<id>:external_id"; the tenant's own endpoint, which
+// was the tenant's webhook_url before migration 0023, keeps
+// "tenant:<id>:webhook_secret"): a sealed value copied into another
 // row does not open there. Values written before sealing was turned on are
 // read back as they are and sealed on their next write, or by Reseal.
 //
@@ -43,6 +45,17 @@ func (s *Store) Unwrap() store.Store { return s.Store }
 // TenantAAD is the context a tenant's webhook secret is sealed with.
 func TenantAAD(tenantID string) []byte {
 	return []byte("tenant:" + tenantID + ":webhook_secret")
+}
+
+// WebhookAAD is the context a webhook endpoint's secret is sealed with.
+// The tenant's own endpoint (id = tenant id) keeps the tenant's context:
+// migration 0023 moved the tenant's sealed secret there without opening
+// it, and the deprecated tenant webhook_url still writes it.
+func WebhookAAD(tenantID, webhookID string) []byte {
+	if webhookID == tenantID {
+		return TenantAAD(tenantID)
+	}
+	return []byte("webhook:" + tenantID + "/" + webhookID + ":secret")
 }
 
 // AccountAAD is the context a cloud account's external id is sealed with.
@@ -214,6 +227,71 @@ func (t *tenantStore) ListCloudAccounts(ctx context.Context, p store.Page) ([]*s
 	}
 	for i, a := range list {
 		if list[i], err = t.openAccount(ctx, a); err != nil {
+			return nil, "", err
+		}
+	}
+	return list, next, nil
+}
+
+func (t *tenantStore) openWebhook(ctx context.Context, w *sirsiv1.Webhook) (*sirsiv1.Webhook, error) {
+	if w == nil || w.Secret == "" {
+		return w, nil
+	}
+	pt, err := open(ctx, t.sealer, w.Secret, WebhookAAD(t.TenantID(), w.Id))
+	if err != nil {
+		return nil, fmt.Errorf("opening the secret of webhook %q: %w", w.Id, err)
+	}
+	w.Secret = pt
+	return w, nil
+}
+
+func (t *tenantStore) CreateWebhook(ctx context.Context, in *sirsiv1.Webhook) (*sirsiv1.Webhook, error) {
+	w := proto.Clone(in).(*sirsiv1.Webhook)
+	if w.Id == "" {
+		w.Id = newID()
+	}
+	var err error
+	if w.Secret, err = seal(ctx, t.sealer, in.Secret, WebhookAAD(t.TenantID(), w.Id)); err != nil {
+		return nil, fmt.Errorf("create webhook: sealing the secret: %w", err)
+	}
+	out, err := t.TenantStore.CreateWebhook(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	out.Secret = in.Secret
+	return out, nil
+}
+
+func (t *tenantStore) GetWebhook(ctx context.Context, id string) (*sirsiv1.Webhook, error) {
+	w, err := t.TenantStore.GetWebhook(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return t.openWebhook(ctx, w)
+}
+
+// UpdateWebhook seals a new secret; an empty one keeps the stored
+// (sealed) secret, which stays valid because the row is the same.
+func (t *tenantStore) UpdateWebhook(ctx context.Context, in *sirsiv1.Webhook) (*sirsiv1.Webhook, error) {
+	w := proto.Clone(in).(*sirsiv1.Webhook)
+	var err error
+	if w.Secret, err = seal(ctx, t.sealer, in.Secret, WebhookAAD(t.TenantID(), w.Id)); err != nil {
+		return nil, fmt.Errorf("update webhook %q: sealing the secret: %w", w.Id, err)
+	}
+	out, err := t.TenantStore.UpdateWebhook(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	return t.openWebhook(ctx, out)
+}
+
+func (t *tenantStore) ListWebhooks(ctx context.Context, p store.Page) ([]*sirsiv1.Webhook, string, error) {
+	list, next, err := t.TenantStore.ListWebhooks(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	for i, w := range list {
+		if list[i], err = t.openWebhook(ctx, w); err != nil {
 			return nil, "", err
 		}
 	}

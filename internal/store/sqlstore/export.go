@@ -24,7 +24,7 @@ func (s *Store) ExportTenant(ctx context.Context, tenantID string, emit func(tab
 	}
 	// Read only: ending it is all there is to do.
 	defer func() { err = errors.Join(err, rollback(tx)) }()
-	n, err := s.exportRows(ctx, tx, "tenants", `SELECT * FROM tenants WHERE id = ?`, tenantID, tenantRowSecrets, emit)
+	n, err := s.exportRows(ctx, tx, "tenants", `SELECT * FROM tenants WHERE id = ?`, tenantID, nil /* no secret columns: webhook secrets live in webhooks */, emit)
 	if err != nil {
 		return fmt.Errorf("export tenant %q: %w", tenantID, err)
 	}

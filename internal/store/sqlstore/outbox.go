@@ -16,15 +16,16 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
-// The outbox of webhook events (migration 0014). Events are written by
-// enqueueEvent inside the transaction of the change they report, and only
-// for a tenant that has a webhook then, so nothing piles up for tenants
-// without one.
+// The outbox of webhook deliveries (migrations 0014, 0023). Events are
+// written by enqueueEvents inside the transaction of the change they
+// report, one row per enabled endpoint whose filter takes the event, so
+// nothing piles up for tenants without one and each endpoint's delivery
+// keeps its own attempts, backoff and dead-letter state.
 
-const eventCols = `tenant_id, id, type, subject, state, attempts, last_error, create_time, next_attempt_time, finish_time`
+const eventCols = `tenant_id, id, type, subject, state, attempts, last_error, create_time, next_attempt_time, finish_time, webhook_id`
 
 // outboxEvent is an event to write: its dedup key makes the same change,
-// reported again, one event.
+// reported again, one event per endpoint.
 type outboxEvent struct {
 	dedupKey string
 	typ      string
@@ -41,7 +42,7 @@ func scanEventWith(row interface{ Scan(...any) error }, extra ...any) (*sirsiv1.
 	var e sirsiv1.WebhookEvent
 	var state int64
 	var ct, nt, ft int64
-	if err := row.Scan(append([]any{&e.TenantId, &e.Id, &e.Type, &e.Subject, &state, &e.Attempts, &e.LastError, &ct, &nt, &ft}, extra...)...); err != nil {
+	if err := row.Scan(append([]any{&e.TenantId, &e.Id, &e.Type, &e.Subject, &state, &e.Attempts, &e.LastError, &ct, &nt, &ft, &e.WebhookId}, extra...)...); err != nil {
 		return nil, err
 	}
 	e.State = sirsiv1.WebhookEventState(state)
@@ -52,40 +53,51 @@ func scanEventWith(row interface{ Scan(...any) error }, extra ...any) (*sirsiv1.
 	return &e, nil
 }
 
-// enqueueEvents writes events to the outbox in tx when the tenant has a
-// webhook; an event whose dedup key is already there is not written again.
-// A new event is due at once whatever the claimer's clock says.
+// enqueueEvents writes each event to the outbox in tx, once for every
+// enabled endpoint of the tenant whose filter takes its type; an endpoint
+// that already has the event's dedup key does not get it again. Each row
+// has its own id, the delivery id the endpoint dedups by. A new event is
+// due at once whatever the claimer's clock says.
 func (t *tenantStore) enqueueEvents(ctx context.Context, tx *sql.Tx, events []outboxEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	if want, err := t.wantsEvents(ctx, tx); err != nil || !want {
+	hooks, err := t.enabledHooks(ctx, tx)
+	if err != nil || len(hooks) == 0 {
 		return err
 	}
 	now := time.Now().UnixNano()
 	for _, e := range events {
-		data, err := protojson.Marshal(e.data)
-		if err != nil {
-			return fmt.Errorf("enqueue %s event %s: encode data: %w", e.typ, e.subject, err)
-		}
-		if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO event_outbox (tenant_id, id, dedup_key, type, subject, data, create_time, state, next_attempt_time)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (tenant_id, dedup_key) DO NOTHING`),
-			t.id, newID(), e.dedupKey, e.typ, e.subject, string(data), now, int64(sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING)); err != nil {
-			return fmt.Errorf("enqueue %s event %s: %w", e.typ, e.subject, err)
+		var data []byte
+		for _, h := range hooks {
+			if !h.wants(e.typ) {
+				continue
+			}
+			if data == nil {
+				if data, err = protojson.Marshal(e.data); err != nil {
+					return fmt.Errorf("enqueue %s event %s: encode data: %w", e.typ, e.subject, err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO event_outbox (tenant_id, id, webhook_id, dedup_key, type, subject, data, create_time, state, next_attempt_time)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (tenant_id, dedup_key) DO NOTHING`),
+				t.id, newID(), h.id, h.id+"/"+e.dedupKey, e.typ, e.subject, string(data), now, int64(sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_PENDING)); err != nil {
+				return fmt.Errorf("enqueue %s event %s for webhook %s: %w", e.typ, e.subject, h.id, err)
+			}
 		}
 	}
 	return nil
 }
 
-// wantsEvents says whether the tenant has a webhook, so that callers
-// building an event's data from the database skip that work when no
-// event would be written.
+// wantsEvents says whether the tenant has an enabled webhook endpoint, so
+// that callers building an event's data from the database skip that work
+// when no event would be written.
 func (t *tenantStore) wantsEvents(ctx context.Context, tx *sql.Tx) (bool, error) {
-	var url string
-	if err := tx.QueryRowContext(ctx, t.q(`SELECT webhook_url FROM tenants WHERE id = ?`), t.id).Scan(&url); err != nil {
-		return false, fmt.Errorf("enqueue webhook events: read the tenant's webhook: %w", err)
+	var n int
+	err := tx.QueryRowContext(ctx, t.q(`SELECT COUNT(*) FROM webhooks WHERE tenant_id = ? AND enabled = 1`), t.id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("enqueue webhook events: read the tenant's webhook endpoints: %w", err)
 	}
-	return url != "", nil
+	return n > 0, nil
 }
 
 func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.OutboxEvent, error) {

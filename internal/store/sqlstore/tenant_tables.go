@@ -25,6 +25,7 @@ type tenantTable struct {
 // which is the order a forced delete needs.
 var tenantTables = []tenantTable{
 	{name: "event_outbox"},
+	{name: "webhooks", secret: []string{"secret"}},
 	{name: "applied_batches"},
 	{name: "action_reservations"},
 	{name: "action_plans"},
@@ -49,9 +50,6 @@ var tenantTables = []tenantTable{
 	{name: "cloud_accounts", secret: []string{"external_id"}},
 	{name: "audit_events", keptOnDelete: true},
 }
-
-// tenantRowSecrets are the tenants row's columns an export leaves out.
-var tenantRowSecrets = []string{"webhook_secret"}
 
 // checkTenantTables refuses a schema with a tenant_id table missing from
 // tenantTables: such a table would survive a forced delete and be left out

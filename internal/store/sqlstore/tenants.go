@@ -13,19 +13,26 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version, webhook_url, webhook_secret,
-rate_limit_per_minute, max_actions_per_hour`
+const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version, rate_limit_per_minute, max_actions_per_hour`
 
-// scanTenant reads a tenant row, webhook secret included: the control
-// plane needs it to sign deliveries and clears it from every response. The
-// secret column holds what the store was handed: agentd wraps the store in
-// internal/store/sealed, which hands it a sealed envelope.
+// tenantSelect reads tenantCols and then the URL and secret of the
+// tenant's own webhook endpoint (webhooks.go), which the tenant's
+// deprecated webhook_url and webhook_secret stand for.
+const tenantSelect = `SELECT ` + tenantCols + `,
+COALESCE((SELECT url FROM webhooks w WHERE w.tenant_id = tenants.id AND w.id = tenants.id), ''),
+COALESCE((SELECT secret FROM webhooks w WHERE w.tenant_id = tenants.id AND w.id = tenants.id), '') FROM tenants`
+
+// scanTenant reads a tenantSelect row, webhook secret included: the
+// control plane needs it to sign deliveries and clears it from every
+// response. The secret column holds what the store was handed: agentd
+// wraps the store in internal/store/sealed, which hands it a sealed
+// envelope.
 func scanTenant(row interface{ Scan(...any) error }) (*sirsiv1.Tenant, error) {
 	var t sirsiv1.Tenant
 	var tier, ct, ut int64
 	var labels string
 	var rate, maxActions sql.NullInt64
-	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version, &t.WebhookUrl, &t.WebhookSecret, &rate, &maxActions); err != nil {
+	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version, &rate, &maxActions, &t.WebhookUrl, &t.WebhookSecret); err != nil {
 		return nil, err
 	}
 	t.RateLimitPerMinute, t.MaxActionsPerHour = optionalInt32(rate), optionalInt32(maxActions)
@@ -54,25 +61,37 @@ func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version, t.WebhookUrl, t.WebhookSecret,
-		nullInt32(t.RateLimitPerMinute), nullInt32(t.MaxActionsPerHour))
-	if s.d.IsUniqueViolation(err) {
-		return nil, fmt.Errorf("create tenant %q: %w", t.Name, store.ErrAlreadyExists)
-	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version,
+			nullInt32(t.RateLimitPerMinute), nullInt32(t.MaxActionsPerHour))
+		if s.d.IsUniqueViolation(err) {
+			return fmt.Errorf("create tenant %q: %w", t.Name, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("create tenant %q: %w", t.Name, err)
+		}
+		if t.WebhookUrl == "" {
+			return nil
+		}
+		if err := (&tenantStore{s: s, id: t.Id}).putTenantHook(ctx, tx, t.WebhookUrl, t.WebhookSecret); err != nil {
+			return fmt.Errorf("create tenant %q: %w", t.Name, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("create tenant %q: %w", t.Name, err)
+		return nil, err
 	}
 	return t, nil
 }
 
 func (s *Store) GetTenant(ctx context.Context, id string) (*sirsiv1.Tenant, error) {
-	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), id))
+	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(tenantSelect+` WHERE id = ?`), id))
 	return t, notFound(err, "get tenant %q", id)
 }
 
 func (s *Store) GetTenantByName(ctx context.Context, name string) (*sirsiv1.Tenant, error) {
-	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE name = ?`), name))
+	t, err := scanTenant(s.r.QueryRowContext(ctx, s.q(tenantSelect+` WHERE name = ?`), name))
 	return t, notFound(err, "get tenant named %q", name)
 }
 
@@ -109,7 +128,7 @@ func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 	}
 	var out *sirsiv1.Tenant
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		cur, err := scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), in.Id))
+		cur, err := scanTenant(tx.QueryRowContext(ctx, s.q(tenantSelect+` WHERE id = ?`), in.Id))
 		if err != nil {
 			return notFound(err, "update tenant %q", in.Id)
 		}
@@ -124,12 +143,17 @@ func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 			return fmt.Errorf("update tenant %q: %w", in.Id, err)
 		}
 		now := time.Now().UnixNano()
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?, webhook_url = ?, webhook_secret = ?,
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?,
 rate_limit_per_minute = ?, max_actions_per_hour = ?, update_time = ?, version = version + 1 WHERE id = ?`),
-			in.DisplayName, int64(in.Tier), labels, in.WebhookUrl, secret, nullInt32(in.RateLimitPerMinute), nullInt32(in.MaxActionsPerHour), now, in.Id); err != nil {
+			in.DisplayName, int64(in.Tier), labels, nullInt32(in.RateLimitPerMinute), nullInt32(in.MaxActionsPerHour), now, in.Id); err != nil {
 			return fmt.Errorf("update tenant %q: %w", in.Id, err)
 		}
-		out, err = scanTenant(tx.QueryRowContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE id = ?`), in.Id))
+		if in.WebhookUrl != cur.WebhookUrl || in.WebhookSecret != "" {
+			if err := (&tenantStore{s: s, id: in.Id}).putTenantHook(ctx, tx, in.WebhookUrl, in.WebhookSecret); err != nil {
+				return fmt.Errorf("update tenant %q: %w", in.Id, err)
+			}
+		}
+		out, err = scanTenant(tx.QueryRowContext(ctx, s.q(tenantSelect+` WHERE id = ?`), in.Id))
 		return notFound(err, "read updated tenant %q", in.Id)
 	})
 	return out, err
@@ -179,7 +203,7 @@ func (s *Store) ListTenants(ctx context.Context, p store.Page) ([]*sirsiv1.Tenan
 	}
 	cond, args := after("name", key, nil)
 	n := pageSize(p)
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+tenantCols+` FROM tenants WHERE 1 = 1`+cond+` ORDER BY name LIMIT `+fmt.Sprint(n+1)), args...)
+	rows, err := s.r.QueryContext(ctx, s.q(tenantSelect+` WHERE 1 = 1`+cond+` ORDER BY name LIMIT `+fmt.Sprint(n+1)), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list tenants: %w", err)
 	}

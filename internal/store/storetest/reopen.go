@@ -177,6 +177,47 @@ func RunReopen(t *testing.T, b Backend) {
 			t.Fatalf("savings summary after the migration:\n%v\nwant\n%v", got, want)
 		}
 	})
+	t.Run("WebhookMigration", func(t *testing.T) {
+		defer guard(t)
+		loc := b.Fresh(t)
+		s := open(t, loc)
+		const url, secret = "https://hooks.example.com/sirsi", "0123456789abcdef-migrated"
+		hooked := must(s.CreateTenant(ctx(t), &sirsiv1.Tenant{Name: "hooked", WebhookUrl: url, WebhookSecret: secret}))
+		plain := newTenant(t, s, "plain")
+		ts := s.Tenant(hooked.Id)
+		acct := newAccount(t, ts, "000000000042")
+		action := &sirsiv1.Action{Id: "act-1", ResourceId: "i-1", ResourceType: "ec2_instance", Action: "resize", Status: sirsiv1.ActionStatus_ACTION_STATUS_RUNNING}
+		must(ts.ApplyActions(ctx(t), acct.Id, "a1", []*sirsiv1.Action{action}))
+		ok(t, s.Close())
+		// Back to the single tenant webhook: the URL and secret in the
+		// tenant's row, the outbox without endpoints.
+		for _, stmt := range undoWebhooks {
+			b.Exec(t, loc, stmt)
+		}
+		b.Exec(t, loc, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version >= %d`, webhooksMigration))
+		s = open(t, loc)
+		defer s.Close()
+		ts = s.Tenant(hooked.Id)
+		hooks, _, err := ts.ListWebhooks(ctx(t), store.Page{})
+		ok(t, err)
+		if len(hooks) != 1 || hooks[0].Id != hooked.Id || hooks[0].Url != url || hooks[0].Secret != secret || !hooks[0].GetEnabled() || len(hooks[0].EventTypes) != 0 {
+			t.Fatalf("endpoints after the migration = %v, want the tenant's webhook as one endpoint for every event", hooks)
+		}
+		if got := must(s.GetTenant(ctx(t), hooked.Id)); got.WebhookUrl != url || got.WebhookSecret != secret {
+			t.Fatalf("tenant after the migration = %v, want its webhook_url and secret unchanged", got)
+		}
+		if none, _, err := s.Tenant(plain.TenantID()).ListWebhooks(ctx(t), store.Page{}); err != nil || len(none) != 0 {
+			t.Fatalf("tenant without a webhook has endpoints %v (%v)", none, err)
+		}
+		// The event queued before goes to the migrated endpoint, and the
+		// same change reported again is not queued a second time.
+		must(ts.ApplyActions(ctx(t), acct.Id, "a2", []*sirsiv1.Action{action}))
+		events, _, err := ts.ListWebhookEvents(ctx(t), sirsiv1.WebhookEventState_WEBHOOK_EVENT_STATE_UNSPECIFIED, store.Page{})
+		ok(t, err)
+		if len(events) != 1 || events[0].WebhookId != hooked.Id || events[0].Type != "action.started" {
+			t.Fatalf("events after the migration = %v, want the one queued before, for the migrated endpoint", events)
+		}
+	})
 	t.Run("SchemaTooNew", func(t *testing.T) {
 		loc := b.Fresh(t)
 		ok(t, open(t, loc).Close())
@@ -221,11 +262,26 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 // here.
 // undoAfterLedgerTotals takes back the migrations after the ledger
 // totals, newest first.
-var undoAfterLedgerTotals = []string{
+var undoAfterLedgerTotals = slices.Concat(undoWebhooks, []string{
 	`DROP TABLE audit_pruned`,
 	`DROP TABLE audit_checkpoints`,
 	`DROP TABLE inventory_versions`,
 	`ALTER TABLE actions DROP COLUMN error_code`,
+})
+
+// webhooksMigration is the migration that moved the tenant's webhook into
+// the webhooks table; undoWebhooks takes it back, the tenant's endpoint
+// returning to the tenant's columns.
+const webhooksMigration = 23
+
+var undoWebhooks = []string{
+	`ALTER TABLE tenants ADD COLUMN webhook_url TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE tenants ADD COLUMN webhook_secret TEXT NOT NULL DEFAULT ''`,
+	`UPDATE tenants SET webhook_url = COALESCE((SELECT url FROM webhooks w WHERE w.tenant_id = tenants.id AND w.id = tenants.id), ''),
+webhook_secret = COALESCE((SELECT secret FROM webhooks w WHERE w.tenant_id = tenants.id AND w.id = tenants.id), '')`,
+	`DROP TABLE webhooks`,
+	`UPDATE event_outbox SET dedup_key = SUBSTR(dedup_key, LENGTH(webhook_id) + 2)`,
+	`ALTER TABLE event_outbox DROP COLUMN webhook_id`,
 }
 
 var undoAfterResourceRecord = slices.Concat(undoAfterLedgerTotals, undoLedgerTotals, []string{

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Tenants", testTenants},
 		{"TenantWebhook", testTenantWebhook},
+		{"WebhookEndpoints", testWebhookEndpoints},
 		{"EventOutbox", testEventOutbox},
 		{"EventTypes", testEventTypes},
 		{"EveryEventType", testEveryEventType},

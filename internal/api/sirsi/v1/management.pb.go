@@ -3060,6 +3060,493 @@ func (x *ListOidcTrustsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type CreateWebhookRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Webhook       *Webhook               `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWebhookRequest) Reset() {
+	*x = CreateWebhookRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookRequest) ProtoMessage() {}
+
+func (x *CreateWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookRequest.ProtoReflect.Descriptor instead.
+func (*CreateWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *CreateWebhookRequest) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+type CreateWebhookResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Webhook       *Webhook               `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWebhookResponse) Reset() {
+	*x = CreateWebhookResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookResponse) ProtoMessage() {}
+
+func (x *CreateWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookResponse.ProtoReflect.Descriptor instead.
+func (*CreateWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *CreateWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+type GetWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty means the caller's own tenant (tenant callers only).
+	TenantId      string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id            string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWebhookRequest) Reset() {
+	*x = GetWebhookRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWebhookRequest) ProtoMessage() {}
+
+func (x *GetWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWebhookRequest.ProtoReflect.Descriptor instead.
+func (*GetWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *GetWebhookRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetWebhookRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetWebhookResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Webhook       *Webhook               `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWebhookResponse) Reset() {
+	*x = GetWebhookResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWebhookResponse) ProtoMessage() {}
+
+func (x *GetWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWebhookResponse.ProtoReflect.Descriptor instead.
+func (*GetWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *GetWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+type UpdateWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Replaces every mutable field; an empty secret keeps the stored one. A
+	// non-zero version must match the stored one.
+	Webhook       *Webhook `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWebhookRequest) Reset() {
+	*x = UpdateWebhookRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWebhookRequest) ProtoMessage() {}
+
+func (x *UpdateWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWebhookRequest.ProtoReflect.Descriptor instead.
+func (*UpdateWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *UpdateWebhookRequest) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+type UpdateWebhookResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Webhook       *Webhook               `protobuf:"bytes,1,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWebhookResponse) Reset() {
+	*x = UpdateWebhookResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWebhookResponse) ProtoMessage() {}
+
+func (x *UpdateWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWebhookResponse.ProtoReflect.Descriptor instead.
+func (*UpdateWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *UpdateWebhookResponse) GetWebhook() *Webhook {
+	if x != nil {
+		return x.Webhook
+	}
+	return nil
+}
+
+type DeleteWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty means the caller's own tenant (tenant callers only).
+	TenantId string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Id       string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// When non-zero, must match the stored version.
+	Version       int64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWebhookRequest) Reset() {
+	*x = DeleteWebhookRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWebhookRequest) ProtoMessage() {}
+
+func (x *DeleteWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWebhookRequest.ProtoReflect.Descriptor instead.
+func (*DeleteWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *DeleteWebhookRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *DeleteWebhookRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteWebhookRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type DeleteWebhookResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWebhookResponse) Reset() {
+	*x = DeleteWebhookResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWebhookResponse) ProtoMessage() {}
+
+func (x *DeleteWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWebhookResponse.ProtoReflect.Descriptor instead.
+func (*DeleteWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{67}
+}
+
+type ListWebhooksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty means the caller's own tenant (tenant callers only).
+	TenantId string `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// 1..1000; 0 means 100.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksRequest) Reset() {
+	*x = ListWebhooksRequest{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksRequest) ProtoMessage() {}
+
+func (x *ListWebhooksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksRequest.ProtoReflect.Descriptor instead.
+func (*ListWebhooksRequest) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *ListWebhooksRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ListWebhooksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListWebhooksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListWebhooksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Webhooks      []*Webhook             `protobuf:"bytes,1,rep,name=webhooks,proto3" json:"webhooks,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWebhooksResponse) Reset() {
+	*x = ListWebhooksResponse{}
+	mi := &file_sirsi_v1_management_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWebhooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWebhooksResponse) ProtoMessage() {}
+
+func (x *ListWebhooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_management_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWebhooksResponse.ProtoReflect.Descriptor instead.
+func (*ListWebhooksResponse) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *ListWebhooksResponse) GetWebhooks() []*Webhook {
+	if x != nil {
+		return x.Webhooks
+	}
+	return nil
+}
+
+func (x *ListWebhooksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type ListAgentsRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
@@ -3073,7 +3560,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[60]
+	mi := &file_sirsi_v1_management_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3085,7 +3572,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[60]
+	mi := &file_sirsi_v1_management_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3098,7 +3585,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{60}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListAgentsRequest) GetTenantId() string {
@@ -3139,7 +3626,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[61]
+	mi := &file_sirsi_v1_management_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3151,7 +3638,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[61]
+	mi := &file_sirsi_v1_management_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3164,7 +3651,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{61}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*Agent {
@@ -3191,7 +3678,7 @@ type GetAgentRequest struct {
 
 func (x *GetAgentRequest) Reset() {
 	*x = GetAgentRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[62]
+	mi := &file_sirsi_v1_management_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3203,7 +3690,7 @@ func (x *GetAgentRequest) String() string {
 func (*GetAgentRequest) ProtoMessage() {}
 
 func (x *GetAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[62]
+	mi := &file_sirsi_v1_management_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3216,7 +3703,7 @@ func (x *GetAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAgentRequest.ProtoReflect.Descriptor instead.
 func (*GetAgentRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{62}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *GetAgentRequest) GetTenantId() string {
@@ -3242,7 +3729,7 @@ type GetAgentResponse struct {
 
 func (x *GetAgentResponse) Reset() {
 	*x = GetAgentResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[63]
+	mi := &file_sirsi_v1_management_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3254,7 +3741,7 @@ func (x *GetAgentResponse) String() string {
 func (*GetAgentResponse) ProtoMessage() {}
 
 func (x *GetAgentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[63]
+	mi := &file_sirsi_v1_management_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3267,7 +3754,7 @@ func (x *GetAgentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAgentResponse.ProtoReflect.Descriptor instead.
 func (*GetAgentResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{63}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *GetAgentResponse) GetAgent() *Agent {
@@ -3287,7 +3774,7 @@ type RevokeAgentRequest struct {
 
 func (x *RevokeAgentRequest) Reset() {
 	*x = RevokeAgentRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[64]
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3299,7 +3786,7 @@ func (x *RevokeAgentRequest) String() string {
 func (*RevokeAgentRequest) ProtoMessage() {}
 
 func (x *RevokeAgentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[64]
+	mi := &file_sirsi_v1_management_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3312,7 +3799,7 @@ func (x *RevokeAgentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAgentRequest.ProtoReflect.Descriptor instead.
 func (*RevokeAgentRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{64}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *RevokeAgentRequest) GetTenantId() string {
@@ -3338,7 +3825,7 @@ type RevokeAgentResponse struct {
 
 func (x *RevokeAgentResponse) Reset() {
 	*x = RevokeAgentResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[65]
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3350,7 +3837,7 @@ func (x *RevokeAgentResponse) String() string {
 func (*RevokeAgentResponse) ProtoMessage() {}
 
 func (x *RevokeAgentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[65]
+	mi := &file_sirsi_v1_management_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3363,7 +3850,7 @@ func (x *RevokeAgentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAgentResponse.ProtoReflect.Descriptor instead.
 func (*RevokeAgentResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{65}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *RevokeAgentResponse) GetAgent() *Agent {
@@ -3393,7 +3880,7 @@ type ListResourcesRequest struct {
 
 func (x *ListResourcesRequest) Reset() {
 	*x = ListResourcesRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[66]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3405,7 +3892,7 @@ func (x *ListResourcesRequest) String() string {
 func (*ListResourcesRequest) ProtoMessage() {}
 
 func (x *ListResourcesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[66]
+	mi := &file_sirsi_v1_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3418,7 +3905,7 @@ func (x *ListResourcesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResourcesRequest.ProtoReflect.Descriptor instead.
 func (*ListResourcesRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{66}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ListResourcesRequest) GetTenantId() string {
@@ -3487,7 +3974,7 @@ type ListResourcesResponse struct {
 
 func (x *ListResourcesResponse) Reset() {
 	*x = ListResourcesResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[67]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3499,7 +3986,7 @@ func (x *ListResourcesResponse) String() string {
 func (*ListResourcesResponse) ProtoMessage() {}
 
 func (x *ListResourcesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[67]
+	mi := &file_sirsi_v1_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3512,7 +3999,7 @@ func (x *ListResourcesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResourcesResponse.ProtoReflect.Descriptor instead.
 func (*ListResourcesResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{67}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ListResourcesResponse) GetResources() []*Resource {
@@ -3542,7 +4029,7 @@ type ListUtilizationRequest struct {
 
 func (x *ListUtilizationRequest) Reset() {
 	*x = ListUtilizationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[68]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3554,7 +4041,7 @@ func (x *ListUtilizationRequest) String() string {
 func (*ListUtilizationRequest) ProtoMessage() {}
 
 func (x *ListUtilizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[68]
+	mi := &file_sirsi_v1_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3567,7 +4054,7 @@ func (x *ListUtilizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUtilizationRequest.ProtoReflect.Descriptor instead.
 func (*ListUtilizationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{68}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ListUtilizationRequest) GetTenantId() string {
@@ -3615,7 +4102,7 @@ type ListUtilizationResponse struct {
 
 func (x *ListUtilizationResponse) Reset() {
 	*x = ListUtilizationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[69]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3627,7 +4114,7 @@ func (x *ListUtilizationResponse) String() string {
 func (*ListUtilizationResponse) ProtoMessage() {}
 
 func (x *ListUtilizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[69]
+	mi := &file_sirsi_v1_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3640,7 +4127,7 @@ func (x *ListUtilizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUtilizationResponse.ProtoReflect.Descriptor instead.
 func (*ListUtilizationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{69}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ListUtilizationResponse) GetSummaries() []*UtilizationSummary {
@@ -3675,7 +4162,7 @@ type GetCostSummaryRequest struct {
 
 func (x *GetCostSummaryRequest) Reset() {
 	*x = GetCostSummaryRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[70]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3687,7 +4174,7 @@ func (x *GetCostSummaryRequest) String() string {
 func (*GetCostSummaryRequest) ProtoMessage() {}
 
 func (x *GetCostSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[70]
+	mi := &file_sirsi_v1_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3700,7 +4187,7 @@ func (x *GetCostSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCostSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetCostSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{70}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *GetCostSummaryRequest) GetTenantId() string {
@@ -3755,7 +4242,7 @@ type CostItem struct {
 
 func (x *CostItem) Reset() {
 	*x = CostItem{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[71]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3767,7 +4254,7 @@ func (x *CostItem) String() string {
 func (*CostItem) ProtoMessage() {}
 
 func (x *CostItem) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[71]
+	mi := &file_sirsi_v1_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3780,7 +4267,7 @@ func (x *CostItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostItem.ProtoReflect.Descriptor instead.
 func (*CostItem) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{71}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *CostItem) GetKey() string {
@@ -3811,7 +4298,7 @@ type CostPeriod struct {
 
 func (x *CostPeriod) Reset() {
 	*x = CostPeriod{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3823,7 +4310,7 @@ func (x *CostPeriod) String() string {
 func (*CostPeriod) ProtoMessage() {}
 
 func (x *CostPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[72]
+	mi := &file_sirsi_v1_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3836,7 +4323,7 @@ func (x *CostPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CostPeriod.ProtoReflect.Descriptor instead.
 func (*CostPeriod) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{72}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *CostPeriod) GetStart() string {
@@ -3887,7 +4374,7 @@ type GetCostSummaryResponse struct {
 
 func (x *GetCostSummaryResponse) Reset() {
 	*x = GetCostSummaryResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3899,7 +4386,7 @@ func (x *GetCostSummaryResponse) String() string {
 func (*GetCostSummaryResponse) ProtoMessage() {}
 
 func (x *GetCostSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[73]
+	mi := &file_sirsi_v1_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3912,7 +4399,7 @@ func (x *GetCostSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCostSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetCostSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{73}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *GetCostSummaryResponse) GetTotal() *Money {
@@ -3959,7 +4446,7 @@ type ExportTenantRequest struct {
 
 func (x *ExportTenantRequest) Reset() {
 	*x = ExportTenantRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3971,7 +4458,7 @@ func (x *ExportTenantRequest) String() string {
 func (*ExportTenantRequest) ProtoMessage() {}
 
 func (x *ExportTenantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[74]
+	mi := &file_sirsi_v1_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3984,7 +4471,7 @@ func (x *ExportTenantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTenantRequest.ProtoReflect.Descriptor instead.
 func (*ExportTenantRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{74}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *ExportTenantRequest) GetTenantId() string {
@@ -4008,7 +4495,7 @@ type ExportTenantResponse struct {
 
 func (x *ExportTenantResponse) Reset() {
 	*x = ExportTenantResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4020,7 +4507,7 @@ func (x *ExportTenantResponse) String() string {
 func (*ExportTenantResponse) ProtoMessage() {}
 
 func (x *ExportTenantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[75]
+	mi := &file_sirsi_v1_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4033,7 +4520,7 @@ func (x *ExportTenantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTenantResponse.ProtoReflect.Descriptor instead.
 func (*ExportTenantResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{75}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ExportTenantResponse) GetTable() string {
@@ -4063,7 +4550,7 @@ type ListWebhookEventsRequest struct {
 
 func (x *ListWebhookEventsRequest) Reset() {
 	*x = ListWebhookEventsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4075,7 +4562,7 @@ func (x *ListWebhookEventsRequest) String() string {
 func (*ListWebhookEventsRequest) ProtoMessage() {}
 
 func (x *ListWebhookEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[76]
+	mi := &file_sirsi_v1_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4088,7 +4575,7 @@ func (x *ListWebhookEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListWebhookEventsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{76}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *ListWebhookEventsRequest) GetTenantId() string {
@@ -4130,7 +4617,7 @@ type ListWebhookEventsResponse struct {
 
 func (x *ListWebhookEventsResponse) Reset() {
 	*x = ListWebhookEventsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4142,7 +4629,7 @@ func (x *ListWebhookEventsResponse) String() string {
 func (*ListWebhookEventsResponse) ProtoMessage() {}
 
 func (x *ListWebhookEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[77]
+	mi := &file_sirsi_v1_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4155,7 +4642,7 @@ func (x *ListWebhookEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListWebhookEventsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{77}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *ListWebhookEventsResponse) GetEvents() []*WebhookEvent {
@@ -4183,7 +4670,7 @@ type ListCostAnomaliesRequest struct {
 
 func (x *ListCostAnomaliesRequest) Reset() {
 	*x = ListCostAnomaliesRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4195,7 +4682,7 @@ func (x *ListCostAnomaliesRequest) String() string {
 func (*ListCostAnomaliesRequest) ProtoMessage() {}
 
 func (x *ListCostAnomaliesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[78]
+	mi := &file_sirsi_v1_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4208,7 +4695,7 @@ func (x *ListCostAnomaliesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCostAnomaliesRequest.ProtoReflect.Descriptor instead.
 func (*ListCostAnomaliesRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{78}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *ListCostAnomaliesRequest) GetTenantId() string {
@@ -4242,7 +4729,7 @@ type ListCostAnomaliesResponse struct {
 
 func (x *ListCostAnomaliesResponse) Reset() {
 	*x = ListCostAnomaliesResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4254,7 +4741,7 @@ func (x *ListCostAnomaliesResponse) String() string {
 func (*ListCostAnomaliesResponse) ProtoMessage() {}
 
 func (x *ListCostAnomaliesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[79]
+	mi := &file_sirsi_v1_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4267,7 +4754,7 @@ func (x *ListCostAnomaliesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCostAnomaliesResponse.ProtoReflect.Descriptor instead.
 func (*ListCostAnomaliesResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{79}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ListCostAnomaliesResponse) GetAnomalies() []*CostAnomaly {
@@ -4304,7 +4791,7 @@ type ListRecommendationsRequest struct {
 
 func (x *ListRecommendationsRequest) Reset() {
 	*x = ListRecommendationsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4316,7 +4803,7 @@ func (x *ListRecommendationsRequest) String() string {
 func (*ListRecommendationsRequest) ProtoMessage() {}
 
 func (x *ListRecommendationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[80]
+	mi := &file_sirsi_v1_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4329,7 +4816,7 @@ func (x *ListRecommendationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecommendationsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecommendationsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{80}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *ListRecommendationsRequest) GetTenantId() string {
@@ -4401,7 +4888,7 @@ type ListRecommendationsResponse struct {
 
 func (x *ListRecommendationsResponse) Reset() {
 	*x = ListRecommendationsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4413,7 +4900,7 @@ func (x *ListRecommendationsResponse) String() string {
 func (*ListRecommendationsResponse) ProtoMessage() {}
 
 func (x *ListRecommendationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[81]
+	mi := &file_sirsi_v1_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4426,7 +4913,7 @@ func (x *ListRecommendationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecommendationsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecommendationsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{81}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *ListRecommendationsResponse) GetRecommendations() []*Recommendation {
@@ -4464,7 +4951,7 @@ type ListActionsRequest struct {
 
 func (x *ListActionsRequest) Reset() {
 	*x = ListActionsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4476,7 +4963,7 @@ func (x *ListActionsRequest) String() string {
 func (*ListActionsRequest) ProtoMessage() {}
 
 func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[82]
+	mi := &file_sirsi_v1_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4489,7 +4976,7 @@ func (x *ListActionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsRequest.ProtoReflect.Descriptor instead.
 func (*ListActionsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{82}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *ListActionsRequest) GetTenantId() string {
@@ -4544,7 +5031,7 @@ type ListActionsResponse struct {
 
 func (x *ListActionsResponse) Reset() {
 	*x = ListActionsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4556,7 +5043,7 @@ func (x *ListActionsResponse) String() string {
 func (*ListActionsResponse) ProtoMessage() {}
 
 func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[83]
+	mi := &file_sirsi_v1_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4569,7 +5056,7 @@ func (x *ListActionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionsResponse.ProtoReflect.Descriptor instead.
 func (*ListActionsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{83}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *ListActionsResponse) GetActions() []*Action {
@@ -4595,7 +5082,7 @@ type GetSavingsSummaryRequest struct {
 
 func (x *GetSavingsSummaryRequest) Reset() {
 	*x = GetSavingsSummaryRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4607,7 +5094,7 @@ func (x *GetSavingsSummaryRequest) String() string {
 func (*GetSavingsSummaryRequest) ProtoMessage() {}
 
 func (x *GetSavingsSummaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[84]
+	mi := &file_sirsi_v1_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4620,7 +5107,7 @@ func (x *GetSavingsSummaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSavingsSummaryRequest.ProtoReflect.Descriptor instead.
 func (*GetSavingsSummaryRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{84}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *GetSavingsSummaryRequest) GetTenantId() string {
@@ -4673,7 +5160,7 @@ type GetSavingsSummaryResponse struct {
 
 func (x *GetSavingsSummaryResponse) Reset() {
 	*x = GetSavingsSummaryResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4685,7 +5172,7 @@ func (x *GetSavingsSummaryResponse) String() string {
 func (*GetSavingsSummaryResponse) ProtoMessage() {}
 
 func (x *GetSavingsSummaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[85]
+	mi := &file_sirsi_v1_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4698,7 +5185,7 @@ func (x *GetSavingsSummaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSavingsSummaryResponse.ProtoReflect.Descriptor instead.
 func (*GetSavingsSummaryResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{85}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *GetSavingsSummaryResponse) GetActionsTaken() int64 {
@@ -4812,7 +5299,7 @@ type SavingsEstimateReason struct {
 
 func (x *SavingsEstimateReason) Reset() {
 	*x = SavingsEstimateReason{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4824,7 +5311,7 @@ func (x *SavingsEstimateReason) String() string {
 func (*SavingsEstimateReason) ProtoMessage() {}
 
 func (x *SavingsEstimateReason) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[86]
+	mi := &file_sirsi_v1_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4837,7 +5324,7 @@ func (x *SavingsEstimateReason) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsEstimateReason.ProtoReflect.Descriptor instead.
 func (*SavingsEstimateReason) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{86}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *SavingsEstimateReason) GetReason() string {
@@ -4878,7 +5365,7 @@ type SavingsPeriod struct {
 
 func (x *SavingsPeriod) Reset() {
 	*x = SavingsPeriod{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4890,7 +5377,7 @@ func (x *SavingsPeriod) String() string {
 func (*SavingsPeriod) ProtoMessage() {}
 
 func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[87]
+	mi := &file_sirsi_v1_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4903,7 +5390,7 @@ func (x *SavingsPeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsPeriod.ProtoReflect.Descriptor instead.
 func (*SavingsPeriod) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{87}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *SavingsPeriod) GetStartTime() *timestamppb.Timestamp {
@@ -4972,7 +5459,7 @@ type SavingsAmount struct {
 
 func (x *SavingsAmount) Reset() {
 	*x = SavingsAmount{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4984,7 +5471,7 @@ func (x *SavingsAmount) String() string {
 func (*SavingsAmount) ProtoMessage() {}
 
 func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[88]
+	mi := &file_sirsi_v1_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4997,7 +5484,7 @@ func (x *SavingsAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SavingsAmount.ProtoReflect.Descriptor instead.
 func (*SavingsAmount) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{88}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *SavingsAmount) GetKey() string {
@@ -5036,7 +5523,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5048,7 +5535,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[89]
+	mi := &file_sirsi_v1_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5061,7 +5548,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{89}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *ListAuditEventsRequest) GetTenantId() string {
@@ -5137,7 +5624,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[90]
+	mi := &file_sirsi_v1_management_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5149,7 +5636,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[90]
+	mi := &file_sirsi_v1_management_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5162,7 +5649,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{90}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -5189,7 +5676,7 @@ type GetRecommendationRequest struct {
 
 func (x *GetRecommendationRequest) Reset() {
 	*x = GetRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[91]
+	mi := &file_sirsi_v1_management_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5201,7 +5688,7 @@ func (x *GetRecommendationRequest) String() string {
 func (*GetRecommendationRequest) ProtoMessage() {}
 
 func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[91]
+	mi := &file_sirsi_v1_management_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5214,7 +5701,7 @@ func (x *GetRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*GetRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{91}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *GetRecommendationRequest) GetTenantId() string {
@@ -5240,7 +5727,7 @@ type GetRecommendationResponse struct {
 
 func (x *GetRecommendationResponse) Reset() {
 	*x = GetRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[92]
+	mi := &file_sirsi_v1_management_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5252,7 +5739,7 @@ func (x *GetRecommendationResponse) String() string {
 func (*GetRecommendationResponse) ProtoMessage() {}
 
 func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[92]
+	mi := &file_sirsi_v1_management_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5265,7 +5752,7 @@ func (x *GetRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*GetRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{92}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *GetRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5285,7 +5772,7 @@ type ApproveRecommendationRequest struct {
 
 func (x *ApproveRecommendationRequest) Reset() {
 	*x = ApproveRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[93]
+	mi := &file_sirsi_v1_management_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5297,7 +5784,7 @@ func (x *ApproveRecommendationRequest) String() string {
 func (*ApproveRecommendationRequest) ProtoMessage() {}
 
 func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[93]
+	mi := &file_sirsi_v1_management_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5310,7 +5797,7 @@ func (x *ApproveRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{93}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *ApproveRecommendationRequest) GetTenantId() string {
@@ -5336,7 +5823,7 @@ type ApproveRecommendationResponse struct {
 
 func (x *ApproveRecommendationResponse) Reset() {
 	*x = ApproveRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[94]
+	mi := &file_sirsi_v1_management_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5348,7 +5835,7 @@ func (x *ApproveRecommendationResponse) String() string {
 func (*ApproveRecommendationResponse) ProtoMessage() {}
 
 func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[94]
+	mi := &file_sirsi_v1_management_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5361,7 +5848,7 @@ func (x *ApproveRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{94}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *ApproveRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5381,7 +5868,7 @@ type RevokeRecommendationApprovalRequest struct {
 
 func (x *RevokeRecommendationApprovalRequest) Reset() {
 	*x = RevokeRecommendationApprovalRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[95]
+	mi := &file_sirsi_v1_management_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5393,7 +5880,7 @@ func (x *RevokeRecommendationApprovalRequest) String() string {
 func (*RevokeRecommendationApprovalRequest) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[95]
+	mi := &file_sirsi_v1_management_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5406,7 +5893,7 @@ func (x *RevokeRecommendationApprovalRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RevokeRecommendationApprovalRequest.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{95}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *RevokeRecommendationApprovalRequest) GetTenantId() string {
@@ -5432,7 +5919,7 @@ type RevokeRecommendationApprovalResponse struct {
 
 func (x *RevokeRecommendationApprovalResponse) Reset() {
 	*x = RevokeRecommendationApprovalResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[96]
+	mi := &file_sirsi_v1_management_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5444,7 +5931,7 @@ func (x *RevokeRecommendationApprovalResponse) String() string {
 func (*RevokeRecommendationApprovalResponse) ProtoMessage() {}
 
 func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[96]
+	mi := &file_sirsi_v1_management_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5457,7 +5944,7 @@ func (x *RevokeRecommendationApprovalResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RevokeRecommendationApprovalResponse.ProtoReflect.Descriptor instead.
 func (*RevokeRecommendationApprovalResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{96}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *RevokeRecommendationApprovalResponse) GetRecommendation() *Recommendation {
@@ -5477,7 +5964,7 @@ type DismissRecommendationRequest struct {
 
 func (x *DismissRecommendationRequest) Reset() {
 	*x = DismissRecommendationRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[97]
+	mi := &file_sirsi_v1_management_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5489,7 +5976,7 @@ func (x *DismissRecommendationRequest) String() string {
 func (*DismissRecommendationRequest) ProtoMessage() {}
 
 func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[97]
+	mi := &file_sirsi_v1_management_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5502,7 +5989,7 @@ func (x *DismissRecommendationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationRequest.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{97}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *DismissRecommendationRequest) GetTenantId() string {
@@ -5528,7 +6015,7 @@ type DismissRecommendationResponse struct {
 
 func (x *DismissRecommendationResponse) Reset() {
 	*x = DismissRecommendationResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[98]
+	mi := &file_sirsi_v1_management_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5540,7 +6027,7 @@ func (x *DismissRecommendationResponse) String() string {
 func (*DismissRecommendationResponse) ProtoMessage() {}
 
 func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[98]
+	mi := &file_sirsi_v1_management_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5553,7 +6040,7 @@ func (x *DismissRecommendationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissRecommendationResponse.ProtoReflect.Descriptor instead.
 func (*DismissRecommendationResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{98}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *DismissRecommendationResponse) GetRecommendation() *Recommendation {
@@ -5577,7 +6064,7 @@ type ListActionPlansRequest struct {
 
 func (x *ListActionPlansRequest) Reset() {
 	*x = ListActionPlansRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[99]
+	mi := &file_sirsi_v1_management_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5589,7 +6076,7 @@ func (x *ListActionPlansRequest) String() string {
 func (*ListActionPlansRequest) ProtoMessage() {}
 
 func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[99]
+	mi := &file_sirsi_v1_management_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5602,7 +6089,7 @@ func (x *ListActionPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListActionPlansRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{99}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *ListActionPlansRequest) GetTenantId() string {
@@ -5650,7 +6137,7 @@ type ListActionPlansResponse struct {
 
 func (x *ListActionPlansResponse) Reset() {
 	*x = ListActionPlansResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[100]
+	mi := &file_sirsi_v1_management_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5662,7 +6149,7 @@ func (x *ListActionPlansResponse) String() string {
 func (*ListActionPlansResponse) ProtoMessage() {}
 
 func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[100]
+	mi := &file_sirsi_v1_management_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5675,7 +6162,7 @@ func (x *ListActionPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListActionPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListActionPlansResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{100}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *ListActionPlansResponse) GetPlans() []*ActionPlan {
@@ -5702,7 +6189,7 @@ type GetActionPlanRequest struct {
 
 func (x *GetActionPlanRequest) Reset() {
 	*x = GetActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[101]
+	mi := &file_sirsi_v1_management_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5714,7 +6201,7 @@ func (x *GetActionPlanRequest) String() string {
 func (*GetActionPlanRequest) ProtoMessage() {}
 
 func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[101]
+	mi := &file_sirsi_v1_management_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5727,7 +6214,7 @@ func (x *GetActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{101}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *GetActionPlanRequest) GetTenantId() string {
@@ -5753,7 +6240,7 @@ type GetActionPlanResponse struct {
 
 func (x *GetActionPlanResponse) Reset() {
 	*x = GetActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[102]
+	mi := &file_sirsi_v1_management_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5765,7 +6252,7 @@ func (x *GetActionPlanResponse) String() string {
 func (*GetActionPlanResponse) ProtoMessage() {}
 
 func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[102]
+	mi := &file_sirsi_v1_management_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5778,7 +6265,7 @@ func (x *GetActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{102}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *GetActionPlanResponse) GetPlan() *ActionPlan {
@@ -5798,7 +6285,7 @@ type ApproveActionPlanRequest struct {
 
 func (x *ApproveActionPlanRequest) Reset() {
 	*x = ApproveActionPlanRequest{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[103]
+	mi := &file_sirsi_v1_management_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5810,7 +6297,7 @@ func (x *ApproveActionPlanRequest) String() string {
 func (*ApproveActionPlanRequest) ProtoMessage() {}
 
 func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[103]
+	mi := &file_sirsi_v1_management_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5823,7 +6310,7 @@ func (x *ApproveActionPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanRequest.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{103}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *ApproveActionPlanRequest) GetTenantId() string {
@@ -5849,7 +6336,7 @@ type ApproveActionPlanResponse struct {
 
 func (x *ApproveActionPlanResponse) Reset() {
 	*x = ApproveActionPlanResponse{}
-	mi := &file_sirsi_v1_management_proto_msgTypes[104]
+	mi := &file_sirsi_v1_management_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5861,7 +6348,7 @@ func (x *ApproveActionPlanResponse) String() string {
 func (*ApproveActionPlanResponse) ProtoMessage() {}
 
 func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_management_proto_msgTypes[104]
+	mi := &file_sirsi_v1_management_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5874,7 +6361,7 @@ func (x *ApproveActionPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveActionPlanResponse.ProtoReflect.Descriptor instead.
 func (*ApproveActionPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{104}
+	return file_sirsi_v1_management_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *ApproveActionPlanResponse) GetPlan() *ActionPlan {
@@ -6061,6 +6548,32 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x16ListOidcTrustsResponse\x124\n" +
 	"\voidc_trusts\x18\x01 \x03(\v2\x13.sirsi.v1.OidcTrustR\n" +
 	"oidcTrusts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +
+	"\x14CreateWebhookRequest\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.sirsi.v1.WebhookR\awebhook\"D\n" +
+	"\x15CreateWebhookResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.sirsi.v1.WebhookR\awebhook\"@\n" +
+	"\x11GetWebhookRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"A\n" +
+	"\x12GetWebhookResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.sirsi.v1.WebhookR\awebhook\"C\n" +
+	"\x14UpdateWebhookRequest\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.sirsi.v1.WebhookR\awebhook\"D\n" +
+	"\x15UpdateWebhookResponse\x12+\n" +
+	"\awebhook\x18\x01 \x01(\v2\x11.sirsi.v1.WebhookR\awebhook\"]\n" +
+	"\x14DeleteWebhookRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\x17\n" +
+	"\x15DeleteWebhookResponse\"n\n" +
+	"\x13ListWebhooksRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"m\n" +
+	"\x14ListWebhooksResponse\x12-\n" +
+	"\bwebhooks\x18\x01 \x03(\v2\x11.sirsi.v1.WebhookR\bwebhooks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x96\x01\n" +
 	"\x11ListAgentsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12(\n" +
@@ -6275,7 +6788,7 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\vGranularity\x12\x1b\n" +
 	"\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11GRANULARITY_DAILY\x10\x01\x12\x17\n" +
-	"\x13GRANULARITY_MONTHLY\x10\x022\xd5#\n" +
+	"\x13GRANULARITY_MONTHLY\x10\x022\xe3&\n" +
 	"\x11ManagementService\x12J\n" +
 	"\vGetIdentity\x12\x1c.sirsi.v1.GetIdentityRequest\x1a\x1d.sirsi.v1.GetIdentityResponse\x12M\n" +
 	"\fCreateTenant\x12\x1d.sirsi.v1.CreateTenantRequest\x1a\x1e.sirsi.v1.CreateTenantResponse\x12D\n" +
@@ -6306,7 +6819,13 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\fGetOidcTrust\x12\x1d.sirsi.v1.GetOidcTrustRequest\x1a\x1e.sirsi.v1.GetOidcTrustResponse\x12V\n" +
 	"\x0fUpdateOidcTrust\x12 .sirsi.v1.UpdateOidcTrustRequest\x1a!.sirsi.v1.UpdateOidcTrustResponse\x12V\n" +
 	"\x0fDeleteOidcTrust\x12 .sirsi.v1.DeleteOidcTrustRequest\x1a!.sirsi.v1.DeleteOidcTrustResponse\x12S\n" +
-	"\x0eListOidcTrusts\x12\x1f.sirsi.v1.ListOidcTrustsRequest\x1a .sirsi.v1.ListOidcTrustsResponse\x12G\n" +
+	"\x0eListOidcTrusts\x12\x1f.sirsi.v1.ListOidcTrustsRequest\x1a .sirsi.v1.ListOidcTrustsResponse\x12P\n" +
+	"\rCreateWebhook\x12\x1e.sirsi.v1.CreateWebhookRequest\x1a\x1f.sirsi.v1.CreateWebhookResponse\x12G\n" +
+	"\n" +
+	"GetWebhook\x12\x1b.sirsi.v1.GetWebhookRequest\x1a\x1c.sirsi.v1.GetWebhookResponse\x12P\n" +
+	"\rUpdateWebhook\x12\x1e.sirsi.v1.UpdateWebhookRequest\x1a\x1f.sirsi.v1.UpdateWebhookResponse\x12P\n" +
+	"\rDeleteWebhook\x12\x1e.sirsi.v1.DeleteWebhookRequest\x1a\x1f.sirsi.v1.DeleteWebhookResponse\x12M\n" +
+	"\fListWebhooks\x12\x1d.sirsi.v1.ListWebhooksRequest\x1a\x1e.sirsi.v1.ListWebhooksResponse\x12G\n" +
 	"\n" +
 	"ListAgents\x12\x1b.sirsi.v1.ListAgentsRequest\x1a\x1c.sirsi.v1.ListAgentsResponse\x12A\n" +
 	"\bGetAgent\x12\x19.sirsi.v1.GetAgentRequest\x1a\x1a.sirsi.v1.GetAgentResponse\x12J\n" +
@@ -6342,7 +6861,7 @@ func file_sirsi_v1_management_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_management_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 106)
+var file_sirsi_v1_management_proto_msgTypes = make([]protoimpl.MessageInfo, 116)
 var file_sirsi_v1_management_proto_goTypes = []any{
 	(Granularity)(0),                             // 0: sirsi.v1.Granularity
 	(*GetIdentityRequest)(nil),                   // 1: sirsi.v1.GetIdentityRequest
@@ -6405,268 +6924,295 @@ var file_sirsi_v1_management_proto_goTypes = []any{
 	(*DeleteOidcTrustResponse)(nil),              // 58: sirsi.v1.DeleteOidcTrustResponse
 	(*ListOidcTrustsRequest)(nil),                // 59: sirsi.v1.ListOidcTrustsRequest
 	(*ListOidcTrustsResponse)(nil),               // 60: sirsi.v1.ListOidcTrustsResponse
-	(*ListAgentsRequest)(nil),                    // 61: sirsi.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),                   // 62: sirsi.v1.ListAgentsResponse
-	(*GetAgentRequest)(nil),                      // 63: sirsi.v1.GetAgentRequest
-	(*GetAgentResponse)(nil),                     // 64: sirsi.v1.GetAgentResponse
-	(*RevokeAgentRequest)(nil),                   // 65: sirsi.v1.RevokeAgentRequest
-	(*RevokeAgentResponse)(nil),                  // 66: sirsi.v1.RevokeAgentResponse
-	(*ListResourcesRequest)(nil),                 // 67: sirsi.v1.ListResourcesRequest
-	(*ListResourcesResponse)(nil),                // 68: sirsi.v1.ListResourcesResponse
-	(*ListUtilizationRequest)(nil),               // 69: sirsi.v1.ListUtilizationRequest
-	(*ListUtilizationResponse)(nil),              // 70: sirsi.v1.ListUtilizationResponse
-	(*GetCostSummaryRequest)(nil),                // 71: sirsi.v1.GetCostSummaryRequest
-	(*CostItem)(nil),                             // 72: sirsi.v1.CostItem
-	(*CostPeriod)(nil),                           // 73: sirsi.v1.CostPeriod
-	(*GetCostSummaryResponse)(nil),               // 74: sirsi.v1.GetCostSummaryResponse
-	(*ExportTenantRequest)(nil),                  // 75: sirsi.v1.ExportTenantRequest
-	(*ExportTenantResponse)(nil),                 // 76: sirsi.v1.ExportTenantResponse
-	(*ListWebhookEventsRequest)(nil),             // 77: sirsi.v1.ListWebhookEventsRequest
-	(*ListWebhookEventsResponse)(nil),            // 78: sirsi.v1.ListWebhookEventsResponse
-	(*ListCostAnomaliesRequest)(nil),             // 79: sirsi.v1.ListCostAnomaliesRequest
-	(*ListCostAnomaliesResponse)(nil),            // 80: sirsi.v1.ListCostAnomaliesResponse
-	(*ListRecommendationsRequest)(nil),           // 81: sirsi.v1.ListRecommendationsRequest
-	(*ListRecommendationsResponse)(nil),          // 82: sirsi.v1.ListRecommendationsResponse
-	(*ListActionsRequest)(nil),                   // 83: sirsi.v1.ListActionsRequest
-	(*ListActionsResponse)(nil),                  // 84: sirsi.v1.ListActionsResponse
-	(*GetSavingsSummaryRequest)(nil),             // 85: sirsi.v1.GetSavingsSummaryRequest
-	(*GetSavingsSummaryResponse)(nil),            // 86: sirsi.v1.GetSavingsSummaryResponse
-	(*SavingsEstimateReason)(nil),                // 87: sirsi.v1.SavingsEstimateReason
-	(*SavingsPeriod)(nil),                        // 88: sirsi.v1.SavingsPeriod
-	(*SavingsAmount)(nil),                        // 89: sirsi.v1.SavingsAmount
-	(*ListAuditEventsRequest)(nil),               // 90: sirsi.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 91: sirsi.v1.ListAuditEventsResponse
-	(*GetRecommendationRequest)(nil),             // 92: sirsi.v1.GetRecommendationRequest
-	(*GetRecommendationResponse)(nil),            // 93: sirsi.v1.GetRecommendationResponse
-	(*ApproveRecommendationRequest)(nil),         // 94: sirsi.v1.ApproveRecommendationRequest
-	(*ApproveRecommendationResponse)(nil),        // 95: sirsi.v1.ApproveRecommendationResponse
-	(*RevokeRecommendationApprovalRequest)(nil),  // 96: sirsi.v1.RevokeRecommendationApprovalRequest
-	(*RevokeRecommendationApprovalResponse)(nil), // 97: sirsi.v1.RevokeRecommendationApprovalResponse
-	(*DismissRecommendationRequest)(nil),         // 98: sirsi.v1.DismissRecommendationRequest
-	(*DismissRecommendationResponse)(nil),        // 99: sirsi.v1.DismissRecommendationResponse
-	(*ListActionPlansRequest)(nil),               // 100: sirsi.v1.ListActionPlansRequest
-	(*ListActionPlansResponse)(nil),              // 101: sirsi.v1.ListActionPlansResponse
-	(*GetActionPlanRequest)(nil),                 // 102: sirsi.v1.GetActionPlanRequest
-	(*GetActionPlanResponse)(nil),                // 103: sirsi.v1.GetActionPlanResponse
-	(*ApproveActionPlanRequest)(nil),             // 104: sirsi.v1.ApproveActionPlanRequest
-	(*ApproveActionPlanResponse)(nil),            // 105: sirsi.v1.ApproveActionPlanResponse
-	nil,                                          // 106: sirsi.v1.ListResourcesRequest.TagsEntry
-	(Role)(0),                                    // 107: sirsi.v1.Role
-	(*timestamppb.Timestamp)(nil),                // 108: google.protobuf.Timestamp
-	(*Tenant)(nil),                               // 109: sirsi.v1.Tenant
-	(*CloudAccount)(nil),                         // 110: sirsi.v1.CloudAccount
-	(*OptimizationPolicy)(nil),                   // 111: sirsi.v1.OptimizationPolicy
-	(*durationpb.Duration)(nil),                  // 112: google.protobuf.Duration
-	(*EnrollmentToken)(nil),                      // 113: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),                             // 114: sirsi.v1.ApiToken
-	(*OidcTrust)(nil),                            // 115: sirsi.v1.OidcTrust
-	(*Agent)(nil),                                // 116: sirsi.v1.Agent
-	(*Resource)(nil),                             // 117: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),                   // 118: sirsi.v1.UtilizationSummary
-	(*Money)(nil),                                // 119: sirsi.v1.Money
-	(WebhookEventState)(0),                       // 120: sirsi.v1.WebhookEventState
-	(*WebhookEvent)(nil),                         // 121: sirsi.v1.WebhookEvent
-	(*CostAnomaly)(nil),                          // 122: sirsi.v1.CostAnomaly
-	(RecommendationStatus)(0),                    // 123: sirsi.v1.RecommendationStatus
-	(*Recommendation)(nil),                       // 124: sirsi.v1.Recommendation
-	(ActionStatus)(0),                            // 125: sirsi.v1.ActionStatus
-	(*Action)(nil),                               // 126: sirsi.v1.Action
-	(*AuditEvent)(nil),                           // 127: sirsi.v1.AuditEvent
-	(ActionPlanStatus)(0),                        // 128: sirsi.v1.ActionPlanStatus
-	(*ActionPlan)(nil),                           // 129: sirsi.v1.ActionPlan
+	(*CreateWebhookRequest)(nil),                 // 61: sirsi.v1.CreateWebhookRequest
+	(*CreateWebhookResponse)(nil),                // 62: sirsi.v1.CreateWebhookResponse
+	(*GetWebhookRequest)(nil),                    // 63: sirsi.v1.GetWebhookRequest
+	(*GetWebhookResponse)(nil),                   // 64: sirsi.v1.GetWebhookResponse
+	(*UpdateWebhookRequest)(nil),                 // 65: sirsi.v1.UpdateWebhookRequest
+	(*UpdateWebhookResponse)(nil),                // 66: sirsi.v1.UpdateWebhookResponse
+	(*DeleteWebhookRequest)(nil),                 // 67: sirsi.v1.DeleteWebhookRequest
+	(*DeleteWebhookResponse)(nil),                // 68: sirsi.v1.DeleteWebhookResponse
+	(*ListWebhooksRequest)(nil),                  // 69: sirsi.v1.ListWebhooksRequest
+	(*ListWebhooksResponse)(nil),                 // 70: sirsi.v1.ListWebhooksResponse
+	(*ListAgentsRequest)(nil),                    // 71: sirsi.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),                   // 72: sirsi.v1.ListAgentsResponse
+	(*GetAgentRequest)(nil),                      // 73: sirsi.v1.GetAgentRequest
+	(*GetAgentResponse)(nil),                     // 74: sirsi.v1.GetAgentResponse
+	(*RevokeAgentRequest)(nil),                   // 75: sirsi.v1.RevokeAgentRequest
+	(*RevokeAgentResponse)(nil),                  // 76: sirsi.v1.RevokeAgentResponse
+	(*ListResourcesRequest)(nil),                 // 77: sirsi.v1.ListResourcesRequest
+	(*ListResourcesResponse)(nil),                // 78: sirsi.v1.ListResourcesResponse
+	(*ListUtilizationRequest)(nil),               // 79: sirsi.v1.ListUtilizationRequest
+	(*ListUtilizationResponse)(nil),              // 80: sirsi.v1.ListUtilizationResponse
+	(*GetCostSummaryRequest)(nil),                // 81: sirsi.v1.GetCostSummaryRequest
+	(*CostItem)(nil),                             // 82: sirsi.v1.CostItem
+	(*CostPeriod)(nil),                           // 83: sirsi.v1.CostPeriod
+	(*GetCostSummaryResponse)(nil),               // 84: sirsi.v1.GetCostSummaryResponse
+	(*ExportTenantRequest)(nil),                  // 85: sirsi.v1.ExportTenantRequest
+	(*ExportTenantResponse)(nil),                 // 86: sirsi.v1.ExportTenantResponse
+	(*ListWebhookEventsRequest)(nil),             // 87: sirsi.v1.ListWebhookEventsRequest
+	(*ListWebhookEventsResponse)(nil),            // 88: sirsi.v1.ListWebhookEventsResponse
+	(*ListCostAnomaliesRequest)(nil),             // 89: sirsi.v1.ListCostAnomaliesRequest
+	(*ListCostAnomaliesResponse)(nil),            // 90: sirsi.v1.ListCostAnomaliesResponse
+	(*ListRecommendationsRequest)(nil),           // 91: sirsi.v1.ListRecommendationsRequest
+	(*ListRecommendationsResponse)(nil),          // 92: sirsi.v1.ListRecommendationsResponse
+	(*ListActionsRequest)(nil),                   // 93: sirsi.v1.ListActionsRequest
+	(*ListActionsResponse)(nil),                  // 94: sirsi.v1.ListActionsResponse
+	(*GetSavingsSummaryRequest)(nil),             // 95: sirsi.v1.GetSavingsSummaryRequest
+	(*GetSavingsSummaryResponse)(nil),            // 96: sirsi.v1.GetSavingsSummaryResponse
+	(*SavingsEstimateReason)(nil),                // 97: sirsi.v1.SavingsEstimateReason
+	(*SavingsPeriod)(nil),                        // 98: sirsi.v1.SavingsPeriod
+	(*SavingsAmount)(nil),                        // 99: sirsi.v1.SavingsAmount
+	(*ListAuditEventsRequest)(nil),               // 100: sirsi.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 101: sirsi.v1.ListAuditEventsResponse
+	(*GetRecommendationRequest)(nil),             // 102: sirsi.v1.GetRecommendationRequest
+	(*GetRecommendationResponse)(nil),            // 103: sirsi.v1.GetRecommendationResponse
+	(*ApproveRecommendationRequest)(nil),         // 104: sirsi.v1.ApproveRecommendationRequest
+	(*ApproveRecommendationResponse)(nil),        // 105: sirsi.v1.ApproveRecommendationResponse
+	(*RevokeRecommendationApprovalRequest)(nil),  // 106: sirsi.v1.RevokeRecommendationApprovalRequest
+	(*RevokeRecommendationApprovalResponse)(nil), // 107: sirsi.v1.RevokeRecommendationApprovalResponse
+	(*DismissRecommendationRequest)(nil),         // 108: sirsi.v1.DismissRecommendationRequest
+	(*DismissRecommendationResponse)(nil),        // 109: sirsi.v1.DismissRecommendationResponse
+	(*ListActionPlansRequest)(nil),               // 110: sirsi.v1.ListActionPlansRequest
+	(*ListActionPlansResponse)(nil),              // 111: sirsi.v1.ListActionPlansResponse
+	(*GetActionPlanRequest)(nil),                 // 112: sirsi.v1.GetActionPlanRequest
+	(*GetActionPlanResponse)(nil),                // 113: sirsi.v1.GetActionPlanResponse
+	(*ApproveActionPlanRequest)(nil),             // 114: sirsi.v1.ApproveActionPlanRequest
+	(*ApproveActionPlanResponse)(nil),            // 115: sirsi.v1.ApproveActionPlanResponse
+	nil,                                          // 116: sirsi.v1.ListResourcesRequest.TagsEntry
+	(Role)(0),                                    // 117: sirsi.v1.Role
+	(*timestamppb.Timestamp)(nil),                // 118: google.protobuf.Timestamp
+	(*Tenant)(nil),                               // 119: sirsi.v1.Tenant
+	(*CloudAccount)(nil),                         // 120: sirsi.v1.CloudAccount
+	(*OptimizationPolicy)(nil),                   // 121: sirsi.v1.OptimizationPolicy
+	(*durationpb.Duration)(nil),                  // 122: google.protobuf.Duration
+	(*EnrollmentToken)(nil),                      // 123: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),                             // 124: sirsi.v1.ApiToken
+	(*OidcTrust)(nil),                            // 125: sirsi.v1.OidcTrust
+	(*Webhook)(nil),                              // 126: sirsi.v1.Webhook
+	(*Agent)(nil),                                // 127: sirsi.v1.Agent
+	(*Resource)(nil),                             // 128: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),                   // 129: sirsi.v1.UtilizationSummary
+	(*Money)(nil),                                // 130: sirsi.v1.Money
+	(WebhookEventState)(0),                       // 131: sirsi.v1.WebhookEventState
+	(*WebhookEvent)(nil),                         // 132: sirsi.v1.WebhookEvent
+	(*CostAnomaly)(nil),                          // 133: sirsi.v1.CostAnomaly
+	(RecommendationStatus)(0),                    // 134: sirsi.v1.RecommendationStatus
+	(*Recommendation)(nil),                       // 135: sirsi.v1.Recommendation
+	(ActionStatus)(0),                            // 136: sirsi.v1.ActionStatus
+	(*Action)(nil),                               // 137: sirsi.v1.Action
+	(*AuditEvent)(nil),                           // 138: sirsi.v1.AuditEvent
+	(ActionPlanStatus)(0),                        // 139: sirsi.v1.ActionPlanStatus
+	(*ActionPlan)(nil),                           // 140: sirsi.v1.ActionPlan
 }
 var file_sirsi_v1_management_proto_depIdxs = []int32{
-	107, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
-	108, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
-	109, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	109, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	109, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	109, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
-	109, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
-	109, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
-	110, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	110, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	110, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	110, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
-	110, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
-	110, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
-	111, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	111, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	111, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	111, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	111, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
-	111, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
-	112, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
-	113, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	113, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
-	113, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
-	107, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
-	112, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
-	114, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	114, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	114, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
-	114, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
-	115, // 30: sirsi.v1.CreateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	115, // 31: sirsi.v1.CreateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	115, // 32: sirsi.v1.GetOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	115, // 33: sirsi.v1.UpdateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	115, // 34: sirsi.v1.UpdateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
-	115, // 35: sirsi.v1.ListOidcTrustsResponse.oidc_trusts:type_name -> sirsi.v1.OidcTrust
-	116, // 36: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
-	116, // 37: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
-	116, // 38: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
-	106, // 39: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
-	117, // 40: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
-	118, // 41: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
-	0,   // 42: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
-	119, // 43: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
-	119, // 44: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
-	72,  // 45: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
-	119, // 46: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
-	72,  // 47: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
-	73,  // 48: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
-	119, // 49: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
-	120, // 50: sirsi.v1.ListWebhookEventsRequest.state:type_name -> sirsi.v1.WebhookEventState
-	121, // 51: sirsi.v1.ListWebhookEventsResponse.events:type_name -> sirsi.v1.WebhookEvent
-	122, // 52: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
-	119, // 53: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
-	123, // 54: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
-	124, // 55: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
-	119, // 56: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
-	125, // 57: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
-	126, // 58: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
-	108, // 59: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
-	88,  // 60: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
-	88,  // 61: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
-	88,  // 62: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
-	119, // 63: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
-	119, // 64: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
-	87,  // 65: sirsi.v1.GetSavingsSummaryResponse.estimate_reasons:type_name -> sirsi.v1.SavingsEstimateReason
-	108, // 66: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
-	108, // 67: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
-	119, // 68: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
-	119, // 69: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
-	119, // 70: sirsi.v1.SavingsPeriod.estimated_savings:type_name -> sirsi.v1.Money
-	89,  // 71: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
-	89,  // 72: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
-	89,  // 73: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
-	119, // 74: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
-	108, // 75: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	108, // 76: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	127, // 77: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
-	124, // 78: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	124, // 79: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	124, // 80: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	124, // 81: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
-	128, // 82: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
-	129, // 83: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
-	129, // 84: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	129, // 85: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
-	1,   // 86: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
-	3,   // 87: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
-	5,   // 88: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
-	7,   // 89: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
-	9,   // 90: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
-	11,  // 91: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
-	13,  // 92: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
-	15,  // 93: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
-	17,  // 94: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
-	19,  // 95: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
-	21,  // 96: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
-	23,  // 97: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
-	25,  // 98: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
-	27,  // 99: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
-	29,  // 100: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
-	31,  // 101: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
-	33,  // 102: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
-	35,  // 103: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
-	37,  // 104: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
-	39,  // 105: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
-	41,  // 106: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
-	43,  // 107: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
-	45,  // 108: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
-	47,  // 109: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
-	49,  // 110: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
-	51,  // 111: sirsi.v1.ManagementService.CreateOidcTrust:input_type -> sirsi.v1.CreateOidcTrustRequest
-	53,  // 112: sirsi.v1.ManagementService.GetOidcTrust:input_type -> sirsi.v1.GetOidcTrustRequest
-	55,  // 113: sirsi.v1.ManagementService.UpdateOidcTrust:input_type -> sirsi.v1.UpdateOidcTrustRequest
-	57,  // 114: sirsi.v1.ManagementService.DeleteOidcTrust:input_type -> sirsi.v1.DeleteOidcTrustRequest
-	59,  // 115: sirsi.v1.ManagementService.ListOidcTrusts:input_type -> sirsi.v1.ListOidcTrustsRequest
-	61,  // 116: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
-	63,  // 117: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
-	65,  // 118: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
-	67,  // 119: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
-	69,  // 120: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
-	71,  // 121: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
-	79,  // 122: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
-	81,  // 123: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
-	92,  // 124: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
-	94,  // 125: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
-	96,  // 126: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
-	98,  // 127: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
-	100, // 128: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
-	102, // 129: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
-	104, // 130: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
-	83,  // 131: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
-	85,  // 132: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
-	90,  // 133: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
-	77,  // 134: sirsi.v1.ManagementService.ListWebhookEvents:input_type -> sirsi.v1.ListWebhookEventsRequest
-	75,  // 135: sirsi.v1.ManagementService.ExportTenant:input_type -> sirsi.v1.ExportTenantRequest
-	2,   // 136: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
-	4,   // 137: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
-	6,   // 138: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
-	8,   // 139: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
-	10,  // 140: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
-	12,  // 141: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
-	14,  // 142: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
-	16,  // 143: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
-	18,  // 144: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
-	20,  // 145: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
-	22,  // 146: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
-	24,  // 147: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
-	26,  // 148: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
-	28,  // 149: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
-	30,  // 150: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
-	32,  // 151: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
-	34,  // 152: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
-	36,  // 153: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
-	38,  // 154: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
-	40,  // 155: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
-	42,  // 156: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
-	44,  // 157: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
-	46,  // 158: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
-	48,  // 159: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
-	50,  // 160: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
-	52,  // 161: sirsi.v1.ManagementService.CreateOidcTrust:output_type -> sirsi.v1.CreateOidcTrustResponse
-	54,  // 162: sirsi.v1.ManagementService.GetOidcTrust:output_type -> sirsi.v1.GetOidcTrustResponse
-	56,  // 163: sirsi.v1.ManagementService.UpdateOidcTrust:output_type -> sirsi.v1.UpdateOidcTrustResponse
-	58,  // 164: sirsi.v1.ManagementService.DeleteOidcTrust:output_type -> sirsi.v1.DeleteOidcTrustResponse
-	60,  // 165: sirsi.v1.ManagementService.ListOidcTrusts:output_type -> sirsi.v1.ListOidcTrustsResponse
-	62,  // 166: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
-	64,  // 167: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
-	66,  // 168: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
-	68,  // 169: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
-	70,  // 170: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
-	74,  // 171: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
-	80,  // 172: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
-	82,  // 173: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
-	93,  // 174: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
-	95,  // 175: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
-	97,  // 176: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
-	99,  // 177: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
-	101, // 178: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
-	103, // 179: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
-	105, // 180: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
-	84,  // 181: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
-	86,  // 182: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
-	91,  // 183: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
-	78,  // 184: sirsi.v1.ManagementService.ListWebhookEvents:output_type -> sirsi.v1.ListWebhookEventsResponse
-	76,  // 185: sirsi.v1.ManagementService.ExportTenant:output_type -> sirsi.v1.ExportTenantResponse
-	136, // [136:186] is the sub-list for method output_type
-	86,  // [86:136] is the sub-list for method input_type
-	86,  // [86:86] is the sub-list for extension type_name
-	86,  // [86:86] is the sub-list for extension extendee
-	0,   // [0:86] is the sub-list for field type_name
+	117, // 0: sirsi.v1.GetIdentityResponse.role:type_name -> sirsi.v1.Role
+	118, // 1: sirsi.v1.GetIdentityResponse.expire_time:type_name -> google.protobuf.Timestamp
+	119, // 2: sirsi.v1.CreateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	119, // 3: sirsi.v1.CreateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	119, // 4: sirsi.v1.GetTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	119, // 5: sirsi.v1.UpdateTenantRequest.tenant:type_name -> sirsi.v1.Tenant
+	119, // 6: sirsi.v1.UpdateTenantResponse.tenant:type_name -> sirsi.v1.Tenant
+	119, // 7: sirsi.v1.ListTenantsResponse.tenants:type_name -> sirsi.v1.Tenant
+	120, // 8: sirsi.v1.CreateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	120, // 9: sirsi.v1.CreateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	120, // 10: sirsi.v1.GetCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	120, // 11: sirsi.v1.UpdateCloudAccountRequest.cloud_account:type_name -> sirsi.v1.CloudAccount
+	120, // 12: sirsi.v1.UpdateCloudAccountResponse.cloud_account:type_name -> sirsi.v1.CloudAccount
+	120, // 13: sirsi.v1.ListCloudAccountsResponse.cloud_accounts:type_name -> sirsi.v1.CloudAccount
+	121, // 14: sirsi.v1.CreateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	121, // 15: sirsi.v1.CreateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	121, // 16: sirsi.v1.GetOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	121, // 17: sirsi.v1.UpdateOptimizationPolicyRequest.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	121, // 18: sirsi.v1.UpdateOptimizationPolicyResponse.optimization_policy:type_name -> sirsi.v1.OptimizationPolicy
+	121, // 19: sirsi.v1.ListOptimizationPoliciesResponse.optimization_policies:type_name -> sirsi.v1.OptimizationPolicy
+	122, // 20: sirsi.v1.CreateEnrollmentTokenRequest.ttl:type_name -> google.protobuf.Duration
+	123, // 21: sirsi.v1.CreateEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	123, // 22: sirsi.v1.GetEnrollmentTokenResponse.enrollment_token:type_name -> sirsi.v1.EnrollmentToken
+	123, // 23: sirsi.v1.ListEnrollmentTokensResponse.enrollment_tokens:type_name -> sirsi.v1.EnrollmentToken
+	117, // 24: sirsi.v1.CreateApiTokenRequest.role:type_name -> sirsi.v1.Role
+	122, // 25: sirsi.v1.CreateApiTokenRequest.ttl:type_name -> google.protobuf.Duration
+	124, // 26: sirsi.v1.CreateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	124, // 27: sirsi.v1.GetApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	124, // 28: sirsi.v1.UpdateApiTokenResponse.api_token:type_name -> sirsi.v1.ApiToken
+	124, // 29: sirsi.v1.ListApiTokensResponse.api_tokens:type_name -> sirsi.v1.ApiToken
+	125, // 30: sirsi.v1.CreateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	125, // 31: sirsi.v1.CreateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	125, // 32: sirsi.v1.GetOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	125, // 33: sirsi.v1.UpdateOidcTrustRequest.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	125, // 34: sirsi.v1.UpdateOidcTrustResponse.oidc_trust:type_name -> sirsi.v1.OidcTrust
+	125, // 35: sirsi.v1.ListOidcTrustsResponse.oidc_trusts:type_name -> sirsi.v1.OidcTrust
+	126, // 36: sirsi.v1.CreateWebhookRequest.webhook:type_name -> sirsi.v1.Webhook
+	126, // 37: sirsi.v1.CreateWebhookResponse.webhook:type_name -> sirsi.v1.Webhook
+	126, // 38: sirsi.v1.GetWebhookResponse.webhook:type_name -> sirsi.v1.Webhook
+	126, // 39: sirsi.v1.UpdateWebhookRequest.webhook:type_name -> sirsi.v1.Webhook
+	126, // 40: sirsi.v1.UpdateWebhookResponse.webhook:type_name -> sirsi.v1.Webhook
+	126, // 41: sirsi.v1.ListWebhooksResponse.webhooks:type_name -> sirsi.v1.Webhook
+	127, // 42: sirsi.v1.ListAgentsResponse.agents:type_name -> sirsi.v1.Agent
+	127, // 43: sirsi.v1.GetAgentResponse.agent:type_name -> sirsi.v1.Agent
+	127, // 44: sirsi.v1.RevokeAgentResponse.agent:type_name -> sirsi.v1.Agent
+	116, // 45: sirsi.v1.ListResourcesRequest.tags:type_name -> sirsi.v1.ListResourcesRequest.TagsEntry
+	128, // 46: sirsi.v1.ListResourcesResponse.resources:type_name -> sirsi.v1.Resource
+	129, // 47: sirsi.v1.ListUtilizationResponse.summaries:type_name -> sirsi.v1.UtilizationSummary
+	0,   // 48: sirsi.v1.GetCostSummaryRequest.granularity:type_name -> sirsi.v1.Granularity
+	130, // 49: sirsi.v1.CostItem.amount:type_name -> sirsi.v1.Money
+	130, // 50: sirsi.v1.CostPeriod.total:type_name -> sirsi.v1.Money
+	82,  // 51: sirsi.v1.CostPeriod.items:type_name -> sirsi.v1.CostItem
+	130, // 52: sirsi.v1.GetCostSummaryResponse.total:type_name -> sirsi.v1.Money
+	82,  // 53: sirsi.v1.GetCostSummaryResponse.items:type_name -> sirsi.v1.CostItem
+	83,  // 54: sirsi.v1.GetCostSummaryResponse.periods:type_name -> sirsi.v1.CostPeriod
+	130, // 55: sirsi.v1.GetCostSummaryResponse.forecast_month_end:type_name -> sirsi.v1.Money
+	131, // 56: sirsi.v1.ListWebhookEventsRequest.state:type_name -> sirsi.v1.WebhookEventState
+	132, // 57: sirsi.v1.ListWebhookEventsResponse.events:type_name -> sirsi.v1.WebhookEvent
+	133, // 58: sirsi.v1.ListCostAnomaliesResponse.anomalies:type_name -> sirsi.v1.CostAnomaly
+	130, // 59: sirsi.v1.ListRecommendationsRequest.min_monthly_savings:type_name -> sirsi.v1.Money
+	134, // 60: sirsi.v1.ListRecommendationsRequest.status:type_name -> sirsi.v1.RecommendationStatus
+	135, // 61: sirsi.v1.ListRecommendationsResponse.recommendations:type_name -> sirsi.v1.Recommendation
+	130, // 62: sirsi.v1.ListRecommendationsResponse.total_monthly_savings:type_name -> sirsi.v1.Money
+	136, // 63: sirsi.v1.ListActionsRequest.status:type_name -> sirsi.v1.ActionStatus
+	137, // 64: sirsi.v1.ListActionsResponse.actions:type_name -> sirsi.v1.Action
+	118, // 65: sirsi.v1.GetSavingsSummaryResponse.as_of_time:type_name -> google.protobuf.Timestamp
+	98,  // 66: sirsi.v1.GetSavingsSummaryResponse.to_date:type_name -> sirsi.v1.SavingsPeriod
+	98,  // 67: sirsi.v1.GetSavingsSummaryResponse.last_30_days:type_name -> sirsi.v1.SavingsPeriod
+	98,  // 68: sirsi.v1.GetSavingsSummaryResponse.this_month:type_name -> sirsi.v1.SavingsPeriod
+	130, // 69: sirsi.v1.GetSavingsSummaryResponse.annualized_run_rate:type_name -> sirsi.v1.Money
+	130, // 70: sirsi.v1.GetSavingsSummaryResponse.monthly_run_rate:type_name -> sirsi.v1.Money
+	97,  // 71: sirsi.v1.GetSavingsSummaryResponse.estimate_reasons:type_name -> sirsi.v1.SavingsEstimateReason
+	118, // 72: sirsi.v1.SavingsPeriod.start_time:type_name -> google.protobuf.Timestamp
+	118, // 73: sirsi.v1.SavingsPeriod.end_time:type_name -> google.protobuf.Timestamp
+	130, // 74: sirsi.v1.SavingsPeriod.accrued_savings:type_name -> sirsi.v1.Money
+	130, // 75: sirsi.v1.SavingsPeriod.verified_savings:type_name -> sirsi.v1.Money
+	130, // 76: sirsi.v1.SavingsPeriod.estimated_savings:type_name -> sirsi.v1.Money
+	99,  // 77: sirsi.v1.SavingsPeriod.by_action:type_name -> sirsi.v1.SavingsAmount
+	99,  // 78: sirsi.v1.SavingsPeriod.by_policy:type_name -> sirsi.v1.SavingsAmount
+	99,  // 79: sirsi.v1.SavingsPeriod.by_cloud_account:type_name -> sirsi.v1.SavingsAmount
+	130, // 80: sirsi.v1.SavingsAmount.accrued_savings:type_name -> sirsi.v1.Money
+	118, // 81: sirsi.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	118, // 82: sirsi.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	138, // 83: sirsi.v1.ListAuditEventsResponse.events:type_name -> sirsi.v1.AuditEvent
+	135, // 84: sirsi.v1.GetRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	135, // 85: sirsi.v1.ApproveRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	135, // 86: sirsi.v1.RevokeRecommendationApprovalResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	135, // 87: sirsi.v1.DismissRecommendationResponse.recommendation:type_name -> sirsi.v1.Recommendation
+	139, // 88: sirsi.v1.ListActionPlansRequest.status:type_name -> sirsi.v1.ActionPlanStatus
+	140, // 89: sirsi.v1.ListActionPlansResponse.plans:type_name -> sirsi.v1.ActionPlan
+	140, // 90: sirsi.v1.GetActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	140, // 91: sirsi.v1.ApproveActionPlanResponse.plan:type_name -> sirsi.v1.ActionPlan
+	1,   // 92: sirsi.v1.ManagementService.GetIdentity:input_type -> sirsi.v1.GetIdentityRequest
+	3,   // 93: sirsi.v1.ManagementService.CreateTenant:input_type -> sirsi.v1.CreateTenantRequest
+	5,   // 94: sirsi.v1.ManagementService.GetTenant:input_type -> sirsi.v1.GetTenantRequest
+	7,   // 95: sirsi.v1.ManagementService.UpdateTenant:input_type -> sirsi.v1.UpdateTenantRequest
+	9,   // 96: sirsi.v1.ManagementService.DeleteTenant:input_type -> sirsi.v1.DeleteTenantRequest
+	11,  // 97: sirsi.v1.ManagementService.ListTenants:input_type -> sirsi.v1.ListTenantsRequest
+	13,  // 98: sirsi.v1.ManagementService.CreateCloudAccount:input_type -> sirsi.v1.CreateCloudAccountRequest
+	15,  // 99: sirsi.v1.ManagementService.GetCloudAccount:input_type -> sirsi.v1.GetCloudAccountRequest
+	17,  // 100: sirsi.v1.ManagementService.UpdateCloudAccount:input_type -> sirsi.v1.UpdateCloudAccountRequest
+	19,  // 101: sirsi.v1.ManagementService.DeleteCloudAccount:input_type -> sirsi.v1.DeleteCloudAccountRequest
+	21,  // 102: sirsi.v1.ManagementService.ListCloudAccounts:input_type -> sirsi.v1.ListCloudAccountsRequest
+	23,  // 103: sirsi.v1.ManagementService.CreateOptimizationPolicy:input_type -> sirsi.v1.CreateOptimizationPolicyRequest
+	25,  // 104: sirsi.v1.ManagementService.GetOptimizationPolicy:input_type -> sirsi.v1.GetOptimizationPolicyRequest
+	27,  // 105: sirsi.v1.ManagementService.UpdateOptimizationPolicy:input_type -> sirsi.v1.UpdateOptimizationPolicyRequest
+	29,  // 106: sirsi.v1.ManagementService.DeleteOptimizationPolicy:input_type -> sirsi.v1.DeleteOptimizationPolicyRequest
+	31,  // 107: sirsi.v1.ManagementService.ListOptimizationPolicies:input_type -> sirsi.v1.ListOptimizationPoliciesRequest
+	33,  // 108: sirsi.v1.ManagementService.CreateEnrollmentToken:input_type -> sirsi.v1.CreateEnrollmentTokenRequest
+	35,  // 109: sirsi.v1.ManagementService.GetEnrollmentToken:input_type -> sirsi.v1.GetEnrollmentTokenRequest
+	37,  // 110: sirsi.v1.ManagementService.DeleteEnrollmentToken:input_type -> sirsi.v1.DeleteEnrollmentTokenRequest
+	39,  // 111: sirsi.v1.ManagementService.ListEnrollmentTokens:input_type -> sirsi.v1.ListEnrollmentTokensRequest
+	41,  // 112: sirsi.v1.ManagementService.CreateApiToken:input_type -> sirsi.v1.CreateApiTokenRequest
+	43,  // 113: sirsi.v1.ManagementService.GetApiToken:input_type -> sirsi.v1.GetApiTokenRequest
+	45,  // 114: sirsi.v1.ManagementService.UpdateApiToken:input_type -> sirsi.v1.UpdateApiTokenRequest
+	47,  // 115: sirsi.v1.ManagementService.DeleteApiToken:input_type -> sirsi.v1.DeleteApiTokenRequest
+	49,  // 116: sirsi.v1.ManagementService.ListApiTokens:input_type -> sirsi.v1.ListApiTokensRequest
+	51,  // 117: sirsi.v1.ManagementService.CreateOidcTrust:input_type -> sirsi.v1.CreateOidcTrustRequest
+	53,  // 118: sirsi.v1.ManagementService.GetOidcTrust:input_type -> sirsi.v1.GetOidcTrustRequest
+	55,  // 119: sirsi.v1.ManagementService.UpdateOidcTrust:input_type -> sirsi.v1.UpdateOidcTrustRequest
+	57,  // 120: sirsi.v1.ManagementService.DeleteOidcTrust:input_type -> sirsi.v1.DeleteOidcTrustRequest
+	59,  // 121: sirsi.v1.ManagementService.ListOidcTrusts:input_type -> sirsi.v1.ListOidcTrustsRequest
+	61,  // 122: sirsi.v1.ManagementService.CreateWebhook:input_type -> sirsi.v1.CreateWebhookRequest
+	63,  // 123: sirsi.v1.ManagementService.GetWebhook:input_type -> sirsi.v1.GetWebhookRequest
+	65,  // 124: sirsi.v1.ManagementService.UpdateWebhook:input_type -> sirsi.v1.UpdateWebhookRequest
+	67,  // 125: sirsi.v1.ManagementService.DeleteWebhook:input_type -> sirsi.v1.DeleteWebhookRequest
+	69,  // 126: sirsi.v1.ManagementService.ListWebhooks:input_type -> sirsi.v1.ListWebhooksRequest
+	71,  // 127: sirsi.v1.ManagementService.ListAgents:input_type -> sirsi.v1.ListAgentsRequest
+	73,  // 128: sirsi.v1.ManagementService.GetAgent:input_type -> sirsi.v1.GetAgentRequest
+	75,  // 129: sirsi.v1.ManagementService.RevokeAgent:input_type -> sirsi.v1.RevokeAgentRequest
+	77,  // 130: sirsi.v1.ManagementService.ListResources:input_type -> sirsi.v1.ListResourcesRequest
+	79,  // 131: sirsi.v1.ManagementService.ListUtilization:input_type -> sirsi.v1.ListUtilizationRequest
+	81,  // 132: sirsi.v1.ManagementService.GetCostSummary:input_type -> sirsi.v1.GetCostSummaryRequest
+	89,  // 133: sirsi.v1.ManagementService.ListCostAnomalies:input_type -> sirsi.v1.ListCostAnomaliesRequest
+	91,  // 134: sirsi.v1.ManagementService.ListRecommendations:input_type -> sirsi.v1.ListRecommendationsRequest
+	102, // 135: sirsi.v1.ManagementService.GetRecommendation:input_type -> sirsi.v1.GetRecommendationRequest
+	104, // 136: sirsi.v1.ManagementService.ApproveRecommendation:input_type -> sirsi.v1.ApproveRecommendationRequest
+	106, // 137: sirsi.v1.ManagementService.RevokeRecommendationApproval:input_type -> sirsi.v1.RevokeRecommendationApprovalRequest
+	108, // 138: sirsi.v1.ManagementService.DismissRecommendation:input_type -> sirsi.v1.DismissRecommendationRequest
+	110, // 139: sirsi.v1.ManagementService.ListActionPlans:input_type -> sirsi.v1.ListActionPlansRequest
+	112, // 140: sirsi.v1.ManagementService.GetActionPlan:input_type -> sirsi.v1.GetActionPlanRequest
+	114, // 141: sirsi.v1.ManagementService.ApproveActionPlan:input_type -> sirsi.v1.ApproveActionPlanRequest
+	93,  // 142: sirsi.v1.ManagementService.ListActions:input_type -> sirsi.v1.ListActionsRequest
+	95,  // 143: sirsi.v1.ManagementService.GetSavingsSummary:input_type -> sirsi.v1.GetSavingsSummaryRequest
+	100, // 144: sirsi.v1.ManagementService.ListAuditEvents:input_type -> sirsi.v1.ListAuditEventsRequest
+	87,  // 145: sirsi.v1.ManagementService.ListWebhookEvents:input_type -> sirsi.v1.ListWebhookEventsRequest
+	85,  // 146: sirsi.v1.ManagementService.ExportTenant:input_type -> sirsi.v1.ExportTenantRequest
+	2,   // 147: sirsi.v1.ManagementService.GetIdentity:output_type -> sirsi.v1.GetIdentityResponse
+	4,   // 148: sirsi.v1.ManagementService.CreateTenant:output_type -> sirsi.v1.CreateTenantResponse
+	6,   // 149: sirsi.v1.ManagementService.GetTenant:output_type -> sirsi.v1.GetTenantResponse
+	8,   // 150: sirsi.v1.ManagementService.UpdateTenant:output_type -> sirsi.v1.UpdateTenantResponse
+	10,  // 151: sirsi.v1.ManagementService.DeleteTenant:output_type -> sirsi.v1.DeleteTenantResponse
+	12,  // 152: sirsi.v1.ManagementService.ListTenants:output_type -> sirsi.v1.ListTenantsResponse
+	14,  // 153: sirsi.v1.ManagementService.CreateCloudAccount:output_type -> sirsi.v1.CreateCloudAccountResponse
+	16,  // 154: sirsi.v1.ManagementService.GetCloudAccount:output_type -> sirsi.v1.GetCloudAccountResponse
+	18,  // 155: sirsi.v1.ManagementService.UpdateCloudAccount:output_type -> sirsi.v1.UpdateCloudAccountResponse
+	20,  // 156: sirsi.v1.ManagementService.DeleteCloudAccount:output_type -> sirsi.v1.DeleteCloudAccountResponse
+	22,  // 157: sirsi.v1.ManagementService.ListCloudAccounts:output_type -> sirsi.v1.ListCloudAccountsResponse
+	24,  // 158: sirsi.v1.ManagementService.CreateOptimizationPolicy:output_type -> sirsi.v1.CreateOptimizationPolicyResponse
+	26,  // 159: sirsi.v1.ManagementService.GetOptimizationPolicy:output_type -> sirsi.v1.GetOptimizationPolicyResponse
+	28,  // 160: sirsi.v1.ManagementService.UpdateOptimizationPolicy:output_type -> sirsi.v1.UpdateOptimizationPolicyResponse
+	30,  // 161: sirsi.v1.ManagementService.DeleteOptimizationPolicy:output_type -> sirsi.v1.DeleteOptimizationPolicyResponse
+	32,  // 162: sirsi.v1.ManagementService.ListOptimizationPolicies:output_type -> sirsi.v1.ListOptimizationPoliciesResponse
+	34,  // 163: sirsi.v1.ManagementService.CreateEnrollmentToken:output_type -> sirsi.v1.CreateEnrollmentTokenResponse
+	36,  // 164: sirsi.v1.ManagementService.GetEnrollmentToken:output_type -> sirsi.v1.GetEnrollmentTokenResponse
+	38,  // 165: sirsi.v1.ManagementService.DeleteEnrollmentToken:output_type -> sirsi.v1.DeleteEnrollmentTokenResponse
+	40,  // 166: sirsi.v1.ManagementService.ListEnrollmentTokens:output_type -> sirsi.v1.ListEnrollmentTokensResponse
+	42,  // 167: sirsi.v1.ManagementService.CreateApiToken:output_type -> sirsi.v1.CreateApiTokenResponse
+	44,  // 168: sirsi.v1.ManagementService.GetApiToken:output_type -> sirsi.v1.GetApiTokenResponse
+	46,  // 169: sirsi.v1.ManagementService.UpdateApiToken:output_type -> sirsi.v1.UpdateApiTokenResponse
+	48,  // 170: sirsi.v1.ManagementService.DeleteApiToken:output_type -> sirsi.v1.DeleteApiTokenResponse
+	50,  // 171: sirsi.v1.ManagementService.ListApiTokens:output_type -> sirsi.v1.ListApiTokensResponse
+	52,  // 172: sirsi.v1.ManagementService.CreateOidcTrust:output_type -> sirsi.v1.CreateOidcTrustResponse
+	54,  // 173: sirsi.v1.ManagementService.GetOidcTrust:output_type -> sirsi.v1.GetOidcTrustResponse
+	56,  // 174: sirsi.v1.ManagementService.UpdateOidcTrust:output_type -> sirsi.v1.UpdateOidcTrustResponse
+	58,  // 175: sirsi.v1.ManagementService.DeleteOidcTrust:output_type -> sirsi.v1.DeleteOidcTrustResponse
+	60,  // 176: sirsi.v1.ManagementService.ListOidcTrusts:output_type -> sirsi.v1.ListOidcTrustsResponse
+	62,  // 177: sirsi.v1.ManagementService.CreateWebhook:output_type -> sirsi.v1.CreateWebhookResponse
+	64,  // 178: sirsi.v1.ManagementService.GetWebhook:output_type -> sirsi.v1.GetWebhookResponse
+	66,  // 179: sirsi.v1.ManagementService.UpdateWebhook:output_type -> sirsi.v1.UpdateWebhookResponse
+	68,  // 180: sirsi.v1.ManagementService.DeleteWebhook:output_type -> sirsi.v1.DeleteWebhookResponse
+	70,  // 181: sirsi.v1.ManagementService.ListWebhooks:output_type -> sirsi.v1.ListWebhooksResponse
+	72,  // 182: sirsi.v1.ManagementService.ListAgents:output_type -> sirsi.v1.ListAgentsResponse
+	74,  // 183: sirsi.v1.ManagementService.GetAgent:output_type -> sirsi.v1.GetAgentResponse
+	76,  // 184: sirsi.v1.ManagementService.RevokeAgent:output_type -> sirsi.v1.RevokeAgentResponse
+	78,  // 185: sirsi.v1.ManagementService.ListResources:output_type -> sirsi.v1.ListResourcesResponse
+	80,  // 186: sirsi.v1.ManagementService.ListUtilization:output_type -> sirsi.v1.ListUtilizationResponse
+	84,  // 187: sirsi.v1.ManagementService.GetCostSummary:output_type -> sirsi.v1.GetCostSummaryResponse
+	90,  // 188: sirsi.v1.ManagementService.ListCostAnomalies:output_type -> sirsi.v1.ListCostAnomaliesResponse
+	92,  // 189: sirsi.v1.ManagementService.ListRecommendations:output_type -> sirsi.v1.ListRecommendationsResponse
+	103, // 190: sirsi.v1.ManagementService.GetRecommendation:output_type -> sirsi.v1.GetRecommendationResponse
+	105, // 191: sirsi.v1.ManagementService.ApproveRecommendation:output_type -> sirsi.v1.ApproveRecommendationResponse
+	107, // 192: sirsi.v1.ManagementService.RevokeRecommendationApproval:output_type -> sirsi.v1.RevokeRecommendationApprovalResponse
+	109, // 193: sirsi.v1.ManagementService.DismissRecommendation:output_type -> sirsi.v1.DismissRecommendationResponse
+	111, // 194: sirsi.v1.ManagementService.ListActionPlans:output_type -> sirsi.v1.ListActionPlansResponse
+	113, // 195: sirsi.v1.ManagementService.GetActionPlan:output_type -> sirsi.v1.GetActionPlanResponse
+	115, // 196: sirsi.v1.ManagementService.ApproveActionPlan:output_type -> sirsi.v1.ApproveActionPlanResponse
+	94,  // 197: sirsi.v1.ManagementService.ListActions:output_type -> sirsi.v1.ListActionsResponse
+	96,  // 198: sirsi.v1.ManagementService.GetSavingsSummary:output_type -> sirsi.v1.GetSavingsSummaryResponse
+	101, // 199: sirsi.v1.ManagementService.ListAuditEvents:output_type -> sirsi.v1.ListAuditEventsResponse
+	88,  // 200: sirsi.v1.ManagementService.ListWebhookEvents:output_type -> sirsi.v1.ListWebhookEventsResponse
+	86,  // 201: sirsi.v1.ManagementService.ExportTenant:output_type -> sirsi.v1.ExportTenantResponse
+	147, // [147:202] is the sub-list for method output_type
+	92,  // [92:147] is the sub-list for method input_type
+	92,  // [92:92] is the sub-list for extension type_name
+	92,  // [92:92] is the sub-list for extension extendee
+	0,   // [0:92] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_management_proto_init() }
@@ -6681,7 +7227,7 @@ func file_sirsi_v1_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_management_proto_rawDesc), len(file_sirsi_v1_management_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   106,
+			NumMessages:   116,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -991,7 +991,10 @@ type Tenant struct {
 	// Incremented on every write. An update carrying a non-zero version that
 	// differs from the stored one is refused with ABORTED.
 	Version int64 `protobuf:"varint,8,opt,name=version,proto3" json:"version,omitempty"`
-	// Where the control plane POSTs the tenant's cost anomalies as JSON. An
+	// Deprecated: use webhooks (CreateWebhook). This is the tenant's own
+	// webhook endpoint, the one whose id is the tenant's id, kept so
+	// configurations written before webhooks still work.
+	// Where the control plane POSTs the tenant's events. An
 	// https URL of at most 2048 characters without user info or fragment;
 	// plain http only for a loopback host (127.0.0.0/8, ::1, localhost).
 	// Empty: no webhook. Each delivery is signed with webhook_secret: the
@@ -3259,10 +3262,16 @@ func (x *SavingsVerification) GetVerifyTime() *timestamppb.Timestamp {
 
 // One event of a tenant's webhook outbox; its id is the CloudEvents id
 // the receiver sees on every attempt (the idempotency key).
+// One event's delivery to one webhook endpoint: an event fans out to
+// every enabled endpoint whose filter matches it, and each delivery keeps
+// its own attempts, backoff and dead-letter state.
 type WebhookEvent struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	TenantId string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delivery id, sent as X-Sirsi-Delivery and as the CloudEvents id:
+	// the same on every attempt to this endpoint, different for each
+	// endpoint (each endpoint dedups by its own ids).
+	Id       string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TenantId string `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
 	// CloudEvents type, e.g. "cost.anomaly", "action.succeeded".
 	Type     string            `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	Subject  string            `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
@@ -3274,7 +3283,9 @@ type WebhookEvent struct {
 	// When a pending event is next tried.
 	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
 	// When it was delivered or dead-lettered.
-	FinishTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	FinishTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	// The endpoint (Webhook.id) this delivery goes to.
+	WebhookId     string `protobuf:"bytes,11,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3379,6 +3390,155 @@ func (x *WebhookEvent) GetFinishTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *WebhookEvent) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+// A webhook endpoint of a tenant: the control plane POSTs each of the
+// tenant's events that pass the filter, as CloudEvents 1.0 JSON, signed
+// with the endpoint's secret (X-Sirsi-Signature: "sha256=" + lower-case
+// hex HMAC-SHA256, keyed with the secret, of the X-Sirsi-Timestamp value,
+// a ".", and the raw body).
+type Webhook struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TenantId string                 `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// An https URL of at most 2048 characters without user info or
+	// fragment; plain http only for a loopback host. Loopback and
+	// link-local addresses are refused unless the server's
+	// webhook_allow_loopback allows them.
+	Url string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	// Event types delivered (docs/webhooks.md lists them); empty means
+	// every type.
+	EventTypes []string `protobuf:"bytes,4,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	// Unset means true. A disabled endpoint gets no new deliveries and its
+	// pending ones are dead-lettered.
+	Enabled *bool `protobuf:"varint,5,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// Free text, at most 1024 characters.
+	Description string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	// Input only: the HMAC key, 16..256 printable ASCII characters without
+	// spaces. Required on create; on update an empty value keeps the stored
+	// key. Responses never carry it: see secret_set.
+	Secret string `protobuf:"bytes,7,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Output only: whether a secret is stored.
+	SecretSet     bool                   `protobuf:"varint,8,opt,name=secret_set,json=secretSet,proto3" json:"secret_set,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Version       int64                  `protobuf:"varint,11,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Webhook) Reset() {
+	*x = Webhook{}
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Webhook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Webhook) ProtoMessage() {}
+
+func (x *Webhook) ProtoReflect() protoreflect.Message {
+	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Webhook.ProtoReflect.Descriptor instead.
+func (*Webhook) Descriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Webhook) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Webhook) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *Webhook) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Webhook) GetEventTypes() []string {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *Webhook) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *Webhook) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Webhook) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *Webhook) GetSecretSet() bool {
+	if x != nil {
+		return x.SecretSet
+	}
+	return false
+}
+
+func (x *Webhook) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Webhook) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Webhook) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 type Evidence struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Metric        string                 `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
@@ -3392,7 +3552,7 @@ type Evidence struct {
 
 func (x *Evidence) Reset() {
 	*x = Evidence{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3404,7 +3564,7 @@ func (x *Evidence) String() string {
 func (*Evidence) ProtoMessage() {}
 
 func (x *Evidence) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[22]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3417,7 +3577,7 @@ func (x *Evidence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evidence.ProtoReflect.Descriptor instead.
 func (*Evidence) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Evidence) GetMetric() string {
@@ -3494,7 +3654,7 @@ type Recommendation struct {
 
 func (x *Recommendation) Reset() {
 	*x = Recommendation{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3506,7 +3666,7 @@ func (x *Recommendation) String() string {
 func (*Recommendation) ProtoMessage() {}
 
 func (x *Recommendation) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[23]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3519,7 +3679,7 @@ func (x *Recommendation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommendation.ProtoReflect.Descriptor instead.
 func (*Recommendation) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Recommendation) GetId() string {
@@ -3688,7 +3848,7 @@ type ActionStep struct {
 
 func (x *ActionStep) Reset() {
 	*x = ActionStep{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3700,7 +3860,7 @@ func (x *ActionStep) String() string {
 func (*ActionStep) ProtoMessage() {}
 
 func (x *ActionStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[24]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3713,7 +3873,7 @@ func (x *ActionStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionStep.ProtoReflect.Descriptor instead.
 func (*ActionStep) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ActionStep) GetName() string {
@@ -3786,7 +3946,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3798,7 +3958,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[25]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3811,7 +3971,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Action) GetId() string {
@@ -3997,7 +4157,7 @@ type ActionPlan struct {
 
 func (x *ActionPlan) Reset() {
 	*x = ActionPlan{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4009,7 +4169,7 @@ func (x *ActionPlan) String() string {
 func (*ActionPlan) ProtoMessage() {}
 
 func (x *ActionPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[26]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4022,7 +4182,7 @@ func (x *ActionPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionPlan.ProtoReflect.Descriptor instead.
 func (*ActionPlan) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{26}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ActionPlan) GetId() string {
@@ -4118,7 +4278,7 @@ type PlanSkip struct {
 
 func (x *PlanSkip) Reset() {
 	*x = PlanSkip{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4130,7 +4290,7 @@ func (x *PlanSkip) String() string {
 func (*PlanSkip) ProtoMessage() {}
 
 func (x *PlanSkip) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[27]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4143,7 +4303,7 @@ func (x *PlanSkip) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanSkip.ProtoReflect.Descriptor instead.
 func (*PlanSkip) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{27}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PlanSkip) GetResourceId() string {
@@ -4206,7 +4366,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_sirsi_v1_resources_proto_msgTypes[28]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4218,7 +4378,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sirsi_v1_resources_proto_msgTypes[28]
+	mi := &file_sirsi_v1_resources_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4231,7 +4391,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{28}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -4597,7 +4757,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\vclosed_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"closedTime\x12;\n" +
 	"\vverify_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"verifyTime\"\x99\x03\n" +
+	"verifyTime\"\xb8\x03\n" +
 	"\fWebhookEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x12\n" +
@@ -4612,7 +4772,28 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x11next_attempt_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\x12;\n" +
 	"\vfinish_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"finishTime\"\x93\x01\n" +
+	"finishTime\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\v \x01(\tR\twebhookId\"\x81\x03\n" +
+	"\aWebhook\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x10\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\x12\x1f\n" +
+	"\vevent_types\x18\x04 \x03(\tR\n" +
+	"eventTypes\x12\x1d\n" +
+	"\aenabled\x18\x05 \x01(\bH\x00R\aenabled\x88\x01\x01\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\x12\x16\n" +
+	"\x06secret\x18\a \x01(\tR\x06secret\x12\x1d\n" +
+	"\n" +
+	"secret_set\x18\b \x01(\bR\tsecretSet\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x18\n" +
+	"\aversion\x18\v \x01(\x03R\aversionB\n" +
+	"\n" +
+	"\b_enabled\"\x93\x01\n" +
 	"\bEvidence\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x1c\n" +
 	"\tstatistic\x18\x02 \x01(\tR\tstatistic\x12\x14\n" +
@@ -4823,7 +5004,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 16)
-var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
 	(Tier)(0),                     // 1: sirsi.v1.Tier
@@ -4863,37 +5044,38 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(*CostAnomaly)(nil),           // 35: sirsi.v1.CostAnomaly
 	(*SavingsVerification)(nil),   // 36: sirsi.v1.SavingsVerification
 	(*WebhookEvent)(nil),          // 37: sirsi.v1.WebhookEvent
-	(*Evidence)(nil),              // 38: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 39: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 40: sirsi.v1.ActionStep
-	(*Action)(nil),                // 41: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 42: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 43: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 44: sirsi.v1.AuditEvent
-	nil,                           // 45: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 46: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 47: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 48: sirsi.v1.OidcTrust.BoundClaimsEntry
-	nil,                           // 49: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 50: sirsi.v1.Agent.LastSweepFailuresEntry
-	nil,                           // 51: sirsi.v1.Resource.TagsEntry
-	nil,                           // 52: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 53: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 54: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 55: google.protobuf.Duration
+	(*Webhook)(nil),               // 38: sirsi.v1.Webhook
+	(*Evidence)(nil),              // 39: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 40: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 41: sirsi.v1.ActionStep
+	(*Action)(nil),                // 42: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 43: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 44: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 45: sirsi.v1.AuditEvent
+	nil,                           // 46: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 47: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 48: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 49: sirsi.v1.OidcTrust.BoundClaimsEntry
+	nil,                           // 50: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 51: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 52: sirsi.v1.Resource.TagsEntry
+	nil,                           // 53: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 54: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 55: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 56: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	45, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	54, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	54, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	46, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	55, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	55, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	54, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	54, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	54, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	46, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	47, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	55, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	55, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	55, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	47, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	48, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
 	16, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
@@ -4906,84 +5088,86 @@ var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	21, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
 	22, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
 	23, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	54, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	54, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	55, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	55, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
 	24, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
 	10, // 26: sirsi.v1.OptimizationPolicy.execution:type_name -> sirsi.v1.Execution
-	55, // 27: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	54, // 28: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	54, // 29: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	56, // 27: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	55, // 28: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	55, // 29: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 30: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	55, // 31: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	54, // 32: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	54, // 33: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	54, // 34: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	48, // 35: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
+	56, // 31: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	55, // 32: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	55, // 33: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	55, // 34: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	49, // 35: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
 	0,  // 36: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
-	55, // 37: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
-	54, // 38: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
-	54, // 39: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
+	56, // 37: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
+	55, // 38: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
+	55, // 39: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
 	11, // 40: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	54, // 41: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	54, // 42: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	54, // 43: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	55, // 44: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	49, // 45: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	50, // 46: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
-	54, // 47: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
-	51, // 48: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	55, // 41: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	55, // 42: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	55, // 43: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	56, // 44: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	50, // 45: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	51, // 46: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	55, // 47: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	52, // 48: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
 	16, // 49: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	52, // 50: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	54, // 51: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	54, // 52: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	54, // 53: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	54, // 54: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	54, // 55: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	53, // 56: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	53, // 50: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	55, // 51: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	55, // 52: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	55, // 53: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	55, // 54: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	55, // 55: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	54, // 56: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
 	16, // 57: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
 	16, // 58: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
 	16, // 59: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
 	16, // 60: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	54, // 61: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	55, // 61: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
 	16, // 62: sirsi.v1.SavingsVerification.estimated_hourly_savings:type_name -> sirsi.v1.Money
 	16, // 63: sirsi.v1.SavingsVerification.verified_hourly_savings:type_name -> sirsi.v1.Money
-	54, // 64: sirsi.v1.SavingsVerification.opened_time:type_name -> google.protobuf.Timestamp
-	54, // 65: sirsi.v1.SavingsVerification.closed_time:type_name -> google.protobuf.Timestamp
-	54, // 66: sirsi.v1.SavingsVerification.verify_time:type_name -> google.protobuf.Timestamp
+	55, // 64: sirsi.v1.SavingsVerification.opened_time:type_name -> google.protobuf.Timestamp
+	55, // 65: sirsi.v1.SavingsVerification.closed_time:type_name -> google.protobuf.Timestamp
+	55, // 66: sirsi.v1.SavingsVerification.verify_time:type_name -> google.protobuf.Timestamp
 	12, // 67: sirsi.v1.WebhookEvent.state:type_name -> sirsi.v1.WebhookEventState
-	54, // 68: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
-	54, // 69: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
-	54, // 70: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
-	16, // 71: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	16, // 72: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	16, // 73: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	13, // 74: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	38, // 75: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	54, // 76: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	54, // 77: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	54, // 78: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	54, // 79: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	14, // 80: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	16, // 81: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	40, // 82: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	54, // 83: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	54, // 84: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	16, // 85: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	16, // 86: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	15, // 87: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	41, // 88: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	16, // 89: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	54, // 90: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	54, // 91: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	43, // 92: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	54, // 93: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	54, // 94: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	30, // 95: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	55, // 68: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
+	55, // 69: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
+	55, // 70: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
+	55, // 71: sirsi.v1.Webhook.create_time:type_name -> google.protobuf.Timestamp
+	55, // 72: sirsi.v1.Webhook.update_time:type_name -> google.protobuf.Timestamp
+	16, // 73: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	16, // 74: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	16, // 75: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	13, // 76: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
+	39, // 77: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	55, // 78: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	55, // 79: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	55, // 80: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	55, // 81: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	14, // 82: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	16, // 83: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	41, // 84: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	55, // 85: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	55, // 86: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	16, // 87: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	16, // 88: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	15, // 89: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	42, // 90: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	16, // 91: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	55, // 92: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	55, // 93: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	44, // 94: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	55, // 95: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	55, // 96: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	30, // 97: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	98, // [98:98] is the sub-list for method output_type
+	98, // [98:98] is the sub-list for method input_type
+	98, // [98:98] is the sub-list for extension type_name
+	98, // [98:98] is the sub-list for extension extendee
+	0,  // [0:98] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -4994,13 +5178,14 @@ func file_sirsi_v1_resources_proto_init() {
 	file_sirsi_v1_resources_proto_msgTypes[1].OneofWrappers = []any{}
 	file_sirsi_v1_resources_proto_msgTypes[7].OneofWrappers = []any{}
 	file_sirsi_v1_resources_proto_msgTypes[9].OneofWrappers = []any{}
+	file_sirsi_v1_resources_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
 			NumEnums:      16,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
