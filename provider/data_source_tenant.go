@@ -78,7 +78,7 @@ func (d *tenantDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			},
 			"webhook_url": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "Where the tenant's cost anomalies are POSTed; empty when the tenant has no webhook. See the `sirsi_tenant` resource for the format and how to verify signatures.",
+				MarkdownDescription: "Deprecated with the resource's `webhook_url`: the URL of the tenant's own webhook endpoint (the one whose id is the tenant's id); empty when it has none. Other endpoints are `sirsi_webhook` resources.",
 			},
 			"webhook_secret_set": schema.BoolAttribute{
 				Computed:            true,

@@ -286,6 +286,7 @@ func (p *sirsiProvider) Resources(context.Context) []func() resource.Resource {
 		NewTenantResource,
 		NewCloudAccountResource,
 		NewOIDCTrustResource,
+		NewWebhookResource,
 		p.newEnrollmentTokenResource,
 		NewApiTokenResource,
 		NewOptimizationPolicyResource,

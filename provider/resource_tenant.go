@@ -17,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -82,19 +81,14 @@ func webhookSecretValidator() validator.String {
 	return stringCheck{"webhook secret (16..256 printable ASCII characters without spaces)", validation.WebhookSecret}
 }
 
-// tenantWebhookDoc documents the webhook for whoever writes a receiver:
-// the wire format and how to verify the signature.
-const tenantWebhookDoc = "\n\n## Cost-anomaly webhook\n\n" +
-	"With `webhook_url` and `webhook_secret` (or `webhook_secret_wo`) set, the control plane POSTs the tenant's cost anomalies, as agents report them, to the URL: " +
-	"a JSON body `{\"type\":\"cost_anomaly\",\"tenant_id\":\"...\",\"anomalies\":[...],\"sent_at\":\"<RFC 3339>\"}` " +
-	"(each anomaly in protobuf's JSON mapping of `sirsi.v1.CostAnomaly`) with the headers `Content-Type: application/json`, `X-Sirsi-Event: cost_anomaly`, " +
-	"`X-Sirsi-Delivery` (a UUID, the same on every retry), `X-Sirsi-Timestamp` (Unix seconds) and `X-Sirsi-Signature`.\n\n" +
-	"To verify a delivery, compute HMAC-SHA256 keyed with the webhook secret over the `X-Sirsi-Timestamp` value, a `.`, and the raw request body: " +
-	"`X-Sirsi-Signature` must equal `sha256=` followed by that MAC in lower-case hex (compare in constant time). " +
-	"Also refuse a timestamp more than a few minutes from your clock, so a recorded delivery cannot be replayed.\n\n" +
-	"A 2xx answer ends a delivery. 5xx answers and network errors are retried with exponential backoff, five attempts in all; " +
-	"any other answer (4xx, or 3xx: redirects are not followed) fails it at once. Each attempt times out after 10 seconds. " +
-	"Every delivery's outcome is recorded in the tenant's audit log as `webhook.deliver`."
+// tenantWebhookDoc explains what became of the tenant's single webhook.
+const tenantWebhookDoc = "\n\n## Webhook (deprecated)\n\n" +
+	"`webhook_url`, `webhook_secret`, `webhook_secret_wo` and `webhook_secret_wo_version` are deprecated: use `sirsi_webhook`, which allows several endpoints per tenant, each with its own secret and event-type filter. " +
+	"Upgrading changes nothing: the control plane moved each tenant's webhook into an endpoint whose id is the tenant's id (every event type, enabled), and these attributes keep setting that endpoint and read back unchanged. " +
+	"To move, remove them from the tenant and add a `sirsi_webhook` in the same apply. The delivery format is that of `sirsi_webhook`."
+
+// tenantWebhookDeprecation is the warning on each webhook attribute.
+const tenantWebhookDeprecation = "Use the sirsi_webhook resource instead: remove webhook_url, webhook_secret, webhook_secret_wo and webhook_secret_wo_version from sirsi_tenant and declare a sirsi_webhook in the same apply."
 
 func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
@@ -136,23 +130,26 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"webhook_url": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Where the control plane POSTs the tenant's cost anomalies (see above). An `https` URL of at most 2048 characters without user info or fragment; plain `http` only for a loopback host. Needs `webhook_secret` or `webhook_secret_wo`; removing the URL and the secret removes the webhook.",
+				DeprecationMessage:  tenantWebhookDeprecation,
+				MarkdownDescription: "Deprecated: use `sirsi_webhook`. Where the control plane POSTs the tenant's events (see above). An `https` URL of at most 2048 characters without user info or fragment; plain `http` only for a loopback host. Needs `webhook_secret` or `webhook_secret_wo`; removing the URL and the secret removes the webhook.",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1), webhookURLValidator()},
 			},
 			"webhook_secret": schema.StringAttribute{
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "The key that signs webhook deliveries (HMAC-SHA256): 16..256 printable ASCII characters without spaces. Needs `webhook_url`. The control plane never returns it: Terraform keeps the configured value in state, so a secret changed outside Terraform goes unnoticed (one removed outside Terraform is set again). Changing it here rotates the key.",
+				DeprecationMessage:  tenantWebhookDeprecation,
+				MarkdownDescription: "Deprecated: use `sirsi_webhook`. The key that signs webhook deliveries (HMAC-SHA256): 16..256 printable ASCII characters without spaces. Needs `webhook_url`. The control plane never returns it: Terraform keeps the configured value in state, so a secret changed outside Terraform goes unnoticed (one removed outside Terraform is set again). Changing it here rotates the key.",
 				Validators: []validator.String{
 					webhookSecretValidator(),
 					stringvalidator.AlsoRequires(path.MatchRoot("webhook_url")),
 				},
 			},
 			"webhook_secret_wo": schema.StringAttribute{
-				Optional:  true,
-				Sensitive: true,
-				WriteOnly: true,
-				MarkdownDescription: "The webhook signing key as a write-only argument (Terraform 1.11 and later): the same rules as `webhook_secret`, which it replaces, but Terraform never writes it to state or plan files, " +
+				Optional:           true,
+				Sensitive:          true,
+				WriteOnly:          true,
+				DeprecationMessage: tenantWebhookDeprecation,
+				MarkdownDescription: "Deprecated: use `sirsi_webhook`. The webhook signing key as a write-only argument (Terraform 1.11 and later): the same rules as `webhook_secret`, which it replaces, but Terraform never writes it to state or plan files, " +
 					"so it can come from an ephemeral value (an ephemeral resource, an ephemeral variable). Terraform cannot see a change of a value it does not keep: " +
 					"the key is sent when the tenant is created and whenever `webhook_secret_wo_version` changes. Needs `webhook_url` and `webhook_secret_wo_version`.",
 				Validators: []validator.String{
@@ -163,7 +160,8 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"webhook_secret_wo_version": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Any number that changes when `webhook_secret_wo` should be sent again: raise it to rotate the key. Kept in state (the key is not). When the control plane holds no key (removed outside Terraform) it reads back as null, so the next apply sends the key again.",
+				DeprecationMessage:  tenantWebhookDeprecation,
+				MarkdownDescription: "Deprecated: use `sirsi_webhook`. Any number that changes when `webhook_secret_wo` should be sent again: raise it to rotate the key. Kept in state (the key is not). When the control plane holds no key (removed outside Terraform) it reads back as null, so the next apply sends the key again.",
 				Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("webhook_secret_wo"))},
 			},
 			"rate_limit_per_minute": schema.Int64Attribute{
@@ -269,18 +267,6 @@ func (r *tenantResource) ValidateConfig(ctx context.Context, req resource.Valida
 	}
 }
 
-// writeOnlyWebhookSecret is the key to send from webhook_secret_wo: on
-// create, and on update when webhook_secret_wo_version changed. Otherwise
-// it is empty, which the control plane reads as "keep the stored key".
-func writeOnlyWebhookSecret(ctx context.Context, config tfsdk.Config, plan, state *tenantModel, diags *diag.Diagnostics) string {
-	if state != nil && plan.WebhookSecretWOVersion.Equal(state.WebhookSecretWOVersion) {
-		return ""
-	}
-	var wo types.String
-	diags.Append(config.GetAttribute(ctx, path.Root("webhook_secret_wo"), &wo)...)
-	return wo.ValueString()
-}
-
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	if !requireClient(r.client, &resp.Diagnostics) {
 		return
@@ -294,7 +280,7 @@ func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if wo := writeOnlyWebhookSecret(ctx, req.Config, &plan, nil, &resp.Diagnostics); wo != "" {
+	if wo := writeOnlyValue(ctx, req.Config, "webhook_secret_wo", plan.WebhookSecretWOVersion, nil, &resp.Diagnostics); wo != "" {
 		t.WebhookSecret = wo
 	}
 	out, err := r.client.Management.CreateTenant(ctx, &sirsiv1.CreateTenantRequest{Tenant: t})
@@ -334,7 +320,7 @@ func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if wo := writeOnlyWebhookSecret(ctx, req.Config, &plan, &state, &resp.Diagnostics); wo != "" {
+	if wo := writeOnlyValue(ctx, req.Config, "webhook_secret_wo", plan.WebhookSecretWOVersion, &state.WebhookSecretWOVersion, &resp.Diagnostics); wo != "" {
 		t.WebhookSecret = wo
 	}
 	t.Version = getVersion(ctx, req.Private, &resp.Diagnostics)

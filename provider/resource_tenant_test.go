@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane/cptest"
 )
 
@@ -111,7 +112,9 @@ func TestTenantWebhookSecretStaysInState(t *testing.T) {
 }
 
 func TestAccTenant_webhook(t *testing.T) {
-	env := testAccStart(t)
+	// A step uses a loopback receiver, which the server refuses unless
+	// the operator allows it.
+	env := testAccStart(t, cptest.WithServerOptions(func(o *controlplane.Options) { o.WebhookAllowLoopback = true }))
 	const (
 		secret1 = "whsec-0123456789abcdef-first"
 		secret2 = "whsec-0123456789abcdef-rotated"
