@@ -213,3 +213,34 @@ func TestLegacyPlaintextAndReseal(t *testing.T) {
 		t.Fatalf("a second reseal = %+v, %v; want all 4 values current and nothing written", again, err)
 	}
 }
+
+// TestWebhookSecretSealedPerEndpoint: an endpoint's secret is sealed in
+// the inner store and opens through the wrapper; its envelope copied to
+// another endpoint's row does not open there (the context names the row),
+// while the tenant's own endpoint opens under the tenant's context, the
+// one migration 22 carried over.
+func TestWebhookSecretSealedPerEndpoint(t *testing.T) {
+	ctx := context.Background()
+	inner := openSQLite(t, filepath.Join(t.TempDir(), "sirsi.db"))
+	s := sealed.Wrap(inner, newSealer(t))
+	tn, _ := seed(t, s, "acme")
+	ts, raw := s.Tenant(tn.Id), inner.Tenant(tn.Id)
+	a := must(ts.CreateWebhook(ctx, &sirsiv1.Webhook{Url: "https://a.example.com", Secret: webhookSecret + "a"}))(t)
+	b := must(ts.CreateWebhook(ctx, &sirsiv1.Webhook{Url: "https://b.example.com", Secret: webhookSecret + "b"}))(t)
+	rawA := must(raw.GetWebhook(ctx, a.Id))(t)
+	if !secrets.IsSealed(rawA.Secret) {
+		t.Fatalf("the inner store holds %q, want a sealed value", rawA.Secret)
+	}
+	if got := must(ts.GetWebhook(ctx, a.Id))(t); got.Secret != webhookSecret+"a" {
+		t.Fatalf("opened %q", got.Secret)
+	}
+	if own := must(ts.GetWebhook(ctx, tn.Id))(t); own.Secret != webhookSecret+"acme" {
+		t.Fatalf("the tenant's own endpoint opened %q", own.Secret)
+	}
+	moved := must(raw.GetWebhook(ctx, b.Id))(t)
+	moved.Secret = rawA.Secret
+	must(raw.UpdateWebhook(ctx, moved))(t)
+	if _, err := ts.GetWebhook(ctx, b.Id); err == nil {
+		t.Fatal("a sealed secret copied to another endpoint opened there")
+	}
+}
