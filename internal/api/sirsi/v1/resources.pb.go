@@ -991,7 +991,7 @@ type Tenant struct {
 	// Incremented on every write. An update carrying a non-zero version that
 	// differs from the stored one is refused with ABORTED.
 	Version int64 `protobuf:"varint,8,opt,name=version,proto3" json:"version,omitempty"`
-	// Deprecated: use webhooks (CreateWebhook). This is the tenant's own
+	// Superseded by webhooks (CreateWebhook): this is the tenant's own
 	// webhook endpoint, the one whose id is the tenant's id, kept so
 	// configurations written before webhooks still work.
 	// Where the control plane POSTs the tenant's events. An
