@@ -61,8 +61,10 @@ func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 	if err != nil {
 		return nil, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	insert := func(ex interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}) error {
+		_, err := ex.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version,
 			nullInt32(t.RateLimitPerMinute), nullInt32(t.MaxActionsPerHour))
 		if s.d.IsUniqueViolation(err) {
@@ -71,14 +73,22 @@ func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 		if err != nil {
 			return fmt.Errorf("create tenant %q: %w", t.Name, err)
 		}
-		if t.WebhookUrl == "" {
-			return nil
-		}
-		if err := (&tenantStore{s: s, id: t.Id}).putTenantHook(ctx, tx, t.WebhookUrl, t.WebhookSecret); err != nil {
-			return fmt.Errorf("create tenant %q: %w", t.Name, err)
-		}
 		return nil
-	})
+	}
+	if t.WebhookUrl == "" {
+		// One statement: no transaction needed.
+		err = insert(s.w)
+	} else {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := insert(tx); err != nil {
+				return err
+			}
+			if err := (&tenantStore{s: s, id: t.Id}).putTenantHook(ctx, tx, t.WebhookUrl, t.WebhookSecret); err != nil {
+				return fmt.Errorf("create tenant %q: %w", t.Name, err)
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
