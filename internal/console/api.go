@@ -70,13 +70,22 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !decodeQuery(w, r, req) {
+		return
+	}
+	h.call(w, r, c, method, req)
+}
+
+// decodeQuery reads a read's request from the protojson in the query
+// parameter q (absent: the empty request), answering 400 itself.
+func decodeQuery(w http.ResponseWriter, r *http.Request, req proto.Message) bool {
 	if q := r.URL.Query().Get("q"); q != "" {
 		if err := decodeOptions.Unmarshal([]byte(q), req); err != nil {
 			writeError(w, http.StatusBadRequest, "query parameter q is not a "+string(req.ProtoReflect().Descriptor().Name())+": "+err.Error())
-			return
+			return false
 		}
 	}
-	h.call(w, r, c, method, req)
+	return true
 }
 
 func (h *Handler) mutate(w http.ResponseWriter, r *http.Request) {

@@ -64,6 +64,7 @@ func New(o Options) *Handler {
 	mux.Handle("GET /ui/assets/", assetHandler())
 	mux.HandleFunc("GET /ui/api/session", h.session)
 	mux.HandleFunc("GET /ui/api/overview", h.overview)
+	mux.HandleFunc("GET /ui/api/inventory", h.inventory)
 	mux.HandleFunc("GET /ui/api/events", h.events)
 	mux.HandleFunc("GET /ui/api/{method}", h.read)
 	mux.HandleFunc("POST /ui/api/{method}", h.mutate)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,12 +72,23 @@ func e2eTenant(t *testing.T, env *cptest.Env, now time.Time) (*cptest.Tenant, *c
 		t.Fatalf("report costs: %v", err)
 	}
 	var res []*sirsiv1.Resource
+	var util []*sirsiv1.UtilizationSummary
 	for i := range 30 {
-		res = append(res, &sirsiv1.Resource{ResourceId: fmt.Sprintf("i-%017d", i), Region: "us-east-1", Type: "aws_ec2_instance",
-			Name: fmt.Sprintf("web-%d", i), Size: "m5.xlarge", State: "running", AccountId: "333333333333", MonthlyCost: usd(140.16)})
+		r := &sirsiv1.Resource{ResourceId: fmt.Sprintf("i-%017d", i), Region: "us-east-1", Type: "aws_ec2_instance",
+			Name: fmt.Sprintf("web-%d", i), Size: "m5.xlarge", State: "running", AccountId: "333333333333", MonthlyCost: usd(140.16 + float64(i))}
+		// e2eSearch finds these three, with their CPU.
+		if i%10 == 3 {
+			r.Tags = map[string]string{"team": "payments"}
+			util = append(util, &sirsiv1.UtilizationSummary{ResourceId: r.ResourceId, Region: "us-east-1", Metric: "cpu_utilization", Statistic: "p95",
+				Value: 10.25 + float64(i), WindowStart: timestamppb.New(now.AddDate(0, 0, -14)), WindowEnd: timestamppb.New(now), Coverage: 1})
+		}
+		res = append(res, r)
 	}
 	if _, err := ag.Client.ReportInventory(ctx, &sirsiv1.ReportInventoryRequest{BatchId: "inv-1", Upserts: res, ObserveTime: timestamppb.New(now)}); err != nil {
 		t.Fatalf("report inventory: %v", err)
+	}
+	if _, err := ag.Client.ReportUtilization(ctx, &sirsiv1.ReportUtilizationRequest{BatchId: "util-1", Summaries: util}); err != nil {
+		t.Fatalf("report utilization: %v", err)
 	}
 	pol, err := tn.Editor.CreateOptimizationPolicy(ctx, &sirsiv1.CreateOptimizationPolicyRequest{OptimizationPolicy: &sirsiv1.OptimizationPolicy{TenantId: tn.ID, Name: "rightsize"}})
 	if err != nil {
@@ -98,6 +110,13 @@ func e2eTenant(t *testing.T, env *cptest.Env, now time.Time) (*cptest.Tenant, *c
 	}
 	return tn, ag, pol.OptimizationPolicy.Id
 }
+
+// e2eSearch is the inventory search the browser runs: the three
+// resources e2eTenant tagged team=payments (all are named web-N).
+const (
+	e2eSearch      = "payments WEB"
+	e2eSearchFinds = 3
+)
 
 // parseDollars reads "$1,234.56" as micros.
 func parseDollars(t *testing.T, s string) int64 {
@@ -139,7 +158,7 @@ func TestConsoleInChromium(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "console.mjs"))
 	cmd.Dir = "web"
 	cmd.Env = append(os.Environ(), "CONSOLE_URL="+base, "EVIL_URL="+evilURL, "SCREENSHOT_DIR="+shots, "CHROMIUM="+chromium,
-		"ADMIN_TOKEN="+tn.AdminToken, "VIEWER_TOKEN="+tn.ViewerToken)
+		"ADMIN_TOKEN="+tn.AdminToken, "VIEWER_TOKEN="+tn.ViewerToken, "INVENTORY_SEARCH="+e2eSearch, fmt.Sprintf("INVENTORY_FINDS=%d", e2eSearchFinds))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -162,6 +181,8 @@ func TestConsoleInChromium(t *testing.T) {
 		switch word {
 		case "FIGURES":
 			checkFigures(t, env, tn, now, rest)
+		case "INVENTORY":
+			checkInventory(t, tn, rest)
 		case "WAITING-FOR-ACTION":
 			reportAction(t, ag, policyID, seen["APPROVED"], now)
 			if _, err := io.WriteString(stdin, "ACTION-REPORTED\n"); err != nil {
@@ -180,7 +201,7 @@ func TestConsoleInChromium(t *testing.T) {
 	if err != nil || got.Recommendation.ApprovedBy == "" {
 		t.Fatalf("recommendation %s after the browser approved it: %v, %v", seen["APPROVED"], got, err)
 	}
-	for _, name := range []string{"login", "overview", "inventory", "recommendations", "actions", "agents", "audit", "recommendations-viewer"} {
+	for _, name := range []string{"login", "overview", "inventory", "inventory-search", "recommendations", "actions", "agents", "audit", "recommendations-viewer"} {
 		if st, err := os.Stat(filepath.Join(shots, name+".png")); err != nil || st.Size() == 0 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}
@@ -234,6 +255,70 @@ func checkFigures(t *testing.T, env *cptest.Env, tn *cptest.Tenant, now time.Tim
 	}
 	if recs.TotalMonthlySavings.GetMicros() != 210_240_000 {
 		t.Errorf("open recommendations total %d micros, want 210.24 dollars", recs.TotalMonthlySavings.GetMicros())
+	}
+}
+
+// checkInventory compares the inventory the browser showed for e2eSearch
+// with the API's answer to the same search: the same resources in the
+// same order, each one's monthly cost and CPU summary as the page shows
+// them.
+func checkInventory(t *testing.T, tn *cptest.Tenant, shownJSON string) {
+	t.Helper()
+	var shown struct {
+		All  int `json:"all"`
+		Rows []struct {
+			ID   string   `json:"id"`
+			Cost string   `json:"cost"`
+			Util []string `json:"util"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(shownJSON), &shown); err != nil {
+		t.Fatalf("inventory %q: %v", shownJSON, err)
+	}
+	ctx := context.Background()
+	all, err := tn.Viewer.ListResources(ctx, &sirsiv1.ListResourcesRequest{TenantId: tn.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := tn.Viewer.ListResources(ctx, &sirsiv1.ListResourcesRequest{TenantId: tn.ID, Query: e2eSearch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown.All != len(all.Resources) || len(found.Resources) != e2eSearchFinds || len(shown.Rows) != len(found.Resources) {
+		t.Fatalf("the page listed %d then %d resources; the API %d then %d; the seed tagged %d", shown.All, len(shown.Rows), len(all.Resources), len(found.Resources), e2eSearchFinds)
+	}
+	var ids []string
+	for _, r := range found.Resources {
+		ids = append(ids, r.ResourceId)
+	}
+	util, err := tn.Viewer.ListUtilization(ctx, &sirsiv1.ListUtilizationRequest{TenantId: tn.ID, ResourceIds: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range found.Resources {
+		row := shown.Rows[i]
+		if row.ID != r.ResourceId || r.Tags["team"] != "payments" {
+			t.Errorf("row %d shows %s, the API found %s (tags %v)", i, row.ID, r.ResourceId, r.Tags)
+		}
+		if got := parseDollars(t, row.Cost); got != cents(r.MonthlyCost) {
+			t.Errorf("%s: the page shows a monthly cost of %q, the API %d micros", r.ResourceId, row.Cost, r.MonthlyCost.GetMicros())
+		}
+		var want []*sirsiv1.UtilizationSummary
+		for _, u := range util.Summaries {
+			if u.ResourceId == r.ResourceId {
+				want = append(want, u)
+			}
+		}
+		if len(want) != 1 || len(row.Util) != 1 {
+			t.Errorf("%s: the page shows utilisation %q, the API %v", r.ResourceId, row.Util, want)
+			continue
+		}
+		// The page shows one decimal: equal to the API's value within
+		// half of that.
+		shownVal, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(row.Util[0], want[0].Metric+" "+want[0].Statistic+" "), "%"), 64)
+		if err != nil || math.Abs(shownVal-want[0].Value) > 0.05+1e-9 {
+			t.Errorf("%s: the page shows utilisation %q, the API %s %s %v", r.ResourceId, row.Util[0], want[0].Metric, want[0].Statistic, want[0].Value)
+		}
 	}
 }
 

@@ -38,7 +38,7 @@ func (s *Server) ListResources(ctx context.Context, req *sirsiv1.ListResourcesRe
 			return preEncoded(wire), nil
 		}
 	}
-	f := store.ResourceFilter{CloudAccountID: req.CloudAccountId, Type: req.Type, Region: req.Region, Tags: req.Tags, ResourceID: req.ResourceId}
+	f := store.ResourceFilter{CloudAccountID: req.CloudAccountId, Type: req.Type, Region: req.Region, Tags: req.Tags, ResourceID: req.ResourceId, Query: req.Query}
 	list, next, err := ts.ListResources(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
 	if err != nil {
 		return nil, s.storeError(ctx, "list resources", err)
@@ -62,7 +62,7 @@ func (s *Server) ListUtilization(ctx context.Context, req *sirsiv1.ListUtilizati
 	if err := validateListUtilization(req); err != nil {
 		return nil, err
 	}
-	f := store.UtilizationFilter{ResourceID: req.ResourceId, Metric: req.Metric}
+	f := store.UtilizationFilter{ResourceID: req.ResourceId, ResourceIDs: req.ResourceIds, Metric: req.Metric}
 	list, next, err := s.st.Tenant(req.TenantId).ListUtilization(ctx, f, store.Page{Size: int(req.PageSize), Token: req.PageToken})
 	if err != nil {
 		return nil, s.storeError(ctx, "list utilization", err)

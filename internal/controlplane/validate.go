@@ -249,6 +249,7 @@ func validateListResources(r *sirsiv1.ListResourcesRequest) error {
 	}
 	e.Check("tags", validation.Tags(r.Tags))
 	e.Check("resource_id", validation.OptionalID(r.ResourceId))
+	e.Check("query", validation.Search(r.Query))
 	validPage(&e, r.PageSize)
 	return errOrInvalid(&e)
 }
@@ -257,6 +258,7 @@ func validateListUtilization(r *sirsiv1.ListUtilizationRequest) error {
 	var e validation.Errors
 	validTenantScoped(&e, r.TenantId)
 	e.Check("resource_id", validation.OptionalID(r.ResourceId))
+	e.Check("resource_ids", validation.ResourceIDs(r.ResourceIds))
 	if r.Metric != "" {
 		e.Check("metric", validation.Metric(r.Metric))
 	}

@@ -492,11 +492,18 @@ type ResourceFilter struct {
 	Tags           map[string]string
 	// ResourceID is the cloud's id, in any account and region.
 	ResourceID string
+	// Query is a free-text search (validation.Search): each of its words
+	// (validation.SearchTerms) must occur, ignoring the case of ASCII
+	// letters, in the name, the resource id or the type, or in a tag key
+	// or value.
+	Query string
 }
 
 type UtilizationFilter struct {
 	ResourceID string
-	Metric     string
+	// ResourceIDs, when not empty, keeps summaries of these resource ids.
+	ResourceIDs []string
+	Metric      string
 }
 
 // CostQuery selects [Start, End) days. GroupBy is "", "service", "account",

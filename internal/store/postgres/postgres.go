@@ -32,7 +32,10 @@ var Dialect = &sqlstore.Dialect{
 	JSONField: func(column, key string) (string, any) {
 		return `(` + column + `::jsonb ->> ?::text)`, key
 	},
-	TagsContain:       func(column string) string { return column + ` @> ?::jsonb` },
+	TagsContain: func(column string) string { return column + ` @> ?::jsonb` },
+	// Under the "C" collation lower() changes ASCII letters only.
+	LowerASCII:        func(expr string) string { return `lower((` + expr + `) COLLATE "C")` },
+	JSONEach:          func(column string) string { return `jsonb_each_text(` + column + `::jsonb)` },
 	SkipLocked:        ` FOR UPDATE SKIP LOCKED`,
 	TenantTablesQuery: `SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema()`,
 	Snapshot:          &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},

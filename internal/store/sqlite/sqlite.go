@@ -34,6 +34,9 @@ var Dialect = &sqlstore.Dialect{
 		}
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	},
+	// SQLite's built-in lower() changes ASCII letters only.
+	LowerASCII: func(expr string) string { return `lower(` + expr + `)` },
+	JSONEach:   func(column string) string { return `json_each(` + column + `)` },
 	// A JSON path cannot quote a key containing '"'; json_each matches
 	// any key exactly but is several times slower, so it is the fallback.
 	JSONField: func(column, key string) (string, any) {

@@ -64,6 +64,12 @@ func (t *tenantStore) ListUtilization(ctx context.Context, f store.UtilizationFi
 		where += ` AND resource_id = ?`
 		args = append(args, f.ResourceID)
 	}
+	if len(f.ResourceIDs) > 0 {
+		where += ` AND resource_id IN (?` + strings.Repeat(`, ?`, len(f.ResourceIDs)-1) + `)`
+		for _, id := range f.ResourceIDs {
+			args = append(args, id)
+		}
+	}
 	if f.Metric != "" {
 		where += ` AND metric = ?`
 		args = append(args, f.Metric)

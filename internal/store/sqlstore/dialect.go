@@ -25,6 +25,13 @@ type Dialect struct {
 	// bound to its single placeholder: one indexable test instead of a
 	// JSONField comparison per filter key.
 	TagsContain func(column string) string
+	// LowerASCII returns expr with its ASCII letters, and only those, in
+	// lower case (what a free-text search ignores), the same in every
+	// dialect whatever the database's collation.
+	LowerASCII func(expr string) string
+	// JSONEach returns a table expression of the members of a JSON object
+	// column, with text columns key and value.
+	JSONEach func(column string) string
 	// LockAudit serialises audit appends across connections and processes
 	// for the rest of tx; nil when the back end has one writer anyway.
 	LockAudit func(ctx context.Context, tx *sql.Tx) error

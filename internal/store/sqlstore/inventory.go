@@ -289,6 +289,9 @@ func (t *tenantStore) ListResources(ctx context.Context, f store.ResourceFilter,
 		where += ` AND ` + expr
 		args = append(args, targs...)
 	}
+	expr, sargs := t.s.searchMatch(f.Query)
+	where += expr
+	args = append(args, sargs...)
 	// Columns fixed by an equality filter leave the keyset comparison, so
 	// the comparison lines up with the filter's index and is one range
 	// scan instead of a scan of everything after a prefix.

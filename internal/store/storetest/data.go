@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,6 +174,70 @@ func testInventoryPagination(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrInvalidPageToken, "token of another list")
 }
 
+// testInventorySearch checks the free-text search's rules: every word
+// in the name, id, type or a tag key or value; ASCII case ignored, other
+// letters compared as they are; LIKE's wildcards taken literally; paged;
+// the tenant's resources only.
+func testInventorySearch(t *testing.T, s store.Store) {
+	c := ctx(t)
+	ts := newTenant(t, s, "acme")
+	a := newAccount(t, ts, "123456789012")
+	named := func(i int, typ, name string, tags map[string]string) *sirsiv1.Resource {
+		r := resource(i, typ, "us-east-1", tags)
+		r.Name = name
+		return r
+	}
+	res := []*sirsiv1.Resource{
+		named(1, "aws_ec2_instance", "web-1", map[string]string{"env": "prod", "Team": "Payments"}),
+		named(2, "aws_ec2_instance", "web-2", map[string]string{"env": "dev"}),
+		named(3, "aws_rds_instance", "orders-db", map[string]string{"env": "prod"}),
+		named(4, "aws_ec2_instance", "100%_cpu", nil),
+		named(5, "aws_lambda_function", "Édith", nil),
+		named(6, "aws_ec2_instance", "batch", map[string]string{"owner": "web team"}),
+	}
+	must(ts.ApplyInventory(c, a.Id, "b1", store.InventoryBatch{Upserts: res, ObservedAt: time.Now()}))
+	// Another tenant's matching resource is never found.
+	other := newTenant(t, s, "other")
+	oa := newAccount(t, other, "210987654321")
+	must(other.ApplyInventory(c, oa.Id, "b1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{named(7, "aws_ec2_instance", "web-7", map[string]string{"Team": "Payments"})}, ObservedAt: time.Now()}))
+	for q, want := range map[string]string{
+		"web":              "1,2,6", // names, and a tag value
+		"WEB-":             "1,2",   // ASCII case ignored
+		"payments":         "1",     // a tag value
+		"team":             "1,6",   // a tag key, and a tag value
+		"rds":              "3",     // the type
+		"i-00000004":       "4",     // the id
+		"web prod":         "1",     // every word must match
+		"  web   PROD  ":   "1",     // words split on any run of spaces
+		"%":                "4",     // LIKE's wildcards are literal
+		"b_tch":            "",      // likewise (batch)
+		"%_c":              "4",
+		`\`:                "",            // and its escape character
+		"Éd":               "5",           // non-ASCII letters compared as they are
+		"éd":               "",            // (no case folding beyond ASCII)
+		"nothing-like-it":  "",            // no match
+		"":                 "1,2,3,4,5,6", // no search
+		"env:prod":         "",            // a word does not span a key and its value
+		"instance lambda":  "",            // no resource has both
+		"lambda_function ": "5",
+	} {
+		for _, size := range []int{100, 1} {
+			var got []string
+			for _, r := range listAllResources(t, ts, store.ResourceFilter{Query: q}, size) {
+				got = append(got, strings.TrimLeft(strings.TrimPrefix(r.ResourceId, "i-"), "0"))
+			}
+			sort.Strings(got)
+			if strings.Join(got, ",") != want {
+				t.Errorf("search %q (pages of %d) found %v, want %s", q, size, got, want)
+			}
+		}
+	}
+	// The search combines with the other filters.
+	if l := listAllResources(t, ts, store.ResourceFilter{Query: "prod", Type: "aws_rds_instance"}, 10); len(l) != 1 || l[0].Name != "orders-db" {
+		t.Errorf("search prod of type aws_rds_instance: %v", l)
+	}
+}
+
 func testBadBatch(t *testing.T, s store.Store) {
 	c := ctx(t)
 	ts := newTenant(t, s, "acme")
@@ -272,6 +337,13 @@ func testUtilization(t *testing.T, s store.Store) {
 	ok(t, err)
 	if len(all) != 3 {
 		t.Fatalf("upsert added a row: %d summaries", len(all))
+	}
+	for ids, want := range map[string]int{"i-1,i-2": 3, "i-2": 1, "i-2,nope": 1, "nope": 0} {
+		l, _, err := ts.ListUtilization(c, store.UtilizationFilter{ResourceIDs: strings.Split(ids, ",")}, store.Page{})
+		ok(t, err)
+		if len(l) != want {
+			t.Fatalf("summaries of %s: %d, want %d", ids, len(l), want)
+		}
 	}
 	for _, u := range all {
 		if u.Statistic == "p95" && u.Value != 20 {

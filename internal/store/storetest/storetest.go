@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LookupEnrollmentToken", testLookupEnrollmentToken},
 		{"Inventory", testInventory},
 		{"InventoryPagination", testInventoryPagination},
+		{"InventorySearch", testInventorySearch},
 		{"InventoryMembership", testInventoryMembership},
 		{"InventoryVersion", testInventoryVersion},
 		{"BadBatchWritesNothing", testBadBatch},

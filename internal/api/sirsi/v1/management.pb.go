@@ -3873,7 +3873,12 @@ type ListResourcesRequest struct {
 	PageToken string            `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// The cloud's id of the resource (i-..., the DB identifier, the function
 	// name): a resource of that id in any account and region.
-	ResourceId    string `protobuf:"bytes,8,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	ResourceId string `protobuf:"bytes,8,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	// Free-text search: whitespace-separated words (at most 8, 256
+	// characters in all), each of which must occur, ignoring the case of
+	// ASCII letters, in the resource's name, id or type, or in one of its
+	// tag keys or values.
+	Query         string `protobuf:"bytes,9,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3964,6 +3969,13 @@ func (x *ListResourcesRequest) GetResourceId() string {
 	return ""
 }
 
+func (x *ListResourcesRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
 type ListResourcesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Resources     []*Resource            `protobuf:"bytes,1,rep,name=resources,proto3" json:"resources,omitempty"`
@@ -4017,12 +4029,16 @@ func (x *ListResourcesResponse) GetNextPageToken() string {
 }
 
 type ListUtilizationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
-	ResourceId    string                 `protobuf:"bytes,2,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
-	Metric        string                 `protobuf:"bytes,3,opt,name=metric,proto3" json:"metric,omitempty"`
-	PageSize      int32                  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                 `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TenantId   string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	ResourceId string                 `protobuf:"bytes,2,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	Metric     string                 `protobuf:"bytes,3,opt,name=metric,proto3" json:"metric,omitempty"`
+	PageSize   int32                  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken  string                 `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only summaries of resources with one of these ids (at most 1000, as
+	// many as one page of resources), e.g. the resources of a page of
+	// ListResources.
+	ResourceIds   []string `protobuf:"bytes,6,rep,name=resource_ids,json=resourceIds,proto3" json:"resource_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4090,6 +4106,13 @@ func (x *ListUtilizationRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListUtilizationRequest) GetResourceIds() []string {
+	if x != nil {
+		return x.ResourceIds
+	}
+	return nil
 }
 
 type ListUtilizationResponse struct {
@@ -6593,7 +6616,7 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"<\n" +
 	"\x13RevokeAgentResponse\x12%\n" +
-	"\x05agent\x18\x01 \x01(\v2\x0f.sirsi.v1.AgentR\x05agent\"\xdd\x02\n" +
+	"\x05agent\x18\x01 \x01(\v2\x0f.sirsi.v1.AgentR\x05agent\"\xf3\x02\n" +
 	"\x14ListResourcesRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12(\n" +
 	"\x10cloud_account_id\x18\x02 \x01(\tR\x0ecloudAccountId\x12\x12\n" +
@@ -6604,13 +6627,14 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\a \x01(\tR\tpageToken\x12\x1f\n" +
 	"\vresource_id\x18\b \x01(\tR\n" +
-	"resourceId\x1a7\n" +
+	"resourceId\x12\x14\n" +
+	"\x05query\x18\t \x01(\tR\x05query\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"q\n" +
 	"\x15ListResourcesResponse\x120\n" +
 	"\tresources\x18\x01 \x03(\v2\x12.sirsi.v1.ResourceR\tresources\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcd\x01\n" +
 	"\x16ListUtilizationRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1f\n" +
 	"\vresource_id\x18\x02 \x01(\tR\n" +
@@ -6618,7 +6642,8 @@ const file_sirsi_v1_management_proto_rawDesc = "" +
 	"\x06metric\x18\x03 \x01(\tR\x06metric\x12\x1b\n" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"}\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x12!\n" +
+	"\fresource_ids\x18\x06 \x03(\tR\vresourceIds\"}\n" +
 	"\x17ListUtilizationResponse\x12:\n" +
 	"\tsummaries\x18\x01 \x03(\v2\x1c.sirsi.v1.UtilizationSummaryR\tsummaries\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xda\x01\n" +

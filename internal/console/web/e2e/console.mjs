@@ -53,6 +53,25 @@ try {
   await page.getByTestId("resources").waitFor();
   await page.screenshot({ path: `${out}/inventory.png`, fullPage: true });
 
+  // The search narrows the list on the server; the rows (id, monthly
+  // cost, utilisation) go to the Go test, which compares them with the
+  // API's answer to the same search.
+  const rowsOf = () => page.getByTestId("resources").locator("tbody tr");
+  const all = await rowsOf().count();
+  await page.fill("input[name=query]", env("INVENTORY_SEARCH"));
+  await page.getByTestId("search").click();
+  const finds = Number(env("INVENTORY_FINDS"));
+  await page.waitForFunction((n) => document.querySelectorAll("[data-testid=resources] tbody tr").length === n, finds);
+  const rows = await rowsOf().evaluateAll((trs) =>
+    trs.map((tr) => ({
+      id: tr.querySelector("[data-resource]").dataset.resource,
+      cost: tr.querySelector("[data-cost]").textContent.trim(),
+      util: [...tr.querySelectorAll("[data-util]")].map((li) => li.textContent.trim()),
+    })),
+  );
+  console.log("INVENTORY " + JSON.stringify({ all, rows }));
+  await page.screenshot({ path: `${out}/inventory-search.png`, fullPage: true });
+
   // Approve the first open recommendation.
   await page.goto(base + "/ui/#/recommendations");
   await page.getByTestId("recommendations").waitFor();

@@ -156,35 +156,61 @@ function usePaged(method, base, key, deps) {
   return { st, rows: st.data?.[key] || [], pager };
 }
 
+// utilValue shows a utilisation summary's value: a percentage for the
+// *_utilization metrics, otherwise the number (bytes, counts, ms).
+function utilValue(u) {
+  const v = Number(u.value || 0);
+  return u.metric.endsWith("_utilization") ? `${v.toFixed(1)}%` : v.toLocaleString("en-US", { maximumFractionDigits: 1 });
+}
+
+// The utilisation summaries of one resource (matched by account, region
+// and id: an id is unique only within an account and region).
+function Utilization({ r, summaries }) {
+  const own = summaries.filter((u) => u.resource_id === r.resource_id && u.cloud_account_id === r.cloud_account_id && u.region === r.region);
+  if (own.length === 0) return "—";
+  return (
+    <ul class="util">
+      {own.map((u) => <li data-util={`${u.metric} ${u.statistic}`}>{u.metric} {u.statistic} {utilValue(u)}</li>)}
+    </ul>
+  );
+}
+
+// The inventory: the server filters, searches and pages (ListResources,
+// /ui/api/inventory adds the page's utilisation); the browser never holds
+// more than a page.
 function Inventory({ session }) {
   const tick = useLive(watches.inventory);
-  const [filter, setFilter] = useState({ type: "", region: "", resource_id: "" });
+  const [filter, setFilter] = useState({ query: "", type: "", region: "" });
   const [draft, setDraft] = useState(filter);
-  const base = { tenant_id: session.tenant_id, page_size: 50, ...Object.fromEntries(Object.entries(filter).filter(([, v]) => v)) };
-  const { st, rows, pager } = usePaged("ListResources", base, "resources", [tick]);
-  const field = (k, label) => (
-    <label>{label} <input name={k} value={draft[k]} onInput={(e) => setDraft({ ...draft, [k]: e.currentTarget.value })} /></label>
+  const base = { tenant_id: session.tenant_id, page_size: 50, ...Object.fromEntries(Object.entries(filter).filter(([, v]) => v.trim())) };
+  const { st, rows, pager } = usePaged("inventory", base, "resources", [tick]);
+  const field = (k, label, size) => (
+    <label>{label} <input name={k} size={size} value={draft[k]} onInput={(e) => setDraft({ ...draft, [k]: e.currentTarget.value })} /></label>
   );
+  const summaries = st.data?.utilization || [];
   return (
     <section>
       <form class="filters" onSubmit={(e) => { e.preventDefault(); setFilter(draft); }}>
-        {field("type", "Type")} {field("region", "Region")} {field("resource_id", "Resource id")}
-        <button type="submit">Filter</button>
+        {field("query", "Search", 30)} {field("type", "Type")} {field("region", "Region")}
+        <button type="submit" data-testid="search">Search</button>
       </form>
+      <p class="muted">Search matches every word in the name, id, type, tag keys and values (case of A–Z ignored).</p>
       <Loading state={st}>
         <Table
           testid="resources"
           rows={rows}
           empty="No resources match."
-          rowKey={(r) => r.resource_id}
+          rowKey={(r) => `${r.cloud_account_id}/${r.region}/${r.resource_id}`}
           cols={[
-            ["Resource", (r) => r.resource_id],
+            ["Resource", (r) => <span data-resource={r.resource_id}>{r.resource_id}</span>],
             ["Name", (r) => r.name],
             ["Type", (r) => r.type],
             ["Region", (r) => r.region],
             ["Size", (r) => r.size],
             ["State", (r) => r.state + (r.stale ? " (stale)" : "")],
-            ["Monthly cost", (r) => money(r.monthly_cost), "num"],
+            ["Monthly cost", (r) => <span data-cost>{money(r.monthly_cost)}</span>, "num"],
+            ["Utilisation", (r) => <Utilization r={r} summaries={summaries} />],
+            ["Tags", (r) => Object.entries(r.tags || {}).sort().map(([k, v]) => `${k}=${v}`).join(", ")],
             ["Last seen", (r) => when(r.last_seen_time)],
           ]}
         />
