@@ -51,6 +51,18 @@ func seedInventory(t *testing.T, env *cptest.Env, tn *cptest.Tenant, account, pr
 	return acct.Id
 }
 
+// inventoryFixture seeds nA resources in tenant A and nB in tenant B and
+// signs a browser in as A's viewer.
+func inventoryFixture(t *testing.T, nA, nB int) (*fixture, *browser) {
+	t.Helper()
+	f := newFixture(t)
+	seedInventory(t, f.env, f.a, "111111111119", "i-alpha-inv", nA)
+	seedInventory(t, f.env, f.b, "222222222229", "i-beta-inv", nB)
+	b := f.browser(t)
+	b.signIn(f.a.ViewerToken)
+	return f, b
+}
+
 // inventoryPage is /ui/api/inventory's answer, decoded.
 type inventoryPage struct {
 	Resources     []*sirsiv1.Resource
@@ -94,11 +106,7 @@ func (b *browser) inventory(req map[string]any, want int) (*inventoryPage, strin
 // compares every resource and utilisation summary, field by field, with
 // what ListResources and ListUtilization answer for the same question.
 func TestInventorySearchIsTheAPIs(t *testing.T) {
-	f := newFixture(t)
-	seedInventory(t, f.env, f.a, "111111111119", "i-alpha-inv", 120)
-	seedInventory(t, f.env, f.b, "222222222229", "i-beta-inv", 30)
-	b := f.browser(t)
-	b.signIn(f.a.ViewerToken)
+	f, b := inventoryFixture(t, 120, 30)
 	ctx := context.Background()
 
 	var got []*sirsiv1.Resource
@@ -168,11 +176,7 @@ func TestInventorySearchIsTheAPIs(t *testing.T) {
 // TestInventoryRefusesBadRequestsAndLeaksNothing: another tenant, another
 // tenant's resource ids, oversized and malformed searches.
 func TestInventoryRefusesBadRequestsAndLeaksNothing(t *testing.T) {
-	f := newFixture(t)
-	seedInventory(t, f.env, f.a, "111111111119", "i-alpha-inv", 5)
-	seedInventory(t, f.env, f.b, "222222222229", "i-beta-inv", 5)
-	b := f.browser(t)
-	b.signIn(f.a.ViewerToken)
+	f, b := inventoryFixture(t, 5, 5)
 	noLeak := func(t *testing.T, body string) {
 		t.Helper()
 		for _, secret := range []string{"i-beta", "beta-inv-node", "222222222229"} {
