@@ -82,8 +82,13 @@ const (
 //
 // ManagementService is what the Terraform provider and people use. Every
 // call carries "authorization: Bearer <token>" metadata: the operator token
-// (tenant management only) or a tenant API token (its own tenant only, as
-// its role allows).
+// or a tenant API token (its own tenant only, as its role allows; an OIDC
+// trust's callers likewise). The operator token may call every RPC: the
+// tenant RPCs (CreateTenant, UpdateTenant, DeleteTenant, ListTenants) only
+// it; every other RPC in any tenant, with at least an admin's powers there,
+// naming the tenant in tenant_id (ListAuditEvents without one reads the
+// operator-level log). Every mutation it makes is audited with actor
+// "operator". Keep it for bootstrap and break-glass use.
 type ManagementServiceClient interface {
 	// Who the caller is; the provider calls it once to check its token.
 	GetIdentity(ctx context.Context, in *GetIdentityRequest, opts ...grpc.CallOption) (*GetIdentityResponse, error)
@@ -745,8 +750,13 @@ type ManagementService_ExportTenantClient = grpc.ServerStreamingClient[ExportTen
 //
 // ManagementService is what the Terraform provider and people use. Every
 // call carries "authorization: Bearer <token>" metadata: the operator token
-// (tenant management only) or a tenant API token (its own tenant only, as
-// its role allows).
+// or a tenant API token (its own tenant only, as its role allows; an OIDC
+// trust's callers likewise). The operator token may call every RPC: the
+// tenant RPCs (CreateTenant, UpdateTenant, DeleteTenant, ListTenants) only
+// it; every other RPC in any tenant, with at least an admin's powers there,
+// naming the tenant in tenant_id (ListAuditEvents without one reads the
+// operator-level log). Every mutation it makes is audited with actor
+// "operator". Keep it for bootstrap and break-glass use.
 type ManagementServiceServer interface {
 	// Who the caller is; the provider calls it once to check its token.
 	GetIdentity(context.Context, *GetIdentityRequest) (*GetIdentityResponse, error)

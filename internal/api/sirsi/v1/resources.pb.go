@@ -24,7 +24,12 @@ const (
 )
 
 // Role is what a tenant API token may do inside its tenant. The operator
-// token is not a role: it manages tenants and nothing inside them.
+// token is not a role: it is the root credential (break-glass and
+// bootstrap) and may call every ManagementService RPC, in every tenant,
+// with an admin's powers there (accounts, policies, approvals, tokens,
+// OIDC trusts, exports, revoking agents); inside a tenant it must name the
+// tenant (tenant_id). Only it may create, update, delete and list tenants
+// and read the operator-level audit log. See ManagementService.
 type Role int32
 
 const (
