@@ -57,6 +57,13 @@ type tenantModel struct {
 	// ForceDestroy lives only in state: it says how Delete asks, not what
 	// the control plane stores.
 	ForceDestroy types.Bool `tfsdk:"force_destroy"`
+	// The per-tenant settings (helpers_tenant_settings.go).
+	TenantRateLimitPerMinute types.Int64 `tfsdk:"tenant_rate_limit_per_minute"`
+	MaxAPITokens             types.Int64 `tfsdk:"max_api_tokens"`
+	UtilizationRetentionDays types.Int64 `tfsdk:"utilization_retention_days"`
+	ActionRetentionDays      types.Int64 `tfsdk:"action_retention_days"`
+	AnomalyRetentionDays     types.Int64 `tfsdk:"anomaly_retention_days"`
+	AuditRetentionDays       types.Int64 `tfsdk:"audit_retention_days"`
 }
 
 // The control plane's defaults for a tenant that leaves the limits unset;
@@ -186,6 +193,7 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 		},
 	}
+	tenantSettingAttributes(resp.Schema.Attributes)
 }
 
 // toAPI builds the API object from a plan; unknown values become zero so
@@ -211,6 +219,7 @@ func (m *tenantModel) toAPI(ctx context.Context, diags *diag.Diagnostics) *sirsi
 		n := int32(m.MaxActionsPerHour.ValueInt64())
 		t.MaxActionsPerHour = &n
 	}
+	m.settingsToAPI(t)
 	if !m.Tier.IsNull() && !m.Tier.IsUnknown() {
 		n, err := validation.ParseEnum(sirsiv1.Tier(0).Descriptor(), m.Tier.ValueString())
 		if err != nil {
@@ -241,6 +250,7 @@ func (m *tenantModel) fromAPI(ctx context.Context, t *sirsiv1.Tenant, diags *dia
 	if t.MaxActionsPerHour != nil {
 		m.MaxActionsPerHour = types.Int64Value(int64(t.GetMaxActionsPerHour()))
 	}
+	m.settingsFromAPI(t)
 	// The secret is never returned; the configured one stays in state.
 	// When the control plane holds none (removed outside Terraform) the
 	// state forgets it too, so the next plan sets it again; for the

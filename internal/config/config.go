@@ -79,6 +79,9 @@ type Server struct {
 	RateLimit RateLimit
 	// Lockout is the brute-force protection for tokens.
 	Lockout Lockout
+	// Retention is how long tenants' data is kept unless a tenant says
+	// otherwise, and how the pruner removes what is older.
+	Retention Retention
 	// Seal is how secrets are sealed at rest (the seal block).
 	Seal Seal
 	// Vault is the connection of the vault block, the same settings as
@@ -139,6 +142,10 @@ func Defaults() Server {
 
 		RateLimit: RateLimit{ManagementPerMinute: 100, OperatorPerMinute: 600, AgentPerMinute: 600, UnauthenticatedPerMinute: 60, TenantPerMinute: 300, MaxAPITokensPerTenant: 50},
 		Lockout:   Lockout{FailuresBeforeDelay: 10, FailuresBeforeBlock: 20, Window: 5 * time.Minute, BlockFor: 15 * time.Minute},
+		// Audit entries are kept for ever unless a tenant (or the operator
+		// here) says otherwise: they are the evidence of who did what, and
+		// what an auditor may ask for years later is not ours to guess.
+		Retention: Retention{UtilizationDays: 90, ActionDays: 365, AnomalyDays: 365, AuditDays: 0, Interval: time.Hour, BatchSize: 1000},
 	}
 }
 
@@ -156,6 +163,20 @@ type RateLimit struct {
 	TenantPerMinute int
 	// MaxAPITokensPerTenant caps a tenant's live API tokens.
 	MaxAPITokensPerTenant int
+}
+
+// Retention is the retention block: the days a tenant's utilisation
+// summaries, finished actions, cost anomalies and audit events are kept
+// when the tenant sets no *_retention_days of its own (0 keeps them for
+// ever), how often the pruner runs, and how many rows it deletes per
+// transaction.
+type Retention struct {
+	UtilizationDays int
+	ActionDays      int
+	AnomalyDays     int
+	AuditDays       int
+	Interval        time.Duration
+	BatchSize       int
 }
 
 // Lockout is the lockout block: after FailuresBeforeDelay refused tokens

@@ -335,11 +335,60 @@ var fields = []*field[*Server]{
 		set:   func(c *Server, v string) error { return setDuration(&c.Lockout.BlockFor, v) },
 		check: func(c *Server) error { return positive(c.Lockout.BlockFor) },
 	},
+	{
+		name: "retention.utilization_days", env: "SIRSI_RETENTION_UTILIZATION_DAYS", flag: "retention-utilization-days",
+		usage: "`days` a tenant's utilisation summaries are kept after their window ends, unless the tenant sets utilization_retention_days (0 keeps them for ever)",
+		set:   func(c *Server, v string) error { return setDays(&c.Retention.UtilizationDays, v) },
+	},
+	{
+		name: "retention.action_days", env: "SIRSI_RETENTION_ACTION_DAYS", flag: "retention-action-days",
+		usage: "`days` a tenant's finished actions are kept, unless the tenant sets action_retention_days (0 keeps them for ever)",
+		set:   func(c *Server, v string) error { return setDays(&c.Retention.ActionDays, v) },
+	},
+	{
+		name: "retention.anomaly_days", env: "SIRSI_RETENTION_ANOMALY_DAYS", flag: "retention-anomaly-days",
+		usage: "`days` a tenant's cost anomalies are kept, unless the tenant sets anomaly_retention_days (0 keeps them for ever)",
+		set:   func(c *Server, v string) error { return setDays(&c.Retention.AnomalyDays, v) },
+	},
+	{
+		name: "retention.audit_days", env: "SIRSI_RETENTION_AUDIT_DAYS", flag: "retention-audit-days",
+		usage: "`days` a tenant's audit events are kept, unless the tenant sets audit_retention_days (0, the default, keeps them for ever)",
+		set:   func(c *Server, v string) error { return setDays(&c.Retention.AuditDays, v) },
+	},
+	{
+		name: "retention.interval", env: "SIRSI_RETENTION_INTERVAL", flag: "retention-interval",
+		usage: "`duration` between runs of the retention pruner",
+		set:   func(c *Server, v string) error { return setDuration(&c.Retention.Interval, v) },
+		check: func(c *Server) error { return between(c.Retention.Interval, time.Minute, 7*24*time.Hour) },
+	},
+	{
+		name: "retention.batch_size", env: "SIRSI_RETENTION_BATCH_SIZE", flag: "retention-batch-size",
+		usage: "rows the retention pruner deletes per transaction (`n`, 1..10000), so no delete holds a lock for long",
+		set:   func(c *Server, v string) error { return setCount(&c.Retention.BatchSize, v) },
+		check: func(c *Server) error {
+			if c.Retention.BatchSize < 1 {
+				return errors.New("must be at least 1")
+			}
+			return nil
+		},
+	},
+}
+
+func setDays(dst *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err == nil {
+		err = validation.RetentionDays(int64(n))
+	}
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number of days from 0 (keep for ever) to %d", v, validation.MaxRetentionDays)
+	}
+	*dst = n
+	return nil
 }
 
 // MaxRatePerMinute bounds the rate_limit settings, as the API bounds a
 // tenant's rate_limit_per_minute.
-const MaxRatePerMinute = 100000
+const MaxRatePerMinute = validation.MaxRatePerMinute
 
 func setRate(dst *int, v string) error {
 	n, err := strconv.Atoi(v)

@@ -115,9 +115,12 @@ type abuseGuard struct {
 	tenantsSwept time.Time
 }
 
+// tenantLimit is a tenant's two management budgets as last read: each
+// token's, and all its tokens' together.
 type tenantLimit struct {
-	perMinute int
-	at        time.Time
+	perMinute       int
+	tenantPerMinute int
+	at              time.Time
 }
 
 func newAbuseGuard(o Options) (*abuseGuard, error) {
@@ -298,13 +301,8 @@ func (s *Server) limitPrincipal(ctx context.Context, p *Principal) error {
 	case p.AgentID != "":
 		kind, key, per = limitAgent, p.AgentID, g.limits.AgentPerMinute
 	default:
-		per := s.tenantRateLimit(ctx, p.TenantID)
-		// A tenant whose tokens were each given more than the aggregate
-		// (rate_limit_per_minute) gets that much in total.
-		tenantPer := g.limits.TenantPerMinute
-		if tenantPer > 0 && per > tenantPer {
-			tenantPer = per
-		}
+		l := s.tenantLimits(ctx, p.TenantID)
+		per, tenantPer := l.perMinute, l.tenantPerMinute
 		wait, refused := s.takeBudgets(ctx, spend{limitToken + "/" + p.TokenID, per}, spend{limitTenant + "/" + p.TenantID, tenantPer})
 		switch refused {
 		case 0:
@@ -330,31 +328,48 @@ func (s *Server) limitSource(ctx context.Context, src string) error {
 	return nil
 }
 
-// tenantRateLimit is the tenant's rate_limit_per_minute, or the default
-// when unset, cached for tenantLimitTTL. A failed read keeps the last
-// known value (or the default) instead of failing the call: the guard
-// already read the store successfully for this caller.
-func (s *Server) tenantRateLimit(ctx context.Context, tenantID string) int {
+// limitsOf are a tenant's budgets: its rate_limit_per_minute, else the
+// server's per-token budget; its tenant_rate_limit_per_minute, else the
+// server's tenant budget, raised to the per-token one when that is higher
+// (a tenant whose tokens were each given more than the aggregate gets that
+// much in total unless the operator set the aggregate itself).
+func (g *abuseGuard) limitsOf(t *sirsiv1.Tenant) tenantLimit {
+	l := tenantLimit{perMinute: g.limits.ManagementPerMinute, tenantPerMinute: g.limits.TenantPerMinute}
+	if v := t.GetRateLimitPerMinute(); v > 0 {
+		l.perMinute = int(v)
+	}
+	switch v := t.GetTenantRateLimitPerMinute(); {
+	case v > 0:
+		l.tenantPerMinute = int(v)
+	case l.tenantPerMinute > 0 && l.perMinute > l.tenantPerMinute:
+		l.tenantPerMinute = l.perMinute
+	}
+	return l
+}
+
+// tenantLimits are the tenant's budgets (limitsOf), cached for
+// tenantLimitTTL. A failed read keeps the last known values (or the
+// server's) instead of failing the call: the guard already read the store
+// successfully for this caller.
+func (s *Server) tenantLimits(ctx context.Context, tenantID string) tenantLimit {
 	g := s.abuse
 	now := s.now()
 	g.mu.Lock()
 	c, cached := g.tenants[tenantID]
 	g.mu.Unlock()
 	if cached && now.Sub(c.at) < tenantLimitTTL {
-		return c.perMinute
+		return c
 	}
 	t, err := s.st.GetTenant(ctx, tenantID)
 	if err != nil {
-		s.log.Warn("read the tenant's rate limit", "tenant_id", tenantID, "request_id", requestID(ctx), "error", err)
+		s.log.Warn("read the tenant's rate limits", "tenant_id", tenantID, "request_id", requestID(ctx), "error", err)
 		if cached {
-			return c.perMinute
+			return c
 		}
-		return g.limits.ManagementPerMinute
+		return g.limitsOf(&sirsiv1.Tenant{})
 	}
-	per := g.limits.ManagementPerMinute
-	if v := t.GetRateLimitPerMinute(); t.RateLimitPerMinute != nil && v > 0 {
-		per = int(v)
-	}
+	l := g.limitsOf(t)
+	l.at = now
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if now.Sub(g.tenantsSwept) >= tenantLimitTTL {
@@ -365,8 +380,8 @@ func (s *Server) tenantRateLimit(ctx context.Context, tenantID string) int {
 		}
 		g.tenantsSwept = now
 	}
-	g.tenants[tenantID] = tenantLimit{perMinute: per, at: now}
-	return per
+	g.tenants[tenantID] = l
+	return l
 }
 
 // sourceHost is the caller's address without the port, which changes

@@ -429,6 +429,11 @@ func (d timedTenantStore) SavingsSummary(ctx context.Context, now time.Time) (*s
 	return d.s.SavingsSummary(ctx, now)
 }
 
+func (d timedTenantStore) PruneRetained(ctx context.Context, kind store.Retained, before time.Time, limit int) (int64, error) {
+	defer d.m.observe("PruneRetained", time.Now())
+	return d.s.PruneRetained(ctx, kind, before, limit)
+}
+
 func (d timedTenantStore) ListAuditEvents(ctx context.Context, f store.AuditFilter, p store.Page) ([]*sirsiv1.AuditEvent, string, error) {
 	defer d.m.observe("ListAuditEvents", time.Now())
 	return d.s.ListAuditEvents(ctx, f, p)

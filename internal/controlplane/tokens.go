@@ -90,13 +90,11 @@ func (s *Server) CreateApiToken(ctx context.Context, req *sirsiv1.CreateApiToken
 	if err != nil {
 		return nil, s.internal(ctx, "create API token", err)
 	}
-	if s.maxTokens > 0 {
-		mu, _ := s.tokenMu.LoadOrStore(req.TenantId, &sync.Mutex{})
-		mu.(*sync.Mutex).Lock()
-		defer mu.(*sync.Mutex).Unlock()
-		if err := s.checkTokenCap(ctx, req.TenantId); err != nil {
-			return nil, err
-		}
+	mu, _ := s.tokenMu.LoadOrStore(req.TenantId, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	if err := s.checkTokenCap(ctx, req.TenantId); err != nil {
+		return nil, err
 	}
 	in := &sirsiv1.ApiToken{Role: req.Role, Description: req.Description}
 	if req.Ttl != nil && req.Ttl.AsDuration() != 0 {
@@ -167,11 +165,23 @@ func (s *Server) ListApiTokens(ctx context.Context, req *sirsiv1.ListApiTokensRe
 // tokens (Options.MaxAPITokensPerTenant).
 const DefaultMaxAPITokensPerTenant = 50
 
-// checkTokenCap refuses a new token when the tenant already has
-// MaxAPITokensPerTenant live ones: tokens are what rate budgets are
+// checkTokenCap refuses a new token when the tenant already has as many
+// live ones as its cap: the tenant's max_api_tokens, else
+// MaxAPITokensPerTenant (0: no cap). Tokens are what rate budgets are
 // counted by, so an unbounded number of them would multiply the budget
 // (the tenant's aggregate budget bounds that too) and the guessable set.
 func (s *Server) checkTokenCap(ctx context.Context, tenantID string) error {
+	t, err := s.st.GetTenant(ctx, tenantID)
+	if err != nil {
+		return s.storeError(ctx, "read the tenant's API token cap", err)
+	}
+	limit, setting := s.maxTokens, "the server's rate_limit.max_api_tokens_per_tenant"
+	if t.MaxApiTokens != nil {
+		limit, setting = int(t.GetMaxApiTokens()), "the tenant's max_api_tokens"
+	}
+	if limit <= 0 {
+		return nil
+	}
 	now := s.now()
 	live := 0
 	page := store.Page{Size: store.MaxPageSize}
@@ -190,8 +200,8 @@ func (s *Server) checkTokenCap(ctx context.Context, tenantID string) error {
 		}
 		page.Token = next
 	}
-	if live >= s.maxTokens {
-		return status.Errorf(codes.FailedPrecondition, "tenant %s already has %d live API tokens, the most allowed (max_api_tokens_per_tenant); delete one first", tenantID, live)
+	if live >= limit {
+		return status.Errorf(codes.FailedPrecondition, "tenant %s already has %d live API tokens and may hold at most %d (%s); delete one first", tenantID, live, limit, setting)
 	}
 	return nil
 }

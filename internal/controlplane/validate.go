@@ -46,7 +46,7 @@ func validTenant(e *validation.Errors, path string, t *sirsiv1.Tenant, update bo
 
 // Bounds of the tenant limits.
 const (
-	MaxRateLimitPerMinute = 100000
+	MaxRateLimitPerMinute = validation.MaxRatePerMinute
 	MaxActionsPerHour     = 10000
 )
 
@@ -59,6 +59,25 @@ func validTenantLimits(e *validation.Errors, path string, t *sirsiv1.Tenant) {
 	}
 	if t.MaxActionsPerHour != nil {
 		e.Check(path+".max_actions_per_hour", validation.IntRange(int64(*t.MaxActionsPerHour), 0, MaxActionsPerHour))
+	}
+	if t.TenantRateLimitPerMinute != nil {
+		e.Check(path+".tenant_rate_limit_per_minute", validation.IntRange(int64(*t.TenantRateLimitPerMinute), 1, MaxRateLimitPerMinute))
+	}
+	if t.MaxApiTokens != nil {
+		e.Check(path+".max_api_tokens", validation.IntRange(int64(*t.MaxApiTokens), 1, validation.MaxTenantAPITokens))
+	}
+	for _, r := range []struct {
+		name string
+		days *int32
+	}{
+		{"utilization_retention_days", t.UtilizationRetentionDays},
+		{"action_retention_days", t.ActionRetentionDays},
+		{"anomaly_retention_days", t.AnomalyRetentionDays},
+		{"audit_retention_days", t.AuditRetentionDays},
+	} {
+		if r.days != nil {
+			e.Check(path+"."+r.name, validation.RetentionDays(int64(*r.days)))
+		}
 	}
 }
 

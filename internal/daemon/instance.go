@@ -28,6 +28,7 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/console"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/controlplane"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/pki"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/retention"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/secrets"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store/sealed"
@@ -51,6 +52,7 @@ type instance struct {
 
 	st     store.Store
 	cp     *controlplane.Server
+	pruner *retention.Pruner
 	grpc   *grpc.Server
 	health *health.Server
 	grpcLn net.Listener
@@ -214,6 +216,17 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the control plane: %w", err)
+	}
+	in.pruner, err = retention.New(retention.Options{
+		Store: in.st,
+		Defaults: retention.Days{
+			Utilization: in.cfg.Retention.UtilizationDays, Actions: in.cfg.Retention.ActionDays, Anomalies: in.cfg.Retention.AnomalyDays,
+		},
+		Interval: in.cfg.Retention.Interval, BatchSize: in.cfg.Retention.BatchSize,
+		Logger: in.log.Named("retention"), Registerer: in.reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the retention pruner: %w", err)
 	}
 	if err := in.saveInitialOperatorToken(); err != nil {
 		return nil, err
@@ -568,6 +581,8 @@ func (in *instance) addActors(g *run.Group) {
 		}
 		return nil
 	}, func(error) { cancel() })
+	pctx, pcancel := context.WithCancel(context.Background())
+	g.Add(func() error { return in.pruner.Run(pctx) }, func(error) { pcancel() })
 }
 
 // drain lets in-flight RPCs finish for up to ShutdownTimeout, then cuts

@@ -402,10 +402,41 @@ type TenantStore interface {
 	SavingsSummary(ctx context.Context, now time.Time) (*sirsiv1.GetSavingsSummaryResponse, error)
 
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]*sirsiv1.AuditEvent, string, error)
+
+	// PruneRetained deletes at most limit of the tenant's rows of kind
+	// older than before, in one short transaction, and returns how many
+	// it deleted (fewer than limit: nothing older is left). What "older"
+	// means per kind is said at Retained. Rows another transaction holds
+	// (a replica pruning at once, a batch updating them) are skipped, not
+	// waited for, and a row updated to be newer is never deleted.
+	PruneRetained(ctx context.Context, kind Retained, before time.Time, limit int) (int64, error)
 	// ListWebhookEvents lists the tenant's webhook events, oldest first;
 	// an unspecified state means every state.
 	ListWebhookEvents(ctx context.Context, state sirsiv1.WebhookEventState, p Page) ([]*sirsiv1.WebhookEvent, string, error)
 }
+
+// Retained is a kind of tenant data the retention pruner removes once it
+// is older than the tenant's retention (sirsiv1.Tenant's *_retention_days).
+type Retained string
+
+const (
+	// RetainedUtilization: summaries whose window ended before the cutoff
+	// (no sweep has refreshed them since).
+	RetainedUtilization Retained = "utilization"
+	// RetainedActions: actions that ended before the cutoff (succeeded,
+	// failed or rolled back) and dry runs started before it; never a
+	// running action, nor one of an approved plan still waiting for its
+	// other actions. The savings ledger keeps its own entries, and the
+	// summary's action counts include what was pruned.
+	RetainedActions Retained = "actions"
+	// RetainedAnomalies: cost anomalies about a day before the cutoff and
+	// last detected before it.
+	RetainedAnomalies Retained = "cost_anomalies"
+)
+
+// RetainedKinds are the kinds PruneRetained accepts, in the order the
+// pruner walks them.
+var RetainedKinds = []Retained{RetainedUtilization, RetainedActions, RetainedAnomalies}
 
 // Heartbeat is what an agent tells about itself.
 type Heartbeat struct {

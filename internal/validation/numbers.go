@@ -108,3 +108,26 @@ func OptionalID(s string) error {
 	}
 	return nil
 }
+
+// Bounds of a tenant's own settings (sirsiv1.Tenant), checked by the
+// control plane and by the provider at plan time.
+const (
+	// MaxRatePerMinute bounds every per-minute call budget: the server's
+	// rate_limit settings and a tenant's own.
+	MaxRatePerMinute = 100000
+	// MaxTenantAPITokens bounds max_api_tokens, as the server's
+	// max_api_tokens_per_tenant is bounded.
+	MaxTenantAPITokens = 10000
+	// MaxRetentionDays bounds the *_retention_days settings: a hundred
+	// years, so a day count never overflows a time.Duration (292 years).
+	MaxRetentionDays = 36500
+)
+
+// RetentionDays checks a number of days to keep data: 0 (keep for ever)
+// to MaxRetentionDays.
+func RetentionDays(v int64) error {
+	if v < 0 || v > MaxRetentionDays {
+		return fmt.Errorf("%d is not a number of days from 0 (keep for ever) to %d", v, MaxRetentionDays)
+	}
+	return nil
+}

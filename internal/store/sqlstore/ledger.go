@@ -423,16 +423,21 @@ func (t *tenantStore) eachGroup(ctx context.Context, q string, fn func(g ledgerG
 	return nil
 }
 
-// countActions counts the executed actions of all time by outcome.
+// countActions counts the executed actions of all time by outcome: those
+// stored and those retention pruned (pruned_action_counts), read in one
+// statement so that a prune committing meanwhile is counted once.
 func (t *tenantStore) countActions(ctx context.Context, out *sirsiv1.GetSavingsSummaryResponse) error {
 	succeeded := int64(sirsiv1.ActionStatus_ACTION_STATUS_SUCCEEDED)
-	err := t.s.r.QueryRowContext(ctx, t.q(`SELECT COUNT(*),
-COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
-COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
-COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0)
-FROM actions WHERE tenant_id = ? AND dry_run = 0 AND status <> ?`),
+	err := t.s.r.QueryRowContext(ctx, t.q(`SELECT a.taken + COALESCE(p.taken, 0), a.succeeded + COALESCE(p.succeeded, 0),
+a.rolled_back + COALESCE(p.rolled_back, 0), a.failed + COALESCE(p.failed, 0)
+FROM (SELECT COUNT(*) AS taken,
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0) AS succeeded,
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0) AS rolled_back,
+COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0) AS failed
+FROM actions WHERE tenant_id = ? AND dry_run = 0 AND status <> ?) a
+LEFT JOIN pruned_action_counts p ON p.tenant_id = ?`),
 		succeeded, int64(sirsiv1.ActionStatus_ACTION_STATUS_ROLLED_BACK), int64(sirsiv1.ActionStatus_ACTION_STATUS_FAILED),
-		t.id, int64(sirsiv1.ActionStatus_ACTION_STATUS_PLANNED)).
+		t.id, int64(sirsiv1.ActionStatus_ACTION_STATUS_PLANNED), t.id).
 		Scan(&out.ActionsTaken, &out.ActionsSucceeded, &out.ActionsRolledBack, &out.ActionsFailed)
 	if err != nil {
 		return fmt.Errorf("savings summary: count actions: %w", err)

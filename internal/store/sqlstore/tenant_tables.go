@@ -35,6 +35,7 @@ var tenantTables = []tenantTable{
 	{name: "savings_ledger_totals"},
 	{name: "resource_costs"},
 	{name: "actions"},
+	{name: "pruned_action_counts"},
 	{name: "recommendations"},
 	{name: "cost_anomalies"},
 	{name: "cost_records"},

@@ -13,7 +13,8 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/store"
 )
 
-const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version, rate_limit_per_minute, max_actions_per_hour`
+const tenantCols = `id, name, display_name, tier, labels, create_time, update_time, version, rate_limit_per_minute, max_actions_per_hour,
+tenant_rate_limit_per_minute, max_api_tokens, utilization_retention_days, action_retention_days, anomaly_retention_days, audit_retention_days`
 
 // tenantSelect reads tenantCols and then the URL and secret of the
 // tenant's own webhook endpoint (webhooks.go), which the tenant's
@@ -31,11 +32,15 @@ func scanTenant(row interface{ Scan(...any) error }) (*sirsiv1.Tenant, error) {
 	var t sirsiv1.Tenant
 	var tier, ct, ut int64
 	var labels string
-	var rate, maxActions sql.NullInt64
-	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version, &rate, &maxActions, &t.WebhookUrl, &t.WebhookSecret); err != nil {
+	var rate, maxActions, tenantRate, maxTokens, keepUtil, keepActions, keepAnomalies, keepAudit sql.NullInt64
+	if err := row.Scan(&t.Id, &t.Name, &t.DisplayName, &tier, &labels, &ct, &ut, &t.Version, &rate, &maxActions,
+		&tenantRate, &maxTokens, &keepUtil, &keepActions, &keepAnomalies, &keepAudit, &t.WebhookUrl, &t.WebhookSecret); err != nil {
 		return nil, err
 	}
 	t.RateLimitPerMinute, t.MaxActionsPerHour = optionalInt32(rate), optionalInt32(maxActions)
+	t.TenantRateLimitPerMinute, t.MaxApiTokens = optionalInt32(tenantRate), optionalInt32(maxTokens)
+	t.UtilizationRetentionDays, t.ActionRetentionDays = optionalInt32(keepUtil), optionalInt32(keepActions)
+	t.AnomalyRetentionDays, t.AuditRetentionDays = optionalInt32(keepAnomalies), optionalInt32(keepAudit)
 	t.Tier = sirsiv1.Tier(tier)
 	t.WebhookSecretSet = t.WebhookSecret != ""
 	t.CreateTime, t.UpdateTime = ts(ct), ts(ut)
@@ -64,9 +69,8 @@ func (s *Store) CreateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 	insert := func(ex interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	}) error {
-		_, err := ex.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version,
-			nullInt32(t.RateLimitPerMinute), nullInt32(t.MaxActionsPerHour))
+		_, err := ex.ExecContext(ctx, s.q(`INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			append([]any{t.Id, t.Name, t.DisplayName, int64(t.Tier), labels, now.UnixNano(), now.UnixNano(), t.Version}, tenantSettings(t)...)...)
 		if s.d.IsUniqueViolation(err) {
 			return fmt.Errorf("create tenant %q: %w", t.Name, store.ErrAlreadyExists)
 		}
@@ -154,8 +158,10 @@ func (s *Store) UpdateTenant(ctx context.Context, in *sirsiv1.Tenant) (*sirsiv1.
 		}
 		now := time.Now().UnixNano()
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tenants SET display_name = ?, tier = ?, labels = ?,
-rate_limit_per_minute = ?, max_actions_per_hour = ?, update_time = ?, version = version + 1 WHERE id = ?`),
-			in.DisplayName, int64(in.Tier), labels, nullInt32(in.RateLimitPerMinute), nullInt32(in.MaxActionsPerHour), now, in.Id); err != nil {
+rate_limit_per_minute = ?, max_actions_per_hour = ?, tenant_rate_limit_per_minute = ?, max_api_tokens = ?,
+utilization_retention_days = ?, action_retention_days = ?, anomaly_retention_days = ?, audit_retention_days = ?,
+update_time = ?, version = version + 1 WHERE id = ?`),
+			append(append([]any{in.DisplayName, int64(in.Tier), labels}, tenantSettings(in)...), now, in.Id)...); err != nil {
 			return fmt.Errorf("update tenant %q: %w", in.Id, err)
 		}
 		if in.WebhookUrl != cur.WebhookUrl || in.WebhookSecret != "" {
@@ -223,6 +229,13 @@ func (s *Store) ListTenants(ctx context.Context, p store.Page) ([]*sirsiv1.Tenan
 	}
 	out, next := trim(out, n, func(t *sirsiv1.Tenant) string { return encodePageToken("tenants", nil, []string{t.Name}) })
 	return out, next, nil
+}
+
+// tenantSettings are the tenant's optional limits and retention days,
+// in the order of tenantCols.
+func tenantSettings(t *sirsiv1.Tenant) []any {
+	return []any{nullInt32(t.RateLimitPerMinute), nullInt32(t.MaxActionsPerHour), nullInt32(t.TenantRateLimitPerMinute), nullInt32(t.MaxApiTokens),
+		nullInt32(t.UtilizationRetentionDays), nullInt32(t.ActionRetentionDays), nullInt32(t.AnomalyRetentionDays), nullInt32(t.AuditRetentionDays)}
 }
 
 // nullInt32 stores an optional field: NULL when unset.

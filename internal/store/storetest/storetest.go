@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ForceDeleteTenant", testForceDelete},
 		{"ExportTenant", testExport},
 		{"TenantLimits", testTenantLimits},
+		{"TenantSettings", testTenantSettings},
+		{"Retention", testRetention},
 		{"PolicyTiming", testPolicyTiming},
 		{"RecommendationApprovals", testRecommendationApprovals},
 		{"ActionPlans", testActionPlans},

@@ -1022,8 +1022,31 @@ type Tenant struct {
 	// each policy's max_actions_per_run. Unset means 20; 0 stops every
 	// action; at most 10000.
 	MaxActionsPerHour *int32 `protobuf:"varint,13,opt,name=max_actions_per_hour,json=maxActionsPerHour,proto3,oneof" json:"max_actions_per_hour,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Management calls all of the tenant's API tokens together may make per
+	// minute, whatever their number. Unset means the server's
+	// rate_limit.tenant_per_minute (raised to rate_limit_per_minute when
+	// that is higher); 1..100000. Only the operator sets it: UpdateTenant
+	// is the operator's, so a tenant cannot raise its own budget.
+	TenantRateLimitPerMinute *int32 `protobuf:"varint,14,opt,name=tenant_rate_limit_per_minute,json=tenantRateLimitPerMinute,proto3,oneof" json:"tenant_rate_limit_per_minute,omitempty"`
+	// Live (unexpired) API tokens the tenant may hold; CreateApiToken
+	// beyond it is FAILED_PRECONDITION. Unset means the server's
+	// rate_limit.max_api_tokens_per_tenant; 1..10000. Operator only, like
+	// tenant_rate_limit_per_minute.
+	MaxApiTokens *int32 `protobuf:"varint,15,opt,name=max_api_tokens,json=maxApiTokens,proto3,oneof" json:"max_api_tokens,omitempty"`
+	// Retention: days the control plane keeps the tenant's utilisation
+	// summaries (since their window last ended), finished actions (since
+	// they ended; running ones are never removed), cost anomalies (since
+	// both the day they are about and their last detection) and audit
+	// events. Unset means the server's retention default for that kind; 0
+	// keeps them for ever; 1..36500. A periodic pruner removes what is
+	// older. The savings ledger and cost records are never pruned: the
+	// money figures stay the same.
+	UtilizationRetentionDays *int32 `protobuf:"varint,16,opt,name=utilization_retention_days,json=utilizationRetentionDays,proto3,oneof" json:"utilization_retention_days,omitempty"`
+	ActionRetentionDays      *int32 `protobuf:"varint,17,opt,name=action_retention_days,json=actionRetentionDays,proto3,oneof" json:"action_retention_days,omitempty"`
+	AnomalyRetentionDays     *int32 `protobuf:"varint,18,opt,name=anomaly_retention_days,json=anomalyRetentionDays,proto3,oneof" json:"anomaly_retention_days,omitempty"`
+	AuditRetentionDays       *int32 `protobuf:"varint,19,opt,name=audit_retention_days,json=auditRetentionDays,proto3,oneof" json:"audit_retention_days,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Tenant) Reset() {
@@ -1143,6 +1166,48 @@ func (x *Tenant) GetRateLimitPerMinute() int32 {
 func (x *Tenant) GetMaxActionsPerHour() int32 {
 	if x != nil && x.MaxActionsPerHour != nil {
 		return *x.MaxActionsPerHour
+	}
+	return 0
+}
+
+func (x *Tenant) GetTenantRateLimitPerMinute() int32 {
+	if x != nil && x.TenantRateLimitPerMinute != nil {
+		return *x.TenantRateLimitPerMinute
+	}
+	return 0
+}
+
+func (x *Tenant) GetMaxApiTokens() int32 {
+	if x != nil && x.MaxApiTokens != nil {
+		return *x.MaxApiTokens
+	}
+	return 0
+}
+
+func (x *Tenant) GetUtilizationRetentionDays() int32 {
+	if x != nil && x.UtilizationRetentionDays != nil {
+		return *x.UtilizationRetentionDays
+	}
+	return 0
+}
+
+func (x *Tenant) GetActionRetentionDays() int32 {
+	if x != nil && x.ActionRetentionDays != nil {
+		return *x.ActionRetentionDays
+	}
+	return 0
+}
+
+func (x *Tenant) GetAnomalyRetentionDays() int32 {
+	if x != nil && x.AnomalyRetentionDays != nil {
+		return *x.AnomalyRetentionDays
+	}
+	return 0
+}
+
+func (x *Tenant) GetAuditRetentionDays() int32 {
+	if x != nil && x.AuditRetentionDays != nil {
+		return *x.AuditRetentionDays
 	}
 	return 0
 }
@@ -4483,7 +4548,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x18sirsi/v1/resources.proto\x12\bsirsi.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n" +
 	"\x05Money\x12#\n" +
 	"\rcurrency_code\x18\x01 \x01(\tR\fcurrencyCode\x12\x16\n" +
-	"\x06micros\x18\x02 \x01(\x03R\x06micros\"\x8f\x05\n" +
+	"\x06micros\x18\x02 \x01(\x03R\x06micros\"\x8e\t\n" +
 	"\x06Tenant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -4501,12 +4566,24 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	" \x01(\tR\rwebhookSecret\x12,\n" +
 	"\x12webhook_secret_set\x18\v \x01(\bR\x10webhookSecretSet\x126\n" +
 	"\x15rate_limit_per_minute\x18\f \x01(\x05H\x00R\x12rateLimitPerMinute\x88\x01\x01\x124\n" +
-	"\x14max_actions_per_hour\x18\r \x01(\x05H\x01R\x11maxActionsPerHour\x88\x01\x01\x1a9\n" +
+	"\x14max_actions_per_hour\x18\r \x01(\x05H\x01R\x11maxActionsPerHour\x88\x01\x01\x12C\n" +
+	"\x1ctenant_rate_limit_per_minute\x18\x0e \x01(\x05H\x02R\x18tenantRateLimitPerMinute\x88\x01\x01\x12)\n" +
+	"\x0emax_api_tokens\x18\x0f \x01(\x05H\x03R\fmaxApiTokens\x88\x01\x01\x12A\n" +
+	"\x1autilization_retention_days\x18\x10 \x01(\x05H\x04R\x18utilizationRetentionDays\x88\x01\x01\x127\n" +
+	"\x15action_retention_days\x18\x11 \x01(\x05H\x05R\x13actionRetentionDays\x88\x01\x01\x129\n" +
+	"\x16anomaly_retention_days\x18\x12 \x01(\x05H\x06R\x14anomalyRetentionDays\x88\x01\x01\x125\n" +
+	"\x14audit_retention_days\x18\x13 \x01(\x05H\aR\x12auditRetentionDays\x88\x01\x01\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x18\n" +
 	"\x16_rate_limit_per_minuteB\x17\n" +
-	"\x15_max_actions_per_hour\"\xd0\x04\n" +
+	"\x15_max_actions_per_hourB\x1f\n" +
+	"\x1d_tenant_rate_limit_per_minuteB\x11\n" +
+	"\x0f_max_api_tokensB\x1d\n" +
+	"\x1b_utilization_retention_daysB\x18\n" +
+	"\x16_action_retention_daysB\x19\n" +
+	"\x17_anomaly_retention_daysB\x17\n" +
+	"\x15_audit_retention_days\"\xd0\x04\n" +
 	"\fCloudAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12%\n" +
