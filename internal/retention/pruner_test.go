@@ -140,8 +140,8 @@ func TestPrunerAppliesEachTenantsRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		name                string
-		sd                  seeded
+		name               string
+		sd                 seeded
 		wantUtil, wantActs int
 	}{
 		// 40, 41, 42 and 400 days old are past 30 days; actions stay.
