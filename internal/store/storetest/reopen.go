@@ -191,7 +191,7 @@ func RunReopen(t *testing.T, b Backend) {
 		ok(t, s.Close())
 		// Back to the single tenant webhook: the URL and secret in the
 		// tenant's row, the outbox without endpoints.
-		for _, stmt := range undoWebhooks {
+		for _, stmt := range slices.Concat(undoTenantSettings, undoWebhooks) {
 			b.Exec(t, loc, stmt)
 		}
 		b.Exec(t, loc, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version >= %d`, webhooksMigration))
@@ -257,12 +257,27 @@ func CheckSample(t *testing.T, s store.Store, f Fixture) {
 	}
 }
 
+// undoTenantSettings takes back the tenant settings migration (the
+// newest).
+var undoTenantSettings = []string{
+	`DROP INDEX cost_anomalies_detect`,
+	`DROP INDEX actions_end`,
+	`DROP INDEX utilization_window_end`,
+	`DROP TABLE pruned_action_counts`,
+	`ALTER TABLE tenants DROP COLUMN audit_retention_days`,
+	`ALTER TABLE tenants DROP COLUMN anomaly_retention_days`,
+	`ALTER TABLE tenants DROP COLUMN action_retention_days`,
+	`ALTER TABLE tenants DROP COLUMN utilization_retention_days`,
+	`ALTER TABLE tenants DROP COLUMN max_api_tokens`,
+	`ALTER TABLE tenants DROP COLUMN tenant_rate_limit_per_minute`,
+}
+
 // undoAfterResourceRecord takes back the migrations after 2, newest first;
 // the same statements work on both dialects. A new migration adds its undo
 // here.
 // undoAfterLedgerTotals takes back the migrations after the ledger
 // totals, newest first.
-var undoAfterLedgerTotals = slices.Concat(undoWebhooks, []string{
+var undoAfterLedgerTotals = slices.Concat(undoTenantSettings, undoWebhooks, []string{
 	`DROP TABLE audit_pruned`,
 	`DROP TABLE audit_checkpoints`,
 	`DROP TABLE inventory_versions`,
