@@ -221,7 +221,9 @@ func newInstance(ctx context.Context, o instanceOptions) (_ *instance, err error
 		Store: in.st,
 		Defaults: retention.Days{
 			Utilization: in.cfg.Retention.UtilizationDays, Actions: in.cfg.Retention.ActionDays, Anomalies: in.cfg.Retention.AnomalyDays,
+			Audit: in.cfg.Retention.AuditDays,
 		},
+		AuditKey: in.auditKey,
 		Interval: in.cfg.Retention.Interval, BatchSize: in.cfg.Retention.BatchSize,
 		Logger: in.log.Named("retention"), Registerer: in.reg,
 	})

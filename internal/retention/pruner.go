@@ -1,11 +1,16 @@
 // Package retention is the control plane's pruner: on an interval it
-// removes each tenant's utilisation summaries, finished actions and cost
-// anomalies older than the tenant's retention (sirsiv1.Tenant's
+// removes each tenant's utilisation summaries, finished actions, cost
+// anomalies and audit events older than the tenant's retention (sirsiv1.Tenant's
 // *_retention_days, else the server's defaults from internal/config), in
 // bounded batches so that no delete holds a lock for long. One replica at
 // a time prunes (the store's leader lock); the batches themselves skip
 // rows another transaction holds, so even two pruners at once neither wait
 // for each other nor delete a row twice.
+//
+// Audit events older than the tenant's audit retention are removed with
+// the store's PruneAudit, which keeps the hash chain verifiable (a signed
+// checkpoint of what it removed); the operator-level entries follow the
+// server's default.
 //
 // The savings ledger and cost records are never pruned: every money
 // figure (GetSavingsSummary, the cost summaries) reads them, and the
@@ -14,6 +19,7 @@ package retention
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
@@ -27,14 +33,17 @@ import (
 
 // Days are the server's retention defaults, in days; 0 keeps for ever.
 type Days struct {
-	Utilization, Actions, Anomalies int
+	Utilization, Actions, Anomalies, Audit int
 }
 
 // Options configure a Pruner. Store, Interval and BatchSize are required.
 type Options struct {
 	Store store.Store
 	// Defaults apply to tenants that leave a *_retention_days unset.
-	Defaults  Days
+	Defaults Days
+	// AuditKey signs the checkpoints of audit pruning (the server's audit
+	// checkpoint key); required when any audit retention can be set.
+	AuditKey  ed25519.PrivateKey
 	Interval  time.Duration
 	BatchSize int
 	Logger    hclog.Logger
@@ -60,6 +69,8 @@ func New(o Options) (*Pruner, error) {
 		return nil, fmt.Errorf("retention: Options.Interval must be positive, is %s", o.Interval)
 	case o.BatchSize < 1:
 		return nil, fmt.Errorf("retention: Options.BatchSize must be at least 1, is %d", o.BatchSize)
+	case o.AuditKey == nil:
+		return nil, errors.New("retention: Options.AuditKey is required: a tenant may set audit_retention_days")
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
@@ -74,7 +85,7 @@ func New(o Options) (*Pruner, error) {
 		o: o,
 		pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sirsi_retention_pruned_rows_total",
-			Help: "Rows the retention pruner deleted, by table (utilization, actions, cost_anomalies).",
+			Help: "Rows the retention pruner deleted, by table (utilization, actions, cost_anomalies, audit_events).",
 		}, []string{"table"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sirsi_retention_runs_total",
@@ -134,7 +145,7 @@ func (p *Pruner) PruneOnce(ctx context.Context) (Report, error) {
 	p.runs.WithLabelValues(outcome).Inc()
 	if ran {
 		args := []any{"tenants", rep.Tenants, "took", p.o.Clock().Sub(start).Round(time.Millisecond)}
-		for _, k := range store.RetainedKinds {
+		for _, k := range append(store.RetainedKinds, store.RetainedAudit) {
 			args = append(args, string(k), rep.Pruned[k])
 		}
 		if err != nil {
@@ -146,6 +157,9 @@ func (p *Pruner) PruneOnce(ctx context.Context) (Report, error) {
 }
 
 func (p *Pruner) pruneTenants(ctx context.Context, now time.Time, rep *Report) error {
+	if err := p.pruneAudit(ctx, "", p.o.Defaults.Audit, now, rep); err != nil {
+		return err
+	}
 	page := store.Page{Size: store.MaxPageSize}
 	for {
 		tenants, next, err := p.o.Store.ListTenants(ctx, page)
@@ -187,6 +201,23 @@ func (p *Pruner) pruneTenant(ctx context.Context, t *sirsiv1.Tenant, now time.Ti
 			}
 		}
 	}
+	return p.pruneAudit(ctx, t.Id, p.days(t, store.RetainedAudit), now, rep)
+}
+
+// pruneAudit removes the audit events of tenantID ("" for the
+// operator-level ones) older than days, in one call of the store's
+// PruneAudit: the chain's checkpoint must cover exactly what one
+// transaction removes, so it is not split into batches.
+func (p *Pruner) pruneAudit(ctx context.Context, tenantID string, days int, now time.Time, rep *Report) error {
+	if days == 0 {
+		return nil
+	}
+	res, err := p.o.Store.PruneAudit(ctx, tenantID, now.Add(-time.Duration(days)*24*time.Hour), p.o.AuditKey)
+	if err != nil {
+		return fmt.Errorf("retention: audit events of tenant %q: %w", tenantID, err)
+	}
+	rep.Pruned[store.RetainedAudit] += res.Pruned
+	p.pruned.WithLabelValues(string(store.RetainedAudit)).Add(float64(res.Pruned))
 	return nil
 }
 
@@ -199,6 +230,8 @@ func (p *Pruner) days(t *sirsiv1.Tenant, kind store.Retained) int {
 		own, def = t.ActionRetentionDays, p.o.Defaults.Actions
 	case store.RetainedAnomalies:
 		own, def = t.AnomalyRetentionDays, p.o.Defaults.Anomalies
+	case store.RetainedAudit:
+		own, def = t.AuditRetentionDays, p.o.Defaults.Audit
 	}
 	if own != nil {
 		return int(*own)

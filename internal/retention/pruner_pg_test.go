@@ -48,7 +48,7 @@ func TestTwoReplicasPrunePostgres(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range stores {
 		regs[i] = prometheus.NewRegistry()
-		p, err := retention.New(retention.Options{Store: stores[i], Interval: time.Hour, BatchSize: 7, Registerer: regs[i], Clock: func() time.Time { return now }})
+		p, err := retention.New(retention.Options{Store: stores[i], Interval: time.Hour, BatchSize: 7, Registerer: regs[i], AuditKey: auditKey, Clock: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package retention_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,9 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+// auditKey signs the checkpoints of audit pruning in these tests.
+var auditKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -65,7 +69,25 @@ func seed(t *testing.T, s store.Store, tenant *sirsiv1.Tenant, ages ...int) seed
 	if _, err := ts.ApplyActions(ctx, a.Id, "acts", acts); err != nil {
 		t.Fatal(err)
 	}
+	for i, age := range ages {
+		if _, err := s.AppendAudit(ctx, &sirsiv1.AuditEvent{TenantId: tn.Id, Time: timestamppb.New(now.AddDate(0, 0, -age)), Actor: "token:x",
+			Action: fmt.Sprintf("test.%d", i), Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return seeded{ts: ts}
+}
+
+// leftAll counts the tenant's utilisation summaries, actions and audit
+// events.
+func (sd seeded) leftAll(t *testing.T) (util, actions, audit int) {
+	t.Helper()
+	util, actions = sd.left(t)
+	ev, _, err := sd.ts.ListAuditEvents(testCtx(t), store.AuditFilter{}, store.Page{Size: store.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return util, actions, len(ev)
 }
 
 // left counts the tenant's utilisation summaries and actions.
@@ -124,12 +146,19 @@ func TestPrunerAppliesEachTenantsRetention(t *testing.T) {
 	ages := []int{1, 10, 40, 41, 42, 400}
 	def := seed(t, s, &sirsiv1.Tenant{Name: "defaults"}, ages...)
 	forever := seed(t, s, &sirsiv1.Tenant{Name: "forever", UtilizationRetentionDays: proto.Int32(0), ActionRetentionDays: proto.Int32(0)}, ages...)
-	short := seed(t, s, &sirsiv1.Tenant{Name: "short", UtilizationRetentionDays: proto.Int32(5), ActionRetentionDays: proto.Int32(41)}, ages...)
+	short := seed(t, s, &sirsiv1.Tenant{Name: "short", UtilizationRetentionDays: proto.Int32(5), ActionRetentionDays: proto.Int32(41),
+		AuditRetentionDays: proto.Int32(41)}, ages...)
+	// Operator-level entries follow the server's audit default.
+	for _, age := range []int{1, 100} {
+		if _, err := s.AppendAudit(testCtx(t), &sirsiv1.AuditEvent{Time: timestamppb.New(now.AddDate(0, 0, -age)), Actor: "operator", Action: "op", Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	reg := prometheus.NewRegistry()
 	var log bytes.Buffer
 	p, err := retention.New(retention.Options{
-		Store: s, Defaults: retention.Days{Utilization: 30}, Interval: time.Hour, BatchSize: 2, Registerer: reg,
+		Store: s, Defaults: retention.Days{Utilization: 30, Audit: 60}, Interval: time.Hour, BatchSize: 2, Registerer: reg, AuditKey: auditKey,
 		Logger: hclog.New(&hclog.LoggerOptions{Output: &log}), Clock: func() time.Time { return now },
 	})
 	if err != nil {
@@ -140,23 +169,34 @@ func TestPrunerAppliesEachTenantsRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		name               string
-		sd                 seeded
-		wantUtil, wantActs int
+		name                          string
+		sd                            seeded
+		wantUtil, wantActs, wantAudit int
 	}{
-		// 40, 41, 42 and 400 days old are past 30 days; actions stay.
-		{"defaults", def, 2, 6},
-		{"forever", forever, 6, 6},
+		// 40, 41, 42 and 400 days old are past 30 days; actions stay;
+		// 400 is past the audit default of 60 (forever sets no audit
+		// retention of its own).
+		{"defaults", def, 2, 6, 5},
+		{"forever", forever, 6, 6, 5},
 		// Past 5 days: all but 1; past 41 days: 42 and 400 (41 is
 		// exactly at the cutoff, not before it).
-		{"short", short, 1, 4},
+		{"short", short, 1, 4, 4},
 	} {
-		if u, a := c.sd.left(t); u != c.wantUtil || a != c.wantActs {
-			t.Errorf("tenant %s keeps %d utilisation summaries and %d actions, want %d and %d", c.name, u, a, c.wantUtil, c.wantActs)
+		if u, a, au := c.sd.leftAll(t); u != c.wantUtil || a != c.wantActs || au != c.wantAudit {
+			t.Errorf("tenant %s keeps %d utilisation summaries, %d actions and %d audit events, want %d, %d and %d", c.name, u, a, au, c.wantUtil, c.wantActs, c.wantAudit)
 		}
 	}
-	if !rep.Ran || rep.Tenants != 3 || rep.Pruned[store.RetainedUtilization] != 9 || rep.Pruned[store.RetainedActions] != 2 {
-		t.Errorf("report %+v, want 3 tenants, 9 utilisation summaries and 2 actions", rep)
+	if !rep.Ran || rep.Tenants != 3 || rep.Pruned[store.RetainedUtilization] != 9 || rep.Pruned[store.RetainedActions] != 2 || rep.Pruned[store.RetainedAudit] != 5 {
+		t.Errorf("report %+v, want 3 tenants, 9 utilisation summaries, 2 actions and 5 audit events (1 operator-level)", rep)
+	}
+	// The audit chain still verifies, the pruned entries accounted for by
+	// signed checkpoints.
+	v, err := s.VerifyAuditChain(testCtx(t), nil, auditKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Break != nil || v.Pruned != 5 {
+		t.Errorf("after pruning the audit chain verifies as %+v (break %+v), want intact with 5 pruned", v, v.Break)
 	}
 	if got := prunedMetric(t, reg, "utilization"); got != 9 {
 		t.Errorf("sirsi_retention_pruned_rows_total{table=utilization} = %v, want 9", got)
@@ -164,7 +204,8 @@ func TestPrunerAppliesEachTenantsRetention(t *testing.T) {
 	if got := prunedMetric(t, reg, "actions"); got != 2 {
 		t.Errorf("sirsi_retention_pruned_rows_total{table=actions} = %v, want 2", got)
 	}
-	if line := log.String(); strings.Count(line, "retention pruned") != 1 || !strings.Contains(line, "utilization=9") || !strings.Contains(line, "actions=2") {
+	if line := log.String(); strings.Count(line, "retention pruned") != 1 || !strings.Contains(line, "utilization=9") || !strings.Contains(line, "actions=2") ||
+		!strings.Contains(line, "audit_events=5") {
 		t.Errorf("want one log line naming what was pruned, got %q", line)
 	}
 }
@@ -172,9 +213,10 @@ func TestPrunerAppliesEachTenantsRetention(t *testing.T) {
 func TestPrunerRefusesBadOptions(t *testing.T) {
 	s := openSQLite(t)
 	for name, o := range map[string]retention.Options{
-		"no store":    {Interval: time.Hour, BatchSize: 1},
-		"no interval": {Store: s, BatchSize: 1},
-		"no batch":    {Store: s, Interval: time.Hour},
+		"no store":     {Interval: time.Hour, BatchSize: 1, AuditKey: auditKey},
+		"no interval":  {Store: s, BatchSize: 1, AuditKey: auditKey},
+		"no batch":     {Store: s, Interval: time.Hour, AuditKey: auditKey},
+		"no audit key": {Store: s, Interval: time.Hour, BatchSize: 1},
 	} {
 		if _, err := retention.New(o); err == nil {
 			t.Errorf("%s: New accepted %+v", name, o)

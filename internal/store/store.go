@@ -434,6 +434,11 @@ const (
 	RetainedAnomalies Retained = "cost_anomalies"
 )
 
+// RetainedAudit names audit events in retention's reports and metrics;
+// they are pruned through Store.PruneAudit, which keeps the chain
+// verifiable, never through PruneRetained.
+const RetainedAudit Retained = "audit_events"
+
 // RetainedKinds are the kinds PruneRetained accepts, in the order the
 // pruner walks them.
 var RetainedKinds = []Retained{RetainedUtilization, RetainedActions, RetainedAnomalies}
