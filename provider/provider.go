@@ -315,5 +315,6 @@ func (p *sirsiProvider) DataSources(context.Context) []func() datasource.DataSou
 		NewPriceDataSource,
 		NewActionPlansDataSource,
 		NewRecommendedSizeDataSource,
+		NewAuditEventsDataSource,
 	}
 }
