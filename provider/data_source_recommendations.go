@@ -14,6 +14,7 @@ import (
 
 	sirsiv1 "github.com/sirsinexus/terraform-provider-sirsi/internal/api/sirsi/v1"
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/client"
+	"github.com/sirsinexus/terraform-provider-sirsi/internal/validation"
 )
 
 var _ datasource.DataSourceWithConfigure = (*recommendationsDataSource)(nil)
@@ -54,6 +55,8 @@ type recommendationItemModel struct {
 	Status                  types.String  `tfsdk:"status"`
 	ApprovedBy              types.String  `tfsdk:"approved_by"`
 	ApproveTime             types.String  `tfsdk:"approve_time"`
+	SkipReason              types.String  `tfsdk:"skip_reason"`
+	SkipDetail              types.String  `tfsdk:"skip_detail"`
 }
 
 func (d *recommendationsDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -112,6 +115,12 @@ func (d *recommendationsDataSource) Schema(_ context.Context, _ datasource.Schem
 					"status":                    schema.StringAttribute{Computed: true, MarkdownDescription: "`open`, `approved`, `dismissed`, `executed` or `superseded`."},
 					"approved_by":               schema.StringAttribute{Computed: true, MarkdownDescription: "Who approved the recommendation (`token:<id>`, or `operator`); null unless approved."},
 					"approve_time":              schema.StringAttribute{Computed: true, MarkdownDescription: "When the recommendation was approved (RFC 3339); null unless approved."},
+					"skip_reason": schema.StringAttribute{Computed: true, MarkdownDescription: fmt.Sprintf("Why the agent never carries this "+
+						"recommendation out on its own although the policy's mode acts: one of %s. Set by the agent at each report, so a reason "+
+						"that no longer applies (an instance that left its Auto Scaling group) is cleared by the next one; null when the agent acts "+
+						"on it as the mode says, in `recommend` mode, or when the agent gave no reason.", enumList(sirsiv1.SkipReason(0)))},
+					"skip_detail": schema.StringAttribute{Computed: true, MarkdownDescription: "`skip_reason` in words: the group, cluster, tag or " +
+						"refused check, and what to change instead; null without a `skip_reason`."},
 				}},
 			},
 			"total_monthly_savings": schema.Float64Attribute{
@@ -189,5 +198,7 @@ func recommendationItemFromProto(r *sirsiv1.Recommendation) recommendationItemMo
 		Status:                  types.StringValue(enumName(r.GetStatus(), "open")),
 		ApprovedBy:              optionalString(r.GetApprovedBy()),
 		ApproveTime:             timeValue(r.GetApproveTime()),
+		SkipReason:              optionalString(validation.EnumName(r.GetSkipReason())),
+		SkipDetail:              optionalString(r.GetSkipDetail()),
 	}
 }

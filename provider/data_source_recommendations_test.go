@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,6 +103,8 @@ func TestAccRecommendationsDataSource_populated(t *testing.T) {
 							"status":                    knownvalue.StringExact("open"),
 							"approved_by":               knownvalue.Null(),
 							"approve_time":              knownvalue.Null(),
+							"skip_reason":               knownvalue.Null(),
+							"skip_detail":               knownvalue.Null(),
 						}),
 					})),
 				},
@@ -151,5 +154,81 @@ func TestAccRecommendationsDataSource_empty(t *testing.T) {
 				statecheck.ExpectKnownValue("data.sirsi_recommendations.test", tfjsonpath.New("total_monthly_savings"), knownvalue.Float64Exact(0)),
 			},
 		}},
+	})
+}
+
+// TestAccRecommendationsDataSource_skipReason: the skip reason and its
+// detail the agent reported read back through Terraform for each
+// recommendation, null where there is none; the next report, where the
+// instance left its Auto Scaling group, clears them.
+func TestAccRecommendationsDataSource_skipReason(t *testing.T) {
+	env := testAccStart(t)
+	account := env.createCloudAccount(t, "111111111111")
+	policy := env.createPolicyForData(t, "acc-skips")
+	const (
+		asgDetail  = "never stopped or resized by the agent: a member of Auto Scaling group web-asg: the group would replace a stopped instance"
+		exclDetail = "excluded: carries the policy's exclude tag team=payments: a person excluded it"
+	)
+	report := func(batch string, asgSkip sirsiv1.SkipReason, asgWhy string) []string {
+		t.Helper()
+		recs := []*sirsiv1.Recommendation{
+			{ResourceId: "i-0asg", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large",
+				EstimatedMonthlySavings: money.USDFromFloat(210.24), SkipReason: asgSkip, SkipDetail: asgWhy},
+			{ResourceId: "i-0exc", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large",
+				EstimatedMonthlySavings: money.USDFromFloat(210.24), SkipReason: sirsiv1.SkipReason_SKIP_REASON_EXCLUDED, SkipDetail: exclDetail},
+			{ResourceId: "i-0run", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", CurrentSize: "m5.2xlarge", ProposedSize: "m5.large",
+				EstimatedMonthlySavings: money.USDFromFloat(210.24)},
+		}
+		ids, _, err := env.tenantStore().ApplyRecommendations(context.Background(), account, batch, policy, nil, recs)
+		if err != nil {
+			t.Fatalf("reporting recommendations: %v", err)
+		}
+		return ids
+	}
+	ids := report("skips-1", sirsiv1.SkipReason_SKIP_REASON_AUTO_SCALING_GROUP, asgDetail)
+	addr := "data.sirsi_recommendations.test"
+	config := env.tenantProvider() + "\ndata \"sirsi_recommendations\" \"test\" {\n  policy_id = \"" + policy + "\"\n}\n"
+	// Items are in id order; find each resource's index.
+	item := func(resourceID string) int {
+		sorted := slices.Clone(ids)
+		slices.Sort(sorted)
+		return slices.Index(sorted, ids[map[string]int{"i-0asg": 0, "i-0exc": 1, "i-0run": 2}[resourceID]])
+	}
+	skip := func(resourceID string, reason, detail knownvalue.Check) []statecheck.StateCheck {
+		at := tfjsonpath.New("items").AtSliceIndex(item(resourceID))
+		return []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(addr, at.AtMapKey("resource_id"), knownvalue.StringExact(resourceID)),
+			statecheck.ExpectKnownValue(addr, at.AtMapKey("skip_reason"), reason),
+			statecheck.ExpectKnownValue(addr, at.AtMapKey("skip_detail"), detail),
+		}
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: slices.Concat(
+					[]statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("items"), knownvalue.ListSizeExact(3))},
+					skip("i-0asg", knownvalue.StringExact("auto_scaling_group"), knownvalue.StringExact(asgDetail)),
+					skip("i-0exc", knownvalue.StringExact("excluded"), knownvalue.StringExact(exclDetail)),
+					skip("i-0run", knownvalue.Null(), knownvalue.Null()),
+				),
+			},
+			{
+				// The instance left its group: the next report clears it.
+				PreConfig: func() {
+					if again := report("skips-2", 0, ""); !slices.Equal(again, ids) {
+						t.Fatalf("the second report gave ids %v, the first %v", again, ids)
+					}
+				},
+				Config: config,
+				ConfigStateChecks: slices.Concat(
+					skip("i-0asg", knownvalue.Null(), knownvalue.Null()),
+					skip("i-0exc", knownvalue.StringExact("excluded"), knownvalue.StringExact(exclDetail)),
+					skip("i-0run", knownvalue.Null(), knownvalue.Null()),
+				),
+			},
+		},
 	})
 }

@@ -6,6 +6,8 @@ package provider
 // hand-written table can then drift from the .proto file.
 
 import (
+	"strings"
+
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -34,4 +36,17 @@ func parseEnum(d protoreflect.EnumDescriptor, v types.String) protoreflect.EnumN
 		return 0
 	}
 	return n
+}
+
+// enumList lists enum e's names for a description, from the API's enum so
+// that no hand-written list drifts: "`a`, `b` or `c`".
+func enumList(e protoreflect.Enum) string {
+	names := enumNames(e)
+	for i, n := range names {
+		names[i] = "`" + n + "`"
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

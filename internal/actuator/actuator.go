@@ -574,6 +574,16 @@ func (r *record) addStep(name, status string, at time.Time, detail string) {
 	r.Steps = append(r.Steps, step{Name: name, Status: status, Time: at.UTC(), Detail: detail})
 }
 
+// Refused reports whether act ended at its live check, before any
+// mutation (an exclude tag or guard on the live resource, a cool-down, a
+// stale size, a resource gone or not readable): the resource is as it
+// was.
+func Refused(act *sirsiv1.Action) bool {
+	steps := act.GetSteps()
+	return act.GetStatus() == sirsiv1.ActionStatus_ACTION_STATUS_FAILED && len(steps) > 0 &&
+		steps[len(steps)-1].GetName() == phaseCheck && steps[len(steps)-1].GetStatus() == statusFailed
+}
+
 func toAction(r *record) *sirsiv1.Action {
 	act := &sirsiv1.Action{
 		Id: r.Req.ID, PolicyId: r.Req.PolicyID, RecommendationId: r.Req.RecommendationID, PlanId: r.Req.PlanID,

@@ -432,8 +432,8 @@ func (f *flow) check(ctx context.Context) (string, string, error) {
 	}
 	if req.Action == ActionResize || req.Action == ActionStop {
 		guard := stopguard.Instance{Tags: tagsOf(in.Tags), RootDeviceType: string(in.RootDeviceType), Lifecycle: string(in.InstanceLifecycle)}
-		if why := stopguard.Reason(guard); why != "" {
-			return "", "", fmt.Errorf("instance %s is never stopped: %s", req.ResourceID, why)
+		if why := stopguard.Reason(guard); why.Applies() {
+			return "", "", fmt.Errorf("instance %s is never stopped: %s", req.ResourceID, why.Detail)
 		}
 	}
 	switch req.Action {

@@ -207,6 +207,7 @@ func (s *sweeps) finishDecisions(ctx context.Context, d *decisions) {
 	}
 	for i, p := range policies {
 		recs := d.parts[i].Finish()
+		s.optimizing.runner.MarkSkips(p, recs)
 		if len(recs) > maxReportedRecommendations {
 			slices.SortStableFunc(recs, func(x, y *sirsiv1.Recommendation) int {
 				return cmp.Compare(y.GetEstimatedMonthlySavings().GetMicros(), x.GetEstimatedMonthlySavings().GetMicros())

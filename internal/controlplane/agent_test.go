@@ -701,6 +701,24 @@ func TestReportValidationNamesFields(t *testing.T) {
 			}})
 			return err
 		}, "recommendations[0].confidence"},
+		{"skip reason", func() error {
+			_, err := c.ReportRecommendations(ctx, &sirsiv1.ReportRecommendationsRequest{BatchId: "b", PolicyId: "p", Recommendations: []*sirsiv1.Recommendation{
+				{ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", SkipReason: 99, SkipDetail: "why"},
+			}})
+			return err
+		}, "recommendations[0].skip_reason"},
+		{"skip reason without detail", func() error {
+			_, err := c.ReportRecommendations(ctx, &sirsiv1.ReportRecommendationsRequest{BatchId: "b", PolicyId: "p", Recommendations: []*sirsiv1.Recommendation{
+				{ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", SkipReason: sirsiv1.SkipReason_SKIP_REASON_EXCLUDED},
+			}})
+			return err
+		}, "recommendations[0].skip_detail"},
+		{"skip detail without reason", func() error {
+			_, err := c.ReportRecommendations(ctx, &sirsiv1.ReportRecommendationsRequest{BatchId: "b", PolicyId: "p", Recommendations: []*sirsiv1.Recommendation{
+				{ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "resize", SkipDetail: "made up"},
+			}})
+			return err
+		}, "recommendations[0].skip_detail"},
 		{"action status", func() error {
 			_, err := c.ReportActions(ctx, &sirsiv1.ReportActionsRequest{BatchId: "b", Actions: []*sirsiv1.Action{
 				{Id: "a", ResourceId: "i-1", ResourceType: "aws_ec2_instance", Region: "us-east-1", Action: "stop"},

@@ -467,6 +467,11 @@ func validateReportRecommendations(r *sirsiv1.ReportRecommendationsRequest) erro
 		e.Check(p+".estimated_monthly_savings", money.Check(c.EstimatedMonthlySavings, false, false))
 		e.Check(p+".confidence", fraction(c.Confidence))
 		e.Check(p+".reason", validation.Text(c.Reason, maxReasonLen, true))
+		e.Check(p+".skip_reason", validation.Enum(c.SkipReason, false))
+		e.Check(p+".skip_detail", validation.Text(c.SkipDetail, validation.MaxSkipDetailLen, true))
+		if (c.SkipReason == sirsiv1.SkipReason_SKIP_REASON_UNSPECIFIED) != (c.SkipDetail == "") {
+			e.Add(p+".skip_detail", "is required with a skip_reason and must be empty without one")
+		}
 		tooMany(&e, p+".evidence", len(c.Evidence), maxEvidence)
 		for j, ev := range c.Evidence {
 			ep := fmt.Sprintf("%s.evidence[%d]", p, j)

@@ -26,10 +26,22 @@ func (o *Optimizer) decideEC2(p *sirsiv1.OptimizationPolicy, in Input, now time.
 	if r.GetState() != "running" {
 		return nil, skipf("instance is %s, not running", orDash(r.GetState()))
 	}
-	// Both EC2 actions (stop, resize) stop the instance.
-	if why := stopguard.Reason(stopguard.Of(r)); why != "" {
-		return nil, skipf("never stopped or resized: %s", why)
+	rec, why := o.decideRunningEC2(p, in, now)
+	// Both EC2 actions (stop, resize) stop the instance. One that must
+	// never be stopped keeps its recommendation, which says why the agent
+	// leaves it to a person (who changes the group or launch template).
+	if guard := stopguard.Reason(stopguard.Of(r)); guard.Applies() {
+		if rec == nil {
+			return nil, skipf("never stopped or resized: %s (and %s)", guard.Detail, why)
+		}
+		rec.SkipReason, rec.SkipDetail = guard.Code, "never stopped or resized by the agent: "+guard.Detail
 	}
+	return rec, why
+}
+
+// decideRunningEC2 decides for a running instance, stopguard aside.
+func (o *Optimizer) decideRunningEC2(p *sirsiv1.OptimizationPolicy, in Input, now time.Time) (*sirsiv1.Recommendation, skip) {
+	r := in.Resource
 	a := r.GetAttributes()
 	// The catalogue holds on-demand, shared-tenancy Linux prices only; any
 	// other instance would be priced wrong.

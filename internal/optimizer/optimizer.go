@@ -2,6 +2,7 @@ package optimizer
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -113,19 +114,12 @@ func Inputs(resources []*sirsiv1.Resource, sums []*sirsiv1.UtilizationSummary) [
 // Selects reports whether the policy applies to the resource (its type is
 // in resource_types, empty meaning every type, and it matches the
 // selector's accounts, regions and tags) and, separately, whether it is
-// excluded: it carries one of exclude_tags ("*" matching any value) or
-// sirsi:optimize=false. Excluded resources never get recommendations.
+// excluded (see Exclusion). An excluded resource's recommendations carry
+// skip_reason EXCLUDED: the agent never acts on them.
 func Selects(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource) (applies bool, excluded bool) {
 	tags := r.GetTags()
 	sel := p.GetSelector()
-	for k, v := range sel.GetExcludeTags() {
-		if got, ok := tags[k]; ok && (v == "*" || got == v) {
-			excluded = true
-		}
-	}
-	if v, ok := tags[OptimizeTag]; ok && strings.EqualFold(strings.TrimSpace(v), "false") {
-		excluded = true
-	}
+	excluded = Exclusion(p, r) != ""
 	if ts := p.GetResourceTypes(); len(ts) > 0 && !slices.Contains(ts, r.GetType()) {
 		return false, excluded
 	}
@@ -141,6 +135,23 @@ func Selects(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource) (applies bool, 
 		}
 	}
 	return true, excluded
+}
+
+// Exclusion says why the policy keeps off the resource, "" when it does
+// not: it carries one of exclude_tags ("*" matching any value), named in
+// key order, or sirsi:optimize=false.
+func Exclusion(p *sirsiv1.OptimizationPolicy, r *sirsiv1.Resource) string {
+	tags := r.GetTags()
+	if v, ok := tags[OptimizeTag]; ok && strings.EqualFold(strings.TrimSpace(v), "false") {
+		return fmt.Sprintf("carries %s=%s: a person excluded it from every policy", OptimizeTag, v)
+	}
+	excl := p.GetSelector().GetExcludeTags()
+	for _, k := range slices.Sorted(maps.Keys(excl)) {
+		if got, ok := tags[k]; ok && (excl[k] == "*" || got == excl[k]) {
+			return fmt.Sprintf("carries the policy's exclude tag %s=%s: a person excluded it", k, got)
+		}
+	}
+	return ""
 }
 
 // Optimizer decides with one price catalogue. It caches candidate lists
@@ -235,7 +246,12 @@ func (d *Decision) Add(in []Input) {
 			d.out = append(d.out, rec)
 		}
 		if ok && d.coversEC2 && x.Resource.GetType() == validation.ResourceEC2Instance {
-			d.o.addBaseline(d.baseline, x.Resource, rec)
+			// A recommendation the agent skips does not cut the spend.
+			if rec.GetSkipReason() != sirsiv1.SkipReason_SKIP_REASON_UNSPECIFIED {
+				d.o.addBaseline(d.baseline, x.Resource, nil)
+			} else {
+				d.o.addBaseline(d.baseline, x.Resource, rec)
+			}
 		}
 	}
 }
@@ -279,10 +295,7 @@ func (o *Optimizer) explain(p *sirsiv1.OptimizationPolicy, in Input, now time.Ti
 		return nil, skipf("no resource"), false
 	}
 	applies, excluded := Selects(p, r)
-	switch {
-	case excluded:
-		return nil, skipf("excluded by an exclude tag or sirsi:optimize=false"), false
-	case !applies:
+	if !applies {
 		return nil, skipf("not selected by the policy (resource type, account, region or tags)"), false
 	}
 	var rec *sirsiv1.Recommendation
@@ -301,23 +314,33 @@ func (o *Optimizer) explain(p *sirsiv1.OptimizationPolicy, in Input, now time.Ti
 	case validation.ResourceLambdaFunction:
 		rec, skipped = o.decideLambda(p, in)
 	default:
-		return nil, skipf("no decisions for resource type %q", r.GetType()), true
+		return nil, skipf("no decisions for resource type %q", r.GetType()), !excluded
+	}
+	if excluded {
+		// Recommended all the same, so that what exclusion leaves on the
+		// table is visible; the agent never acts on it. An exclusion
+		// outranks a guard: it is a person's decision.
+		why := Exclusion(p, r)
+		if rec == nil {
+			return nil, skipf("excluded: %s (and %s)", why, skipped), false
+		}
+		rec.SkipReason, rec.SkipDetail = sirsiv1.SkipReason_SKIP_REASON_EXCLUDED, "excluded: "+why
 	}
 	if rec == nil {
-		return nil, skipped, true
+		return nil, skipped, !excluded
 	}
 	saving, known := money.Float(rec.EstimatedMonthlySavings)
 	if !known {
-		return nil, skipf("%s to %s: the saving is unknown", rec.Action, orDash(rec.ProposedSize)), true
+		return nil, skipf("%s to %s: the saving is unknown", rec.Action, orDash(rec.ProposedSize)), !excluded
 	}
 	if saving <= 0 {
-		return nil, skipf("%s to %s would not save money ($%.2f/month)", rec.Action, orDash(rec.ProposedSize), saving), true
+		return nil, skipf("%s to %s would not save money ($%.2f/month)", rec.Action, orDash(rec.ProposedSize), saving), !excluded
 	}
 	if floor := money.FloatOr(p.GetRightsizing().GetMinMonthlySavings(), 0); saving < floor {
 		return nil, skipf("%s to %s would save $%.2f/month, below the policy's minimum of $%.2f",
-			rec.Action, orDash(rec.ProposedSize), saving, floor), true
+			rec.Action, orDash(rec.ProposedSize), saving, floor), !excluded
 	}
-	return rec, skip{}, true
+	return rec, skip{}, !excluded
 }
 
 // newRec fills the fields every recommendation shares; costs are rounded

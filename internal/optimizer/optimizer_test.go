@@ -64,6 +64,10 @@ func TestDecideEC2(t *testing.T) {
 		saving            float64
 		confidence        float64
 		skipped           string
+		// skipReason and skipDetail: a recommendation the agent will not
+		// carry out, its skip_reason and a part of its skip_detail.
+		skipReason sirsiv1.SkipReason
+		skipDetail string
 	}
 	cases := []struct {
 		name string
@@ -207,8 +211,9 @@ func TestDecideEC2(t *testing.T) {
 			want: want{action: "resize", to: "m5.large", current: 140.16, proposed: 70.08, saving: 70.08, confidence: 1},
 		},
 		{
-			// The inputs of "idle instance stopped" and more would stop or
-			// resize it; the group would replace it.
+			// Over-provisioned, so recommended a smaller type, but the
+			// group would replace a stopped member: the recommendation says
+			// the agent leaves it alone.
 			name: "Auto Scaling group member",
 			p:    testPolicy(),
 			in: Input{func() *sirsiv1.Resource {
@@ -216,7 +221,7 @@ func TestDecideEC2(t *testing.T) {
 				r.Tags = map[string]string{"aws:autoscaling:groupName": "web"}
 				return r
 			}(), cpu("p95", 1)},
-			want: want{skipped: "Auto Scaling group web"},
+			want: want{skipReason: sirsiv1.SkipReason_SKIP_REASON_AUTO_SCALING_GROUP, skipDetail: "never stopped or resized by the agent: a member of Auto Scaling group web"},
 		},
 		{
 			name: "instance-store root",
@@ -226,7 +231,20 @@ func TestDecideEC2(t *testing.T) {
 				r.Attributes = map[string]string{"root_device_type": "instance-store"}
 				return r
 			}(), cpu("p95", 1)},
-			want: want{skipped: "instance store"},
+			want: want{skipReason: sirsiv1.SkipReason_SKIP_REASON_INSTANCE_STORE_ROOT, skipDetail: "its root device is instance store"},
+		},
+		{
+			// A person's exclusion outranks the group's guard.
+			name: "excluded Auto Scaling group member",
+			p: testPolicy(func(p *sirsiv1.OptimizationPolicy) {
+				p.Selector = &sirsiv1.PolicySelector{ExcludeTags: map[string]string{"team": "*"}}
+			}),
+			in: Input{func() *sirsiv1.Resource {
+				r := ec2("i-ex", "m5.xlarge")
+				r.Tags = map[string]string{"aws:autoscaling:groupName": "web", "team": "payments"}
+				return r
+			}(), cpu("p95", 1)},
+			want: want{skipReason: sirsiv1.SkipReason_SKIP_REASON_EXCLUDED, skipDetail: "excluded: carries the policy's exclude tag team=payments"},
 		},
 		{
 			name: "stopped instance",
@@ -253,6 +271,12 @@ func TestDecideEC2(t *testing.T) {
 			}
 			if rec == nil {
 				t.Fatalf("skipped: %s", skipped)
+			}
+			if rec.SkipReason != c.want.skipReason || !strings.Contains(rec.SkipDetail, c.want.skipDetail) || (c.want.skipDetail == "") != (rec.SkipDetail == "") {
+				t.Fatalf("%s to %s with skip_reason %v %q, want %v %q", rec.Action, rec.ProposedSize, rec.SkipReason, rec.SkipDetail, c.want.skipReason, c.want.skipDetail)
+			}
+			if c.want.skipReason != sirsiv1.SkipReason_SKIP_REASON_UNSPECIFIED {
+				return
 			}
 			checkRec(t, rec, c.want.action, c.want.to, c.want.current, c.want.proposed, c.want.saving, c.want.confidence)
 		})
@@ -436,9 +460,15 @@ func TestSelects(t *testing.T) {
 			}
 			p := testPolicy()
 			p.ResourceTypes, p.Selector = c.p.ResourceTypes, c.p.Selector
+			// An excluded resource is recommended all the same, marked.
 			recs := o.Decide(p, []Input{{x, cpu("p95", 20)}}, now)
-			if want := c.applies && !c.excluded; (len(recs) > 0) != want {
-				t.Fatalf("Decide returned %d recommendations, want any: %v", len(recs), want)
+			if (len(recs) > 0) != c.applies {
+				t.Fatalf("Decide returned %d recommendations, want any: %v", len(recs), c.applies)
+			}
+			for _, r := range recs {
+				if excl := r.GetSkipReason() == sirsiv1.SkipReason_SKIP_REASON_EXCLUDED; excl != c.excluded {
+					t.Fatalf("skip_reason %v, want excluded: %v", r.GetSkipReason(), c.excluded)
+				}
 			}
 		})
 	}

@@ -91,7 +91,8 @@ func randomPolicy(rng *rand.Rand) *sirsiv1.OptimizationPolicy {
 // a proposed type never has fewer vCPU than required (nor less sustained
 // CPU than the observed load with headroom, nor less memory than the
 // floor), never another architecture, never costs more or has more vCPU
-// in downsize-only mode; excluded resources never get a recommendation.
+// in downsize-only mode; excluded resources' recommendations, and only
+// theirs, carry skip_reason EXCLUDED.
 func TestDecideProperties(t *testing.T) {
 	o := newOptimizer(t)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -104,8 +105,8 @@ func TestDecideProperties(t *testing.T) {
 			continue
 		}
 		r := x.Resource
-		if _, excluded := Selects(p, r); excluded {
-			t.Fatalf("%s is excluded (tags %v) but got %s", r.ResourceId, r.Tags, rec.Action)
+		if _, excluded := Selects(p, r); excluded != (rec.SkipReason == sirsiv1.SkipReason_SKIP_REASON_EXCLUDED) {
+			t.Fatalf("%s: excluded %v (tags %v) but %s has skip_reason %v", r.ResourceId, excluded, r.Tags, rec.Action, rec.SkipReason)
 		}
 		if money.FloatOr(rec.EstimatedMonthlySavings, math.NaN()) <= 0 || rec.Confidence < 0 || rec.Confidence > 1 {
 			t.Fatalf("%s: saving %s confidence %.2f", r.ResourceId, money.Format(rec.EstimatedMonthlySavings), rec.Confidence)

@@ -66,6 +66,7 @@ func (r *Runner) execute(ctx context.Context, p *sirsiv1.OptimizationPolicy, win
 	for _, req := range ready {
 		wg.Go(func() {
 			act := r.cfg.Executor.Execute(ctx, req)
+			r.noteOutcome(req, act, now)
 			r.log.Info("action", "policy_id", p.GetId(), "resource_id", req.ResourceID, "action", req.Action, "from", req.FromSize, "to", req.ToSize,
 				"status", act.GetStatus().String(), "error", act.GetError())
 			r.report(act)

@@ -165,8 +165,8 @@ func (r *Runner) offHoursRequests(p *sirsiv1.OptimizationPolicy, sched *optimize
 		if applies, excluded := optimizer.Selects(p, res); !applies || excluded {
 			continue
 		}
-		if why := stopguard.Reason(stopguard.Of(res)); why != "" {
-			r.log.Info("off-hours leaves an instance running", "policy_id", id, "resource_id", res.GetResourceId(), "reason", why)
+		if why := stopguard.Reason(stopguard.Of(res)); why.Applies() {
+			r.log.Info("off-hours leaves an instance running", "policy_id", id, "resource_id", res.GetResourceId(), "reason", why.Detail)
 			continue
 		}
 		req := base(res.GetResourceId(), res.GetRegion(), res.GetSize(), optimizer.ActionStop)

@@ -369,7 +369,7 @@ func TestPlanListsWhatItLeavesAlone(t *testing.T) {
 		asg:          "Auto Scaling group web-asg",
 		spot:         "Spot Instance",
 		store:        "root device is instance store",
-		excluded:     "exclude tags",
+		excluded:     "exclude tag team=payments",
 		stoppedSince: "stop needs it running",
 	}
 	got := map[string]*sirsiv1.PlanSkip{}

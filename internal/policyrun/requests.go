@@ -27,12 +27,61 @@ func isActionable(p *sirsiv1.OptimizationPolicy, resourceType, action string) bo
 	return actuator.Carries(resourceType, action) && !(policy.TerraformExecutes(p) && optimizer.IsRightsizing(action))
 }
 
+// Skip details the policy gives (stopguard's and exclusions come from the
+// optimizer, refusals from the actuator's live checks).
+const (
+	skipTerraformExecutes = "the policy's execution is terraform: Terraform carries out right-sizing (read it with sirsi_recommended_size), never the agent"
+	skipIrreversibleAuto  = "cannot be undone, so auto mode never takes it: a policy in approve mode carries it out once a person approves it"
+)
+
+// MarkSkips sets the skip reason of each of p's recommendations the agent
+// will not carry out although p's mode acts (auto or approve), before they
+// are reported: right-sizing p leaves to Terraform, in auto mode an action
+// that cannot be undone, and one whose last attempt a live check refused
+// (tried again all the same: the resource may have changed back). A
+// reason already set (an instance never stopped, an excluded one) stays;
+// in recommend mode nothing is acted on, so nothing more is marked.
+func (r *Runner) MarkSkips(p *sirsiv1.OptimizationPolicy, recs []*sirsiv1.Recommendation) {
+	mode := p.GetMode()
+	if mode != sirsiv1.PolicyMode_POLICY_MODE_AUTO && mode != sirsiv1.PolicyMode_POLICY_MODE_APPROVE {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rec := range recs {
+		switch {
+		case rec.GetSkipReason() != sirsiv1.SkipReason_SKIP_REASON_UNSPECIFIED:
+		case policy.TerraformExecutes(p) && optimizer.IsRightsizing(rec.GetAction()):
+			rec.SkipReason, rec.SkipDetail = sirsiv1.SkipReason_SKIP_REASON_TERRAFORM_EXECUTES, skipTerraformExecutes
+		case mode == sirsiv1.PolicyMode_POLICY_MODE_AUTO && actuator.Irreversible(rec.GetResourceType(), rec.GetAction()):
+			rec.SkipReason, rec.SkipDetail = sirsiv1.SkipReason_SKIP_REASON_IRREVERSIBLE, skipIrreversibleAuto
+		default:
+			if f, ok := r.refused[refusalKey(p.GetId(), rec.GetResourceId(), rec.GetAction())]; ok &&
+				f.from == rec.GetCurrentSize() && f.to == rec.GetProposedSize() {
+				rec.SkipReason, rec.SkipDetail = sirsiv1.SkipReason_SKIP_REASON_CHECK_REFUSED, f.detail
+			}
+		}
+	}
+}
+
+// holdsBack says whether a recommendation's skip reason keeps the agent
+// from carrying it out: every reason does but a refused check, which
+// names the last attempt only.
+func holdsBack(rec *sirsiv1.Recommendation) bool {
+	switch rec.GetSkipReason() {
+	case sirsiv1.SkipReason_SKIP_REASON_UNSPECIFIED, sirsiv1.SkipReason_SKIP_REASON_CHECK_REFUSED:
+		return false
+	}
+	return true
+}
+
 // candidates are the actionable recommendations a run of p would carry
-// out, largest saving first.
+// out, largest saving first; none held back by its skip reason is among
+// them.
 func candidates(p *sirsiv1.OptimizationPolicy, recs []*sirsiv1.Recommendation) []*sirsiv1.Recommendation {
 	var out []*sirsiv1.Recommendation
 	for _, r := range recs {
-		if r.GetId() != "" && isActionable(p, r.GetResourceType(), r.GetAction()) {
+		if r.GetId() != "" && isActionable(p, r.GetResourceType(), r.GetAction()) && !holdsBack(r) {
 			out = append(out, r)
 		}
 	}

@@ -101,6 +101,9 @@ type Runner struct {
 	// unchanged plan is not saved again (which would supersede nothing
 	// but add a row).
 	planned map[string]string
+	// refused holds the recommendations whose last attempt a live check
+	// refused, by refusalKey.
+	refused map[string]refusal
 	state   state
 }
 
@@ -137,7 +140,8 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = hclog.NewNullLogger()
 	}
-	r := &Runner{cfg: cfg, log: cfg.Log, decided: map[string][]*sirsiv1.Recommendation{}, planned: map[string]string{}}
+	r := &Runner{cfg: cfg, log: cfg.Log, decided: map[string][]*sirsiv1.Recommendation{}, planned: map[string]string{},
+		refused: map[string]refusal{}}
 	if err := r.load(); err != nil {
 		return nil, err
 	}

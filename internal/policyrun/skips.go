@@ -10,9 +10,6 @@ import (
 	"github.com/sirsinexus/terraform-provider-sirsi/internal/stopguard"
 )
 
-// excludedReason is why an instance carrying an exclude tag is left alone.
-const excludedReason = "carries one of the policy's exclude tags or sirsi:optimize=false: excluded by a person"
-
 // neverStopped lists the policy's selected EC2 instances of the inventory
 // that its stopping rules (idle and off-hours stops, resizes, which stop
 // the instance too) would otherwise consider but that are never stopped,
@@ -29,13 +26,12 @@ func (r *Runner) neverStopped(p *sirsiv1.OptimizationPolicy) []*sirsiv1.PlanSkip
 		if res.GetType() != actuator.ResourceEC2Instance || res.GetState() == "terminated" || res.GetState() == "shutting-down" {
 			continue
 		}
-		applies, excluded := optimizer.Selects(p, res)
-		if !applies {
+		if applies, _ := optimizer.Selects(p, res); !applies {
 			continue
 		}
-		why := stopguard.Reason(stopguard.Of(res))
-		if excluded {
-			why = excludedReason
+		why := optimizer.Exclusion(p, res)
+		if why == "" {
+			why = stopguard.Reason(stopguard.Of(res)).Detail
 		}
 		if why == "" {
 			continue

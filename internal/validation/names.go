@@ -37,6 +37,9 @@ func Slug(s string) error {
 const (
 	MaxDisplayNameLen = 256
 	MaxDescriptionLen = 1024
+	// MaxSkipDetailLen bounds a recommendation's skip_detail in
+	// characters: it may quote a live check's error.
+	MaxSkipDetailLen = 4096
 )
 
 // DisplayName checks a free-text name: optional, at most 256 characters,

@@ -16,20 +16,21 @@ import (
 
 const recCols = `id, tenant_id, policy_id, cloud_account_id, resource_id, resource_type, region, action, current_size, proposed_size,
 current_monthly_cost_micros, proposed_monthly_cost_micros, estimated_monthly_savings_micros, confidence, reason, status, evidence, create_time, update_time,
-approved_by, approve_time, executed_by`
+approved_by, approve_time, executed_by, skip_reason, skip_detail`
 
 func scanRec(row interface{ Scan(...any) error }) (*sirsiv1.Recommendation, error) {
 	var r sirsiv1.Recommendation
-	var status, ct, ut, at int64
+	var status, ct, ut, at, skip int64
 	var evidence string
 	var cur, prop, save sql.NullInt64
 	if err := row.Scan(&r.Id, &r.TenantId, &r.PolicyId, &r.CloudAccountId, &r.ResourceId, &r.ResourceType, &r.Region, &r.Action, &r.CurrentSize, &r.ProposedSize,
 		&cur, &prop, &save, &r.Confidence, &r.Reason, &status, &evidence, &ct, &ut,
-		&r.ApprovedBy, &at, &r.ExecutedBy); err != nil {
+		&r.ApprovedBy, &at, &r.ExecutedBy, &skip, &r.SkipDetail); err != nil {
 		return nil, err
 	}
 	r.CurrentMonthlyCost, r.ProposedMonthlyCost, r.EstimatedMonthlySavings = usdMicros(cur), usdMicros(prop), usdMicros(save)
 	r.Status, r.CreateTime, r.UpdateTime, r.ApproveTime = sirsiv1.RecommendationStatus(status), ts(ct), ts(ut), ts(at)
+	r.SkipReason = sirsiv1.SkipReason(skip)
 	var raw []json.RawMessage
 	if err := decodeJSON(evidence, &raw); err != nil {
 		return nil, err
@@ -121,19 +122,21 @@ WHERE tenant_id = ? AND cloud_account_id = ? AND policy_id = ? AND status IN (?,
 			if l := current[k]; l != nil && !(l.approved && (l.curSize != r.CurrentSize || l.propSize != r.ProposedSize)) {
 				l.seen = true
 				if _, err := tx.ExecContext(ctx, t.q(`UPDATE recommendations SET resource_type = ?, region = ?, current_size = ?, proposed_size = ?,
-current_monthly_cost_micros = ?, proposed_monthly_cost_micros = ?, estimated_monthly_savings_micros = ?, confidence = ?, reason = ?, evidence = ?, update_time = ?
+current_monthly_cost_micros = ?, proposed_monthly_cost_micros = ?, estimated_monthly_savings_micros = ?, confidence = ?, reason = ?, evidence = ?, update_time = ?,
+skip_reason = ?, skip_detail = ?
 WHERE tenant_id = ? AND id = ?`),
 					r.ResourceType, r.Region, r.CurrentSize, r.ProposedSize, microsArg(r.CurrentMonthlyCost), microsArg(r.ProposedMonthlyCost), microsArg(r.EstimatedMonthlySavings),
-					r.Confidence, r.Reason, evidence, now, t.id, l.id); err != nil {
+					r.Confidence, r.Reason, evidence, now, int64(r.SkipReason), r.SkipDetail, t.id, l.id); err != nil {
 					return "", fmt.Errorf("update recommendation %q: %w", l.id, err)
 				}
 				ids = append(ids, l.id)
 				continue
 			}
 			id := newID()
-			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '')`),
+			if _, err := tx.ExecContext(ctx, t.q(`INSERT INTO recommendations (`+recCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', ?, ?)`),
 				id, t.id, policyID, cloudAccountID, r.ResourceId, r.ResourceType, r.Region, r.Action, r.CurrentSize, r.ProposedSize,
-				microsArg(r.CurrentMonthlyCost), microsArg(r.ProposedMonthlyCost), microsArg(r.EstimatedMonthlySavings), r.Confidence, r.Reason, statusOpen, evidence, now, now); err != nil {
+				microsArg(r.CurrentMonthlyCost), microsArg(r.ProposedMonthlyCost), microsArg(r.EstimatedMonthlySavings), r.Confidence, r.Reason, statusOpen, evidence, now, now,
+				int64(r.SkipReason), r.SkipDetail); err != nil {
 				return "", fmt.Errorf("insert recommendation for %s: %w", r.ResourceId, err)
 			}
 			if l := current[k]; l != nil {

@@ -191,7 +191,7 @@ func RunReopen(t *testing.T, b Backend) {
 		ok(t, s.Close())
 		// Back to the single tenant webhook: the URL and secret in the
 		// tenant's row, the outbox without endpoints.
-		for _, stmt := range slices.Concat(undoTenantSettings, undoWebhooks) {
+		for _, stmt := range slices.Concat(undoSkipReasons, undoTenantSettings, undoWebhooks) {
 			b.Exec(t, loc, stmt)
 		}
 		b.Exec(t, loc, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version >= %d`, webhooksMigration))
@@ -275,9 +275,15 @@ var undoTenantSettings = []string{
 // undoAfterResourceRecord takes back the migrations after 2, newest first;
 // the same statements work on both dialects. A new migration adds its undo
 // here.
+// undoSkipReasons takes back the skip reasons' migration, the newest.
+var undoSkipReasons = []string{
+	`ALTER TABLE recommendations DROP COLUMN skip_detail`,
+	`ALTER TABLE recommendations DROP COLUMN skip_reason`,
+}
+
 // undoAfterLedgerTotals takes back the migrations after the ledger
 // totals, newest first.
-var undoAfterLedgerTotals = slices.Concat(undoTenantSettings, undoWebhooks, []string{
+var undoAfterLedgerTotals = slices.Concat(undoSkipReasons, undoTenantSettings, undoWebhooks, []string{
 	`DROP TABLE audit_pruned`,
 	`DROP TABLE audit_checkpoints`,
 	`DROP TABLE inventory_versions`,

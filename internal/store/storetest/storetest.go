@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Utilization", testUtilization},
 		{"Costs", testCosts},
 		{"Recommendations", testRecommendations},
+		{"RecommendationSkipReasons", testRecommendationSkipReasons},
 		{"Actions", testActions},
 		{"Audit", testAudit},
 		{"AuditCheckpoints", testAuditCheckpoints},

@@ -799,6 +799,108 @@ func (RecommendationStatus) EnumDescriptor() ([]byte, []int) {
 	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
+// SkipReason is why the agent leaves a recommendation alone. Instances
+// are never stopped or resized (both stop them) when another system owns
+// them or stopping would lose them.
+type SkipReason int32
+
+const (
+	SkipReason_SKIP_REASON_UNSPECIFIED SkipReason = 0
+	// A member of an Auto Scaling group: the group would replace it.
+	SkipReason_SKIP_REASON_AUTO_SCALING_GROUP SkipReason = 1
+	// A node of an EKS cluster or node group.
+	SkipReason_SKIP_REASON_EKS_NODE SkipReason = 2
+	// A node of a self-managed Kubernetes cluster (kubernetes.io/cluster/*).
+	SkipReason_SKIP_REASON_KUBERNETES_NODE SkipReason = 3
+	// An instance of an ECS capacity provider.
+	SkipReason_SKIP_REASON_ECS_NODE SkipReason = 4
+	// A node of an EMR cluster.
+	SkipReason_SKIP_REASON_EMR_NODE SkipReason = 5
+	// Launched by an EC2 Fleet or a Spot Fleet request.
+	SkipReason_SKIP_REASON_FLEET SkipReason = 6
+	// Its root device is instance store: it cannot be stopped, only
+	// terminated.
+	SkipReason_SKIP_REASON_INSTANCE_STORE_ROOT SkipReason = 7
+	// A Spot Instance.
+	SkipReason_SKIP_REASON_SPOT SkipReason = 8
+	// A Scheduled Instance.
+	SkipReason_SKIP_REASON_SCHEDULED_INSTANCE SkipReason = 9
+	// Carries one of the policy's exclude_tags or sirsi:optimize=false.
+	SkipReason_SKIP_REASON_EXCLUDED SkipReason = 10
+	// Right-sizing under a policy whose execution is terraform.
+	SkipReason_SKIP_REASON_TERRAFORM_EXECUTES SkipReason = 11
+	// Cannot be undone (release an Elastic IP): auto mode never takes it;
+	// approve mode does once a person approved it.
+	SkipReason_SKIP_REASON_IRREVERSIBLE SkipReason = 12
+	// The agent's last attempt was refused by a live check just before
+	// acting (the resource changed since discovery); skip_detail says
+	// which. The agent tries again at its next run.
+	SkipReason_SKIP_REASON_CHECK_REFUSED SkipReason = 13
+)
+
+// Enum value maps for SkipReason.
+var (
+	SkipReason_name = map[int32]string{
+		0:  "SKIP_REASON_UNSPECIFIED",
+		1:  "SKIP_REASON_AUTO_SCALING_GROUP",
+		2:  "SKIP_REASON_EKS_NODE",
+		3:  "SKIP_REASON_KUBERNETES_NODE",
+		4:  "SKIP_REASON_ECS_NODE",
+		5:  "SKIP_REASON_EMR_NODE",
+		6:  "SKIP_REASON_FLEET",
+		7:  "SKIP_REASON_INSTANCE_STORE_ROOT",
+		8:  "SKIP_REASON_SPOT",
+		9:  "SKIP_REASON_SCHEDULED_INSTANCE",
+		10: "SKIP_REASON_EXCLUDED",
+		11: "SKIP_REASON_TERRAFORM_EXECUTES",
+		12: "SKIP_REASON_IRREVERSIBLE",
+		13: "SKIP_REASON_CHECK_REFUSED",
+	}
+	SkipReason_value = map[string]int32{
+		"SKIP_REASON_UNSPECIFIED":         0,
+		"SKIP_REASON_AUTO_SCALING_GROUP":  1,
+		"SKIP_REASON_EKS_NODE":            2,
+		"SKIP_REASON_KUBERNETES_NODE":     3,
+		"SKIP_REASON_ECS_NODE":            4,
+		"SKIP_REASON_EMR_NODE":            5,
+		"SKIP_REASON_FLEET":               6,
+		"SKIP_REASON_INSTANCE_STORE_ROOT": 7,
+		"SKIP_REASON_SPOT":                8,
+		"SKIP_REASON_SCHEDULED_INSTANCE":  9,
+		"SKIP_REASON_EXCLUDED":            10,
+		"SKIP_REASON_TERRAFORM_EXECUTES":  11,
+		"SKIP_REASON_IRREVERSIBLE":        12,
+		"SKIP_REASON_CHECK_REFUSED":       13,
+	}
+)
+
+func (x SkipReason) Enum() *SkipReason {
+	p := new(SkipReason)
+	*p = x
+	return p
+}
+
+func (x SkipReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SkipReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_sirsi_v1_resources_proto_enumTypes[14].Descriptor()
+}
+
+func (SkipReason) Type() protoreflect.EnumType {
+	return &file_sirsi_v1_resources_proto_enumTypes[14]
+}
+
+func (x SkipReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SkipReason.Descriptor instead.
+func (SkipReason) EnumDescriptor() ([]byte, []int) {
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
+}
+
 type ActionStatus int32
 
 const (
@@ -841,11 +943,11 @@ func (x ActionStatus) String() string {
 }
 
 func (ActionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[14].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[15].Descriptor()
 }
 
 func (ActionStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[14]
+	return &file_sirsi_v1_resources_proto_enumTypes[15]
 }
 
 func (x ActionStatus) Number() protoreflect.EnumNumber {
@@ -854,7 +956,7 @@ func (x ActionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionStatus.Descriptor instead.
 func (ActionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 type ActionPlanStatus int32
@@ -901,11 +1003,11 @@ func (x ActionPlanStatus) String() string {
 }
 
 func (ActionPlanStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sirsi_v1_resources_proto_enumTypes[15].Descriptor()
+	return file_sirsi_v1_resources_proto_enumTypes[16].Descriptor()
 }
 
 func (ActionPlanStatus) Type() protoreflect.EnumType {
-	return &file_sirsi_v1_resources_proto_enumTypes[15]
+	return &file_sirsi_v1_resources_proto_enumTypes[16]
 }
 
 func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
@@ -914,7 +1016,7 @@ func (x ActionPlanStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionPlanStatus.Descriptor instead.
 func (ActionPlanStatus) EnumDescriptor() ([]byte, []int) {
-	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_sirsi_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 // Money is an amount of money. Every amount on the wire is one: never a
@@ -3717,7 +3819,17 @@ type Recommendation struct {
 	// action of the agent), or "external" (inventory found the resource at
 	// the proposed size without one, e.g. after a Terraform apply); empty
 	// unless executed.
-	ExecutedBy    string `protobuf:"bytes,22,opt,name=executed_by,json=executedBy,proto3" json:"executed_by,omitempty"`
+	ExecutedBy string `protobuf:"bytes,22,opt,name=executed_by,json=executedBy,proto3" json:"executed_by,omitempty"`
+	// Why the agent never carries this recommendation out on its own
+	// although the policy's mode acts on recommendations, set by the agent
+	// at each report (so a reason that no longer applies, an instance that
+	// left its Auto Scaling group, is cleared by the next one). UNSPECIFIED
+	// when the agent acts on it as the mode says, or in recommend mode, where
+	// it acts on nothing.
+	SkipReason SkipReason `protobuf:"varint,23,opt,name=skip_reason,json=skipReason,proto3,enum=sirsi.v1.SkipReason" json:"skip_reason,omitempty"`
+	// The reason in words, naming the group, cluster, tag or refused check
+	// and what to change instead; empty when skip_reason is UNSPECIFIED.
+	SkipDetail    string `protobuf:"bytes,24,opt,name=skip_detail,json=skipDetail,proto3" json:"skip_detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3902,6 +4014,20 @@ func (x *Recommendation) GetApproveTime() *timestamppb.Timestamp {
 func (x *Recommendation) GetExecutedBy() string {
 	if x != nil {
 		return x.ExecutedBy
+	}
+	return ""
+}
+
+func (x *Recommendation) GetSkipReason() SkipReason {
+	if x != nil {
+		return x.SkipReason
+	}
+	return SkipReason_SKIP_REASON_UNSPECIFIED
+}
+
+func (x *Recommendation) GetSkipDetail() string {
+	if x != nil {
+		return x.SkipDetail
 	}
 	return ""
 }
@@ -4882,7 +5008,7 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x1f\n" +
 	"\vwindow_days\x18\x04 \x01(\x05R\n" +
 	"windowDays\x12\x1a\n" +
-	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\xb2\a\n" +
+	"\bcoverage\x18\x05 \x01(\x01R\bcoverage\"\x8a\b\n" +
 	"\x0eRecommendation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12\x1b\n" +
@@ -4913,7 +5039,11 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"approvedBy\x12=\n" +
 	"\fapprove_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12\x1f\n" +
 	"\vexecuted_by\x18\x16 \x01(\tR\n" +
-	"executedBy\"\x80\x01\n" +
+	"executedBy\x125\n" +
+	"\vskip_reason\x18\x17 \x01(\x0e2\x14.sirsi.v1.SkipReasonR\n" +
+	"skipReason\x12\x1f\n" +
+	"\vskip_detail\x18\x18 \x01(\tR\n" +
+	"skipDetail\"\x80\x01\n" +
 	"\n" +
 	"ActionStep\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
@@ -5058,7 +5188,24 @@ const file_sirsi_v1_resources_proto_rawDesc = "" +
 	"\x1eRECOMMENDATION_STATUS_APPROVED\x10\x02\x12#\n" +
 	"\x1fRECOMMENDATION_STATUS_DISMISSED\x10\x03\x12\"\n" +
 	"\x1eRECOMMENDATION_STATUS_EXECUTED\x10\x04\x12$\n" +
-	" RECOMMENDATION_STATUS_SUPERSEDED\x10\x05*\xb9\x01\n" +
+	" RECOMMENDATION_STATUS_SUPERSEDED\x10\x05*\xad\x03\n" +
+	"\n" +
+	"SkipReason\x12\x1b\n" +
+	"\x17SKIP_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eSKIP_REASON_AUTO_SCALING_GROUP\x10\x01\x12\x18\n" +
+	"\x14SKIP_REASON_EKS_NODE\x10\x02\x12\x1f\n" +
+	"\x1bSKIP_REASON_KUBERNETES_NODE\x10\x03\x12\x18\n" +
+	"\x14SKIP_REASON_ECS_NODE\x10\x04\x12\x18\n" +
+	"\x14SKIP_REASON_EMR_NODE\x10\x05\x12\x15\n" +
+	"\x11SKIP_REASON_FLEET\x10\x06\x12#\n" +
+	"\x1fSKIP_REASON_INSTANCE_STORE_ROOT\x10\a\x12\x14\n" +
+	"\x10SKIP_REASON_SPOT\x10\b\x12\"\n" +
+	"\x1eSKIP_REASON_SCHEDULED_INSTANCE\x10\t\x12\x18\n" +
+	"\x14SKIP_REASON_EXCLUDED\x10\n" +
+	"\x12\"\n" +
+	"\x1eSKIP_REASON_TERRAFORM_EXECUTES\x10\v\x12\x1c\n" +
+	"\x18SKIP_REASON_IRREVERSIBLE\x10\f\x12\x1d\n" +
+	"\x19SKIP_REASON_CHECK_REFUSED\x10\r*\xb9\x01\n" +
 	"\fActionStatus\x12\x1d\n" +
 	"\x19ACTION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ACTION_STATUS_PLANNED\x10\x01\x12\x19\n" +
@@ -5085,7 +5232,7 @@ func file_sirsi_v1_resources_proto_rawDescGZIP() []byte {
 	return file_sirsi_v1_resources_proto_rawDescData
 }
 
-var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 16)
+var file_sirsi_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 17)
 var file_sirsi_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_sirsi_v1_resources_proto_goTypes = []any{
 	(Role)(0),                     // 0: sirsi.v1.Role
@@ -5102,154 +5249,156 @@ var file_sirsi_v1_resources_proto_goTypes = []any{
 	(AgentStatus)(0),              // 11: sirsi.v1.AgentStatus
 	(WebhookEventState)(0),        // 12: sirsi.v1.WebhookEventState
 	(RecommendationStatus)(0),     // 13: sirsi.v1.RecommendationStatus
-	(ActionStatus)(0),             // 14: sirsi.v1.ActionStatus
-	(ActionPlanStatus)(0),         // 15: sirsi.v1.ActionPlanStatus
-	(*Money)(nil),                 // 16: sirsi.v1.Money
-	(*Tenant)(nil),                // 17: sirsi.v1.Tenant
-	(*CloudAccount)(nil),          // 18: sirsi.v1.CloudAccount
-	(*PolicySelector)(nil),        // 19: sirsi.v1.PolicySelector
-	(*RightsizingSettings)(nil),   // 20: sirsi.v1.RightsizingSettings
-	(*IdleSettings)(nil),          // 21: sirsi.v1.IdleSettings
-	(*OffHoursSettings)(nil),      // 22: sirsi.v1.OffHoursSettings
-	(*VerifySettings)(nil),        // 23: sirsi.v1.VerifySettings
-	(*CommitmentSettings)(nil),    // 24: sirsi.v1.CommitmentSettings
-	(*OptimizationPolicy)(nil),    // 25: sirsi.v1.OptimizationPolicy
-	(*EnrollmentToken)(nil),       // 26: sirsi.v1.EnrollmentToken
-	(*ApiToken)(nil),              // 27: sirsi.v1.ApiToken
-	(*OidcTrust)(nil),             // 28: sirsi.v1.OidcTrust
-	(*Agent)(nil),                 // 29: sirsi.v1.Agent
-	(*SweepFailure)(nil),          // 30: sirsi.v1.SweepFailure
-	(*Resource)(nil),              // 31: sirsi.v1.Resource
-	(*UtilizationSummary)(nil),    // 32: sirsi.v1.UtilizationSummary
-	(*CostRecord)(nil),            // 33: sirsi.v1.CostRecord
-	(*ResourceCost)(nil),          // 34: sirsi.v1.ResourceCost
-	(*CostAnomaly)(nil),           // 35: sirsi.v1.CostAnomaly
-	(*SavingsVerification)(nil),   // 36: sirsi.v1.SavingsVerification
-	(*WebhookEvent)(nil),          // 37: sirsi.v1.WebhookEvent
-	(*Webhook)(nil),               // 38: sirsi.v1.Webhook
-	(*Evidence)(nil),              // 39: sirsi.v1.Evidence
-	(*Recommendation)(nil),        // 40: sirsi.v1.Recommendation
-	(*ActionStep)(nil),            // 41: sirsi.v1.ActionStep
-	(*Action)(nil),                // 42: sirsi.v1.Action
-	(*ActionPlan)(nil),            // 43: sirsi.v1.ActionPlan
-	(*PlanSkip)(nil),              // 44: sirsi.v1.PlanSkip
-	(*AuditEvent)(nil),            // 45: sirsi.v1.AuditEvent
-	nil,                           // 46: sirsi.v1.Tenant.LabelsEntry
-	nil,                           // 47: sirsi.v1.PolicySelector.TagsEntry
-	nil,                           // 48: sirsi.v1.PolicySelector.ExcludeTagsEntry
-	nil,                           // 49: sirsi.v1.OidcTrust.BoundClaimsEntry
-	nil,                           // 50: sirsi.v1.Agent.LastSweepTimesEntry
-	nil,                           // 51: sirsi.v1.Agent.LastSweepFailuresEntry
-	nil,                           // 52: sirsi.v1.Resource.TagsEntry
-	nil,                           // 53: sirsi.v1.Resource.AttributesEntry
-	nil,                           // 54: sirsi.v1.CostRecord.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 55: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 56: google.protobuf.Duration
+	(SkipReason)(0),               // 14: sirsi.v1.SkipReason
+	(ActionStatus)(0),             // 15: sirsi.v1.ActionStatus
+	(ActionPlanStatus)(0),         // 16: sirsi.v1.ActionPlanStatus
+	(*Money)(nil),                 // 17: sirsi.v1.Money
+	(*Tenant)(nil),                // 18: sirsi.v1.Tenant
+	(*CloudAccount)(nil),          // 19: sirsi.v1.CloudAccount
+	(*PolicySelector)(nil),        // 20: sirsi.v1.PolicySelector
+	(*RightsizingSettings)(nil),   // 21: sirsi.v1.RightsizingSettings
+	(*IdleSettings)(nil),          // 22: sirsi.v1.IdleSettings
+	(*OffHoursSettings)(nil),      // 23: sirsi.v1.OffHoursSettings
+	(*VerifySettings)(nil),        // 24: sirsi.v1.VerifySettings
+	(*CommitmentSettings)(nil),    // 25: sirsi.v1.CommitmentSettings
+	(*OptimizationPolicy)(nil),    // 26: sirsi.v1.OptimizationPolicy
+	(*EnrollmentToken)(nil),       // 27: sirsi.v1.EnrollmentToken
+	(*ApiToken)(nil),              // 28: sirsi.v1.ApiToken
+	(*OidcTrust)(nil),             // 29: sirsi.v1.OidcTrust
+	(*Agent)(nil),                 // 30: sirsi.v1.Agent
+	(*SweepFailure)(nil),          // 31: sirsi.v1.SweepFailure
+	(*Resource)(nil),              // 32: sirsi.v1.Resource
+	(*UtilizationSummary)(nil),    // 33: sirsi.v1.UtilizationSummary
+	(*CostRecord)(nil),            // 34: sirsi.v1.CostRecord
+	(*ResourceCost)(nil),          // 35: sirsi.v1.ResourceCost
+	(*CostAnomaly)(nil),           // 36: sirsi.v1.CostAnomaly
+	(*SavingsVerification)(nil),   // 37: sirsi.v1.SavingsVerification
+	(*WebhookEvent)(nil),          // 38: sirsi.v1.WebhookEvent
+	(*Webhook)(nil),               // 39: sirsi.v1.Webhook
+	(*Evidence)(nil),              // 40: sirsi.v1.Evidence
+	(*Recommendation)(nil),        // 41: sirsi.v1.Recommendation
+	(*ActionStep)(nil),            // 42: sirsi.v1.ActionStep
+	(*Action)(nil),                // 43: sirsi.v1.Action
+	(*ActionPlan)(nil),            // 44: sirsi.v1.ActionPlan
+	(*PlanSkip)(nil),              // 45: sirsi.v1.PlanSkip
+	(*AuditEvent)(nil),            // 46: sirsi.v1.AuditEvent
+	nil,                           // 47: sirsi.v1.Tenant.LabelsEntry
+	nil,                           // 48: sirsi.v1.PolicySelector.TagsEntry
+	nil,                           // 49: sirsi.v1.PolicySelector.ExcludeTagsEntry
+	nil,                           // 50: sirsi.v1.OidcTrust.BoundClaimsEntry
+	nil,                           // 51: sirsi.v1.Agent.LastSweepTimesEntry
+	nil,                           // 52: sirsi.v1.Agent.LastSweepFailuresEntry
+	nil,                           // 53: sirsi.v1.Resource.TagsEntry
+	nil,                           // 54: sirsi.v1.Resource.AttributesEntry
+	nil,                           // 55: sirsi.v1.CostRecord.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 56: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 57: google.protobuf.Duration
 }
 var file_sirsi_v1_resources_proto_depIdxs = []int32{
 	1,  // 0: sirsi.v1.Tenant.tier:type_name -> sirsi.v1.Tier
-	46, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
-	55, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	55, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	47, // 1: sirsi.v1.Tenant.labels:type_name -> sirsi.v1.Tenant.LabelsEntry
+	56, // 2: sirsi.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	56, // 3: sirsi.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 4: sirsi.v1.CloudAccount.cloud:type_name -> sirsi.v1.Cloud
 	3,  // 5: sirsi.v1.CloudAccount.status:type_name -> sirsi.v1.CloudAccountStatus
-	55, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
-	55, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
-	55, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
-	47, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
-	48, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
+	56, // 6: sirsi.v1.CloudAccount.last_seen_time:type_name -> google.protobuf.Timestamp
+	56, // 7: sirsi.v1.CloudAccount.create_time:type_name -> google.protobuf.Timestamp
+	56, // 8: sirsi.v1.CloudAccount.update_time:type_name -> google.protobuf.Timestamp
+	48, // 9: sirsi.v1.PolicySelector.tags:type_name -> sirsi.v1.PolicySelector.TagsEntry
+	49, // 10: sirsi.v1.PolicySelector.exclude_tags:type_name -> sirsi.v1.PolicySelector.ExcludeTagsEntry
 	5,  // 11: sirsi.v1.RightsizingSettings.statistic:type_name -> sirsi.v1.Statistic
-	16, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
+	17, // 12: sirsi.v1.RightsizingSettings.min_monthly_savings:type_name -> sirsi.v1.Money
 	6,  // 13: sirsi.v1.IdleSettings.action:type_name -> sirsi.v1.IdleAction
 	7,  // 14: sirsi.v1.CommitmentSettings.savings_plans_type:type_name -> sirsi.v1.SavingsPlansType
 	8,  // 15: sirsi.v1.CommitmentSettings.term:type_name -> sirsi.v1.CommitmentTerm
 	9,  // 16: sirsi.v1.CommitmentSettings.payment_option:type_name -> sirsi.v1.PaymentOption
 	4,  // 17: sirsi.v1.OptimizationPolicy.mode:type_name -> sirsi.v1.PolicyMode
-	19, // 18: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
-	20, // 19: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
-	21, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
-	22, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
-	23, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
-	55, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
-	55, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
-	24, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
+	20, // 18: sirsi.v1.OptimizationPolicy.selector:type_name -> sirsi.v1.PolicySelector
+	21, // 19: sirsi.v1.OptimizationPolicy.rightsizing:type_name -> sirsi.v1.RightsizingSettings
+	22, // 20: sirsi.v1.OptimizationPolicy.idle:type_name -> sirsi.v1.IdleSettings
+	23, // 21: sirsi.v1.OptimizationPolicy.offhours:type_name -> sirsi.v1.OffHoursSettings
+	24, // 22: sirsi.v1.OptimizationPolicy.verify:type_name -> sirsi.v1.VerifySettings
+	56, // 23: sirsi.v1.OptimizationPolicy.create_time:type_name -> google.protobuf.Timestamp
+	56, // 24: sirsi.v1.OptimizationPolicy.update_time:type_name -> google.protobuf.Timestamp
+	25, // 25: sirsi.v1.OptimizationPolicy.commitments:type_name -> sirsi.v1.CommitmentSettings
 	10, // 26: sirsi.v1.OptimizationPolicy.execution:type_name -> sirsi.v1.Execution
-	56, // 27: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
-	55, // 28: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
-	55, // 29: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
+	57, // 27: sirsi.v1.EnrollmentToken.ttl:type_name -> google.protobuf.Duration
+	56, // 28: sirsi.v1.EnrollmentToken.expire_time:type_name -> google.protobuf.Timestamp
+	56, // 29: sirsi.v1.EnrollmentToken.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 30: sirsi.v1.ApiToken.role:type_name -> sirsi.v1.Role
-	56, // 31: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
-	55, // 32: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	55, // 33: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	55, // 34: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
-	49, // 35: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
+	57, // 31: sirsi.v1.ApiToken.ttl:type_name -> google.protobuf.Duration
+	56, // 32: sirsi.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	56, // 33: sirsi.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	56, // 34: sirsi.v1.ApiToken.last_used_time:type_name -> google.protobuf.Timestamp
+	50, // 35: sirsi.v1.OidcTrust.bound_claims:type_name -> sirsi.v1.OidcTrust.BoundClaimsEntry
 	0,  // 36: sirsi.v1.OidcTrust.role:type_name -> sirsi.v1.Role
-	56, // 37: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
-	55, // 38: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
-	55, // 39: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
+	57, // 37: sirsi.v1.OidcTrust.max_token_age:type_name -> google.protobuf.Duration
+	56, // 38: sirsi.v1.OidcTrust.create_time:type_name -> google.protobuf.Timestamp
+	56, // 39: sirsi.v1.OidcTrust.update_time:type_name -> google.protobuf.Timestamp
 	11, // 40: sirsi.v1.Agent.status:type_name -> sirsi.v1.AgentStatus
-	55, // 41: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
-	55, // 42: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
-	55, // 43: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
-	56, // 44: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
-	50, // 45: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
-	51, // 46: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
-	55, // 47: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
-	52, // 48: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
-	16, // 49: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
-	53, // 50: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
-	55, // 51: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
-	55, // 52: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
-	55, // 53: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
-	55, // 54: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
-	55, // 55: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
-	54, // 56: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
-	16, // 57: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
-	16, // 58: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
-	16, // 59: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
-	16, // 60: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
-	55, // 61: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
-	16, // 62: sirsi.v1.SavingsVerification.estimated_hourly_savings:type_name -> sirsi.v1.Money
-	16, // 63: sirsi.v1.SavingsVerification.verified_hourly_savings:type_name -> sirsi.v1.Money
-	55, // 64: sirsi.v1.SavingsVerification.opened_time:type_name -> google.protobuf.Timestamp
-	55, // 65: sirsi.v1.SavingsVerification.closed_time:type_name -> google.protobuf.Timestamp
-	55, // 66: sirsi.v1.SavingsVerification.verify_time:type_name -> google.protobuf.Timestamp
+	56, // 41: sirsi.v1.Agent.enroll_time:type_name -> google.protobuf.Timestamp
+	56, // 42: sirsi.v1.Agent.last_seen_time:type_name -> google.protobuf.Timestamp
+	56, // 43: sirsi.v1.Agent.cert_expire_time:type_name -> google.protobuf.Timestamp
+	57, // 44: sirsi.v1.Agent.uptime:type_name -> google.protobuf.Duration
+	51, // 45: sirsi.v1.Agent.last_sweep_times:type_name -> sirsi.v1.Agent.LastSweepTimesEntry
+	52, // 46: sirsi.v1.Agent.last_sweep_failures:type_name -> sirsi.v1.Agent.LastSweepFailuresEntry
+	56, // 47: sirsi.v1.SweepFailure.time:type_name -> google.protobuf.Timestamp
+	53, // 48: sirsi.v1.Resource.tags:type_name -> sirsi.v1.Resource.TagsEntry
+	17, // 49: sirsi.v1.Resource.monthly_cost:type_name -> sirsi.v1.Money
+	54, // 50: sirsi.v1.Resource.attributes:type_name -> sirsi.v1.Resource.AttributesEntry
+	56, // 51: sirsi.v1.Resource.launch_time:type_name -> google.protobuf.Timestamp
+	56, // 52: sirsi.v1.Resource.first_seen_time:type_name -> google.protobuf.Timestamp
+	56, // 53: sirsi.v1.Resource.last_seen_time:type_name -> google.protobuf.Timestamp
+	56, // 54: sirsi.v1.UtilizationSummary.window_start:type_name -> google.protobuf.Timestamp
+	56, // 55: sirsi.v1.UtilizationSummary.window_end:type_name -> google.protobuf.Timestamp
+	55, // 56: sirsi.v1.CostRecord.tags:type_name -> sirsi.v1.CostRecord.TagsEntry
+	17, // 57: sirsi.v1.CostRecord.amount:type_name -> sirsi.v1.Money
+	17, // 58: sirsi.v1.ResourceCost.amount:type_name -> sirsi.v1.Money
+	17, // 59: sirsi.v1.CostAnomaly.expected_amount:type_name -> sirsi.v1.Money
+	17, // 60: sirsi.v1.CostAnomaly.actual_amount:type_name -> sirsi.v1.Money
+	56, // 61: sirsi.v1.CostAnomaly.detect_time:type_name -> google.protobuf.Timestamp
+	17, // 62: sirsi.v1.SavingsVerification.estimated_hourly_savings:type_name -> sirsi.v1.Money
+	17, // 63: sirsi.v1.SavingsVerification.verified_hourly_savings:type_name -> sirsi.v1.Money
+	56, // 64: sirsi.v1.SavingsVerification.opened_time:type_name -> google.protobuf.Timestamp
+	56, // 65: sirsi.v1.SavingsVerification.closed_time:type_name -> google.protobuf.Timestamp
+	56, // 66: sirsi.v1.SavingsVerification.verify_time:type_name -> google.protobuf.Timestamp
 	12, // 67: sirsi.v1.WebhookEvent.state:type_name -> sirsi.v1.WebhookEventState
-	55, // 68: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
-	55, // 69: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
-	55, // 70: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
-	55, // 71: sirsi.v1.Webhook.create_time:type_name -> google.protobuf.Timestamp
-	55, // 72: sirsi.v1.Webhook.update_time:type_name -> google.protobuf.Timestamp
-	16, // 73: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
-	16, // 74: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
-	16, // 75: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	56, // 68: sirsi.v1.WebhookEvent.create_time:type_name -> google.protobuf.Timestamp
+	56, // 69: sirsi.v1.WebhookEvent.next_attempt_time:type_name -> google.protobuf.Timestamp
+	56, // 70: sirsi.v1.WebhookEvent.finish_time:type_name -> google.protobuf.Timestamp
+	56, // 71: sirsi.v1.Webhook.create_time:type_name -> google.protobuf.Timestamp
+	56, // 72: sirsi.v1.Webhook.update_time:type_name -> google.protobuf.Timestamp
+	17, // 73: sirsi.v1.Recommendation.current_monthly_cost:type_name -> sirsi.v1.Money
+	17, // 74: sirsi.v1.Recommendation.proposed_monthly_cost:type_name -> sirsi.v1.Money
+	17, // 75: sirsi.v1.Recommendation.estimated_monthly_savings:type_name -> sirsi.v1.Money
 	13, // 76: sirsi.v1.Recommendation.status:type_name -> sirsi.v1.RecommendationStatus
-	39, // 77: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
-	55, // 78: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
-	55, // 79: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
-	55, // 80: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
-	55, // 81: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
-	14, // 82: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
-	16, // 83: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
-	41, // 84: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
-	55, // 85: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
-	55, // 86: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
-	16, // 87: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
-	16, // 88: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
-	15, // 89: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
-	42, // 90: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
-	16, // 91: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
-	55, // 92: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
-	55, // 93: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
-	44, // 94: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
-	55, // 95: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	55, // 96: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
-	30, // 97: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
-	98, // [98:98] is the sub-list for method output_type
-	98, // [98:98] is the sub-list for method input_type
-	98, // [98:98] is the sub-list for extension type_name
-	98, // [98:98] is the sub-list for extension extendee
-	0,  // [0:98] is the sub-list for field type_name
+	40, // 77: sirsi.v1.Recommendation.evidence:type_name -> sirsi.v1.Evidence
+	56, // 78: sirsi.v1.Recommendation.create_time:type_name -> google.protobuf.Timestamp
+	56, // 79: sirsi.v1.Recommendation.update_time:type_name -> google.protobuf.Timestamp
+	56, // 80: sirsi.v1.Recommendation.approve_time:type_name -> google.protobuf.Timestamp
+	14, // 81: sirsi.v1.Recommendation.skip_reason:type_name -> sirsi.v1.SkipReason
+	56, // 82: sirsi.v1.ActionStep.time:type_name -> google.protobuf.Timestamp
+	15, // 83: sirsi.v1.Action.status:type_name -> sirsi.v1.ActionStatus
+	17, // 84: sirsi.v1.Action.realized_monthly_savings:type_name -> sirsi.v1.Money
+	42, // 85: sirsi.v1.Action.steps:type_name -> sirsi.v1.ActionStep
+	56, // 86: sirsi.v1.Action.start_time:type_name -> google.protobuf.Timestamp
+	56, // 87: sirsi.v1.Action.end_time:type_name -> google.protobuf.Timestamp
+	17, // 88: sirsi.v1.Action.hourly_cost_before:type_name -> sirsi.v1.Money
+	17, // 89: sirsi.v1.Action.hourly_cost_after:type_name -> sirsi.v1.Money
+	16, // 90: sirsi.v1.ActionPlan.status:type_name -> sirsi.v1.ActionPlanStatus
+	43, // 91: sirsi.v1.ActionPlan.actions:type_name -> sirsi.v1.Action
+	17, // 92: sirsi.v1.ActionPlan.estimated_monthly_savings:type_name -> sirsi.v1.Money
+	56, // 93: sirsi.v1.ActionPlan.create_time:type_name -> google.protobuf.Timestamp
+	56, // 94: sirsi.v1.ActionPlan.approve_time:type_name -> google.protobuf.Timestamp
+	45, // 95: sirsi.v1.ActionPlan.skipped:type_name -> sirsi.v1.PlanSkip
+	56, // 96: sirsi.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	56, // 97: sirsi.v1.Agent.LastSweepTimesEntry.value:type_name -> google.protobuf.Timestamp
+	31, // 98: sirsi.v1.Agent.LastSweepFailuresEntry.value:type_name -> sirsi.v1.SweepFailure
+	99, // [99:99] is the sub-list for method output_type
+	99, // [99:99] is the sub-list for method input_type
+	99, // [99:99] is the sub-list for extension type_name
+	99, // [99:99] is the sub-list for extension extendee
+	0,  // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_sirsi_v1_resources_proto_init() }
@@ -5266,7 +5415,7 @@ func file_sirsi_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sirsi_v1_resources_proto_rawDesc), len(file_sirsi_v1_resources_proto_rawDesc)),
-			NumEnums:      16,
+			NumEnums:      17,
 			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
