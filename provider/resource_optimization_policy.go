@@ -280,10 +280,11 @@ func (r *optimizationPolicyResource) Schema(_ context.Context, _ resource.Schema
 						Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), tagMapValidator()},
 					},
 					"exclude_tags": schema.MapAttribute{
-						MarkdownDescription: "A resource carrying any of these tags is never touched. The value `*` matches any value of the key.",
-						ElementType:         types.StringType,
-						Optional:            true,
-						Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), excludeTagMapValidator()},
+						MarkdownDescription: "A resource carrying any of these tags is never touched. The value `*` matches any value of the key. " +
+							"Its recommendations are still reported, with `skip_reason = \"excluded\"` in `sirsi_recommendations`, so that what the exclusion leaves on the table stays visible.",
+						ElementType: types.StringType,
+						Optional:    true,
+						Validators:  []validator.Map{mapvalidator.SizeAtLeast(1), excludeTagMapValidator()},
 					},
 				},
 			},

@@ -51,6 +51,18 @@ func seededSim(t *testing.T, n int) (string, awssim.FleetManifest) {
 // change its account directly.
 func seededSimulator(t *testing.T, n int) (*awssim.Sim, string, awssim.FleetManifest) {
 	t.Helper()
+	sim, url, cfg := emptySimulator(t)
+	man, err := awssim.GenerateFleet(context.Background(), cfg, awssim.FleetSpec{N: n, Regions: fleetRegions, Seed: 3, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("GenerateFleet: %v", err)
+	}
+	return sim, url, man
+}
+
+// emptySimulator is a simulator with 30 days of history for what is
+// launched in it, its URL, and an AWS configuration (us-east-1) for it.
+func emptySimulator(t *testing.T) (*awssim.Sim, string, aws.Config) {
+	t.Helper()
 	sim, err := awssim.New(awssim.Options{Seed: 5, Backfill: 30 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -64,11 +76,7 @@ func seededSimulator(t *testing.T, n int) (*awssim.Sim, string, awssim.FleetMani
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := awssim.GenerateFleet(context.Background(), cfg, awssim.FleetSpec{N: n, Regions: fleetRegions, Seed: 3, PollInterval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("GenerateFleet: %v", err)
-	}
-	return sim, srv.URL, man
+	return sim, srv.URL, cfg
 }
 
 type testAgent struct {

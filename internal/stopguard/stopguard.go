@@ -1,9 +1,10 @@
 // Package stopguard says which EC2 instances the agent must never stop,
 // by off-hours, by the idle rule or to resize them, and why. It is the one
-// home of that rule: the optimizer skips such instances with the reason
-// (Explain shows it), the policy runner leaves them out of off-hours
-// firings with the reason logged, and the actuator refuses them on the
-// live instance just before acting.
+// home of that rule: the optimizer marks such an instance's
+// recommendation with the reason's code (Recommendation.skip_reason) and
+// the agent never acts on it, the policy runner leaves them out of
+// off-hours firings with the reason logged, and the actuator refuses them
+// on the live instance just before acting.
 package stopguard
 
 import (
