@@ -105,7 +105,7 @@ func (m *matrix) freshEnroll(tenant, account string) *sirsiv1.EnrollmentToken {
 }
 
 func (m *matrix) freshToken(tenant string) *sirsiv1.ApiToken {
-	tok, err := m.env.Store.Tenant(tenant).CreateAPIToken(m.ctx, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_VIEWER, Description: "seed"}, randomHash())
+	tok, err := m.env.Store.Tenant(tenant).CreateAPIToken(m.ctx, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_VIEWER, Description: "seed"}, randomHash(), store.TokenCap{})
 	if err != nil {
 		m.t.Fatalf("seed API token: %v", err)
 	}

@@ -102,7 +102,7 @@ func listResources1000Clients(b *testing.B, settle func(*testing.B), opts ...cpt
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := env.Store.Tenant(tn.ID).CreateAPIToken(ctx, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_VIEWER}, auth.Hash(secret)); err != nil {
+		if _, err := env.Store.Tenant(tn.ID).CreateAPIToken(ctx, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_VIEWER}, auth.Hash(secret), store.TokenCap{}); err != nil {
 			b.Fatal(err)
 		}
 		clients[i].API = env.Dial(b, secret)

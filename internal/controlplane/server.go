@@ -111,10 +111,8 @@ type Server struct {
 	agent agentConfig
 	// abuse holds rate limits, lockouts and deadlines (ratelimit.go).
 	abuse *abuseGuard
-	// maxTokens is Options.MaxAPITokensPerTenant; tokenMu serialises
-	// CreateApiToken per tenant in this process so the cap holds (tokens.go).
+	// maxTokens is Options.MaxAPITokensPerTenant (tokens.go).
 	maxTokens int
-	tokenMu   sync.Map
 	// decodeErrors are requests the codec could not unmarshal (codec.go).
 	decodeErrors sync.Map
 	// sampler sums refused credentials per source (authsample.go).

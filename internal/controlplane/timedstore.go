@@ -239,9 +239,9 @@ func (d timedTenantStore) ListEnrollmentTokens(ctx context.Context, p store.Page
 	return d.s.ListEnrollmentTokens(ctx, p)
 }
 
-func (d timedTenantStore) CreateAPIToken(ctx context.Context, t *sirsiv1.ApiToken, secretHash []byte) (*sirsiv1.ApiToken, error) {
+func (d timedTenantStore) CreateAPIToken(ctx context.Context, t *sirsiv1.ApiToken, secretHash []byte, limit store.TokenCap) (*sirsiv1.ApiToken, error) {
 	defer d.m.observe("CreateAPIToken", time.Now())
-	return d.s.CreateAPIToken(ctx, t, secretHash)
+	return d.s.CreateAPIToken(ctx, t, secretHash, limit)
 }
 
 func (d timedTenantStore) GetAPIToken(ctx context.Context, id string) (*sirsiv1.ApiToken, error) {

@@ -2,7 +2,7 @@ package controlplane
 
 import (
 	"context"
-	"sync"
+	"errors"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -90,17 +90,18 @@ func (s *Server) CreateApiToken(ctx context.Context, req *sirsiv1.CreateApiToken
 	if err != nil {
 		return nil, s.internal(ctx, "create API token", err)
 	}
-	mu, _ := s.tokenMu.LoadOrStore(req.TenantId, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
-	if err := s.checkTokenCap(ctx, req.TenantId); err != nil {
+	limit, setting, err := s.tokenCap(ctx, req.TenantId)
+	if err != nil {
 		return nil, err
 	}
 	in := &sirsiv1.ApiToken{Role: req.Role, Description: req.Description}
 	if req.Ttl != nil && req.Ttl.AsDuration() != 0 {
 		in.Ttl = req.Ttl
 	}
-	t, err := s.st.Tenant(req.TenantId).CreateAPIToken(ctx, in, auth.Hash(secret))
+	t, err := s.st.Tenant(req.TenantId).CreateAPIToken(ctx, in, auth.Hash(secret), store.TokenCap{Max: limit, Now: s.now()})
+	if errors.Is(err, store.ErrLimitReached) {
+		return nil, status.Errorf(codes.FailedPrecondition, "tenant %s already has as many live API tokens as it may hold: at most %d (%s); delete one first", req.TenantId, limit, setting)
+	}
 	if err != nil {
 		return nil, s.storeError(ctx, "create API token", err)
 	}
@@ -165,43 +166,20 @@ func (s *Server) ListApiTokens(ctx context.Context, req *sirsiv1.ListApiTokensRe
 // tokens (Options.MaxAPITokensPerTenant).
 const DefaultMaxAPITokensPerTenant = 50
 
-// checkTokenCap refuses a new token when the tenant already has as many
-// live ones as its cap: the tenant's max_api_tokens, else
-// MaxAPITokensPerTenant (0: no cap). Tokens are what rate budgets are
-// counted by, so an unbounded number of them would multiply the budget
-// (the tenant's aggregate budget bounds that too) and the guessable set.
-func (s *Server) checkTokenCap(ctx context.Context, tenantID string) error {
+// tokenCap is the tenant's cap on live API tokens and the setting it
+// comes from: the tenant's max_api_tokens, else MaxAPITokensPerTenant (0:
+// no cap). Tokens are what rate budgets are counted by, so an unbounded
+// number of them would multiply the budget (the tenant's aggregate budget
+// bounds that too) and the guessable set. The store counts and inserts in
+// one transaction holding the tenant's row, so the cap holds across
+// replicas.
+func (s *Server) tokenCap(ctx context.Context, tenantID string) (int, string, error) {
 	t, err := s.st.GetTenant(ctx, tenantID)
 	if err != nil {
-		return s.storeError(ctx, "read the tenant's API token cap", err)
+		return 0, "", s.storeError(ctx, "read the tenant's API token cap", err)
 	}
-	limit, setting := s.maxTokens, "the server's rate_limit.max_api_tokens_per_tenant"
 	if t.MaxApiTokens != nil {
-		limit, setting = int(t.GetMaxApiTokens()), "the tenant's max_api_tokens"
+		return int(t.GetMaxApiTokens()), "the tenant's max_api_tokens", nil
 	}
-	if limit <= 0 {
-		return nil
-	}
-	now := s.now()
-	live := 0
-	page := store.Page{Size: store.MaxPageSize}
-	for {
-		toks, next, err := s.st.Tenant(tenantID).ListAPITokens(ctx, page)
-		if err != nil {
-			return s.storeError(ctx, "count the tenant's API tokens", err)
-		}
-		for _, t := range toks {
-			if t.ExpireTime == nil || now.Before(t.ExpireTime.AsTime()) {
-				live++
-			}
-		}
-		if next == "" {
-			break
-		}
-		page.Token = next
-	}
-	if live >= limit {
-		return status.Errorf(codes.FailedPrecondition, "tenant %s already has %d live API tokens and may hold at most %d (%s); delete one first", tenantID, live, limit, setting)
-	}
-	return nil
+	return s.maxTokens, "the server's rate_limit.max_api_tokens_per_tenant", nil
 }

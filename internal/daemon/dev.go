@@ -198,7 +198,7 @@ func devConsoleToken(ctx context.Context, ts store.TenantStore) (string, error) 
 		return "", fmt.Errorf("generating the console sign-in token: %w", err)
 	}
 	if _, err := ts.CreateAPIToken(ctx, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_ADMIN, Description: "agentd dev: console sign-in",
-		Ttl: durationpb.New(devConsoleTokenTTL)}, auth.Hash(secret)); err != nil {
+		Ttl: durationpb.New(devConsoleTokenTTL)}, auth.Hash(secret), store.TokenCap{}); err != nil {
 		return "", fmt.Errorf("creating the console sign-in token: %w", err)
 	}
 	return secret, nil

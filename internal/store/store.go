@@ -52,6 +52,9 @@ var (
 	// ErrRevoked: the agent an enrollment names was revoked; it cannot be
 	// admitted again.
 	ErrRevoked = errors.New("revoked")
+	// ErrLimitReached means a cap on how many of a thing may exist is
+	// reached.
+	ErrLimitReached = errors.New("limit reached")
 )
 
 // Page asks for one page of a list. Size 0 means DefaultPageSize; sizes
@@ -266,7 +269,10 @@ type TenantStore interface {
 	DeleteEnrollmentToken(ctx context.Context, id string) error
 	ListEnrollmentTokens(ctx context.Context, p Page) ([]*sirsiv1.EnrollmentToken, string, error)
 
-	CreateAPIToken(ctx context.Context, t *sirsiv1.ApiToken, secretHash []byte) (*sirsiv1.ApiToken, error)
+	// CreateAPIToken fails with ErrLimitReached when the tenant already
+	// holds the cap's Max live tokens, counted in the transaction that
+	// inserts, so replicas creating at once cannot pass the cap together.
+	CreateAPIToken(ctx context.Context, t *sirsiv1.ApiToken, secretHash []byte, limit TokenCap) (*sirsiv1.ApiToken, error)
 	GetAPIToken(ctx context.Context, id string) (*sirsiv1.ApiToken, error)
 	UpdateAPIToken(ctx context.Context, id, description string, version int64) (*sirsiv1.ApiToken, error)
 	// DeleteAPIToken revokes: the row goes, so the hash no longer resolves.
@@ -646,4 +652,12 @@ type AuditBreak struct {
 	Sequence int64
 	ID       string
 	Reason   string
+}
+
+// TokenCap bounds a tenant's live API tokens: those not expired at Now
+// (the caller's clock, which judges expiry when a token is used). Max 0 is
+// no cap.
+type TokenCap struct {
+	Max int
+	Now time.Time
 }

@@ -37,6 +37,7 @@ var Dialect = &sqlstore.Dialect{
 	LowerASCII:        func(expr string) string { return `lower((` + expr + `) COLLATE "C")` },
 	JSONEach:          func(column string) string { return `jsonb_each_text(` + column + `::jsonb)` },
 	SkipLocked:        ` FOR UPDATE SKIP LOCKED`,
+	ForUpdate:         ` FOR UPDATE`,
 	TenantTablesQuery: `SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema()`,
 	Snapshot:          &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	LockAudit: func(ctx context.Context, tx *sql.Tx) error {

@@ -41,6 +41,21 @@ func (t *tenantStore) requireTenant(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
+// lockTenant is requireTenant that also holds the tenant's row until tx
+// ends, so that writes checking a per-tenant count take turns across
+// replicas.
+func (t *tenantStore) lockTenant(ctx context.Context, tx *sql.Tx) error {
+	var one int
+	err := tx.QueryRowContext(ctx, t.q(`SELECT 1 FROM tenants WHERE id = ?`+t.s.d.ForUpdate), t.id).Scan(&one)
+	if err == sql.ErrNoRows {
+		return fmt.Errorf("tenant %q does not exist: %w", t.id, store.ErrFailedPrecondition)
+	}
+	if err != nil {
+		return fmt.Errorf("lock tenant %q: %w", t.id, err)
+	}
+	return nil
+}
+
 // requireAccount fails with ErrFailedPrecondition when the cloud account is
 // not this tenant's.
 func (t *tenantStore) requireAccount(ctx context.Context, tx *sql.Tx, id string) error {

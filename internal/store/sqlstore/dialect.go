@@ -39,6 +39,10 @@ type Dialect struct {
 	// once take different rows instead of waiting for each other (" FOR
 	// UPDATE SKIP LOCKED"); empty when the back end has one writer anyway.
 	SkipLocked string
+	// ForUpdate ends a SELECT whose rows the transaction locks until it
+	// ends (" FOR UPDATE"), so replicas checking a count and then writing
+	// take turns; empty when the back end has one writer anyway.
+	ForUpdate string
 	// TenantTablesQuery lists the names of the tables that have a
 	// tenant_id column.
 	TenantTablesQuery string

@@ -180,7 +180,7 @@ func scanAPIToken(row interface{ Scan(...any) error }) (*sirsiv1.ApiToken, error
 	return &a, nil
 }
 
-func (t *tenantStore) CreateAPIToken(ctx context.Context, in *sirsiv1.ApiToken, secretHash []byte) (*sirsiv1.ApiToken, error) {
+func (t *tenantStore) CreateAPIToken(ctx context.Context, in *sirsiv1.ApiToken, secretHash []byte, limit store.TokenCap) (*sirsiv1.ApiToken, error) {
 	if len(secretHash) == 0 {
 		return nil, fmt.Errorf("create API token: secret hash is empty: %w", store.ErrInvalidArgument)
 	}
@@ -193,8 +193,17 @@ func (t *tenantStore) CreateAPIToken(ctx context.Context, in *sirsiv1.ApiToken, 
 		a.Id = newID()
 	}
 	err := t.s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := t.requireTenant(ctx, tx); err != nil {
+		if err := t.lockTenant(ctx, tx); err != nil {
 			return err
+		}
+		if limit.Max > 0 {
+			var live int
+			if err := tx.QueryRowContext(ctx, t.q(`SELECT COUNT(*) FROM api_tokens WHERE tenant_id = ? AND (expire_time = 0 OR expire_time > ?)`), t.id, limit.Now.UnixNano()).Scan(&live); err != nil {
+				return fmt.Errorf("count the tenant's live API tokens: %w", err)
+			}
+			if live >= limit.Max {
+				return fmt.Errorf("create API token: tenant %q already holds %d live API tokens, at most %d: %w", t.id, live, limit.Max, store.ErrLimitReached)
+			}
 		}
 		_, err := tx.ExecContext(ctx, t.q(`INSERT INTO api_tokens (`+apiTokenCols+`, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`),
 			a.Id, t.id, int64(a.Role), a.Description, durNanos(a.Ttl), tsNanos(a.ExpireTime), now.UnixNano(), a.Version, hexHash(secretHash))

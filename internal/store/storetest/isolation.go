@@ -26,7 +26,7 @@ func fillTenant(t *testing.T, s store.Store, ts store.TenantStore, savings float
 	f.Account = newAccount(t, ts, "123456789012").Id
 	f.Policy = newPolicy(t, ts, "policy").Id
 	f.Enroll = must(ts.CreateEnrollmentToken(c, &sirsiv1.EnrollmentToken{CloudAccountId: f.Account}, []byte(ts.TenantID()+"-enroll"))).Id
-	f.APIToken = must(ts.CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_ADMIN}, []byte(ts.TenantID()+"-api"))).Id
+	f.APIToken = must(ts.CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_ADMIN}, []byte(ts.TenantID()+"-api"), store.TokenCap{})).Id
 	f.Agent = must(ts.CreateAgent(c, &sirsiv1.Agent{CloudAccountId: f.Account})).Id
 	for _, dup := range []bool{
 		must(ts.ApplyInventory(c, f.Account, "inv-1", store.InventoryBatch{Upserts: []*sirsiv1.Resource{resource(1, "aws_ec2_instance", "us-east-1", nil)}, ObservedAt: time.Now()})).Duplicate,

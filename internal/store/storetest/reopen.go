@@ -87,6 +87,17 @@ func RunReopen(t *testing.T, b Backend) {
 			stores[i].Close()
 		}
 	})
+	t.Run("APITokenCapAcrossReplicas", func(t *testing.T) {
+		defer guard(t)
+		loc := b.Fresh(t)
+		stores := make([]store.Store, 3)
+		for i := range stores {
+			stores[i] = open(t, loc)
+			defer stores[i].Close()
+		}
+		ts := newTenant(t, stores[0], "acme")
+		raceTokenCap(t, stores, ts.TenantID())
+	})
 	t.Run("AuditTamperDetected", func(t *testing.T) {
 		defer guard(t)
 		loc := b.Fresh(t)

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Policies", testPolicies},
 		{"EnrollmentTokens", testEnrollmentTokens},
 		{"APITokens", testAPITokens},
+		{"APITokenCap", testAPITokenCap},
 		{"OIDCTrusts", testOIDCTrusts},
 		{"Agents", testAgents},
 		{"ActionDenials", testActionDenials},
@@ -441,14 +442,14 @@ func testEnrollmentTokens(t *testing.T, s store.Store) {
 
 func testAPITokens(t *testing.T, s store.Store) {
 	c := ctx(t)
-	_, err := s.Tenant("missing").CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_ADMIN}, []byte("x"))
+	_, err := s.Tenant("missing").CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_ADMIN}, []byte("x"), store.TokenCap{})
 	wantErr(t, err, store.ErrFailedPrecondition, "token under missing tenant")
 	ts := newTenant(t, s, "acme")
-	tok := must(ts.CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_EDITOR, Description: "ci", Ttl: durationpb.New(24 * time.Hour), Token: "secret"}, []byte("hash-1")))
+	tok := must(ts.CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_EDITOR, Description: "ci", Ttl: durationpb.New(24 * time.Hour), Token: "secret"}, []byte("hash-1"), store.TokenCap{}))
 	if tok.Id == "" || tok.Token != "" || tok.Version != 1 || tok.ExpireTime == nil {
 		t.Fatalf("create = %v", tok)
 	}
-	never := must(ts.CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_VIEWER}, []byte("hash-2")))
+	never := must(ts.CreateAPIToken(c, &sirsiv1.ApiToken{Role: sirsiv1.Role_ROLE_VIEWER}, []byte("hash-2"), store.TokenCap{}))
 	if never.ExpireTime != nil {
 		t.Fatalf("token without ttl expires: %v", never)
 	}
